@@ -1,0 +1,3 @@
+import { InMemoryEventStore } from '@flagline/event-sourcing';
+
+void new InMemoryEventStore().headPosition().then((head) => console.log('head', head));

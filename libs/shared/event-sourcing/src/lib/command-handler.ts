@@ -1,0 +1,115 @@
+import { createHash } from 'node:crypto';
+import type { Actor, DomainEvent, EventMetadata, JsonValue, NewEvent } from './event';
+import { ConcurrencyError, type EventStore, type ExpectedRevision } from './event-store.port';
+import { foldEvents, toEventList, type Decider } from './decider';
+
+/** Who, when and why: everything a command brings that is not business data. */
+export interface CommandContext {
+  /** Unique per command; event ids derive from it, so a retried append is recognised. */
+  readonly commandId: string;
+  readonly actor: Actor;
+  readonly now: Date;
+  readonly correlationId: string;
+  readonly causationId?: string;
+  readonly organisationId?: string;
+  readonly projectId?: string;
+}
+
+export interface HandledCommand<State, Event extends DomainEvent> {
+  readonly state: State;
+  readonly events: readonly Event[];
+  /** Revision of the stream's last event after the append (-1 for an empty, absent stream). */
+  readonly revision: number;
+  /** Global position of the last appended event; null when the command decided nothing. */
+  readonly position: number | null;
+}
+
+interface CachedStream<State> {
+  readonly state: State;
+  readonly revision: number | null;
+}
+
+/** Derives the id of the n-th event of a command: stable across retries, unique across commands. */
+export function eventIdFor(commandId: string, index: number): string {
+  const hex = createHash('sha256').update(`${commandId}:${index}`).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+
+export function metadataFor(context: CommandContext): EventMetadata {
+  return {
+    actor: context.actor,
+    occurredAt: context.now.toISOString(),
+    correlationId: context.correlationId,
+    ...(context.causationId ? { causationId: context.causationId } : {}),
+    ...(context.organisationId ? { organisationId: context.organisationId } : {}),
+    ...(context.projectId ? { projectId: context.projectId } : {}),
+  };
+}
+
+/**
+ * Loads a stream, decides, appends with the expected revision. Keeps the last folded state of
+ * each stream it wrote or read, so the next command only reads what was appended since. On a
+ * concurrency conflict it reloads and decides again (a few times).
+ */
+export class CommandHandler<State, Command, Event extends DomainEvent> {
+  private readonly cache = new Map<string, CachedStream<State>>();
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly decider: Decider<State, Command, Event>,
+    private readonly options: { readonly maxRetries?: number; readonly cacheLimit?: number } = {},
+  ) {}
+
+  /** The current state of a stream, with the revision of its last event (null: no stream). */
+  async load(streamName: string): Promise<CachedStream<State>> {
+    const cached = this.cache.get(streamName) ?? { state: this.decider.initialState(), revision: null };
+    const from = cached.revision === null ? 0 : cached.revision + 1;
+    const { events, currentRevision } = await this.store.readStream(streamName, { fromRevision: from });
+    if (events.length === 0 && currentRevision === cached.revision) return cached;
+    const state = foldEvents(this.decider, cached.state, events as unknown as readonly Event[], from);
+    const loaded = { state, revision: currentRevision };
+    this.remember(streamName, loaded);
+    return loaded;
+  }
+
+  async handle(
+    streamName: string,
+    command: Command | ((state: State) => Command),
+    context: CommandContext,
+  ): Promise<HandledCommand<State, Event>> {
+    const maxRetries = this.options.maxRetries ?? 3;
+    for (let attempt = 0; ; attempt++) {
+      const { state, revision } = await this.load(streamName);
+      const resolved = typeof command === 'function' ? (command as (state: State) => Command)(state) : command;
+      const events = toEventList(this.decider.decide(resolved, state));
+      if (events.length === 0) return { state, events, revision: revision ?? -1, position: null };
+      const expectedRevision: ExpectedRevision = revision === null ? 'no_stream' : revision;
+      const metadata = metadataFor(context);
+      const newEvents: NewEvent[] = events.map((event, index) => ({
+        id: eventIdFor(context.commandId, index),
+        type: event.type,
+        data: event.data as JsonValue,
+        metadata,
+      }));
+      try {
+        const result = await this.store.appendToStream(streamName, newEvents, { expectedRevision });
+        const firstRevision = result.nextExpectedRevision - events.length + 1;
+        const next = { state: foldEvents(this.decider, state, events, firstRevision), revision: result.nextExpectedRevision };
+        this.remember(streamName, next);
+        return { state: next.state, events, revision: result.nextExpectedRevision, position: result.position };
+      } catch (error) {
+        if (!(error instanceof ConcurrencyError) || attempt >= maxRetries) throw error;
+      }
+    }
+  }
+
+  private remember(streamName: string, entry: CachedStream<State>): void {
+    this.cache.delete(streamName);
+    this.cache.set(streamName, entry);
+    const limit = this.options.cacheLimit ?? 10_000;
+    if (this.cache.size > limit) {
+      const oldest = this.cache.keys().next().value;
+      if (oldest !== undefined) this.cache.delete(oldest);
+    }
+  }
+}

@@ -1,0 +1,2 @@
+export * from './testing/decider-specification';
+export * from './testing/event-store.contract';
