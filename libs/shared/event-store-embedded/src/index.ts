@@ -1,1 +1,12 @@
-export {};
+export {
+  EmbeddedEventStore,
+  EventLogCorruptedError,
+  EventStoreClosedError,
+  EventStoreFailedError,
+  EVENT_LOG_FILE_NAME,
+  type EmbeddedEventStoreOptions,
+} from './lib/embedded-event-store';
+export { DirectoryLockedError } from './lib/directory-lock';
+export { LogFileFormatError, type SyncData } from './lib/log-file';
+export { RecordFormatError, RecordTooLargeError } from './lib/record-codec';
+export { CheckpointFormatError, FileCheckpointStore } from './lib/file-checkpoint.store';

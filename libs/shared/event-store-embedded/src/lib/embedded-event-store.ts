@@ -1,0 +1,361 @@
+import { mkdir } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import {
+  DuplicateEventIdError,
+  LogSignal,
+  assertExpectedRevision,
+  findRetriedAppend,
+  subscribeToLog,
+  type AppendOptions,
+  type AppendResult,
+  type EventStore,
+  type ExpectedRevision,
+  type NewEvent,
+  type ReadAllOptions,
+  type ReadStreamOptions,
+  type ReadStreamResult,
+  type RecordedEvent,
+  type SubscribeOptions,
+  type Subscription,
+  type SubscriptionHandler,
+} from '@flagline/event-sourcing';
+import { DirectoryLock } from './directory-lock';
+import { syncDirectory } from './directory-sync';
+import { LogFile, syncDataWithFdatasync, type SyncData } from './log-file';
+import { decodeAppend, encodeAppend, toRecordedEvents, type StoredAppend } from './record-codec';
+
+export const EVENT_LOG_FILE_NAME = 'events.log';
+
+export interface EmbeddedEventStoreOptions {
+  /** Directory holding the log and its lock; created when missing. */
+  readonly directory: string;
+  /** Source of `recordedAt`. */
+  readonly clock?: () => Date;
+  /** Receives recoveries an operator should know about, such as a torn tail cut at open. Defaults to `process.emitWarning`. */
+  readonly onWarning?: (message: string) => void;
+  /** Makes each group write durable; `fdatasync` unless replaced (tests count or fail it). */
+  readonly syncData?: SyncData;
+}
+
+/** The store was closed; it accepts nothing more. */
+export class EventStoreClosedError extends Error {
+  override readonly name = 'EventStoreClosedError';
+  constructor() {
+    super('The embedded event store is closed');
+  }
+}
+
+/** A write or sync failed; the store stopped accepting appends rather than risk a hole in the log. */
+export class EventStoreFailedError extends Error {
+  override readonly name = 'EventStoreFailedError';
+  constructor(cause: unknown) {
+    super(
+      `The embedded event store stopped after a failed write (${cause instanceof Error ? cause.message : String(cause)}). ` +
+        'Appends in flight have an unknown outcome: reopen the store and retry them with the same event ids.',
+      { cause },
+    );
+  }
+}
+
+/** A record with a valid checksum contradicts the ones before it: a bug or a foreign edit, never a crash. */
+export class EventLogCorruptedError extends Error {
+  override readonly name = 'EventLogCorruptedError';
+}
+
+interface Waiter {
+  settle(): void;
+  fail(error: Error): void;
+}
+
+/** Appends written together with one write and one sync. */
+interface CommitGroup {
+  readonly frames: Buffer[];
+  readonly appends: RecordedEvent[][];
+  /** Settled in order once the group is durable: its appends, then anything decided against them. */
+  readonly waiters: Waiter[];
+}
+
+type Decision =
+  | { readonly kind: 'write'; readonly frame: Buffer; readonly events: RecordedEvent[]; readonly result: AppendResult }
+  | { readonly kind: 'known'; readonly result: AppendResult }
+  | { readonly kind: 'rejected'; readonly error: Error };
+
+function toError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+/**
+ * The durable event store for single-node installs: one append-only log file on local disk.
+ *
+ * Every event is also kept in memory and reads never touch the disk. That suits the embedded
+ * default, whose whole history is small enough to hold; larger installs use EventStoreDB.
+ *
+ * Appends are decided one at a time, in call order, against the state including appends still
+ * being written, then written in groups: one write and one `fdatasync` for every append that
+ * arrived while the previous group was syncing. An append is acknowledged, and its events become
+ * visible to reads and subscriptions, only once its group is on stable storage.
+ */
+export class EmbeddedEventStore implements EventStore {
+  private readonly log: RecordedEvent[] = [];
+  private readonly streams = new Map<string, RecordedEvent[]>();
+  private readonly byId = new Map<string, RecordedEvent>();
+  /** Stream revisions and events decided but not yet durable. */
+  private readonly pendingRevisions = new Map<string, number>();
+  private readonly pendingById = new Map<string, RecordedEvent>();
+  private nextPosition = 1;
+  private collecting: CommitGroup | null = null;
+  private inFlight: CommitGroup | null = null;
+  private writerRunning = false;
+  private writer: Promise<void> = Promise.resolve();
+  private failure: EventStoreFailedError | null = null;
+  private closing: Promise<void> | null = null;
+  private readonly signal = new LogSignal();
+  private readonly subscriptions = new Set<Subscription>();
+
+  private constructor(
+    private readonly file: LogFile,
+    private readonly lock: DirectoryLock,
+    private readonly clock: () => Date,
+  ) {}
+
+  static async open(options: EmbeddedEventStoreOptions): Promise<EmbeddedEventStore> {
+    await createDirectory(options.directory);
+    const lock = await DirectoryLock.acquire(options.directory);
+    let file: LogFile | undefined;
+    try {
+      const opened = await LogFile.open({
+        path: join(options.directory, EVENT_LOG_FILE_NAME),
+        decode: decodeAppend,
+        syncData: options.syncData ?? syncDataWithFdatasync,
+        onWarning: options.onWarning ?? ((message) => process.emitWarning(message, 'EventLogRecoveryWarning')),
+      });
+      file = opened.file;
+      const store = new EmbeddedEventStore(opened.file, lock, options.clock ?? (() => new Date()));
+      store.replay(opened.entries);
+      return store;
+    } catch (error) {
+      await file?.close();
+      await lock.release();
+      throw error;
+    }
+  }
+
+  appendToStream(streamName: string, events: readonly NewEvent[], options: AppendOptions = {}): Promise<AppendResult> {
+    const unavailable = this.closing ? new EventStoreClosedError() : this.failure;
+    if (unavailable) return Promise.reject(unavailable);
+    let decision: Decision;
+    try {
+      decision = this.decide(streamName, events, options.expectedRevision ?? 'any');
+    } catch (error) {
+      decision = { kind: 'rejected', error: toError(error) };
+    }
+    return new Promise<AppendResult>((resolvePromise, rejectPromise) => {
+      const waiter: Waiter = {
+        settle: () => (decision.kind === 'rejected' ? rejectPromise(decision.error) : resolvePromise(decision.result)),
+        fail: rejectPromise,
+      };
+      if (decision.kind === 'write') {
+        this.enqueue(decision.frame, decision.events, waiter);
+      } else {
+        // A retry or a conflict was judged against appends still in flight, so it is reported only
+        // once they are durable: a caller never learns of a state that a crash could still undo.
+        const latest = this.collecting ?? this.inFlight;
+        if (latest) latest.waiters.push(waiter);
+        else waiter.settle();
+      }
+    });
+  }
+
+  readStream(streamName: string, options: ReadStreamOptions = {}): Promise<ReadStreamResult> {
+    if (this.closing) return Promise.reject(new EventStoreClosedError());
+    const stream = this.streams.get(streamName);
+    if (!stream) return Promise.resolve({ currentRevision: null, events: [] });
+    const from = Math.max(0, options.fromRevision ?? 0);
+    const to = options.maxCount === undefined ? stream.length : from + options.maxCount;
+    return Promise.resolve({ currentRevision: stream.length - 1, events: stream.slice(from, to) });
+  }
+
+  readAll(options: ReadAllOptions = {}): Promise<readonly RecordedEvent[]> {
+    if (this.closing) return Promise.reject(new EventStoreClosedError());
+    const from = Math.max(0, options.after ?? 0);
+    const to = options.maxCount === undefined ? this.log.length : from + options.maxCount;
+    return Promise.resolve(this.log.slice(from, to));
+  }
+
+  subscribeToAll(options: SubscribeOptions, handler: SubscriptionHandler): Subscription {
+    if (this.closing) throw new EventStoreClosedError();
+    const subscription = subscribeToLog(
+      {
+        readAfter: (after, max) => {
+          const events = this.log.slice(after, after + max);
+          // After a failed write, subscribers still get every durable event, then the failure.
+          if (events.length === 0 && this.failure) throw this.failure;
+          return events;
+        },
+        head: () => this.log.length,
+        signal: this.signal,
+      },
+      options.after ?? 0,
+      handler,
+    );
+    this.subscriptions.add(subscription);
+    const forget = (): void => {
+      this.subscriptions.delete(subscription);
+    };
+    subscription.done.then(forget, forget);
+    return subscription;
+  }
+
+  headPosition(): Promise<number> {
+    if (this.closing) return Promise.reject(new EventStoreClosedError());
+    return Promise.resolve(this.log.length);
+  }
+
+  /** Stops subscriptions, writes and acknowledges appends already accepted, then releases the file and the lock. */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    await Promise.all([...this.subscriptions].map((subscription) => subscription.stop()));
+    while (this.writerRunning) await this.writer;
+    await this.file.close();
+    await this.lock.release();
+  }
+
+  private replay(appends: readonly StoredAppend[]): void {
+    for (const append of appends) {
+      const streamLength = this.streams.get(append.streamName)?.length ?? 0;
+      if (append.firstPosition !== this.log.length + 1 || append.firstRevision !== streamLength) {
+        throw new EventLogCorruptedError(
+          `Event log record at position ${append.firstPosition} (stream ${append.streamName} revision ${append.firstRevision}) ` +
+            `does not follow position ${this.log.length} (stream revision ${streamLength - 1})`,
+        );
+      }
+      const events = toRecordedEvents(append);
+      const reused = events.find((event) => this.byId.has(event.id));
+      if (reused) throw new EventLogCorruptedError(`Event log stores event id ${reused.id} twice`);
+      this.applyDurable(events);
+    }
+    this.nextPosition = this.log.length + 1;
+  }
+
+  private decide(streamName: string, events: readonly NewEvent[], expected: ExpectedRevision): Decision {
+    const ids = new Set<string>();
+    for (const event of events) {
+      if (ids.has(event.id)) throw new DuplicateEventIdError(event.id);
+      ids.add(event.id);
+    }
+    const retried = findRetriedAppend(streamName, events, (id) => this.pendingById.get(id) ?? this.byId.get(id));
+    if (retried) return { kind: 'known', result: retried };
+    const current = this.pendingRevisions.get(streamName) ?? this.durableRevision(streamName);
+    assertExpectedRevision(streamName, expected, current);
+    if (events.length === 0) return { kind: 'known', result: { nextExpectedRevision: current ?? -1, position: this.nextPosition - 1 } };
+    const append: StoredAppend = {
+      streamName,
+      firstRevision: current === null ? 0 : current + 1,
+      firstPosition: this.nextPosition,
+      recordedAt: this.clock().toISOString(),
+      events,
+    };
+    const { frame, payload } = encodeAppend(append);
+    // Serve what was written, read back: memory then matches what a reopen yields (JSON drops
+    // undefined and turns dates into strings), the caller's objects stay detached, and a record
+    // the open-time scan would reject as undecodable is refused now instead of being written.
+    const recorded = toRecordedEvents(decodeAppend(payload));
+    const lastRevision = append.firstRevision + recorded.length - 1;
+    this.nextPosition += recorded.length;
+    this.pendingRevisions.set(streamName, lastRevision);
+    for (const event of recorded) this.pendingById.set(event.id, event);
+    return { kind: 'write', frame, events: recorded, result: { nextExpectedRevision: lastRevision, position: this.nextPosition - 1 } };
+  }
+
+  private enqueue(frame: Buffer, events: RecordedEvent[], waiter: Waiter): void {
+    const group = (this.collecting ??= { frames: [], appends: [], waiters: [] });
+    group.frames.push(frame);
+    group.appends.push(events);
+    group.waiters.push(waiter);
+    if (this.writerRunning) return;
+    this.writerRunning = true;
+    this.writer = this.writeGroups();
+  }
+
+  private async writeGroups(): Promise<void> {
+    // Appends issued in the same turn of the event loop join the first group.
+    await new Promise<void>((resolveTurn) => setImmediate(resolveTurn));
+    try {
+      while (this.collecting && !this.failure) {
+        const group = this.collecting;
+        this.collecting = null;
+        this.inFlight = group;
+        try {
+          await this.file.append(Buffer.concat(group.frames));
+        } catch (error) {
+          this.stopAfterWriteFailure(error);
+          return;
+        }
+        this.inFlight = null;
+        this.makeVisible(group);
+      }
+    } finally {
+      // Cleared in the same step as the loop's last check, so an append made after it starts a new writer.
+      this.writerRunning = false;
+    }
+  }
+
+  private makeVisible(group: CommitGroup): void {
+    for (const events of group.appends) {
+      this.applyDurable(events);
+      for (const event of events) this.pendingById.delete(event.id);
+      const streamName = events[0]?.streamName;
+      if (streamName !== undefined && this.pendingRevisions.get(streamName) === this.durableRevision(streamName)) {
+        this.pendingRevisions.delete(streamName);
+      }
+    }
+    this.signal.notify();
+    for (const waiter of group.waiters) waiter.settle();
+  }
+
+  private stopAfterWriteFailure(cause: unknown): void {
+    const failure = new EventStoreFailedError(cause);
+    this.failure = failure;
+    const abandoned = [this.inFlight, this.collecting];
+    this.inFlight = null;
+    this.collecting = null;
+    this.pendingById.clear();
+    this.pendingRevisions.clear();
+    for (const group of abandoned) for (const waiter of group?.waiters ?? []) waiter.fail(failure);
+    this.signal.notify();
+  }
+
+  private applyDurable(events: readonly RecordedEvent[]): void {
+    for (const event of events) {
+      let stream = this.streams.get(event.streamName);
+      if (!stream) {
+        stream = [];
+        this.streams.set(event.streamName, stream);
+      }
+      stream.push(event);
+      this.log.push(event);
+      this.byId.set(event.id, event);
+    }
+  }
+
+  private durableRevision(streamName: string): number | null {
+    const length = this.streams.get(streamName)?.length ?? 0;
+    return length === 0 ? null : length - 1;
+  }
+}
+
+/** Creates the directory and makes every new level's entry durable in its parent. */
+async function createDirectory(directory: string): Promise<void> {
+  const firstCreated = await mkdir(directory, { recursive: true });
+  if (firstCreated === undefined) return;
+  const top = dirname(resolve(firstCreated));
+  for (let level = resolve(directory); ; level = dirname(level)) {
+    const parent = dirname(level);
+    await syncDirectory(parent);
+    if (parent === top || parent === level) return;
+  }
+}

@@ -1,0 +1,116 @@
+import { crc32 } from 'node:zlib';
+import type { EventMetadata, JsonValue, NewEvent, RecordedEvent } from '@flagline/event-sourcing';
+
+/** Bytes at the start of every log file: format name and version. */
+export const LOG_FILE_MAGIC = Buffer.from('FLGLOG01', 'latin1');
+
+/** `[u32 LE payload length][u32 LE crc32 of length bytes + payload]`. */
+export const FRAME_HEADER_BYTES = 8;
+
+/** Upper bound for one append; a larger length in a frame header can only be damage. */
+export const MAX_PAYLOAD_BYTES = 64 * 1024 * 1024;
+
+/** One append as the log stores it: the whole batch in one record, so it survives a crash whole or not at all. */
+export interface StoredAppend {
+  readonly streamName: string;
+  readonly firstRevision: number;
+  readonly firstPosition: number;
+  readonly recordedAt: string;
+  readonly events: readonly NewEvent[];
+}
+
+export class RecordFormatError extends Error {
+  override readonly name = 'RecordFormatError';
+}
+
+export class RecordTooLargeError extends Error {
+  override readonly name = 'RecordTooLargeError';
+  constructor(readonly payloadBytes: number) {
+    super(`An append of ${payloadBytes} bytes exceeds the limit of ${MAX_PAYLOAD_BYTES} bytes`);
+  }
+}
+
+export function frameChecksum(lengthBytes: Buffer, payload: Buffer): number {
+  return crc32(payload, crc32(lengthBytes));
+}
+
+/** Serialises an append into one checksummed frame; throws on values JSON cannot carry. */
+export function encodeAppend(append: StoredAppend): { frame: Buffer; payload: Buffer } {
+  const json = JSON.stringify({
+    streamName: append.streamName,
+    firstRevision: append.firstRevision,
+    firstPosition: append.firstPosition,
+    recordedAt: append.recordedAt,
+    events: append.events.map(({ id, type, data, metadata }) => ({ id, type, data, metadata })),
+  });
+  const payloadBytes = Buffer.byteLength(json, 'utf8');
+  if (payloadBytes > MAX_PAYLOAD_BYTES) throw new RecordTooLargeError(payloadBytes);
+  const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payloadBytes);
+  frame.writeUInt32LE(payloadBytes, 0);
+  frame.write(json, FRAME_HEADER_BYTES, 'utf8');
+  const payload = frame.subarray(FRAME_HEADER_BYTES);
+  frame.writeUInt32LE(frameChecksum(frame.subarray(0, 4), payload), 4);
+  return { frame, payload };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isCount(value: unknown, min: number): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= min;
+}
+
+function decodeEvent(value: unknown): NewEvent {
+  if (!isObject(value) || typeof value['id'] !== 'string' || typeof value['type'] !== 'string') {
+    throw new RecordFormatError('event without id or type');
+  }
+  if (!('data' in value) || !isObject(value['metadata'])) throw new RecordFormatError(`event ${value['id']} without data or metadata`);
+  return {
+    id: value['id'],
+    type: value['type'],
+    data: value['data'] as JsonValue,
+    metadata: value['metadata'] as unknown as EventMetadata,
+  };
+}
+
+/** Parses and shape-checks a payload whose checksum already matched. */
+export function decodeAppend(payload: Buffer): StoredAppend {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(payload.toString('utf8'));
+  } catch (error) {
+    throw new RecordFormatError(`payload is not JSON: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (
+    !isObject(parsed) ||
+    typeof parsed['streamName'] !== 'string' ||
+    !isCount(parsed['firstRevision'], 0) ||
+    !isCount(parsed['firstPosition'], 1) ||
+    typeof parsed['recordedAt'] !== 'string' ||
+    !Array.isArray(parsed['events']) ||
+    parsed['events'].length === 0
+  ) {
+    throw new RecordFormatError('payload is not an append');
+  }
+  return {
+    streamName: parsed['streamName'],
+    firstRevision: parsed['firstRevision'],
+    firstPosition: parsed['firstPosition'],
+    recordedAt: parsed['recordedAt'],
+    events: parsed['events'].map(decodeEvent),
+  };
+}
+
+export function toRecordedEvents(append: StoredAppend): RecordedEvent[] {
+  return append.events.map((event, index) => ({
+    id: event.id,
+    type: event.type,
+    data: event.data,
+    metadata: event.metadata,
+    streamName: append.streamName,
+    streamRevision: append.firstRevision + index,
+    globalPosition: append.firstPosition + index,
+    recordedAt: append.recordedAt,
+  }));
+}
