@@ -74,13 +74,18 @@ export class CommandHandler<State, Command, Event extends DomainEvent> {
 
   async handle(
     streamName: string,
-    command: Command | ((state: State) => Command),
+    command: Command | ((state: State, revision: number | null) => Command | Promise<Command>),
     context: CommandContext,
   ): Promise<HandledCommand<State, Event>> {
     const maxRetries = this.options.maxRetries ?? 3;
     for (let attempt = 0; ; attempt++) {
       const { state, revision } = await this.load(streamName);
-      const resolved = typeof command === 'function' ? (command as (state: State) => Command)(state) : command;
+      // A resolver builds the command from the current state (ids to reserve, If-Match checks);
+      // it runs again after a concurrency conflict.
+      const resolved =
+        typeof command === 'function'
+          ? await (command as (state: State, revision: number | null) => Command | Promise<Command>)(state, revision)
+          : command;
       const events = toEventList(this.decider.decide(resolved, state));
       if (events.length === 0) return { state, events, revision: revision ?? -1, position: null };
       const expectedRevision: ExpectedRevision = revision === null ? 'no_stream' : revision;

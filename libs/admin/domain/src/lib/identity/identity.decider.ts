@@ -1,0 +1,157 @@
+import { createHash } from 'node:crypto';
+import type { Decider } from '@flagline/event-sourcing';
+import { checkRevision, ConflictError, NotFoundError } from '../shared/domain-error';
+import type { Allocation, FeatureValue, TraitValue } from '../shared/values';
+import type { IdentityAddress, IdentityCommand } from './identity.commands';
+import type { IdentityEvent } from './identity.events';
+
+export interface IdentityOverride {
+  readonly featureId: number;
+  readonly featureStateUuid: string;
+  readonly enabled: boolean;
+  readonly value: FeatureValue;
+  readonly allocations: readonly Allocation[];
+}
+
+export interface Identity {
+  readonly status: 'absent' | 'active' | 'deleted';
+  readonly identityId: string;
+  readonly projectId: number;
+  readonly environmentId: number;
+  readonly identifier: string;
+  readonly createdAt: string;
+  readonly traits: ReadonlyMap<string, TraitValue>;
+  readonly overrides: ReadonlyMap<number, IdentityOverride>;
+  readonly revision: number;
+}
+
+/** Identities are addressed by environment and identifier; the id is derived, so "get or create" needs no index. */
+export function identityIdFor(environmentId: number, identifier: string): string {
+  return createHash('sha256').update(`${environmentId}\u0000${identifier}`).digest('hex').slice(0, 32);
+}
+
+export const toIdentityStreamName = (identityId: string): string => `identity-${identityId}`;
+
+export function initialIdentity(): Identity {
+  return {
+    status: 'absent',
+    identityId: '',
+    projectId: 0,
+    environmentId: 0,
+    identifier: '',
+    createdAt: '',
+    traits: new Map(),
+    overrides: new Map(),
+    revision: -1,
+  };
+}
+
+function active(state: Identity): Identity {
+  if (state.status !== 'active') throw new NotFoundError('IDENTITY.NOT_FOUND', 'Identity not found');
+  return state;
+}
+
+/** The change that brings `current` traits to the requested ones (null removes), or null when nothing changes. */
+function traitChange(
+  current: ReadonlyMap<string, TraitValue>,
+  requested: Readonly<Record<string, TraitValue | null>>,
+  replaceAll: boolean,
+): { set: Record<string, TraitValue>; removed: string[] } | null {
+  const set: Record<string, TraitValue> = {};
+  const removed: string[] = [];
+  for (const [key, value] of Object.entries(requested)) {
+    if (value === null) {
+      if (current.has(key)) removed.push(key);
+    } else if (current.get(key) !== value) {
+      set[key] = value;
+    }
+  }
+  if (replaceAll) for (const key of current.keys()) if (!(key in requested)) removed.push(key);
+  return Object.keys(set).length === 0 && removed.length === 0 ? null : { set, removed };
+}
+
+function address(identity: Identity): Omit<IdentityAddress, 'identifier'> {
+  return { identityId: identity.identityId, projectId: identity.projectId, environmentId: identity.environmentId };
+}
+
+export function decideIdentity(command: IdentityCommand, state: Identity): IdentityEvent | IdentityEvent[] {
+  switch (command.type) {
+    case 'CreateIdentity':
+    case 'RecordIdentity': {
+      const { identityId, projectId, environmentId, identifier } = command;
+      const ids = { identityId, projectId, environmentId };
+      if (state.status === 'active') {
+        if (command.type === 'CreateIdentity') throw new ConflictError('IDENTITY.EXISTS', `Identity "${identifier}" already exists`);
+        const change = traitChange(state.traits, command.traits, false);
+        return change ? { type: 'IdentityTraitsChanged', data: { ...ids, ...change } } : [];
+      }
+      const events: IdentityEvent[] = [{ type: 'IdentityCreated', data: { ...ids, identifier, createdAt: command.now } }];
+      const change = traitChange(new Map(), command.traits, false);
+      if (change) events.push({ type: 'IdentityTraitsChanged', data: { ...ids, ...change } });
+      return events;
+    }
+    case 'UpdateTraits':
+    case 'ReplaceTraits': {
+      const identity = active(state);
+      checkRevision('identity', command.expectedRevision, identity.revision);
+      const change = traitChange(identity.traits, command.traits, command.type === 'ReplaceTraits');
+      return change ? { type: 'IdentityTraitsChanged', data: { ...address(identity), ...change } } : [];
+    }
+    case 'SetIdentityOverride': {
+      const identity = active(state);
+      const existing = identity.overrides.get(command.featureId);
+      const override = {
+        featureId: command.featureId,
+        featureStateUuid: existing?.featureStateUuid ?? command.featureStateUuid,
+        enabled: command.enabled,
+        value: command.value,
+        allocations: command.allocations.map((allocation) => ({ ...allocation })),
+      };
+      if (existing && JSON.stringify(existing) === JSON.stringify(override)) return [];
+      return { type: 'IdentityOverrideSet', data: { ...address(identity), ...override } };
+    }
+    case 'RemoveIdentityOverride': {
+      const identity = active(state);
+      if (!identity.overrides.has(command.featureId))
+        throw new NotFoundError('IDENTITY_OVERRIDE.NOT_FOUND', `Identity has no override of feature ${command.featureId}`);
+      return { type: 'IdentityOverrideRemoved', data: { ...address(identity), featureId: command.featureId } };
+    }
+    case 'DeleteIdentity': {
+      const identity = active(state);
+      checkRevision('identity', command.expectedRevision, identity.revision);
+      return { type: 'IdentityDeleted', data: { ...address(identity), identifier: identity.identifier } };
+    }
+  }
+}
+
+export function evolveIdentity(state: Identity, event: IdentityEvent, revision: number): Identity {
+  switch (event.type) {
+    case 'IdentityCreated': {
+      const { identityId, projectId, environmentId, identifier, createdAt } = event.data;
+      return { ...initialIdentity(), status: 'active', identityId, projectId, environmentId, identifier, createdAt, revision };
+    }
+    case 'IdentityTraitsChanged': {
+      const traits = new Map(state.traits);
+      for (const key of event.data.removed) traits.delete(key);
+      for (const [key, value] of Object.entries(event.data.set)) traits.set(key, value);
+      return { ...state, traits, revision };
+    }
+    case 'IdentityOverrideSet': {
+      const { featureId, featureStateUuid, enabled, value, allocations } = event.data;
+      return { ...state, overrides: new Map(state.overrides).set(featureId, { featureId, featureStateUuid, enabled, value, allocations }), revision };
+    }
+    case 'IdentityOverrideRemoved': {
+      const overrides = new Map(state.overrides);
+      overrides.delete(event.data.featureId);
+      return { ...state, overrides, revision };
+    }
+    case 'IdentityDeleted':
+      return { ...initialIdentity(), status: 'deleted', revision };
+  }
+}
+
+export const identityDecider: Decider<Identity, IdentityCommand, IdentityEvent> = {
+  decide: decideIdentity,
+  evolve: evolveIdentity,
+  initialState: initialIdentity,
+};

@@ -1,0 +1,12 @@
+import type { IssueKeyFields } from '../shared/api-key';
+import type { Role } from './organisation.events';
+
+export type OrganisationCommand =
+  | { type: 'CreateOrganisation'; organisationId: number; name: string; createdBy: number | null; now: string }
+  | { type: 'RenameOrganisation'; name: string; expectedRevision?: number }
+  | { type: 'DeleteOrganisation'; liveProjects: number; expectedRevision?: number }
+  | { type: 'AddMember'; userId: number; role: Role }
+  | { type: 'ChangeMemberRole'; userId: number; role: Role }
+  | { type: 'RemoveMember'; userId: number }
+  | ({ type: 'IssueOrganisationApiKey'; role: Role } & IssueKeyFields)
+  | { type: 'RevokeOrganisationApiKey'; keyId: string; now: string };

@@ -1,0 +1,124 @@
+import type { Decider } from '@flagline/event-sourcing';
+import type { StoredApiKey } from '../shared/api-key';
+import { checkRevision, ConflictError, NotFoundError } from '../shared/domain-error';
+import type { OrganisationCommand } from './organisation.commands';
+import type { OrganisationEvent, Role } from './organisation.events';
+
+export interface OrganisationApiKey extends StoredApiKey {
+  readonly role: Role;
+}
+
+export interface Organisation {
+  readonly status: 'absent' | 'active' | 'deleted';
+  readonly organisationId: number;
+  readonly name: string;
+  readonly createdAt: string;
+  readonly members: ReadonlyMap<number, Role>;
+  readonly keys: ReadonlyMap<string, OrganisationApiKey>;
+  readonly revision: number;
+}
+
+export const toOrganisationStreamName = (organisationId: number): string => `organisation-${organisationId}`;
+
+export function initialOrganisation(): Organisation {
+  return { status: 'absent', organisationId: 0, name: '', createdAt: '', members: new Map(), keys: new Map(), revision: -1 };
+}
+
+function active(state: Organisation): Organisation {
+  if (state.status !== 'active') throw new NotFoundError('ORGANISATION.NOT_FOUND', 'Organisation not found');
+  return state;
+}
+
+function adminCount(members: ReadonlyMap<number, Role>): number {
+  return [...members.values()].filter((role) => role === 'admin').length;
+}
+
+export function decideOrganisation(command: OrganisationCommand, state: Organisation): OrganisationEvent | OrganisationEvent[] {
+  switch (command.type) {
+    case 'CreateOrganisation': {
+      if (state.status !== 'absent') throw new ConflictError('ORGANISATION.EXISTS', 'Organisation already exists');
+      const { organisationId, name, createdBy, now } = command;
+      const created: OrganisationEvent = { type: 'OrganisationCreated', data: { organisationId, name, createdBy, createdAt: now } };
+      return createdBy === null ? created : [created, { type: 'MemberAdded', data: { organisationId, userId: createdBy, role: 'admin' } }];
+    }
+    case 'RenameOrganisation': {
+      const org = active(state);
+      checkRevision('organisation', command.expectedRevision, org.revision);
+      return org.name === command.name ? [] : { type: 'OrganisationRenamed', data: { organisationId: org.organisationId, name: command.name } };
+    }
+    case 'DeleteOrganisation': {
+      const org = active(state);
+      checkRevision('organisation', command.expectedRevision, org.revision);
+      if (command.liveProjects > 0)
+        throw new ConflictError('ORGANISATION.NOT_EMPTY', `Organisation still has ${command.liveProjects} project(s); delete them first`);
+      return { type: 'OrganisationDeleted', data: { organisationId: org.organisationId } };
+    }
+    case 'AddMember': {
+      const org = active(state);
+      if (org.members.has(command.userId)) throw new ConflictError('MEMBER.EXISTS', `User ${command.userId} is already a member`);
+      return { type: 'MemberAdded', data: { organisationId: org.organisationId, userId: command.userId, role: command.role } };
+    }
+    case 'ChangeMemberRole': {
+      const org = active(state);
+      const current = org.members.get(command.userId);
+      if (!current) throw new NotFoundError('MEMBER.NOT_FOUND', `User ${command.userId} is not a member`);
+      if (current === command.role) return [];
+      if (current === 'admin' && adminCount(org.members) === 1)
+        throw new ConflictError('MEMBER.LAST_ADMIN', 'An organisation keeps at least one admin');
+      return { type: 'MemberRoleChanged', data: { organisationId: org.organisationId, userId: command.userId, role: command.role } };
+    }
+    case 'RemoveMember': {
+      const org = active(state);
+      const current = org.members.get(command.userId);
+      if (!current) throw new NotFoundError('MEMBER.NOT_FOUND', `User ${command.userId} is not a member`);
+      if (current === 'admin' && adminCount(org.members) === 1)
+        throw new ConflictError('MEMBER.LAST_ADMIN', 'An organisation keeps at least one admin');
+      return { type: 'MemberRemoved', data: { organisationId: org.organisationId, userId: command.userId } };
+    }
+    case 'IssueOrganisationApiKey': {
+      const org = active(state);
+      const { type: _type, ...key } = command;
+      return { type: 'OrganisationApiKeyIssued', data: { organisationId: org.organisationId, ...key } };
+    }
+    case 'RevokeOrganisationApiKey': {
+      const org = active(state);
+      const key = org.keys.get(command.keyId);
+      if (!key || key.revokedAt) throw new NotFoundError('API_KEY.NOT_FOUND', 'API key not found');
+      return { type: 'OrganisationApiKeyRevoked', data: { organisationId: org.organisationId, keyId: command.keyId, revokedAt: command.now } };
+    }
+  }
+}
+
+export function evolveOrganisation(state: Organisation, event: OrganisationEvent, revision: number): Organisation {
+  switch (event.type) {
+    case 'OrganisationCreated':
+      return { ...initialOrganisation(), status: 'active', organisationId: event.data.organisationId, name: event.data.name, createdAt: event.data.createdAt, revision };
+    case 'OrganisationRenamed':
+      return { ...state, name: event.data.name, revision };
+    case 'OrganisationDeleted':
+      return { ...state, status: 'deleted', revision };
+    case 'MemberAdded':
+    case 'MemberRoleChanged':
+      return { ...state, members: new Map(state.members).set(event.data.userId, event.data.role) };
+    case 'MemberRemoved': {
+      const members = new Map(state.members);
+      members.delete(event.data.userId);
+      return { ...state, members };
+    }
+    case 'OrganisationApiKeyIssued': {
+      const { organisationId: _id, ...key } = event.data;
+      return { ...state, keys: new Map(state.keys).set(key.keyId, { ...key, revokedAt: null }) };
+    }
+    case 'OrganisationApiKeyRevoked': {
+      const key = state.keys.get(event.data.keyId);
+      if (!key) return state;
+      return { ...state, keys: new Map(state.keys).set(key.keyId, { ...key, revokedAt: event.data.revokedAt }) };
+    }
+  }
+}
+
+export const organisationDecider: Decider<Organisation, OrganisationCommand, OrganisationEvent> = {
+  decide: decideOrganisation,
+  evolve: evolveOrganisation,
+  initialState: initialOrganisation,
+};
