@@ -220,8 +220,11 @@ export class EmbeddedEventStore implements EventStore {
   private async shutdown(): Promise<void> {
     await Promise.all([...this.subscriptions].map((subscription) => subscription.stop()));
     while (this.writerRunning) await this.writer;
-    await this.file.close();
-    await this.lock.release();
+    try {
+      await this.file.close();
+    } finally {
+      await this.lock.release();
+    }
   }
 
   private replay(appends: readonly StoredAppend[]): void {
