@@ -40,10 +40,13 @@ async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> 
   }
 }
 
-/** A sync that waits until the test lets it through. */
+const heldSyncs: Array<() => void> = [];
+
+/** A sync that waits until the test lets it through (or the test ends). */
 function aHeldSync(): { syncData: SyncData; release(): void; syncs(): number } {
   let release!: () => void;
   const gate = new Promise<void>((resolve) => (release = resolve));
+  heldSyncs.push(release);
   let count = 0;
   return {
     syncData: async (file) => {
@@ -80,6 +83,7 @@ describe('EmbeddedEventStore', () => {
     directory = await aTempDirectory();
   });
   afterEach(async () => {
+    for (const release of heldSyncs.splice(0)) release();
     await Promise.all(opened.splice(0).map((store) => store.close()));
     await directory.remove();
   });
