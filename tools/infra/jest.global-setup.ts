@@ -1,0 +1,39 @@
+// Starts one Redis server and one Kafka broker for the whole integration run and hands them to
+// the tests through REDIS_URL and KAFKA_BROKERS. Servers named by those variables are used as-is.
+import { KafkaBroker, RedisServer, INSTALL_COMMAND, kafkaUnavailableReason, redisUnavailableReason } from './brokers';
+import { infraRequired, setSharedServers } from './shared-servers';
+
+export default async function globalSetup(): Promise<void> {
+  delete process.env['FLAGLINE_INFRA_UNAVAILABLE'];
+  const needRedis = !process.env['REDIS_URL'];
+  const needKafka = !process.env['KAFKA_BROKERS'];
+  const missing = [needRedis ? redisUnavailableReason() : undefined, needKafka ? kafkaUnavailableReason() : undefined].filter(
+    (reason): reason is string => reason !== undefined,
+  );
+  if (missing.length > 0) {
+    const reason = missing.join('; ');
+    if (infraRequired()) {
+      throw new Error(
+        `Integration tests need a real Redis and Kafka, and ${reason}.\n` +
+          `Install them with: ${INSTALL_COMMAND} (or point REDIS_URL / KAFKA_BROKERS at running servers).\n` +
+          'Missing infrastructure fails the run because CI=true or FLAGLINE_REQUIRE_INFRA=1.',
+      );
+    }
+    process.env['FLAGLINE_INFRA_UNAVAILABLE'] = reason;
+    process.stderr.write(`\n[infra] integration tests that need Redis/Kafka will be SKIPPED: ${reason}\n\n`);
+    return;
+  }
+
+  const started = Date.now();
+  const [redis, kafka] = await Promise.all([
+    needRedis ? RedisServer.start() : undefined,
+    needKafka ? KafkaBroker.start() : undefined,
+  ]);
+  setSharedServers({ redis, kafka });
+  if (redis) process.env['REDIS_URL'] = redis.url;
+  if (kafka) process.env['KAFKA_BROKERS'] = kafka.brokers.join(',');
+  if (redis || kafka) {
+    const what = [redis && `Redis ${redis.url}`, kafka && `Kafka ${kafka.brokers.join(',')} (log ${kafka.logFile})`].filter(Boolean).join(', ');
+    process.stderr.write(`\n[infra] started ${what} in ${Date.now() - started} ms\n`);
+  }
+}
