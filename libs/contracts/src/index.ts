@@ -1,1 +1,2 @@
-export {};
+export * from './lib/read-model.documents';
+export * from './lib/read-model-store.port';

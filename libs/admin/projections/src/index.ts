@@ -1,1 +1,5 @@
-export {};
+export * from './lib/environment.projection';
+export * from './lib/environment.projector';
+export * from './lib/state-uuid';
+export * from './lib/admin-catalog';
+export * from './lib/audit-index';

@@ -1,1 +1,1 @@
-export {};
+export * from './lib/in-memory-read-model.store';

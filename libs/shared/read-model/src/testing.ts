@@ -1,1 +1,1 @@
-export {};
+export * from './testing/read-model-store.contract';

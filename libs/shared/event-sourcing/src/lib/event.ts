@@ -35,8 +35,13 @@ export interface NewEvent {
   readonly metadata: EventMetadata;
 }
 
-/** An event as the store returns it: with its place in its stream and in the whole log. */
-export interface RecordedEvent<E extends DomainEvent = DomainEvent> {
+/**
+ * An event as the store returns it: with its place in its stream and in the whole log.
+ * Distributes over a union of events, so switching on `type` narrows `data`.
+ */
+export type RecordedEvent<E extends DomainEvent = DomainEvent> = E extends DomainEvent ? RecordedEventOf<E> : never;
+
+export interface RecordedEventOf<E extends DomainEvent> {
   readonly id: string;
   readonly type: E['type'];
   readonly data: E['data'];

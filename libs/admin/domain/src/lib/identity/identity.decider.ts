@@ -70,8 +70,8 @@ function traitChange(
   return Object.keys(set).length === 0 && removed.length === 0 ? null : { set, removed };
 }
 
-function address(identity: Identity): Omit<IdentityAddress, 'identifier'> {
-  return { identityId: identity.identityId, projectId: identity.projectId, environmentId: identity.environmentId };
+function address(identity: Identity): IdentityAddress {
+  return { identityId: identity.identityId, projectId: identity.projectId, environmentId: identity.environmentId, identifier: identity.identifier };
 }
 
 export function decideIdentity(command: IdentityCommand, state: Identity): IdentityEvent | IdentityEvent[] {
@@ -79,13 +79,13 @@ export function decideIdentity(command: IdentityCommand, state: Identity): Ident
     case 'CreateIdentity':
     case 'RecordIdentity': {
       const { identityId, projectId, environmentId, identifier } = command;
-      const ids = { identityId, projectId, environmentId };
+      const ids = { identityId, projectId, environmentId, identifier };
       if (state.status === 'active') {
         if (command.type === 'CreateIdentity') throw new ConflictError('IDENTITY.EXISTS', `Identity "${identifier}" already exists`);
         const change = traitChange(state.traits, command.traits, false);
         return change ? { type: 'IdentityTraitsChanged', data: { ...ids, ...change } } : [];
       }
-      const events: IdentityEvent[] = [{ type: 'IdentityCreated', data: { ...ids, identifier, createdAt: command.now } }];
+      const events: IdentityEvent[] = [{ type: 'IdentityCreated', data: { ...ids, createdAt: command.now } }];
       const change = traitChange(new Map(), command.traits, false);
       if (change) events.push({ type: 'IdentityTraitsChanged', data: { ...ids, ...change } });
       return events;
@@ -119,7 +119,7 @@ export function decideIdentity(command: IdentityCommand, state: Identity): Ident
     case 'DeleteIdentity': {
       const identity = active(state);
       checkRevision('identity', command.expectedRevision, identity.revision);
-      return { type: 'IdentityDeleted', data: { ...address(identity), identifier: identity.identifier } };
+      return { type: 'IdentityDeleted', data: address(identity) };
     }
   }
 }

@@ -1,0 +1,116 @@
+import {
+  identityDecider,
+  organisationDecider,
+  projectDecider,
+  userDecider,
+  type Identity,
+  type IdentityCommand,
+  type IdentityEvent,
+  type Organisation,
+  type OrganisationCommand,
+  type OrganisationEvent,
+  type Project,
+  type ProjectCommand,
+  type ProjectEvent,
+  type User,
+  type UserCommand,
+  type UserEvent,
+} from '@flagline/admin-domain';
+import type { AdminCatalog } from '@flagline/admin-projections';
+import { CommandHandler, type Decider, type DomainEvent, type EventStore, type HandledCommand } from '@flagline/event-sourcing';
+import { randomUUID } from 'node:crypto';
+import { IdAllocator } from './id-allocator';
+import { actorOf, type Principal } from './principal';
+
+/** Who is asking, and how to trace the request through the log. */
+export interface RequestContext {
+  readonly principal: Principal;
+  readonly correlationId: string;
+  /** Set from an `Idempotency-Key`: a retried request then re-appends the same event ids. */
+  readonly commandId?: string;
+}
+
+export interface AdminDependencies {
+  readonly store: EventStore;
+  readonly catalog: AdminCatalog;
+  readonly clock?: () => Date;
+  /**
+   * Resolves once the read models used by evaluation include a position. The standalone app
+   * waits on its in-process projector here, so an acknowledged change is already being served.
+   */
+  readonly projectionBarrier?: (position: number) => Promise<void>;
+}
+
+/** A command handler plus what the write path needs around it. */
+export class AdminContext {
+  readonly clock: () => Date;
+  readonly ids: IdAllocator;
+  readonly users: CommandHandler<User, UserCommand, UserEvent>;
+  readonly organisations: CommandHandler<Organisation, OrganisationCommand, OrganisationEvent>;
+  readonly projects: CommandHandler<Project, ProjectCommand, ProjectEvent>;
+  readonly identities: CommandHandler<Identity, IdentityCommand, IdentityEvent>;
+
+  constructor(readonly deps: AdminDependencies) {
+    this.clock = deps.clock ?? (() => new Date());
+    this.ids = new IdAllocator(deps.store, this.clock);
+    // The catalog folds each stream with the same evolve the decider uses, so its state is the decider's state.
+    const snapshots =
+      <S>() =>
+      (streamName: string) =>
+        deps.catalog.snapshot(streamName) as { state: S; revision: number } | undefined;
+    this.users = new CommandHandler(deps.store, userDecider, { snapshots: snapshots<User>() });
+    this.organisations = new CommandHandler(deps.store, organisationDecider, { snapshots: snapshots<Organisation>() });
+    this.projects = new CommandHandler(deps.store, projectDecider, { snapshots: snapshots<Project>() });
+    this.identities = new CommandHandler(deps.store, identityDecider, { snapshots: snapshots<Identity>() });
+  }
+
+  get catalog(): AdminCatalog {
+    return this.deps.catalog;
+  }
+
+  now(): string {
+    return this.clock().toISOString();
+  }
+
+  /**
+   * Runs a command and waits until the catalog (and, where configured, the evaluation read
+   * models) include it, so the caller's next read sees its own write.
+   */
+  async run<S, C, E extends DomainEvent>(
+    handler: CommandHandler<S, C, E>,
+    streamName: string,
+    command: C | ((state: S, revision: number | null) => C | Promise<C>),
+    request: RequestContext,
+    routing: { organisationId?: number; projectId?: number },
+  ): Promise<HandledCommand<S, E>> {
+    const result = await handler.handle(streamName, command, {
+      commandId: request.commandId ?? randomUUID(),
+      actor: actorOf(request.principal),
+      now: this.clock(),
+      correlationId: request.correlationId,
+      ...(routing.organisationId !== undefined ? { organisationId: String(routing.organisationId) } : {}),
+      ...(routing.projectId !== undefined ? { projectId: String(routing.projectId) } : {}),
+    });
+    if (result.position !== null) {
+      await this.catalog.waitFor(result.position);
+      await this.deps.projectionBarrier?.(result.position);
+    }
+    return result;
+  }
+
+  /**
+   * Builds a command that needs new numeric ids: first decided with placeholder ids (so an
+   * invalid command is rejected before anything is reserved), then with real ones.
+   */
+  withNewIds<S, C>(
+    decider: Decider<S, C, DomainEvent>,
+    count: (state: S) => number,
+    build: (state: S, ids: readonly number[]) => C,
+  ): (state: S) => Promise<C> {
+    return async (state) => {
+      const needed = count(state);
+      decider.decide(build(state, Array.from({ length: needed }, (_, index) => -1 - index)), state);
+      return build(state, await this.ids.take(needed));
+    };
+  }
+}

@@ -1,0 +1,120 @@
+import { ConflictError, NotFoundError, toOrganisationStreamName, type Organisation, type Role } from '@flagline/admin-domain';
+import type { AdminContext, RequestContext } from './admin-context';
+import { newAdminKey, newKeyId } from './api-key.material';
+import { requireRole, requireUserPrincipal, roleIn } from './principal';
+import { apiKeyView, organisationView, type ApiKeyView, type MemberView, type OrganisationView, type Versioned } from './views';
+
+const organisationNotFound = (): NotFoundError => new NotFoundError('ORGANISATION.NOT_FOUND', 'Organisation not found');
+
+export class OrganisationsService {
+  constructor(private readonly context: AdminContext) {}
+
+  private organisation(request: RequestContext, organisationId: number, needed: Role, what: string): Organisation {
+    const organisation = this.context.catalog.organisation(organisationId);
+    if (!organisation) throw organisationNotFound();
+    requireRole(this.context.catalog, request.principal, organisationId, needed, what, organisationNotFound);
+    return organisation;
+  }
+
+  private run(request: RequestContext, organisationId: number, command: Parameters<AdminContext['organisations']['handle']>[1]) {
+    return this.context.run(this.context.organisations, toOrganisationStreamName(organisationId), command, request, { organisationId });
+  }
+
+  async create(request: RequestContext, input: { name: string }): Promise<Versioned<OrganisationView>> {
+    const user = requireUserPrincipal(request.principal, 'create organisations');
+    const [organisationId] = await this.context.ids.take(1);
+    const id = organisationId as number;
+    const result = await this.run(request, id, { type: 'CreateOrganisation', organisationId: id, name: input.name, createdBy: user.userId, now: this.context.now() });
+    return { view: organisationView(result.state), revision: result.state.revision };
+  }
+
+  list(request: RequestContext): (OrganisationView & { role: Role })[] {
+    const { principal } = request;
+    const catalog = this.context.catalog;
+    if (principal.kind === 'organisation-key') {
+      const organisation = catalog.organisation(principal.organisationId);
+      return organisation ? [{ ...organisationView(organisation), role: principal.role }] : [];
+    }
+    return catalog.organisationsOf(principal.userId).map(({ organisation, role }) => ({ ...organisationView(organisation), role }));
+  }
+
+  get(request: RequestContext, organisationId: number): Versioned<OrganisationView> {
+    const organisation = this.organisation(request, organisationId, 'member', 'read this organisation');
+    return { view: organisationView(organisation), revision: organisation.revision };
+  }
+
+  async rename(request: RequestContext, organisationId: number, input: { name?: string }, expectedRevision?: number): Promise<Versioned<OrganisationView>> {
+    this.organisation(request, organisationId, 'admin', 'change the organisation');
+    if (input.name === undefined) return this.get(request, organisationId);
+    const result = await this.run(request, organisationId, { type: 'RenameOrganisation', name: input.name, ...(expectedRevision !== undefined ? { expectedRevision } : {}) });
+    return { view: organisationView(result.state), revision: result.state.revision };
+  }
+
+  async delete(request: RequestContext, organisationId: number, expectedRevision?: number): Promise<void> {
+    this.organisation(request, organisationId, 'admin', 'delete the organisation');
+    const liveProjects = this.context.catalog.projectsOf(organisationId).length;
+    await this.run(request, organisationId, { type: 'DeleteOrganisation', liveProjects, ...(expectedRevision !== undefined ? { expectedRevision } : {}) });
+  }
+
+  members(request: RequestContext, organisationId: number): MemberView[] {
+    const organisation = this.organisation(request, organisationId, 'member', 'list members');
+    return [...organisation.members].flatMap(([userId, role]) => {
+      const user = this.context.catalog.user(userId);
+      return user ? [{ userId, email: user.email, name: user.name, role }] : [];
+    });
+  }
+
+  /** Adds a user by id or email. */
+  async addMember(request: RequestContext, organisationId: number, input: { userId?: number; email?: string; role: Role }): Promise<MemberView> {
+    this.organisation(request, organisationId, 'admin', 'manage members');
+    const catalog = this.context.catalog;
+    const user = input.userId !== undefined ? catalog.user(input.userId) : input.email !== undefined ? catalog.userByEmail(input.email) : undefined;
+    if (!user) throw new ConflictError('USER.UNKNOWN', 'No such user: register the user first');
+    await this.run(request, organisationId, { type: 'AddMember', userId: user.userId, role: input.role });
+    return { userId: user.userId, email: user.email, name: user.name, role: input.role };
+  }
+
+  async changeMemberRole(request: RequestContext, organisationId: number, userId: number, role: Role): Promise<MemberView> {
+    this.organisation(request, organisationId, 'admin', 'manage members');
+    await this.run(request, organisationId, { type: 'ChangeMemberRole', userId, role });
+    const user = this.context.catalog.user(userId);
+    return { userId, email: user?.email ?? '', name: user?.name ?? '', role };
+  }
+
+  async removeMember(request: RequestContext, organisationId: number, userId: number): Promise<void> {
+    this.organisation(request, organisationId, 'admin', 'manage members');
+    await this.run(request, organisationId, { type: 'RemoveMember', userId });
+  }
+
+  listKeys(request: RequestContext, organisationId: number): ApiKeyView[] {
+    const organisation = this.organisation(request, organisationId, 'admin', 'manage API keys');
+    return [...organisation.keys.values()].filter((key) => !key.revokedAt).map(apiKeyView);
+  }
+
+  async issueKey(request: RequestContext, organisationId: number, input: { name: string; role: Role }): Promise<ApiKeyView> {
+    this.organisation(request, organisationId, 'admin', 'manage API keys');
+    const material = newAdminKey();
+    const keyId = newKeyId();
+    const result = await this.run(request, organisationId, {
+      type: 'IssueOrganisationApiKey',
+      keyId,
+      name: input.name,
+      role: input.role,
+      keyHash: material.keyHash,
+      prefix: material.prefix,
+      createdAt: this.context.now(),
+    });
+    const key = result.state.keys.get(keyId);
+    if (!key) throw new Error('issued key missing from state');
+    return { ...apiKeyView(key), key: material.key };
+  }
+
+  async revokeKey(request: RequestContext, organisationId: number, keyId: string): Promise<void> {
+    this.organisation(request, organisationId, 'admin', 'manage API keys');
+    await this.run(request, organisationId, { type: 'RevokeOrganisationApiKey', keyId, now: this.context.now() });
+  }
+
+  roleOf(request: RequestContext, organisationId: number): Role | null {
+    return roleIn(this.context.catalog, request.principal, organisationId);
+  }
+}

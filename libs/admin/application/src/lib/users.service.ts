@@ -1,0 +1,105 @@
+import { ConflictError, NotFoundError, toUserStreamName, type User } from '@flagline/admin-domain';
+import type { AdminContext, RequestContext } from './admin-context';
+import { newAdminKey, newKeyId } from './api-key.material';
+import { requireSuperuser, type Principal } from './principal';
+import { apiKeyView, userView, type ApiKeyView, type UserView, type Versioned } from './views';
+
+export interface RegisterUserInput {
+  readonly email: string;
+  readonly name: string;
+}
+
+const userNotFound = (): NotFoundError => new NotFoundError('USER.NOT_FOUND', 'User not found');
+
+export class UsersService {
+  constructor(private readonly context: AdminContext) {}
+
+  private view(user: User): Versioned<UserView> {
+    return { view: userView(user, this.context.catalog.organisationsOf(user.userId)), revision: user.revision };
+  }
+
+  /** A user the caller may see: themselves, any user for the administrator, or a fellow member of one of their organisations. */
+  private visibleUser(principal: Principal, userId: number): User {
+    const catalog = this.context.catalog;
+    const user = catalog.user(userId);
+    if (!user) throw userNotFound();
+    if (principal.kind === 'user' && (principal.isSuperuser || principal.userId === userId)) return user;
+    const theirs = new Set(catalog.organisationsOf(userId).map(({ organisation }) => organisation.organisationId));
+    const mine =
+      principal.kind === 'organisation-key' ? [principal.organisationId] : catalog.organisationsOf(principal.userId).map(({ organisation }) => organisation.organisationId);
+    if (!mine.some((id) => theirs.has(id))) throw userNotFound();
+    return user;
+  }
+
+  /** A user the caller may manage: themselves, or anyone for the administrator. */
+  private manageableUser(principal: Principal, userId: number): User {
+    const user = this.visibleUser(principal, userId);
+    if (principal.kind !== 'user' || (!principal.isSuperuser && principal.userId !== userId)) throw userNotFound();
+    return user;
+  }
+
+  async register(request: RequestContext, input: RegisterUserInput): Promise<Versioned<UserView>> {
+    requireSuperuser(request.principal, 'register users');
+    if (this.context.catalog.userByEmail(input.email)) throw new ConflictError('USER.EMAIL_TAKEN', `A user with email ${input.email} already exists`);
+    const [userId] = await this.context.ids.take(1);
+    const id = userId as number;
+    const result = await this.context.run(
+      this.context.users,
+      toUserStreamName(id),
+      { type: 'RegisterUser', userId: id, email: input.email, name: input.name, isSuperuser: false, now: this.context.now() },
+      request,
+      {},
+    );
+    return this.view(result.state);
+  }
+
+  me(request: RequestContext): Versioned<UserView> {
+    if (request.principal.kind !== 'user') throw new NotFoundError('USER.NOT_FOUND', 'This key belongs to an organisation, not to a user');
+    return this.get(request, request.principal.userId);
+  }
+
+  get(request: RequestContext, userId: number): Versioned<UserView> {
+    return this.view(this.visibleUser(request.principal, userId));
+  }
+
+  async changeProfile(request: RequestContext, userId: number, input: { name?: string }, expectedRevision?: number): Promise<Versioned<UserView>> {
+    this.manageableUser(request.principal, userId);
+    if (input.name === undefined) return this.get(request, userId);
+    const result = await this.context.run(
+      this.context.users,
+      toUserStreamName(userId),
+      { type: 'ChangeUserProfile', name: input.name, ...(expectedRevision !== undefined ? { expectedRevision } : {}) },
+      request,
+      {},
+    );
+    return this.view(result.state);
+  }
+
+  async delete(request: RequestContext, userId: number, expectedRevision?: number): Promise<void> {
+    requireSuperuser(request.principal, 'delete users');
+    const user = this.visibleUser(request.principal, userId);
+    if (user.isSuperuser) throw new ConflictError('USER.ADMINISTRATOR', 'The instance administrator cannot be deleted');
+    await this.context.run(this.context.users, toUserStreamName(userId), { type: 'DeleteUser', ...(expectedRevision !== undefined ? { expectedRevision } : {}) }, request, {});
+  }
+
+  listKeys(request: RequestContext, userId: number): ApiKeyView[] {
+    const user = this.manageableUser(request.principal, userId);
+    return [...user.keys.values()].filter((key) => !key.revokedAt).map(apiKeyView);
+  }
+
+  async issueKey(request: RequestContext, userId: number, input: { name: string }): Promise<ApiKeyView> {
+    this.manageableUser(request.principal, userId);
+    const material = newAdminKey();
+    const keyId = newKeyId();
+    const command = { type: 'IssueUserApiKey' as const, keyId, name: input.name, keyHash: material.keyHash, prefix: material.prefix, createdAt: this.context.now() };
+    const result = await this.context.run(this.context.users, toUserStreamName(userId), command, request, {});
+    const key = result.state.keys.get(keyId);
+    if (!key) throw new Error('issued key missing from state');
+    return { ...apiKeyView(key), key: material.key };
+  }
+
+  async revokeKey(request: RequestContext, userId: number, keyId: string): Promise<void> {
+    this.manageableUser(request.principal, userId);
+    await this.context.run(this.context.users, toUserStreamName(userId), { type: 'RevokeUserApiKey', keyId, now: this.context.now() }, request, {});
+  }
+}
