@@ -1,0 +1,166 @@
+/**
+ * Compilation of an environment's evaluation context: done once per environment revision, it
+ * resolves everything that does not depend on the identity so that evaluations only walk
+ * precompiled structures.
+ */
+import type { EvaluationContext, Metadata } from './types/evaluation-context.types';
+import { PropertyTable } from './context-property';
+import type { ScopeEnvironment } from './evaluation-scope';
+import { CompiledFeatureState, numberOr, type CompiledFeature } from './feature-state.compiler';
+import { isPyTruthy, isRecord, orderedEntries } from './json-shape';
+import { pyStr } from './python/python-string';
+import { compileRule, type CompiledRule } from './segment-rule.compiler';
+
+/** Reason reported for an environment default. */
+export const DEFAULT_REASON = 'DEFAULT';
+
+/**
+ * Document order of the context's `segments` and `features` maps. JS objects enumerate
+ * integer-like keys (segment ids such as `"16"`, `"4267"`) in numeric order rather than in the
+ * order they were written; a caller that parsed the document can pass the written order here.
+ * Segment order decides the order of matched segments and which of two equal-priority overrides
+ * wins.
+ */
+export interface EvaluationOrder {
+  readonly segments?: readonly string[];
+  readonly features?: readonly string[];
+}
+
+/** A compiled segment. Stable per compile. */
+export interface CompiledSegment {
+  /** Position in the context's segment order. */
+  readonly index: number;
+  /** Python `str()` of the segment key, hashed by PERCENTAGE_SPLIT conditions. */
+  readonly keyText: string;
+  readonly name: string;
+  /** Metadata to report, `undefined` when absent or empty. */
+  readonly metadata: Metadata | undefined;
+  /** Top-level rules; a segment without rules never matches. */
+  readonly rules: readonly CompiledRule[];
+  /**
+   * The segment's overrides for features of the environment, one per feature: the first of the
+   * lowest priority among the segment's overrides for that feature.
+   */
+  readonly overrides: readonly CompiledFeatureState[];
+}
+
+/** An environment compiled for evaluation. Immutable; identity-independent. */
+export interface CompiledEnvironment extends ScopeEnvironment {
+  /** Python `str()` of the environment key, the prefix of implicit identity keys. */
+  readonly environmentKeyText: string;
+  /** Features in result order. */
+  readonly features: readonly CompiledFeature[];
+  /** Environment default state per feature, parallel to `features`. */
+  readonly defaults: readonly CompiledFeatureState[];
+  /** Feature index by feature name. */
+  readonly featureIndexByName: ReadonlyMap<string, number>;
+  /** Segments in context order. */
+  readonly segments: readonly CompiledSegment[];
+}
+
+function defineOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+function compileFeatures(raw: unknown, order: readonly string[] | undefined) {
+  const features: CompiledFeature[] = [];
+  const defaults: CompiledFeatureState[] = [];
+  const featureIndexByName = new Map<string, number>();
+  if (!isRecord(raw)) return { features, defaults, featureIndexByName };
+  for (const [entryKey, entry] of orderedEntries(raw, order)) {
+    if (!isRecord(entry)) continue;
+    const name = typeof entry['name'] === 'string' ? entry['name'] : entryKey;
+    const existing = featureIndexByName.get(name);
+    // A repeated name keeps its first position and takes the later definition, as a dict would.
+    const feature = existing === undefined ? Object.freeze({ name, index: features.length }) : features[existing];
+    if (feature === undefined) continue;
+    const state = new CompiledFeatureState(entry, feature, DEFAULT_REASON, Infinity);
+    if (existing === undefined) {
+      featureIndexByName.set(name, feature.index);
+      features.push(feature);
+      defaults.push(state);
+    } else {
+      defaults[existing] = state;
+    }
+  }
+  return { features, defaults, featureIndexByName };
+}
+
+function compileOverrides(
+  raw: unknown,
+  reason: string,
+  features: readonly CompiledFeature[],
+  featureIndexByName: ReadonlyMap<string, number>,
+): CompiledFeatureState[] {
+  if (!Array.isArray(raw)) return [];
+  const chosen: CompiledFeatureState[] = [];
+  const positionByFeature = new Map<number, number>();
+  for (const override of raw) {
+    if (!isRecord(override) || typeof override['name'] !== 'string') continue;
+    const index = featureIndexByName.get(override['name']);
+    const feature = index === undefined ? undefined : features[index];
+    if (feature === undefined) continue;
+    const state = new CompiledFeatureState(override, feature, reason, numberOr(override['priority'], Infinity));
+    const position = positionByFeature.get(feature.index);
+    if (position === undefined) {
+      positionByFeature.set(feature.index, chosen.length);
+      chosen.push(state);
+    } else if (state.priority < (chosen[position]?.priority ?? Infinity)) {
+      chosen[position] = state;
+    }
+  }
+  return chosen;
+}
+
+/**
+ * Compiles an evaluation context for repeated evaluation. The context's identity is ignored:
+ * identities are passed to `evaluate`. Never throws; malformed parts compile to rules, conditions
+ * or features that never match or are skipped.
+ *
+ * @param order - document order of `segments` / `features` keys, see {@link EvaluationOrder}.
+ */
+export function compileEnvironment(context: EvaluationContext, order?: EvaluationOrder): CompiledEnvironment {
+  const root: Record<string, unknown> = isRecord(context) ? context : {};
+  const documentEntries: Array<readonly [string, unknown]> = [];
+  const contextWithoutIdentity: Record<string, unknown> = {};
+  let identityPosition = -1;
+  for (const [key, value] of Object.entries(root)) {
+    if (key === 'identity') {
+      identityPosition = documentEntries.length;
+      continue;
+    }
+    documentEntries.push([key, value]);
+    defineOwn(contextWithoutIdentity, key, value);
+  }
+  const environment = isRecord(root['environment']) ? root['environment'] : {};
+  const { features, defaults, featureIndexByName } = compileFeatures(root['features'], order?.features);
+  const properties = new PropertyTable(contextWithoutIdentity);
+  const segments: CompiledSegment[] = [];
+  const rawSegments = isRecord(root['segments']) ? orderedEntries(root['segments'], order?.segments) : [];
+  for (const [entryKey, entry] of rawSegments) {
+    if (!isRecord(entry)) continue;
+    const name = pyStr(entry['name'] ?? entryKey);
+    const rules = Array.isArray(entry['rules']) ? entry['rules'] : [];
+    const metadata = entry['metadata'];
+    segments.push(
+      Object.freeze({
+        index: segments.length,
+        keyText: pyStr(entry['key'] ?? entryKey),
+        name,
+        metadata: isPyTruthy(metadata) && isRecord(metadata) ? metadata : undefined,
+        rules: rules.map((rule) => compileRule(rule, properties)),
+        overrides: compileOverrides(entry['overrides'], `TARGETING_MATCH; segment=${name}`, features, featureIndexByName),
+      }),
+    );
+  }
+  return Object.freeze({
+    environmentKeyText: pyStr(environment['key'] ?? null),
+    features,
+    defaults,
+    featureIndexByName,
+    segments,
+    propertyCount: properties.size,
+    documentEntries,
+    identityPosition,
+  });
+}

@@ -1,0 +1,54 @@
+/**
+ * Rule matching. A rule's type applies to its conditions and, separately, to its sub-rules; the
+ * rule matches when both groups pass (an empty group passes). A segment matches when it has rules
+ * and all of its top-level rules match, whatever their type.
+ */
+import type { EvaluationScope } from './evaluation-scope';
+import { conditionMatches } from './operators';
+import { RuleKind, type CompiledRule } from './segment-rule.compiler';
+
+function conditionsPass(rule: CompiledRule, scope: EvaluationScope, segmentKey: string): boolean {
+  const conditions = rule.conditions;
+  if (conditions.length === 0) return true;
+  if (rule.kind === RuleKind.All) {
+    for (const condition of conditions) if (!conditionMatches(condition, scope, segmentKey)) return false;
+    return true;
+  }
+  let any = false;
+  for (const condition of conditions) {
+    if (conditionMatches(condition, scope, segmentKey)) {
+      any = true;
+      break;
+    }
+  }
+  return rule.kind === RuleKind.Any ? any : !any;
+}
+
+function subRulesPass(rule: CompiledRule, scope: EvaluationScope, segmentKey: string): boolean {
+  const rules = rule.rules;
+  if (rules.length === 0) return true;
+  if (rule.kind === RuleKind.All) {
+    for (const subRule of rules) if (!ruleMatches(subRule, scope, segmentKey)) return false;
+    return true;
+  }
+  let any = false;
+  for (const subRule of rules) {
+    if (ruleMatches(subRule, scope, segmentKey)) {
+      any = true;
+      break;
+    }
+  }
+  return rule.kind === RuleKind.Any ? any : !any;
+}
+
+/** Whether a rule matches in the scope. */
+export function ruleMatches(rule: CompiledRule, scope: EvaluationScope, segmentKey: string): boolean {
+  if (rule.kind === RuleKind.Invalid) return false;
+  return conditionsPass(rule, scope, segmentKey) && subRulesPass(rule, scope, segmentKey);
+}
+
+/** Whether every top-level rule matches; callers skip segments without rules. */
+export function rulesMatch(rules: readonly CompiledRule[], scope: EvaluationScope, segmentKey: string): boolean {
+  for (const rule of rules) if (!ruleMatches(rule, scope, segmentKey)) return false;
+  return true;
+}
