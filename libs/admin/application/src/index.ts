@@ -1,1 +1,13 @@
-export {};
+export * from './lib/admin-application';
+export * from './lib/admin-context';
+export * from './lib/principal';
+export * from './lib/views';
+export * from './lib/api-key.material';
+export type { RegisterUserInput } from './lib/users.service';
+export type { TagInput } from './lib/projects.service';
+export type { CreateFeatureInput, ChangeFeatureInput, MultivariateOptionInput } from './lib/features.service';
+export type { SegmentInput } from './lib/segments.service';
+export type { EnvironmentInput, FeatureStateInput, SegmentOverrideInput } from './lib/environments.service';
+export type { IdentityOverrideInput } from './lib/identities.service';
+export type { HistoryTarget } from './lib/audit.service';
+export type { BootstrapOptions } from './lib/auth.service';

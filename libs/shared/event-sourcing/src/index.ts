@@ -5,3 +5,7 @@ export * from './lib/log-subscription';
 export * from './lib/in-memory-event-store';
 export * from './lib/decider';
 export * from './lib/command-handler';
+export * from './lib/progress-tracker';
+export * from './lib/event-bus.port';
+export * from './lib/in-process-event-bus';
+export * from './lib/relay';

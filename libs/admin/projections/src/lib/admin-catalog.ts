@@ -19,7 +19,7 @@ import {
   type User,
   type UserEvent,
 } from '@flagline/admin-domain';
-import type { RecordedEvent } from '@flagline/event-sourcing';
+import { ProgressTracker, type RecordedEvent } from '@flagline/event-sourcing';
 import { AuditIndex } from './audit-index';
 
 /** Who an API key belongs to. */
@@ -48,21 +48,19 @@ export class AdminCatalog {
   private readonly projectOf = new Map<string, number>();
   private readonly identitiesByEnvironment = new Map<number, Set<string>>();
   readonly audit = new AuditIndex();
-  private appliedPosition = 0;
-  private waiters: { position: number; resolve: () => void }[] = [];
+  private readonly progress = new ProgressTracker();
 
   get position(): number {
-    return this.appliedPosition;
+    return this.progress.position;
   }
 
   /** Resolves once every event up to `position` has been applied. */
   waitFor(position: number): Promise<void> {
-    if (position <= this.appliedPosition) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push({ position, resolve }));
+    return this.progress.waitFor(position);
   }
 
   apply(event: RecordedEvent): void {
-    if (event.globalPosition <= this.appliedPosition) return;
+    if (event.globalPosition <= this.progress.position) return;
     const category = categoryOf(event.streamName);
     const typed = event as RecordedEvent<AdminEvent>;
     switch (category) {
@@ -83,12 +81,7 @@ export class AdminCatalog {
         break;
     }
     if (category !== 'sequence' && category !== null) this.audit.record(typed);
-    this.appliedPosition = event.globalPosition;
-    if (this.waiters.length > 0) {
-      const ready = this.waiters.filter((waiter) => waiter.position <= this.appliedPosition);
-      this.waiters = this.waiters.filter((waiter) => waiter.position > this.appliedPosition);
-      for (const waiter of ready) waiter.resolve();
-    }
+    this.progress.advance(event.globalPosition);
   }
 
   private applyUser(event: RecordedEvent<UserEvent>): void {

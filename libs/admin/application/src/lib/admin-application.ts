@@ -1,0 +1,37 @@
+import { AdminContext, type AdminDependencies } from './admin-context';
+import { AuditService } from './audit.service';
+import { AuthService, type BootstrapOptions } from './auth.service';
+import { EnvironmentsService } from './environments.service';
+import { FeaturesService } from './features.service';
+import { IdentitiesService } from './identities.service';
+import { OrganisationsService } from './organisations.service';
+import { ProjectsService } from './projects.service';
+import { SegmentsService } from './segments.service';
+import { UsersService } from './users.service';
+
+/** The admin side of the platform: every use case, behind one object the API shell wires in. */
+export class AdminApplication {
+  readonly context: AdminContext;
+  readonly auth: AuthService;
+  readonly users: UsersService;
+  readonly organisations: OrganisationsService;
+  readonly projects: ProjectsService;
+  readonly features: FeaturesService;
+  readonly segments: SegmentsService;
+  readonly environments: EnvironmentsService;
+  readonly identities: IdentitiesService;
+  readonly audit: AuditService;
+
+  constructor(dependencies: AdminDependencies, bootstrap: BootstrapOptions) {
+    this.context = new AdminContext(dependencies);
+    this.auth = new AuthService(this.context, bootstrap);
+    this.users = new UsersService(this.context);
+    this.organisations = new OrganisationsService(this.context);
+    this.projects = new ProjectsService(this.context);
+    this.features = new FeaturesService(this.context, this.projects);
+    this.segments = new SegmentsService(this.context, this.projects);
+    this.environments = new EnvironmentsService(this.context, this.projects);
+    this.identities = new IdentitiesService(this.context);
+    this.audit = new AuditService(this.context);
+  }
+}

@@ -1,0 +1,75 @@
+import { NotFoundError } from '@flagline/admin-domain';
+import type { AuditEntity } from '@flagline/admin-projections';
+import type { AdminContext, RequestContext } from './admin-context';
+import { Lookup } from './lookup';
+import { requireRole } from './principal';
+import { auditEntryView, type AuditEntryView, type Page } from './views';
+
+export type HistoryTarget =
+  | { readonly kind: 'organisation'; readonly organisationId: number }
+  | { readonly kind: 'project'; readonly projectId: number }
+  | { readonly kind: 'feature'; readonly projectId: number; readonly featureId: number }
+  | { readonly kind: 'segment'; readonly projectId: number; readonly segmentId: number }
+  | { readonly kind: 'tag'; readonly projectId: number; readonly tagId: number }
+  | { readonly kind: 'environment'; readonly environment: string }
+  | { readonly kind: 'identity'; readonly environment: string; readonly identifier: string };
+
+/** The event history of any entity, with who, when and what changed, in log order. */
+export class AuditService {
+  private readonly lookup: Lookup;
+
+  constructor(private readonly context: AdminContext) {
+    this.lookup = new Lookup(context.catalog);
+  }
+
+  private entity(request: RequestContext, target: HistoryTarget): AuditEntity {
+    const { principal } = request;
+    const what = 'read history';
+    switch (target.kind) {
+      case 'organisation': {
+        const notFound = () => new NotFoundError('ORGANISATION.NOT_FOUND', 'Organisation not found');
+        if (!this.context.catalog.organisation(target.organisationId)) throw notFound();
+        requireRole(this.context.catalog, principal, target.organisationId, 'member', what, notFound);
+        return { kind: 'organisation', id: target.organisationId };
+      }
+      case 'project':
+        this.lookup.project(principal, target.projectId, 'member', what);
+        return { kind: 'project', id: target.projectId };
+      case 'feature': {
+        // History outlives the entity: a deleted feature's history stays readable in its project.
+        this.lookup.project(principal, target.projectId, 'member', what);
+        if (this.context.catalog.projectHolding('featureId', target.featureId)?.projectId !== target.projectId)
+          throw new NotFoundError('FEATURE.NOT_FOUND', `Feature ${target.featureId} not found in this project`);
+        return { kind: 'feature', id: target.featureId };
+      }
+      case 'segment':
+        this.lookup.project(principal, target.projectId, 'member', what);
+        if (this.context.catalog.projectHolding('segmentId', target.segmentId)?.projectId !== target.projectId)
+          throw new NotFoundError('SEGMENT.NOT_FOUND', `Segment ${target.segmentId} not found in this project`);
+        return { kind: 'segment', id: target.segmentId };
+      case 'tag':
+        this.lookup.project(principal, target.projectId, 'member', what);
+        if (this.context.catalog.projectHolding('tagId', target.tagId)?.projectId !== target.projectId)
+          throw new NotFoundError('TAG.NOT_FOUND', `Tag ${target.tagId} not found in this project`);
+        return { kind: 'tag', id: target.tagId };
+      case 'environment': {
+        const { environment } = this.lookup.environment(principal, target.environment, 'member', what);
+        return { kind: 'environment', id: environment.environmentId };
+      }
+      case 'identity': {
+        const { environment } = this.lookup.environment(principal, target.environment, 'member', what);
+        return { kind: 'identity', environmentId: environment.environmentId, identifier: target.identifier };
+      }
+    }
+  }
+
+  history(request: RequestContext, target: HistoryTarget, options: { after?: number; limit: number; types?: readonly string[] }): Page<AuditEntryView> {
+    const entity = this.entity(request, target);
+    const page = this.context.catalog.audit.page(entity, {
+      ...(options.after !== undefined ? { after: options.after } : {}),
+      limit: options.limit,
+      ...(options.types && options.types.length > 0 ? { types: new Set(options.types) } : {}),
+    });
+    return { results: page.events.map(auditEntryView), next: page.next };
+  }
+}

@@ -1,0 +1,176 @@
+import {
+  checkAllocations,
+  ConflictError,
+  identityIdFor,
+  NotFoundError,
+  toIdentityStreamName,
+  type Allocation,
+  type Environment,
+  type FeatureValue,
+  type IdentityCommand,
+  type Project,
+  type TraitValue,
+} from '@flagline/admin-domain';
+import type { Actor } from '@flagline/event-sourcing';
+import { randomUUID } from 'node:crypto';
+import type { AdminContext, RequestContext } from './admin-context';
+import { Lookup } from './lookup';
+import { identityView, type IdentityView, type Page, type Versioned } from './views';
+
+export interface IdentityOverrideInput {
+  readonly enabled: boolean;
+  readonly value?: FeatureValue;
+  readonly multivariateAllocations?: readonly Allocation[];
+}
+
+/** Identities of an environment: traits and identity overrides. */
+export class IdentitiesService {
+  private readonly lookup: Lookup;
+
+  constructor(private readonly context: AdminContext) {
+    this.lookup = new Lookup(context.catalog);
+  }
+
+  private identity(project: Project, environment: Environment, identifier: string): Versioned<IdentityView> {
+    const identity = this.context.catalog.identity(identityIdFor(environment.environmentId, identifier));
+    if (!identity) throw new NotFoundError('IDENTITY.NOT_FOUND', `Identity "${identifier}" not found in this environment`);
+    return { view: identityView(project, identity), revision: identity.revision };
+  }
+
+  private run(request: RequestContext | { actor: Actor; correlationId: string }, project: Project, environment: Environment, identifier: string, command: IdentityCommand) {
+    const identityId = identityIdFor(environment.environmentId, identifier);
+    const routing = { organisationId: project.organisationId, projectId: project.projectId };
+    if ('principal' in request) return this.context.run(this.context.identities, toIdentityStreamName(identityId), command, request, routing);
+    return this.context.identities.handle(toIdentityStreamName(identityId), command, {
+      commandId: randomUUID(),
+      actor: request.actor,
+      now: this.context.clock(),
+      correlationId: request.correlationId,
+      organisationId: String(project.organisationId),
+      projectId: String(project.projectId),
+    });
+  }
+
+  list(request: RequestContext, reference: string, options: { search?: string; after?: string; limit: number }): Page<IdentityView> & { nextIdentifier: string | null } {
+    const { project, environment } = this.lookup.environment(request.principal, reference, 'member', 'read identities');
+    const search = options.search?.toLowerCase();
+    const identifiers = this.context.catalog
+      .identifiersIn(environment.environmentId)
+      .filter((identifier) => (search === undefined || identifier.toLowerCase().includes(search)) && (options.after === undefined || identifier > options.after));
+    const pageIds = identifiers.slice(0, options.limit);
+    return {
+      results: pageIds.map((identifier) => this.identity(project, environment, identifier).view),
+      next: null,
+      nextIdentifier: identifiers.length > options.limit ? (pageIds[pageIds.length - 1] ?? null) : null,
+    };
+  }
+
+  get(request: RequestContext, reference: string, identifier: string): Versioned<IdentityView> {
+    const { project, environment } = this.lookup.environment(request.principal, reference, 'member', 'read identities');
+    return this.identity(project, environment, identifier);
+  }
+
+  async create(request: RequestContext, reference: string, input: { identifier: string; traits?: Record<string, TraitValue | null> }): Promise<Versioned<IdentityView>> {
+    const { project, environment } = this.lookup.environment(request.principal, reference, 'member', 'create identities');
+    const identityId = identityIdFor(environment.environmentId, input.identifier);
+    await this.run(request, project, environment, input.identifier, {
+      type: 'CreateIdentity',
+      identityId,
+      projectId: project.projectId,
+      environmentId: environment.environmentId,
+      identifier: input.identifier,
+      traits: input.traits ?? {},
+      now: this.context.now(),
+    });
+    return this.identity(project, environment, input.identifier);
+  }
+
+  /** Merges traits: each given trait is set, a null value removes it. */
+  async updateTraits(
+    request: RequestContext,
+    reference: string,
+    identifier: string,
+    traits: Record<string, TraitValue | null>,
+    expectedRevision?: number,
+  ): Promise<Versioned<IdentityView>> {
+    const { project, environment } = this.lookup.environment(request.principal, reference, 'member', 'change identities');
+    this.identity(project, environment, identifier);
+    await this.run(request, project, environment, identifier, { type: 'UpdateTraits', traits, ...(expectedRevision !== undefined ? { expectedRevision } : {}) });
+    return this.identity(project, environment, identifier);
+  }
+
+  /** Replaces all traits with the given ones. */
+  async replaceTraits(
+    request: RequestContext,
+    reference: string,
+    identifier: string,
+    traits: Record<string, TraitValue>,
+    expectedRevision?: number,
+  ): Promise<Versioned<IdentityView>> {
+    const { project, environment } = this.lookup.environment(request.principal, reference, 'member', 'change identities');
+    this.identity(project, environment, identifier);
+    await this.run(request, project, environment, identifier, { type: 'ReplaceTraits', traits, ...(expectedRevision !== undefined ? { expectedRevision } : {}) });
+    return this.identity(project, environment, identifier);
+  }
+
+  async delete(request: RequestContext, reference: string, identifier: string, expectedRevision?: number): Promise<void> {
+    const { project, environment } = this.lookup.environment(request.principal, reference, 'member', 'delete identities');
+    this.identity(project, environment, identifier);
+    await this.run(request, project, environment, identifier, { type: 'DeleteIdentity', ...(expectedRevision !== undefined ? { expectedRevision } : {}) });
+  }
+
+  /** Sets (creates or replaces) the identity's override of one feature of the environment's project. */
+  async setOverride(request: RequestContext, reference: string, identifier: string, featureId: number, input: IdentityOverrideInput): Promise<Versioned<IdentityView>> {
+    const { project, environment } = this.lookup.environment(request.principal, reference, 'member', 'set identity overrides');
+    this.identity(project, environment, identifier);
+    const feature = project.features.get(featureId);
+    if (!feature) throw new ConflictError('FEATURE.NOT_IN_PROJECT', `Feature ${featureId} does not belong to project ${project.projectId}`);
+    const allocations = checkAllocations(feature, input.multivariateAllocations ?? []);
+    const current = environment.featureStates.get(featureId);
+    await this.run(request, project, environment, identifier, {
+      type: 'SetIdentityOverride',
+      featureId,
+      featureStateUuid: randomUUID(),
+      enabled: input.enabled,
+      value: input.value !== undefined ? input.value : (current?.value ?? null),
+      allocations,
+    });
+    return this.identity(project, environment, identifier);
+  }
+
+  async removeOverride(request: RequestContext, reference: string, identifier: string, featureId: number): Promise<void> {
+    const { project, environment } = this.lookup.environment(request.principal, reference, 'member', 'remove identity overrides');
+    this.identity(project, environment, identifier);
+    await this.run(request, project, environment, identifier, { type: 'RemoveIdentityOverride', featureId });
+  }
+
+  /**
+   * Records an identity seen by an SDK (get or create, then apply its traits). Nothing is
+   * written when the identity exists and its traits are unchanged.
+   */
+  async recordFromSdk(input: {
+    environmentId: number;
+    identifier: string;
+    traits: Record<string, TraitValue | null>;
+    actor: Actor;
+    correlationId: string;
+  }): Promise<number | null> {
+    const project = this.context.catalog.projectHolding('environmentId', input.environmentId);
+    const environment = project?.environments.get(input.environmentId);
+    if (!project || !environment) throw new NotFoundError('ENVIRONMENT.NOT_FOUND', 'Environment not found');
+    const result = await this.run(input, project, environment, input.identifier, {
+      type: 'RecordIdentity',
+      identityId: identityIdFor(environment.environmentId, input.identifier),
+      projectId: project.projectId,
+      environmentId: environment.environmentId,
+      identifier: input.identifier,
+      traits: input.traits,
+      now: this.context.now(),
+    });
+    if (result.position !== null) {
+      await this.context.catalog.waitFor(result.position);
+      await this.context.deps.projectionBarrier?.(result.position);
+    }
+    return result.position;
+  }
+}
