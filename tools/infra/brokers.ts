@@ -111,6 +111,7 @@ const PORT_IN_USE = /Address already in use|BindException/;
 abstract class ManagedProcess {
   private child: ChildProcess | undefined;
   private exited: Promise<void> = Promise.resolve();
+  private spawnError: string | undefined;
 
   protected constructor(
     readonly dir: string,
@@ -131,6 +132,7 @@ abstract class ManagedProcess {
   /** Spawns the server with stdout and stderr appended to the log file; returns where this run's output starts. */
   protected spawnLogged(command: string, args: string[]): { child: ChildProcess; logOffset: number } {
     if (this.child) throw new Error(`${this.name} is already running (pid ${this.child.pid ?? '?'})`);
+    this.spawnError = undefined;
     const fd = openSync(this.logFile, 'a');
     const logOffset = fstatSync(fd).size;
     let child: ChildProcess;
@@ -146,7 +148,8 @@ abstract class ManagedProcess {
         if (this.child === child) this.child = undefined;
         done();
       });
-      child.once('error', () => {
+      child.once('error', (error: Error) => {
+        this.spawnError = error.message;
         if (this.child === child) this.child = undefined;
         done();
       });
@@ -156,8 +159,13 @@ abstract class ManagedProcess {
 
   protected startError(what: string, logOffset: number): ServerStartError {
     const log = readLog(this.logFile, logOffset).text;
-    const tail = log.split('\n').slice(-40).join('\n');
-    return new ServerStartError(`${this.name} ${what}. Last lines of ${this.logFile}:\n${tail}`, PORT_IN_USE.test(log));
+    const lines = log.split('\n');
+    // A failing JVM logs its cause first and then pages of shutdown lines: show both.
+    const errors = lines.filter((line) => /\b(ERROR|FATAL)\b|Exception\b|Address already in use/.test(line)).slice(0, 10);
+    const tail = lines.slice(-30).join('\n');
+    if (this.spawnError) errors.unshift(`could not run it: ${this.spawnError}`);
+    const errorPart = errors.length > 0 ? `\nFirst errors logged:\n${errors.join('\n')}` : '';
+    return new ServerStartError(`${this.name} ${what}.${errorPart}\nLast lines of ${this.logFile}:\n${tail}`, PORT_IN_USE.test(log));
   }
 
   /** Resolves once the previous process (if any) has exited, so ports and locks are free. */
@@ -405,9 +413,10 @@ export class KafkaBroker extends ManagedProcess {
   /** Formats storage, starts a new broker and waits until it serves metadata. */
   static async start(options: KafkaOptions = {}): Promise<KafkaBroker> {
     const libsDir = options.libsDir ?? kafkaLibsDir();
-    const reason = options.java ? undefined : kafkaUnavailableReason(libsDir);
     const java = options.java ?? locateJava();
-    if (reason || !java) throw new Error(reason ?? 'java not found');
+    const reason = kafkaUnavailableReason(libsDir);
+    if (!java || (reason && !options.java)) throw new Error(reason);
+    if (!hasKafkaJars(libsDir)) throw new Error(`no Kafka jars in ${libsDir} (run ${INSTALL_COMMAND})`);
     const { dir, owned } = await makeDir(options.dir, 'flagline-kafka-');
     try {
       return await withPortRetry(options.port !== undefined || options.controllerPort !== undefined, async () => {

@@ -56,6 +56,8 @@ function ownUnavailableReason(needs: InfraNeeds): string | undefined {
   return missing.length > 0 ? missing.join('; ') : undefined;
 }
 
+const announced = new Set<string>();
+
 /**
  * `describe` when the integration servers are available; otherwise the suite is reported as
  * skipped, with the reason in its name and on stderr. In CI (or with FLAGLINE_REQUIRE_INFRA=1)
@@ -76,7 +78,10 @@ export function describeWithInfra(name: string, fn: () => void, needs: InfraNeed
     });
     return;
   }
-  console.warn(`[infra] skipping "${name}": ${reason}`);
+  if (!announced.has(reason)) {
+    announced.add(reason);
+    console.warn(`[infra] integration suites in this file are SKIPPED: ${reason}`);
+  }
   describe.skip(`${name} (skipped: ${reason})`, fn);
 }
 

@@ -80,7 +80,7 @@ install_kafka() {
   rm -f "$log"
   ls "$tmp"/kafka_2.13-*.jar >/dev/null 2>&1 || { rm -rf "$tmp"; fail "no kafka_2.13 jar was fetched"; }
   pom_hash >"$tmp/.installed"
-  mv "$tmp" "$libs"
+  mv -T "$tmp" "$libs"
 }
 
 install_redis

@@ -14,7 +14,7 @@ export default async function globalSetup(): Promise<void> {
     const reason = missing.join('; ');
     if (infraRequired()) {
       throw new Error(
-        `Integration tests need a real Redis and Kafka, and ${reason}.\n` +
+        `Integration tests need a real Redis and Kafka: ${reason}.\n` +
           `Install them with: ${INSTALL_COMMAND} (or point REDIS_URL / KAFKA_BROKERS at running servers).\n` +
           'Missing infrastructure fails the run because CI=true or FLAGLINE_REQUIRE_INFRA=1.',
       );
