@@ -1,0 +1,42 @@
+import { createHash } from 'node:crypto';
+import { hashedPercentageForIds, hashedPercentageForPair } from './hashing';
+
+/** The bucketing formula written directly with BigInt, as an independent reference. */
+function referencePercentage(text: string): number {
+  const h = BigInt(`0x${createHash('md5').update(text, 'utf8').digest('hex')}`);
+  return (Number(h % 9999n) / 9998) * 100;
+}
+
+describe('hashed percentage', () => {
+  describe('given the documented examples', () => {
+    it('when ["78986", "test_env_foobar"] is hashed then it is 54.5309…', () => {
+      expect(hashedPercentageForIds(['78986', 'test_env_foobar'])).toBe(54.53090618123625);
+    });
+
+    it('when ["12345", "test_env_foobar"] is hashed then it is 51.9903…', () => {
+      expect(hashedPercentageForPair('12345', 'test_env_foobar')).toBe(51.990398079615915);
+    });
+  });
+
+  describe('given ids whose first hash is exactly 100', () => {
+    it('when hashed then the list is repeated once more and hashed again', () => {
+      expect(referencePercentage('edge,2401')).toBe(100);
+
+      expect(hashedPercentageForIds(['edge', '2401'])).toBe(referencePercentage('edge,2401,edge,2401'));
+      expect(hashedPercentageForPair('edge', '2401')).toBe(80.126025205041);
+      expect(hashedPercentageForPair('edge', '14122')).toBe(30.03600720144029);
+    });
+  });
+
+  describe('given arbitrary ids', () => {
+    it('when hashed then the result equals the BigInt formula and stays in [0, 100)', () => {
+      for (let index = 0; index < 500; index += 1) {
+        const value = hashedPercentageForPair(`segment-${index}`, `identité-${index * 7}`);
+
+        expect(value).toBe(referencePercentage(`segment-${index},identité-${index * 7}`));
+        expect(value).toBeGreaterThanOrEqual(0);
+        expect(value).toBeLessThan(100);
+      }
+    });
+  });
+});
