@@ -429,6 +429,21 @@ describe('Multivariate option', () => {
       }
     });
 
+    it('leaves the allocations of existing segment overrides alone', () => {
+      const state = fold([
+        ...given,
+        aSegmentCreated(),
+        {
+          type: 'SegmentOverrideCreated',
+          data: { projectId: 10, environmentId: 20, featureId: 50, segmentId: 40, featureStateId: 70, enabled: true, value: 'grey', allocations: [], priority: 0 },
+        },
+        { type: 'MultivariateOptionAdded', data: { ...ids, option: green } },
+      ]);
+      expect(state.environments.get(20)?.segmentOverrides.get(50)).toEqual([
+        { segmentId: 40, featureStateId: 70, enabled: true, value: 'grey', allocations: [], revision: 5 },
+      ]);
+    });
+
     it('makes a STANDARD feature MULTIVARIATE', () => {
       spec([project, dev, checkout])
         .when({ type: 'AddMultivariateOption', featureId: 30, option: green })
