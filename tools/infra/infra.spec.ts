@@ -3,7 +3,9 @@
 // list does not cover.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- the workspace jest configs are not a project; checking them is this spec's purpose
 import intConfig from '../../jest.int.config';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- as above
 import unitConfig from '../../jest.config';
 import { findFreePort, newKafkaClusterId, REPO_ROOT } from './brokers';
 import { infraRequired } from './shared-servers';
