@@ -18,8 +18,9 @@ type SdkEngine = (context: unknown) => unknown;
 
 function loadSdkEngine(): SdkEngine | string {
   try {
-    // The SDK does not export its engine from the package root, so it is loaded by file.
+    // The SDK does not export its engine from the package root, so it is loaded by file path.
     const root = dirname(require.resolve('flagsmith-nodejs'));
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const engine: unknown = require(join(root, 'flagsmith-engine', 'index.js'));
     const evaluateContext = isRecord(engine) ? engine['getEvaluationResult'] : undefined;
     return typeof evaluateContext === 'function' ? (context) => (evaluateContext as SdkEngine)(context) : 'no getEvaluationResult export';
