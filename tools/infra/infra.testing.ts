@@ -1,10 +1,11 @@
 // Helpers for *.int.spec.ts files run by jest.int.config.ts.
 import { Kafka, type KafkaConfig, logLevel } from 'kafkajs';
-import { type KafkaOptions, type RedisOptions, KafkaBroker, RedisServer, kafkaUnavailableReason, redisUnavailableReason, INSTALL_COMMAND } from './brokers';
+import { type KafkaOptions, type RedisOptions, KafkaBroker, RedisServer, kafkaUnavailableReason, redisUnavailableReason } from './brokers';
 import { infraRequired } from './shared-servers';
 
-export { KafkaBroker, RedisServer } from './brokers';
-export type { KafkaOptions, RedisOptions } from './brokers';
+// The one entry point (alias @flagline/infra-testing) for integration specs in other projects.
+export { KafkaBroker, RedisServer, findFreePort, startKafka, startRedis } from './brokers';
+export type { KafkaOptions, KafkaProperties, RedisOptions } from './brokers';
 
 /** Long enough for a cold JVM on two busy cores; passed to the hooks that start servers. */
 export const SERVER_HOOK_TIMEOUT_MS = 120_000;
@@ -73,7 +74,7 @@ export function describeWithInfra(name: string, fn: () => void, needs: InfraNeed
   if (infraRequired()) {
     describe(name, () => {
       it('has its integration servers', () => {
-        throw new Error(`${reason}. Install them with: ${INSTALL_COMMAND}`);
+        throw new Error(`missing integration infrastructure: ${reason}`);
       });
     });
     return;
