@@ -1,3 +1,27 @@
-import { InMemoryEventStore } from '@flagline/event-sourcing';
+import { ConfigError, loadStandaloneConfig } from './config';
+import { startStandalone } from './standalone';
 
-void new InMemoryEventStore().headPosition().then((head) => console.log('head', head));
+async function main(): Promise<void> {
+  const config = await loadStandaloneConfig();
+  const app = await startStandalone(config);
+  if (config.adminKeyGenerated) {
+    console.log(`\nAdmin API key (generated, kept in ${config.dataDir}/admin-api-key; shown once):\n\n  ${config.adminApiKey}\n`);
+  }
+  console.log(`Flagline standalone listening on ${app.url.replace('127.0.0.1', config.host)} (data in ${config.dataDir})`);
+  const shutdown = (): void => {
+    app.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error(error);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof ConfigError ? `Configuration error: ${error.message}` : error);
+  process.exit(1);
+});

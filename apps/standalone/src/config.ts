@@ -1,0 +1,53 @@
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+export interface StandaloneConfig {
+  readonly port: number;
+  readonly host: string;
+  readonly dataDir: string;
+  readonly adminApiKey: string;
+  readonly adminEmail: string;
+  /** True when the admin key was generated on this start (it is then printed once). */
+  readonly adminKeyGenerated: boolean;
+}
+
+export class ConfigError extends Error {}
+
+function port(value: string | undefined, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0 || parsed > 65535) throw new ConfigError(`PORT must be an integer from 0 to 65535, got "${value}"`);
+  return parsed;
+}
+
+/**
+ * Reads the configuration from the environment. Without ADMIN_API_KEY, a key is generated at
+ * first start and kept in the data directory, so restarts keep working with the same key.
+ */
+export async function loadStandaloneConfig(env: NodeJS.ProcessEnv = process.env): Promise<StandaloneConfig> {
+  const dataDir = resolve(env['DATA_DIR'] ?? './data');
+  await mkdir(dataDir, { recursive: true });
+  const keyFile = join(dataDir, 'admin-api-key');
+  let adminApiKey = env['ADMIN_API_KEY']?.trim() ?? '';
+  let adminKeyGenerated = false;
+  if (adminApiKey !== '' && adminApiKey.length < 16) throw new ConfigError('ADMIN_API_KEY must be at least 16 characters');
+  if (adminApiKey === '') {
+    try {
+      adminApiKey = (await readFile(keyFile, 'utf8')).trim();
+    } catch {
+      adminApiKey = `flk_${randomBytes(24).toString('base64url')}`;
+      await writeFile(keyFile, `${adminApiKey}\n`, { mode: 0o600 });
+      await chmod(keyFile, 0o600);
+      adminKeyGenerated = true;
+    }
+  }
+  return {
+    port: port(env['PORT'], 8000),
+    host: env['HOST'] ?? '0.0.0.0',
+    dataDir,
+    adminApiKey,
+    adminEmail: env['ADMIN_EMAIL'] ?? 'admin@flagline.local',
+    adminKeyGenerated,
+  };
+}

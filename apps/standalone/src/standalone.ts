@@ -1,0 +1,87 @@
+import { AdminApplication } from '@flagline/admin-application';
+import { createAdminHttpApp } from '@flagline/admin-api';
+import { AdminCatalog, EnvironmentProjector } from '@flagline/admin-projections';
+import { InMemoryCheckpointStore, InProcessEventBus, Relay, type RecordedEvent, type Subscription } from '@flagline/event-sourcing';
+import { EmbeddedEventStore } from '@flagline/event-store-embedded';
+import { InMemoryReadModelStore } from '@flagline/read-model';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { StandaloneConfig } from './config';
+
+export interface Standalone {
+  readonly url: string;
+  readonly port: number;
+  readonly store: EmbeddedEventStore;
+  readonly readModels: InMemoryReadModelStore;
+  readonly admin: AdminApplication;
+  close(): Promise<void>;
+}
+
+/** Requests the evaluation fast path answers; everything else goes to the admin API. */
+export type FastPath = (request: IncomingMessage, response: ServerResponse) => boolean;
+
+/**
+ * The whole platform in one process on embedded adapters: the durable file event store, the
+ * in-process bus, in-memory read models. The read models are rebuilt from the log at start.
+ */
+export async function startStandalone(config: StandaloneConfig): Promise<Standalone> {
+  const store = await EmbeddedEventStore.open({ directory: join(config.dataDir, 'events') });
+  const catalog = new AdminCatalog();
+  const catalogFeed: Subscription = store.subscribeToAll({}, (event) => catalog.apply(event));
+  await catalogFeed.caughtUp;
+
+  const readModels = new InMemoryReadModelStore();
+  const projector = new EnvironmentProjector(readModels);
+  const bus = new InProcessEventBus();
+  await bus.subscribe('environment-projector', async (event: RecordedEvent) => {
+    await projector.handle(event);
+  });
+  const relay = new Relay(store, bus, new InMemoryCheckpointStore(), {
+    filter: (event) => !event.streamName.startsWith('sequence-'),
+    onError: (error) => console.error('relay', error),
+  });
+  await relay.start();
+  await relay.progress.waitFor(await store.headPosition());
+
+  const admin = new AdminApplication(
+    { store, catalog, projectionBarrier: (position) => relay.progress.waitFor(position, 10_000) },
+    { adminApiKey: config.adminApiKey, adminEmail: config.adminEmail },
+  );
+  await admin.auth.bootstrap();
+
+  const nest = await createAdminHttpApp(admin, {
+    health: () => ({ mode: 'standalone', position: catalog.position, projected: relay.progress.position }),
+  });
+  const expressHandler = nest.getHttpAdapter().getInstance() as (request: IncomingMessage, response: ServerResponse) => void;
+  const fastPaths: FastPath[] = [];
+  const server: Server = createServer((request, response) => {
+    for (const fastPath of fastPaths) if (fastPath(request, response)) return;
+    expressHandler(request, response);
+  });
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    store,
+    readModels,
+    admin,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await nest.close();
+      await relay.stop();
+      await catalogFeed.stop();
+      await bus.close();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,40 @@
+import type { AdminApplication } from '@flagline/admin-application';
+import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
+import { EnvironmentsController, ProjectEnvironmentsController } from './controllers/environments.controller';
+import { FeaturesController } from './controllers/features.controller';
+import { IdentitiesController } from './controllers/identities.controller';
+import { OrganisationsController } from './controllers/organisations.controller';
+import { ProjectsController } from './controllers/projects.controller';
+import { SegmentsController } from './controllers/segments.controller';
+import { UsersController } from './controllers/users.controller';
+import { ADMIN_APPLICATION } from './http/admin-api.tokens';
+import { ApiKeyGuard } from './http/api-key.guard';
+import { HttpErrorFilter } from './http/http-error.filter';
+import { VersionedInterceptor } from './http/versioned.interceptor';
+
+/** The admin REST API over an `AdminApplication`; mount it under the admin prefix. */
+@Module({})
+export class AdminApiModule {
+  static register(application: AdminApplication): DynamicModule {
+    return {
+      module: AdminApiModule,
+      controllers: [
+        UsersController,
+        OrganisationsController,
+        ProjectsController,
+        FeaturesController,
+        SegmentsController,
+        ProjectEnvironmentsController,
+        EnvironmentsController,
+        IdentitiesController,
+      ],
+      providers: [
+        { provide: ADMIN_APPLICATION, useValue: application },
+        ApiKeyGuard,
+        { provide: APP_FILTER, useClass: HttpErrorFilter },
+        { provide: APP_INTERCEPTOR, useClass: VersionedInterceptor },
+      ],
+    };
+  }
+}

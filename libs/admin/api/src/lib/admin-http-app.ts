@@ -1,0 +1,56 @@
+import type { AdminApplication } from '@flagline/admin-application';
+import { Controller, Get, Module, type DynamicModule, type INestApplication, type LogLevel, type Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { ExpressAdapter } from '@nestjs/platform-express';
+import { ApiExcludeController } from '@nestjs/swagger';
+import express from 'express';
+import { AdminApiModule } from './admin-api.module';
+import { createValidationPipe } from './http/validation.pipe';
+import { ADMIN_API_PREFIX, setupOpenApi } from './openapi';
+
+export type HealthReport = () => Record<string, unknown>;
+
+function healthController(report: HealthReport): Type<unknown> {
+  @ApiExcludeController()
+  @Controller()
+  class HealthController {
+    @Get('health')
+    health() {
+      return { status: 'ok', ...report() };
+    }
+  }
+  return HealthController;
+}
+
+@Module({})
+class AdminHttpModule {
+  static register(application: AdminApplication, health: HealthReport): DynamicModule {
+    return { module: AdminHttpModule, imports: [AdminApiModule.register(application)], controllers: [healthController(health)] };
+  }
+}
+
+export interface AdminHttpAppOptions {
+  readonly health: HealthReport;
+  readonly logLevels?: LogLevel[];
+  /** Largest accepted request body. */
+  readonly bodyLimit?: string;
+}
+
+/**
+ * The admin API as a NestJS application (Express), initialised but not listening: the caller
+ * mounts its request handler, alone or behind the evaluation fast path.
+ */
+export async function createAdminHttpApp(application: AdminApplication, options: AdminHttpAppOptions): Promise<INestApplication> {
+  const server = express();
+  server.disable('x-powered-by');
+  const app = await NestFactory.create(AdminHttpModule.register(application, options.health), new ExpressAdapter(server), {
+    logger: options.logLevels ?? ['error', 'warn'],
+    bodyParser: false,
+  });
+  app.use(express.json({ limit: options.bodyLimit ?? '1mb', type: ['application/json', 'application/*+json'] }));
+  app.setGlobalPrefix(ADMIN_API_PREFIX, { exclude: ['health'] });
+  app.useGlobalPipes(createValidationPipe());
+  setupOpenApi(app);
+  await app.init();
+  return app;
+}

@@ -1,0 +1,171 @@
+import type { AdminApplication, RequestContext } from '@flagline/admin-application';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Put, Query, UseGuards } from '@nestjs/common';
+import { ApiOperation, ApiParam, ApiQuery, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import {
+  ChangeEnvironmentDto,
+  ChangeFeatureStateDto,
+  CloneEnvironmentDto,
+  CreateEnvironmentDto,
+  CreateSegmentOverrideDto,
+  ReorderSegmentOverridesDto,
+} from '../dto/environments.dto';
+import { IssueApiKeyDto } from '../dto/users.dto';
+import { ADMIN_APPLICATION } from '../http/admin-api.tokens';
+import { ApiKeyGuard } from '../http/api-key.guard';
+import { IdPipe, OptionalIdPipe } from '../http/id.pipe';
+import { Caller, IfMatch } from '../http/request-context';
+import { historyOptions } from './history.query';
+
+const ENVIRONMENT_PARAM = { name: 'environment', description: 'Environment id or client-side key' };
+
+@ApiTags('environments')
+@ApiSecurity('api-key')
+@UseGuards(ApiKeyGuard)
+@Controller('projects/:projectId/environments')
+export class ProjectEnvironmentsController {
+  constructor(@Inject(ADMIN_APPLICATION) private readonly app: AdminApplication) {}
+
+  @Get()
+  list(@Caller() caller: RequestContext, @Param('projectId', IdPipe) projectId: number) {
+    return this.app.environments.list(caller, projectId);
+  }
+
+  @Post()
+  @ApiOperation({ summary: 'Create an environment (organisation admins); every feature gets a state in it' })
+  create(@Caller() caller: RequestContext, @Param('projectId', IdPipe) projectId: number, @Body() body: CreateEnvironmentDto) {
+    return this.app.environments.create(caller, projectId, body);
+  }
+}
+
+@ApiTags('environments')
+@ApiSecurity('api-key')
+@ApiParam(ENVIRONMENT_PARAM)
+@UseGuards(ApiKeyGuard)
+@Controller('environments/:environment')
+export class EnvironmentsController {
+  constructor(@Inject(ADMIN_APPLICATION) private readonly app: AdminApplication) {}
+
+  @Get()
+  get(@Caller() caller: RequestContext, @Param('environment') environment: string) {
+    return this.app.environments.get(caller, environment);
+  }
+
+  @Patch()
+  @ApiOperation({ summary: 'Rename or change the settings of an environment (organisation admins)' })
+  change(@Caller() caller: RequestContext, @Param('environment') environment: string, @Body() body: ChangeEnvironmentDto, @IfMatch() revision?: number) {
+    return this.app.environments.change(caller, environment, body, revision);
+  }
+
+  @Delete()
+  @HttpCode(204)
+  async delete(@Caller() caller: RequestContext, @Param('environment') environment: string, @IfMatch() revision?: number) {
+    await this.app.environments.delete(caller, environment, revision);
+  }
+
+  @Post('clone')
+  @ApiOperation({ summary: 'Clone: feature states and segment overrides copied, new keys' })
+  clone(@Caller() caller: RequestContext, @Param('environment') environment: string, @Body() body: CloneEnvironmentDto) {
+    return this.app.environments.clone(caller, environment, body);
+  }
+
+  @Get('history')
+  history(@Caller() caller: RequestContext, @Param('environment') environment: string, @Query() query: Record<string, string | undefined>) {
+    return this.app.audit.history(caller, { kind: 'environment', environment }, historyOptions(query));
+  }
+
+  @Get('api-keys')
+  @ApiOperation({ summary: 'Live server-side keys (prefix `ser.`)' })
+  serverKeys(@Caller() caller: RequestContext, @Param('environment') environment: string) {
+    return this.app.environments.listServerKeys(caller, environment);
+  }
+
+  @Post('api-keys')
+  @ApiOperation({ summary: 'Issue a server-side key; the key is shown once' })
+  issueServerKey(@Caller() caller: RequestContext, @Param('environment') environment: string, @Body() body: IssueApiKeyDto) {
+    return this.app.environments.issueServerKey(caller, environment, body);
+  }
+
+  @Delete('api-keys/:keyId')
+  @HttpCode(204)
+  async revokeServerKey(@Caller() caller: RequestContext, @Param('environment') environment: string, @Param('keyId') keyId: string) {
+    await this.app.environments.revokeServerKey(caller, environment, keyId);
+  }
+
+  @Get('feature-states')
+  featureStates(@Caller() caller: RequestContext, @Param('environment') environment: string) {
+    return this.app.environments.listFeatureStates(caller, environment);
+  }
+
+  @Get('feature-states/:featureId')
+  featureState(@Caller() caller: RequestContext, @Param('environment') environment: string, @Param('featureId', IdPipe) featureId: number) {
+    return this.app.environments.getFeatureState(caller, environment, featureId);
+  }
+
+  @Patch('feature-states/:featureId')
+  @ApiOperation({ summary: 'Change the environment default of a feature: enabled, value, multivariate allocations' })
+  changeFeatureState(
+    @Caller() caller: RequestContext,
+    @Param('environment') environment: string,
+    @Param('featureId', IdPipe) featureId: number,
+    @Body() body: ChangeFeatureStateDto,
+    @IfMatch() revision?: number,
+  ) {
+    return this.app.environments.changeFeatureState(caller, environment, featureId, body, revision);
+  }
+
+  @Get('segment-overrides')
+  @ApiQuery({ name: 'feature', required: false, type: Number })
+  segmentOverrides(@Caller() caller: RequestContext, @Param('environment') environment: string, @Query('feature', OptionalIdPipe) featureId?: number) {
+    return this.app.environments.listSegmentOverrides(caller, environment, featureId);
+  }
+
+  @Post('segment-overrides')
+  @ApiOperation({ summary: 'Override a feature for a segment in this environment' })
+  createSegmentOverride(@Caller() caller: RequestContext, @Param('environment') environment: string, @Body() body: CreateSegmentOverrideDto) {
+    return this.app.environments.createSegmentOverride(caller, environment, body);
+  }
+
+  @Get('segment-overrides/:featureId/:segmentId')
+  segmentOverride(
+    @Caller() caller: RequestContext,
+    @Param('environment') environment: string,
+    @Param('featureId', IdPipe) featureId: number,
+    @Param('segmentId', IdPipe) segmentId: number,
+  ) {
+    return this.app.environments.getSegmentOverride(caller, environment, featureId, segmentId);
+  }
+
+  @Patch('segment-overrides/:featureId/:segmentId')
+  changeSegmentOverride(
+    @Caller() caller: RequestContext,
+    @Param('environment') environment: string,
+    @Param('featureId', IdPipe) featureId: number,
+    @Param('segmentId', IdPipe) segmentId: number,
+    @Body() body: ChangeFeatureStateDto,
+    @IfMatch() revision?: number,
+  ) {
+    return this.app.environments.changeSegmentOverride(caller, environment, featureId, segmentId, body, revision);
+  }
+
+  @Delete('segment-overrides/:featureId/:segmentId')
+  @HttpCode(204)
+  async removeSegmentOverride(
+    @Caller() caller: RequestContext,
+    @Param('environment') environment: string,
+    @Param('featureId', IdPipe) featureId: number,
+    @Param('segmentId', IdPipe) segmentId: number,
+  ) {
+    await this.app.environments.removeSegmentOverride(caller, environment, featureId, segmentId);
+  }
+
+  @Put('features/:featureId/segment-override-order')
+  @ApiOperation({ summary: 'Reorder a feature’s segment overrides: the first segment is the strongest' })
+  reorder(
+    @Caller() caller: RequestContext,
+    @Param('environment') environment: string,
+    @Param('featureId', IdPipe) featureId: number,
+    @Body() body: ReorderSegmentOverridesDto,
+  ) {
+    return this.app.environments.reorderSegmentOverrides(caller, environment, featureId, body.segmentIds);
+  }
+}

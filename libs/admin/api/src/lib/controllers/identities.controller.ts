@@ -1,0 +1,110 @@
+import type { AdminApplication, RequestContext } from '@flagline/admin-application';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Put, Query, UseGuards } from '@nestjs/common';
+import { ApiOperation, ApiParam, ApiQuery, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { CreateIdentityDto, IdentityOverrideDto, TraitsDto } from '../dto/environments.dto';
+import { RequestValidationError } from '../http/api-error';
+import { ADMIN_APPLICATION } from '../http/admin-api.tokens';
+import { ApiKeyGuard } from '../http/api-key.guard';
+import { IdPipe, pageSize } from '../http/id.pipe';
+import { Caller, IfMatch } from '../http/request-context';
+import { historyOptions } from './history.query';
+
+function withoutNulls(traits: TraitsDto['traits'], field: string) {
+  const nulls = Object.entries(traits).filter(([, value]) => value === null);
+  if (nulls.length > 0) throw new RequestValidationError(nulls.map(([key]) => ({ field: `${field}.${key}`, message: 'must not be null when replacing all traits' })));
+  return traits as Record<string, string | number | boolean>;
+}
+
+@ApiTags('identities')
+@ApiSecurity('api-key')
+@ApiParam({ name: 'environment', description: 'Environment id or client-side key' })
+@UseGuards(ApiKeyGuard)
+@Controller('environments/:environment/identities')
+export class IdentitiesController {
+  constructor(@Inject(ADMIN_APPLICATION) private readonly app: AdminApplication) {}
+
+  @Get()
+  @ApiQuery({ name: 'search', required: false })
+  @ApiQuery({ name: 'after', required: false, description: 'Identifier to continue after (from `nextIdentifier`)' })
+  @ApiQuery({ name: 'pageSize', required: false, type: Number })
+  list(@Caller() caller: RequestContext, @Param('environment') environment: string, @Query() query: Record<string, string | undefined>) {
+    return this.app.identities.list(caller, environment, {
+      ...(query['search'] !== undefined ? { search: query['search'] } : {}),
+      ...(query['after'] !== undefined ? { after: query['after'] } : {}),
+      limit: pageSize(query['pageSize']),
+    });
+  }
+
+  @Post()
+  create(@Caller() caller: RequestContext, @Param('environment') environment: string, @Body() body: CreateIdentityDto) {
+    return this.app.identities.create(caller, environment, body);
+  }
+
+  @Get(':identifier')
+  get(@Caller() caller: RequestContext, @Param('environment') environment: string, @Param('identifier') identifier: string) {
+    return this.app.identities.get(caller, environment, identifier);
+  }
+
+  @Delete(':identifier')
+  @HttpCode(204)
+  async delete(@Caller() caller: RequestContext, @Param('environment') environment: string, @Param('identifier') identifier: string, @IfMatch() revision?: number) {
+    await this.app.identities.delete(caller, environment, identifier, revision);
+  }
+
+  @Patch(':identifier/traits')
+  @ApiOperation({ summary: 'Set traits; a null value removes a trait' })
+  updateTraits(
+    @Caller() caller: RequestContext,
+    @Param('environment') environment: string,
+    @Param('identifier') identifier: string,
+    @Body() body: TraitsDto,
+    @IfMatch() revision?: number,
+  ) {
+    return this.app.identities.updateTraits(caller, environment, identifier, body.traits, revision);
+  }
+
+  @Put(':identifier/traits')
+  @ApiOperation({ summary: 'Replace all traits' })
+  replaceTraits(
+    @Caller() caller: RequestContext,
+    @Param('environment') environment: string,
+    @Param('identifier') identifier: string,
+    @Body() body: TraitsDto,
+    @IfMatch() revision?: number,
+  ) {
+    return this.app.identities.replaceTraits(caller, environment, identifier, withoutNulls(body.traits, 'traits'), revision);
+  }
+
+  @Put(':identifier/overrides/:featureId')
+  @ApiOperation({ summary: 'Set the identity’s own state of a feature (it wins over segments and defaults)' })
+  setOverride(
+    @Caller() caller: RequestContext,
+    @Param('environment') environment: string,
+    @Param('identifier') identifier: string,
+    @Param('featureId', IdPipe) featureId: number,
+    @Body() body: IdentityOverrideDto,
+  ) {
+    return this.app.identities.setOverride(caller, environment, identifier, featureId, body);
+  }
+
+  @Delete(':identifier/overrides/:featureId')
+  @HttpCode(204)
+  async removeOverride(
+    @Caller() caller: RequestContext,
+    @Param('environment') environment: string,
+    @Param('identifier') identifier: string,
+    @Param('featureId', IdPipe) featureId: number,
+  ) {
+    await this.app.identities.removeOverride(caller, environment, identifier, featureId);
+  }
+
+  @Get(':identifier/history')
+  history(
+    @Caller() caller: RequestContext,
+    @Param('environment') environment: string,
+    @Param('identifier') identifier: string,
+    @Query() query: Record<string, string | undefined>,
+  ) {
+    return this.app.audit.history(caller, { kind: 'identity', environment, identifier }, historyOptions(query));
+  }
+}

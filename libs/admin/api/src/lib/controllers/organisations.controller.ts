@@ -1,0 +1,90 @@
+import type { AdminApplication, RequestContext } from '@flagline/admin-application';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
+import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { CreateOrganisationDto, RenameOrganisationDto } from '../dto/projects.dto';
+import { AddMemberDto, ChangeMemberDto, IssueOrganisationApiKeyDto } from '../dto/users.dto';
+import { ADMIN_APPLICATION } from '../http/admin-api.tokens';
+import { ApiKeyGuard } from '../http/api-key.guard';
+import { IdPipe } from '../http/id.pipe';
+import { Caller, IfMatch } from '../http/request-context';
+import { historyOptions } from './history.query';
+
+@ApiTags('organisations')
+@ApiSecurity('api-key')
+@UseGuards(ApiKeyGuard)
+@Controller('organisations')
+export class OrganisationsController {
+  constructor(@Inject(ADMIN_APPLICATION) private readonly app: AdminApplication) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Create an organisation; its creator becomes its admin' })
+  create(@Caller() caller: RequestContext, @Body() body: CreateOrganisationDto) {
+    return this.app.organisations.create(caller, body);
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'Organisations of the caller, with the caller’s role' })
+  list(@Caller() caller: RequestContext) {
+    return this.app.organisations.list(caller);
+  }
+
+  @Get(':organisationId')
+  get(@Caller() caller: RequestContext, @Param('organisationId', IdPipe) id: number) {
+    return this.app.organisations.get(caller, id);
+  }
+
+  @Patch(':organisationId')
+  rename(@Caller() caller: RequestContext, @Param('organisationId', IdPipe) id: number, @Body() body: RenameOrganisationDto, @IfMatch() revision?: number) {
+    return this.app.organisations.rename(caller, id, body, revision);
+  }
+
+  @Delete(':organisationId')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete an organisation that has no projects left' })
+  async delete(@Caller() caller: RequestContext, @Param('organisationId', IdPipe) id: number, @IfMatch() revision?: number) {
+    await this.app.organisations.delete(caller, id, revision);
+  }
+
+  @Get(':organisationId/members')
+  members(@Caller() caller: RequestContext, @Param('organisationId', IdPipe) id: number) {
+    return this.app.organisations.members(caller, id);
+  }
+
+  @Post(':organisationId/members')
+  addMember(@Caller() caller: RequestContext, @Param('organisationId', IdPipe) id: number, @Body() body: AddMemberDto) {
+    return this.app.organisations.addMember(caller, id, body);
+  }
+
+  @Patch(':organisationId/members/:userId')
+  changeMember(@Caller() caller: RequestContext, @Param('organisationId', IdPipe) id: number, @Param('userId', IdPipe) userId: number, @Body() body: ChangeMemberDto) {
+    return this.app.organisations.changeMemberRole(caller, id, userId, body.role);
+  }
+
+  @Delete(':organisationId/members/:userId')
+  @HttpCode(204)
+  async removeMember(@Caller() caller: RequestContext, @Param('organisationId', IdPipe) id: number, @Param('userId', IdPipe) userId: number) {
+    await this.app.organisations.removeMember(caller, id, userId);
+  }
+
+  @Get(':organisationId/api-keys')
+  keys(@Caller() caller: RequestContext, @Param('organisationId', IdPipe) id: number) {
+    return this.app.organisations.listKeys(caller, id);
+  }
+
+  @Post(':organisationId/api-keys')
+  @ApiOperation({ summary: 'Issue an organisation API key (admin or member role); the key is shown once' })
+  issueKey(@Caller() caller: RequestContext, @Param('organisationId', IdPipe) id: number, @Body() body: IssueOrganisationApiKeyDto) {
+    return this.app.organisations.issueKey(caller, id, { name: body.name, role: body.role ?? 'admin' });
+  }
+
+  @Delete(':organisationId/api-keys/:keyId')
+  @HttpCode(204)
+  async revokeKey(@Caller() caller: RequestContext, @Param('organisationId', IdPipe) id: number, @Param('keyId') keyId: string) {
+    await this.app.organisations.revokeKey(caller, id, keyId);
+  }
+
+  @Get(':organisationId/history')
+  history(@Caller() caller: RequestContext, @Param('organisationId', IdPipe) id: number, @Query() query: Record<string, string | undefined>) {
+    return this.app.audit.history(caller, { kind: 'organisation', organisationId: id }, historyOptions(query));
+  }
+}

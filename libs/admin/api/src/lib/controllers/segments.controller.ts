@@ -1,0 +1,65 @@
+import type { AdminApplication, RequestContext } from '@flagline/admin-application';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
+import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ChangeSegmentDto, CreateSegmentDto } from '../dto/segments.dto';
+import { ADMIN_APPLICATION } from '../http/admin-api.tokens';
+import { ApiKeyGuard } from '../http/api-key.guard';
+import { IdPipe } from '../http/id.pipe';
+import { Caller, IfMatch } from '../http/request-context';
+import { historyOptions } from './history.query';
+
+@ApiTags('segments')
+@ApiSecurity('api-key')
+@UseGuards(ApiKeyGuard)
+@Controller('projects/:projectId/segments')
+export class SegmentsController {
+  constructor(@Inject(ADMIN_APPLICATION) private readonly app: AdminApplication) {}
+
+  @Get()
+  list(@Caller() caller: RequestContext, @Param('projectId', IdPipe) projectId: number) {
+    return this.app.segments.list(caller, projectId);
+  }
+
+  @Post()
+  @ApiOperation({ summary: 'Create a segment from a tree of ALL/ANY/NONE rules' })
+  create(@Caller() caller: RequestContext, @Param('projectId', IdPipe) projectId: number, @Body() body: CreateSegmentDto) {
+    return this.app.segments.create(caller, projectId, body);
+  }
+
+  @Get(':segmentId')
+  get(@Caller() caller: RequestContext, @Param('projectId', IdPipe) projectId: number, @Param('segmentId', IdPipe) segmentId: number) {
+    return this.app.segments.get(caller, projectId, segmentId);
+  }
+
+  @Patch(':segmentId')
+  change(
+    @Caller() caller: RequestContext,
+    @Param('projectId', IdPipe) projectId: number,
+    @Param('segmentId', IdPipe) segmentId: number,
+    @Body() body: ChangeSegmentDto,
+    @IfMatch() revision?: number,
+  ) {
+    return this.app.segments.change(caller, projectId, segmentId, body, revision);
+  }
+
+  @Delete(':segmentId')
+  @HttpCode(204)
+  async delete(
+    @Caller() caller: RequestContext,
+    @Param('projectId', IdPipe) projectId: number,
+    @Param('segmentId', IdPipe) segmentId: number,
+    @IfMatch() revision?: number,
+  ) {
+    await this.app.segments.delete(caller, projectId, segmentId, revision);
+  }
+
+  @Get(':segmentId/history')
+  history(
+    @Caller() caller: RequestContext,
+    @Param('projectId', IdPipe) projectId: number,
+    @Param('segmentId', IdPipe) segmentId: number,
+    @Query() query: Record<string, string | undefined>,
+  ) {
+    return this.app.audit.history(caller, { kind: 'segment', projectId, segmentId }, historyOptions(query));
+  }
+}

@@ -1,0 +1,61 @@
+import type { AdminApplication, RequestContext } from '@flagline/admin-application';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, UseGuards } from '@nestjs/common';
+import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ChangeUserDto, IssueApiKeyDto, RegisterUserDto } from '../dto/users.dto';
+import { ADMIN_APPLICATION } from '../http/admin-api.tokens';
+import { ApiKeyGuard } from '../http/api-key.guard';
+import { IdPipe } from '../http/id.pipe';
+import { Caller, IfMatch } from '../http/request-context';
+
+@ApiTags('users')
+@ApiSecurity('api-key')
+@UseGuards(ApiKeyGuard)
+@Controller('users')
+export class UsersController {
+  constructor(@Inject(ADMIN_APPLICATION) private readonly app: AdminApplication) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Register a user (instance administrator only)' })
+  register(@Caller() caller: RequestContext, @Body() body: RegisterUserDto) {
+    return this.app.users.register(caller, body);
+  }
+
+  @Get('me')
+  @ApiOperation({ summary: 'The user this key belongs to, with their organisations' })
+  me(@Caller() caller: RequestContext) {
+    return this.app.users.me(caller);
+  }
+
+  @Get(':userId')
+  get(@Caller() caller: RequestContext, @Param('userId', IdPipe) userId: number) {
+    return this.app.users.get(caller, userId);
+  }
+
+  @Patch(':userId')
+  change(@Caller() caller: RequestContext, @Param('userId', IdPipe) userId: number, @Body() body: ChangeUserDto, @IfMatch() revision?: number) {
+    return this.app.users.changeProfile(caller, userId, body, revision);
+  }
+
+  @Delete(':userId')
+  @HttpCode(204)
+  async delete(@Caller() caller: RequestContext, @Param('userId', IdPipe) userId: number, @IfMatch() revision?: number) {
+    await this.app.users.delete(caller, userId, revision);
+  }
+
+  @Get(':userId/api-keys')
+  keys(@Caller() caller: RequestContext, @Param('userId', IdPipe) userId: number) {
+    return this.app.users.listKeys(caller, userId);
+  }
+
+  @Post(':userId/api-keys')
+  @ApiOperation({ summary: 'Issue an API key acting as this user; the key is shown once' })
+  issueKey(@Caller() caller: RequestContext, @Param('userId', IdPipe) userId: number, @Body() body: IssueApiKeyDto) {
+    return this.app.users.issueKey(caller, userId, body);
+  }
+
+  @Delete(':userId/api-keys/:keyId')
+  @HttpCode(204)
+  async revokeKey(@Caller() caller: RequestContext, @Param('userId', IdPipe) userId: number, @Param('keyId') keyId: string) {
+    await this.app.users.revokeKey(caller, userId, keyId);
+  }
+}

@@ -1,0 +1,56 @@
+import { featureValueProblem, traitValueProblem } from '@flagline/admin-domain';
+import { registerDecorator, ValidateIf, type ValidationArguments, type ValidationOptions } from 'class-validator';
+
+/** Optional, but when present (null included) validated: unlike `IsOptional`, null is not silently accepted. */
+export const Optional = (): PropertyDecorator => ValidateIf((_object: object, value: unknown) => value !== undefined);
+
+function custom(name: string, problem: (value: unknown) => string | null, options?: ValidationOptions): PropertyDecorator {
+  return (target: object, propertyName: string | symbol) => {
+    registerDecorator({
+      name,
+      target: target.constructor,
+      propertyName: String(propertyName),
+      ...(options ? { options } : {}),
+      validator: {
+        validate: (value: unknown) => problem(value) === null,
+        defaultMessage: (args?: ValidationArguments) => `${args?.property ?? 'value'} ${problem(args?.value) ?? 'is invalid'}`,
+      },
+    });
+  };
+}
+
+/** A feature value: string, integer, boolean or null. */
+export const IsFeatureValue = (options?: ValidationOptions): PropertyDecorator =>
+  custom('isFeatureValue', (value) => (value === undefined ? 'is required' : featureValueProblem(value)), options);
+
+export const MAX_TRAITS = 200;
+export const MAX_TRAIT_KEY_LENGTH = 255;
+
+/** Reason a traits object is invalid, naming the bad trait, or null. */
+export function traitMapProblem(value: unknown): string | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'must be an object of trait values';
+  const entries = Object.entries(value as Record<string, unknown>);
+  if (entries.length > MAX_TRAITS) return `may hold at most ${MAX_TRAITS} traits`;
+  for (const [key, trait] of entries) {
+    if (key.length === 0 || key.length > MAX_TRAIT_KEY_LENGTH) return `has a trait key that is empty or longer than ${MAX_TRAIT_KEY_LENGTH} characters`;
+    const problem = traitValueProblem(trait);
+    if (problem) return `has trait "${key}" that ${problem}`;
+  }
+  return null;
+}
+
+/** An object of traits: each a string, number or boolean, or null to remove it. */
+export const IsTraitMap = (options?: ValidationOptions): PropertyDecorator => custom('isTraitMap', traitMapProblem, options);
+
+/** A condition value: a string, number or boolean, a list of them (for IN), or null (IS_SET / IS_NOT_SET). */
+export const IsConditionValue = (options?: ValidationOptions): PropertyDecorator =>
+  custom(
+    'isConditionValue',
+    (value) => {
+      const scalar = (v: unknown) => typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
+      if (value === null || value === undefined || scalar(value)) return null;
+      if (Array.isArray(value) && value.every(scalar)) return null;
+      return 'must be a string, a number, a boolean or a list of them';
+    },
+    options,
+  );

@@ -1,0 +1,40 @@
+import { HttpStatus } from '@nestjs/common';
+
+export interface FieldErrorBody {
+  readonly field: string;
+  readonly message: string;
+}
+
+/** The one JSON shape of every error the APIs return. */
+export interface ApiErrorBody {
+  readonly statusCode: number;
+  readonly error: string;
+  readonly code: string;
+  readonly message: string;
+  readonly errors?: readonly FieldErrorBody[];
+}
+
+const REASONS: Partial<Record<number, string>> = {
+  [HttpStatus.BAD_REQUEST]: 'Bad Request',
+  [HttpStatus.UNAUTHORIZED]: 'Unauthorized',
+  [HttpStatus.FORBIDDEN]: 'Forbidden',
+  [HttpStatus.NOT_FOUND]: 'Not Found',
+  [HttpStatus.METHOD_NOT_ALLOWED]: 'Method Not Allowed',
+  [HttpStatus.CONFLICT]: 'Conflict',
+  [HttpStatus.PRECONDITION_FAILED]: 'Precondition Failed',
+  [HttpStatus.PAYLOAD_TOO_LARGE]: 'Payload Too Large',
+  [HttpStatus.UNSUPPORTED_MEDIA_TYPE]: 'Unsupported Media Type',
+  [HttpStatus.INTERNAL_SERVER_ERROR]: 'Internal Server Error',
+  [HttpStatus.SERVICE_UNAVAILABLE]: 'Service Unavailable',
+};
+
+export function apiError(statusCode: number, code: string, message: string, errors?: readonly FieldErrorBody[]): ApiErrorBody {
+  return { statusCode, error: REASONS[statusCode] ?? 'Error', code, message, ...(errors ? { errors } : {}) };
+}
+
+/** A 400 naming each bad field; thrown by pipes and decorators before anything runs. */
+export class RequestValidationError extends Error {
+  constructor(readonly errors: readonly FieldErrorBody[]) {
+    super(errors.map((error) => `${error.field}: ${error.message}`).join('; '));
+  }
+}

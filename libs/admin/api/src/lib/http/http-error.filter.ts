@@ -1,0 +1,43 @@
+import { ArgumentsHost, Catch, HttpException, HttpStatus, Logger, type ExceptionFilter } from '@nestjs/common';
+import { DomainError, ValidationError, type DomainErrorKind } from '@flagline/admin-domain';
+import { ConcurrencyError } from '@flagline/event-sourcing';
+import type { Response } from 'express';
+import { apiError, RequestValidationError, type ApiErrorBody } from './api-error';
+
+const STATUS_OF: Record<DomainErrorKind, number> = {
+  invalid: HttpStatus.BAD_REQUEST,
+  not_found: HttpStatus.NOT_FOUND,
+  conflict: HttpStatus.CONFLICT,
+  precondition_failed: HttpStatus.PRECONDITION_FAILED,
+  forbidden: HttpStatus.FORBIDDEN,
+};
+
+/** Maps every error to one JSON shape and status; unexpected errors are logged and answered 500. */
+export function toApiError(error: unknown): ApiErrorBody {
+  if (error instanceof RequestValidationError) return apiError(400, 'VALIDATION_FAILED', 'The request is invalid', error.errors);
+  if (error instanceof ValidationError) return apiError(400, error.code, 'The request is invalid', error.fields);
+  if (error instanceof DomainError) return apiError(STATUS_OF[error.kind], error.code, error.message);
+  if (error instanceof ConcurrencyError) return apiError(409, 'CONCURRENT_MODIFICATION', 'The entity kept changing while this request ran; retry it');
+  if (error instanceof HttpException) {
+    const status = error.getStatus();
+    const response = error.getResponse();
+    const message = typeof response === 'string' ? response : typeof response === 'object' && response !== null && 'message' in response ? String((response as { message: unknown }).message) : error.message;
+    const codes: Record<number, string> = { 400: 'MALFORMED_REQUEST', 401: 'UNAUTHENTICATED', 403: 'FORBIDDEN', 404: 'ROUTE_NOT_FOUND', 413: 'PAYLOAD_TOO_LARGE', 415: 'UNSUPPORTED_MEDIA_TYPE' };
+    const code = codes[status] ?? `HTTP_${status}`;
+    return apiError(status, code, message);
+  }
+  return apiError(500, 'INTERNAL_ERROR', 'Internal error');
+}
+
+@Catch()
+export class HttpErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HttpErrorFilter');
+
+  catch(error: unknown, host: ArgumentsHost): void {
+    const response = host.switchToHttp().getResponse<Response>();
+    const body = toApiError(error);
+    if (body.statusCode >= 500) this.logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+    if (response.headersSent) return;
+    response.status(body.statusCode).json(body);
+  }
+}

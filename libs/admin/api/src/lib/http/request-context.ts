@@ -1,0 +1,35 @@
+import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
+import type { Principal, RequestContext } from '@flagline/admin-application';
+import type { Request } from 'express';
+import { randomUUID } from 'node:crypto';
+import { RequestValidationError } from './api-error';
+
+export interface AuthenticatedRequest extends Request {
+  principal?: Principal;
+}
+
+const header = (request: Request, name: string): string | undefined => {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+};
+
+/** The caller (set by the key guard), the correlation id and the idempotency key of a request. */
+export const Caller = createParamDecorator((_data: unknown, context: ExecutionContext): RequestContext => {
+  const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+  if (!request.principal) throw new Error('Caller used on a route without the API key guard');
+  const idempotencyKey = header(request, 'idempotency-key');
+  return {
+    principal: request.principal,
+    correlationId: header(request, 'x-correlation-id') ?? randomUUID(),
+    ...(idempotencyKey ? { commandId: `${request.method}:${request.path}:${idempotencyKey}` } : {}),
+  };
+});
+
+/** `If-Match: "<revision>"` (also `W/"<revision>"` or a bare number); absent gives undefined. */
+export const IfMatch = createParamDecorator((_data: unknown, context: ExecutionContext): number | undefined => {
+  const value = header(context.switchToHttp().getRequest<Request>(), 'if-match');
+  if (value === undefined || value.trim() === '*') return undefined;
+  const match = /^\s*(?:W\/)?"?(\d{1,15})"?\s*$/.exec(value);
+  if (!match) throw new RequestValidationError([{ field: 'If-Match', message: 'must be an ETag returned by this API, like "12"' }]);
+  return Number(match[1]);
+});
