@@ -41,9 +41,8 @@ export class EvaluationScope {
   private readonly values: Array<ContextValue | undefined>;
   private identityDocument: Record<string, unknown> | undefined;
   private contextDocument: Record<string, unknown> | undefined;
-  private splitSegmentKey = '';
-  private splitKey = '';
-  private splitValue = Number.NaN;
+  /** Split hashes computed so far (few per evaluation, so scanned linearly); created on first use. */
+  private splits: { segmentKeys: string[]; splitKeys: string[]; values: number[] } | undefined;
 
   constructor(
     private readonly environment: ScopeEnvironment,
@@ -62,17 +61,17 @@ export class EvaluationScope {
     return value;
   }
 
-  /**
-   * `hash%([segmentKey, splitKey])`, remembered for the last pair so that several split
-   * conditions of one segment hash once.
-   */
+  /** `hash%([segmentKey, splitKey])`, computed at most once per pair and evaluation. */
   splitPercentage(segmentKey: string, splitKey: string): number {
-    if (segmentKey !== this.splitSegmentKey || splitKey !== this.splitKey || Number.isNaN(this.splitValue)) {
-      this.splitSegmentKey = segmentKey;
-      this.splitKey = splitKey;
-      this.splitValue = hashedPercentageForPair(segmentKey, splitKey);
+    const splits = (this.splits ??= { segmentKeys: [], splitKeys: [], values: [] });
+    for (let index = 0; index < splits.values.length; index += 1) {
+      if (splits.segmentKeys[index] === segmentKey && splits.splitKeys[index] === splitKey) return splits.values[index] ?? Number.NaN;
     }
-    return this.splitValue;
+    const value = hashedPercentageForPair(segmentKey, splitKey);
+    splits.segmentKeys.push(segmentKey);
+    splits.splitKeys.push(splitKey);
+    splits.values.push(value);
+    return value;
   }
 
   private lookup(property: CompiledProperty): ContextValue {
