@@ -25,10 +25,18 @@ export default async function globalSetup(): Promise<void> {
   }
 
   const started = Date.now();
-  const [redis, kafka] = await Promise.all([
+  const [redisStart, kafkaStart] = await Promise.allSettled([
     needRedis ? RedisServer.start() : undefined,
     needKafka ? KafkaBroker.start() : undefined,
   ]);
+  if (redisStart.status === 'rejected' || kafkaStart.status === 'rejected') {
+    const startedOnes = [redisStart, kafkaStart].flatMap((s) => (s.status === 'fulfilled' && s.value ? [s.value] : []));
+    await Promise.all(startedOnes.map((server) => server.dispose()));
+    const failure: unknown = redisStart.status === 'rejected' ? redisStart.reason : kafkaStart.status === 'rejected' ? kafkaStart.reason : undefined;
+    throw failure instanceof Error ? failure : new Error(String(failure));
+  }
+  const redis = redisStart.value;
+  const kafka = kafkaStart.value;
   setSharedServers({ redis, kafka });
   if (redis) process.env['REDIS_URL'] = redis.url;
   if (kafka) process.env['KAFKA_BROKERS'] = kafka.brokers.join(',');
