@@ -16,8 +16,9 @@ function keepsFloatForm(path: readonly (string | number)[]): boolean {
 }
 
 /**
- * Builds the JSON value of a node like `JSON.parse` would, except that numbers written as floats
- * with an integral value (`2.0`, `1e3`) become {@link FloatNumber}s where the engine needs to know.
+ * Builds the JSON value of a node like `JSON.parse` would, except that, where the engine needs to
+ * know, numbers written as floats with an integral value (`2.0`, `1e3`) become
+ * {@link FloatNumber}s and integers beyond 2^53 become bigints.
  */
 function buildValue(node: Node, text: string, path: readonly (string | number)[]): unknown {
   switch (node.type) {
@@ -41,10 +42,10 @@ function buildValue(node: Node, text: string, path: readonly (string | number)[]
     case 'number': {
       const value: unknown = node.value;
       const lexeme = text.slice(node.offset, node.offset + node.length);
-      if (typeof value === 'number' && Number.isInteger(value) && /[.eE]/.test(lexeme) && keepsFloatForm(path)) {
-        return new FloatNumber(value);
-      }
-      return value;
+      if (typeof value !== 'number' || !Number.isInteger(value) || !keepsFloatForm(path)) return value;
+      if (/[.eE]/.test(lexeme)) return new FloatNumber(value);
+      // Python ints are exact at any size.
+      return Number.isSafeInteger(value) ? value : BigInt(lexeme);
     }
     case 'string':
     case 'boolean':
@@ -67,7 +68,8 @@ export interface GoldenCase {
 
 /**
  * Parses a golden case. Integral trait values and variant weights written as floats (`2.0`) are
- * read as {@link FloatNumber}s, as Flagsmith's reference engine reads them as floats. Throws on malformed JSONC or when `context` / `result` is missing: a
+ * read as {@link FloatNumber}s, as Flagsmith's reference engine reads them as floats, and big
+ * integer traits as bigints. Throws on malformed JSONC or when `context` / `result` is missing: a
  * broken case file is a test-data error, not an input to evaluate.
  */
 export function readGoldenCase(text: string): GoldenCase {

@@ -7,9 +7,10 @@ import type { FloatNumber } from '../float-number';
 
 /**
  * A trait value as identities carry it. `null` in a trait map means "trait not set". An integral
- * number that must count as a float (written `2.0`) is passed as a {@link FloatNumber}.
+ * number that must count as a float (written `2.0`) is passed as a {@link FloatNumber}; an integer
+ * beyond 2^53 may be passed as a bigint to keep it exact.
  */
-export type TraitValue = string | number | boolean | FloatNumber;
+export type TraitValue = string | number | boolean | bigint | FloatNumber;
 
 /** Traits of an identity, by trait key. */
 export type Traits = Record<string, TraitValue | null>;
