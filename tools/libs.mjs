@@ -53,5 +53,7 @@ for (const lib of libs) {
   paths[`@flagline/${lib.name}`] = [`${lib.dir}/src/index.ts`];
   if (lib.testing) paths[`@flagline/${lib.name}/testing`] = [`${lib.dir}/src/testing.ts`];
 }
+// The integration-test helpers live in tools/infra (an Nx project of their own).
+paths['@flagline/infra-testing'] = ['tools/infra/infra.testing.ts'];
 base.compilerOptions.paths = paths;
 writeFileSync('tsconfig.base.json', JSON.stringify(base, null, 2) + '\n');

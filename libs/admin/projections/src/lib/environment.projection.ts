@@ -497,9 +497,9 @@ function applyIdentityEvent(
       });
     case 'IdentityTraitsChanged': {
       if (!current) return { environments: out, dropIdentitiesOf: [] };
-      const traits: Record<string, string | number | boolean> = { ...current.traits };
+      // Spread, not assignment: a trait may be named "__proto__".
+      const traits: Record<string, string | number | boolean> = { ...current.traits, ...event.data.set };
       for (const key of event.data.removed) delete traits[key];
-      Object.assign(traits, event.data.set);
       const sorted = Object.fromEntries(Object.entries(traits).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
       return result({ ...current, traits: sorted, revision: current.revision + 1 });
     }

@@ -57,16 +57,17 @@ function traitChange(
   requested: Readonly<Record<string, TraitValue | null>>,
   replaceAll: boolean,
 ): { set: Record<string, TraitValue>; removed: string[] } | null {
+  // Trait names are arbitrary text ("__proto__", "toString"): own properties only, defined not assigned.
   const set: Record<string, TraitValue> = {};
   const removed: string[] = [];
   for (const [key, value] of Object.entries(requested)) {
     if (value === null) {
       if (current.has(key)) removed.push(key);
     } else if (current.get(key) !== value) {
-      set[key] = value;
+      Object.defineProperty(set, key, { value, enumerable: true, writable: true, configurable: true });
     }
   }
-  if (replaceAll) for (const key of current.keys()) if (!(key in requested)) removed.push(key);
+  if (replaceAll) for (const key of current.keys()) if (!Object.hasOwn(requested, key)) removed.push(key);
   return Object.keys(set).length === 0 && removed.length === 0 ? null : { set, removed };
 }
 

@@ -77,6 +77,7 @@ export function decideOrganisation(command: OrganisationCommand, state: Organisa
     }
     case 'IssueOrganisationApiKey': {
       const org = active(state);
+      if (org.keys.has(command.keyId)) throw new ConflictError('API_KEY.EXISTS', `Key id ${command.keyId} is taken`);
       const { type: _type, ...key } = command;
       return { type: 'OrganisationApiKeyIssued', data: { organisationId: org.organisationId, ...key } };
     }

@@ -1,4 +1,4 @@
-import { checkRevision, NotFoundError } from '../shared/domain-error';
+import { checkRevision, ConflictError, NotFoundError } from '../shared/domain-error';
 import type { CopiedFeatureState, ProjectEvent } from './project.events';
 import type { ProjectCommand } from './project.commands';
 import { activeProject, targetEnvironment } from './project.guards';
@@ -111,6 +111,7 @@ export function deleteEnvironment(command: Command<'DeleteEnvironment'>, state: 
 export function issueServerKey(command: Command<'IssueServerKey'>, state: Project): ProjectEvent {
   const project = activeProject(state);
   const environment = targetEnvironment(project, command.environmentId);
+  if (environment.serverKeys.has(command.keyId)) throw new ConflictError('API_KEY.EXISTS', `Key id ${command.keyId} is taken`);
   const { type: _type, environmentId: _environmentId, ...key } = command;
   return { type: 'ServerKeyIssued', data: { projectId: project.projectId, environmentId: environment.environmentId, ...key } };
 }

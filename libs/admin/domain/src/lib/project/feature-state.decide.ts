@@ -56,7 +56,7 @@ export function createSegmentOverride(command: Command<'CreateSegmentOverride'>,
   const allocations = command.allocations
     ? checkAllocations(feature, command.allocations)
     : feature.options.map((option) => ({ optionId: option.optionId, percentage: option.defaultAllocation }));
-  const priority = Math.min(command.priority ?? existing.length, existing.length);
+  const priority = Math.max(0, Math.min(Math.trunc(command.priority ?? existing.length), existing.length));
   return {
     type: 'SegmentOverrideCreated',
     data: {

@@ -60,7 +60,8 @@ export function changeFeature(command: Command<'ChangeFeature'>, state: Project)
     events.push({ type: 'FeatureDescriptionChanged', data: { ...ids, description: command.description } });
   if (command.tagIds !== undefined) {
     const tagIds = referencedTags(project, command.tagIds);
-    if (tagIds.join() !== feature.tagIds.join()) events.push({ type: 'FeatureTagsChanged', data: { ...ids, tagIds } });
+    const sorted = (ids: readonly number[]) => [...ids].sort((a, b) => a - b).join();
+    if (sorted(tagIds) !== sorted(feature.tagIds)) events.push({ type: 'FeatureTagsChanged', data: { ...ids, tagIds } });
   }
   const defaultEnabled = command.defaultEnabled ?? feature.defaultEnabled;
   const initialValue = command.initialValue !== undefined ? command.initialValue : feature.initialValue;

@@ -79,7 +79,7 @@ export function evolveProject(state: Project, event: ProjectEvent, revision: num
     case 'TagDeleted': {
       const { tagId } = event.data;
       const features = mapValues(state.features, (feature) =>
-        feature.tagIds.includes(tagId) ? { ...feature, tagIds: feature.tagIds.filter((id) => id !== tagId) } : feature,
+        feature.tagIds.includes(tagId) ? { ...feature, tagIds: feature.tagIds.filter((id) => id !== tagId), revision } : feature,
       );
       return { ...state, tags: without(state.tags, tagId), features };
     }

@@ -59,9 +59,12 @@ function toJavaScriptPattern(pattern: string): string {
   return pattern.replace(/\(\?P</g, '(?<').replace(/\(\?P=(\w+)\)/g, '\\k<$1>');
 }
 
+/** The SemVer 2.0 grammar (semver.org); node-semver alone would also accept a leading "v" or "=". */
+const SEMVER_2 =
+  /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
+
 function isStrictSemver(version: string): boolean {
-  // SemVer 2.0 strictly: node-semver would also accept a leading "v" or "=" and surrounding spaces.
-  return /^\d/.test(version) && version.trim() === version && semver.valid(version) === version;
+  return SEMVER_2.test(version) && semver.parse(version) !== null;
 }
 
 /** Problems with one condition's value for its operator, as messages (empty when valid). */

@@ -42,7 +42,7 @@ export class ConflictError extends DomainError {
 export class PreconditionFailedError extends DomainError {
   readonly kind = 'precondition_failed';
   constructor(entity: string, expected: number, actual: number) {
-    super(`${entity.toUpperCase()}.STALE_REVISION`, `${entity} is at revision ${actual}, not ${expected}`, { expected, actual });
+    super(`${entity.toUpperCase().replace(/ /g, '_')}.STALE_REVISION`, `${entity} is at revision ${actual}, not ${expected}`, { expected, actual });
   }
 }
 

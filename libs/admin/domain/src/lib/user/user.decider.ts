@@ -47,6 +47,7 @@ export function decideUser(command: UserCommand, state: User): UserEvent | UserE
     }
     case 'IssueUserApiKey': {
       const user = activeUser(state);
+      if (user.keys.has(command.keyId)) throw new ConflictError('API_KEY.EXISTS', `Key id ${command.keyId} is taken`);
       const { type: _type, ...key } = command;
       return { type: 'UserApiKeyIssued', data: { userId: user.userId, ...key } };
     }
