@@ -17,7 +17,7 @@ import {
   type UserEvent,
 } from '@flagline/admin-domain';
 import type { AdminCatalog } from '@flagline/admin-projections';
-import { CommandHandler, type Decider, type DomainEvent, type EventStore, type HandledCommand } from '@flagline/event-sourcing';
+import { CommandHandler, eventIdFor, type Decider, type DomainEvent, type EventStore, type HandledCommand } from '@flagline/event-sourcing';
 import { randomUUID } from 'node:crypto';
 import { IdAllocator } from './id-allocator';
 import { actorOf, type Principal } from './principal';
@@ -26,7 +26,10 @@ import { actorOf, type Principal } from './principal';
 export interface RequestContext {
   readonly principal: Principal;
   readonly correlationId: string;
-  /** Set from an `Idempotency-Key`: a retried request then re-appends the same event ids. */
+  /**
+   * Set from an `Idempotency-Key`: event ids derive from it, so a retried request is recognised
+   * and answered from what the first attempt appended, without deciding again.
+   */
   readonly commandId?: string;
 }
 
@@ -83,6 +86,11 @@ export class AdminContext {
     request: RequestContext,
     routing: { organisationId?: number; projectId?: number },
   ): Promise<HandledCommand<S, E>> {
+    const replayed = request.commandId !== undefined ? this.replayed<S, E>(request.commandId) : null;
+    if (replayed) {
+      await this.deps.projectionBarrier?.(replayed.position as number);
+      return replayed;
+    }
     const result = await handler.handle(streamName, command, {
       commandId: request.commandId ?? randomUUID(),
       actor: actorOf(request.principal),
@@ -96,6 +104,41 @@ export class AdminContext {
       await this.deps.projectionBarrier?.(result.position);
     }
     return result;
+  }
+
+  /** True when the request retries one whose events are already stored (it is then answered from them). */
+  isRetry(request: RequestContext): boolean {
+    return request.commandId !== undefined && this.catalog.event(eventIdFor(request.commandId, 0)) !== undefined;
+  }
+
+  /** Reserves ids for a new entity; a retried request reserves none (placeholders), as it decides nothing. */
+  takeIds(request: RequestContext, count: number): Promise<number[]> {
+    return this.isRetry(request) ? Promise.resolve(Array.from({ length: count }, () => 0)) : this.ids.take(count);
+  }
+
+  /**
+   * What a command with this id appended before, when it did: the events (in order), the current
+   * state of their stream and the position of the last one. Deciding a retry again would not do:
+   * a create would take new ids (another stream, or an entity that is never stored) or clash
+   * with what the first attempt created.
+   */
+  private replayed<S, E extends DomainEvent>(commandId: string): HandledCommand<S, E> | null {
+    const events = [];
+    for (let index = 0; ; index++) {
+      const event = this.catalog.event(eventIdFor(commandId, index));
+      if (!event) break;
+      events.push(event);
+    }
+    const last = events[events.length - 1];
+    if (!last) return null;
+    const snapshot = this.catalog.snapshot(last.streamName);
+    if (!snapshot) return null;
+    return {
+      state: snapshot.state as S,
+      events: events.map((event) => ({ type: event.type, data: event.data }) as unknown as E),
+      revision: snapshot.revision,
+      position: last.globalPosition,
+    };
   }
 
   /**
@@ -113,4 +156,11 @@ export class AdminContext {
       return build(state, await this.ids.take(needed));
     };
   }
+}
+
+/** The event of a type among the events a command appended (or, replayed, had appended). */
+export function eventOf<E extends DomainEvent, T extends E['type']>(events: readonly E[], type: T): Extract<E, { type: T }> {
+  const found = events.find((event): event is Extract<E, { type: T }> => event.type === type);
+  if (!found) throw new Error(`${type} missing from the events of the command`);
+  return found;
 }

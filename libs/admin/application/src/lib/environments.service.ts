@@ -8,7 +8,7 @@ import {
   type FeatureValue,
   type Project,
 } from '@flagline/admin-domain';
-import type { AdminContext, RequestContext } from './admin-context';
+import { eventOf, type AdminContext, type RequestContext } from './admin-context';
 import { newClientKey, newKeyId, newServerKey } from './api-key.material';
 import { Lookup } from './lookup';
 import type { ProjectsService } from './projects.service';
@@ -86,7 +86,6 @@ export class EnvironmentsService {
   /** Creates an environment holding a state for every feature of the project. */
   async create(request: RequestContext, projectId: number, input: EnvironmentInput): Promise<Versioned<EnvironmentView>> {
     const project = this.lookup.project(request.principal, projectId, 'admin', 'create environments');
-    let environmentId = 0;
     const apiKey = newClientKey();
     const result = await this.projects.run(
       request,
@@ -95,10 +94,9 @@ export class EnvironmentsService {
         projectDecider,
         (state) => 1 + state.features.size,
         (_state, ids) => {
-          environmentId = ids[0] as number;
           return {
             type: 'CreateEnvironment',
-            environmentId,
+            environmentId: ids[0] as number,
             name: input.name,
             description: input.description ?? '',
             apiKey,
@@ -109,13 +107,12 @@ export class EnvironmentsService {
         },
       ),
     );
-    return this.environmentView(result.state, environmentId);
+    return this.environmentView(result.state, eventOf(result.events, 'EnvironmentCreated').data.environmentId);
   }
 
   /** A new environment with the source's feature states and segment overrides, and new keys. */
   async clone(request: RequestContext, reference: string, input: { name: string; description?: string }): Promise<Versioned<EnvironmentView>> {
     const { project, environment } = this.lookup.environment(request.principal, reference, 'admin', 'clone environments');
-    let environmentId = 0;
     const apiKey = newClientKey();
     const result = await this.projects.run(
       request,
@@ -124,11 +121,10 @@ export class EnvironmentsService {
         projectDecider,
         (state) => 1 + cloneSize(state, environment.environmentId),
         (_state, ids) => {
-          environmentId = ids[0] as number;
           return {
             type: 'CloneEnvironment',
             sourceEnvironmentId: environment.environmentId,
-            environmentId,
+            environmentId: ids[0] as number,
             name: input.name,
             ...(input.description !== undefined ? { description: input.description } : {}),
             apiKey,
@@ -138,7 +134,7 @@ export class EnvironmentsService {
         },
       ),
     );
-    return this.environmentView(result.state, environmentId);
+    return this.environmentView(result.state, eventOf(result.events, 'EnvironmentCloned').data.environmentId);
   }
 
   async change(request: RequestContext, reference: string, input: Partial<EnvironmentInput>, expectedRevision?: number): Promise<Versioned<EnvironmentView>> {
@@ -177,9 +173,11 @@ export class EnvironmentsService {
       prefix: material.prefix,
       createdAt: this.context.now(),
     });
-    const key = result.state.environments.get(environment.environmentId)?.serverKeys.get(keyId);
+    // A replayed request names the key issued the first time; its secret cannot be shown again.
+    const issued = eventOf(result.events, 'ServerKeyIssued').data.keyId;
+    const key = result.state.environments.get(environment.environmentId)?.serverKeys.get(issued);
     if (!key) throw new Error('issued key missing from state');
-    return { ...apiKeyView(key), key: material.key };
+    return { ...apiKeyView(key), ...(issued === keyId ? { key: material.key } : {}) };
   }
 
   async revokeServerKey(request: RequestContext, reference: string, keyId: string): Promise<void> {

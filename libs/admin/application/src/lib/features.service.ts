@@ -1,5 +1,5 @@
 import { NotFoundError, projectDecider, type FeatureType, type FeatureValue, type Project } from '@flagline/admin-domain';
-import type { AdminContext, RequestContext } from './admin-context';
+import { eventOf, type AdminContext, type RequestContext } from './admin-context';
 import { Lookup } from './lookup';
 import type { ProjectsService } from './projects.service';
 import { featureView, type FeatureView, type Versioned } from './views';
@@ -69,7 +69,6 @@ export class FeaturesService {
     const project = this.lookup.project(request.principal, projectId, 'member', 'create features');
     const options = input.multivariateOptions ?? [];
     const featureType = input.type ?? (options.length > 0 ? 'MULTIVARIATE' : 'STANDARD');
-    let featureId = 0;
     const result = await this.projects.run(
       request,
       project,
@@ -77,10 +76,9 @@ export class FeaturesService {
         projectDecider,
         (state) => 1 + options.length + state.environments.size,
         (state, ids) => {
-          featureId = ids[0] as number;
           return {
             type: 'CreateFeature',
-            featureId,
+            featureId: ids[0] as number,
             name: input.name,
             description: input.description ?? '',
             featureType,
@@ -100,7 +98,7 @@ export class FeaturesService {
         },
       ),
     );
-    return this.view(result.state, featureId);
+    return this.view(result.state, eventOf(result.events, 'FeatureCreated').data.featureId);
   }
 
   async change(request: RequestContext, projectId: number, featureId: number, input: ChangeFeatureInput, expectedRevision?: number): Promise<Versioned<FeatureView>> {

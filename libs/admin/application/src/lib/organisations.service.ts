@@ -1,5 +1,5 @@
 import { ConflictError, NotFoundError, toOrganisationStreamName, type Organisation, type Role } from '@flagline/admin-domain';
-import type { AdminContext, RequestContext } from './admin-context';
+import { eventOf, type AdminContext, type RequestContext } from './admin-context';
 import { newAdminKey, newKeyId } from './api-key.material';
 import { requireRole, requireUserPrincipal, roleIn } from './principal';
 import { apiKeyView, organisationView, type ApiKeyView, type MemberView, type OrganisationView, type Versioned } from './views';
@@ -22,7 +22,7 @@ export class OrganisationsService {
 
   async create(request: RequestContext, input: { name: string }): Promise<Versioned<OrganisationView>> {
     const user = requireUserPrincipal(request.principal, 'create organisations');
-    const [organisationId] = await this.context.ids.take(1);
+    const [organisationId] = await this.context.takeIds(request, 1);
     const id = organisationId as number;
     const result = await this.run(request, id, { type: 'CreateOrganisation', organisationId: id, name: input.name, createdBy: user.userId, now: this.context.now() });
     return { view: organisationView(result.state), revision: result.state.revision };
@@ -104,9 +104,11 @@ export class OrganisationsService {
       prefix: material.prefix,
       createdAt: this.context.now(),
     });
-    const key = result.state.keys.get(keyId);
+    // A replayed request names the key issued the first time; its secret cannot be shown again.
+    const issued = eventOf(result.events, 'OrganisationApiKeyIssued').data.keyId;
+    const key = result.state.keys.get(issued);
     if (!key) throw new Error('issued key missing from state');
-    return { ...apiKeyView(key), key: material.key };
+    return { ...apiKeyView(key), ...(issued === keyId ? { key: material.key } : {}) };
   }
 
   async revokeKey(request: RequestContext, organisationId: number, keyId: string): Promise<void> {

@@ -1,5 +1,5 @@
 import { NotFoundError, toProjectStreamName, type ProjectCommand, type Project } from '@flagline/admin-domain';
-import type { AdminContext, RequestContext } from './admin-context';
+import { eventOf, type AdminContext, type RequestContext } from './admin-context';
 import { Lookup } from './lookup';
 import { requireRole } from './principal';
 import { projectView, tagView, type ProjectView, type TagView, type Versioned } from './views';
@@ -30,7 +30,7 @@ export class ProjectsService {
   async create(request: RequestContext, input: { organisationId: number; name: string; hideDisabledFlags?: boolean }): Promise<Versioned<ProjectView>> {
     if (!this.context.catalog.organisation(input.organisationId)) throw organisationNotFound();
     requireRole(this.context.catalog, request.principal, input.organisationId, 'admin', 'create projects', organisationNotFound);
-    const [projectId] = await this.context.ids.take(1);
+    const [projectId] = await this.context.takeIds(request, 1);
     const id = projectId as number;
     const result = await this.run(request, { projectId: id, organisationId: input.organisationId }, {
       type: 'CreateProject',
@@ -93,16 +93,15 @@ export class ProjectsService {
 
   async createTag(request: RequestContext, projectId: number, input: TagInput): Promise<Versioned<TagView>> {
     const project = this.lookup.project(request.principal, projectId, 'member', 'create tags');
-    const [tagId] = await this.context.ids.take(1);
-    const id = tagId as number;
+    const [tagId] = await this.context.takeIds(request, 1);
     const result = await this.run(request, project, {
       type: 'CreateTag',
-      tagId: id,
+      tagId: tagId as number,
       label: input.label,
       color: input.color ?? '#3d4db6',
       description: input.description ?? '',
     });
-    const tag = result.state.tags.get(id);
+    const tag = result.state.tags.get(eventOf(result.events, 'TagCreated').data.tagId);
     if (!tag) throw new Error('created tag missing from state');
     return { view: tagView(result.state, tag), revision: tag.revision };
   }

@@ -1,5 +1,5 @@
 import { NotFoundError, parseSegmentRules, projectDecider, ValidationError, type Project, type SegmentRuleInput } from '@flagline/admin-domain';
-import type { AdminContext, RequestContext } from './admin-context';
+import { eventOf, type AdminContext, type RequestContext } from './admin-context';
 import { Lookup } from './lookup';
 import type { ProjectsService } from './projects.service';
 import { segmentView, type SegmentView, type Versioned } from './views';
@@ -45,7 +45,6 @@ export class SegmentsService {
   async create(request: RequestContext, projectId: number, input: SegmentInput): Promise<Versioned<SegmentView>> {
     const rules = rulesOf(input.rules);
     const project = this.lookup.project(request.principal, projectId, 'member', 'create segments');
-    let segmentId = 0;
     const result = await this.projects.run(
       request,
       project,
@@ -53,12 +52,11 @@ export class SegmentsService {
         projectDecider,
         () => 1,
         (_state, ids) => {
-          segmentId = ids[0] as number;
-          return { type: 'CreateSegment', segmentId, name: input.name, description: input.description ?? '', rules, now: this.context.now() };
+          return { type: 'CreateSegment', segmentId: ids[0] as number, name: input.name, description: input.description ?? '', rules, now: this.context.now() };
         },
       ),
     );
-    return this.view(result.state, segmentId);
+    return this.view(result.state, eventOf(result.events, 'SegmentCreated').data.segmentId);
   }
 
   async change(request: RequestContext, projectId: number, segmentId: number, input: Partial<SegmentInput>, expectedRevision?: number): Promise<Versioned<SegmentView>> {

@@ -1,5 +1,5 @@
 import { ConflictError, NotFoundError, toUserStreamName, type User } from '@flagline/admin-domain';
-import type { AdminContext, RequestContext } from './admin-context';
+import { eventOf, type AdminContext, type RequestContext } from './admin-context';
 import { newAdminKey, newKeyId } from './api-key.material';
 import { requireSuperuser, type Principal } from './principal';
 import { apiKeyView, userView, type ApiKeyView, type UserView, type Versioned } from './views';
@@ -40,8 +40,8 @@ export class UsersService {
 
   async register(request: RequestContext, input: RegisterUserInput): Promise<Versioned<UserView>> {
     requireSuperuser(request.principal, 'register users');
-    if (this.context.catalog.userByEmail(input.email)) throw new ConflictError('USER.EMAIL_TAKEN', `A user with email ${input.email} already exists`);
-    const [userId] = await this.context.ids.take(1);
+    if (this.context.catalog.userByEmail(input.email) && !this.context.isRetry(request)) throw new ConflictError('USER.EMAIL_TAKEN', `A user with email ${input.email} already exists`);
+    const [userId] = await this.context.takeIds(request, 1);
     const id = userId as number;
     const result = await this.context.run(
       this.context.users,
@@ -93,9 +93,11 @@ export class UsersService {
     const keyId = newKeyId();
     const command = { type: 'IssueUserApiKey' as const, keyId, name: input.name, keyHash: material.keyHash, prefix: material.prefix, createdAt: this.context.now() };
     const result = await this.context.run(this.context.users, toUserStreamName(userId), command, request, {});
-    const key = result.state.keys.get(keyId);
+    // A replayed request names the key issued the first time; its secret cannot be shown again.
+    const issued = eventOf(result.events, 'UserApiKeyIssued').data.keyId;
+    const key = result.state.keys.get(issued);
     if (!key) throw new Error('issued key missing from state');
-    return { ...apiKeyView(key), key: material.key };
+    return { ...apiKeyView(key), ...(issued === keyId ? { key: material.key } : {}) };
   }
 
   async revokeKey(request: RequestContext, userId: number, keyId: string): Promise<void> {

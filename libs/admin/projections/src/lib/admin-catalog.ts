@@ -47,6 +47,7 @@ export class AdminCatalog {
   private readonly keyOwners = new Map<string, KeyOwner>();
   private readonly projectOf = new Map<string, number>();
   private readonly identitiesByEnvironment = new Map<number, Set<string>>();
+  private readonly eventsById = new Map<string, RecordedEvent<AdminEvent>>();
   readonly audit = new AuditIndex();
   private readonly progress = new ProgressTracker();
 
@@ -80,7 +81,10 @@ export class AdminCatalog {
       case null:
         break;
     }
-    if (category !== 'sequence' && category !== null) this.audit.record(typed);
+    if (category !== 'sequence' && category !== null) {
+      this.audit.record(typed);
+      this.eventsById.set(typed.id, typed);
+    }
     this.progress.advance(event.globalPosition);
   }
 
@@ -190,6 +194,11 @@ export class AdminCatalog {
 
   identifiersIn(environmentId: number): string[] {
     return [...(this.identitiesByEnvironment.get(environmentId) ?? [])].sort();
+  }
+
+  /** An applied admin event by its id (how a retried command finds what it appended the first time). */
+  event(eventId: string): RecordedEvent<AdminEvent> | undefined {
+    return this.eventsById.get(eventId);
   }
 
   keyOwner(keyHash: string): KeyOwner | undefined {

@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, HttpException, HttpStatus, Logger, type ExceptionFilter } from '@nestjs/common';
 import { DomainError, ValidationError, type DomainErrorKind } from '@flagline/admin-domain';
-import { ConcurrencyError } from '@flagline/event-sourcing';
+import { ConcurrencyError, DuplicateEventIdError } from '@flagline/event-sourcing';
 import type { Response } from 'express';
 import { apiError, RequestValidationError, type ApiErrorBody } from './api-error';
 
@@ -18,6 +18,8 @@ export function toApiError(error: unknown): ApiErrorBody {
   if (error instanceof ValidationError) return apiError(400, error.code, 'The request is invalid', error.fields);
   if (error instanceof DomainError) return apiError(STATUS_OF[error.kind], error.code, error.message);
   if (error instanceof ConcurrencyError) return apiError(409, 'CONCURRENT_MODIFICATION', 'The entity kept changing while this request ran; retry it');
+  // Only while the first attempt of an Idempotency-Key is still being written; once stored, a retry is answered from it.
+  if (error instanceof DuplicateEventIdError) return apiError(409, 'IDEMPOTENCY_KEY.IN_USE', 'A request with this Idempotency-Key is still being processed; retry it');
   if (error instanceof HttpException) {
     const status = error.getStatus();
     const response = error.getResponse();
