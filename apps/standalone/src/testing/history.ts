@@ -19,7 +19,7 @@ export async function readHistory(client: ApiClient, path: string, pageSize = 3)
 }
 
 /** Event types of history entries, in order. */
-export const typesOf = (entries: readonly JsonObject[]): string[] => entries.map((entry) => String(entry['type']));
+export const typesOf = (entries: readonly JsonObject[]): string[] => entries.map((entry) => (typeof entry['type'] === 'string' ? entry['type'] : JSON.stringify(entry['type'])));
 
 /** Entries of one event type. */
 export const ofType = (entries: readonly JsonObject[], type: string): JsonObject[] => entries.filter((entry) => entry['type'] === type);
