@@ -3,7 +3,9 @@ import { createAdminHttpApp } from '@flagline/admin-api';
 import { AdminCatalog, EnvironmentProjector } from '@flagline/admin-projections';
 import { InMemoryCheckpointStore, InProcessEventBus, Relay, type RecordedEvent, type Subscription } from '@flagline/event-sourcing';
 import { EmbeddedEventStore } from '@flagline/event-store-embedded';
-import { InMemoryReadModelStore } from '@flagline/read-model';
+import { EnvironmentRegistry, FlagsmithSdkService, OfrepService } from '@flagline/evaluation-application';
+import { EvaluationHttpHandler } from '@flagline/evaluation-http';
+import { InMemoryFlagAnalyticsStore, InMemoryReadModelStore } from '@flagline/read-model';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -15,6 +17,7 @@ export interface Standalone {
   readonly store: EmbeddedEventStore;
   readonly readModels: InMemoryReadModelStore;
   readonly admin: AdminApplication;
+  readonly registry: EnvironmentRegistry;
   close(): Promise<void>;
 }
 
@@ -44,17 +47,37 @@ export async function startStandalone(config: StandaloneConfig): Promise<Standal
   await relay.start();
   await relay.progress.waitFor(await store.headPosition());
 
+  const analytics = await InMemoryFlagAnalyticsStore.persistedTo(join(config.dataDir, 'analytics.json'));
   const admin = new AdminApplication(
-    { store, catalog, projectionBarrier: (position) => relay.progress.waitFor(position, 10_000) },
+    { store, catalog, analytics, projectionBarrier: (position) => relay.progress.waitFor(position, 10_000) },
     { adminApiKey: config.adminApiKey, adminEmail: config.adminEmail },
   );
   await admin.auth.bootstrap();
 
+  const registry = new EnvironmentRegistry(readModels, { onError: (error) => console.error('evaluation registry', error) });
+  await registry.start();
+  const sdk = new FlagsmithSdkService(registry, {
+    analytics,
+    writer: {
+      record: async (input) => {
+        await admin.identities.recordFromSdk({
+          environmentId: input.environmentId,
+          identifier: input.identifier,
+          traits: input.traits,
+          actor: { kind: 'environment-key', id: input.actor.keyPrefix, name: `${input.actor.keyKind}-side key` },
+          correlationId: input.correlationId,
+        });
+      },
+    },
+    onWriteError: (error) => console.error('identity write', error),
+  });
+  const evaluation = new EvaluationHttpHandler(registry, sdk, new OfrepService(registry), { onError: (error) => console.error('evaluation', error) });
+
   const nest = await createAdminHttpApp(admin, {
-    health: () => ({ mode: 'standalone', position: catalog.position, projected: relay.progress.position }),
+    health: () => ({ mode: 'standalone', position: catalog.position, projected: relay.progress.position, environments: registry.environmentCount }),
   });
   const expressHandler = nest.getHttpAdapter().getInstance() as (request: IncomingMessage, response: ServerResponse) => void;
-  const fastPaths: FastPath[] = [];
+  const fastPaths: FastPath[] = [(request, response) => evaluation.handle(request, response)];
   const server: Server = createServer((request, response) => {
     for (const fastPath of fastPaths) if (fastPath(request, response)) return;
     expressHandler(request, response);
@@ -72,12 +95,15 @@ export async function startStandalone(config: StandaloneConfig): Promise<Standal
     store,
     readModels,
     admin,
+    registry,
     async close() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
       await nest.close();
+      registry.stop();
+      await analytics.close();
       await relay.stop();
       await catalogFeed.stop();
       await bus.close();

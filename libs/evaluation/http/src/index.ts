@@ -1,1 +1,1 @@
-export {};
+export * from './lib/evaluation-http.handler';

@@ -1,1 +1,2 @@
 export * from './lib/in-memory-read-model.store';
+export * from './lib/in-memory-flag-analytics.store';

@@ -1,6 +1,7 @@
 import type { AdminApplication } from '@flagline/admin-application';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
+import { AnalyticsController } from './controllers/analytics.controller';
 import { EnvironmentsController, ProjectEnvironmentsController } from './controllers/environments.controller';
 import { FeaturesController } from './controllers/features.controller';
 import { IdentitiesController } from './controllers/identities.controller';
@@ -28,6 +29,7 @@ export class AdminApiModule {
         ProjectEnvironmentsController,
         EnvironmentsController,
         IdentitiesController,
+        AnalyticsController,
       ],
       providers: [
         { provide: ADMIN_APPLICATION, useValue: application },

@@ -1,4 +1,5 @@
 import { AdminContext, type AdminDependencies } from './admin-context';
+import { FlagAnalyticsService } from './analytics.service';
 import { AuditService } from './audit.service';
 import { AuthService, type BootstrapOptions } from './auth.service';
 import { EnvironmentsService } from './environments.service';
@@ -21,6 +22,7 @@ export class AdminApplication {
   readonly environments: EnvironmentsService;
   readonly identities: IdentitiesService;
   readonly audit: AuditService;
+  readonly analytics: FlagAnalyticsService;
 
   constructor(dependencies: AdminDependencies, bootstrap: BootstrapOptions) {
     this.context = new AdminContext(dependencies);
@@ -33,5 +35,6 @@ export class AdminApplication {
     this.environments = new EnvironmentsService(this.context, this.projects);
     this.identities = new IdentitiesService(this.context);
     this.audit = new AuditService(this.context);
+    this.analytics = new FlagAnalyticsService(this.context, dependencies.analytics);
   }
 }

@@ -17,6 +17,7 @@ import {
   type UserEvent,
 } from '@flagline/admin-domain';
 import type { AdminCatalog } from '@flagline/admin-projections';
+import type { FlagAnalyticsStore } from '@flagline/contracts';
 import { CommandHandler, eventIdFor, type Decider, type DomainEvent, type EventStore, type HandledCommand } from '@flagline/event-sourcing';
 import { randomUUID } from 'node:crypto';
 import { IdAllocator } from './id-allocator';
@@ -42,6 +43,8 @@ export interface AdminDependencies {
    * waits on its in-process projector here, so an acknowledged change is already being served.
    */
   readonly projectionBarrier?: (position: number) => Promise<void>;
+  /** Where SDK-reported flag evaluation counts are kept, for the analytics routes. */
+  readonly analytics?: FlagAnalyticsStore;
 }
 
 /** A command handler plus what the write path needs around it. */

@@ -1,0 +1,23 @@
+import type { AdminApplication, RequestContext } from '@flagline/admin-application';
+import { Controller, Get, Inject, Param, Query, UseGuards } from '@nestjs/common';
+import { ApiOperation, ApiParam, ApiQuery, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ADMIN_APPLICATION } from '../http/admin-api.tokens';
+import { ApiKeyGuard } from '../http/api-key.guard';
+import { Caller } from '../http/request-context';
+
+@ApiTags('analytics')
+@ApiSecurity('api-key')
+@ApiParam({ name: 'environment', description: 'Environment id or client-side key' })
+@UseGuards(ApiKeyGuard)
+@Controller('environments/:environment/analytics')
+export class AnalyticsController {
+  constructor(@Inject(ADMIN_APPLICATION) private readonly app: AdminApplication) {}
+
+  @Get('flags')
+  @ApiOperation({ summary: 'Flag evaluation counts reported by SDKs, per day and in total (default: the last 30 days)' })
+  @ApiQuery({ name: 'from', required: false, description: 'YYYY-MM-DD' })
+  @ApiQuery({ name: 'to', required: false, description: 'YYYY-MM-DD' })
+  flags(@Caller() caller: RequestContext, @Param('environment') environment: string, @Query('from') from?: string, @Query('to') to?: string) {
+    return this.app.analytics.read(caller, environment, { ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) }, new Date().toISOString().slice(0, 10));
+  }
+}

@@ -1,0 +1,15 @@
+/** Persists what SDKs tell about identities (identify calls) through the write side. */
+export interface IdentityWriter {
+  /**
+   * Gets or creates the identity and applies the traits (null removes one). Resolves once the
+   * change is acknowledged by the event store.
+   */
+  record(input: {
+    readonly environmentId: number;
+    readonly identifier: string;
+    readonly traits: Readonly<Record<string, string | number | boolean | null>>;
+    /** Who asked: the environment key kind and a non-secret key reference. */
+    readonly actor: { readonly keyKind: 'client' | 'server'; readonly keyPrefix: string };
+    readonly correlationId: string;
+  }): Promise<void>;
+}

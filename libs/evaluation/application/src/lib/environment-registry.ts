@@ -1,0 +1,200 @@
+import { readModelKeys, type EnvironmentDocument, type IdentityDocument, type ReadModelChange, type ReadModelStore } from '@flagline/contracts';
+import { createHash } from 'node:crypto';
+import { ServedEnvironment, type KeyKind } from './served-environment';
+
+export interface RegistryOptions {
+  /** Identity documents kept in memory (least recently used go first). */
+  readonly identityCacheSize?: number;
+  /** How long a cached identity is trusted without a change notification. */
+  readonly identityTtlMs?: number;
+  readonly clock?: () => number;
+  readonly onError?: (error: unknown) => void;
+}
+
+interface CachedIdentity {
+  readonly document: IdentityDocument | null;
+  readonly at: number;
+}
+
+export interface ResolvedKey {
+  readonly environment: ServedEnvironment;
+  readonly kind: KeyKind;
+}
+
+const identityCacheKey = (environmentId: number, identifier: string): string => `${environmentId}\u0000${identifier}`;
+
+/**
+ * The evaluation service's copy of the read models: every environment compiled in memory,
+ * reloaded on change notifications, and identities cached on demand. Requests never wait on
+ * the store except for identities not yet cached, or while a notified change is being loaded.
+ */
+export class EnvironmentRegistry {
+  private readonly byId = new Map<number, ServedEnvironment>();
+  private readonly byClientKey = new Map<string, ServedEnvironment>();
+  private readonly byServerKeyHash = new Map<string, ServedEnvironment>();
+  private readonly serverKeyHashes = new Map<string, string>();
+  private readonly identities = new Map<string, CachedIdentity>();
+  /** Bumped whenever identity documents may have changed, so a read that raced a change is not cached. */
+  private identityGeneration = 0;
+  private readonly dirty = new Set<number>();
+  private reloading: Promise<void> | null = null;
+  private unsubscribe: (() => void) | null = null;
+  private lastSyncAt: number | null = null;
+  private lastError: unknown = null;
+  private readonly clock: () => number;
+
+  constructor(
+    private readonly store: ReadModelStore,
+    private readonly options: RegistryOptions = {},
+  ) {
+    this.clock = options.clock ?? Date.now;
+  }
+
+  /** Subscribes, then loads everything: a change during the load is reloaded after it. */
+  async start(): Promise<void> {
+    this.unsubscribe = this.store.subscribe((change) => this.onChange(change));
+    await this.refreshAll();
+  }
+
+  stop(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+  }
+
+  get ready(): boolean {
+    return this.lastSyncAt !== null;
+  }
+
+  /** When the copy was last known to match the store (null before the first load). */
+  get syncedAt(): number | null {
+    return this.lastSyncAt;
+  }
+
+  get error(): unknown {
+    return this.lastError;
+  }
+
+  get environmentCount(): number {
+    return this.byId.size;
+  }
+
+  /** Reloads every environment; also the polling fallback when notifications may have been missed. */
+  async refreshAll(): Promise<void> {
+    try {
+      const keys = await this.store.keysWithPrefix(readModelKeys.environmentPrefix);
+      const documents = await this.store.getMany<EnvironmentDocument>(keys);
+      const seen = new Set<number>();
+      for (const document of documents) {
+        if (!document) continue;
+        seen.add(document.environmentId);
+        if (this.byId.get(document.environmentId)?.revision !== document.revision) this.install(document);
+      }
+      for (const id of [...this.byId.keys()]) if (!seen.has(id)) this.remove(id);
+      this.identities.clear();
+      this.identityGeneration++;
+      this.lastSyncAt = this.clock();
+      this.lastError = null;
+    } catch (error) {
+      this.lastError = error;
+      this.options.onError?.(error);
+      throw error;
+    }
+  }
+
+  private onChange(change: ReadModelChange): void {
+    if (change.identities.length > 0) this.identityGeneration++;
+    for (const ref of change.identities) this.identities.delete(identityCacheKey(ref.environmentId, ref.identifier));
+    for (const id of change.environmentIds) this.dirty.add(id);
+    if (change.environmentIds.length > 0 && this.reloading === null) this.reloading = this.reloadDirty();
+  }
+
+  private async reloadDirty(): Promise<void> {
+    try {
+      while (this.dirty.size > 0) {
+        const ids = [...this.dirty];
+        this.dirty.clear();
+        const documents = await this.store.getMany<EnvironmentDocument>(ids.map(readModelKeys.environment));
+        documents.forEach((document, index) => {
+          if (document) this.install(document);
+          else this.remove(ids[index] as number);
+        });
+      }
+      this.lastSyncAt = this.clock();
+    } catch (error) {
+      this.lastError = error;
+      this.options.onError?.(error);
+    } finally {
+      this.reloading = null;
+    }
+  }
+
+  /** A notified change still loading; callers that must see it await this (usually null). */
+  get pending(): Promise<void> | null {
+    return this.reloading;
+  }
+
+  private install(document: EnvironmentDocument): void {
+    const current = this.byId.get(document.environmentId);
+    if (current && current.revision >= document.revision) return;
+    if (current) this.unindex(current);
+    const served = new ServedEnvironment(document);
+    this.byId.set(document.environmentId, served);
+    this.byClientKey.set(document.apiKey, served);
+    for (const key of document.serverKeys) this.byServerKeyHash.set(key.keyHash, served);
+  }
+
+  private remove(environmentId: number): void {
+    const current = this.byId.get(environmentId);
+    if (!current) return;
+    this.unindex(current);
+    this.byId.delete(environmentId);
+  }
+
+  private unindex(environment: ServedEnvironment): void {
+    if (this.byClientKey.get(environment.document.apiKey) === environment) this.byClientKey.delete(environment.document.apiKey);
+    for (const key of environment.document.serverKeys) {
+      if (this.byServerKeyHash.get(key.keyHash) === environment) this.byServerKeyHash.delete(key.keyHash);
+    }
+    this.serverKeyHashes.clear();
+  }
+
+  environment(environmentId: number): ServedEnvironment | undefined {
+    return this.byId.get(environmentId);
+  }
+
+  /** The environment an `X-Environment-Key` names: its client key, or one of its live server keys. */
+  resolve(key: string): ResolvedKey | null {
+    const byClient = this.byClientKey.get(key);
+    if (byClient) return { environment: byClient, kind: 'client' };
+    if (!key.startsWith('ser.')) return null;
+    let hash = this.serverKeyHashes.get(key);
+    if (hash === undefined) {
+      hash = createHash('sha256').update(key).digest('hex');
+      // Only keys that exist are remembered, so unknown keys cannot grow the cache.
+      if (this.byServerKeyHash.has(hash) && this.serverKeyHashes.size < 10_000) this.serverKeyHashes.set(key, hash);
+    }
+    const byServer = this.byServerKeyHash.get(hash);
+    return byServer ? { environment: byServer, kind: 'server' } : null;
+  }
+
+  /** The stored identity, from the cache or the store; null when it does not exist. */
+  async identity(environmentId: number, identifier: string): Promise<IdentityDocument | null> {
+    const key = identityCacheKey(environmentId, identifier);
+    const cached = this.identities.get(key);
+    const now = this.clock();
+    if (cached && now - cached.at < (this.options.identityTtlMs ?? 60_000)) {
+      this.identities.delete(key);
+      this.identities.set(key, cached);
+      return cached.document;
+    }
+    const generation = this.identityGeneration;
+    const document = await this.store.get<IdentityDocument>(readModelKeys.identity(environmentId, identifier));
+    if (generation !== this.identityGeneration) return document;
+    this.identities.set(key, { document, at: now });
+    if (this.identities.size > (this.options.identityCacheSize ?? 100_000)) {
+      const oldest = this.identities.keys().next().value;
+      if (oldest !== undefined) this.identities.delete(oldest);
+    }
+    return document;
+  }
+}

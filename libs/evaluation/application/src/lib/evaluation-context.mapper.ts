@@ -1,0 +1,60 @@
+import type { EnvironmentDocument, FeatureDocument, FeatureStateDocument, IdentityDocument } from '@flagline/contracts';
+import type { EvaluationContext, EvaluationOrder, FeatureContext, SegmentRule } from '@flagline/evaluation-engine';
+
+/**
+ * A feature state as Flagsmith's engine sees it. The hashing key is the state's numeric id
+ * (Flagsmith's `django_id`), or its UUID where there is none (identity overrides), exactly as
+ * Flagsmith's SDKs map an environment document, so remote and local evaluation bucket alike.
+ * Variants are ordered by option id, as Flagsmith orders multivariate values.
+ */
+export function toFeatureContext(feature: FeatureDocument, state: FeatureStateDocument, priority?: number): FeatureContext {
+  const options = new Map(feature.options.map((option) => [option.id, option]));
+  const variants = state.allocations.flatMap((allocation) => {
+    const option = options.get(allocation.optionId);
+    if (!option) return [];
+    return [{ ...(option.key !== null ? { key: option.key } : {}), value: option.value, weight: allocation.percentage, priority: option.id }];
+  });
+  return {
+    key: state.id !== null ? String(state.id) : state.uuid,
+    name: feature.name,
+    enabled: state.enabled,
+    value: state.value,
+    ...(variants.length > 0 ? { variants } : {}),
+    ...(priority !== undefined ? { priority } : {}),
+  };
+}
+
+/** The environment as an evaluation context (no identity), with its document order. */
+export function toEvaluationContext(environment: EnvironmentDocument): { context: EvaluationContext; order: EvaluationOrder } {
+  const features: Record<string, FeatureContext> = {};
+  for (const { feature, state } of environment.features) features[feature.name] = toFeatureContext(feature, state);
+  const byId = new Map(environment.features.map(({ feature }) => [feature.id, feature]));
+  const segments: NonNullable<EvaluationContext['segments']> = {};
+  for (const segment of environment.segments) {
+    segments[String(segment.id)] = {
+      key: String(segment.id),
+      name: segment.name,
+      rules: segment.rules as unknown as SegmentRule[],
+      overrides: segment.overrides.flatMap((override) => {
+        const feature = byId.get(override.featureId);
+        return feature ? [toFeatureContext(feature, override.state, override.priority)] : [];
+      }),
+    };
+  }
+  return {
+    context: { environment: { key: environment.apiKey, name: environment.name }, features, segments },
+    order: {
+      features: environment.features.map(({ feature }) => feature.name),
+      segments: environment.segments.map((segment) => String(segment.id)),
+    },
+  };
+}
+
+/** An identity's overrides as feature contexts, for features the environment has. */
+export function toIdentityOverrideContexts(environment: EnvironmentDocument, identity: Pick<IdentityDocument, 'overrides'>): FeatureContext[] {
+  const byId = new Map(environment.features.map(({ feature }) => [feature.id, feature]));
+  return identity.overrides.flatMap((override) => {
+    const feature = byId.get(override.featureId);
+    return feature ? [toFeatureContext(feature, override.state)] : [];
+  });
+}

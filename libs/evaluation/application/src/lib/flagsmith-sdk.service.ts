@@ -1,0 +1,171 @@
+import type { FlagAnalyticsStore, IdentityDocument, IdentityWriter } from '@flagline/contracts';
+import type { FlagOutcome } from '@flagline/evaluation-engine';
+import { toFlagsmithEnvironmentDocument } from './environment-document.mapper';
+import type { EnvironmentRegistry, ResolvedKey } from './environment-registry';
+import { parseIdentifyBody, type IdentifyRequest, type TraitValue } from './identify-request';
+import { errorAnswer, jsonAnswer, type SdkAnswer } from './sdk-answer';
+import type { ServedEnvironment } from './served-environment';
+
+export interface SdkServiceOptions {
+  readonly writer?: IdentityWriter;
+  readonly analytics?: FlagAnalyticsStore;
+  readonly clock?: () => number;
+  readonly onWriteError?: (error: unknown) => void;
+}
+
+const FEATURE_NOT_FOUND = (): SdkAnswer => errorAnswer(404, 'FEATURE_NOT_FOUND', 'Given feature not found');
+
+function setOwn<V>(target: Record<string, V>, key: string, value: V): void {
+  // Trait names are arbitrary text, "__proto__" included: define, never assign.
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/** Seconds since the epoch, as Flagsmith's `X-Flagsmith-Document-Updated-At` gives it. */
+const epochSeconds = (iso: string): string => String(Date.parse(iso) / 1000);
+
+/**
+ * Flagsmith's SDK-facing API: environment flags, identify, the environment document and flag
+ * analytics, with the field names and shapes Flagsmith's SDKs parse.
+ */
+export class FlagsmithSdkService {
+  private readonly clock: () => number;
+  private readonly documents = new WeakMap<ServedEnvironment, string>();
+
+  constructor(
+    private readonly registry: EnvironmentRegistry,
+    private readonly options: SdkServiceOptions = {},
+  ) {
+    this.clock = options.clock ?? Date.now;
+  }
+
+  private headers(environment: ServedEnvironment): Record<string, string> {
+    return { 'x-flagsmith-document-updated-at': epochSeconds(environment.document.updatedAt) };
+  }
+
+  /** `GET /api/v1/flags/` (`?feature=<name>` for one flag). */
+  environmentFlags({ environment, kind }: ResolvedKey, featureName?: string): SdkAnswer {
+    if (featureName === undefined) return jsonAnswer(200, environment.environmentFlagsBody(kind), this.headers(environment));
+    const outcome = environment.environmentFlag(featureName, kind);
+    return outcome ? jsonAnswer(200, environment.renderer.flag(outcome), this.headers(environment)) : FEATURE_NOT_FOUND();
+  }
+
+  /** `POST /api/v1/identities/` with a parsed JSON body. */
+  async identifyFromBody(resolved: ResolvedKey, body: unknown, correlationId: string): Promise<SdkAnswer> {
+    const parsed = parseIdentifyBody(body);
+    if ('errors' in parsed) return errorAnswer(400, 'VALIDATION_FAILED', 'The request is invalid', parsed.errors);
+    return this.identify(resolved, parsed.request, correlationId);
+  }
+
+  /** `GET /api/v1/identities/?identifier=<id>[&transient=true][&feature=<name>]`. */
+  async identifyFromQuery(resolved: ResolvedKey, query: URLSearchParams, correlationId: string): Promise<SdkAnswer> {
+    const identifier = query.get('identifier');
+    if (identifier === null || identifier.length === 0 || identifier.length > 2000)
+      return errorAnswer(400, 'VALIDATION_FAILED', 'The request is invalid', [{ field: 'identifier', message: 'must be given, 1 to 2000 characters' }]);
+    const transient = query.get('transient');
+    const feature = query.get('feature') ?? undefined;
+    return this.identify(resolved, { identifier, anonymous: false, traits: [], transient: transient === 'true' || transient === '1' }, correlationId, feature);
+  }
+
+  async identify(resolved: ResolvedKey, request: IdentifyRequest, correlationId: string, featureName?: string): Promise<SdkAnswer> {
+    const { environment, kind } = resolved;
+    const stored = request.anonymous ? null : await this.registry.identity(environment.id, request.identifier);
+    const traits: Record<string, TraitValue> = {};
+    const transientKeys = new Set<string>();
+    if (stored) for (const [key, value] of Object.entries(stored.traits)) setOwn(traits, key, value);
+    for (const trait of request.traits) {
+      if (trait.value === null) delete traits[trait.key];
+      else setOwn(traits, trait.key, trait.value);
+      if (trait.transient || request.transient) transientKeys.add(trait.key);
+    }
+
+    let outcomes: readonly FlagOutcome[] = environment.visible(environment.evaluateIdentity({ identifier: request.identifier, traits }, stored), kind);
+    if (featureName !== undefined) {
+      outcomes = outcomes.filter((outcome) => outcome.feature.name === featureName);
+      if (outcomes.length === 0) return FEATURE_NOT_FOUND();
+    }
+
+    const headers: Record<string, string> = this.headers(environment);
+    if (!request.transient && this.options.writer) {
+      const persisted = await this.persist(resolved, request, stored, correlationId);
+      if (!persisted) headers['x-flagline-traits-persisted'] = 'false';
+    }
+
+    const hideTraits = environment.document.settings.hideSensitiveData;
+    const traitList = hideTraits
+      ? '[]'
+      : `[${Object.keys(traits)
+          .sort()
+          .map((key) => `{"trait_key":${JSON.stringify(key)},"trait_value":${JSON.stringify(traits[key])},"transient":${transientKeys.has(key)}}`)
+          .join(',')}]`;
+    const flags = outcomes.map((outcome) => environment.renderer.flag(outcome)).join(',');
+    return jsonAnswer(200, `{"identifier":${JSON.stringify(request.identifier)},"flags":[${flags}],"traits":${traitList}}`, headers);
+  }
+
+  /**
+   * Stores the identity and the traits it may keep (only when something changes): client keys
+   * store traits only where the environment allows client traits. A failed write does not fail
+   * the evaluation; the response says so and the next identify call writes again.
+   */
+  private async persist(resolved: ResolvedKey, request: IdentifyRequest, stored: IdentityDocument | null, correlationId: string): Promise<boolean> {
+    const { environment, kind } = resolved;
+    const mayStoreTraits = kind === 'server' || environment.document.settings.allowClientTraits;
+    const toStore: Record<string, TraitValue | null> = {};
+    if (mayStoreTraits) for (const trait of request.traits) if (!trait.transient) setOwn(toStore, trait.key, trait.value);
+    const changes = Object.entries(toStore).filter(([key, value]) =>
+      value === null ? stored !== null && Object.hasOwn(stored.traits, key) : stored === null || !Object.hasOwn(stored.traits, key) || stored.traits[key] !== value,
+    );
+    if (stored !== null && changes.length === 0) return true;
+    const traits: Record<string, TraitValue | null> = {};
+    for (const [key, value] of changes) setOwn(traits, key, value);
+    try {
+      await this.options.writer?.record({
+        environmentId: environment.id,
+        identifier: request.identifier,
+        traits,
+        actor: { keyKind: kind, keyPrefix: kind === 'client' ? environment.document.apiKey : 'ser.' },
+        correlationId,
+      });
+      return true;
+    } catch (error) {
+      this.options.onWriteError?.(error);
+      return false;
+    }
+  }
+
+  /**
+   * `GET /api/v1/environment-document/`: server keys only. `Last-Modified` has second precision,
+   * so while the document is younger than a couple of seconds (it could change again within the
+   * same second) it is dated a second earlier: a client never takes a 304 for a change it missed.
+   */
+  environmentDocument({ environment, kind }: ResolvedKey, ifModifiedSince?: string): SdkAnswer {
+    if (kind !== 'server') return errorAnswer(403, 'SERVER_KEY_REQUIRED', 'The environment document needs a server-side key (ser.…)');
+    const updatedAt = Date.parse(environment.document.updatedAt);
+    const settled = this.clock() - updatedAt >= 2000;
+    const lastModified = Math.floor(updatedAt / 1000) * 1000 - (settled ? 0 : 1000);
+    const headers = { ...this.headers(environment), 'last-modified': new Date(lastModified).toUTCString() };
+    if (ifModifiedSince !== undefined) {
+      const since = Date.parse(ifModifiedSince);
+      if (!Number.isNaN(since) && settled && lastModified <= since) return { status: 304, body: null, headers };
+    }
+    let body = this.documents.get(environment);
+    if (body === undefined) {
+      body = JSON.stringify(toFlagsmithEnvironmentDocument(environment.document));
+      this.documents.set(environment, body);
+    }
+    return jsonAnswer(200, body, headers);
+  }
+
+  /** `POST /api/v1/analytics/flags/`: `{"<feature name>": <count>}`; unknown names and non-integer counts are dropped. */
+  async analytics({ environment }: ResolvedKey, body: unknown): Promise<SdkAnswer> {
+    if (typeof body !== 'object' || body === null || Array.isArray(body))
+      return errorAnswer(400, 'VALIDATION_FAILED', 'The request is invalid', [{ field: 'body', message: 'must be an object of feature names to counts' }]);
+    const counts: Record<string, number> = {};
+    for (const [name, count] of Object.entries(body as Record<string, unknown>)) {
+      if (typeof count === 'number' && Number.isSafeInteger(count) && count > 0 && environment.compiled.featureIndexByName.has(name)) setOwn(counts, name, count);
+    }
+    if (this.options.analytics && Object.keys(counts).length > 0) {
+      await this.options.analytics.record(environment.id, new Date(this.clock()).toISOString().slice(0, 10), counts);
+    }
+    return { status: 200, body: null };
+  }
+}

@@ -1,0 +1,125 @@
+import type { FlagOutcome } from '@flagline/evaluation-engine';
+import { createHash } from 'node:crypto';
+import type { EnvironmentRegistry, ResolvedKey } from './environment-registry';
+import type { TraitValue } from './identify-request';
+import type { SdkAnswer } from './sdk-answer';
+
+/** OpenFeature error codes used by OFREP responses. */
+export type OfrepErrorCode = 'FLAG_NOT_FOUND' | 'PARSE_ERROR' | 'TARGETING_KEY_MISSING' | 'INVALID_CONTEXT' | 'GENERAL';
+
+type Evaluated = { key: string; value: unknown; reason: string; variant?: string; metadata: Record<string, string | number | boolean> };
+type Failed = { key: string; errorCode: OfrepErrorCode; errorDetails: string };
+
+interface ParsedContext {
+  readonly targetingKey: string | null;
+  readonly traits: Record<string, TraitValue>;
+}
+
+const json = (status: number, body: unknown, headers?: Record<string, string>): SdkAnswer => ({
+  status,
+  body: JSON.stringify(body),
+  ...(headers ? { headers } : {}),
+});
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Flagsmith flags in OpenFeature's terms: the value is the flag's value, or its enabled state
+ * when it has none; a disabled flag reports reason DISABLED. Flagsmith's own reason and the
+ * enabled state travel in the metadata.
+ */
+function toOfrep(outcome: FlagOutcome, featureId: number): Evaluated {
+  const raw = outcome.value;
+  const value = raw === null || raw === undefined || raw === '' ? outcome.enabled : raw;
+  const reason = !outcome.enabled
+    ? 'DISABLED'
+    : outcome.reason.startsWith('SPLIT')
+      ? 'SPLIT'
+      : outcome.reason.startsWith('TARGETING_MATCH')
+        ? 'TARGETING_MATCH'
+        : 'DEFAULT';
+  return {
+    key: outcome.feature.name,
+    value,
+    reason,
+    ...(outcome.variantKey !== null ? { variant: outcome.variantKey } : {}),
+    metadata: { enabled: outcome.enabled, flagsmithReason: outcome.reason, featureId },
+  };
+}
+
+/** The OpenFeature Remote Evaluation Protocol over the same evaluation as the Flagsmith API. */
+export class OfrepService {
+  constructor(private readonly registry: EnvironmentRegistry) {}
+
+  /** `context.targetingKey` is the identity; every other scalar attribute is a trait for this evaluation only. */
+  private parse(body: unknown): ParsedContext | Failed {
+    if (body !== undefined && !isRecord(body)) return { key: '', errorCode: 'INVALID_CONTEXT', errorDetails: 'The request body must be a JSON object' };
+    const context = body?.['context'];
+    if (context === undefined || context === null) return { targetingKey: null, traits: {} };
+    if (!isRecord(context)) return { key: '', errorCode: 'INVALID_CONTEXT', errorDetails: 'context must be an object' };
+    const targetingKey = context['targetingKey'];
+    if (targetingKey !== undefined && targetingKey !== null && (typeof targetingKey !== 'string' || targetingKey.length > 2000))
+      return { key: '', errorCode: 'INVALID_CONTEXT', errorDetails: 'context.targetingKey must be a string of at most 2000 characters' };
+    const traits: Record<string, TraitValue> = {};
+    for (const [name, value] of Object.entries(context)) {
+      if (name === 'targetingKey') continue;
+      if (typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value)))
+        Object.defineProperty(traits, name, { value, enumerable: true, writable: true, configurable: true });
+    }
+    return { targetingKey: typeof targetingKey === 'string' && targetingKey !== '' ? targetingKey : null, traits };
+  }
+
+  private async outcomes({ environment, kind }: ResolvedKey, context: ParsedContext): Promise<readonly FlagOutcome[]> {
+    // Without an identity there are no traits to match: the environment's own evaluation applies.
+    if (context.targetingKey === null) return environment.visible(environment.anonymousOutcomes, kind);
+    const stored = await this.registry.identity(environment.id, context.targetingKey);
+    const traits: Record<string, TraitValue> = { ...(stored?.traits ?? {}), ...context.traits };
+    return environment.visible(environment.evaluateIdentity({ identifier: context.targetingKey, traits }, stored), kind);
+  }
+
+  /** Without a targeting key, a flag whose value depends on the identity cannot be evaluated. */
+  private needsTargetingKey(resolved: ResolvedKey, outcome: FlagOutcome, context: ParsedContext): boolean {
+    return context.targetingKey === null && resolved.environment.dependsOnIdentity(outcome.feature.index);
+  }
+
+  private result(resolved: ResolvedKey, outcome: FlagOutcome, context: ParsedContext): Evaluated | Failed {
+    if (this.needsTargetingKey(resolved, outcome, context))
+      return { key: outcome.feature.name, errorCode: 'TARGETING_KEY_MISSING', errorDetails: 'This flag is split by identity: give context.targetingKey' };
+    return toOfrep(outcome, resolved.environment.features[outcome.feature.index]?.id ?? 0);
+  }
+
+  /** `POST /ofrep/v1/evaluate/flags/{key}`. */
+  async evaluateFlag(resolved: ResolvedKey, key: string, body: unknown): Promise<SdkAnswer> {
+    const context = this.parse(body);
+    if ('errorCode' in context) return json(400, { ...context, key });
+    const outcome = (await this.outcomes(resolved, context)).find((candidate) => candidate.feature.name === key);
+    if (!outcome) return json(404, { key, errorCode: 'FLAG_NOT_FOUND', errorDetails: `Flag "${key}" not found in this environment` });
+    const result = this.result(resolved, outcome, context);
+    return json('errorCode' in result ? 400 : 200, result);
+  }
+
+  /** `POST /ofrep/v1/evaluate/flags`, with `ETag` / `If-None-Match` → 304. */
+  async evaluateAll(resolved: ResolvedKey, body: unknown, ifNoneMatch?: string): Promise<SdkAnswer> {
+    const context = this.parse(body);
+    if ('errorCode' in context) return json(400, { errorCode: context.errorCode, errorDetails: context.errorDetails });
+    const flags = (await this.outcomes(resolved, context)).map((outcome) => this.result(resolved, outcome, context));
+    const text = JSON.stringify({ flags });
+    const etag = `"${createHash('sha1').update(text).digest('base64url')}"`;
+    const headers = { etag };
+    if (ifNoneMatch !== undefined && ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag)) return { status: 304, body: null, headers };
+    return { status: 200, body: text, headers };
+  }
+
+  /** `GET /ofrep/v1/configuration`. */
+  configuration(): SdkAnswer {
+    return json(200, {
+      name: 'flagline',
+      capabilities: {
+        cacheInvalidation: { polling: { enabled: true, minPollingIntervalMs: 1000 } },
+        flagEvaluation: { supportedTypes: ['boolean', 'string', 'int', 'float'] },
+      },
+    });
+  }
+}

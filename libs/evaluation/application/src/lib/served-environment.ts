@@ -1,0 +1,103 @@
+import type { EnvironmentDocument, FeatureDocument, IdentityDocument } from '@flagline/contracts';
+import {
+  compileEnvironment,
+  compileIdentityOverrides,
+  evaluate,
+  type CompiledEnvironment,
+  type CompiledIdentityOverrides,
+  type FlagOutcome,
+  type IdentityInput,
+} from '@flagline/evaluation-engine';
+import { toEvaluationContext, toIdentityOverrideContexts } from './evaluation-context.mapper';
+import { FlagRenderer } from './flagsmith-flag.renderer';
+
+/** Which kind of environment key a request used. */
+export type KeyKind = 'client' | 'server';
+
+/**
+ * One environment at one revision, ready to serve: compiled once, with everything that does
+ * not depend on the identity precomputed (environment flags per key kind, feature visibility).
+ */
+export class ServedEnvironment {
+  readonly compiled: CompiledEnvironment;
+  readonly renderer: FlagRenderer;
+  /** Features in the compiled order (parallel to `compiled.features`). */
+  readonly features: readonly FeatureDocument[];
+  private readonly serverOnly: readonly boolean[];
+  private readonly hideDisabled: boolean;
+  private readonly environmentFlagBodies = new Map<KeyKind, Buffer>();
+  private readonly environmentOutcomes: readonly FlagOutcome[];
+  private readonly overridesCache = new WeakMap<IdentityDocument, CompiledIdentityOverrides>();
+
+  constructor(readonly document: EnvironmentDocument) {
+    const { context, order } = toEvaluationContext(document);
+    this.compiled = compileEnvironment(context, order);
+    const byName = new Map(document.features.map(({ feature }) => [feature.name, feature]));
+    this.features = this.compiled.features.map((feature) => byName.get(feature.name) as FeatureDocument);
+    this.serverOnly = this.features.map((feature) => feature.isServerKeyOnly);
+    this.hideDisabled = document.settings.hideDisabledFlags ?? document.project.hideDisabledFlags;
+    this.renderer = new FlagRenderer(document, this.features);
+    this.environmentOutcomes = evaluate(this.compiled, null).flags;
+  }
+
+  get id(): number {
+    return this.document.environmentId;
+  }
+
+  get revision(): number {
+    return this.document.revision;
+  }
+
+  /** Outcomes a key of this kind may see: server-key-only features and (if so set) disabled flags removed. */
+  visible(outcomes: readonly FlagOutcome[], kind: KeyKind): FlagOutcome[] {
+    const out: FlagOutcome[] = [];
+    for (const outcome of outcomes) {
+      if (kind === 'client' && this.serverOnly[outcome.feature.index] === true) continue;
+      if (this.hideDisabled && !outcome.enabled) continue;
+      out.push(outcome);
+    }
+    return out;
+  }
+
+  /** The `GET /api/v1/flags/` body, identical for every request with the same kind of key. */
+  environmentFlagsBody(kind: KeyKind): Buffer {
+    let body = this.environmentFlagBodies.get(kind);
+    if (body === undefined) {
+      body = Buffer.from(`[${this.visible(this.environmentOutcomes, kind).map((outcome) => this.renderer.flag(outcome)).join(',')}]`);
+      this.environmentFlagBodies.set(kind, body);
+    }
+    return body;
+  }
+
+  environmentFlag(name: string, kind: KeyKind): FlagOutcome | undefined {
+    const index = this.compiled.featureIndexByName.get(name);
+    const outcome = index === undefined ? undefined : this.environmentOutcomes[index];
+    return outcome && this.visible([outcome], kind).length === 1 ? outcome : undefined;
+  }
+
+  /** Outcomes without an identity (what `GET /api/v1/flags/` serves). */
+  get anonymousOutcomes(): readonly FlagOutcome[] {
+    return this.environmentOutcomes;
+  }
+
+  /** Whether a feature's default is split between variants, so its value needs an identity to bucket. */
+  dependsOnIdentity(featureIndex: number): boolean {
+    return (this.compiled.defaults[featureIndex]?.variants.length ?? 0) > 0;
+  }
+
+  /** Evaluates for an identity; `stored` brings the identity's overrides. */
+  evaluateIdentity(identity: IdentityInput, stored: IdentityDocument | null): readonly FlagOutcome[] {
+    const overrides = stored && stored.overrides.length > 0 ? this.overridesFor(stored) : undefined;
+    const key = this.document.settings.useIdentityCompositeKeyForHashing || !stored ? undefined : stored.identityUuid;
+    return evaluate(this.compiled, key === undefined ? identity : { ...identity, key }, overrides).flags;
+  }
+
+  private overridesFor(identity: IdentityDocument): CompiledIdentityOverrides {
+    let compiled = this.overridesCache.get(identity);
+    if (compiled === undefined) {
+      compiled = compileIdentityOverrides(this.compiled, toIdentityOverrideContexts(this.document, identity));
+      this.overridesCache.set(identity, compiled);
+    }
+    return compiled;
+  }
+}

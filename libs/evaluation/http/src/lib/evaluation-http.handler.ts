@@ -1,0 +1,257 @@
+import { errorAnswer, type EnvironmentRegistry, type FlagsmithSdkService, type OfrepService, type ResolvedKey, type SdkAnswer } from '@flagline/evaluation-application';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
+
+export interface EvaluationHttpOptions {
+  /** Largest accepted request body in bytes. */
+  readonly maxBodyBytes?: number;
+  readonly onError?: (error: unknown) => void;
+  /** Called once per answered request, for metrics. */
+  readonly onAnswered?: (route: string, status: number, startedAt: bigint) => void;
+}
+
+const JSON_TYPE = 'application/json';
+const CORS_HEADERS = {
+  'access-control-allow-origin': '*',
+  'access-control-allow-methods': 'GET, POST, OPTIONS',
+  'access-control-allow-headers':
+    'content-type, x-environment-key, x-api-key, authorization, if-none-match, if-modified-since, flagsmith-application-name, flagsmith-application-version, flagsmith-sdk-user-agent, x-correlation-id',
+  'access-control-expose-headers': 'etag, last-modified, x-flagsmith-document-updated-at',
+  'access-control-max-age': '86400',
+};
+
+class BodyTooLarge extends Error {}
+class MalformedJson extends Error {}
+
+function header(request: IncomingMessage, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** Routes of the SDK-facing API, by path without query. */
+type Route = 'flags' | 'identities' | 'environment-document' | 'analytics' | 'ofrep-flag' | 'ofrep-flags' | 'ofrep-configuration';
+
+function routeOf(path: string): { route: Route; flagKey?: string } | null {
+  switch (path) {
+    case '/api/v1/flags/':
+    case '/api/v1/flags':
+      return { route: 'flags' };
+    case '/api/v1/identities/':
+    case '/api/v1/identities':
+      return { route: 'identities' };
+    case '/api/v1/environment-document/':
+    case '/api/v1/environment-document':
+      return { route: 'environment-document' };
+    case '/api/v1/analytics/flags/':
+    case '/api/v1/analytics/flags':
+      return { route: 'analytics' };
+    case '/ofrep/v1/evaluate/flags':
+    case '/ofrep/v1/evaluate/flags/':
+      return { route: 'ofrep-flags' };
+    case '/ofrep/v1/configuration':
+      return { route: 'ofrep-configuration' };
+    default:
+      if (path.startsWith('/ofrep/v1/evaluate/flags/')) {
+        try {
+          return { route: 'ofrep-flag', flagKey: decodeURIComponent(path.slice('/ofrep/v1/evaluate/flags/'.length)) };
+        } catch {
+          return { route: 'ofrep-flag', flagKey: '' };
+        }
+      }
+      return null;
+  }
+}
+
+const METHODS: Record<Route, string> = {
+  flags: 'GET',
+  identities: 'GET POST',
+  'environment-document': 'GET',
+  analytics: 'POST',
+  'ofrep-flag': 'POST',
+  'ofrep-flags': 'POST',
+  'ofrep-configuration': 'GET',
+};
+
+/**
+ * The evaluation service's HTTP front: Flagsmith's SDK API and OFREP on a bare `node:http`
+ * handler. Environment flags are answered from a prebuilt buffer with no parsing beyond the
+ * path and one header; everything else parses only what it needs.
+ */
+export class EvaluationHttpHandler {
+  private readonly maxBodyBytes: number;
+
+  constructor(
+    private readonly registry: EnvironmentRegistry,
+    private readonly sdk: FlagsmithSdkService,
+    private readonly ofrep: OfrepService,
+    private readonly options: EvaluationHttpOptions = {},
+  ) {
+    this.maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
+  }
+
+  /** Answers the request if its path belongs to the SDK API or OFREP; false otherwise (not touched). */
+  handle(request: IncomingMessage, response: ServerResponse): boolean {
+    const url = request.url ?? '/';
+    const queryAt = url.indexOf('?');
+    const path = queryAt === -1 ? url : url.slice(0, queryAt);
+    const match = routeOf(path);
+    if (match === null) return false;
+    const startedAt = this.options.onAnswered ? process.hrtime.bigint() : 0n;
+
+    // The hot path: environment flags for a resolved key, from the prebuilt body.
+    if (match.route === 'flags' && request.method === 'GET' && queryAt === -1 && this.registry.pending === null) {
+      const key = header(request, 'x-environment-key');
+      const resolved = key === undefined ? null : this.registry.resolve(key);
+      if (resolved) {
+        this.send(response, this.sdk.environmentFlags(resolved), 'flags', startedAt);
+        return true;
+      }
+    }
+
+    this.dispatch(request, response, match.route, match.flagKey, queryAt === -1 ? '' : url.slice(queryAt + 1), startedAt).catch((error: unknown) => {
+      this.options.onError?.(error);
+      if (!response.headersSent) this.send(response, errorAnswer(500, 'INTERNAL_ERROR', 'Internal error'), match.route, startedAt);
+      else response.destroy();
+    });
+    return true;
+  }
+
+  private async dispatch(request: IncomingMessage, response: ServerResponse, route: Route, flagKey: string | undefined, query: string, startedAt: bigint): Promise<void> {
+    const method = request.method ?? 'GET';
+    if (method === 'OPTIONS') {
+      response.writeHead(204, CORS_HEADERS);
+      response.end();
+      return;
+    }
+    if (!METHODS[route].split(' ').includes(method)) {
+      request.resume();
+      this.send(response, { ...errorAnswer(405, 'METHOD_NOT_ALLOWED', `Use ${METHODS[route].split(' ').join(' or ')}`), headers: { allow: METHODS[route].replace(' ', ', ') } }, route, startedAt);
+      return;
+    }
+    if (!this.registry.ready) {
+      request.resume();
+      this.send(response, errorAnswer(503, 'NOT_READY', 'The evaluation service is loading its read models'), route, startedAt);
+      return;
+    }
+    const pending = this.registry.pending;
+    if (pending) await pending;
+
+    const isOfrep = route.startsWith('ofrep');
+    const resolved = this.authenticate(request, isOfrep);
+    if ('status' in resolved) {
+      request.resume();
+      this.send(response, resolved, route, startedAt);
+      return;
+    }
+
+    let body: unknown;
+    if (method === 'POST') {
+      try {
+        body = await this.readJson(request);
+      } catch (error) {
+        const answer =
+          error instanceof BodyTooLarge
+            ? errorAnswer(413, 'PAYLOAD_TOO_LARGE', `The body must be at most ${this.maxBodyBytes} bytes`)
+            : isOfrep
+              ? { status: 400, body: JSON.stringify({ ...(flagKey !== undefined ? { key: flagKey } : {}), errorCode: 'PARSE_ERROR', errorDetails: 'The body is not valid JSON' }) }
+              : errorAnswer(400, 'MALFORMED_JSON', 'The body is not valid JSON');
+        this.send(response, answer, route, startedAt);
+        return;
+      }
+    }
+
+    const params = new URLSearchParams(query);
+    const correlationId = header(request, 'x-correlation-id') ?? randomUUID();
+    let answer: SdkAnswer;
+    switch (route) {
+      case 'flags':
+        answer = this.sdk.environmentFlags(resolved, params.get('feature') ?? undefined);
+        break;
+      case 'identities':
+        answer = method === 'POST' ? await this.sdk.identifyFromBody(resolved, body, correlationId) : await this.sdk.identifyFromQuery(resolved, params, correlationId);
+        break;
+      case 'environment-document':
+        answer = this.sdk.environmentDocument(resolved, header(request, 'if-modified-since'));
+        break;
+      case 'analytics':
+        answer = await this.sdk.analytics(resolved, body);
+        break;
+      case 'ofrep-flag':
+        answer = await this.ofrep.evaluateFlag(resolved, flagKey ?? '', body);
+        break;
+      case 'ofrep-flags':
+        answer = await this.ofrep.evaluateAll(resolved, body, header(request, 'if-none-match'));
+        break;
+      case 'ofrep-configuration':
+        answer = this.ofrep.configuration();
+        break;
+    }
+    this.send(response, answer, route, startedAt);
+  }
+
+  /**
+   * Flagsmith SDKs send `X-Environment-Key`; OFREP providers send `X-API-Key` or a bearer token.
+   * A missing key is 401, an unknown one 403, with a JSON body either way.
+   */
+  private authenticate(request: IncomingMessage, ofrep: boolean): ResolvedKey | SdkAnswer {
+    const authorization = header(request, 'authorization');
+    const bearer = authorization && /^Bearer\s+(\S+)/i.exec(authorization)?.[1];
+    const key = header(request, 'x-environment-key') ?? (ofrep ? (header(request, 'x-api-key') ?? bearer ?? undefined) : undefined);
+    if (key === undefined || key === '') {
+      return ofrep
+        ? { status: 401, body: JSON.stringify({ errorDetails: 'Send the environment key as X-API-Key, Authorization: Bearer or X-Environment-Key' }) }
+        : errorAnswer(401, 'MISSING_ENVIRONMENT_KEY', 'Invalid or missing Environment key');
+    }
+    const resolved = this.registry.resolve(key);
+    if (resolved) return resolved;
+    return ofrep ? { status: 403, body: JSON.stringify({ errorDetails: 'Unknown environment key' }) } : errorAnswer(403, 'INVALID_ENVIRONMENT_KEY', 'Invalid or missing Environment key');
+  }
+
+  private readJson(request: IncomingMessage): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const declared = Number(request.headers['content-length'] ?? 0);
+      if (declared > this.maxBodyBytes) {
+        request.resume();
+        reject(new BodyTooLarge());
+        return;
+      }
+      const chunks: Buffer[] = [];
+      let size = 0;
+      request.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > this.maxBodyBytes) {
+          request.removeAllListeners('data');
+          request.resume();
+          reject(new BodyTooLarge());
+          return;
+        }
+        chunks.push(chunk);
+      });
+      request.on('end', () => {
+        if (size > this.maxBodyBytes) return;
+        const text = chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks).toString('utf8');
+        if (text.trim() === '') {
+          resolve(undefined);
+          return;
+        }
+        try {
+          resolve(JSON.parse(text) as unknown);
+        } catch {
+          reject(new MalformedJson());
+        }
+      });
+      request.on('error', reject);
+    });
+  }
+
+  private send(response: ServerResponse, answer: SdkAnswer, route: string, startedAt: bigint): void {
+    const headers: Record<string, string | number> = { ...CORS_HEADERS, ...answer.headers };
+    if (answer.body !== null) {
+      headers['content-type'] = JSON_TYPE;
+      headers['content-length'] = Buffer.byteLength(answer.body);
+    }
+    response.writeHead(answer.status, headers);
+    response.end(answer.body ?? undefined);
+    this.options.onAnswered?.(route, answer.status, startedAt);
+  }
+}
