@@ -12,6 +12,13 @@ const STATUS_OF: Record<DomainErrorKind, number> = {
   forbidden: HttpStatus.FORBIDDEN,
 };
 
+/** The 4xx status of an `http-errors` error meant for the client (`expose`), as the body parser throws them. */
+function clientErrorStatus(error: unknown): number | null {
+  if (typeof error !== 'object' || error === null || !('expose' in error) || error.expose !== true) return null;
+  const status = 'status' in error ? error.status : undefined;
+  return typeof status === 'number' && Number.isInteger(status) && status >= 400 && status < 500 ? status : null;
+}
+
 /** Maps every error to one JSON shape and status; unexpected errors are logged and answered 500. */
 export function toApiError(error: unknown): ApiErrorBody {
   if (error instanceof RequestValidationError) return apiError(400, 'VALIDATION_FAILED', 'The request is invalid', error.errors);
@@ -20,14 +27,16 @@ export function toApiError(error: unknown): ApiErrorBody {
   if (error instanceof ConcurrencyError) return apiError(409, 'CONCURRENT_MODIFICATION', 'The entity kept changing while this request ran; retry it');
   // Only while the first attempt of an Idempotency-Key is still being written; once stored, a retry is answered from it.
   if (error instanceof DuplicateEventIdError) return apiError(409, 'IDEMPOTENCY_KEY.IN_USE', 'A request with this Idempotency-Key is still being processed; retry it');
+  const codes: Record<number, string> = { 400: 'MALFORMED_REQUEST', 401: 'UNAUTHENTICATED', 403: 'FORBIDDEN', 404: 'ROUTE_NOT_FOUND', 413: 'PAYLOAD_TOO_LARGE', 415: 'UNSUPPORTED_MEDIA_TYPE' };
   if (error instanceof HttpException) {
     const status = error.getStatus();
     const response = error.getResponse();
     const message = typeof response === 'string' ? response : typeof response === 'object' && response !== null && 'message' in response ? String((response as { message: unknown }).message) : error.message;
-    const codes: Record<number, string> = { 400: 'MALFORMED_REQUEST', 401: 'UNAUTHENTICATED', 403: 'FORBIDDEN', 404: 'ROUTE_NOT_FOUND', 413: 'PAYLOAD_TOO_LARGE', 415: 'UNSUPPORTED_MEDIA_TYPE' };
-    const code = codes[status] ?? `HTTP_${status}`;
-    return apiError(status, code, message);
+    return apiError(status, codes[status] ?? `HTTP_${status}`, message);
   }
+  // Errors of the body parser (too large, bad encoding or charset) carry their client status.
+  const clientStatus = clientErrorStatus(error);
+  if (clientStatus !== null && error instanceof Error) return apiError(clientStatus, codes[clientStatus] ?? `HTTP_${clientStatus}`, error.message);
   return apiError(500, 'INTERNAL_ERROR', 'Internal error');
 }
 
