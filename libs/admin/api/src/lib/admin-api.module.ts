@@ -12,6 +12,7 @@ import { UsersController } from './controllers/users.controller';
 import { ADMIN_APPLICATION } from './http/admin-api.tokens';
 import { ApiKeyGuard } from './http/api-key.guard';
 import { HttpErrorFilter } from './http/http-error.filter';
+import { ParameterCheckInterceptor } from './http/parameter-check.interceptor';
 import { VersionedInterceptor } from './http/versioned.interceptor';
 
 /** The admin REST API over an `AdminApplication`; mount it under the admin prefix. */
@@ -36,6 +37,7 @@ export class AdminApiModule {
         ApiKeyGuard,
         { provide: APP_FILTER, useClass: HttpErrorFilter },
         { provide: APP_INTERCEPTOR, useClass: VersionedInterceptor },
+        { provide: APP_INTERCEPTOR, useClass: ParameterCheckInterceptor },
       ],
     };
   }

@@ -14,7 +14,7 @@ import { ADMIN_APPLICATION } from '../http/admin-api.tokens';
 import { ApiKeyGuard } from '../http/api-key.guard';
 import { IdPipe, OptionalIdPipe } from '../http/id.pipe';
 import { Caller, IfMatch } from '../http/request-context';
-import { historyOptions } from './history.query';
+import { HistoryQueryPipe, type HistoryOptions } from './history.query';
 
 const ENVIRONMENT_PARAM = { name: 'environment', description: 'Environment id or client-side key' };
 
@@ -69,8 +69,8 @@ export class EnvironmentsController {
   }
 
   @Get('history')
-  history(@Caller() caller: RequestContext, @Param('environment') environment: string, @Query() query: Record<string, string | undefined>) {
-    return this.app.audit.history(caller, { kind: 'environment', environment }, historyOptions(query));
+  history(@Caller() caller: RequestContext, @Param('environment') environment: string, @Query(HistoryQueryPipe) history: HistoryOptions) {
+    return this.app.audit.history(caller, { kind: 'environment', environment }, history);
   }
 
   @Get('api-keys')

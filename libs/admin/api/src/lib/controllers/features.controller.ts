@@ -2,18 +2,11 @@ import type { AdminApplication, RequestContext } from '@flagline/admin-applicati
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiOperation, ApiQuery, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { ChangeFeatureDto, ChangeMultivariateOptionDto, CreateFeatureDto, MultivariateOptionDto } from '../dto/features.dto';
-import { RequestValidationError } from '../http/api-error';
 import { ADMIN_APPLICATION } from '../http/admin-api.tokens';
 import { ApiKeyGuard } from '../http/api-key.guard';
-import { IdPipe, OptionalIdPipe } from '../http/id.pipe';
+import { IdPipe, OptionalBooleanPipe, OptionalIdPipe } from '../http/id.pipe';
 import { Caller, IfMatch } from '../http/request-context';
-import { historyOptions } from './history.query';
-
-function booleanQuery(value: string | undefined, field: string): boolean | undefined {
-  if (value === undefined) return undefined;
-  if (value === 'true' || value === 'false') return value === 'true';
-  throw new RequestValidationError([{ field, message: 'must be true or false' }]);
-}
+import { HistoryQueryPipe, type HistoryOptions } from './history.query';
 
 @ApiTags('features')
 @ApiSecurity('api-key')
@@ -29,13 +22,12 @@ export class FeaturesController {
   list(
     @Caller() caller: RequestContext,
     @Param('projectId', IdPipe) projectId: number,
-    @Query('includeArchived') includeArchived?: string,
+    @Query('includeArchived', OptionalBooleanPipe) includeArchived?: boolean,
     @Query('tag', OptionalIdPipe) tag?: number,
     @Query('search') search?: string,
   ) {
-    const archived = booleanQuery(includeArchived, 'includeArchived');
     return this.app.features.list(caller, projectId, {
-      ...(archived !== undefined ? { includeArchived: archived } : {}),
+      ...(includeArchived !== undefined ? { includeArchived } : {}),
       ...(tag !== undefined ? { tag } : {}),
       ...(search !== undefined ? { search } : {}),
     });
@@ -80,9 +72,9 @@ export class FeaturesController {
     @Caller() caller: RequestContext,
     @Param('projectId', IdPipe) projectId: number,
     @Param('featureId', IdPipe) featureId: number,
-    @Query() query: Record<string, string | undefined>,
+    @Query(HistoryQueryPipe) history: HistoryOptions,
   ) {
-    return this.app.audit.history(caller, { kind: 'feature', projectId, featureId }, historyOptions(query));
+    return this.app.audit.history(caller, { kind: 'feature', projectId, featureId }, history);
   }
 
   @Post(':featureId/multivariate-options')

@@ -7,7 +7,7 @@ import { ADMIN_APPLICATION } from '../http/admin-api.tokens';
 import { ApiKeyGuard } from '../http/api-key.guard';
 import { IdPipe, pageSize } from '../http/id.pipe';
 import { Caller, IfMatch } from '../http/request-context';
-import { historyOptions } from './history.query';
+import { HistoryQueryPipe, type HistoryOptions } from './history.query';
 
 function withoutNulls(traits: TraitsDto['traits'], field: string) {
   const nulls = Object.entries(traits).filter(([, value]) => value === null);
@@ -103,8 +103,8 @@ export class IdentitiesController {
     @Caller() caller: RequestContext,
     @Param('environment') environment: string,
     @Param('identifier') identifier: string,
-    @Query() query: Record<string, string | undefined>,
+    @Query(HistoryQueryPipe) history: HistoryOptions,
   ) {
-    return this.app.audit.history(caller, { kind: 'identity', environment, identifier }, historyOptions(query));
+    return this.app.audit.history(caller, { kind: 'identity', environment, identifier }, history);
   }
 }

@@ -7,7 +7,7 @@ import { ADMIN_APPLICATION } from '../http/admin-api.tokens';
 import { ApiKeyGuard } from '../http/api-key.guard';
 import { IdPipe } from '../http/id.pipe';
 import { Caller, IfMatch } from '../http/request-context';
-import { historyOptions } from './history.query';
+import { HistoryQueryPipe, type HistoryOptions } from './history.query';
 
 @ApiTags('organisations')
 @ApiSecurity('api-key')
@@ -84,7 +84,7 @@ export class OrganisationsController {
   }
 
   @Get(':organisationId/history')
-  history(@Caller() caller: RequestContext, @Param('organisationId', IdPipe) id: number, @Query() query: Record<string, string | undefined>) {
-    return this.app.audit.history(caller, { kind: 'organisation', organisationId: id }, historyOptions(query));
+  history(@Caller() caller: RequestContext, @Param('organisationId', IdPipe) id: number, @Query(HistoryQueryPipe) history: HistoryOptions) {
+    return this.app.audit.history(caller, { kind: 'organisation', organisationId: id }, history);
   }
 }

@@ -6,7 +6,7 @@ import { ADMIN_APPLICATION } from '../http/admin-api.tokens';
 import { ApiKeyGuard } from '../http/api-key.guard';
 import { IdPipe, OptionalIdPipe } from '../http/id.pipe';
 import { Caller, IfMatch } from '../http/request-context';
-import { historyOptions } from './history.query';
+import { HistoryQueryPipe, type HistoryOptions } from './history.query';
 
 @ApiTags('projects')
 @ApiSecurity('api-key')
@@ -45,8 +45,8 @@ export class ProjectsController {
 
   @Get(':projectId/history')
   @ApiOperation({ summary: 'The whole history of the project, in order' })
-  history(@Caller() caller: RequestContext, @Param('projectId', IdPipe) id: number, @Query() query: Record<string, string | undefined>) {
-    return this.app.audit.history(caller, { kind: 'project', projectId: id }, historyOptions(query));
+  history(@Caller() caller: RequestContext, @Param('projectId', IdPipe) id: number, @Query(HistoryQueryPipe) history: HistoryOptions) {
+    return this.app.audit.history(caller, { kind: 'project', projectId: id }, history);
   }
 
   @Get(':projectId/tags')
@@ -82,7 +82,7 @@ export class ProjectsController {
   }
 
   @Get(':projectId/tags/:tagId/history')
-  tagHistory(@Caller() caller: RequestContext, @Param('projectId', IdPipe) id: number, @Param('tagId', IdPipe) tagId: number, @Query() query: Record<string, string | undefined>) {
-    return this.app.audit.history(caller, { kind: 'tag', projectId: id, tagId }, historyOptions(query));
+  tagHistory(@Caller() caller: RequestContext, @Param('projectId', IdPipe) id: number, @Param('tagId', IdPipe) tagId: number, @Query(HistoryQueryPipe) history: HistoryOptions) {
+    return this.app.audit.history(caller, { kind: 'tag', projectId: id, tagId }, history);
   }
 }

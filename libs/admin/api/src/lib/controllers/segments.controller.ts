@@ -6,7 +6,7 @@ import { ADMIN_APPLICATION } from '../http/admin-api.tokens';
 import { ApiKeyGuard } from '../http/api-key.guard';
 import { IdPipe } from '../http/id.pipe';
 import { Caller, IfMatch } from '../http/request-context';
-import { historyOptions } from './history.query';
+import { HistoryQueryPipe, type HistoryOptions } from './history.query';
 
 @ApiTags('segments')
 @ApiSecurity('api-key')
@@ -58,8 +58,8 @@ export class SegmentsController {
     @Caller() caller: RequestContext,
     @Param('projectId', IdPipe) projectId: number,
     @Param('segmentId', IdPipe) segmentId: number,
-    @Query() query: Record<string, string | undefined>,
+    @Query(HistoryQueryPipe) history: HistoryOptions,
   ) {
-    return this.app.audit.history(caller, { kind: 'segment', projectId, segmentId }, historyOptions(query));
+    return this.app.audit.history(caller, { kind: 'segment', projectId, segmentId }, history);
   }
 }

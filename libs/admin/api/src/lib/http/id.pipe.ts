@@ -1,25 +1,38 @@
-import { Injectable, type ArgumentMetadata, type PipeTransform } from '@nestjs/common';
+import { Injectable, type ArgumentMetadata } from '@nestjs/common';
 import { RequestValidationError } from './api-error';
+import { ParameterPipe } from './parameter-check.interceptor';
 
-function parseId(value: string | undefined, metadata: ArgumentMetadata): number {
-  if (value === undefined || !/^\d{1,15}$/.test(value) || Number(value) < 1)
+function parseId(value: unknown, metadata: ArgumentMetadata): number {
+  // The raw text is checked by ParameterCheckInterceptor; the global validation pipe may have made it a number since.
+  const text = typeof value === 'number' ? String(value) : value;
+  if (typeof text !== 'string' || !/^\d{1,15}$/.test(text) || Number(text) < 1)
     throw new RequestValidationError([{ field: metadata.data ?? 'id', message: 'must be a positive integer' }]);
-  return Number(value);
+  return Number(text);
 }
 
 /** A numeric id path or query parameter; anything else is a 400 naming the parameter. */
 @Injectable()
-export class IdPipe implements PipeTransform<string | undefined, number> {
-  transform(value: string | undefined, metadata: ArgumentMetadata): number {
+export class IdPipe extends ParameterPipe<number> {
+  transform(value: unknown, metadata: ArgumentMetadata): number {
     return parseId(value, metadata);
   }
 }
 
 /** An optional numeric id query parameter. */
 @Injectable()
-export class OptionalIdPipe implements PipeTransform<string | undefined, number | undefined> {
-  transform(value: string | undefined, metadata: ArgumentMetadata): number | undefined {
+export class OptionalIdPipe extends ParameterPipe<number | undefined> {
+  transform(value: unknown, metadata: ArgumentMetadata): number | undefined {
     return value === undefined ? undefined : parseId(value, metadata);
+  }
+}
+
+/** An optional `true`/`false` query parameter. */
+@Injectable()
+export class OptionalBooleanPipe extends ParameterPipe<boolean | undefined> {
+  transform(value: unknown, metadata: ArgumentMetadata): boolean | undefined {
+    if (value === undefined) return undefined;
+    if (value === 'true' || value === 'false') return value === 'true';
+    throw new RequestValidationError([{ field: metadata.data ?? 'value', message: 'must be true or false' }]);
   }
 }
 
