@@ -2,13 +2,11 @@ import { OPERATORS, RULE_TYPES, type ConditionValueInput, type Operator, type Ru
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsIn, IsString, Length, MaxLength, ValidateNested } from 'class-validator';
-import { IsConditionValue, Optional } from './validators';
+import { IsConditionProperty, IsConditionValue, Optional } from './validators';
 
 export class ConditionDto {
   @ApiPropertyOptional({ description: 'A trait name, or a JSONPath into the evaluation context such as $.identity.identifier; blank for a percentage split on the identity' })
-  @Optional()
-  @IsString()
-  @MaxLength(1000)
+  @IsConditionProperty()
   property?: string;
 
   @ApiProperty({ enum: OPERATORS })

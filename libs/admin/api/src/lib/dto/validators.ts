@@ -1,10 +1,20 @@
-import { featureValueProblem, traitValueProblem } from '@flagline/admin-domain';
+import {
+  conditionValueProblem,
+  featureValueProblem,
+  MAX_CONDITION_VALUE_LENGTH,
+  normaliseConditionValue,
+  OPERATORS,
+  traitValueProblem,
+  type ConditionValueInput,
+  type Operator,
+} from '@flagline/admin-domain';
 import { registerDecorator, ValidateIf, type ValidationArguments, type ValidationOptions } from 'class-validator';
 
 /** Optional, but when present (null included) validated: unlike `IsOptional`, null is not silently accepted. */
 export const Optional = (): PropertyDecorator => ValidateIf((_object: object, value: unknown) => value !== undefined);
 
-function custom(name: string, problem: (value: unknown) => string | null, options?: ValidationOptions): PropertyDecorator {
+/** A property checked by `problem` (given the value and the object holding it): null when valid, else why not. */
+function custom(name: string, problem: (value: unknown, object: object) => string | null, options?: ValidationOptions): PropertyDecorator {
   return (target: object, propertyName: string | symbol) => {
     registerDecorator({
       name,
@@ -12,8 +22,8 @@ function custom(name: string, problem: (value: unknown) => string | null, option
       propertyName: String(propertyName),
       ...(options ? { options } : {}),
       validator: {
-        validate: (value: unknown) => problem(value) === null,
-        defaultMessage: (args?: ValidationArguments) => `${args?.property ?? 'value'} ${problem(args?.value) ?? 'is invalid'}`,
+        validate: (value: unknown, args?: ValidationArguments) => problem(value, args?.object ?? {}) === null,
+        defaultMessage: (args?: ValidationArguments) => `${args?.property ?? 'value'} ${problem(args?.value, args?.object ?? {}) ?? 'is invalid'}`,
       },
     });
   };
@@ -42,15 +52,37 @@ export function traitMapProblem(value: unknown): string | null {
 /** An object of traits: each a string, number or boolean, or null to remove it. */
 export const IsTraitMap = (options?: ValidationOptions): PropertyDecorator => custom('isTraitMap', traitMapProblem, options);
 
-/** A condition value: a string, number or boolean, a list of them (for IN), or null (IS_SET / IS_NOT_SET). */
+const operatorOf = (condition: object): Operator | null => {
+  const operator = (condition as { operator?: unknown }).operator;
+  return typeof operator === 'string' && (OPERATORS as readonly string[]).includes(operator) ? (operator as Operator) : null;
+};
+
+/**
+ * A condition value: a string, number or boolean, a list of them (for IN), or null (IS_SET /
+ * IS_NOT_SET); then checked for the condition's operator as the domain checks it (a REGEX must
+ * compile, MODULO is "divisor|remainder"...), so these problems are reported with the others.
+ */
 export const IsConditionValue = (options?: ValidationOptions): PropertyDecorator =>
   custom(
     'isConditionValue',
-    (value) => {
+    (value, condition) => {
       const scalar = (v: unknown) => typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
-      if (value === null || value === undefined || scalar(value)) return null;
-      if (Array.isArray(value) && value.every(scalar)) return null;
-      return 'must be a string, a number, a boolean or a list of them';
+      if (!(value === null || value === undefined || scalar(value) || (Array.isArray(value) && value.every(scalar))))
+        return 'must be a string, a number, a boolean or a list of them';
+      const operator = operatorOf(condition);
+      return operator ? conditionValueProblem(operator, normaliseConditionValue(operator, value as ConditionValueInput)) : null;
+    },
+    options,
+  );
+
+/** A condition property (a trait name or a JSONPath): required, except for a percentage split on the identity. */
+export const IsConditionProperty = (options?: ValidationOptions): PropertyDecorator =>
+  custom(
+    'isConditionProperty',
+    (value, condition) => {
+      if (value === undefined || value === '') return operatorOf(condition) === 'PERCENTAGE_SPLIT' ? null : 'is required';
+      if (typeof value !== 'string') return 'must be a string';
+      return value.length > MAX_CONDITION_VALUE_LENGTH ? `must be at most ${MAX_CONDITION_VALUE_LENGTH} characters` : null;
     },
     options,
   );
