@@ -177,16 +177,19 @@ export class EnvironmentRegistry {
     return byServer ? { environment: byServer, kind: 'server' } : null;
   }
 
+  /** The identity if the cache holds a fresh copy (null: known not to exist); undefined when it must be read. */
+  cachedIdentity(environmentId: number, identifier: string): IdentityDocument | null | undefined {
+    const cached = this.identities.get(identityCacheKey(environmentId, identifier));
+    if (!cached || this.clock() - cached.at >= (this.options.identityTtlMs ?? 60_000)) return undefined;
+    return cached.document;
+  }
+
   /** The stored identity, from the cache or the store; null when it does not exist. */
   async identity(environmentId: number, identifier: string): Promise<IdentityDocument | null> {
+    const cached = this.cachedIdentity(environmentId, identifier);
+    if (cached !== undefined) return cached;
     const key = identityCacheKey(environmentId, identifier);
-    const cached = this.identities.get(key);
     const now = this.clock();
-    if (cached && now - cached.at < (this.options.identityTtlMs ?? 60_000)) {
-      this.identities.delete(key);
-      this.identities.set(key, cached);
-      return cached.document;
-    }
     const generation = this.identityGeneration;
     const document = await this.store.get<IdentityDocument>(readModelKeys.identity(environmentId, identifier));
     if (generation !== this.identityGeneration) return document;

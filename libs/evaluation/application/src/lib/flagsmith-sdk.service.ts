@@ -16,12 +16,16 @@ export interface SdkServiceOptions {
 const FEATURE_NOT_FOUND = (): SdkAnswer => errorAnswer(404, 'FEATURE_NOT_FOUND', 'Given feature not found');
 
 function setOwn<V>(target: Record<string, V>, key: string, value: V): void {
-  // Trait names are arbitrary text, "__proto__" included: define, never assign.
-  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  // Trait names are arbitrary text: "__proto__" must be defined, not assigned (assignment would
+  // set the prototype). Every other name takes the fast assignment path.
+  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
 }
 
-/** Seconds since the epoch, as Flagsmith's `X-Flagsmith-Document-Updated-At` gives it. */
-const epochSeconds = (iso: string): string => String(Date.parse(iso) / 1000);
+const COMMA = Buffer.from(',');
+const FLAGS_OPEN = Buffer.from(',"flags":[');
+const TRAITS_OPEN = Buffer.from('],"traits":');
+const CLOSE = Buffer.from('}');
 
 /**
  * Flagsmith's SDK-facing API: environment flags, identify, the environment document and flag
@@ -38,26 +42,26 @@ export class FlagsmithSdkService {
     this.clock = options.clock ?? Date.now;
   }
 
-  private headers(environment: ServedEnvironment): Record<string, string> {
-    return { 'x-flagsmith-document-updated-at': epochSeconds(environment.document.updatedAt) };
+  private headers(environment: ServedEnvironment): Readonly<Record<string, string>> {
+    return environment.sdkHeaders;
   }
 
   /** `GET /api/v1/flags/` (`?feature=<name>` for one flag). */
   environmentFlags({ environment, kind }: ResolvedKey, featureName?: string): SdkAnswer {
-    if (featureName === undefined) return jsonAnswer(200, environment.environmentFlagsBody(kind), this.headers(environment));
+    if (featureName === undefined) return environment.environmentFlagsAnswer(kind);
     const outcome = environment.environmentFlag(featureName, kind);
     return outcome ? jsonAnswer(200, environment.renderer.flag(outcome), this.headers(environment)) : FEATURE_NOT_FOUND();
   }
 
   /** `POST /api/v1/identities/` with a parsed JSON body. */
-  async identifyFromBody(resolved: ResolvedKey, body: unknown, correlationId: string): Promise<SdkAnswer> {
+  async identifyFromBody(resolved: ResolvedKey, body: unknown, correlationId: () => string): Promise<SdkAnswer> {
     const parsed = parseIdentifyBody(body);
     if ('errors' in parsed) return errorAnswer(400, 'VALIDATION_FAILED', 'The request is invalid', parsed.errors);
     return this.identify(resolved, parsed.request, correlationId);
   }
 
   /** `GET /api/v1/identities/?identifier=<id>[&transient=true][&feature=<name>]`. */
-  async identifyFromQuery(resolved: ResolvedKey, query: URLSearchParams, correlationId: string): Promise<SdkAnswer> {
+  async identifyFromQuery(resolved: ResolvedKey, query: URLSearchParams, correlationId: () => string): Promise<SdkAnswer> {
     const identifier = query.get('identifier');
     if (identifier === null || identifier.length === 0 || identifier.length > 2000)
       return errorAnswer(400, 'VALIDATION_FAILED', 'The request is invalid', [{ field: 'identifier', message: 'must be given, 1 to 2000 characters' }]);
@@ -66,16 +70,24 @@ export class FlagsmithSdkService {
     return this.identify(resolved, { identifier, anonymous: false, traits: [], transient: transient === 'true' || transient === '1' }, correlationId, feature);
   }
 
-  async identify(resolved: ResolvedKey, request: IdentifyRequest, correlationId: string, featureName?: string): Promise<SdkAnswer> {
+  /**
+   * Evaluates for an identity: its stored traits overlaid with the request's, its overrides;
+   * stores what changed unless transient. The hot path: cached identity, assembled from cached
+   * flag buffers, no write when nothing changed.
+   */
+  async identify(resolved: ResolvedKey, request: IdentifyRequest, correlationId: () => string, featureName?: string): Promise<SdkAnswer> {
     const { environment, kind } = resolved;
-    const stored = request.anonymous ? null : await this.registry.identity(environment.id, request.identifier);
-    const traits: Record<string, TraitValue> = {};
-    const transientKeys = new Set<string>();
-    if (stored) for (const [key, value] of Object.entries(stored.traits)) setOwn(traits, key, value);
+    let stored: IdentityDocument | null = null;
+    if (!request.anonymous) {
+      const cached = this.registry.cachedIdentity(environment.id, request.identifier);
+      stored = cached !== undefined ? cached : await this.registry.identity(environment.id, request.identifier);
+    }
+    const traits: Record<string, TraitValue> = stored ? { ...stored.traits } : {};
+    let transientKeys: Set<string> | undefined;
     for (const trait of request.traits) {
       if (trait.value === null) delete traits[trait.key];
       else setOwn(traits, trait.key, trait.value);
-      if (trait.transient || request.transient) transientKeys.add(trait.key);
+      if (trait.transient || request.transient) (transientKeys ??= new Set()).add(trait.key);
     }
 
     let outcomes: readonly FlagOutcome[] = environment.visible(environment.evaluateIdentity({ identifier: request.identifier, traits }, stored), kind);
@@ -84,21 +96,41 @@ export class FlagsmithSdkService {
       if (outcomes.length === 0) return FEATURE_NOT_FOUND();
     }
 
-    const headers: Record<string, string> = this.headers(environment);
-    if (!request.transient && this.options.writer) {
-      const persisted = await this.persist(resolved, request, stored, correlationId);
-      if (!persisted) headers['x-flagline-traits-persisted'] = 'false';
+    let headers = this.headers(environment);
+    if (!request.transient && this.options.writer && this.needsWrite(resolved, request, stored)) {
+      const persisted = await this.persist(resolved, request, stored, correlationId());
+      if (!persisted) headers = { ...headers, 'x-flagline-traits-persisted': 'false' };
     }
 
-    const hideTraits = environment.document.settings.hideSensitiveData;
-    const traitList = hideTraits
-      ? '[]'
-      : `[${Object.keys(traits)
-          .sort()
-          .map((key) => `{"trait_key":${JSON.stringify(key)},"trait_value":${JSON.stringify(traits[key])},"transient":${transientKeys.has(key)}}`)
-          .join(',')}]`;
-    const flags = outcomes.map((outcome) => environment.renderer.flag(outcome)).join(',');
-    return jsonAnswer(200, `{"identifier":${JSON.stringify(request.identifier)},"flags":[${flags}],"traits":${traitList}}`, headers);
+    const renderer = environment.renderer;
+    const parts: Buffer[] = [Buffer.from(`{"identifier":${JSON.stringify(request.identifier)}`), FLAGS_OPEN];
+    outcomes.forEach((outcome, index) => {
+      if (index > 0) parts.push(COMMA);
+      parts.push(renderer.flagBuffer(outcome));
+    });
+    parts.push(TRAITS_OPEN, Buffer.from(environment.document.settings.hideSensitiveData ? '[]' : this.traitList(traits, transientKeys)), CLOSE);
+    return jsonAnswer(200, Buffer.concat(parts), headers);
+  }
+
+  private traitList(traits: Record<string, TraitValue>, transientKeys: Set<string> | undefined): string {
+    let out = '[';
+    for (const key of Object.keys(traits).sort()) {
+      if (out.length > 1) out += ',';
+      out += `{"trait_key":${JSON.stringify(key)},"trait_value":${JSON.stringify(traits[key])},"transient":${transientKeys?.has(key) === true}}`;
+    }
+    return `${out}]`;
+  }
+
+  /** Whether identifying would change what is stored: a new identity, or a storable trait that differs. */
+  private needsWrite({ environment, kind }: ResolvedKey, request: IdentifyRequest, stored: IdentityDocument | null): boolean {
+    if (stored === null) return true;
+    if (kind === 'client' && !environment.document.settings.allowClientTraits) return false;
+    for (const trait of request.traits) {
+      if (trait.transient) continue;
+      const has = Object.hasOwn(stored.traits, trait.key);
+      if (trait.value === null ? has : !has || stored.traits[trait.key] !== trait.value) return true;
+    }
+    return false;
   }
 
   /**

@@ -2,8 +2,20 @@
 export interface SdkAnswer {
   readonly status: number;
   readonly body: string | Buffer | null;
-  readonly headers?: Readonly<Record<string, string>>;
+  readonly headers?: Readonly<Record<string, string | number>>;
+  /** The headers are complete (content type, length, CORS): sent as they are. */
+  readonly complete?: boolean;
 }
+
+/** Headers every SDK answer carries, so browser SDKs can call the API (CORS). */
+export const SDK_CORS_HEADERS: Readonly<Record<string, string>> = {
+  'access-control-allow-origin': '*',
+  'access-control-allow-methods': 'GET, POST, OPTIONS',
+  'access-control-allow-headers':
+    'content-type, x-environment-key, x-api-key, authorization, if-none-match, if-modified-since, flagsmith-application-name, flagsmith-application-version, flagsmith-sdk-user-agent, x-correlation-id',
+  'access-control-expose-headers': 'etag, last-modified, x-flagsmith-document-updated-at',
+  'access-control-max-age': '86400',
+};
 
 export interface FieldProblem {
   readonly field: string;

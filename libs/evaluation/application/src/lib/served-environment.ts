@@ -10,6 +10,7 @@ import {
 } from '@flagline/evaluation-engine';
 import { toEvaluationContext, toIdentityOverrideContexts } from './evaluation-context.mapper';
 import { FlagRenderer } from './flagsmith-flag.renderer';
+import { SDK_CORS_HEADERS, type SdkAnswer } from './sdk-answer';
 
 /** Which kind of environment key a request used. */
 export type KeyKind = 'client' | 'server';
@@ -25,9 +26,11 @@ export class ServedEnvironment {
   readonly features: readonly FeatureDocument[];
   private readonly serverOnly: readonly boolean[];
   private readonly hideDisabled: boolean;
-  private readonly environmentFlagBodies = new Map<KeyKind, Buffer>();
+  private readonly environmentFlagAnswers = new Map<KeyKind, SdkAnswer>();
   private readonly environmentOutcomes: readonly FlagOutcome[];
   private readonly overridesCache = new WeakMap<IdentityDocument, CompiledIdentityOverrides>();
+  /** Headers every SDK answer for this environment carries. */
+  readonly sdkHeaders: Readonly<Record<string, string>>;
 
   constructor(readonly document: EnvironmentDocument) {
     const { context, order } = toEvaluationContext(document);
@@ -38,6 +41,7 @@ export class ServedEnvironment {
     this.hideDisabled = document.settings.hideDisabledFlags ?? document.project.hideDisabledFlags;
     this.renderer = new FlagRenderer(document, this.features);
     this.environmentOutcomes = evaluate(this.compiled, null).flags;
+    this.sdkHeaders = { 'x-flagsmith-document-updated-at': String(Date.parse(document.updatedAt) / 1000) };
   }
 
   get id(): number {
@@ -59,14 +63,20 @@ export class ServedEnvironment {
     return out;
   }
 
-  /** The `GET /api/v1/flags/` body, identical for every request with the same kind of key. */
-  environmentFlagsBody(kind: KeyKind): Buffer {
-    let body = this.environmentFlagBodies.get(kind);
-    if (body === undefined) {
-      body = Buffer.from(`[${this.visible(this.environmentOutcomes, kind).map((outcome) => this.renderer.flag(outcome)).join(',')}]`);
-      this.environmentFlagBodies.set(kind, body);
+  /** The whole `GET /api/v1/flags/` answer, body and headers, identical for every request with the same kind of key. */
+  environmentFlagsAnswer(kind: KeyKind): SdkAnswer {
+    let answer = this.environmentFlagAnswers.get(kind);
+    if (answer === undefined) {
+      const body = Buffer.from(`[${this.visible(this.environmentOutcomes, kind).map((outcome) => this.renderer.flag(outcome)).join(',')}]`);
+      answer = {
+        status: 200,
+        body,
+        headers: { ...SDK_CORS_HEADERS, ...this.sdkHeaders, 'content-type': 'application/json', 'content-length': body.length },
+        complete: true,
+      };
+      this.environmentFlagAnswers.set(kind, answer);
     }
-    return body;
+    return answer;
   }
 
   environmentFlag(name: string, kind: KeyKind): FlagOutcome | undefined {

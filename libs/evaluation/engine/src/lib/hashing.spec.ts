@@ -40,3 +40,15 @@ describe('hashed percentage', () => {
     });
   });
 });
+
+describe('hashing against node:crypto MD5', () => {
+  it('gives the same percentage as a digest from node:crypto, for ASCII and non-ASCII text', () => {
+    const reference = (text: string): number => {
+      const value = BigInt(`0x${createHash('md5').update(text, 'utf8').digest('hex')}`);
+      return (Number(value % 9999n) / 9998) * 100;
+    };
+    for (const [first, second] of [['78986', 'test_env_foobar'], ['zoë', 'ünïcödé_😀'], ['中文', '键'], ['1', '']]) {
+      expect(hashedPercentageForPair(first as string, second as string)).toBeCloseTo(reference(`${first},${second}`), 12);
+    }
+  });
+});

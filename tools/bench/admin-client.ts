@@ -1,0 +1,18 @@
+/** A small client for the admin API, enough to set up benchmark data. */
+export class AdminClient {
+  constructor(
+    private readonly baseUrl: string,
+    private readonly adminKey: string,
+  ) {}
+
+  async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const response = await fetch(`${this.baseUrl}/admin/v1${path}`, {
+      method,
+      headers: { authorization: `Api-Key ${this.adminKey}`, 'content-type': 'application/json' },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`${method} ${path} → ${response.status} ${text}`);
+    return (text === '' ? undefined : JSON.parse(text)) as T;
+  }
+}
