@@ -147,7 +147,7 @@ async function main(): Promise<void> {
     const engineIdentities = benchIdentities(1000);
     const contexts = engineIdentities.map((identity) => sdk.identityContext(environmentModel, identity.identifier, identity.traits) as EvaluationContext);
     const { identity: _identity, ...environmentContext } = contexts[0] as EvaluationContext;
-    const compiled = compileEnvironment(environmentContext as EvaluationContext);
+    const compiled = compileEnvironment(environmentContext);
     const inputs = contexts.map((context) => context.identity as NonNullable<EvaluationContext['identity']>);
     const agree = contexts.every((context, index) => {
       const theirs = sdk.getEvaluationResult(context) as { flags: Record<string, { value: unknown; enabled: boolean }> };
