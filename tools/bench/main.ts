@@ -72,6 +72,14 @@ async function load(url: string, requests: autocannon.Request[], headers: Record
   };
 }
 
+function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolveStop) => {
+    child.once('exit', () => resolveStop());
+    child.kill();
+  });
+}
+
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
 }
@@ -201,7 +209,7 @@ async function main(): Promise<void> {
     ];
     console.log(`\n${lines.join('\n')}\n`);
   } finally {
-    for (const child of children) child.kill();
+    await Promise.all(children.map((child) => stop(child)));
     await rm(dataDir, { recursive: true, force: true });
   }
 }

@@ -103,6 +103,11 @@ export class DirectoryLock {
   async release(): Promise<void> {
     if (!heldLocks.has(this.path)) return;
     heldLocks.delete(this.path);
-    if ((await readOwner(this.path)) === process.pid) await unlink(this.path);
+    // A lock file already gone (its directory removed) is released all the same.
+    const owner = await readOwner(this.path).catch(() => null);
+    if (owner === process.pid)
+      await unlink(this.path).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOENT') throw error;
+      });
   }
 }
