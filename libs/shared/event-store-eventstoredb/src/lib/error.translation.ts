@@ -16,11 +16,11 @@ export function toActualRevision(state: CurrentStreamState): number | null {
  * as a wrong expected version. Everything else (access denied, deleted stream, unavailable, ...)
  * propagates unchanged.
  */
-export function translateAppendError(error: unknown, streamName: string, expected: ExpectedRevision): unknown {
+export function translateAppendError(error: unknown, streamName: string, expected: ExpectedRevision): Error {
   if (error instanceof Error && isCommandError(error) && error.type === ErrorType.WRONG_EXPECTED_VERSION) {
     return new ConcurrencyError(streamName, expected, toActualRevision(error.actualState));
   }
-  return error;
+  return error instanceof Error ? error : new Error(String(error));
 }
 
 /** Reading a stream that does not exist fails in the client; the port reports it as no stream. */
