@@ -1,1 +1,3 @@
-export {};
+export * from './lib/logger';
+export * from './lib/metrics';
+export * from './lib/service-config';
