@@ -1,5 +1,6 @@
 import type { FlagAnalyticsStore, IdentityDocument, IdentityWriter } from '@flagline/contracts';
 import type { FlagOutcome } from '@flagline/evaluation-engine';
+import { ConcurrencyError } from '@flagline/event-sourcing';
 import { toFlagsmithEnvironmentDocument } from './environment-document.mapper';
 import type { EnvironmentRegistry, ResolvedKey } from './environment-registry';
 import { parseIdentifyBody, type IdentifyRequest, type TraitValue } from './identify-request';
@@ -12,6 +13,9 @@ export interface SdkServiceOptions {
   readonly clock?: () => number;
   readonly onWriteError?: (error: unknown) => void;
 }
+
+/** Attempts of an identity write that lost a race with another write of the same identity. */
+const MAX_WRITE_ATTEMPTS = 8;
 
 const FEATURE_NOT_FOUND = (): SdkAnswer => errorAnswer(404, 'FEATURE_NOT_FOUND', 'Given feature not found');
 
@@ -149,18 +153,23 @@ export class FlagsmithSdkService {
     if (stored !== null && changes.length === 0) return true;
     const traits: Record<string, TraitValue | null> = {};
     for (const [key, value] of changes) setOwn(traits, key, value);
-    try {
-      await this.options.writer?.record({
-        environmentId: environment.id,
-        identifier: request.identifier,
-        traits,
-        actor: { keyKind: kind, keyPrefix: kind === 'client' ? environment.document.apiKey : 'ser.' },
-        correlationId,
-      });
-      return true;
-    } catch (error) {
-      this.options.onWriteError?.(error);
-      return false;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.options.writer?.record({
+          environmentId: environment.id,
+          identifier: request.identifier,
+          traits,
+          actor: { keyKind: kind, keyPrefix: kind === 'client' ? environment.document.apiKey : 'ser.' },
+          correlationId,
+        });
+        return true;
+      } catch (error) {
+        // Simultaneous identify calls for one identity race for its stream; the traits merge, so
+        // the loser writes again (the writer reloads the identity on each attempt).
+        if (error instanceof ConcurrencyError && attempt < MAX_WRITE_ATTEMPTS) continue;
+        this.options.onWriteError?.(error);
+        return false;
+      }
     }
   }
 
