@@ -112,6 +112,15 @@ describe('flagsmith-nodejs in remote evaluation mode', () => {
       expect(obj(expectStatus(await readIdentity(identifier), 200))['traits']).toEqual({ seats: 3 });
     });
 
+    it('when several servers identify one new identity at the same time, each with its own trait, then every trait is stored', async () => {
+      const identifier = 'remote-concurrent-1';
+      const servers = Array.from({ length: 8 }, () => nodeClient(w.apiUrl, w.serverKey));
+      await Promise.all(servers.map((each, index) => each.getIdentityFlags(identifier, { [`trait_${index}`]: index })));
+      const expected = Object.fromEntries(servers.map((_, index) => [`trait_${index}`, index]));
+      expect(obj(expectStatus(await readIdentity(identifier), 200))['traits']).toEqual(expected);
+      await Promise.all(servers.map((each) => each.close()));
+    });
+
     it('when the identity is transient, then nothing is stored', async () => {
       const identifier = 'remote-transient-identity-1';
       const flags = await server.getIdentityFlags(identifier, { plan: 'pro' }, true);
