@@ -1,0 +1,106 @@
+import { OFREPProvider } from '@openfeature/ofrep-provider';
+import { OpenFeature, type Client } from '@openfeature/server-sdk';
+import type { Flagsmith } from 'flagsmith-nodejs';
+import { mapConcurrently, nodeClient } from './testing/sdk-clients';
+import { expectedColourBucket, expectedEarlyAdopter, type ColourBucket } from './testing/storefront.expectations';
+import { startStorefront, STOREFRONT, type Storefront } from './testing/storefront.fixture';
+
+const { features: f, segments: s } = STOREFRONT;
+const IDENTITIES = 1000;
+/** Allowed distance, in percentage points, between an observed share and its allocation. */
+const TOLERANCE = 4;
+
+interface Observation {
+  readonly identifier: string;
+  readonly colour: ColourBucket;
+  readonly earlyAdopter: boolean;
+}
+
+function colourBucket(value: unknown): ColourBucket {
+  const variant = f.colour.variants.find((candidate) => candidate.value === value);
+  if (variant) return variant.key;
+  if (value === f.colour.control) return 'control';
+  throw new Error(`unexpected ${f.colour.name} value ${JSON.stringify(value)}`);
+}
+
+const share = (observations: readonly Observation[], predicate: (observation: Observation) => boolean): number =>
+  (observations.filter(predicate).length / observations.length) * 100;
+
+/**
+ * A 30/30/40 multivariate split and a 25 % percentage split over 1,000 identities: the shares match
+ * the allocations, and every identity lands in the same bucket whichever client asks.
+ */
+describe('bucketing over 1,000 identities', () => {
+  let w: Storefront;
+  let openFeature: Client;
+  let remote: Flagsmith;
+  let local: Flagsmith;
+  const identifiers = Array.from({ length: IDENTITIES }, (_, index) => `user-${index}-${(index * 7919) % 10007}`);
+  let viaOfrep: Observation[];
+  let viaRemote: Observation[];
+  let viaLocal: Observation[];
+
+  beforeAll(async () => {
+    w = await startStorefront('Distribution');
+    await OpenFeature.setProviderAndWait('distribution', new OFREPProvider({ baseUrl: w.t.app.url, headers: { 'X-API-Key': w.clientKey } }));
+    openFeature = OpenFeature.getClient('distribution');
+    remote = nodeClient(w.apiUrl, w.clientKey);
+    local = nodeClient(w.apiUrl, w.serverKey, { local: true });
+
+    viaOfrep = await mapConcurrently(identifiers, 32, async (identifier) => ({
+      identifier,
+      colour: colourBucket(await openFeature.getStringValue(f.colour.name, 'none', { targetingKey: identifier })),
+      earlyAdopter: await openFeature.getBooleanValue(f.dashboard.name, false, { targetingKey: identifier }),
+    }));
+    viaRemote = await mapConcurrently(identifiers, 32, async (identifier) => {
+      const flags = await remote.getIdentityFlags(identifier, {}, true);
+      return { identifier, colour: colourBucket(flags.getFeatureValue(f.colour.name)), earlyAdopter: flags.isFeatureEnabled(f.dashboard.name) };
+    });
+    viaLocal = await mapConcurrently(identifiers, 8, async (identifier) => {
+      const flags = await local.getIdentityFlags(identifier, {});
+      return { identifier, colour: colourBucket(flags.getFeatureValue(f.colour.name)), earlyAdopter: flags.isFeatureEnabled(f.dashboard.name) };
+    });
+  }, 30_000);
+
+  afterAll(async () => {
+    await OpenFeature.close();
+    await remote.close();
+    await local.close();
+    await w.t.dispose();
+  });
+
+  it.each(f.colour.variants.map((variant) => [variant.key, variant.percentage] as const))(
+    'then the share of variant %s is within the tolerance of its %d % allocation',
+    (key, percentage) => {
+      expect(Math.abs(share(viaOfrep, (observation) => observation.colour === key) - percentage)).toBeLessThanOrEqual(TOLERANCE);
+    },
+  );
+
+  it('then the share of the control value is within the tolerance of the unallocated remainder', () => {
+    const remainder = 100 - f.colour.variants.reduce((sum, variant) => sum + variant.percentage, 0);
+    expect(Math.abs(share(viaOfrep, (observation) => observation.colour === 'control') - remainder)).toBeLessThanOrEqual(TOLERANCE);
+  });
+
+  it('then the share of identities in the percentage split segment is within the tolerance of its percentage', () => {
+    expect(Math.abs(share(viaOfrep, (observation) => observation.earlyAdopter) - s.earlyAdopters.percentage)).toBeLessThanOrEqual(TOLERANCE);
+  });
+
+  it('then each identity lands in the same buckets through OFREP, flagsmith-nodejs remote and flagsmith-nodejs local evaluation', () => {
+    expect(viaRemote).toEqual(viaOfrep);
+    expect(viaLocal).toEqual(viaOfrep);
+  });
+
+  it('then each identity lands where Flagsmith’s hashing of its key puts it', () => {
+    const expected = identifiers.map((identifier) => ({ identifier, colour: expectedColourBucket(w, identifier), earlyAdopter: expectedEarlyAdopter(w, identifier) }));
+    expect(viaOfrep).toEqual(expected);
+  });
+
+  it('when the same identities are asked again, then every answer is the same', async () => {
+    const again = await mapConcurrently(identifiers.slice(0, 200), 32, async (identifier) => ({
+      identifier,
+      colour: colourBucket(await openFeature.getStringValue(f.colour.name, 'none', { targetingKey: identifier })),
+      earlyAdopter: await openFeature.getBooleanValue(f.dashboard.name, false, { targetingKey: identifier }),
+    }));
+    expect(again).toEqual(viaOfrep.slice(0, 200));
+  });
+});
