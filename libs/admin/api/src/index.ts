@@ -5,3 +5,4 @@ export * from './lib/http/http-error.filter';
 export * from './lib/http/validation.pipe';
 export * from './lib/openapi';
 export * from './lib/admin-http-app';
+export * from './lib/internal-api.module';

@@ -1,1 +1,2 @@
 export * from './lib/evaluation-http.handler';
+export * from './lib/http-identity-writer';

@@ -1,10 +1,11 @@
 import type { AdminApplication } from '@flagline/admin-application';
-import { Controller, Get, Module, type DynamicModule, type INestApplication, type LogLevel, type Type } from '@nestjs/common';
+import { Controller, Get, Module, RequestMethod, type DynamicModule, type INestApplication, type LoggerService, type LogLevel, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { ApiExcludeController } from '@nestjs/swagger';
 import express from 'express';
 import { AdminApiModule } from './admin-api.module';
+import { InternalApiModule } from './internal-api.module';
 import { createValidationPipe } from './http/validation.pipe';
 import { ADMIN_API_PREFIX, setupOpenApi } from './openapi';
 
@@ -24,8 +25,12 @@ function healthController(report: HealthReport): Type<unknown> {
 
 @Module({})
 class AdminHttpModule {
-  static register(application: AdminApplication, health: HealthReport): DynamicModule {
-    return { module: AdminHttpModule, imports: [AdminApiModule.register(application)], controllers: [healthController(health)] };
+  static register(application: AdminApplication, health: HealthReport, internalToken?: string): DynamicModule {
+    return {
+      module: AdminHttpModule,
+      imports: [AdminApiModule.register(application), ...(internalToken ? [InternalApiModule.register(application, internalToken)] : [])],
+      controllers: [healthController(health)],
+    };
   }
 }
 
@@ -34,6 +39,10 @@ export interface AdminHttpAppOptions {
   readonly logLevels?: LogLevel[];
   /** Largest accepted request body. */
   readonly bodyLimit?: string;
+  /** Enables the service-to-service API (`/internal/v1`) for evaluation services, with this bearer token. */
+  readonly internalToken?: string;
+  /** Where NestJS logs go (default: its console logger at the given levels). */
+  readonly logger?: LoggerService;
 }
 
 /**
@@ -43,12 +52,12 @@ export interface AdminHttpAppOptions {
 export async function createAdminHttpApp(application: AdminApplication, options: AdminHttpAppOptions): Promise<INestApplication> {
   const server = express();
   server.disable('x-powered-by');
-  const app = await NestFactory.create(AdminHttpModule.register(application, options.health), new ExpressAdapter(server), {
-    logger: options.logLevels ?? ['error', 'warn'],
+  const app = await NestFactory.create(AdminHttpModule.register(application, options.health, options.internalToken), new ExpressAdapter(server), {
+    logger: options.logger ?? options.logLevels ?? ['error', 'warn'],
     bodyParser: false,
   });
   app.use(express.json({ limit: options.bodyLimit ?? '1mb', type: ['application/json', 'application/*+json'] }));
-  app.setGlobalPrefix(ADMIN_API_PREFIX, { exclude: ['health'] });
+  app.setGlobalPrefix(ADMIN_API_PREFIX, { exclude: ['health', 'metrics', { path: 'internal/v1/identities', method: RequestMethod.POST }] });
   app.useGlobalPipes(createValidationPipe());
   setupOpenApi(app);
   await app.init();

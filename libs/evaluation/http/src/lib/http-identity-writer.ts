@@ -1,0 +1,39 @@
+import type { IdentityWriter } from '@flagline/contracts';
+import { ExponentialBackoff, handleWhen, retry } from 'cockatiel';
+
+class RetryableWriteError extends Error {}
+
+/**
+ * Sends identify calls to the command service (`POST /internal/v1/identities`), which appends
+ * them to the event store. Network errors and 5xx are retried with exponential backoff
+ * (cockatiel); a 4xx is final.
+ */
+export class HttpIdentityWriter implements IdentityWriter {
+  private readonly policy;
+
+  constructor(
+    private readonly commandServiceUrl: string,
+    private readonly token: string,
+    private readonly options: { readonly attempts?: number; readonly timeoutMs?: number } = {},
+  ) {
+    this.policy = retry(
+      handleWhen((error: unknown) => error instanceof RetryableWriteError || (error instanceof Error && (error.name === 'TypeError' || error.name === 'TimeoutError'))),
+      { maxAttempts: (options.attempts ?? 3) - 1, backoff: new ExponentialBackoff({ initialDelay: 50, maxDelay: 1000 }) },
+    );
+  }
+
+  async record(input: Parameters<IdentityWriter['record']>[0]): Promise<void> {
+    await this.policy.execute(async () => {
+      const response = await fetch(new URL('/internal/v1/identities', this.commandServiceUrl), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${this.token}`, 'x-correlation-id': input.correlationId },
+        body: JSON.stringify(input),
+        signal: AbortSignal.timeout(this.options.timeoutMs ?? 5000),
+      });
+      if (response.ok) return;
+      const detail = await response.text();
+      if (response.status >= 500) throw new RetryableWriteError(`command service answered ${response.status}: ${detail}`);
+      throw new Error(`command service refused the identity write (${response.status}): ${detail}`);
+    });
+  }
+}
