@@ -1,1 +1,13 @@
-export {};
+export { KafkaEventBus, type KafkaEventBusOptions } from './lib/kafka-event-bus';
+export {
+  EVENT_MESSAGE_TYPE,
+  EVENT_SCHEMA_VERSION,
+  EnvelopeDecodeError,
+  decodeEventEnvelope,
+  encodeEventEnvelope,
+  messageKeyOf,
+  type EnvelopeDecodeFailure,
+  type EventEnvelopeV1,
+} from './lib/event-envelope.codec';
+export { DEAD_LETTER_HEADER, readDeadLetter, type DeadLetter, type DeadLetterReason } from './lib/dead-letter.codec';
+export type { HandlerRetryOptions } from './lib/handler-retry.policy';

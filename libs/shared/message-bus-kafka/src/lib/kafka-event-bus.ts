@@ -1,0 +1,207 @@
+import type { BusHandler, BusSubscription, EventBus, RecordedEvent } from '@flagline/event-sourcing';
+import { type Kafka, type KafkaMessage, type Producer, Partitioners } from 'kafkajs';
+import { type DeadLetter, deadLetterHeaders } from './dead-letter.codec';
+import { encodeEventEnvelope, messageKeyOf } from './event-envelope.codec';
+import type { HandlerRetryOptions } from './handler-retry.policy';
+import { KafkaGroupConsumer } from './kafka-group-consumer';
+
+export interface KafkaEventBusOptions {
+  /** The client (brokers, client id, logging, connection retries). The bus does not own it. */
+  readonly kafka: Kafka;
+  /** Default `flagline.events`; dead letters go to `<topic>.dlq`. */
+  readonly topic?: string;
+  /** Create the topics when missing (default true); false where operators manage topics. */
+  readonly createTopics?: boolean;
+  /** Partitions of a topic this bus creates; default 6. It bounds a group's parallelism. */
+  readonly partitions?: number;
+  /** Replicas of a topic this bus creates; default: the broker's default. */
+  readonly replicationFactor?: number;
+  /**
+   * Where a group without committed offsets starts. Default: the earliest retained event, so a
+   * new projector (or one rebuilding under a new name) sees everything the topic holds.
+   */
+  readonly fromBeginning?: boolean;
+  readonly handlerRetry?: HandlerRetryOptions;
+  readonly consumer?: {
+    readonly sessionTimeoutMs?: number;
+    readonly heartbeatIntervalMs?: number;
+    /** Longest wait of a fetch for new messages; also bounds how long a stop waits. Default 1000. */
+    readonly maxWaitTimeMs?: number;
+    /** Partitions one member handles at the same time (each still in order); default 1. */
+    readonly partitionsConsumedConcurrently?: number;
+    /** How long `subscribe` waits for the group join; default 60 s. */
+    readonly joinTimeoutMs?: number;
+  };
+  /** Called after a message was written to the dead-letter topic. */
+  readonly onDeadLetter?: (letter: DeadLetter) => void;
+  /** Consumer crashes (kafkajs restarts retriable ones by itself). */
+  readonly onError?: (error: unknown) => void;
+}
+
+/**
+ * The event bus on Kafka. One topic carries every event, keyed by project (see messageKeyOf),
+ * so each project's events stay in one partition in log order; a consumer group per projector
+ * shares the partitions among its members.
+ */
+export class KafkaEventBus implements EventBus {
+  readonly topic: string;
+  readonly deadLetterTopic: string;
+  private readonly kafka: Kafka;
+  private topicsReady: Promise<void> | null = null;
+  private producerReady: Promise<Producer> | null = null;
+  private producer: Producer | null = null;
+  private readonly subscriptions = new Set<KafkaGroupConsumer>();
+  private closed = false;
+
+  constructor(private readonly options: KafkaEventBusOptions) {
+    this.kafka = options.kafka;
+    this.topic = options.topic ?? 'flagline.events';
+    this.deadLetterTopic = `${this.topic}.dlq`;
+  }
+
+  /**
+   * Resolves once every partition leader wrote the events to all in-sync replicas (acks -1).
+   * The producer is idempotent: a batch its own retries resend is written once. One request in
+   * flight per broker keeps a partition's batches in the order sent.
+   */
+  async publish(events: readonly RecordedEvent[]): Promise<void> {
+    this.assertOpen();
+    if (events.length === 0) return;
+    const producer = await this.connectedProducer();
+    try {
+      await producer.send({
+        topic: this.topic,
+        acks: -1,
+        messages: events.map((event) => ({ key: messageKeyOf(event), value: encodeEventEnvelope(event) })),
+      });
+    } catch (error) {
+      this.discardProducer(producer);
+      throw error;
+    }
+  }
+
+  async subscribe(group: string, handler: BusHandler): Promise<BusSubscription> {
+    this.assertOpen();
+    await this.ensureTopics();
+    const consumerOptions = this.options.consumer ?? {};
+    const member = new KafkaGroupConsumer({
+      consumer: this.kafka.consumer({
+        groupId: group,
+        allowAutoTopicCreation: false,
+        maxWaitTimeInMs: consumerOptions.maxWaitTimeMs ?? 1000,
+        ...(consumerOptions.sessionTimeoutMs === undefined ? {} : { sessionTimeout: consumerOptions.sessionTimeoutMs }),
+        ...(consumerOptions.heartbeatIntervalMs === undefined ? {} : { heartbeatInterval: consumerOptions.heartbeatIntervalMs }),
+      }),
+      group,
+      topic: this.topic,
+      handler,
+      fromBeginning: this.options.fromBeginning ?? true,
+      partitionsConsumedConcurrently: consumerOptions.partitionsConsumedConcurrently ?? 1,
+      joinTimeoutMs: consumerOptions.joinTimeoutMs ?? 60_000,
+      retry: this.options.handlerRetry ?? {},
+      sendDeadLetter: (message, letter) => this.sendDeadLetter(message, letter),
+      ...(this.options.onError ? { onError: this.options.onError } : {}),
+    });
+    this.subscriptions.add(member);
+    try {
+      await member.start();
+    } catch (error) {
+      this.subscriptions.delete(member);
+      throw error;
+    }
+    return {
+      stop: async () => {
+        await member.stop();
+        this.subscriptions.delete(member);
+      },
+    };
+  }
+
+  /** Parks a message with its original key, value and headers, plus why it was given up on. */
+  private async sendDeadLetter(message: KafkaMessage, letter: DeadLetter): Promise<void> {
+    const producer = await this.connectedProducer();
+    try {
+      await producer.send({
+        topic: this.deadLetterTopic,
+        acks: -1,
+        messages: [{ key: message.key, value: message.value, headers: deadLetterHeaders(letter, message.headers) }],
+      });
+    } catch (error) {
+      this.discardProducer(producer);
+      throw error;
+    }
+    this.options.onDeadLetter?.(letter);
+  }
+
+  private ensureTopics(): Promise<void> {
+    if (this.options.createTopics === false) return Promise.resolve();
+    this.topicsReady ??= this.createTopics().catch((error: unknown) => {
+      this.topicsReady = null;
+      throw error;
+    });
+    return this.topicsReady;
+  }
+
+  private async createTopics(): Promise<void> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const replicationFactor = this.options.replicationFactor ?? -1;
+      // One call per topic: when one of them exists, kafkajs does not wait for the other's leader.
+      await admin.createTopics({ topics: [{ topic: this.topic, numPartitions: this.options.partitions ?? 6, replicationFactor }], waitForLeaders: true });
+      await admin.createTopics({ topics: [{ topic: this.deadLetterTopic, numPartitions: 1, replicationFactor }], waitForLeaders: true });
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  private connectedProducer(): Promise<Producer> {
+    this.producerReady ??= (async () => {
+      await this.ensureTopics();
+      const producer = this.kafka.producer({
+        idempotent: true,
+        // kafkajs guarantees idempotence (and order) only with one request in flight.
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+        createPartitioner: Partitioners.DefaultPartitioner,
+      });
+      await producer.connect();
+      this.producer = producer;
+      return producer;
+    })().catch((error: unknown) => {
+      this.producerReady = null;
+      throw error;
+    });
+    return this.producerReady;
+  }
+
+  /**
+   * After a failed send the broker may or may not have written the batch, and the producer's
+   * sequence numbers may no longer match the broker's. The next publish gets a new producer
+   * (a new producer id), so a different batch can never be dropped as a "duplicate" of the
+   * failed one; the price is that a republished batch may be written twice, which consumers
+   * tolerate.
+   */
+  private discardProducer(producer: Producer): void {
+    if (this.producer === producer) {
+      this.producer = null;
+      this.producerReady = null;
+    }
+    producer.disconnect().catch(() => undefined);
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('The Kafka event bus is closed');
+  }
+
+  /** Stops every subscription (each finishes its message in hand) and disconnects the producer. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.subscriptions].map((member) => member.stop()));
+    this.subscriptions.clear();
+    const producer = this.producerReady;
+    this.producerReady = null;
+    this.producer = null;
+    if (producer) await producer.then((p) => p.disconnect()).catch(() => undefined);
+  }
+}

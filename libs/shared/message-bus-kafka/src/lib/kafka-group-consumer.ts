@@ -1,0 +1,158 @@
+import type { BusHandler, BusSubscription, RecordedEvent } from '@flagline/event-sourcing';
+import type { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
+import { type DeadLetter, type DeadLetterReason, describeError } from './dead-letter.codec';
+import { EnvelopeDecodeError, decodeEventEnvelope } from './event-envelope.codec';
+import { type HandlerRetryOptions, decideRetry } from './handler-retry.policy';
+
+export interface KafkaGroupConsumerConfig {
+  readonly consumer: Consumer;
+  readonly group: string;
+  readonly topic: string;
+  readonly handler: BusHandler;
+  readonly fromBeginning: boolean;
+  readonly partitionsConsumedConcurrently: number;
+  readonly joinTimeoutMs: number;
+  readonly retry: HandlerRetryOptions;
+  readonly sendDeadLetter: (message: KafkaMessage, letter: DeadLetter) => Promise<void>;
+  readonly onError?: (error: unknown) => void;
+}
+
+type Outcome = 'handled' | 'dead-lettered' | 'stopped';
+
+/** The offset to commit after `offset` was dealt with: Kafka stores the next one to read. */
+const nextOffset = (offset: string): string => (BigInt(offset) + 1n).toString();
+
+/**
+ * One member of a consumer group. Kafka hands each partition to one member at a time, and the
+ * member handles a partition's messages one after another, so a project's events (one key, one
+ * partition) reach the handler in log order and never concurrently.
+ *
+ * Offsets are committed per message, only after the handler resolved or the message was parked
+ * in the dead-letter topic: whatever a crash or a rebalance interrupts is delivered again
+ * (at least once), never skipped.
+ */
+export class KafkaGroupConsumer implements BusSubscription {
+  private stopping = false;
+  private stopped: Promise<void> | null = null;
+  /** Wakes backoff sleeps, so a stop does not wait out a retry delay. */
+  private readonly wakeUps = new Set<() => void>();
+
+  constructor(private readonly config: KafkaGroupConsumerConfig) {}
+
+  /** Resolves once the member joined its group and got its partitions. */
+  async start(): Promise<void> {
+    const { consumer, topic } = this.config;
+    consumer.on(consumer.events.CRASH, ({ payload }) => this.config.onError?.(payload.error));
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics: [topic], fromBeginning: this.config.fromBeginning });
+      const joined = this.firstJoin();
+      await consumer.run({
+        // Manual offsets: kafkajs would otherwise resolve a whole batch and commit on a timer.
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: this.config.partitionsConsumedConcurrently,
+        eachBatch: (payload) => this.onBatch(payload),
+      });
+      await joined;
+    } catch (error) {
+      await this.stop().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private firstJoin(): Promise<void> {
+    const { consumer, group, joinTimeoutMs } = this.config;
+    return new Promise<void>((resolve, reject) => {
+      const settle = (outcome: () => void): void => {
+        clearTimeout(timer);
+        removeJoin();
+        removeCrash();
+        outcome();
+      };
+      const timer = setTimeout(() => settle(() => reject(new Error(`Consumer group ${group} not joined within ${joinTimeoutMs} ms`))), joinTimeoutMs);
+      const removeJoin = consumer.on(consumer.events.GROUP_JOIN, () => settle(resolve));
+      const removeCrash = consumer.on(consumer.events.CRASH, ({ payload }) => settle(() => reject(payload.error)));
+    });
+  }
+
+  private async onBatch(payload: EachBatchPayload): Promise<void> {
+    const { topic, partition, messages } = payload.batch;
+    for (const message of messages) {
+      if (this.stopping || !payload.isRunning() || payload.isStale()) return;
+      const outcome = await this.process(partition, message, () => payload.heartbeat());
+      // Not committed: the next owner of the partition starts at this message.
+      if (outcome === 'stopped') return;
+      payload.resolveOffset(message.offset);
+      await payload.commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: nextOffset(message.offset) }] }] });
+      await payload.heartbeat();
+    }
+  }
+
+  private async process(partition: number, message: KafkaMessage, heartbeat: () => Promise<void>): Promise<Outcome> {
+    let event: RecordedEvent;
+    try {
+      event = decodeEventEnvelope(message.value);
+    } catch (error) {
+      if (!(error instanceof EnvelopeDecodeError)) throw error;
+      // No retry can make a message readable: park it at once and go on.
+      await this.deadLetter(partition, message, error.reason, error, 0);
+      return 'dead-lettered';
+    }
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.config.handler(event);
+        return 'handled';
+      } catch (error) {
+        if (this.stopping) return 'stopped';
+        const decision = decideRetry(attempt, error, this.config.retry);
+        if (!decision.retry) {
+          await this.deadLetter(partition, message, 'handler-failed', error, attempt);
+          return 'dead-lettered';
+        }
+        // The partition waits for this message: handling a later one first would break the order.
+        await this.sleep(decision.delayMs);
+        if (this.stopping) return 'stopped';
+        await heartbeat();
+      }
+    }
+  }
+
+  private async deadLetter(partition: number, message: KafkaMessage, reason: DeadLetterReason, error: unknown, attempts: number): Promise<void> {
+    await this.config.sendDeadLetter(message, {
+      reason,
+      error: describeError(error),
+      topic: this.config.topic,
+      partition,
+      offset: message.offset,
+      group: this.config.group,
+      attempts,
+      failedAt: new Date().toISOString(),
+    });
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        this.wakeUps.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.wakeUps.add(wake);
+    });
+  }
+
+  /**
+   * Leaves the group: the message in hand finishes (and is committed), nothing further starts,
+   * and the group hands the partitions to the remaining members at once.
+   */
+  stop(): Promise<void> {
+    this.stopped ??= (async () => {
+      this.stopping = true;
+      for (const wake of [...this.wakeUps]) wake();
+      await this.config.consumer.disconnect();
+    })();
+    return this.stopped;
+  }
+}
