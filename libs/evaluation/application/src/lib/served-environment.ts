@@ -8,9 +8,20 @@ import {
   type FlagOutcome,
   type IdentityInput,
 } from '@flagline/evaluation-engine';
+import { createHash } from 'node:crypto';
 import { toEvaluationContext, toIdentityOverrideContexts } from './evaluation-context.mapper';
 import { FlagRenderer } from './flagsmith-flag.renderer';
 import { SDK_CORS_HEADERS, type SdkAnswer } from './sdk-answer';
+
+/**
+ * The UUID an identity is stored under: the first 32 hex digits of SHA-256 of
+ * `<environment id>\0<identifier>`, formatted as a UUID. It must stay equal to what the admin side
+ * derives (its identity id and identity UUID), as stored identities carry that value.
+ */
+function identityUuidOf(environmentId: number, identifier: string): string {
+  const hex = createHash('sha256').update(`${environmentId}\u0000${identifier}`).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
 
 /** Which kind of environment key a request used. */
 export type KeyKind = 'client' | 'server';
@@ -95,10 +106,14 @@ export class ServedEnvironment {
     return (this.compiled.defaults[featureIndex]?.variants.length ?? 0) > 0;
   }
 
-  /** Evaluates for an identity; `stored` brings the identity's overrides. */
+  /**
+   * Evaluates for an identity; `stored` brings the identity's overrides. Without the composite key,
+   * identities hash by their UUID, which is known before the identity is stored, so its first
+   * evaluation buckets like every later one.
+   */
   evaluateIdentity(identity: IdentityInput, stored: IdentityDocument | null): readonly FlagOutcome[] {
     const overrides = stored && stored.overrides.length > 0 ? this.overridesFor(stored) : undefined;
-    const key = this.document.settings.useIdentityCompositeKeyForHashing || !stored ? undefined : stored.identityUuid;
+    const key = this.document.settings.useIdentityCompositeKeyForHashing ? undefined : (stored?.identityUuid ?? identityUuidOf(this.id, identity.identifier));
     return evaluate(this.compiled, key === undefined ? identity : { ...identity, key }, overrides).flags;
   }
 
