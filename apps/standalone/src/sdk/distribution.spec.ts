@@ -1,6 +1,7 @@
 import { OFREPProvider } from '@openfeature/ofrep-provider';
 import { OpenFeature, type Client } from '@openfeature/server-sdk';
 import type { Flagsmith } from 'flagsmith-nodejs';
+import { ADMIN, expectStatus, num, obj, str } from '../testing/http-harness';
 import { mapConcurrently, nodeClient } from './testing/sdk-clients';
 import { expectedColourBucket, expectedEarlyAdopter, type ColourBucket } from './testing/storefront.expectations';
 import { startStorefront, STOREFRONT, type Storefront } from './testing/storefront.fixture';
@@ -102,5 +103,28 @@ describe('bucketing over 1,000 identities', () => {
       earlyAdopter: await openFeature.getBooleanValue(f.dashboard.name, false, { targetingKey: identifier }),
     }));
     expect(again).toEqual(viaOfrep.slice(0, 200));
+  });
+
+  describe('given an environment that hashes identities by their own key rather than the composite key', () => {
+    it('then an identity keeps its bucket from its first identify call on, and OFREP agrees', async () => {
+      const created = obj(
+        expectStatus(await w.admin.post(`${ADMIN}/projects/${w.projectId}/environments`, { name: 'Own keys', useIdentityCompositeKeyForHashing: false }), 201),
+      );
+      const key = str(created, 'apiKey');
+      await OpenFeature.setProviderAndWait('distribution-own-keys', new OFREPProvider({ baseUrl: w.t.app.url, headers: { 'X-API-Key': key } }));
+      const ownKeys = OpenFeature.getClient('distribution-own-keys');
+      const sdk = nodeClient(w.apiUrl, key);
+      const sample = identifiers.slice(0, 60);
+      const answers = await mapConcurrently(sample, 16, async (identifier) => {
+        const first = (await sdk.getIdentityFlags(identifier, { seen: 1 })).getFeatureValue(f.colour.name);
+        const second = (await sdk.getIdentityFlags(identifier, { seen: 2 })).getFeatureValue(f.colour.name);
+        const ofrep = await ownKeys.getStringValue(f.colour.name, 'none', { targetingKey: identifier });
+        return { identifier, first, second, ofrep };
+      });
+      expect(answers.filter((answer) => answer.second !== answer.first || answer.ofrep !== answer.first)).toEqual([]);
+      // Each identity was stored by its first call.
+      expect(obj(expectStatus(await w.admin.get(`${ADMIN}/environments/${num(created, 'id')}/identities/${sample[0] ?? ''}`), 200))['traits']).toEqual({ seen: 2 });
+      await sdk.close();
+    });
   });
 });
