@@ -105,7 +105,7 @@ export class EventStoreDbEventStore implements EventStore {
 
   async readStream(streamName: string, options: ReadStreamOptions = {}): Promise<ReadStreamResult> {
     this.assertOpen();
-    const from = Math.max(0, options.fromRevision ?? 0);
+    const from = Math.max(0, Math.floor(options.fromRevision ?? 0));
     if (options.maxCount === undefined) {
       // A forward read to the end also finds the stream's last revision: one round trip.
       const events = await this.readStreamEvents(streamName, from, undefined);
@@ -118,14 +118,14 @@ export class EventStoreDbEventStore implements EventStore {
     // and appends at `currentRevision` never skips an event appended in between.
     const currentRevision = await this.currentRevision(streamName);
     if (currentRevision === null) return { currentRevision: null, events: [] };
-    const count = Math.min(options.maxCount, currentRevision - from + 1);
+    const count = Math.min(Math.floor(options.maxCount), currentRevision - from + 1);
     if (count <= 0) return { currentRevision, events: [] };
     return { currentRevision, events: (await this.readStreamEvents(streamName, from, count)) ?? [] };
   }
 
   async readAll(options: ReadAllOptions = {}): Promise<readonly RecordedEvent[]> {
     this.assertOpen();
-    const wanted = options.maxCount ?? Number.POSITIVE_INFINITY;
+    const wanted = options.maxCount === undefined ? Number.POSITIVE_INFINITY : Math.floor(options.maxCount);
     const events: RecordedEvent[] = [];
     let cursor = options.after;
     while (events.length < wanted) {
