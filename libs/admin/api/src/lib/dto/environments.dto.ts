@@ -2,7 +2,7 @@ import type { FeatureValue, TraitValue } from '@flagline/admin-domain';
 import { ApiProperty, ApiPropertyOptional, type ApiPropertyOptions } from '@nestjs/swagger';
 import { ArrayMaxSize, IsArray, IsBoolean, IsInt, IsString, Length, MaxLength, Min, ValidateIf } from 'class-validator';
 import { FEATURE_VALUE_SCHEMA, WithAllocationsDto } from './common.dto';
-import { IsFeatureValue, IsTraitMap, Optional } from './validators';
+import { IsFeatureValue, IsTraitMap, Optional, RawTraits } from './validators';
 
 class EnvironmentSettingsDto {
   @ApiPropertyOptional({ nullable: true, description: 'Hide disabled flags from SDKs; null follows the project' })
@@ -119,6 +119,7 @@ export class CreateIdentityDto {
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: { oneOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }] } })
   @Optional()
+  @RawTraits()
   @IsTraitMap()
   traits?: Record<string, TraitValue | null>;
 }
@@ -129,6 +130,7 @@ export class TraitsDto {
     additionalProperties: { oneOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }], nullable: true },
     description: 'Trait values; null removes a trait',
   })
+  @RawTraits()
   @IsTraitMap()
   traits!: Record<string, TraitValue | null>;
 }

@@ -8,6 +8,7 @@ import {
   type ConditionValueInput,
   type Operator,
 } from '@flagline/admin-domain';
+import { Transform, Type } from 'class-transformer';
 import { registerDecorator, ValidateIf, type ValidationArguments, type ValidationOptions } from 'class-validator';
 
 /** Optional, but when present (null included) validated: unlike `IsOptional`, null is not silently accepted. */
@@ -48,6 +49,23 @@ export function traitMapProblem(value: unknown): string | null {
   }
   return null;
 }
+
+const rawTraitHolders = new WeakSet<object>();
+
+/**
+ * Keeps a traits object as sent. Trait names are free text ("constructor", "__proto__",
+ * "toString"): the validation pipe leaves the traits of such a DTO unstripped, class-transformer
+ * copies them as a plain object (it would drop such keys, or fail guessing a type from an own
+ * "constructor"), then the copy is replaced by the object as sent.
+ */
+export const RawTraits = (): PropertyDecorator => (target: object, propertyName: string | symbol) => {
+  rawTraitHolders.add(target.constructor);
+  Type(() => Object)(target, propertyName);
+  Transform(({ obj, key }) => (obj as Record<string, unknown>)[key])(target, propertyName);
+};
+
+/** True for a DTO class with a `RawTraits` property. */
+export const holdsRawTraits = (metatype: unknown): boolean => typeof metatype === 'function' && rawTraitHolders.has(metatype);
 
 /** An object of traits: each a string, number or boolean, or null to remove it. */
 export const IsTraitMap = (options?: ValidationOptions): PropertyDecorator => custom('isTraitMap', traitMapProblem, options);
