@@ -461,6 +461,17 @@ describe('Admin API entity lifecycle over HTTP', () => {
       expect(obj(changed.body)['traits']).toEqual({ plan: 'enterprise', ratio: 0.5, verified: true, newbie: false });
     });
 
+    it('when traits are named like object built-ins, then they are stored and read back like any other', async () => {
+      const other = `${ADMIN}/environments/${environmentId}/identities`;
+      const created = await admin.request('POST', other, { raw: '{"identifier": "builtin-names", "traits": {"__proto__": "p", "constructor": 1, "toString": true, "prototype": "x"}}' });
+      expect(created.status).toBe(201);
+      const expected = JSON.parse('{"__proto__": "p", "constructor": 1, "prototype": "x", "toString": true}') as unknown;
+      expect(obj(created.body)['traits']).toEqual(expected);
+      const changed = await admin.request('PATCH', `${other}/builtin-names/traits`, { raw: '{"traits": {"__proto__": null, "hasOwnProperty": "y"}}' });
+      expect(changed.status).toBe(200);
+      expect(Object.keys(obj(obj(changed.body)['traits'])).sort()).toEqual(['constructor', 'hasOwnProperty', 'prototype', 'toString']);
+    });
+
     it('when traits are replaced, then only the given ones are left', async () => {
       const replaced = await admin.put(`${path()}/traits`, { traits: { country: 'FR' } });
       expect(replaced.status).toBe(200);
