@@ -9,7 +9,7 @@ const { features: f, segments: s } = STOREFRONT;
 
 interface Subject {
   readonly identifier: string;
-  readonly traits: Record<string, string>;
+  readonly traits: Record<string, string | number | boolean>;
 }
 
 /** 200 identities: a third on the segment's plan, a third on another plan, a third without traits, and the VIP. */
