@@ -53,7 +53,8 @@ export function describeEventStoreContract(adapterName: string, factory: () => P
       store = harness.store;
     });
     afterEach(async () => {
-      await harness.dispose();
+      // The factory may have failed (no server): its own error is the one to report.
+      await (harness as EventStoreHarness | undefined)?.dispose();
     });
 
     describe('appending', () => {
