@@ -91,6 +91,17 @@ describe('the flagsmith JS client', () => {
     expect(second.getTrait('seats')).toBe(4);
   });
 
+  it('given an identifier with spaces, slashes, query characters and non-ASCII letters, then its traits are stored under it and read back by a later identify', async () => {
+    const identifier = 'a b/c?d&e=f#g%ü+';
+    const first = await started();
+    await first.identify(identifier, { plan: 'pro' });
+    expect(await storedTraits(identifier)).toEqual({ plan: 'pro' });
+    const second = await started();
+    await second.identify(identifier);
+    expect(second.getTrait('plan')).toBe('pro');
+    expect(second.getValue(f.checkout.name)).toBe(f.checkout.segmentValue);
+  });
+
   it('when traits are changed with setTraits, then the new values are stored and used', async () => {
     const identifier = 'browser-settraits-1';
     const flagsmith = await started();

@@ -200,6 +200,34 @@ describe('flagsmith-nodejs in remote evaluation mode', () => {
       expect((await client.getIdentityFlags(identifier, {}, true)).getFeatureValue(f.maxItems.name)).toBe(f.maxItems.value);
     });
 
+    it('when a segment, an identity and a feature are deleted, then the very next calls no longer see them', async () => {
+      const segment = num(
+        expectStatus(
+          await w.admin.post(`${ADMIN}/projects/${w.projectId}/segments`, {
+            name: 'doomed',
+            rules: [{ type: 'ALL', conditions: [{ property: 'doomed', operator: 'IS_SET' }], rules: [] }],
+          }),
+          201,
+        ),
+        'id',
+      );
+      expectStatus(await w.admin.post(`${ADMIN}/environments/${w.environmentId}/segment-overrides`, { feature: w.featureIds.legacyExport, segment, enabled: true, value: 'pdf' }), 201);
+      expect((await client.getIdentityFlags('remote-doomed', { doomed: true }, true)).getFlag(f.legacyExport.name)).toMatchObject({ enabled: true, value: 'pdf' });
+      expect((await w.admin.delete(`${ADMIN}/projects/${w.projectId}/segments/${segment}`)).status).toBe(204);
+      expect((await client.getIdentityFlags('remote-doomed', { doomed: true }, true)).getFlag(f.legacyExport.name)).toMatchObject({ enabled: false, value: f.legacyExport.value });
+
+      const identifier = 'remote-doomed-identity';
+      expectStatus(await w.admin.post(`${ADMIN}/environments/${w.environmentId}/identities`, { identifier, traits: { plan: 'pro' } }), 201);
+      expect((await client.getIdentityFlags(identifier)).getFeatureValue(f.checkout.name)).toBe(f.checkout.segmentValue);
+      expect((await w.admin.delete(`${ADMIN}/environments/${w.environmentId}/identities/${identifier}`)).status).toBe(204);
+      expect((await client.getIdentityFlags(identifier, {}, true)).getFeatureValue(f.checkout.name)).toBe(f.checkout.value);
+
+      const doomed = num(expectStatus(await w.admin.post(`${ADMIN}/projects/${w.projectId}/features`, { name: 'doomed_feature', defaultEnabled: true }), 201), 'id');
+      expect((await client.getEnvironmentFlags()).getFlag('doomed_feature').isDefault).toBe(false);
+      expect((await w.admin.delete(`${ADMIN}/projects/${w.projectId}/features/${doomed}`)).status).toBe(204);
+      expect((await client.getEnvironmentFlags()).getFlag('doomed_feature').isDefault).toBe(true);
+    });
+
     it('when a feature is created, then the very next environment call serves it', async () => {
       const created = expectStatus(
         await w.admin.post(`${ADMIN}/projects/${w.projectId}/features`, { name: 'fresh_feature', defaultEnabled: true, initialValue: 7 }),
