@@ -1,4 +1,4 @@
-import { ConflictError, NotFoundError, toOrganisationStreamName, type Organisation, type Role } from '@flagline/admin-domain';
+import { checkRevision, ConflictError, NotFoundError, toOrganisationStreamName, type Organisation, type Role } from '@flagline/admin-domain';
 import { eventOf, type AdminContext, type RequestContext } from './admin-context';
 import { newAdminKey, newKeyId } from './api-key.material';
 import { requireRole, requireUserPrincipal, roleIn } from './principal';
@@ -44,8 +44,11 @@ export class OrganisationsService {
   }
 
   async rename(request: RequestContext, organisationId: number, input: { name?: string }, expectedRevision?: number): Promise<Versioned<OrganisationView>> {
-    this.organisation(request, organisationId, 'admin', 'change the organisation');
-    if (input.name === undefined) return this.get(request, organisationId);
+    const organisation = this.organisation(request, organisationId, 'admin', 'change the organisation');
+    if (input.name === undefined) {
+      checkRevision('organisation', expectedRevision, organisation.revision);
+      return this.get(request, organisationId);
+    }
     const result = await this.run(request, organisationId, { type: 'RenameOrganisation', name: input.name, ...(expectedRevision !== undefined ? { expectedRevision } : {}) });
     return { view: organisationView(result.state), revision: result.state.revision };
   }

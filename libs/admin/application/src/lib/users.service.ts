@@ -1,4 +1,4 @@
-import { ConflictError, NotFoundError, toUserStreamName, type User } from '@flagline/admin-domain';
+import { checkRevision, ConflictError, NotFoundError, toUserStreamName, type User } from '@flagline/admin-domain';
 import { eventOf, type AdminContext, type RequestContext } from './admin-context';
 import { newAdminKey, newKeyId } from './api-key.material';
 import { requireSuperuser, type Principal } from './principal';
@@ -63,8 +63,11 @@ export class UsersService {
   }
 
   async changeProfile(request: RequestContext, userId: number, input: { name?: string }, expectedRevision?: number): Promise<Versioned<UserView>> {
-    this.manageableUser(request.principal, userId);
-    if (input.name === undefined) return this.get(request, userId);
+    const user = this.manageableUser(request.principal, userId);
+    if (input.name === undefined) {
+      checkRevision('user', expectedRevision, user.revision);
+      return this.get(request, userId);
+    }
     const result = await this.context.run(
       this.context.users,
       toUserStreamName(userId),
