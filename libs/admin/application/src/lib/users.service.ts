@@ -1,4 +1,4 @@
-import { checkRevision, ConflictError, NotFoundError, toUserStreamName, type User } from '@flagline/admin-domain';
+import { checkRevision, ConflictError, NotFoundError, toOrganisationStreamName, toUserStreamName, type User } from '@flagline/admin-domain';
 import { eventOf, type AdminContext, type RequestContext } from './admin-context';
 import { newAdminKey, newKeyId } from './api-key.material';
 import { requireSuperuser, type Principal } from './principal';
@@ -82,6 +82,24 @@ export class UsersService {
     requireSuperuser(request.principal, 'delete users');
     const user = this.visibleUser(request.principal, userId);
     if (user.isSuperuser) throw new ConflictError('USER.ADMINISTRATOR', 'The instance administrator cannot be deleted');
+    checkRevision('user', expectedRevision, user.revision);
+    // A deleted user leaves their organisations first: kept as a member, they would still count
+    // as an admin, and an organisation could lose its last live admin.
+    const memberships = this.context.catalog.organisationsOf(userId);
+    const lastAdminOf = memberships.filter(
+      ({ organisation, role }) => role === 'admin' && [...organisation.members.values()].filter((other) => other === 'admin').length === 1,
+    );
+    if (lastAdminOf.length > 0)
+      throw new ConflictError(
+        'MEMBER.LAST_ADMIN',
+        `User ${userId} is the last admin of organisation(s) ${lastAdminOf.map(({ organisation }) => organisation.organisationId).join(', ')}; make another member admin first`,
+      );
+    // Each step appends to another stream, so each gets its own command id (a retry finds each).
+    const step = (name: string): RequestContext => (request.commandId !== undefined ? { ...request, commandId: `${request.commandId}/${name}` } : request);
+    for (const { organisation } of memberships) {
+      const organisationId = organisation.organisationId;
+      await this.context.run(this.context.organisations, toOrganisationStreamName(organisationId), { type: 'RemoveMember', userId }, step(`leave-${organisationId}`), { organisationId });
+    }
     await this.context.run(this.context.users, toUserStreamName(userId), { type: 'DeleteUser', ...(expectedRevision !== undefined ? { expectedRevision } : {}) }, request, {});
   }
 
