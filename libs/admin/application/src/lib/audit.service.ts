@@ -1,4 +1,4 @@
-import { NotFoundError } from '@flagline/admin-domain';
+import { NotFoundError, toUserStreamName } from '@flagline/admin-domain';
 import type { AuditEntity } from '@flagline/admin-projections';
 import type { AdminContext, RequestContext } from './admin-context';
 import { Lookup } from './lookup';
@@ -6,6 +6,7 @@ import { requireRole } from './principal';
 import { auditEntryView, type AuditEntryView, type Page } from './views';
 
 export type HistoryTarget =
+  | { readonly kind: 'user'; readonly userId: number }
   | { readonly kind: 'organisation'; readonly organisationId: number }
   | { readonly kind: 'project'; readonly projectId: number }
   | { readonly kind: 'feature'; readonly projectId: number; readonly featureId: number }
@@ -26,6 +27,13 @@ export class AuditService {
     const { principal } = request;
     const what = 'read history';
     switch (target.kind) {
+      case 'user': {
+        // A user's own history (profile and keys); the instance administrator reads anyone's, deleted users' too.
+        const own = principal.kind === 'user' && principal.userId === target.userId && this.context.catalog.user(target.userId) !== undefined;
+        const administrator = principal.kind === 'user' && principal.isSuperuser && this.context.catalog.snapshot(toUserStreamName(target.userId)) !== undefined;
+        if (!own && !administrator) throw new NotFoundError('USER.NOT_FOUND', 'User not found');
+        return { kind: 'user', id: target.userId };
+      }
       case 'organisation': {
         const notFound = () => new NotFoundError('ORGANISATION.NOT_FOUND', 'Organisation not found');
         if (!this.context.catalog.organisation(target.organisationId)) throw notFound();

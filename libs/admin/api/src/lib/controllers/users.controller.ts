@@ -1,11 +1,12 @@
 import type { AdminApplication, RequestContext } from '@flagline/admin-application';
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { ChangeUserDto, IssueApiKeyDto, RegisterUserDto } from '../dto/users.dto';
 import { ADMIN_APPLICATION } from '../http/admin-api.tokens';
 import { ApiKeyGuard } from '../http/api-key.guard';
 import { IdPipe } from '../http/id.pipe';
 import { Caller, IfMatch } from '../http/request-context';
+import { HistoryQueryPipe, type HistoryOptions } from './history.query';
 
 @ApiTags('users')
 @ApiSecurity('api-key')
@@ -40,6 +41,12 @@ export class UsersController {
   @HttpCode(204)
   async delete(@Caller() caller: RequestContext, @Param('userId', IdPipe) userId: number, @IfMatch() revision?: number) {
     await this.app.users.delete(caller, userId, revision);
+  }
+
+  @Get(':userId/history')
+  @ApiOperation({ summary: 'History of a user: registration, profile and API keys (the user themselves, or the instance administrator)' })
+  history(@Caller() caller: RequestContext, @Param('userId', IdPipe) userId: number, @Query(HistoryQueryPipe) history: HistoryOptions) {
+    return this.app.audit.history(caller, { kind: 'user', userId }, history);
   }
 
   @Get(':userId/api-keys')
