@@ -147,6 +147,48 @@ describe('Admin API entity lifecycle over HTTP', () => {
       expect((await admin.delete(`${ADMIN}/users/${goneId}`)).status).toBe(204);
       expect((await admin.get(`${ADMIN}/users/${goneId}`)).status).toBe(404);
       expect((await t.client(key).get(`${ADMIN}/users/me`)).status).toBe(401);
+      expect(typesOf(await readHistory(admin, `/users/${goneId}/history`))).toEqual(['UserRegistered', 'UserApiKeyIssued', 'UserDeleted']);
+    });
+
+    it('when a user reads their own history, then registration, profile changes and keys are there, with who did them', async () => {
+      const key = str(expectStatus(await admin.post(`${ADMIN}/users/${userId}/api-keys`, { name: 'history' }), 201), 'key');
+      const history = await readHistory(t.client(key), `/users/${userId}/history`);
+      expect(typesOf(history).slice(0, 2)).toEqual(['UserRegistered', 'UserProfileChanged']);
+      expect(typesOf(history)).toEqual(expect.arrayContaining(['UserApiKeyIssued', 'UserApiKeyRevoked']));
+      expect(history[1]).toMatchObject({ data: { userId, name: 'Dana S.' } });
+      expectActorIsAdmin(obj(history[0]));
+    });
+
+    it('when a member user is deleted, then they leave their organisations', async () => {
+      const leaverId = num(expectStatus(await admin.post(`${ADMIN}/users`, { email: 'leaver@example.com', name: 'Leaver' }), 201), 'id');
+      expectStatus(await admin.post(`${ADMIN}/organisations/${organisationId}/members`, { userId: leaverId, role: 'admin' }), 201);
+      expect((await admin.delete(`${ADMIN}/users/${leaverId}`)).status).toBe(204);
+      const history = await readHistory(admin, `/organisations/${organisationId}/history`);
+      expect(history[history.length - 1]).toMatchObject({ type: 'MemberRemoved', data: { userId: leaverId } });
+    });
+
+    it('when the last admin of an organisation is deleted, then 409 and they stay', async () => {
+      const soleId = num(expectStatus(await admin.post(`${ADMIN}/users`, { email: 'sole@example.com', name: 'Sole' }), 201), 'id');
+      const soleKey = str(expectStatus(await admin.post(`${ADMIN}/users/${soleId}/api-keys`, { name: 'k' }), 201), 'key');
+      const owned = num(expectStatus(await t.client(soleKey).post(`${ADMIN}/organisations`, { name: 'Sole’s' }), 201), 'id');
+      const head = await t.app.store.headPosition();
+      const refused = await admin.delete(`${ADMIN}/users/${soleId}`);
+      expect(refused.status).toBe(409);
+      expect(obj(refused.body)['code']).toBe('MEMBER.LAST_ADMIN');
+      expect(await t.app.store.headPosition()).toBe(head);
+      expect((await t.client(soleKey).get(`${ADMIN}/organisations/${owned}`)).status).toBe(200);
+    });
+
+    it('when a deleted admin was one of two, then the other is still the last admin', async () => {
+      const ownerId = num(expectStatus(await admin.post(`${ADMIN}/users`, { email: 'owner2@example.com', name: 'Owner' }), 201), 'id');
+      const ownerKey = str(expectStatus(await admin.post(`${ADMIN}/users/${ownerId}/api-keys`, { name: 'k' }), 201), 'key');
+      const owned = num(expectStatus(await t.client(ownerKey).post(`${ADMIN}/organisations`, { name: 'Two admins' }), 201), 'id');
+      const coId = num(expectStatus(await admin.post(`${ADMIN}/users`, { email: 'co@example.com', name: 'Co' }), 201), 'id');
+      expectStatus(await t.client(ownerKey).post(`${ADMIN}/organisations/${owned}/members`, { userId: coId, role: 'admin' }), 201);
+      expect((await admin.delete(`${ADMIN}/users/${coId}`)).status).toBe(204);
+      const removal = await t.client(ownerKey).delete(`${ADMIN}/organisations/${owned}/members/${ownerId}`);
+      expect(removal.status).toBe(409);
+      expect(obj(removal.body)['code']).toBe('MEMBER.LAST_ADMIN');
     });
   });
 

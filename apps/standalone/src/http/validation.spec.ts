@@ -418,6 +418,25 @@ describe('Admin API rejections over HTTP', () => {
       expect(again.etag).toBe(response.etag);
     });
 
+    it.each([
+      ['organisation', (s: OrganisationSetup) => `/organisations/${s.organisationId}`],
+      ['user', (s: OrganisationSetup) => `/users/${s.userId}`],
+      ['project', (s: OrganisationSetup) => `/projects/${s.projectId}`],
+      ['feature', (s: OrganisationSetup) => `/projects/${s.projectId}/features/${s.featureId}`],
+      ['environment', (s: OrganisationSetup) => `/environments/${s.environmentId}`],
+    ])('when the %s is patched with nothing to change and a stale If-Match, then 412', async (_what, path) => {
+      const response = await rejected('PATCH', path(a), {}, { 'if-match': '"123456"' });
+      expectErrorShape(response, 412);
+    });
+
+    it('when a user is deleted with a stale If-Match, then 412 and nothing is written', async () => {
+      const userId = num(expectStatus(await t.admin.post(`${ADMIN}/users`, { email: 'stale@example.com', name: 'Stale' }), 201), 'id');
+      expectStatus(await t.admin.post(`${ADMIN}/organisations/${a.organisationId}/members`, { userId, role: 'member' }), 201);
+      const response = await rejected('DELETE', `/users/${userId}`, undefined, { 'if-match': '"99"' });
+      expectErrorShape(response, 412);
+      expect((await t.admin.get(`${ADMIN}/users/${userId}`)).status).toBe(200);
+    });
+
     it('when an entity is deleted with a stale If-Match, then 412 and it is still there', async () => {
       const path = `/projects/${a.projectId}/features/${a.mvFeatureId}`;
       const response = await rejected('DELETE', path, undefined, { 'if-match': '"123456"' });

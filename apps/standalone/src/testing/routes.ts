@@ -41,6 +41,7 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', path: (s) => `/users/${s.userId}/api-keys` },
   { method: 'POST', path: (s) => `/users/${s.userId}/api-keys`, body: () => ({ name: 'stolen' }) },
   { method: 'DELETE', path: (s) => `/users/${s.userId}/api-keys/${s.userKeyId}` },
+  { method: 'GET', path: (s) => `/users/${s.userId}/history` },
 
   { method: 'GET', path: (s) => `/organisations/${s.organisationId}` },
   { method: 'PATCH', path: (s) => `/organisations/${s.organisationId}`, body: () => ({ name: 'Taken over' }) },
