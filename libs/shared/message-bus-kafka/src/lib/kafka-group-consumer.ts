@@ -47,6 +47,8 @@ export class KafkaGroupConsumer implements BusSubscription {
       await consumer.connect();
       await consumer.subscribe({ topics: [topic], fromBeginning: this.config.fromBeginning });
       const joined = this.firstJoin();
+      // Awaited below; until then a rejection must not count as unhandled.
+      joined.catch(() => undefined);
       await consumer.run({
         // Manual offsets: kafkajs would otherwise resolve a whole batch and commit on a timer.
         autoCommit: false,
@@ -72,7 +74,10 @@ export class KafkaGroupConsumer implements BusSubscription {
       };
       const timer = setTimeout(() => settle(() => reject(new Error(`Consumer group ${group} not joined within ${joinTimeoutMs} ms`))), joinTimeoutMs);
       const removeJoin = consumer.on(consumer.events.GROUP_JOIN, () => settle(resolve));
-      const removeCrash = consumer.on(consumer.events.CRASH, ({ payload }) => settle(() => reject(payload.error)));
+      // A crash kafkajs restarts from (a coordinator moving, say) only delays the join.
+      const removeCrash = consumer.on(consumer.events.CRASH, ({ payload }) => {
+        if (!payload.restart) settle(() => reject(payload.error));
+      });
     });
   }
 

@@ -36,6 +36,7 @@ export class RedisReadModelStore implements ReadModelStore {
   private readonly listeners = new Set<(change: ReadModelChange) => void>();
   /** Subscribing puts a connection in a mode where it takes no other command: it gets its own. */
   private subscriber: Redis | null = null;
+  private closed = false;
 
   constructor(private readonly options: RedisReadModelStoreOptions) {
     this.redis = options.redis;
@@ -95,7 +96,7 @@ export class RedisReadModelStore implements ReadModelStore {
   }
 
   private ensureSubscriber(): void {
-    if (this.subscriber) return;
+    if (this.subscriber || this.closed) return;
     const subscriber = this.redis.duplicate();
     this.subscriber = subscriber;
     subscriber.on('error', (error: unknown) => this.options.onError?.(error));
@@ -109,6 +110,7 @@ export class RedisReadModelStore implements ReadModelStore {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     this.listeners.clear();
     const subscriber = this.subscriber;
     this.subscriber = null;
