@@ -51,7 +51,7 @@ export interface SegmentOverrideInput {
 
 const settingsOf = (input: Partial<EnvironmentInput>): Partial<EnvironmentSettings> => {
   const keys = ['hideDisabledFlags', 'allowClientTraits', 'hideSensitiveData', 'useIdentityCompositeKeyForHashing', 'useIdentityOverridesInLocalEval'] as const;
-  return Object.fromEntries(keys.filter((key) => input[key] !== undefined).map((key) => [key, input[key]])) as Partial<EnvironmentSettings>;
+  return Object.fromEntries(keys.filter((key) => input[key] !== undefined).map((key) => [key, input[key]]));
 };
 
 const revisionOption = (expectedRevision: number | undefined) => (expectedRevision !== undefined ? { expectedRevision } : {});

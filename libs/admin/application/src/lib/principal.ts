@@ -1,4 +1,4 @@
-import { ForbiddenError, NotFoundError, type Role } from '@flagline/admin-domain';
+import { ForbiddenError, type NotFoundError, type Role } from '@flagline/admin-domain';
 import type { AdminCatalog } from '@flagline/admin-projections';
 import type { Actor } from '@flagline/event-sourcing';
 

@@ -25,7 +25,7 @@ const entityKey = (entity: AuditEntity): string =>
 function entitiesOf(event: RecordedEvent<AdminEvent>): AuditEntity[] {
   const data = event.data as Record<string, unknown>;
   const out: AuditEntity[] = [];
-  const num = (name: string): number | undefined => (typeof data[name] === 'number' ? (data[name] as number) : undefined);
+  const num = (name: string): number | undefined => (typeof data[name] === 'number' ? (data[name]) : undefined);
   const organisationId = num('organisationId');
   const projectId = num('projectId');
   const environmentId = num('environmentId');

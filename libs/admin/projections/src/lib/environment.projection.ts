@@ -1,4 +1,4 @@
-import type { AdminEvent, Allocation, FeatureValue, ProjectEvent, IdentityEvent } from '@flagline/admin-domain';
+import type { Allocation, FeatureValue, ProjectEvent, IdentityEvent } from '@flagline/admin-domain';
 import { initialFeatureState } from '@flagline/admin-domain';
 import {
   READ_MODEL_SCHEMA_VERSION,
@@ -8,8 +8,6 @@ import {
   type IdentityDocument,
   type IdentityOverridesDocument,
   type ProjectDocument,
-  type RuleDocument,
-  type SegmentDocument,
 } from '@flagline/contracts';
 import type { RecordedEvent } from '@flagline/event-sourcing';
 import { featureStateUuid, identityUuid } from './state-uuid';
@@ -326,7 +324,7 @@ export function applyToEnvironments(event: ProjectableEvent, input: ProjectionIn
 
     case 'SegmentCreated': {
       const { segmentId, name, rules } = event.data;
-      return projectChanged({ ...project, segments: byId([...project.segments, { id: segmentId, name, rules: rules as RuleDocument[] }]) });
+      return projectChanged({ ...project, segments: byId([...project.segments, { id: segmentId, name, rules: rules }]) });
     }
     case 'SegmentRenamed':
       return projectChanged({ ...project, segments: project.segments.map((s) => (s.id === event.data.segmentId ? { ...s, name: event.data.name } : s)) });
@@ -335,7 +333,7 @@ export function applyToEnvironments(event: ProjectableEvent, input: ProjectionIn
     case 'SegmentRuleChanged':
       return projectChanged({
         ...project,
-        segments: project.segments.map((s) => (s.id === event.data.segmentId ? { ...s, rules: event.data.rules as RuleDocument[] } : s)),
+        segments: project.segments.map((s) => (s.id === event.data.segmentId ? { ...s, rules: event.data.rules } : s)),
       });
     case 'SegmentDeleted': {
       const segmentId = event.data.segmentId;
@@ -455,7 +453,7 @@ export function applyToEnvironments(event: ProjectableEvent, input: ProjectionIn
     case 'IdentityOverrideSet':
     case 'IdentityOverrideRemoved':
     case 'IdentityDeleted':
-      return applyIdentityEvent(event as RecordedEvent<IdentityEvent>, input, out, touched);
+      return applyIdentityEvent(event, input, out, touched);
   }
 }
 

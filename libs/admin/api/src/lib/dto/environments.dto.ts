@@ -1,5 +1,5 @@
 import type { FeatureValue, TraitValue } from '@flagline/admin-domain';
-import { ApiProperty, ApiPropertyOptional, type ApiPropertyOptions } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, IsArray, IsBoolean, IsInt, IsString, Length, MaxLength, Min, ValidateIf } from 'class-validator';
 import { FEATURE_VALUE_SCHEMA, WithAllocationsDto } from './common.dto';
 import { IsFeatureValue, IsTraitMap, Optional, RawTraits } from './validators';
@@ -140,7 +140,7 @@ export class IdentityOverrideDto extends WithAllocationsDto {
   @IsBoolean()
   enabled!: boolean;
 
-  @ApiPropertyOptional({ ...FEATURE_VALUE_SCHEMA, description: 'Default: the environment’s value' } as ApiPropertyOptions)
+  @ApiPropertyOptional({ ...FEATURE_VALUE_SCHEMA, description: 'Default: the environment’s value' })
   @Optional()
   @IsFeatureValue()
   value?: FeatureValue;

@@ -31,7 +31,7 @@ export function toApiError(error: unknown): ApiErrorBody {
   if (error instanceof HttpException) {
     const status = error.getStatus();
     const response = error.getResponse();
-    const message = typeof response === 'string' ? response : typeof response === 'object' && response !== null && 'message' in response ? String((response as { message: unknown }).message) : error.message;
+    const message = typeof response === 'string' ? response : typeof response === 'object' && response !== null && 'message' in response ? String((response).message) : error.message;
     return apiError(status, codes[status] ?? `HTTP_${status}`, message);
   }
   // Errors of the body parser (too large, bad encoding or charset) carry their client status.
