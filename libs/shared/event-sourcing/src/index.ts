@@ -9,3 +9,4 @@ export * from './lib/progress-tracker';
 export * from './lib/event-bus.port';
 export * from './lib/in-process-event-bus';
 export * from './lib/relay';
+export * from './lib/log-follower';
