@@ -21,6 +21,7 @@ import type { FlagAnalyticsStore } from '@flagline/contracts';
 import { CommandHandler, eventIdFor, type Decider, type DomainEvent, type EventStore, type HandledCommand } from '@flagline/event-sourcing';
 import { randomUUID } from 'node:crypto';
 import { IdAllocator } from './id-allocator';
+import { KeyedLock } from './keyed-lock';
 import { actorOf, type Principal } from './principal';
 
 /** Who is asking, and how to trace the request through the log. */
@@ -55,6 +56,7 @@ export class AdminContext {
   readonly organisations: CommandHandler<Organisation, OrganisationCommand, OrganisationEvent>;
   readonly projects: CommandHandler<Project, ProjectCommand, ProjectEvent>;
   readonly identities: CommandHandler<Identity, IdentityCommand, IdentityEvent>;
+  private readonly lock = new KeyedLock();
 
   constructor(readonly deps: AdminDependencies) {
     this.clock = deps.clock ?? (() => new Date());
@@ -81,6 +83,11 @@ export class AdminContext {
   /**
    * Runs a command and waits until the catalog (and, where configured, the evaluation read
    * models) include it, so the caller's next read sees its own write.
+   *
+   * Commands on one stream, and requests with one idempotency key, run one at a time in this
+   * process: concurrent writes to a project would otherwise race for its next revision and
+   * fail after a few retries, and a retry racing its first attempt would decide again instead
+   * of finding the first attempt's events.
    */
   async run<S, C, E extends DomainEvent>(
     handler: CommandHandler<S, C, E>,
@@ -89,23 +96,22 @@ export class AdminContext {
     request: RequestContext,
     routing: { organisationId?: number; projectId?: number },
   ): Promise<HandledCommand<S, E>> {
-    const replayed = request.commandId !== undefined ? this.replayed<S, E>(request.commandId) : null;
-    if (replayed) {
-      await this.deps.projectionBarrier?.(replayed.position as number);
-      return replayed;
-    }
-    const result = await handler.handle(streamName, command, {
-      commandId: request.commandId ?? randomUUID(),
-      actor: actorOf(request.principal),
-      now: this.clock(),
-      correlationId: request.correlationId,
-      ...(routing.organisationId !== undefined ? { organisationId: String(routing.organisationId) } : {}),
-      ...(routing.projectId !== undefined ? { projectId: String(routing.projectId) } : {}),
+    const keys = [`stream:${streamName}`, ...(request.commandId !== undefined ? [`command:${request.commandId}`] : [])];
+    const result = await this.lock.run(keys, async () => {
+      const replayed = request.commandId !== undefined ? this.replayed<S, E>(request.commandId) : null;
+      if (replayed) return replayed;
+      const handled = await handler.handle(streamName, command, {
+        commandId: request.commandId ?? randomUUID(),
+        actor: actorOf(request.principal),
+        now: this.clock(),
+        correlationId: request.correlationId,
+        ...(routing.organisationId !== undefined ? { organisationId: String(routing.organisationId) } : {}),
+        ...(routing.projectId !== undefined ? { projectId: String(routing.projectId) } : {}),
+      });
+      if (handled.position !== null) await this.catalog.waitFor(handled.position);
+      return handled;
     });
-    if (result.position !== null) {
-      await this.catalog.waitFor(result.position);
-      await this.deps.projectionBarrier?.(result.position);
-    }
+    if (result.position !== null) await this.deps.projectionBarrier?.(result.position);
     return result;
   }
 
