@@ -1,0 +1,75 @@
+import { setupProject } from '../testing/fixtures';
+import { ADMIN, arr, expectStatus, num, obj, startTestApp, type ApiResponse, type TestApp } from '../testing/http-harness';
+
+const statuses = (responses: readonly ApiResponse[]): number[] => responses.map((response) => response.status).sort((x, y) => x - y);
+
+/** Concurrent requests on one project, as several clients would send them. */
+describe('Concurrent admin requests over HTTP', () => {
+  let t: TestApp;
+  let projectId: number;
+  let environmentId: number;
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    ({ projectId } = await setupProject(t.admin, 'Busy'));
+    environmentId = num(expectStatus(await t.admin.post(`${ADMIN}/projects/${projectId}/environments`, { name: 'Production' }), 201), 'id');
+  });
+
+  afterAll(async () => {
+    await t.dispose();
+  });
+
+  it('when many features are created at once in one project, then every one succeeds with its own id and state', async () => {
+    const responses = await Promise.all(Array.from({ length: 30 }, (_, index) => t.admin.post(`${ADMIN}/projects/${projectId}/features`, { name: `parallel_${index}` })));
+    expect(statuses(responses)).toEqual(Array.from({ length: 30 }, () => 201));
+    const ids = responses.map((response) => num(response.body, 'id'));
+    expect(new Set(ids).size).toBe(30);
+    const states = arr(expectStatus(await t.admin.get(`${ADMIN}/environments/${environmentId}/feature-states`), 200)).map((state) => num(state, 'featureId'));
+    for (const id of ids) expect(states).toContain(id);
+  });
+
+  it('when the same feature name is created at once, then exactly one succeeds and the others clash', async () => {
+    const responses = await Promise.all(Array.from({ length: 12 }, (_, index) => t.admin.post(`${ADMIN}/projects/${projectId}/features`, { name: index % 2 === 0 ? 'contested' : 'CONTESTED' })));
+    expect(statuses(responses)).toEqual([201, ...Array.from({ length: 11 }, () => 409)]);
+    expect(responses.filter((response) => response.status === 409).every((response) => obj(response.body)['code'] === 'FEATURE.NAME_TAKEN')).toBe(true);
+    const features = arr(expectStatus(await t.admin.get(`${ADMIN}/projects/${projectId}/features?search=contested`), 200));
+    expect(features).toHaveLength(1);
+  });
+
+  it('when environments and features are created at once, then every environment has a state for every feature', async () => {
+    const environments = Array.from({ length: 6 }, (_, index) => t.admin.post(`${ADMIN}/projects/${projectId}/environments`, { name: `Parallel ${index}` }));
+    const features = Array.from({ length: 6 }, (_, index) => t.admin.post(`${ADMIN}/projects/${projectId}/features`, { name: `mixed_${index}` }));
+    const responses = await Promise.all([...environments, ...features]);
+    expect(statuses(responses).every((status) => status === 201)).toBe(true);
+    const allFeatures = arr(expectStatus(await t.admin.get(`${ADMIN}/projects/${projectId}/features`), 200)).map((feature) => num(feature, 'id')).sort((x, y) => x - y);
+    for (const environment of arr(expectStatus(await t.admin.get(`${ADMIN}/projects/${projectId}/environments`), 200))) {
+      const states = arr(expectStatus(await t.admin.get(`${ADMIN}/environments/${num(environment, 'id')}/feature-states`), 200)).map((state) => num(state, 'featureId'));
+      expect(states.sort((x, y) => x - y)).toEqual(allFeatures);
+    }
+  });
+
+  it('when a create is retried at once with the same Idempotency-Key, then every answer names the one entity stored', async () => {
+    const responses = await Promise.all(
+      Array.from({ length: 8 }, () => t.admin.post(`${ADMIN}/projects/${projectId}/tags`, { label: 'once' }, { headers: { 'idempotency-key': 'parallel-tag' } })),
+    );
+    expect(statuses(responses)).toEqual(Array.from({ length: 8 }, () => 201));
+    expect(new Set(responses.map((response) => num(response.body, 'id'))).size).toBe(1);
+    const tags = arr(expectStatus(await t.admin.get(`${ADMIN}/projects/${projectId}/tags`), 200)).filter((tag) => obj(tag)['label'] === 'once');
+    expect(tags).toHaveLength(1);
+  });
+
+  it('when one feature state is changed at once with the same If-Match, then exactly one change wins and the others get 412', async () => {
+    const featureId = num(expectStatus(await t.admin.post(`${ADMIN}/projects/${projectId}/features`, { name: 'toggled' }), 201), 'id');
+    const path = `${ADMIN}/environments/${environmentId}/feature-states/${featureId}`;
+    const etag = (await t.admin.get(path)).etag ?? '';
+    const responses = await Promise.all(Array.from({ length: 8 }, (_, index) => t.admin.patch(path, { value: `v${index}`, enabled: true }, { headers: { 'if-match': etag } })));
+    expect(statuses(responses)).toEqual([200, ...Array.from({ length: 7 }, () => 412)]);
+    const winner = responses.find((response) => response.status === 200);
+    expect((await t.admin.get(path)).body).toEqual(winner?.body);
+  });
+
+  it('when the same identity is created at once, then exactly one succeeds', async () => {
+    const responses = await Promise.all(Array.from({ length: 8 }, () => t.admin.post(`${ADMIN}/environments/${environmentId}/identities`, { identifier: 'racer' })));
+    expect(statuses(responses)).toEqual([201, ...Array.from({ length: 7 }, () => 409)]);
+  });
+});
