@@ -75,7 +75,8 @@ export class AuditIndex {
       const event = list[start++] as RecordedEvent<AdminEvent>;
       if (!options.types || options.types.has(event.type)) events.push(event);
     }
-    const hasMore = start < list.length;
+    // With a type filter, more events may follow that none would match: no next page then.
+    const hasMore = list.slice(start).some((event) => !options.types || options.types.has(event.type));
     return { events, next: hasMore && events.length > 0 ? (events[events.length - 1] as RecordedEvent<AdminEvent>).globalPosition : null };
   }
 }
