@@ -547,6 +547,23 @@ describe('Admin API entity lifecycle over HTTP', () => {
       expect(arr(listed['results']).map((identity) => str(identity, 'identifier'))).toEqual([identifier]);
     });
 
+    it('when identities are listed page by page, then each identifier comes once, in order', async () => {
+      const identifiers = ['page-a', 'page-b', 'page-c', 'page-d', 'page-e'];
+      for (const name of identifiers) expectStatus(await admin.post(`${ADMIN}/environments/${environmentId}/identities`, { identifier: name }), 201);
+      const seen: string[] = [];
+      let after: string | null = null;
+      do {
+        const query: string = after === null ? '' : `&after=${encodeURIComponent(after)}`;
+        const body = obj(expectStatus(await admin.get(`${ADMIN}/environments/${environmentId}/identities?search=page-&pageSize=2${query}`), 200));
+        const page = arr(body['results']).map((identity) => str(identity, 'identifier'));
+        expect(page.length).toBeLessThanOrEqual(2);
+        seen.push(...page);
+        const next = body['nextIdentifier'];
+        after = typeof next === 'string' ? next : null;
+      } while (after !== null);
+      expect(seen).toEqual(identifiers);
+    });
+
     it('when an identity is deleted, then it is gone', async () => {
       expect((await admin.delete(path())).status).toBe(204);
       expect((await admin.get(path())).status).toBe(404);
@@ -599,6 +616,22 @@ describe('Admin API entity lifecycle over HTTP', () => {
     it('when filtered by type, then only that type is returned', async () => {
       const filtered = obj(expectStatus(await admin.get(`${ADMIN}/projects/${projectId}/history?type=FeatureCreated,SegmentRuleChanged`), 200));
       expect(typesOf(arr(filtered['results']).map(obj))).toEqual(['FeatureCreated', 'SegmentRuleChanged']);
+    });
+
+    it('when filtered by type and read page by page, then the pages hold exactly the matching entries and end without an empty page', async () => {
+      const pages: number[] = [];
+      const seen: string[] = [];
+      let after: number | null = null;
+      do {
+        const query: string = after === null ? '' : `&after=${after}`;
+        const body = obj(expectStatus(await admin.get(`${ADMIN}/projects/${projectId}/history?type=FeatureCreated,SegmentCreated&pageSize=1${query}`), 200));
+        const page = arr(body['results']).map(obj);
+        pages.push(page.length);
+        seen.push(...typesOf(page));
+        after = body['next'] === null ? null : num(body, 'next');
+      } while (after !== null);
+      expect(seen).toEqual(['FeatureCreated', 'SegmentCreated']);
+      expect(pages).toEqual([1, 1]);
     });
 
     it('when a change is made by an organisation key, then the history names the key as actor', async () => {
