@@ -6,6 +6,12 @@ export {
   EVENT_LOG_FILE_NAME,
   type EmbeddedEventStoreOptions,
 } from './lib/embedded-event-store';
+export {
+  DEFAULT_FOLLOWER_POLL_INTERVAL_MS,
+  EmbeddedEventFollower,
+  type EmbeddedEventFollowerOptions,
+} from './lib/embedded-event-follower';
+export { EventLogReplacedError, EventStoreReadOnlyError } from './lib/event-store.errors';
 export { DirectoryLockedError } from './lib/directory-lock';
 export { LogFileFormatError, type SyncData } from './lib/log-file';
 export { RecordFormatError, RecordTooLargeError } from './lib/record-codec';

@@ -21,10 +21,14 @@ import {
 } from '@flagline/event-sourcing';
 import { DirectoryLock } from './directory-lock';
 import { syncDirectory } from './directory-sync';
-import { LogFile, syncDataWithFdatasync, type SyncData } from './log-file';
+import { EmbeddedEventFollower, type EmbeddedEventFollowerOptions } from './embedded-event-follower';
+import { EventLogIndex } from './event-log-index';
+import { EventStoreClosedError } from './event-store.errors';
+import { EVENT_LOG_FILE_NAME, LogFile, syncDataWithFdatasync, type SyncData } from './log-file';
 import { decodeAppend, encodeAppend, toRecordedEvents, type StoredAppend } from './record-codec';
 
-export const EVENT_LOG_FILE_NAME = 'events.log';
+export { EVENT_LOG_FILE_NAME } from './log-file';
+export { EventLogCorruptedError, EventStoreClosedError } from './event-store.errors';
 
 export interface EmbeddedEventStoreOptions {
   /** Directory holding the log and its lock; created when missing. */
@@ -37,14 +41,6 @@ export interface EmbeddedEventStoreOptions {
   readonly syncData?: SyncData;
 }
 
-/** The store was closed; it accepts nothing more. */
-export class EventStoreClosedError extends Error {
-  override readonly name = 'EventStoreClosedError';
-  constructor() {
-    super('The embedded event store is closed');
-  }
-}
-
 /** A write or sync failed; the store stopped accepting appends rather than risk a hole in the log. */
 export class EventStoreFailedError extends Error {
   override readonly name = 'EventStoreFailedError';
@@ -55,11 +51,6 @@ export class EventStoreFailedError extends Error {
       { cause },
     );
   }
-}
-
-/** A record with a valid checksum contradicts the ones before it: a bug or a foreign edit, never a crash. */
-export class EventLogCorruptedError extends Error {
-  override readonly name = 'EventLogCorruptedError';
 }
 
 interface Waiter {
@@ -96,9 +87,7 @@ function toError(error: unknown): Error {
  * visible to reads and subscriptions, only once its group is on stable storage.
  */
 export class EmbeddedEventStore implements EventStore {
-  private readonly log: RecordedEvent[] = [];
-  private readonly streams = new Map<string, RecordedEvent[]>();
-  private readonly byId = new Map<string, RecordedEvent>();
+  private readonly index = new EventLogIndex();
   /** Stream revisions and events decided but not yet durable. */
   private readonly pendingRevisions = new Map<string, number>();
   private readonly pendingById = new Map<string, RecordedEvent>();
@@ -140,6 +129,15 @@ export class EmbeddedEventStore implements EventStore {
     }
   }
 
+  /**
+   * Opens the log of a store that another process writes, read-only: no lock, no writes, no
+   * repair. It reads the complete records and then follows the file as it grows (see
+   * `EmbeddedEventFollower`).
+   */
+  static openFollower(options: EmbeddedEventFollowerOptions): Promise<EmbeddedEventFollower> {
+    return EmbeddedEventFollower.open(options);
+  }
+
   appendToStream(streamName: string, events: readonly NewEvent[], options: AppendOptions = {}): Promise<AppendResult> {
     const unavailable = this.closing ? new EventStoreClosedError() : this.failure;
     if (unavailable) return Promise.reject(unavailable);
@@ -168,18 +166,12 @@ export class EmbeddedEventStore implements EventStore {
 
   readStream(streamName: string, options: ReadStreamOptions = {}): Promise<ReadStreamResult> {
     if (this.closing) return Promise.reject(new EventStoreClosedError());
-    const stream = this.streams.get(streamName);
-    if (!stream) return Promise.resolve({ currentRevision: null, events: [] });
-    const from = Math.max(0, options.fromRevision ?? 0);
-    const to = options.maxCount === undefined ? stream.length : from + options.maxCount;
-    return Promise.resolve({ currentRevision: stream.length - 1, events: stream.slice(from, to) });
+    return Promise.resolve(this.index.readStream(streamName, options));
   }
 
   readAll(options: ReadAllOptions = {}): Promise<readonly RecordedEvent[]> {
     if (this.closing) return Promise.reject(new EventStoreClosedError());
-    const from = Math.max(0, options.after ?? 0);
-    const to = options.maxCount === undefined ? this.log.length : from + options.maxCount;
-    return Promise.resolve(this.log.slice(from, to));
+    return Promise.resolve(this.index.readAll(options));
   }
 
   subscribeToAll(options: SubscribeOptions, handler: SubscriptionHandler): Subscription {
@@ -187,12 +179,12 @@ export class EmbeddedEventStore implements EventStore {
     const subscription = subscribeToLog(
       {
         readAfter: (after, max) => {
-          const events = this.log.slice(after, after + max);
+          const events = this.index.readAll({ after, maxCount: max });
           // After a failed write, subscribers still get every durable event, then the failure.
           if (events.length === 0 && this.failure) throw this.failure;
           return events;
         },
-        head: () => this.log.length,
+        head: () => this.index.head,
         signal: this.signal,
       },
       options.after ?? 0,
@@ -208,7 +200,7 @@ export class EmbeddedEventStore implements EventStore {
 
   headPosition(): Promise<number> {
     if (this.closing) return Promise.reject(new EventStoreClosedError());
-    return Promise.resolve(this.log.length);
+    return Promise.resolve(this.index.head);
   }
 
   /** Stops subscriptions, writes and acknowledges appends already accepted, then releases the file and the lock. */
@@ -228,20 +220,8 @@ export class EmbeddedEventStore implements EventStore {
   }
 
   private replay(appends: readonly StoredAppend[]): void {
-    for (const append of appends) {
-      const streamLength = this.streams.get(append.streamName)?.length ?? 0;
-      if (append.firstPosition !== this.log.length + 1 || append.firstRevision !== streamLength) {
-        throw new EventLogCorruptedError(
-          `Event log record at position ${append.firstPosition} (stream ${append.streamName} revision ${append.firstRevision}) ` +
-            `does not follow position ${this.log.length} (stream revision ${streamLength - 1})`,
-        );
-      }
-      const events = toRecordedEvents(append);
-      const reused = events.find((event) => this.byId.has(event.id));
-      if (reused) throw new EventLogCorruptedError(`Event log stores event id ${reused.id} twice`);
-      this.applyDurable(events);
-    }
-    this.nextPosition = this.log.length + 1;
+    for (const append of appends) this.index.addStored(append);
+    this.nextPosition = this.index.head + 1;
   }
 
   private decide(streamName: string, events: readonly NewEvent[], expected: ExpectedRevision): Decision {
@@ -250,9 +230,9 @@ export class EmbeddedEventStore implements EventStore {
       if (ids.has(event.id)) throw new DuplicateEventIdError(event.id);
       ids.add(event.id);
     }
-    const retried = findRetriedAppend(streamName, events, (id) => this.pendingById.get(id) ?? this.byId.get(id));
+    const retried = findRetriedAppend(streamName, events, (id) => this.pendingById.get(id) ?? this.index.get(id));
     if (retried) return { kind: 'known', result: retried };
-    const current = this.pendingRevisions.get(streamName) ?? this.durableRevision(streamName);
+    const current = this.pendingRevisions.get(streamName) ?? this.index.revision(streamName);
     assertExpectedRevision(streamName, expected, current);
     if (events.length === 0) return { kind: 'known', result: { nextExpectedRevision: current ?? -1, position: this.nextPosition - 1 } };
     const append: StoredAppend = {
@@ -309,10 +289,10 @@ export class EmbeddedEventStore implements EventStore {
 
   private makeVisible(group: CommitGroup): void {
     for (const events of group.appends) {
-      this.applyDurable(events);
+      this.index.add(events);
       for (const event of events) this.pendingById.delete(event.id);
       const streamName = events[0]?.streamName;
-      if (streamName !== undefined && this.pendingRevisions.get(streamName) === this.durableRevision(streamName)) {
+      if (streamName !== undefined && this.pendingRevisions.get(streamName) === this.index.revision(streamName)) {
         this.pendingRevisions.delete(streamName);
       }
     }
@@ -330,24 +310,6 @@ export class EmbeddedEventStore implements EventStore {
     this.pendingRevisions.clear();
     for (const group of abandoned) for (const waiter of group?.waiters ?? []) waiter.fail(failure);
     this.signal.notify();
-  }
-
-  private applyDurable(events: readonly RecordedEvent[]): void {
-    for (const event of events) {
-      let stream = this.streams.get(event.streamName);
-      if (!stream) {
-        stream = [];
-        this.streams.set(event.streamName, stream);
-      }
-      stream.push(event);
-      this.log.push(event);
-      this.byId.set(event.id, event);
-    }
-  }
-
-  private durableRevision(streamName: string): number | null {
-    const length = this.streams.get(streamName)?.length ?? 0;
-    return length === 0 ? null : length - 1;
   }
 }
 

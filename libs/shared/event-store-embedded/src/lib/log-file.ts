@@ -21,10 +21,13 @@ export class LogFileFormatError extends Error {
   override readonly name = 'LogFileFormatError';
 }
 
+/** Name of the log inside the store's directory. */
+export const EVENT_LOG_FILE_NAME = 'events.log';
+
 const READ_CHUNK_BYTES = 1024 * 1024;
 
 /** Reads forward through a file in large chunks, handing out views of the bytes asked for. */
-class ChunkedReader {
+export class ChunkedReader {
   private buffer = Buffer.alloc(0);
   private bufferStart = 0;
 
@@ -81,11 +84,12 @@ export class LogFile {
       let offset = LOG_FILE_MAGIC.length;
       let damage: string | null = null;
       while (offset < size) {
-        const frame = await readFrame(reader, offset, (payload) => entries.push(options.decode(payload)));
-        if ('damage' in frame) {
+        const frame = await decodeFrame(reader, offset, options.decode);
+        if (frame.kind !== 'frame') {
           damage = frame.damage;
           break;
         }
+        entries.push(frame.entry);
         offset += frame.frameBytes;
       }
       if (damage !== null) {
@@ -124,25 +128,32 @@ export class LogFile {
   }
 }
 
-type FrameCheck = { readonly frameBytes: number } | { readonly damage: string };
+/**
+ * What lies at an offset: a whole frame that verified and decoded; the end of the file before a
+ * whole frame (`incomplete`: an append still being written, or a torn tail); or a whole frame that
+ * fails its checks (`damaged`).
+ */
+export type FrameScan<T> =
+  | { readonly kind: 'frame'; readonly entry: T; readonly frameBytes: number }
+  | { readonly kind: 'incomplete'; readonly damage: string }
+  | { readonly kind: 'damaged'; readonly damage: string };
 
-/** Checks the frame at `offset` and hands its payload on, or says what is wrong with it. */
-async function readFrame(reader: ChunkedReader, offset: number, accept: (payload: Buffer) => void): Promise<FrameCheck> {
+/** Checks the frame at `offset` (length bounds, checksum, decoding) and returns its entry, or says what is wrong with it. */
+export async function decodeFrame<T>(reader: ChunkedReader, offset: number, decode: (payload: Buffer) => T): Promise<FrameScan<T>> {
   const header = await reader.bytesAt(offset, FRAME_HEADER_BYTES);
-  if (!header) return { damage: 'partial record header' };
+  if (!header) return { kind: 'incomplete', damage: 'partial record header' };
   const length = header.readUInt32LE(0);
   const checksum = header.readUInt32LE(4);
-  if (length === 0 || length > MAX_PAYLOAD_BYTES) return { damage: `record length ${length} out of bounds` };
+  if (length === 0 || length > MAX_PAYLOAD_BYTES) return { kind: 'damaged', damage: `record length ${length} out of bounds` };
   const lengthBytes = Buffer.from(header.subarray(0, 4));
   const payload = await reader.bytesAt(offset + FRAME_HEADER_BYTES, length);
-  if (!payload) return { damage: 'partial record' };
-  if (frameChecksum(lengthBytes, payload) !== checksum) return { damage: 'checksum mismatch' };
+  if (!payload) return { kind: 'incomplete', damage: 'partial record' };
+  if (frameChecksum(lengthBytes, payload) !== checksum) return { kind: 'damaged', damage: 'checksum mismatch' };
   try {
-    accept(payload);
+    return { kind: 'frame', entry: decode(payload), frameBytes: FRAME_HEADER_BYTES + length };
   } catch (error) {
-    return { damage: `undecodable record (${error instanceof Error ? error.message : String(error)})` };
+    return { kind: 'damaged', damage: `undecodable record (${error instanceof Error ? error.message : String(error)})` };
   }
-  return { frameBytes: FRAME_HEADER_BYTES + length };
 }
 
 /** Creates the log with its header through a rename, so a crash never leaves a half-made log behind. */
