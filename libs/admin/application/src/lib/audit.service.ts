@@ -60,14 +60,25 @@ export class AuditService {
         if (this.context.catalog.projectHolding('tagId', target.tagId)?.projectId !== target.projectId)
           throw new NotFoundError('TAG.NOT_FOUND', `Tag ${target.tagId} not found in this project`);
         return { kind: 'tag', id: target.tagId };
-      case 'environment': {
-        const { environment } = this.lookup.environment(principal, target.environment, 'member', what);
-        return { kind: 'environment', id: environment.environmentId };
-      }
-      case 'identity': {
-        const { environment } = this.lookup.environment(principal, target.environment, 'member', what);
-        return { kind: 'identity', environmentId: environment.environmentId, identifier: target.identifier };
-      }
+      case 'environment':
+        return { kind: 'environment', id: this.environmentId(principal, target.environment) };
+      case 'identity':
+        return { kind: 'identity', environmentId: this.environmentId(principal, target.environment), identifier: target.identifier };
+    }
+  }
+
+  /**
+   * The environment a history route names. History outlives the entity: a deleted environment's
+   * history (and its identities') stays readable by id while its project is.
+   */
+  private environmentId(principal: RequestContext['principal'], reference: string): number {
+    try {
+      return this.lookup.environment(principal, reference, 'member', 'read history').environment.environmentId;
+    } catch (error) {
+      const project = /^\d+$/.test(reference) ? this.context.catalog.projectHolding('environmentId', Number(reference)) : undefined;
+      if (!(error instanceof NotFoundError) || !project) throw error;
+      requireRole(this.context.catalog, principal, project.organisationId, 'member', 'read history', () => error);
+      return Number(reference);
     }
   }
 
