@@ -343,12 +343,13 @@ describe('Admin API entity lifecycle over HTTP', () => {
       );
     });
 
-    it('when an environment is deleted, then it is gone from reads and lists', async () => {
+    it('when an environment is deleted, then it is gone from reads and lists, while its history stays', async () => {
       const doomed = num(expectStatus(await admin.post(`${ADMIN}/projects/${projectId}/environments`, { name: 'Doomed' }), 201), 'id');
       expect((await admin.delete(`${ADMIN}/environments/${doomed}`)).status).toBe(204);
       expect((await admin.get(`${ADMIN}/environments/${doomed}`)).status).toBe(404);
       const listed = arr(expectStatus(await admin.get(`${ADMIN}/projects/${projectId}/environments`), 200));
       expect(listed.map((environment) => num(environment, 'id'))).not.toContain(doomed);
+      expect(typesOf(await readHistory(admin, `/environments/${doomed}/history`))).toEqual(['EnvironmentCreated', 'EnvironmentDeleted']);
     });
   });
 
@@ -455,6 +456,7 @@ describe('Admin API entity lifecycle over HTTP', () => {
       });
       expect(cloneOverrides.map(overrideShape)).toEqual(sourceOverrides.map(overrideShape));
       expect(cloneOverrides).toHaveLength(3);
+      expect(arr(expectStatus(await admin.get(`${ADMIN}/environments/${cloneId}/api-keys`), 200))).toEqual([]);
       expect(cloneOverrides.every((override) => !sourceOverrides.some((original) => original['featureStateId'] === override['featureStateId']))).toBe(true);
     });
 

@@ -131,6 +131,15 @@ describe('Isolation between organisations over HTTP', () => {
     });
   });
 
+  describe('given A’s deleted resources', () => {
+    it('when B reads the history of A’s deleted environment, then 404', async () => {
+      const doomed = num(expectStatus(await t.admin.post(`${ADMIN}/projects/${a.projectId}/environments`, { name: 'Doomed' }), 201), 'id');
+      expect((await t.admin.delete(`${ADMIN}/environments/${doomed}`)).status).toBe(204);
+      expect((await t.client(a.orgKey).get(`${ADMIN}/environments/${doomed}/history`)).status).toBe(200);
+      for (const key of [b.orgKey, b.userKey]) expect((await t.client(key).get(`${ADMIN}/environments/${doomed}/history`)).status).toBe(404);
+    });
+  });
+
   describe('given references across organisations in request bodies', () => {
     it.each([
       ['a segment override on A’s feature in B’s environment', (s: OrganisationSetup) => `/environments/${s.environmentId}/segment-overrides`, () => ({ feature: a.featureId, segment: b.segmentId }), 'FEATURE.NOT_IN_PROJECT'],
