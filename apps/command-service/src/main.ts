@@ -1,1 +1,4 @@
-export {};
+import { runService } from '@flagline/observability';
+import { loadCommandServiceConfig, startCommandService } from './command-service';
+
+runService('command-service', (logger) => startCommandService(loadCommandServiceConfig(), logger));

@@ -1,1 +1,4 @@
-export {};
+import { runService } from '@flagline/observability';
+import { loadEvaluationServiceConfig, startEvaluationService } from './evaluation-service';
+
+runService('evaluation-service', (logger) => startEvaluationService(loadEvaluationServiceConfig(), logger));

@@ -191,7 +191,15 @@ export class EnvironmentRegistry {
     const key = identityCacheKey(environmentId, identifier);
     const now = this.clock();
     const generation = this.identityGeneration;
-    const document = await this.store.get<IdentityDocument>(readModelKeys.identity(environmentId, identifier));
+    let document: IdentityDocument | null;
+    try {
+      document = await this.store.get<IdentityDocument>(readModelKeys.identity(environmentId, identifier));
+    } catch (error) {
+      // The store is unreachable: evaluate without stored traits rather than fail, and cache nothing.
+      this.lastError = error;
+      this.options.onError?.(error);
+      return null;
+    }
     if (generation !== this.identityGeneration) return document;
     this.identities.set(key, { document, at: now });
     if (this.identities.size > (this.options.identityCacheSize ?? 100_000)) {

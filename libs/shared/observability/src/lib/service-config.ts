@@ -61,6 +61,11 @@ export class EnvReader {
     return list;
   }
 
+  /** Records a problem the caller found (a rule across variables, an unknown choice). */
+  problem(message: string): void {
+    this.problems.push(message);
+  }
+
   /** Throws one `ConfigError` listing every problem found so far. */
   done(): void {
     if (this.problems.length > 0) throw new ConfigError(this.problems);

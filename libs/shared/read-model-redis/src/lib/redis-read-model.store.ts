@@ -97,7 +97,9 @@ export class RedisReadModelStore implements ReadModelStore {
 
   private ensureSubscriber(): void {
     if (this.subscriber || this.closed) return;
-    const subscriber = this.redis.duplicate();
+    // Its own connection, always queueing and connecting eagerly whatever the main one's
+    // options: SUBSCRIBE must be sent at connect and re-sent by ioredis on every reconnect.
+    const subscriber = this.redis.duplicate({ lazyConnect: false, enableOfflineQueue: true, maxRetriesPerRequest: null });
     this.subscriber = subscriber;
     subscriber.on('error', (error: unknown) => this.options.onError?.(error));
     subscriber.on('message', (channel: string, payload: string) => {

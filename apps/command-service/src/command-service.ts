@@ -1,0 +1,109 @@
+import { AdminApplication } from '@flagline/admin-application';
+import { createAdminHttpApp } from '@flagline/admin-api';
+import { AdminCatalog } from '@flagline/admin-projections';
+import { LogFollower, type EventStore } from '@flagline/event-sourcing';
+import { EmbeddedEventStore } from '@flagline/event-store-embedded';
+import { EventStoreDbEventStore } from '@flagline/event-store-eventstoredb';
+import { EnvReader, PinoNestLogger, ServiceMetrics } from '@flagline/observability';
+import { RedisFlagAnalyticsStore } from '@flagline/read-model-redis';
+import type { Express } from 'express';
+import { Redis } from 'ioredis';
+import { join } from 'node:path';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+
+export type EventStoreConfig = { readonly kind: 'eventstoredb'; readonly connectionString: string } | { readonly kind: 'embedded'; readonly dataDir: string };
+
+export interface CommandServiceConfig {
+  readonly port: number;
+  readonly host: string;
+  readonly eventStore: EventStoreConfig;
+  readonly adminApiKey: string;
+  readonly adminEmail: string;
+  readonly internalToken: string;
+  readonly redisUrl: string | undefined;
+}
+
+/**
+ * `EVENTSTORE_CONNECTION_STRING` (EventStoreDB/KurrentDB), or `EVENT_STORE=embedded` with
+ * `DATA_DIR` for a single-host deployment whose relay follows the same log file.
+ */
+export function loadCommandServiceConfig(env: NodeJS.ProcessEnv = process.env): CommandServiceConfig {
+  const read = new EnvReader(env);
+  const kind = read.string('EVENT_STORE', 'eventstoredb');
+  const eventStore: EventStoreConfig =
+    kind === 'embedded'
+      ? { kind, dataDir: read.string('DATA_DIR') }
+      : { kind: 'eventstoredb', connectionString: read.url('EVENTSTORE_CONNECTION_STRING', ['esdb', 'esdb+discover', 'kurrentdb', 'kurrentdb+discover', 'kdb', 'kdb+discover']) };
+  if (kind !== 'embedded' && kind !== 'eventstoredb') read.problem(`EVENT_STORE must be "eventstoredb" or "embedded", got "${kind}"`);
+  const adminApiKey = read.string('ADMIN_API_KEY');
+  const internalToken = read.string('INTERNAL_API_TOKEN');
+  const config: CommandServiceConfig = {
+    port: read.integer('PORT', 8001, 0, 65535),
+    host: read.string('HOST', '0.0.0.0'),
+    eventStore,
+    adminApiKey,
+    adminEmail: read.string('ADMIN_EMAIL', 'admin@flagline.local'),
+    internalToken,
+    redisUrl: read.optional('REDIS_URL') !== undefined ? read.url('REDIS_URL', ['redis', 'rediss']) : undefined,
+  };
+  if (adminApiKey && adminApiKey.length < 16) read.problem('ADMIN_API_KEY must be at least 16 characters');
+  if (internalToken && internalToken.length < 16) read.problem('INTERNAL_API_TOKEN must be at least 16 characters');
+  read.done();
+  return config;
+}
+
+export async function openEventStore(config: EventStoreConfig): Promise<EventStore> {
+  return config.kind === 'embedded'
+    ? EmbeddedEventStore.open({ directory: join(config.dataDir, 'events') })
+    : EventStoreDbEventStore.connect(config.connectionString);
+}
+
+export interface RunningCommandService {
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/** The admin API over the event store, with the catalog kept by following the log. */
+export async function startCommandService(config: CommandServiceConfig, logger: Logger): Promise<RunningCommandService> {
+  const store = await openEventStore(config.eventStore);
+  const catalog = new AdminCatalog();
+  const follower = new LogFollower(store, (event) => catalog.apply(event), { onError: (error) => logger.warn({ err: error }, 'event store subscription lost; resubscribing') });
+  await follower.start();
+
+  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2, lazyConnect: false }) : null;
+  redis?.on('error', (error) => logger.warn({ err: error }, 'redis'));
+  const analytics = redis ? new RedisFlagAnalyticsStore({ redis }) : undefined;
+  const admin = new AdminApplication({ store, catalog, ...(analytics ? { analytics } : {}) }, { adminApiKey: config.adminApiKey, adminEmail: config.adminEmail });
+  await admin.auth.bootstrap();
+
+  const metrics = new ServiceMetrics('command-service');
+  metrics.gauge('flagline_catalog_position', 'Global log position the admin catalog has applied', [], (gauge) => gauge.set(catalog.position));
+  const app = await createAdminHttpApp(admin, {
+    health: () => ({ service: 'command-service', eventStore: config.eventStore.kind, position: catalog.position }),
+    internalToken: config.internalToken,
+    logger: new PinoNestLogger(logger),
+  });
+  const express = app.getHttpAdapter().getInstance() as Express;
+  express.get('/metrics', (_request, response) => {
+    metrics.render().then(
+      ({ contentType, body }) => response.type(contentType).send(body),
+      (error: unknown) => response.status(500).send(String(error)),
+    );
+  });
+  await app.listen(config.port, config.host);
+  const address = (app.getHttpServer() as Server).address() as AddressInfo;
+  logger.info({ port: address.port, eventStore: config.eventStore.kind }, 'command service listening');
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    port: address.port,
+    async close() {
+      await app.close();
+      await follower.stop();
+      redis?.disconnect();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,100 @@
+import { EnvironmentProjector, type ProjectionOutcome } from '@flagline/admin-projections';
+import { KafkaEventBus } from '@flagline/message-bus-kafka';
+import { createOpsHttpApp, EnvReader, PinoNestLogger, ServiceMetrics, type HealthReport } from '@flagline/observability';
+import { RedisReadModelStore } from '@flagline/read-model-redis';
+import { Redis } from 'ioredis';
+import { Kafka, logLevel } from 'kafkajs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+
+export interface ProjectorConfig {
+  readonly port: number;
+  readonly host: string;
+  readonly kafkaBrokers: string[];
+  readonly topic: string;
+  readonly groupId: string;
+  readonly redisUrl: string;
+  readonly readModelPrefix: string;
+}
+
+export function loadProjectorConfig(env: NodeJS.ProcessEnv = process.env): ProjectorConfig {
+  const read = new EnvReader(env);
+  const config: ProjectorConfig = {
+    port: read.integer('PORT', 8004, 0, 65535),
+    host: read.string('HOST', '0.0.0.0'),
+    kafkaBrokers: read.hostPorts('KAFKA_BROKERS'),
+    topic: read.string('KAFKA_TOPIC', 'flagline.events'),
+    groupId: read.string('KAFKA_GROUP_ID', 'flagline-projector'),
+    redisUrl: read.url('REDIS_URL', ['redis', 'rediss']),
+    readModelPrefix: read.string('READ_MODEL_PREFIX', 'flagline:rm:v1:'),
+  };
+  read.done();
+  return config;
+}
+
+/** Errors of an unreachable Redis: retried without limit, never dead-lettered (that would leave a hole). */
+export function isRedisUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  return (
+    error.name === 'MaxRetriesPerRequestError' ||
+    /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|Connection is closed|Stream isn't writeable|LOADING|READONLY|MASTERDOWN/.test(error.message)
+  );
+}
+
+export interface RunningProjector {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Consumes the event topic in a consumer group and keeps the per-environment read models in
+ * Redis. Each event and its project checkpoint are one Lua step, so redeliveries are no-ops;
+ * instances in the group share the partitions.
+ */
+export async function startProjector(config: ProjectorConfig, logger: Logger): Promise<RunningProjector> {
+  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3 });
+  redis.on('error', (error) => logger.warn({ err: error }, 'redis'));
+  const store = new RedisReadModelStore({ redis, keyPrefix: config.readModelPrefix, onError: (error) => logger.warn({ err: error }, 'redis subscriber') });
+  const projector = new EnvironmentProjector(store);
+  const metrics = new ServiceMetrics('projector');
+  const handled = metrics.counter('flagline_projector_events_total', 'Events handled, by outcome', ['outcome']);
+  const deadLetters = metrics.counter('flagline_projector_dead_letters_total', 'Events sent to the dead-letter topic', ['reason']);
+  let lastPosition = 0;
+  metrics.gauge('flagline_projector_last_position', 'Global position of the last event handled', [], (gauge) => gauge.set(lastPosition));
+
+  const kafka = new Kafka({ clientId: 'flagline-projector', brokers: config.kafkaBrokers, logLevel: logLevel.NOTHING });
+  const bus = new KafkaEventBus({
+    kafka,
+    topic: config.topic,
+    handlerRetry: { isTransient: isRedisUnavailable },
+    onDeadLetter: (letter) => {
+      deadLetters.inc({ reason: letter.reason });
+      logger.error({ reason: letter.reason, error: letter.error, partition: letter.partition, offset: letter.offset }, 'event sent to the dead-letter topic');
+    },
+    onError: (error) => logger.warn({ err: error }, 'kafka'),
+  });
+  let ready = false;
+  const subscription = await bus.subscribe(config.groupId, async (event) => {
+    const outcome: ProjectionOutcome = await projector.handle(event);
+    handled.inc({ outcome });
+    lastPosition = Math.max(lastPosition, event.globalPosition);
+  });
+  ready = true;
+
+  const health = (): HealthReport => ({ status: 'ok', ready, service: 'projector', group: config.groupId, lastPosition, redis: redis.status });
+  const app = await createOpsHttpApp({ health, metrics }, new PinoNestLogger(logger));
+  await app.listen(config.port, config.host);
+  const port = ((app.getHttpServer() as Server).address() as AddressInfo).port;
+  logger.info({ port, topic: config.topic, group: config.groupId }, 'projector running');
+  return {
+    url: `http://127.0.0.1:${port}`,
+    async close() {
+      await subscription.stop();
+      await app.close();
+      await bus.close();
+      await store.close();
+      redis.disconnect();
+    },
+  };
+}

@@ -1,0 +1,104 @@
+import { Relay, type EventStore } from '@flagline/event-sourcing';
+import { EmbeddedEventStore } from '@flagline/event-store-embedded';
+import { EventStoreDbEventStore } from '@flagline/event-store-eventstoredb';
+import { KafkaEventBus } from '@flagline/message-bus-kafka';
+import { createOpsHttpApp, EnvReader, PinoNestLogger, ServiceMetrics, type HealthReport } from '@flagline/observability';
+import { RedisCheckpointStore } from '@flagline/read-model-redis';
+import { Redis } from 'ioredis';
+import { Kafka, logLevel } from 'kafkajs';
+import { join } from 'node:path';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+
+export interface RelayConfig {
+  readonly port: number;
+  readonly host: string;
+  readonly eventStore: { readonly kind: 'eventstoredb'; readonly connectionString: string } | { readonly kind: 'embedded'; readonly dataDir: string };
+  readonly kafkaBrokers: string[];
+  readonly topic: string;
+  readonly partitions: number;
+  readonly redisUrl: string;
+  readonly checkpointName: string;
+}
+
+export function loadRelayConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
+  const read = new EnvReader(env);
+  const kind = read.string('EVENT_STORE', 'eventstoredb');
+  if (kind !== 'embedded' && kind !== 'eventstoredb') read.problem(`EVENT_STORE must be "eventstoredb" or "embedded", got "${kind}"`);
+  const config: RelayConfig = {
+    port: read.integer('PORT', 8003, 0, 65535),
+    host: read.string('HOST', '0.0.0.0'),
+    eventStore:
+      kind === 'embedded'
+        ? { kind, dataDir: read.string('DATA_DIR') }
+        : { kind: 'eventstoredb', connectionString: read.url('EVENTSTORE_CONNECTION_STRING', ['esdb', 'esdb+discover', 'kurrentdb', 'kurrentdb+discover', 'kdb', 'kdb+discover']) },
+    kafkaBrokers: read.hostPorts('KAFKA_BROKERS'),
+    topic: read.string('KAFKA_TOPIC', 'flagline.events'),
+    partitions: read.integer('KAFKA_PARTITIONS', 6, 1, 10_000),
+    redisUrl: read.url('REDIS_URL', ['redis', 'rediss']),
+    checkpointName: read.string('RELAY_CHECKPOINT', 'relay'),
+  };
+  read.done();
+  return config;
+}
+
+/** The embedded log is followed read-only (its writer is the command service); EventStoreDB is shared. */
+async function openEventStore(config: RelayConfig['eventStore']): Promise<EventStore> {
+  return config.kind === 'embedded'
+    ? EmbeddedEventStore.openFollower({ directory: join(config.dataDir, 'events') })
+    : EventStoreDbEventStore.connect(config.connectionString);
+}
+
+export interface RunningRelay {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Publishes every committed event to Kafka, in log order, keyed by project. The checkpoint
+ * (in Redis) advances only after the broker acknowledged, so a crash loses nothing; what gets
+ * published twice is ignored by the projectors.
+ */
+export async function startRelay(config: RelayConfig, logger: Logger): Promise<RunningRelay> {
+  const store = await openEventStore(config.eventStore);
+  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3 });
+  redis.on('error', (error) => logger.warn({ err: error }, 'redis'));
+  const kafka = new Kafka({ clientId: 'flagline-relay', brokers: config.kafkaBrokers, logLevel: logLevel.NOTHING });
+  const bus = new KafkaEventBus({ kafka, topic: config.topic, partitions: config.partitions, onError: (error) => logger.warn({ err: error }, 'kafka') });
+  const relay = new Relay(store, bus, new RedisCheckpointStore({ redis }), {
+    name: config.checkpointName,
+    filter: (event) => !event.streamName.startsWith('sequence-'),
+    onError: (error) => logger.warn({ err: error }, 'relay stopped; resuming from its checkpoint'),
+  });
+  await relay.start();
+
+  let head = 0;
+  const headTimer = setInterval(() => {
+    store.headPosition().then(
+      (position) => (head = position),
+      () => undefined,
+    );
+  }, 2000);
+  headTimer.unref();
+
+  const metrics = new ServiceMetrics('relay');
+  metrics.gauge('flagline_relay_position', 'Global log position published and acknowledged by Kafka', [], (gauge) => gauge.set(relay.progress.position));
+  metrics.gauge('flagline_relay_lag_events', 'Log head minus the relay position', [], (gauge) => gauge.set(Math.max(0, head - relay.progress.position)));
+  const health = (): HealthReport => ({ status: 'ok', ready: true, service: 'relay', position: relay.progress.position, head });
+  const app = await createOpsHttpApp({ health, metrics }, new PinoNestLogger(logger));
+  await app.listen(config.port, config.host);
+  const port = ((app.getHttpServer() as Server).address() as AddressInfo).port;
+  logger.info({ port, topic: config.topic, eventStore: config.eventStore.kind }, 'relay running');
+  return {
+    url: `http://127.0.0.1:${port}`,
+    async close() {
+      clearInterval(headTimer);
+      await relay.stop();
+      await app.close();
+      await bus.close();
+      redis.disconnect();
+      await store.close();
+    },
+  };
+}
