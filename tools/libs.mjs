@@ -27,6 +27,7 @@ export const apps = [
   { name: 'relay', dir: 'apps/relay', tags: ['scope:shared', 'type:app'] },
   { name: 'evaluation-service', dir: 'apps/evaluation-service', tags: ['scope:evaluation', 'type:app'] },
   { name: 'standalone', dir: 'apps/standalone', tags: ['scope:platform', 'type:app'] },
+  { name: 'distributed-e2e', dir: 'apps/distributed-e2e', tags: ['scope:platform', 'type:app'] },
 ];
 
 function writeProject(p, projectType) {
