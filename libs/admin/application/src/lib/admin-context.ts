@@ -69,7 +69,8 @@ export class AdminContext {
     this.users = new CommandHandler(deps.store, userDecider, { snapshots: snapshots<User>() });
     this.organisations = new CommandHandler(deps.store, organisationDecider, { snapshots: snapshots<Organisation>() });
     this.projects = new CommandHandler(deps.store, projectDecider, { snapshots: snapshots<Project>() });
-    this.identities = new CommandHandler(deps.store, identityDecider, { snapshots: snapshots<Identity>() });
+    // Identities take bursts of concurrent identify calls whose trait changes merge: retry more.
+    this.identities = new CommandHandler(deps.store, identityDecider, { snapshots: snapshots<Identity>(), maxRetries: 10 });
   }
 
   get catalog(): AdminCatalog {

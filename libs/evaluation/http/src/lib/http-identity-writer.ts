@@ -5,8 +5,8 @@ class RetryableWriteError extends Error {}
 
 /**
  * Sends identify calls to the command service (`POST /internal/v1/identities`), which appends
- * them to the event store. Network errors and 5xx are retried with exponential backoff
- * (cockatiel); a 4xx is final.
+ * them to the event store. Network errors, 5xx and conflicts are retried with exponential
+ * backoff (cockatiel); any other 4xx is final.
  */
 export class HttpIdentityWriter implements IdentityWriter {
   private readonly policy;
@@ -32,7 +32,8 @@ export class HttpIdentityWriter implements IdentityWriter {
       });
       if (response.ok) return;
       const detail = await response.text();
-      if (response.status >= 500) throw new RetryableWriteError(`command service answered ${response.status}: ${detail}`);
+      // 5xx, and a 409 from identify calls racing on one identity, are worth another try.
+      if (response.status >= 500 || response.status === 409) throw new RetryableWriteError(`command service answered ${response.status}: ${detail}`);
       throw new Error(`command service refused the identity write (${response.status}): ${detail}`);
     });
   }
