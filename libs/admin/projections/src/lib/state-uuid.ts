@@ -6,8 +6,5 @@ export function featureStateUuid(featureStateId: number): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
-/** Identity UUIDs are the identity ids, formatted as UUIDs. */
-export function identityUuid(identityId: string): string {
-  const hex = identityId.padEnd(32, '0');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
-}
+/** Identity UUIDs are the identity ids, formatted as UUIDs (one definition, shared with evaluation). */
+export { identityUuidOf as identityUuid } from '@flagline/contracts';

@@ -1,4 +1,4 @@
-import type { EnvironmentDocument, FeatureDocument, IdentityDocument } from '@flagline/contracts';
+import { identityUuidFor, type EnvironmentDocument, type FeatureDocument, type IdentityDocument } from '@flagline/contracts';
 import {
   compileEnvironment,
   compileIdentityOverrides,
@@ -8,7 +8,6 @@ import {
   type FlagOutcome,
   type IdentityInput,
 } from '@flagline/evaluation-engine';
-import { createHash } from 'node:crypto';
 import { toEvaluationContext, toIdentityOverrideContexts } from './evaluation-context.mapper';
 import { FlagRenderer } from './flagsmith-flag.renderer';
 import { SDK_CORS_HEADERS, type SdkAnswer } from './sdk-answer';
@@ -18,10 +17,6 @@ import { SDK_CORS_HEADERS, type SdkAnswer } from './sdk-answer';
  * `<environment id>\0<identifier>`, formatted as a UUID. It must stay equal to what the admin side
  * derives (its identity id and identity UUID), as stored identities carry that value.
  */
-function identityUuidOf(environmentId: number, identifier: string): string {
-  const hex = createHash('sha256').update(`${environmentId}\u0000${identifier}`).digest('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
-}
 
 /** Which kind of environment key a request used. */
 export type KeyKind = 'client' | 'server';
@@ -113,7 +108,7 @@ export class ServedEnvironment {
    */
   evaluateIdentity(identity: IdentityInput, stored: IdentityDocument | null): readonly FlagOutcome[] {
     const overrides = stored && stored.overrides.length > 0 ? this.overridesFor(stored) : undefined;
-    const key = this.document.settings.useIdentityCompositeKeyForHashing ? undefined : (stored?.identityUuid ?? identityUuidOf(this.id, identity.identifier));
+    const key = this.document.settings.useIdentityCompositeKeyForHashing ? undefined : (stored?.identityUuid ?? identityUuidFor(this.id, identity.identifier));
     return evaluate(this.compiled, key === undefined ? identity : { ...identity, key }, overrides).flags;
   }
 
