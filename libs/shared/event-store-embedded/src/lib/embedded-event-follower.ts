@@ -3,8 +3,10 @@ import { join } from 'node:path';
 import {
   LogSignal,
   subscribeToLog,
+  type AppendOptions,
   type AppendResult,
   type EventStore,
+  type NewEvent,
   type ReadAllOptions,
   type ReadStreamOptions,
   type ReadStreamResult,
@@ -132,7 +134,7 @@ export class EmbeddedEventFollower implements EventStore {
     return follower;
   }
 
-  appendToStream(): Promise<AppendResult> {
+  appendToStream(_streamName: string, _events: readonly NewEvent[], _options?: AppendOptions): Promise<AppendResult> {
     return Promise.reject(this.closing ? new EventStoreClosedError() : new EventStoreReadOnlyError(this.directory));
   }
 
