@@ -4,6 +4,8 @@ import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum';
 import type { Request } from 'express';
 import type { Observable } from 'rxjs';
 import { RequestValidationError, type FieldErrorBody } from './api-error';
+import { ifMatchRevision, readIfMatch } from './request-context';
+import { createValidationPipe } from './validation.pipe';
 
 /**
  * A pipe that checks a path or query parameter (or the whole query) without dependencies.
@@ -17,6 +19,20 @@ interface RouteArgument {
   readonly index: number;
   readonly data?: string;
   readonly pipes?: readonly unknown[];
+  /** Set for custom parameter decorators. */
+  readonly factory?: unknown;
+}
+
+/** Collects the field errors a check throws as a `RequestValidationError`; other errors pass. */
+function collect(errors: FieldErrorBody[], check: () => unknown): boolean {
+  try {
+    check();
+    return true;
+  } catch (error) {
+    if (!(error instanceof RequestValidationError)) throw error;
+    errors.push(...error.errors);
+    return false;
+  }
 }
 
 function parameterPipe(pipe: unknown): ParameterPipe | null {
@@ -26,35 +42,47 @@ function parameterPipe(pipe: unknown): ParameterPipe | null {
 }
 
 /**
- * Runs the parameter pipes of every path and query parameter of the route before any of them
- * runs for real, so one 400 names every bad parameter (Nest stops at the first failing pipe).
+ * Runs the parameter pipes of every path and query parameter of the route, and the If-Match
+ * check, before any of them runs for real, so one 400 names every bad parameter (Nest stops at
+ * the first failing pipe). When one is bad, the body is validated here too, so its bad fields
+ * are named in the same answer.
  */
 @Injectable()
 export class ParameterCheckInterceptor implements NestInterceptor {
-  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+  private readonly bodyPipe = createValidationPipe();
+
+  async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
     if (context.getType() !== 'http') return next.handle();
-    const declared = Reflect.getMetadata(ROUTE_ARGS_METADATA, context.getClass(), context.getHandler().name) as Record<string, RouteArgument> | undefined;
+    const handlerName = context.getHandler().name;
+    const declared = Reflect.getMetadata(ROUTE_ARGS_METADATA, context.getClass(), handlerName) as Record<string, RouteArgument> | undefined;
     const request = context.switchToHttp().getRequest<Request>();
     const errors: FieldErrorBody[] = [];
     const argumentsInOrder = Object.entries(declared ?? {}).sort(([, a], [, b]) => a.index - b.index);
+    let body: RouteArgument | undefined;
     for (const [key, argument] of argumentsInOrder) {
       const type = key.split(':')[0];
+      if (type === String(RouteParamtypes.BODY)) body = argument;
+      if (argument.factory === readIfMatch) collect(errors, () => ifMatchRevision(request));
       const isParam = type === String(RouteParamtypes.PARAM);
       if (!isParam && type !== String(RouteParamtypes.QUERY)) continue;
       const source: Record<string, unknown> = isParam ? request.params : request.query;
       const value = argument.data === undefined ? source : source[argument.data];
-      for (const pipe of (argument.pipes ?? []).map(parameterPipe)) {
-        if (!pipe) continue;
+      const metadata = { type: isParam ? ('param' as const) : ('query' as const), ...(argument.data !== undefined ? { data: argument.data } : {}) };
+      for (const pipe of (argument.pipes ?? []).map(parameterPipe)) if (pipe && !collect(errors, () => pipe.transform(value, metadata))) break;
+    }
+    if (errors.length === 0) return next.handle();
+    if (body) {
+      const types = Reflect.getMetadata('design:paramtypes', context.getClass().prototype as object, handlerName) as unknown[] | undefined;
+      const metatype = types?.[body.index];
+      if (typeof metatype === 'function') {
         try {
-          pipe.transform(value, { type: isParam ? 'param' : 'query', ...(argument.data !== undefined ? { data: argument.data } : {}) });
+          await this.bodyPipe.transform(request.body as unknown, { type: 'body', metatype: metatype as new () => unknown });
         } catch (error) {
           if (!(error instanceof RequestValidationError)) throw error;
           errors.push(...error.errors);
-          break;
         }
       }
     }
-    if (errors.length > 0) throw new RequestValidationError(errors);
-    return next.handle();
+    throw new RequestValidationError(errors);
   }
 }

@@ -25,11 +25,17 @@ export const Caller = createParamDecorator((_data: unknown, context: ExecutionCo
   };
 });
 
-/** `If-Match: "<revision>"` (also `W/"<revision>"` or a bare number); absent gives undefined. */
-export const IfMatch = createParamDecorator((_data: unknown, context: ExecutionContext): number | undefined => {
-  const value = header(context.switchToHttp().getRequest<Request>(), 'if-match');
+/** The revision an `If-Match` header names (`"12"`, `W/"12"` or `12`); absent or `*` gives undefined. */
+export function ifMatchRevision(request: Request): number | undefined {
+  const value = header(request, 'if-match');
   if (value === undefined || value.trim() === '*') return undefined;
   const match = /^\s*(?:W\/)?"?(\d{1,15})"?\s*$/.exec(value);
   if (!match) throw new RequestValidationError([{ field: 'If-Match', message: 'must be an ETag returned by this API, like "12"' }]);
   return Number(match[1]);
-});
+}
+
+/** Reads `If-Match` for the `IfMatch` decorator (ParameterCheckInterceptor recognises routes by it). */
+export const readIfMatch = (_data: unknown, context: ExecutionContext): number | undefined => ifMatchRevision(context.switchToHttp().getRequest<Request>());
+
+/** `If-Match: "<revision>"` (also `W/"<revision>"` or a bare number); absent gives undefined. */
+export const IfMatch = createParamDecorator(readIfMatch);
