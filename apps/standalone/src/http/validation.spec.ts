@@ -242,10 +242,22 @@ describe('Admin API rejections over HTTP', () => {
       expect(new Set(errorFields(response.body))).toEqual(new Set(fields));
     });
 
-    it('when a write has a bad id and a bad body, then both are rejected with 400 and nothing is written', async () => {
-      const response = await rejected('PATCH', `/projects/${a.projectId}/features/none`, { name: '' });
+    it('when a write has a bad id and a bad body, then 400 names both and nothing is written', async () => {
+      const response = await rejected('PATCH', `/projects/${a.projectId}/features/none`, { name: '', isArchived: 'no' });
       expectErrorShape(response, 400);
-      expect(errorFields(response.body)).toContain('featureId');
+      expect(new Set(errorFields(response.body))).toEqual(new Set(['featureId', 'name', 'isArchived']));
+    });
+
+    it('when a write has bad ids, a bad body and a bad If-Match, then 400 names every one of them', async () => {
+      const response = await rejected('PATCH', '/projects/abc/features/xyz', { name: '', extra: 1 }, { 'if-match': 'bogus' });
+      expectErrorShape(response, 400);
+      expect(new Set(errorFields(response.body))).toEqual(new Set(['projectId', 'featureId', 'name', 'extra', 'If-Match']));
+    });
+
+    it('when a write has a bad body and a bad If-Match, then 400 names both', async () => {
+      const response = await rejected('PATCH', `/projects/${a.projectId}/segments/${a.segmentId}`, { rules: [{ type: 'ALL', conditions: [{ property: 'p', operator: 'REGEX', value: '(' }] }] }, { 'if-match': 'W/x' });
+      expectErrorShape(response, 400);
+      expect(new Set(errorFields(response.body))).toEqual(new Set(['rules[0].conditions[0].value', 'If-Match']));
     });
 
     it('when If-Match is not an ETag, then 400 names If-Match', async () => {
