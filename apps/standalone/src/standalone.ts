@@ -29,85 +29,98 @@ export type FastPath = (request: IncomingMessage, response: ServerResponse) => b
  * in-process bus, in-memory read models. The read models are rebuilt from the log at start.
  */
 export async function startStandalone(config: StandaloneConfig): Promise<Standalone> {
-  const store = await EmbeddedEventStore.open({ directory: join(config.dataDir, 'events') });
-  const catalog = new AdminCatalog();
-  const catalogFeed: Subscription = store.subscribeToAll({}, (event) => catalog.apply(event));
-  await catalogFeed.caughtUp;
-
-  const readModels = new InMemoryReadModelStore();
-  const projector = new EnvironmentProjector(readModels);
-  const bus = new InProcessEventBus();
-  await bus.subscribe('environment-projector', async (event: RecordedEvent) => {
-    await projector.handle(event);
-  });
-  const relay = new Relay(store, bus, new InMemoryCheckpointStore(), {
-    filter: (event) => !event.streamName.startsWith('sequence-'),
-    onError: (error) => console.error('relay', error),
-  });
-  await relay.start();
-  await relay.progress.waitFor(await store.headPosition());
-
-  const analytics = await InMemoryFlagAnalyticsStore.persistedTo(join(config.dataDir, 'analytics.json'));
-  const admin = new AdminApplication(
-    { store, catalog, analytics, projectionBarrier: (position) => relay.progress.waitFor(position, 10_000) },
-    { adminApiKey: config.adminApiKey, adminEmail: config.adminEmail },
-  );
-  await admin.auth.bootstrap();
-
-  const registry = new EnvironmentRegistry(readModels, { onError: (error) => console.error('evaluation registry', error) });
-  await registry.start();
-  const sdk = new FlagsmithSdkService(registry, {
-    analytics,
-    writer: {
-      record: async (input) => {
-        await admin.identities.recordFromSdk({
-          environmentId: input.environmentId,
-          identifier: input.identifier,
-          traits: input.traits,
-          actor: { kind: 'environment-key', id: input.actor.keyPrefix, name: `${input.actor.keyKind}-side key` },
-          correlationId: input.correlationId,
-        });
-      },
-    },
-    onWriteError: (error) => console.error('identity write', error),
-  });
-  const evaluation = new EvaluationHttpHandler(registry, sdk, new OfrepService(registry), { onError: (error) => console.error('evaluation', error) });
-
-  const nest = await createAdminHttpApp(admin, {
-    health: () => ({ mode: 'standalone', position: catalog.position, projected: relay.progress.position, environments: registry.environmentCount }),
-  });
-  const expressHandler = nest.getHttpAdapter().getInstance() as (request: IncomingMessage, response: ServerResponse) => void;
-  const fastPaths: FastPath[] = [(request, response) => evaluation.handle(request, response)];
-  const server: Server = createServer((request, response) => {
-    for (const fastPath of fastPaths) if (fastPath(request, response)) return;
-    expressHandler(request, response);
-  });
-  server.keepAliveTimeout = 65_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-
-  return {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    store,
-    readModels,
-    admin,
-    registry,
-    async close() {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      await nest.close();
-      registry.stop();
-      await analytics.close();
-      await relay.stop();
-      await catalogFeed.stop();
-      await bus.close();
-      await store.close();
-    },
+  // Everything opened so far, closed in reverse order on shutdown or when start-up fails half-way.
+  const closers: (() => Promise<void> | void)[] = [];
+  const closeAll = async (): Promise<void> => {
+    const pending = closers.splice(0).reverse();
+    for (const close of pending) await close();
   };
+  try {
+    const store = await EmbeddedEventStore.open({ directory: join(config.dataDir, 'events') });
+    closers.push(() => store.close());
+    const catalog = new AdminCatalog();
+    const catalogFeed: Subscription = store.subscribeToAll({}, (event) => catalog.apply(event));
+    closers.push(() => catalogFeed.stop());
+    await catalogFeed.caughtUp;
+
+    const readModels = new InMemoryReadModelStore();
+    const projector = new EnvironmentProjector(readModels);
+    const bus = new InProcessEventBus();
+    closers.push(() => bus.close());
+    await bus.subscribe('environment-projector', async (event: RecordedEvent) => {
+      await projector.handle(event);
+    });
+    const relay = new Relay(store, bus, new InMemoryCheckpointStore(), {
+      filter: (event) => !event.streamName.startsWith('sequence-'),
+      onError: (error) => console.error('relay', error),
+    });
+    closers.push(() => relay.stop());
+    await relay.start();
+    await relay.progress.waitFor(await store.headPosition());
+
+    const analytics = await InMemoryFlagAnalyticsStore.persistedTo(join(config.dataDir, 'analytics.json'));
+    closers.push(() => analytics.close());
+    const admin = new AdminApplication(
+      { store, catalog, analytics, projectionBarrier: (position) => relay.progress.waitFor(position, 10_000) },
+      { adminApiKey: config.adminApiKey, adminEmail: config.adminEmail },
+    );
+    await admin.auth.bootstrap();
+
+    const registry = new EnvironmentRegistry(readModels, { onError: (error) => console.error('evaluation registry', error) });
+    closers.push(() => registry.stop());
+    await registry.start();
+    const sdk = new FlagsmithSdkService(registry, {
+      analytics,
+      writer: {
+        record: async (input) => {
+          await admin.identities.recordFromSdk({
+            environmentId: input.environmentId,
+            identifier: input.identifier,
+            traits: input.traits,
+            actor: { kind: 'environment-key', id: input.actor.keyPrefix, name: `${input.actor.keyKind}-side key` },
+            correlationId: input.correlationId,
+          });
+        },
+      },
+      onWriteError: (error) => console.error('identity write', error),
+    });
+    const evaluation = new EvaluationHttpHandler(registry, sdk, new OfrepService(registry), { onError: (error) => console.error('evaluation', error) });
+
+    const nest = await createAdminHttpApp(admin, {
+      health: () => ({ mode: 'standalone', position: catalog.position, projected: relay.progress.position, environments: registry.environmentCount }),
+    });
+    closers.push(() => nest.close());
+    const expressHandler = nest.getHttpAdapter().getInstance() as (request: IncomingMessage, response: ServerResponse) => void;
+    const fastPaths: FastPath[] = [(request, response) => evaluation.handle(request, response)];
+    const server: Server = createServer((request, response) => {
+      for (const fastPath of fastPaths) if (fastPath(request, response)) return;
+      expressHandler(request, response);
+    });
+    server.keepAliveTimeout = 65_000;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => resolve());
+    });
+    closers.push(
+      () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        }),
+    );
+    const { port } = server.address() as AddressInfo;
+
+    return {
+      url: `http://127.0.0.1:${port}`,
+      port,
+      store,
+      readModels,
+      admin,
+      registry,
+      close: closeAll,
+    };
+  } catch (error) {
+    await closeAll().catch(() => undefined);
+    throw error;
+  }
 }
