@@ -14,7 +14,9 @@ import type { Logger } from 'pino';
 export interface RelayConfig {
   readonly port: number;
   readonly host: string;
-  readonly eventStore: { readonly kind: 'eventstoredb'; readonly connectionString: string } | { readonly kind: 'embedded'; readonly dataDir: string };
+  readonly eventStore:
+    | { readonly kind: 'eventstoredb'; readonly connectionString: string }
+    | { readonly kind: 'embedded'; readonly dataDir: string; readonly pollIntervalMs: number };
   readonly kafkaBrokers: string[];
   readonly topic: string;
   readonly partitions: number;
@@ -31,7 +33,7 @@ export function loadRelayConfig(env: NodeJS.ProcessEnv = process.env): RelayConf
     host: read.string('HOST', '0.0.0.0'),
     eventStore:
       kind === 'embedded'
-        ? { kind, dataDir: read.string('DATA_DIR') }
+        ? { kind, dataDir: read.string('DATA_DIR'), pollIntervalMs: read.integer('FOLLOW_POLL_INTERVAL_MS', 5, 1, 10_000) }
         : { kind: 'eventstoredb', connectionString: read.url('EVENTSTORE_CONNECTION_STRING', ['esdb', 'esdb+discover', 'kurrentdb', 'kurrentdb+discover', 'kdb', 'kdb+discover']) },
     kafkaBrokers: read.hostPorts('KAFKA_BROKERS'),
     topic: read.string('KAFKA_TOPIC', 'flagline.events'),
@@ -46,7 +48,8 @@ export function loadRelayConfig(env: NodeJS.ProcessEnv = process.env): RelayConf
 /** The embedded log is followed read-only (its writer is the command service); EventStoreDB is shared. */
 async function openEventStore(config: RelayConfig['eventStore']): Promise<EventStore> {
   return config.kind === 'embedded'
-    ? EmbeddedEventStore.openFollower({ directory: join(config.dataDir, 'events') })
+    ? // A poll is one fstat of the log: cheap enough to do often, and it bounds the added latency.
+      EmbeddedEventStore.openFollower({ directory: join(config.dataDir, 'events'), pollIntervalMs: config.pollIntervalMs })
     : EventStoreDbEventStore.connect(config.connectionString);
 }
 
