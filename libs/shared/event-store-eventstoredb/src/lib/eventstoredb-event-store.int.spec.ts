@@ -1,31 +1,49 @@
-// The event-store contract against a real EventStoreDB / KurrentDB server. Runs when
-// EVENTSTORE_CONNECTION_STRING names one (e.g. esdb://localhost:2113?tls=false); otherwise the
-// suite is reported as skipped, with the reason, never as passed. FLAGLINE_REQUIRE_EVENTSTORE=1
-// turns the skip into a failure.
+// The event-store contract against a real EventStoreDB / KurrentDB server: the one
+// EVENTSTORE_CONNECTION_STRING names (e.g. esdb://localhost:2113?tls=false), or one started with
+// testcontainers where a Docker engine is reachable. Otherwise the suite is reported as skipped,
+// with the reason, never as passed. FLAGLINE_REQUIRE_EVENTSTORE=1 turns the skip into a failure.
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { KurrentDBClient } from '@kurrent/kurrentdb-client';
+import { GenericContainer, Wait, type StartedTestContainer } from 'testcontainers';
 import { aNewEvent, describeEventStoreContract } from '@flagline/event-sourcing/testing';
 import type { RecordedEvent } from '@flagline/event-sourcing';
 import { EventStoreDbEventStore } from './eventstoredb-event-store';
 
-const connectionString = process.env['EVENTSTORE_CONNECTION_STRING'];
+const configuredConnectionString = process.env['EVENTSTORE_CONNECTION_STRING'];
+const KURRENTDB_IMAGE = process.env['KURRENTDB_IMAGE'] ?? 'docker.kurrent.io/kurrent-latest/kurrentdb:25.0';
+const dockerReachable = Boolean(process.env['DOCKER_HOST']) || existsSync('/var/run/docker.sock');
 
 function unavailableReason(): string | undefined {
-  if (connectionString) return undefined;
-  const docker = Boolean(process.env['DOCKER_HOST']) || existsSync('/var/run/docker.sock');
-  // Starting a server with testcontainers would need that package, which this workspace does not install.
-  return docker
-    ? 'no EVENTSTORE_CONNECTION_STRING (a Docker engine is present, but testcontainers is not installed)'
-    : 'no EVENTSTORE_CONNECTION_STRING and no Docker engine';
+  if (configuredConnectionString || dockerReachable) return undefined;
+  return 'no EVENTSTORE_CONNECTION_STRING and no Docker engine for testcontainers';
+}
+
+let container: StartedTestContainer | undefined;
+
+/** The server's connection string: the configured one, or a KurrentDB container started for this file. */
+async function serverConnectionString(): Promise<string> {
+  if (configuredConnectionString) return configuredConnectionString;
+  container = await new GenericContainer(KURRENTDB_IMAGE)
+    .withEnvironment({ KURRENTDB_INSECURE: 'true', KURRENTDB_CLUSTER_SIZE: '1', KURRENTDB_RUN_PROJECTIONS: 'None' })
+    .withExposedPorts(2113)
+    .withWaitStrategy(Wait.forHttp('/health/live', 2113).forStatusCode(204).withStartupTimeout(120_000))
+    .start();
+  return `esdb://${container.getHost()}:${container.getMappedPort(2113)}?tls=false`;
 }
 
 const reason = unavailableReason();
 
 if (reason === undefined) {
   // One client for the file: each test gets its own store over it, closing its subscriptions.
-  const client = KurrentDBClient.connectionString(connectionString ?? '');
-  afterAll(() => client.dispose());
+  let client: KurrentDBClient;
+  beforeAll(async () => {
+    client = KurrentDBClient.connectionString(await serverConnectionString());
+  }, 180_000);
+  afterAll(async () => {
+    await client?.dispose();
+    await container?.stop();
+  });
 
   describeEventStoreContract('EventStoreDB', async () => {
     const store = new EventStoreDbEventStore(client);
@@ -34,7 +52,10 @@ if (reason === undefined) {
   });
 
   describe('EventStoreDB adapter on a real server', () => {
-    const store = new EventStoreDbEventStore(client);
+    let store: EventStoreDbEventStore;
+    beforeAll(() => {
+      store = new EventStoreDbEventStore(client);
+    });
     afterAll(() => store.close());
 
     it('starts strictly after an event in the middle of a batch', async () => {
