@@ -7,13 +7,18 @@ export interface SdkAnswer {
   readonly complete?: boolean;
 }
 
-/** Headers every SDK answer carries, so browser SDKs can call the API (CORS). */
+/** Headers every SDK answer carries, so browser SDKs can read it (CORS). */
 export const SDK_CORS_HEADERS: Readonly<Record<string, string>> = {
   'access-control-allow-origin': '*',
+  'access-control-expose-headers': 'etag, last-modified, x-flagsmith-document-updated-at',
+};
+
+/** The answer to a CORS preflight (OPTIONS): what browsers may send. Only preflights need it. */
+export const SDK_CORS_PREFLIGHT_HEADERS: Readonly<Record<string, string>> = {
+  ...SDK_CORS_HEADERS,
   'access-control-allow-methods': 'GET, POST, OPTIONS',
   'access-control-allow-headers':
     'content-type, x-environment-key, x-api-key, authorization, if-none-match, if-modified-since, flagsmith-application-name, flagsmith-application-version, flagsmith-sdk-user-agent, x-correlation-id',
-  'access-control-expose-headers': 'etag, last-modified, x-flagsmith-document-updated-at',
   'access-control-max-age': '86400',
 };
 

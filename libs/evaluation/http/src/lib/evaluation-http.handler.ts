@@ -1,4 +1,4 @@
-import { errorAnswer, SDK_CORS_HEADERS, type EnvironmentRegistry, type FlagsmithSdkService, type OfrepService, type ResolvedKey, type SdkAnswer } from '@flagline/evaluation-application';
+import { errorAnswer, SDK_CORS_HEADERS, SDK_CORS_PREFLIGHT_HEADERS, type EnvironmentRegistry, type FlagsmithSdkService, type OfrepService, type ResolvedKey, type SdkAnswer } from '@flagline/evaluation-application';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 
@@ -112,7 +112,7 @@ export class EvaluationHttpHandler {
   private async dispatch(request: IncomingMessage, response: ServerResponse, route: Route, flagKey: string | undefined, query: string, startedAt: bigint): Promise<void> {
     const method = request.method ?? 'GET';
     if (method === 'OPTIONS') {
-      response.writeHead(204, CORS_HEADERS);
+      response.writeHead(204, SDK_CORS_PREFLIGHT_HEADERS);
       response.end();
       return;
     }
