@@ -120,6 +120,13 @@ export class ServiceProcess {
     throw new Error(`${this.label} not ready within ${timeoutMs} ms (${last}):\n${this.logTail()}`);
   }
 
+  /** Whether this start has logged its port, i.e. finished starting (the projector only listens once it joined its group). */
+  listening(): boolean {
+    if (!this.child) return false;
+    this.currentUrl ??= this.portFromLog();
+    return this.currentUrl !== null;
+  }
+
   /** The port of this start's "listening"/"running" line (services log JSON lines with a `port`). */
   private portFromLog(): string | null {
     for (const line of this.readLog(this.logOffset).split('\n')) {
