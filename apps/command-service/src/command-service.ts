@@ -93,6 +93,11 @@ export async function startCommandService(config: CommandServiceConfig, logger: 
       (error: unknown) => response.status(500).send(String(error)),
     );
   });
+  // Outlive the idle timeouts of clients and load balancers in front, so a pooled connection is
+  // never closed by us just as it is reused (Node's default is 5 s).
+  const httpServer = app.getHttpServer() as Server;
+  httpServer.keepAliveTimeout = 65_000;
+  httpServer.headersTimeout = 66_000;
   await app.listen(config.port, config.host);
   const address = (app.getHttpServer() as Server).address() as AddressInfo;
   logger.info({ port: address.port, eventStore: config.eventStore.kind }, 'command service listening');
