@@ -1,4 +1,4 @@
-import { Relay, type EventBus, type EventStore } from '@flagline/event-sourcing';
+import { Relay, type EventStore } from '@flagline/event-sourcing';
 import { EmbeddedEventStore } from '@flagline/event-store-embedded';
 import { EventStoreDbEventStore } from '@flagline/event-store-eventstoredb';
 import { KafkaEventBus } from '@flagline/message-bus-kafka';
@@ -69,17 +69,10 @@ export async function startRelay(config: RelayConfig, logger: Logger): Promise<R
   redis.on('error', (error) => logger.warn({ err: error }, 'redis'));
   const kafka = new Kafka({ clientId: 'flagline-relay', brokers: config.kafkaBrokers, logLevel: logLevel.NOTHING });
   const bus = new KafkaEventBus({ kafka, topic: config.topic, partitions: config.partitions, onError: (error) => logger.warn({ err: error }, 'kafka') });
-  // The id-sequence streams stay off the topic. They are dropped inside publish rather than
-  // with Relay's `filter` option: Relay moves its checkpoint past a filtered event at once, even
-  // while the batch before it is still being published, so a publish that then fails (or a
-  // crash) would lose that batch. Dropped here, they only ride along in acknowledged batches.
-  const topicBus: EventBus = {
-    publish: (events) => bus.publish(events.filter((event) => !event.streamName.startsWith('sequence-'))),
-    subscribe: (group, handler) => bus.subscribe(group, handler),
-    close: () => bus.close(),
-  };
-  const relay = new Relay(store, topicBus, new RedisCheckpointStore({ redis }), {
+  const relay = new Relay(store, bus, new RedisCheckpointStore({ redis }), {
     name: config.checkpointName,
+    // The id-sequence streams stay off the topic; the relay drops them at publish time.
+    filter: (event) => !event.streamName.startsWith('sequence-'),
     onError: (error) => logger.warn({ err: error }, 'relay stopped; resuming from its checkpoint'),
   });
   await relay.start();

@@ -61,4 +61,31 @@ describe('Relay', () => {
     await relay.stop();
     expect(seen).toEqual(['New']);
   });
+
+  it('does not move its checkpoint past a skipped event while earlier events are still being published', async () => {
+    const store = new InMemoryEventStore();
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const published: string[] = [];
+    const slowBus: EventBus = {
+      publish: async (events) => {
+        await held;
+        published.push(...events.map((event) => event.type));
+      },
+      subscribe: () => Promise.reject(new Error('unused')),
+      close: () => Promise.resolve(),
+    };
+    const checkpoints = new InMemoryCheckpointStore();
+    const relay = new Relay(store, slowBus, checkpoints, { filter: (event) => !event.streamName.startsWith('sequence-') });
+    await relay.start();
+    await store.appendToStream('thing-1', [aNewEvent('Kept')]);
+    await store.appendToStream('sequence-ids', [aNewEvent('Skipped')]);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await checkpoints.load('relay')).toBe(0);
+    release();
+    await relay.progress.waitFor(2, 2000);
+    await relay.stop();
+    expect(published).toEqual(['Kept']);
+    expect(await checkpoints.load('relay')).toBe(2);
+  });
 });

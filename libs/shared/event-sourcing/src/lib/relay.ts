@@ -70,10 +70,8 @@ export class Relay {
   }
 
   private async onEvent(event: RecordedEvent): Promise<void> {
-    if (this.options.filter && !this.options.filter(event)) {
-      if (this.pending.length === 0) await this.advance(event.globalPosition);
-      return;
-    }
+    // Events the bus should not carry still queue with the rest: they are dropped at publish
+    // time, so the checkpoint passes them only once everything before them was acknowledged.
     this.pending.push(event);
     if (this.live || this.pending.length >= (this.options.batchSize ?? 100)) await this.flush();
   }
@@ -84,8 +82,10 @@ export class Relay {
       if (this.pending.length === 0) return;
       const batch = this.pending;
       this.pending = [];
+      const filter = this.options.filter;
+      const publishable = filter ? batch.filter((event) => filter(event)) : batch;
       try {
-        await this.bus.publish(batch);
+        if (publishable.length > 0) await this.bus.publish(publishable);
       } catch (error) {
         // Unacknowledged events go back to the front, so a retry keeps log order.
         this.pending = [...batch, ...this.pending];
