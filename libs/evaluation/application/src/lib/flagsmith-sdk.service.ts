@@ -86,6 +86,14 @@ export class FlagsmithSdkService {
       const cached = this.registry.cachedIdentity(environment.id, request.identifier);
       stored = cached !== undefined ? cached : await this.registry.identity(environment.id, request.identifier);
     }
+    // The common call repeats the traits the identity already has: its answer depends only on
+    // the compiled environment, the stored identity and the key kind, all immutable, so it is
+    // rendered once and reused until either changes.
+    const repeat = stored !== null && featureName === undefined && !request.transient && this.repeatsStoredTraits(request, stored);
+    if (repeat) {
+      const memo = environment.identityAnswer(stored as IdentityDocument, kind);
+      if (memo) return memo;
+    }
     const traits: Record<string, TraitValue> = stored ? { ...stored.traits } : {};
     let transientKeys: Set<string> | undefined;
     for (const trait of request.traits) {
@@ -113,7 +121,18 @@ export class FlagsmithSdkService {
       parts.push(renderer.flagBuffer(outcome));
     });
     parts.push(TRAITS_OPEN, Buffer.from(environment.document.settings.hideSensitiveData ? '[]' : this.traitList(traits, transientKeys)), CLOSE);
-    return jsonAnswer(200, Buffer.concat(parts), headers);
+    // The parts go out as they are: cached flag buffers are written without copying them.
+    const answer = jsonAnswer(200, parts, headers);
+    if (repeat) environment.rememberIdentityAnswer(stored as IdentityDocument, kind, answer);
+    return answer;
+  }
+
+  /** Every request trait is stored with that very value, and none is transient: nothing to evaluate anew or store. */
+  private repeatsStoredTraits(request: IdentifyRequest, stored: IdentityDocument): boolean {
+    for (const trait of request.traits) {
+      if (trait.transient || trait.value === null || !Object.hasOwn(stored.traits, trait.key) || stored.traits[trait.key] !== trait.value) return false;
+    }
+    return true;
   }
 
   private traitList(traits: Record<string, TraitValue>, transientKeys: Set<string> | undefined): string {

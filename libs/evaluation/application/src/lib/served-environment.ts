@@ -35,6 +35,7 @@ export class ServedEnvironment {
   private readonly environmentFlagAnswers = new Map<KeyKind, SdkAnswer>();
   private readonly environmentOutcomes: readonly FlagOutcome[];
   private readonly overridesCache = new WeakMap<IdentityDocument, CompiledIdentityOverrides>();
+  private readonly identityAnswers = new WeakMap<IdentityDocument, Partial<Record<KeyKind, SdkAnswer>>>();
   /** Headers every SDK answer for this environment carries. */
   readonly sdkHeaders: Readonly<Record<string, string>>;
 
@@ -89,6 +90,18 @@ export class ServedEnvironment {
     const index = this.compiled.featureIndexByName.get(name);
     const outcome = index === undefined ? undefined : this.environmentOutcomes[index];
     return outcome && this.visible([outcome], kind).length === 1 ? outcome : undefined;
+  }
+
+  /** A remembered identify answer for a stored identity whose call brought no new traits. */
+  identityAnswer(identity: IdentityDocument, kind: KeyKind): SdkAnswer | undefined {
+    return this.identityAnswers.get(identity)?.[kind];
+  }
+
+  /** Kept as long as this compile and that identity document live: either changing makes a new object. */
+  rememberIdentityAnswer(identity: IdentityDocument, kind: KeyKind, answer: SdkAnswer): void {
+    const answers = this.identityAnswers.get(identity) ?? {};
+    answers[kind] = answer;
+    this.identityAnswers.set(identity, answers);
   }
 
   /** Outcomes without an identity (what `GET /api/v1/flags/` serves). */

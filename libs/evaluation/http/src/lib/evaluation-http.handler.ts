@@ -14,6 +14,12 @@ const JSON_TYPE = 'application/json';
 const CORS_HEADERS = SDK_CORS_HEADERS;
 
 class BodyTooLarge extends Error {}
+
+function bodyLength(parts: readonly Buffer[]): number {
+  let length = 0;
+  for (const part of parts) length += part.length;
+  return length;
+}
 class MalformedJson extends Error {}
 
 function header(request: IncomingMessage, name: string): string | undefined {
@@ -240,13 +246,22 @@ export class EvaluationHttpHandler {
 
   private send(response: ServerResponse, answer: SdkAnswer, route: string, startedAt: bigint): void {
     // One headers object handed to writeHead is Node's fastest way to emit a response head.
+    const body = answer.body;
     const headers: Record<string, string | number> = answer.complete ? answer.headers ?? {} : { ...CORS_HEADERS, ...answer.headers };
-    if (answer.body !== null && !answer.complete) {
+    if (body !== null && !answer.complete) {
       headers['content-type'] = JSON_TYPE;
-      headers['content-length'] = typeof answer.body === 'string' ? Buffer.byteLength(answer.body) : answer.body.length;
+      headers['content-length'] = typeof body === 'string' ? Buffer.byteLength(body) : Buffer.isBuffer(body) ? body.length : bodyLength(body);
     }
     response.writeHead(answer.status, headers);
-    response.end(answer.body ?? undefined);
+    if (body === null || typeof body === 'string' || Buffer.isBuffer(body)) {
+      response.end(body ?? undefined);
+    } else {
+      // Corked, the parts leave in one writev; nothing is copied into a response-sized buffer.
+      response.cork();
+      for (const part of body as readonly Buffer[]) response.write(part);
+      response.end();
+      response.uncork();
+    }
     this.options.onAnswered?.(route, answer.status, startedAt);
   }
 }
