@@ -1,5 +1,5 @@
 import type { BusHandler, BusSubscription, EventBus, RecordedEvent } from '@flagline/event-sourcing';
-import { type Kafka, type KafkaMessage, type Producer, Partitioners } from 'kafkajs';
+import { type Admin, type ITopicConfig, type Kafka, type KafkaMessage, type Producer, KafkaJSError, Partitioners } from 'kafkajs';
 import { type DeadLetter, deadLetterHeaders } from './dead-letter.codec';
 import { encodeEventEnvelope, messageKeyOf } from './event-envelope.codec';
 import type { HandlerRetryOptions } from './handler-retry.policy';
@@ -148,8 +148,8 @@ export class KafkaEventBus implements EventBus {
     try {
       const replicationFactor = this.options.replicationFactor ?? -1;
       // One call per topic: when one of them exists, kafkajs does not wait for the other's leader.
-      await admin.createTopics({ topics: [{ topic: this.topic, numPartitions: this.options.partitions ?? 6, replicationFactor }], waitForLeaders: true });
-      await admin.createTopics({ topics: [{ topic: this.deadLetterTopic, numPartitions: 1, replicationFactor }], waitForLeaders: true });
+      await createTopicWithLeaders(admin, { topic: this.topic, numPartitions: this.options.partitions ?? 6, replicationFactor });
+      await createTopicWithLeaders(admin, { topic: this.deadLetterTopic, numPartitions: 1, replicationFactor });
     } finally {
       await admin.disconnect();
     }
@@ -203,5 +203,31 @@ export class KafkaEventBus implements EventBus {
     this.producerReady = null;
     this.producer = null;
     if (producer) await producer.then((p) => p.disconnect()).catch(() => undefined);
+  }
+}
+
+/** How long a topic just created (here or by another process) may take to have a leader for every partition. */
+const TOPIC_LEADERS_TIMEOUT_MS = 30_000;
+
+/**
+ * Creates the topic if missing and waits until every partition has a leader. Right after a
+ * creation, ours or that of a service starting at the same time (the relay and the projectors
+ * create the same topic), the broker can still answer "unknown topic or partition" to the leader
+ * check, which kafkajs's createTopics does not retry; and when the topic already exists kafkajs
+ * does not wait for its leaders at all. Retriable errors are tried again until the deadline.
+ */
+async function createTopicWithLeaders(admin: Admin, topic: ITopicConfig): Promise<void> {
+  const deadline = Date.now() + TOPIC_LEADERS_TIMEOUT_MS;
+  for (;;) {
+    try {
+      await admin.createTopics({ topics: [topic], waitForLeaders: true });
+      const [metadata] = (await admin.fetchTopicMetadata({ topics: [topic.topic] })).topics;
+      const partitions = metadata?.partitions ?? [];
+      if (partitions.length > 0 && partitions.every((partition) => partition.leader >= 0)) return;
+      if (Date.now() >= deadline) throw new Error(`Topic ${topic.topic} has partitions without a leader after ${TOPIC_LEADERS_TIMEOUT_MS} ms`);
+    } catch (error) {
+      if (!(error instanceof KafkaJSError && error.retriable) || Date.now() >= deadline) throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
