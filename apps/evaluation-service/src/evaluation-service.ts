@@ -51,8 +51,18 @@ export interface RunningEvaluationService {
 export async function startEvaluationService(config: EvaluationServiceConfig, logger: Logger): Promise<RunningEvaluationService> {
   // Commands fail fast while Redis is down (no offline queue), so requests are answered from memory at once.
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: true });
-  const store = new RedisReadModelStore({ redis, keyPrefix: config.readModelPrefix, onError: (error) => logger.debug({ err: error }, 'redis subscriber') });
+  const store = new RedisReadModelStore({
+    redis,
+    keyPrefix: config.readModelPrefix,
+    onError: (error) => logger.debug({ err: error }, 'redis subscriber'),
+    // Notifications travel on their own connection, which can drop and come back alone: what
+    // was published meanwhile is lost, so reload everything once it is subscribed again.
+    onResubscribed: () => resync(),
+  });
   const registry = new EnvironmentRegistry(store, { onError: (error) => logger.warn({ err: error }, 'read-model sync failed') });
+  const resync = (): void => {
+    if (registry.ready) registry.refreshAll().catch(() => undefined);
+  };
   let disconnectedAt: number | null = Date.now();
   let firstLoad: Promise<void> | null = null;
   const load = (): void => {
@@ -67,7 +77,7 @@ export async function startEvaluationService(config: EvaluationServiceConfig, lo
   redis.on('ready', () => {
     disconnectedAt = null;
     // Notifications sent while disconnected are lost: reload everything on reconnect.
-    if (registry.ready) registry.refreshAll().catch(() => undefined);
+    if (registry.ready) resync();
     else load();
   });
   redis.on('close', () => {

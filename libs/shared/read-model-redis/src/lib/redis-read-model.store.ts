@@ -14,6 +14,12 @@ export interface RedisReadModelStoreOptions {
   readonly scanCount?: number;
   /** Errors of the subscriber connection (it reconnects by itself). */
   readonly onError?: (error: unknown) => void;
+  /**
+   * Called each time the subscriber connection is subscribed again after it was lost. What was
+   * published while it was down is lost, even when the command connection never dropped, so a
+   * listener that caches documents reloads them here.
+   */
+  readonly onResubscribed?: () => void;
 }
 
 const commitScript = new LuaScript(READ_MODEL_COMMIT_SCRIPT);
@@ -108,7 +114,20 @@ export class RedisReadModelStore implements ReadModelStore {
       if (!change) return;
       for (const listener of this.listeners) listener(change);
     });
-    subscriber.subscribe(this.keys.changesChannel).catch((error: unknown) => this.options.onError?.(error));
+    let subscribed = false;
+    subscriber.on('ready', () => {
+      if (!subscribed) return;
+      // A reconnection: ioredis re-sends SUBSCRIBE by itself; subscribing once more resolves when
+      // Redis confirmed it, after which every commit is heard of again.
+      subscriber.subscribe(this.keys.changesChannel).then(
+        () => this.options.onResubscribed?.(),
+        (error: unknown) => this.options.onError?.(error),
+      );
+    });
+    subscriber.subscribe(this.keys.changesChannel).then(
+      () => (subscribed = true),
+      (error: unknown) => this.options.onError?.(error),
+    );
   }
 
   async close(): Promise<void> {
