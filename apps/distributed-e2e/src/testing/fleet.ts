@@ -4,6 +4,8 @@ export interface FleetEnvironment {
   readonly id: number;
   readonly clientKey: string;
   readonly projectId: number;
+  /** The project's segment, overridden for the first feature in every environment. */
+  readonly segmentId: number;
   readonly features: readonly { readonly id: number; readonly name: string }[];
   readonly identifiers: readonly string[];
 }
@@ -44,7 +46,7 @@ export async function createFleet(admin: AdminClient, shape: { projects: number;
         await admin.ok('POST', `/environments/${id}/identities`, { identifier, traits: { score: i * 20, plan: 'free' } });
         identifiers.push(identifier);
       }
-      environments.push({ id, clientKey: stringAt(environment, 'apiKey'), projectId, features, identifiers });
+      environments.push({ id, clientKey: stringAt(environment, 'apiKey'), projectId, segmentId: segment, features, identifiers });
     }
   }
   return { environments };

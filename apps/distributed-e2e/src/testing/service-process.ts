@@ -166,6 +166,13 @@ export class ServiceProcess {
     }
   }
 
+  /** How many log lines (of every start) contain `text`: how often the service reported something. */
+  countInLog(text: string): number {
+    return this.readLog(0, Number.MAX_SAFE_INTEGER)
+      .split('\n')
+      .filter((line) => line.includes(text)).length;
+  }
+
   /** The last lines of the log, for failure messages. */
   logTail(lines = 40): string {
     const text = this.readLog(0, 64 * 1024);
