@@ -87,7 +87,7 @@ export class ServiceProcess {
     this.exited = new Promise<void>((done) => {
       child.once('exit', (code, signal) => {
         if (this.child === child) this.child = null;
-        if (!this.expectingExit) this.unexpectedExits.push(`${new Date().toISOString()} exit ${code ?? signal ?? '?'}`);
+        if (!this.expectingExit) this.unexpectedExits.push(`${new Date().toISOString()} exit ${code ?? signal ?? '?'}: ${this.lastMessage()}`);
         done();
       });
     });
@@ -164,6 +164,20 @@ export class ServiceProcess {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** The message (and error message) of the last JSON log line: why a process exited. */
+  private lastMessage(): string {
+    const lines = this.readLog(this.logOffset, 64 * 1024).trimEnd().split('\n');
+    for (const line of lines.reverse()) {
+      try {
+        const entry = JSON.parse(line) as { msg?: unknown; err?: { message?: unknown } };
+        return [entry.msg, entry.err?.message].filter((part) => typeof part === 'string').join(': ');
+      } catch {
+        // not a JSON log line
+      }
+    }
+    return '(nothing logged)';
   }
 
   /** How many log lines (of every start) contain `text`: how often the service reported something. */
