@@ -258,7 +258,7 @@ export class EvaluationHttpHandler {
     } else {
       // Corked, the parts leave in one writev; nothing is copied into a response-sized buffer.
       response.cork();
-      for (const part of body as readonly Buffer[]) response.write(part);
+      for (const part of body) response.write(part);
       response.end();
       response.uncork();
     }
