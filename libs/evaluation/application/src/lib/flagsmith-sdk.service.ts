@@ -121,8 +121,8 @@ export class FlagsmithSdkService {
       parts.push(renderer.flagBuffer(outcome));
     });
     parts.push(TRAITS_OPEN, Buffer.from(environment.document.settings.hideSensitiveData ? '[]' : this.traitList(traits, transientKeys)), CLOSE);
-    // The parts go out as they are: cached flag buffers are written without copying them.
-    const answer = jsonAnswer(200, parts, headers);
+    // One buffer: a single write per response (and, memoised, one copy per identity).
+    const answer = jsonAnswer(200, Buffer.concat(parts), headers);
     if (repeat) environment.rememberIdentityAnswer(stored as IdentityDocument, kind, answer);
     return answer;
   }

@@ -1,8 +1,7 @@
 /** What an SDK endpoint answers, independent of the HTTP server that sends it. */
 export interface SdkAnswer {
   readonly status: number;
-  /** The body; a list of buffers is written as it is (no copy into one buffer). */
-  readonly body: string | Buffer | readonly Buffer[] | null;
+  readonly body: string | Buffer | null;
   readonly headers?: Readonly<Record<string, string | number>>;
   /** The headers are complete (content type, length, CORS): sent as they are. */
   readonly complete?: boolean;
@@ -38,7 +37,7 @@ export function errorAnswer(status: number, code: string, detail: string, errors
   };
 }
 
-export const jsonAnswer = (status: number, body: string | Buffer | readonly Buffer[], headers?: Readonly<Record<string, string>>): SdkAnswer => ({
+export const jsonAnswer = (status: number, body: string | Buffer, headers?: Readonly<Record<string, string>>): SdkAnswer => ({
   status,
   body,
   ...(headers ? { headers } : {}),

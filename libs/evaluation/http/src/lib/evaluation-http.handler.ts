@@ -14,12 +14,6 @@ const JSON_TYPE = 'application/json';
 const CORS_HEADERS = SDK_CORS_HEADERS;
 
 class BodyTooLarge extends Error {}
-
-function bodyLength(parts: readonly Buffer[]): number {
-  let length = 0;
-  for (const part of parts) length += part.length;
-  return length;
-}
 class MalformedJson extends Error {}
 
 function header(request: IncomingMessage, name: string): string | undefined {
@@ -250,18 +244,10 @@ export class EvaluationHttpHandler {
     const headers: Record<string, string | number> = answer.complete ? answer.headers ?? {} : { ...CORS_HEADERS, ...answer.headers };
     if (body !== null && !answer.complete) {
       headers['content-type'] = JSON_TYPE;
-      headers['content-length'] = typeof body === 'string' ? Buffer.byteLength(body) : Buffer.isBuffer(body) ? body.length : bodyLength(body);
+      headers['content-length'] = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
     }
     response.writeHead(answer.status, headers);
-    if (body === null || typeof body === 'string' || Buffer.isBuffer(body)) {
-      response.end(body ?? undefined);
-    } else {
-      // Corked, the parts leave in one writev; nothing is copied into a response-sized buffer.
-      response.cork();
-      for (const part of body) response.write(part);
-      response.end();
-      response.uncork();
-    }
+    response.end(body ?? undefined);
     this.options.onAnswered?.(route, answer.status, startedAt);
   }
 }
