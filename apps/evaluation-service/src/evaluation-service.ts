@@ -57,13 +57,21 @@ export async function startEvaluationService(config: EvaluationServiceConfig, lo
     onError: (error) => logger.debug({ err: error }, 'redis subscriber'),
     // Notifications travel on their own connection, which can drop and come back alone: what
     // was published meanwhile is lost, so reload everything once it is subscribed again.
-    onResubscribed: () => resync(),
+    onResubscribed: () => {
+      notificationsLostAt = null;
+      resync();
+    },
+    onNotificationsLost: () => {
+      notificationsLostAt ??= Date.now();
+    },
   });
   const registry = new EnvironmentRegistry(store, { onError: (error) => logger.warn({ err: error }, 'read-model sync failed') });
   const resync = (): void => {
     if (registry.ready) registry.refreshAll().catch(() => undefined);
   };
   let disconnectedAt: number | null = Date.now();
+  /** Since when changes may have gone unheard because the notification connection is down. */
+  let notificationsLostAt: number | null = null;
   let firstLoad: Promise<void> | null = null;
   const load = (): void => {
     firstLoad ??= registry.start().then(
@@ -91,7 +99,14 @@ export async function startEvaluationService(config: EvaluationServiceConfig, lo
   }, config.pollIntervalMs);
   poller.unref();
 
-  const stalenessMs = (): number => (disconnectedAt === null ? 0 : Date.now() - Math.min(disconnectedAt, registry.syncedAt ?? disconnectedAt));
+  // The copy may have missed changes since the earliest of: the command connection dropping, the
+  // notification connection dropping (while the copy was last synced before either).
+  const stalenessMs = (): number => {
+    const since = [disconnectedAt, notificationsLostAt].filter((at): at is number => at !== null);
+    if (since.length === 0) return 0;
+    const earliest = Math.min(...since);
+    return Date.now() - Math.min(earliest, registry.syncedAt ?? earliest);
+  };
   const metrics = new ServiceMetrics('evaluation-service');
   metrics.gauge('flagline_evaluation_read_model_staleness_seconds', 'How long the in-memory copy may have missed changes (0 while connected)', [], (gauge) =>
     gauge.set(stalenessMs() / 1000),

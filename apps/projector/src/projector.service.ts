@@ -16,6 +16,7 @@ export interface ProjectorConfig {
   readonly groupId: string;
   readonly redisUrl: string;
   readonly readModelPrefix: string;
+  readonly sessionTimeoutMs: number;
 }
 
 export function loadProjectorConfig(env: NodeJS.ProcessEnv = process.env): ProjectorConfig {
@@ -28,6 +29,7 @@ export function loadProjectorConfig(env: NodeJS.ProcessEnv = process.env): Proje
     groupId: read.string('KAFKA_GROUP_ID', 'flagline-projector'),
     redisUrl: read.url('REDIS_URL', ['redis', 'rediss']),
     readModelPrefix: read.string('READ_MODEL_PREFIX', 'flagline:rm:v1:'),
+    sessionTimeoutMs: read.integer('KAFKA_SESSION_TIMEOUT_MS', 10_000, 6_000, 300_000),
   };
   read.done();
   return config;
@@ -68,6 +70,8 @@ export async function startProjector(config: ProjectorConfig, logger: Logger): P
     kafka,
     topic: config.topic,
     handlerRetry: { isTransient: isRedisUnavailable },
+    // A crashed member's partitions wait for its session to expire: keep that short (kafkajs: 30 s).
+    consumer: { sessionTimeoutMs: config.sessionTimeoutMs, heartbeatIntervalMs: Math.floor(config.sessionTimeoutMs / 4) },
     onDeadLetter: (letter) => {
       deadLetters.inc({ reason: letter.reason });
       logger.error({ reason: letter.reason, error: letter.error, partition: letter.partition, offset: letter.offset }, 'event sent to the dead-letter topic');

@@ -20,6 +20,8 @@ export interface RedisReadModelStoreOptions {
    * listener that caches documents reloads them here.
    */
   readonly onResubscribed?: () => void;
+  /** The notification connection went down: changes committed from now on go unheard until it is back. */
+  readonly onNotificationsLost?: () => void;
 }
 
 const commitScript = new LuaScript(READ_MODEL_COMMIT_SCRIPT);
@@ -115,6 +117,9 @@ export class RedisReadModelStore implements ReadModelStore {
       for (const listener of this.listeners) listener(change);
     });
     let subscribed = false;
+    subscriber.on('close', () => {
+      if (subscribed && !this.closed) this.options.onNotificationsLost?.();
+    });
     subscriber.on('ready', () => {
       if (!subscribed) return;
       // A reconnection: ioredis re-sends SUBSCRIBE by itself; subscribing once more resolves when
