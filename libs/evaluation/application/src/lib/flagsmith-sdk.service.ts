@@ -4,7 +4,7 @@ import { ConcurrencyError } from '@flagline/event-sourcing';
 import { toFlagsmithEnvironmentDocument } from './environment-document.mapper';
 import type { EnvironmentRegistry, ResolvedKey } from './environment-registry';
 import { parseIdentifyBody, type IdentifyRequest, type TraitValue } from './identify-request';
-import { errorAnswer, jsonAnswer, type SdkAnswer } from './sdk-answer';
+import { errorAnswer, jsonAnswer, SDK_CORS_HEADERS, type SdkAnswer } from './sdk-answer';
 import type { ServedEnvironment } from './served-environment';
 
 export interface SdkServiceOptions {
@@ -121,10 +121,29 @@ export class FlagsmithSdkService {
       parts.push(renderer.flagBuffer(outcome));
     });
     parts.push(TRAITS_OPEN, Buffer.from(environment.document.settings.hideSensitiveData ? '[]' : this.traitList(traits, transientKeys)), CLOSE);
-    // One buffer: a single write per response (and, memoised, one copy per identity).
-    const answer = jsonAnswer(200, Buffer.concat(parts), headers);
-    if (repeat) environment.rememberIdentityAnswer(stored as IdentityDocument, kind, answer);
+    // One buffer: a single write per response (and, remembered, one copy per identity).
+    const body = Buffer.concat(parts);
+    if (!repeat) return jsonAnswer(200, body, headers);
+    // Remembered answers carry their complete head, so sending one builds nothing.
+    const answer: SdkAnswer = {
+      status: 200,
+      body,
+      headers: { ...SDK_CORS_HEADERS, ...headers, 'content-type': 'application/json', 'content-length': body.length },
+      complete: true,
+    };
+    environment.rememberIdentityAnswer(stored as IdentityDocument, kind, answer);
     return answer;
+  }
+
+  /**
+   * The remembered answer of an identify call that repeats an identity's stored traits, if it
+   * is at hand without I/O or evaluation; undefined otherwise (then call `identify`).
+   */
+  rememberedIdentify({ environment, kind }: ResolvedKey, request: IdentifyRequest): SdkAnswer | undefined {
+    if (request.anonymous || request.transient) return undefined;
+    const stored = this.registry.cachedIdentity(environment.id, request.identifier);
+    if (!stored || !this.repeatsStoredTraits(request, stored)) return undefined;
+    return environment.identityAnswer(stored, kind);
   }
 
   /** Every request trait is stored with that very value, and none is transient: nothing to evaluate anew or store. */

@@ -1,4 +1,4 @@
-import { errorAnswer, SDK_CORS_HEADERS, SDK_CORS_PREFLIGHT_HEADERS, type EnvironmentRegistry, type FlagsmithSdkService, type OfrepService, type ResolvedKey, type SdkAnswer } from '@flagline/evaluation-application';
+import { errorAnswer, parseIdentifyBody, SDK_CORS_HEADERS, SDK_CORS_PREFLIGHT_HEADERS, type EnvironmentRegistry, type FlagsmithSdkService, type OfrepService, type ResolvedKey, type SdkAnswer } from '@flagline/evaluation-application';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 
@@ -16,9 +16,17 @@ const CORS_HEADERS = SDK_CORS_HEADERS;
 class BodyTooLarge extends Error {}
 class MalformedJson extends Error {}
 
+/**
+ * A request header by lower-case name, read from the raw list: touching `request.headers` makes
+ * Node build the whole headers object, a cost the hot path need not pay for one header.
+ */
 function header(request: IncomingMessage, name: string): string | undefined {
-  const value = request.headers[name];
-  return Array.isArray(value) ? value[0] : value;
+  const raw = request.rawHeaders;
+  for (let index = 0; index < raw.length; index += 2) {
+    const candidate = raw[index] as string;
+    if (candidate.length === name.length && candidate.toLowerCase() === name) return raw[index + 1];
+  }
+  return undefined;
 }
 
 /** Routes of the SDK-facing API, by path without query. */
@@ -101,12 +109,44 @@ export class EvaluationHttpHandler {
       }
     }
 
-    this.dispatch(request, response, match.route, match.flagKey, queryAt === -1 ? '' : url.slice(queryAt + 1), startedAt).catch((error: unknown) => {
-      this.options.onError?.(error);
-      if (!response.headersSent) this.send(response, errorAnswer(500, 'INTERNAL_ERROR', 'Internal error'), match.route, startedAt);
-      else response.destroy();
-    });
+    // The other hot path: identify. A call repeating an identity's stored traits is answered from
+    // memory as soon as its body is read, with no promise in between.
+    if (match.route === 'identities' && request.method === 'POST' && this.registry.ready && this.registry.pending === null) {
+      const key = header(request, 'x-environment-key');
+      const resolved = key === undefined ? null : this.registry.resolve(key);
+      if (resolved) {
+        this.readBody(request, (error, body) => {
+          if (error) return this.send(response, this.bodyError(error, undefined, false), 'identities', startedAt);
+          const parsed = parseIdentifyBody(body);
+          if ('errors' in parsed) return this.send(response, errorAnswer(400, 'VALIDATION_FAILED', 'The request is invalid', parsed.errors), 'identities', startedAt);
+          const remembered = this.sdk.rememberedIdentify(resolved, parsed.request);
+          if (remembered) return this.send(response, remembered, 'identities', startedAt);
+          this.sdk.identify(resolved, parsed.request, () => header(request, 'x-correlation-id') ?? randomUUID()).then(
+            (answer) => this.send(response, answer, 'identities', startedAt),
+            (failure: unknown) => this.fail(response, failure, 'identities', startedAt),
+          );
+        });
+        return true;
+      }
+    }
+
+    this.dispatch(request, response, match.route, match.flagKey, queryAt === -1 ? '' : url.slice(queryAt + 1), startedAt).catch((error: unknown) =>
+      this.fail(response, error, match.route, startedAt),
+    );
     return true;
+  }
+
+  private fail(response: ServerResponse, error: unknown, route: string, startedAt: bigint): void {
+    this.options.onError?.(error);
+    if (!response.headersSent) this.send(response, errorAnswer(500, 'INTERNAL_ERROR', 'Internal error'), route, startedAt);
+    else response.destroy();
+  }
+
+  private bodyError(error: unknown, flagKey: string | undefined, ofrep: boolean): SdkAnswer {
+    if (error instanceof BodyTooLarge) return errorAnswer(413, 'PAYLOAD_TOO_LARGE', `The body must be at most ${this.maxBodyBytes} bytes`);
+    return ofrep
+      ? { status: 400, body: JSON.stringify({ ...(flagKey !== undefined ? { key: flagKey } : {}), errorCode: 'PARSE_ERROR', errorDetails: 'The body is not valid JSON' }) }
+      : errorAnswer(400, 'MALFORMED_JSON', 'The body is not valid JSON');
   }
 
   private async dispatch(request: IncomingMessage, response: ServerResponse, route: Route, flagKey: string | undefined, query: string, startedAt: bigint): Promise<void> {
@@ -140,15 +180,9 @@ export class EvaluationHttpHandler {
     let body: unknown;
     if (method === 'POST') {
       try {
-        body = await this.readJson(request);
+        body = await new Promise<unknown>((resolve, reject) => this.readBody(request, (error, value) => (error ? reject(error) : resolve(value))));
       } catch (error) {
-        const answer =
-          error instanceof BodyTooLarge
-            ? errorAnswer(413, 'PAYLOAD_TOO_LARGE', `The body must be at most ${this.maxBodyBytes} bytes`)
-            : isOfrep
-              ? { status: 400, body: JSON.stringify({ ...(flagKey !== undefined ? { key: flagKey } : {}), errorCode: 'PARSE_ERROR', errorDetails: 'The body is not valid JSON' }) }
-              : errorAnswer(400, 'MALFORMED_JSON', 'The body is not valid JSON');
-        this.send(response, answer, route, startedAt);
+        this.send(response, this.bodyError(error, flagKey, isOfrep), route, startedAt);
         return;
       }
     }
@@ -201,40 +235,46 @@ export class EvaluationHttpHandler {
     return ofrep ? { status: 403, body: JSON.stringify({ errorDetails: 'Unknown environment key' }) } : errorAnswer(403, 'INVALID_ENVIRONMENT_KEY', 'Invalid or missing Environment key');
   }
 
-  private readJson(request: IncomingMessage): Promise<unknown> {
-    return new Promise((resolve, reject) => {
-      const declared = Number(request.headers['content-length'] ?? 0);
-      if (declared > this.maxBodyBytes) {
+  /** Reads and parses a JSON body (callbacks, not promises: this runs on every POST). */
+  private readBody(request: IncomingMessage, done: (error: Error | null, value?: unknown) => void): void {
+    const declared = Number(header(request, 'content-length') ?? 0);
+    if (declared > this.maxBodyBytes) {
+      request.resume();
+      done(new BodyTooLarge());
+      return;
+    }
+    let first: Buffer | null = null;
+    let more: Buffer[] | null = null;
+    let size = 0;
+    let failed = false;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > this.maxBodyBytes) {
+        failed = true;
+        request.removeListener('data', onData);
         request.resume();
-        reject(new BodyTooLarge());
+        done(new BodyTooLarge());
         return;
       }
-      const chunks: Buffer[] = [];
-      let size = 0;
-      request.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > this.maxBodyBytes) {
-          request.removeAllListeners('data');
-          request.resume();
-          reject(new BodyTooLarge());
-          return;
-        }
-        chunks.push(chunk);
-      });
-      request.on('end', () => {
-        if (size > this.maxBodyBytes) return;
-        const text = chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks).toString('utf8');
-        if (text.trim() === '') {
-          resolve(undefined);
-          return;
-        }
-        try {
-          resolve(JSON.parse(text) as unknown);
-        } catch {
-          reject(new MalformedJson());
-        }
-      });
-      request.on('error', reject);
+      if (first === null) first = chunk;
+      else (more ??= [first]).push(chunk);
+    };
+    request.on('data', onData);
+    request.once('end', () => {
+      if (failed) return;
+      const bytes = more !== null ? Buffer.concat(more) : first;
+      const text = bytes === null ? '' : bytes.toString('utf8');
+      if (text.trim() === '') return done(null, undefined);
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch {
+        return done(new MalformedJson());
+      }
+      done(null, value);
+    });
+    request.once('error', (error) => {
+      if (!failed) done(error);
     });
   }
 
