@@ -146,6 +146,36 @@ export class FlagsmithSdkService {
     return environment.identityAnswer(stored, kind);
   }
 
+  /**
+   * `POST /api/v1/identities/` from its raw body. SDKs send the same identify body again and
+   * again; when this exact body was answered from a remembered answer before, and the identity
+   * is still the same stored document, that answer is returned without parsing anything.
+   * Synchronous whenever no I/O or evaluation is needed.
+   */
+  identifyRaw(resolved: ResolvedKey, text: string, correlationId: () => string): SdkAnswer | Promise<SdkAnswer> {
+    const { environment, kind } = resolved;
+    const seen = environment.bodyAnswer(kind, text);
+    if (seen && this.registry.cachedIdentity(environment.id, seen.identifier) === seen.identity) return seen.answer;
+    let body: unknown;
+    try {
+      body = text.trim() === '' ? undefined : (JSON.parse(text) as unknown);
+    } catch {
+      return errorAnswer(400, 'MALFORMED_JSON', 'The body is not valid JSON');
+    }
+    const parsed = parseIdentifyBody(body);
+    if ('errors' in parsed) return errorAnswer(400, 'VALIDATION_FAILED', 'The request is invalid', parsed.errors);
+    const request = parsed.request;
+    const remember = (answer: SdkAnswer): SdkAnswer => {
+      // Only answers remembered for a stored identity (complete ones) are worth keying by body.
+      const identity = answer.complete ? this.registry.cachedIdentity(environment.id, request.identifier) : undefined;
+      if (identity) environment.rememberBodyAnswer(kind, text, { identifier: request.identifier, identity, answer });
+      return answer;
+    };
+    const remembered = this.rememberedIdentify(resolved, request);
+    if (remembered) return remember(remembered);
+    return this.identify(resolved, request, correlationId).then(remember);
+  }
+
   /** Every request trait is stored with that very value, and none is transient: nothing to evaluate anew or store. */
   private repeatsStoredTraits(request: IdentifyRequest, stored: IdentityDocument): boolean {
     for (const trait of request.traits) {

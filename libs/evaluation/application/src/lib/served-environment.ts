@@ -18,6 +18,16 @@ import { SDK_CORS_HEADERS, type SdkAnswer } from './sdk-answer';
  * derives (its identity id and identity UUID), as stored identities carry that value.
  */
 
+/** An identify answer remembered for an exact request body, valid while the identity is this document. */
+export interface RememberedBody {
+  readonly identifier: string;
+  readonly identity: IdentityDocument;
+  readonly answer: SdkAnswer;
+}
+
+const MAX_REMEMBERED_BODIES = 20_000;
+const MAX_REMEMBERED_BODY_LENGTH = 4096;
+
 /** Which kind of environment key a request used. */
 export type KeyKind = 'client' | 'server';
 
@@ -36,6 +46,7 @@ export class ServedEnvironment {
   private readonly environmentOutcomes: readonly FlagOutcome[];
   private readonly overridesCache = new WeakMap<IdentityDocument, CompiledIdentityOverrides>();
   private readonly identityAnswers = new WeakMap<IdentityDocument, Partial<Record<KeyKind, SdkAnswer>>>();
+  private readonly bodyAnswers = new Map<string, RememberedBody>();
   /** Headers every SDK answer for this environment carries. */
   readonly sdkHeaders: Readonly<Record<string, string>>;
 
@@ -102,6 +113,21 @@ export class ServedEnvironment {
     const answers = this.identityAnswers.get(identity) ?? {};
     answers[kind] = answer;
     this.identityAnswers.set(identity, answers);
+  }
+
+  /** An answer remembered for an exact identify body (see `FlagsmithSdkService.identifyRaw`). */
+  bodyAnswer(kind: KeyKind, body: string): RememberedBody | undefined {
+    return this.bodyAnswers.get(`${kind}\u0000${body}`);
+  }
+
+  /** Bounded: past the limit, the oldest entries go (they are only a shortcut). */
+  rememberBodyAnswer(kind: KeyKind, body: string, remembered: RememberedBody): void {
+    if (body.length > MAX_REMEMBERED_BODY_LENGTH) return;
+    this.bodyAnswers.set(`${kind}\u0000${body}`, remembered);
+    if (this.bodyAnswers.size > MAX_REMEMBERED_BODIES) {
+      const oldest = this.bodyAnswers.keys().next().value;
+      if (oldest !== undefined) this.bodyAnswers.delete(oldest);
+    }
   }
 
   /** Outcomes without an identity (what `GET /api/v1/flags/` serves). */

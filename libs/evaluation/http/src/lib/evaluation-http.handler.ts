@@ -1,4 +1,4 @@
-import { errorAnswer, parseIdentifyBody, SDK_CORS_HEADERS, SDK_CORS_PREFLIGHT_HEADERS, type EnvironmentRegistry, type FlagsmithSdkService, type OfrepService, type ResolvedKey, type SdkAnswer } from '@flagline/evaluation-application';
+import { errorAnswer, SDK_CORS_HEADERS, SDK_CORS_PREFLIGHT_HEADERS, type EnvironmentRegistry, type FlagsmithSdkService, type OfrepService, type ResolvedKey, type SdkAnswer } from '@flagline/evaluation-application';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 
@@ -115,14 +115,17 @@ export class EvaluationHttpHandler {
       const key = header(request, 'x-environment-key');
       const resolved = key === undefined ? null : this.registry.resolve(key);
       if (resolved) {
-        this.readBody(request, (error, body) => {
+        this.readText(request, (error, text) => {
           if (error) return this.send(response, this.bodyError(error, undefined, false), 'identities', startedAt);
-          const parsed = parseIdentifyBody(body);
-          if ('errors' in parsed) return this.send(response, errorAnswer(400, 'VALIDATION_FAILED', 'The request is invalid', parsed.errors), 'identities', startedAt);
-          const remembered = this.sdk.rememberedIdentify(resolved, parsed.request);
-          if (remembered) return this.send(response, remembered, 'identities', startedAt);
-          this.sdk.identify(resolved, parsed.request, () => header(request, 'x-correlation-id') ?? randomUUID()).then(
-            (answer) => this.send(response, answer, 'identities', startedAt),
+          let answer: SdkAnswer | Promise<SdkAnswer>;
+          try {
+            answer = this.sdk.identifyRaw(resolved, text, () => header(request, 'x-correlation-id') ?? randomUUID());
+          } catch (failure) {
+            return this.fail(response, failure, 'identities', startedAt);
+          }
+          if (!(answer instanceof Promise)) return this.send(response, answer, 'identities', startedAt);
+          answer.then(
+            (settled) => this.send(response, settled, 'identities', startedAt),
             (failure: unknown) => this.fail(response, failure, 'identities', startedAt),
           );
         });
@@ -235,12 +238,27 @@ export class EvaluationHttpHandler {
     return ofrep ? { status: 403, body: JSON.stringify({ errorDetails: 'Unknown environment key' }) } : errorAnswer(403, 'INVALID_ENVIRONMENT_KEY', 'Invalid or missing Environment key');
   }
 
-  /** Reads and parses a JSON body (callbacks, not promises: this runs on every POST). */
+  /** Reads and parses a JSON body. */
   private readBody(request: IncomingMessage, done: (error: Error | null, value?: unknown) => void): void {
+    this.readText(request, (error, text) => {
+      if (error) return done(error);
+      if (text.trim() === '') return done(null, undefined);
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch {
+        return done(new MalformedJson());
+      }
+      done(null, value);
+    });
+  }
+
+  /** Reads a body as text (callbacks, not promises: this runs on every POST). */
+  private readText(request: IncomingMessage, done: (error: Error | null, text: string) => void): void {
     const declared = Number(header(request, 'content-length') ?? 0);
     if (declared > this.maxBodyBytes) {
       request.resume();
-      done(new BodyTooLarge());
+      done(new BodyTooLarge(), '');
       return;
     }
     let first: Buffer | null = null;
@@ -253,7 +271,7 @@ export class EvaluationHttpHandler {
         failed = true;
         request.removeListener('data', onData);
         request.resume();
-        done(new BodyTooLarge());
+        done(new BodyTooLarge(), '');
         return;
       }
       if (first === null) first = chunk;
@@ -263,18 +281,10 @@ export class EvaluationHttpHandler {
     request.once('end', () => {
       if (failed) return;
       const bytes = more !== null ? Buffer.concat(more) : first;
-      const text = bytes === null ? '' : bytes.toString('utf8');
-      if (text.trim() === '') return done(null, undefined);
-      let value: unknown;
-      try {
-        value = JSON.parse(text);
-      } catch {
-        return done(new MalformedJson());
-      }
-      done(null, value);
+      done(null, bytes === null ? '' : bytes.toString('utf8'));
     });
     request.once('error', (error) => {
-      if (!failed) done(error);
+      if (!failed) done(error, '');
     });
   }
 
