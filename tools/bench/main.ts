@@ -154,6 +154,12 @@ async function main(): Promise<void> {
     const environmentRequest = [{ method: 'GET' as const, path: '/api/v1/flags/' }];
     const identityRequests = identities.map((identity) => ({ method: 'POST' as const, path: '/api/v1/identities/', body: identityBody(identity) }));
     const identityHeaders = { 'x-environment-key': bench.serverKey, 'content-type': 'application/json' };
+    // Transient identities are never stored nor remembered: every request is evaluated afresh.
+    const transientRequests = benchIdentities(1000).map((identity) => ({
+      method: 'POST' as const,
+      path: '/api/v1/identities/',
+      body: JSON.stringify({ identifier: `visitor-${identity.identifier}`, transient: true, traits: Object.entries(identity.traits).map(([trait_key, trait_value]) => ({ trait_key, trait_value })) }),
+    }));
 
     const barePort = await freePort();
     const bareEnvironment = await forkPeer('bare-server.ts', [String(barePort), join(dataDir, 'environment-flags.json')]);
@@ -165,6 +171,7 @@ async function main(): Promise<void> {
     const bareB = await load(`http://127.0.0.1:${barePort}`, identityRequests, identityHeaders);
     bareIdentity.kill();
     const oursB = await load(base, identityRequests, identityHeaders);
+    const oursTransient = await load(base, transientRequests, identityHeaders);
     const sdkPort = await freePort();
     const sdkServer = await forkPeer('flagsmith-nodejs-server.ts', [String(sdkPort), join(dataDir, 'environment-document.json')]);
     const sdkB = await load(`http://127.0.0.1:${sdkPort}`, identityRequests, identityHeaders);
@@ -218,7 +225,8 @@ async function main(): Promise<void> {
       row('(a) GET /api/v1/flags/', oursA, `${ratio(oursA, bareA)} of ceiling (target ≥ 0.85)`),
       row('bare node:http, identity-flags body', bareB, 'ceiling (b)'),
       row('(b) POST /api/v1/identities/ (5 traits)', oursB, `${ratio(oursB, bareB)} of ceiling (target ≥ 0.6)`),
-      row('flagsmith-nodejs engine behind bare node:http (b)', sdkB, `ours ${(oursB.rps / sdkB.rps).toFixed(2)}×`),
+      row('(b) transient identities (5 traits), evaluated on every request', oursTransient, `${ratio(oursTransient, bareB)} of ceiling (b)`),
+      row('flagsmith-nodejs engine behind bare node:http (b)', sdkB, `ours ${(oursB.rps / sdkB.rps).toFixed(2)}×, ours evaluating every request ${(oursTransient.rps / sdkB.rps).toFixed(2)}×`),
       '',
       '| Engine, in process, same contexts | evaluations/s | |',
       '|---|---:|---|',

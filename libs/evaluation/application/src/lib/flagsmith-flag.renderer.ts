@@ -8,7 +8,6 @@ import type { FlagOutcome } from '@flagline/evaluation-engine';
  */
 export class FlagRenderer {
   private readonly fragments = new WeakMap<FlagOutcome, string>();
-  private readonly buffers = new WeakMap<FlagOutcome, Buffer>();
   private readonly featureJson: string[];
 
   constructor(
@@ -37,16 +36,6 @@ export class FlagRenderer {
       this.fragments.set(outcome, fragment);
     }
     return fragment;
-  }
-
-  /** The flag's JSON as UTF-8 bytes, so responses are assembled without encoding text again. */
-  flagBuffer(outcome: FlagOutcome): Buffer {
-    let buffer = this.buffers.get(outcome);
-    if (buffer === undefined) {
-      buffer = Buffer.from(this.flag(outcome));
-      this.buffers.set(outcome, buffer);
-    }
-    return buffer;
   }
 
   private render(outcome: FlagOutcome): string {

@@ -26,10 +26,6 @@ function setOwn<V>(target: Record<string, V>, key: string, value: V): void {
   else target[key] = value;
 }
 
-const COMMA = Buffer.from(',');
-const FLAGS_OPEN = Buffer.from(',"flags":[');
-const TRAITS_OPEN = Buffer.from('],"traits":');
-const CLOSE = Buffer.from('}');
 
 /**
  * Flagsmith's SDK-facing API: environment flags, identify, the environment document and flag
@@ -115,16 +111,17 @@ export class FlagsmithSdkService {
     }
 
     const renderer = environment.renderer;
-    const parts: Buffer[] = [Buffer.from(`{"identifier":${JSON.stringify(request.identifier)}`), FLAGS_OPEN];
-    outcomes.forEach((outcome, index) => {
-      if (index > 0) parts.push(COMMA);
-      parts.push(renderer.flagBuffer(outcome));
-    });
-    parts.push(TRAITS_OPEN, Buffer.from(environment.document.settings.hideSensitiveData ? '[]' : this.traitList(traits, transientKeys)), CLOSE);
-    // One buffer: a single write per response (and, remembered, one copy per identity).
-    const body = Buffer.concat(parts);
-    if (!repeat) return jsonAnswer(200, body, headers);
-    // Remembered answers carry their complete head, so sending one builds nothing.
+    let text = `{"identifier":${JSON.stringify(request.identifier)},"flags":[`;
+    for (let index = 0; index < outcomes.length; index++) {
+      if (index > 0) text += ',';
+      text += renderer.flag(outcomes[index] as FlagOutcome);
+    }
+    text += `],"traits":${environment.document.settings.hideSensitiveData ? '[]' : this.traitList(traits, transientKeys)}}`;
+    // One buffer, written as is (a string body would be copied again onto the response head).
+    if (!repeat) return jsonAnswer(200, Buffer.from(text), headers);
+    // Remembered answers are kept long: their own allocation, not a slice pinning a shared pool slab.
+    const body = Buffer.allocUnsafeSlow(Buffer.byteLength(text));
+    body.write(text);
     const answer: SdkAnswer = {
       status: 200,
       body,
