@@ -33,7 +33,7 @@ export function loadRelayConfig(env: NodeJS.ProcessEnv = process.env): RelayConf
     host: read.string('HOST', '0.0.0.0'),
     eventStore:
       kind === 'embedded'
-        ? { kind, dataDir: read.string('DATA_DIR'), pollIntervalMs: read.integer('FOLLOW_POLL_INTERVAL_MS', 5, 1, 10_000) }
+        ? { kind, dataDir: read.string('DATA_DIR'), pollIntervalMs: read.integer('FOLLOW_POLL_INTERVAL_MS', 100, 1, 10_000) }
         : { kind: 'eventstoredb', connectionString: read.url('EVENTSTORE_CONNECTION_STRING', ['esdb', 'esdb+discover', 'kurrentdb', 'kurrentdb+discover', 'kdb', 'kdb+discover']) },
     kafkaBrokers: read.hostPorts('KAFKA_BROKERS'),
     topic: read.string('KAFKA_TOPIC', 'flagline.events'),
@@ -48,7 +48,7 @@ export function loadRelayConfig(env: NodeJS.ProcessEnv = process.env): RelayConf
 /** The embedded log is followed read-only (its writer is the command service); EventStoreDB is shared. */
 async function openEventStore(config: RelayConfig['eventStore']): Promise<EventStore> {
   return config.kind === 'embedded'
-    ? // A poll is one fstat of the log: cheap enough to do often, and it bounds the added latency.
+    ? // New records are read when the file system reports a write; the poll is the fallback.
       EmbeddedEventStore.openFollower({ directory: join(config.dataDir, 'events'), pollIntervalMs: config.pollIntervalMs })
     : EventStoreDbEventStore.connect(config.connectionString);
 }

@@ -154,6 +154,28 @@ describe('EmbeddedEventFollower', () => {
     expect(await follower.headPosition()).toBe(3);
   });
 
+  it('reads a new record when the file system reports the write, not at the next poll', async () => {
+    const writer = await openWriter();
+    const follower = await openFollower({ pollIntervalMs: 600_000 });
+    const { seen, subscription } = record(follower);
+    await subscription.caughtUp;
+    const event = aNewEvent('Notified');
+    await writer.appendToStream('stream-a', [event]);
+    await until(() => seen.length === 1, 5000);
+    expect(seen[0]).toMatchObject({ id: event.id, globalPosition: 1 });
+  });
+
+  it('with watching off, reads new records only when it polls', async () => {
+    const writer = await openWriter();
+    const follower = await openFollower({ pollIntervalMs: 600_000, watch: false });
+    const { seen, subscription } = record(follower);
+    await subscription.caughtUp;
+    await writer.appendToStream('stream-a', [aNewEvent('Unnoticed')]);
+    await sleep(300);
+    expect(seen).toHaveLength(0);
+    expect(await follower.headPosition()).toBe(0);
+  });
+
   it('rejects appends with EventStoreReadOnlyError and writes nothing', async () => {
     await writeEvents(1);
     const before = await readFile(logPath());

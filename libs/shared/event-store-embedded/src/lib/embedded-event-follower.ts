@@ -1,3 +1,4 @@
+import { watch, type FSWatcher } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
@@ -23,8 +24,14 @@ import { LOG_FILE_MAGIC, decodeAppend, type StoredAppend } from './record-codec'
 export interface EmbeddedEventFollowerOptions {
   /** Directory of the store another process writes; it and the log may not exist yet. */
   readonly directory: string;
-  /** How often the size of the log is checked for new records. */
+  /**
+   * How often the size of the log is checked for new records when no change notification came.
+   * Where the file system reports changes (inotify and the like), new records are read as soon as
+   * they are written and this is only the fallback.
+   */
   readonly pollIntervalMs?: number;
+  /** Read as soon as the file system reports a change to the log (default true); polling alone otherwise. */
+  readonly watch?: boolean;
   /** Receives what an operator should know: a damaged record the follower is waiting behind, or why it stopped. Defaults to `process.emitWarning`. */
   readonly onWarning?: (message: string) => void;
 }
@@ -102,6 +109,10 @@ export class EmbeddedEventFollower implements EventStore {
   private closing: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private polling: Promise<void> = Promise.resolve();
+  private watching = false;
+  private watcher: FSWatcher | null = null;
+  /** A change was reported while a poll ran: poll again as soon as it ends. */
+  private changedDuringPoll = false;
 
   private constructor(
     private readonly directory: string,
@@ -130,6 +141,8 @@ export class EmbeddedEventFollower implements EventStore {
       await follower.file?.handle.close();
       throw error;
     }
+    follower.watching = options.watch ?? true;
+    if (follower.watching) follower.watchDirectory();
     follower.schedulePoll();
     return follower;
   }
@@ -184,6 +197,8 @@ export class EmbeddedEventFollower implements EventStore {
   }
 
   private async shutdown(): Promise<void> {
+    this.watcher?.close();
+    this.watcher = null;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     await this.polling;
@@ -192,16 +207,51 @@ export class EmbeddedEventFollower implements EventStore {
     this.file = null;
   }
 
+  /**
+   * Change notifications for the directory (the log may not exist yet, and the writer creates it
+   * by rename): each one for the log wakes the follower at once. Where the file system cannot
+   * report changes, or stops reporting them, polling carries on alone.
+   */
+  private watchDirectory(): void {
+    try {
+      this.watcher = watch(this.directory, { persistent: false }, (_event, filename) => {
+        if (filename === null || filename === EVENT_LOG_FILE_NAME) this.wake();
+      });
+      this.watcher.on('error', () => {
+        this.watcher?.close();
+        this.watcher = null;
+      });
+    } catch {
+      this.watcher = null;
+    }
+  }
+
+  /** Polls now: at once when idle, or right after the poll that is running. */
+  private wake(): void {
+    if (this.closing || this.failure) return;
+    if (this.timer === null) {
+      this.changedDuringPoll = true;
+      return;
+    }
+    clearTimeout(this.timer);
+    this.timer = null;
+    this.polling = this.poll();
+  }
+
   /** One poll at a time: the next is scheduled only when the previous one has finished. */
   private schedulePoll(): void {
     if (this.closing || this.failure) return;
+    const delay = this.changedDuringPoll ? 0 : this.pollIntervalMs;
+    this.changedDuringPoll = false;
     this.timer = setTimeout(() => {
       this.timer = null;
       this.polling = this.poll();
-    }, this.pollIntervalMs);
+    }, delay);
   }
 
   private async poll(): Promise<void> {
+    // The directory may not have existed when the follower opened: watch it once it does.
+    if (this.watching && this.watcher === null && this.file === null) this.watchDirectory();
     try {
       await this.readNewRecords();
     } catch (error) {
