@@ -97,6 +97,14 @@ export async function startDistributed(root: string, ports: () => Promise<number
       const identity = await admin.call<{ traits: Record<string, unknown> }>('GET', `/environments/${bench.environmentId}/identities/user-99`);
       return Object.keys(identity.traits).length === 5;
     }, 'stored identities');
+    // Drained: a last change reaches the evaluation service only after every earlier event of the
+    // project (they share one partition, in order), so measurements start on an idle pipeline.
+    const sentinel = `drained-${randomBytes(4).toString('hex')}`;
+    await admin.call('PATCH', `/environments/${bench.environmentId}/feature-states/${bench.probeFeature.id}`, { value: sentinel });
+    await waitUntil(async () => {
+      const response = await fetch(`${evaluationUrl}/api/v1/flags/?feature=${bench.probeFeature.name}`, { headers: { 'x-environment-key': bench.clientKey } });
+      return response.ok && ((await response.json()) as { feature_state_value: unknown }).feature_state_value === sentinel;
+    }, 'the projection to catch up');
     return { evaluationUrl, admin, bench, stop };
   } catch (error) {
     await stop();
