@@ -1,56 +1,18 @@
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
 import { appendFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { RecordedEvent } from '@flagline/event-sourcing';
 import { aNewEvent } from '@flagline/event-sourcing/testing';
 import { CRASH_WRITERS, type CrashEventData } from '../testing/crash-writer';
+import { appendUntilKilled } from '../testing/crash-writer-process';
 import { aTempDirectory } from '../testing/temp-directory';
 import { EmbeddedEventFollower } from './embedded-event-follower';
 import { EVENT_LOG_FILE_NAME, EmbeddedEventStore } from './embedded-event-store';
 import { encodeAppend } from './record-codec';
 
-const REPO_ROOT = resolve(__dirname, '../../../../..');
-const CRASH_WRITER = resolve(__dirname, '../testing/crash-writer.ts');
 const ROUNDS = 4;
 
 const MIN_ACKS_PER_ROUND = 50;
-
-/**
- * Runs the crash writer in its own process, kills it with SIGKILL `killAfterMs` after it
- * acknowledged its first `MIN_ACKS_PER_ROUND` events (so a slow, loaded machine still gives each
- * round something to check), and returns the ids it acknowledged. The writer cuts the torn tail
- * of the previous round when it starts.
- */
-async function appendUntilKilled(directory: string, round: number, killAfterMs: number): Promise<string[]> {
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', CRASH_WRITER, directory, String(round)], {
-    cwd: REPO_ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const closed = once(child, 'close');
-
-  const ackCount = (): number => stdout.split('\nack ').length - 1;
-  await new Promise<void>((resolveStarted, rejectStarted) => {
-    child.stdout.on('data', () => {
-      if (ackCount() >= MIN_ACKS_PER_ROUND) resolveStarted();
-    });
-    void closed.then(() => rejectStarted(new Error(`crash writer exited after ${ackCount()} acknowledgements: ${stderr}`)));
-  });
-  await new Promise((resolveDelay) => setTimeout(resolveDelay, killAfterMs));
-  child.kill('SIGKILL');
-  const [code, signal] = (await closed) as [number | null, NodeJS.Signals | null];
-  if (signal !== 'SIGKILL') throw new Error(`crash writer ended with ${code ?? signal ?? 'nothing'} before the kill: ${stderr}`);
-
-  const lines = stdout.split('\n');
-  // Only lines ending in a newline were written whole.
-  lines.pop();
-  return lines.filter((line) => line.startsWith('ack ')).map((line) => line.slice('ack '.length));
-}
 
 /**
  * What a kill in the middle of a write leaves, which a SIGKILL in a test rarely hits: the first
@@ -97,7 +59,7 @@ describe('EmbeddedEventFollower following a writer process that is killed with S
       const tornIds = new Set<string>();
       try {
         for (let round = 1; round <= ROUNDS; round++) {
-          const acks = await appendUntilKilled(directory.path, round, Math.floor(Math.random() * 400));
+          const acks = await appendUntilKilled(directory.path, round, { killAfterMs: Math.floor(Math.random() * 400), minAcks: MIN_ACKS_PER_ROUND });
           expect(acks.length).toBeGreaterThanOrEqual(MIN_ACKS_PER_ROUND);
           acknowledged.push(...acks);
           await appendFile(join(directory.path, EVENT_LOG_FILE_NAME), aTornTail(round, tornIds));

@@ -3,7 +3,6 @@ import { open, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   LogSignal,
-  subscribeToLog,
   type AppendOptions,
   type AppendResult,
   type EventStore,
@@ -17,6 +16,7 @@ import {
   type SubscriptionHandler,
 } from '@flagline/event-sourcing';
 import { EventLogIndex } from './event-log-index';
+import { IndexedLogReads } from './indexed-log-reads';
 import { EventLogReplacedError, EventStoreClosedError, EventStoreReadOnlyError } from './event-store.errors';
 import { ChunkedReader, EVENT_LOG_FILE_NAME, LogFileFormatError, decodeFrame } from './log-file';
 import { LOG_FILE_MAGIC, decodeAppend, type StoredAppend } from './record-codec';
@@ -98,7 +98,7 @@ interface StuckRecord {
 export class EmbeddedEventFollower implements EventStore {
   private readonly index = new EventLogIndex();
   private readonly signal = new LogSignal();
-  private readonly subscriptions = new Set<Subscription>();
+  private readonly reads = new IndexedLogReads({ index: this.index, signal: this.signal, isClosing: () => this.closing !== null, failure: () => this.failure });
   private readonly path: string;
   private file: FollowedFile | null = null;
   /** End of the last served frame: everything before it is indexed, nothing after it is. */
@@ -151,43 +151,20 @@ export class EmbeddedEventFollower implements EventStore {
     return Promise.reject(this.closing ? new EventStoreClosedError() : new EventStoreReadOnlyError(this.directory));
   }
 
-  readStream(streamName: string, options: ReadStreamOptions = {}): Promise<ReadStreamResult> {
-    if (this.closing) return Promise.reject(new EventStoreClosedError());
-    return Promise.resolve(this.index.readStream(streamName, options));
+  readStream(streamName: string, options?: ReadStreamOptions): Promise<ReadStreamResult> {
+    return this.reads.readStream(streamName, options);
   }
 
-  readAll(options: ReadAllOptions = {}): Promise<readonly RecordedEvent[]> {
-    if (this.closing) return Promise.reject(new EventStoreClosedError());
-    return Promise.resolve(this.index.readAll(options));
+  readAll(options?: ReadAllOptions): Promise<readonly RecordedEvent[]> {
+    return this.reads.readAll(options);
   }
 
   subscribeToAll(options: SubscribeOptions, handler: SubscriptionHandler): Subscription {
-    if (this.closing) throw new EventStoreClosedError();
-    const subscription = subscribeToLog(
-      {
-        readAfter: (after, max) => {
-          const events = this.index.readAll({ after, maxCount: max });
-          // After the follower stops, subscribers still get every event it served, then the reason.
-          if (events.length === 0 && this.failure) throw this.failure;
-          return events;
-        },
-        head: () => this.index.head,
-        signal: this.signal,
-      },
-      options.after ?? 0,
-      handler,
-    );
-    this.subscriptions.add(subscription);
-    const forget = (): void => {
-      this.subscriptions.delete(subscription);
-    };
-    subscription.done.then(forget, forget);
-    return subscription;
+    return this.reads.subscribeToAll(options, handler);
   }
 
   headPosition(): Promise<number> {
-    if (this.closing) return Promise.reject(new EventStoreClosedError());
-    return Promise.resolve(this.index.head);
+    return this.reads.headPosition();
   }
 
   /** Stops polling and subscriptions and closes the file; the log itself is left as it is. */
@@ -202,7 +179,7 @@ export class EmbeddedEventFollower implements EventStore {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     await this.polling;
-    await Promise.all([...this.subscriptions].map((subscription) => subscription.stop()));
+    await this.reads.stopSubscriptions();
     await this.file?.handle.close();
     this.file = null;
   }

@@ -1,45 +1,10 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { resolve } from 'node:path';
 import type { RecordedEvent } from '@flagline/event-sourcing';
 import { CRASH_EVENT_TYPE, CRASH_STREAMS, CRASH_WRITERS, type CrashEventData } from '../testing/crash-writer';
+import { appendUntilKilled } from '../testing/crash-writer-process';
 import { aTempDirectory } from '../testing/temp-directory';
 import { EmbeddedEventStore } from './embedded-event-store';
 
-const REPO_ROOT = resolve(__dirname, '../../../../..');
-const CRASH_WRITER = resolve(__dirname, '../testing/crash-writer.ts');
 const ROUNDS = 4;
-
-/** Runs the crash writer, kills it with SIGKILL after `killAfterMs` of appending, and returns the ids it acknowledged. */
-async function appendUntilKilled(directory: string, round: number, killAfterMs: number): Promise<string[]> {
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', CRASH_WRITER, directory, String(round)], {
-    cwd: REPO_ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const closed = once(child, 'close');
-
-  const ready = new Promise<void>((resolveReady, rejectReady) => {
-    const check = (): void => {
-      if (stdout.startsWith('ready\n')) resolveReady();
-    };
-    child.stdout.on('data', check);
-    void closed.then(() => rejectReady(new Error(`crash writer exited before it was ready: ${stderr}`)));
-  });
-  await ready;
-  await new Promise((resolveDelay) => setTimeout(resolveDelay, killAfterMs));
-  child.kill('SIGKILL');
-  const [code, signal] = (await closed) as [number | null, NodeJS.Signals | null];
-  if (signal !== 'SIGKILL') throw new Error(`crash writer ended with ${code ?? signal ?? 'nothing'} before the kill: ${stderr}`);
-
-  const lines = stdout.split('\n');
-  // Only lines ending in a newline were written whole.
-  lines.pop();
-  return lines.filter((line) => line.startsWith('ack ')).map((line) => line.slice('ack '.length));
-}
 
 function expectConsistentLog(all: readonly RecordedEvent[], acknowledged: ReadonlySet<string>): void {
   expect(all.map((event) => event.globalPosition)).toEqual(all.map((_, index) => index + 1));
@@ -80,7 +45,7 @@ describe('EmbeddedEventStore after kill -9', () => {
       try {
         for (let round = 1; round <= ROUNDS; round++) {
           const killAfterMs = 150 + Math.floor(Math.random() * 450);
-          const acks = await appendUntilKilled(directory.path, round, killAfterMs);
+          const acks = await appendUntilKilled(directory.path, round, { killAfterMs });
           expect(acks.length).toBeGreaterThan(50);
           for (const id of acks) acknowledged.add(id);
 

@@ -5,7 +5,6 @@ import {
   LogSignal,
   assertExpectedRevision,
   findRetriedAppend,
-  subscribeToLog,
   type AppendOptions,
   type AppendResult,
   type EventStore,
@@ -23,6 +22,7 @@ import { DirectoryLock } from './directory-lock';
 import { syncDirectory } from './directory-sync';
 import { EmbeddedEventFollower, type EmbeddedEventFollowerOptions } from './embedded-event-follower';
 import { EventLogIndex } from './event-log-index';
+import { IndexedLogReads } from './indexed-log-reads';
 import { EventStoreClosedError } from './event-store.errors';
 import { EVENT_LOG_FILE_NAME, LogFile, syncDataWithFdatasync, type SyncData } from './log-file';
 import { decodeAppend, encodeAppend, toRecordedEvents, type StoredAppend } from './record-codec';
@@ -99,7 +99,7 @@ export class EmbeddedEventStore implements EventStore {
   private failure: EventStoreFailedError | null = null;
   private closing: Promise<void> | null = null;
   private readonly signal = new LogSignal();
-  private readonly subscriptions = new Set<Subscription>();
+  private readonly reads = new IndexedLogReads({ index: this.index, signal: this.signal, isClosing: () => this.closing !== null, failure: () => this.failure });
 
   private constructor(
     private readonly file: LogFile,
@@ -164,43 +164,20 @@ export class EmbeddedEventStore implements EventStore {
     });
   }
 
-  readStream(streamName: string, options: ReadStreamOptions = {}): Promise<ReadStreamResult> {
-    if (this.closing) return Promise.reject(new EventStoreClosedError());
-    return Promise.resolve(this.index.readStream(streamName, options));
+  readStream(streamName: string, options?: ReadStreamOptions): Promise<ReadStreamResult> {
+    return this.reads.readStream(streamName, options);
   }
 
-  readAll(options: ReadAllOptions = {}): Promise<readonly RecordedEvent[]> {
-    if (this.closing) return Promise.reject(new EventStoreClosedError());
-    return Promise.resolve(this.index.readAll(options));
+  readAll(options?: ReadAllOptions): Promise<readonly RecordedEvent[]> {
+    return this.reads.readAll(options);
   }
 
   subscribeToAll(options: SubscribeOptions, handler: SubscriptionHandler): Subscription {
-    if (this.closing) throw new EventStoreClosedError();
-    const subscription = subscribeToLog(
-      {
-        readAfter: (after, max) => {
-          const events = this.index.readAll({ after, maxCount: max });
-          // After a failed write, subscribers still get every durable event, then the failure.
-          if (events.length === 0 && this.failure) throw this.failure;
-          return events;
-        },
-        head: () => this.index.head,
-        signal: this.signal,
-      },
-      options.after ?? 0,
-      handler,
-    );
-    this.subscriptions.add(subscription);
-    const forget = (): void => {
-      this.subscriptions.delete(subscription);
-    };
-    subscription.done.then(forget, forget);
-    return subscription;
+    return this.reads.subscribeToAll(options, handler);
   }
 
   headPosition(): Promise<number> {
-    if (this.closing) return Promise.reject(new EventStoreClosedError());
-    return Promise.resolve(this.index.head);
+    return this.reads.headPosition();
   }
 
   /** Stops subscriptions, writes and acknowledges appends already accepted, then releases the file and the lock. */
@@ -210,7 +187,7 @@ export class EmbeddedEventStore implements EventStore {
   }
 
   private async shutdown(): Promise<void> {
-    await Promise.all([...this.subscriptions].map((subscription) => subscription.stop()));
+    await this.reads.stopSubscriptions();
     while (this.writerRunning) await this.writer;
     try {
       await this.file.close();
