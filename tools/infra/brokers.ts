@@ -108,6 +108,17 @@ class ServerStartError extends Error {
 const PORT_IN_USE = /Address already in use|BindException/;
 
 /** Spawning, log capture, stop and kill shared by both servers. */
+/** SIGTERM, escalating to SIGKILL when the process has not exited after the timeout; resolves with `exited`. */
+export async function terminate(child: ChildProcess, exited: Promise<void>, timeoutMs: number): Promise<void> {
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  try {
+    await exited;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 abstract class ManagedProcess {
   private child: ChildProcess | undefined;
   private exited: Promise<void> = Promise.resolve();
@@ -181,13 +192,7 @@ abstract class ManagedProcess {
   async stop(timeoutMs = this.defaultStopTimeoutMs()): Promise<void> {
     const child = this.child;
     if (!child) return this.exited;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    try {
-      await this.exited;
-    } finally {
-      clearTimeout(timer);
-    }
+    await terminate(child, this.exited, timeoutMs);
   }
 
   protected defaultStopTimeoutMs(): number {

@@ -4,7 +4,7 @@ import { type KafkaOptions, type RedisOptions, KafkaBroker, RedisServer, kafkaUn
 import { infraRequired } from './shared-servers';
 
 // The one entry point (alias @flagline/infra-testing) for integration specs in other projects.
-export { KafkaBroker, RedisServer, findFreePort, kafkaUnavailableReason, redisUnavailableReason, startKafka, startRedis } from './brokers';
+export { KafkaBroker, RedisServer, findFreePort, terminate, kafkaUnavailableReason, redisUnavailableReason, startKafka, startRedis } from './brokers';
 export type { KafkaOptions, KafkaProperties, RedisOptions } from './brokers';
 
 /** Long enough for a cold JVM on two busy cores; passed to the hooks that start servers. */

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { terminate } from '@flagline/infra-testing';
 import { sleep } from './wait';
 
 /** The repository root (this file is apps/distributed-e2e/src/testing/service-process.ts). */
@@ -157,13 +158,7 @@ export class ServiceProcess {
     const child = this.child;
     if (!child) return;
     this.expectingExit = true;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    try {
-      await this.exited;
-    } finally {
-      clearTimeout(timer);
-    }
+    await terminate(child, this.exited, timeoutMs);
   }
 
   /** The message (and error message) of the last JSON log line: why a process exited. */
