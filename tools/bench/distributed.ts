@@ -11,7 +11,21 @@ export interface DistributedSetup {
   readonly evaluationUrl: string;
   readonly admin: AdminClient;
   readonly bench: BenchEnvironment;
+  /**
+   * Stops the write pipeline (relay, projector, Kafka) and leaves the evaluation service serving
+   * its in-memory copy beside Redis and the command service: the evaluation tier as it runs on its
+   * own nodes, measured without a JVM broker and two followers sharing this machine's two cores.
+   */
+  quiesce(): Promise<void>;
   stop(): Promise<void>;
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill();
+  });
 }
 
 function startService(root: string, app: string, env: Record<string, string>): ChildProcess {
@@ -55,18 +69,15 @@ export async function startDistributed(root: string, ports: () => Promise<number
   const [commandPort, relayPort, projectorPort, evaluationPort] = [await ports(), await ports(), await ports(), await ports()];
   const common = { REDIS_URL: redis.url, KAFKA_BROKERS: kafka.brokers.join(','), INTERNAL_API_TOKEN: internalToken };
   const children: ChildProcess[] = [];
+  const pipeline: ChildProcess[] = [];
+  let kafkaStopped: Promise<void> | undefined;
+  const quiesce = async (): Promise<void> => {
+    await Promise.all(pipeline.map(stopChild));
+    await (kafkaStopped ??= kafka.dispose());
+  };
   const stop = async (): Promise<void> => {
-    await Promise.all(
-      children.map(
-        (child) =>
-          new Promise<void>((resolve) => {
-            if (child.exitCode !== null || child.signalCode !== null) return resolve();
-            child.once('exit', () => resolve());
-            child.kill();
-          }),
-      ),
-    );
-    await kafka.dispose();
+    await Promise.all(children.map(stopChild));
+    await (kafkaStopped ??= kafka.dispose());
     await redis.dispose();
     await rm(dataDir, { recursive: true, force: true });
   };
@@ -74,8 +85,9 @@ export async function startDistributed(root: string, ports: () => Promise<number
     children.push(startService(root, 'command-service', { ...common, EVENT_STORE: 'embedded', DATA_DIR: dataDir, ADMIN_API_KEY: adminKey, PORT: String(commandPort) }));
     const commandUrl = `http://127.0.0.1:${commandPort}`;
     await waitUntil(healthy(commandUrl), 'the command service');
-    children.push(startService(root, 'relay', { ...common, EVENT_STORE: 'embedded', DATA_DIR: dataDir, PORT: String(relayPort) }));
-    children.push(startService(root, 'projector', { ...common, PORT: String(projectorPort) }));
+    pipeline.push(startService(root, 'relay', { ...common, EVENT_STORE: 'embedded', DATA_DIR: dataDir, PORT: String(relayPort) }));
+    pipeline.push(startService(root, 'projector', { ...common, PORT: String(projectorPort) }));
+    children.push(...pipeline);
     children.push(startService(root, 'evaluation-service', { ...common, COMMAND_SERVICE_URL: commandUrl, PORT: String(evaluationPort) }));
     const evaluationUrl = `http://127.0.0.1:${evaluationPort}`;
     await waitUntil(healthy(`http://127.0.0.1:${relayPort}`), 'the relay');
@@ -105,7 +117,7 @@ export async function startDistributed(root: string, ports: () => Promise<number
       const response = await fetch(`${evaluationUrl}/api/v1/flags/?feature=${bench.probeFeature.name}`, { headers: { 'x-environment-key': bench.clientKey } });
       return response.ok && ((await response.json()) as { feature_state_value: unknown }).feature_state_value === sentinel;
     }, 'the projection to catch up');
-    return { evaluationUrl, admin, bench, stop };
+    return { evaluationUrl, admin, bench, quiesce, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -9,18 +9,19 @@ import { compileEnvironment, evaluate, toEvaluationResult, getEvaluationResult, 
 import { AdminClient } from './admin-client';
 import { benchIdentities, createBenchEnvironment, type BenchEnvironment } from './fixture';
 import { loadSdkEngine } from './flagsmith-nodejs-engine';
-import { distributedUnavailableReason, startDistributed } from './distributed';
+import { distributedUnavailableReason, startDistributed, type DistributedSetup } from './distributed';
 
 /**
  * `npm run bench`: the evaluation service under load on loopback, beside a bare node:http
  * ceiling and flagsmith-nodejs's engine behind the same bare server, plus in-process engine
- * throughput and change propagation. One run, one table. Options (env): BENCH_DURATION (s),
- * BENCH_CONNECTIONS.
+ * throughput and change propagation. One run, one table. Options (env): BENCH_DURATION (s per
+ * measured run), BENCH_ROUNDS, BENCH_CONNECTIONS.
  */
 const root = resolve(__dirname, '..', '..');
-const DURATION = Number(process.env['BENCH_DURATION'] ?? 10);
+const DURATION = Number(process.env['BENCH_DURATION'] ?? 4);
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 50);
-const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 5);
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 12);
+const WARM_UP = 3;
 const children: ChildProcess[] = [];
 
 async function freePort(): Promise<number> {
@@ -62,9 +63,9 @@ interface LoadResult {
   errors: number;
 }
 
-async function load(url: string, requests: autocannon.Request[], headers: Record<string, string>): Promise<LoadResult> {
+async function load(url: string, requests: autocannon.Request[], headers: Record<string, string>, warmUp = true): Promise<LoadResult> {
   const options = { url, connections: CONNECTIONS, pipelining: 1, headers, requests };
-  await autocannon({ ...options, duration: 2 });
+  if (warmUp) await autocannon({ ...options, duration: 2 });
   const result = await autocannon({ ...options, duration: DURATION });
   return {
     rps: result.requests.average,
@@ -74,28 +75,53 @@ async function load(url: string, requests: autocannon.Request[], headers: Record
   };
 }
 
+interface Target {
+  readonly name: string;
+  readonly url: string;
+  readonly requests: autocannon.Request[];
+  readonly headers: Record<string, string>;
+}
+
+interface Compared {
+  /** Medians over the rounds, errors summed. */
+  readonly results: LoadResult[];
+  /** Per round: each target's req/s over the first target's (the ceiling), in the same round. */
+  readonly ratios: number[][];
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((x, y) => x - y);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
+
 /**
- * Runs two measurements alternately (a, b, a, b, ...) for ROUNDS rounds and takes the median of
- * each figure, so a stall of the shared machine during one run moves neither side.
+ * Loads the targets in turn, ROUNDS rounds of DURATION seconds each, the order reversed every
+ * other round; each target is warmed up once first. The machine's drift and stalls hit runs close
+ * together alike, so a ratio is taken within each round (target over the first target, measured
+ * seconds apart) and its median over the rounds reported: far steadier on a shared machine than
+ * the ratio of two long runs minutes apart.
  */
-async function alternate(first: () => Promise<LoadResult>, second: () => Promise<LoadResult>): Promise<[LoadResult, LoadResult]> {
-  const runs: [LoadResult[], LoadResult[]] = [[], []];
+async function rounds(targets: Target[]): Promise<Compared> {
+  for (const target of targets) await autocannon({ url: target.url, connections: CONNECTIONS, headers: target.headers, requests: target.requests, duration: WARM_UP });
+  const runs: LoadResult[][] = targets.map(() => []);
   for (let round = 0; round < ROUNDS; round++) {
-    runs[0].push(await first());
-    runs[1].push(await second());
+    const order = targets.map((_, index) => index);
+    if (round % 2 === 1) order.reverse();
+    for (const index of order) {
+      const target = targets[index] as Target;
+      (runs[index] as LoadResult[]).push(await load(target.url, target.requests, target.headers, false));
+    }
   }
-  const median = (values: number[]): number => {
-    const sorted = [...values].sort((x, y) => x - y);
-    const middle = Math.floor(sorted.length / 2);
-    return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
-  };
-  const summary = (results: LoadResult[]): LoadResult => ({
+  const results = runs.map((results) => ({
     rps: median(results.map((result) => result.rps)),
     p50: median(results.map((result) => result.p50)),
     p99: median(results.map((result) => result.p99)),
     errors: results.reduce((sum, result) => sum + result.errors, 0),
-  });
-  return [summary(runs[0]), summary(runs[1])];
+  }));
+  const ceiling = runs[0] as LoadResult[];
+  const ratios = runs.map((results) => results.map((result, round) => result.rps / (ceiling[round] as LoadResult).rps));
+  return { results, ratios };
 }
 
 function stop(child: ChildProcess): Promise<void> {
@@ -186,21 +212,46 @@ async function main(): Promise<void> {
       body: JSON.stringify({ identifier: `visitor-${identity.identifier}`, transient: true, traits: Object.entries(identity.traits).map(([trait_key, trait_value]) => ({ trait_key, trait_value })) }),
     }));
 
-    // Ceiling and ours run alternately, twice each, so drift on the machine does not favour either.
-    const barePort = await freePort();
-    const bareEnvironment = await forkPeer('bare-server.ts', [String(barePort), join(dataDir, 'environment-flags.json')]);
-    // The ceiling receives the very request ours does, key header included.
-    const [bareA, oursA] = await alternate(
-      () => load(`http://127.0.0.1:${barePort}`, environmentRequest, { 'x-environment-key': bench.clientKey }),
-      () => load(base, environmentRequest, { 'x-environment-key': bench.clientKey }),
-    );
-    await stop(bareEnvironment);
-    const bareIdentity = await forkPeer('bare-server.ts', [String(barePort), join(dataDir, 'identity-flags.json')]);
-    const [bareB, oursB] = await alternate(
-      () => load(`http://127.0.0.1:${barePort}`, identityRequests, identityHeaders),
-      () => load(base, identityRequests, identityHeaders),
-    );
-    await stop(bareIdentity);
+    // The distributed path: command service → log → relay → Kafka → projector → Redis → evaluation
+    // service. Its evaluation service is the production evaluation tier; once propagation is
+    // measured the write pipeline stops, and it joins the (a) and (b) rounds beside the standalone app.
+    const unavailable = distributedUnavailableReason();
+    let setup: DistributedSetup | undefined;
+    let distributedDelays: number[] | undefined;
+    if (!unavailable) {
+      setup = await startDistributed(root, freePort);
+      distributedDelays = await measurePropagation(setup.admin, setup.bench, setup.evaluationUrl);
+      await setup.quiesce();
+    }
+    const distributedBodyBytes = setup
+      ? (await (await fetch(`${setup.evaluationUrl}/api/v1/flags/`, { headers: { 'x-environment-key': setup.bench.clientKey } })).arrayBuffer()).byteLength
+      : undefined;
+
+    // The ceilings receive the very requests ours do, key headers included, and answer ours's body.
+    const [bareAPort, bareBPort] = [await freePort(), await freePort()];
+    const bareEnvironment = await forkPeer('bare-server.ts', [String(bareAPort), join(dataDir, 'environment-flags.json')]);
+    const bareIdentity = await forkPeer('bare-server.ts', [String(bareBPort), join(dataDir, 'identity-flags.json')]);
+    const environmentTargets: Target[] = [
+      { name: 'ceiling', url: `http://127.0.0.1:${bareAPort}`, requests: environmentRequest, headers: { 'x-environment-key': bench.clientKey } },
+      ...(setup ? [{ name: 'evaluation service', url: setup.evaluationUrl, requests: environmentRequest, headers: { 'x-environment-key': setup.bench.clientKey } }] : []),
+      { name: 'standalone', url: base, requests: environmentRequest, headers: { 'x-environment-key': bench.clientKey } },
+    ];
+    const identityTargets: Target[] = [
+      { name: 'ceiling', url: `http://127.0.0.1:${bareBPort}`, requests: identityRequests, headers: identityHeaders },
+      ...(setup ? [{ name: 'evaluation service', url: setup.evaluationUrl, requests: identityRequests, headers: { 'x-environment-key': setup.bench.serverKey, 'content-type': 'application/json' } }] : []),
+      { name: 'standalone', url: base, requests: identityRequests, headers: identityHeaders },
+    ];
+    let environmentFlags: Compared;
+    let identityFlags: Compared;
+    try {
+      environmentFlags = await rounds(environmentTargets);
+      identityFlags = await rounds(identityTargets);
+    } finally {
+      await stop(bareEnvironment);
+      await stop(bareIdentity);
+      await setup?.stop();
+    }
+
     const oursTransient = await load(base, transientRequests, identityHeaders);
     const sdkPort = await freePort();
     const sdkServer = await forkPeer('flagsmith-nodejs-server.ts', [String(sdkPort), join(dataDir, 'environment-document.json')]);
@@ -226,47 +277,41 @@ async function main(): Promise<void> {
 
     const delays = await measurePropagation(admin, bench, base);
 
-    // The distributed path: command service → log → relay → Kafka → projector → Redis → evaluation service.
-    const unavailable = distributedUnavailableReason();
-    type Distributed = { a: LoadResult; b: LoadResult; standaloneA: LoadResult; standaloneB: LoadResult; delays: number[] };
-    let distributed: Distributed | string = unavailable ?? '';
-    if (!unavailable) {
-      const setup = await startDistributed(root, freePort);
-      try {
-        const distributedDelays = await measurePropagation(setup.admin, setup.bench, setup.evaluationUrl);
-        // Compared with the standalone app in the same window (alternating, both still running), so
-        // that drift on the machine between the two parts of the benchmark favours neither.
-        const identityHeadersDistributed = { 'x-environment-key': setup.bench.serverKey, 'content-type': 'application/json' };
-        const [a, standaloneA] = await alternate(
-          () => load(setup.evaluationUrl, environmentRequest, { 'x-environment-key': setup.bench.clientKey }),
-          () => load(base, environmentRequest, { 'x-environment-key': bench.clientKey }),
-        );
-        const [b, standaloneB] = await alternate(
-          () => load(setup.evaluationUrl, identityRequests, identityHeadersDistributed),
-          () => load(base, identityRequests, identityHeaders),
-        );
-        distributed = { a, b, standaloneA, standaloneB, delays: distributedDelays };
-      } finally {
-        await setup.stop();
-      }
-    }
     await stop(server);
 
-    const ratio = (ours: LoadResult, ceiling: LoadResult) => (ours.rps / ceiling.rps).toFixed(2);
     const row = (name: string, result: LoadResult, note = '') =>
       `| ${name} | ${Math.round(result.rps).toLocaleString('en-US')} | ${result.p50} | ${result.p99} | ${result.errors} | ${note} |`;
+    const quartile = (values: number[], q: number): number => {
+      const sorted = [...values].sort((x, y) => x - y);
+      return sorted[Math.min(sorted.length - 1, Math.round(q * (sorted.length - 1)))] as number;
+    };
+    const ratioNote = (ratios: number[], target: string) =>
+      `**${median(ratios).toFixed(2)}** of ceiling (middle half of rounds ${quartile(ratios, 0.25).toFixed(2)}–${quartile(ratios, 0.75).toFixed(2)})${target}`;
+    // Targets apply to the evaluation service, the production evaluation tier; without Kafka and
+    // Redis here, to the standalone app, which serves the same API from the same handler.
+    const compareRows = (compared: Compared, targets: Target[], label: string, target: string): string[] =>
+      targets.map((entry, index) => {
+        const result = compared.results[index] as LoadResult;
+        if (index === 0) return row(`bare node:http, ${label} body`, result, `ceiling ${label === 'environment-flags' ? '(a)' : '(b)'}`);
+        const targeted = entry.name === 'evaluation service' || !targets.some((other) => other.name === 'evaluation service');
+        return row(`${label === 'environment-flags' ? '(a) GET /api/v1/flags/' : '(b) POST /api/v1/identities/ (5 traits)'}, ${entry.name}`, result, ratioNote(compared.ratios[index] as number[], targeted ? ` (target ≥ ${target})` : ''));
+      });
+    const standaloneB = identityFlags.results[identityFlags.results.length - 1] as LoadResult;
+    const bareB = identityFlags.results[0] as LoadResult;
     const lines = [
-      `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; loopback, ${CONNECTIONS} connections, ${DURATION} s per run (after 2 s warm-up); (a) and (b), their ceilings and the distributed runs: median of ${ROUNDS} alternating runs (req/s, p50, p99 each), errors summed.`,
+      `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; loopback, ${CONNECTIONS} connections.`,
+      `(a) and (b): ${ROUNDS} rounds of ${DURATION} s runs, the ceiling and ours in turn (order reversed every other round, ${WARM_UP} s warm-up each first); req/s, p50 and p99 are medians over the rounds, errors summed; the ratio is the median of the ratios within each round.${distributedBodyBytes !== undefined ? ` Environment-flags body: ${environmentBody.length} bytes (standalone, ceiling), ${distributedBodyBytes} (evaluation service).` : ''}`,
       `Environment: 20 features (3 multivariate), 5 segments (percentage split, semver, regex, IN/numeric, nested NONE) with 10 overrides; identities with 5 traits.`,
+      unavailable
+        ? `Evaluation service (distributed) not measured: ${unavailable}.`
+        : 'The evaluation service runs as on its own nodes: beside Redis and the command service, the write pipeline (relay, projector, Kafka) stopped after its propagation was measured.',
       '',
       '| HTTP | req/s | p50 ms | p99 ms | errors | |',
       '|---|---:|---:|---:|---:|---|',
-      row('bare node:http, environment-flags body', bareA, 'ceiling (a)'),
-      row('(a) GET /api/v1/flags/', oursA, `${ratio(oursA, bareA)} of ceiling (target ≥ 0.85)`),
-      row('bare node:http, identity-flags body', bareB, 'ceiling (b)'),
-      row('(b) POST /api/v1/identities/ (5 traits)', oursB, `${ratio(oursB, bareB)} of ceiling (target ≥ 0.6)`),
-      row('(b) transient identities (5 traits), evaluated on every request', oursTransient, `${ratio(oursTransient, bareB)} of ceiling (b)`),
-      row('flagsmith-nodejs engine behind bare node:http (b)', sdkB, `ours ${(oursB.rps / sdkB.rps).toFixed(2)}×, ours evaluating every request ${(oursTransient.rps / sdkB.rps).toFixed(2)}×`),
+      ...compareRows(environmentFlags, environmentTargets, 'environment-flags', '0.85'),
+      ...compareRows(identityFlags, identityTargets, 'identity-flags', '0.6'),
+      row('(b) transient identities (5 traits), evaluated on every request, standalone', oursTransient, `${(oursTransient.rps / bareB.rps).toFixed(2)} of ceiling (b)`),
+      row('flagsmith-nodejs engine behind bare node:http (b)', sdkB, `standalone ${(standaloneB.rps / sdkB.rps).toFixed(2)}×, evaluating every request ${(oursTransient.rps / sdkB.rps).toFixed(2)}×`),
       '',
       '| Engine, in process, same contexts | evaluations/s | |',
       '|---|---:|---|',
@@ -277,20 +322,9 @@ async function main(): Promise<void> {
       '| Change propagation, 100 changes: acknowledged admin write → new value in GET /api/v1/flags/ | p50 ms | p99 ms | max ms |',
       '|---|---:|---:|---:|',
       propagationRow('standalone (target p99 < 20 ms)', delays),
-      ...(typeof distributed === 'string'
-        ? [`| distributed: not measured (${distributed}) | | | |`]
-        : [propagationRow('distributed: log → relay → Kafka → projector → Redis → evaluation service (target p99 < 100 ms)', distributed.delays)]),
-      ...(typeof distributed === 'string'
-        ? []
-        : [
-            '',
-            '| Distributed evaluation service (read models from Redis, in memory), alternating with the standalone app | req/s | p50 ms | p99 ms | errors | |',
-            '|---|---:|---:|---:|---:|---|',
-            row('(a) GET /api/v1/flags/, distributed', distributed.a, `${ratio(distributed.a, distributed.standaloneA)} of standalone`),
-            row('(a) GET /api/v1/flags/, standalone', distributed.standaloneA),
-            row('(b) POST /api/v1/identities/ (5 traits), distributed', distributed.b, `${ratio(distributed.b, distributed.standaloneB)} of standalone`),
-            row('(b) POST /api/v1/identities/ (5 traits), standalone', distributed.standaloneB),
-          ]),
+      distributedDelays
+        ? propagationRow('distributed: log → relay → Kafka → projector → Redis → evaluation service (target p99 < 100 ms)', distributedDelays)
+        : `| distributed: not measured (${unavailable ?? 'unavailable'}) | | | |`,
     ];
     console.log(`\n${lines.join('\n')}\n`);
   } finally {

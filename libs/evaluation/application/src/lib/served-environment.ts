@@ -46,7 +46,8 @@ export class ServedEnvironment {
   private readonly environmentOutcomes: readonly FlagOutcome[];
   private readonly overridesCache = new WeakMap<IdentityDocument, CompiledIdentityOverrides>();
   private readonly identityAnswers = new WeakMap<IdentityDocument, Partial<Record<KeyKind, SdkAnswer>>>();
-  private readonly bodyAnswers = new Map<string, RememberedBody>();
+  /** Per kind of key, so a lookup hashes the body as it arrived, with nothing concatenated to it. */
+  private readonly bodyAnswers: Readonly<Record<KeyKind, Map<string, RememberedBody>>> = { client: new Map(), server: new Map() };
   /** Headers every SDK answer for this environment carries. */
   readonly sdkHeaders: Readonly<Record<string, string>>;
 
@@ -117,16 +118,17 @@ export class ServedEnvironment {
 
   /** An answer remembered for an exact identify body (see `FlagsmithSdkService.identifyRaw`). */
   bodyAnswer(kind: KeyKind, body: string): RememberedBody | undefined {
-    return this.bodyAnswers.get(`${kind}\u0000${body}`);
+    return this.bodyAnswers[kind].get(body);
   }
 
   /** Bounded: past the limit, the oldest entries go (they are only a shortcut). */
   rememberBodyAnswer(kind: KeyKind, body: string, remembered: RememberedBody): void {
     if (body.length > MAX_REMEMBERED_BODY_LENGTH) return;
-    this.bodyAnswers.set(`${kind}\u0000${body}`, remembered);
-    if (this.bodyAnswers.size > MAX_REMEMBERED_BODIES) {
-      const oldest = this.bodyAnswers.keys().next().value;
-      if (oldest !== undefined) this.bodyAnswers.delete(oldest);
+    const answers = this.bodyAnswers[kind];
+    answers.set(body, remembered);
+    if (answers.size > MAX_REMEMBERED_BODIES) {
+      const oldest = answers.keys().next().value;
+      if (oldest !== undefined) answers.delete(oldest);
     }
   }
 
