@@ -289,14 +289,15 @@ async function main(): Promise<void> {
       `**${median(ratios).toFixed(2)}** of ceiling (middle half of rounds ${quartile(ratios, 0.25).toFixed(2)}–${quartile(ratios, 0.75).toFixed(2)})${target}`;
     // Targets apply to the evaluation service, the production evaluation tier; without Kafka and
     // Redis here, to the standalone app, which serves the same API from the same handler.
-    const compareRows = (compared: Compared, targets: Target[], label: string, target: string): string[] =>
+    const targetedName = setup ? 'evaluation service' : 'standalone';
+    const compareRows = (compared: Compared, targets: Target[], labels: { which: string; ceiling: string; ours: string; target: string }): string[] =>
       targets.map((entry, index) => {
         const result = compared.results[index] as LoadResult;
-        if (index === 0) return row(`bare node:http, ${label} body`, result, `ceiling ${label === 'environment-flags' ? '(a)' : '(b)'}`);
-        const targeted = entry.name === 'evaluation service' || !targets.some((other) => other.name === 'evaluation service');
-        return row(`${label === 'environment-flags' ? '(a) GET /api/v1/flags/' : '(b) POST /api/v1/identities/ (5 traits)'}, ${entry.name}`, result, ratioNote(compared.ratios[index] as number[], targeted ? ` (target ≥ ${target})` : ''));
+        if (index === 0) return row(labels.ceiling, result, `ceiling ${labels.which}`);
+        const ratios = compared.ratios[index] as number[];
+        return row(`${labels.which} ${labels.ours}, ${entry.name}`, result, ratioNote(ratios, entry.name === targetedName ? ` (target ≥ ${labels.target})` : ''));
       });
-    const standaloneB = identityFlags.results[identityFlags.results.length - 1] as LoadResult;
+    const standaloneB = identityFlags.results[identityTargets.findIndex((entry) => entry.name === 'standalone')] as LoadResult;
     const bareB = identityFlags.results[0] as LoadResult;
     const lines = [
       `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; loopback, ${CONNECTIONS} connections.`,
@@ -308,8 +309,8 @@ async function main(): Promise<void> {
       '',
       '| HTTP | req/s | p50 ms | p99 ms | errors | |',
       '|---|---:|---:|---:|---:|---|',
-      ...compareRows(environmentFlags, environmentTargets, 'environment-flags', '0.85'),
-      ...compareRows(identityFlags, identityTargets, 'identity-flags', '0.6'),
+      ...compareRows(environmentFlags, environmentTargets, { which: '(a)', ceiling: 'bare node:http, environment-flags body', ours: 'GET /api/v1/flags/', target: '0.85' }),
+      ...compareRows(identityFlags, identityTargets, { which: '(b)', ceiling: 'bare node:http, identity-flags body', ours: 'POST /api/v1/identities/ (5 traits)', target: '0.6' }),
       row('(b) transient identities (5 traits), evaluated on every request, standalone', oursTransient, `${(oursTransient.rps / bareB.rps).toFixed(2)} of ceiling (b)`),
       row('flagsmith-nodejs engine behind bare node:http (b)', sdkB, `standalone ${(standaloneB.rps / sdkB.rps).toFixed(2)}×, evaluating every request ${(oursTransient.rps / sdkB.rps).toFixed(2)}×`),
       '',
