@@ -113,10 +113,10 @@ export async function startEvaluationService(config: EvaluationServiceConfig, lo
   );
   metrics.gauge('flagline_evaluation_environments', 'Environments held in memory', [], (gauge) => gauge.set(registry.environmentCount));
   metrics.gauge('flagline_evaluation_ready', '1 once the read models were loaded', [], (gauge) => gauge.set(registry.ready ? 1 : 0));
-  const requests = metrics.counter('flagline_evaluation_requests_total', 'SDK and OFREP requests, by route and status', ['route', 'status']);
-  const duration = metrics.histogram('flagline_evaluation_request_duration_seconds', 'Time to answer, by route', ['route'], [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25]);
-  const requestCounters = new Map<string, ReturnType<typeof requests.labels>>();
-  const routeTimers = new Map<string, ReturnType<typeof duration.labels>>();
+  const requests = metrics.requests({
+    requests: { name: 'flagline_evaluation_requests_total', help: 'SDK and OFREP requests, by route and status' },
+    duration: { name: 'flagline_evaluation_request_duration_seconds', help: 'Time to answer, by route', buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25] },
+  });
   const writeFailures = metrics.counter('flagline_evaluation_identity_write_failures_total', 'Identify calls whose trait write failed');
 
   const analytics = new RedisFlagAnalyticsStore({ redis });
@@ -131,16 +131,7 @@ export async function startEvaluationService(config: EvaluationServiceConfig, lo
   });
   const handler = new EvaluationHttpHandler(registry, sdk, new OfrepService(registry), {
     onError: (error) => logger.error({ err: error }, 'request failed'),
-    onAnswered: (route, status, startedAt) => {
-      // Labelled children are looked up once per route and status, not on every request.
-      const key = `${route} ${status}`;
-      let counter = requestCounters.get(key);
-      if (!counter) requestCounters.set(key, (counter = requests.labels({ route, status: String(status) })));
-      counter.inc();
-      let timer = routeTimers.get(route);
-      if (!timer) routeTimers.set(route, (timer = duration.labels({ route })));
-      timer.observe(Number(process.hrtime.bigint() - startedAt) / 1e9);
-    },
+    onAnswered: (route, status, startedAt) => requests.record(route, status, Number(process.hrtime.bigint() - startedAt) / 1e9),
   });
 
   const health = () => {

@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { RequestMetrics, type RequestMetricsOptions } from './request-metrics';
 
 /**
  * Prometheus metrics (prom-client, the standard client) with process defaults, in a registry
@@ -6,9 +7,12 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
  */
 export class ServiceMetrics {
   readonly registry = new Registry();
+  private readonly defaultLabels: Readonly<Record<string, string>>;
+  private readonly requestMetrics: RequestMetrics[] = [];
 
   constructor(service: string) {
-    this.registry.setDefaultLabels({ service });
+    this.defaultLabels = { service };
+    this.registry.setDefaultLabels(this.defaultLabels);
     collectDefaultMetrics({ register: this.registry });
   }
 
@@ -30,8 +34,21 @@ export class ServiceMetrics {
     return new Histogram({ name, help, labelNames, registers: [this.registry], ...(buckets ? { buckets } : {}) });
   }
 
+  /** Request counts and durations for a hot path (see `RequestMetrics`), rendered with the rest. */
+  requests(options: RequestMetricsOptions): RequestMetrics {
+    const names = [options.requests.name, options.duration.name];
+    if (names.some((name) => this.registry.getSingleMetric(name) !== undefined || this.requestMetrics.some((metrics) => metrics.names.includes(name)))) {
+      throw new Error(`A metric named ${names.join(' or ')} is already registered`);
+    }
+    const metrics = new RequestMetrics(options);
+    this.requestMetrics.push(metrics);
+    return metrics;
+  }
+
   /** The text exposition format for `GET /metrics`. */
   async render(): Promise<{ contentType: string; body: string }> {
-    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+    let body = await this.registry.metrics();
+    for (const metrics of this.requestMetrics) body += `\n${metrics.exposition(this.defaultLabels)}`;
+    return { contentType: this.registry.contentType, body };
   }
 }
