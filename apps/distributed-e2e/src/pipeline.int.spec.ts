@@ -178,4 +178,35 @@ describeWithInfra('distributed mode end to end (command service, relay, Kafka, p
     expect(comparison.documents).toBeGreaterThanOrEqual(5);
     expect(pipeline.unexpectedExits()).toEqual([]);
   }, 120_000);
+
+  it('counts and times the SDK requests each evaluation service answers, in its /metrics', async () => {
+    const evaluation = pipeline.evaluations[1];
+    if (!evaluation) throw new Error('two evaluation services expected');
+    const sample = (text: string, series: string): number => {
+      const line = text.split('\n').find((candidate) => candidate.startsWith(`${series} `));
+      return line === undefined ? 0 : Number(line.slice(series.length + 1));
+    };
+    const scrape = async (): Promise<string> => {
+      const response = await fetch(`${evaluation.url}/metrics`);
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toContain('text/plain');
+      return response.text();
+    };
+    const refused = 'flagline_evaluation_requests_total{route="flags",status="403",service="evaluation-service"}';
+    const timed = 'flagline_evaluation_request_duration_seconds_count{service="evaluation-service",route="flags"}';
+    const before = await scrape();
+    for (let request = 0; request < 3; request++) {
+      const response = await fetch(`${evaluation.url}/api/v1/flags/`, { headers: { 'x-environment-key': 'not-a-key' } });
+      expect(response.status).toBe(403);
+      await response.arrayBuffer();
+    }
+    const after = await scrape();
+    expect(sample(after, refused) - sample(before, refused)).toBe(3);
+    expect(sample(after, timed) - sample(before, timed)).toBe(3);
+    expect(after).toContain('# TYPE flagline_evaluation_request_duration_seconds histogram');
+    expect(after).toContain('flagline_evaluation_request_duration_seconds_bucket{le="+Inf",service="evaluation-service",route="flags"}');
+    // The first test identified through this instance: its answers were counted too.
+    expect(sample(after, 'flagline_evaluation_requests_total{route="identities",status="200",service="evaluation-service"}')).toBeGreaterThan(0);
+    expect(after).toContain('process_cpu_user_seconds_total');
+  });
 });
