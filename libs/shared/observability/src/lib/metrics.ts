@@ -17,10 +17,12 @@ export class ServiceMetrics {
   }
 
   counter(name: string, help: string, labelNames: string[] = []): Counter {
+    this.assertUnused(name);
     return new Counter({ name, help, labelNames, registers: [this.registry] });
   }
 
   gauge(name: string, help: string, labelNames: string[] = [], collect?: (gauge: Gauge) => void): Gauge {
+    this.assertUnused(name);
     return new Gauge({
       name,
       help,
@@ -31,18 +33,23 @@ export class ServiceMetrics {
   }
 
   histogram(name: string, help: string, labelNames: string[] = [], buckets?: number[]): Histogram {
+    this.assertUnused(name);
     return new Histogram({ name, help, labelNames, registers: [this.registry], ...(buckets ? { buckets } : {}) });
   }
 
   /** Request counts and durations for a hot path (see `RequestMetrics`), rendered with the rest. */
   requests(options: RequestMetricsOptions): RequestMetrics {
-    const names = [options.requests.name, options.duration.name];
-    if (names.some((name) => this.registry.getSingleMetric(name) !== undefined || this.requestMetrics.some((metrics) => metrics.names.includes(name)))) {
-      throw new Error(`A metric named ${names.join(' or ')} is already registered`);
-    }
     const metrics = new RequestMetrics(options);
+    for (const name of metrics.names) this.assertUnused(name);
     this.requestMetrics.push(metrics);
     return metrics;
+  }
+
+  /** One name, one metric, whether prom-client or `RequestMetrics` writes it. */
+  private assertUnused(name: string): void {
+    if (this.registry.getSingleMetric(name) !== undefined || this.requestMetrics.some((metrics) => metrics.names.includes(name))) {
+      throw new Error(`A metric named ${name} is already registered`);
+    }
   }
 
   /** The text exposition format for `GET /metrics`. */

@@ -104,5 +104,6 @@ describe('ServiceMetrics.requests', () => {
     const other = new ServiceMetrics('evaluation-service');
     other.requests(OPTIONS);
     expect(() => other.requests(OPTIONS)).toThrow(/already registered/);
+    expect(() => other.histogram('app_request_duration_seconds', 'taken')).toThrow(/already registered/);
   });
 });
