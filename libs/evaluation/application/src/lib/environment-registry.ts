@@ -16,6 +16,12 @@ interface CachedIdentity {
   readonly at: number;
 }
 
+/** A store read of one identity under way, and the identity generation it began in. */
+interface IdentityRead {
+  readonly generation: number;
+  readonly document: Promise<IdentityDocument | null>;
+}
+
 export interface ResolvedKey {
   readonly environment: ServedEnvironment;
   readonly kind: KeyKind;
@@ -34,6 +40,8 @@ export class EnvironmentRegistry {
   private readonly byServerKeyHash = new Map<string, ServedEnvironment>();
   private readonly serverKeyHashes = new Map<string, string>();
   private readonly identities = new Map<string, CachedIdentity>();
+  /** Reads under way, so that concurrent requests for one uncached identity share a single read. */
+  private readonly identityReads = new Map<string, IdentityRead>();
   /** Bumped whenever identity documents may have changed, so a read that raced a change is not cached. */
   private identityGeneration = 0;
   private readonly dirty = new Set<number>();
@@ -184,11 +192,28 @@ export class EnvironmentRegistry {
     return cached.document;
   }
 
-  /** The stored identity, from the cache or the store; null when it does not exist. */
-  async identity(environmentId: number, identifier: string): Promise<IdentityDocument | null> {
+  /**
+   * The stored identity, from the cache or the store; null when it does not exist. Requests for
+   * an identity that is being read share that read (a popular identity whose entry expired or
+   * was cleared costs one store read, not one per request), unless a change was notified since
+   * the read began: those requests must see the change, so they read again.
+   */
+  identity(environmentId: number, identifier: string): Promise<IdentityDocument | null> {
     const cached = this.cachedIdentity(environmentId, identifier);
-    if (cached !== undefined) return cached;
+    if (cached !== undefined) return Promise.resolve(cached);
     const key = identityCacheKey(environmentId, identifier);
+    const underWay = this.identityReads.get(key);
+    if (underWay && underWay.generation === this.identityGeneration) return underWay.document;
+    const read: IdentityRead = { generation: this.identityGeneration, document: this.readIdentity(key, environmentId, identifier) };
+    this.identityReads.set(key, read);
+    const settled = (): void => {
+      if (this.identityReads.get(key) === read) this.identityReads.delete(key);
+    };
+    read.document.then(settled, settled);
+    return read.document;
+  }
+
+  private async readIdentity(key: string, environmentId: number, identifier: string): Promise<IdentityDocument | null> {
     const now = this.clock();
     const generation = this.identityGeneration;
     let document: IdentityDocument | null;

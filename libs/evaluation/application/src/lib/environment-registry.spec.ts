@@ -1,0 +1,132 @@
+import type { IdentityDocument, ReadModelChange, ReadModelCommit, ReadModelStore } from '@flagline/contracts';
+import { EnvironmentRegistry } from './environment-registry';
+
+const identityDocument = (identifier: string, plan: string): IdentityDocument => ({
+  environmentId: 1,
+  identifier,
+  identityUuid: `uuid-${identifier}`,
+  createdAt: '2026-01-01T00:00:00.000Z',
+  traits: { plan },
+  overrides: [],
+  revision: 1,
+});
+
+/**
+ * A read-model store whose identity reads wait until the test answers them, so that requests
+ * can be made to overlap a read. Reads of anything else find nothing.
+ */
+class HeldReadsStore implements ReadModelStore {
+  readonly reads: { key: string; answer: (document: IdentityDocument | null) => void; fail: (error: Error) => void }[] = [];
+  private readonly listeners = new Set<(change: ReadModelChange) => void>();
+
+  get<T>(key: string): Promise<T | null> {
+    return new Promise<T | null>((resolve, reject) => {
+      this.reads.push({ key, answer: (document) => resolve(document as T | null), fail: reject });
+    });
+  }
+
+  getMany<T>(keys: readonly string[]): Promise<(T | null)[]> {
+    return Promise.resolve(keys.map(() => null));
+  }
+
+  keysWithPrefix(): Promise<string[]> {
+    return Promise.resolve([]);
+  }
+
+  checkpoint(): Promise<number> {
+    return Promise.resolve(0);
+  }
+
+  commit(commit: ReadModelCommit): Promise<boolean> {
+    const change = { environmentIds: [...commit.changedEnvironments], identities: [...(commit.changedIdentities ?? [])] };
+    for (const listener of this.listeners) listener(change);
+    return Promise.resolve(true);
+  }
+
+  subscribe(listener: (change: ReadModelChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  notifyIdentityChanged(identifier: string): Promise<boolean> {
+    return this.commit({ checkpoint: { key: 'c', expected: 0, next: 1 }, writes: [], changedEnvironments: [], changedIdentities: [{ environmentId: 1, identifier }] });
+  }
+}
+
+describe('EnvironmentRegistry identity reads', () => {
+  let store: HeldReadsStore;
+  let registry: EnvironmentRegistry;
+  let now: number;
+  const errors: unknown[] = [];
+
+  beforeEach(async () => {
+    store = new HeldReadsStore();
+    now = 1_000;
+    errors.length = 0;
+    registry = new EnvironmentRegistry(store, { clock: () => now, identityTtlMs: 60_000, onError: (error) => errors.push(error) });
+    await registry.start();
+  });
+
+  afterEach(() => registry.stop());
+
+  it('gives concurrent requests for one uncached identity a single store read, then serves it from the cache', async () => {
+    const requests = [registry.identity(1, 'ada'), registry.identity(1, 'ada'), registry.identity(1, 'ada')];
+    expect(store.reads.map((read) => read.key)).toEqual(['identity:1:ada']);
+    const document = identityDocument('ada', 'pro');
+    store.reads[0]?.answer(document);
+    expect(await Promise.all(requests)).toEqual([document, document, document]);
+    expect(await registry.identity(1, 'ada')).toBe(document);
+    expect(store.reads).toHaveLength(1);
+  });
+
+  it('reads each identity for itself', async () => {
+    const ada = registry.identity(1, 'ada');
+    const grace = registry.identity(1, 'grace');
+    const other = registry.identity(2, 'ada');
+    expect(store.reads.map((read) => read.key)).toEqual(['identity:1:ada', 'identity:1:grace', 'identity:2:ada']);
+    store.reads.forEach((read, index) => read.answer(index === 1 ? identityDocument('grace', 'free') : null));
+    expect(await ada).toBeNull();
+    expect((await grace)?.traits).toEqual({ plan: 'free' });
+    expect(await other).toBeNull();
+  });
+
+  it('does not let a request that follows a change notification share a read begun before it', async () => {
+    const before = registry.identity(1, 'ada');
+    await store.notifyIdentityChanged('ada');
+    const after = registry.identity(1, 'ada');
+    expect(store.reads).toHaveLength(2);
+    store.reads[1]?.answer(identityDocument('ada', 'enterprise'));
+    store.reads[0]?.answer(identityDocument('ada', 'pro'));
+    expect((await before)?.traits).toEqual({ plan: 'pro' });
+    expect((await after)?.traits).toEqual({ plan: 'enterprise' });
+    // The read begun before the change is not cached over the newer one.
+    expect(registry.cachedIdentity(1, 'ada')?.traits).toEqual({ plan: 'enterprise' });
+  });
+
+  it('reads again once a shared read failed, and caches nothing from the failure', async () => {
+    const first = [registry.identity(1, 'ada'), registry.identity(1, 'ada')];
+    store.reads[0]?.fail(new Error('store unreachable'));
+    expect(await Promise.all(first)).toEqual([null, null]);
+    expect(errors).toHaveLength(1);
+    expect(registry.cachedIdentity(1, 'ada')).toBeUndefined();
+    const again = registry.identity(1, 'ada');
+    expect(store.reads).toHaveLength(2);
+    store.reads[1]?.answer(identityDocument('ada', 'pro'));
+    expect((await again)?.traits).toEqual({ plan: 'pro' });
+  });
+
+  it('reads again once the cached copy is older than its time to live', async () => {
+    const first = registry.identity(1, 'ada');
+    store.reads[0]?.answer(identityDocument('ada', 'pro'));
+    await first;
+    now += 60_000;
+    const later = registry.identity(1, 'ada');
+    expect(store.reads).toHaveLength(2);
+    store.reads[1]?.answer(identityDocument('ada', 'enterprise'));
+    expect((await later)?.traits).toEqual({ plan: 'enterprise' });
+  });
+});
