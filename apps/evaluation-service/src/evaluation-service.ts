@@ -15,6 +15,7 @@ export interface EvaluationServiceConfig {
   readonly commandServiceUrl: string | undefined;
   readonly internalToken: string | undefined;
   readonly pollIntervalMs: number;
+  readonly identityTtlMs: number;
 }
 
 export function loadEvaluationServiceConfig(env: NodeJS.ProcessEnv = process.env): EvaluationServiceConfig {
@@ -30,6 +31,7 @@ export function loadEvaluationServiceConfig(env: NodeJS.ProcessEnv = process.env
     commandServiceUrl,
     internalToken,
     pollIntervalMs: read.integer('POLL_INTERVAL_MS', 30_000, 100),
+    identityTtlMs: read.integer('IDENTITY_TTL_MS', 60_000, 0),
   };
   read.done();
   return config;
@@ -44,8 +46,9 @@ export interface RunningEvaluationService {
 
 /**
  * The evaluation tier: every environment compiled in memory from the Redis read models, kept
- * current by change notifications (pub/sub), with a periodic full refresh as the fallback for
- * missed ones. When Redis is unreachable it keeps answering from its last good copy and
+ * current by change notifications (pub/sub). A full resync follows every reconnection (what was
+ * published meanwhile is lost); a periodic check reloads environments whose revision moved, and
+ * cached identities are trusted for their time to live (IDENTITY_TTL_MS). When Redis is unreachable it keeps answering from its last good copy and
  * reports how stale that copy is; it is not ready until its first load.
  */
 export async function startEvaluationService(config: EvaluationServiceConfig, logger: Logger): Promise<RunningEvaluationService> {
@@ -65,7 +68,10 @@ export async function startEvaluationService(config: EvaluationServiceConfig, lo
       notificationsLostAt ??= Date.now();
     },
   });
-  const registry = new EnvironmentRegistry(store, { onError: (error) => logger.warn({ err: error }, 'read-model sync failed') });
+  const registry = new EnvironmentRegistry(store, {
+    identityTtlMs: config.identityTtlMs,
+    onError: (error) => logger.warn({ err: error }, 'read-model sync failed'),
+  });
   const resync = (): void => {
     if (registry.ready) registry.refreshAll().catch(() => undefined);
   };
@@ -94,7 +100,7 @@ export async function startEvaluationService(config: EvaluationServiceConfig, lo
   redis.on('error', (error) => logger.debug({ err: error }, 'redis'));
   redis.connect().catch((error: unknown) => logger.warn({ err: error }, 'redis not reachable yet'));
   const poller = setInterval(() => {
-    if (registry.ready && disconnectedAt === null) registry.refreshAll().catch(() => undefined);
+    if (registry.ready && disconnectedAt === null) registry.refreshEnvironments().catch(() => undefined);
     else if (!registry.ready && redis.status === 'ready') load();
   }, config.pollIntervalMs);
   poller.unref();

@@ -129,4 +129,30 @@ describe('EnvironmentRegistry identity reads', () => {
     store.reads[1]?.answer(identityDocument('ada', 'enterprise'));
     expect((await later)?.traits).toEqual({ plan: 'enterprise' });
   });
+
+  it('keeps cached identities through the periodic environment check, and forgets them on a full resync', async () => {
+    const first = registry.identity(1, 'ada');
+    store.reads[0]?.answer(identityDocument('ada', 'pro'));
+    await first;
+    await registry.refreshEnvironments();
+    expect(registry.cachedIdentity(1, 'ada')?.traits).toEqual({ plan: 'pro' });
+    await registry.refreshAll();
+    expect(registry.cachedIdentity(1, 'ada')).toBeUndefined();
+    const again = registry.identity(1, 'ada');
+    expect(store.reads).toHaveLength(2);
+    store.reads[1]?.answer(identityDocument('ada', 'enterprise'));
+    expect((await again)?.traits).toEqual({ plan: 'enterprise' });
+  });
+
+  it('does not cache a read that a full resync overtook, nor share it with later requests', async () => {
+    const before = registry.identity(1, 'ada');
+    await registry.refreshAll();
+    const after = registry.identity(1, 'ada');
+    expect(store.reads).toHaveLength(2);
+    store.reads[0]?.answer(identityDocument('ada', 'pro'));
+    await before;
+    expect(registry.cachedIdentity(1, 'ada')).toBeUndefined();
+    store.reads[1]?.answer(identityDocument('ada', 'enterprise'));
+    expect((await after)?.traits).toEqual({ plan: 'enterprise' });
+  });
 });

@@ -86,8 +86,25 @@ export class EnvironmentRegistry {
     return this.byId.size;
   }
 
-  /** Reloads every environment; also the polling fallback when notifications may have been missed. */
-  async refreshAll(): Promise<void> {
+  /**
+   * Reloads every environment and forgets every cached identity: the resync after notifications
+   * may have been missed (start, reconnect, resubscribe).
+   */
+  refreshAll(): Promise<void> {
+    return this.refresh(true);
+  }
+
+  /**
+   * Reloads the environments whose revision moved, keeping cached identities: the periodic check.
+   * A cached identity is trusted only for its time to live, which bounds how long an identity
+   * change whose notification was lost can go unseen, while the cache is not emptied (and every
+   * active identity read again at once) on every check.
+   */
+  refreshEnvironments(): Promise<void> {
+    return this.refresh(false);
+  }
+
+  private async refresh(forgetIdentities: boolean): Promise<void> {
     try {
       const keys = await this.store.keysWithPrefix(readModelKeys.environmentPrefix);
       const documents = await this.store.getMany<EnvironmentDocument>(keys);
@@ -98,8 +115,10 @@ export class EnvironmentRegistry {
         if (this.byId.get(document.environmentId)?.revision !== document.revision) this.install(document);
       }
       for (const id of [...this.byId.keys()]) if (!seen.has(id)) this.remove(id);
-      this.identities.clear();
-      this.identityGeneration++;
+      if (forgetIdentities) {
+        this.identities.clear();
+        this.identityGeneration++;
+      }
       this.lastSyncAt = this.clock();
       this.lastError = null;
     } catch (error) {
