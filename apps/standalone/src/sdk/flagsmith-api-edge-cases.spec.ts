@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { ADMIN, arr, expectStatus, obj, str, type ApiClient, type ApiResponse, type Json, type JsonObject } from '../testing/http-harness';
 import { expectedEarlyAdopter, expectedFlags } from './testing/storefront.expectations';
 import { startStorefront, STOREFRONT, type Storefront } from './testing/storefront.fixture';
@@ -293,6 +294,34 @@ describe('the Flagsmith SDK API over raw HTTP', () => {
     it('when a body is larger than allowed, then the answer is 413', async () => {
       const response = await api.request('POST', '/api/v1/identities/', { ...as(w.clientKey), raw: JSON.stringify({ identifier: 'big', padding: 'x'.repeat(2 * 1024 * 1024) }) });
       expect(response.status).toBe(413);
+    });
+
+    it.each([
+      ['with a declared length, arriving in pieces', true],
+      ['chunked, without a declared length', false],
+    ])('when a body comes %s, then it is read whole', async (_label, declareLength) => {
+      const body = JSON.stringify({ identifier: 'in-pieces', traits: [{ trait_key: 'plan', trait_value: 'pro' }] });
+      const expected = await api.request('POST', '/api/v1/identities/', { ...as(w.serverKey), raw: body });
+      expect(expected.status).toBe(200);
+      const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+        const headers: Record<string, string | number> = { 'x-environment-key': w.serverKey, 'content-type': 'application/json' };
+        if (declareLength) headers['content-length'] = Buffer.byteLength(body);
+        const request = httpRequest(`${w.t.app.url}/api/v1/identities/`, { method: 'POST', headers }, (response) => {
+          let received = '';
+          response.setEncoding('utf8');
+          response.on('data', (chunk: string) => (received += chunk));
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, text: received }));
+        });
+        request.on('error', reject);
+        request.flushHeaders();
+        request.write(body.slice(0, 10));
+        setTimeout(() => {
+          request.write(body.slice(10, 30));
+          setTimeout(() => request.end(body.slice(30)), 20);
+        }, 20);
+      });
+      expect(status).toBe(200);
+      expect(JSON.parse(text)).toEqual(expected.body);
     });
 
     it('when a browser sends a preflight, then CORS allows the SDK headers', async () => {
