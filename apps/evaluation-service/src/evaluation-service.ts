@@ -48,8 +48,9 @@ export interface RunningEvaluationService {
  * The evaluation tier: every environment compiled in memory from the Redis read models, kept
  * current by change notifications (pub/sub). A full resync follows every reconnection (what was
  * published meanwhile is lost); a periodic check reloads environments whose revision moved, and
- * cached identities are trusted for their time to live (IDENTITY_TTL_MS). When Redis is unreachable it keeps answering from its last good copy and
- * reports how stale that copy is; it is not ready until its first load.
+ * cached identities are trusted for their time to live (IDENTITY_TTL_MS). When Redis is
+ * unreachable it keeps answering from its last good copy and reports how stale that copy is; it
+ * is not ready until its first load.
  */
 export async function startEvaluationService(config: EvaluationServiceConfig, logger: Logger): Promise<RunningEvaluationService> {
   // Commands fail fast while Redis is down (no offline queue), so requests are answered from memory at once.

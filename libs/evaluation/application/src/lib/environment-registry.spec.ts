@@ -73,6 +73,15 @@ describe('EnvironmentRegistry identity reads', () => {
 
   afterEach(() => registry.stop());
 
+  /** Asks for ada, which must take a new store read; answers that read with `plan` and checks the request got it. */
+  const readAdaAnew = async (plan: string): Promise<void> => {
+    const readsBefore = store.reads.length;
+    const request = registry.identity(1, 'ada');
+    expect(store.reads).toHaveLength(readsBefore + 1);
+    store.reads[readsBefore]?.answer(identityDocument('ada', plan));
+    expect((await request)?.traits).toEqual({ plan });
+  };
+
   it('gives concurrent requests for one uncached identity a single store read, then serves it from the cache', async () => {
     const requests = [registry.identity(1, 'ada'), registry.identity(1, 'ada'), registry.identity(1, 'ada')];
     expect(store.reads.map((read) => read.key)).toEqual(['identity:1:ada']);
@@ -113,35 +122,22 @@ describe('EnvironmentRegistry identity reads', () => {
     expect(await Promise.all(first)).toEqual([null, null]);
     expect(errors).toHaveLength(1);
     expect(registry.cachedIdentity(1, 'ada')).toBeUndefined();
-    const again = registry.identity(1, 'ada');
-    expect(store.reads).toHaveLength(2);
-    store.reads[1]?.answer(identityDocument('ada', 'pro'));
-    expect((await again)?.traits).toEqual({ plan: 'pro' });
+    await readAdaAnew('pro');
   });
 
   it('reads again once the cached copy is older than its time to live', async () => {
-    const first = registry.identity(1, 'ada');
-    store.reads[0]?.answer(identityDocument('ada', 'pro'));
-    await first;
+    await readAdaAnew('pro');
     now += 60_000;
-    const later = registry.identity(1, 'ada');
-    expect(store.reads).toHaveLength(2);
-    store.reads[1]?.answer(identityDocument('ada', 'enterprise'));
-    expect((await later)?.traits).toEqual({ plan: 'enterprise' });
+    await readAdaAnew('enterprise');
   });
 
   it('keeps cached identities through the periodic environment check, and forgets them on a full resync', async () => {
-    const first = registry.identity(1, 'ada');
-    store.reads[0]?.answer(identityDocument('ada', 'pro'));
-    await first;
+    await readAdaAnew('pro');
     await registry.refreshEnvironments();
     expect(registry.cachedIdentity(1, 'ada')?.traits).toEqual({ plan: 'pro' });
     await registry.refreshAll();
     expect(registry.cachedIdentity(1, 'ada')).toBeUndefined();
-    const again = registry.identity(1, 'ada');
-    expect(store.reads).toHaveLength(2);
-    store.reads[1]?.answer(identityDocument('ada', 'enterprise'));
-    expect((await again)?.traits).toEqual({ plan: 'enterprise' });
+    await readAdaAnew('enterprise');
   });
 
   it('does not cache a read that a full resync overtook, nor share it with later requests', async () => {
