@@ -20,10 +20,10 @@ describeWithInfra(
 
         const acknowledged: RecordedEvent[] = [];
         const rejected: unknown[] = [];
-        const outage = { phase: 'before' as 'before' | 'outage' | 'after' };
+        const outage = { phase: 'before' as 'before' | 'outage' | 'after' | 'done' };
         let acknowledgedAfter = 0;
         const publishing = (async () => {
-          for (let i = 0; outage.phase !== 'after' || acknowledgedAfter < 10; i++) {
+          for (let i = 0; outage.phase !== 'done' && (outage.phase !== 'after' || acknowledgedAfter < 10); i++) {
             const project = `project-${i % 3}`;
             const event = aRecordedEvent({ streamName: `feature-${i % 3}`, metadata: { projectId: project } });
             try {
@@ -46,9 +46,15 @@ describeWithInfra(
         await pause(2000);
         await broker().start();
         outage.phase = 'after';
-        await publishing;
+        try {
+          // A publisher that never recovers fails here, saying so, rather than at the test's timeout.
+          await eventually(() => acknowledgedAfter >= 10, 60_000, () => `${acknowledgedAfter} publishes acknowledged since the broker came back; last rejection: ${String(rejected.at(-1))}`);
+        } finally {
+          outage.phase = 'done';
+          await publishing;
+        }
 
-        await recorder.waitForAll(acknowledged, 120_000);
+        await recorder.waitForAll(acknowledged, 60_000);
         // Acknowledged events of one project arrive in the order they were acknowledged.
         const handled = [...recorder.distinctIds()];
         const position = new Map(handled.map((id, index) => [id, index]));
@@ -64,7 +70,7 @@ describeWithInfra(
       } finally {
         await Promise.all([relay.close(), projector.close()]);
       }
-    });
+    }, 180_000);
   },
   { own: ['kafka'] },
 );
