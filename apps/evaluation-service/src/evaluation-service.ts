@@ -5,6 +5,7 @@ import { RedisFlagAnalyticsStore, RedisReadModelStore } from '@flagline/read-mod
 import { Redis } from 'ioredis';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 
 export interface EvaluationServiceConfig {
@@ -138,7 +139,7 @@ export async function startEvaluationService(config: EvaluationServiceConfig, lo
   });
   const handler = new EvaluationHttpHandler(registry, sdk, new OfrepService(registry), {
     onError: (error) => logger.error({ err: error }, 'request failed'),
-    onAnswered: (route, status, startedAt) => requests.record(route, status, Number(process.hrtime.bigint() - startedAt) / 1e9),
+    onAnswered: (route, status, startedAt) => requests.record(route, status, (performance.now() - startedAt) / 1000),
   });
 
   const health = () => {

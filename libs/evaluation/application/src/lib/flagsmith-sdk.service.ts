@@ -144,6 +144,16 @@ export class FlagsmithSdkService {
   }
 
   /**
+   * The answer remembered for this exact identify body, if the identity it was made for is still
+   * the cached stored document; undefined otherwise. Nothing is parsed or allocated: the HTTP
+   * front asks this first and calls `identifyRaw` only when it misses.
+   */
+  rememberedBodyAnswer({ environment, kind }: ResolvedKey, text: string): SdkAnswer | undefined {
+    const seen = environment.bodyAnswer(kind, text);
+    return seen && this.registry.cachedIdentity(environment.id, seen.identifier) === seen.identity ? seen.answer : undefined;
+  }
+
+  /**
    * `POST /api/v1/identities/` from its raw body. SDKs send the same identify body again and
    * again; when this exact body was answered from a remembered answer before, and the identity
    * is still the same stored document, that answer is returned without parsing anything.
@@ -151,8 +161,8 @@ export class FlagsmithSdkService {
    */
   identifyRaw(resolved: ResolvedKey, text: string, correlationId: () => string): SdkAnswer | Promise<SdkAnswer> {
     const { environment, kind } = resolved;
-    const seen = environment.bodyAnswer(kind, text);
-    if (seen && this.registry.cachedIdentity(environment.id, seen.identifier) === seen.identity) return seen.answer;
+    const seen = this.rememberedBodyAnswer(resolved, text);
+    if (seen) return seen;
     let body: unknown;
     try {
       body = text.trim() === '' ? undefined : (JSON.parse(text) as unknown);

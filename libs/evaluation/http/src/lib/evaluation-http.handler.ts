@@ -1,13 +1,14 @@
 import { errorAnswer, SDK_CORS_HEADERS, SDK_CORS_PREFLIGHT_HEADERS, type EnvironmentRegistry, type FlagsmithSdkService, type OfrepService, type ResolvedKey, type SdkAnswer } from '@flagline/evaluation-application';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 
 export interface EvaluationHttpOptions {
   /** Largest accepted request body in bytes. */
   readonly maxBodyBytes?: number;
   readonly onError?: (error: unknown) => void;
-  /** Called once per answered request, for metrics. */
-  readonly onAnswered?: (route: string, status: number, startedAt: bigint) => void;
+  /** Called once per answered request, for metrics; `startedAt` is the request's `performance.now()`. */
+  readonly onAnswered?: (route: string, status: number, startedAt: number) => void;
 }
 
 const JSON_TYPE = 'application/json';
@@ -32,25 +33,40 @@ function header(request: IncomingMessage, name: string): string | undefined {
 /** Routes of the SDK-facing API, by path without query. */
 type Route = 'flags' | 'identities' | 'environment-document' | 'analytics' | 'ofrep-flag' | 'ofrep-flags' | 'ofrep-configuration';
 
-function routeOf(path: string): { route: Route; flagKey?: string } | null {
+interface RouteMatch {
+  readonly route: Route;
+  readonly flagKey?: string;
+}
+
+/** The matches of fixed paths, made once rather than per request. */
+const FIXED: Readonly<Record<Exclude<Route, 'ofrep-flag'>, RouteMatch>> = {
+  flags: { route: 'flags' },
+  identities: { route: 'identities' },
+  'environment-document': { route: 'environment-document' },
+  analytics: { route: 'analytics' },
+  'ofrep-flags': { route: 'ofrep-flags' },
+  'ofrep-configuration': { route: 'ofrep-configuration' },
+};
+
+function routeOf(path: string): RouteMatch | null {
   switch (path) {
     case '/api/v1/flags/':
     case '/api/v1/flags':
-      return { route: 'flags' };
+      return FIXED.flags;
     case '/api/v1/identities/':
     case '/api/v1/identities':
-      return { route: 'identities' };
+      return FIXED.identities;
     case '/api/v1/environment-document/':
     case '/api/v1/environment-document':
-      return { route: 'environment-document' };
+      return FIXED['environment-document'];
     case '/api/v1/analytics/flags/':
     case '/api/v1/analytics/flags':
-      return { route: 'analytics' };
+      return FIXED.analytics;
     case '/ofrep/v1/evaluate/flags':
     case '/ofrep/v1/evaluate/flags/':
-      return { route: 'ofrep-flags' };
+      return FIXED['ofrep-flags'];
     case '/ofrep/v1/configuration':
-      return { route: 'ofrep-configuration' };
+      return FIXED['ofrep-configuration'];
     default:
       if (path.startsWith('/ofrep/v1/evaluate/flags/')) {
         try {
@@ -97,7 +113,7 @@ export class EvaluationHttpHandler {
     const path = queryAt === -1 ? url : url.slice(0, queryAt);
     const match = routeOf(path);
     if (match === null) return false;
-    const startedAt = this.options.onAnswered ? process.hrtime.bigint() : 0n;
+    const startedAt = this.options.onAnswered ? performance.now() : 0;
 
     // The hot path: environment flags for a resolved key, from the prebuilt body.
     if (match.route === 'flags' && request.method === 'GET' && queryAt === -1 && this.registry.pending === null) {
@@ -117,6 +133,8 @@ export class EvaluationHttpHandler {
       if (resolved) {
         this.readText(request, (error, text) => {
           if (error) return this.send(response, this.bodyError(error, undefined, false), 'identities', startedAt);
+          const remembered = this.sdk.rememberedBodyAnswer(resolved, text);
+          if (remembered) return this.send(response, remembered, 'identities', startedAt);
           let answer: SdkAnswer | Promise<SdkAnswer>;
           try {
             answer = this.sdk.identifyRaw(resolved, text, () => header(request, 'x-correlation-id') ?? randomUUID());
@@ -139,7 +157,7 @@ export class EvaluationHttpHandler {
     return true;
   }
 
-  private fail(response: ServerResponse, error: unknown, route: string, startedAt: bigint): void {
+  private fail(response: ServerResponse, error: unknown, route: string, startedAt: number): void {
     this.options.onError?.(error);
     if (!response.headersSent) this.send(response, errorAnswer(500, 'INTERNAL_ERROR', 'Internal error'), route, startedAt);
     else response.destroy();
@@ -152,7 +170,7 @@ export class EvaluationHttpHandler {
       : errorAnswer(400, 'MALFORMED_JSON', 'The body is not valid JSON');
   }
 
-  private async dispatch(request: IncomingMessage, response: ServerResponse, route: Route, flagKey: string | undefined, query: string, startedAt: bigint): Promise<void> {
+  private async dispatch(request: IncomingMessage, response: ServerResponse, route: Route, flagKey: string | undefined, query: string, startedAt: number): Promise<void> {
     const method = request.method ?? 'GET';
     if (method === 'OPTIONS') {
       response.writeHead(204, SDK_CORS_PREFLIGHT_HEADERS);
@@ -277,18 +295,19 @@ export class EvaluationHttpHandler {
       if (first === null) first = chunk;
       else (more ??= [first]).push(chunk);
     };
+    // A request ends or fails once, so plain listeners do (`once` costs a wrapper per request).
     request.on('data', onData);
-    request.once('end', () => {
+    request.on('end', () => {
       if (failed) return;
       const bytes = more !== null ? Buffer.concat(more) : first;
       done(null, bytes === null ? '' : bytes.toString('utf8'));
     });
-    request.once('error', (error) => {
+    request.on('error', (error) => {
       if (!failed) done(error, '');
     });
   }
 
-  private send(response: ServerResponse, answer: SdkAnswer, route: string, startedAt: bigint): void {
+  private send(response: ServerResponse, answer: SdkAnswer, route: string, startedAt: number): void {
     // One headers object handed to writeHead is Node's fastest way to emit a response head.
     const body = answer.body;
     const headers: Record<string, string | number> = answer.complete ? answer.headers ?? {} : { ...CORS_HEADERS, ...answer.headers };
