@@ -95,7 +95,12 @@ export async function createBenchEnvironment(admin: AdminClient): Promise<BenchE
 }
 
 /** Identities with 5 traits each, spread over the segments. */
-export function benchIdentities(count: number): { identifier: string; traits: Record<string, string | number> }[] {
+export interface BenchIdentity {
+  readonly identifier: string;
+  readonly traits: Record<string, string | number>;
+}
+
+export function benchIdentities(count: number): BenchIdentity[] {
   const plans = ['free', 'pro', 'enterprise', 'team'];
   const countries = ['DE', 'US', 'FR', 'GB', 'JP', 'ES'];
   return Array.from({ length: count }, (_, index) => ({

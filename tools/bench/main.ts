@@ -2,7 +2,6 @@ import autocannon from 'autocannon';
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { compileEnvironment, evaluate, toEvaluationResult, getEvaluationResult, type EvaluationContext } from '@flagline/evaluation-engine';
@@ -10,6 +9,7 @@ import { AdminClient } from './admin-client';
 import { benchIdentities, createBenchEnvironment, type BenchEnvironment } from './fixture';
 import { loadSdkEngine } from './flagsmith-nodejs-engine';
 import { distributedUnavailableReason, startDistributed, type DistributedSetup } from './distributed';
+import { freePort, identityBody, waitFor } from './support';
 
 /**
  * `npm run bench`: the evaluation service under load on loopback, beside a bare node:http
@@ -23,29 +23,6 @@ const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 50);
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 12);
 const WARM_UP = 3;
 const children: ChildProcess[] = [];
-
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-async function waitFor(url: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`${url} did not come up`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 function forkPeer(script: string, args: string[]): Promise<ChildProcess> {
   const child = fork(join(__dirname, 'peers', script), args, { execArgv: ['-r', '@swc-node/register'], cwd: root, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
@@ -186,8 +163,6 @@ async function main(): Promise<void> {
     const bench = await createBenchEnvironment(admin);
     const identities = benchIdentities(100);
 
-    const identityBody = (identity: (typeof identities)[number]) =>
-      JSON.stringify({ identifier: identity.identifier, traits: Object.entries(identity.traits).map(([trait_key, trait_value]) => ({ trait_key, trait_value })) });
     // Identities are stored once (first identify); the measured requests then find their traits unchanged.
     for (const identity of identities) {
       const response = await fetch(`${base}/api/v1/identities/`, { method: 'POST', headers: { 'x-environment-key': bench.serverKey, 'content-type': 'application/json' }, body: identityBody(identity) });
@@ -210,7 +185,7 @@ async function main(): Promise<void> {
     const transientRequests = benchIdentities(1000).map((identity) => ({
       method: 'POST' as const,
       path: '/api/v1/identities/',
-      body: JSON.stringify({ identifier: `visitor-${identity.identifier}`, transient: true, traits: Object.entries(identity.traits).map(([trait_key, trait_value]) => ({ trait_key, trait_value })) }),
+      body: identityBody({ ...identity, identifier: `visitor-${identity.identifier}` }, { transient: true }),
     }));
 
     // The distributed path: command service → log → relay → Kafka → projector → Redis → evaluation

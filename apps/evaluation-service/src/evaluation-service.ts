@@ -1,5 +1,5 @@
 import { EnvironmentRegistry, FlagsmithSdkService, OfrepService } from '@flagline/evaluation-application';
-import { EvaluationHttpHandler, HttpIdentityWriter } from '@flagline/evaluation-http';
+import { EvaluationHttpHandler, HttpIdentityWriter, SdkIncomingMessage } from '@flagline/evaluation-http';
 import { EnvReader, ServiceMetrics } from '@flagline/observability';
 import { RedisFlagAnalyticsStore, RedisReadModelStore } from '@flagline/read-model-redis';
 import { Redis } from 'ioredis';
@@ -151,7 +151,7 @@ export async function startEvaluationService(config: EvaluationServiceConfig, lo
     response.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
     response.end(text);
   };
-  const server = createServer((request: IncomingMessage, response: ServerResponse) => {
+  const server = createServer({ IncomingMessage: SdkIncomingMessage }, (request: IncomingMessage, response: ServerResponse) => {
     if (handler.handle(request, response)) return;
     switch (request.url ?? '') {
       case '/health':

@@ -4,7 +4,7 @@ import { AdminCatalog, EnvironmentProjector } from '@flagline/admin-projections'
 import { InMemoryCheckpointStore, InProcessEventBus, Relay, type RecordedEvent, type Subscription } from '@flagline/event-sourcing';
 import { EmbeddedEventStore } from '@flagline/event-store-embedded';
 import { EnvironmentRegistry, FlagsmithSdkService, OfrepService } from '@flagline/evaluation-application';
-import { EvaluationHttpHandler } from '@flagline/evaluation-http';
+import { EvaluationHttpHandler, SdkIncomingMessage } from '@flagline/evaluation-http';
 import { InMemoryFlagAnalyticsStore, InMemoryReadModelStore } from '@flagline/read-model';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -92,7 +92,7 @@ export async function startStandalone(config: StandaloneConfig): Promise<Standal
     closers.push(() => nest.close());
     const expressHandler = nest.getHttpAdapter().getInstance() as (request: IncomingMessage, response: ServerResponse) => void;
     const fastPaths: FastPath[] = [(request, response) => evaluation.handle(request, response)];
-    const server: Server = createServer((request, response) => {
+    const server: Server = createServer({ IncomingMessage: SdkIncomingMessage }, (request, response) => {
       for (const fastPath of fastPaths) if (fastPath(request, response)) return;
       expressHandler(request, response);
     });

@@ -324,6 +324,43 @@ describe('the Flagsmith SDK API over raw HTTP', () => {
       expect(JSON.parse(text)).toEqual(expected.body);
     });
 
+    /** Posts a chunked body in the pieces given; resolves with the answer, or 0 if the connection closed first. */
+    const postInPieces = (path: string, pieces: readonly string[], abortAfter?: number): Promise<{ status: number; text: string }> =>
+      new Promise((resolve) => {
+        const request = httpRequest(`${w.t.app.url}${path}`, { method: 'POST', headers: { 'x-environment-key': w.serverKey, 'content-type': 'application/json' } }, (response) => {
+          let received = '';
+          response.setEncoding('utf8');
+          response.on('data', (chunk: string) => (received += chunk));
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, text: received }));
+        });
+        request.on('error', () => resolve({ status: 0, text: '' }));
+        request.flushHeaders();
+        const next = (at: number): void => {
+          if (at === abortAfter) return void setTimeout(() => request.destroy(), 20);
+          if (at === pieces.length) return void request.end();
+          if (request.destroyed) return;
+          request.write(pieces[at], () => setTimeout(() => next(at + 1), 5));
+        };
+        next(0);
+      });
+
+    it.each(['/api/v1/identities/', '/ofrep/v1/evaluate/flags'])('when a chunked body to %s grows past the limit, then the answer is 413 and nothing is stored', async (path) => {
+      const piece = 'x'.repeat(256 * 1024);
+      const pieces = [`{"identifier": "too-big", "context": {"targetingKey": "too-big"}, "padding": "`, ...Array.from({ length: 6 }, () => piece), '"}'];
+      const { status, text } = await postInPieces(path, pieces);
+      expect(status).toBe(413);
+      expect(JSON.parse(text)).toEqual(expect.objectContaining({ detail: expect.stringContaining('at most') }));
+      expectStatus(await storedIdentity('too-big'), 404);
+    });
+
+    it('when a client goes away in the middle of a body, then nothing is stored and the next identify on the server is answered', async () => {
+      const { status } = await postInPieces('/api/v1/identities/', ['{"identifier": "gone-away", ', '"traits": [{"trait_key": "plan", '], 2);
+      expect(status).toBe(0);
+      const next = await identify(w.serverKey, { identifier: 'after-gone-away', traits: [{ trait_key: 'plan', trait_value: 'pro' }] });
+      expect(next.status).toBe(200);
+      expectStatus(await storedIdentity('gone-away'), 404);
+    });
+
     it('when a browser sends a preflight, then CORS allows the SDK headers', async () => {
       const response = await api.request('OPTIONS' as 'GET', '/api/v1/flags/', { headers: { origin: 'https://shop.example', 'access-control-request-headers': 'x-environment-key' } });
       expect(response.status).toBe(204);

@@ -1,2 +1,3 @@
 export * from './lib/evaluation-http.handler';
 export * from './lib/http-identity-writer';
+export * from './lib/sdk-incoming-message';

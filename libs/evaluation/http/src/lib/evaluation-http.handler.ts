@@ -2,6 +2,7 @@ import { errorAnswer, SDK_CORS_HEADERS, SDK_CORS_PREFLIGHT_HEADERS, type Environ
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import { SdkIncomingMessage } from './sdk-incoming-message';
 
 export interface EvaluationHttpOptions {
   /** Largest accepted request body in bytes. */
@@ -284,6 +285,7 @@ export class EvaluationHttpHandler {
     let size = 0;
     let failed = false;
     const onData = (chunk: Buffer): void => {
+      if (failed) return;
       size += chunk.length;
       if (size > this.maxBodyBytes) {
         failed = true;
@@ -295,13 +297,17 @@ export class EvaluationHttpHandler {
       if (first === null) first = chunk;
       else (more ??= [first]).push(chunk);
     };
-    // A request ends or fails once, so plain listeners do (`once` costs a wrapper per request).
-    request.on('data', onData);
-    request.on('end', () => {
+    const onEnd = (): void => {
       if (failed) return;
       const bytes = more !== null ? Buffer.concat(more) : first;
       done(null, bytes === null ? '' : bytes.toString('utf8'));
-    });
+    };
+    // Straight from the parser when the server made the request (see SdkIncomingMessage); a
+    // client that goes away mid-body leaves nobody to answer, so there is no error to report.
+    if (request instanceof SdkIncomingMessage && request.divertBody((chunk) => (chunk === null ? onEnd() : onData(chunk)))) return;
+    // A request ends or fails once, so plain listeners do (`once` costs a wrapper per request).
+    request.on('data', onData);
+    request.on('end', onEnd);
     request.on('error', (error) => {
       if (!failed) done(error, '');
     });

@@ -1,0 +1,207 @@
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { Agent, request as httpRequest } from 'node:http';
+import { hostname, tmpdir, userInfo } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { AdminClient } from './admin-client';
+import { benchIdentities, createBenchEnvironment } from './fixture';
+import { freePort, identityBody, waitFor } from './support';
+
+/**
+ * `npm run bench:instructions`: CPU instructions per request, counted by valgrind's callgrind, for
+ * (b) identify with 5 traits on the standalone app beside the bare node:http ceiling answering the
+ * same body. An instruction count does not move with what else the machine is doing, so it shows
+ * what a change costs or saves per request when req/s on a shared machine is too noisy to tell.
+ * Each server runs under callgrind with instrumentation off while it starts and warms up; it is
+ * switched on for the measured requests only, and an idle stretch of the same length is measured
+ * too and taken off (timers, GC that idle would do anyway). Options (env): INSTR_REQUESTS (measured
+ * requests, default 3000), INSTR_WARM_UP (default 10000), INSTR_CONNECTIONS (default 1), and
+ * INSTR_BUILDS, builds of the project to measure side by side as `name=dir,name=dir` (directories
+ * under the project, each laid out as dist/ is; default `this build=dist`) to compare two versions
+ * of the code on the same data.
+ */
+const root = resolve(__dirname, '..', '..');
+const REQUESTS = Number(process.env['INSTR_REQUESTS'] ?? 3000);
+const WARM_UP = Number(process.env['INSTR_WARM_UP'] ?? 10_000);
+const CONNECTIONS = Number(process.env['INSTR_CONNECTIONS'] ?? 1);
+const BUILDS = (process.env['INSTR_BUILDS'] ?? 'this build=dist').split(',').map((entry) => {
+  const [name, dir] = entry.split('=');
+  if (!name || !dir) throw new Error(`INSTR_BUILDS: "${entry}" is not name=dir`);
+  return { name, main: resolve(root, dir, 'apps', 'standalone', 'src', 'main.js') };
+});
+const run = promisify(execFile);
+
+/** vgdb, which callgrind_control talks through, names a process's pipes by these as well as its pid. */
+const vgEnv = { ...process.env, USER: process.env['USER'] ?? userInfo().username, HOSTNAME: hostname(), HOST: hostname() };
+
+interface Request {
+  readonly body: string;
+}
+
+/** Sends `count` identify requests over `connections` kept-alive connections, each answered before the next. */
+async function drive(url: string, serverKey: string, requests: readonly Request[], count: number, connections: number): Promise<void> {
+  const agent = new Agent({ keepAlive: true, maxSockets: connections });
+  let next = 0;
+  const one = (body: string): Promise<void> =>
+    new Promise((resolveOne, reject) => {
+      const outgoing = httpRequest(
+        `${url}/api/v1/identities/`,
+        { method: 'POST', agent, headers: { 'x-environment-key': serverKey, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+        (response) => {
+          response.resume();
+          response.on('end', () => (response.statusCode === 200 ? resolveOne() : reject(new Error(`identify answered ${response.statusCode}`))));
+        },
+      );
+      outgoing.on('error', reject);
+      outgoing.end(body);
+    });
+  const lane = async (): Promise<void> => {
+    while (next < count) await one((requests[next++ % requests.length] as Request).body);
+  };
+  await Promise.all(Array.from({ length: connections }, lane));
+  agent.destroy();
+}
+
+/** Sends a callgrind_control command to a server, in the environment it runs in (vgdb names its pipes by USER and HOST). */
+async function control(server: Server, ...args: string[]): Promise<void> {
+  const { stdout, stderr } = await run('callgrind_control', [...args, String(server.pid)], { env: server.env });
+  if (stderr.includes('error')) throw new Error(`callgrind_control ${args.join(' ')} ${server.pid}: ${stderr.trim()}`);
+  if (!/\bOK\b/.test(stdout)) throw new Error(`callgrind_control ${args.join(' ')} ${server.pid}: ${stdout.trim()}`);
+}
+
+interface Instructions {
+  /** On the main thread, where the event loop runs JavaScript. */
+  readonly main: number;
+  /** On every thread: the main one, V8's compiler and GC helpers, libuv's pool. */
+  readonly all: number;
+}
+
+/** The instructions the dumps made since `before` hold (their `totals:` lines), per thread (`--separate-threads=yes`). */
+async function dumpedInstructions(directory: string, before: ReadonlySet<string>): Promise<Instructions> {
+  const fresh = (await readdir(directory)).filter((name) => name.startsWith('callgrind.out') && !before.has(name));
+  let main = 0;
+  let all = 0;
+  for (const name of fresh) {
+    const line = /^totals: (\d+)/m.exec(await readFile(join(directory, name), 'utf8'));
+    if (!line) continue;
+    all += Number(line[1]);
+    if (name.endsWith('-01')) main += Number(line[1]);
+  }
+  return { main, all };
+}
+
+interface Server {
+  readonly pid: number;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+async function counted(server: Server, directory: string, stretch: () => Promise<void>): Promise<{ instructions: Instructions; ms: number }> {
+  const before = new Set(await readdir(directory));
+  await control(server, '--zero');
+  await control(server, '--instr=on');
+  const started = performance.now();
+  await stretch();
+  const ms = performance.now() - started;
+  await control(server, '--instr=off');
+  await control(server, '--dump');
+  return { instructions: await dumpedInstructions(directory, before), ms };
+}
+
+interface Measured {
+  readonly name: string;
+  /** Instructions per request: on the main thread, and on all threads. */
+  readonly perRequest: Instructions;
+  /** Idle instructions per second on all threads. */
+  readonly idlePerSecond: number;
+}
+
+async function measure(name: string, argv: string[], env: NodeJS.ProcessEnv, url: string, serverKey: string, requests: readonly Request[], directory: string): Promise<Measured> {
+  const serverEnv = { ...vgEnv, ...env };
+  const child: ChildProcess = spawn(
+    'valgrind',
+    ['--tool=callgrind', '--instr-atstart=no', '--separate-threads=yes', '--smc-check=all-non-file', `--callgrind-out-file=${join(directory, 'callgrind.out.%p')}`, process.execPath, ...argv],
+    { cwd: root, env: serverEnv, stdio: ['ignore', 'ignore', 'ignore'] },
+  );
+  try {
+    await waitFor(`${url}/health`, 600_000);
+    await drive(url, serverKey, requests, WARM_UP, CONNECTIONS);
+    const server = { pid: child.pid as number, env: serverEnv };
+    const load = await counted(server, directory, () => drive(url, serverKey, requests, REQUESTS, CONNECTIONS));
+    const idle = await counted(server, directory, () => new Promise((r) => setTimeout(r, load.ms)));
+    const perRequest = (pick: (counts: Instructions) => number): number => (pick(load.instructions) - pick(idle.instructions) * (load.ms / idle.ms)) / REQUESTS;
+    return { name, perRequest: { main: perRequest((counts) => counts.main), all: perRequest((counts) => counts.all) }, idlePerSecond: (idle.instructions.all / idle.ms) * 1000 };
+  } finally {
+    child.kill('SIGKILL');
+  }
+}
+
+async function main(): Promise<void> {
+  if (spawnSync('valgrind', ['--version']).status !== 0) {
+    console.log('bench:instructions skipped: valgrind is not installed (Debian: apt-get install valgrind).');
+    return;
+  }
+  const dataDir = await mkdtemp(join(tmpdir(), 'flagline-instr-'));
+  const outDir = await mkdtemp(join(tmpdir(), 'flagline-callgrind-'));
+  try {
+    // The environment is set up at full speed, then the standalone app restarts under callgrind
+    // from the same data directory (its event log) and the ceiling answers the identity body.
+    const adminKey = `flk_${randomBytes(24).toString('base64url')}`;
+    const standaloneArgv = [(BUILDS[0] as (typeof BUILDS)[number]).main];
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const env = { PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, ADMIN_API_KEY: adminKey };
+    const setup = spawn(process.execPath, standaloneArgv, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+    let serverKey: string;
+    const requests = benchIdentities(100).map((identity) => ({ body: identityBody(identity) }));
+    try {
+      await waitFor(`${base}/health`);
+      const bench = await createBenchEnvironment(new AdminClient(base, adminKey));
+      serverKey = bench.serverKey;
+      await drive(base, serverKey, requests, requests.length, 1);
+      const sample = await fetch(`${base}/api/v1/identities/`, { method: 'POST', headers: { 'x-environment-key': serverKey, 'content-type': 'application/json' }, body: (requests[1] as Request).body });
+      await writeFile(join(dataDir, 'identity-flags.json'), Buffer.from(await sample.arrayBuffer()));
+    } finally {
+      setup.kill();
+      await new Promise((r) => setup.once('exit', r));
+    }
+
+    const barePort = await freePort();
+    const ceiling = await measure(
+      'bare node:http ceiling, identity-flags body',
+      ['-r', '@swc-node/register', join(__dirname, 'peers', 'bare-server.ts'), String(barePort), join(dataDir, 'identity-flags.json')],
+      {},
+      `http://127.0.0.1:${barePort}`,
+      serverKey,
+      requests,
+      outDir,
+    );
+    const ours: Measured[] = [];
+    for (const build of BUILDS) ours.push(await measure(`standalone (${build.name}), POST /api/v1/identities/ (5 traits)`, [build.main], env, base, serverKey, requests, outDir));
+
+    const count = (value: number): string => Math.round(value).toLocaleString('en-US');
+    const row = (entry: Measured, note: string) => `| ${entry.name} | ${count(entry.perRequest.main)} | ${count(entry.perRequest.all)} | ${count(entry.idlePerSecond)} | ${note} |`;
+    console.log(
+      [
+        '',
+        `Instructions per request under callgrind (user space, server process only, idle rate taken off): ${REQUESTS} measured requests after ${WARM_UP} warm-up, ${CONNECTIONS} connection(s), Node ${process.version}.`,
+        '',
+        '| (b) identify, 5 traits | main thread | all threads | idle, all threads, per s | |',
+        '|---|---:|---:|---:|---|',
+        row(ceiling, 'ceiling'),
+        ...ours.map((entry) => row(entry, `main thread ${(entry.perRequest.main / ceiling.perRequest.main).toFixed(2)}× the ceiling's, all threads ${(entry.perRequest.all / ceiling.perRequest.all).toFixed(2)}×`)),
+        '',
+      ].join('\n'),
+    );
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+    if (process.env["INSTR_KEEP"] === undefined) await rm(outDir, { recursive: true, force: true });
+    else console.log(`callgrind dumps kept in ${outDir}`);
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
