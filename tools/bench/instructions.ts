@@ -11,8 +11,8 @@ import { freePort, identityBody, waitFor } from './support';
 
 /**
  * `npm run bench:instructions`: CPU instructions per request, counted by valgrind's callgrind, for
- * (b) identify with 5 traits on the standalone app beside the bare node:http ceiling answering the
- * same body. An instruction count does not move with what else the machine is doing, so it shows
+ * (a) environment flags and (b) identify with 5 traits on the standalone app, each beside the bare
+ * node:http ceiling answering the same body. An instruction count does not move with what else the machine is doing, so it shows
  * what a change costs or saves per request when req/s on a shared machine is too noisy to tell.
  * Each server runs under callgrind with instrumentation off while it starts and warms up; it is
  * switched on for the measured requests only, and an idle stretch of the same length is measured
@@ -36,29 +36,30 @@ const run = promisify(execFile);
 /** vgdb, which callgrind_control talks through, names a process's pipes by these as well as its pid. */
 const vgEnv = { ...process.env, USER: process.env['USER'] ?? userInfo().username, HOSTNAME: hostname(), HOST: hostname() };
 
-interface Request {
-  readonly body: string;
+/** One SDK request as the load sends it. */
+interface SdkRequest {
+  readonly method: 'GET' | 'POST';
+  readonly path: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body?: string;
 }
 
-/** Sends `count` identify requests over `connections` kept-alive connections, each answered before the next. */
-async function drive(url: string, serverKey: string, requests: readonly Request[], count: number, connections: number): Promise<void> {
+/** Sends `count` of `requests` (in turn) over `connections` kept-alive connections, each answered before the next. */
+async function drive(url: string, requests: readonly SdkRequest[], count: number, connections: number): Promise<void> {
   const agent = new Agent({ keepAlive: true, maxSockets: connections });
   let next = 0;
-  const one = (body: string): Promise<void> =>
+  const one = (sent: SdkRequest): Promise<void> =>
     new Promise((resolveOne, reject) => {
-      const outgoing = httpRequest(
-        `${url}/api/v1/identities/`,
-        { method: 'POST', agent, headers: { 'x-environment-key': serverKey, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
-        (response) => {
-          response.resume();
-          response.on('end', () => (response.statusCode === 200 ? resolveOne() : reject(new Error(`identify answered ${response.statusCode}`))));
-        },
-      );
+      const headers = sent.body === undefined ? sent.headers : { ...sent.headers, 'content-length': Buffer.byteLength(sent.body) };
+      const outgoing = httpRequest(`${url}${sent.path}`, { method: sent.method, agent, headers }, (response) => {
+        response.resume();
+        response.on('end', () => (response.statusCode === 200 ? resolveOne() : reject(new Error(`${sent.method} ${sent.path} answered ${response.statusCode}`))));
+      });
       outgoing.on('error', reject);
-      outgoing.end(body);
+      outgoing.end(sent.body);
     });
   const lane = async (): Promise<void> => {
-    while (next < count) await one((requests[next++ % requests.length] as Request).body);
+    while (next < count) await one(requests[next++ % requests.length] as SdkRequest);
   };
   await Promise.all(Array.from({ length: connections }, lane));
   agent.destroy();
@@ -117,7 +118,7 @@ interface Measured {
   readonly idlePerSecond: number;
 }
 
-async function measure(name: string, argv: string[], env: NodeJS.ProcessEnv, url: string, serverKey: string, requests: readonly Request[], directory: string): Promise<Measured> {
+async function measure(name: string, argv: string[], env: NodeJS.ProcessEnv, url: string, requests: readonly SdkRequest[], directory: string): Promise<Measured> {
   const serverEnv = { ...vgEnv, ...env };
   const child: ChildProcess = spawn(
     'valgrind',
@@ -126,9 +127,9 @@ async function measure(name: string, argv: string[], env: NodeJS.ProcessEnv, url
   );
   try {
     await waitFor(`${url}/health`, 600_000);
-    await drive(url, serverKey, requests, WARM_UP, CONNECTIONS);
+    await drive(url, requests, WARM_UP, CONNECTIONS);
     const server = { pid: child.pid as number, env: serverEnv };
-    const load = await counted(server, directory, () => drive(url, serverKey, requests, REQUESTS, CONNECTIONS));
+    const load = await counted(server, directory, () => drive(url, requests, REQUESTS, CONNECTIONS));
     const idle = await counted(server, directory, () => new Promise((r) => setTimeout(r, load.ms)));
     const perRequest = (pick: (counts: Instructions) => number): number => (pick(load.instructions) - pick(idle.instructions) * (load.ms / idle.ms)) / REQUESTS;
     return { name, perRequest: { main: perRequest((counts) => counts.main), all: perRequest((counts) => counts.all) }, idlePerSecond: (idle.instructions.all / idle.ms) * 1000 };
@@ -136,6 +137,17 @@ async function measure(name: string, argv: string[], env: NodeJS.ProcessEnv, url
     child.kill('SIGKILL');
   }
 }
+
+interface Workload {
+  readonly name: string;
+  readonly requests: readonly SdkRequest[];
+  /** A file holding ours's answer, which the ceiling sends for every request. */
+  readonly ceilingBody: string;
+}
+
+const count = (value: number): string => Math.round(value).toLocaleString('en-US');
+const row = (workload: string, entry: Measured, note: string): string =>
+  `| ${workload} | ${entry.name} | ${count(entry.perRequest.main)} | ${count(entry.perRequest.all)} | ${count(entry.idlePerSecond)} | ${note} |`;
 
 async function main(): Promise<void> {
   if (spawnSync('valgrind', ['--version']).status !== 0) {
@@ -153,50 +165,58 @@ async function main(): Promise<void> {
     const base = `http://127.0.0.1:${port}`;
     const env = { PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, ADMIN_API_KEY: adminKey };
     const setup = spawn(process.execPath, standaloneArgv, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
-    let serverKey: string;
-    const requests = benchIdentities(100).map((identity) => ({ body: identityBody(identity) }));
+    let workloads: Workload[];
     try {
       await waitFor(`${base}/health`);
       const bench = await createBenchEnvironment(new AdminClient(base, adminKey));
-      serverKey = bench.serverKey;
-      await drive(base, serverKey, requests, requests.length, 1);
-      const sample = await fetch(`${base}/api/v1/identities/`, { method: 'POST', headers: { 'x-environment-key': serverKey, 'content-type': 'application/json' }, body: (requests[1] as Request).body });
-      await writeFile(join(dataDir, 'identity-flags.json'), Buffer.from(await sample.arrayBuffer()));
+      const identify = benchIdentities(100).map((identity): SdkRequest => ({
+        method: 'POST',
+        path: '/api/v1/identities/',
+        headers: { 'x-environment-key': bench.serverKey, 'content-type': 'application/json' },
+        body: identityBody(identity),
+      }));
+      // Identities are stored once; the measured requests then find their traits unchanged.
+      await drive(base, identify, identify.length, 1);
+      const answer = async (sent: SdkRequest, file: string): Promise<string> => {
+        const response = await fetch(`${base}${sent.path}`, { method: sent.method, headers: sent.headers, ...(sent.body !== undefined ? { body: sent.body } : {}) });
+        await writeFile(join(dataDir, file), Buffer.from(await response.arrayBuffer()));
+        return join(dataDir, file);
+      };
+      const flags: SdkRequest = { method: 'GET', path: '/api/v1/flags/', headers: { 'x-environment-key': bench.clientKey } };
+      workloads = [
+        { name: '(a) GET /api/v1/flags/', requests: [flags], ceilingBody: await answer(flags, 'environment-flags.json') },
+        { name: '(b) POST /api/v1/identities/ (5 traits)', requests: identify, ceilingBody: await answer(identify[1] as SdkRequest, 'identity-flags.json') },
+      ];
     } finally {
       setup.kill();
       await new Promise((r) => setup.once('exit', r));
     }
 
-    const barePort = await freePort();
-    const ceiling = await measure(
-      'bare node:http ceiling, identity-flags body',
-      ['-r', '@swc-node/register', join(__dirname, 'peers', 'bare-server.ts'), String(barePort), join(dataDir, 'identity-flags.json')],
-      {},
-      `http://127.0.0.1:${barePort}`,
-      serverKey,
-      requests,
-      outDir,
-    );
-    const ours: Measured[] = [];
-    for (const build of BUILDS) ours.push(await measure(`standalone (${build.name}), POST /api/v1/identities/ (5 traits)`, [build.main], env, base, serverKey, requests, outDir));
-
-    const count = (value: number): string => Math.round(value).toLocaleString('en-US');
-    const row = (entry: Measured, note: string) => `| ${entry.name} | ${count(entry.perRequest.main)} | ${count(entry.perRequest.all)} | ${count(entry.idlePerSecond)} | ${note} |`;
+    const lines: string[] = [];
+    for (const workload of workloads) {
+      const barePort = await freePort();
+      const bareArgv = ['-r', '@swc-node/register', join(__dirname, 'peers', 'bare-server.ts'), String(barePort), workload.ceilingBody];
+      const ceiling = await measure('bare node:http, the same body', bareArgv, {}, `http://127.0.0.1:${barePort}`, workload.requests, outDir);
+      lines.push(row(workload.name, ceiling, 'ceiling'));
+      for (const build of BUILDS) {
+        const ours = await measure(`standalone (${build.name})`, [build.main], env, base, workload.requests, outDir);
+        lines.push(row(workload.name, ours, `main thread ${(ours.perRequest.main / ceiling.perRequest.main).toFixed(2)}× the ceiling's, all threads ${(ours.perRequest.all / ceiling.perRequest.all).toFixed(2)}×`));
+      }
+    }
     console.log(
       [
         '',
         `Instructions per request under callgrind (user space, server process only, idle rate taken off): ${REQUESTS} measured requests after ${WARM_UP} warm-up, ${CONNECTIONS} connection(s), Node ${process.version}.`,
         '',
-        '| (b) identify, 5 traits | main thread | all threads | idle, all threads, per s | |',
-        '|---|---:|---:|---:|---|',
-        row(ceiling, 'ceiling'),
-        ...ours.map((entry) => row(entry, `main thread ${(entry.perRequest.main / ceiling.perRequest.main).toFixed(2)}× the ceiling's, all threads ${(entry.perRequest.all / ceiling.perRequest.all).toFixed(2)}×`)),
+        '| Request | server | main thread | all threads | idle, all threads, per s | |',
+        '|---|---|---:|---:|---:|---|',
+        ...lines,
         '',
       ].join('\n'),
     );
   } finally {
     await rm(dataDir, { recursive: true, force: true });
-    if (process.env["INSTR_KEEP"] === undefined) await rm(outDir, { recursive: true, force: true });
+    if (process.env['INSTR_KEEP'] === undefined) await rm(outDir, { recursive: true, force: true });
     else console.log(`callgrind dumps kept in ${outDir}`);
   }
 }
