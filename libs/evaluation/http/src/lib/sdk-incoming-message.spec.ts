@@ -99,6 +99,17 @@ describe('SdkIncomingMessage', () => {
     expect(responseBodies(client.received())).toEqual(bodies.map((body) => ({ body, complete: true })));
   });
 
+  it('when a client asks for 100-continue before sending its body (as curl does for larger bodies), then the sink hears the body sent after it', async () => {
+    handler = echoDiverted;
+    const body = JSON.stringify({ identifier: 'continued', padding: 'x'.repeat(2000) });
+    const client = await rawClient();
+    client.socket.write(`POST /x HTTP/1.1\r\nHost: t\r\nContent-Length: ${body.length}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n`);
+    await until(() => client.received().startsWith('HTTP/1.1 100 Continue\r\n\r\n'), 'the interim answer');
+    client.socket.write(body);
+    await client.closed;
+    expect(responseBodies(client.received().slice('HTTP/1.1 100 Continue\r\n\r\n'.length))).toEqual([{ body, complete: true }]);
+  });
+
   it('when a request is not diverted, then it is an ordinary readable stream', async () => {
     handler = (request, response) => {
       let text = '';
