@@ -19,6 +19,10 @@ export interface KafkaGroupConsumerConfig {
 
 type Outcome = 'handled' | 'dead-lettered' | 'stopped';
 
+/** First delay before a member kafkajs gave up on runs again; it doubles on each failure, to the limit. */
+const REVIVAL_FIRST_DELAY_MS = 500;
+const REVIVAL_MAX_DELAY_MS = 30_000;
+
 /** The offset to commit after `offset` was dealt with: Kafka stores the next one to read. */
 const nextOffset = (offset: string): string => (BigInt(offset) + 1n).toString();
 
@@ -36,31 +40,68 @@ export class KafkaGroupConsumer implements BusSubscription {
   private stopped: Promise<void> | null = null;
   /** Wakes backoff sleeps, so a stop does not wait out a retry delay. */
   private readonly wakeUps = new Set<() => void>();
+  /** Set once the first join succeeded: from then on the member keeps itself running. */
+  private started = false;
+  private revival: ReturnType<typeof setTimeout> | null = null;
+  private revivalDelayMs = REVIVAL_FIRST_DELAY_MS;
 
   constructor(private readonly config: KafkaGroupConsumerConfig) {}
 
   /** Resolves once the member joined its group and got its partitions. */
   async start(): Promise<void> {
-    const { consumer, topic } = this.config;
-    consumer.on(consumer.events.CRASH, ({ payload }) => this.config.onError?.(payload.error));
+    const { consumer } = this.config;
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      this.config.onError?.(payload.error);
+      // kafkajs restarts after retriable crashes; after any other it leaves the consumer stopped.
+      if (!payload.restart && this.started) this.scheduleRevival();
+    });
+    consumer.on(consumer.events.GROUP_JOIN, () => (this.revivalDelayMs = REVIVAL_FIRST_DELAY_MS));
     try {
-      await consumer.connect();
-      await consumer.subscribe({ topics: [topic], fromBeginning: this.config.fromBeginning });
       const joined = this.firstJoin();
       // Awaited below; until then a rejection must not count as unhandled.
       joined.catch(() => undefined);
-      await consumer.run({
-        // Manual offsets: kafkajs would otherwise resolve a whole batch and commit on a timer.
-        autoCommit: false,
-        eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: this.config.partitionsConsumedConcurrently,
-        eachBatch: (payload) => this.onBatch(payload),
-      });
+      await this.run();
       await joined;
+      this.started = true;
     } catch (error) {
       await this.stop().catch(() => undefined);
       throw error;
     }
+  }
+
+  private async run(): Promise<void> {
+    const { consumer, topic } = this.config;
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topic], fromBeginning: this.config.fromBeginning });
+    await consumer.run({
+      // Manual offsets: kafkajs would otherwise resolve a whole batch and commit on a timer.
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.config.partitionsConsumedConcurrently,
+      eachBatch: (payload) => this.onBatch(payload),
+    });
+  }
+
+  /**
+   * A subscription never ends on its own: a member whose consumer kafkajs gave up on (a crash it
+   * does not count as retriable, such as an unexpected answer while a broker restarts) runs it
+   * again after a backoff, from the group's committed offsets, until it is stopped.
+   */
+  private scheduleRevival(): void {
+    if (this.stopping || this.revival !== null) return;
+    const delay = this.revivalDelayMs;
+    this.revivalDelayMs = Math.min(delay * 2, REVIVAL_MAX_DELAY_MS);
+    this.revival = setTimeout(() => {
+      this.revival = null;
+      if (this.stopping) return;
+      this.run().catch((error: unknown) => {
+        this.config.onError?.(error);
+        this.config.consumer.disconnect().then(
+          () => this.scheduleRevival(),
+          () => this.scheduleRevival(),
+        );
+      });
+    }, delay);
   }
 
   private firstJoin(): Promise<void> {
@@ -155,6 +196,8 @@ export class KafkaGroupConsumer implements BusSubscription {
   stop(): Promise<void> {
     this.stopped ??= (async () => {
       this.stopping = true;
+      if (this.revival !== null) clearTimeout(this.revival);
+      this.revival = null;
       for (const wake of [...this.wakeUps]) wake();
       await this.config.consumer.disconnect();
     })();
