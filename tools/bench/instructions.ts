@@ -20,7 +20,7 @@ import { freePort, identityBody, waitFor } from './support';
  * requests, default 3000), INSTR_WARM_UP (default 10000), INSTR_CONNECTIONS (default 1), and
  * INSTR_BUILDS, builds of the project to measure side by side as `name=dir,name=dir` (directories
  * under the project, each laid out as dist/ is; default `this build=dist`) to compare two versions
- * of the code on the same data.
+ * of the code on the same data. INSTR_KEEP=1 keeps the callgrind dumps for callgrind_annotate.
  */
 const root = resolve(__dirname, '..', '..');
 const REQUESTS = Number(process.env['INSTR_REQUESTS'] ?? 3000);

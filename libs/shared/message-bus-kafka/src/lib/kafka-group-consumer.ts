@@ -43,6 +43,9 @@ export class KafkaGroupConsumer implements BusSubscription {
   /** Set once the first join succeeded: from then on the member keeps itself running. */
   private started = false;
   private revival: ReturnType<typeof setTimeout> | null = null;
+  /** From a revival's scheduling until its run started or failed. */
+  private reviving = false;
+  private crashedWhileReviving = false;
   private revivalDelayMs = REVIVAL_FIRST_DELAY_MS;
 
   constructor(private readonly config: KafkaGroupConsumerConfig) {}
@@ -88,20 +91,35 @@ export class KafkaGroupConsumer implements BusSubscription {
    * again after a backoff, from the group's committed offsets, until it is stopped.
    */
   private scheduleRevival(): void {
-    if (this.stopping || this.revival !== null) return;
+    if (this.stopping) return;
+    // One revival at a time. A crash while one runs (kafkajs reports a failed join from inside
+    // `run`) makes it go round again once it is over.
+    if (this.reviving) {
+      this.crashedWhileReviving = true;
+      return;
+    }
+    this.reviving = true;
     const delay = this.revivalDelayMs;
     this.revivalDelayMs = Math.min(delay * 2, REVIVAL_MAX_DELAY_MS);
     this.revival = setTimeout(() => {
       this.revival = null;
       if (this.stopping) return;
-      this.run().catch((error: unknown) => {
-        this.config.onError?.(error);
-        this.config.consumer.disconnect().then(
-          () => this.scheduleRevival(),
-          () => this.scheduleRevival(),
-        );
-      });
+      this.crashedWhileReviving = false;
+      this.run().then(
+        () => this.revived(),
+        async (error: unknown) => {
+          this.config.onError?.(error);
+          await this.config.consumer.disconnect().catch(() => undefined);
+          this.crashedWhileReviving = true;
+          this.revived();
+        },
+      );
     }, delay);
+  }
+
+  private revived(): void {
+    this.reviving = false;
+    if (this.crashedWhileReviving) this.scheduleRevival();
   }
 
   private firstJoin(): Promise<void> {
