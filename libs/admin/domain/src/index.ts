@@ -9,6 +9,7 @@ export * from './lib/user/user.decider';
 export * from './lib/organisation/organisation.events';
 export * from './lib/organisation/organisation.commands';
 export * from './lib/organisation/organisation.decider';
+export * from './lib/organisation/invitation';
 export * from './lib/project/project.state';
 export * from './lib/project/project.events';
 export * from './lib/project/project.commands';

@@ -232,6 +232,7 @@ describe('Organisation', () => {
         keys: new Map([
           ['k1', { keyId: 'k1', name: 'terraform', keyHash: 'b'.repeat(64), prefix: 'fl_o_abc', createdAt: NOW, role: 'admin', revokedAt: null }],
         ]),
+        invitations: new Map(),
         revision: 2,
       });
     });

@@ -1,6 +1,15 @@
 import type { Decider } from '@flagline/event-sourcing';
 import type { StoredApiKey } from '../shared/api-key';
-import { checkRevision, ConflictError, NotFoundError } from '../shared/domain-error';
+import { checkRevision, ConflictError, NotFoundError, ValidationError } from '../shared/domain-error';
+import {
+  INVITATION_DEFAULT_DAYS,
+  INVITATION_MAX_DAYS,
+  INVITATION_MIN_DAYS,
+  invitationExpiry,
+  invitationStatus,
+  normaliseEmail,
+  type Invitation,
+} from './invitation';
 import type { OrganisationCommand } from './organisation.commands';
 import type { OrganisationEvent, Role } from './organisation.events';
 
@@ -15,13 +24,14 @@ export interface Organisation {
   readonly createdAt: string;
   readonly members: ReadonlyMap<number, Role>;
   readonly keys: ReadonlyMap<string, OrganisationApiKey>;
+  readonly invitations: ReadonlyMap<string, Invitation>;
   readonly revision: number;
 }
 
 export const toOrganisationStreamName = (organisationId: number): string => `organisation-${organisationId}`;
 
 export function initialOrganisation(): Organisation {
-  return { status: 'absent', organisationId: 0, name: '', createdAt: '', members: new Map(), keys: new Map(), revision: -1 };
+  return { status: 'absent', organisationId: 0, name: '', createdAt: '', members: new Map(), keys: new Map(), invitations: new Map(), revision: -1 };
 }
 
 function active(state: Organisation): Organisation {
@@ -31,6 +41,47 @@ function active(state: Organisation): Organisation {
 
 function adminCount(members: ReadonlyMap<number, Role>): number {
   return [...members.values()].filter((role) => role === 'admin').length;
+}
+
+const invitationNotFound = (): NotFoundError => new NotFoundError('INVITATION.NOT_FOUND', 'Invitation not found');
+
+/**
+ * The invitation an invitee answers, open at `now`. One addressed to another email is not found,
+ * exactly like one that does not exist, so an invitation id is of no use to anyone else.
+ */
+function openInvitationFor(org: Organisation, invitationId: string, email: string, now: string): Invitation {
+  const invitation = org.invitations.get(invitationId);
+  if (!invitation || invitation.email !== normaliseEmail(email)) throw invitationNotFound();
+  const status = invitationStatus(invitation, now);
+  if (status === 'expired') throw new ConflictError('INVITATION.EXPIRED', `The invitation expired at ${invitation.expiresAt}`);
+  if (status === 'revoked') throw new ConflictError('INVITATION.REVOKED', 'The invitation was revoked');
+  if (status !== 'pending') throw new ConflictError('INVITATION.ANSWERED', `The invitation was already ${status}`);
+  return invitation;
+}
+
+function inviteMember(org: Organisation, command: Extract<OrganisationCommand, { type: 'InviteMember' }>): OrganisationEvent {
+  const days = command.expiresInDays ?? INVITATION_DEFAULT_DAYS;
+  if (!Number.isInteger(days) || days < INVITATION_MIN_DAYS || days > INVITATION_MAX_DAYS)
+    throw new ValidationError('INVITATION.INVALID', [
+      { field: 'expiresInDays', message: `must be a whole number of days from ${INVITATION_MIN_DAYS} to ${INVITATION_MAX_DAYS}` },
+    ]);
+  const email = normaliseEmail(command.email);
+  if (command.registeredUserId !== null && org.members.has(command.registeredUserId))
+    throw new ConflictError('MEMBER.EXISTS', `${email} is already a member`);
+  if (org.invitations.has(command.invitationId)) throw new ConflictError('INVITATION.EXISTS', `Invitation id ${command.invitationId} is taken`);
+  const pending = [...org.invitations.values()].some((invitation) => invitation.email === email && invitationStatus(invitation, command.now) === 'pending');
+  if (pending) throw new ConflictError('INVITATION.PENDING', `${email} already has a pending invitation; revoke it first`);
+  return {
+    type: 'InvitationCreated',
+    data: {
+      organisationId: org.organisationId,
+      invitationId: command.invitationId,
+      email,
+      role: command.role,
+      createdAt: command.now,
+      expiresAt: invitationExpiry(command.now, days),
+    },
+  };
 }
 
 export function decideOrganisation(command: OrganisationCommand, state: Organisation): OrganisationEvent | OrganisationEvent[] {
@@ -87,7 +138,38 @@ export function decideOrganisation(command: OrganisationCommand, state: Organisa
       if (!key || key.revokedAt) throw new NotFoundError('API_KEY.NOT_FOUND', 'API key not found');
       return { type: 'OrganisationApiKeyRevoked', data: { organisationId: org.organisationId, keyId: command.keyId, revokedAt: command.now } };
     }
+    case 'InviteMember':
+      return inviteMember(active(state), command);
+    case 'AcceptInvitation': {
+      const org = active(state);
+      const { role } = openInvitationFor(org, command.invitationId, command.email, command.now);
+      const { invitationId, userId, now } = command;
+      if (org.members.has(userId)) throw new ConflictError('MEMBER.EXISTS', 'You are already a member of this organisation');
+      return [
+        { type: 'InvitationAccepted', data: { organisationId: org.organisationId, invitationId, userId, acceptedAt: now } },
+        { type: 'MemberAdded', data: { organisationId: org.organisationId, userId, role } },
+      ];
+    }
+    case 'DeclineInvitation': {
+      const org = active(state);
+      openInvitationFor(org, command.invitationId, command.email, command.now);
+      return { type: 'InvitationDeclined', data: { organisationId: org.organisationId, invitationId: command.invitationId, userId: command.userId, declinedAt: command.now } };
+    }
+    case 'RevokeInvitation': {
+      const org = active(state);
+      const invitation = org.invitations.get(command.invitationId);
+      if (!invitation) throw invitationNotFound();
+      const status = invitationStatus(invitation, command.now);
+      if (status !== 'pending') throw new ConflictError('INVITATION.NOT_PENDING', `The invitation is ${status}; only a pending invitation can be revoked`);
+      return { type: 'InvitationRevoked', data: { organisationId: org.organisationId, invitationId: command.invitationId, revokedAt: command.now } };
+    }
   }
+}
+
+function closeInvitation(state: Organisation, invitationId: string, status: 'accepted' | 'declined' | 'revoked', at: string): Organisation {
+  const invitation = state.invitations.get(invitationId);
+  if (!invitation) return state;
+  return { ...state, invitations: new Map(state.invitations).set(invitationId, { ...invitation, closed: { status, at } }) };
 }
 
 export function evolveOrganisation(state: Organisation, event: OrganisationEvent, revision: number): Organisation {
@@ -115,6 +197,16 @@ export function evolveOrganisation(state: Organisation, event: OrganisationEvent
       if (!key) return state;
       return { ...state, keys: new Map(state.keys).set(key.keyId, { ...key, revokedAt: event.data.revokedAt }) };
     }
+    case 'InvitationCreated': {
+      const { organisationId: _id, ...invitation } = event.data;
+      return { ...state, invitations: new Map(state.invitations).set(invitation.invitationId, { ...invitation, closed: null }) };
+    }
+    case 'InvitationAccepted':
+      return closeInvitation(state, event.data.invitationId, 'accepted', event.data.acceptedAt);
+    case 'InvitationDeclined':
+      return closeInvitation(state, event.data.invitationId, 'declined', event.data.declinedAt);
+    case 'InvitationRevoked':
+      return closeInvitation(state, event.data.invitationId, 'revoked', event.data.revokedAt);
   }
 }
 

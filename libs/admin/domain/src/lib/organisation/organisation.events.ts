@@ -16,6 +16,15 @@ export type MemberRoleChanged = DomainEvent<'MemberRoleChanged', { organisationI
 export type MemberRemoved = DomainEvent<'MemberRemoved', { organisationId: number; userId: number }>;
 export type OrganisationApiKeyIssued = DomainEvent<'OrganisationApiKeyIssued', IssueKeyFields & { organisationId: number; role: Role }>;
 export type OrganisationApiKeyRevoked = DomainEvent<'OrganisationApiKeyRevoked', { organisationId: number; keyId: string; revokedAt: string }>;
+/** An admin invited an email address (normalised) to join with a role; it can be answered until `expiresAt`. */
+export type InvitationCreated = DomainEvent<
+  'InvitationCreated',
+  { organisationId: number; invitationId: string; email: string; role: Role; createdAt: string; expiresAt: string }
+>;
+/** The invitee accepted; a `MemberAdded` for them follows in the same append. */
+export type InvitationAccepted = DomainEvent<'InvitationAccepted', { organisationId: number; invitationId: string; userId: number; acceptedAt: string }>;
+export type InvitationDeclined = DomainEvent<'InvitationDeclined', { organisationId: number; invitationId: string; userId: number; declinedAt: string }>;
+export type InvitationRevoked = DomainEvent<'InvitationRevoked', { organisationId: number; invitationId: string; revokedAt: string }>;
 
 export type OrganisationEvent =
   | OrganisationCreated
@@ -25,4 +34,8 @@ export type OrganisationEvent =
   | MemberRoleChanged
   | MemberRemoved
   | OrganisationApiKeyIssued
-  | OrganisationApiKeyRevoked;
+  | OrganisationApiKeyRevoked
+  | InvitationCreated
+  | InvitationAccepted
+  | InvitationDeclined
+  | InvitationRevoked;
