@@ -11,6 +11,7 @@ export const libs = [
   { name: 'read-model', dir: 'libs/shared/read-model', tags: ['scope:shared', 'type:data-access'], testing: true },
   { name: 'read-model-redis', dir: 'libs/shared/read-model-redis', tags: ['scope:shared', 'type:data-access'] },
   { name: 'observability', dir: 'libs/shared/observability', tags: ['scope:shared', 'type:data-access'] },
+  { name: 'python-compat', dir: 'libs/shared/python-compat', tags: ['scope:shared', 'type:util'] },
   { name: 'contracts', dir: 'libs/contracts', tags: ['scope:shared', 'type:contracts'] },
   { name: 'admin-domain', dir: 'libs/admin/domain', tags: ['scope:admin', 'type:domain'], testing: true },
   { name: 'admin-projections', dir: 'libs/admin/projections', tags: ['scope:admin', 'type:projection'] },

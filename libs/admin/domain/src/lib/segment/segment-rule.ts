@@ -1,3 +1,4 @@
+import { compilePythonRegex } from '@flagline/python-compat';
 import semver from 'semver';
 import type { FieldError } from '../shared/domain-error';
 
@@ -54,11 +55,6 @@ export function normaliseConditionValue(operator: Operator, value: ConditionValu
   return String(value);
 }
 
-/** Python-only regex syntax that has a JavaScript equivalent. */
-function toJavaScriptPattern(pattern: string): string {
-  return pattern.replace(/\(\?P</g, '(?<').replace(/\(\?P=(\w+)\)/g, '\\k<$1>');
-}
-
 /** The SemVer 2.0 grammar (semver.org); node-semver alone would also accept a leading "v" or "=". */
 const SEMVER_2 =
   /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
@@ -79,12 +75,8 @@ export function conditionValueProblem(operator: Operator, value: string | null):
   }
   switch (operator) {
     case 'REGEX':
-      try {
-        new RegExp(toJavaScriptPattern(value));
-        return null;
-      } catch {
-        return 'is not a valid regular expression';
-      }
+      // The engine's own translation of Python's `re` syntax: what it evaluates is what is accepted.
+      return compilePythonRegex(value) === null ? 'is not a valid regular expression' : null;
     case 'MODULO': {
       const parts = value.split('|');
       const [divisor, remainder] = parts.map((p) => Number(p.trim()));
