@@ -138,6 +138,8 @@ describe('Admin API rejections over HTTP', () => {
 
     it.each([
       ['a REGEX that does not compile', condition('REGEX', '(unclosed')],
+      ['a REGEX with a flag Python does not know', condition('REGEX', '(?z)abc')],
+      ['a REGEX with a global flag not at the start (Python 3.11 refuses it)', condition('REGEX', 'abc(?i)')],
       ['a MODULO without a remainder', condition('MODULO', '2')],
       ['a MODULO with a zero divisor', condition('MODULO', '0|1')],
       ['a MODULO with words', condition('MODULO', 'two|one')],
@@ -158,6 +160,8 @@ describe('Admin API rejections over HTTP', () => {
 
     it.each([
       ['a REGEX with a Python named group', condition('REGEX', '(?P<user>\\w+)@example\\.com')],
+      ['a REGEX with a Python inline flag', condition('REGEX', '(?i)abc')],
+      ['a REGEX with a named group', condition('REGEX', '(?P<name>x)')],
       ['a MODULO divisor|remainder', condition('MODULO', '3|1')],
       ['a PERCENTAGE_SPLIT of 0', condition('PERCENTAGE_SPLIT', 0, '')],
       ['a PERCENTAGE_SPLIT of 100', condition('PERCENTAGE_SPLIT', '100', '')],

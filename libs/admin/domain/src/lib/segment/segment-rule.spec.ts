@@ -83,6 +83,10 @@ describe('Segment rules', () => {
       expect(errorsOf(oneCondition('REGEX', '^(?P<year>\\d{4})-(?P=year)$'))).toEqual([]);
     });
 
+    it.each(['(?i)abc', '(?P<name>x)', '(?s)a.b', '(?x) a b  # spaced', '\\Aabc\\Z'])('accepts a regular expression the engine evaluates in Python syntax: %s', (value) => {
+      expect(errorsOf(oneCondition('REGEX', value))).toEqual([]);
+    });
+
     it.each(['0', '100', '33.3'])('accepts a PERCENTAGE_SPLIT of %s', (value) => {
       expect(errorsOf(oneCondition('PERCENTAGE_SPLIT', value, null))).toEqual([]);
     });
