@@ -1,5 +1,6 @@
 import { EnvironmentRegistry, FlagsmithSdkService, OfrepService } from '@flagline/evaluation-application';
 import { EvaluationHttpHandler, HttpIdentityWriter, SdkIncomingMessage } from '@flagline/evaluation-http';
+import { answerClientErrors } from '@flagline/http-edge';
 import { EnvReader, ServiceMetrics } from '@flagline/observability';
 import { RedisFlagAnalyticsStore, RedisReadModelStore } from '@flagline/read-model-redis';
 import { Redis } from 'ioredis';
@@ -176,6 +177,7 @@ export async function startEvaluationService(config: EvaluationServiceConfig, lo
     }
   });
   server.keepAliveTimeout = 65_000;
+  answerClientErrors(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());

@@ -5,6 +5,7 @@ import { InMemoryCheckpointStore, InProcessEventBus, Relay, type RecordedEvent, 
 import { EmbeddedEventStore } from '@flagline/event-store-embedded';
 import { EnvironmentRegistry, FlagsmithSdkService, OfrepService } from '@flagline/evaluation-application';
 import { EvaluationHttpHandler, SdkIncomingMessage } from '@flagline/evaluation-http';
+import { answerClientErrors } from '@flagline/http-edge';
 import { InMemoryFlagAnalyticsStore, InMemoryReadModelStore } from '@flagline/read-model';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -97,6 +98,7 @@ export async function startStandalone(config: StandaloneConfig): Promise<Standal
       expressHandler(request, response);
     });
     server.keepAliveTimeout = 65_000;
+    answerClientErrors(server);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.port, config.host, () => resolve());

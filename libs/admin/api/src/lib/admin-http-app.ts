@@ -4,7 +4,9 @@ import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { ApiExcludeController } from '@nestjs/swagger';
 import express from 'express';
+import { jsonDepthExceeds, MAX_JSON_DEPTH } from '@flagline/http-edge';
 import { AdminApiModule } from './admin-api.module';
+import { JsonTooDeepError } from './http/api-error';
 import { InternalApiModule } from './internal-api.module';
 import { createValidationPipe } from './http/validation.pipe';
 import { ADMIN_API_PREFIX, setupOpenApi } from './openapi';
@@ -56,7 +58,16 @@ export async function createAdminHttpApp(application: AdminApplication, options:
     logger: options.logger ?? options.logLevels ?? ['error', 'warn'],
     bodyParser: false,
   });
-  app.use(express.json({ limit: options.bodyLimit ?? '1mb', type: ['application/json', 'application/*+json'] }));
+  app.use(
+    express.json({
+      limit: options.bodyLimit ?? '1mb',
+      type: ['application/json', 'application/*+json'],
+      // Depth is checked on the raw bytes, before parsing: validation walks bodies recursively.
+      verify: (_request, _response, raw) => {
+        if (jsonDepthExceeds(raw, MAX_JSON_DEPTH)) throw new JsonTooDeepError(MAX_JSON_DEPTH);
+      },
+    }),
+  );
   app.setGlobalPrefix(ADMIN_API_PREFIX, { exclude: ['health', 'metrics', { path: 'internal/v1/identities', method: RequestMethod.POST }] });
   app.useGlobalPipes(createValidationPipe());
   setupOpenApi(app);

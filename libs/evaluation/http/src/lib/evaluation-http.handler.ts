@@ -1,4 +1,5 @@
 import { errorAnswer, SDK_CORS_HEADERS, SDK_CORS_PREFLIGHT_HEADERS, type EnvironmentRegistry, type FlagsmithSdkService, type OfrepService, type ResolvedKey, type SdkAnswer } from '@flagline/evaluation-application';
+import { jsonDepthExceeds, MAX_JSON_DEPTH } from '@flagline/http-edge';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -17,6 +18,7 @@ const CORS_HEADERS = SDK_CORS_HEADERS;
 
 class BodyTooLarge extends Error {}
 class MalformedJson extends Error {}
+class JsonTooDeep extends Error {}
 
 /**
  * A request header by lower-case name, read from the raw list: touching `request.headers` makes
@@ -136,6 +138,8 @@ export class EvaluationHttpHandler {
           if (error) return this.send(response, this.bodyError(error, undefined, false), 'identities', startedAt);
           const remembered = this.sdk.rememberedBodyAnswer(resolved, text);
           if (remembered) return this.send(response, remembered, 'identities', startedAt);
+          // A remembered body was a valid one, so only bodies not remembered need the depth check.
+          if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) return this.send(response, this.bodyError(new JsonTooDeep(), undefined, false), 'identities', startedAt);
           let answer: SdkAnswer | Promise<SdkAnswer>;
           try {
             answer = this.sdk.identifyRaw(resolved, text, () => header(request, 'x-correlation-id') ?? randomUUID());
@@ -166,6 +170,12 @@ export class EvaluationHttpHandler {
 
   private bodyError(error: unknown, flagKey: string | undefined, ofrep: boolean): SdkAnswer {
     if (error instanceof BodyTooLarge) return errorAnswer(413, 'PAYLOAD_TOO_LARGE', `The body must be at most ${this.maxBodyBytes} bytes`);
+    if (error instanceof JsonTooDeep) {
+      const details = `The JSON body nests objects and arrays more than ${MAX_JSON_DEPTH} levels deep`;
+      return ofrep
+        ? { status: 400, body: JSON.stringify({ ...(flagKey !== undefined ? { key: flagKey } : {}), errorCode: 'PARSE_ERROR', errorDetails: details }) }
+        : errorAnswer(400, 'JSON_TOO_DEEP', details);
+    }
     return ofrep
       ? { status: 400, body: JSON.stringify({ ...(flagKey !== undefined ? { key: flagKey } : {}), errorCode: 'PARSE_ERROR', errorDetails: 'The body is not valid JSON' }) }
       : errorAnswer(400, 'MALFORMED_JSON', 'The body is not valid JSON');
@@ -262,6 +272,8 @@ export class EvaluationHttpHandler {
     this.readText(request, (error, text) => {
       if (error) return done(error);
       if (text.trim() === '') return done(null, undefined);
+      // Bounded before parsing: what reads a parsed body may walk it recursively.
+      if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) return done(new JsonTooDeep());
       let value: unknown;
       try {
         value = JSON.parse(text);

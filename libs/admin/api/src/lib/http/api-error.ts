@@ -38,3 +38,16 @@ export class RequestValidationError extends Error {
     super(errors.map((error) => `${error.field}: ${error.message}`).join('; '));
   }
 }
+
+/**
+ * A JSON body nested deeper than accepted, refused from its raw text before it is parsed or
+ * walked. Carries the client status the way the body parser's own errors do.
+ */
+export class JsonTooDeepError extends Error {
+  readonly status = 400;
+  readonly expose = true;
+
+  constructor(readonly maxDepth: number) {
+    super(`The JSON body nests objects and arrays more than ${maxDepth} levels deep`);
+  }
+}

@@ -2,7 +2,7 @@ import { ArgumentsHost, Catch, HttpException, HttpStatus, Logger, type Exception
 import { DomainError, ValidationError, type DomainErrorKind } from '@flagline/admin-domain';
 import { ConcurrencyError, DuplicateEventIdError } from '@flagline/event-sourcing';
 import type { Response } from 'express';
-import { apiError, RequestValidationError, type ApiErrorBody } from './api-error';
+import { apiError, JsonTooDeepError, RequestValidationError, type ApiErrorBody } from './api-error';
 
 const STATUS_OF: Record<DomainErrorKind, number> = {
   invalid: HttpStatus.BAD_REQUEST,
@@ -21,6 +21,7 @@ function clientErrorStatus(error: unknown): number | null {
 
 /** Maps every error to one JSON shape and status; unexpected errors are logged and answered 500. */
 export function toApiError(error: unknown): ApiErrorBody {
+  if (error instanceof JsonTooDeepError) return apiError(400, 'JSON_TOO_DEEP', error.message);
   if (error instanceof RequestValidationError) return apiError(400, 'VALIDATION_FAILED', 'The request is invalid', error.errors);
   if (error instanceof ValidationError) return apiError(400, error.code, 'The request is invalid', error.fields);
   if (error instanceof DomainError) return apiError(STATUS_OF[error.kind], error.code, error.message);

@@ -35,6 +35,30 @@ function collect(errors: FieldErrorBody[], check: () => unknown): boolean {
   }
 }
 
+/**
+ * Every query parameter may be given once: a repeated one (`?search=a&search=b`) is ambiguous and
+ * named in a 400. Parameters a route does not declare are ignored, as they always were.
+ */
+export function repeatedQueryParameters(query: Record<string, unknown>): FieldErrorBody[] {
+  return Object.entries(query)
+    .filter(([, value]) => typeof value !== 'string')
+    .map(([name]) => ({ field: name, message: 'must be given once, as a single value' }));
+}
+
+const isEmptyObject = (value: unknown): boolean => typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length === 0;
+
+/**
+ * A PATCH changes what its body names: no body, or one whose fields are all absent or empty
+ * objects (`{}`, `{"traits": {}}`), would change nothing and is a 400 saying so.
+ */
+export function emptyPatchBody(body: unknown): FieldErrorBody[] {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return [{ field: 'body', message: 'must be a JSON object (Content-Type: application/json) naming at least one field to change' }];
+  const fields = Object.entries(body).filter(([, value]) => value !== undefined);
+  if (fields.length === 0) return [{ field: 'body', message: 'must name at least one field to change' }];
+  if (fields.every(([, value]) => isEmptyObject(value))) return fields.map(([name]) => ({ field: name, message: 'must name at least one entry to change' }));
+  return [];
+}
+
 function parameterPipe(pipe: unknown): ParameterPipe | null {
   if (pipe instanceof ParameterPipe) return pipe;
   if (typeof pipe === 'function' && pipe.prototype instanceof ParameterPipe) return new (pipe as new () => ParameterPipe)();
@@ -44,8 +68,8 @@ function parameterPipe(pipe: unknown): ParameterPipe | null {
 /**
  * Runs the parameter pipes of every path and query parameter of the route, and the If-Match
  * check, before any of them runs for real, so one 400 names every bad parameter (Nest stops at
- * the first failing pipe). When one is bad, the body is validated here too, so its bad fields
- * are named in the same answer.
+ * the first failing pipe), with repeated query parameters and a PATCH that would change nothing.
+ * When one is bad, the body is validated here too, so its bad fields are named in the same answer.
  */
 @Injectable()
 export class ParameterCheckInterceptor implements NestInterceptor {
@@ -56,7 +80,8 @@ export class ParameterCheckInterceptor implements NestInterceptor {
     const handlerName = context.getHandler().name;
     const declared = Reflect.getMetadata(ROUTE_ARGS_METADATA, context.getClass(), handlerName) as Record<string, RouteArgument> | undefined;
     const request = context.switchToHttp().getRequest<Request>();
-    const errors: FieldErrorBody[] = [];
+    const errors: FieldErrorBody[] = repeatedQueryParameters(request.query);
+    const repeated = new Set(errors.map((error) => error.field));
     const argumentsInOrder = Object.entries(declared ?? {}).sort(([, a], [, b]) => a.index - b.index);
     let body: RouteArgument | undefined;
     for (const [key, argument] of argumentsInOrder) {
@@ -66,10 +91,13 @@ export class ParameterCheckInterceptor implements NestInterceptor {
       const isParam = type === String(RouteParamtypes.PARAM);
       if (!isParam && type !== String(RouteParamtypes.QUERY)) continue;
       const source: Record<string, unknown> = isParam ? request.params : request.query;
-      const value = argument.data === undefined ? source : source[argument.data];
+      // A repeated query parameter is already named; its pipes would only name it again.
+      if (!isParam && argument.data !== undefined && repeated.has(argument.data)) continue;
+      const value = argument.data !== undefined ? source[argument.data] : isParam ? source : Object.fromEntries(Object.entries(source).filter(([name]) => !repeated.has(name)));
       const metadata = { type: isParam ? ('param' as const) : ('query' as const), ...(argument.data !== undefined ? { data: argument.data } : {}) };
       for (const pipe of (argument.pipes ?? []).map(parameterPipe)) if (pipe && !collect(errors, () => pipe.transform(value, metadata))) break;
     }
+    if (body && request.method === 'PATCH') errors.push(...emptyPatchBody(request.body));
     if (errors.length === 0) return next.handle();
     if (body) {
       const types = Reflect.getMetadata('design:paramtypes', context.getClass().prototype as object, handlerName) as unknown[] | undefined;

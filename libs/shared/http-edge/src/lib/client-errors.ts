@@ -1,0 +1,70 @@
+import { STATUS_CODES, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+
+/** What a request that Node's HTTP parser rejected is answered with. */
+export interface ClientErrorAnswer {
+  readonly statusCode: number;
+  readonly code: string;
+  readonly message: string;
+}
+
+interface ParserError extends Error {
+  readonly code?: string;
+  readonly reason?: string;
+  readonly rawPacket?: Buffer;
+}
+
+/** A request line that starts with a well-formed method token (RFC 9110 `token`) followed by a space. */
+const METHOD_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ /;
+
+/**
+ * The status and error code for an error Node's HTTP parser raised: 431 for headers past the
+ * limit, 413 for oversized chunk extensions, 408 for a request that took too long, 501 for a
+ * well-formed but unknown method, 400 for anything else (bad chunking, a duplicate or invalid
+ * Content-Length, a malformed request line or header).
+ */
+export function clientErrorAnswer(error: ParserError): ClientErrorAnswer {
+  const detail = error.reason ?? error.message;
+  switch (error.code ?? '') {
+    case 'HPE_HEADER_OVERFLOW':
+      return { statusCode: 431, code: 'HEADERS_TOO_LARGE', message: 'The request headers are larger than this server accepts' };
+    case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
+      return { statusCode: 413, code: 'CHUNK_EXTENSIONS_TOO_LARGE', message: 'The chunk extensions are larger than this server accepts' };
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return { statusCode: 408, code: 'REQUEST_TIMEOUT', message: 'The request was not received in time' };
+    case 'HPE_INVALID_METHOD':
+      if (error.rawPacket && METHOD_TOKEN.test(error.rawPacket.subarray(0, 64).toString('latin1')))
+        return { statusCode: 501, code: 'METHOD_NOT_IMPLEMENTED', message: 'The request method is not one this server implements' };
+      return { statusCode: 400, code: 'MALFORMED_HTTP', message: `The request is not valid HTTP/1.1: ${detail}` };
+    default:
+      return { statusCode: 400, code: 'MALFORMED_HTTP', message: `The request is not valid HTTP/1.1: ${detail}` };
+  }
+}
+
+/** The response Node's HTTP server is writing on a connection, if any (an internal field, read defensively). */
+function inFlightResponseStarted(socket: Duplex): boolean {
+  const message = (socket as Duplex & { _httpMessage?: { headersSent?: unknown } | null })._httpMessage;
+  return message?.headersSent === true;
+}
+
+/**
+ * Answers requests that Node's HTTP parser rejects with a complete HTTP response carrying the
+ * APIs' JSON error shape (`{statusCode, error, code, message}`) and the matching status, instead
+ * of Node's default bodyless one. As in Node's default, nothing is written when the socket is no
+ * longer writable or a response on it has already started; the connection is closed either way.
+ */
+export function answerClientErrors(server: Server): void {
+  server.on('clientError', (error: ParserError, socket: Duplex) => {
+    if (error.code === 'ECONNRESET' || !socket.writable || inFlightResponseStarted(socket)) {
+      socket.destroy();
+      return;
+    }
+    const answer = clientErrorAnswer(error);
+    const reason = STATUS_CODES[answer.statusCode] ?? 'Error';
+    const body = JSON.stringify({ statusCode: answer.statusCode, error: reason, code: answer.code, message: answer.message });
+    socket.end(
+      `HTTP/1.1 ${answer.statusCode} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      () => socket.destroy(),
+    );
+  });
+}
