@@ -3,6 +3,8 @@ import type { ProjectCommand } from './project.commands';
 import type { ProjectEvent } from './project.events';
 import { activeProject, checkAllocations, referencedFeature, referencedSegment, targetEnvironment, targetFeature, targetSegment } from './project.guards';
 import type { Environment, Feature, FeatureStateValue, Project, SegmentOverride } from './project.state';
+import { checkNoNewCycle, projectAfter } from './feature-dependencies';
+import { flagReadsOf } from '../segment/flag-reference';
 
 type Command<T extends ProjectCommand['type']> = Extract<ProjectCommand, { type: T }>;
 
@@ -57,7 +59,7 @@ export function createSegmentOverride(command: Command<'CreateSegmentOverride'>,
     ? checkAllocations(feature, command.allocations)
     : feature.options.map((option) => ({ optionId: option.optionId, percentage: option.defaultAllocation }));
   const priority = Math.max(0, Math.min(Math.trunc(command.priority ?? existing.length), existing.length));
-  return {
+  const event: ProjectEvent = {
     type: 'SegmentOverrideCreated',
     data: {
       projectId: project.projectId,
@@ -71,6 +73,9 @@ export function createSegmentOverride(command: Command<'CreateSegmentOverride'>,
       priority,
     },
   };
+  // Overriding a feature with a segment that reads flags makes the feature depend on them.
+  if (flagReadsOf(segment.rules).length > 0) checkNoNewCycle(project, projectAfter(project, [event]));
+  return event;
 }
 
 export function changeSegmentOverride(command: Command<'ChangeSegmentOverride'>, state: Project): ProjectEvent | ProjectEvent[] {

@@ -4,6 +4,7 @@ import type { ProjectCommand } from './project.commands';
 import type { ProjectEvent } from './project.events';
 import { activeProject, isFeatureNameTaken, referencedTags, targetFeature } from './project.guards';
 import type { Feature, MultivariateOption, Project } from './project.state';
+import { checkNoNewCycle, checkNotRead, projectAfter } from './feature-dependencies';
 
 type Command<T extends ProjectCommand['type']> = Extract<ProjectCommand, { type: T }>;
 
@@ -54,7 +55,11 @@ export function changeFeature(command: Command<'ChangeFeature'>, state: Project)
   if (command.name !== undefined && command.name !== feature.name) {
     if (isFeatureNameTaken(project, command.name, feature.featureId))
       throw new ConflictError('FEATURE.NAME_TAKEN', `A feature named "${command.name}" already exists in this project (names are case-insensitive)`);
+    // Segments read flags by name: renaming a feature they read would leave the reads dangling.
+    checkNotRead(project, feature, 'renamed');
     events.push({ type: 'FeatureRenamed', data: { ...ids, name: command.name } });
+    // The new name may be one a segment already reads (written before the feature existed under it).
+    checkNoNewCycle(project, projectAfter(project, events));
   }
   if (command.description !== undefined && command.description !== feature.description)
     events.push({ type: 'FeatureDescriptionChanged', data: { ...ids, description: command.description } });
@@ -78,6 +83,7 @@ export function deleteFeature(command: Command<'DeleteFeature'>, state: Project)
   const project = activeProject(state);
   const feature = targetFeature(project, command.featureId);
   checkRevision('feature', command.expectedRevision, feature.revision);
+  checkNotRead(project, feature, 'deleted');
   return { type: 'FeatureDeleted', data: { projectId: project.projectId, featureId: feature.featureId } };
 }
 

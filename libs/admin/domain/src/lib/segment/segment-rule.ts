@@ -1,6 +1,7 @@
 import { compilePythonRegex } from '@flagline/python-compat';
 import semver from 'semver';
 import type { FieldError } from '../shared/domain-error';
+import { flagReferenceProblem } from './flag-reference';
 
 export const RULE_TYPES = ['ALL', 'ANY', 'NONE'] as const;
 export type RuleType = (typeof RULE_TYPES)[number];
@@ -156,6 +157,8 @@ export function parseSegmentRules(
       if (property === '' && operator !== 'PERCENTAGE_SPLIT') errors.push({ field: `${where}.property`, message: 'is required' });
       if (property.length > MAX_CONDITION_VALUE_LENGTH)
         errors.push({ field: `${where}.property`, message: `must be at most ${MAX_CONDITION_VALUE_LENGTH} characters` });
+      const referenceProblem = flagReferenceProblem(property);
+      if (referenceProblem) errors.push({ field: `${where}.property`, message: referenceProblem });
       const value = normaliseConditionValue(operator, condition.value);
       const problem = conditionValueProblem(operator, value);
       if (problem) errors.push({ field: `${where}.value`, message: problem });
