@@ -12,6 +12,8 @@ export interface ApiErrorBody {
   readonly code: string;
   readonly message: string;
   readonly errors?: readonly FieldErrorBody[];
+  /** What a 409 is about, by name and id (e.g. `cycle` for `FEATURE.DEPENDENCY_CYCLE`); only where the error carries it. */
+  readonly details?: Readonly<Record<string, unknown>>;
 }
 
 const REASONS: Partial<Record<number, string>> = {
@@ -28,8 +30,14 @@ const REASONS: Partial<Record<number, string>> = {
   [HttpStatus.SERVICE_UNAVAILABLE]: 'Service Unavailable',
 };
 
-export function apiError(statusCode: number, code: string, message: string, errors?: readonly FieldErrorBody[]): ApiErrorBody {
-  return { statusCode, error: REASONS[statusCode] ?? 'Error', code, message, ...(errors ? { errors } : {}) };
+export function apiError(
+  statusCode: number,
+  code: string,
+  message: string,
+  errors?: readonly FieldErrorBody[],
+  details?: Readonly<Record<string, unknown>>,
+): ApiErrorBody {
+  return { statusCode, error: REASONS[statusCode] ?? 'Error', code, message, ...(errors ? { errors } : {}), ...(details ? { details } : {}) };
 }
 
 /** A 400 naming each bad field; thrown by pipes and decorators before anything runs. */

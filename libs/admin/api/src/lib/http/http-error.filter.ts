@@ -24,7 +24,11 @@ export function toApiError(error: unknown): ApiErrorBody {
   if (error instanceof JsonTooDeepError) return apiError(400, 'JSON_TOO_DEEP', error.message);
   if (error instanceof RequestValidationError) return apiError(400, 'VALIDATION_FAILED', 'The request is invalid', error.errors);
   if (error instanceof ValidationError) return apiError(400, error.code, 'The request is invalid', error.fields);
-  if (error instanceof DomainError) return apiError(STATUS_OF[error.kind], error.code, error.message);
+  if (error instanceof DomainError) {
+    // A conflict may carry what it is about (the features of a dependency cycle, a feature's dependants).
+    const details = error.kind === 'conflict' && Object.keys(error.details).length > 0 ? error.details : undefined;
+    return apiError(STATUS_OF[error.kind], error.code, error.message, undefined, details);
+  }
   if (error instanceof ConcurrencyError) return apiError(409, 'CONCURRENT_MODIFICATION', 'The entity kept changing while this request ran; retry it');
   // Only while the first attempt of an Idempotency-Key is still being written; once stored, a retry is answered from it.
   if (error instanceof DuplicateEventIdError) return apiError(409, 'IDEMPOTENCY_KEY.IN_USE', 'A request with this Idempotency-Key is still being processed; retry it');
