@@ -4,6 +4,7 @@ export * from './lib/principal';
 export * from './lib/views';
 export * from './lib/api-key.material';
 export type { RegisterUserInput } from './lib/users.service';
+export type { InviteInput } from './lib/invitations.service';
 export type { TagInput } from './lib/projects.service';
 export type { CreateFeatureInput, ChangeFeatureInput, MultivariateOptionInput } from './lib/features.service';
 export type { SegmentInput } from './lib/segments.service';

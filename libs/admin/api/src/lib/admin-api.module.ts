@@ -5,6 +5,7 @@ import { AnalyticsController } from './controllers/analytics.controller';
 import { EnvironmentsController, ProjectEnvironmentsController } from './controllers/environments.controller';
 import { FeaturesController } from './controllers/features.controller';
 import { IdentitiesController } from './controllers/identities.controller';
+import { InvitationsController } from './controllers/invitations.controller';
 import { OrganisationsController } from './controllers/organisations.controller';
 import { ProjectsController } from './controllers/projects.controller';
 import { SegmentsController } from './controllers/segments.controller';
@@ -24,6 +25,7 @@ export class AdminApiModule {
       controllers: [
         UsersController,
         OrganisationsController,
+        InvitationsController,
         ProjectsController,
         FeaturesController,
         SegmentsController,

@@ -5,6 +5,7 @@ import { AuthService, type BootstrapOptions } from './auth.service';
 import { EnvironmentsService } from './environments.service';
 import { FeaturesService } from './features.service';
 import { IdentitiesService } from './identities.service';
+import { InvitationsService } from './invitations.service';
 import { OrganisationsService } from './organisations.service';
 import { ProjectsService } from './projects.service';
 import { SegmentsService } from './segments.service';
@@ -16,6 +17,7 @@ export class AdminApplication {
   readonly auth: AuthService;
   readonly users: UsersService;
   readonly organisations: OrganisationsService;
+  readonly invitations: InvitationsService;
   readonly projects: ProjectsService;
   readonly features: FeaturesService;
   readonly segments: SegmentsService;
@@ -29,6 +31,7 @@ export class AdminApplication {
     this.auth = new AuthService(this.context, bootstrap);
     this.users = new UsersService(this.context);
     this.organisations = new OrganisationsService(this.context);
+    this.invitations = new InvitationsService(this.context);
     this.projects = new ProjectsService(this.context);
     this.features = new FeaturesService(this.context, this.projects);
     this.segments = new SegmentsService(this.context, this.projects);

@@ -1,19 +1,19 @@
-import { checkRevision, ConflictError, NotFoundError, toOrganisationStreamName, type Organisation, type Role } from '@flagline/admin-domain';
+import { checkRevision, ConflictError, ForbiddenError, toOrganisationStreamName, type Organisation, type Role } from '@flagline/admin-domain';
 import { eventOf, type AdminContext, type RequestContext } from './admin-context';
 import { newAdminKey, newKeyId } from './api-key.material';
+import { Lookup, organisationNotFound } from './lookup';
 import { requireRole, requireUserPrincipal, roleIn } from './principal';
 import { apiKeyView, organisationView, type ApiKeyView, type MemberView, type OrganisationView, type Versioned } from './views';
 
-const organisationNotFound = (): NotFoundError => new NotFoundError('ORGANISATION.NOT_FOUND', 'Organisation not found');
-
 export class OrganisationsService {
-  constructor(private readonly context: AdminContext) {}
+  private readonly lookup: Lookup;
+
+  constructor(private readonly context: AdminContext) {
+    this.lookup = new Lookup(context.catalog);
+  }
 
   private organisation(request: RequestContext, organisationId: number, needed: Role, what: string): Organisation {
-    const organisation = this.context.catalog.organisation(organisationId);
-    if (!organisation) throw organisationNotFound();
-    requireRole(this.context.catalog, request.principal, organisationId, needed, what, organisationNotFound);
-    return organisation;
+    return this.lookup.organisation(request.principal, organisationId, needed, what);
   }
 
   private run(request: RequestContext, organisationId: number, command: Parameters<AdminContext['organisations']['handle']>[1]) {
@@ -67,10 +67,19 @@ export class OrganisationsService {
     });
   }
 
-  /** Adds a user by id or email. */
+  /**
+   * Adds a user by id or email, without asking them: only the instance administrator may. Anyone
+   * else is refused before the user is looked up, so the answer says nothing about who is
+   * registered; organisation admins invite instead.
+   */
   async addMember(request: RequestContext, organisationId: number, input: { userId?: number; email?: string; role: Role }): Promise<MemberView> {
-    this.organisation(request, organisationId, 'admin', 'manage members');
+    const { principal } = request;
     const catalog = this.context.catalog;
+    if (!catalog.organisation(organisationId)) throw organisationNotFound();
+    if (principal.kind !== 'user' || !principal.isSuperuser) {
+      requireRole(catalog, principal, organisationId, 'member', 'manage members', organisationNotFound);
+      throw new ForbiddenError('PERMISSION.SUPERUSER_REQUIRED', 'Only the instance administrator adds users directly; invite them with POST …/invitations');
+    }
     const user = input.userId !== undefined ? catalog.user(input.userId) : input.email !== undefined ? catalog.userByEmail(input.email) : undefined;
     if (!user) throw new ConflictError('USER.UNKNOWN', 'No such user: register the user first');
     await this.run(request, organisationId, { type: 'AddMember', userId: user.userId, role: input.role });

@@ -11,11 +11,22 @@ export interface RegisterUserInput {
 
 const userNotFound = (): NotFoundError => new NotFoundError('USER.NOT_FOUND', 'User not found');
 
+/** The user themselves and the instance administrator see a user whole; others only through shared organisations. */
+const seesAllOf = (principal: Principal, userId: number): boolean => principal.kind === 'user' && (principal.isSuperuser || principal.userId === userId);
+
 export class UsersService {
   constructor(private readonly context: AdminContext) {}
 
-  private view(user: User): Versioned<UserView> {
-    return { view: userView(user, this.context.catalog.organisationsOf(user.userId)), revision: user.revision };
+  /** The user with the organisations the caller may know of: all of them for themselves and the administrator, else the shared ones. */
+  private view(principal: Principal, user: User): Versioned<UserView> {
+    const theirs = this.context.catalog.organisationsOf(user.userId);
+    const mine = seesAllOf(principal, user.userId) ? null : this.organisationIdsOf(principal);
+    return { view: userView(user, mine ? theirs.filter(({ organisation }) => mine.has(organisation.organisationId)) : theirs), revision: user.revision };
+  }
+
+  private organisationIdsOf(principal: Principal): Set<number> {
+    if (principal.kind === 'organisation-key') return new Set([principal.organisationId]);
+    return new Set(this.context.catalog.organisationsOf(principal.userId).map(({ organisation }) => organisation.organisationId));
   }
 
   /** A user the caller may see: themselves, any user for the administrator, or a fellow member of one of their organisations. */
@@ -23,11 +34,9 @@ export class UsersService {
     const catalog = this.context.catalog;
     const user = catalog.user(userId);
     if (!user) throw userNotFound();
-    if (principal.kind === 'user' && (principal.isSuperuser || principal.userId === userId)) return user;
-    const theirs = new Set(catalog.organisationsOf(userId).map(({ organisation }) => organisation.organisationId));
-    const mine =
-      principal.kind === 'organisation-key' ? [principal.organisationId] : catalog.organisationsOf(principal.userId).map(({ organisation }) => organisation.organisationId);
-    if (!mine.some((id) => theirs.has(id))) throw userNotFound();
+    if (seesAllOf(principal, userId)) return user;
+    const mine = this.organisationIdsOf(principal);
+    if (!catalog.organisationsOf(userId).some(({ organisation }) => mine.has(organisation.organisationId))) throw userNotFound();
     return user;
   }
 
@@ -50,7 +59,7 @@ export class UsersService {
       request,
       {},
     );
-    return this.view(result.state);
+    return this.view(request.principal, result.state);
   }
 
   me(request: RequestContext): Versioned<UserView> {
@@ -59,7 +68,7 @@ export class UsersService {
   }
 
   get(request: RequestContext, userId: number): Versioned<UserView> {
-    return this.view(this.visibleUser(request.principal, userId));
+    return this.view(request.principal, this.visibleUser(request.principal, userId));
   }
 
   async changeProfile(request: RequestContext, userId: number, input: { name?: string }, expectedRevision?: number): Promise<Versioned<UserView>> {
@@ -75,12 +84,13 @@ export class UsersService {
       request,
       {},
     );
-    return this.view(result.state);
+    return this.view(request.principal, result.state);
   }
 
   async delete(request: RequestContext, userId: number, expectedRevision?: number): Promise<void> {
-    requireSuperuser(request.principal, 'delete users');
+    // A user the caller cannot see is not found, before the administrator-only rule says anything.
     const user = this.visibleUser(request.principal, userId);
+    requireSuperuser(request.principal, 'delete users');
     if (user.isSuperuser) throw new ConflictError('USER.ADMINISTRATOR', 'The instance administrator cannot be deleted');
     checkRevision('user', expectedRevision, user.revision);
     // A deleted user leaves their organisations first: kept as a member, they would still count

@@ -5,6 +5,8 @@ import type {
   FeatureStateValue,
   FeatureValue,
   Identity,
+  Invitation,
+  InvitationStatus,
   Organisation,
   OrganisationApiKey,
   Project,
@@ -56,6 +58,18 @@ export interface MemberView {
   email: string;
   name: string;
   role: Role;
+}
+
+export interface InvitationView {
+  id: string;
+  organisation: { id: number; name: string };
+  email: string;
+  role: Role;
+  status: InvitationStatus;
+  createdAt: string;
+  expiresAt: string;
+  /** When it was accepted, declined or revoked; null while pending or once expired. */
+  answeredAt: string | null;
 }
 
 export interface ProjectView {
@@ -202,6 +216,17 @@ export const organisationView = (organisation: Organisation): OrganisationView =
   id: organisation.organisationId,
   name: organisation.name,
   createdAt: organisation.createdAt,
+});
+
+export const invitationView = (organisation: Organisation, invitation: Invitation, status: InvitationStatus): InvitationView => ({
+  id: invitation.invitationId,
+  organisation: { id: organisation.organisationId, name: organisation.name },
+  email: invitation.email,
+  role: invitation.role,
+  status,
+  createdAt: invitation.createdAt,
+  expiresAt: invitation.expiresAt,
+  answeredAt: invitation.closed?.at ?? null,
 });
 
 export const projectView = (project: Project): ProjectView => ({

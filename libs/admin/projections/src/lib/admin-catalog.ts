@@ -10,7 +10,9 @@ import {
   initialUser,
   type AdminEvent,
   type Identity,
+  normaliseEmail,
   type IdentityEvent,
+  type Invitation,
   type Organisation,
   type OrganisationEvent,
   type Project,
@@ -45,6 +47,8 @@ export class AdminCatalog {
   private readonly identities = new Map<string, Versioned<Identity>>();
   private readonly usersByEmail = new Map<string, number>();
   private readonly keyOwners = new Map<string, KeyOwner>();
+  private readonly invitationOrganisation = new Map<string, number>();
+  private readonly invitationsByEmail = new Map<string, Set<string>>();
   private readonly projectOf = new Map<string, number>();
   private readonly identitiesByEnvironment = new Map<number, Set<string>>();
   private readonly eventsById = new Map<string, RecordedEvent<AdminEvent>>();
@@ -113,6 +117,11 @@ export class AdminCatalog {
       const key = state.keys.get(event.data.keyId);
       if (key) this.keyOwners.delete(key.keyHash);
     }
+    if (event.type === 'InvitationCreated') {
+      this.invitationOrganisation.set(event.data.invitationId, organisationId);
+      const email = normaliseEmail(event.data.email);
+      this.invitationsByEmail.set(email, (this.invitationsByEmail.get(email) ?? new Set()).add(event.data.invitationId));
+    }
   }
 
   private applyProject(event: RecordedEvent<ProjectEvent>): void {
@@ -162,6 +171,23 @@ export class AdminCatalog {
       if (role) out.push({ organisation: state, role });
     }
     return out.sort((a, b) => a.organisation.organisationId - b.organisation.organisationId);
+  }
+
+  /** An invitation of a live organisation, with that organisation. */
+  invitation(invitationId: string): { organisation: Organisation; invitation: Invitation } | undefined {
+    const organisationId = this.invitationOrganisation.get(invitationId);
+    const organisation = organisationId === undefined ? undefined : this.organisation(organisationId);
+    const invitation = organisation?.invitations.get(invitationId);
+    return organisation && invitation ? { organisation, invitation } : undefined;
+  }
+
+  /** Every invitation of a live organisation addressed to an email (compared normalised), oldest first. */
+  invitationsFor(email: string): { organisation: Organisation; invitation: Invitation }[] {
+    const ids = this.invitationsByEmail.get(normaliseEmail(email)) ?? new Set<string>();
+    return [...ids].flatMap((id) => {
+      const found = this.invitation(id);
+      return found ? [found] : [];
+    });
   }
 
   project(projectId: number): Project | undefined {
