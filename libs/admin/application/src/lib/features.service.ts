@@ -1,7 +1,8 @@
-import { NotFoundError, projectDecider, type FeatureType, type FeatureValue, type Project } from '@flagline/admin-domain';
+import { NotFoundError, projectDecider, type Feature, type FeatureType, type FeatureValue, type Project } from '@flagline/admin-domain';
 import { eventOf, type AdminContext, type RequestContext } from './admin-context';
 import { Lookup } from './lookup';
 import type { ProjectsService } from './projects.service';
+import { featureDependenciesView, type FeatureDependenciesView } from './feature-dependencies.view';
 import { featureView, type FeatureView, type Versioned } from './views';
 
 export interface MultivariateOptionInput {
@@ -31,6 +32,14 @@ export interface ChangeFeatureInput {
   readonly isArchived?: boolean;
 }
 
+/** A feature as the API shows it: its fields and its flag dependencies both ways. */
+export type FeatureWithDependenciesView = FeatureView & FeatureDependenciesView;
+
+const withDependencies = (project: Project, feature: Feature): FeatureWithDependenciesView => ({
+  ...featureView(project, feature),
+  ...featureDependenciesView(project, feature.featureId),
+});
+
 const featureNotFound = (featureId: number): NotFoundError => new NotFoundError('FEATURE.NOT_FOUND', `Feature ${featureId} not found in this project`);
 
 /** Features and their multivariate options. */
@@ -44,28 +53,28 @@ export class FeaturesService {
     this.lookup = new Lookup(context.catalog);
   }
 
-  private view(project: Project, featureId: number): Versioned<FeatureView> {
+  private view(project: Project, featureId: number): Versioned<FeatureWithDependenciesView> {
     const feature = project.features.get(featureId);
     if (!feature) throw featureNotFound(featureId);
-    return { view: featureView(project, feature), revision: feature.revision };
+    return { view: withDependencies(project, feature), revision: feature.revision };
   }
 
-  list(request: RequestContext, projectId: number, filter: { includeArchived?: boolean; tag?: number; search?: string } = {}): FeatureView[] {
+  list(request: RequestContext, projectId: number, filter: { includeArchived?: boolean; tag?: number; search?: string } = {}): FeatureWithDependenciesView[] {
     const project = this.lookup.project(request.principal, projectId, 'member', 'read features');
     const search = filter.search?.toLowerCase();
     return [...project.features.values()]
       .filter((feature) => (filter.includeArchived ?? true) || !feature.isArchived)
       .filter((feature) => filter.tag === undefined || feature.tagIds.includes(filter.tag))
       .filter((feature) => search === undefined || feature.name.toLowerCase().includes(search))
-      .map((feature) => featureView(project, feature));
+      .map((feature) => withDependencies(project, feature));
   }
 
-  get(request: RequestContext, projectId: number, featureId: number): Versioned<FeatureView> {
+  get(request: RequestContext, projectId: number, featureId: number): Versioned<FeatureWithDependenciesView> {
     return this.view(this.lookup.project(request.principal, projectId, 'member', 'read features'), featureId);
   }
 
   /** Creates the feature and its state in every environment of the project. */
-  async create(request: RequestContext, projectId: number, input: CreateFeatureInput): Promise<Versioned<FeatureView>> {
+  async create(request: RequestContext, projectId: number, input: CreateFeatureInput): Promise<Versioned<FeatureWithDependenciesView>> {
     const project = this.lookup.project(request.principal, projectId, 'member', 'create features');
     const options = input.multivariateOptions ?? [];
     const featureType = input.type ?? (options.length > 0 ? 'MULTIVARIATE' : 'STANDARD');
@@ -101,7 +110,7 @@ export class FeaturesService {
     return this.view(result.state, eventOf(result.events, 'FeatureCreated').data.featureId);
   }
 
-  async change(request: RequestContext, projectId: number, featureId: number, input: ChangeFeatureInput, expectedRevision?: number): Promise<Versioned<FeatureView>> {
+  async change(request: RequestContext, projectId: number, featureId: number, input: ChangeFeatureInput, expectedRevision?: number): Promise<Versioned<FeatureWithDependenciesView>> {
     const project = this.lookup.project(request.principal, projectId, 'member', 'change features');
     const { tags, ...rest } = input;
     const result = await this.projects.run(request, project, {
@@ -119,7 +128,7 @@ export class FeaturesService {
     await this.projects.run(request, project, { type: 'DeleteFeature', featureId, ...(expectedRevision !== undefined ? { expectedRevision } : {}) });
   }
 
-  async addOption(request: RequestContext, projectId: number, featureId: number, input: MultivariateOptionInput): Promise<Versioned<FeatureView>> {
+  async addOption(request: RequestContext, projectId: number, featureId: number, input: MultivariateOptionInput): Promise<Versioned<FeatureWithDependenciesView>> {
     const project = this.lookup.project(request.principal, projectId, 'member', 'change features');
     const result = await this.projects.run(
       request,
@@ -143,7 +152,7 @@ export class FeaturesService {
     featureId: number,
     optionId: number,
     input: Partial<MultivariateOptionInput>,
-  ): Promise<Versioned<FeatureView>> {
+  ): Promise<Versioned<FeatureWithDependenciesView>> {
     const project = this.lookup.project(request.principal, projectId, 'member', 'change features');
     const result = await this.projects.run(request, project, {
       type: 'ChangeMultivariateOption',
