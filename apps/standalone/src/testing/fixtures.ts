@@ -47,6 +47,8 @@ export interface OrganisationSetup {
   readonly userId: number;
   readonly userKey: string;
   readonly userKeyId: string;
+  /** A pending invitation of this organisation, to `<name>-invitee@example.com` (nobody registered with it). */
+  readonly invitationId: string;
 }
 
 const created = (response: ApiResponse): Json => expectStatus(response, 201);
@@ -56,7 +58,7 @@ const created = (response: ApiResponse): Json => expectStatus(response, 201);
  * standard and a multivariate feature, a tag, a segment with a segment override, an identity with
  * traits and an override, a server key, two organisation keys and a user who belongs only here.
  */
-export async function setupOrganisation(t: TestApp, name: string): Promise<OrganisationSetup> {
+export async function setupOrganisation(t: Pick<TestApp, 'admin'>, name: string): Promise<OrganisationSetup> {
   const admin = t.admin;
   const organisationId = num(created(await admin.post(`${ADMIN}/organisations`, { name })), 'id');
   const projectId = num(created(await admin.post(`${ADMIN}/projects`, { organisation: organisationId, name: `${name} project` })), 'id');
@@ -93,6 +95,7 @@ export async function setupOrganisation(t: TestApp, name: string): Promise<Organ
   const userId = num(created(await admin.post(`${ADMIN}/users`, { email: `${name.toLowerCase()}-owner@example.com`, name: `${name} owner` })), 'id');
   created(await admin.post(`${ADMIN}/organisations/${organisationId}/members`, { userId, role: 'admin' }));
   const userKeyBody = obj(created(await admin.post(`${ADMIN}/users/${userId}/api-keys`, { name: 'laptop' })));
+  const invitationId = str(created(await admin.post(`${ADMIN}/organisations/${organisationId}/invitations`, { email: `${name.toLowerCase()}-invitee@example.com`, role: 'member' })), 'id');
   return {
     organisationId,
     projectId,
@@ -112,6 +115,7 @@ export async function setupOrganisation(t: TestApp, name: string): Promise<Organ
     userId,
     userKey: str(userKeyBody, 'key'),
     userKeyId: str(userKeyBody, 'id'),
+    invitationId,
   };
 }
 

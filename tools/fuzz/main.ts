@@ -1,0 +1,175 @@
+/**
+ * Schema-driven fuzzing of the admin API: starts the standalone app (its own process, a free
+ * port, a temporary DATA_DIR and a known ADMIN_API_KEY), creates one organisation's worth of
+ * entities so path parameters hit real ones, and runs Schemathesis over `/openapi.json` with
+ * every operation, a fixed seed and a bounded number of examples. Any 5xx, any status the
+ * document does not declare, any body that breaks its declared schema or content type fails.
+ *
+ * Schemathesis comes from PyPI, pinned, in a project-local virtualenv (`.venv/fuzz`). When it
+ * cannot be installed the run fails under CI=true and is skipped with the reason elsewhere.
+ *
+ * Usage: `npm run fuzz` (`FUZZ_MAX_EXAMPLES`, `FUZZ_SEED` and `FUZZ_WORKERS` override the defaults).
+ * The last line is always `N passed, M failed` over the API operations.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startStandaloneProcess, REPOSITORY_ROOT, type StandaloneProcess } from '../../apps/standalone/src/testing/process';
+import { ApiClient } from '../../apps/standalone/src/testing/http-harness';
+import { fixtureParameters, type FixtureParameters } from './fixtures';
+import { ensureSchemathesis, SCHEMATHESIS_VERSION } from './install';
+import { readSchemathesisReport, type FuzzSummary } from './report';
+
+const CHECKS = ['not_a_server_error', 'status_code_conformance', 'response_schema_conformance', 'content_type_conformance'];
+
+function intFromEnv(name: string, fallback: number): number {
+  const value = process.env[name];
+  if (value === undefined || value === '') return fallback;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1) throw new Error(`${name} must be a positive integer, got "${value}"`);
+  return parsed;
+}
+
+/** A TOML string literal. */
+const toml = (value: string | number): string => (typeof value === 'number' ? String(value) : JSON.stringify(value));
+const inlineTable = (entries: Record<string, string | number>): string =>
+  `{ ${Object.entries(entries)
+    .map(([key, value]) => `${toml(key)} = ${toml(value)}`)
+    .join(', ')} }`;
+
+/**
+ * Schemathesis configuration: path parameters pinned to the live fixture, DELETE operations to
+ * a second fixture of their own (so deleting does not starve the other operations of entities).
+ */
+export function schemathesisConfig(adminKey: string, live: FixtureParameters, doomed: FixtureParameters): string {
+  const path = (set: FixtureParameters, keyId?: string): Record<string, string | number> => ({
+    'path.organisationId': set.organisationId,
+    'path.userId': set.userId,
+    'path.projectId': set.projectId,
+    'path.environment': set.environment,
+    'path.featureId': set.featureId,
+    'path.segmentId': set.segmentId,
+    'path.tagId': set.tagId,
+    'path.optionId': set.optionId,
+    'path.identifier': set.identifier,
+    ...(keyId !== undefined ? { 'path.keyId': keyId } : {}),
+  });
+  const deletes: [string, Record<string, string | number>][] = [
+    ['^/admin/v1/users/', path(doomed, doomed.userKeyId)],
+    ['^/admin/v1/organisations/', path(doomed, doomed.organisationKeyId)],
+    ['^/admin/v1/environments/\\{environment\\}/api-keys/', path(doomed, doomed.serverKeyId)],
+    ['^/admin/v1/(projects/|environments/\\{environment\\}(/(?!api-keys/)|$))', path(doomed)],
+  ];
+  const lines = [
+    // Credentials per security scheme of the document: the admin API's key, and a server-side
+    // environment key for the SDK API and OFREP (it may read everything a client key may).
+    '[auth.openapi.api-key]',
+    `api_key = ${toml(`Api-Key ${adminKey}`)}`,
+    '[auth.openapi.environment-key]',
+    `api_key = ${toml(live.serverKey)}`,
+    '[auth.openapi.ofrep-api-key]',
+    `api_key = ${toml(live.serverKey)}`,
+    '[auth.openapi.ofrep-bearer]',
+    `bearer = ${toml(live.serverKey)}`,
+    '',
+    '[parameters]', ...Object.entries(path(live, live.serverKeyId)).map(([key, value]) => `${toml(key)} = ${toml(value)}`), ''];
+  for (const [regex, parameters] of deletes) {
+    lines.push('[[operations]]', 'include-method-regex = "^DELETE$"', `include-path-regex = ${toml(regex)}`, `parameters = ${inlineTable(parameters)}`, '');
+  }
+  return lines.join('\n');
+}
+
+/** Runs Schemathesis with its output passed through; resolves with its exit code. */
+function runSchemathesis(executable: string, args: string[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(executable, args, { cwd: REPOSITORY_ROOT, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, NO_COLOR: '1', PYTHONUNBUFFERED: '1' } });
+    child.once('error', reject);
+    child.once('exit', (code) => resolve(code ?? 1));
+  });
+}
+
+function printSummary(summary: FuzzSummary): void {
+  console.log(`fuzzer: ${summary.requests} requests, ${summary.failures} failures`);
+  console.log(`${summary.operationsPassed} passed, ${summary.operationsFailed} failed`);
+}
+
+async function main(): Promise<number> {
+  const installed = await ensureSchemathesis(REPOSITORY_ROOT);
+  if (!installed.ok) {
+    if (process.env['CI'] === 'true') {
+      console.error(`fuzzer: Schemathesis ${SCHEMATHESIS_VERSION} could not be installed: ${installed.reason}`);
+      console.log('0 passed, 1 failed');
+      return 1;
+    }
+    console.log(`fuzzer: skipped, Schemathesis ${SCHEMATHESIS_VERSION} could not be installed (${installed.reason})`);
+    return 0;
+  }
+
+  const seed = intFromEnv('FUZZ_SEED', 20261205);
+  const maxExamples = intFromEnv('FUZZ_MAX_EXAMPLES', 8);
+  const workers = intFromEnv('FUZZ_WORKERS', 2);
+  const dataDir = await mkdtemp(join(tmpdir(), 'flagline-fuzz-'));
+  const adminKey = `fuzz_${randomBytes(18).toString('base64url')}`;
+  let app: StandaloneProcess | null = null;
+  try {
+    app = await startStandaloneProcess({ DATA_DIR: join(dataDir, 'data'), ADMIN_API_KEY: adminKey }, 60_000);
+    const admin = new ApiClient(app.url, adminKey);
+    const live = await fixtureParameters(admin, 'Fuzz');
+    const doomed = await fixtureParameters(admin, 'Doomed');
+    const configFile = join(dataDir, 'schemathesis.toml');
+    await writeFile(configFile, schemathesisConfig(adminKey, live, doomed));
+    // Kept after the run (tmp/ is ignored by git) for a closer look at what was sent and answered.
+    const reportDir = join(REPOSITORY_ROOT, 'tmp', 'fuzz');
+    await mkdir(reportDir, { recursive: true });
+    const reportFile = join(reportDir, 'events.ndjson');
+    const started = Date.now();
+    const code = await runSchemathesis(installed.executable, [
+      '--config-file',
+      configFile,
+      'run',
+      `${app.url}/openapi.json`,
+      '--checks',
+      CHECKS.join(','),
+      '--seed',
+      String(seed),
+      '--max-examples',
+      String(maxExamples),
+      '--phases',
+      'examples,coverage,fuzzing',
+      '--workers',
+      String(workers),
+      '--generation-database',
+      'none',
+      '--request-timeout',
+      '10',
+      '--no-color',
+      '--report',
+      'ndjson',
+      '--report-ndjson-path',
+      reportFile,
+    ]);
+    const summary = await readSchemathesisReport(reportFile);
+    console.log(`fuzzer: seed ${seed}, at most ${maxExamples} examples per operation and phase, ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    for (const failure of summary.failureList) console.log(`fuzzer: FAIL ${failure.operation}: ${failure.title} (${failure.message.replace(/\n/g, '; ')})`);
+    for (const operation of summary.operationErrors) console.log(`fuzzer: ERROR ${operation}: Schemathesis could not finish it (see above)`);
+    const logged = app.output().trim();
+    if (summary.failures > 0 && logged !== '') console.log(`fuzzer: the app's output:\n${logged.split('\n').slice(-60).join('\n')}`);
+    printSummary(summary);
+    // Schemathesis exits non-zero on any failure; a zero exit with failures in the report is impossible, so either fails the run.
+    return summary.failures > 0 || summary.operationsFailed > 0 || code !== 0 ? 1 : 0;
+  } finally {
+    await app?.kill();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error('fuzzer:', error);
+    console.log('0 passed, 1 failed');
+    process.exit(1);
+  },
+);
