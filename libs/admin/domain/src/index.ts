@@ -20,6 +20,7 @@ export { checkAllocations, isFeatureNameTaken } from './lib/project/project.guar
 export { cloneSize } from './lib/project/environment.decide';
 export { featureDependencies, FeatureDependencies, type DependencyVia, type FeatureDependency } from './lib/project/feature-dependencies';
 export * from './lib/identity/identity.events';
+export * from './lib/identity/identity.events.v1';
 export * from './lib/identity/identity.commands';
 export * from './lib/identity/identity.decider';
 export * from './lib/sequence/sequence.decider';

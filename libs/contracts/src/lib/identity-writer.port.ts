@@ -1,3 +1,5 @@
+import type { FloatNumber } from '@flagline/python-compat';
+
 /** Persists what SDKs tell about identities (identify calls) through the write side. */
 export interface IdentityWriter {
   /**
@@ -7,7 +9,8 @@ export interface IdentityWriter {
   record(input: {
     readonly environmentId: number;
     readonly identifier: string;
-    readonly traits: Readonly<Record<string, string | number | boolean | null>>;
+    /** A number written as a float with an integral value (`5.0`) is a {@link FloatNumber}. */
+    readonly traits: Readonly<Record<string, string | number | boolean | FloatNumber | null>>;
     /** Who asked: the environment key kind and a non-secret key reference. */
     readonly actor: { readonly keyKind: 'client' | 'server'; readonly keyPrefix: string };
     readonly correlationId: string;

@@ -115,6 +115,11 @@ export interface IdentityDocument {
   readonly identityUuid: string;
   readonly createdAt: string;
   readonly traits: Readonly<Record<string, TraitValueDocument>>;
+  /**
+   * Traits whose number is a float although its value is integral (written `5.0`), in key
+   * order; absent when there are none. Every other integral number is an int.
+   */
+  readonly floats?: readonly string[];
   readonly overrides: readonly { readonly featureId: number; readonly state: FeatureStateDocument }[];
   readonly revision: number;
 }

@@ -9,6 +9,7 @@ import { AdminApiModule } from './admin-api.module';
 import { JsonTooDeepError } from './http/api-error';
 import { InternalApiModule } from './internal-api.module';
 import { createValidationPipe } from './http/validation.pipe';
+import { floatJsonResponses, keepRawJsonBody, traitBodiesKeepFloats } from './http/float-json.middleware';
 import { ADMIN_API_PREFIX, setupOpenApi } from './openapi';
 
 export type HealthReport = () => Record<string, unknown>;
@@ -63,11 +64,13 @@ export async function createAdminHttpApp(application: AdminApplication, options:
       limit: options.bodyLimit ?? '1mb',
       type: ['application/json', 'application/*+json'],
       // Depth is checked on the raw bytes, before parsing: validation walks bodies recursively.
-      verify: (_request, _response, raw) => {
+      verify: (request, response, raw) => {
         if (jsonDepthExceeds(raw, MAX_JSON_DEPTH)) throw new JsonTooDeepError(MAX_JSON_DEPTH);
+        keepRawJsonBody(request, response, raw);
       },
     }),
   );
+  app.use(traitBodiesKeepFloats, floatJsonResponses);
   app.setGlobalPrefix(ADMIN_API_PREFIX, { exclude: ['health', 'metrics', { path: 'internal/v1/identities', method: RequestMethod.POST }] });
   app.useGlobalPipes(createValidationPipe());
   setupOpenApi(app);

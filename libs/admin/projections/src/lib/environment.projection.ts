@@ -1,5 +1,5 @@
 import type { Allocation, FeatureValue, ProjectEvent, IdentityEvent } from '@flagline/admin-domain';
-import { initialFeatureState } from '@flagline/admin-domain';
+import { initialFeatureState, upcastIdentityEvent } from '@flagline/admin-domain';
 import {
   READ_MODEL_SCHEMA_VERSION,
   type EnvironmentDocument,
@@ -495,11 +495,18 @@ function applyIdentityEvent(
       });
     case 'IdentityTraitsChanged': {
       if (!current) return { environments: out, dropIdentitiesOf: [] };
+      const upcast = upcastIdentityEvent(event);
+      if (upcast.type !== 'IdentityTraitsChanged') return { environments: out, dropIdentitiesOf: [] };
+      const data = upcast.data;
       // Spread, not assignment: a trait may be named "__proto__".
-      const traits: Record<string, string | number | boolean> = { ...current.traits, ...event.data.set };
-      for (const key of event.data.removed) delete traits[key];
+      const traits: Record<string, string | number | boolean> = { ...current.traits, ...data.set };
+      for (const key of data.removed) delete traits[key];
+      const floats = new Set(current.floats);
+      for (const key of [...Object.keys(data.set), ...data.removed]) floats.delete(key);
+      for (const key of data.floats) floats.add(key);
       const sorted = Object.fromEntries(Object.entries(traits).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-      return result({ ...current, traits: sorted, revision: current.revision + 1 });
+      const { floats: _previous, ...rest } = current;
+      return result({ ...rest, traits: sorted, ...(floats.size > 0 ? { floats: [...floats].sort() } : {}), revision: current.revision + 1 });
     }
     case 'IdentityOverrideSet':
     case 'IdentityOverrideRemoved': {

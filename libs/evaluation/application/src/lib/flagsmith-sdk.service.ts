@@ -1,9 +1,11 @@
 import type { FlagAnalyticsStore, IdentityDocument, IdentityWriter } from '@flagline/contracts';
 import type { FlagOutcome } from '@flagline/evaluation-engine';
 import { ConcurrencyError } from '@flagline/event-sourcing';
+import { parseJsonKeepingFloats, sameScalar } from '@flagline/python-compat';
 import { toFlagsmithEnvironmentDocument } from './environment-document.mapper';
 import type { EnvironmentRegistry, ResolvedKey } from './environment-registry';
 import { parseIdentifyBody, type IdentifyRequest, type TraitValue } from './identify-request';
+import { storedTraits, traitValueJson } from './identity-traits';
 import { errorAnswer, jsonAnswer, SDK_CORS_HEADERS, type SdkAnswer } from './sdk-answer';
 import type { ServedEnvironment } from './served-environment';
 
@@ -90,7 +92,7 @@ export class FlagsmithSdkService {
       const memo = environment.identityAnswer(stored as IdentityDocument, kind);
       if (memo) return memo;
     }
-    const traits: Record<string, TraitValue> = stored ? { ...stored.traits } : {};
+    const traits: Record<string, TraitValue> = stored ? { ...storedTraits(stored) } : {};
     let transientKeys: Set<string> | undefined;
     for (const trait of request.traits) {
       if (trait.value === null) delete traits[trait.key];
@@ -165,7 +167,8 @@ export class FlagsmithSdkService {
     if (seen) return seen;
     let body: unknown;
     try {
-      body = text.trim() === '' ? undefined : (JSON.parse(text) as unknown);
+      // Numbers keep their written form: a trait sent as 5.0 is a float, as it is to Flagsmith.
+      body = text.trim() === '' ? undefined : parseJsonKeepingFloats(text);
     } catch {
       return errorAnswer(400, 'MALFORMED_JSON', 'The body is not valid JSON');
     }
@@ -185,8 +188,9 @@ export class FlagsmithSdkService {
 
   /** Every request trait is stored with that very value, and none is transient: nothing to evaluate anew or store. */
   private repeatsStoredTraits(request: IdentifyRequest, stored: IdentityDocument): boolean {
+    const traits = storedTraits(stored);
     for (const trait of request.traits) {
-      if (trait.transient || trait.value === null || !Object.hasOwn(stored.traits, trait.key) || stored.traits[trait.key] !== trait.value) return false;
+      if (trait.transient || trait.value === null || !Object.hasOwn(traits, trait.key) || !sameScalar(traits[trait.key], trait.value)) return false;
     }
     return true;
   }
@@ -195,7 +199,7 @@ export class FlagsmithSdkService {
     let out = '[';
     for (const key of Object.keys(traits).sort()) {
       if (out.length > 1) out += ',';
-      out += `{"trait_key":${JSON.stringify(key)},"trait_value":${JSON.stringify(traits[key])},"transient":${transientKeys?.has(key) === true}}`;
+      out += `{"trait_key":${JSON.stringify(key)},"trait_value":${traitValueJson(traits[key])},"transient":${transientKeys?.has(key) === true}}`;
     }
     return `${out}]`;
   }
@@ -204,10 +208,11 @@ export class FlagsmithSdkService {
   private needsWrite({ environment, kind }: ResolvedKey, request: IdentifyRequest, stored: IdentityDocument | null): boolean {
     if (stored === null) return true;
     if (kind === 'client' && !environment.document.settings.allowClientTraits) return false;
+    const traits = storedTraits(stored);
     for (const trait of request.traits) {
       if (trait.transient) continue;
-      const has = Object.hasOwn(stored.traits, trait.key);
-      if (trait.value === null ? has : !has || stored.traits[trait.key] !== trait.value) return true;
+      const has = Object.hasOwn(traits, trait.key);
+      if (trait.value === null ? has : !has || !sameScalar(traits[trait.key], trait.value)) return true;
     }
     return false;
   }
@@ -222,8 +227,9 @@ export class FlagsmithSdkService {
     const mayStoreTraits = kind === 'server' || environment.document.settings.allowClientTraits;
     const toStore: Record<string, TraitValue | null> = {};
     if (mayStoreTraits) for (const trait of request.traits) if (!trait.transient) setOwn(toStore, trait.key, trait.value);
+    const current = stored === null ? null : storedTraits(stored);
     const changes = Object.entries(toStore).filter(([key, value]) =>
-      value === null ? stored !== null && Object.hasOwn(stored.traits, key) : stored === null || !Object.hasOwn(stored.traits, key) || stored.traits[key] !== value,
+      value === null ? current !== null && Object.hasOwn(current, key) : current === null || !Object.hasOwn(current, key) || !sameScalar(current[key], value),
     );
     if (stored !== null && changes.length === 0) return true;
     const traits: Record<string, TraitValue | null> = {};

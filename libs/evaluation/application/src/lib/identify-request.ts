@@ -1,7 +1,9 @@
+import { FloatNumber, valueText } from '@flagline/python-compat';
 import { createHash, randomUUID } from 'node:crypto';
 import type { FieldProblem } from './sdk-answer';
 
-export type TraitValue = string | number | boolean;
+/** A trait value; a number written as a float with an integral value (`5.0`) is a {@link FloatNumber}. */
+export type TraitValue = string | number | boolean | FloatNumber;
 
 export interface RequestTrait {
   readonly key: string;
@@ -28,7 +30,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 /** Without an identifier, Flagsmith derives one from the traits (or makes a random one). */
 function derivedIdentifier(traits: readonly RequestTrait[]): string {
-  const pairs = traits.filter((trait) => trait.value !== null).map((trait) => `${trait.key}${String(trait.value)}`);
+  const pairs = traits.filter((trait) => trait.value !== null).map((trait) => `${trait.key}${valueText(trait.value)}`);
   if (pairs.length === 0) return randomUUID().replace(/-/g, '');
   return createHash('sha256').update(pairs.sort().join('')).digest('hex');
 }
@@ -64,6 +66,7 @@ export function parseIdentifyBody(body: unknown): { request: IdentifyRequest } |
           value === undefined ||
           typeof value === 'boolean' ||
           (typeof value === 'number' && Number.isFinite(value)) ||
+          value instanceof FloatNumber ||
           (typeof value === 'string' && value.length <= MAX_TRAIT_VALUE_LENGTH);
         if (!valueOk) errors.push({ field: `${at}.trait_value`, message: `must be a string (at most ${MAX_TRAIT_VALUE_LENGTH} characters), a number, a boolean or null` });
         if (traitTransient !== undefined && traitTransient !== null && typeof traitTransient !== 'boolean')

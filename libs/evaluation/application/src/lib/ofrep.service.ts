@@ -1,7 +1,9 @@
 import type { FlagOutcome } from '@flagline/evaluation-engine';
+import { FloatNumber } from '@flagline/python-compat';
 import { createHash } from 'node:crypto';
 import type { EnvironmentRegistry, ResolvedKey } from './environment-registry';
 import type { TraitValue } from './identify-request';
+import { storedTraits } from './identity-traits';
 import type { SdkAnswer } from './sdk-answer';
 
 /** OpenFeature error codes used by OFREP responses. */
@@ -65,7 +67,7 @@ export class OfrepService {
     const traits: Record<string, TraitValue> = {};
     for (const [name, value] of Object.entries(context)) {
       if (name === 'targetingKey') continue;
-      if (typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value)))
+      if (typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value)) || value instanceof FloatNumber)
         Object.defineProperty(traits, name, { value, enumerable: true, writable: true, configurable: true });
     }
     return { targetingKey: typeof targetingKey === 'string' && targetingKey !== '' ? targetingKey : null, traits };
@@ -75,7 +77,7 @@ export class OfrepService {
     // Without an identity there are no traits to match: the environment's own evaluation applies.
     if (context.targetingKey === null) return environment.visible(environment.anonymousOutcomes, kind);
     const stored = await this.registry.identity(environment.id, context.targetingKey);
-    const traits: Record<string, TraitValue> = { ...(stored?.traits ?? {}), ...context.traits };
+    const traits: Record<string, TraitValue> = { ...(stored ? storedTraits(stored) : {}), ...context.traits };
     return environment.visible(environment.evaluateIdentity({ identifier: context.targetingKey, traits }, stored), kind);
   }
 

@@ -1,5 +1,6 @@
 import { errorAnswer, SDK_CORS_HEADERS, SDK_CORS_PREFLIGHT_HEADERS, type EnvironmentRegistry, type FlagsmithSdkService, type OfrepService, type ResolvedKey, type SdkAnswer } from '@flagline/evaluation-application';
 import { jsonDepthExceeds, MAX_JSON_DEPTH } from '@flagline/http-edge';
+import { parseJsonKeepingFloats } from '@flagline/python-compat';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -276,7 +277,8 @@ export class EvaluationHttpHandler {
       if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) return done(new JsonTooDeep());
       let value: unknown;
       try {
-        value = JSON.parse(text);
+        // Numbers keep their written form (5.0 is a float), as Python's JSON keeps them.
+        value = parseJsonKeepingFloats(text);
       } catch {
         return done(new MalformedJson());
       }

@@ -1,4 +1,5 @@
 import type { IdentityWriter } from '@flagline/contracts';
+import { stringifyJsonKeepingFloats } from '@flagline/python-compat';
 import { ExponentialBackoff, handleWhen, retry } from 'cockatiel';
 
 class RetryableWriteError extends Error {}
@@ -27,7 +28,8 @@ export class HttpIdentityWriter implements IdentityWriter {
       const response = await fetch(new URL('/internal/v1/identities', this.commandServiceUrl), {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${this.token}`, 'x-correlation-id': input.correlationId },
-        body: JSON.stringify(input),
+        // A trait written 5.0 stays a float on its way to the command service.
+        body: stringifyJsonKeepingFloats(input),
         signal: AbortSignal.timeout(this.options.timeoutMs ?? 5000),
       });
       if (response.ok) return;

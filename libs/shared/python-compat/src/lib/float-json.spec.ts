@@ -1,5 +1,5 @@
 import { FloatNumber } from './float-number';
-import { floatJson, parseJsonKeepingFloats, sameScalar, stringifyJsonKeepingFloats, valueText } from './float-json';
+import { floatJson, mayHoldFloat, parseJsonKeepingFloats, sameScalar, stringifyJsonKeepingFloats, valueText } from './float-json';
 
 describe('parseJsonKeepingFloats', () => {
   it.each([
@@ -25,6 +25,19 @@ describe('parseJsonKeepingFloats', () => {
     expect(parsed['s']).toBe('7.0');
   });
 
+  it.each([
+    ['{"a":5.0}', true],
+    ['[1, 2.00]', true],
+    ['{"a": 1.5e1}', true],
+    ['-3e0', true],
+    ['7.0', true],
+    ['{"v":"2.0.0","n":18,"r":5.25}', false],
+    ['{"a":5.01}', false],
+    ['{"a":10.5}', false],
+  ])('tells cheaply whether %s may hold an integral float: %p', (text, may) => {
+    expect(mayHoldFloat(text)).toBe(may);
+  });
+
   it('defines a "__proto__" key as an own property', () => {
     const parsed = parseJsonKeepingFloats('{"__proto__": 1.0}') as Record<string, unknown>;
     expect(Object.hasOwn(parsed, '__proto__')).toBe(true);
@@ -34,7 +47,7 @@ describe('parseJsonKeepingFloats', () => {
   it.each(['{"a": 1.0', '{"a": 1.0,}', '[1.0 2]', '{"a": 01.0}', '{"a": "x\ny", "b": 1.0}', '{"a": 1.0} x', '{a: 1.0}', '1.', 'tru 1.0'])(
     'refuses invalid JSON with a SyntaxError, as JSON.parse does: %s',
     (text) => {
-      expect(() => JSON.parse(text)).toThrow(SyntaxError);
+      expect(() => JSON.parse(text) as unknown).toThrow(SyntaxError);
       expect(() => parseJsonKeepingFloats(text)).toThrow(SyntaxError);
     },
   );

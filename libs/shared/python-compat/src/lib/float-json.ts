@@ -6,8 +6,12 @@
  */
 import { FloatNumber } from './float-number';
 
-/** A float is written with a digit followed by `.`, `e` or `E`; text without one has no float. */
-const MAY_HOLD_FLOAT = /[0-9][.eE]/;
+/**
+ * Where a number written as a float may have an integral value: a number token (it follows `:`,
+ * `,`, `[` or starts the text) with an exponent, or with a fraction of zeros only. Text with no
+ * match certainly holds none (a match inside a string only costs the slower parse).
+ */
+const MAY_HOLD_FLOAT = /(?:^|[:,[])\s*-?[0-9]+(?:\.[0-9]+)?[eE]|(?:^|[:,[])\s*-?[0-9]+\.0+(?![0-9])/;
 const NUMBER = /-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?/y;
 const WHITESPACE = /[ \t\n\r]*/y;
 
@@ -54,6 +58,8 @@ class JsonReader {
         return this.literal('false', false);
       case 'n':
         return this.literal('null', null);
+      case undefined:
+        return this.fail('Unexpected end of JSON input');
       default:
         return this.number();
     }
@@ -149,7 +155,7 @@ export function parseJsonKeepingFloats(text: string): unknown {
   return new JsonReader(text).document();
 }
 
-/** Whether `text` may hold a number written as a float (cheap; false means it certainly holds none). */
+/** Whether `text` may hold a number written as a float with an integral value (cheap; false means it certainly holds none). */
 export function mayHoldFloat(text: string): boolean {
   return MAY_HOLD_FLOAT.test(text);
 }

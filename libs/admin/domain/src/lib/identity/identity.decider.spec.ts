@@ -1,7 +1,11 @@
 import { deciderSpecification } from '@flagline/event-sourcing/testing';
+import { FloatNumber } from '@flagline/python-compat';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ConflictError, NotFoundError, PreconditionFailedError, type DomainError } from '../shared/domain-error';
 import type { IdentityCommand } from './identity.commands';
 import type { IdentityEvent } from './identity.events';
+import { upcastIdentityEvent, type StoredIdentityEvent } from './identity.events.v1';
 import { identityDecider, identityIdFor, toIdentityStreamName } from './identity.decider';
 
 const NOW = '2026-02-01T10:00:00.000Z';
@@ -13,9 +17,9 @@ const withCode = (code: string) => (error: Error) => expect((error as DomainErro
 const address = { identityId: identityIdFor(20, 'alice'), projectId: 10, environmentId: 20, identifier: 'alice' };
 
 const created: IdentityEvent = { type: 'IdentityCreated', data: { ...address, createdAt: NOW } };
-const traitsChanged = (set: Record<string, string | number | boolean>, removed: string[] = []): IdentityEvent => ({
+const traitsChanged = (set: Record<string, string | number | boolean>, removed: string[] = [], floats: string[] = []): IdentityEvent => ({
   type: 'IdentityTraitsChanged',
-  data: { ...address, set, removed },
+  data: { ...address, schemaVersion: 2, set, floats, removed },
 });
 const deleted: IdentityEvent = { type: 'IdentityDeleted', data: address };
 const overrideSet = (featureStateUuid: string, enabled: boolean, value: string | null): IdentityEvent => ({
@@ -287,6 +291,56 @@ describe('Identity', () => {
       expect(state).toMatchObject({ status: 'deleted', revision: 3 });
       expect(state.traits.size).toBe(0);
       expect(state.overrides.size).toBe(0);
+    });
+  });
+});
+
+describe('Identity traits written as floats', () => {
+  const spec = deciderSpecification(identityDecider);
+  const fold = (events: readonly StoredIdentityEvent[]) =>
+    events.reduce((state, event, revision) => identityDecider.evolve(state, event as IdentityEvent, revision), identityDecider.initialState());
+
+  it('stores an integral float as its number named in floats', () => {
+    spec([created])
+      .when({ type: 'UpdateTraits', traits: { score: new FloatNumber(5), age: 18, ratio: 0.5 } })
+      .then(traitsChanged({ score: 5, age: 18, ratio: 0.5 }, [], ['score']));
+  });
+
+  it('takes 5.0 replacing 5 (and 5 replacing 5.0) as a change, and 5.0 again as none', () => {
+    spec([created, traitsChanged({ score: 5 })]).when({ type: 'UpdateTraits', traits: { score: new FloatNumber(5) } }).then(traitsChanged({ score: 5 }, [], ['score']));
+    spec([created, traitsChanged({ score: 5 }, [], ['score'])]).when({ type: 'UpdateTraits', traits: { score: 5 } }).then(traitsChanged({ score: 5 }));
+    spec([created, traitsChanged({ score: 5 }, [], ['score'])]).when({ type: 'UpdateTraits', traits: { score: new FloatNumber(5) } }).thenNothingHappened();
+  });
+
+  it('folds floats into FloatNumbers and a later int back into a number', () => {
+    const state = fold([created, traitsChanged({ score: 5, age: 18 }, [], ['score', 'age']), traitsChanged({ age: 19 })]);
+    expect(state.traits.get('score')).toBeInstanceOf(FloatNumber);
+    expect(Number(state.traits.get('score'))).toBe(5);
+    expect(state.traits.get('age')).toBe(19);
+  });
+
+  describe('given a stream stored before schema version 2 (recorded JSON)', () => {
+    const stored = JSON.parse(readFileSync(join(__dirname, 'fixtures', 'identity-stream.v1.json'), 'utf8')) as StoredIdentityEvent[];
+
+    it('upcasts its traits change to version 2 with no floats: its integral numbers stay ints', () => {
+      const upcast = upcastIdentityEvent(stored[1] as StoredIdentityEvent);
+      expect(upcast.data).toEqual({ ...(stored[1] as StoredIdentityEvent).data, schemaVersion: 2, floats: [] });
+      const state = fold(stored);
+      expect(Object.fromEntries(state.traits)).toEqual({ score: 5, age: 18, ratio: 0.5, plan: 'pro', beta: true });
+      expect([...state.traits.values()].some((value) => value instanceof FloatNumber)).toBe(false);
+    });
+
+    it('leaves current events as they are', () => {
+      const current = traitsChanged({ score: 5 }, [], ['score']);
+      expect(upcastIdentityEvent(current)).toBe(current);
+    });
+
+    it('decides against the upcast state: 5.0 for a stored 5 is a change', () => {
+      const state = fold(stored);
+      expect(identityDecider.decide({ type: 'UpdateTraits', traits: { score: new FloatNumber(5), age: 18 } }, state)).toEqual({
+        type: 'IdentityTraitsChanged',
+        data: { ...(stored[1] as StoredIdentityEvent).data, schemaVersion: 2, set: { score: 5 }, floats: ['score'], removed: [] },
+      });
     });
   });
 });

@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { Decider } from '@flagline/event-sourcing';
+import { FloatNumber, sameScalar } from '@flagline/python-compat';
 import { checkRevision, ConflictError, NotFoundError } from '../shared/domain-error';
 import type { Allocation, FeatureValue, TraitValue } from '../shared/values';
 import type { IdentityAddress, IdentityCommand } from './identity.commands';
-import type { IdentityEvent } from './identity.events';
+import type { IdentityEvent, IdentityTraitsChanged, StoredTraitValue } from './identity.events';
+import { upcastIdentityEvent, type StoredIdentityEvent } from './identity.events.v1';
 
 export interface IdentityOverride {
   readonly featureId: number;
@@ -51,24 +53,28 @@ function active(state: Identity): Identity {
   return state;
 }
 
-/** The change that brings `current` traits to the requested ones (null removes), or null when nothing changes. */
-function traitChange(
-  current: ReadonlyMap<string, TraitValue>,
-  requested: Readonly<Record<string, TraitValue | null>>,
-  replaceAll: boolean,
-): { set: Record<string, TraitValue>; removed: string[] } | null {
+type TraitChange = Pick<IdentityTraitsChanged['data'], 'schemaVersion' | 'set' | 'floats' | 'removed'>;
+
+/**
+ * The change that brings `current` traits to the requested ones (null removes), or null when
+ * nothing changes. `5` and `5.0` differ (an int and a float), so one replacing the other is a change.
+ */
+function traitChange(current: ReadonlyMap<string, TraitValue>, requested: Readonly<Record<string, TraitValue | null>>, replaceAll: boolean): TraitChange | null {
   // Trait names are arbitrary text ("__proto__", "toString"): own properties only, defined not assigned.
-  const set: Record<string, TraitValue> = {};
+  const set: Record<string, StoredTraitValue> = {};
+  const floats: string[] = [];
   const removed: string[] = [];
   for (const [key, value] of Object.entries(requested)) {
     if (value === null) {
       if (current.has(key)) removed.push(key);
-    } else if (current.get(key) !== value) {
-      Object.defineProperty(set, key, { value, enumerable: true, writable: true, configurable: true });
+    } else if (!current.has(key) || !sameScalar(current.get(key), value)) {
+      const stored = value instanceof FloatNumber ? value.valueOf() : value;
+      if (value instanceof FloatNumber) floats.push(key);
+      Object.defineProperty(set, key, { value: stored, enumerable: true, writable: true, configurable: true });
     }
   }
   if (replaceAll) for (const key of current.keys()) if (!Object.hasOwn(requested, key)) removed.push(key);
-  return Object.keys(set).length === 0 && removed.length === 0 ? null : { set, removed };
+  return Object.keys(set).length === 0 && removed.length === 0 ? null : { schemaVersion: 2, set, floats, removed };
 }
 
 function address(identity: Identity): IdentityAddress {
@@ -125,7 +131,8 @@ export function decideIdentity(command: IdentityCommand, state: Identity): Ident
   }
 }
 
-export function evolveIdentity(state: Identity, event: IdentityEvent, revision: number): Identity {
+export function evolveIdentity(state: Identity, stored: StoredIdentityEvent, revision: number): Identity {
+  const event = upcastIdentityEvent(stored);
   switch (event.type) {
     case 'IdentityCreated': {
       const { identityId, projectId, environmentId, identifier, createdAt } = event.data;
@@ -134,7 +141,8 @@ export function evolveIdentity(state: Identity, event: IdentityEvent, revision: 
     case 'IdentityTraitsChanged': {
       const traits = new Map(state.traits);
       for (const key of event.data.removed) traits.delete(key);
-      for (const [key, value] of Object.entries(event.data.set)) traits.set(key, value);
+      const floats = new Set(event.data.floats);
+      for (const [key, value] of Object.entries(event.data.set)) traits.set(key, typeof value === 'number' && floats.has(key) ? new FloatNumber(value) : value);
       return { ...state, traits, revision };
     }
     case 'IdentityOverrideSet': {

@@ -1,11 +1,22 @@
 import type { DomainEvent } from '@flagline/event-sourcing';
-import type { Allocation, FeatureValue, TraitValue } from '../shared/values';
+import type { Allocation, FeatureValue } from '../shared/values';
 
 type I<T> = { identityId: string; projectId: number; environmentId: number; identifier: string } & T;
 
 export type IdentityCreated = DomainEvent<'IdentityCreated', I<{ createdAt: string }>>;
-/** Traits set (added or changed) and removed in one change. */
-export type IdentityTraitsChanged = DomainEvent<'IdentityTraitsChanged', I<{ set: Record<string, TraitValue>; removed: string[] }>>;
+/** A trait value as stored in an event: JSON, so a float written `5.0` is stored as `5` and named in `floats`. */
+export type StoredTraitValue = string | number | boolean;
+
+/**
+ * Traits set (added or changed) and removed in one change. Schema version 2: `floats` names the
+ * traits of `set` whose number is a float although its value is integral (written `5.0`); every
+ * other number of `set` is what it looks like. Version 1 (`identity.events.v1.ts`) had no
+ * `floats`: its integral numbers are ints, as they were evaluated when it was written.
+ */
+export type IdentityTraitsChanged = DomainEvent<
+  'IdentityTraitsChanged',
+  I<{ schemaVersion: 2; set: Record<string, StoredTraitValue>; floats: string[]; removed: string[] }>
+>;
 export type IdentityOverrideSet = DomainEvent<
   'IdentityOverrideSet',
   I<{ featureId: number; featureStateUuid: string; enabled: boolean; value: FeatureValue; allocations: Allocation[] }>

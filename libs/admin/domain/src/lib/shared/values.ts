@@ -1,8 +1,14 @@
+import { FloatNumber } from '@flagline/python-compat';
+
 /** A feature's value: Flagsmith stores strings, integers and booleans (or nothing). */
 export type FeatureValue = string | number | boolean | null;
 
-/** A trait's value: any key-value data of an identity. */
-export type TraitValue = string | number | boolean;
+/**
+ * A trait's value: any key-value data of an identity. A number written as a float with an
+ * integral value (`5.0`) is a {@link FloatNumber}: Flagsmith keeps it a float, and segment
+ * conditions treat it as one (`5.0 <= 5.5` holds, `str(18.0)` is not in `"18,21,30"`).
+ */
+export type TraitValue = string | number | boolean | FloatNumber;
 
 export const MAX_FEATURE_VALUE_LENGTH = 20_000;
 export const MAX_TRAIT_VALUE_LENGTH = 2_000;
@@ -20,7 +26,7 @@ export function featureValueProblem(value: unknown): string | null {
 /** Reason a value cannot be a trait value (null is allowed: it removes the trait), or null when it can. */
 export function traitValueProblem(value: unknown): string | null {
   if (value === null || typeof value === 'boolean') return null;
-  if (typeof value === 'number') return Number.isFinite(value) ? null : 'must be a finite number';
+  if (typeof value === 'number' || value instanceof FloatNumber) return Number.isFinite(Number(value)) ? null : 'must be a finite number';
   if (typeof value === 'string') return value.length <= MAX_TRAIT_VALUE_LENGTH ? null : `must be at most ${MAX_TRAIT_VALUE_LENGTH} characters`;
   return 'must be a string, a number, a boolean or null';
 }

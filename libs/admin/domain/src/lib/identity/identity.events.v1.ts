@@ -1,0 +1,25 @@
+import type { DomainEvent } from '@flagline/event-sourcing';
+import type { IdentityEvent, IdentityTraitsChanged } from './identity.events';
+
+/**
+ * `IdentityTraitsChanged` as stored before schema version 2 (frozen: stored logs hold it). Its
+ * numbers carry no float marker: an integral one was read, and evaluated, as an int.
+ */
+export type IdentityTraitsChangedV1 = DomainEvent<
+  'IdentityTraitsChanged',
+  { identityId: string; projectId: number; environmentId: number; identifier: string; set: Record<string, string | number | boolean>; removed: string[] }
+>;
+
+/** An identity event as the log may hold it: any schema version. */
+export type StoredIdentityEvent = IdentityEvent | IdentityTraitsChangedV1;
+
+/**
+ * Brings a stored identity event to the current schema; events already current come back as
+ * they are (the same object). Applied wherever identity events are read: the decider's evolve
+ * and the projections.
+ */
+export function upcastIdentityEvent(event: StoredIdentityEvent): IdentityEvent {
+  if (event.type !== 'IdentityTraitsChanged' || 'schemaVersion' in event.data) return event as IdentityEvent;
+  const data: IdentityTraitsChanged['data'] = { ...event.data, schemaVersion: 2, floats: [] };
+  return { type: event.type, data };
+}
