@@ -37,16 +37,11 @@ function isFlagsRoot(query: JSONPathQuery): boolean {
   return first !== undefined && first.selectors.some((selector) => selector instanceof jsonpath.selectors.NameSelector && selector.name === 'flags');
 }
 
-/** The names of a query made only of child segments with one name selector each, or null. */
-function childNames(query: JSONPathQuery): string[] | null {
-  const names: string[] = [];
-  for (const segment of query.segments) {
-    if (segment.toString().startsWith('..') || segment.selectors.length !== 1) return null;
-    const selector = segment.selectors[0];
-    if (!(selector instanceof jsonpath.selectors.NameSelector)) return null;
-    names.push(selector.name);
-  }
-  return names;
+/** The one name a child segment selects (`.name` or `['name']`), or null for any other segment. */
+function selectedName(segment: JSONPathQuery['segments'][number]): string | null {
+  const [selector, ...others] = segment.selectors;
+  if (others.length > 0 || segment.toString().startsWith('..')) return null;
+  return selector instanceof jsonpath.selectors.NameSelector ? selector.name : null;
 }
 
 /**
@@ -65,9 +60,9 @@ export function parseFlagReference(property: string): FlagReferenceParse | null 
     return { problem: `is not a valid JSONPath${detail}; it ${FORM}` };
   }
   if (!isFlagsRoot(query)) return null;
-  const names = childNames(query);
-  if (names === null || names.length !== 3) return { problem: FORM };
-  const [, featureName = '', field = ''] = names;
+  const names = query.segments.map(selectedName);
+  if (names.length !== 3 || names.includes(null)) return { problem: FORM };
+  const [, featureName = '', field = ''] = names as string[];
   if (!(FLAG_FIELDS as readonly string[]).includes(field)) return { problem: `reads "${field}" of a flag; only .enabled and .value can be read: it ${FORM}` };
   if (featureName === '') return { problem: `names no feature; it ${FORM}` };
   return { reference: { featureName, field: field as FlagField } };
