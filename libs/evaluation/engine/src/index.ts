@@ -18,9 +18,11 @@ export type { EvaluationResult, FlagResult, SegmentResult } from './lib/types/ev
 export {
   compileEnvironment,
   DEFAULT_REASON,
+  STATIC_REASON,
   type CompiledEnvironment,
   type CompiledSegment,
   type EvaluationOrder,
+  type SegmentOverride,
 } from './lib/environment.compiler';
 export {
   CompiledFeatureState,
@@ -33,9 +35,11 @@ export {
   IDENTITY_OVERRIDES_SEGMENT_NAME,
   type CompiledIdentityOverrides,
 } from './lib/identity-overrides.compiler';
-export { evaluate, type Evaluation, type IdentityInput } from './lib/evaluate';
+export { evaluate, evaluateFeatures, type Evaluation, type IdentityInput } from './lib/evaluate';
+export { CIRCULAR_DEPENDENCY_REASON } from './lib/flag-dependencies';
 export { toEvaluationResult } from './lib/evaluation-result.mapper';
 export { getEvaluationResult } from './lib/get-evaluation-result';
 export { hashedPercentageForIds, hashedPercentageForPair } from './lib/hashing';
 export { readGoldenCase, type GoldenCase } from './lib/golden-case.reader';
+export { withLegacyFallbackReasons, type LegacyFallbackReasons } from './lib/legacy-fallback-reason';
 export { FloatNumber } from './lib/float-number';

@@ -26,6 +26,11 @@ export const PropertySource = {
   Static: 6,
   /** Any other JSONPath: evaluated on the whole (lazily built) context. */
   Query: 7,
+  /**
+   * `$.flags.<feature name>…`: another flag's result, resolved on first read (flag dependencies).
+   * `names[0]` is the feature name, the rest is followed through the flag result.
+   */
+  Flag: 8,
 } as const;
 
 /** One of the {@link PropertySource} codes. */
@@ -46,6 +51,15 @@ export class CompiledProperty {
     /** The compiled JSONPath for {@link PropertySource.Query}. */
     readonly query: JSONPathQuery | null,
   ) {}
+}
+
+/**
+ * Whether reading the property may depend on other flags' results: a `$.flags.<name>` chain, or a
+ * generic query (it runs on a context whose `flags` resolve a flag when a name selects it, as
+ * `$..enabled` or `$.flags['a','b'].value` do, and list the flags resolved so far).
+ */
+export function readsFlags(property: CompiledProperty): boolean {
+  return property.source === PropertySource.Flag || property.source === PropertySource.Query;
 }
 
 function nameChain(query: JSONPathQuery): string[] | null {
@@ -78,9 +92,16 @@ export function jsonPathContextValue(node: unknown): ContextValue {
   return toContextValue(node, NonPrimitive.None);
 }
 
+/** The context key under which conditions read other flags' results (`$.flags.<name>.enabled`). */
+export const FLAGS_KEY = 'flags';
+
 /** Interns the properties of an environment's conditions, so each is resolved once per evaluation. */
 export class PropertyTable {
   private readonly byText = new Map<string, CompiledProperty>();
+  /** How many interned properties may read flags (see {@link readsFlags}). */
+  private flagReaders = 0;
+  /** How many interned properties are generic queries. */
+  private queries = 0;
 
   /** @param contextWithoutIdentity - the environment's context, for constant paths. */
   constructor(private readonly contextWithoutIdentity: Record<string, unknown>) {}
@@ -90,12 +111,27 @@ export class PropertyTable {
     return this.byText.size;
   }
 
+  /**
+   * Whether some condition may read another flag, through a `$.flags.<name>` chain or a generic
+   * query: only then does an evaluation need the dependency machinery.
+   */
+  get hasFlagReaders(): boolean {
+    return this.flagReaders > 0;
+  }
+
+  /** Whether some condition runs a generic query (it may see every flag resolved so far). */
+  get hasQueries(): boolean {
+    return this.queries > 0;
+  }
+
   /** The compiled form of `text`, shared by every condition using the same property. */
   intern(text: string): CompiledProperty {
     let property = this.byText.get(text);
     if (property === undefined) {
       property = this.compile(text, this.byText.size);
       this.byText.set(text, property);
+      if (readsFlags(property)) this.flagReaders += 1;
+      if (property.source === PropertySource.Query) this.queries += 1;
     }
     return property;
   }
@@ -111,6 +147,12 @@ export class PropertyTable {
     }
     const names = nameChain(query);
     if (names === null) return new CompiledProperty(index, text, PropertySource.Query, [], NONE, query);
+    if (names[0] === FLAGS_KEY) {
+      // `$.flags` itself is the mapping of results, never a primitive: a constant None. Any longer
+      // chain reads the named flag, which resolves it, even when the rest then selects nothing.
+      if (names.length === 1) return new CompiledProperty(index, text, PropertySource.Static, names, NONE, null);
+      return new CompiledProperty(index, text, PropertySource.Flag, names.slice(1), NONE, null);
+    }
     if (names[0] !== 'identity') {
       const value = jsonPathContextValue(followNames(this.contextWithoutIdentity, names));
       return new CompiledProperty(index, text, PropertySource.Static, names, value, null);

@@ -4,15 +4,18 @@
  * precompiled structures.
  */
 import type { EvaluationContext, Metadata } from './types/evaluation-context.types';
-import { PropertyTable } from './context-property';
+import { PropertyTable, readsFlags } from './context-property';
 import type { ScopeEnvironment } from './evaluation-scope';
 import { CompiledFeatureState, numberOr, type CompiledFeature } from './feature-state.compiler';
 import { isPyTruthy, isRecord, orderedEntries } from './json-shape';
 import { pyStr } from './python/python-string';
 import { compileRule, type CompiledRule } from './segment-rule.compiler';
 
-/** Reason reported for an environment default. */
+/** Reason reported for an environment default of a feature some segment overrides (none matched). */
 export const DEFAULT_REASON = 'DEFAULT';
+
+/** Reason reported for an environment default of a feature no segment of the context overrides. */
+export const STATIC_REASON = 'STATIC';
 
 /**
  * Document order of the context's `segments` and `features` maps. JS objects enumerate
@@ -42,6 +45,17 @@ export interface CompiledSegment {
    * lowest priority among the segment's overrides for that feature.
    */
   readonly overrides: readonly CompiledFeatureState[];
+  /**
+   * Whether the rules read other flags (`$.flags.<name>…`, or any generic query): such segments
+   * are evaluated in the reference's exact order.
+   */
+  readonly readsFlags: boolean;
+}
+
+/** A segment's override of one feature (the one the segment holds for it). */
+export interface SegmentOverride {
+  readonly segment: CompiledSegment;
+  readonly state: CompiledFeatureState;
 }
 
 /** An environment compiled for evaluation. Immutable; identity-independent. */
@@ -56,13 +70,44 @@ export interface CompiledEnvironment extends ScopeEnvironment {
   readonly featureIndexByName: ReadonlyMap<string, number>;
   /** Segments in context order. */
   readonly segments: readonly CompiledSegment[];
+  /** Per feature index, the segments overriding that feature with their override, in context order. */
+  readonly overridesByFeature: ReadonlyArray<readonly SegmentOverride[]>;
+  /**
+   * Whether some condition may read another flag (`$.flags.<name>…`, or a generic JSONPath query).
+   * Only such environments pay for dependency resolution.
+   */
+  readonly hasFlagDependencies: boolean;
+  /**
+   * Whether some condition runs a generic JSONPath query. Such a query can list every flag
+   * resolved so far, whoever resolved it, so evaluating some features only still matches every
+   * segment.
+   */
+  readonly hasGenericQueries: boolean;
 }
 
 function defineOwn(target: Record<string, unknown>, key: string, value: unknown): void {
   Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
-function compileFeatures(raw: unknown, order: readonly string[] | undefined) {
+/**
+ * Names of the features that at least one segment overrides (whatever the override holds): their
+ * environment default is reported as `DEFAULT`, any other feature's as `STATIC`.
+ */
+function targetedFeatureNames(rawSegments: ReadonlyArray<readonly [string, unknown]>): Set<string> {
+  const names = new Set<string>();
+  for (const [, segment] of rawSegments) {
+    const overrides = isRecord(segment) ? segment['overrides'] : undefined;
+    if (!Array.isArray(overrides)) continue;
+    for (const override of overrides) if (isRecord(override) && typeof override['name'] === 'string') names.add(override['name']);
+  }
+  return names;
+}
+
+function ruleReadsFlags(rule: CompiledRule): boolean {
+  return rule.conditions.some((condition) => condition.property !== null && readsFlags(condition.property)) || rule.rules.some(ruleReadsFlags);
+}
+
+function compileFeatures(raw: unknown, order: readonly string[] | undefined, targeted: ReadonlySet<string>) {
   const features: CompiledFeature[] = [];
   const defaults: CompiledFeatureState[] = [];
   const featureIndexByName = new Map<string, number>();
@@ -74,7 +119,7 @@ function compileFeatures(raw: unknown, order: readonly string[] | undefined) {
     // A repeated name keeps its first position and takes the later definition, as a dict would.
     const feature = existing === undefined ? Object.freeze({ name, index: features.length }) : features[existing];
     if (feature === undefined) continue;
-    const state = new CompiledFeatureState(entry, feature, DEFAULT_REASON, Infinity);
+    const state = new CompiledFeatureState(entry, feature, targeted.has(name) ? DEFAULT_REASON : STATIC_REASON, Infinity);
     if (existing === undefined) {
       featureIndexByName.set(name, feature.index);
       features.push(feature);
@@ -133,25 +178,32 @@ export function compileEnvironment(context: EvaluationContext, order?: Evaluatio
     defineOwn(contextWithoutIdentity, key, value);
   }
   const environment = isRecord(root['environment']) ? root['environment'] : {};
-  const { features, defaults, featureIndexByName } = compileFeatures(root['features'], order?.features);
-  const properties = new PropertyTable(contextWithoutIdentity);
-  const segments: CompiledSegment[] = [];
   const rawSegments = isRecord(root['segments']) ? orderedEntries(root['segments'], order?.segments) : [];
-  for (const [entryKey, entry] of rawSegments) {
-    if (!isRecord(entry)) continue;
+  const { features, defaults, featureIndexByName } = compileFeatures(root['features'], order?.features, targetedFeatureNames(rawSegments));
+  const properties = new PropertyTable(contextWithoutIdentity);
+  const parts = rawSegments.flatMap(([entryKey, entry]) => {
+    if (!isRecord(entry)) return [];
     const name = pyStr(entry['name'] ?? entryKey);
     const rules = Array.isArray(entry['rules']) ? entry['rules'] : [];
     const metadata = entry['metadata'];
-    segments.push(
-      Object.freeze({
-        index: segments.length,
+    return [
+      {
         keyText: pyStr(entry['key'] ?? entryKey),
         name,
         metadata: isPyTruthy(metadata) && isRecord(metadata) ? metadata : undefined,
         rules: rules.map((rule) => compileRule(rule, properties)),
         overrides: compileOverrides(entry['overrides'], `TARGETING_MATCH; segment=${name}`, features, featureIndexByName),
-      }),
-    );
+      },
+    ];
+  });
+  // Known only once every property is interned: whether any condition reads another flag.
+  const hasFlagDependencies = properties.hasFlagReaders;
+  const segments = parts.map(
+    (part, index): CompiledSegment => Object.freeze({ ...part, index, readsFlags: hasFlagDependencies && part.rules.some(ruleReadsFlags) }),
+  );
+  const overridesByFeature = features.map((): SegmentOverride[] => []);
+  for (const segment of segments) {
+    for (const state of segment.overrides) overridesByFeature[state.feature.index]?.push(Object.freeze({ segment, state }));
   }
   return Object.freeze({
     environmentKeyText: pyStr(environment['key'] ?? null),
@@ -159,6 +211,9 @@ export function compileEnvironment(context: EvaluationContext, order?: Evaluatio
     defaults,
     featureIndexByName,
     segments,
+    overridesByFeature,
+    hasFlagDependencies,
+    hasGenericQueries: properties.hasQueries,
     propertyCount: properties.size,
     documentEntries,
     identityPosition,

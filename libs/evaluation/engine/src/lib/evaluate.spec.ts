@@ -131,7 +131,8 @@ describe('evaluation', () => {
 
       const result = getEvaluationResult(mvContext(findKey((p) => p >= 10), partial));
 
-      expect(result.flags['mv']).toMatchObject({ value: 'control_value', reason: 'DEFAULT', variant: 'control' });
+      // No segment overrides `mv`, so its default is STATIC (engine 11.1.1).
+      expect(result.flags['mv']).toMatchObject({ value: 'control_value', reason: 'STATIC', variant: 'control' });
     });
 
     it('given an unkeyed variant when it is selected then the result variant is null', () => {
@@ -143,7 +144,7 @@ describe('evaluation', () => {
     it('given no identity when evaluated then variants are not evaluated and variant is null', () => {
       const context = { ...mvContext('x'), identity: null };
 
-      expect(getEvaluationResult(context).flags['mv']).toMatchObject({ value: 'control_value', reason: 'DEFAULT', variant: null });
+      expect(getEvaluationResult(context).flags['mv']).toMatchObject({ value: 'control_value', reason: 'STATIC', variant: null });
     });
 
     it('given a segment override with its own variants when it wins then bucketing uses its key and variants', () => {

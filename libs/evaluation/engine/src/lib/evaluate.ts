@@ -7,8 +7,8 @@
 import type { TraitValue } from './types/evaluation-context.types';
 import type { CompiledEnvironment, CompiledSegment } from './environment.compiler';
 import { EvaluationScope, type ScopeIdentity } from './evaluation-scope';
-import type { CompiledFeatureState, FlagOutcome } from './feature-state.compiler';
-import { hashedPercentageForPair } from './hashing';
+import { outcomeFor, type CompiledFeatureState, type FlagOutcome } from './feature-state.compiler';
+import { FlagResolver } from './flag-dependencies';
 import { identityOverrideStates, type CompiledIdentityOverrides } from './identity-overrides.compiler';
 import { isPyTruthy, isRecord } from './json-shape';
 import { pyStr } from './python/python-string';
@@ -42,17 +42,61 @@ function toScopeIdentity(environment: CompiledEnvironment, identity: IdentityInp
   return { raw, identifier, key, keyText: pyStr(key), traits: isRecord(traits) ? traits : null };
 }
 
-function selectOutcome(state: CompiledFeatureState, identityKey: string | null): FlagOutcome {
-  const variants = state.variants;
-  if (identityKey === null || variants.length === 0) return state.plainOutcome;
-  const percentage = hashedPercentageForPair(state.keyText, identityKey);
-  for (let index = 0; index < variants.length; index += 1) {
-    const variant = variants[index];
-    if (variant !== undefined && variant.start <= percentage && percentage < variant.limit) {
-      return state.variantOutcomes[index] ?? state.controlOutcome;
+/** Per-evaluation inputs shared by full and partial evaluations. */
+interface Prepared {
+  readonly scope: EvaluationScope;
+  readonly identityStates: ReadonlyArray<CompiledFeatureState | undefined> | undefined;
+  readonly identityKey: string | null;
+  /** Set for environments with flag dependencies. */
+  readonly resolver: FlagResolver | null;
+}
+
+function prepare(environment: CompiledEnvironment, identity: IdentityInput | null, identityOverrides: CompiledIdentityOverrides | undefined): Prepared {
+  const scopeIdentity = isRecord(identity) && isPyTruthy(identity) ? toScopeIdentity(environment, identity) : null;
+  const scope = new EvaluationScope(environment, scopeIdentity);
+  const identityStates =
+    scopeIdentity !== null && identityOverrides !== undefined ? identityOverrideStates(environment, identityOverrides) : undefined;
+  const identityKey = scopeIdentity === null ? null : scopeIdentity.keyText;
+  const resolver = environment.hasFlagDependencies ? new FlagResolver(environment, scope, identityStates, identityKey) : null;
+  return { scope, identityStates, identityKey, resolver };
+}
+
+/**
+ * Matches `segments` (in context order) and picks, per feature, the strongest override among the
+ * matching ones: strictly lower priority wins, so on a tie the first segment in order keeps it.
+ */
+function passSegments(
+  environment: CompiledEnvironment,
+  { scope, resolver }: Prepared,
+  segments: readonly CompiledSegment[],
+): { matched: CompiledSegment[]; winners: Array<CompiledFeatureState | undefined> | undefined } {
+  const matched: CompiledSegment[] = [];
+  let winners: Array<CompiledFeatureState | undefined> | undefined;
+  for (const segment of segments) {
+    if (segment.rules.length === 0) continue;
+    if (resolver === null ? !rulesMatch(segment.rules, scope, segment.keyText) : !resolver.passes(segment)) continue;
+    matched.push(segment);
+    if (segment.overrides.length === 0) continue;
+    winners ??= new Array<CompiledFeatureState | undefined>(environment.features.length).fill(undefined);
+    for (const override of segment.overrides) {
+      const current = winners[override.feature.index];
+      if (current === undefined || override.priority < current.priority) winners[override.feature.index] = override;
     }
   }
-  return state.controlOutcome;
+  return { matched, winners };
+}
+
+/** The outcome of feature `index`: identity override, else the pass's winner, else the default. */
+function flagOutcome(
+  environment: CompiledEnvironment,
+  prepared: Prepared,
+  winners: ReadonlyArray<CompiledFeatureState | undefined> | undefined,
+  index: number,
+): FlagOutcome | undefined {
+  const state = prepared.identityStates?.[index] ?? winners?.[index] ?? environment.defaults[index];
+  if (state === undefined) return undefined;
+  const outcome = outcomeFor(state, prepared.identityKey);
+  return prepared.resolver === null ? outcome : prepared.resolver.settle(index, outcome);
 }
 
 /**
@@ -68,29 +112,43 @@ export function evaluate(
   identity: IdentityInput | null,
   identityOverrides?: CompiledIdentityOverrides,
 ): Evaluation {
-  const scopeIdentity = isRecord(identity) && isPyTruthy(identity) ? toScopeIdentity(environment, identity) : null;
-  const scope = new EvaluationScope(environment, scopeIdentity);
-  const matched: CompiledSegment[] = [];
-  let winners: Array<CompiledFeatureState | undefined> | undefined;
-  for (const segment of environment.segments) {
-    if (segment.rules.length === 0 || !rulesMatch(segment.rules, scope, segment.keyText)) continue;
-    matched.push(segment);
-    if (segment.overrides.length === 0) continue;
-    winners ??= new Array<CompiledFeatureState | undefined>(environment.features.length).fill(undefined);
-    for (const override of segment.overrides) {
-      const current = winners[override.feature.index];
-      // Strictly lower wins, so among equal priorities the first segment in order keeps the feature.
-      if (current === undefined || override.priority < current.priority) winners[override.feature.index] = override;
-    }
-  }
-  const overrides =
-    scopeIdentity !== null && identityOverrides !== undefined ? identityOverrideStates(environment, identityOverrides) : undefined;
-  const identityKey = scopeIdentity === null ? null : scopeIdentity.keyText;
-  const defaults = environment.defaults;
+  const prepared = prepare(environment, identity, identityOverrides);
+  const { matched, winners } = passSegments(environment, prepared, environment.segments);
   const flags: FlagOutcome[] = [];
-  for (let index = 0; index < defaults.length; index += 1) {
-    const state = overrides?.[index] ?? winners?.[index] ?? defaults[index];
-    if (state !== undefined) flags.push(selectOutcome(state, identityKey));
+  for (let index = 0; index < environment.defaults.length; index += 1) {
+    const outcome = flagOutcome(environment, prepared, winners, index);
+    if (outcome !== undefined) flags.push(outcome);
   }
   return { flags, segments: matched };
+}
+
+/** The segments overriding any of the features, in context order. */
+function segmentsOverriding(environment: CompiledEnvironment, indexes: ReadonlyArray<number | undefined>): CompiledSegment[] {
+  const segments = new Set<CompiledSegment>();
+  for (const index of indexes) {
+    if (index === undefined) continue;
+    for (const { segment } of environment.overridesByFeature[index] ?? []) segments.add(segment);
+  }
+  return [...segments].sort((a, b) => a.index - b.index);
+}
+
+/**
+ * Evaluates only the named features (and, through their conditions, the flags they depend on):
+ * each outcome is the one {@link evaluate} gives that feature, but only the segments overriding
+ * the named features are matched, and only the flags their conditions read are resolved. For
+ * serving one flag (OFREP single-flag evaluation). In an environment whose conditions run generic
+ * JSONPath queries (which may list the flags resolved anywhere) every segment is matched.
+ *
+ * @returns one outcome per name, parallel to `names`; `undefined` for a name the environment lacks.
+ */
+export function evaluateFeatures(
+  environment: CompiledEnvironment,
+  identity: IdentityInput | null,
+  names: readonly string[],
+  identityOverrides?: CompiledIdentityOverrides,
+): Array<FlagOutcome | undefined> {
+  const prepared = prepare(environment, identity, identityOverrides);
+  const indexes = names.map((name) => environment.featureIndexByName.get(name));
+  const { winners } = passSegments(environment, prepared, environment.hasGenericQueries ? environment.segments : segmentsOverriding(environment, indexes));
+  return indexes.map((index) => (index === undefined ? undefined : flagOutcome(environment, prepared, winners, index)));
 }

@@ -1,9 +1,9 @@
 /**
  * Per-evaluation state: the identity being evaluated, a cache of resolved property values (each
- * property is resolved at most once per evaluation), the lazily built context document for
- * generic JSONPath queries, and the last segment split hash.
+ * property is resolved at most once per evaluation; reads of other flags excepted), the lazily
+ * built context document for generic JSONPath queries, and the last segment split hash.
  */
-import { followNames, jsonPathContextValue, PropertySource, type CompiledProperty } from './context-property';
+import { FLAGS_KEY, followNames, jsonPathContextValue, PropertySource, type CompiledProperty } from './context-property';
 import { NONE, NonPrimitive, toContextValue, type ContextValue } from './context-value';
 import { hashedPercentageForPair } from './hashing';
 import { hasOwn } from './json-shape';
@@ -16,6 +16,14 @@ export interface ScopeEnvironment {
   readonly documentEntries: ReadonlyArray<readonly [string, unknown]>;
   /** Position of `identity` among the context's top-level keys, or -1. */
   readonly identityPosition: number;
+}
+
+/** Reads other flags' results for conditions on `$.flags.<name>…` (environments with flag dependencies). */
+export interface FlagReader {
+  /** The value of a {@link PropertySource.Flag} property; resolves the flag on first read. */
+  readFlag(property: CompiledProperty): ContextValue;
+  /** The context's `flags` for generic queries: resolves a flag when a name selects it. */
+  readonly document: Record<string, unknown>;
 }
 
 /** The identity of an evaluation, after key enrichment. */
@@ -43,6 +51,8 @@ export class EvaluationScope {
   private contextDocument: Record<string, unknown> | undefined;
   /** Split hashes computed so far (few per evaluation, so scanned linearly); created on first use. */
   private splits: { segmentKeys: string[]; splitKeys: string[]; values: number[] } | undefined;
+  /** Set for environments with flag dependencies, before any condition is evaluated. */
+  flags: FlagReader | null = null;
 
   constructor(
     private readonly environment: ScopeEnvironment,
@@ -52,12 +62,18 @@ export class EvaluationScope {
     this.values = new Array<ContextValue | undefined>(environment.propertyCount);
   }
 
-  /** The context value of a property, resolved once per evaluation. */
+  /**
+   * The context value of a property, resolved once per evaluation. Reads of other flags are not
+   * kept: a flag caught in a cycle reads as None yet must be tried again on every read, as the
+   * reference does, and generic queries see flags resolved since.
+   */
   resolve(property: CompiledProperty): ContextValue {
     const cached = this.values[property.index];
     if (cached !== undefined) return cached;
     const value = this.lookup(property);
-    this.values[property.index] = value;
+    if (this.flags === null || (property.source !== PropertySource.Flag && property.source !== PropertySource.Query)) {
+      this.values[property.index] = value;
+    }
     return value;
   }
 
@@ -102,6 +118,8 @@ export class EvaluationScope {
         return identity === null ? NONE : jsonPathContextValue(followNames(this.getIdentityDocument(identity), property.names));
       case PropertySource.Query:
         return this.runQuery(property);
+      case PropertySource.Flag:
+        return this.flags === null ? NONE : this.flags.readFlag(property);
     }
   }
 
@@ -125,19 +143,24 @@ export class EvaluationScope {
     return this.identityDocument;
   }
 
-  /** The enriched context as a JSON document, built on first use by a generic JSONPath. */
+  /**
+   * The enriched context as a JSON document, built on first use by a generic JSONPath. Its `flags`
+   * are the flags resolved so far (a live object), replacing any `flags` the context came with.
+   */
   private getContextDocument(): Record<string, unknown> {
     if (this.contextDocument === undefined) {
       const document: Record<string, unknown> = {};
       const { documentEntries, identityPosition } = this.environment;
       const identityValue = this.identity === null ? null : this.getIdentityDocument(this.identity);
+      const flags = this.flags === null ? {} : this.flags.document;
       documentEntries.forEach(([key, value], index) => {
         if (index === identityPosition) defineOwn(document, 'identity', identityValue);
-        defineOwn(document, key, value);
+        defineOwn(document, key, key === FLAGS_KEY ? flags : value);
       });
       if (identityPosition < 0 || identityPosition >= documentEntries.length) {
         if (identityValue !== null || identityPosition >= 0) defineOwn(document, 'identity', identityValue);
       }
+      if (!hasOwn(document, FLAGS_KEY)) defineOwn(document, FLAGS_KEY, flags);
       this.contextDocument = document;
     }
     return this.contextDocument;

@@ -6,6 +6,7 @@
  */
 import type { Metadata } from './types/evaluation-context.types';
 import { explicitFloat } from './float-number';
+import { hashedPercentageForPair } from './hashing';
 import { isPyTruthy, isRecord } from './json-shape';
 import { pyNumberToString, pyStr } from './python/python-string';
 
@@ -130,4 +131,22 @@ function compileVariants(raw: unknown): CompiledVariant[] {
     start = limit;
     return variant;
   });
+}
+
+/**
+ * The outcome of a winning feature state for an identity key: its own value without a key or
+ * without variants, else the variant whose bucket holds `hash%([state key, identity key])`, or the
+ * control value (variant `"control"`) when none does.
+ */
+export function outcomeFor(state: CompiledFeatureState, identityKey: string | null): FlagOutcome {
+  const variants = state.variants;
+  if (identityKey === null || variants.length === 0) return state.plainOutcome;
+  const percentage = hashedPercentageForPair(state.keyText, identityKey);
+  for (let index = 0; index < variants.length; index += 1) {
+    const variant = variants[index];
+    if (variant !== undefined && variant.start <= percentage && percentage < variant.limit) {
+      return state.variantOutcomes[index] ?? state.controlOutcome;
+    }
+  }
+  return state.controlOutcome;
 }

@@ -52,3 +52,35 @@ export function rulesMatch(rules: readonly CompiledRule[], scope: EvaluationScop
   for (const rule of rules) if (!ruleMatches(rule, scope, segmentKey)) return false;
   return true;
 }
+
+/**
+ * `conditions` or `rules` combined by a rule's kind in the reference's order: each in turn, ALL
+ * stopping at the first failure, ANY and NONE at the first success.
+ */
+function combineInOrder<T>(kind: RuleKind, items: readonly T[], test: (item: T) => boolean): boolean {
+  if (kind === RuleKind.All) {
+    for (const item of items) if (!test(item)) return false;
+    return true;
+  }
+  for (const item of items) if (test(item)) return kind === RuleKind.Any;
+  return kind !== RuleKind.Any;
+}
+
+/**
+ * {@link ruleMatches} evaluating exactly what the reference evaluates, for segments whose
+ * conditions read other flags (reads that resolve flags and may cut cycles, so which ones happen
+ * matters): the sub-rules are evaluated even when the conditions already failed.
+ */
+export function ruleMatchesInOrder(rule: CompiledRule, scope: EvaluationScope, segmentKey: string): boolean {
+  if (rule.kind === RuleKind.Invalid) return false;
+  const conditionsOk =
+    rule.conditions.length === 0 || combineInOrder(rule.kind, rule.conditions, (condition) => conditionMatches(condition, scope, segmentKey));
+  const rulesOk = rule.rules.length === 0 || combineInOrder(rule.kind, rule.rules, (subRule) => ruleMatchesInOrder(subRule, scope, segmentKey));
+  return conditionsOk && rulesOk;
+}
+
+/** {@link rulesMatch} with {@link ruleMatchesInOrder}. */
+export function rulesMatchInOrder(rules: readonly CompiledRule[], scope: EvaluationScope, segmentKey: string): boolean {
+  for (const rule of rules) if (!ruleMatchesInOrder(rule, scope, segmentKey)) return false;
+  return true;
+}
