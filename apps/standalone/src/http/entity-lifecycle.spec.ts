@@ -184,7 +184,8 @@ describe('Admin API entity lifecycle over HTTP', () => {
       const ownerKey = str(expectStatus(await admin.post(`${ADMIN}/users/${ownerId}/api-keys`, { name: 'k' }), 201), 'key');
       const owned = num(expectStatus(await t.client(ownerKey).post(`${ADMIN}/organisations`, { name: 'Two admins' }), 201), 'id');
       const coId = num(expectStatus(await admin.post(`${ADMIN}/users`, { email: 'co@example.com', name: 'Co' }), 201), 'id');
-      expectStatus(await t.client(ownerKey).post(`${ADMIN}/organisations/${owned}/members`, { userId: coId, role: 'admin' }), 201);
+      // Only the instance administrator adds a user directly; an owner would invite them.
+      expectStatus(await admin.post(`${ADMIN}/organisations/${owned}/members`, { userId: coId, role: 'admin' }), 201);
       expect((await admin.delete(`${ADMIN}/users/${coId}`)).status).toBe(204);
       const removal = await t.client(ownerKey).delete(`${ADMIN}/organisations/${owned}/members/${ownerId}`);
       expect(removal.status).toBe(409);

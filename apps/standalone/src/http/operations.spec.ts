@@ -1,24 +1,6 @@
 import { setupOrganisation, withoutWrites, type OrganisationSetup } from '../testing/fixtures';
 import { ADMIN, obj, startTestApp, str, type JsonObject, type Method, type TestApp } from '../testing/http-harness';
-import { placeholders, ROUTES } from '../testing/routes';
-
-/** Routes that do not address one organisation's resources (so the isolation table leaves them out). */
-const GLOBAL_OPERATIONS = ['POST /admin/v1/users', 'GET /admin/v1/users/me', 'POST /admin/v1/organisations', 'GET /admin/v1/organisations'];
-
-/** The OpenAPI template of a route of the isolation table (`/projects/:projectId` → `/admin/v1/projects/{projectId}`). */
-function templateOf(method: Method, path: string): string {
-  const names: Record<string, string> = {
-    environmentKey: 'environment',
-    environmentId: 'environment',
-    secondEnvironmentId: 'environment',
-    mvFeatureId: 'featureId',
-    serverKeyId: 'keyId',
-    orgKeyId: 'keyId',
-    userKeyId: 'keyId',
-  };
-  const template = decodeURIComponent(path.split('?')[0] as string).replace(/:(\w+)/g, (_match, name: string) => `{${names[name] ?? name}}`);
-  return `${method} ${ADMIN}${template}`;
-}
+import { GLOBAL_OPERATIONS, placeholders, ROUTES, templateOf } from '../testing/routes';
 
 describe('Operations endpoints and API description over HTTP', () => {
   let t: TestApp;

@@ -1,13 +1,35 @@
 import type { OrganisationSetup } from './fixtures';
-import type { Method } from './http-harness';
+import { ADMIN, type Method } from './http-harness';
 
 /** One admin route applied to an organisation's resources. */
 export interface Route {
   readonly method: Method;
   readonly path: (s: OrganisationSetup) => string;
   readonly body?: (s: OrganisationSetup, other: OrganisationSetup) => unknown;
-  /** The answer to a caller from another organisation when it is not 404 by design. */
-  readonly foreignStatus?: number;
+}
+
+/** Routes that do not address one organisation's resources (so the isolation table leaves them out). */
+export const GLOBAL_OPERATIONS: readonly string[] = [
+  'POST /admin/v1/users',
+  'GET /admin/v1/users/me',
+  'GET /admin/v1/users/me/invitations',
+  'POST /admin/v1/organisations',
+  'GET /admin/v1/organisations',
+];
+
+/** The OpenAPI template of a route of the isolation table (`/projects/:projectId` → `/admin/v1/projects/{projectId}`). */
+export function templateOf(method: Method, path: string): string {
+  const names: Record<string, string> = {
+    environmentKey: 'environment',
+    environmentId: 'environment',
+    secondEnvironmentId: 'environment',
+    mvFeatureId: 'featureId',
+    serverKeyId: 'keyId',
+    orgKeyId: 'keyId',
+    userKeyId: 'keyId',
+  };
+  const template = decodeURIComponent(path.split('?')[0] as string).replace(/:(\w+)/g, (_match, name: string) => `{${names[name] ?? name}}`);
+  return `${method} ${ADMIN}${template}`;
 }
 
 /** Names for the ids in test titles (the real ids exist only once the app runs). */
@@ -28,6 +50,7 @@ export const placeholders = Object.fromEntries(
     'orgKeyId',
     'userId',
     'userKeyId',
+    'invitationId',
   ].map((name) => [name, `:${name}`]),
 ) as unknown as OrganisationSetup;
 
@@ -37,7 +60,7 @@ export const identityPath = (s: OrganisationSetup): string => `/environments/${s
 export const ROUTES: readonly Route[] = [
   { method: 'GET', path: (s) => `/users/${s.userId}` },
   { method: 'PATCH', path: (s) => `/users/${s.userId}`, body: () => ({ name: 'Taken over' }) },
-  { method: 'DELETE', path: (s) => `/users/${s.userId}`, foreignStatus: 403 },
+  { method: 'DELETE', path: (s) => `/users/${s.userId}` },
   { method: 'GET', path: (s) => `/users/${s.userId}/api-keys` },
   { method: 'POST', path: (s) => `/users/${s.userId}/api-keys`, body: () => ({ name: 'stolen' }) },
   { method: 'DELETE', path: (s) => `/users/${s.userId}/api-keys/${s.userKeyId}` },
@@ -54,6 +77,11 @@ export const ROUTES: readonly Route[] = [
   { method: 'POST', path: (s) => `/organisations/${s.organisationId}/api-keys`, body: () => ({ name: 'stolen', role: 'admin' }) },
   { method: 'DELETE', path: (s) => `/organisations/${s.organisationId}/api-keys/${s.orgKeyId}` },
   { method: 'GET', path: (s) => `/organisations/${s.organisationId}/history` },
+  { method: 'POST', path: (s) => `/organisations/${s.organisationId}/invitations`, body: (_s, other) => ({ email: `planted-${other.organisationId}@example.com`, role: 'admin' }) },
+  { method: 'GET', path: (s) => `/organisations/${s.organisationId}/invitations` },
+  { method: 'DELETE', path: (s) => `/organisations/${s.organisationId}/invitations/${s.invitationId}` },
+  { method: 'POST', path: (s) => `/invitations/${s.invitationId}/accept` },
+  { method: 'POST', path: (s) => `/invitations/${s.invitationId}/decline` },
 
   { method: 'POST', path: () => '/projects', body: (s) => ({ organisation: s.organisationId, name: 'Planted' }) },
   { method: 'GET', path: (s) => `/projects?organisation=${s.organisationId}` },
