@@ -1,4 +1,4 @@
-import { STATUS_CODES, type Server } from 'node:http';
+import { ServerResponse, STATUS_CODES, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 
 /** What a request that Node's HTTP parser rejected is answered with. */
@@ -41,30 +41,47 @@ export function clientErrorAnswer(error: ParserError): ClientErrorAnswer {
   }
 }
 
-/** The response Node's HTTP server is writing on a connection, if any (an internal field, read defensively). */
-function inFlightResponseStarted(socket: Duplex): boolean {
-  const message = (socket as Duplex & { _httpMessage?: { headersSent?: unknown } | null })._httpMessage;
-  return message?.headersSent === true;
+/** The response Node's HTTP server owes on this connection, if any (an internal field, read defensively). */
+function inFlightResponse(socket: Duplex): ServerResponse | null {
+  const message = (socket as Duplex & { _httpMessage?: unknown })._httpMessage;
+  return message instanceof ServerResponse ? message : null;
+}
+
+function writeAnswer(socket: Duplex, error: ParserError): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const answer = clientErrorAnswer(error);
+  const reason = STATUS_CODES[answer.statusCode] ?? 'Error';
+  const body = JSON.stringify({ statusCode: answer.statusCode, error: reason, code: answer.code, message: answer.message });
+  socket.end(
+    `HTTP/1.1 ${answer.statusCode} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    () => socket.destroy(),
+  );
 }
 
 /**
  * Answers requests that Node's HTTP parser rejects with a complete HTTP response carrying the
  * APIs' JSON error shape (`{statusCode, error, code, message}`) and the matching status, instead
- * of Node's default bodyless one. As in Node's default, nothing is written when the socket is no
- * longer writable or a response on it has already started; the connection is closed either way.
+ * of Node's default bodyless one, then closes the connection. When an earlier request on the
+ * connection is still being answered (pipelining), the error follows its response rather than
+ * cutting into it; a connection that can no longer be written to is just closed.
  */
 export function answerClientErrors(server: Server): void {
   server.on('clientError', (error: ParserError, socket: Duplex) => {
-    if (error.code === 'ECONNRESET' || !socket.writable || inFlightResponseStarted(socket)) {
+    if (error.code === 'ECONNRESET' || !socket.writable) {
       socket.destroy();
       return;
     }
-    const answer = clientErrorAnswer(error);
-    const reason = STATUS_CODES[answer.statusCode] ?? 'Error';
-    const body = JSON.stringify({ statusCode: answer.statusCode, error: reason, code: answer.code, message: answer.message });
-    socket.end(
-      `HTTP/1.1 ${answer.statusCode} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-      () => socket.destroy(),
-    );
+    const pending = inFlightResponse(socket);
+    if (pending && !pending.writableFinished) {
+      pending.once('finish', () => writeAnswer(socket, error));
+      pending.once('close', () => {
+        if (!pending.writableFinished) socket.destroy();
+      });
+      return;
+    }
+    writeAnswer(socket, error);
   });
 }

@@ -1,0 +1,62 @@
+import { createServer, type Server } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
+import { answerClientErrors, clientErrorAnswer } from './client-errors';
+
+function exchange(port: number, bytes: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    let received = '';
+    socket.setTimeout(5_000, () => socket.destroy(new Error('no close within 5 s')));
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+    socket.on('error', reject);
+    socket.on('close', () => resolve(received));
+    socket.on('connect', () => socket.write(bytes));
+  });
+}
+
+describe('answerClientErrors on a node:http server', () => {
+  let server: Server;
+  let port: number;
+
+  beforeAll(async () => {
+    server = createServer((request, response) => {
+      // A slow answer, so a pipelined bad request arrives while it is still owed.
+      setTimeout(() => response.end(`ok ${request.url ?? ''}`), 50);
+    });
+    answerClientErrors(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+  });
+
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  it.each([
+    ['headers past the limit', `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431, 'HEADERS_TOO_LARGE'],
+    ['duplicate Content-Length', 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab', 400, 'MALFORMED_HTTP'],
+    ['an unknown method', 'BREW / HTTP/1.1\r\nHost: x\r\n\r\n', 501, 'METHOD_NOT_IMPLEMENTED'],
+    ['bytes that are no request line', '\u0000\u0001\u0002\r\n\r\n', 400, 'MALFORMED_HTTP'],
+  ])('when a request has %s, then the JSON error shape answers with the status and the connection closes', async (_what, request, status, code) => {
+    const text = await exchange(port, request);
+    expect(text).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
+    expect(text).toContain('\r\nContent-Type: application/json\r\n');
+    expect(text).toContain('\r\nConnection: close\r\n');
+    expect(JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4))).toEqual({ statusCode: status, error: expect.any(String), code, message: expect.any(String) });
+  });
+
+  it('when a bad request is pipelined behind a slow one, then the slow answer goes first and the error follows it whole', async () => {
+    const text = await exchange(port, 'GET /first HTTP/1.1\r\nHost: x\r\n\r\nBREW / HTTP/1.1\r\nHost: x\r\n\r\n');
+    expect(text).toMatch(/^HTTP\/1\.1 200 OK/);
+    expect(text).toContain('ok /first');
+    const error = text.slice(text.indexOf('HTTP/1.1 501'));
+    expect(text.indexOf('HTTP/1.1 501')).toBeGreaterThan(text.indexOf('ok /first'));
+    expect(JSON.parse(error.slice(error.indexOf('\r\n\r\n') + 4))).toMatchObject({ statusCode: 501 });
+  });
+
+  it('maps a request timeout to 408 and oversized chunk extensions to 413', () => {
+    expect(clientErrorAnswer(Object.assign(new Error('timeout'), { code: 'ERR_HTTP_REQUEST_TIMEOUT' }))).toMatchObject({ statusCode: 408, code: 'REQUEST_TIMEOUT' });
+    expect(clientErrorAnswer(Object.assign(new Error('ext'), { code: 'HPE_CHUNK_EXTENSIONS_OVERFLOW' }))).toMatchObject({ statusCode: 413 });
+  });
+});
