@@ -1,11 +1,12 @@
 import type { AdminApplication } from '@flagline/admin-application';
+import type { TraitValue } from '@flagline/admin-domain';
 import { Body, Controller, HttpCode, Inject, Injectable, Module, Post, UnauthorizedException, UseGuards, type CanActivate, type DynamicModule, type ExecutionContext } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { IsIn, IsInt, IsString, Length, Min, ValidateNested } from 'class-validator';
 import { Type } from 'class-transformer';
 import type { Request } from 'express';
 import { timingSafeEqual, createHash } from 'node:crypto';
-import { IsTraitMap } from './dto/validators';
+import { IsTraitMap, RawTraits } from './dto/validators';
 import { ADMIN_APPLICATION } from './http/admin-api.tokens';
 
 const INTERNAL_TOKEN = Symbol('InternalApiToken');
@@ -29,8 +30,10 @@ class RecordIdentityDto {
   @Length(1, 2000)
   identifier!: string;
 
+  // Kept as sent: a trait written 5.0 arrives as a FloatNumber (see float-json.middleware), and trait names are free text.
+  @RawTraits()
   @IsTraitMap()
-  traits!: Record<string, string | number | boolean | null>;
+  traits!: Record<string, TraitValue | null>;
 
   @ValidateNested()
   @Type(() => SdkActorDto)
