@@ -5,7 +5,12 @@ import { ArrayMaxSize, IsArray, IsIn, IsString, Length, MaxLength, ValidateNeste
 import { IsConditionProperty, IsConditionValue, Optional } from './validators';
 
 export class ConditionDto {
-  @ApiPropertyOptional({ description: 'A trait name, or a JSONPath into the evaluation context such as $.identity.identifier; blank for a percentage split on the identity' })
+  @ApiPropertyOptional({
+    description:
+      'A trait name, or a JSONPath into the evaluation context such as $.identity.identifier; blank for a percentage split on the identity. ' +
+      "$.flags.<feature name>.enabled or .value reads another flag of the project ($.flags['my flag'].enabled for names shorthand cannot spell): " +
+      'the features overridden for this segment then depend on it, and a dependency cycle is refused (409 FEATURE.DEPENDENCY_CYCLE)',
+  })
   @IsConditionProperty()
   property?: string;
 
