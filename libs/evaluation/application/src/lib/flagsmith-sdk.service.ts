@@ -94,10 +94,13 @@ export class FlagsmithSdkService {
     }
     const traits: Record<string, TraitValue> = stored ? { ...storedTraits(stored) } : {};
     let transientKeys: Set<string> | undefined;
+    // Traits a client key may not store are used for this evaluation only: transient, as
+    // Flagsmith labels traits it evaluates without persisting them.
+    const allTransient = request.transient || (kind === 'client' && !environment.document.settings.allowClientTraits);
     for (const trait of request.traits) {
       if (trait.value === null) delete traits[trait.key];
       else setOwn(traits, trait.key, trait.value);
-      if (trait.transient || request.transient) (transientKeys ??= new Set()).add(trait.key);
+      if (trait.transient || allTransient) (transientKeys ??= new Set()).add(trait.key);
     }
 
     let outcomes: readonly FlagOutcome[] = environment.visible(environment.evaluateIdentity({ identifier: request.identifier, traits }, stored), kind);
