@@ -266,14 +266,25 @@ class ContextGenerator {
   }
 
   private generateVariants(): FeatureValue[] {
-    const weights = this.random.chance(0.5)
-      ? [...this.random.pick(FULL_SPLITS)]
-      : Array.from({ length: this.random.int(1, 3) }, () => this.random.pick(VARIANT_WEIGHTS));
+    const weights = this.random.chance(0.5) ? [...this.random.pick(FULL_SPLITS)] : this.weightsUnder100();
     return weights.map((weight, index) => {
       const variant: FeatureValue = { value: this.featureValue(), weight, priority: this.random.chance(0.2) ? 1 : index + this.random.int(0, 2) };
       if (this.random.chance(0.7)) variant.key = `v${index + 1}`;
       return variant;
     });
+  }
+
+  /** One to three weights summing to at most 100. */
+  private weightsUnder100(): Array<number | FloatNumber> {
+    const weights: Array<number | FloatNumber> = [];
+    let sum = 0;
+    for (let count = this.random.int(1, 3); weights.length < count; ) {
+      const weight = this.random.pick(VARIANT_WEIGHTS);
+      if (sum + weight.valueOf() > 100) break;
+      weights.push(weight);
+      sum += weight.valueOf();
+    }
+    return weights;
   }
 
   private maybeMetadata(target: { metadata?: Record<string, unknown> }, make: () => Record<string, unknown>): void {

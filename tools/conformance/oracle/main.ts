@@ -12,7 +12,8 @@
  * always `N passed, M failed`; the exit code is non-zero on any mismatch.
  *
  * When the reference engine cannot be installed (no Python, PyPI unreachable) the run is skipped
- * with the reason, except under `CI=true`, where that is a failure.
+ * with the reason, except under `CI=true`, where that is a failure. `ORACLE_VENV` puts the
+ * environment elsewhere than `.venv/oracle`.
  */
 import { randomInt } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
@@ -28,7 +29,7 @@ import { ReferenceEngine } from './reference-engine';
 import { ensureReferenceEnvironment, REFERENCE_ENGINE_PACKAGE } from './reference-venv';
 
 const repositoryRoot = resolve(__dirname, '..', '..', '..');
-const VENV_DIRECTORY = resolve(repositoryRoot, '.venv', 'oracle');
+const VENV_DIRECTORY = process.env['ORACLE_VENV'] ? resolve(process.env['ORACLE_VENV']) : resolve(repositoryRoot, '.venv', 'oracle');
 const BATCH_SIZE = 200;
 const DIFFERENCE_LINES_SHOWN = 12;
 
