@@ -23,10 +23,10 @@ describe('Invitations over HTTP', () => {
   });
 
   /** A registered user (in no organisation) and a client with their key. */
-  const registerUser = async (email = `person-${++counter}@example.com`): Promise<{ userId: number; email: string; client: ApiClient }> => {
+  const registerUser = async (email = `person-${++counter}@example.com`): Promise<{ userId: number; email: string; key: string; client: ApiClient }> => {
     const userId = num(expectStatus(await t.admin.post(`${ADMIN}/users`, { email, name: `Person ${counter}` }), 201), 'id');
     const key = str(expectStatus(await t.admin.post(`${ADMIN}/users/${userId}/api-keys`, { name: 'laptop' }), 201), 'key');
-    return { userId, email, client: t.client(key) };
+    return { userId, email, key, client: t.client(key) };
   };
   const invite = (client: ApiClient, organisationId: number, body: Record<string, unknown>) => client.post(`${ADMIN}/organisations/${organisationId}/invitations`, body);
   const invitationId = async (client: ApiClient, organisationId: number, email: string, role = 'member'): Promise<string> =>
@@ -238,6 +238,22 @@ describe('Invitations over HTTP', () => {
       const target = await registerUser();
       expectStatus(await t.admin.post(`${ADMIN}/organisations/${a.organisationId}/members`, { userId: target.userId, role: 'member' }), 201);
       expectStatus(await target.client.get(`${ADMIN}/organisations/${a.organisationId}`), 200);
+    });
+  });
+
+  describe('given a restart', () => {
+    it('when the app restarts on the same data, then pending invitations are found by id and by email, and answered', async () => {
+      const invitee = await registerUser();
+      const id = await invitationId(admins(), a.organisationId, invitee.email);
+      const revokedId = await invitationId(t.client(b.userKey), b.organisationId, invitee.email);
+      expect((await t.client(b.userKey).delete(`${ADMIN}/organisations/${b.organisationId}/invitations/${revokedId}`)).status).toBe(204);
+      await t.stop();
+      t = await startTestApp({ dataDir: t.dataDir });
+      const restarted = t.client(invitee.key);
+      expect(itemsOf(expectStatus(await restarted.get(`${ADMIN}/users/me/invitations`), 200)).map((entry) => entry['id'])).toEqual([id]);
+      expect(obj((await restarted.post(`${ADMIN}/invitations/${revokedId}/accept`)).body)['code']).toBe('INVITATION.REVOKED');
+      expectStatus(await restarted.post(`${ADMIN}/invitations/${id}/accept`), 200);
+      expectStatus(await restarted.get(`${ADMIN}/organisations/${a.organisationId}`), 200);
     });
   });
 
