@@ -1,5 +1,5 @@
 import { setupProject } from '../testing/fixtures';
-import { ADMIN, arr, expectStatus, num, obj, startTestApp, type ApiResponse, type TestApp } from '../testing/http-harness';
+import { ADMIN, listAll, expectStatus, num, obj, startTestApp, type ApiResponse, type TestApp } from '../testing/http-harness';
 
 const statuses = (responses: readonly ApiResponse[]): number[] => responses.map((response) => response.status).sort((x, y) => x - y);
 
@@ -24,7 +24,7 @@ describe('Concurrent admin requests over HTTP', () => {
     expect(statuses(responses)).toEqual(Array.from({ length: 30 }, () => 201));
     const ids = responses.map((response) => num(response.body, 'id'));
     expect(new Set(ids).size).toBe(30);
-    const states = arr(expectStatus(await t.admin.get(`${ADMIN}/environments/${environmentId}/feature-states`), 200)).map((state) => num(state, 'featureId'));
+    const states = (await listAll(t.admin, `${ADMIN}/environments/${environmentId}/feature-states`)).map((state) => num(state, 'featureId'));
     for (const id of ids) expect(states).toContain(id);
   });
 
@@ -32,7 +32,7 @@ describe('Concurrent admin requests over HTTP', () => {
     const responses = await Promise.all(Array.from({ length: 12 }, (_, index) => t.admin.post(`${ADMIN}/projects/${projectId}/features`, { name: index % 2 === 0 ? 'contested' : 'CONTESTED' })));
     expect(statuses(responses)).toEqual([201, ...Array.from({ length: 11 }, () => 409)]);
     expect(responses.filter((response) => response.status === 409).every((response) => obj(response.body)['code'] === 'FEATURE.NAME_TAKEN')).toBe(true);
-    const features = arr(expectStatus(await t.admin.get(`${ADMIN}/projects/${projectId}/features?search=contested`), 200));
+    const features = (await listAll(t.admin, `${ADMIN}/projects/${projectId}/features?search=contested`));
     expect(features).toHaveLength(1);
   });
 
@@ -41,9 +41,9 @@ describe('Concurrent admin requests over HTTP', () => {
     const features = Array.from({ length: 6 }, (_, index) => t.admin.post(`${ADMIN}/projects/${projectId}/features`, { name: `mixed_${index}` }));
     const responses = await Promise.all([...environments, ...features]);
     expect(statuses(responses).every((status) => status === 201)).toBe(true);
-    const allFeatures = arr(expectStatus(await t.admin.get(`${ADMIN}/projects/${projectId}/features`), 200)).map((feature) => num(feature, 'id')).sort((x, y) => x - y);
-    for (const environment of arr(expectStatus(await t.admin.get(`${ADMIN}/projects/${projectId}/environments`), 200))) {
-      const states = arr(expectStatus(await t.admin.get(`${ADMIN}/environments/${num(environment, 'id')}/feature-states`), 200)).map((state) => num(state, 'featureId'));
+    const allFeatures = (await listAll(t.admin, `${ADMIN}/projects/${projectId}/features`)).map((feature) => num(feature, 'id')).sort((x, y) => x - y);
+    for (const environment of (await listAll(t.admin, `${ADMIN}/projects/${projectId}/environments`))) {
+      const states = (await listAll(t.admin, `${ADMIN}/environments/${num(environment, 'id')}/feature-states`)).map((state) => num(state, 'featureId'));
       expect(states.sort((x, y) => x - y)).toEqual(allFeatures);
     }
   });
@@ -54,7 +54,7 @@ describe('Concurrent admin requests over HTTP', () => {
     );
     expect(statuses(responses)).toEqual(Array.from({ length: 8 }, () => 201));
     expect(new Set(responses.map((response) => num(response.body, 'id'))).size).toBe(1);
-    const tags = arr(expectStatus(await t.admin.get(`${ADMIN}/projects/${projectId}/tags`), 200)).filter((tag) => obj(tag)['label'] === 'once');
+    const tags = (await listAll(t.admin, `${ADMIN}/projects/${projectId}/tags`)).filter((tag) => obj(tag)['label'] === 'once');
     expect(tags).toHaveLength(1);
   });
 

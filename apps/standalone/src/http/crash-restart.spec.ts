@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
-import { ADMIN, ApiClient, arr, expectStatus, num, obj, str, tempDataDir } from '../testing/http-harness';
+import { ADMIN, ApiClient, listAll, expectStatus, num, obj, str, tempDataDir } from '../testing/http-harness';
 import { startStandaloneProcess, type StandaloneProcess } from '../testing/process';
 
 jest.setTimeout(90_000);
@@ -72,7 +72,7 @@ describe('Killing the standalone process mid-writes', () => {
   });
 
   it('when restarted, then every acknowledged feature is there with its name', async () => {
-    const features = arr(expectStatus(await client.get(`${ADMIN}/projects/${projectId}/features`), 200)).map(obj);
+    const features = (await listAll(client, `${ADMIN}/projects/${projectId}/features`)).map(obj);
     const byId = new Map(features.map((feature) => [num(feature, 'id'), str(feature, 'name')]));
     const missing = acknowledged.filter((entry) => byId.get(entry.featureId) !== entry.name);
     expect(missing).toEqual([]);
@@ -80,7 +80,7 @@ describe('Killing the standalone process mid-writes', () => {
   });
 
   it('when restarted, then every feature state holds its last acknowledged value, or the value in flight at the kill', async () => {
-    const states = arr(expectStatus(await client.get(`${ADMIN}/environments/${environmentId}/feature-states`), 200)).map(obj);
+    const states = (await listAll(client, `${ADMIN}/environments/${environmentId}/feature-states`)).map(obj);
     const valueOf = new Map(states.map((state) => [num(state, 'featureId'), state['value']]));
     const wrong = acknowledged.filter((entry) => {
       const value = valueOf.get(entry.featureId);
@@ -90,13 +90,13 @@ describe('Killing the standalone process mid-writes', () => {
   });
 
   it('when restarted, then every feature that exists has its state in the environment', async () => {
-    const features = arr(expectStatus(await client.get(`${ADMIN}/projects/${projectId}/features`), 200)).map((feature) => num(feature, 'id'));
-    const states = arr(expectStatus(await client.get(`${ADMIN}/environments/${environmentId}/feature-states`), 200)).map((state) => num(state, 'featureId'));
+    const features = (await listAll(client, `${ADMIN}/projects/${projectId}/features`)).map((feature) => num(feature, 'id'));
+    const states = (await listAll(client, `${ADMIN}/environments/${environmentId}/feature-states`)).map((state) => num(state, 'featureId'));
     expect([...states].sort((x, y) => x - y)).toEqual([...features].sort((x, y) => x - y));
   });
 
   it('when new writes follow the restart, then they get new ids and do not clash', async () => {
-    const known = new Set(arr(expectStatus(await client.get(`${ADMIN}/projects/${projectId}/features`), 200)).map((feature) => num(feature, 'id')));
+    const known = new Set((await listAll(client, `${ADMIN}/projects/${projectId}/features`)).map((feature) => num(feature, 'id')));
     const created = await client.post(`${ADMIN}/projects/${projectId}/features`, { name: 'after_the_crash' });
     expect(created.status).toBe(201);
     expect(known.has(num(created.body, 'id'))).toBe(false);

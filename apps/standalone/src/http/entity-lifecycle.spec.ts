@@ -1,5 +1,5 @@
 import { setupProject, SAMPLE_RULES } from '../testing/fixtures';
-import { ADMIN, arr, expectStatus, num, obj, startTestApp, str, type ApiClient, type JsonObject, type TestApp } from '../testing/http-harness';
+import { ADMIN, arr, listAll, expectStatus, num, obj, startTestApp, str, type ApiClient, type JsonObject, type TestApp } from '../testing/http-harness';
 import { ofType, readHistory, typesOf } from '../testing/history';
 
 /**
@@ -43,7 +43,7 @@ describe('Admin API entity lifecycle over HTTP', () => {
     });
 
     it('when created, then it is in the caller’s list with the admin role', async () => {
-      const list = arr(expectStatus(await admin.get(`${ADMIN}/organisations`), 200));
+      const list = (await listAll(admin, `${ADMIN}/organisations`));
       expect(list).toContainEqual(expect.objectContaining({ id: organisationId, name: 'Acme', role: 'admin' }));
     });
 
@@ -69,7 +69,7 @@ describe('Admin API entity lifecycle over HTTP', () => {
     it('when deleted, then it is gone', async () => {
       expect((await admin.delete(`${ADMIN}/organisations/${organisationId}`)).status).toBe(204);
       expect((await admin.get(`${ADMIN}/organisations/${organisationId}`)).status).toBe(404);
-      const list = arr(expectStatus(await admin.get(`${ADMIN}/organisations`), 200));
+      const list = (await listAll(admin, `${ADMIN}/organisations`));
       expect(list.map((entry) => num(entry, 'id'))).not.toContain(organisationId);
     });
   });
@@ -99,7 +99,7 @@ describe('Admin API entity lifecycle over HTTP', () => {
     it('when a user is added as a member and their role changed, then the member list follows and the history records it', async () => {
       expectStatus(await admin.post(`${ADMIN}/organisations/${organisationId}/members`, { email: 'dana@example.com', role: 'member' }), 201);
       expectStatus(await admin.patch(`${ADMIN}/organisations/${organisationId}/members/${userId}`, { role: 'admin' }), 200);
-      const members = arr(expectStatus(await admin.get(`${ADMIN}/organisations/${organisationId}/members`), 200));
+      const members = (await listAll(admin, `${ADMIN}/organisations/${organisationId}/members`));
       expect(members).toContainEqual(expect.objectContaining({ userId, role: 'admin', email: 'dana@example.com' }));
       const history = await readHistory(admin, `/organisations/${organisationId}/history`);
       expect(typesOf(history)).toEqual(['OrganisationCreated', 'MemberAdded', 'MemberAdded', 'MemberRoleChanged']);
@@ -110,7 +110,7 @@ describe('Admin API entity lifecycle over HTTP', () => {
       const key = str(issued, 'key');
       const me = obj(expectStatus(await t.client(key).get(`${ADMIN}/users/me`), 200));
       expect(me).toMatchObject({ id: userId, organisations: [{ id: organisationId, role: 'admin' }] });
-      const listed = arr(expectStatus(await admin.get(`${ADMIN}/users/${userId}/api-keys`), 200));
+      const listed = (await listAll(admin, `${ADMIN}/users/${userId}/api-keys`));
       expect(listed).toEqual([expect.objectContaining({ id: issued['id'], name: 'laptop' })]);
       expect(JSON.stringify(listed)).not.toContain(key);
     });
@@ -126,7 +126,7 @@ describe('Admin API entity lifecycle over HTTP', () => {
       expect(issued['role']).toBe('admin');
       const client = t.client(str(issued, 'key'));
       expect((await client.get(`${ADMIN}/organisations/${organisationId}`)).status).toBe(200);
-      const listed = arr(expectStatus(await admin.get(`${ADMIN}/organisations/${organisationId}/api-keys`), 200));
+      const listed = (await listAll(admin, `${ADMIN}/organisations/${organisationId}/api-keys`));
       expect(listed.map((key) => str(key, 'id'))).toContain(str(issued, 'id'));
       expect((await admin.delete(`${ADMIN}/organisations/${organisationId}/api-keys/${str(issued, 'id')}`)).status).toBe(204);
       expect((await client.get(`${ADMIN}/organisations/${organisationId}`)).status).toBe(401);
@@ -204,7 +204,7 @@ describe('Admin API entity lifecycle over HTTP', () => {
     it('when a project is read, listed and changed, then the answers follow', async () => {
       const read = await admin.get(`${ADMIN}/projects/${projectId}`);
       expect(read.body).toMatchObject({ id: projectId, organisationId, name: 'Tags project', hideDisabledFlags: false });
-      const listed = arr(expectStatus(await admin.get(`${ADMIN}/projects?organisation=${organisationId}`), 200));
+      const listed = (await listAll(admin, `${ADMIN}/projects?organisation=${organisationId}`));
       expect(listed.map((project) => num(project, 'id'))).toEqual([projectId]);
       const changed = await admin.patch(`${ADMIN}/projects/${projectId}`, { name: 'Renamed', hideDisabledFlags: true }, { headers: { 'if-match': read.etag ?? '' } });
       expect(changed.status).toBe(200);
@@ -219,7 +219,7 @@ describe('Admin API entity lifecycle over HTTP', () => {
       expect(read.etag).toBe(createdTag.etag);
       const changed = await admin.patch(`${ADMIN}/projects/${projectId}/tags/${tagId}`, { label: 'billing' }, { headers: { 'if-match': read.etag ?? '' } });
       expect(changed.body).toMatchObject({ label: 'billing', color: '#ff0000' });
-      expect(arr(expectStatus(await admin.get(`${ADMIN}/projects/${projectId}/tags`), 200))).toContainEqual(expect.objectContaining({ id: tagId, label: 'billing' }));
+      expect((await listAll(admin, `${ADMIN}/projects/${projectId}/tags`))).toContainEqual(expect.objectContaining({ id: tagId, label: 'billing' }));
       expect((await admin.delete(`${ADMIN}/projects/${projectId}/tags/${tagId}`)).status).toBe(204);
       expect((await admin.get(`${ADMIN}/projects/${projectId}/tags/${tagId}`)).status).toBe(404);
       expect(typesOf(await readHistory(admin, `/projects/${projectId}/tags/${tagId}/history`))).toEqual(['TagCreated', 'TagChanged', 'TagDeleted']);
@@ -248,7 +248,7 @@ describe('Admin API entity lifecycle over HTTP', () => {
     });
 
     const stateOf = async (environmentId: number, id: number): Promise<JsonObject | undefined> => {
-      const states = arr(expectStatus(await admin.get(`${ADMIN}/environments/${environmentId}/feature-states`), 200)).map(obj);
+      const states = (await listAll(admin, `${ADMIN}/environments/${environmentId}/feature-states`)).map(obj);
       return states.find((state) => state['featureId'] === id);
     };
 
@@ -259,7 +259,7 @@ describe('Admin API entity lifecycle over HTTP', () => {
     it('when an environment is created, then it holds a state for every feature', async () => {
       const other = num(expectStatus(await admin.post(`${ADMIN}/projects/${projectId}/features`, { name: 'second' }), 201), 'id');
       const environmentId = num(expectStatus(await admin.post(`${ADMIN}/projects/${projectId}/environments`, { name: 'Production' }), 201), 'id');
-      const states = arr(expectStatus(await admin.get(`${ADMIN}/environments/${environmentId}/feature-states`), 200)).map(obj);
+      const states = (await listAll(admin, `${ADMIN}/environments/${environmentId}/feature-states`)).map(obj);
       expect(states.map((state) => state['featureId']).sort()).toEqual([featureId, other].sort());
     });
 
@@ -274,7 +274,7 @@ describe('Admin API entity lifecycle over HTTP', () => {
       );
       expect(changed.status).toBe(200);
       expect(changed.body).toMatchObject({ name: 'checkout_v2', description: 'The new checkout' });
-      const listed = arr(expectStatus(await admin.get(`${ADMIN}/projects/${projectId}/features?search=checkout`), 200));
+      const listed = (await listAll(admin, `${ADMIN}/projects/${projectId}/features?search=checkout`));
       expect(listed.map((feature) => num(feature, 'id'))).toEqual([featureId]);
     });
 
@@ -336,9 +336,9 @@ describe('Admin API entity lifecycle over HTTP', () => {
       expect(renamed.body).toMatchObject({ id: firstEnvironmentId, name: 'Dev', allowClientTraits: false, apiKey });
       const key = obj(expectStatus(await admin.post(`${ADMIN}/environments/${firstEnvironmentId}/api-keys`, { name: 'server' }), 201));
       expect(str(key, 'key').startsWith('ser.')).toBe(true);
-      expect(arr(expectStatus(await admin.get(`${ADMIN}/environments/${firstEnvironmentId}/api-keys`), 200)).map((k) => str(k, 'id'))).toEqual([key['id']]);
+      expect((await listAll(admin, `${ADMIN}/environments/${firstEnvironmentId}/api-keys`)).map((k) => str(k, 'id'))).toEqual([key['id']]);
       expect((await admin.delete(`${ADMIN}/environments/${firstEnvironmentId}/api-keys/${str(key, 'id')}`)).status).toBe(204);
-      expect(arr(expectStatus(await admin.get(`${ADMIN}/environments/${firstEnvironmentId}/api-keys`), 200))).toEqual([]);
+      expect((await listAll(admin, `${ADMIN}/environments/${firstEnvironmentId}/api-keys`))).toEqual([]);
       expect(typesOf(await readHistory(admin, `/environments/${firstEnvironmentId}/history`))).toEqual(
         expect.arrayContaining(['EnvironmentCreated', 'EnvironmentRenamed', 'EnvironmentSettingsChanged', 'ServerKeyIssued', 'ServerKeyRevoked']),
       );
@@ -348,7 +348,7 @@ describe('Admin API entity lifecycle over HTTP', () => {
       const doomed = num(expectStatus(await admin.post(`${ADMIN}/projects/${projectId}/environments`, { name: 'Doomed' }), 201), 'id');
       expect((await admin.delete(`${ADMIN}/environments/${doomed}`)).status).toBe(204);
       expect((await admin.get(`${ADMIN}/environments/${doomed}`)).status).toBe(404);
-      const listed = arr(expectStatus(await admin.get(`${ADMIN}/projects/${projectId}/environments`), 200));
+      const listed = (await listAll(admin, `${ADMIN}/projects/${projectId}/environments`));
       expect(listed.map((environment) => num(environment, 'id'))).not.toContain(doomed);
       expect(typesOf(await readHistory(admin, `/environments/${doomed}/history`))).toEqual(['EnvironmentCreated', 'EnvironmentDeleted']);
     });
@@ -409,7 +409,7 @@ describe('Admin API entity lifecycle over HTTP', () => {
     });
 
     it('when overrides were created, then they are listed by priority, strongest first', async () => {
-      const listed = arr(expectStatus(await admin.get(`${ADMIN}/environments/${environmentId}/segment-overrides?feature=${featureId}`), 200)).map(obj);
+      const listed = (await listAll(admin, `${ADMIN}/environments/${environmentId}/segment-overrides?feature=${featureId}`)).map(obj);
       expect(listed.map((override) => [override['segmentId'], override['priority']])).toEqual(segmentIds.map((id, index) => [id, index]));
       expect(listed[0]).toMatchObject({ value: `for-${segmentIds[0]}`, enabled: true, multivariateAllocations: [expect.objectContaining({ percentage: 10 })] });
     });
@@ -440,14 +440,14 @@ describe('Admin API entity lifecycle over HTTP', () => {
       const cloneId = num(clone, 'id');
       expect(cloneId).not.toBe(environmentId);
       expect(str(clone, 'apiKey')).not.toBe(source['apiKey']);
-      const sourceStates = arr(expectStatus(await admin.get(`${ADMIN}/environments/${environmentId}/feature-states`), 200)).map(obj);
-      const cloneStates = arr(expectStatus(await admin.get(`${ADMIN}/environments/${cloneId}/feature-states`), 200)).map(obj);
+      const sourceStates = (await listAll(admin, `${ADMIN}/environments/${environmentId}/feature-states`)).map(obj);
+      const cloneStates = (await listAll(admin, `${ADMIN}/environments/${cloneId}/feature-states`)).map(obj);
       const comparable = (state: JsonObject) => ({ featureId: state['featureId'], enabled: state['enabled'], value: state['value'], allocations: state['multivariateAllocations'] });
       expect(cloneStates.map(comparable)).toEqual(sourceStates.map(comparable));
       const sourceStateIds = new Set(sourceStates.map((state) => state['featureStateId']));
       expect(cloneStates.every((state) => !sourceStateIds.has(state['featureStateId']))).toBe(true);
-      const sourceOverrides = arr(expectStatus(await admin.get(`${ADMIN}/environments/${environmentId}/segment-overrides`), 200)).map(obj);
-      const cloneOverrides = arr(expectStatus(await admin.get(`${ADMIN}/environments/${cloneId}/segment-overrides`), 200)).map(obj);
+      const sourceOverrides = (await listAll(admin, `${ADMIN}/environments/${environmentId}/segment-overrides`)).map(obj);
+      const cloneOverrides = (await listAll(admin, `${ADMIN}/environments/${cloneId}/segment-overrides`)).map(obj);
       const overrideShape = (override: JsonObject) => ({
         segmentId: override['segmentId'],
         priority: override['priority'],
@@ -457,16 +457,16 @@ describe('Admin API entity lifecycle over HTTP', () => {
       });
       expect(cloneOverrides.map(overrideShape)).toEqual(sourceOverrides.map(overrideShape));
       expect(cloneOverrides).toHaveLength(3);
-      expect(arr(expectStatus(await admin.get(`${ADMIN}/environments/${cloneId}/api-keys`), 200))).toEqual([]);
+      expect((await listAll(admin, `${ADMIN}/environments/${cloneId}/api-keys`))).toEqual([]);
       expect(cloneOverrides.every((override) => !sourceOverrides.some((original) => original['featureStateId'] === override['featureStateId']))).toBe(true);
     });
 
     it('when an override is removed, then it is gone and the others keep their order', async () => {
-      const listed = arr(expectStatus(await admin.get(`${ADMIN}/environments/${environmentId}/segment-overrides?feature=${featureId}`), 200)).map(obj);
+      const listed = (await listAll(admin, `${ADMIN}/environments/${environmentId}/segment-overrides?feature=${featureId}`)).map(obj);
       const [first, ...rest] = listed.map((override) => num(override, 'segmentId'));
       expect((await admin.delete(`${ADMIN}/environments/${environmentId}/segment-overrides/${featureId}/${first}`)).status).toBe(204);
       expect((await admin.get(`${ADMIN}/environments/${environmentId}/segment-overrides/${featureId}/${first}`)).status).toBe(404);
-      const after = arr(expectStatus(await admin.get(`${ADMIN}/environments/${environmentId}/segment-overrides?feature=${featureId}`), 200)).map(obj);
+      const after = (await listAll(admin, `${ADMIN}/environments/${environmentId}/segment-overrides?feature=${featureId}`)).map(obj);
       expect(after.map((override) => [override['segmentId'], override['priority']])).toEqual(rest.map((id, index) => [id, index]));
     });
 
@@ -474,7 +474,7 @@ describe('Admin API entity lifecycle over HTTP', () => {
       const segmentId = segmentIds[1] as number;
       expect((await admin.delete(`${ADMIN}/projects/${projectId}/segments/${segmentId}`)).status).toBe(204);
       expect((await admin.get(`${ADMIN}/projects/${projectId}/segments/${segmentId}`)).status).toBe(404);
-      const listed = arr(expectStatus(await admin.get(`${ADMIN}/environments/${environmentId}/segment-overrides`), 200)).map(obj);
+      const listed = (await listAll(admin, `${ADMIN}/environments/${environmentId}/segment-overrides`)).map(obj);
       expect(listed.map((override) => override['segmentId'])).not.toContain(segmentId);
       expect(typesOf(await readHistory(admin, `/projects/${projectId}/segments/${segmentId}/history`))).toEqual(expect.arrayContaining(['SegmentCreated', 'SegmentDeleted']));
     });
@@ -561,7 +561,7 @@ describe('Admin API entity lifecycle over HTTP', () => {
         const page = arr(body['results']).map((identity) => str(identity, 'identifier'));
         expect(page.length).toBeLessThanOrEqual(2);
         seen.push(...page);
-        const next = body['nextIdentifier'];
+        const next = body['next'];
         after = typeof next === 'string' ? next : null;
       } while (after !== null);
       expect(seen).toEqual(identifiers);
@@ -624,14 +624,14 @@ describe('Admin API entity lifecycle over HTTP', () => {
     it('when filtered by type and read page by page, then the pages hold exactly the matching entries and end without an empty page', async () => {
       const pages: number[] = [];
       const seen: string[] = [];
-      let after: number | null = null;
+      let after: string | null = null;
       do {
         const query: string = after === null ? '' : `&after=${after}`;
         const body = obj(expectStatus(await admin.get(`${ADMIN}/projects/${projectId}/history?type=FeatureCreated,SegmentCreated&pageSize=1${query}`), 200));
         const page = arr(body['results']).map(obj);
         pages.push(page.length);
         seen.push(...typesOf(page));
-        after = body['next'] === null ? null : num(body, 'next');
+        after = body['next'] === null ? null : str(body, 'next');
       } while (after !== null);
       expect(seen).toEqual(['FeatureCreated', 'SegmentCreated']);
       expect(pages).toEqual([1, 1]);
@@ -702,7 +702,7 @@ describe('Admin API entity lifecycle over HTTP', () => {
       const second = obj(expectStatus(await send(), 201));
       expect(second['id']).toBe(first['id']);
       expect(second['key']).toBeUndefined();
-      const listed = arr(expectStatus(await admin.get(`${ADMIN}/organisations/${organisationId}/api-keys`), 200));
+      const listed = (await listAll(admin, `${ADMIN}/organisations/${organisationId}/api-keys`));
       expect(listed.filter((key) => str(key, 'name') === 'retried')).toHaveLength(1);
     });
   });

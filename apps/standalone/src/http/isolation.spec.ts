@@ -2,7 +2,7 @@ import { setupOrganisation, withoutWrites, type OrganisationSetup } from '../tes
 import { readHistory } from '../testing/history';
 import { planProbes, type Probe, type ProbePlan } from '../testing/openapi-probe';
 import { identityPath as identity } from '../testing/routes';
-import { ADMIN, arr, expectStatus, num, obj, results, startTestApp, type ApiClient, type Json, type TestApp, str, type JsonObject } from '../testing/http-harness';
+import { ADMIN, arr, listAll, expectStatus, num, obj, results, startTestApp, type ApiClient, type Json, type TestApp, str, type JsonObject } from '../testing/http-harness';
 
 /**
  * Isolation between organisations, route by route: with organisation A's data and organisation
@@ -105,7 +105,7 @@ describe('Isolation between organisations over HTTP', () => {
   });
 
   describe('given lists', () => {
-    const idsOf = (body: Json): number[] => arr(body).map((entry) => num(entry, 'id'));
+    const idsOf = (body: Json): number[] => results(body).map((entry) => num(entry, 'id'));
 
     it('when B lists its organisations, then only B is there', async () => {
       for (const key of [b.orgKey, b.userKey]) {
@@ -131,10 +131,10 @@ describe('Isolation between organisations over HTTP', () => {
     });
 
     it('when each lists its members, then the other’s user is not there', async () => {
-      const bMembers = arr(expectStatus(await t.client(b.orgKey).get(`${ADMIN}/organisations/${b.organisationId}/members`), 200)).map((member) => num(member, 'userId'));
+      const bMembers = (await listAll(t.client(b.orgKey), `${ADMIN}/organisations/${b.organisationId}/members`)).map((member) => num(member, 'userId'));
       expect(bMembers).toContain(b.userId);
       expect(bMembers).not.toContain(a.userId);
-      const aMembers = arr(expectStatus(await t.client(a.orgKey).get(`${ADMIN}/organisations/${a.organisationId}/members`), 200)).map((member) => num(member, 'userId'));
+      const aMembers = (await listAll(t.client(a.orgKey), `${ADMIN}/organisations/${a.organisationId}/members`)).map((member) => num(member, 'userId'));
       expect(aMembers).not.toContain(b.userId);
     });
 
@@ -160,10 +160,10 @@ describe('Isolation between organisations over HTTP', () => {
         [b, a],
       ] as const) {
         const client = t.client(mine.userKey);
-        const states = arr(expectStatus(await client.get(`${ADMIN}/environments/${mine.environmentId}/feature-states`), 200)).map((state) => num(state, 'featureId'));
+        const states = (await listAll(client, `${ADMIN}/environments/${mine.environmentId}/feature-states`)).map((state) => num(state, 'featureId'));
         expect(states).toEqual(expect.arrayContaining([mine.featureId, mine.mvFeatureId]));
         expect(states).not.toContain(theirs.featureId);
-        const overrides = arr(expectStatus(await client.get(`${ADMIN}/environments/${mine.environmentId}/segment-overrides`), 200)).map((override) => num(override, 'segmentId'));
+        const overrides = (await listAll(client, `${ADMIN}/environments/${mine.environmentId}/segment-overrides`)).map((override) => num(override, 'segmentId'));
         expect(overrides).toEqual([mine.segmentId]);
         const identities = results(expectStatus(await client.get(`${ADMIN}/environments/${mine.environmentId}/identities`), 200)).map((entry) => entry['identifier']);
         expect(identities).toEqual([mine.identifier]);

@@ -154,6 +154,27 @@ export function results(value: Json): JsonObject[] {
   return arr(obj(value)['results']).map(obj);
 }
 
+/**
+ * Every item of a collection route (`{results, next}`), following `next` page by page; a page
+ * larger than `pageSize` or a cursor that is not a string fails the test.
+ */
+export async function listAll(client: ApiClient, path: string, pageSize = 500): Promise<JsonObject[]> {
+  const items: JsonObject[] = [];
+  let after: string | null = null;
+  for (let pages = 0; pages < 1000; pages++) {
+    const query = `${path.includes('?') ? '&' : '?'}pageSize=${pageSize}${after === null ? '' : `&after=${encodeURIComponent(after)}`}`;
+    const body = expectStatus(await client.get(`${path}${query}`), 200);
+    const page = results(body);
+    if (page.length > pageSize) throw new Error(`a page of ${pageSize} held ${page.length} items`);
+    items.push(...page);
+    const next = obj(body)['next'];
+    if (next === null) return items;
+    if (typeof next !== 'string') throw new Error(`bad cursor ${JSON.stringify(next)}`);
+    after = next;
+  }
+  throw new Error(`${path} did not end`);
+}
+
 /** Fails with the response when the status is not the expected one; returns the body. */
 export function expectStatus(response: ApiResponse, status: number): Json {
   if (response.status !== status) throw new Error(`expected HTTP ${status}, got ${response.status}: ${response.text.slice(0, 2000)}`);

@@ -1,19 +1,41 @@
 import type { INestApplication } from '@nestjs/common';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import { SDK_PATHS, SDK_SCHEMAS, SDK_SECURITY_SCHEMES } from './sdk-openapi';
 
 export const ADMIN_API_PREFIX = 'admin/v1';
 
-/** Serves the admin API's OpenAPI document at `/openapi.json` and a browsable page at `/docs`. */
-export function setupOpenApi(app: INestApplication): void {
+/**
+ * The whole HTTP contract: the admin API (generated from the controllers and DTOs) and the
+ * SDK-facing API and OFREP (served by node:http, described in `sdk-openapi.ts`).
+ */
+export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
   const config = new DocumentBuilder()
     .setTitle('Flagline admin API')
     .setDescription(
       'Organisations, projects, environments, features, segments, overrides and identities. Every change is an event; ' +
-        'reads return an ETag with the entity revision and writes accept If-Match. Authenticate with `Authorization: Api-Key <key>`.',
+        'reads return an ETag with the entity revision and writes accept If-Match. Authenticate with `Authorization: Api-Key <key>`. ' +
+        'Every collection answers one page `{results, next}`: pass `next` back as `?after=` (with `?pageSize=`, 1 to 500, default 50) until it is null. ' +
+        'The SDK-facing routes (`/api/v1/…`, Flagsmith’s API) and OpenFeature’s OFREP (`/ofrep/v1/…`) take an environment key instead.',
     )
     .setVersion('1')
     .addApiKey({ type: 'apiKey', in: 'header', name: 'Authorization', description: 'Api-Key <key>' }, 'api-key')
+    .addTag('sdk', 'Flagsmith’s SDK API, for Flagsmith’s SDKs')
+    .addTag('ofrep', 'OpenFeature Remote Evaluation Protocol')
     .build();
   const document = SwaggerModule.createDocument(app, config);
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json', useGlobalPrefix: false });
+  const components = document.components ?? {};
+  return {
+    ...document,
+    paths: { ...document.paths, ...(SDK_PATHS as OpenAPIObject['paths']) },
+    components: {
+      ...components,
+      schemas: { ...components.schemas, ...(SDK_SCHEMAS as NonNullable<OpenAPIObject['components']>['schemas']) },
+      securitySchemes: { ...components.securitySchemes, ...SDK_SECURITY_SCHEMES },
+    },
+  };
+}
+
+/** Serves the OpenAPI document at `/openapi.json` and a browsable page at `/docs`. */
+export function setupOpenApi(app: INestApplication): void {
+  SwaggerModule.setup('docs', app, createOpenApiDocument(app), { jsonDocumentUrl: 'openapi.json', useGlobalPrefix: false });
 }

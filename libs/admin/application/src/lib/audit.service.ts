@@ -89,6 +89,6 @@ export class AuditService {
       limit: options.limit,
       ...(options.types && options.types.length > 0 ? { types: new Set(options.types) } : {}),
     });
-    return { results: page.events.map(auditEntryView), next: page.next };
+    return { results: page.events.map(auditEntryView), next: page.next === null ? null : String(page.next) };
   }
 }

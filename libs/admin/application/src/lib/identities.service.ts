@@ -15,7 +15,7 @@ import type { Actor } from '@flagline/event-sourcing';
 import { randomUUID } from 'node:crypto';
 import type { AdminContext, RequestContext } from './admin-context';
 import { Lookup } from './lookup';
-import { identityView, type IdentityView, type Page, type Versioned } from './views';
+import { identityView, paginate, type IdentityView, type Page, type PageRequest, type Versioned } from './views';
 
 export interface IdentityOverrideInput {
   readonly enabled: boolean;
@@ -51,18 +51,13 @@ export class IdentitiesService {
     });
   }
 
-  list(request: RequestContext, reference: string, options: { search?: string; after?: string; limit: number }): Page<IdentityView> & { nextIdentifier: string | null } {
+  /** Identities of the environment in identifier order; `search` keeps those whose identifier contains it (case-insensitive). */
+  list(request: RequestContext, reference: string, options: { search?: string } & PageRequest): Page<IdentityView> {
     const { project, environment } = this.lookup.environment(request.principal, reference, 'member', 'read identities');
     const search = options.search?.toLowerCase();
-    const identifiers = this.context.catalog
-      .identifiersIn(environment.environmentId)
-      .filter((identifier) => (search === undefined || identifier.toLowerCase().includes(search)) && (options.after === undefined || identifier > options.after));
-    const pageIds = identifiers.slice(0, options.limit);
-    return {
-      results: pageIds.map((identifier) => this.identity(project, environment, identifier).view),
-      next: null,
-      nextIdentifier: identifiers.length > options.limit ? (pageIds[pageIds.length - 1] ?? null) : null,
-    };
+    const identifiers = this.context.catalog.identifiersIn(environment.environmentId).filter((identifier) => search === undefined || identifier.toLowerCase().includes(search));
+    const page = paginate(identifiers, (identifier) => [identifier], options);
+    return { results: page.results.map((identifier) => this.identity(project, environment, identifier).view), next: page.next };
   }
 
   get(request: RequestContext, reference: string, identifier: string): Versioned<IdentityView> {

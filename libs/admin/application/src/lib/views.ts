@@ -188,10 +188,57 @@ export interface AuditEntryView {
   data: unknown;
 }
 
+/** The one shape of every collection the admin API returns. */
 export interface Page<T> {
   results: T[];
   /** Cursor for the next page (`?after=`), or null when this is the last. */
-  next: number | null;
+  next: string | null;
+}
+
+/**
+ * Where an item sorts in its collection: numbers (ids, priorities) or one text (an identifier).
+ * Pages follow this order, so an item created or removed between two requests never moves
+ * another item across a page boundary.
+ */
+export type SortKey = readonly (number | string)[];
+export type SortKeyShape = readonly ('number' | 'string')[];
+
+export interface PageRequest {
+  /** The key of the last item of the previous page (decoded from `?after=`). */
+  readonly after?: SortKey;
+  readonly limit: number;
+}
+
+function compareKeys(a: SortKey, b: SortKey): number {
+  for (let index = 0; index < Math.min(a.length, b.length); index++) {
+    const x = a[index] as number | string;
+    const y = b[index] as number | string;
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return a.length - b.length;
+}
+
+/** A cursor's text: numbers joined by dots (`42`, `7.3`), or the text of a one-text key as it is. */
+export const encodeCursor = (key: SortKey): string => key.map(String).join('.');
+
+/** The key a cursor names, or null when the text is not a cursor of that shape. */
+export function decodeCursor(text: string, shape: SortKeyShape): SortKey | null {
+  if (shape.length === 1 && shape[0] === 'string') return text.length > 0 && text.length <= 2000 ? [text] : null;
+  const parts = text.split('.');
+  if (parts.length !== shape.length || shape.some((kind) => kind !== 'number')) return null;
+  return parts.every((part) => /^\d{1,15}$/.test(part)) ? parts.map(Number) : null;
+}
+
+/** One page of `items` in key order, after `request.after`. */
+export function paginate<T>(items: readonly T[], keyOf: (item: T) => SortKey, request: PageRequest): Page<T> {
+  const { after } = request;
+  const rest = items
+    .map((item) => ({ key: keyOf(item), item }))
+    .filter(({ key }) => after === undefined || compareKeys(key, after) > 0)
+    .sort((a, b) => compareKeys(a.key, b.key));
+  const page = rest.slice(0, request.limit);
+  const last = page[page.length - 1];
+  return { results: page.map(({ item }) => item), next: rest.length > page.length && last ? encodeCursor(last.key) : null };
 }
 
 export const userView = (user: User, organisations: { organisation: Organisation; role: Role }[]): UserView => ({

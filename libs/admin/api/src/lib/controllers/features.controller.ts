@@ -1,50 +1,60 @@
-import type { AdminApplication, RequestContext } from '@flagline/admin-application';
+import { paginate, type AdminApplication, type PageRequest, type RequestContext } from '@flagline/admin-application';
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiOperation, ApiQuery, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { ChangeFeatureDto, ChangeMultivariateOptionDto, CreateFeatureDto, MultivariateOptionDto } from '../dto/features.dto';
+import { AuditEntryView, FeatureView } from '../dto/views.dto';
+import { AdminErrors, Changes, Creates, Deletes, Lists, Reads } from '../http/api-responses';
 import { ADMIN_APPLICATION } from '../http/admin-api.tokens';
 import { ApiKeyGuard } from '../http/api-key.guard';
 import { IdPipe, OptionalBooleanPipe, OptionalIdPipe } from '../http/id.pipe';
 import { Caller, IfMatch } from '../http/request-context';
 import { HistoryQueryPipe, type HistoryOptions } from './history.query';
+import { BY_ID } from './page.query';
 
 @ApiTags('features')
 @ApiSecurity('api-key')
+@AdminErrors()
 @UseGuards(ApiKeyGuard)
 @Controller('projects/:projectId/features')
 export class FeaturesController {
   constructor(@Inject(ADMIN_APPLICATION) private readonly app: AdminApplication) {}
 
   @Get()
+  @Lists(FeatureView)
   @ApiQuery({ name: 'includeArchived', required: false, type: Boolean })
   @ApiQuery({ name: 'tag', required: false, type: Number })
   @ApiQuery({ name: 'search', required: false, type: String })
   list(
     @Caller() caller: RequestContext,
     @Param('projectId', IdPipe) projectId: number,
+    @Query(BY_ID) page: PageRequest,
     @Query('includeArchived', OptionalBooleanPipe) includeArchived?: boolean,
     @Query('tag', OptionalIdPipe) tag?: number,
     @Query('search') search?: string,
   ) {
-    return this.app.features.list(caller, projectId, {
+    const features = this.app.features.list(caller, projectId, {
       ...(includeArchived !== undefined ? { includeArchived } : {}),
       ...(tag !== undefined ? { tag } : {}),
       ...(search !== undefined ? { search } : {}),
     });
+    return paginate(features, (feature) => [feature.id], page);
   }
 
   @Post()
+  @Creates(FeatureView)
   @ApiOperation({ summary: 'Create a feature; it gets a state in every environment of the project' })
   create(@Caller() caller: RequestContext, @Param('projectId', IdPipe) projectId: number, @Body() body: CreateFeatureDto) {
     return this.app.features.create(caller, projectId, body);
   }
 
   @Get(':featureId')
+  @Reads(FeatureView)
   get(@Caller() caller: RequestContext, @Param('projectId', IdPipe) projectId: number, @Param('featureId', IdPipe) featureId: number) {
     return this.app.features.get(caller, projectId, featureId);
   }
 
   @Patch(':featureId')
+  @Changes(FeatureView, { ifMatch: true })
   @ApiOperation({ summary: 'Rename, describe, tag, archive or change the defaults of a feature' })
   change(
     @Caller() caller: RequestContext,
@@ -58,6 +68,7 @@ export class FeaturesController {
 
   @Delete(':featureId')
   @HttpCode(204)
+  @Deletes({ ifMatch: true })
   async delete(
     @Caller() caller: RequestContext,
     @Param('projectId', IdPipe) projectId: number,
@@ -68,6 +79,7 @@ export class FeaturesController {
   }
 
   @Get(':featureId/history')
+  @Lists(AuditEntryView)
   history(
     @Caller() caller: RequestContext,
     @Param('projectId', IdPipe) projectId: number,
@@ -78,6 +90,7 @@ export class FeaturesController {
   }
 
   @Post(':featureId/multivariate-options')
+  @Creates(FeatureView)
   addOption(
     @Caller() caller: RequestContext,
     @Param('projectId', IdPipe) projectId: number,
@@ -88,6 +101,7 @@ export class FeaturesController {
   }
 
   @Patch(':featureId/multivariate-options/:optionId')
+  @Changes(FeatureView)
   changeOption(
     @Caller() caller: RequestContext,
     @Param('projectId', IdPipe) projectId: number,
@@ -100,6 +114,7 @@ export class FeaturesController {
 
   @Delete(':featureId/multivariate-options/:optionId')
   @HttpCode(204)
+  @Deletes()
   async removeOption(
     @Caller() caller: RequestContext,
     @Param('projectId', IdPipe) projectId: number,

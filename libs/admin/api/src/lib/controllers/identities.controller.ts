@@ -1,13 +1,18 @@
-import type { AdminApplication, RequestContext } from '@flagline/admin-application';
+import type { AdminApplication, PageRequest, RequestContext } from '@flagline/admin-application';
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Put, Query, UseGuards } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiQuery, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { CreateIdentityDto, IdentityOverrideDto, TraitsDto } from '../dto/environments.dto';
+import { AuditEntryView, IdentityView } from '../dto/views.dto';
+import { AdminErrors, Changes, Creates, Deletes, Lists, Reads } from '../http/api-responses';
 import { RequestValidationError } from '../http/api-error';
 import { ADMIN_APPLICATION } from '../http/admin-api.tokens';
 import { ApiKeyGuard } from '../http/api-key.guard';
-import { IdPipe, pageSize } from '../http/id.pipe';
+import { IdPipe } from '../http/id.pipe';
 import { Caller, IfMatch } from '../http/request-context';
 import { HistoryQueryPipe, type HistoryOptions } from './history.query';
+import { PageQueryPipe } from './page.query';
+
+const BY_IDENTIFIER = new PageQueryPipe(['string']);
 
 function withoutNulls(traits: TraitsDto['traits'], field: string) {
   const nulls = Object.entries(traits).filter(([, value]) => value === null);
@@ -17,6 +22,7 @@ function withoutNulls(traits: TraitsDto['traits'], field: string) {
 
 @ApiTags('identities')
 @ApiSecurity('api-key')
+@AdminErrors()
 @ApiParam({ name: 'environment', description: 'Environment id or client-side key' })
 @UseGuards(ApiKeyGuard)
 @Controller('environments/:environment/identities')
@@ -24,34 +30,34 @@ export class IdentitiesController {
   constructor(@Inject(ADMIN_APPLICATION) private readonly app: AdminApplication) {}
 
   @Get()
-  @ApiQuery({ name: 'search', required: false })
-  @ApiQuery({ name: 'after', required: false, description: 'Identifier to continue after (from `nextIdentifier`)' })
-  @ApiQuery({ name: 'pageSize', required: false, type: Number })
-  list(@Caller() caller: RequestContext, @Param('environment') environment: string, @Query() query: Record<string, string | undefined>) {
-    return this.app.identities.list(caller, environment, {
-      ...(query['search'] !== undefined ? { search: query['search'] } : {}),
-      ...(query['after'] !== undefined ? { after: query['after'] } : {}),
-      limit: pageSize(query['pageSize']),
-    });
+  @Lists(IdentityView, 'The `next` of the previous page: the last identifier it held')
+  @ApiQuery({ name: 'search', required: false, description: 'Keeps identifiers that contain it (case-insensitive)' })
+  @ApiOperation({ summary: 'Identities of the environment, in identifier order' })
+  list(@Caller() caller: RequestContext, @Param('environment') environment: string, @Query(BY_IDENTIFIER) page: PageRequest, @Query('search') search?: unknown) {
+    return this.app.identities.list(caller, environment, { ...page, ...(typeof search === 'string' ? { search } : {}) });
   }
 
   @Post()
+  @Creates(IdentityView)
   create(@Caller() caller: RequestContext, @Param('environment') environment: string, @Body() body: CreateIdentityDto) {
     return this.app.identities.create(caller, environment, body);
   }
 
   @Get(':identifier')
+  @Reads(IdentityView)
   get(@Caller() caller: RequestContext, @Param('environment') environment: string, @Param('identifier') identifier: string) {
     return this.app.identities.get(caller, environment, identifier);
   }
 
   @Delete(':identifier')
   @HttpCode(204)
+  @Deletes({ ifMatch: true })
   async delete(@Caller() caller: RequestContext, @Param('environment') environment: string, @Param('identifier') identifier: string, @IfMatch() revision?: number) {
     await this.app.identities.delete(caller, environment, identifier, revision);
   }
 
   @Patch(':identifier/traits')
+  @Changes(IdentityView, { ifMatch: true })
   @ApiOperation({ summary: 'Set traits; a null value removes a trait' })
   updateTraits(
     @Caller() caller: RequestContext,
@@ -64,6 +70,7 @@ export class IdentitiesController {
   }
 
   @Put(':identifier/traits')
+  @Changes(IdentityView, { ifMatch: true })
   @ApiOperation({ summary: 'Replace all traits' })
   replaceTraits(
     @Caller() caller: RequestContext,
@@ -76,6 +83,7 @@ export class IdentitiesController {
   }
 
   @Put(':identifier/overrides/:featureId')
+  @Changes(IdentityView)
   @ApiOperation({ summary: 'Set the identity’s own state of a feature (it wins over segments and defaults)' })
   setOverride(
     @Caller() caller: RequestContext,
@@ -89,6 +97,7 @@ export class IdentitiesController {
 
   @Delete(':identifier/overrides/:featureId')
   @HttpCode(204)
+  @Deletes()
   async removeOverride(
     @Caller() caller: RequestContext,
     @Param('environment') environment: string,
@@ -99,6 +108,7 @@ export class IdentitiesController {
   }
 
   @Get(':identifier/history')
+  @Lists(AuditEntryView)
   history(
     @Caller() caller: RequestContext,
     @Param('environment') environment: string,

@@ -1,77 +1,94 @@
-import type { AdminApplication, RequestContext } from '@flagline/admin-application';
+import { paginate, type AdminApplication, type PageRequest, type RequestContext } from '@flagline/admin-application';
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { CreateOrganisationDto, RenameOrganisationDto } from '../dto/projects.dto';
 import { AddMemberDto, ChangeMemberDto, IssueOrganisationApiKeyDto } from '../dto/users.dto';
+import { ApiKeyView, AuditEntryView, MemberView, MyOrganisationView, OrganisationView } from '../dto/views.dto';
+import { AdminErrors, Changes, Creates, Deletes, Lists, Reads } from '../http/api-responses';
 import { ADMIN_APPLICATION } from '../http/admin-api.tokens';
 import { ApiKeyGuard } from '../http/api-key.guard';
 import { IdPipe } from '../http/id.pipe';
 import { Caller, IfMatch } from '../http/request-context';
 import { HistoryQueryPipe, type HistoryOptions } from './history.query';
+import { BY_ID, PageQueryPipe } from './page.query';
+
+const BY_KEY_ID = new PageQueryPipe(['string']);
 
 @ApiTags('organisations')
 @ApiSecurity('api-key')
+@AdminErrors()
 @UseGuards(ApiKeyGuard)
 @Controller('organisations')
 export class OrganisationsController {
   constructor(@Inject(ADMIN_APPLICATION) private readonly app: AdminApplication) {}
 
   @Post()
+  @Creates(OrganisationView)
   @ApiOperation({ summary: 'Create an organisation; its creator becomes its admin' })
   create(@Caller() caller: RequestContext, @Body() body: CreateOrganisationDto) {
     return this.app.organisations.create(caller, body);
   }
 
   @Get()
+  @Lists(MyOrganisationView)
   @ApiOperation({ summary: 'Organisations of the caller, with the caller’s role' })
-  list(@Caller() caller: RequestContext) {
-    return this.app.organisations.list(caller);
+  list(@Caller() caller: RequestContext, @Query(BY_ID) page: PageRequest) {
+    return paginate(this.app.organisations.list(caller), (organisation) => [organisation.id], page);
   }
 
   @Get(':organisationId')
+  @Reads(OrganisationView)
   get(@Caller() caller: RequestContext, @Param('organisationId', IdPipe) id: number) {
     return this.app.organisations.get(caller, id);
   }
 
   @Patch(':organisationId')
+  @Changes(OrganisationView, { ifMatch: true })
   rename(@Caller() caller: RequestContext, @Param('organisationId', IdPipe) id: number, @Body() body: RenameOrganisationDto, @IfMatch() revision?: number) {
     return this.app.organisations.rename(caller, id, body, revision);
   }
 
   @Delete(':organisationId')
   @HttpCode(204)
+  @Deletes({ ifMatch: true })
   @ApiOperation({ summary: 'Delete an organisation that has no projects left' })
   async delete(@Caller() caller: RequestContext, @Param('organisationId', IdPipe) id: number, @IfMatch() revision?: number) {
     await this.app.organisations.delete(caller, id, revision);
   }
 
   @Get(':organisationId/members')
-  members(@Caller() caller: RequestContext, @Param('organisationId', IdPipe) id: number) {
-    return this.app.organisations.members(caller, id);
+  @Lists(MemberView)
+  members(@Caller() caller: RequestContext, @Param('organisationId', IdPipe) id: number, @Query(BY_ID) page: PageRequest) {
+    return paginate(this.app.organisations.members(caller, id), (member) => [member.userId], page);
   }
 
   @Post(':organisationId/members')
+  @Creates(MemberView)
   addMember(@Caller() caller: RequestContext, @Param('organisationId', IdPipe) id: number, @Body() body: AddMemberDto) {
     return this.app.organisations.addMember(caller, id, body);
   }
 
   @Patch(':organisationId/members/:userId')
+  @Changes(MemberView)
   changeMember(@Caller() caller: RequestContext, @Param('organisationId', IdPipe) id: number, @Param('userId', IdPipe) userId: number, @Body() body: ChangeMemberDto) {
     return this.app.organisations.changeMemberRole(caller, id, userId, body.role);
   }
 
   @Delete(':organisationId/members/:userId')
   @HttpCode(204)
+  @Deletes()
   async removeMember(@Caller() caller: RequestContext, @Param('organisationId', IdPipe) id: number, @Param('userId', IdPipe) userId: number) {
     await this.app.organisations.removeMember(caller, id, userId);
   }
 
   @Get(':organisationId/api-keys')
-  keys(@Caller() caller: RequestContext, @Param('organisationId', IdPipe) id: number) {
-    return this.app.organisations.listKeys(caller, id);
+  @Lists(ApiKeyView)
+  keys(@Caller() caller: RequestContext, @Param('organisationId', IdPipe) id: number, @Query(BY_KEY_ID) page: PageRequest) {
+    return paginate(this.app.organisations.listKeys(caller, id), (key) => [key.id], page);
   }
 
   @Post(':organisationId/api-keys')
+  @Creates(ApiKeyView)
   @ApiOperation({ summary: 'Issue an organisation API key (admin or member role); the key is shown once' })
   issueKey(@Caller() caller: RequestContext, @Param('organisationId', IdPipe) id: number, @Body() body: IssueOrganisationApiKeyDto) {
     return this.app.organisations.issueKey(caller, id, { name: body.name, role: body.role ?? 'admin' });
@@ -79,11 +96,13 @@ export class OrganisationsController {
 
   @Delete(':organisationId/api-keys/:keyId')
   @HttpCode(204)
+  @Deletes()
   async revokeKey(@Caller() caller: RequestContext, @Param('organisationId', IdPipe) id: number, @Param('keyId') keyId: string) {
     await this.app.organisations.revokeKey(caller, id, keyId);
   }
 
   @Get(':organisationId/history')
+  @Lists(AuditEntryView)
   history(@Caller() caller: RequestContext, @Param('organisationId', IdPipe) id: number, @Query(HistoryQueryPipe) history: HistoryOptions) {
     return this.app.audit.history(caller, { kind: 'organisation', organisationId: id }, history);
   }

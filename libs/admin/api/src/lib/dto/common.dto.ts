@@ -9,12 +9,12 @@ export const FEATURE_VALUE_SCHEMA: ApiPropertyOptions = {
 };
 
 export class AllocationDto {
-  @ApiProperty({ description: 'Id of one of the feature’s multivariate options' })
+  @ApiProperty({ type: 'integer', minimum: 1, description: 'Id of one of the feature’s multivariate options' })
   @IsInt()
   @Min(1)
   optionId!: number;
 
-  @ApiProperty({ minimum: 0, maximum: 100 })
+  @ApiProperty({ type: 'number', minimum: 0, maximum: 100 })
   @IsNumber({ allowNaN: false, allowInfinity: false })
   @Min(0)
   @Max(100)

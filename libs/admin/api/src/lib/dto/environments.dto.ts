@@ -5,7 +5,7 @@ import { FEATURE_VALUE_SCHEMA, WithAllocationsDto } from './common.dto';
 import { IsFeatureValue, IsTraitMap, Optional, RawTraits } from './validators';
 
 class EnvironmentSettingsDto {
-  @ApiPropertyOptional({ nullable: true, description: 'Hide disabled flags from SDKs; null follows the project' })
+  @ApiPropertyOptional({ type: 'boolean', nullable: true, description: 'Hide disabled flags from SDKs; null follows the project' })
   @Optional()
   @ValidateIf((_object: object, value: unknown) => value !== null)
   @IsBoolean()
@@ -85,17 +85,17 @@ export class ChangeFeatureStateDto extends WithAllocationsDto {
 }
 
 export class CreateSegmentOverrideDto extends ChangeFeatureStateDto {
-  @ApiProperty({ description: 'Feature id (of this environment’s project)' })
+  @ApiProperty({ type: 'integer', minimum: 1, description: 'Feature id (of this environment’s project)' })
   @IsInt()
   @Min(1)
   feature!: number;
 
-  @ApiProperty({ description: 'Segment id (of this environment’s project)' })
+  @ApiProperty({ type: 'integer', minimum: 1, description: 'Segment id (of this environment’s project)' })
   @IsInt()
   @Min(1)
   segment!: number;
 
-  @ApiPropertyOptional({ minimum: 0, description: '0 is the strongest; default: weakest' })
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, description: '0 is the strongest; default: weakest' })
   @Optional()
   @IsInt()
   @Min(0)
@@ -103,7 +103,7 @@ export class CreateSegmentOverrideDto extends ChangeFeatureStateDto {
 }
 
 export class ReorderSegmentOverridesDto {
-  @ApiProperty({ type: [Number], description: 'Every overridden segment of the feature, strongest first' })
+  @ApiProperty({ type: 'array', items: { type: 'integer', minimum: 1 }, maxItems: 500, description: 'Every overridden segment of the feature, strongest first' })
   @IsArray()
   @ArrayMaxSize(500)
   @IsInt({ each: true })

@@ -10,7 +10,7 @@ export class MultivariateOptionDto {
   @IsFeatureValue()
   value!: FeatureValue;
 
-  @ApiPropertyOptional({ nullable: true, maxLength: 200, description: 'Variant key reported by evaluation' })
+  @ApiPropertyOptional({ type: 'string', nullable: true, minLength: 1, maxLength: 200, description: 'Variant key reported by evaluation' })
   @Optional()
   @ValidateIfNotNull()
   @IsString()
@@ -31,7 +31,7 @@ export class ChangeMultivariateOptionDto {
   @IsFeatureValue()
   value?: FeatureValue;
 
-  @ApiPropertyOptional({ nullable: true, maxLength: 200 })
+  @ApiPropertyOptional({ type: 'string', nullable: true, minLength: 1, maxLength: 200 })
   @Optional()
   @ValidateIfNotNull()
   @IsString()
@@ -73,7 +73,7 @@ export class CreateFeatureDto {
   @IsFeatureValue()
   initialValue?: FeatureValue;
 
-  @ApiPropertyOptional({ type: [Number], description: 'Tag ids of the project' })
+  @ApiPropertyOptional({ type: 'array', items: { type: 'integer', minimum: 1 }, maxItems: 50, description: 'Tag ids of the project' })
   @Optional()
   @IsArray()
   @ArrayMaxSize(50)
@@ -118,7 +118,7 @@ export class ChangeFeatureDto {
   @IsFeatureValue()
   initialValue?: FeatureValue;
 
-  @ApiPropertyOptional({ type: [Number] })
+  @ApiPropertyOptional({ type: 'array', items: { type: 'integer', minimum: 1 }, maxItems: 50 })
   @Optional()
   @IsArray()
   @ArrayMaxSize(50)

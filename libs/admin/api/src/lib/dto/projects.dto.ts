@@ -18,7 +18,7 @@ export class RenameOrganisationDto {
 }
 
 export class CreateProjectDto {
-  @ApiProperty({ description: 'Id of the organisation the project belongs to' })
+  @ApiProperty({ type: 'integer', minimum: 1, description: 'Id of the organisation the project belongs to' })
   @IsInt()
   @Min(1)
   organisation!: number;

@@ -38,7 +38,7 @@ export class IssueOrganisationApiKeyDto extends IssueApiKeyDto {
 }
 
 export class AddMemberDto {
-  @ApiPropertyOptional({ description: 'The user, by id (or give email)' })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, description: 'The user, by id (or give email)' })
   @ValidateIf((dto: AddMemberDto) => dto.userId !== undefined || dto.email === undefined)
   @IsInt()
   @Min(1)

@@ -36,16 +36,10 @@ export class OptionalBooleanPipe extends ParameterPipe<boolean | undefined> {
   }
 }
 
-/** Page size and cursor query parameters. */
+/** The `pageSize` query parameter of collection and history routes. */
 export function pageSize(value: string | undefined, field = 'pageSize', fallback = 50, max = 500): number {
   if (value === undefined) return fallback;
   if (!/^\d{1,4}$/.test(value) || Number(value) < 1 || Number(value) > max)
     throw new RequestValidationError([{ field, message: `must be an integer from 1 to ${max}` }]);
-  return Number(value);
-}
-
-export function cursor(value: string | undefined, field = 'after'): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^\d{1,15}$/.test(value)) throw new RequestValidationError([{ field, message: 'must be a cursor returned by this API' }]);
   return Number(value);
 }

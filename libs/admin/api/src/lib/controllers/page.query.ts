@@ -1,0 +1,40 @@
+import { decodeCursor, type PageRequest, type SortKeyShape } from '@flagline/admin-application';
+import { RequestValidationError, type FieldErrorBody } from '../http/api-error';
+import { pageSize } from '../http/id.pipe';
+import { ParameterPipe } from '../http/parameter-check.interceptor';
+
+/** A query value as text; a repeated or nested parameter keeps a form no check accepts. */
+export const queryText = (value: unknown): string | undefined => (typeof value === 'string' ? value : value === undefined ? undefined : JSON.stringify(value));
+
+/** Field errors of `?after=` and `?pageSize=`, and the page they ask for when both are good. */
+export function pageQuery(query: Record<string, unknown>, shape: SortKeyShape): { page?: PageRequest; errors: FieldErrorBody[] } {
+  const errors: FieldErrorBody[] = [];
+  const text = queryText(query['after']);
+  const after = text === undefined ? undefined : decodeCursor(text, shape);
+  if (after === null) errors.push({ field: 'after', message: 'must be a cursor returned by this API (the `next` of a page)' });
+  let limit: number | undefined;
+  try {
+    limit = pageSize(queryText(query['pageSize']));
+  } catch (error) {
+    if (!(error instanceof RequestValidationError)) throw error;
+    errors.push(...error.errors);
+  }
+  if (errors.length > 0 || limit === undefined || after === null) return { errors };
+  return { page: { ...(after !== undefined ? { after } : {}), limit }, errors };
+}
+
+/** `?after=<cursor>&pageSize=<n>` of a collection route; a bad cursor or size is a 400 naming it. */
+export class PageQueryPipe extends ParameterPipe<PageRequest> {
+  constructor(private readonly shape: SortKeyShape = ['number']) {
+    super();
+  }
+
+  transform(value: unknown): PageRequest {
+    const { page, errors } = pageQuery(typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {}, this.shape);
+    if (!page) throw new RequestValidationError(errors);
+    return page;
+  }
+}
+
+/** Collections ordered by id. */
+export const BY_ID = new PageQueryPipe(['number']);
