@@ -42,7 +42,10 @@ describe('Invitations over HTTP', () => {
       expect(unknown.status).toBe(201);
       expect(Object.keys(obj(known.body)).sort()).toEqual(Object.keys(obj(unknown.body)).sort());
       expect(obj(known.body)).toMatchObject({ email: registered.email, role: 'member', status: 'pending', answeredAt: null, organisation: { id: a.organisationId, name: 'Alpha' } });
-      expect(JSON.stringify(known.body)).not.toContain(String(registered.userId));
+      // Apart from what differs by construction (id, email, times), the two answers are identical: nothing tells a registered email.
+      const rest = (body: Json) => Object.fromEntries(Object.entries(obj(body)).filter(([name]) => !['id', 'email', 'createdAt', 'expiresAt'].includes(name)));
+      expect(rest(known.body)).toEqual(rest(unknown.body));
+      expect(Object.values(obj(known.body))).not.toContain(registered.userId);
     });
 
     it('when they invite, then it expires in seven days by default, or in the days they choose', async () => {
