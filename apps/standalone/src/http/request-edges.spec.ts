@@ -207,7 +207,7 @@ describe('Requests at the edges of HTTP and JSON', () => {
       expect(response.status).toBe(status);
       expect(response.headers['content-type']).toBe('application/json');
       expect(response.headers['connection']).toBe('close');
-      expect(response.body).toEqual({ statusCode: status, error: expect.any(String), code, message: expect.any(String) });
+      expect(response.body).toEqual({ detail: expect.any(String), statusCode: status, error: expect.any(String), code, message: expect.any(String) });
       expect(await t.app.store.headPosition()).toBe(before);
     });
 

@@ -43,7 +43,7 @@ describe('answerClientErrors on a node:http server', () => {
     expect(text).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
     expect(text).toContain('\r\nContent-Type: application/json\r\n');
     expect(text).toContain('\r\nConnection: close\r\n');
-    expect(JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4))).toEqual({ statusCode: status, error: expect.any(String), code, message: expect.any(String) });
+    expect(JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4))).toEqual({ detail: expect.any(String), statusCode: status, error: expect.any(String), code, message: expect.any(String) });
   });
 
   it('when a bad request is pipelined behind a slow one, then the slow answer goes first and the error follows it whole', async () => {

@@ -54,7 +54,8 @@ function writeAnswer(socket: Duplex, error: ParserError): void {
   }
   const answer = clientErrorAnswer(error);
   const reason = STATUS_CODES[answer.statusCode] ?? 'Error';
-  const body = JSON.stringify({ statusCode: answer.statusCode, error: reason, code: answer.code, message: answer.message });
+  // `detail` is what Flagsmith's SDKs read; the rest is the error shape both APIs share.
+  const body = JSON.stringify({ detail: answer.message, statusCode: answer.statusCode, error: reason, code: answer.code, message: answer.message });
   socket.end(
     `HTTP/1.1 ${answer.statusCode} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
     () => socket.destroy(),
@@ -63,7 +64,7 @@ function writeAnswer(socket: Duplex, error: ParserError): void {
 
 /**
  * Answers requests that Node's HTTP parser rejects with a complete HTTP response carrying the
- * APIs' JSON error shape (`{statusCode, error, code, message}`) and the matching status, instead
+ * APIs' JSON error shape (`{detail, statusCode, error, code, message}`) and the matching status, instead
  * of Node's default bodyless one, then closes the connection. When an earlier request on the
  * connection is still being answered (pipelining), the error follows its response rather than
  * cutting into it; a connection that can no longer be written to is just closed.
