@@ -102,7 +102,8 @@ describe('OpenFeature with the OFREP provider', () => {
         const details = await openFeature.getStringDetails(f.colour.name, 'none', { targetingKey: identifier });
         const expected = expectedFlags(w, identifier, {}, 'client')[f.colour.name];
         expect({ identifier, value: details.value, variant: details.variant }).toEqual({ identifier, value: expected?.value, variant: bucket });
-        expect(details.reason).toBe(bucket === 'control' ? StandardResolutionReasons.DEFAULT : StandardResolutionReasons.SPLIT);
+        // No segment overrides this flag: its control value is Flagsmith's STATIC, and so OFREP's.
+        expect(details.reason).toBe(bucket === 'control' ? StandardResolutionReasons.STATIC : StandardResolutionReasons.SPLIT);
       }
       expect(buckets).toEqual(new Set(['red', 'blue', 'control']));
     });
@@ -124,7 +125,7 @@ describe('OpenFeature with the OFREP provider', () => {
     });
 
     it('when a flag that does not depend on the identity is evaluated without a targeting key, then it is answered', async () => {
-      expect(await openFeature.getStringDetails(f.welcome.name, 'none', {})).toMatchObject({ value: f.welcome.value, reason: 'DEFAULT' });
+      expect(await openFeature.getStringDetails(f.welcome.name, 'none', {})).toMatchObject({ value: f.welcome.value, reason: 'STATIC' });
     });
 
     it('when a string flag is asked for as a number, then the default value comes back with TYPE_MISMATCH', async () => {
@@ -134,7 +135,7 @@ describe('OpenFeature with the OFREP provider', () => {
 
     it('given a client-side key, then the server-key-only flag is not found; given a server-side key, it is served', async () => {
       expect(await openFeature.getStringDetails(f.internal.name, 'none', { targetingKey: 'ofrep-s1' })).toMatchObject({ value: 'none', errorCode: ErrorCode.FLAG_NOT_FOUND });
-      expect(await serverSide.getStringDetails(f.internal.name, 'none', { targetingKey: 'ofrep-s1' })).toMatchObject({ value: f.internal.value, reason: 'DEFAULT' });
+      expect(await serverSide.getStringDetails(f.internal.name, 'none', { targetingKey: 'ofrep-s1' })).toMatchObject({ value: f.internal.value, reason: 'STATIC' });
     });
 
     it('given an unknown key, when a flag is evaluated, then the default value comes back with an error', async () => {
@@ -203,7 +204,7 @@ describe('OpenFeature with the OFREP provider', () => {
     it('given no targeting key, when flags are evaluated in bulk, then the multivariate flag carries TARGETING_KEY_MISSING and the others are evaluated', async () => {
       const flags = arr(obj((await bulk({ context: {} })).body)['flags']).map(obj);
       expect(flags.find((flag) => flag['key'] === f.colour.name)).toMatchObject({ errorCode: 'TARGETING_KEY_MISSING' });
-      expect(flags.find((flag) => flag['key'] === f.welcome.name)).toMatchObject({ value: f.welcome.value, reason: 'DEFAULT' });
+      expect(flags.find((flag) => flag['key'] === f.welcome.name)).toMatchObject({ value: f.welcome.value, reason: 'STATIC' });
     });
 
     it('when the body is not JSON, then the answer is 400 PARSE_ERROR, for one flag and in bulk', async () => {

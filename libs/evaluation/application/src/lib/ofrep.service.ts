@@ -27,26 +27,41 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** OpenFeature's resolution reasons that Flagsmith's reasons map to. */
+export type OfrepReason = 'STATIC' | 'DEFAULT' | 'TARGETING_MATCH' | 'SPLIT' | 'DISABLED' | 'ERROR';
+
 /**
- * Flagsmith flags in OpenFeature's terms: the value is the flag's value, or its enabled state
- * when it has none; a disabled flag reports reason DISABLED. Flagsmith's own reason and the
- * enabled state travel in the metadata.
+ * The OFREP reason of an evaluated flag: DISABLED for a disabled flag, otherwise Flagsmith's
+ * reason by its leading word (`STATIC`, `DEFAULT`, `TARGETING_MATCH; segment=…`, `SPLIT; weight=…`,
+ * `ERROR; code=…`); a reason of no known kind is DEFAULT.
+ */
+export function ofrepReason(outcome: Pick<FlagOutcome, 'enabled' | 'reason'>): OfrepReason {
+  if (!outcome.enabled) return 'DISABLED';
+  const kind = outcome.reason.split(';', 1)[0]?.trim() ?? '';
+  switch (kind) {
+    case 'STATIC':
+    case 'TARGETING_MATCH':
+    case 'SPLIT':
+    case 'ERROR':
+      return kind;
+    default:
+      return 'DEFAULT';
+  }
+}
+
+/**
+ * Flagsmith flags in OpenFeature's terms: the value is the flag's value (an empty string is a
+ * string value), or its enabled state when it has none; `variant` only when the flag has one.
+ * Flagsmith's own reason and the enabled state travel in the metadata.
  */
 function toOfrep(outcome: FlagOutcome, featureId: number): Evaluated {
   const raw = outcome.value;
-  const value = raw === null || raw === undefined || raw === '' ? outcome.enabled : raw;
-  const reason = !outcome.enabled
-    ? 'DISABLED'
-    : outcome.reason.startsWith('SPLIT')
-      ? 'SPLIT'
-      : outcome.reason.startsWith('TARGETING_MATCH')
-        ? 'TARGETING_MATCH'
-        : 'DEFAULT';
+  const value = raw === null || raw === undefined ? outcome.enabled : raw;
   return {
     key: outcome.feature.name,
     value,
-    reason,
-    ...(outcome.variantKey !== null ? { variant: outcome.variantKey } : {}),
+    reason: ofrepReason(outcome),
+    ...(typeof outcome.variantKey === 'string' ? { variant: outcome.variantKey } : {}),
     metadata: { enabled: outcome.enabled, flagsmithReason: outcome.reason, featureId },
   };
 }
