@@ -64,6 +64,7 @@ export class OrganisationsController {
 
   @Post(':organisationId/members')
   @Creates(MemberView)
+  @ApiOperation({ summary: 'Add a registered user directly (instance administrator only; organisation admins invite instead, and get 403 whoever the user is)' })
   addMember(@Caller() caller: RequestContext, @Param('organisationId', IdPipe) id: number, @Body() body: AddMemberDto) {
     return this.app.organisations.addMember(caller, id, body);
   }
