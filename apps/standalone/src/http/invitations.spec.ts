@@ -55,6 +55,15 @@ describe('Invitations over HTTP', () => {
       expect(Date.parse(str(chosen, 'expiresAt')) - Date.parse(str(chosen, 'createdAt'))).toBe(2 * 86_400_000);
     });
 
+    it('when an invitation is retried with the same Idempotency-Key, then both answers name the one invitation stored', async () => {
+      const body = { email: `retried-${++counter}@example.com`, role: 'member' };
+      const headers = { 'idempotency-key': `invite-${counter}` };
+      const first = obj(expectStatus(await admins().post(`${ADMIN}/organisations/${a.organisationId}/invitations`, body, { headers }), 201));
+      const { response, written } = await withoutWrites(t, () => admins().post(`${ADMIN}/organisations/${a.organisationId}/invitations`, body, { headers }));
+      expect(obj(expectStatus(response, 201))['id']).toBe(first['id']);
+      expect(written).toBe(0);
+    });
+
     it('when the invitation is bad, then 400 names every bad field and nothing is written', async () => {
       const { response, written } = await withoutWrites(t, () => invite(admins(), a.organisationId, { email: 'not-an-email', role: 'owner', expiresInDays: 31 }));
       expect(response.status).toBe(400);
