@@ -196,7 +196,8 @@ class ContextGenerator {
     this.features = this.random.sample(FEATURE_NAMES, this.random.int(1, 5)).map((name) => this.generateFeature(name, false));
     const segments: Array<[string, SegmentContext]> = [];
     const usedKeys = new Set<string>();
-    const segmentCount = this.random.int(0, 5);
+    // Now and then a larger context, where precedence between many overrides is decided.
+    const segmentCount = this.random.chance(0.1) ? this.random.int(6, 12) : this.random.int(0, 5);
     for (let index = 0; index < segmentCount; index += 1) {
       let key = this.random.chance(0.6) ? String(this.random.int(1, 500)) : `seg_${this.random.int(1, 99)}`;
       while (usedKeys.has(key)) key = `${key}_`;

@@ -4,7 +4,8 @@
  * `npm run conformance:oracle`.
  *
  * It replays the golden cases (`$FLAGSMITH_ENGINE_TEST_DATA`, else
- * `../shared/flagsmith-engine-test-data`; skipped when absent) and `ORACLE_CONTEXTS` (5,000)
+ * `../shared/flagsmith-engine-test-data`; skipped when absent), the operator table (every
+ * operator on every pairing of awkward trait and condition values) and `ORACLE_CONTEXTS` (5,000)
  * random contexts from `ORACLE_SEED` (random, printed) through both engines and compares the
  * results exactly: flags (name, enabled, value and its type, reason, variant, metadata) and the
  * matched segments. Mismatches are printed up to `ORACLE_PRINT_LIMIT` (5), each with a minimised
@@ -23,6 +24,7 @@ import { findCaseFiles } from '../case-files';
 import { compareOutcomes, type Comparison, type Outcome } from './compare';
 import { generateContext, type OracleCase } from './context-generator';
 import { minimise } from './minimise';
+import { operatorTable } from './operator-table';
 import { tagFloats, toPythonJson } from './python-json';
 import { Random } from './random';
 import { ReferenceEngine } from './reference-engine';
@@ -177,6 +179,20 @@ async function replayGoldenCases(run: OracleRun): Promise<Tally> {
   return tally;
 }
 
+async function compareOperatorTable(run: OracleRun): Promise<Tally> {
+  const tally = { compared: 0, mismatches: 0 };
+  let batch: Array<{ label: string; oracleCase: OracleCase }> = [];
+  for (const entry of operatorTable()) {
+    batch.push(entry);
+    if (batch.length < BATCH_SIZE) continue;
+    await run.compare(batch, tally);
+    batch = [];
+  }
+  await run.compare(batch, tally);
+  console.log(`operator table: ${tally.compared} compared, ${tally.mismatches} mismatches`);
+  return tally;
+}
+
 async function compareRandomContexts(run: OracleRun, seed: number, count: number): Promise<Tally> {
   const tally = { compared: 0, mismatches: 0 };
   for (let start = 0; start < count; start += BATCH_SIZE) {
@@ -213,11 +229,13 @@ async function main(): Promise<number> {
     const run = new OracleRun(engine, printLimit);
     const started = Date.now();
     const golden = await replayGoldenCases(run);
+    const table = await compareOperatorTable(run);
+    const [givenBefore, matchedBefore] = [run.segmentsGiven, run.segmentsMatched];
     const random = await compareRandomContexts(run, seed, count);
-    const share = run.segmentsGiven === 0 ? 0 : (100 * run.segmentsMatched) / run.segmentsGiven;
-    console.log(`segments matched (reference engine): ${run.segmentsMatched} of ${run.segmentsGiven} (${share.toFixed(1)}%)`);
+    const [given, matched] = [run.segmentsGiven - givenBefore, run.segmentsMatched - matchedBefore];
+    console.log(`segments of the random contexts matched (reference engine): ${matched} of ${given} (${given === 0 ? 0 : ((100 * matched) / given).toFixed(1)}%)`);
     const reasons = [...run.referenceReasons].sort(([, a], [, b]) => b - a).map(([reason, seen]) => `${reason} ${seen}`);
-    console.log(`flag reasons (reference engine): ${reasons.join(', ')}`);
+    console.log(`flag reasons (reference engine, all contexts): ${reasons.join(', ')}`);
     if (run.bothFailed > 0) console.log(`contexts both engines rejected (not mismatches): ${run.bothFailed}`);
     console.log(`compared in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
@@ -229,8 +247,8 @@ async function main(): Promise<number> {
       for (const [category, { count: seen }] of [...run.categories].sort(([, a], [, b]) => b.count - a.count)) console.log(`  ${seen} × ${category}`);
     }
 
-    const compared = golden.compared + random.compared;
-    const mismatches = golden.mismatches + random.mismatches;
+    const compared = golden.compared + table.compared + random.compared;
+    const mismatches = golden.mismatches + table.mismatches + random.mismatches;
     console.log(`contexts compared: ${compared}, mismatches: ${mismatches}`);
     console.log(`${compared - mismatches} passed, ${mismatches} failed`);
     return mismatches > 0 ? 1 : 0;
