@@ -224,10 +224,18 @@ describe('evaluation', () => {
       expect(matches(context)).toBe(false);
     });
 
-    it('given an unknown rule type when evaluated then the rule never matches', () => {
-      const context = anEvaluationContext({ identity, segments: { s: { key: '1', name: 's', rules: [{ type: 'SOME' as 'ALL' }] } } });
+    it('given an unknown rule type when it has conditions then the rule never matches (the reference raises)', () => {
+      const rules = [{ type: 'SOME' as 'ALL', conditions: [everyone] }];
+      const context = anEvaluationContext({ identity, segments: { s: { key: '1', name: 's', rules } } });
 
       expect(matches(context)).toBe(false);
+    });
+
+    it('given an unknown rule type without conditions or sub-rules when evaluated then it matches, as in the reference', () => {
+      // flagsmith-flag-engine 11.1.1 matched {"type": "WHATEVER", "conditions": []}: it reads the type only to combine conditions.
+      const context = anEvaluationContext({ identity, segments: { s: { key: '1', name: 's', rules: [{ type: 'SOME' as 'ALL', conditions: [] }] } } });
+
+      expect(matches(context)).toBe(true);
     });
   });
 

@@ -3,8 +3,12 @@ import { compileCondition, type CompiledCondition } from './condition.compiler';
 import type { PropertyTable } from './context-property';
 import { isRecord } from './json-shape';
 
-/** How a rule combines its conditions, and separately its sub-rules. `Invalid` never matches. */
-export const RuleKind = { All: 0, Any: 1, None: 2, Invalid: 3 } as const;
+/**
+ * How a rule combines its conditions, and separately its sub-rules. `Invalid` (not an object)
+ * never matches. `UnknownType` matches only when it has neither conditions nor sub-rules: the
+ * reference looks the type up only to combine them (and raises when there are some).
+ */
+export const RuleKind = { All: 0, Any: 1, None: 2, Invalid: 3, UnknownType: 4 } as const;
 
 /** One of the {@link RuleKind} codes. */
 export type RuleKind = (typeof RuleKind)[keyof typeof RuleKind];
@@ -28,7 +32,7 @@ export function compileRule(raw: unknown, properties: PropertyTable): CompiledRu
   const conditions = Array.isArray(raw['conditions']) ? raw['conditions'] : [];
   const rules = Array.isArray(raw['rules']) ? raw['rules'] : [];
   return {
-    kind: RULE_KINDS.get(raw['type']) ?? RuleKind.Invalid,
+    kind: RULE_KINDS.get(raw['type']) ?? RuleKind.UnknownType,
     conditions: conditions.map((condition) => compileCondition(condition, properties)),
     rules: rules.map((rule) => compileRule(rule, properties)),
   };

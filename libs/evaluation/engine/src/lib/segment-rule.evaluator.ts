@@ -44,6 +44,7 @@ function subRulesPass(rule: CompiledRule, scope: EvaluationScope, segmentKey: st
 /** Whether a rule matches in the scope. */
 export function ruleMatches(rule: CompiledRule, scope: EvaluationScope, segmentKey: string): boolean {
   if (rule.kind === RuleKind.Invalid) return false;
+  if (rule.kind === RuleKind.UnknownType) return rule.conditions.length === 0 && rule.rules.length === 0;
   return conditionsPass(rule, scope, segmentKey) && subRulesPass(rule, scope, segmentKey);
 }
 
@@ -73,6 +74,7 @@ function combineInOrder<T>(kind: RuleKind, items: readonly T[], test: (item: T) 
  */
 export function ruleMatchesInOrder(rule: CompiledRule, scope: EvaluationScope, segmentKey: string): boolean {
   if (rule.kind === RuleKind.Invalid) return false;
+  if (rule.kind === RuleKind.UnknownType) return rule.conditions.length === 0 && rule.rules.length === 0;
   const conditionsOk =
     rule.conditions.length === 0 || combineInOrder(rule.kind, rule.conditions, (condition) => conditionMatches(condition, scope, segmentKey));
   const rulesOk = rule.rules.length === 0 || combineInOrder(rule.kind, rule.rules, (subRule) => ruleMatchesInOrder(subRule, scope, segmentKey));
