@@ -1,6 +1,6 @@
 import { EnvironmentRegistry, FlagsmithSdkService, OfrepService } from '@flagline/evaluation-application';
 import { EvaluationHttpHandler, HttpIdentityWriter, SdkIncomingMessage } from '@flagline/evaluation-http';
-import { answerClientErrors } from '@flagline/http-edge';
+import { answerClientErrors, MAX_HEADER_BYTES } from '@flagline/http-edge';
 import { EnvReader, ServiceMetrics } from '@flagline/observability';
 import { RedisFlagAnalyticsStore, RedisReadModelStore } from '@flagline/read-model-redis';
 import { Redis } from 'ioredis';
@@ -152,7 +152,7 @@ export async function startEvaluationService(config: EvaluationServiceConfig, lo
     response.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
     response.end(text);
   };
-  const server = createServer({ IncomingMessage: SdkIncomingMessage }, (request: IncomingMessage, response: ServerResponse) => {
+  const server = createServer({ IncomingMessage: SdkIncomingMessage, maxHeaderSize: MAX_HEADER_BYTES }, (request: IncomingMessage, response: ServerResponse) => {
     if (handler.handle(request, response)) return;
     switch (request.url ?? '') {
       case '/health':

@@ -5,7 +5,7 @@ import { InMemoryCheckpointStore, InProcessEventBus, Relay, type RecordedEvent, 
 import { EmbeddedEventStore } from '@flagline/event-store-embedded';
 import { EnvironmentRegistry, FlagsmithSdkService, OfrepService } from '@flagline/evaluation-application';
 import { EvaluationHttpHandler, SdkIncomingMessage } from '@flagline/evaluation-http';
-import { answerClientErrors } from '@flagline/http-edge';
+import { answerClientErrors, MAX_HEADER_BYTES } from '@flagline/http-edge';
 import { InMemoryFlagAnalyticsStore, InMemoryReadModelStore } from '@flagline/read-model';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -93,7 +93,7 @@ export async function startStandalone(config: StandaloneConfig): Promise<Standal
     closers.push(() => nest.close());
     const expressHandler = nest.getHttpAdapter().getInstance() as (request: IncomingMessage, response: ServerResponse) => void;
     const fastPaths: FastPath[] = [(request, response) => evaluation.handle(request, response)];
-    const server: Server = createServer({ IncomingMessage: SdkIncomingMessage }, (request, response) => {
+    const server: Server = createServer({ IncomingMessage: SdkIncomingMessage, maxHeaderSize: MAX_HEADER_BYTES }, (request, response) => {
       for (const fastPath of fastPaths) if (fastPath(request, response)) return;
       expressHandler(request, response);
     });

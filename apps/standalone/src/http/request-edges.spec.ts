@@ -189,7 +189,7 @@ describe('Requests at the edges of HTTP and JSON', () => {
 
   describe('given requests that Node’s HTTP parser rejects', () => {
     const cases: [string, () => string, number, string][] = [
-      ['headers past the size limit', () => `GET /admin/v1/users/me HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431, 'HEADERS_TOO_LARGE'],
+      ['headers past the size limit', () => `GET /admin/v1/users/me HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(40_000)}\r\n\r\n`, 431, 'HEADERS_TOO_LARGE'],
       ['two different Content-Length headers', () => `POST /admin/v1/organisations HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}`, 400, 'MALFORMED_HTTP'],
       ['a chunk size that is not hexadecimal', () => `POST /admin/v1/organisations HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n`, 400, 'MALFORMED_HTTP'],
       ['both Content-Length and chunked', () => `POST /admin/v1/organisations HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`, 400, 'MALFORMED_HTTP'],
@@ -209,6 +209,14 @@ describe('Requests at the edges of HTTP and JSON', () => {
       expect(response.headers['connection']).toBe('close');
       expect(response.body).toEqual({ detail: expect.any(String), statusCode: status, error: expect.any(String), code, message: expect.any(String) });
       expect(await t.app.store.headPosition()).toBe(before);
+    });
+
+    it('when a query string carries the longest identifier in 3-byte characters (18,000 bytes encoded), then it is read, not refused as too large', async () => {
+      const identifier = '\u20AC'.repeat(2_000);
+      expect(encodeURIComponent(identifier).length).toBe(18_000);
+      const response = await t.client(null).get(`/api/v1/identities/?identifier=${encodeURIComponent(identifier)}&transient=true`, { headers: { 'x-environment-key': a.environmentKey } });
+      expect(response.status).toBe(200);
+      expect(obj(response.body)['flags']).toEqual(expect.any(Array));
     });
 
     it('when a bad request follows a good one on a kept-alive connection, then both are answered in order', async () => {

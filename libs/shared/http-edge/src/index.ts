@@ -1,2 +1,2 @@
-export { answerClientErrors, clientErrorAnswer, type ClientErrorAnswer } from './lib/client-errors';
+export { answerClientErrors, clientErrorAnswer, MAX_HEADER_BYTES, type ClientErrorAnswer } from './lib/client-errors';
 export { jsonDepthExceeds, MAX_JSON_DEPTH } from './lib/json-depth';

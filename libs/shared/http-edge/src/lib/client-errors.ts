@@ -1,6 +1,13 @@
 import { ServerResponse, STATUS_CODES, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 
+/**
+ * The request line and headers a server accepts, in bytes (Node's default is 16 KiB). Identifiers
+ * are up to 2,000 characters and travel in query strings (`?identifier=`): percent-encoded UTF-8,
+ * that is up to 24,000 bytes, which the documented API must accept.
+ */
+export const MAX_HEADER_BYTES = 32 * 1024;
+
 /** What a request that Node's HTTP parser rejected is answered with. */
 export interface ClientErrorAnswer {
   readonly statusCode: number;
