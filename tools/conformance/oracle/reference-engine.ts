@@ -17,6 +17,8 @@ interface Pending {
 
 const SCRIPT = join(__dirname, 'reference_engine.py');
 const STDERR_KEPT = 4000;
+/** Longest wait for the next answer while requests are pending; a stuck process fails the run. */
+const ANSWER_TIMEOUT_MS = 60_000;
 
 function parseAnswer(line: string): ReferenceAnswer {
   const parsed: unknown = JSON.parse(line);
@@ -31,6 +33,7 @@ export class ReferenceEngine {
   private readonly pending: Pending[] = [];
   private stderr = '';
   private exited: Error | undefined;
+  private watchdog: NodeJS.Timeout | undefined;
 
   private constructor(
     private readonly child: ChildProcessWithoutNullStreams,
@@ -82,7 +85,23 @@ export class ReferenceEngine {
     return new Promise((resolve, reject) => {
       this.pending.push({ resolve, reject });
       this.child.stdin.write(`${contextJson}\n`);
+      this.armWatchdog();
     });
+  }
+
+  /** While answers are awaited, the next one must come within {@link ANSWER_TIMEOUT_MS}. */
+  private armWatchdog(): void {
+    if (this.watchdog !== undefined || this.pending.length === 0) return;
+    this.watchdog = setTimeout(() => {
+      this.watchdog = undefined;
+      this.fail(new Error(`the reference engine gave no answer for ${ANSWER_TIMEOUT_MS / 1000} s (${this.pending.length} pending)`));
+      this.child.kill();
+    }, ANSWER_TIMEOUT_MS);
+  }
+
+  private disarmWatchdog(): void {
+    clearTimeout(this.watchdog);
+    this.watchdog = undefined;
   }
 
   /** Closes the process's input and waits for it to exit. */
@@ -95,7 +114,9 @@ export class ReferenceEngine {
   }
 
   private answer(line: string): void {
+    this.disarmWatchdog();
     const next = this.pending.shift();
+    this.armWatchdog();
     if (!next) {
       this.fail(new Error(`unrequested answer from the reference engine: ${line.slice(0, 200)}`));
       return;
@@ -108,6 +129,7 @@ export class ReferenceEngine {
   }
 
   private fail(error: Error): void {
+    this.disarmWatchdog();
     this.exited = error;
     for (const pending of this.pending.splice(0)) pending.reject(error);
   }

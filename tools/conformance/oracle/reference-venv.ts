@@ -38,7 +38,8 @@ export function ensureReferenceEnvironment(directory: string, options: { quickFa
   if (!existsSync(python)) {
     const basePython = process.env['PYTHON'] || 'python3';
     options.log(`oracle: creating ${directory} with ${basePython}`);
-    const venv = spawnSync(basePython, ['-m', 'venv', directory], { encoding: 'utf8' });
+    // `--clear` rebuilds a directory left broken (say, by a Python since removed).
+    const venv = spawnSync(basePython, ['-m', 'venv', '--clear', directory], { encoding: 'utf8' });
     if (venv.error) return { unavailable: `cannot run ${basePython}: ${venv.error.message}` };
     if (venv.status !== 0) return { unavailable: `${basePython} -m venv failed: ${lastLines(venv.stderr || venv.stdout)}` };
   }
