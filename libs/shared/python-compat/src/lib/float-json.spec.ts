@@ -34,6 +34,9 @@ describe('parseJsonKeepingFloats', () => {
     ['{"v":"2.0.0","n":18,"r":5.25}', false],
     ['{"a":5.01}', false],
     ['{"a":10.5}', false],
+    ['{"v":"1.2.0","w":"3.0.0-beta"}', false],
+    ['{"a":10.00}', true],
+    ['{"a":1.5E+2}', true],
   ])('tells cheaply whether %s may hold an integral float: %p', (text, may) => {
     expect(mayHoldFloat(text)).toBe(may);
   });

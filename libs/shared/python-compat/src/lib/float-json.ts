@@ -7,11 +7,12 @@
 import { FloatNumber } from './float-number';
 
 /**
- * Where a number written as a float may have an integral value: a number token (it follows `:`,
- * `,`, `[` or starts the text) with an exponent, or with a fraction of zeros only. Text with no
- * match certainly holds none (a match inside a string only costs the slower parse).
+ * Where a number written as a float may have an integral value: digits (not after a `.`)
+ * followed by a fraction of zeros that ends the token (JSON allows no `.` or digit after it, so
+ * the `2.0` of a version `"1.2.0"` is not one), or by an exponent. Text with no match certainly
+ * holds none; a match inside a string only costs the slower parse.
  */
-const MAY_HOLD_FLOAT = /(?:^|[:,[])\s*-?[0-9]+(?:\.[0-9]+)?[eE]|(?:^|[:,[])\s*-?[0-9]+\.0+(?![0-9])/;
+const MAY_HOLD_FLOAT = /(?<![.0-9])[0-9]+(?:\.0+(?![0-9.])|(?:\.[0-9]+)?[eE][-+]?[0-9])/;
 const NUMBER = /-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?/y;
 const WHITESPACE = /[ \t\n\r]*/y;
 
@@ -84,8 +85,10 @@ class JsonReader {
       const key = this.string();
       this.skipWhitespace();
       this.expect(':');
+      const value = this.value();
       // Defined, not assigned: a "__proto__" key is an own property, as JSON.parse makes it.
-      Object.defineProperty(out, key, { value: this.value(), enumerable: true, writable: true, configurable: true });
+      if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+      else out[key] = value;
       this.skipWhitespace();
       if (this.text[this.position] === ',') {
         this.position += 1;
@@ -131,6 +134,7 @@ class JsonReader {
     const start = this.position;
     // Scan to the closing quote, then let JSON.parse decode the literal (escapes, surrogates).
     let at = start + 1;
+    let plain = true;
     for (;;) {
       const code = this.text.charCodeAt(at);
       if (Number.isNaN(code)) {
@@ -138,10 +142,12 @@ class JsonReader {
         this.fail('Unterminated string');
       }
       if (code === 0x22) break;
+      if (code === 0x5c || code < 0x20) plain = false;
       at += code === 0x5c ? 2 : 1;
     }
     this.position = at + 1;
-    return JSON.parse(this.text.slice(start, this.position)) as string;
+    // Without escapes or control characters the text between the quotes is the string itself.
+    return plain ? this.text.slice(start + 1, at) : (JSON.parse(this.text.slice(start, this.position)) as string);
   }
 }
 
