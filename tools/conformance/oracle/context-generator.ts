@@ -39,7 +39,7 @@ const ENVIRONMENTS = [
   { key: '42', name: 'Dev 1' },
 ];
 const IDENTIFIERS = ['alice', 'bob', 'user_42', '42', '007', 'Ünïcode', 'a,b', 'Mixed Case'];
-const TRAIT_NAMES = ['plan', 'age', 'score', 'version', 'beta', 'country', 'nickname', 'ratio', 'code', 'x y', 'über', '$.identity.identifier', '$.environment.name'];
+const TRAIT_NAMES = ['plan', 'age', 'score', 'version', 'beta', 'country', 'nickname', 'ratio', 'code', 'x y', 'über', '$.identity.identifier', '$.environment.name', '$.flags.alpha.enabled'];
 const STRINGS = [
   'pro',
   'enterprise',
@@ -365,6 +365,25 @@ class ContextGenerator {
     }
     if (roll < 0.72) return { property: this.random.pick(['$.identity', '$.identity.traits', ...INVALID_PATHS, ...EXOTIC_PATHS]), raw: undefined };
     const feature = this.random.pick(this.features);
+    if (this.random.chance(0.2)) {
+      // Other reads of the flags: other members, wildcards and descendants (which see only the
+      // flags resolved so far), a feature absent from the context, an object.
+      const property = this.random.pick([
+        `$.flags['${feature.name}'].reason`,
+        `$.flags['${feature.name}'].variant`,
+        `$.flags['${feature.name}'].name`,
+        `$.flags['${feature.name}'].metadata.id`,
+        `$['flags']['${feature.name}']['enabled']`,
+        `$.flags["${feature.name}"].value`,
+        '$.flags.ghost_feature.enabled',
+        '$.flags.*.enabled',
+        '$..enabled',
+        '$.flags',
+        `$.flags['${feature.name}']`,
+        '$.flags[?@.enabled == true].name',
+      ]);
+      return { property, raw: this.random.pick([feature.name, feature.enabled, feature.value, 'STATIC', 'DEFAULT']) };
+    }
     const field = this.random.chance(0.6) ? 'enabled' : 'value';
     const plain = /^[A-Za-z_][A-Za-z0-9_]*$/.test(feature.name) && this.random.chance(0.7);
     const property = plain ? `$.flags.${feature.name}.${field}` : `$.flags['${feature.name}'].${field}`;

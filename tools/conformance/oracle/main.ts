@@ -60,7 +60,7 @@ function outcomeText(outcome: Outcome): string {
 
 /** Whether a condition of the context reads another flag, which only engine 11 can do. */
 function readsFlags(oracleCase: OracleCase): boolean {
-  return /"property":"\$(\.flags|\[["']flags["']\])/.test(toPythonJson(oracleCase.context));
+  return /"property":"\$(\.\.|\.flags|\[["']flags["']\])/.test(toPythonJson(oracleCase.context));
 }
 
 /** Seed of the `index`-th random context of a run, so one context can be regenerated alone. */
