@@ -1,4 +1,6 @@
-import { ADMIN, arr, expectStatus, num, obj, startTestApp, str, type ApiClient, type Json, type TestApp } from '../testing/http-harness';
+import { cp } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ADMIN, arr, expectStatus, num, obj, startTestApp, str, tempDataDir, type ApiClient, type Json, type TestApp } from '../testing/http-harness';
 
 /**
  * A trait sent as `5.0` is a float to Flagsmith (Python's JSON) and `5` an int, and segment
@@ -168,6 +170,46 @@ describe('Traits written as floats, as Flagsmith reads them', () => {
       expect(flagValues((await storedIdentity(client, 'stored-ints')).body)).toEqual(WHEN_INTS);
       expect((await storedIdentity(client, 'stored-floats')).text).toContain('"trait_key":"score","trait_value":5.0');
       expect((await restarted.admin.get(`${ADMIN}/environments/${environmentId}/identities/stored-floats`)).text).toContain('"traits":{"age":18.0,"score":5.0}');
+    });
+  });
+
+  describe('given an event log written before traits kept their number type (fixtures/log-before-float-traits)', () => {
+    const CLIENT_KEY = 'aZ9OuHeRGiA0fAp29VJpby';
+    const SERVER_KEY = 'ser.TTzQq5cF8cNSiaycmxkRFl';
+    let old: TestApp;
+
+    beforeAll(async () => {
+      const dataDir = await tempDataDir('flagline-v1-log-');
+      await cp(join(__dirname, 'fixtures', 'log-before-float-traits', 'events'), join(dataDir, 'events'), { recursive: true });
+      old = await startTestApp({ dataDir, env: { ADMIN_API_KEY: 'fixture-admin-key-0123456789' } });
+    });
+
+    afterAll(async () => {
+      await old.dispose();
+    });
+
+    const read = async (identifier: string) => {
+      const response = await old.client(null).get(`/api/v1/identities/?identifier=${identifier}`, { headers: { 'x-environment-key': CLIENT_KEY } });
+      expectStatus(response, 200);
+      return response;
+    };
+
+    it('then its traits keep the meaning they had: ints, in evaluation and in what is answered', async () => {
+      for (const identifier of ['sdk-before', 'admin-before']) expect(flagValues((await read(identifier)).body)).toEqual(WHEN_INTS);
+      expect((await read('sdk-before')).text).toContain('{"trait_key":"score","trait_value":5,');
+      expect((await read('sdk-before')).text).toContain('{"trait_key":"ratio","trait_value":0.5,');
+      expect((await old.admin.get(`${ADMIN}/environments/4/identities/admin-before`)).text).toContain('"traits":{"age":18,"score":5}');
+    });
+
+    it('when one of them is sent 5.0 and 18.0 now, then it is stored as floats after the old events, and still after a restart', async () => {
+      const body = identifyBody('sdk-before', FLOATS);
+      const response = await old.client(null).request('POST', '/api/v1/identities/', { raw: body, headers: { 'x-environment-key': SERVER_KEY } });
+      expect(flagValues(expectStatus(response, 200))).toEqual(WHEN_FLOATS);
+      await old.stop();
+      old = await startTestApp({ dataDir: old.dataDir, env: { ADMIN_API_KEY: 'fixture-admin-key-0123456789' } });
+      expect(flagValues((await read('sdk-before')).body)).toEqual(WHEN_FLOATS);
+      expect(flagValues((await read('admin-before')).body)).toEqual(WHEN_INTS);
+      expect((await read('sdk-before')).text).toContain('{"trait_key":"ratio","trait_value":0.5,');
     });
   });
 });
