@@ -109,15 +109,17 @@ function flagsMapping(resolved: Record<string, unknown>, read: (name: string) =>
 
 /** Resolves the flags conditions read, for one evaluation of an environment with flag dependencies. */
 export class FlagResolver implements FlagReader {
-  /** The flags resolved so far by name, in resolution order. */
-  private readonly resolvedDocument: Record<string, unknown> = {};
-  readonly document = flagsMapping(this.resolvedDocument, (name) => this.flag(name));
+  /** The flags resolved so far by name, in resolution order; built for the first generic query. */
+  private resolvedDocument: Record<string, unknown> | undefined;
+  private mapping: Record<string, unknown> | undefined;
+  /** Feature indexes in the order they were resolved. */
+  private readonly resolutionOrder: number[] = [];
   /** Incremented each time a cycle is cut; a segment evaluation that moved it rests on a missing flag. */
   cycleHits = 0;
   /** Results resolved so far, by feature index. */
   private readonly resolved: Array<FlagOutcome | undefined> = [];
-  /** Feature indexes found in a cycle. */
-  private readonly cyclic = new Set<number>();
+  /** Feature indexes found in a cycle; created by the first cycle. */
+  private cyclic: Set<number> | undefined;
   /** Feature indexes being resolved, innermost last. */
   private readonly resolving: number[] = [];
   /** Verdicts of segments matched during resolution (never one that cut a cycle), by segment index. */
@@ -131,6 +133,19 @@ export class FlagResolver implements FlagReader {
     private readonly identityKey: string | null,
   ) {
     scope.flags = this;
+  }
+
+  get document(): Record<string, unknown> {
+    if (this.mapping === undefined) {
+      const resolved: Record<string, unknown> = {};
+      for (const index of this.resolutionOrder) {
+        const outcome = this.resolved[index];
+        if (outcome !== undefined) defineOwn(resolved, outcome.feature.name, resultDocument(outcome));
+      }
+      this.resolvedDocument = resolved;
+      this.mapping = flagsMapping(resolved, (name) => this.flag(name));
+    }
+    return this.mapping;
   }
 
   readFlag(property: CompiledProperty): ContextValue {
@@ -147,7 +162,7 @@ export class FlagResolver implements FlagReader {
    */
   settle(featureIndex: number, plain: FlagOutcome): FlagOutcome {
     const outcome = this.resolved[featureIndex] ?? plain;
-    return this.cyclic.has(featureIndex) ? circularDependencyOutcome(outcome) : outcome;
+    return this.cyclic?.has(featureIndex) === true ? circularDependencyOutcome(outcome) : outcome;
   }
 
   /** Whether a segment matches, for a pass over segments: `false` when its evaluation cut a cycle. */
@@ -170,19 +185,21 @@ export class FlagResolver implements FlagReader {
   private resolve(index: number): void {
     const position = this.resolving.indexOf(index);
     if (position >= 0) {
-      for (let at = position; at < this.resolving.length; at += 1) this.cyclic.add(this.resolving[at] ?? -1);
+      const cyclic = (this.cyclic ??= new Set<number>());
+      for (let at = position; at < this.resolving.length; at += 1) cyclic.add(this.resolving[at] ?? -1);
       this.cycleHits += 1;
       return;
     }
     this.resolving.push(index);
     const override = this.strongestOverride(index);
     this.resolving.pop();
-    if (this.cyclic.has(index)) return;
+    if (this.cyclic?.has(index) === true) return;
     const state = this.identityStates?.[index] ?? override ?? this.environment.defaults[index];
     if (state === undefined) return;
     const outcome = outcomeFor(state, this.identityKey);
     this.resolved[index] = outcome;
-    defineOwn(this.resolvedDocument, outcome.feature.name, resultDocument(outcome));
+    this.resolutionOrder.push(index);
+    if (this.resolvedDocument !== undefined) defineOwn(this.resolvedDocument, outcome.feature.name, resultDocument(outcome));
   }
 
   /**
