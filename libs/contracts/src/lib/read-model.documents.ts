@@ -95,6 +95,12 @@ export interface EnvironmentDocument {
     readonly id: number;
     readonly name: string;
     readonly organisationId: number;
+    /**
+     * The organisation's name (it lives in the organisation's stream), as of its
+     * `organisationRevision`-th name event; both absent until one is projected here.
+     */
+    readonly organisationName?: string;
+    readonly organisationRevision?: number;
     readonly hideDisabledFlags: boolean;
   };
   /** In feature id order, each with its state in this environment. */
@@ -137,6 +143,16 @@ export interface ProjectDocument {
   readonly segments: readonly Omit<SegmentDocument, 'overrides'>[];
 }
 
+/** The projector's own view of an organisation: its name, for the environment documents of its projects. */
+export interface OrganisationDocument {
+  readonly organisationId: number;
+  readonly name: string;
+  /** How many of its name events (creation, renames) were applied. */
+  readonly revision: number;
+  /** When the last of them happened (ISO-8601). */
+  readonly updatedAt: string;
+}
+
 /** Keys of the read-model documents. Identifiers are kept verbatim; stores must not glob-match them. */
 export const readModelKeys = {
   environment: (environmentId: number): string => `environment:${environmentId}`,
@@ -144,5 +160,7 @@ export const readModelKeys = {
   identity: (environmentId: number, identifier: string): string => `identity:${environmentId}:${identifier}`,
   identityPrefix: (environmentId: number): string => `identity:${environmentId}:`,
   project: (projectId: number): string => `project:${projectId}`,
+  projectPrefix: 'project:',
+  organisation: (organisationId: number): string => `organisation:${organisationId}`,
   checkpoint: (partition: string): string => `checkpoint:${partition}`,
 } as const;

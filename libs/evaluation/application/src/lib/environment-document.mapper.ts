@@ -64,7 +64,13 @@ export function toFlagsmithEnvironmentDocument(environment: EnvironmentDocument)
       hide_disabled_flags: environment.project.hideDisabledFlags,
       enable_realtime_updates: false,
       server_key_only_feature_ids: environment.features.filter(({ feature }) => feature.isServerKeyOnly).map(({ feature }) => feature.id),
-      organisation: { id: environment.project.organisationId, name: '', feature_analytics: true, stop_serving_flags: false, persist_trait_data: true },
+      organisation: {
+        id: environment.project.organisationId,
+        name: environment.project.organisationName ?? '',
+        feature_analytics: true,
+        stop_serving_flags: false,
+        persist_trait_data: true,
+      },
       segments: environment.segments.map((segment) => ({
         id: segment.id,
         name: segment.name,
