@@ -144,6 +144,15 @@ describe('Admin API: flag dependencies', () => {
       expect(byName.get('payments')?.['dependsOn']).toEqual([]);
     });
 
+    it('declare dependsOn and dependents in the OpenAPI document, and errors their details', async () => {
+      const schemas = obj(obj(expectStatus(await admin.get('/openapi.json'), 200))['components'])['schemas'];
+      const feature = obj(obj(schemas)['FeatureView']);
+      expect(feature['required']).toEqual(expect.arrayContaining(['dependsOn', 'dependents']));
+      expect(obj(obj(feature['properties'])['dependsOn'])['items']).toEqual({ $ref: '#/components/schemas/FeatureDependencyView' });
+      expect(obj(obj(schemas)['FeatureDependencyView'])['required']).toEqual(['featureId', 'featureName', 'segments']);
+      expect(Object.keys(obj(obj(obj(schemas)['ApiErrorView'])['properties']))).toContain('details');
+    });
+
     it('that others depend on cannot be deleted or renamed (409 naming the dependants), but can be archived', async () => {
       const { response, written } = await withoutWrites(t, () => admin.delete(`${ADMIN}/projects/${projectId}/features/${ids['new_ui']}`));
       expect(written).toBe(0);

@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, type ApiPropertyOptions } from '@nestjs/swagger';
 
 /*
  * Response shapes of a feature's flag dependencies (`dependsOn`, `dependents`), for the OpenAPI
@@ -30,8 +30,8 @@ export class FeatureDependencyView {
 }
 
 /** Property options for a feature's `dependsOn` and `dependents`. */
-export const DEPENDS_ON = {
+export const DEPENDS_ON: ApiPropertyOptions = {
   type: [FeatureDependencyView],
   description: 'Features this one reads: a segment of one of its segment overrides (in any environment) reads `$.flags.<name>.enabled` or `.value`',
 };
-export const DEPENDENTS = { type: [FeatureDependencyView], description: 'Features that read this one; while any segment reads it, it cannot be deleted or renamed' };
+export const DEPENDENTS: ApiPropertyOptions = { type: [FeatureDependencyView], description: 'Features that read this one; while any segment reads it, it cannot be deleted or renamed' };

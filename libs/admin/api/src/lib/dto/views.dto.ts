@@ -1,6 +1,7 @@
 import { FEATURE_TYPES, INVITATION_STATUSES, OPERATORS, ROLES, RULE_TYPES } from '@flagline/admin-domain';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { FEATURE_VALUE_SCHEMA } from './common.dto';
+import { DEPENDENTS, DEPENDS_ON, FeatureDependencyView } from './feature-dependencies.dto';
 
 /*
  * Response shapes of the admin API, for the OpenAPI document only: the application's views
@@ -33,6 +34,13 @@ export class ApiErrorView {
 
   @ApiPropertyOptional({ type: [FieldErrorView], description: 'Every bad field (400)' })
   errors?: FieldErrorView[];
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    description: 'What a 409 is about, where the error knows: `cycle` ([{id, name}]) for FEATURE.DEPENDENCY_CYCLE, `dependents` and `segments` for FEATURE.HAS_DEPENDENTS',
+  })
+  details?: Record<string, unknown>;
 }
 
 export class UserOrganisationView {
@@ -238,6 +246,12 @@ export class FeatureView {
 
   @ApiProperty(TIMESTAMP)
   createdAt!: string;
+
+  @ApiProperty(DEPENDS_ON)
+  dependsOn!: FeatureDependencyView[];
+
+  @ApiProperty(DEPENDENTS)
+  dependents!: FeatureDependencyView[];
 }
 
 export class AllocationView {
