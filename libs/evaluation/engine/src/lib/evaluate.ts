@@ -136,8 +136,10 @@ function segmentsOverriding(environment: CompiledEnvironment, indexes: ReadonlyA
  * Evaluates only the named features (and, through their conditions, the flags they depend on):
  * each outcome is the one {@link evaluate} gives that feature, but only the segments overriding
  * the named features are matched, and only the flags their conditions read are resolved. For
- * serving one flag (OFREP single-flag evaluation). In an environment whose conditions run generic
- * JSONPath queries (which may list the flags resolved anywhere) every segment is matched.
+ * serving one flag (OFREP single-flag evaluation). Every segment is matched instead in an
+ * environment whose conditions run generic JSONPath queries (which may list the flags resolved
+ * anywhere), and when resolving the named features cut a dependency cycle (the reference skips a
+ * segment whose evaluation cut one, so the outcome depends on what earlier segments resolved).
  *
  * @returns one outcome per name, parallel to `names`; `undefined` for a name the environment lacks.
  */
@@ -147,8 +149,14 @@ export function evaluateFeatures(
   names: readonly string[],
   identityOverrides?: CompiledIdentityOverrides,
 ): Array<FlagOutcome | undefined> {
-  const prepared = prepare(environment, identity, identityOverrides);
   const indexes = names.map((name) => environment.featureIndexByName.get(name));
-  const { winners } = passSegments(environment, prepared, environment.hasGenericQueries ? environment.segments : segmentsOverriding(environment, indexes));
+  let prepared = prepare(environment, identity, identityOverrides);
+  let { winners } = passSegments(environment, prepared, environment.hasGenericQueries ? environment.segments : segmentsOverriding(environment, indexes));
+  if (prepared.resolver !== null && prepared.resolver.cycleHits > 0) {
+    // A cycle was cut. Whether a segment's verdict rests on a cut depends on what other segments
+    // resolved before it, so only the whole pass gives the whole evaluation's outcomes.
+    prepared = prepare(environment, identity, identityOverrides);
+    ({ winners } = passSegments(environment, prepared, environment.segments));
+  }
   return indexes.map((index) => (index === undefined ? undefined : flagOutcome(environment, prepared, winners, index)));
 }

@@ -145,6 +145,45 @@ describe('flag dependencies', () => {
     });
   });
 
+  describe('evaluating some features only, on random dependency graphs', () => {
+    /** A seeded context: 6 features, up to 6 segments whose rules read flags (cycles included), traits and splits. */
+    function randomContext(seed: number): EvaluationContext {
+      let state = seed;
+      const next = (): number => {
+        state = (state * 1103515245 + 12345) % 2147483648;
+        return state / 2147483648;
+      };
+      const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
+      const names = ['a', 'b', 'c', 'd', 'e', 'f.g'];
+      const condition = () =>
+        next() < 0.7
+          ? aCondition({ property: `$.flags['${pick(names)}'].${pick(['enabled', 'value', 'reason'])}`, operator: pick(['EQUAL', 'IS_SET', 'NOT_EQUAL']), value: pick(['true', 'false', 'x', 'STATIC']) })
+          : pick([plan('pro'), aCondition({ property: '', operator: 'PERCENTAGE_SPLIT', value: '50' })]);
+      const segments: Record<string, SegmentContext> = {};
+      for (let index = 0; index < 1 + Math.floor(next() * 6); index += 1) {
+        const overrides = [override(pick(names), pick([0, 1, 1]), { enabled: next() < 0.5, value: pick(['x', 'y']) })];
+        segments[`s${index}`] = { key: `s${index}`, name: `s${index}`, rules: [{ type: pick(['ALL', 'ANY', 'NONE'] as const), conditions: [condition(), condition()], rules: [{ type: 'ALL', conditions: [condition()] }] }], overrides };
+      }
+      const features = Object.fromEntries(names.map((name) => [name, aFeature(name, { enabled: next() < 0.5, value: pick(['x', 'y', '1']) })]));
+      return anEvaluationContext({ features, segments });
+    }
+
+    it('given 300 seeded contexts when each feature is evaluated alone then it gets the whole evaluation’s outcome', () => {
+      let cycles = 0;
+      for (let seed = 1; seed <= 300; seed += 1) {
+        const compiled = compileEnvironment(randomContext(seed));
+        const identity = { identifier: `user_${seed}`, traits: { plan: seed % 2 === 0 ? 'pro' : 'free' } };
+        const whole = evaluate(compiled, identity).flags;
+        if (whole.some((outcome) => outcome.reason === CIRCULAR_DEPENDENCY_REASON)) cycles += 1;
+
+        const alone = compiled.features.map((feature) => evaluateFeatures(compiled, identity, [feature.name])[0]);
+
+        expect(alone).toEqual(whole);
+      }
+      expect(cycles).toBeGreaterThan(30);
+    });
+  });
+
   describe('identity overrides compiled for the identity (remote evaluation)', () => {
     /** The reference case's context with its synthetic identity segments taken out; this identity's (`identity_override_1`) compiled as its overrides. */
     function withoutSyntheticSegments(file: string) {
