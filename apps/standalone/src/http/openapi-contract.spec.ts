@@ -138,6 +138,7 @@ describe('The OpenAPI document', () => {
           'POST /api/v1/analytics/flags/',
           'POST /ofrep/v1/evaluate/flags/{key}',
           'POST /ofrep/v1/evaluate/flags',
+          'GET /ofrep/v1/configuration',
         ].sort(),
       );
       for (const [, path, operation] of sdk) {
@@ -201,13 +202,15 @@ describe('The OpenAPI document', () => {
         ['GET', '/api/v1/environment-document/', client.get('/api/v1/environment-document/', environment)],
         ['POST', '/api/v1/analytics/flags/', client.post('/api/v1/analytics/flags/', { checkout: 3 }, environment)],
         ['POST', '/ofrep/v1/evaluate/flags/checkout', client.post('/ofrep/v1/evaluate/flags/checkout', { context: { targetingKey: 'walker' } }, { headers: { 'x-api-key': fresh.environmentKey } })],
+        ['POST', '/ofrep/v1/evaluate/flags/checkout', client.post('/ofrep/v1/evaluate/flags/checkout', { context: 'not an object' }, { headers: { 'x-api-key': fresh.environmentKey } })],
+        ['GET', '/ofrep/v1/configuration', client.get('/ofrep/v1/configuration', { headers: { 'x-api-key': fresh.environmentKey } })],
         ['POST', '/ofrep/v1/evaluate/flags/nothing', client.post('/ofrep/v1/evaluate/flags/nothing', { context: {} }, { headers: { authorization: `Bearer ${fresh.environmentKey}` } })],
         ['POST', '/ofrep/v1/evaluate/flags', client.post('/ofrep/v1/evaluate/flags', { context: { targetingKey: 'walker', plan: 'pro' } }, { headers: { 'x-api-key': fresh.environmentKey } })],
         ['POST', '/ofrep/v1/evaluate/flags', client.post('/ofrep/v1/evaluate/flags', { context: [] }, { headers: { 'x-api-key': fresh.environmentKey } })],
         ['POST', '/ofrep/v1/evaluate/flags', client.post('/ofrep/v1/evaluate/flags', {})],
       ];
       const answered = await Promise.all(calls.map(async ([method, path, pending]): Promise<[Method, string, ApiResponse]> => [method, path, await pending]));
-      expect(answered.map(([, , response]) => response.status)).toEqual([200, 200, 404, 401, 403, 200, 400, 200, 400, 200, 403, 200, 200, 404, 200, 400, 401]);
+      expect(answered.map(([, , response]) => response.status)).toEqual([200, 200, 404, 401, 403, 200, 400, 200, 400, 200, 403, 200, 200, 400, 200, 404, 200, 400, 401]);
       expect(answered.flatMap(([method, path, response]) => problemsOf(method, path, response))).toEqual([]);
     });
   });

@@ -1,6 +1,6 @@
 /*
  * The SDK-facing API (Flagsmith's `/api/v1/...`) and OFREP (`/ofrep/v1/...`) in OpenAPI 3.0
- * terms. These routes are served by node:http handlers (libs/evaluation/http), not by NestJS, so
+ * terms; the OFREP shapes follow OpenFeature's `service/openapi.yaml` (open-feature/protocol). These routes are served by node:http handlers (libs/evaluation/http), not by NestJS, so
  * their path items are written here by hand and merged into the admin API's document.
  */
 
@@ -225,7 +225,7 @@ export const SDK_SCHEMAS: Record<string, Schema> = {
     properties: {
       key: { type: 'string' },
       value: { oneOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }, { type: 'object', additionalProperties: true }], description: 'The flag’s value, or its enabled state when it has none' },
-      reason: { type: 'string', enum: ['STATIC', 'DEFAULT', 'TARGETING_MATCH', 'SPLIT', 'CACHED', 'DISABLED', 'UNKNOWN', 'STALE', 'ERROR'] },
+      reason: { type: 'string', description: 'An OpenFeature reason: DEFAULT, TARGETING_MATCH, SPLIT or DISABLED here' },
       variant: { type: 'string' },
       metadata: {
         type: 'object',
@@ -236,17 +236,47 @@ export const SDK_SCHEMAS: Record<string, Schema> = {
   },
   OfrepEvaluationFailure: {
     type: 'object',
-    required: ['errorCode'],
+    required: ['key', 'errorCode'],
     properties: {
       key: { type: 'string' },
-      errorCode: { type: 'string', enum: ['PARSE_ERROR', 'TARGETING_KEY_MISSING', 'INVALID_CONTEXT', 'GENERAL', 'FLAG_NOT_FOUND'] },
+      errorCode: { type: 'string', enum: ['PARSE_ERROR', 'TARGETING_KEY_MISSING', 'INVALID_CONTEXT', 'GENERAL'] },
       errorDetails: { type: 'string' },
     },
+  },
+  OfrepFlagNotFound: {
+    type: 'object',
+    required: ['key', 'errorCode'],
+    properties: { key: { type: 'string' }, errorCode: { type: 'string', enum: ['FLAG_NOT_FOUND'] }, errorDetails: { type: 'string' } },
+  },
+  OfrepBulkEvaluationFailure: {
+    type: 'object',
+    required: ['errorCode'],
+    properties: { errorCode: { type: 'string' }, errorDetails: { type: 'string' } },
   },
   OfrepBulkEvaluation: {
     type: 'object',
     required: ['flags'],
     properties: { flags: { type: 'array', items: { oneOf: [ref('OfrepEvaluationSuccess'), ref('OfrepEvaluationFailure')] } } },
+  },
+  OfrepConfiguration: {
+    type: 'object',
+    required: ['name', 'capabilities'],
+    properties: {
+      name: { type: 'string' },
+      capabilities: {
+        type: 'object',
+        properties: {
+          cacheInvalidation: {
+            type: 'object',
+            properties: { polling: { type: 'object', properties: { enabled: { type: 'boolean' }, minPollingIntervalMs: { type: 'number' } } } },
+          },
+          flagEvaluation: {
+            type: 'object',
+            properties: { supportedTypes: { type: 'array', items: { type: 'string', enum: ['int', 'float', 'string', 'boolean', 'object'] } } },
+          },
+        },
+      },
+    },
   },
   OfrepAuthError: {
     type: 'object',
@@ -361,8 +391,19 @@ export const SDK_PATHS: Record<string, Schema> = {
         '200': answer('The evaluation', ref('OfrepEvaluationSuccess')),
         '400': answer('A bad context, or a flag split by identity without a targeting key', ref('OfrepEvaluationFailure')),
         ...OFREP_AUTH_ERRORS,
-        '404': answer('No flag of that key', ref('OfrepEvaluationFailure')),
+        '404': answer('No flag of that key', ref('OfrepFlagNotFound')),
         ...TOO_LARGE,
+      },
+    },
+  },
+  '/ofrep/v1/configuration': {
+    get: {
+      tags: ['ofrep'],
+      summary: 'OFREP: what this flag management system supports (polling interval, value types)',
+      security: OFREP_SECURITY,
+      responses: {
+        '200': answer('The configuration', ref('OfrepConfiguration')),
+        ...OFREP_AUTH_ERRORS,
       },
     },
   },
@@ -376,7 +417,7 @@ export const SDK_PATHS: Record<string, Schema> = {
       responses: {
         '200': answer('Every flag', ref('OfrepBulkEvaluation'), { ETag: { schema: { type: 'string' } } }),
         '304': { description: 'Not changed since the ETag in If-None-Match' },
-        '400': answer('A bad context', ref('OfrepEvaluationFailure')),
+        '400': answer('A bad context', ref('OfrepBulkEvaluationFailure')),
         ...OFREP_AUTH_ERRORS,
         ...TOO_LARGE,
       },
