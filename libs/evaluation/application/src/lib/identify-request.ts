@@ -28,11 +28,23 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Without an identifier, Flagsmith derives one from the traits (or makes a random one). */
+/** A trait value as Python's `str()` prints it: `True`, `5.0`. */
+function pyText(value: TraitValue): string {
+  if (typeof value === 'boolean') return value ? 'True' : 'False';
+  return valueText(value);
+}
+
+/**
+ * Without an identifier, Flagsmith derives one from the traits: the SHA-256 of each key followed
+ * by `str()` of its value, in key order (or a random one without traits).
+ */
 function derivedIdentifier(traits: readonly RequestTrait[]): string {
-  const pairs = traits.filter((trait) => trait.value !== null).map((trait) => `${trait.key}${valueText(trait.value)}`);
+  const pairs = traits
+    .filter((trait): trait is RequestTrait & { value: TraitValue } => trait.value !== null)
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    .map((trait) => `${trait.key}${pyText(trait.value)}`);
   if (pairs.length === 0) return randomUUID().replace(/-/g, '');
-  return createHash('sha256').update(pairs.sort().join('')).digest('hex');
+  return createHash('sha256').update(pairs.join('')).digest('hex');
 }
 
 /** Parses `POST /api/v1/identities/`: `{identifier?, traits?: [{trait_key, trait_value, transient?}], transient?}`. */
