@@ -8,17 +8,12 @@ import {
   type ProjectCommand,
 } from '@flagline/admin-domain';
 import { readModelKeys, type EnvironmentDocument, type IdentityDocument } from '@flagline/contracts';
-import { CommandHandler, InMemoryEventStore, type CommandContext, type RecordedEvent } from '@flagline/event-sourcing';
+import { CommandHandler, InMemoryEventStore, type RecordedEvent } from '@flagline/event-sourcing';
 import { InMemoryReadModelStore } from '@flagline/read-model';
+import { commandContext } from '../testing/command-context';
 import { EnvironmentProjector } from '@flagline/admin-projections';
 
-let commandCount = 0;
-const context = (): CommandContext => ({
-  commandId: `command-${++commandCount}`,
-  actor: { kind: 'user', id: '1', name: 'ada@example.com' },
-  now: new Date(Date.UTC(2026, 0, 1, 0, 0, commandCount)),
-  correlationId: `correlation-${commandCount}`,
-});
+const context = commandContext;
 
 /** A project's life through the real deciders: environments, features, options, segments, overrides, identities, clones, deletions. */
 async function recordHistory(store: InMemoryEventStore): Promise<void> {

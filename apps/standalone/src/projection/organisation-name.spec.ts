@@ -2,16 +2,11 @@ import { organisationDecider, projectDecider, toOrganisationStreamName, toProjec
 import { EnvironmentProjector } from '@flagline/admin-projections';
 import { readModelKeys, type EnvironmentDocument, type ReadModelChange } from '@flagline/contracts';
 import { toFlagsmithEnvironmentDocument } from '@flagline/evaluation-application';
-import { CommandHandler, InMemoryEventStore, type CommandContext, type RecordedEvent } from '@flagline/event-sourcing';
+import { CommandHandler, InMemoryEventStore, type RecordedEvent } from '@flagline/event-sourcing';
 import { InMemoryReadModelStore } from '@flagline/read-model';
+import { commandContext } from '../testing/command-context';
 
-let commandCount = 0;
-const context = (): CommandContext => ({
-  commandId: `command-${++commandCount}`,
-  actor: { kind: 'user', id: '1', name: 'ada@example.com' },
-  now: new Date(Date.UTC(2026, 0, 1, 0, 0, commandCount)),
-  correlationId: `correlation-${commandCount}`,
-});
+const context = commandContext;
 
 /** Acme with two projects (three environments), another organisation's project, then Acme renamed twice. */
 async function recordHistory(): Promise<readonly RecordedEvent[]> {
