@@ -12,6 +12,7 @@ import { CommandHandler, InMemoryEventStore, type RecordedEvent } from '@flaglin
 import { InMemoryReadModelStore } from '@flagline/read-model';
 import { commandContext } from '../testing/command-context';
 import { EnvironmentProjector } from '@flagline/admin-projections';
+import { FloatNumber } from '@flagline/python-compat';
 
 const context = commandContext;
 
@@ -62,6 +63,9 @@ async function recordHistory(store: InMemoryEventStore): Promise<void> {
   await identity(21, 'ada', { type: 'SetIdentityOverride', featureId: 40, featureStateUuid: '00000000-0000-4000-a000-000000000001', enabled: true, value: 'ada-banner', allocations: [] });
   await identity(21, 'ada', { type: 'UpdateTraits', traits: { age: null, team: 'core' } });
   await identity(22, 'grace', { type: 'RecordIdentity', ...address(22, 'grace'), traits: { plan: 'team' }, now });
+  // Traits written 5.0, 18.0 and 2.0 are floats; a later int or removal ends that.
+  await identity(22, 'grace', { type: 'UpdateTraits', traits: { score: new FloatNumber(5), age: new FloatNumber(18), ratio: new FloatNumber(2) } });
+  await identity(22, 'grace', { type: 'UpdateTraits', traits: { age: 19, ratio: null } });
   await identity(20, 'linus', { type: 'RecordIdentity', ...address(20, 'linus'), traits: {}, now });
   await project({ type: 'DeleteSegment', segmentId: 51 });
   await project({ type: 'RevokeServerKey', environmentId: 21, keyId: 'key_1', now });
@@ -103,6 +107,10 @@ describe('EnvironmentProjector', () => {
     expect(staging?.segments.map((segment) => segment.overrides.length)).toEqual([1]);
     const ada = await live.get<IdentityDocument>(readModelKeys.identity(21, 'ada'));
     expect(ada?.traits).toEqual({ plan: 'pro', team: 'core' });
+    expect(ada?.floats).toBeUndefined();
+    const grace = await live.get<IdentityDocument>(readModelKeys.identity(22, 'grace'));
+    expect(grace?.traits).toEqual({ age: 19, plan: 'team', score: 5 });
+    expect(grace?.floats).toEqual(['score']);
     expect(await live.keysWithPrefix(readModelKeys.identityPrefix(20))).toEqual([]);
   });
 
