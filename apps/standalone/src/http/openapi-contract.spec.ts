@@ -168,7 +168,7 @@ describe('The OpenAPI document', () => {
       expect(statuses.filter((status) => status < 300).length).toBeGreaterThan(routes.length * 0.8);
     });
 
-    it('then error answers match the shared shape: no key, an unknown key, a bad body, an unknown entity, a stale If-Match', async () => {
+    it('then error answers match the shared shape: no key, an unknown key, a bad body, an unknown entity, a stale If-Match, a bad cursor, a charset, a body too large', async () => {
       const s = await setupOrganisation(t, 'Errors');
       const anonymous = t.client(null);
       const responses: [Method, string, ApiResponse][] = [
@@ -178,8 +178,14 @@ describe('The OpenAPI document', () => {
         ['GET', `${ADMIN}/projects/999999`, await t.admin.get(`${ADMIN}/projects/999999`)],
         ['PATCH', `${ADMIN}/projects/${s.projectId}`, await t.admin.patch(`${ADMIN}/projects/${s.projectId}`, { name: 'Stale' }, { headers: { 'if-match': '"99999"' } })],
         ['GET', `${ADMIN}/projects/${s.projectId}/features?after=nope`, await t.admin.get(`${ADMIN}/projects/${s.projectId}/features?after=nope`)],
+        [
+          'POST',
+          `${ADMIN}/projects/${s.projectId}/tags`,
+          await t.admin.post(`${ADMIN}/projects/${s.projectId}/tags`, undefined, { raw: '{"label":"x"}', headers: { 'content-type': 'application/json; charset=latin1' } }),
+        ],
+        ['POST', `${ADMIN}/projects/${s.projectId}/tags`, await t.admin.post(`${ADMIN}/projects/${s.projectId}/tags`, undefined, { raw: `{"label":"${'x'.repeat(2_000_000)}"}` })],
       ];
-      expect(responses.map(([, , response]) => response.status)).toEqual([401, 401, 400, 404, 412, 400]);
+      expect(responses.map(([, , response]) => response.status)).toEqual([401, 401, 400, 404, 412, 400, 415, 413]);
       expect(responses.flatMap(([method, path, response]) => problemsOf(method, path, response))).toEqual([]);
     });
 

@@ -10,6 +10,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   409: 'A clash with the current state, like a name in use, or a broken invariant',
   412: 'The entity changed since the revision named in If-Match',
   413: 'The request body is too large',
+  415: 'The body is not JSON in a charset this API reads (UTF-8)',
 };
 
 /** Error answers of an operation, each with the shared error shape. */
@@ -53,13 +54,13 @@ export const Lists = (type: Type<unknown>, cursor = 'The `next` of the previous 
 
 /** A write that creates: 201 with the new entity. */
 export const Creates = (type: Type<unknown>): MethodDecorator =>
-  applyDecorators(ApiResponse({ status: 201, description: 'Created', type, headers: ETAG }), ApiErrors(409, 413));
+  applyDecorators(ApiResponse({ status: 201, description: 'Created', type, headers: ETAG }), ApiErrors(409, 413, 415));
 
 /** A write that changes: 200 with the entity as it is now (an array for `isArray`). */
 export const Changes = (type: Type<unknown>, options: WriteOptions & { isArray?: boolean } = {}): MethodDecorator =>
   applyDecorators(
     ApiResponse({ status: 200, description: 'The entity after the change', type, ...(options.isArray ? { isArray: true } : { headers: ETAG }) }),
-    ApiErrors(409, 413, ...(options.ifMatch ? [412] : [])),
+    ApiErrors(409, 413, 415, ...(options.ifMatch ? [412] : [])),
     ...(options.ifMatch ? [IF_MATCH] : []),
   );
 
