@@ -1,5 +1,5 @@
 import { setupOrganisation, type OrganisationSetup } from '../testing/fixtures';
-import { ADMIN, ApiClient, obj, startTestApp, type ApiResponse, type JsonObject, type Method, type TestApp } from '../testing/http-harness';
+import { ADMIN, ApiClient, obj, startTestApp, str, type ApiResponse, type JsonObject, type Method, type TestApp } from '../testing/http-harness';
 import { ContractChecker } from '../testing/openapi';
 import { ROUTES } from '../testing/routes';
 
@@ -118,6 +118,12 @@ describe('The OpenAPI document', () => {
       expect(obj(obj(obj(schemas()['CreateProjectDto'] as JsonObject)['properties'])['organisation'])['type']).toBe('integer');
       expect(obj(obj(obj(schemas()['FeatureView'] as JsonObject)['properties'])['id'])['type']).toBe('integer');
       expect(obj(obj(obj(schemas()['AllocationDto'] as JsonObject)['properties'])['optionId'])['type']).toBe('integer');
+      const parameters = operationsOf(document).flatMap(([method, path, operation]) =>
+        (Array.isArray(operation['parameters']) ? operation['parameters'] : []).map((parameter) => ({ at: `${method} ${path} ${str(parameter, 'name')}`, schema: obj(obj(parameter)['schema']) })),
+      );
+      expect(parameters.filter(({ schema }) => schema['type'] === undefined && schema['$ref'] === undefined).map(({ at }) => at)).toEqual([]);
+      expect(parameters.filter(({ schema }) => schema['type'] === 'number').map(({ at }) => at)).toEqual([]);
+      expect(parameters.find(({ at }) => at === 'GET /admin/v1/projects/{projectId}/features/{featureId} featureId')?.schema).toEqual({ type: 'integer', minimum: 1 });
     });
   });
 

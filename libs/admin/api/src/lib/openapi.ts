@@ -4,6 +4,22 @@ import { SDK_PATHS, SDK_SCHEMAS, SDK_SECURITY_SCHEMES } from './sdk-openapi';
 
 export const ADMIN_API_PREFIX = 'admin/v1';
 
+type Operation = NonNullable<OpenAPIObject['paths'][string]['get']>;
+
+/**
+ * Numeric path and query parameters of the admin API are all ids, read by `IdPipe`: positive
+ * integers. The generator only sees TypeScript's `number` and would let `1.5` or `-3` pass.
+ */
+function withIntegerIds(paths: OpenAPIObject['paths']): OpenAPIObject['paths'] {
+  const fix = (operation: Operation | undefined): void => {
+    for (const parameter of operation?.parameters ?? []) {
+      if ('schema' in parameter && parameter.schema && 'type' in parameter.schema && parameter.schema.type === 'number') parameter.schema = { type: 'integer', minimum: 1 };
+    }
+  };
+  for (const item of Object.values(paths)) for (const method of ['get', 'post', 'put', 'patch', 'delete'] as const) fix(item[method]);
+  return paths;
+}
+
 /**
  * The whole HTTP contract: the admin API (generated from the controllers and DTOs) and the
  * SDK-facing API and OFREP (served by node:http, described in `sdk-openapi.ts`).
@@ -26,7 +42,7 @@ export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
   const components = document.components ?? {};
   return {
     ...document,
-    paths: { ...document.paths, ...(SDK_PATHS as OpenAPIObject['paths']) },
+    paths: { ...withIntegerIds(document.paths), ...(SDK_PATHS as OpenAPIObject['paths']) },
     components: {
       ...components,
       schemas: { ...components.schemas, ...(SDK_SCHEMAS as NonNullable<OpenAPIObject['components']>['schemas']) },

@@ -31,7 +31,7 @@ export class IdentitiesController {
 
   @Get()
   @Lists(IdentityView, 'The `next` of the previous page: the last identifier it held')
-  @ApiQuery({ name: 'search', required: false, description: 'Keeps identifiers that contain it (case-insensitive)' })
+  @ApiQuery({ name: 'search', required: false, type: String, description: 'Keeps identifiers that contain it (case-insensitive)' })
   @ApiOperation({ summary: 'Identities of the environment, in identifier order' })
   list(@Caller() caller: RequestContext, @Param('environment') environment: string, @Query(BY_IDENTIFIER) page: PageRequest, @Query('search') search?: unknown) {
     return this.app.identities.list(caller, environment, { ...page, ...(typeof search === 'string' ? { search } : {}) });

@@ -13,7 +13,7 @@ export class InviteMemberDto {
   @IsIn(ROLES)
   role!: Role;
 
-  @ApiPropertyOptional({ minimum: INVITATION_MIN_DAYS, maximum: INVITATION_MAX_DAYS, default: INVITATION_DEFAULT_DAYS, description: 'Days until the invitation expires' })
+  @ApiPropertyOptional({ type: 'integer', minimum: INVITATION_MIN_DAYS, maximum: INVITATION_MAX_DAYS, default: INVITATION_DEFAULT_DAYS, description: 'Days until the invitation expires' })
   @Optional()
   @IsInt()
   @Min(INVITATION_MIN_DAYS)
