@@ -82,9 +82,11 @@ export function schemathesisConfig(adminKey: string, live: FixtureParameters, do
 }
 
 /** Runs Schemathesis with its output passed through; resolves with its exit code. */
-function runSchemathesis(executable: string, args: string[]): Promise<number> {
+function runSchemathesis(executable: string, args: string[], cwd: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(executable, args, { cwd: REPOSITORY_ROOT, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, NO_COLOR: '1', PYTHONUNBUFFERED: '1' } });
+    // Schemathesis keeps a cache of what it learnt about the API in `.schemathesis/` under its
+    // working directory: a temporary one keeps every run starting from the same state.
+    const child = spawn(executable, args, { cwd, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, NO_COLOR: '1', PYTHONUNBUFFERED: '1' } });
     child.once('error', reject);
     child.once('exit', (code) => resolve(code ?? 1));
   });
@@ -125,6 +127,8 @@ async function main(): Promise<number> {
     const reportDir = join(REPOSITORY_ROOT, 'tmp', 'fuzz');
     await mkdir(reportDir, { recursive: true });
     const reportFile = join(reportDir, 'events.ndjson');
+    // Schemathesis writes over an existing file without truncating it first.
+    await rm(reportFile, { force: true });
     const started = Date.now();
     const code = await runSchemathesis(installed.executable, [
       '--config-file',
@@ -152,7 +156,7 @@ async function main(): Promise<number> {
       'ndjson',
       '--report-ndjson-path',
       reportFile,
-    ]);
+    ], dataDir);
     const summary = await readSchemathesisReport(reportFile);
     console.log(`fuzzer: seed ${seed}, at most ${maxExamples} examples per operation and phase, ${((Date.now() - started) / 1000).toFixed(0)} s`);
     for (const failure of summary.failureList) console.log(`fuzzer: FAIL ${failure.operation}: ${failure.title} (${failure.message.replace(/\n/g, '; ')})`);
