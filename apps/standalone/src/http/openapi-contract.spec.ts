@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { setupOrganisation, type OrganisationSetup } from '../testing/fixtures';
 import { ADMIN, ApiClient, obj, startTestApp, str, type ApiResponse, type JsonObject, type Method, type TestApp } from '../testing/http-harness';
 import { ContractChecker } from '../testing/openapi';
@@ -23,6 +24,22 @@ function bareObjects(value: unknown, path: string): string[] {
   if (!isSchema(value)) return [];
   const own = value['type'] === 'object' && value['properties'] === undefined && value['additionalProperties'] === undefined ? [path] : [];
   return [...own, ...Object.entries(value).flatMap(([key, inner]) => bareObjects(inner, `${path}/${key}`))];
+}
+
+/** Sends a request as raw bytes (fetch refuses malformed headers) and returns the status and the body text. */
+function rawRequest(baseUrl: string, request: string): Promise<{ status: number; text: string }> {
+  const { hostname, port } = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.end(Buffer.from(request, 'latin1')));
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const answer = Buffer.concat(chunks).toString('utf8');
+      const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1] ?? 0);
+      resolve({ status, text: answer.slice(answer.indexOf('\r\n\r\n') + 4) });
+    });
+  });
 }
 
 describe('The OpenAPI document', () => {
@@ -59,7 +76,7 @@ describe('The OpenAPI document', () => {
       const problems = operationsOf(document).flatMap(([method, path, operation]) => {
         const responses = obj(operation['responses']);
         const errors = Object.keys(responses).filter((status) => /^4\d\d$/.test(status));
-        const expected = path.startsWith('/admin/v1/') ? ['400', '401', '403', '404'] : ['401', '403'];
+        const expected = path.startsWith('/admin/v1/') ? ['400', '401', '403', '404'] : ['400', '401', '403'];
         const absent = expected.filter((status) => !errors.includes(status)).map((status) => `${method} ${path}: no ${status}`);
         const unshaped = errors
           .filter((status) => schemaOf(responses[status]) === undefined)
@@ -224,6 +241,19 @@ describe('The OpenAPI document', () => {
       const answered = await Promise.all(calls.map(async ([method, path, pending]): Promise<[Method, string, ApiResponse]> => [method, path, await pending]));
       expect(answered.map(([, , response]) => response.status)).toEqual([200, 200, 404, 401, 403, 200, 400, 200, 400, 200, 403, 200, 200, 400, 200, 404, 200, 400, 401]);
       expect(answered.flatMap(([method, path, response]) => problemsOf(method, path, response))).toEqual([]);
+    });
+
+    it('then a request with a malformed header is a declared 400 on the SDK and OFREP routes too', async () => {
+      const problems: string[] = [];
+      for (const [method, path, header] of [
+        ['GET', '/api/v1/environment-document/', 'If-Modified-Since'],
+        ['POST', '/ofrep/v1/evaluate/flags', 'If-None-Match'],
+      ] as const) {
+        const { status, text } = await rawRequest(t.admin.baseUrl, `${method} ${path} HTTP/1.1\r\nHost: localhost\r\n${header}: \u0012\u00db\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+        expect(status).toBe(400);
+        problems.push(...checker.problems(method, path, status, JSON.parse(text) as JsonObject, text));
+      }
+      expect(problems).toEqual([]);
     });
   });
 });

@@ -296,6 +296,8 @@ const SDK_SECURITY = [{ 'environment-key': [] }];
 const OFREP_SECURITY = [{ 'ofrep-api-key': [] }, { 'ofrep-bearer': [] }, { 'environment-key': [] }];
 
 const sdkError = (description: string): Schema => answer(description, ref('SdkError'));
+/** Node's HTTP parser refuses a request (a header with control characters, say): 400 in the SDK error shape, on every route. */
+const MALFORMED = 'A request that is not valid HTTP/1.1 (in the SDK error shape)';
 const SDK_AUTH_ERRORS = {
   '401': sdkError('No environment key'),
   '403': sdkError('Unknown environment key'),
@@ -317,6 +319,7 @@ export const SDK_PATHS: Record<string, Schema> = {
       parameters: [FEATURE_QUERY],
       responses: {
         '200': answer('Every flag the key may see, or the one named', { oneOf: [{ type: 'array', items: ref('SdkFlag') }, ref('SdkFlag')] }),
+        '400': sdkError(MALFORMED),
         ...SDK_AUTH_ERRORS,
         '404': sdkError('No feature of that name'),
       },
@@ -334,7 +337,7 @@ export const SDK_PATHS: Record<string, Schema> = {
       ],
       responses: {
         '200': answer('The identity’s flags and traits', ref('SdkIdentity')),
-        '400': sdkError('No identifier, or a bad one'),
+        '400': sdkError(`No identifier, or a bad one; or ${MALFORMED.toLowerCase()}`),
         ...SDK_AUTH_ERRORS,
         '404': sdkError('No feature of that name'),
       },
@@ -361,6 +364,7 @@ export const SDK_PATHS: Record<string, Schema> = {
       responses: {
         '200': answer('The document', ref('EnvironmentDocument'), { 'Last-Modified': { schema: { type: 'string' } } }),
         '304': { description: 'Not changed since If-Modified-Since' },
+        '400': sdkError(MALFORMED),
         '401': sdkError('No environment key'),
         '403': sdkError('Unknown key, or a client-side key'),
       },
@@ -389,7 +393,9 @@ export const SDK_PATHS: Record<string, Schema> = {
       requestBody: { required: false, content: json(ref('OfrepEvaluationRequest')) },
       responses: {
         '200': answer('The evaluation', ref('OfrepEvaluationSuccess')),
-        '400': answer('A bad context, or a flag split by identity without a targeting key', ref('OfrepEvaluationFailure')),
+        '400': answer(`A bad context, or a flag split by identity without a targeting key; or ${MALFORMED.toLowerCase()}`, {
+          oneOf: [ref('OfrepEvaluationFailure'), ref('SdkError')],
+        }),
         ...OFREP_AUTH_ERRORS,
         '404': answer('No flag of that key', ref('OfrepFlagNotFound')),
         ...TOO_LARGE,
@@ -403,6 +409,7 @@ export const SDK_PATHS: Record<string, Schema> = {
       security: OFREP_SECURITY,
       responses: {
         '200': answer('The configuration', ref('OfrepConfiguration')),
+        '400': sdkError(MALFORMED),
         ...OFREP_AUTH_ERRORS,
       },
     },
@@ -417,7 +424,7 @@ export const SDK_PATHS: Record<string, Schema> = {
       responses: {
         '200': answer('Every flag', ref('OfrepBulkEvaluation'), { ETag: { schema: { type: 'string' } } }),
         '304': { description: 'Not changed since the ETag in If-None-Match' },
-        '400': answer('A bad context', ref('OfrepBulkEvaluationFailure')),
+        '400': answer(`A bad context; or ${MALFORMED.toLowerCase()}`, { oneOf: [ref('OfrepBulkEvaluationFailure'), ref('SdkError')] }),
         ...OFREP_AUTH_ERRORS,
         ...TOO_LARGE,
       },
