@@ -94,6 +94,26 @@ const PYTHON_OUTCOMES: ReadonlyArray<readonly [string, string, boolean | 'error'
     ["(a)(?>b)(c)\\2", "abcc", true],
     ["\\d{2,}+", "123", true],
     ["(?i)(?P<a>x)(?P=a)", "xX", true],
+    // A quantifier after an atomic group applies to the whole group.
+    ["(?>a+)*", "", true],
+    ["(?>a+)*b", "aab", true],
+    ["(?>a+)?", "", true],
+    ["(?>ab){2}", "ababx", true],
+    ["(?>a+){,2}b", "b", true],
+    ["x(?>a|ab)*c", "xabc", false],
+    ["(?>a+)*+", "SS", true],
+    ["(?:(?>a+)b)+", "abab", true],
+    // `.` under DOTALL, repeated (Node 20's V8 matches /[^]{2}/v against a single character).
+    ["(?s).{2}", "I", false],
+    ["(?s).{2}", "ab", true],
+    ["(?s)a.{2}", "ab", false],
+    ["(?s).{1,}\\Z", "\n", true],
+    // `\B` never matches an empty string.
+    ["\\B", "", false],
+    ["\\B\\Z", "", false],
+    ["\\B", " ", true],
+    ["\\B", "ab", false],
+    ["a\\B", "ab", true],
 ];
 
 function pythonMatch(pattern: string, text: string): boolean | 'error' {

@@ -30,6 +30,7 @@ const UNICODE_WORD_ITEMS = '\\p{L}\\p{N}_';
 const ASCII_WORD_ITEMS = 'a-zA-Z0-9_';
 const VERBOSE_WHITESPACE = new Set([' ', '\t', '\n', '\r', '\v', '\f']);
 const OCTAL = /[0-7]/;
+const ANY_CHAR = '[\\s\\S]';
 const DIGIT = /[0-9]/;
 const HEX = /^[0-9a-fA-F]+$/;
 const ASCII_LETTER = /[a-zA-Z]/;
@@ -163,13 +164,14 @@ class Translator {
         this.justRepeated = false;
         return;
       case '.':
-        this.emitAtom(this.flags.dotAll ? '[^]' : '[^\\n]');
+        // `[\s\S]` rather than `[^]`: Node 20's V8 matches /[^]{2}/v against a single character.
+        this.emitAtom(this.flags.dotAll ? ANY_CHAR : '[^\\n]');
         return;
       case '^':
-        this.emitAssertion(this.flags.multiline ? '(?<![^\\n])' : '(?<![^])');
+        this.emitAssertion(this.flags.multiline ? '(?<![^\\n])' : `(?<!${ANY_CHAR})`);
         return;
       case '$':
-        this.emitAssertion(this.flags.multiline ? '(?=\\n|(?![^]))' : '(?=\\n?(?![^]))');
+        this.emitAssertion(this.flags.multiline ? `(?=\\n|(?!${ANY_CHAR}))` : `(?=\\n?(?!${ANY_CHAR}))`);
         return;
       case '*':
       case '+':
@@ -246,8 +248,10 @@ class Translator {
     }
     if (kind === 'P') return this.translateNamedConstruct();
     if (kind === '>') {
+      // Wrapped, so that a quantifier after the group repeats the lookahead and the backreference
+      // together rather than the backreference alone.
       const name = this.atomicGroupName();
-      return this.pushGroup(`(?=(?<${name}>`, `))\\k<${name}>`, null);
+      return this.pushGroup(`(?:(?=(?<${name}>`, `))\\k<${name}>)`, null);
     }
     if (FLAG_LETTERS.includes(kind) || kind === '-') return this.translateScopedFlags(kind);
     throw new PatternError(`unsupported extension ?${kind}`);
@@ -321,9 +325,9 @@ class Translator {
     const char = this.next();
     switch (char) {
       case 'A':
-        return this.emitAssertion('(?<![^])');
+        return this.emitAssertion(`(?<!${ANY_CHAR})`);
       case 'Z':
-        return this.emitAssertion('(?![^])');
+        return this.emitAssertion(`(?!${ANY_CHAR})`);
       case 'b':
         return this.emitAssertion(this.wordBoundary(true));
       case 'B':
@@ -345,7 +349,8 @@ class Translator {
     const word = `[${this.flags.ascii ? ASCII_WORD_ITEMS : UNICODE_WORD_ITEMS}]`;
     return boundary
       ? `(?:(?<=${word})(?!${word})|(?<!${word})(?=${word}))`
-      : `(?:(?<=${word})(?=${word})|(?<!${word})(?!${word}))`;
+      : // Python's \B never matches in an empty string.
+        `(?:(?<=${word})(?=${word})|(?<!${word})(?!${word})(?:(?<=${ANY_CHAR})|(?=${ANY_CHAR})))`;
   }
 
   private categoryItems(letter: string): string {
