@@ -91,6 +91,11 @@ describe('condition operators', () => {
     ['user@example.com', 'REGEX', '(?P<user>\\w+)@example\\.com$', true],
     ['abc\n', 'REGEX', 'abc$', true],
     [undefined, 'REGEX', '.*', false],
+    // Found by the reference-engine oracle (npm run conformance:oracle).
+    ['', 'REGEX', '(?>a+)*', true],
+    ['aab', 'REGEX', '(?>a+)*b', true],
+    ['I', 'REGEX', '(?s).{2}', false],
+    ['', 'REGEX', '\\B', false],
   ]);
 
   describeRows('MODULO takes divisor|remainder on numbers, with Python float modulo', [
