@@ -18,7 +18,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startStandaloneProcess, REPOSITORY_ROOT, type StandaloneProcess } from '../../apps/standalone/src/testing/process';
 import { ApiClient } from '../../apps/standalone/src/testing/http-harness';
-import { fixtureParameters, type FixtureParameters } from './fixtures';
+import { schemathesisConfig } from './config';
+import { fixtureParameters } from './fixtures';
 import { ensureSchemathesis, SCHEMATHESIS_VERSION } from './install';
 import { readSchemathesisReport, type FuzzSummary } from './report';
 
@@ -30,55 +31,6 @@ function intFromEnv(name: string, fallback: number): number {
   const parsed = Number(value);
   if (!Number.isInteger(parsed) || parsed < 1) throw new Error(`${name} must be a positive integer, got "${value}"`);
   return parsed;
-}
-
-/** A TOML string literal. */
-const toml = (value: string | number): string => (typeof value === 'number' ? String(value) : JSON.stringify(value));
-const inlineTable = (entries: Record<string, string | number>): string =>
-  `{ ${Object.entries(entries)
-    .map(([key, value]) => `${toml(key)} = ${toml(value)}`)
-    .join(', ')} }`;
-
-/**
- * Schemathesis configuration: path parameters pinned to the live fixture, DELETE operations to
- * a second fixture of their own (so deleting does not starve the other operations of entities).
- */
-export function schemathesisConfig(adminKey: string, live: FixtureParameters, doomed: FixtureParameters): string {
-  const path = (set: FixtureParameters, keyId?: string): Record<string, string | number> => ({
-    'path.organisationId': set.organisationId,
-    'path.userId': set.userId,
-    'path.projectId': set.projectId,
-    'path.environment': set.environment,
-    'path.featureId': set.featureId,
-    'path.segmentId': set.segmentId,
-    'path.tagId': set.tagId,
-    'path.optionId': set.optionId,
-    'path.identifier': set.identifier,
-    ...(keyId !== undefined ? { 'path.keyId': keyId } : {}),
-  });
-  const deletes: [string, Record<string, string | number>][] = [
-    ['^/admin/v1/users/', path(doomed, doomed.userKeyId)],
-    ['^/admin/v1/organisations/', path(doomed, doomed.organisationKeyId)],
-    ['^/admin/v1/environments/\\{environment\\}/api-keys/', path(doomed, doomed.serverKeyId)],
-    ['^/admin/v1/(projects/|environments/\\{environment\\}(/(?!api-keys/)|$))', path(doomed)],
-  ];
-  const lines = [
-    // Credentials per security scheme of the document: the admin API's key, and a server-side
-    // environment key for the SDK API and OFREP (it may read everything a client key may).
-    '[auth.openapi.api-key]',
-    `api_key = ${toml(`Api-Key ${adminKey}`)}`,
-    '[auth.openapi.environment-key]',
-    `api_key = ${toml(live.serverKey)}`,
-    '[auth.openapi.ofrep-api-key]',
-    `api_key = ${toml(live.serverKey)}`,
-    '[auth.openapi.ofrep-bearer]',
-    `bearer = ${toml(live.serverKey)}`,
-    '',
-    '[parameters]', ...Object.entries(path(live, live.serverKeyId)).map(([key, value]) => `${toml(key)} = ${toml(value)}`), ''];
-  for (const [regex, parameters] of deletes) {
-    lines.push('[[operations]]', 'include-method-regex = "^DELETE$"', `include-path-regex = ${toml(regex)}`, `parameters = ${inlineTable(parameters)}`, '');
-  }
-  return lines.join('\n');
 }
 
 /** Runs Schemathesis with its output passed through; resolves with its exit code. */
