@@ -31,6 +31,11 @@ import type { Random } from './random';
 export interface OracleCase {
   readonly context: EvaluationContext;
   readonly order: EvaluationOrder;
+  /**
+   * The result to expect when Python's `re` rejects a pattern of the context (the reference
+   * engine then raises); only for contexts whose one REGEX condition is all there is to match.
+   */
+  readonly ifPatternRejected?: unknown;
 }
 
 const ENVIRONMENTS = [

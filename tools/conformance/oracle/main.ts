@@ -5,8 +5,8 @@
  *
  * It replays the golden cases (`$FLAGSMITH_ENGINE_TEST_DATA`, else
  * `../shared/flagsmith-engine-test-data`; skipped when absent), the operator table (every
- * operator on every pairing of awkward trait and condition values) and `ORACLE_CONTEXTS` (5,000)
- * random contexts from `ORACLE_SEED` (random, printed) through both engines and compares the
+ * operator on every pairing of awkward trait and condition values), `ORACLE_REGEXES` (10,000)
+ * random Python regular expressions and `ORACLE_CONTEXTS` (5,000) random contexts from `ORACLE_SEED` (random, printed) through both engines and compares the
  * results exactly: flags (name, enabled, value and its type, reason, variant, metadata) and the
  * matched segments. Mismatches are printed up to `ORACLE_PRINT_LIMIT` (5), each with a minimised
  * context, plus one minimised example of every other kind of mismatch seen. The last line is
@@ -27,6 +27,7 @@ import { minimise } from './minimise';
 import { operatorTable } from './operator-table';
 import { tagFloats, toPythonJson } from './python-json';
 import { Random } from './random';
+import { isRejectedPattern, regexCase } from './regex-table';
 import { ReferenceEngine } from './reference-engine';
 import { ensureReferenceEnvironment, REFERENCE_ENGINE_PACKAGE } from './reference-venv';
 
@@ -83,6 +84,8 @@ class OracleRun {
   readonly categories = new Map<string, { count: number; first: Mismatch }>();
   readonly printed: Mismatch[] = [];
   bothFailed = 0;
+  /** Regex table cases whose pattern Python rejected (ours must then not match). */
+  rejectedPatterns = 0;
   segmentsGiven = 0;
   segmentsMatched = 0;
   readonly referenceReasons = new Map<string, number>();
@@ -95,7 +98,12 @@ class OracleRun {
   async outcomes(oracleCase: OracleCase): Promise<{ reference: Outcome; ours: Outcome }> {
     const referenceAnswer = this.engine.evaluate(toPythonJson(oracleCase.context, oracleCase.order));
     const ours = ourOutcome(oracleCase);
-    return { reference: await referenceAnswer, ours };
+    const reference = await referenceAnswer;
+    if ('error' in reference && oracleCase.ifPatternRejected !== undefined && isRejectedPattern(reference.error)) {
+      this.rejectedPatterns += 1;
+      return { reference: { result: oracleCase.ifPatternRejected }, ours };
+    }
+    return { reference, ours };
   }
 
   /** Compares a batch of cases (evaluated concurrently by the reference engine); returns the tally. */
@@ -193,6 +201,18 @@ async function compareOperatorTable(run: OracleRun): Promise<Tally> {
   return tally;
 }
 
+async function compareRegexTable(run: OracleRun, seed: number, count: number): Promise<Tally> {
+  const tally = { compared: 0, mismatches: 0 };
+  const random = new Random(contextSeed(seed, -1));
+  for (let start = 0; start < count; start += BATCH_SIZE) {
+    const batch = [];
+    for (let index = start; index < Math.min(count, start + BATCH_SIZE); index += 1) batch.push({ label: `regex #${index} (seed ${seed})`, oracleCase: regexCase(random) });
+    await run.compare(batch, tally);
+  }
+  console.log(`regex table from seed ${seed}: ${tally.compared} compared (${run.rejectedPatterns} patterns Python rejects), ${tally.mismatches} mismatches`);
+  return tally;
+}
+
 async function compareRandomContexts(run: OracleRun, seed: number, count: number): Promise<Tally> {
   const tally = { compared: 0, mismatches: 0 };
   for (let start = 0; start < count; start += BATCH_SIZE) {
@@ -210,6 +230,7 @@ async function main(): Promise<number> {
   const inCi = /^(true|1)$/i.test(process.env['CI'] ?? '');
   const count = envInteger('ORACLE_CONTEXTS', 5000, 0);
   const printLimit = envInteger('ORACLE_PRINT_LIMIT', 5, 0);
+  const regexCount = envInteger('ORACLE_REGEXES', 10000, 0);
   const seed = envInteger('ORACLE_SEED', randomInt(2 ** 31), 0) >>> 0;
 
   const environment = ensureReferenceEnvironment(VENV_DIRECTORY, { quickFailure: !inCi, log: (line) => console.log(line) });
@@ -230,6 +251,7 @@ async function main(): Promise<number> {
     const started = Date.now();
     const golden = await replayGoldenCases(run);
     const table = await compareOperatorTable(run);
+    const regexes = await compareRegexTable(run, seed, regexCount);
     const [givenBefore, matchedBefore] = [run.segmentsGiven, run.segmentsMatched];
     const random = await compareRandomContexts(run, seed, count);
     const [given, matched] = [run.segmentsGiven - givenBefore, run.segmentsMatched - matchedBefore];
@@ -239,16 +261,21 @@ async function main(): Promise<number> {
     if (run.bothFailed > 0) console.log(`contexts both engines rejected (not mismatches): ${run.bothFailed}`);
     console.log(`compared in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
-    for (const mismatch of run.printed) await run.report(mismatch);
-    const shown = new Set(run.printed.flatMap((mismatch) => mismatch.comparison.categories.slice(0, 1)));
-    for (const [category, { first }] of run.categories) if (!shown.has(category)) await run.report(first, category);
+    // The first mismatches, then one example of every kind of mismatch none of those showed.
+    const shown = new Set<string>();
+    const report = async (mismatch: Mismatch, category?: string): Promise<void> => {
+      await run.report(mismatch, category);
+      for (const seen of mismatch.comparison.categories) shown.add(seen);
+    };
+    for (const mismatch of run.printed) await report(mismatch);
+    for (const [category, { first }] of run.categories) if (!shown.has(category)) await report(first, category);
     if (run.categories.size > 0) {
       console.log('mismatch kinds (a mismatch may have several):');
       for (const [category, { count: seen }] of [...run.categories].sort(([, a], [, b]) => b.count - a.count)) console.log(`  ${seen} × ${category}`);
     }
 
-    const compared = golden.compared + table.compared + random.compared;
-    const mismatches = golden.mismatches + table.mismatches + random.mismatches;
+    const compared = golden.compared + table.compared + regexes.compared + random.compared;
+    const mismatches = golden.mismatches + table.mismatches + regexes.mismatches + random.mismatches;
     console.log(`contexts compared: ${compared}, mismatches: ${mismatches}`);
     console.log(`${compared - mismatches} passed, ${mismatches} failed`);
     return mismatches > 0 ? 1 : 0;

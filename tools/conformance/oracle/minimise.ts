@@ -58,6 +58,7 @@ function without(oracleCase: OracleCase, removal: Removal): OracleCase {
   else delete (parent as Record<string, unknown>)[removal.key as string];
   const keep = (keys: readonly string[] | undefined, map: Record<string, unknown> | undefined): string[] | undefined => keys?.filter((key) => map !== undefined && key in map);
   return {
+    ...oracleCase,
     context,
     order: { segments: keep(oracleCase.order.segments, context.segments), features: keep(oracleCase.order.features, context.features) },
   };
