@@ -106,7 +106,7 @@ class OracleRun {
     return { reference, ours };
   }
 
-  /** Compares a batch of cases (evaluated concurrently by the reference engine); returns the tally. */
+  /** Compares a batch of cases (evaluated concurrently by the reference engine), counting into `tally`. */
   async compare(cases: ReadonlyArray<{ label: string; oracleCase: OracleCase }>, tally: Tally): Promise<void> {
     const results = await Promise.all(cases.map(async ({ label, oracleCase }) => ({ label, oracleCase, ...(await this.outcomes(oracleCase)) })));
     for (const { label, oracleCase, reference, ours } of results) {
