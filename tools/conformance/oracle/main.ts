@@ -246,7 +246,7 @@ async function main(): Promise<number> {
   }
   const engine = await ReferenceEngine.start(environment.python);
   try {
-    console.log(`oracle: ${REFERENCE_ENGINE_PACKAGE} ${engine.version} in ${relative(repositoryRoot, VENV_DIRECTORY)}; seed ${seed} (ORACLE_SEED=${seed} repeats this run)`);
+    console.log(`oracle: ${REFERENCE_ENGINE_PACKAGE} ${engine.version} on Python ${engine.pythonVersion} in ${relative(repositoryRoot, VENV_DIRECTORY)}; seed ${seed} (ORACLE_SEED=${seed} repeats this run)`);
     const run = new OracleRun(engine, printLimit);
     const started = Date.now();
     const golden = await replayGoldenCases(run);

@@ -21,6 +21,7 @@ describeWithPython('ReferenceEngine', () => {
 
   it('reports its version and evaluates a context with Flagsmith 11.1.1 semantics', async () => {
     expect(engine.version).toBe(REFERENCE_ENGINE_VERSION);
+    expect(engine.pythonVersion).toMatch(/^3\.\d+\.\d+/);
     await expect(engine.evaluate(context('"x"'))).resolves.toEqual({
       result: { flags: { f: { name: 'f', enabled: true, value: 'x', reason: 'STATIC', variant: null } }, segments: [] },
     });

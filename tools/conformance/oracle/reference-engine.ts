@@ -39,6 +39,8 @@ export class ReferenceEngine {
     private readonly child: ChildProcessWithoutNullStreams,
     /** The engine version the process reported. */
     readonly version: string,
+    /** The Python version running it (its `re` module decides REGEX conditions). */
+    readonly pythonVersion: string,
   ) {}
 
   /** Starts the process with `python` and waits for its `ready` line. */
@@ -63,9 +65,10 @@ export class ReferenceEngine {
         if (!engine) {
           try {
             const ready: unknown = JSON.parse(line);
-            const version = typeof ready === 'object' && ready !== null && 'ready' in ready ? String(ready.ready) : undefined;
-            if (version === undefined) throw new Error(`expected a ready line, got ${line.slice(0, 200)}`);
-            engine = new ReferenceEngine(child, version);
+            if (typeof ready !== 'object' || ready === null || !('ready' in ready) || !('python' in ready)) {
+              throw new Error(`expected a ready line, got ${line.slice(0, 200)}`);
+            }
+            engine = new ReferenceEngine(child, String(ready.ready), String(ready.python));
             resolve(engine);
           } catch (error) {
             child.kill();

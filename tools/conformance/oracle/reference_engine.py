@@ -1,6 +1,7 @@
 """Flagsmith's reference engine behind NDJSON on stdin/stdout.
 
-Started once per oracle run. The first line written is `{"ready": "<engine version>"}`; after
+Started once per oracle run. The first line written is `{"ready": "<engine version>", "python": "<version>"}`
+(Python's version matters: its `re` module decides REGEX conditions); after
 that every line read is one evaluation context (Python's JSON, so `5.0` stays a float and
 `-Infinity` is read), and every line written is `{"result": ...}` or `{"error": "..."}` for it,
 in the same order.
@@ -12,6 +13,7 @@ caller can compare value types exactly.
 
 import json
 import math
+import platform
 import sys
 from importlib.metadata import version
 
@@ -34,7 +36,7 @@ def tag_floats(value):
 
 def main() -> None:
     out = sys.stdout
-    out.write(json.dumps({"ready": version("flagsmith-flag-engine")}) + "\n")
+    out.write(json.dumps({"ready": version("flagsmith-flag-engine"), "python": platform.python_version()}) + "\n")
     out.flush()
     for line in sys.stdin:
         if not line.strip():
