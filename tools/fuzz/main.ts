@@ -8,7 +8,8 @@
  * Schemathesis comes from PyPI, pinned, in a project-local virtualenv (`.venv/fuzz`). When it
  * cannot be installed the run fails under CI=true and is skipped with the reason elsewhere.
  *
- * Usage: `npm run fuzz` (`FUZZ_MAX_EXAMPLES`, `FUZZ_SEED` and `FUZZ_WORKERS` override the defaults).
+ * Usage: `npm run fuzz` (`FUZZ_MAX_EXAMPLES`, `FUZZ_SEED`, `FUZZ_WORKERS` and `FUZZ_PHASES`, such as
+ * `examples,coverage,fuzzing,stateful`, override the defaults).
  * The last line is always `N passed, M failed` over the API operations.
  */
 import { spawn } from 'node:child_process';
@@ -94,7 +95,7 @@ async function main(): Promise<number> {
       '--max-examples',
       String(maxExamples),
       '--phases',
-      'examples,coverage,fuzzing',
+      process.env['FUZZ_PHASES'] || 'examples,coverage,fuzzing',
       '--workers',
       String(workers),
       // Every example of an operation runs even after one failed, so an undeclared status cannot hide a 5xx behind it.
