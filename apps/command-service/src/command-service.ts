@@ -1,5 +1,6 @@
 import { AdminApplication } from '@flagline/admin-application';
 import { createAdminHttpApp } from '@flagline/admin-api';
+import { answerClientErrors } from '@flagline/http-edge';
 import { AdminCatalog } from '@flagline/admin-projections';
 import { LogFollower, type EventStore } from '@flagline/event-sourcing';
 import { EmbeddedEventStore } from '@flagline/event-store-embedded';
@@ -98,6 +99,7 @@ export async function startCommandService(config: CommandServiceConfig, logger: 
   const httpServer = app.getHttpServer() as Server;
   httpServer.keepAliveTimeout = 65_000;
   httpServer.headersTimeout = 66_000;
+  answerClientErrors(httpServer);
   await app.listen(config.port, config.host);
   const address = (app.getHttpServer() as Server).address() as AddressInfo;
   logger.info({ port: address.port, eventStore: config.eventStore.kind }, 'command service listening');
