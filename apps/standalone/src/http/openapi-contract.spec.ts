@@ -144,6 +144,38 @@ describe('The OpenAPI document', () => {
     });
   });
 
+  describe('when request bodies and paging parameters are read', () => {
+    const parameter = (method: string, template: string, name: string): JsonObject => {
+      const found = operationsOf(document).find(([m, path]) => m === method && path === template);
+      const parameters = found && Array.isArray(found[2]['parameters']) ? found[2]['parameters'].map(obj) : [];
+      return obj(obj(parameters.find((candidate) => candidate['name'] === name))['schema']);
+    };
+
+    it('then bodies refuse fields they do not declare, and PATCH bodies must name one', () => {
+      const problems = operationsOf(document)
+        .filter(([, path, operation]) => path.startsWith('/admin/v1/') && operation['requestBody'] !== undefined)
+        .flatMap(([method, path, operation]) => {
+          const reference = str(schemaOf(obj(operation['requestBody'])) as JsonObject, '$ref');
+          const schema = obj(schemas()[reference.replace('#/components/schemas/', '')] as JsonObject);
+          return [
+            ...(schema['additionalProperties'] === false ? [] : [`${method} ${path}: extra fields allowed`]),
+            ...(method === 'PATCH' && schema['minProperties'] !== 1 ? [`${method} ${path}: an empty PATCH allowed`] : []),
+          ];
+        });
+      expect(problems).toEqual([]);
+    });
+
+    it('then each cursor is described in the form its route reads, and a real one fits it', async () => {
+      const byId = parameter('GET', '/admin/v1/projects/{projectId}/features', 'after');
+      expect(byId).toEqual({ type: 'string', pattern: '^[0-9]{1,15}$' });
+      expect(new RegExp(str(parameter('GET', '/admin/v1/environments/{environment}/segment-overrides', 'after'), 'pattern')).test('7.0')).toBe(true);
+      expect(parameter('GET', '/admin/v1/environments/{environment}/identities', 'after')).toMatchObject({ type: 'string', minLength: 1 });
+      expect(new RegExp(str(parameter('PATCH', '/admin/v1/projects/{projectId}', 'If-Match'), 'pattern')).test('W/"12"')).toBe(true);
+      const page = obj((await t.admin.get(`${ADMIN}/projects/${s.projectId}/features?pageSize=1`)).body);
+      expect(str(page, 'next')).toMatch(new RegExp(str(byId, 'pattern')));
+    });
+  });
+
   describe('when the SDK and OFREP routes are read', () => {
     it('then they are in the document with their own security schemes, apart from the admin key', () => {
       const security = obj(obj(document['components'])['securitySchemes']);

@@ -21,6 +21,21 @@ function withIntegerIds(paths: OpenAPIObject['paths']): OpenAPIObject['paths'] {
 }
 
 /**
+ * Request bodies as the validation pipe reads them: a field no DTO declares is a 400
+ * (`forbidNonWhitelisted`), and a PATCH must name at least one field (`emptyPatchBody`).
+ */
+function withStrictBodies(document: OpenAPIObject): void {
+  const schemas = document.components?.schemas ?? {};
+  for (const [name, schema] of Object.entries(schemas)) if (name.endsWith('Dto') && !('$ref' in schema)) schema.additionalProperties = false;
+  for (const item of Object.values(document.paths)) {
+    const body = item.patch?.requestBody;
+    const schema = body && 'content' in body ? body.content['application/json']?.schema : undefined;
+    const target = schema && '$ref' in schema ? schemas[schema.$ref.replace('#/components/schemas/', '')] : undefined;
+    if (target && !('$ref' in target)) target.minProperties = 1;
+  }
+}
+
+/**
  * The whole HTTP contract: the admin API (generated from the controllers and DTOs) and the
  * SDK-facing API and OFREP (served by node:http, described in `sdk-openapi.ts`).
  */
@@ -39,6 +54,7 @@ export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
     .addTag('ofrep', 'OpenFeature Remote Evaluation Protocol')
     .build();
   const document = SwaggerModule.createDocument(app, config);
+  withStrictBodies(document);
   const components = document.components ?? {};
   return {
     ...document,

@@ -90,7 +90,7 @@ export class EnvironmentsController {
   }
 
   @Get('api-keys')
-  @Lists(ApiKeyView)
+  @Lists(ApiKeyView, BY_KEY_ID)
   @ApiOperation({ summary: 'Live server-side keys (prefix `ser.`), by key id' })
   serverKeys(@Caller() caller: RequestContext, @Param('environment') environment: string, @Query(BY_KEY_ID) page: PageRequest) {
     return paginate(this.app.environments.listServerKeys(caller, environment), (key) => [key.id], page);
@@ -136,7 +136,7 @@ export class EnvironmentsController {
   }
 
   @Get('segment-overrides')
-  @Lists(SegmentOverrideView)
+  @Lists(SegmentOverrideView, BY_FEATURE_AND_PRIORITY)
   @ApiQuery({ name: 'feature', required: false, schema: { type: 'integer', minimum: 1 } })
   segmentOverrides(
     @Caller() caller: RequestContext,

@@ -30,7 +30,7 @@ export class IdentitiesController {
   constructor(@Inject(ADMIN_APPLICATION) private readonly app: AdminApplication) {}
 
   @Get()
-  @Lists(IdentityView, 'The `next` of the previous page: the last identifier it held')
+  @Lists(IdentityView, BY_IDENTIFIER)
   @ApiQuery({ name: 'search', required: false, type: String, description: 'Keeps identifiers that contain it (case-insensitive)' })
   @ApiOperation({ summary: 'Identities of the environment, in identifier order' })
   list(@Caller() caller: RequestContext, @Param('environment') environment: string, @Query(BY_IDENTIFIER) page: PageRequest, @Query('search') search?: unknown) {

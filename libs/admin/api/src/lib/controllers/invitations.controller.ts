@@ -41,7 +41,7 @@ export class InvitationsController {
   }
 
   @Get('organisations/:organisationId/invitations')
-  @Lists(InvitationView)
+  @Lists(InvitationView, BY_INVITATION_ID)
   @ApiOperation({ summary: 'The organisation’s invitations with their status (organisation admins)' })
   @ApiQuery({ name: 'status', required: false, enum: INVITATION_STATUSES })
   list(
@@ -62,7 +62,7 @@ export class InvitationsController {
   }
 
   @Get('users/me/invitations')
-  @Lists(InvitationView)
+  @Lists(InvitationView, BY_INVITATION_ID)
   @ApiOperation({ summary: 'Pending invitations addressed to the caller’s email (a user’s key)' })
   mine(@Caller() caller: RequestContext, @Query(BY_INVITATION_ID) page: PageRequest) {
     return paginate(this.app.invitations.mine(caller), (invitation) => [invitation.id], page);

@@ -83,7 +83,7 @@ export class OrganisationsController {
   }
 
   @Get(':organisationId/api-keys')
-  @Lists(ApiKeyView)
+  @Lists(ApiKeyView, BY_KEY_ID)
   keys(@Caller() caller: RequestContext, @Param('organisationId', IdPipe) id: number, @Query(BY_KEY_ID) page: PageRequest) {
     return paginate(this.app.organisations.listKeys(caller, id), (key) => [key.id], page);
   }

@@ -25,8 +25,14 @@ export function pageQuery(query: Record<string, unknown>, shape: SortKeyShape): 
 
 /** `?after=<cursor>&pageSize=<n>` of a collection route; a bad cursor or size is a 400 naming it. */
 export class PageQueryPipe extends ParameterPipe<PageRequest> {
-  constructor(private readonly shape: SortKeyShape = ['number']) {
+  constructor(readonly shape: SortKeyShape = ['number']) {
     super();
+  }
+
+  /** The cursor's form, for the OpenAPI document: numbers joined by dots, or any text of a one-text key. */
+  get cursorSchema(): { type: 'string'; pattern?: string; minLength?: number; maxLength?: number } {
+    if (this.shape.length === 1 && this.shape[0] === 'string') return { type: 'string', minLength: 1, maxLength: 2000 };
+    return { type: 'string', pattern: `^${this.shape.map(() => '[0-9]{1,15}').join('\\.')}$` };
   }
 
   transform(value: unknown): PageRequest {

@@ -62,7 +62,7 @@ export class UsersController {
   }
 
   @Get(':userId/api-keys')
-  @Lists(ApiKeyView)
+  @Lists(ApiKeyView, BY_KEY_ID)
   keys(@Caller() caller: RequestContext, @Param('userId', IdPipe) userId: number, @Query(BY_KEY_ID) page: PageRequest) {
     return paginate(this.app.users.listKeys(caller, userId), (key) => [key.id], page);
   }

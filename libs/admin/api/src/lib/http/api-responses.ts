@@ -1,5 +1,6 @@
 import { applyDecorators, type Type } from '@nestjs/common';
 import { ApiExtraModels, ApiHeader, ApiQuery, ApiResponse, getSchemaPath } from '@nestjs/swagger';
+import { BY_ID, type PageQueryPipe } from '../controllers/page.query';
 import { ApiErrorView } from '../dto/views.dto';
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
@@ -22,7 +23,12 @@ export const AdminErrors = (): ClassDecorator => ApiErrors(400, 401, 403, 404);
 
 const ETAG = { ETag: { description: 'The entity revision, for If-Match', schema: { type: 'string' } } };
 
-const IF_MATCH = ApiHeader({ name: 'If-Match', required: false, description: 'An ETag returned by this API, like "12": the write is refused (412) if the entity changed since' });
+const IF_MATCH = ApiHeader({
+  name: 'If-Match',
+  required: false,
+  description: 'An ETag returned by this API, like "12": the write is refused (412) if the entity changed since',
+  schema: { type: 'string', pattern: '^\\s*(\\*|(W/)?"?[0-9]{1,15}"?)\\s*$' },
+});
 
 export interface WriteOptions {
   /** The route honours If-Match (and may answer 412). */
@@ -32,11 +38,11 @@ export interface WriteOptions {
 /** A read of one entity: 200 with its view and ETag. */
 export const Reads = (type: Type<unknown>): MethodDecorator => ApiResponse({ status: 200, description: 'The entity', type, headers: ETAG });
 
-/** A collection: one page of `{results, next}`, in a stable order, with `?after=` and `?pageSize=`. */
-export const Lists = (type: Type<unknown>, cursor = 'The `next` of the previous page'): MethodDecorator =>
+/** A collection: one page of `{results, next}`, in a stable order, with `?after=` and `?pageSize=` as `page` reads them. */
+export const Lists = (type: Type<unknown>, page: PageQueryPipe = BY_ID): MethodDecorator =>
   applyDecorators(
     ApiExtraModels(type),
-    ApiQuery({ name: 'after', required: false, type: String, description: cursor }),
+    ApiQuery({ name: 'after', required: false, schema: page.cursorSchema, description: 'The `next` of the previous page' }),
     ApiQuery({ name: 'pageSize', required: false, schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 } }),
     ApiResponse({
       status: 200,
