@@ -1,6 +1,6 @@
 import { AdminApplication } from '@flagline/admin-application';
 import { createAdminHttpApp } from '@flagline/admin-api';
-import { answerClientErrors } from '@flagline/http-edge';
+import { answerClientErrors, MAX_HEADER_BYTES } from '@flagline/http-edge';
 import { AdminCatalog } from '@flagline/admin-projections';
 import { LogFollower, type EventStore } from '@flagline/event-sourcing';
 import { EmbeddedEventStore } from '@flagline/event-store-embedded';
@@ -100,6 +100,8 @@ export async function startCommandService(config: CommandServiceConfig, logger: 
   httpServer.keepAliveTimeout = 65_000;
   httpServer.headersTimeout = 66_000;
   answerClientErrors(httpServer);
+  // Nest creates the server without options; Node reads this property of it for each new connection.
+  (httpServer as Server & { maxHeaderSize?: number }).maxHeaderSize = MAX_HEADER_BYTES;
   await app.listen(config.port, config.host);
   const address = (app.getHttpServer() as Server).address() as AddressInfo;
   logger.info({ port: address.port, eventStore: config.eventStore.kind }, 'command service listening');
