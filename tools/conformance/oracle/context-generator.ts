@@ -106,7 +106,8 @@ const FLOATS: ReadonlyArray<number | FloatNumber> = [
 ];
 const FEATURE_NAMES = ['alpha', 'beta_flag', 'dark-mode', '42', 'feature x', 'gamma', 'δelta'];
 const SEGMENT_NAMES = ['power users', 'beta testers', 'Europe', 'flagged', 'percent', 'deps'];
-const OPERATORS: readonly ConditionOperator[] = [
+/** Every condition operator. */
+export const OPERATORS: readonly ConditionOperator[] = [
   'EQUAL',
   'NOT_EQUAL',
   'GREATER_THAN',

@@ -19,11 +19,12 @@
 import { randomInt } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
-import { getEvaluationResult, readGoldenCase, type GoldenCase } from '@flagline/evaluation-engine';
+import { readGoldenCase, type GoldenCase } from '@flagline/evaluation-engine';
 import { findCaseFiles } from '../case-files';
 import { compareOutcomes, type Comparison, type Outcome } from './compare';
 import { generateContext, type OracleCase } from './context-generator';
 import { minimise } from './minimise';
+import { ourOneFlagOutcome, ourOutcome } from './our-engine';
 import { operatorTable } from './operator-table';
 import { tagFloats, toPythonJson } from './python-json';
 import { Random } from './random';
@@ -45,14 +46,6 @@ function envInteger(name: string, fallback: number, minimum: number): number {
     throw new UsageError(`${name} must be an integer of at least ${minimum}, got ${JSON.stringify(text)}`);
   }
   return Number(text);
-}
-
-function ourOutcome(oracleCase: OracleCase): Outcome {
-  try {
-    return { result: getEvaluationResult(oracleCase.context, oracleCase.order) };
-  } catch (error) {
-    return { error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) };
-  }
 }
 
 function outcomeText(outcome: Outcome): string {
@@ -95,23 +88,40 @@ class OracleRun {
     private readonly printLimit: number,
   ) {}
 
-  async outcomes(oracleCase: OracleCase): Promise<{ reference: Outcome; ours: Outcome }> {
+  async outcomes(oracleCase: OracleCase): Promise<{ reference: Outcome; ours: Outcome; oursOneFlag: Outcome }> {
     const referenceAnswer = this.engine.evaluate(toPythonJson(oracleCase.context, oracleCase.order));
     const ours = ourOutcome(oracleCase);
+    const oursOneFlag = ourOneFlagOutcome(oracleCase, ours);
     const reference = await referenceAnswer;
     if ('error' in reference && oracleCase.ifPatternRejected !== undefined && isRejectedPattern(reference.error)) {
       this.rejectedPatterns += 1;
-      return { reference: { result: oracleCase.ifPatternRejected }, ours };
+      return { reference: { result: oracleCase.ifPatternRejected }, ours, oursOneFlag };
     }
-    return { reference, ours };
+    return { reference, ours, oursOneFlag };
+  }
+
+  /** Our whole evaluation and our one-flag path, each compared with the reference. */
+  async comparison(oracleCase: OracleCase): Promise<{ reference: Outcome; ours: Outcome; oursOneFlag: Outcome; comparison: Comparison }> {
+    const outcomes = await this.outcomes(oracleCase);
+    const qualifier = readsFlags(oracleCase) ? ' [reads $.flags]' : '';
+    const whole = compareOutcomes(outcomes.reference, outcomes.ours, qualifier);
+    // The one-flag path is reported where it departs from our whole evaluation; where it agrees,
+    // a difference from the reference is the whole evaluation's, already reported.
+    if (compareOutcomes(outcomes.ours, outcomes.oursOneFlag).differences.length === 0) return { ...outcomes, comparison: whole };
+    const oneFlag = compareOutcomes(outcomes.reference, outcomes.oursOneFlag, `${qualifier} [one-flag evaluation]`);
+    const comparison: Comparison = {
+      differences: [...whole.differences, ...oneFlag.differences.map((line) => `one-flag evaluation: ${line}`)],
+      categories: [...whole.categories, ...oneFlag.categories],
+      bothFailed: whole.bothFailed,
+    };
+    return { ...outcomes, comparison };
   }
 
   /** Compares a batch of cases (evaluated concurrently by the reference engine), counting into `tally`. */
   async compare(cases: ReadonlyArray<{ label: string; oracleCase: OracleCase }>, tally: Tally): Promise<void> {
-    const results = await Promise.all(cases.map(async ({ label, oracleCase }) => ({ label, oracleCase, ...(await this.outcomes(oracleCase)) })));
-    for (const { label, oracleCase, reference, ours } of results) {
+    const results = await Promise.all(cases.map(async ({ label, oracleCase }) => ({ label, oracleCase, ...(await this.comparison(oracleCase)) })));
+    for (const { label, oracleCase, reference, comparison } of results) {
       this.observe(oracleCase, reference);
-      const comparison = compareOutcomes(reference, ours, readsFlags(oracleCase) ? ' [reads $.flags]' : '');
       tally.compared += 1;
       if (comparison.bothFailed) this.bothFailed += 1;
       if (comparison.differences.length === 0) continue;
@@ -141,17 +151,17 @@ class OracleRun {
   /** Prints a mismatch with its context minimised for `category` (its first one by default). */
   async report(mismatch: Mismatch, category = mismatch.comparison.categories[0]): Promise<void> {
     const stillFails = async (candidate: OracleCase): Promise<boolean> => {
-      const { reference, ours } = await this.outcomes(candidate);
-      const comparison = compareOutcomes(reference, ours, readsFlags(candidate) ? ' [reads $.flags]' : '');
+      const { comparison } = await this.comparison(candidate);
       return comparison.differences.length > 0 && (category === undefined || comparison.categories.includes(category));
     };
     const small = await minimise(mismatch.oracleCase, stillFails);
-    const { reference, ours } = await this.outcomes(small);
-    const differences = compareOutcomes(reference, ours).differences;
+    const { reference, ours, oursOneFlag, comparison } = await this.comparison(small);
+    const differences = comparison.differences;
     console.log(`MISMATCH ${mismatch.label} [${mismatch.comparison.categories.join('; ')}]${category ? `, minimised for: ${category}` : ''}`);
     console.log(`  context:   ${toPythonJson(small.context, small.order)}`);
     console.log(`  reference: ${outcomeText(reference)}`);
     console.log(`  ours:      ${outcomeText(ours)}`);
+    if (outcomeText(oursOneFlag) !== outcomeText(ours)) console.log(`  ours, one flag at a time: ${outcomeText(oursOneFlag)}`);
     console.log('  differences (expected = reference, got = ours):');
     for (const line of differences.slice(0, DIFFERENCE_LINES_SHOWN)) console.log(`    ${line}`);
     if (differences.length > DIFFERENCE_LINES_SHOWN) console.log(`    … ${differences.length - DIFFERENCE_LINES_SHOWN} more`);

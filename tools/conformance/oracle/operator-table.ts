@@ -6,8 +6,8 @@
  * against condition values Python's `int()` / `float()` read oddly (`"inf"`, `"7_0"`, `"１２"`),
  * semver conditions, IN lists in both forms, MODULO pairs and Python-only regex syntax.
  */
-import { FloatNumber, type ConditionOperator, type TraitValue } from '@flagline/evaluation-engine';
-import type { OracleCase } from './context-generator';
+import { FloatNumber, type TraitValue } from '@flagline/evaluation-engine';
+import { OPERATORS as ALL_OPERATORS, type OracleCase } from './context-generator';
 
 function unique<T>(items: readonly T[]): T[] {
   return [...new Set(items)];
@@ -32,20 +32,8 @@ const CONDITION_VALUES: readonly string[] = unique([
   ...['1e\\+16', '5\\.0', '\\bW', '(?x) p r o', '[[:alpha:]]', 'a{,2}', '(?m)^b', '(?P<x>o)(?P=x)?'],
 ]);
 
-const OPERATORS: readonly ConditionOperator[] = [
-  'EQUAL',
-  'NOT_EQUAL',
-  'GREATER_THAN',
-  'GREATER_THAN_INCLUSIVE',
-  'LESS_THAN',
-  'LESS_THAN_INCLUSIVE',
-  'CONTAINS',
-  'NOT_CONTAINS',
-  'IN',
-  'REGEX',
-  'MODULO',
-  'PERCENTAGE_SPLIT',
-];
+/** The operators that compare a value (IS_SET / IS_NOT_SET read none). */
+const OPERATORS = ALL_OPERATORS.filter((operator) => operator !== 'IS_SET' && operator !== 'IS_NOT_SET');
 
 /** Patterns Python's `re` rejects: the reference engine raises on them, where ours does not match. */
 const INVALID_PATTERNS = new Set(['+7', '[7, "pro"']);
