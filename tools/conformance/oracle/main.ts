@@ -24,7 +24,7 @@ import { findCaseFiles } from '../case-files';
 import { compareOutcomes, type Comparison, type Outcome } from './compare';
 import { generateContext, type OracleCase } from './context-generator';
 import { minimise } from './minimise';
-import { ourOneFlagOutcome, ourOutcome } from './our-engine';
+import { ourIdentityOverridesOutcome, ourOneFlagOutcome, ourOutcome } from './our-engine';
 import { operatorTable } from './operator-table';
 import { tagFloats, toPythonJson } from './python-json';
 import { Random } from './random';
@@ -68,6 +68,15 @@ interface Mismatch {
   readonly comparison: Comparison;
 }
 
+/** The reference's outcome and ours, by our whole evaluation and by our serving paths. */
+interface Outcomes {
+  readonly reference: Outcome;
+  readonly ours: Outcome;
+  readonly oursOneFlag: Outcome;
+  /** `undefined` when the context gives its identity no identity-override segment. */
+  readonly oursIdentityOverrides: Outcome | undefined;
+}
+
 interface Tally {
   compared: number;
   mismatches: number;
@@ -79,6 +88,8 @@ class OracleRun {
   bothFailed = 0;
   /** Regex table cases whose pattern Python rejected (ours must then not match). */
   rejectedPatterns = 0;
+  /** Evaluations that also went through our identity-override serving path. */
+  identityOverridesCompiled = 0;
   segmentsGiven = 0;
   segmentsMatched = 0;
   readonly referenceReasons = new Map<string, number>();
@@ -88,33 +99,40 @@ class OracleRun {
     private readonly printLimit: number,
   ) {}
 
-  async outcomes(oracleCase: OracleCase): Promise<{ reference: Outcome; ours: Outcome; oursOneFlag: Outcome }> {
+  async outcomes(oracleCase: OracleCase): Promise<Outcomes> {
     const referenceAnswer = this.engine.evaluate(toPythonJson(oracleCase.context, oracleCase.order));
     const ours = ourOutcome(oracleCase);
     const oursOneFlag = ourOneFlagOutcome(oracleCase, ours);
+    const oursIdentityOverrides = ourIdentityOverridesOutcome(oracleCase, ours);
+    if (oursIdentityOverrides !== undefined) this.identityOverridesCompiled += 1;
     const reference = await referenceAnswer;
     if ('error' in reference && oracleCase.ifPatternRejected !== undefined && isRejectedPattern(reference.error)) {
       this.rejectedPatterns += 1;
-      return { reference: { result: oracleCase.ifPatternRejected }, ours, oursOneFlag };
+      return { reference: { result: oracleCase.ifPatternRejected }, ours, oursOneFlag, oursIdentityOverrides };
     }
-    return { reference, ours, oursOneFlag };
+    return { reference, ours, oursOneFlag, oursIdentityOverrides };
   }
 
   /** Our whole evaluation and our one-flag path, each compared with the reference. */
-  async comparison(oracleCase: OracleCase): Promise<{ reference: Outcome; ours: Outcome; oursOneFlag: Outcome; comparison: Comparison }> {
+  async comparison(oracleCase: OracleCase): Promise<Outcomes & { comparison: Comparison }> {
     const outcomes = await this.outcomes(oracleCase);
     const qualifier = readsFlags(oracleCase) ? ' [reads $.flags]' : '';
     const whole = compareOutcomes(outcomes.reference, outcomes.ours, qualifier);
-    // The one-flag path is reported where it departs from our whole evaluation; where it agrees,
-    // a difference from the reference is the whole evaluation's, already reported.
-    if (compareOutcomes(outcomes.ours, outcomes.oursOneFlag).differences.length === 0) return { ...outcomes, comparison: whole };
-    const oneFlag = compareOutcomes(outcomes.reference, outcomes.oursOneFlag, `${qualifier} [one-flag evaluation]`);
-    const comparison: Comparison = {
-      differences: [...whole.differences, ...oneFlag.differences.map((line) => `one-flag evaluation: ${line}`)],
-      categories: [...whole.categories, ...oneFlag.categories],
-      bothFailed: whole.bothFailed,
-    };
-    return { ...outcomes, comparison };
+    // The serving paths are reported where they depart from our whole evaluation; where they
+    // agree, a difference from the reference is the whole evaluation's, already reported.
+    const differences = [...whole.differences];
+    const categories = [...whole.categories];
+    const paths: Array<[string, Outcome | undefined]> = [
+      ['one-flag evaluation', outcomes.oursOneFlag],
+      ['identity overrides compiled', outcomes.oursIdentityOverrides],
+    ];
+    for (const [path, outcome] of paths) {
+      if (outcome === undefined || compareOutcomes(outcomes.ours, outcome).differences.length === 0) continue;
+      const departure = compareOutcomes(outcomes.reference, outcome, `${qualifier} [${path}]`);
+      differences.push(...departure.differences.map((line) => `${path}: ${line}`));
+      categories.push(...departure.categories);
+    }
+    return { ...outcomes, comparison: { differences, categories, bothFailed: whole.bothFailed } };
   }
 
   /** Compares a batch of cases (evaluated concurrently by the reference engine), counting into `tally`. */
@@ -155,13 +173,16 @@ class OracleRun {
       return comparison.differences.length > 0 && (category === undefined || comparison.categories.includes(category));
     };
     const small = await minimise(mismatch.oracleCase, stillFails);
-    const { reference, ours, oursOneFlag, comparison } = await this.comparison(small);
+    const { reference, ours, oursOneFlag, oursIdentityOverrides, comparison } = await this.comparison(small);
     const differences = comparison.differences;
     console.log(`MISMATCH ${mismatch.label} [${mismatch.comparison.categories.join('; ')}]${category ? `, minimised for: ${category}` : ''}`);
     console.log(`  context:   ${toPythonJson(small.context, small.order)}`);
     console.log(`  reference: ${outcomeText(reference)}`);
     console.log(`  ours:      ${outcomeText(ours)}`);
     if (outcomeText(oursOneFlag) !== outcomeText(ours)) console.log(`  ours, one flag at a time: ${outcomeText(oursOneFlag)}`);
+    if (oursIdentityOverrides !== undefined && outcomeText(oursIdentityOverrides) !== outcomeText(ours)) {
+      console.log(`  ours, identity overrides compiled: ${outcomeText(oursIdentityOverrides)}`);
+    }
     console.log('  differences (expected = reference, got = ours):');
     for (const line of differences.slice(0, DIFFERENCE_LINES_SHOWN)) console.log(`    ${line}`);
     if (differences.length > DIFFERENCE_LINES_SHOWN) console.log(`    … ${differences.length - DIFFERENCE_LINES_SHOWN} more`);
@@ -268,6 +289,7 @@ async function main(): Promise<number> {
     console.log(`segments of the random contexts matched (reference engine): ${matched} of ${given} (${given === 0 ? 0 : ((100 * matched) / given).toFixed(1)}%)`);
     const reasons = [...run.referenceReasons].sort(([, a], [, b]) => b - a).map(([reason, seen]) => `${reason} ${seen}`);
     console.log(`flag reasons (reference engine, all contexts): ${reasons.join(', ')}`);
+    console.log(`also evaluated one flag at a time: every context; with identity overrides compiled apart: ${run.identityOverridesCompiled}`);
     if (run.bothFailed > 0) console.log(`contexts both engines rejected (not mismatches): ${run.bothFailed}`);
     console.log(`compared in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 

@@ -1,5 +1,5 @@
 import type { EvaluationContext } from '@flagline/evaluation-engine';
-import { ourOneFlagOutcome, ourOutcome } from './our-engine';
+import { ourIdentityOverridesOutcome, ourOneFlagOutcome, ourOutcome } from './our-engine';
 
 const context: EvaluationContext = {
   environment: { key: 'k', name: 'n' },
@@ -36,5 +36,39 @@ describe('our engine outcomes', () => {
 
   it('passes on an error of the whole evaluation', () => {
     expect(ourOneFlagOutcome(oracleCase, { error: 'TypeError: x' })).toEqual({ error: 'TypeError: x' });
+  });
+});
+
+describe('the identity-override serving path', () => {
+  const withOverrides = (identifier: string): EvaluationContext => ({
+    ...context,
+    identity: { identifier, traits: { plan: 'pro' } },
+    segments: {
+      ...context.segments,
+      identity_override_1: {
+        key: 'identity_override_1',
+        name: 'identity_overrides',
+        rules: [{ type: 'ALL', conditions: [{ property: '$.identity.identifier', operator: 'IN', value: `x,${identifier}` }] }],
+        overrides: [{ key: '4', name: 'a', enabled: false, value: 'mine', priority: -Infinity }],
+        metadata: { source: 'identity_override' },
+      },
+    },
+  });
+
+  it('compiles the identity-override segment apart and gives what the whole evaluation gives, the segment listed in place', () => {
+    const oracleCase = { context: withOverrides('alice'), order: { segments: ['identity_override_1', '9'], features: ['b', 'a'] } };
+    const whole = ourOutcome(oracleCase);
+    expect(whole).toMatchObject({ result: { flags: { a: { value: 'mine', reason: 'TARGETING_MATCH; segment=identity_overrides' } } } });
+    expect(ourIdentityOverridesOutcome(oracleCase, whole)).toEqual(whole);
+  });
+
+  it('is not taken where the segment does not match: "007" reads as the int 7, which IN compares as "7"', () => {
+    const oracleCase = { context: withOverrides('007'), order: { segments: ['9', 'identity_override_1'], features: ['b', 'a'] } };
+    expect(ourIdentityOverridesOutcome(oracleCase, ourOutcome(oracleCase))).toBeUndefined();
+  });
+
+  it('is not taken without an identity-override segment', () => {
+    const oracleCase = { context, order: { segments: ['9'], features: ['b', 'a'] } };
+    expect(ourIdentityOverridesOutcome(oracleCase, ourOutcome(oracleCase))).toBeUndefined();
   });
 });
