@@ -209,4 +209,36 @@ describeWithInfra('distributed mode end to end (command service, relay, Kafka, p
     expect(sample(after, 'flagline_evaluation_requests_total{route="identities",status="200",service="evaluation-service"}')).toBeGreaterThan(0);
     expect(after).toContain('process_cpu_user_seconds_total');
   });
+
+  it('names the organisation in the environment document on both evaluation services, and follows its rename (another stream, another partition)', async () => {
+    const admin = pipeline.admin;
+    const organisation = numberAt(await admin.ok('POST', '/organisations', { name: 'Initech' }), 'id');
+    const project = numberAt(await admin.ok('POST', '/projects', { organisation, name: 'Payroll' }), 'id');
+    const environmentId = numberAt(await admin.ok('POST', `/projects/${project}/environments`, { name: 'Production' }), 'id');
+    const serverKey = stringAt(await admin.ok('POST', `/environments/${environmentId}/api-keys`, { name: 'local' }), 'key');
+    const organisationNames = async (): Promise<unknown[]> =>
+      Promise.all(
+        pipeline.evaluations.map(async (evaluation) => {
+          const response = await fetch(`${evaluation.url}/api/v1/environment-document/`, { headers: { 'x-environment-key': serverKey } });
+          if (response.status !== 200) return `HTTP ${response.status}`;
+          return record(record(record(await response.json(), 'document')['project'], 'project')['organisation'], 'organisation')['name'];
+        }),
+      );
+    const seen = async (name: string) =>
+      eventually(`both evaluation services to name the organisation "${name}"`, async () => ((await organisationNames()).every((value) => value === name) ? true : undefined), {
+        timeoutMs: 15_000,
+        intervalMs: 20,
+      });
+    await seen('Initech');
+    await admin.ok('PATCH', `/organisations/${organisation}`, { name: 'Initrode' });
+    await seen('Initrode');
+
+    await waitForIdle(pipeline, redis, kafkaAdmin, 60_000);
+    const comparison = await compareWithRebuild(redis, pipeline.dataDir, pipeline.readModelPrefix);
+    expect({ missingInLive: comparison.missingInLive, missingInRebuild: comparison.missingInRebuild, different: comparison.different }).toEqual({
+      missingInLive: [],
+      missingInRebuild: [],
+      different: [],
+    });
+  }, 120_000);
 });
