@@ -43,13 +43,16 @@ export class ApiErrorView {
   details?: Record<string, unknown>;
 }
 
-export class UserOrganisationView {
+/** An organisation by id and name, as other views name it. */
+export class InvitationOrganisationView {
   @ApiProperty(ID)
   id!: number;
 
   @ApiProperty({ type: 'string' })
   name!: string;
+}
 
+export class UserOrganisationView extends InvitationOrganisationView {
   @ApiProperty({ enum: ROLES })
   role!: string;
 }
@@ -97,13 +100,7 @@ export class ApiKeyView {
   key?: string;
 }
 
-export class OrganisationView {
-  @ApiProperty(ID)
-  id!: number;
-
-  @ApiProperty({ type: 'string' })
-  name!: string;
-
+export class OrganisationView extends InvitationOrganisationView {
   @ApiProperty(TIMESTAMP)
   createdAt!: string;
 }
@@ -262,18 +259,13 @@ export class AllocationView {
   percentage!: number;
 }
 
-export class FeatureStateView {
-  @ApiProperty(ID)
-  environmentId!: number;
-
+/** A feature's state somewhere: an identity's override, and the base of an environment's or a segment's. */
+export class IdentityOverrideView {
   @ApiProperty(ID)
   featureId!: number;
 
   @ApiProperty({ type: 'string' })
   featureName!: string;
-
-  @ApiProperty(ID)
-  featureStateId!: number;
 
   @ApiProperty({ type: 'boolean' })
   enabled!: boolean;
@@ -283,6 +275,14 @@ export class FeatureStateView {
 
   @ApiProperty({ type: [AllocationView] })
   multivariateAllocations!: AllocationView[];
+}
+
+export class FeatureStateView extends IdentityOverrideView {
+  @ApiProperty(ID)
+  environmentId!: number;
+
+  @ApiProperty(ID)
+  featureStateId!: number;
 }
 
 export class ConditionView {
@@ -339,23 +339,6 @@ export class SegmentOverrideView extends FeatureStateView {
 
   @ApiProperty({ type: 'integer', minimum: 0, description: '0 is the strongest' })
   priority!: number;
-}
-
-export class IdentityOverrideView {
-  @ApiProperty(ID)
-  featureId!: number;
-
-  @ApiProperty({ type: 'string' })
-  featureName!: string;
-
-  @ApiProperty({ type: 'boolean' })
-  enabled!: boolean;
-
-  @ApiProperty(FEATURE_VALUE_SCHEMA)
-  value!: string | number | boolean | null;
-
-  @ApiProperty({ type: [AllocationView] })
-  multivariateAllocations!: AllocationView[];
 }
 
 export const TRAIT_VALUE_SCHEMA = { oneOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }] };
@@ -437,14 +420,6 @@ export class FlagAnalyticsView {
 
   @ApiProperty({ type: [AnalyticsDayView] })
   days!: AnalyticsDayView[];
-}
-
-export class InvitationOrganisationView {
-  @ApiProperty(ID)
-  id!: number;
-
-  @ApiProperty({ type: 'string' })
-  name!: string;
 }
 
 export class InvitationView {
