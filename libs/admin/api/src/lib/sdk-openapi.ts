@@ -225,7 +225,7 @@ export const SDK_SCHEMAS: Record<string, Schema> = {
     properties: {
       key: { type: 'string' },
       value: { oneOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }, { type: 'object', additionalProperties: true }], description: 'The flag’s value, or its enabled state when it has none' },
-      reason: { type: 'string', description: 'An OpenFeature reason: DEFAULT, TARGETING_MATCH, SPLIT or DISABLED here' },
+      reason: { type: 'string', description: 'An OpenFeature reason: STATIC, DEFAULT, TARGETING_MATCH, SPLIT, ERROR or DISABLED here' },
       variant: { type: 'string' },
       metadata: {
         type: 'object',
