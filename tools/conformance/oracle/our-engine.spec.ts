@@ -67,6 +67,13 @@ describe('the identity-override serving path', () => {
     expect(ourIdentityOverridesOutcome(oracleCase, ourOutcome(oracleCase))).toBeUndefined();
   });
 
+  it('is not taken where a condition queries the whole context, which differs by the segment taken out', () => {
+    const base = withOverrides('alice');
+    const query = { key: 'q', name: 'q', rules: [{ type: 'ALL' as const, conditions: [{ property: '$..enabled', operator: 'IS_SET' as const, value: null }] }] };
+    const oracleCase = { context: { ...base, segments: { ...base.segments, q: query } }, order: { segments: ['identity_override_1', '9', 'q'], features: ['b', 'a'] } };
+    expect(ourIdentityOverridesOutcome(oracleCase, ourOutcome(oracleCase))).toBeUndefined();
+  });
+
   it('is not taken without an identity-override segment', () => {
     const oracleCase = { context, order: { segments: ['9'], features: ['b', 'a'] } };
     expect(ourIdentityOverridesOutcome(oracleCase, ourOutcome(oracleCase))).toBeUndefined();

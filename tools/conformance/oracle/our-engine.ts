@@ -13,6 +13,7 @@ import {
   toEvaluationResult,
   type IdentityInput,
   type SegmentContext,
+  type SegmentRule,
 } from '@flagline/evaluation-engine';
 import type { Outcome } from './compare';
 import type { OracleCase } from './context-generator';
@@ -53,6 +54,21 @@ export function ourOneFlagOutcome(oracleCase: OracleCase, whole: Outcome): Outco
   }
 }
 
+function* conditionProperties(rules: readonly SegmentRule[]): Generator<string> {
+  for (const rule of rules) {
+    for (const condition of rule.conditions ?? []) yield condition.property;
+    yield* conditionProperties(rule.rules ?? []);
+  }
+}
+
+/**
+ * Whether a condition runs a JSONPath query that may select nodes anywhere (`..`, `*`, a filter):
+ * it would see the identity-override segment that the serving path takes out of the context.
+ */
+function queriesWholeContext(segments: Readonly<Record<string, SegmentContext>>): boolean {
+  return Object.values(segments).some((segment) => [...conditionProperties(segment.rules)].some((property) => /^\$.*(\.\.|\*|\[\?)/.test(property)));
+}
+
 /** Whether `segment` is an SDK-built identity-override segment listing `identifier`. */
 function isIdentityOverrideSegmentOf(segment: SegmentContext, identifier: string): boolean {
   if (segment.name !== IDENTITY_OVERRIDES_SEGMENT_NAME || segment.metadata?.['source'] !== 'identity_override') return false;
@@ -66,13 +82,14 @@ function isIdentityOverrideSegmentOf(segment: SegmentContext, identifier: string
  * Our serving path for identity overrides: where the context gives the identity its overrides as
  * an SDK-built segment (`identity_overrides`, priority -Infinity), that segment is taken out and its
  * overrides are compiled with `compileIdentityOverrides`, as the evaluation service does. Returns
- * `undefined` when the context has no such segment for its identity; the result lists the synthetic
- * segment where the whole evaluation does, so that it compares with the reference's.
+ * `undefined` when the context has no such segment for its identity, or when a condition queries
+ * the whole context (which differs by that segment); the result lists the synthetic segment where
+ * the whole evaluation does, so that it compares with the reference's.
  */
 export function ourIdentityOverridesOutcome(oracleCase: OracleCase, whole: Outcome): Outcome | undefined {
   const identity = oracleCase.context.identity;
   const segments = oracleCase.context.segments ?? {};
-  if ('error' in whole || !identity) return undefined;
+  if ('error' in whole || !identity || queriesWholeContext(segments)) return undefined;
   const keys = Object.keys(segments).filter((key) => isIdentityOverrideSegmentOf(segments[key] as SegmentContext, identity.identifier));
   const [key] = keys;
   if (key === undefined || keys.length > 1) return undefined;
