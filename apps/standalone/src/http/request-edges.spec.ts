@@ -193,7 +193,7 @@ describe('Requests at the edges of HTTP and JSON', () => {
       ['two different Content-Length headers', () => `POST /admin/v1/organisations HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}`, 400, 'MALFORMED_HTTP'],
       ['a chunk size that is not hexadecimal', () => `POST /admin/v1/organisations HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n`, 400, 'MALFORMED_HTTP'],
       ['both Content-Length and chunked', () => `POST /admin/v1/organisations HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`, 400, 'MALFORMED_HTTP'],
-      ['an unknown method', () => `BREW /admin/v1/organisations HTTP/1.1\r\nHost: x\r\n\r\n`, 501, 'METHOD_NOT_IMPLEMENTED'],
+      ['an unknown method', () => `BREW /admin/v1/organisations HTTP/1.1\r\nHost: x\r\n\r\n`, 400, 'METHOD_UNKNOWN'],
       ['a request line that is not HTTP', () => `\u0001\u0002garbage\r\n\r\n`, 400, 'MALFORMED_HTTP'],
       ['a header line without a colon', () => `GET /admin/v1/users/me HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n`, 400, 'MALFORMED_HTTP'],
     ];
@@ -222,10 +222,10 @@ describe('Requests at the edges of HTTP and JSON', () => {
     it('when a bad request follows a good one on a kept-alive connection, then both are answered in order', async () => {
       const good = `GET /health HTTP/1.1\r\nHost: x\r\n\r\n`;
       const text = await rawExchange(t.app.port, `${good}BREW / HTTP/1.1\r\nHost: x\r\n\r\n`);
-      const second = text.indexOf('HTTP/1.1 501');
+      const second = text.indexOf('HTTP/1.1 400 Bad Request');
       expect(text.startsWith('HTTP/1.1 200')).toBe(true);
       expect(second).toBeGreaterThan(0);
-      expect(parseRaw(text.slice(second)).body).toMatchObject({ statusCode: 501, code: 'METHOD_NOT_IMPLEMENTED' });
+      expect(parseRaw(text.slice(second)).body).toMatchObject({ statusCode: 400, code: 'METHOD_UNKNOWN' });
     });
   });
 });

@@ -36,7 +36,7 @@ describe('answerClientErrors on a node:http server', () => {
   it.each([
     ['headers past the limit', `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(40_000)}\r\n\r\n`, 431, 'HEADERS_TOO_LARGE'],
     ['duplicate Content-Length', 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab', 400, 'MALFORMED_HTTP'],
-    ['an unknown method', 'BREW / HTTP/1.1\r\nHost: x\r\n\r\n', 501, 'METHOD_NOT_IMPLEMENTED'],
+    ['an unknown method', 'BREW / HTTP/1.1\r\nHost: x\r\n\r\n', 400, 'METHOD_UNKNOWN'],
     ['bytes that are no request line', '\u0000\u0001\u0002\r\n\r\n', 400, 'MALFORMED_HTTP'],
   ])('when a request has %s, then the JSON error shape answers with the status and the connection closes', async (_what, request, status, code) => {
     const text = await exchange(port, request);
@@ -50,9 +50,9 @@ describe('answerClientErrors on a node:http server', () => {
     const text = await exchange(port, 'GET /first HTTP/1.1\r\nHost: x\r\n\r\nBREW / HTTP/1.1\r\nHost: x\r\n\r\n');
     expect(text).toMatch(/^HTTP\/1\.1 200 OK/);
     expect(text).toContain('ok /first');
-    const error = text.slice(text.indexOf('HTTP/1.1 501'));
-    expect(text.indexOf('HTTP/1.1 501')).toBeGreaterThan(text.indexOf('ok /first'));
-    expect(JSON.parse(error.slice(error.indexOf('\r\n\r\n') + 4))).toMatchObject({ statusCode: 501 });
+    const error = text.slice(text.indexOf('HTTP/1.1 400 Bad Request'));
+    expect(text.indexOf('HTTP/1.1 400 Bad Request')).toBeGreaterThan(text.indexOf('ok /first'));
+    expect(JSON.parse(error.slice(error.indexOf('\r\n\r\n') + 4))).toMatchObject({ statusCode: 400, code: 'METHOD_UNKNOWN' });
   });
 
   it('maps a request timeout to 408 and oversized chunk extensions to 413', () => {

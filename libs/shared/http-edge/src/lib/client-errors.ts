@@ -26,9 +26,10 @@ const METHOD_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+ /;
 
 /**
  * The status and error code for an error Node's HTTP parser raised: 431 for headers past the
- * limit, 413 for oversized chunk extensions, 408 for a request that took too long, 501 for a
- * well-formed but unknown method, 400 for anything else (bad chunking, a duplicate or invalid
- * Content-Length, a malformed request line or header).
+ * limit, 413 for oversized chunk extensions, 408 for a request that took too long, 400 for anything
+ * else: a well-formed but unknown method (code `METHOD_UNKNOWN`; Node's own answer is 400 too, and a
+ * client's mistake is never answered with a 5xx here), bad chunking, a duplicate or invalid
+ * Content-Length, a malformed request line or header.
  */
 export function clientErrorAnswer(error: ParserError): ClientErrorAnswer {
   const detail = error.reason ?? error.message;
@@ -41,7 +42,7 @@ export function clientErrorAnswer(error: ParserError): ClientErrorAnswer {
       return { statusCode: 408, code: 'REQUEST_TIMEOUT', message: 'The request was not received in time' };
     case 'HPE_INVALID_METHOD':
       if (error.rawPacket && METHOD_TOKEN.test(error.rawPacket.subarray(0, 64).toString('latin1')))
-        return { statusCode: 501, code: 'METHOD_NOT_IMPLEMENTED', message: 'The request method is not one this server implements' };
+        return { statusCode: 400, code: 'METHOD_UNKNOWN', message: 'The request method is not one this server knows' };
       return { statusCode: 400, code: 'MALFORMED_HTTP', message: `The request is not valid HTTP/1.1: ${detail}` };
     default:
       return { statusCode: 400, code: 'MALFORMED_HTTP', message: `The request is not valid HTTP/1.1: ${detail}` };
