@@ -114,6 +114,25 @@ const PYTHON_OUTCOMES: ReadonlyArray<readonly [string, string, boolean | 'error'
     ["\\B", " ", true],
     ["\\B", "ab", false],
     ["a\\B", "ab", true],
+    // Under IGNORECASE Python holds i, I, İ and ı for one letter (and ΐ/ΐ, ΰ/ΰ), unlike JS's case folding.
+    ["(?i)i", "İ", true],
+    ["(?i)i", "ı", true],
+    ["(?i)I", "ı", true],
+    ["(?i)ı", "I", true],
+    ["(?i)İ", "i", true],
+    ["(?i)İ", "ı", true],
+    ["(?i)[a-z]+$", "ıİ", true],
+    ["(?i)[A-Z]", "ı", true],
+    ["(?i)[^i]", "ı", false],
+    ["(?i)[^a]", "ı", true],
+    ["(?i)\\x49", "ı", true],
+    ["(?i)\\111", "İ", true],
+    ["i", "İ", false],
+    ["[a-z]", "ı", false],
+    ["(?i)[ı]", "i", true],
+    ["(?i)[h-j]", "İ", true],
+    ["(?i)ΐ", "ΐ", true],
+    ["(?i)ΰ", "ΰ", true],
 ];
 
 function pythonMatch(pattern: string, text: string): boolean | 'error' {

@@ -31,6 +31,11 @@ const ASCII_WORD_ITEMS = 'a-zA-Z0-9_';
 const VERBOSE_WHITESPACE = new Set([' ', '\t', '\n', '\r', '\v', '\f']);
 const OCTAL = /[0-7]/;
 const ANY_CHAR = '[\\s\\S]';
+/**
+ * Under IGNORECASE (Unicode), Python holds i, I, İ (its lowercase is i) and ı (an equivalence sre
+ * adds) for one letter; JS's case folding leaves İ and ı apart.
+ */
+const PY_DOTTED_I = [0x69, 0x49, 0x130, 0x131];
 const DIGIT = /[0-9]/;
 const HEX = /^[0-9a-fA-F]+$/;
 const ASCII_LETTER = /[a-zA-Z]/;
@@ -182,8 +187,19 @@ class Translator {
         this.translateBrace();
         return;
       default:
-        this.emitAtom(literal(char.codePointAt(0) ?? 0));
+        this.emitLiteral(char.codePointAt(0) ?? 0);
     }
+  }
+
+  /** Whether IGNORECASE applies with Python's Unicode case rules. */
+  private get unicodeIgnoreCase(): boolean {
+    return this.flags.ignoreCase && !this.flags.ascii;
+  }
+
+  /** A literal character outside a class. */
+  private emitLiteral(codePoint: number): void {
+    if (this.unicodeIgnoreCase && PY_DOTTED_I.includes(codePoint)) this.emitAtom(`[${PY_DOTTED_I.map(literal).join('')}]`);
+    else this.emitAtom(literal(codePoint));
   }
 
   private quantify(quantifier: string): void {
@@ -342,7 +358,7 @@ class Translator {
       default:
     }
     if (DIGIT.test(char)) return this.translateNumericEscape(char);
-    this.emitAtom(literal(this.characterEscape(char)));
+    this.emitLiteral(this.characterEscape(char));
   }
 
   private wordBoundary(boundary: boolean): string {
@@ -374,7 +390,7 @@ class Translator {
     if (first === '0') {
       let digits = '0';
       while (digits.length < 3 && OCTAL.test(this.peek() ?? '')) digits += this.next();
-      return this.emitAtom(literal(parseInt(digits, 8)));
+      return this.emitLiteral(parseInt(digits, 8));
     }
     let digits = first;
     if (DIGIT.test(this.peek() ?? '')) {
@@ -383,7 +399,7 @@ class Translator {
         digits += this.next();
         const value = parseInt(digits, 8);
         if (value > 0o377) throw new PatternError('octal escape value outside of range');
-        return this.emitAtom(literal(value));
+        return this.emitLiteral(value);
       }
     }
     const group = Number(digits);
@@ -413,6 +429,9 @@ class Translator {
     const negate = this.peek() === '^';
     if (negate) this.position += 1;
     const items: string[] = [];
+    /** Whether a character or range of the class covers one of {@link PY_DOTTED_I}. */
+    let coversDottedI = false;
+    const covers = (from: number, to: number): boolean => PY_DOTTED_I.some((codePoint) => from <= codePoint && codePoint <= to);
     let first = true;
     for (;;) {
       const char = this.peek();
@@ -428,6 +447,7 @@ class Translator {
         if (this.peek() === undefined) throw new PatternError('unterminated character set');
         if (this.peek() === ']') {
           items.push(this.renderClassItem(start), literal(0x2d));
+          if (start.kind === 'char' && covers(start.codePoint, start.codePoint)) coversDottedI = true;
           this.position += 1;
           break;
         }
@@ -435,10 +455,13 @@ class Translator {
         if (start.kind !== 'char' || end.kind !== 'char') throw new PatternError('bad character range');
         if (end.codePoint < start.codePoint) throw new PatternError('bad character range');
         items.push(`${literal(start.codePoint)}-${literal(end.codePoint)}`);
+        if (covers(start.codePoint, end.codePoint)) coversDottedI = true;
       } else {
         items.push(this.renderClassItem(start));
+        if (start.kind === 'char' && covers(start.codePoint, start.codePoint)) coversDottedI = true;
       }
     }
+    if (coversDottedI && this.unicodeIgnoreCase) items.push(...PY_DOTTED_I.map(literal));
     return `[${negate ? '^' : ''}${items.join('')}]`;
   }
 
