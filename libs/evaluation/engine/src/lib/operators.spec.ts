@@ -96,6 +96,9 @@ describe('condition operators', () => {
     ['aab', 'REGEX', '(?>a+)*b', true],
     ['I', 'REGEX', '(?s).{2}', false],
     ['', 'REGEX', '\\B', false],
+    ['ı', 'REGEX', '(?i)I', true],
+    ['İ', 'REGEX', '(?i)[a-z]', true],
+    ['İ', 'REGEX', '[a-z]', false],
   ]);
 
   describeRows('MODULO takes divisor|remainder on numbers, with Python float modulo', [
