@@ -55,6 +55,25 @@ describe('answerClientErrors on a node:http server', () => {
     expect(JSON.parse(error.slice(error.indexOf('\r\n\r\n') + 4))).toMatchObject({ statusCode: 400, code: 'METHOD_UNKNOWN' });
   });
 
+  it('when the chunking breaks inside the body of a request whose handler reads it, then the error answers that request', async () => {
+    const reader = createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => response.end(`read ${Buffer.concat(chunks).length} bytes`));
+    });
+    answerClientErrors(reader);
+    await new Promise<void>((resolve) => reader.listen(0, '127.0.0.1', resolve));
+    try {
+      const text = await exchange((reader.address() as AddressInfo).port, 'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{"\r\nzz\r\nabc\r\n0\r\n\r\n');
+      expect(text).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+      expect(JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4))).toMatchObject({ statusCode: 400, code: 'MALFORMED_HTTP' });
+      expect(text).not.toContain('read ');
+    } finally {
+      reader.closeAllConnections();
+      await new Promise<void>((resolve) => reader.close(() => resolve()));
+    }
+  });
+
   it('maps a request timeout to 408 and oversized chunk extensions to 413', () => {
     expect(clientErrorAnswer(Object.assign(new Error('timeout'), { code: 'ERR_HTTP_REQUEST_TIMEOUT' }))).toMatchObject({ statusCode: 408, code: 'REQUEST_TIMEOUT' });
     expect(clientErrorAnswer(Object.assign(new Error('ext'), { code: 'HPE_CHUNK_EXTENSIONS_OVERFLOW' }))).toMatchObject({ statusCode: 413 });

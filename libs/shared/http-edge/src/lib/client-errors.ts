@@ -75,7 +75,8 @@ function writeAnswer(socket: Duplex, error: ParserError): void {
  * APIs' JSON error shape (`{detail, statusCode, error, code, message}`) and the matching status, instead
  * of Node's default bodyless one, then closes the connection. When an earlier request on the
  * connection is still being answered (pipelining), the error follows its response rather than
- * cutting into it; a connection that can no longer be written to is just closed.
+ * cutting into it; when the error is in the body of the request being answered, the error is its
+ * answer; a connection that can no longer be written to is just closed.
  */
 export function answerClientErrors(server: Server): void {
   server.on('clientError', (error: ParserError, socket: Duplex) => {
@@ -84,6 +85,12 @@ export function answerClientErrors(server: Server): void {
       return;
     }
     const pending = inFlightResponse(socket);
+    // The parser failed inside the body of the request being answered (bad chunking): its handler
+    // waits for a body that will never come, so the error is its answer, sent now.
+    if (pending && !pending.headersSent && !pending.req.complete) {
+      writeAnswer(socket, error);
+      return;
+    }
     if (pending && !pending.writableFinished) {
       pending.once('finish', () => writeAnswer(socket, error));
       pending.once('close', () => {
