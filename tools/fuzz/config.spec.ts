@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { startTestApp, type TestApp } from '../../apps/standalone/src/testing/http-harness';
-import { DELETE_GROUPS, schemathesisConfig } from './config';
+import { KEY_KINDS, keyIdFor, operationsWithMethod, pathParameters, schemathesisConfig } from './config';
 import type { FixtureParameters } from './fixtures';
 
 const fixture = (base: number, tag: string): FixtureParameters => ({
@@ -17,6 +17,8 @@ const fixture = (base: number, tag: string): FixtureParameters => ({
   organisationKeyId: `${tag}-org-key`,
   serverKeyId: `${tag}-server-key`,
   serverKey: `ser.${tag}`,
+  invitationId: `${tag}-invitation`,
+  flagKey: `${tag}_flag`,
 });
 
 describe('the fuzzer’s Schemathesis configuration', () => {
@@ -30,27 +32,30 @@ describe('the fuzzer’s Schemathesis configuration', () => {
     await t.dispose();
   });
 
-  it('puts every DELETE operation of the document in exactly one group of the second fixture', async () => {
+  it('finds a kind of key for every DELETE path of the document that names a key id', async () => {
     const document = (await (await fetch(`${t.app.url}/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
-    const deletes = Object.entries(document.paths)
-      .filter(([, operations]) => 'delete' in operations)
-      .map(([path]) => path);
+    const deletes = operationsWithMethod(document, 'delete');
     expect(deletes.length).toBeGreaterThan(10);
-    const ungrouped = deletes.filter((path) => DELETE_GROUPS.filter((group) => new RegExp(group.pathRegex).test(path)).length !== 1);
-    expect(ungrouped).toEqual([]);
-    // Paths that name a key id are in the group that supplies that kind of key.
-    for (const path of deletes.filter((candidate) => candidate.includes('{keyId}'))) {
-      expect(DELETE_GROUPS.find((group) => new RegExp(group.pathRegex).test(path))?.keyId).not.toBeNull();
-    }
+    const withKey = deletes.map((name) => name.slice('DELETE '.length)).filter((path) => path.includes('{keyId}'));
+    expect(withKey.length).toBe(KEY_KINDS.length);
+    const set = fixture(0, 'doomed');
+    expect(withKey.map((path) => keyIdFor(path, set)).sort()).toEqual(['doomed-org-key', 'doomed-server-key', 'doomed-user-key']);
+    expect(keyIdFor('/admin/v1/projects/{projectId}', set)).toBeUndefined();
   });
 
-  it('is TOML that pins path parameters to the live fixture, DELETEs to the other, and sends each scheme its key', () => {
-    const text = schemathesisConfig('admin-key', fixture(0, 'live'), fixture(100, 'doomed'));
+  it('is TOML that pins path parameters to the live fixture, each listed operation to its own, and sends each scheme its key', () => {
+    const doomed = fixture(100, 'doomed');
+    const text = schemathesisConfig('admin-key', fixture(0, 'live'), [
+      { name: 'DELETE /admin/v1/projects/{projectId}', parameters: pathParameters(doomed) },
+      { name: 'POST /admin/v1/invitations/{invitationId}/accept', parameters: { 'path.invitationId': 'theirs' }, apiKey: 'user-key' },
+    ]);
     const script = 'import json, sys, tomllib; print(json.dumps(tomllib.loads(sys.stdin.read())))';
     const parsed = JSON.parse(execFileSync('python3', ['-c', script], { input: text }).toString()) as {
       auth: { openapi: Record<string, Record<string, string>> };
+      warnings: { 'fail-on': string[] };
+      phases: { examples: { 'fill-missing': boolean } };
       parameters: Record<string, unknown>;
-      operations: { 'include-method-regex': string; 'include-path-regex': string; parameters: Record<string, unknown> }[];
+      operations: { 'include-name': string; parameters: Record<string, unknown>; headers?: Record<string, string> }[];
     };
     expect(parsed.auth.openapi).toEqual({
       'api-key': { api_key: 'Api-Key admin-key' },
@@ -58,12 +63,12 @@ describe('the fuzzer’s Schemathesis configuration', () => {
       'ofrep-api-key': { api_key: 'ser.live' },
       'ofrep-bearer': { bearer: 'ser.live' },
     });
-    expect(parsed.parameters).toMatchObject({ 'path.projectId': 3, 'path.identifier': 'live@example.com' });
-    expect(parsed.operations.map((operation) => operation['include-path-regex'])).toEqual(DELETE_GROUPS.map((group) => group.pathRegex));
-    for (const operation of parsed.operations) {
-      expect(operation['include-method-regex']).toBe('^DELETE$');
-      expect(operation.parameters).toMatchObject({ 'path.projectId': 103, 'path.environment': 104 });
-    }
-    expect(parsed.operations[0]?.parameters['path.keyId']).toBe('doomed-user-key');
+    expect(parsed.warnings['fail-on']).toEqual(['missing_test_data', 'validation_mismatch']);
+    expect(parsed.phases.examples['fill-missing']).toBe(true);
+    expect(parsed.parameters).toMatchObject({ 'path.projectId': 3, 'path.identifier': 'live@example.com', 'path.keyId': 'live-server-key', 'path.key': 'live_flag' });
+    expect(parsed.operations).toEqual([
+      { 'include-name': 'DELETE /admin/v1/projects/{projectId}', parameters: expect.objectContaining({ 'path.projectId': 103, 'path.environment': 104 }) },
+      { 'include-name': 'POST /admin/v1/invitations/{invitationId}/accept', parameters: { 'path.invitationId': 'theirs' }, headers: { Authorization: 'Api-Key user-key' } },
+    ]);
   });
 });

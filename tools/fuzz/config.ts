@@ -1,30 +1,29 @@
 import type { FixtureParameters } from './fixtures';
 
 /**
- * The DELETE operations by the key id their path names (`keyId` differs per kind of key); the
- * patterns split the document's DELETE paths into groups, each path in exactly one. They are
- * Python regular expressions (Schemathesis's), written in the subset JavaScript reads alike.
+ * Which fixture key a DELETE path's `{keyId}` names, by the path's start. They are Python regular
+ * expressions (Schemathesis's), written in the subset JavaScript reads alike.
  */
-export const DELETE_GROUPS: readonly { readonly pathRegex: string; readonly keyId: 'userKeyId' | 'organisationKeyId' | 'serverKeyId' | null }[] = [
+export const KEY_KINDS: readonly { readonly pathRegex: string; readonly keyId: 'userKeyId' | 'organisationKeyId' | 'serverKeyId' }[] = [
   { pathRegex: '^/admin/v1/users/', keyId: 'userKeyId' },
   { pathRegex: '^/admin/v1/organisations/', keyId: 'organisationKeyId' },
-  { pathRegex: '^/admin/v1/environments/\\{environment\\}/api-keys/', keyId: 'serverKeyId' },
-  { pathRegex: '^/admin/v1/(projects/|environments/\\{environment\\}(/(?!api-keys/)|$))', keyId: null },
+  { pathRegex: '^/admin/v1/environments/', keyId: 'serverKeyId' },
 ];
 
-/** A TOML string literal. */
-const toml = (value: string | number): string => (typeof value === 'number' ? String(value) : JSON.stringify(value));
-const inlineTable = (entries: Record<string, string | number>): string =>
-  `{ ${Object.entries(entries)
-    .map(([key, value]) => `${toml(key)} = ${toml(value)}`)
-    .join(', ')} }`;
+export type Pins = Readonly<Record<string, string | number>>;
 
-/**
- * Schemathesis configuration: path parameters pinned to the live fixture, DELETE operations to
- * a second fixture of their own (so deleting does not starve the other operations of entities).
- */
-export function schemathesisConfig(adminKey: string, live: FixtureParameters, doomed: FixtureParameters): string {
-  const path = (set: FixtureParameters, keyId?: string): Record<string, string | number> => ({
+/** Settings of one operation, by Schemathesis's name for it (`METHOD /path`). */
+export interface OperationPins {
+  readonly name: string;
+  /** Path parameters (`path.<name>`), over the ones every operation takes. */
+  readonly parameters: Pins;
+  /** An API key sent instead of the instance administrator's. */
+  readonly apiKey?: string;
+}
+
+/** The path parameters naming one fixture's entities; `keyId` is the key the path names, if any. */
+export function pathParameters(set: FixtureParameters, keyId?: string): Pins {
+  return {
     'path.organisationId': set.organisationId,
     'path.userId': set.userId,
     'path.projectId': set.projectId,
@@ -34,8 +33,46 @@ export function schemathesisConfig(adminKey: string, live: FixtureParameters, do
     'path.tagId': set.tagId,
     'path.optionId': set.optionId,
     'path.identifier': set.identifier,
+    'path.invitationId': set.invitationId,
+    'path.key': set.flagKey,
     ...(keyId !== undefined ? { 'path.keyId': keyId } : {}),
-  });
+  };
+}
+
+/** The fixture key a DELETE path names, if it names one. */
+export function keyIdFor(path: string, set: FixtureParameters): string | undefined {
+  if (!path.includes('{keyId}')) return undefined;
+  const kind = KEY_KINDS.find((candidate) => new RegExp(candidate.pathRegex).test(path));
+  if (kind === undefined) throw new Error(`no kind of key for ${path}`);
+  return set[kind.keyId];
+}
+
+/** The operations of an OpenAPI document with the given method, as Schemathesis names them. */
+export function operationsWithMethod(document: { readonly paths: Readonly<Record<string, Readonly<Record<string, unknown>>>> }, method: string): string[] {
+  return Object.entries(document.paths)
+    .filter(([, operations]) => method.toLowerCase() in operations)
+    .map(([path]) => `${method.toUpperCase()} ${path}`);
+}
+
+/**
+ * Operations that cannot answer 2xx to any request the fuzzer can send, and why; every other
+ * operation that never answers 2xx fails the run.
+ */
+export const NO_2XX_EXPECTED: Readonly<Record<string, string>> = {};
+
+/** A TOML string literal. */
+const toml = (value: string | number): string => (typeof value === 'number' ? String(value) : JSON.stringify(value));
+const inlineTable = (entries: Pins): string =>
+  `{ ${Object.entries(entries)
+    .map(([key, value]) => `${toml(key)} = ${toml(value)}`)
+    .join(', ')} }`;
+
+/**
+ * Schemathesis configuration: path parameters pinned to the live fixture, and per operation (by
+ * exact name: a method and a path filter of one entry would each select operations on their own)
+ * the parameters and key that override them, such as a fixture of its own for each DELETE.
+ */
+export function schemathesisConfig(adminKey: string, live: FixtureParameters, operations: readonly OperationPins[]): string {
   const lines = [
     // Credentials per security scheme of the document: the admin API's key, and a server-side
     // environment key for the SDK API and OFREP (it may read everything a client key may).
@@ -48,10 +85,25 @@ export function schemathesisConfig(adminKey: string, live: FixtureParameters, do
     '[auth.openapi.ofrep-bearer]',
     `bearer = ${toml(live.serverKey)}`,
     '',
-    '[parameters]', ...Object.entries(path(live, live.serverKeyId)).map(([key, value]) => `${toml(key)} = ${toml(value)}`), ''];
-  for (const group of DELETE_GROUPS) {
-    const parameters = path(doomed, group.keyId === null ? undefined : doomed[group.keyId]);
-    lines.push('[[operations]]', 'include-method-regex = "^DELETE$"', `include-path-regex = ${toml(group.pathRegex)}`, `parameters = ${inlineTable(parameters)}`, '');
+    // An operation whose valid requests all answer 404 (no entity behind its path parameters) or
+    // 400 (the document accepts what the API rejects) is not really fuzzed: either fails the run.
+    '[warnings]',
+    'fail-on = ["missing_test_data", "validation_mismatch"]',
+    '',
+    // The document has no examples, so the examples phase, which runs first, makes one valid request per
+    // operation: each DELETE's first request is a valid one that deletes its entity (later ones may answer
+    // 404, and Schemathesis then no longer counts the operation as missing test data).
+    '[phases.examples]',
+    'fill-missing = true',
+    '',
+    '[parameters]',
+    ...Object.entries(pathParameters(live, live.serverKeyId)).map(([key, value]) => `${toml(key)} = ${toml(value)}`),
+    '',
+  ];
+  for (const operation of operations) {
+    lines.push('[[operations]]', `include-name = ${toml(operation.name)}`, `parameters = ${inlineTable(operation.parameters)}`);
+    if (operation.apiKey !== undefined) lines.push(`headers = ${inlineTable({ Authorization: `Api-Key ${operation.apiKey}` })}`);
+    lines.push('');
   }
   return lines.join('\n');
 }

@@ -1,4 +1,4 @@
-import { summariseEvents } from './report';
+import { coverageGaps, summariseEvents } from './report';
 
 const finished = (label: string, status: string, requests: number, failures: { name: string; title: string; message: string }[] = []): string =>
   JSON.stringify({
@@ -41,6 +41,31 @@ describe('summariseEvents', () => {
   });
 
   it('reports nothing for an empty stream', () => {
-    expect(summariseEvents('')).toMatchObject({ requests: 0, failures: 0, operationsPassed: 0, operationsFailed: 0 });
+    expect(summariseEvents('')).toMatchObject({ requests: 0, failures: 0, operationsPassed: 0, operationsFailed: 0, operations: [], operationsWith2xx: [] });
+  });
+
+  it('counts an operation as answering 2xx only for a request with its own method', () => {
+    const scenario = (label: string, answers: [method: string, status: number | null][]): string =>
+      JSON.stringify({
+        ScenarioFinished: {
+          status: 'success',
+          recorder: {
+            label,
+            interactions: Object.fromEntries(answers.map(([method, status], index) => [`i${index}`, { request: { method }, response: status === null ? null : { status_code: status } }])),
+          },
+        },
+      });
+    const summary = summariseEvents(
+      [
+        scenario('DELETE /a', [['DELETE', 404], ['DELETE', 204]]),
+        // The CORS preflight answers 204 to OPTIONS: that is not the operation answering.
+        scenario('POST /b', [['OPTIONS', 204], ['POST', 404], ['POST', null]]),
+        scenario('GET /c', [['GET', 299], ['GET', 300]]),
+        scenario('PUT /d', [['PUT', 409]]),
+      ].join('\n'),
+    );
+    expect(summary.operations).toEqual(['DELETE /a', 'GET /c', 'POST /b', 'PUT /d']);
+    expect(summary.operationsWith2xx).toEqual(['DELETE /a', 'GET /c']);
+    expect(coverageGaps(summary, { 'PUT /d': 'conflicts by design', 'GET /c': 'no longer true' })).toEqual({ unexplained: ['POST /b'], stale: ['GET /c'] });
   });
 });
