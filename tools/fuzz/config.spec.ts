@@ -11,6 +11,7 @@ const fixture = (base: number, tag: string): FixtureParameters => ({
   featureId: base + 5,
   optionId: base + 6,
   segmentId: base + 7,
+  spareSegmentId: base + 9,
   tagId: base + 8,
   identifier: `${tag}@example.com`,
   userKeyId: `${tag}-user-key`,

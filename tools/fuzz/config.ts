@@ -10,12 +10,12 @@ export const KEY_KINDS: readonly { readonly pathRegex: string; readonly keyId: '
   { pathRegex: '^/admin/v1/environments/', keyId: 'serverKeyId' },
 ];
 
-export type Pins = Readonly<Record<string, string | number>>;
+export type Pins = Readonly<Record<string, string | number | readonly number[]>>;
 
 /** Settings of one operation, by Schemathesis's name for it (`METHOD /path`). */
 export interface OperationPins {
   readonly name: string;
-  /** Path parameters (`path.<name>`), over the ones every operation takes. */
+  /** Path parameters (`path.<name>`), over the ones every operation takes, and body fields (`body.<name>`). */
   readonly parameters: Pins;
   /** An API key sent instead of the instance administrator's. */
   readonly apiKey?: string;
@@ -60,8 +60,8 @@ export function operationsWithMethod(document: { readonly paths: Readonly<Record
  */
 export const NO_2XX_EXPECTED: Readonly<Record<string, string>> = {};
 
-/** A TOML string literal. */
-const toml = (value: string | number): string => (typeof value === 'number' ? String(value) : JSON.stringify(value));
+/** A TOML literal: a string, a number or an array of numbers (which JSON writes as TOML does). */
+const toml = (value: string | number | readonly number[]): string => (typeof value === 'number' ? String(value) : JSON.stringify(value));
 const inlineTable = (entries: Pins): string =>
   `{ ${Object.entries(entries)
     .map(([key, value]) => `${toml(key)} = ${toml(value)}`)

@@ -11,6 +11,8 @@ export interface FixtureParameters {
   readonly featureId: number;
   readonly optionId: number;
   readonly segmentId: number;
+  /** A segment nothing overrides yet, for creating a segment override. */
+  readonly spareSegmentId: number;
   readonly tagId: number;
   readonly identifier: string;
   readonly userKeyId: string;
@@ -35,6 +37,8 @@ export async function fixtureParameters(admin: ApiClient, name: string): Promise
   expectStatus(await admin.post(`${ADMIN}/environments/${environment}/segment-overrides`, { feature: setup.mvFeatureId, segment: setup.segmentId, enabled: true }), 201);
   expectStatus(await admin.put(`${ADMIN}/environments/${environment}/identities/${encodeURIComponent(setup.identifier)}/overrides/${setup.mvFeatureId}`, { enabled: false }), 200);
   const serverKey = obj(expectStatus(await admin.post(`${ADMIN}/environments/${environment}/api-keys`, { name: 'fuzzer' }), 201));
+  const spare = { name: 'spare', rules: [{ type: 'ALL', conditions: [{ property: 'plan', operator: 'EQUAL', value: 'free' }] }] };
+  const spareSegmentId = num(expectStatus(await admin.post(`${ADMIN}/projects/${setup.projectId}/segments`, spare), 201), 'id');
   const feature = obj(expectStatus(await admin.get(`${ADMIN}/projects/${setup.projectId}/features/${setup.featureId}`), 200));
   return {
     organisationId: setup.organisationId,
@@ -44,6 +48,7 @@ export async function fixtureParameters(admin: ApiClient, name: string): Promise
     featureId: setup.mvFeatureId,
     optionId: setup.optionId,
     segmentId: setup.segmentId,
+    spareSegmentId,
     tagId: setup.tagId,
     identifier: setup.identifier,
     userKeyId: setup.userKeyId,

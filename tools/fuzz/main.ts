@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { startStandaloneProcess, REPOSITORY_ROOT, type StandaloneProcess } from '../../apps/standalone/src/testing/process';
 import { ApiClient } from '../../apps/standalone/src/testing/http-harness';
 import { keyIdFor, NO_2XX_EXPECTED, operationsWithMethod, pathParameters, schemathesisConfig, type OperationPins } from './config';
-import { emptyOrganisation, fixtureParameters, invitee } from './fixtures';
+import { emptyOrganisation, fixtureParameters, invitee, type FixtureParameters } from './fixtures';
 import { ensureSchemathesis, SCHEMATHESIS_VERSION } from './install';
 import { coverageGaps, readSchemathesisReport, type FuzzSummary } from './report';
 
@@ -56,7 +56,7 @@ function printSummary(summary: FuzzSummary, gaps: readonly string[]): void {
  * until its first valid request deletes the entity (a shared one would be gone, or its parent
  * deleted, before most DELETEs ran); accepting and declining an invitation its addressee's key.
  */
-async function operationPins(admin: ApiClient, live: { readonly organisationId: number }): Promise<OperationPins[]> {
+async function operationPins(admin: ApiClient, live: FixtureParameters): Promise<OperationPins[]> {
   const document = (await admin.get('/openapi.json')).body as { paths: Record<string, Record<string, unknown>> };
   const pins: OperationPins[] = [];
   for (const [index, name] of operationsWithMethod(document, 'delete').entries()) {
@@ -69,6 +69,12 @@ async function operationPins(admin: ApiClient, live: { readonly organisationId: 
     const doomed = await fixtureParameters(admin, `Doomed${index}`);
     pins.push({ name, parameters: pathParameters(doomed, keyIdFor(path, doomed)) });
   }
+  // A new override needs a feature and a segment of the environment's project that no override joins yet.
+  pins.push({ name: 'POST /admin/v1/environments/{environment}/segment-overrides', parameters: { 'body.feature': live.featureId, 'body.segment': live.spareSegmentId } });
+  // A new order lists every overridden segment of the feature once: a fixture of its own keeps that list
+  // at the one segment whatever the other operations create.
+  const reordered = await fixtureParameters(admin, 'Reordered');
+  pins.push({ name: 'PUT /admin/v1/environments/{environment}/features/{featureId}/segment-override-order', parameters: { ...pathParameters(reordered), 'body.segmentIds': [reordered.segmentId] } });
   for (const answer of ['accept', 'decline']) {
     const invitation = await invitee(admin, live.organisationId, `Invitee who will ${answer}`);
     pins.push({ name: `POST /admin/v1/invitations/{invitationId}/${answer}`, parameters: { 'path.invitationId': invitation.invitationId }, apiKey: invitation.userKey });

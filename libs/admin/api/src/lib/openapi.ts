@@ -21,12 +21,22 @@ function withIntegerIds(paths: OpenAPIObject['paths']): OpenAPIObject['paths'] {
 }
 
 /**
+ * Bodies that must carry at least one of several optional fields (their DTOs say so with
+ * `ValidateIf`, which the generator cannot read): adding a member names the user by id or email.
+ */
+const ONE_OF_FIELDS: Readonly<Record<string, readonly string[]>> = { AddMemberDto: ['userId', 'email'] };
+
+/**
  * Request bodies as the validation pipe reads them: a field no DTO declares is a 400
  * (`forbidNonWhitelisted`), and a PATCH must name at least one field (`emptyPatchBody`).
  */
 function withStrictBodies(document: OpenAPIObject): void {
   const schemas = document.components?.schemas ?? {};
   for (const [name, schema] of Object.entries(schemas)) if (name.endsWith('Dto') && !('$ref' in schema)) schema.additionalProperties = false;
+  for (const [name, fields] of Object.entries(ONE_OF_FIELDS)) {
+    const schema = schemas[name];
+    if (schema && !('$ref' in schema)) schema.anyOf = fields.map((field) => ({ required: [field] }));
+  }
   for (const item of Object.values(document.paths)) {
     const body = item.patch?.requestBody;
     const schema = body && 'content' in body ? body.content['application/json']?.schema : undefined;

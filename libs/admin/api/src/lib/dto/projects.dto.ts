@@ -2,6 +2,12 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsHexColor, IsInt, IsString, Length, MaxLength, Min } from 'class-validator';
 import { Optional } from './validators';
 
+/**
+ * What `IsHexColor` accepts (validator.js's `isHexColor`: 3, 4, 6 or 8 hex digits, `#` optional),
+ * as a pattern for the document, so that a client reading it cannot send a colour the API refuses.
+ */
+export const HEX_COLOR_PATTERN = '^#?([0-9A-Fa-f]{3}|[0-9A-Fa-f]{4}|[0-9A-Fa-f]{6}|[0-9A-Fa-f]{8})$';
+
 export class CreateOrganisationDto {
   @ApiProperty({ minLength: 1, maxLength: 200 })
   @IsString()
@@ -53,7 +59,7 @@ export class CreateTagDto {
   @Length(1, 100)
   label!: string;
 
-  @ApiPropertyOptional({ example: '#3d4db6' })
+  @ApiPropertyOptional({ example: '#3d4db6', pattern: HEX_COLOR_PATTERN })
   @Optional()
   @IsHexColor()
   color?: string;
@@ -72,7 +78,7 @@ export class ChangeTagDto {
   @Length(1, 100)
   label?: string;
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ example: '#3d4db6', pattern: HEX_COLOR_PATTERN })
   @Optional()
   @IsHexColor()
   color?: string;
