@@ -4,9 +4,9 @@ import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { ApiExcludeController } from '@nestjs/swagger';
 import express from 'express';
-import { jsonDepthExceeds, MAX_JSON_DEPTH } from '@flagline/http-edge';
+import { jsonDepthExceeds, jsonHasLoneSurrogate, MAX_JSON_DEPTH } from '@flagline/http-edge';
 import { AdminApiModule } from './admin-api.module';
-import { JsonTooDeepError } from './http/api-error';
+import { JsonTooDeepError, LONE_SURROGATE_MESSAGE, RequestValidationError } from './http/api-error';
 import { InternalApiModule } from './internal-api.module';
 import { createValidationPipe } from './http/validation.pipe';
 import { floatJsonResponses, keepRawJsonBody, traitBodiesKeepFloats } from './http/float-json.middleware';
@@ -66,6 +66,7 @@ export async function createAdminHttpApp(application: AdminApplication, options:
       // Depth is checked on the raw bytes, before parsing: validation walks bodies recursively.
       verify: (request, response, raw) => {
         if (jsonDepthExceeds(raw, MAX_JSON_DEPTH)) throw new JsonTooDeepError(MAX_JSON_DEPTH);
+        if (jsonHasLoneSurrogate(raw)) throw new RequestValidationError([{ field: 'body', message: LONE_SURROGATE_MESSAGE }]);
         keepRawJsonBody(request, response, raw);
       },
     }),

@@ -1,5 +1,5 @@
 import { errorAnswer, SDK_CORS_HEADERS, SDK_CORS_PREFLIGHT_HEADERS, type EnvironmentRegistry, type FlagsmithSdkService, type OfrepService, type ResolvedKey, type SdkAnswer } from '@flagline/evaluation-application';
-import { jsonDepthExceeds, MAX_JSON_DEPTH } from '@flagline/http-edge';
+import { jsonDepthExceeds, jsonHasLoneSurrogate, MAX_JSON_DEPTH } from '@flagline/http-edge';
 import { parseJsonKeepingFloats } from '@flagline/python-compat';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
@@ -20,6 +20,7 @@ const CORS_HEADERS = SDK_CORS_HEADERS;
 class BodyTooLarge extends Error {}
 class MalformedJson extends Error {}
 class JsonTooDeep extends Error {}
+class LoneSurrogate extends Error {}
 
 /**
  * A request header by lower-case name, read from the raw list: touching `request.headers` makes
@@ -141,6 +142,7 @@ export class EvaluationHttpHandler {
           if (remembered) return this.send(response, remembered, 'identities', startedAt);
           // A remembered body was a valid one, so only bodies not remembered need the depth check.
           if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) return this.send(response, this.bodyError(new JsonTooDeep(), undefined, false), 'identities', startedAt);
+          if (jsonHasLoneSurrogate(text)) return this.send(response, this.bodyError(new LoneSurrogate(), undefined, false), 'identities', startedAt);
           let answer: SdkAnswer | Promise<SdkAnswer>;
           try {
             answer = this.sdk.identifyRaw(resolved, text, () => header(request, 'x-correlation-id') ?? randomUUID());
@@ -176,6 +178,12 @@ export class EvaluationHttpHandler {
       return ofrep
         ? { status: 400, body: JSON.stringify({ ...(flagKey !== undefined ? { key: flagKey } : {}), errorCode: 'PARSE_ERROR', errorDetails: details }) }
         : errorAnswer(400, 'JSON_TOO_DEEP', details);
+    }
+    if (error instanceof LoneSurrogate) {
+      const details = 'The JSON body holds a \\u escape from D800 to DFFF that is not half of a surrogate pair, which is not Unicode text';
+      return ofrep
+        ? { status: 400, body: JSON.stringify({ ...(flagKey !== undefined ? { key: flagKey } : {}), errorCode: 'PARSE_ERROR', errorDetails: details }) }
+        : errorAnswer(400, 'JSON_INVALID_UNICODE', details);
     }
     return ofrep
       ? { status: 400, body: JSON.stringify({ ...(flagKey !== undefined ? { key: flagKey } : {}), errorCode: 'PARSE_ERROR', errorDetails: 'The body is not valid JSON' }) }
@@ -275,6 +283,8 @@ export class EvaluationHttpHandler {
       if (text.trim() === '') return done(null, undefined);
       // Bounded before parsing: what reads a parsed body may walk it recursively.
       if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) return done(new JsonTooDeep());
+      // A string no UTF-8 can carry would be stored and echoed to every SDK reading it.
+      if (jsonHasLoneSurrogate(text)) return done(new LoneSurrogate());
       let value: unknown;
       try {
         // Numbers keep their written form (5.0 is a float), as Python's JSON keeps them.

@@ -47,6 +47,9 @@ export class RequestValidationError extends Error {
   }
 }
 
+/** Why a body holding a `\uD800`–`\uDFFF` escape outside a surrogate pair is refused. */
+export const LONE_SURROGATE_MESSAGE = 'must be valid Unicode: a \\u escape from D800 to DFFF must be half of a surrogate pair';
+
 /**
  * A JSON body nested deeper than accepted, refused from its raw text before it is parsed or
  * walked. Carries the client status the way the body parser's own errors do.
