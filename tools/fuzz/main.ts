@@ -3,13 +3,16 @@
  * port, a temporary DATA_DIR and a known ADMIN_API_KEY), creates one organisation's worth of
  * entities so path parameters hit real ones, and runs Schemathesis over `/openapi.json` with
  * every operation, a fixed seed and a bounded number of examples. Any 5xx, any status the
- * document does not declare, any body that breaks its declared schema or content type fails.
+ * document does not declare, any body that breaks its declared schema or content type fails;
+ * so does an operation that never answers 2xx (unless `NO_2XX_EXPECTED` explains why), or whose
+ * valid requests all answer 404 or 400 (its handler's deeper paths would never run).
  *
  * Schemathesis comes from PyPI, pinned, in a project-local virtualenv (`.venv/fuzz`). When it
  * cannot be installed the run fails under CI=true and is skipped with the reason elsewhere.
  *
  * Usage: `npm run fuzz` (`FUZZ_MAX_EXAMPLES`, `FUZZ_SEED`, `FUZZ_WORKERS` and `FUZZ_PHASES`, such as
- * `examples,coverage,fuzzing,stateful`, override the defaults).
+ * `examples,coverage,fuzzing,stateful`, override the defaults; without `examples`, a DELETE's first
+ * request may be an invalid one that still deletes, and its valid ones then all answer 404).
  * The last line is always `N passed, M failed` over the API operations.
  */
 import { spawn } from 'node:child_process';
