@@ -89,6 +89,26 @@ export class AuditService {
       limit: options.limit,
       ...(options.types && options.types.length > 0 ? { types: new Set(options.types) } : {}),
     });
-    return { results: page.events.map(auditEntryView), next: page.next === null ? null : String(page.next) };
+    return { results: page.events.map((event) => this.withoutUnsharedUser(request.principal, auditEntryView(event))), next: page.next === null ? null : String(page.next) };
+  }
+
+  /**
+   * A declined invitation names the user who declined it, who has not joined: to anyone who shares
+   * no organisation with that user, the entry keeps the invited email (which its organisation chose)
+   * but not the user's id, in the data or the actor, so that inviting an email never tells which
+   * user holds it.
+   */
+  private withoutUnsharedUser(principal: RequestContext['principal'], entry: AuditEntryView): AuditEntryView {
+    if (entry.type !== 'InvitationDeclined' || typeof entry.data !== 'object' || entry.data === null || !('userId' in entry.data)) return entry;
+    const { userId, ...data } = entry.data;
+    if (typeof userId !== 'number' || this.sees(principal, userId)) return entry;
+    return { ...entry, data, actor: entry.actor.kind === 'user' && entry.actor.id === String(userId) ? { ...entry.actor, id: '' } : entry.actor };
+  }
+
+  private sees(principal: RequestContext['principal'], userId: number): boolean {
+    if (principal.kind === 'user' && (principal.isSuperuser || principal.userId === userId)) return true;
+    const catalog = this.context.catalog;
+    const mine = new Set(principal.kind === 'organisation-key' ? [principal.organisationId] : catalog.organisationsOf(principal.userId).map(({ organisation }) => organisation.organisationId));
+    return catalog.organisationsOf(userId).some(({ organisation }) => mine.has(organisation.organisationId));
   }
 }
