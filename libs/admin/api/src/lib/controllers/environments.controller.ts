@@ -17,9 +17,8 @@ import { ApiKeyGuard } from '../http/api-key.guard';
 import { IdPipe, OptionalIdPipe } from '../http/id.pipe';
 import { Caller, IfMatch } from '../http/request-context';
 import { HistoryQueryPipe, type HistoryOptions } from './history.query';
-import { BY_ID, PageQueryPipe } from './page.query';
+import { BY_ID, BY_KEY_ID, PageQueryPipe } from './page.query';
 
-const BY_KEY_ID = new PageQueryPipe(['string']);
 /** Segment overrides: by feature, then by priority (strongest first). */
 const BY_FEATURE_AND_PRIORITY = new PageQueryPipe(['number', 'number']);
 

@@ -11,9 +11,8 @@ import { AdminErrors, Changes, Creates, Deletes, Lists } from '../http/api-respo
 import { IdPipe } from '../http/id.pipe';
 import { ParameterPipe } from '../http/parameter-check.interceptor';
 import { Caller } from '../http/request-context';
-import { PageQueryPipe } from './page.query';
+import { BY_INVITATION_ID } from './page.query';
 
-const BY_INVITATION_ID = new PageQueryPipe(['string']);
 
 /** `?status=` of an organisation's invitation list: one of the statuses, or absent for all. */
 @Injectable()

@@ -10,9 +10,8 @@ import { ApiKeyGuard } from '../http/api-key.guard';
 import { IdPipe } from '../http/id.pipe';
 import { Caller, IfMatch } from '../http/request-context';
 import { HistoryQueryPipe, type HistoryOptions } from './history.query';
-import { BY_ID, PageQueryPipe } from './page.query';
+import { BY_ID, BY_KEY_ID } from './page.query';
 
-const BY_KEY_ID = new PageQueryPipe(['string']);
 
 @ApiTags('organisations')
 @ApiSecurity('api-key')

@@ -9,9 +9,8 @@ import { ApiKeyGuard } from '../http/api-key.guard';
 import { IdPipe } from '../http/id.pipe';
 import { Caller, IfMatch } from '../http/request-context';
 import { HistoryQueryPipe, type HistoryOptions } from './history.query';
-import { PageQueryPipe } from './page.query';
+import { BY_KEY_ID } from './page.query';
 
-const BY_KEY_ID = new PageQueryPipe(['string']);
 
 @ApiTags('users')
 @ApiSecurity('api-key')
