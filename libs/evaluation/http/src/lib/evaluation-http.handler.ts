@@ -84,6 +84,12 @@ function routeOf(path: string): RouteMatch | null {
   }
 }
 
+/** The query parameters each GET route reads: given more than once, which one is meant is unclear, so it is a 400 naming it. */
+const QUERY_PARAMETERS: Partial<Record<Route, readonly string[]>> = {
+  flags: ['feature'],
+  identities: ['identifier', 'transient', 'feature'],
+};
+
 const METHODS: Record<Route, string> = {
   flags: 'GET',
   identities: 'GET POST',
@@ -229,6 +235,11 @@ export class EvaluationHttpHandler {
     }
 
     const params = new URLSearchParams(query);
+    const repeated = method === 'GET' ? QUERY_PARAMETERS[route]?.find((name) => params.getAll(name).length > 1) : undefined;
+    if (repeated !== undefined) {
+      this.send(response, errorAnswer(400, 'VALIDATION_FAILED', 'The request is invalid', [{ field: repeated, message: 'must be given once, as a single value' }]), route, startedAt);
+      return;
+    }
     // Only writes need a correlation id; most requests never make one.
     const correlationId = (): string => header(request, 'x-correlation-id') ?? randomUUID();
     let answer: SdkAnswer;
