@@ -21,7 +21,8 @@ export function keepRawJsonBody(request: IncomingMessage, _response: unknown, bo
  */
 export function traitBodiesKeepFloats(request: Request, _response: Response, next: NextFunction): void {
   const raw = (request as WithRawBody)[RAW_BODY];
-  if (raw !== undefined && request.method !== 'GET' && TRAIT_BODY_PATH.test(request.path)) request.body = parseJsonKeepingFloats(raw.toString('utf8'));
+  // An empty body is `{}` to the JSON parser (and then a 400 naming what is missing): nothing to read again.
+  if (raw !== undefined && raw.length > 0 && request.method !== 'GET' && TRAIT_BODY_PATH.test(request.path)) request.body = parseJsonKeepingFloats(raw.toString('utf8'));
   next();
 }
 
