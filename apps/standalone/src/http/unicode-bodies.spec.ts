@@ -50,6 +50,26 @@ describe('request bodies holding a lone surrogate escape', () => {
     expect(obj(all.body)).toMatchObject({ errorCode: 'PARSE_ERROR' });
   });
 
+  it.each(['utf-16le', 'utf-16', 'UTF-32'])('when a JSON body is declared in %s, then it is a 415 on every kind of route and nothing is written', async (charset) => {
+    for (const path of [`${ADMIN}/environments/${s.environmentId}/identities/${encodeURIComponent(s.identifier)}/traits`, `${ADMIN}/organisations/${s.organisationId}`]) {
+      const body = path.endsWith('/traits') ? '{"traits":{"score":5.0}}' : '{"name":"Renamed"}';
+      const { response, written } = await withoutWrites(t, () =>
+        fetch(`${t.app.url}${path}`, { method: 'PATCH', headers: { authorization: `Api-Key ${t.adminKey}`, 'content-type': `application/json; charset=${charset}` }, body: Buffer.from(body, 'utf16le') }).then(
+          async (answer) => ({ status: answer.status, headers: answer.headers, etag: null, text: await answer.text(), body: null }),
+        ),
+      );
+      expect({ path, status: response.status, code: (JSON.parse(response.text) as { code?: string }).code }).toEqual({ path, status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' });
+      expect(written).toBe(0);
+    }
+  });
+
+  it('when a JSON body is declared UTF-8, in capitals or quoted, then it is read', async () => {
+    for (const contentType of ['application/json; charset=UTF-8', 'application/json;charset="utf-8"']) {
+      const response = await t.admin.request('PATCH', `${ADMIN}/environments/${s.environmentId}/identities/${encodeURIComponent(s.identifier)}/traits`, { raw: '{"traits":{"score":5.0}}', headers: { 'content-type': contentType } });
+      expect(response.text).toContain('"score":5.0');
+    }
+  });
+
   it('when the escapes form a surrogate pair, then the character is accepted and answered as sent', async () => {
     const created = obj(expectStatus(await t.admin.request('POST', `${ADMIN}/organisations`, { raw: '{"name":"smile \\ud83d\\ude00"}' }), 201));
     expect(str(created, 'name')).toBe('smile 😀');

@@ -6,7 +6,7 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import express from 'express';
 import { jsonDepthExceeds, jsonHasLoneSurrogate, MAX_JSON_DEPTH } from '@flagline/http-edge';
 import { AdminApiModule } from './admin-api.module';
-import { JsonTooDeepError, LONE_SURROGATE_MESSAGE, RequestValidationError } from './http/api-error';
+import { declaredCharset, JsonTooDeepError, LONE_SURROGATE_MESSAGE, RequestValidationError, UnsupportedCharsetError } from './http/api-error';
 import { InternalApiModule } from './internal-api.module';
 import { createValidationPipe } from './http/validation.pipe';
 import { floatJsonResponses, keepRawJsonBody, traitBodiesKeepFloats } from './http/float-json.middleware';
@@ -65,6 +65,8 @@ export async function createAdminHttpApp(application: AdminApplication, options:
       type: ['application/json', 'application/*+json'],
       // Depth is checked on the raw bytes, before parsing: validation walks bodies recursively.
       verify: (request, response, raw) => {
+        const charset = declaredCharset(request.headers['content-type']);
+        if (charset !== undefined && charset !== 'utf-8') throw new UnsupportedCharsetError(charset);
         if (jsonDepthExceeds(raw, MAX_JSON_DEPTH)) throw new JsonTooDeepError(MAX_JSON_DEPTH);
         if (jsonHasLoneSurrogate(raw)) throw new RequestValidationError([{ field: 'body', message: LONE_SURROGATE_MESSAGE }]);
         keepRawJsonBody(request, response, raw);

@@ -47,6 +47,24 @@ export class RequestValidationError extends Error {
   }
 }
 
+/**
+ * A JSON body declared in a charset other than UTF-8 (JSON's own, RFC 8259): refused before it is
+ * decoded, since every check on the raw text (depth, escapes) and every re-read of it assumes UTF-8.
+ */
+export class UnsupportedCharsetError extends Error {
+  readonly status = 415;
+  readonly expose = true;
+
+  constructor(readonly charset: string) {
+    super(`JSON bodies must be UTF-8, not ${charset}`);
+  }
+}
+
+/** The charset a Content-Type header declares, lower-cased, or undefined. */
+export function declaredCharset(contentType: string | undefined): string | undefined {
+  return contentType === undefined ? undefined : /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(contentType)?.[1]?.toLowerCase();
+}
+
 /** Why a body holding a `\uD800`–`\uDFFF` escape outside a surrogate pair is refused. */
 export const LONE_SURROGATE_MESSAGE = 'must be valid Unicode: a \\u escape from D800 to DFFF must be half of a surrogate pair';
 
