@@ -124,6 +124,32 @@ case("identity_override_in_cycle", "a has this identity's override but is in a c
           seg("b_when_a", [cond("$.flags.a.enabled")], [ov("b", 1)]),
           {"key": "identity_override_1", "name": "identity_overrides", "rules": [{"type": "ALL", "conditions": [cond("$.identity.identifier", "IN", "user")]}], "overrides": [ov("a", -1000000, True, value="mine")], "metadata": {"source": "identity_override"}}]))
 
+# Generic queries (`..`, `*`, filters) list objects in the order the reference walks its dicts: the
+# written order of `segments` and `features` (where JS lists integer-like keys such as "7" first),
+# and `flags` in the order the flags were resolved.
+case("query_order_segments", "$..enabled walks segments in written order: segment a (written before segment 7) has the first enabled, false, so Q does not match",
+     {"environment": ENV,
+      "segments": {"a": {"key": "a", "name": "A", "rules": [], "overrides": [ov("f", enabled=False)]},
+                   "7": {"key": "7", "name": "Seven", "rules": [], "overrides": [ov("f", enabled=True)]},
+                   "q": {"key": "q", "name": "Q", "rules": [{"type": "ALL", "conditions": [cond("$..enabled", "EQUAL", "true")]}], "overrides": []}},
+      "features": {"f": feat("f", True)},
+      "identity": {"identifier": "user", "traits": {}}})
+case("query_order_features", "$.features.*.enabled lists features in written order: b (disabled) comes before 9, so the segment does not match",
+     ctx([feat("b", False), feat("9", True), feat("x")],
+         [seg("any_enabled", [cond("$.features.*.enabled", "EQUAL", "true")], [ov("x", 1)])]))
+case("query_order_flags", "$.flags.*.enabled lists flags in resolution order: zeta (disabled) was resolved before 42, so the segment does not match",
+     ctx([feat("zeta", False), feat("42", True), feat("x")],
+         [seg("reads_both", [cond("$.flags.zeta.enabled", "IS_SET", ""), cond("$.flags['42'].enabled", "IS_SET", "")]),
+          seg("any_enabled", [cond("$.flags.*.enabled", "EQUAL", "true")], [ov("x", 1)])]))
+# A segment overriding a feature twice is checked once per override when that feature is resolved:
+# the first check cut a cycle (so it is neither a match nor kept), the second one matches.
+case("segment_checked_per_override", "resolving f checks A once per override of f: the first check cuts the cycle x-y (reached through d and B), the second finds d resolved and matches, so f takes A's first override",
+     ctx([feat("f", False), feat("d"), feat("x"), feat("y")],
+         [seg("t", [cond("$.flags.f.enabled", "IS_SET", "")]),
+          seg("A", [cond("$.flags.d.enabled", "IS_SET", "")], [ov("f", value="a1"), ov("f", value="a2")]),
+          seg("B", [cond("$.flags.x.enabled", "IS_SET", "")], [ov("d"), ov("y")]),
+          seg("C", [cond("$.flags.y.enabled", "IS_SET", "")], [ov("x")])]))
+
 for slug, (description, context) in cases.items():
     result = get_evaluation_result(copy.deepcopy(context))
     text = "// " + description + "\n// Result computed by flagsmith-flag-engine 11.1.1 (the Python reference engine).\n" + json.dumps({"context": context, "result": result}, indent=2) + "\n"

@@ -4,9 +4,10 @@
  * path overrides. Common paths are recognised at compile time and resolved by direct lookup; only
  * unusual queries run through the JSONPath engine.
  */
-import { compile, jsonpath, type JSONPathQuery } from 'json-p3';
+import { jsonpath, type JSONPathQuery } from 'json-p3';
 import { NONE, NonPrimitive, toContextValue, type ContextValue } from './context-value';
 import { isRecord, hasOwn } from './json-shape';
+import { compileJsonPath } from './ordered-json-path';
 
 /** How a compiled property is resolved. */
 export const PropertySource = {
@@ -140,7 +141,7 @@ export class PropertyTable {
     if (!text.startsWith('$.')) return new CompiledProperty(index, text, PropertySource.Trait, [], NONE, null);
     let query: JSONPathQuery;
     try {
-      query = compile(text);
+      query = compileJsonPath(text);
     } catch {
       // Not a valid JSONPath: Flagsmith then reads the trait with that literal key.
       return new CompiledProperty(index, text, PropertySource.LiteralTrait, [], NONE, null);

@@ -8,6 +8,7 @@ import { PropertyTable, readsFlags } from './context-property';
 import type { ScopeEnvironment } from './evaluation-scope';
 import { CompiledFeatureState, numberOr, type CompiledFeature } from './feature-state.compiler';
 import { isPyTruthy, isRecord, orderedEntries } from './json-shape';
+import { recordKeyOrder } from './ordered-json-path';
 import { pyStr } from './python/python-string';
 import { compileRule, type CompiledRule } from './segment-rule.compiler';
 
@@ -46,13 +47,22 @@ export interface CompiledSegment {
    */
   readonly overrides: readonly CompiledFeatureState[];
   /**
+   * Per entry of {@link overrides}, how many overrides the segment holds for that feature (more
+   * than one when a feature is overridden twice): resolving the feature checks the segment once per
+   * override, as the reference does.
+   */
+  readonly overrideCounts: readonly number[];
+  /**
    * Whether the rules read other flags (`$.flags.<name>…`, or any generic query): such segments
    * are evaluated in the reference's exact order.
    */
   readonly readsFlags: boolean;
 }
 
-/** A segment's override of one feature (the one the segment holds for it). */
+/**
+ * A segment's override of one feature (the one the segment holds for it), once per override the
+ * segment holds for the feature.
+ */
 export interface SegmentOverride {
   readonly segment: CompiledSegment;
   readonly state: CompiledFeatureState;
@@ -70,7 +80,11 @@ export interface CompiledEnvironment extends ScopeEnvironment {
   readonly featureIndexByName: ReadonlyMap<string, number>;
   /** Segments in context order. */
   readonly segments: readonly CompiledSegment[];
-  /** Per feature index, the segments overriding that feature with their override, in context order. */
+  /**
+   * Per feature index, the segments overriding that feature with their override, in context order;
+   * a segment holding several overrides of the feature is listed once per override, as the
+   * reference checks it once per override when resolving the feature.
+   */
   readonly overridesByFeature: ReadonlyArray<readonly SegmentOverride[]>;
   /**
    * Whether some condition may read another flag (`$.flags.<name>…`, or a generic JSONPath query).
@@ -136,9 +150,10 @@ function compileOverrides(
   reason: string,
   features: readonly CompiledFeature[],
   featureIndexByName: ReadonlyMap<string, number>,
-): CompiledFeatureState[] {
-  if (!Array.isArray(raw)) return [];
+): { overrides: CompiledFeatureState[]; overrideCounts: number[] } {
   const chosen: CompiledFeatureState[] = [];
+  const counts: number[] = [];
+  if (!Array.isArray(raw)) return { overrides: chosen, overrideCounts: counts };
   const positionByFeature = new Map<number, number>();
   for (const override of raw) {
     if (!isRecord(override) || typeof override['name'] !== 'string') continue;
@@ -150,11 +165,29 @@ function compileOverrides(
     if (position === undefined) {
       positionByFeature.set(feature.index, chosen.length);
       chosen.push(state);
-    } else if (state.priority < (chosen[position]?.priority ?? Infinity)) {
-      chosen[position] = state;
+      counts.push(1);
+      continue;
     }
+    counts[position] = (counts[position] ?? 0) + 1;
+    if (state.priority < (chosen[position]?.priority ?? Infinity)) chosen[position] = state;
   }
-  return chosen;
+  return { overrides: chosen, overrideCounts: counts };
+}
+
+/**
+ * `segments` or `features` as generic queries see them: listed in document order (a copy whose
+ * key order is recorded), when an order is given.
+ */
+function inDocumentOrder(value: unknown, order: readonly string[] | undefined): unknown {
+  if (order === undefined || !isRecord(value)) return value;
+  const copy: Record<string, unknown> = {};
+  const keys: string[] = [];
+  for (const [key, member] of orderedEntries(value, order)) {
+    defineOwn(copy, key, member);
+    keys.push(key);
+  }
+  recordKeyOrder(copy, keys);
+  return copy;
 }
 
 /**
@@ -192,7 +225,7 @@ export function compileEnvironment(context: EvaluationContext, order?: Evaluatio
         name,
         metadata: isPyTruthy(metadata) && isRecord(metadata) ? metadata : undefined,
         rules: rules.map((rule) => compileRule(rule, properties)),
-        overrides: compileOverrides(entry['overrides'], `TARGETING_MATCH; segment=${name}`, features, featureIndexByName),
+        ...compileOverrides(entry['overrides'], `TARGETING_MATCH; segment=${name}`, features, featureIndexByName),
       },
     ];
   });
@@ -201,9 +234,20 @@ export function compileEnvironment(context: EvaluationContext, order?: Evaluatio
   const segments = parts.map(
     (part, index): CompiledSegment => Object.freeze({ ...part, index, readsFlags: hasFlagDependencies && part.rules.some(ruleReadsFlags) }),
   );
+  // Generic queries list the maps' members: they see them in document order.
+  const queryDocumentEntries = properties.hasQueries
+    ? documentEntries.map(([key, value]): readonly [string, unknown] => {
+        if (key === 'segments') return [key, inDocumentOrder(value, order?.segments)];
+        return key === 'features' ? [key, inDocumentOrder(value, order?.features)] : [key, value];
+      })
+    : documentEntries;
   const overridesByFeature = features.map((): SegmentOverride[] => []);
   for (const segment of segments) {
-    for (const state of segment.overrides) overridesByFeature[state.feature.index]?.push(Object.freeze({ segment, state }));
+    segment.overrides.forEach((state, position) => {
+      const override = Object.freeze({ segment, state });
+      const count = segment.overrideCounts[position] ?? 1;
+      for (let copy = 0; copy < count; copy += 1) overridesByFeature[state.feature.index]?.push(override);
+    });
   }
   return Object.freeze({
     environmentKeyText: pyStr(environment['key'] ?? null),
@@ -215,7 +259,7 @@ export function compileEnvironment(context: EvaluationContext, order?: Evaluatio
     hasFlagDependencies,
     hasGenericQueries: properties.hasQueries,
     propertyCount: properties.size,
-    documentEntries,
+    documentEntries: queryDocumentEntries,
     identityPosition,
   });
 }

@@ -21,6 +21,7 @@ import { NONE, type ContextValue } from './context-value';
 import type { CompiledEnvironment, CompiledSegment } from './environment.compiler';
 import type { EvaluationScope, FlagReader } from './evaluation-scope';
 import { outcomeFor, type CompiledFeatureState, type FlagOutcome } from './feature-state.compiler';
+import { recordKeyOrder } from './ordered-json-path';
 import { rulesMatch, rulesMatchInOrder } from './segment-rule.evaluator';
 
 /** Reason of a flag caught in a dependency cycle. */
@@ -111,6 +112,8 @@ function flagsMapping(resolved: Record<string, unknown>, read: (name: string) =>
 export class FlagResolver implements FlagReader {
   /** The flags resolved so far by name, in resolution order; built for the first generic query. */
   private resolvedDocument: Record<string, unknown> | undefined;
+  /** The names of {@link resolvedDocument}, in resolution order (the order queries list them in). */
+  private readonly resolvedNames: string[] = [];
   private mapping: Record<string, unknown> | undefined;
   /** Feature indexes in the order they were resolved. */
   private readonly resolutionOrder: number[] = [];
@@ -140,10 +143,14 @@ export class FlagResolver implements FlagReader {
       const resolved: Record<string, unknown> = {};
       for (const index of this.resolutionOrder) {
         const outcome = this.resolved[index];
-        if (outcome !== undefined) defineOwn(resolved, outcome.feature.name, resultDocument(outcome));
+        if (outcome !== undefined) this.addToDocument(resolved, outcome);
       }
       this.resolvedDocument = resolved;
       this.mapping = flagsMapping(resolved, (name) => this.flag(name));
+      // Listing `flags` (wildcards, filters, descendants) follows resolution order, as the
+      // reference's mapping does, whatever the names; the list grows as flags are resolved.
+      recordKeyOrder(this.mapping, this.resolvedNames);
+      recordKeyOrder(resolved, this.resolvedNames);
     }
     return this.mapping;
   }
@@ -199,12 +206,19 @@ export class FlagResolver implements FlagReader {
     const outcome = outcomeFor(state, this.identityKey);
     this.resolved[index] = outcome;
     this.resolutionOrder.push(index);
-    if (this.resolvedDocument !== undefined) defineOwn(this.resolvedDocument, outcome.feature.name, resultDocument(outcome));
+    if (this.resolvedDocument !== undefined) this.addToDocument(this.resolvedDocument, outcome);
+  }
+
+  private addToDocument(resolved: Record<string, unknown>, outcome: FlagOutcome): void {
+    defineOwn(resolved, outcome.feature.name, resultDocument(outcome));
+    this.resolvedNames.push(outcome.feature.name);
   }
 
   /**
    * The override of the feature from the matching segments: every segment overriding it is
-   * matched, in context order; the lowest priority wins, the first in context order on a tie.
+   * matched, in context order; the lowest priority wins, the first in context order on a tie. A
+   * segment holding several overrides of the feature is checked once per override: a check that
+   * cut a cycle is not kept, so a later check of the same segment may match.
    */
   private strongestOverride(index: number): CompiledFeatureState | undefined {
     let winner: CompiledFeatureState | undefined;
