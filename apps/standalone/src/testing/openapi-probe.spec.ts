@@ -81,4 +81,14 @@ describe('OpenAPI isolation probe plan', () => {
     expect(exampleOf(document, { oneOf: [{ type: 'integer', minimum: 2 }, { type: 'string' }] })).toBe(2);
     expect(exampleOf(document, { $ref: '#/components/schemas/CreateWidgetDto' })).toMatchObject({ kind: 'round' });
   });
+
+  it('keeps an object’s properties when its anyOf only says which of them are required', () => {
+    const member = {
+      type: 'object',
+      properties: { userId: { type: 'integer', minimum: 1 }, email: { type: 'string', format: 'email' }, role: { type: 'string', enum: ['admin', 'member'] } },
+      required: ['role'],
+      anyOf: [{ required: ['userId'] }, { required: ['email'] }],
+    };
+    expect(exampleOf(document, member)).toEqual({ role: 'admin', userId: 1 });
+  });
 });

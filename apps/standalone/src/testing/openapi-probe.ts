@@ -70,6 +70,13 @@ export function exampleOf(document: JsonObject, raw: JsonObject, every = false, 
   if ('example' in schema) return schema['example'] ?? null;
   if ('default' in schema) return schema['default'] ?? null;
   const [first] = [...(Array.isArray(schema['allOf']) ? schema['allOf'] : []), ...(Array.isArray(schema['oneOf']) ? schema['oneOf'] : []), ...(Array.isArray(schema['anyOf']) ? schema['anyOf'] : [])];
+  if (first !== undefined && 'properties' in schema) {
+    // An object whose alternatives only add constraints (`anyOf: [{required: [a]}, {required: [b]}]`): its own properties, with the first alternative's requirements.
+    const { allOf: _allOf, oneOf: _oneOf, anyOf: _anyOf, ...own } = schema;
+    const alternative = resolve(document, obj(first));
+    const required = [...(Array.isArray(own['required']) ? own['required'] : []), ...(Array.isArray(alternative['required']) ? alternative['required'] : [])];
+    return exampleOf(document, { ...own, required }, every, depth + 1);
+  }
   if (first !== undefined) return exampleOf(document, obj(first), every, depth + 1);
   const enumeration = schema['enum'];
   if (Array.isArray(enumeration) && enumeration.length > 0) return enumeration[0] ?? null;
