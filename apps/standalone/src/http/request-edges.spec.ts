@@ -1,5 +1,6 @@
 import { connect } from 'node:net';
 import { setupOrganisation, withoutWrites, type OrganisationSetup } from '../testing/fixtures';
+import { readHistory } from '../testing/history';
 import { ADMIN, errorFields, obj, startTestApp, type ApiResponse, type Json, type Method, type TestApp } from '../testing/http-harness';
 
 /** JSON text nesting arrays `levels` deep inside `{"name": …}`. */
@@ -226,6 +227,39 @@ describe('Requests at the edges of HTTP and JSON', () => {
       expect(text.startsWith('HTTP/1.1 200')).toBe(true);
       expect(second).toBeGreaterThan(0);
       expect(parseRaw(text.slice(second)).body).toMatchObject({ statusCode: 400, code: 'METHOD_UNKNOWN' });
+    });
+  });
+
+  describe('given tracing and idempotency headers', () => {
+    it.each([
+      ['an Idempotency-Key past 200 characters', { 'idempotency-key': 'k'.repeat(201) }, 'Idempotency-Key'],
+      ['an X-Correlation-Id past 200 characters', { 'x-correlation-id': 'c'.repeat(5_000) }, 'X-Correlation-Id'],
+      ['an X-Correlation-Id with a space', { 'x-correlation-id': 'two words' }, 'X-Correlation-Id'],
+      ['an empty Idempotency-Key', { 'idempotency-key': '' }, 'Idempotency-Key'],
+    ] as const)('when an admin write carries %s, then 400 names the header and nothing is written', async (_what, headers, field) => {
+      const response = await send('POST', `${ADMIN}/projects/${a.projectId}/tags`, { body: { label: 'traced' }, headers });
+      expectError(response, 400, 'VALIDATION_FAILED');
+      expect(errorFields(response.body)).toEqual([field]);
+    });
+
+    it('when an admin write carries a 200-character correlation id, then it is kept in the history', async () => {
+      const correlationId = `t-${'0123456789'.repeat(19)}12345678`;
+      expect(correlationId).toHaveLength(200);
+      const response = await t.admin.request('POST', `${ADMIN}/projects/${a.projectId}/tags`, { body: { label: 'traced-ok' }, headers: { 'x-correlation-id': correlationId } });
+      expect(response.status).toBe(201);
+      const history = await readHistory(t.admin, `/projects/${a.projectId}/history`, 500);
+      expect(history.at(-1)).toMatchObject({ type: 'TagCreated', correlationId });
+    });
+
+    it('when an SDK identify carries an oversized correlation id, then it is answered and the stored event gets a new id instead', async () => {
+      const response = await t.client(null).request('POST', '/api/v1/identities/', {
+        body: { identifier: 'traced-sdk', traits: [{ trait_key: 'plan', trait_value: 'pro' }] },
+        headers: { 'x-environment-key': a.environmentKey, 'x-correlation-id': 'c'.repeat(5_000) },
+      });
+      expect(response.status).toBe(200);
+      const history = await readHistory(t.admin, `/environments/${a.environmentId}/identities/traced-sdk/history`, 50);
+      expect(history.length).toBeGreaterThan(0);
+      for (const entry of history) expect(entry['correlationId']).toMatch(/^[0-9a-f-]{36}$/);
     });
   });
 });

@@ -26,6 +26,19 @@ class LoneSurrogate extends Error {}
  * A request header by lower-case name, read from the raw list: touching `request.headers` makes
  * Node build the whole headers object, a cost the hot path need not pay for one header.
  */
+/** Longest `X-Correlation-Id` kept: it is stored with every event a request appends. */
+const MAX_CORRELATION_ID_LENGTH = 200;
+const CORRELATION_ID = /^[\x21-\x7e]+$/;
+
+/**
+ * The request's `X-Correlation-Id` when it is 1 to 200 visible ASCII characters, else a new one:
+ * an SDK request is never refused for a tracing header, and nothing unbounded reaches the log.
+ */
+function correlationIdOf(request: IncomingMessage): string {
+  const given = header(request, 'x-correlation-id');
+  return given !== undefined && given.length <= MAX_CORRELATION_ID_LENGTH && CORRELATION_ID.test(given) ? given : randomUUID();
+}
+
 function header(request: IncomingMessage, name: string): string | undefined {
   const raw = request.rawHeaders;
   for (let index = 0; index < raw.length; index += 2) {
@@ -151,7 +164,7 @@ export class EvaluationHttpHandler {
           if (jsonHasLoneSurrogate(text)) return this.send(response, this.bodyError(new LoneSurrogate(), undefined, false), 'identities', startedAt);
           let answer: SdkAnswer | Promise<SdkAnswer>;
           try {
-            answer = this.sdk.identifyRaw(resolved, text, () => header(request, 'x-correlation-id') ?? randomUUID());
+            answer = this.sdk.identifyRaw(resolved, text, () => correlationIdOf(request));
           } catch (failure) {
             return this.fail(response, failure, 'identities', startedAt);
           }
@@ -241,7 +254,7 @@ export class EvaluationHttpHandler {
       return;
     }
     // Only writes need a correlation id; most requests never make one.
-    const correlationId = (): string => header(request, 'x-correlation-id') ?? randomUUID();
+    const correlationId = (): string => correlationIdOf(request);
     let answer: SdkAnswer;
     switch (route) {
       case 'flags':

@@ -13,15 +13,30 @@ const header = (request: Request, name: string): string | undefined => {
   return Array.isArray(value) ? value[0] : value;
 };
 
+/** Longest `X-Correlation-Id` and `Idempotency-Key` accepted: both are stored with every event a request appends. */
+export const MAX_REQUEST_TOKEN_LENGTH = 200;
+/** Visible ASCII, as trace and idempotency tokens (UUIDs, W3C trace ids, ULIDs) are written. */
+const REQUEST_TOKEN = /^[\x21-\x7e]+$/;
+
+/** A request token header, checked: absent gives undefined, a malformed one is a 400 naming the header. */
+function requestToken(request: Request, name: 'X-Correlation-Id' | 'Idempotency-Key'): string | undefined {
+  const value = header(request, name.toLowerCase());
+  if (value === undefined) return undefined;
+  if (value.length > MAX_REQUEST_TOKEN_LENGTH || !REQUEST_TOKEN.test(value)) {
+    throw new RequestValidationError([{ field: name, message: `must be 1 to ${MAX_REQUEST_TOKEN_LENGTH} visible ASCII characters` }]);
+  }
+  return value;
+}
+
 /** The caller (set by the key guard), the correlation id and the idempotency key of a request. */
 export const Caller = createParamDecorator((_data: unknown, context: ExecutionContext): RequestContext => {
   const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
   if (!request.principal) throw new Error('Caller used on a route without the API key guard');
-  const idempotencyKey = header(request, 'idempotency-key');
+  const idempotencyKey = requestToken(request, 'Idempotency-Key');
   return {
     principal: request.principal,
-    correlationId: header(request, 'x-correlation-id') ?? randomUUID(),
-    ...(idempotencyKey ? { commandId: `${request.method}:${request.path}:${idempotencyKey}` } : {}),
+    correlationId: requestToken(request, 'X-Correlation-Id') ?? randomUUID(),
+    ...(idempotencyKey !== undefined ? { commandId: `${request.method}:${request.path}:${idempotencyKey}` } : {}),
   };
 });
 
