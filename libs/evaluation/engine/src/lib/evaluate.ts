@@ -100,6 +100,42 @@ function flagOutcome(
 }
 
 /**
+ * {@link evaluate} for an environment without flag dependencies, the common case on the serving
+ * path: one straight pass with no per-evaluation bookkeeping objects (the general path's prepared
+ * inputs and pass result cost about a sixth of an evaluation here, measured on the golden cases).
+ */
+function evaluateWithoutDependencies(
+  environment: CompiledEnvironment,
+  identity: IdentityInput | null,
+  identityOverrides: CompiledIdentityOverrides | undefined,
+): Evaluation {
+  const scopeIdentity = isRecord(identity) && isPyTruthy(identity) ? toScopeIdentity(environment, identity) : null;
+  const scope = new EvaluationScope(environment, scopeIdentity);
+  const matched: CompiledSegment[] = [];
+  let winners: Array<CompiledFeatureState | undefined> | undefined;
+  for (const segment of environment.segments) {
+    if (segment.rules.length === 0 || !rulesMatch(segment.rules, scope, segment.keyText)) continue;
+    matched.push(segment);
+    if (segment.overrides.length === 0) continue;
+    winners ??= new Array<CompiledFeatureState | undefined>(environment.features.length).fill(undefined);
+    for (const override of segment.overrides) {
+      const current = winners[override.feature.index];
+      // Strictly lower wins, so among equal priorities the first segment in order keeps the feature.
+      if (current === undefined || override.priority < current.priority) winners[override.feature.index] = override;
+    }
+  }
+  const overrides = scopeIdentity !== null && identityOverrides !== undefined ? identityOverrideStates(environment, identityOverrides) : undefined;
+  const identityKey = scopeIdentity === null ? null : scopeIdentity.keyText;
+  const defaults = environment.defaults;
+  const flags: FlagOutcome[] = [];
+  for (let index = 0; index < defaults.length; index += 1) {
+    const state = overrides?.[index] ?? winners?.[index] ?? defaults[index];
+    if (state !== undefined) flags.push(outcomeFor(state, identityKey));
+  }
+  return { flags, segments: matched };
+}
+
+/**
  * Evaluates every feature of a compiled environment.
  *
  * @param environment - from `compileEnvironment`.
@@ -112,6 +148,7 @@ export function evaluate(
   identity: IdentityInput | null,
   identityOverrides?: CompiledIdentityOverrides,
 ): Evaluation {
+  if (!environment.hasFlagDependencies) return evaluateWithoutDependencies(environment, identity, identityOverrides);
   const prepared = prepare(environment, identity, identityOverrides);
   const { matched, winners } = passSegments(environment, prepared, environment.segments);
   const flags: FlagOutcome[] = [];
