@@ -23,6 +23,14 @@ describe('jsonDepthExceeds', () => {
     expect(jsonDepthExceeds(`{"a":"\\\\",${'['.repeat(10)}`, 5)).toBe(true);
   });
 
+  it('answers from the count of opening brackets when there are too few to exceed the limit, and scans when there are more', () => {
+    const long = JSON.stringify({ identifier: 'x'.repeat(1_000), traits: [{ trait_key: 'a', trait_value: 1 }] });
+    expect(jsonDepthExceeds(long, 3)).toBe(false);
+    expect(jsonDepthExceeds(long, 2)).toBe(true);
+    expect(jsonDepthExceeds(`${nestedArrays(3)}${' '.repeat(100)}`, 2)).toBe(true);
+    expect(jsonDepthExceeds(`["[",${' '.repeat(100)}"["]`, 1)).toBe(false);
+  });
+
   it('judges malformed text on what it holds (the parser rejects it afterwards)', () => {
     expect(jsonDepthExceeds('['.repeat(10_000))).toBe(true);
     expect(jsonDepthExceeds(']'.repeat(10_000))).toBe(false);
