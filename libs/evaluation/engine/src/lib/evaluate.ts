@@ -62,6 +62,25 @@ function prepare(environment: CompiledEnvironment, identity: IdentityInput | nul
 }
 
 /**
+ * Keeps, per feature, the stronger of `winners`' override and the matched segment's own: strictly
+ * lower priority wins, so among equal priorities the first segment in context order keeps the
+ * feature. Creates `winners` on the first segment with overrides.
+ */
+function takeOverrides(
+  environment: CompiledEnvironment,
+  segment: CompiledSegment,
+  winners: Array<CompiledFeatureState | undefined> | undefined,
+): Array<CompiledFeatureState | undefined> | undefined {
+  if (segment.overrides.length === 0) return winners;
+  const kept = winners ?? new Array<CompiledFeatureState | undefined>(environment.features.length).fill(undefined);
+  for (const override of segment.overrides) {
+    const current = kept[override.feature.index];
+    if (current === undefined || override.priority < current.priority) kept[override.feature.index] = override;
+  }
+  return kept;
+}
+
+/**
  * Matches `segments` (in context order) and picks, per feature, the strongest override among the
  * matching ones: strictly lower priority wins, so on a tie the first segment in order keeps it.
  */
@@ -76,12 +95,7 @@ function passSegments(
     if (segment.rules.length === 0) continue;
     if (resolver === null ? !rulesMatch(segment.rules, scope, segment.keyText) : !resolver.passes(segment)) continue;
     matched.push(segment);
-    if (segment.overrides.length === 0) continue;
-    winners ??= new Array<CompiledFeatureState | undefined>(environment.features.length).fill(undefined);
-    for (const override of segment.overrides) {
-      const current = winners[override.feature.index];
-      if (current === undefined || override.priority < current.priority) winners[override.feature.index] = override;
-    }
+    winners = takeOverrides(environment, segment, winners);
   }
   return { matched, winners };
 }
@@ -116,13 +130,7 @@ function evaluateWithoutDependencies(
   for (const segment of environment.segments) {
     if (segment.rules.length === 0 || !rulesMatch(segment.rules, scope, segment.keyText)) continue;
     matched.push(segment);
-    if (segment.overrides.length === 0) continue;
-    winners ??= new Array<CompiledFeatureState | undefined>(environment.features.length).fill(undefined);
-    for (const override of segment.overrides) {
-      const current = winners[override.feature.index];
-      // Strictly lower wins, so among equal priorities the first segment in order keeps the feature.
-      if (current === undefined || override.priority < current.priority) winners[override.feature.index] = override;
-    }
+    winners = takeOverrides(environment, segment, winners);
   }
   const overrides = scopeIdentity !== null && identityOverrides !== undefined ? identityOverrideStates(environment, identityOverrides) : undefined;
   const identityKey = scopeIdentity === null ? null : scopeIdentity.keyText;
