@@ -8,6 +8,7 @@ const frameworkAndDrivers = [
   '@eventstore/*',
   '@kurrent/*',
   'ioredis',
+  'better-sqlite3',
   'kafkajs',
   'class-validator',
   'class-transformer',

@@ -9,6 +9,8 @@ export const libs = [
   { name: 'event-store-eventstoredb', dir: 'libs/shared/event-store-eventstoredb', tags: ['scope:shared', 'type:data-access'] },
   { name: 'message-bus-kafka', dir: 'libs/shared/message-bus-kafka', tags: ['scope:shared', 'type:data-access'] },
   { name: 'read-model', dir: 'libs/shared/read-model', tags: ['scope:shared', 'type:data-access'], testing: true },
+  { name: 'read-model-sqlite', dir: 'libs/shared/read-model-sqlite', tags: ['scope:shared', 'type:data-access'] },
+  { name: 'state-store-sqlite', dir: 'libs/shared/state-store-sqlite', tags: ['scope:shared', 'type:data-access'] },
   { name: 'read-model-redis', dir: 'libs/shared/read-model-redis', tags: ['scope:shared', 'type:data-access'] },
   { name: 'observability', dir: 'libs/shared/observability', tags: ['scope:shared', 'type:data-access'] },
   { name: 'python-compat', dir: 'libs/shared/python-compat', tags: ['scope:shared', 'type:util'] },
