@@ -42,3 +42,33 @@ export interface ReadModelStore {
   subscribe(listener: (change: ReadModelChange) => void): () => void;
   close(): Promise<void>;
 }
+
+/** A checkpoint guard of a batch commit: applies only if the checkpoint holds `expected`, then becomes `next`. */
+export interface ReadModelCheckpointMove {
+  readonly key: string;
+  readonly expected: number;
+  readonly next: number;
+}
+
+/**
+ * Several commits folded into one atomic step (a projector applying a batch of events): every
+ * checkpoint must hold its `expected` value, or nothing is written; then every write applies,
+ * every checkpoint moves to its `next` and one change notification announces the union.
+ */
+export interface ReadModelBatchCommit {
+  readonly checkpoints: readonly ReadModelCheckpointMove[];
+  readonly writes: readonly ReadModelWrite[];
+  readonly changedEnvironments: readonly number[];
+  readonly changedIdentities: readonly IdentityRef[];
+}
+
+/**
+ * A read-model store that also commits batches atomically and reads checkpoints in bulk (the
+ * batching projector's needs). Adapters: in-memory and Redis; both pass the batch contract suite.
+ */
+export interface BatchReadModelStore extends ReadModelStore {
+  /** The checkpoints' values in order, 0 for an absent one, in one round trip. */
+  checkpointMany(keys: readonly string[]): Promise<number[]>;
+  /** Applies the batch atomically; false (and nothing written) when any checkpoint was not its `expected`. */
+  commitBatch(batch: ReadModelBatchCommit): Promise<boolean>;
+}

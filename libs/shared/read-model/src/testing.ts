@@ -1,1 +1,2 @@
 export * from './testing/read-model-store.contract';
+export * from './testing/read-model-batch-commit.contract';

@@ -47,7 +47,7 @@ export function encodeCheckpoint(position: number): string {
   return String(position);
 }
 
-function encodeDocument(key: string, value: unknown): string {
+export function encodeDocument(key: string, value: unknown): string {
   const text = JSON.stringify(value) as string | undefined;
   if (text === undefined) throw new TypeError(`The document for ${key} is not JSON (${typeof value})`);
   return text;

@@ -1,5 +1,5 @@
 import { describeWithInfra, redisUrl } from '@flagline/infra-testing';
-import { describeReadModelStoreContract } from '@flagline/read-model/testing';
+import { describeBatchReadModelStoreContract, describeReadModelStoreContract } from '@flagline/read-model/testing';
 import type { ReadModelChange } from '@flagline/contracts';
 import Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
@@ -25,7 +25,7 @@ async function eventually(check: () => boolean, timeoutMs = 3000): Promise<void>
 }
 
 describeWithInfra('RedisReadModelStore', () => {
-  describeReadModelStoreContract('Redis', () => {
+  const harness = (): Promise<{ store: RedisReadModelStore; dispose(): Promise<void> }> => {
     const redis = new Redis(redisUrl());
     const keyPrefix = uniquePrefix();
     const store = new RedisReadModelStore({ redis, keyPrefix });
@@ -37,7 +37,9 @@ describeWithInfra('RedisReadModelStore', () => {
         await redis.quit();
       },
     });
-  });
+  };
+  describeReadModelStoreContract('Redis', harness);
+  describeBatchReadModelStoreContract('Redis', harness);
 
   describe('adapter', () => {
     let redis: Redis;

@@ -1,6 +1,7 @@
-import type { ReadModelChange, ReadModelCommit, ReadModelStore } from '@flagline/contracts';
+import type { BatchReadModelStore, ReadModelBatchCommit, ReadModelChange, ReadModelCommit } from '@flagline/contracts';
 import type Redis from 'ioredis';
 import { LuaScript } from './lua-script';
+import { READ_MODEL_BATCH_COMMIT_SCRIPT, batchCommitScriptCall } from './read-model-batch-commit.script';
 import { decodeReadModelChange } from './read-model-change.codec';
 import { READ_MODEL_COMMIT_SCRIPT, commitScriptCall } from './read-model-commit.script';
 import { RedisReadModelKeyspace } from './redis-read-model.keyspace';
@@ -25,9 +26,17 @@ export interface RedisReadModelStoreOptions {
 }
 
 const commitScript = new LuaScript(READ_MODEL_COMMIT_SCRIPT);
+const batchCommitScript = new LuaScript(READ_MODEL_BATCH_COMMIT_SCRIPT);
 
 function parseDocument<T>(text: string | null): T | null {
   return text === null ? null : (JSON.parse(text) as T);
+}
+
+function parseCheckpoint(key: string, text: string | null): number {
+  if (text === null) return 0;
+  const position = Number(text);
+  if (!Number.isSafeInteger(position)) throw new Error(`Checkpoint ${key} holds ${JSON.stringify(text)}, not a position`);
+  return position;
 }
 
 /**
@@ -38,7 +47,7 @@ function parseDocument<T>(text: string | null): T | null {
  * Under Redis Cluster every key of one commit must hash to one slot: put a hash tag in the key
  * prefix (`{flagline:rm:v1}:`), which keeps the whole read model on one shard.
  */
-export class RedisReadModelStore implements ReadModelStore {
+export class RedisReadModelStore implements BatchReadModelStore {
   private readonly redis: Redis;
   private readonly keys: RedisReadModelKeyspace;
   private readonly listeners = new Set<(change: ReadModelChange) => void>();
@@ -78,16 +87,24 @@ export class RedisReadModelStore implements ReadModelStore {
   }
 
   async checkpoint(key: string): Promise<number> {
-    const text = await this.redis.get(this.keys.checkpoint(key));
-    if (text === null) return 0;
-    const position = Number(text);
-    if (!Number.isSafeInteger(position)) throw new Error(`Checkpoint ${key} holds ${JSON.stringify(text)}, not a position`);
-    return position;
+    return parseCheckpoint(key, await this.redis.get(this.keys.checkpoint(key)));
+  }
+
+  async checkpointMany(keys: readonly string[]): Promise<number[]> {
+    if (keys.length === 0) return [];
+    const texts = await this.redis.mget(...keys.map((key) => this.keys.checkpoint(key)));
+    return texts.map((text, index) => parseCheckpoint(keys[index] as string, text));
   }
 
   async commit(commit: ReadModelCommit): Promise<boolean> {
     const { keys, args } = commitScriptCall(commit, this.keys);
     return (await commitScript.run(this.redis, keys, args)) === 1;
+  }
+
+  /** One Lua script for the whole batch (see READ_MODEL_BATCH_COMMIT_SCRIPT). */
+  async commitBatch(batch: ReadModelBatchCommit): Promise<boolean> {
+    const { keys, args } = batchCommitScriptCall(batch, this.keys);
+    return (await batchCommitScript.run(this.redis, keys, args)) === 1;
   }
 
   /**

@@ -1,10 +1,10 @@
-import type { ReadModelChange, ReadModelCommit, ReadModelStore } from '@flagline/contracts';
+import type { BatchReadModelStore, ReadModelBatchCommit, ReadModelChange, ReadModelCommit } from '@flagline/contracts';
 
 /**
  * The in-memory read-model store of the standalone app. Documents are stored as JSON text, so
  * readers get fresh copies and nothing a caller mutates leaks into the store, as with Redis.
  */
-export class InMemoryReadModelStore implements ReadModelStore {
+export class InMemoryReadModelStore implements BatchReadModelStore {
   private readonly documents = new Map<string, string>();
   private readonly checkpoints = new Map<string, number>();
   private readonly listeners = new Set<(change: ReadModelChange) => void>();
@@ -43,6 +43,19 @@ export class InMemoryReadModelStore implements ReadModelStore {
       for (const listener of this.listeners) listener(change);
     }
     return Promise.resolve(true);
+  }
+
+  checkpointMany(keys: readonly string[]): Promise<number[]> {
+    return Promise.resolve(keys.map((key) => this.checkpoints.get(key) ?? 0));
+  }
+
+  /** Every guard checked first, then everything applied: all or nothing, like the Redis script. */
+  commitBatch(batch: ReadModelBatchCommit): Promise<boolean> {
+    if (batch.checkpoints.some(({ key, expected }) => (this.checkpoints.get(key) ?? 0) !== expected)) return Promise.resolve(false);
+    const [first, ...rest] = batch.checkpoints;
+    if (!first) return Promise.reject(new RangeError('A batch commit needs at least one checkpoint'));
+    for (const { key, next } of rest) this.checkpoints.set(key, next);
+    return this.commit({ ...batch, checkpoint: first });
   }
 
   subscribe(listener: (change: ReadModelChange) => void): () => void {
