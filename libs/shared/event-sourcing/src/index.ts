@@ -10,3 +10,5 @@ export * from './lib/event-bus.port';
 export * from './lib/in-process-event-bus';
 export * from './lib/relay';
 export * from './lib/log-follower';
+export * from './lib/catalog-store';
+export * from './lib/upcasting-event-store';

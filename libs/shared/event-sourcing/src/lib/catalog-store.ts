@@ -1,0 +1,169 @@
+/**
+ * Where the admin catalog keeps what grows with the data: identities (folded state and stream
+ * revision), the identifiers of each environment, the audit index (entity -> positions) and the
+ * event-id lookup; plus the few small folded states (users, organisations, projects and their
+ * indexes) as snapshots. Everything is derived from the event log: `checkpoint` is the global
+ * position the stored data covers, written in the same transaction as the data, so a restarted
+ * process resumes by reading the log after it.
+ *
+ * Values (`state`) are structured-clone data (plain objects, arrays, Maps, Sets, primitives); the
+ * adapter stores them as they are and gives back equal values. Reads are synchronous.
+ */
+export interface CatalogStore {
+  /** Global position the stored data covers; 0 when empty. */
+  checkpoint(): number;
+  /** Id of the event at the checkpoint (checked against the log at start), or null when empty. */
+  checkpointEventId(): string | null;
+  /** Every small folded state, by key. */
+  states(): [string, unknown][];
+  identity(identityId: string): CatalogIdentityRecord | undefined;
+  /** Listed identifiers of an environment in code-point order, after `after`, keeping those containing `search` (case-insensitive). */
+  identifiers(environmentId: number, options: IdentifierQuery): string[];
+  /** Audit positions of an entity in log order, after `after`, of the given types only when given. */
+  audit(entity: string, options: AuditQuery): CatalogAuditEntry[];
+  /** Global position of a stored event, by its id. */
+  eventPosition(eventId: string): number | undefined;
+  /** Writes a batch and its checkpoint atomically: all of it or nothing. */
+  write(batch: CatalogBatch): void;
+  /** Forgets everything (checkpoint back to 0), to rebuild from the log. */
+  reset(): void;
+  close(): void;
+}
+
+export interface CatalogIdentityRecord {
+  readonly revision: number;
+  readonly state: unknown;
+}
+
+export interface CatalogIdentityRow extends CatalogIdentityRecord {
+  readonly identityId: string;
+  readonly environmentId: number;
+  readonly identifier: string;
+  /** Listed among its environment's identities; a deleted identity keeps its state but is not listed. */
+  readonly listed: boolean;
+}
+
+export interface CatalogAuditEntry {
+  readonly position: number;
+  readonly type: string;
+}
+
+export interface CatalogAuditRow extends CatalogAuditEntry {
+  readonly entity: string;
+}
+
+export interface IdentifierQuery {
+  readonly after?: string;
+  /** Lower-cased text the identifier must contain, compared with the identifier lower-cased. */
+  readonly search?: string;
+  readonly limit: number;
+}
+
+export interface AuditQuery {
+  readonly after?: number;
+  readonly types?: readonly string[];
+  readonly limit: number;
+}
+
+export interface CatalogBatch {
+  readonly checkpoint: number;
+  readonly checkpointEventId: string;
+  readonly identities: readonly CatalogIdentityRow[];
+  readonly states: ReadonlyMap<string, unknown>;
+  readonly audit: readonly CatalogAuditRow[];
+  readonly eventIds: readonly (readonly [id: string, position: number])[];
+}
+
+/** Compares strings by Unicode code point (UTF-8 byte order, as SQLite's BINARY collation does). */
+export function compareCodePoints(a: string, b: string): number {
+  const length = Math.min(a.length, b.length);
+  for (let index = 0; index < length; index++) {
+    const x = a.charCodeAt(index);
+    const y = b.charCodeAt(index);
+    if (x === y) continue;
+    // A surrogate (a code point past U+FFFF) sorts after every other BMP unit in code-point order.
+    const xs = x >= 0xd800 && x <= 0xdfff;
+    const ys = y >= 0xd800 && y <= 0xdfff;
+    if (xs !== ys) return xs ? 1 : -1;
+    return x - y;
+  }
+  return a.length - b.length;
+}
+
+/** The in-memory twin: the same behaviour, nothing persisted (tests, and processes that keep no files). */
+export class InMemoryCatalogStore implements CatalogStore {
+  private position = 0;
+  private positionEventId: string | null = null;
+  private readonly stateByKey = new Map<string, unknown>();
+  private readonly identityById = new Map<string, CatalogIdentityRecord>();
+  private readonly identifiersByEnvironment = new Map<number, Set<string>>();
+  private readonly auditByEntity = new Map<string, CatalogAuditEntry[]>();
+  private readonly positionById = new Map<string, number>();
+
+  checkpoint(): number {
+    return this.position;
+  }
+
+  checkpointEventId(): string | null {
+    return this.positionEventId;
+  }
+
+  states(): [string, unknown][] {
+    return [...this.stateByKey];
+  }
+
+  identity(identityId: string): CatalogIdentityRecord | undefined {
+    return this.identityById.get(identityId);
+  }
+
+  identifiers(environmentId: number, options: IdentifierQuery): string[] {
+    const { after, search } = options;
+    return [...(this.identifiersByEnvironment.get(environmentId) ?? [])]
+      .filter((identifier) => (after === undefined || compareCodePoints(identifier, after) > 0) && (search === undefined || identifier.toLowerCase().includes(search)))
+      .sort(compareCodePoints)
+      .slice(0, options.limit);
+  }
+
+  audit(entity: string, options: AuditQuery): CatalogAuditEntry[] {
+    const types = options.types ? new Set(options.types) : undefined;
+    const after = options.after ?? 0;
+    return (this.auditByEntity.get(entity) ?? []).filter((entry) => entry.position > after && (!types || types.has(entry.type))).slice(0, options.limit);
+  }
+
+  eventPosition(eventId: string): number | undefined {
+    return this.positionById.get(eventId);
+  }
+
+  write(batch: CatalogBatch): void {
+    for (const row of batch.identities) {
+      this.identityById.set(row.identityId, { revision: row.revision, state: row.state });
+      const listed = this.identifiersByEnvironment.get(row.environmentId) ?? new Set<string>();
+      if (row.listed) listed.add(row.identifier);
+      else listed.delete(row.identifier);
+      this.identifiersByEnvironment.set(row.environmentId, listed);
+    }
+    for (const [key, value] of batch.states) this.stateByKey.set(key, value);
+    for (const { entity, position, type } of batch.audit) {
+      const list = this.auditByEntity.get(entity) ?? [];
+      if (list.length === 0 || (list[list.length - 1] as CatalogAuditEntry).position < position) list.push({ position, type });
+      this.auditByEntity.set(entity, list);
+    }
+    for (const [id, position] of batch.eventIds) this.positionById.set(id, position);
+    this.position = batch.checkpoint;
+    this.positionEventId = batch.checkpointEventId;
+  }
+
+  reset(): void {
+    this.position = 0;
+    this.positionEventId = null;
+    this.stateByKey.clear();
+    this.identityById.clear();
+    this.identifiersByEnvironment.clear();
+    this.auditByEntity.clear();
+    this.positionById.clear();
+  }
+
+  close(): void {
+    // Nothing to release.
+  }
+}

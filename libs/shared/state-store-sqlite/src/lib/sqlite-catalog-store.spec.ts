@@ -1,0 +1,81 @@
+import Database from 'better-sqlite3';
+import { describeCatalogStoreContract } from '@flagline/event-sourcing/testing';
+import { mkdtempSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SqliteCatalogStore } from './sqlite-catalog-store';
+
+function tempDir(): { dir: string; path: string; dispose: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'catalog-store-'));
+  return { dir, path: join(dir, 'catalog.sqlite'), dispose: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+describeCatalogStoreContract(
+  'sqlite',
+  () => {
+    const { path, dispose } = tempDir();
+    const opened: SqliteCatalogStore[] = [SqliteCatalogStore.open(path)];
+    return {
+      store: opened[0] as SqliteCatalogStore,
+      reopen: () => {
+        const store = SqliteCatalogStore.open(path);
+        opened.push(store);
+        return store;
+      },
+      dispose: () => {
+        for (const store of opened) store.close();
+        dispose();
+      },
+    };
+  },
+  { durable: true },
+);
+
+describe('SqliteCatalogStore: files it must not serve', () => {
+  const batch = { checkpoint: 9, checkpointEventId: 'e9', identities: [], states: new Map([['user:1', { email: 'a@b.c' }]]), audit: [], eventIds: [] };
+
+  it('starts empty over a torn file (cut short after a checkpoint)', () => {
+    const { path, dispose } = tempDir();
+    try {
+      const store = SqliteCatalogStore.open(path);
+      store.write({ ...batch, identities: Array.from({ length: 2000 }, (_, index) => ({ identityId: `i${index}`, environmentId: 1, identifier: `id-${index}`, listed: true, revision: 0, state: { index } })) });
+      store.close();
+      const size = statSync(path).size;
+      truncateSync(path, Math.floor(size / 2));
+      const reasons: string[] = [];
+      const reopened = SqliteCatalogStore.open(path, { onDiscarded: (reason) => reasons.push(reason) });
+      expect(reasons).toEqual([expect.stringContaining('torn')]);
+      expect(reopened.checkpoint()).toBe(0);
+      expect(reopened.identity('i1')).toBeUndefined();
+      reopened.close();
+    } finally {
+      dispose();
+    }
+  });
+
+  it('starts empty over a foreign file, a foreign SQLite database and another format', () => {
+    const { path, dispose } = tempDir();
+    try {
+      writeFileSync(path, 'not a database at all, but long enough to have a header of one hundred bytes.......................................');
+      const reasons: string[] = [];
+      const store = SqliteCatalogStore.open(path, { onDiscarded: (reason) => reasons.push(reason) });
+      expect(store.checkpoint()).toBe(0);
+      store.write(batch);
+      store.close();
+      const reopened = SqliteCatalogStore.open(path);
+      expect(reopened.checkpoint()).toBe(9);
+      reopened.close();
+      expect(reasons).toEqual([expect.stringContaining('not a SQLite database')]);
+      rmSync(path);
+      const foreign = new Database(path);
+      foreign.exec('CREATE TABLE meta (key TEXT PRIMARY KEY, value); INSERT INTO meta VALUES (\'format\', \'someone-else/3\')');
+      foreign.close();
+      const replaced = SqliteCatalogStore.open(path, { onDiscarded: (reason) => reasons.push(reason) });
+      expect(reasons[1]).toContain('someone-else/3');
+      expect(replaced.checkpoint()).toBe(0);
+      replaced.close();
+    } finally {
+      dispose();
+    }
+  });
+});

@@ -1,0 +1,196 @@
+import type { AuditQuery, CatalogAuditEntry, CatalogBatch, CatalogIdentityRecord, CatalogStore, IdentifierQuery } from '@flagline/event-sourcing';
+import Database from 'better-sqlite3';
+import { closeSync, existsSync, openSync, readSync, rmSync, statSync } from 'node:fs';
+import { deserialize, serialize } from 'node:v8';
+
+/** Written in the file's meta table; a file without it (or with another) is not served but rebuilt. */
+const FORMAT = 'flagline-catalog/1';
+
+export interface SqliteCatalogStoreOptions {
+  /** SQLite page cache in KiB (bounded: RSS must not grow with the data). Default 16 MiB. */
+  readonly cacheKiB?: number;
+  /** Called when an existing file was unusable (torn, foreign, another format) and was replaced by an empty one. */
+  readonly onDiscarded?: (reason: string) => void;
+}
+
+const SCHEMA = `
+CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
+CREATE TABLE state (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE identity (id TEXT PRIMARY KEY, revision INTEGER NOT NULL, state BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE identifier (environment INTEGER NOT NULL, identifier TEXT NOT NULL, PRIMARY KEY (environment, identifier)) WITHOUT ROWID;
+CREATE TABLE audit (entity TEXT NOT NULL, position INTEGER NOT NULL, type TEXT NOT NULL, PRIMARY KEY (entity, position)) WITHOUT ROWID;
+CREATE TABLE event_id (id TEXT PRIMARY KEY, position INTEGER NOT NULL) WITHOUT ROWID;
+`;
+
+/** Why a file cannot be served as it is, or null when it looks whole (header and size agree). */
+function headerProblem(path: string): string | null {
+  const size = statSync(path).size;
+  if (size === 0) return null;
+  if (size < 100) return `catalog file is ${size} bytes, shorter than a SQLite header`;
+  const header = Buffer.alloc(100);
+  const fd = openSync(path, 'r');
+  try {
+    readSync(fd, header, 0, 100, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (header.toString('latin1', 0, 16) !== 'SQLite format 3\u0000') return 'catalog file is not a SQLite database';
+  const rawPageSize = header.readUInt16BE(16);
+  const pageSize = rawPageSize === 1 ? 65536 : rawPageSize;
+  const pages = header.readUInt32BE(28);
+  if (pages * pageSize > size) return `catalog file is torn: its header counts ${pages * pageSize} bytes, the file holds ${size}`;
+  return null;
+}
+
+function removeFiles(path: string): void {
+  for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });
+}
+
+/**
+ * The catalog store on SQLite (better-sqlite3): WAL, `synchronous = NORMAL`, a bounded page cache
+ * and no memory map, so the process's memory stays the same however many identities it holds.
+ * Every batch is one transaction holding its data and its checkpoint. A file that is torn,
+ * foreign or of another format is removed and started empty (the catalog then rebuilds it from
+ * the log), never served.
+ */
+export class SqliteCatalogStore implements CatalogStore {
+  private readonly db: Database.Database;
+  private readonly statements;
+  private readonly writeBatch: (batch: CatalogBatch) => void;
+  private readonly resetAll: () => void;
+
+  static open(path: string, options: SqliteCatalogStoreOptions = {}): SqliteCatalogStore {
+    if (existsSync(path)) {
+      const problem = headerProblem(path);
+      if (problem) {
+        options.onDiscarded?.(problem);
+        removeFiles(path);
+      }
+    }
+    try {
+      return new SqliteCatalogStore(path, options);
+    } catch (error) {
+      // Unreadable in a way the header did not show (a damaged page, a foreign schema): start empty.
+      options.onDiscarded?.(`catalog file unusable: ${(error as Error).message}`);
+      removeFiles(path);
+      return new SqliteCatalogStore(path, options);
+    }
+  }
+
+  private constructor(path: string, options: SqliteCatalogStoreOptions) {
+    const db = new Database(path);
+    try {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.pragma(`cache_size = -${Math.max(1024, Math.floor(options.cacheKiB ?? 16 * 1024))}`);
+      db.pragma('mmap_size = 0');
+      db.pragma('temp_store = FILE');
+      const tables = db.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'").all();
+      if (tables.length === 0) {
+        db.exec(SCHEMA);
+        db.prepare('INSERT INTO meta (key, value) VALUES (?, ?), (?, ?), (?, ?)').run('format', FORMAT, 'checkpoint', 0, 'checkpointEventId', null);
+      } else {
+        const format = tables.some(({ name }) => name === 'meta') ? db.prepare<[string], { value: unknown }>('SELECT value FROM meta WHERE key = ?').get('format')?.value : undefined;
+        // No integrity scan here: it reads every page (seconds at a million identities). WAL keeps
+        // committed transactions whole across crashes; a file cut short is caught by its header.
+        if (format !== FORMAT) throw new Error(`format ${String(format ?? 'unknown')}, expected ${FORMAT}`);
+      }
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+    this.db = db;
+    db.function('contains_lower', { deterministic: true }, (text: unknown, search: unknown) => (String(text).toLowerCase().includes(String(search)) ? 1 : 0));
+    const statements = {
+      meta: db.prepare<[string], { value: number | string | null }>('SELECT value FROM meta WHERE key = ?'),
+      setMeta: db.prepare<[string, number | string | null]>('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
+      states: db.prepare<[], { key: string; value: Buffer }>('SELECT key, value FROM state'),
+      setState: db.prepare<[string, Buffer]>('INSERT OR REPLACE INTO state (key, value) VALUES (?, ?)'),
+      identity: db.prepare<[string], { revision: number; state: Buffer }>('SELECT revision, state FROM identity WHERE id = ?'),
+      setIdentity: db.prepare<[string, number, Buffer]>('INSERT OR REPLACE INTO identity (id, revision, state) VALUES (?, ?, ?)'),
+      list: db.prepare<[number, string]>('INSERT OR IGNORE INTO identifier (environment, identifier) VALUES (?, ?)'),
+      unlist: db.prepare<[number, string]>('DELETE FROM identifier WHERE environment = ? AND identifier = ?'),
+      identifiers: db.prepare<[number, string, number], { identifier: string }>(
+        'SELECT identifier FROM identifier WHERE environment = ? AND identifier > ? ORDER BY identifier LIMIT ?',
+      ),
+      search: db.prepare<[number, string, string, number], { identifier: string }>(
+        'SELECT identifier FROM identifier WHERE environment = ? AND identifier > ? AND contains_lower(identifier, ?) ORDER BY identifier LIMIT ?',
+      ),
+      audit: db.prepare<[string, number, number], CatalogAuditEntry>('SELECT position, type FROM audit WHERE entity = ? AND position > ? ORDER BY position LIMIT ?'),
+      auditOfTypes: db.prepare<[string, number, string, number], CatalogAuditEntry>(
+        'SELECT position, type FROM audit WHERE entity = ? AND position > ? AND type IN (SELECT value FROM json_each(?)) ORDER BY position LIMIT ?',
+      ),
+      addAudit: db.prepare<[string, number, string]>('INSERT OR IGNORE INTO audit (entity, position, type) VALUES (?, ?, ?)'),
+      eventPosition: db.prepare<[string], { position: number }>('SELECT position FROM event_id WHERE id = ?'),
+      addEventId: db.prepare<[string, number]>('INSERT OR REPLACE INTO event_id (id, position) VALUES (?, ?)'),
+    };
+    this.statements = statements;
+    this.writeBatch = db.transaction((batch: CatalogBatch) => {
+      for (const row of batch.identities) {
+        statements.setIdentity.run(row.identityId, row.revision, serialize(row.state));
+        if (row.listed) statements.list.run(row.environmentId, row.identifier);
+        else statements.unlist.run(row.environmentId, row.identifier);
+      }
+      for (const [key, value] of batch.states) statements.setState.run(key, serialize(value));
+      for (const row of batch.audit) statements.addAudit.run(row.entity, row.position, row.type);
+      for (const [id, position] of batch.eventIds) statements.addEventId.run(id, position);
+      statements.setMeta.run('checkpoint', batch.checkpoint);
+      statements.setMeta.run('checkpointEventId', batch.checkpointEventId);
+    });
+    this.resetAll = db.transaction(() => {
+      for (const table of ['state', 'identity', 'identifier', 'audit', 'event_id']) db.prepare(`DELETE FROM ${table}`).run();
+      statements.setMeta.run('checkpoint', 0);
+      statements.setMeta.run('checkpointEventId', null);
+    });
+  }
+
+  checkpoint(): number {
+    return Number(this.statements.meta.get('checkpoint')?.value ?? 0);
+  }
+
+  checkpointEventId(): string | null {
+    const value = this.statements.meta.get('checkpointEventId')?.value;
+    return typeof value === 'string' ? value : null;
+  }
+
+  states(): [string, unknown][] {
+    return this.statements.states.all().map(({ key, value }) => [key, deserialize(value)]);
+  }
+
+  identity(identityId: string): CatalogIdentityRecord | undefined {
+    const row = this.statements.identity.get(identityId);
+    return row ? { revision: row.revision, state: deserialize(row.state) } : undefined;
+  }
+
+  identifiers(environmentId: number, options: IdentifierQuery): string[] {
+    const after = options.after ?? '';
+    const rows =
+      options.search === undefined
+        ? this.statements.identifiers.all(environmentId, after, options.limit)
+        : this.statements.search.all(environmentId, after, options.search, options.limit);
+    return rows.map(({ identifier }) => identifier);
+  }
+
+  audit(entity: string, options: AuditQuery): CatalogAuditEntry[] {
+    const after = options.after ?? 0;
+    return options.types
+      ? this.statements.auditOfTypes.all(entity, after, JSON.stringify(options.types), options.limit)
+      : this.statements.audit.all(entity, after, options.limit);
+  }
+
+  eventPosition(eventId: string): number | undefined {
+    return this.statements.eventPosition.get(eventId)?.position;
+  }
+
+  write(batch: CatalogBatch): void {
+    this.writeBatch(batch);
+  }
+
+  reset(): void {
+    this.resetAll();
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
