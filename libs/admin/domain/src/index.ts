@@ -24,6 +24,7 @@ export * from './lib/identity/identity.events.v1';
 export * from './lib/identity/identity.commands';
 export * from './lib/identity/identity.decider';
 export * from './lib/sequence/sequence.decider';
+export * from './lib/event-schemas';
 
 import type { IdentityEvent } from './lib/identity/identity.events';
 import type { OrganisationEvent } from './lib/organisation/organisation.events';
