@@ -1,0 +1,204 @@
+import { describeBatchReadModelStoreContract, describeReadModelStoreContract } from '@flagline/read-model/testing';
+import Database from 'better-sqlite3';
+import { closeSync, mkdtempSync, openSync, rmSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SqliteReadModelStore, type SqliteReadModelStoreOptions } from './sqlite-read-model.store';
+
+function openInTemporaryDirectory(): Promise<{ store: SqliteReadModelStore; dispose(): Promise<void> }> {
+  const directory = mkdtempSync(join(tmpdir(), 'flagline-read-models-'));
+  const store = SqliteReadModelStore.open({ path: join(directory, 'read-models.sqlite') });
+  return Promise.resolve({
+    store,
+    dispose: async () => {
+      await store.close();
+      rmSync(directory, { recursive: true, force: true });
+    },
+  });
+}
+
+describeReadModelStoreContract('sqlite', openInTemporaryDirectory);
+describeBatchReadModelStoreContract('sqlite', openInTemporaryDirectory);
+
+describe('SqliteReadModelStore', () => {
+  let directory: string;
+  let path: string;
+  const open = (options: Partial<SqliteReadModelStoreOptions> = {}): SqliteReadModelStore => SqliteReadModelStore.open({ path, flushIntervalMs: 60_000, ...options });
+  const identity = (n: number): string => `identity:7:user-${n}`;
+  const commitIdentities = async (store: SqliteReadModelStore, from: number, to: number): Promise<void> => {
+    for (let n = from; n <= to; n++) {
+      const applied = await store.commit({
+        checkpoint: { key: 'checkpoint:project:1', expected: n - 1, next: n },
+        writes: [{ key: identity(n), value: { identifier: `user-${n}`, traits: [{ key: 'n', value: n }] } }],
+        changedEnvironments: [],
+      });
+      expect(applied).toBe(true);
+    }
+  };
+  /** What the file holds, read by a second connection as a restarted process would see it. */
+  const onDisk = (): { documents: Record<string, unknown>; checkpoints: Record<string, number>; consumers: Record<string, number> } => {
+    const db = new Database(path, { readonly: true });
+    try {
+      const documents = Object.fromEntries((db.prepare('SELECT key, value FROM documents ORDER BY key').all() as { key: string; value: string }[]).map((row) => [row.key, JSON.parse(row.value) as unknown]));
+      const checkpoints = Object.fromEntries((db.prepare('SELECT key, position FROM checkpoints').all() as { key: string; position: number }[]).map((row) => [row.key, row.position]));
+      const consumers = Object.fromEntries((db.prepare('SELECT name, position FROM consumers').all() as { name: string; position: number }[]).map((row) => [row.name, row.position]));
+      return { documents, checkpoints, consumers };
+    } finally {
+      db.close();
+    }
+  };
+
+  beforeEach(() => {
+    directory = mkdtempSync(join(tmpdir(), 'flagline-read-models-'));
+    path = join(directory, 'read-models.sqlite');
+  });
+  afterEach(() => rmSync(directory, { recursive: true, force: true }));
+
+  it('keeps documents, checkpoints and consumer positions across a close and a reopen', async () => {
+    const store = open();
+    expect(store.created).toBe(true);
+    expect(store.recreatedBecause).toBeNull();
+    await store.commit({ checkpoint: { key: 'checkpoint:project:1', expected: 0, next: 3 }, writes: [{ key: 'environment:7', value: { environmentId: 7, features: [{ id: 1 }] } }, { key: identity(1), value: { identifier: 'user-1' } }], changedEnvironments: [7] });
+    await store.consumerCheckpoints().save('relay', 4);
+    await store.close();
+
+    const reopened = open();
+    expect(reopened.created).toBe(false);
+    expect(await reopened.get('environment:7')).toEqual({ environmentId: 7, features: [{ id: 1 }] });
+    expect(await reopened.get(identity(1))).toEqual({ identifier: 'user-1' });
+    expect(await reopened.checkpoint('checkpoint:project:1')).toBe(3);
+    expect(await reopened.consumerCheckpoints().load('relay')).toBe(4);
+    await reopened.close();
+  });
+
+  it('serves commits from memory at once and persists them later, each checkpoint in the transaction of its documents', async () => {
+    const store = open();
+    const seen: number[][] = [];
+    store.subscribe((change) => seen.push([...change.environmentIds]));
+    await store.commit({ checkpoint: { key: 'checkpoint:project:1', expected: 0, next: 1 }, writes: [{ key: 'environment:7', value: { revision: 1 } }, { key: identity(1), value: { n: 1 } }], changedEnvironments: [7] });
+    await store.consumerCheckpoints().save('relay', 1);
+    expect(seen).toEqual([[7]]);
+    expect(await store.get(identity(1))).toEqual({ n: 1 });
+    expect(onDisk()).toEqual({ documents: {}, checkpoints: {}, consumers: { relay: 0 } });
+
+    store.flush();
+    expect(onDisk()).toEqual({ documents: { 'environment:7': { revision: 1 }, [identity(1)]: { n: 1 } }, checkpoints: { 'checkpoint:project:1': 1 }, consumers: { relay: 1 } });
+    await store.close();
+  });
+
+  it('after a crash (closed without a flush), a reopened file holds the last flushed state, consistent with its checkpoints', async () => {
+    const store = open();
+    await commitIdentities(store, 1, 5);
+    store.flush();
+    await commitIdentities(store, 6, 8);
+    // No close: the process dies with three commits pending. A second opener sees the state of the flush.
+    const restarted = open({ integrityCheck: 'quick' });
+    expect(await restarted.checkpoint('checkpoint:project:1')).toBe(5);
+    expect(await restarted.get(identity(5))).toEqual({ identifier: 'user-5', traits: [{ key: 'n', value: 5 }] });
+    expect(await restarted.get(identity(6))).toBeNull();
+    await restarted.close();
+    await store.close();
+  });
+
+  it('keeps a bounded number of decoded identities and reads the others back from the file', async () => {
+    const store = open({ identityCacheSize: 3, flushAtDirty: 1_000_000 });
+    await commitIdentities(store, 1, 20);
+    store.flush();
+    const all = await store.getMany<{ identifier: string }>(Array.from({ length: 20 }, (_, i) => identity(i + 1)));
+    expect(all.map((document) => document?.identifier)).toEqual(Array.from({ length: 20 }, (_, i) => `user-${i + 1}`));
+    await store.close();
+  });
+
+  it('flushes before a commit returns once too much is pending, so memory stays bounded', async () => {
+    const store = open({ maxDirty: 5, flushAtDirty: 1_000_000 });
+    await commitIdentities(store, 1, 4);
+    expect(store.flushes).toBe(0);
+    await commitIdentities(store, 5, 5);
+    expect(store.flushes).toBe(1);
+    expect(Object.keys(onDisk().documents)).toHaveLength(5);
+    await store.close();
+  });
+
+  it('lists identity keys from the file and from pending writes, deletions included', async () => {
+    const store = open();
+    await commitIdentities(store, 1, 3);
+    store.flush();
+    await store.commit({ checkpoint: { key: 'checkpoint:project:1', expected: 3, next: 4 }, writes: [{ key: identity(2), delete: true }, { key: 'identity:7:new', value: {} }, { key: 'identity:70:other', value: {} }], changedEnvironments: [] });
+    expect(await store.keysWithPrefix('identity:7:')).toEqual(['identity:7:new', identity(1), identity(3)]);
+    expect(await store.get(identity(2))).toBeNull();
+    await store.close();
+  });
+
+  it('hands out frozen documents', async () => {
+    const store = open();
+    await store.commit({ checkpoint: { key: 'c', expected: 0, next: 1 }, writes: [{ key: 'environment:1', value: { features: [{ id: 1 }] } }, { key: identity(1), value: { traits: [{ key: 'a' }] } }], changedEnvironments: [] });
+    store.flush();
+    const reopened = [await store.get<{ features: { id: number }[] }>('environment:1'), await store.get<{ traits: { key: string }[] }>(identity(1))];
+    expect(reopened.every((document) => Object.isFrozen(document))).toBe(true);
+    expect(Object.isFrozen((reopened[0] as { features: { id: number }[] }).features[0])).toBe(true);
+    await store.close();
+  });
+
+  describe('a file that cannot be served is replaced by an empty one, never read', () => {
+    const filled = async (): Promise<void> => {
+      const store = open();
+      for (let n = 1; n <= 2_000; n++) await store.commit({ checkpoint: { key: 'c', expected: n - 1, next: n }, writes: [{ key: identity(n), value: { padding: 'x'.repeat(200), n } }], changedEnvironments: [] });
+      await store.consumerCheckpoints().save('relay', 2_000);
+      await store.close();
+    };
+    const expectReplaced = async (reason: RegExp): Promise<void> => {
+      const store = open();
+      expect(store.created).toBe(true);
+      expect(store.recreatedBecause).toMatch(reason);
+      expect(await store.consumerCheckpoints().load('relay')).toBe(0);
+      expect(await store.get(identity(1))).toBeNull();
+      expect(await store.checkpoint('c')).toBe(0);
+      await store.close();
+      const again = open();
+      expect(again.created).toBe(false);
+      await again.close();
+    };
+
+    it('torn: cut short in the middle', async () => {
+      await filled();
+      truncateSync(path, Math.floor(statSync(path).size / 2));
+      await expectReplaced(/integrity|cannot be read/);
+    });
+
+    it('corrupted: pages overwritten', async () => {
+      await filled();
+      const fd = openSync(path, 'r+');
+      writeSync(fd, Buffer.alloc(4096 * 3, 0xab), 0, 4096 * 3, 4096 * 2);
+      closeSync(fd);
+      await expectReplaced(/integrity|cannot be read/);
+    });
+
+    it('not a database at all', async () => {
+      writeFileSync(path, 'hello, this is not SQLite '.repeat(100));
+      await expectReplaced(/cannot be read/);
+    });
+
+    it('foreign: a SQLite file of something else', async () => {
+      const db = new Database(path);
+      db.exec('CREATE TABLE things (id INTEGER PRIMARY KEY)');
+      db.close();
+      await expectReplaced(/not a read-model file/);
+    });
+
+    it('another document schema version', async () => {
+      await filled();
+      const db = new Database(path);
+      db.prepare(`UPDATE meta SET value = '0' WHERE name = 'documentSchemaVersion'`).run();
+      db.close();
+      await expectReplaced(/document schema version is 0/);
+    });
+
+    it('its consumer checkpoint row missing', async () => {
+      await filled();
+      const db = new Database(path);
+      db.prepare('DELETE FROM consumers').run();
+      db.close();
+      await expectReplaced(/relay checkpoint row is missing/);
+    });
+  });
+});

@@ -1,0 +1,344 @@
+import type Database from 'better-sqlite3';
+import {
+  readModelKeys,
+  type BatchReadModelStore,
+  type IdentityRef,
+  type ReadModelBatchCommit,
+  type ReadModelChange,
+  type ReadModelCheckpointMove,
+  type ReadModelCommit,
+} from '@flagline/contracts';
+import type { CheckpointStore } from '@flagline/event-sourcing';
+import { deepFreeze } from './deep-freeze';
+import { openReadModelFile } from './read-model-file';
+
+export interface SqliteReadModelStoreOptions {
+  /** The database file (`read-models.sqlite` under the data directory). */
+  readonly path: string;
+  /** The consumer whose position the file must hold (see `consumerCheckpoints`). Default `relay`. */
+  readonly consumer?: string;
+  /** How often written documents are persisted, in ms. Default 200. */
+  readonly flushIntervalMs?: number;
+  /** Documents waiting to be persisted that trigger a flush at the next turn of the event loop. Default 10,000. */
+  readonly flushAtDirty?: number;
+  /** Documents waiting to be persisted that make a commit flush before it returns (memory stays bounded). Default 100,000. */
+  readonly maxDirty?: number;
+  /** Decoded identity documents kept in memory, least recently used dropped first. Default 10,000. */
+  readonly identityCacheSize?: number;
+  /** SQLite's page cache in KiB. Default 16,384 (16 MiB). */
+  readonly cacheSizeKiB?: number;
+  /** Integrity check at open: `quick` (default) or `none`. */
+  readonly integrityCheck?: 'quick' | 'none';
+  /** A flush failed (the documents stay pending and the next flush tries again). */
+  readonly onError?: (error: unknown) => void;
+}
+
+const DELETED = Symbol('deleted');
+const IDENTITY_PREFIX = readModelKeys.identityPrefix(0).split(':')[0] + ':';
+
+/** Runs a synchronous step as a settled promise, as the port's callers expect. */
+function settle<T>(step: () => T): Promise<T> {
+  try {
+    return Promise.resolve(step());
+  } catch (error) {
+    return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+  }
+}
+
+const isIdentityKey = (key: string): boolean => key.startsWith(IDENTITY_PREFIX);
+/** Whether some identity key could start with `prefix` (or the reverse), so the listing needs the file. */
+const reachesIdentities = (prefix: string): boolean => prefix.startsWith(IDENTITY_PREFIX) || IDENTITY_PREFIX.startsWith(prefix);
+
+/**
+ * The read-model store of the standalone app, persisted in SQLite with write-behind.
+ *
+ * - Documents other than identities (environments, projects, organisations: few and large) stay
+ *   decoded in memory for the life of the process and are handed out as shared, deep-frozen
+ *   objects: no JSON on a read or a commit.
+ * - Identity documents (up to millions) live in the file, with a bounded cache of decoded ones.
+ * - `commit` checks and applies the checkpoint and documents in memory and notifies subscribers
+ *   at once; a flusher persists every pending document, checkpoint and consumer position in one
+ *   transaction every `flushIntervalMs`, sooner when much is pending, and at close. Reads see the
+ *   newest state (memory first). After a crash the file holds a consistent earlier state, each
+ *   checkpoint with the documents it covers, and the log's tail is projected again.
+ */
+export class SqliteReadModelStore implements BatchReadModelStore {
+  /** Non-identity documents, all of them, decoded and frozen. */
+  private readonly resident = new Map<string, unknown>();
+  private readonly checkpoints = new Map<string, number>();
+  private readonly consumers = new Map<string, number>();
+  /** Written since the last flush: documents (or DELETED), checkpoint and consumer names. */
+  private dirty = new Map<string, unknown>();
+  private dirtyCheckpoints = new Set<string>();
+  private dirtyConsumers = new Set<string>();
+  /** Decoded identity documents read or flushed lately (null: known absent), oldest first. */
+  private readonly identities = new Map<string, unknown>();
+  private readonly listeners = new Set<(change: ReadModelChange) => void>();
+  private readonly timer: NodeJS.Timeout;
+  private flushScheduled = false;
+  private closed = false;
+  private flushCount = 0;
+  private readonly statements: {
+    readonly getDocument: Database.Statement<[string], { value: string }>;
+    readonly keysFrom: Database.Statement<[string], { key: string }>;
+    readonly putDocument: Database.Statement<[string, string]>;
+    readonly deleteDocument: Database.Statement<[string]>;
+    readonly putCheckpoint: Database.Statement<[string, number]>;
+    readonly putConsumer: Database.Statement<[string, number]>;
+  };
+  private readonly persist: (documents: Map<string, unknown>, checkpoints: Set<string>, consumers: Set<string>) => void;
+
+  /** True when the file was created empty at open (first start, or a bad file replaced). */
+  readonly created: boolean;
+  /** Why an existing file was replaced by an empty one, or null. */
+  readonly recreatedBecause: string | null;
+
+  private constructor(
+    private readonly db: Database.Database,
+    opened: { created: boolean; recreatedBecause: string | null },
+    private readonly options: SqliteReadModelStoreOptions,
+  ) {
+    this.created = opened.created;
+    this.recreatedBecause = opened.recreatedBecause;
+    this.statements = {
+      getDocument: db.prepare('SELECT value FROM documents WHERE key = ?'),
+      keysFrom: db.prepare('SELECT key FROM documents WHERE key >= ? ORDER BY key'),
+      putDocument: db.prepare('INSERT INTO documents (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+      deleteDocument: db.prepare('DELETE FROM documents WHERE key = ?'),
+      putCheckpoint: db.prepare('INSERT INTO checkpoints (key, position) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET position = excluded.position'),
+      putConsumer: db.prepare('INSERT INTO consumers (name, position) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET position = excluded.position'),
+    };
+    this.persist = db.transaction((documents: Map<string, unknown>, checkpoints: Set<string>, consumers: Set<string>) => {
+      for (const [key, value] of documents) {
+        if (value === DELETED) this.statements.deleteDocument.run(key);
+        else this.statements.putDocument.run(key, JSON.stringify(value));
+      }
+      for (const key of checkpoints) this.statements.putCheckpoint.run(key, this.checkpoints.get(key) ?? 0);
+      for (const name of consumers) this.statements.putConsumer.run(name, this.consumers.get(name) ?? 0);
+    });
+    this.load();
+    this.timer = setInterval(() => this.flushQuietly(), options.flushIntervalMs ?? 200);
+    this.timer.unref();
+  }
+
+  /** Opens (or creates, or replaces when it cannot be served) the file and loads what stays in memory. */
+  static open(options: SqliteReadModelStoreOptions): SqliteReadModelStore {
+    const opened = openReadModelFile({
+      path: options.path,
+      consumer: options.consumer ?? 'relay',
+      cacheSizeKiB: options.cacheSizeKiB ?? 16_384,
+      integrityCheck: options.integrityCheck ?? 'quick',
+    });
+    try {
+      return new SqliteReadModelStore(opened.db, opened, options);
+    } catch (error) {
+      opened.db.close();
+      throw error;
+    }
+  }
+
+  private load(): void {
+    // Everything but identities: the keys below and above the identity range.
+    const upper = `${IDENTITY_PREFIX.slice(0, -1)}${String.fromCharCode(IDENTITY_PREFIX.charCodeAt(IDENTITY_PREFIX.length - 1) + 1)}`;
+    const rows = this.db.prepare('SELECT key, value FROM documents WHERE key < ? OR key >= ?').iterate(IDENTITY_PREFIX, upper) as IterableIterator<{ key: string; value: string }>;
+    for (const row of rows) this.resident.set(row.key, deepFreeze(JSON.parse(row.value) as unknown));
+    for (const row of this.db.prepare('SELECT key, position FROM checkpoints').iterate() as IterableIterator<{ key: string; position: number }>) {
+      this.checkpoints.set(row.key, row.position);
+    }
+    for (const row of this.db.prepare('SELECT name, position FROM consumers').iterate() as IterableIterator<{ name: string; position: number }>) {
+      this.consumers.set(row.name, row.position);
+    }
+  }
+
+  private read(key: string): unknown {
+    if (!isIdentityKey(key)) return this.resident.get(key) ?? null;
+    const pending = this.dirty.get(key);
+    if (pending !== undefined) return pending === DELETED ? null : pending;
+    const cached = this.identities.get(key);
+    if (cached !== undefined) {
+      this.identities.delete(key);
+      this.identities.set(key, cached);
+      return cached;
+    }
+    const row = this.statements.getDocument.get(key);
+    const document = row ? deepFreeze(JSON.parse(row.value) as unknown) : null;
+    this.remember(key, document);
+    return document;
+  }
+
+  private remember(key: string, document: unknown): void {
+    this.identities.delete(key);
+    this.identities.set(key, document);
+    const limit = this.options.identityCacheSize ?? 10_000;
+    while (this.identities.size > limit) {
+      const oldest = this.identities.keys().next();
+      if (oldest.done) break;
+      this.identities.delete(oldest.value);
+    }
+  }
+
+  get<T>(key: string): Promise<T | null> {
+    return settle(() => {
+      this.assertOpen();
+      return this.read(key) as T | null;
+    });
+  }
+
+  getMany<T>(keys: readonly string[]): Promise<(T | null)[]> {
+    return settle(() => {
+      this.assertOpen();
+      return keys.map((key) => this.read(key) as T | null);
+    });
+  }
+
+  keysWithPrefix(prefix: string): Promise<string[]> {
+    return settle(() => {
+      this.assertOpen();
+      if (!reachesIdentities(prefix)) return [...this.resident.keys()].filter((key) => key.startsWith(prefix)).sort();
+      // Identity keys live in the file: persist what is pending, then list from it.
+      this.flush();
+      const keys: string[] = [];
+      for (const row of this.statements.keysFrom.iterate(prefix)) {
+        if (!row.key.startsWith(prefix)) break;
+        keys.push(row.key);
+      }
+      return keys.sort();
+    });
+  }
+
+  checkpoint(key: string): Promise<number> {
+    return Promise.resolve(this.checkpoints.get(key) ?? 0);
+  }
+
+  commit(commit: ReadModelCommit): Promise<boolean> {
+    return settle(() => this.apply([commit.checkpoint], commit));
+  }
+
+  checkpointMany(keys: readonly string[]): Promise<number[]> {
+    return Promise.resolve(keys.map((key) => this.checkpoints.get(key) ?? 0));
+  }
+
+  commitBatch(batch: ReadModelBatchCommit): Promise<boolean> {
+    return settle(() => {
+      if (batch.checkpoints.length === 0) throw new RangeError('A batch commit needs at least one checkpoint');
+      return this.apply(batch.checkpoints, batch);
+    });
+  }
+
+  /** Every guard checked first, then everything applied in memory: all or nothing. */
+  private apply(moves: readonly ReadModelCheckpointMove[], commit: Omit<ReadModelBatchCommit, 'checkpoints' | 'changedIdentities'> & { readonly changedIdentities?: readonly IdentityRef[] }): boolean {
+    this.assertOpen();
+    if (moves.some(({ key, expected }) => (this.checkpoints.get(key) ?? 0) !== expected)) return false;
+    for (const write of commit.writes) {
+      const value = 'delete' in write ? DELETED : deepFreeze(write.value);
+      if (!isIdentityKey(write.key)) {
+        if (value === DELETED) this.resident.delete(write.key);
+        else this.resident.set(write.key, value);
+      }
+      this.dirty.set(write.key, value);
+    }
+    for (const { key, next } of moves) {
+      this.checkpoints.set(key, next);
+      this.dirtyCheckpoints.add(key);
+    }
+    this.announce(commit.changedEnvironments, commit.changedIdentities ?? []);
+    this.afterWrite();
+    return true;
+  }
+
+  private announce(environmentIds: readonly number[], identities: readonly IdentityRef[]): void {
+    if (environmentIds.length === 0 && identities.length === 0) return;
+    const change = { environmentIds: [...environmentIds], identities: identities.map((ref) => ({ ...ref })) };
+    for (const listener of this.listeners) listener(change);
+  }
+
+  /** Bounds what waits in memory: a flush soon past `flushAtDirty`, at once past `maxDirty`. */
+  private afterWrite(): void {
+    const size = this.dirty.size;
+    if (size >= (this.options.maxDirty ?? 100_000)) this.flush();
+    else if (size >= (this.options.flushAtDirty ?? 10_000) && !this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => {
+        this.flushScheduled = false;
+        this.flushQuietly();
+      });
+    }
+  }
+
+  subscribe(listener: (change: ReadModelChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Where bus consumers (the relay) keep their positions: in this file, persisted in the same
+   * transaction as the documents, so a restart resumes right after what the documents cover.
+   */
+  consumerCheckpoints(): CheckpointStore {
+    return {
+      load: (name) => Promise.resolve(this.consumers.get(name) ?? 0),
+      save: (name, position) => {
+        if (this.closed) return Promise.reject(new Error('The read-model store is closed'));
+        this.consumers.set(name, position);
+        this.dirtyConsumers.add(name);
+        return Promise.resolve();
+      },
+    };
+  }
+
+  /** Transactions written so far (each one flush of pending documents and checkpoints). */
+  get flushes(): number {
+    return this.flushCount;
+  }
+
+  /** Persists everything pending in one transaction; the pending state is kept if it fails. */
+  flush(): void {
+    if (this.dirty.size === 0 && this.dirtyCheckpoints.size === 0 && this.dirtyConsumers.size === 0) return;
+    const documents = this.dirty;
+    const checkpoints = this.dirtyCheckpoints;
+    const consumers = this.dirtyConsumers;
+    this.dirty = new Map();
+    this.dirtyCheckpoints = new Set();
+    this.dirtyConsumers = new Set();
+    try {
+      this.persist(documents, checkpoints, consumers);
+    } catch (error) {
+      // Put back what did not persist, under anything written since (newer wins).
+      for (const [key, value] of this.dirty) documents.set(key, value);
+      this.dirty = documents;
+      for (const key of checkpoints) this.dirtyCheckpoints.add(key);
+      for (const name of consumers) this.dirtyConsumers.add(name);
+      throw error;
+    }
+    this.flushCount++;
+    for (const [key, value] of documents) if (isIdentityKey(key)) this.remember(key, value === DELETED ? null : value);
+  }
+
+  private flushQuietly(): void {
+    if (this.closed) return;
+    try {
+      this.flush();
+    } catch (error) {
+      this.options.onError?.(error);
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('The read-model store is closed');
+  }
+
+  /** Persists what is pending and closes the file. */
+  close(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    clearInterval(this.timer);
+    return settle(() => {
+      try {
+        this.flush();
+      } finally {
+        this.closed = true;
+        this.listeners.clear();
+        this.db.close();
+      }
+    });
+  }
+}
