@@ -1,4 +1,5 @@
 import { EnvironmentProjector, type ProjectionOutcome } from '@flagline/admin-projections';
+import type { RecordedEvent } from '@flagline/event-sourcing';
 import { KafkaEventBus } from '@flagline/message-bus-kafka';
 import { createOpsHttpApp, EnvReader, PinoNestLogger, ServiceMetrics, type HealthReport } from '@flagline/observability';
 import { RedisReadModelStore } from '@flagline/read-model-redis';
@@ -7,6 +8,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import { BatchProjection } from './batch-projection';
 
 export interface ProjectorConfig {
   readonly port: number;
@@ -17,6 +19,8 @@ export interface ProjectorConfig {
   readonly redisUrl: string;
   readonly readModelPrefix: string;
   readonly sessionTimeoutMs: number;
+  /** Events applied per atomic batch commit; 0 applies each event on its own (one Lua step each). */
+  readonly batchEvents: number;
 }
 
 export function loadProjectorConfig(env: NodeJS.ProcessEnv = process.env): ProjectorConfig {
@@ -30,6 +34,7 @@ export function loadProjectorConfig(env: NodeJS.ProcessEnv = process.env): Proje
     redisUrl: read.url('REDIS_URL', ['redis', 'rediss']),
     readModelPrefix: read.string('READ_MODEL_PREFIX', 'flagline:rm:v1:'),
     sessionTimeoutMs: read.integer('KAFKA_SESSION_TIMEOUT_MS', 10_000, 6_000, 300_000),
+    batchEvents: read.integer('PROJECTOR_BATCH_EVENTS', 1000, 0, 10_000),
   };
   read.done();
   return config;
@@ -51,8 +56,11 @@ export interface RunningProjector {
 
 /**
  * Consumes the event topic in a consumer group and keeps the per-environment read models in
- * Redis. Each event and its project checkpoint are one Lua step, so redeliveries are no-ops;
- * instances in the group share the partitions.
+ * Redis. A slice of a Kafka fetch (up to `batchEvents` events of one partition) is applied as one
+ * Lua step together with every project checkpoint it moves (see BatchProjection), so
+ * redeliveries are no-ops and a crash leaves no batch half-applied; a batch that fails for any
+ * reason but Redis being away is applied again event by event, each its own Lua step, so that a
+ * poison event is dead-lettered alone. Instances in the group share the partitions.
  */
 export async function startProjector(config: ProjectorConfig, logger: Logger): Promise<RunningProjector> {
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3 });
@@ -79,11 +87,21 @@ export async function startProjector(config: ProjectorConfig, logger: Logger): P
     onError: (error) => logger.warn({ err: error }, 'kafka'),
   });
   let ready = false;
-  const subscription = await bus.subscribe(config.groupId, async (event) => {
+  const handleOne = async (event: RecordedEvent): Promise<void> => {
     const outcome: ProjectionOutcome = await projector.handle(event);
     handled.inc({ outcome });
     lastPosition = Math.max(lastPosition, event.globalPosition);
-  });
+  };
+  const batches = new BatchProjection(store);
+  const handleBatch = async (events: readonly RecordedEvent[]): Promise<void> => {
+    const outcomes = await batches.apply(events);
+    for (const outcome of outcomes) handled.inc({ outcome });
+    for (const event of events) lastPosition = Math.max(lastPosition, event.globalPosition);
+  };
+  const subscription =
+    config.batchEvents > 0
+      ? await bus.subscribeBatches(config.groupId, handleOne, { handler: handleBatch, maxEvents: config.batchEvents })
+      : await bus.subscribe(config.groupId, handleOne);
   ready = true;
 
   const health = (): HealthReport => ({ status: 'ok', ready, service: 'projector', group: config.groupId, lastPosition, redis: redis.status });

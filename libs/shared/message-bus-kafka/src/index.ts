@@ -11,3 +11,4 @@ export {
 } from './lib/event-envelope.codec';
 export { DEAD_LETTER_HEADER, readDeadLetter, type DeadLetter, type DeadLetterReason } from './lib/dead-letter.codec';
 export type { HandlerRetryOptions } from './lib/handler-retry.policy';
+export type { BusBatchHandler, KafkaBatchHandling } from './lib/kafka-group-consumer';

@@ -3,7 +3,7 @@ import { type Admin, type ITopicConfig, type Kafka, type KafkaMessage, type Prod
 import { type DeadLetter, deadLetterHeaders } from './dead-letter.codec';
 import { encodeEventEnvelope, messageKeyOf } from './event-envelope.codec';
 import type { HandlerRetryOptions } from './handler-retry.policy';
-import { KafkaGroupConsumer } from './kafka-group-consumer';
+import { type KafkaBatchHandling, KafkaGroupConsumer } from './kafka-group-consumer';
 
 export interface KafkaEventBusOptions {
   /** The client (brokers, client id, logging, connection retries). The bus does not own it. */
@@ -80,7 +80,21 @@ export class KafkaEventBus implements EventBus {
     }
   }
 
-  async subscribe(group: string, handler: BusHandler): Promise<BusSubscription> {
+  subscribe(group: string, handler: BusHandler): Promise<BusSubscription> {
+    return this.join(group, handler);
+  }
+
+  /**
+   * Like `subscribe`, but hands the batch handler up to `batch.maxEvents` events of a partition
+   * at once (see BusBatchHandler); `handler` takes them one by one when a batch failed for a
+   * reason the retry policy does not count as transient, so that a poison event is
+   * dead-lettered alone and the rest applied.
+   */
+  subscribeBatches(group: string, handler: BusHandler, batch: KafkaBatchHandling): Promise<BusSubscription> {
+    return this.join(group, handler, batch);
+  }
+
+  private async join(group: string, handler: BusHandler, batch?: KafkaBatchHandling): Promise<BusSubscription> {
     this.assertOpen();
     await this.ensureTopics();
     const consumerOptions = this.options.consumer ?? {};
@@ -95,6 +109,7 @@ export class KafkaEventBus implements EventBus {
       group,
       topic: this.topic,
       handler,
+      ...(batch ? { batch } : {}),
       fromBeginning: this.options.fromBeginning ?? true,
       partitionsConsumedConcurrently: consumerOptions.partitionsConsumedConcurrently ?? 1,
       joinTimeoutMs: consumerOptions.joinTimeoutMs ?? 60_000,

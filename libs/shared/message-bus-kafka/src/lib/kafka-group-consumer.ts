@@ -4,11 +4,28 @@ import { type DeadLetter, type DeadLetterReason, describeError } from './dead-le
 import { EnvelopeDecodeError, decodeEventEnvelope } from './event-envelope.codec';
 import { type HandlerRetryOptions, decideRetry } from './handler-retry.policy';
 
+/**
+ * Handles several events of one partition, in log order, as one unit: it resolves once all of
+ * them are applied, or throws with none of them applied (atomically, as a batching projector
+ * does). A throw the retry policy counts as transient retries the batch whole; any other makes
+ * the consumer hand the batch's events to the per-event handler one by one, so a poison event is
+ * dead-lettered on its own and the others applied.
+ */
+export type BusBatchHandler = (events: readonly RecordedEvent[]) => Promise<void>;
+
+export interface KafkaBatchHandling {
+  readonly handler: BusBatchHandler;
+  /** Most events handed to the batch handler at once (a fetch may hold more); default 1000. */
+  readonly maxEvents?: number;
+}
+
 export interface KafkaGroupConsumerConfig {
   readonly consumer: Consumer;
   readonly group: string;
   readonly topic: string;
   readonly handler: BusHandler;
+  /** When set, messages go to the batch handler a slice of the fetch at a time (see BusBatchHandler). */
+  readonly batch?: KafkaBatchHandling;
   readonly fromBeginning: boolean;
   readonly partitionsConsumedConcurrently: number;
   readonly joinTimeoutMs: number;
@@ -141,6 +158,7 @@ export class KafkaGroupConsumer implements BusSubscription {
   }
 
   private async onBatch(payload: EachBatchPayload): Promise<void> {
+    if (this.config.batch) return this.onBatchAtOnce(payload, this.config.batch);
     const { topic, partition, messages } = payload.batch;
     for (const message of messages) {
       if (this.stopping || !payload.isRunning() || payload.isStale()) return;
@@ -153,16 +171,82 @@ export class KafkaGroupConsumer implements BusSubscription {
     }
   }
 
-  private async process(partition: number, message: KafkaMessage, heartbeat: () => Promise<void>): Promise<Outcome> {
-    let event: RecordedEvent;
+  /**
+   * A fetch in slices of at most `maxEvents` messages: undecodable ones are dead-lettered at once,
+   * the rest go to the batch handler together, and the slice's last offset is committed only once
+   * the handler resolved (or, after a non-transient failure, every event was handled or
+   * dead-lettered one by one). What a crash interrupts is delivered again whole; the handler's
+   * checkpoints make the applied part a no-op.
+   */
+  private async onBatchAtOnce(payload: EachBatchPayload, batch: KafkaBatchHandling): Promise<void> {
+    const { topic, partition, messages } = payload.batch;
+    const heartbeat = (): Promise<void> => payload.heartbeat();
+    const size = Math.max(1, batch.maxEvents ?? 1000);
+    for (let start = 0; start < messages.length; start += size) {
+      if (this.stopping || !payload.isRunning() || payload.isStale()) return;
+      const slice = messages.slice(start, start + size);
+      const decoded: { message: KafkaMessage; event: RecordedEvent }[] = [];
+      for (const message of slice) {
+        const event = await this.decode(partition, message);
+        if (event) decoded.push({ message, event });
+      }
+      if (decoded.length > 0) {
+        const outcome = await this.handleBatch(partition, decoded, batch.handler, heartbeat);
+        if (outcome === 'stopped') return;
+      }
+      const last = slice[slice.length - 1] as KafkaMessage;
+      payload.resolveOffset(last.offset);
+      await payload.commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: nextOffset(last.offset) }] }] });
+      await heartbeat();
+    }
+  }
+
+  private async handleBatch(
+    partition: number,
+    decoded: readonly { message: KafkaMessage; event: RecordedEvent }[],
+    handler: BusBatchHandler,
+    heartbeat: () => Promise<void>,
+  ): Promise<Outcome> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await handler(decoded.map(({ event }) => event));
+        return 'handled';
+      } catch (error) {
+        if (this.stopping) return 'stopped';
+        if (!this.config.retry.isTransient?.(error)) break;
+        const decision = decideRetry(attempt, error, this.config.retry);
+        if (!decision.retry) break;
+        await this.sleep(decision.delayMs);
+        if (this.stopping) return 'stopped';
+        await heartbeat();
+      }
+    }
+    // Something in the batch is not transient: find it one event at a time, each with its retries.
+    for (const { message, event } of decoded) {
+      if ((await this.handle(partition, message, event, heartbeat)) === 'stopped') return 'stopped';
+    }
+    return 'handled';
+  }
+
+  /** The message's event, or null when it cannot be read and was dead-lettered. */
+  private async decode(partition: number, message: KafkaMessage): Promise<RecordedEvent | null> {
     try {
-      event = decodeEventEnvelope(message.value);
+      return decodeEventEnvelope(message.value);
     } catch (error) {
       if (!(error instanceof EnvelopeDecodeError)) throw error;
       // No retry can make a message readable: park it at once and go on.
       await this.deadLetter(partition, message, error.reason, error, 0);
-      return 'dead-lettered';
+      return null;
     }
+  }
+
+  private async process(partition: number, message: KafkaMessage, heartbeat: () => Promise<void>): Promise<Outcome> {
+    const event = await this.decode(partition, message);
+    if (!event) return 'dead-lettered';
+    return this.handle(partition, message, event, heartbeat);
+  }
+
+  private async handle(partition: number, message: KafkaMessage, event: RecordedEvent, heartbeat: () => Promise<void>): Promise<Outcome> {
     for (let attempt = 1; ; attempt++) {
       try {
         await this.config.handler(event);

@@ -1,0 +1,56 @@
+import { EnvironmentProjector, identityTouchedBy, isProjectable, organisationCheckpointKey, projectCheckpointKey, projectIdOf, type ProjectionOutcome } from '@flagline/admin-projections';
+import { readModelKeys, type BatchReadModelStore } from '@flagline/contracts';
+import type { RecordedEvent } from '@flagline/event-sourcing';
+import { BatchingReadModelStore, type ReadModelPrefetch } from '@flagline/read-model';
+
+/** Organisation name events carry the organisation's id and are guarded by its checkpoint. */
+function organisationIdOf(event: RecordedEvent): number | null {
+  if (!event.type.startsWith('Organisation')) return null;
+  const id = (event.data as { organisationId?: unknown } | null)?.organisationId;
+  return typeof id === 'number' ? id : null;
+}
+
+/**
+ * What the events of a batch will read, so that it is fetched in two round trips rather than
+ * several per event: each project's checkpoint and document, each identity's document, each
+ * organisation's checkpoint. Environment documents are read on first use (a handful per batch).
+ */
+export function prefetchFor(events: readonly RecordedEvent[]): ReadModelPrefetch {
+  const documents = new Set<string>();
+  const checkpoints = new Set<string>();
+  for (const event of events) {
+    if (isProjectable(event)) {
+      const projectId = projectIdOf(event);
+      checkpoints.add(projectCheckpointKey(projectId));
+      documents.add(readModelKeys.project(projectId));
+      const identity = identityTouchedBy(event);
+      if (identity) documents.add(readModelKeys.identity(identity.environmentId, identity.identifier));
+      continue;
+    }
+    const organisationId = organisationIdOf(event);
+    if (organisationId !== null) checkpoints.add(organisationCheckpointKey(organisationId));
+  }
+  return { documents: [...documents], checkpoints: [...checkpoints] };
+}
+
+/**
+ * The environment projection a batch of events at a time: `EnvironmentProjector.handle` runs for
+ * each event, in order, on a BatchingReadModelStore over the real store, and the batch is written
+ * as one atomic commit guarded by every project and organisation checkpoint it moved. Events at
+ * or below their checkpoint are duplicates, as one by one, so a redelivered batch, or one that
+ * overlaps a batch already applied, writes nothing twice. A lost race runs the batch again on
+ * fresh reads.
+ */
+export class BatchProjection {
+  constructor(private readonly store: BatchReadModelStore) {}
+
+  apply(events: readonly RecordedEvent[]): Promise<ProjectionOutcome[]> {
+    return BatchingReadModelStore.run(this.store, async (overlay) => {
+      await overlay.prefetch(prefetchFor(events));
+      const projector = new EnvironmentProjector(overlay);
+      const outcomes: ProjectionOutcome[] = [];
+      for (const event of events) outcomes.push(await projector.handle(event));
+      return outcomes;
+    });
+  }
+}
