@@ -7,6 +7,7 @@ import { EnvironmentRegistry, FlagsmithSdkService, OfrepService } from '@flaglin
 import { EvaluationHttpHandler, SdkIncomingMessage } from '@flagline/evaluation-http';
 import { answerClientErrors, MAX_HEADER_BYTES } from '@flagline/http-edge';
 import { InMemoryFlagAnalyticsStore, InMemoryReadModelStore } from '@flagline/read-model';
+import { SqliteCatalogStore } from '@flagline/state-store-sqlite';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -39,8 +40,13 @@ export async function startStandalone(config: StandaloneConfig): Promise<Standal
   try {
     const store = await EmbeddedEventStore.open({ directory: join(config.dataDir, 'events') });
     closers.push(() => store.close());
-    const catalog = new AdminCatalog();
-    const catalogFeed: Subscription = store.subscribeToAll({}, (event) => catalog.apply(event));
+    // The admin catalog resumes from its persisted checkpoint and reads only the log after it.
+    const catalog = await AdminCatalog.open(store, {
+      store: SqliteCatalogStore.open(join(config.dataDir, 'catalog.sqlite'), { onDiscarded: (reason) => console.warn(`admin catalog: ${reason}; rebuilding it from the event log`) }),
+      onError: (error) => console.error('admin catalog', error),
+    });
+    closers.push(() => catalog.close());
+    const catalogFeed: Subscription = store.subscribeToAll({ after: catalog.position }, (event) => catalog.apply(event));
     closers.push(() => catalogFeed.stop());
     await catalogFeed.caughtUp;
 

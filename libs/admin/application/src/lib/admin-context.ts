@@ -1,5 +1,6 @@
 import {
   identityDecider,
+  type AdminEvent,
   organisationDecider,
   projectDecider,
   userDecider,
@@ -18,7 +19,7 @@ import {
 } from '@flagline/admin-domain';
 import type { AdminCatalog } from '@flagline/admin-projections';
 import type { FlagAnalyticsStore } from '@flagline/contracts';
-import { CommandHandler, eventIdFor, type Decider, type DomainEvent, type EventStore, type HandledCommand } from '@flagline/event-sourcing';
+import { CommandHandler, eventIdFor, type Decider, type DomainEvent, type EventStore, type HandledCommand, type RecordedEvent } from '@flagline/event-sourcing';
 import { randomUUID } from 'node:crypto';
 import { IdAllocator } from './id-allocator';
 import { KeyedLock } from './keyed-lock';
@@ -99,7 +100,7 @@ export class AdminContext {
   ): Promise<HandledCommand<S, E>> {
     const keys = [`stream:${streamName}`, ...(request.commandId !== undefined ? [`command:${request.commandId}`] : [])];
     const result = await this.lock.run(keys, async () => {
-      const replayed = request.commandId !== undefined ? this.replayed<S, E>(request.commandId) : null;
+      const replayed = request.commandId !== undefined ? await this.replayed<S, E>(request.commandId) : null;
       if (replayed) return replayed;
       const handled = await handler.handle(streamName, command, {
         commandId: request.commandId ?? randomUUID(),
@@ -118,12 +119,23 @@ export class AdminContext {
 
   /** True when the request retries one whose events are already stored (it is then answered from them). */
   isRetry(request: RequestContext): boolean {
-    return request.commandId !== undefined && this.catalog.event(eventIdFor(request.commandId, 0)) !== undefined;
+    return request.commandId !== undefined && this.catalog.eventPosition(eventIdFor(request.commandId, 0)) !== undefined;
   }
 
   /** Reserves ids for a new entity; a retried request reserves none (placeholders), as it decides nothing. */
   takeIds(request: RequestContext, count: number): Promise<number[]> {
     return this.isRetry(request) ? Promise.resolve(Array.from({ length: count }, () => 0)) : this.ids.take(count);
+  }
+
+  /** Admin events read from the event store by their global positions, in the order given. */
+  async eventsAt(positions: readonly number[]): Promise<RecordedEvent<AdminEvent>[]> {
+    return Promise.all(
+      positions.map(async (position) => {
+        const [event] = await this.deps.store.readAll({ after: position - 1, maxCount: 1 });
+        if (!event || event.globalPosition !== position) throw new Error(`Event at position ${position} missing from the event store`);
+        return event as RecordedEvent<AdminEvent>;
+      }),
+    );
   }
 
   /**
@@ -132,13 +144,14 @@ export class AdminContext {
    * a create would take new ids (another stream, or an entity that is never stored) or clash
    * with what the first attempt created.
    */
-  private replayed<S, E extends DomainEvent>(commandId: string): HandledCommand<S, E> | null {
-    const events = [];
+  private async replayed<S, E extends DomainEvent>(commandId: string): Promise<HandledCommand<S, E> | null> {
+    const positions: number[] = [];
     for (let index = 0; ; index++) {
-      const event = this.catalog.event(eventIdFor(commandId, index));
-      if (!event) break;
-      events.push(event);
+      const position = this.catalog.eventPosition(eventIdFor(commandId, index));
+      if (position === undefined) break;
+      positions.push(position);
     }
+    const events = await this.eventsAt(positions);
     const last = events[events.length - 1];
     if (!last) return null;
     const snapshot = this.catalog.snapshot(last.streamName);

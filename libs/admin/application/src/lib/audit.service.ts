@@ -82,14 +82,20 @@ export class AuditService {
     }
   }
 
-  history(request: RequestContext, target: HistoryTarget, options: { after?: number; limit: number; types?: readonly string[] }): Page<AuditEntryView> {
+  /**
+   * The catalog's audit index gives the positions of the entity's events; the events themselves
+   * are read from the event store by position (the log already keeps them: the catalog holds no
+   * copy, so its memory and files do not grow with what events carry).
+   */
+  async history(request: RequestContext, target: HistoryTarget, options: { after?: number; limit: number; types?: readonly string[] }): Promise<Page<AuditEntryView>> {
     const entity = this.entity(request, target);
-    const page = this.context.catalog.audit.page(entity, {
+    const page = this.context.catalog.history(entity, {
       ...(options.after !== undefined ? { after: options.after } : {}),
       limit: options.limit,
       ...(options.types && options.types.length > 0 ? { types: new Set(options.types) } : {}),
     });
-    return { results: page.events.map((event) => this.withoutUnsharedUser(request.principal, auditEntryView(event))), next: page.next === null ? null : String(page.next) };
+    const events = await this.context.eventsAt(page.entries.map((entry) => entry.position));
+    return { results: events.map((event) => this.withoutUnsharedUser(request.principal, auditEntryView(event))), next: page.next === null ? null : String(page.next) };
   }
 
   /**

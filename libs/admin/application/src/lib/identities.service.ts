@@ -15,7 +15,7 @@ import type { Actor } from '@flagline/event-sourcing';
 import { randomUUID } from 'node:crypto';
 import type { AdminContext, RequestContext } from './admin-context';
 import { Lookup } from './lookup';
-import { identityView, paginate, type IdentityView, type Page, type PageRequest, type Versioned } from './views';
+import { encodeCursor, identityView, type IdentityView, type Page, type PageRequest, type Versioned } from './views';
 
 export interface IdentityOverrideInput {
   readonly enabled: boolean;
@@ -51,13 +51,22 @@ export class IdentitiesService {
     });
   }
 
-  /** Identities of the environment in identifier order; `search` keeps those whose identifier contains it (case-insensitive). */
+  /** Identities of the environment in identifier (code-point) order; `search` keeps those whose identifier contains it (case-insensitive). */
   list(request: RequestContext, reference: string, options: { search?: string } & PageRequest): Page<IdentityView> {
     const { project, environment } = this.lookup.environment(request.principal, reference, 'member', 'read identities');
-    const search = options.search?.toLowerCase();
-    const identifiers = this.context.catalog.identifiersIn(environment.environmentId).filter((identifier) => search === undefined || identifier.toLowerCase().includes(search));
-    const page = paginate(identifiers, (identifier) => [identifier], options);
-    return { results: page.results.map((identifier) => this.identity(project, environment, identifier).view), next: page.next };
+    // One more than the page, to know whether another follows; the catalog pages by identifier (keyset).
+    const after = options.after?.[0];
+    const identifiers = this.context.catalog.identifiers(environment.environmentId, {
+      ...(after !== undefined ? { after: String(after) } : {}),
+      ...(options.search !== undefined ? { search: options.search } : {}),
+      limit: options.limit + 1,
+    });
+    const results = identifiers.slice(0, options.limit);
+    const last = results[results.length - 1];
+    return {
+      results: results.map((identifier) => this.identity(project, environment, identifier).view),
+      next: identifiers.length > options.limit && last !== undefined ? encodeCursor([last]) : null,
+    };
   }
 
   get(request: RequestContext, reference: string, identifier: string): Versioned<IdentityView> {

@@ -21,13 +21,42 @@ import {
   type User,
   type UserEvent,
 } from '@flagline/admin-domain';
-import { ProgressTracker, type RecordedEvent } from '@flagline/event-sourcing';
-import { AuditIndex } from './audit-index';
+import {
+  InMemoryCatalogStore,
+  ProgressTracker,
+  type CatalogAuditRow,
+  type CatalogIdentityRow,
+  type CatalogStore,
+  type EventStore,
+  type RecordedEvent,
+} from '@flagline/event-sourcing';
+import { auditKeysOf, auditPage, type AuditEntity, type AuditPage } from './audit-index';
 
 /** Who an API key belongs to. */
 export type KeyOwner =
   | { readonly kind: 'user'; readonly userId: number; readonly keyId: string }
   | { readonly kind: 'organisation'; readonly organisationId: number; readonly role: Role; readonly keyId: string };
+
+export interface AdminCatalogOptions {
+  /** Where identities, identifiers, the audit index, event ids and snapshots live; in memory by default. */
+  readonly store?: CatalogStore;
+  /** Applied events are written to the store at most this long after they were applied (ms). */
+  readonly flushIntervalMs?: number;
+  /** ... or as soon as this many are waiting. */
+  readonly flushEvents?: number;
+  /** A write to the store failed (it is retried at the next flush; reads are served from memory meanwhile). */
+  readonly onError?: (error: unknown) => void;
+}
+
+/** The small folded state kept in memory and written to the store as snapshots, by key. */
+const INDEXES = 'indexes';
+interface CatalogIndexes {
+  readonly usersByEmail: Map<string, number>;
+  readonly keyOwners: Map<string, KeyOwner>;
+  readonly invitationOrganisation: Map<string, number>;
+  readonly invitationsByEmail: Map<string, Set<string>>;
+  readonly projectOf: Map<string, number>;
+}
 
 interface Versioned<S> {
   readonly state: S;
@@ -39,24 +68,74 @@ interface Versioned<S> {
  * The admin read side: every user, organisation, project and identity folded with the domain's
  * own `evolve`, plus the indexes the API needs (keys, memberships, ids to projects) and the
  * audit index. Fed in log order by a subscription; `waitFor` gives read-your-writes.
+ *
+ * What grows with the data (identities, identifiers per environment, the audit index, event ids)
+ * lives in a `CatalogStore`; users, organisations and projects (few) stay folded in memory and
+ * are written to the store as snapshots. Applied events are written behind, in one transaction
+ * with their checkpoint every `flushIntervalMs` or `flushEvents`; until then reads are answered
+ * from what is waiting. A catalog opened over a store resumes from its checkpoint: start it with
+ * `AdminCatalog.open`, which checks the checkpoint against the log, and subscribe after `position`.
  */
 export class AdminCatalog {
   private readonly users = new Map<number, Versioned<User>>();
   private readonly organisations = new Map<number, Versioned<Organisation>>();
   private readonly projects = new Map<number, Versioned<Project>>();
-  private readonly identities = new Map<string, Versioned<Identity>>();
-  private readonly usersByEmail = new Map<string, number>();
-  private readonly keyOwners = new Map<string, KeyOwner>();
-  private readonly invitationOrganisation = new Map<string, number>();
-  private readonly invitationsByEmail = new Map<string, Set<string>>();
-  private readonly projectOf = new Map<string, number>();
-  private readonly identitiesByEnvironment = new Map<number, Set<string>>();
-  private readonly eventsById = new Map<string, RecordedEvent<AdminEvent>>();
-  readonly audit = new AuditIndex();
+  private indexes: CatalogIndexes = { usersByEmail: new Map(), keyOwners: new Map(), invitationOrganisation: new Map(), invitationsByEmail: new Map(), projectOf: new Map() };
+  private readonly store: CatalogStore;
   private readonly progress = new ProgressTracker();
+  private readonly flushIntervalMs: number;
+  private readonly flushEvents: number;
+  // Applied, not yet written to the store.
+  private readonly pendingIdentities = new Map<string, CatalogIdentityRow>();
+  private readonly pendingStates = new Set<string>();
+  private pendingAudit: CatalogAuditRow[] = [];
+  private readonly pendingEventIds = new Map<string, number>();
+  private pendingEvents = 0;
+  private lastEventId: string | null = null;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private appliedEvents = 0;
+
+  constructor(private readonly options: AdminCatalogOptions = {}) {
+    this.store = options.store ?? new InMemoryCatalogStore();
+    this.flushIntervalMs = options.flushIntervalMs ?? 200;
+    this.flushEvents = options.flushEvents ?? 2000;
+    this.load();
+  }
+
+  /**
+   * A catalog over a store, checked against the log: a checkpoint the log does not hold (a log
+   * replaced, cut short, or another one) empties the store, so the catalog is rebuilt from the log
+   * rather than served. Subscribe the result after its `position`.
+   */
+  static async open(log: Pick<EventStore, 'readAll'>, options: AdminCatalogOptions & { readonly store: CatalogStore }): Promise<AdminCatalog> {
+    const checkpoint = options.store.checkpoint();
+    if (checkpoint > 0) {
+      const [event] = await log.readAll({ after: checkpoint - 1, maxCount: 1 });
+      if (!event || event.globalPosition !== checkpoint || event.id !== options.store.checkpointEventId()) options.store.reset();
+    }
+    return new AdminCatalog(options);
+  }
+
+  private load(): void {
+    for (const [key, value] of this.store.states()) {
+      const colon = key.indexOf(':');
+      const kind = key.slice(0, colon);
+      const id = Number(key.slice(colon + 1));
+      if (key === INDEXES) this.indexes = value as CatalogIndexes;
+      else if (kind === 'user') this.users.set(id, value as Versioned<User>);
+      else if (kind === 'organisation') this.organisations.set(id, value as Versioned<Organisation>);
+      else if (kind === 'project') this.projects.set(id, value as Versioned<Project>);
+    }
+    this.progress.advance(this.store.checkpoint());
+  }
 
   get position(): number {
     return this.progress.position;
+  }
+
+  /** Events this instance applied (a restart over a store applies only those after its checkpoint). */
+  get appliedCount(): number {
+    return this.appliedEvents;
   }
 
   /** Resolves once every event up to `position` has been applied. */
@@ -86,10 +165,69 @@ export class AdminCatalog {
         break;
     }
     if (category !== 'sequence' && category !== null) {
-      this.audit.record(typed);
-      this.eventsById.set(typed.id, typed);
+      for (const entity of auditKeysOf(typed)) this.pendingAudit.push({ entity, position: typed.globalPosition, type: typed.type });
+      this.pendingEventIds.set(typed.id, typed.globalPosition);
+      if (category !== 'identity') this.pendingStates.add(`${category}:${categoryId(event.streamName)}`).add(INDEXES);
     }
+    this.appliedEvents++;
+    this.pendingEvents++;
+    this.lastEventId = event.id;
     this.progress.advance(event.globalPosition);
+    if (this.pendingEvents >= this.flushEvents) this.flush();
+    else this.timer ??= setTimeout(() => this.flushSafely(), this.flushIntervalMs);
+    this.timer?.unref?.();
+  }
+
+  /** Writes what was applied since the last flush, with its checkpoint, in one transaction. */
+  flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.pendingEvents === 0 || this.lastEventId === null) return;
+    const states = new Map<string, unknown>();
+    for (const key of this.pendingStates) states.set(key, this.stateFor(key));
+    this.store.write({
+      checkpoint: this.progress.position,
+      checkpointEventId: this.lastEventId,
+      identities: [...this.pendingIdentities.values()],
+      states,
+      audit: this.pendingAudit,
+      eventIds: [...this.pendingEventIds],
+    });
+    this.pendingIdentities.clear();
+    this.pendingStates.clear();
+    this.pendingAudit = [];
+    this.pendingEventIds.clear();
+    this.pendingEvents = 0;
+  }
+
+  private flushSafely(): void {
+    try {
+      this.flush();
+    } catch (error) {
+      this.options.onError?.(error);
+      this.timer ??= setTimeout(() => this.flushSafely(), this.flushIntervalMs);
+      this.timer.unref?.();
+    }
+  }
+
+  /** Writes what is waiting and closes the store. */
+  close(): void {
+    this.flush();
+    this.store.close();
+  }
+
+  private stateFor(key: string): unknown {
+    if (key === INDEXES) return this.indexes;
+    const colon = key.indexOf(':');
+    const id = Number(key.slice(colon + 1));
+    switch (key.slice(0, colon)) {
+      case 'user':
+        return this.users.get(id);
+      case 'organisation':
+        return this.organisations.get(id);
+      default:
+        return this.projects.get(id);
+    }
   }
 
   private applyUser(event: RecordedEvent<UserEvent>): void {
@@ -97,12 +235,12 @@ export class AdminCatalog {
     const current = this.users.get(userId)?.state ?? initialUser();
     const state = evolveUser(current, event, event.streamRevision);
     this.users.set(userId, { state, revision: event.streamRevision });
-    if (event.type === 'UserRegistered') this.usersByEmail.set(state.email.toLowerCase(), userId);
-    if (event.type === 'UserDeleted') this.usersByEmail.delete(state.email.toLowerCase());
-    if (event.type === 'UserApiKeyIssued') this.keyOwners.set(event.data.keyHash, { kind: 'user', userId, keyId: event.data.keyId });
+    if (event.type === 'UserRegistered') this.indexes.usersByEmail.set(state.email.toLowerCase(), userId);
+    if (event.type === 'UserDeleted') this.indexes.usersByEmail.delete(state.email.toLowerCase());
+    if (event.type === 'UserApiKeyIssued') this.indexes.keyOwners.set(event.data.keyHash, { kind: 'user', userId, keyId: event.data.keyId });
     if (event.type === 'UserApiKeyRevoked') {
       const key = state.keys.get(event.data.keyId);
-      if (key) this.keyOwners.delete(key.keyHash);
+      if (key) this.indexes.keyOwners.delete(key.keyHash);
     }
   }
 
@@ -112,15 +250,15 @@ export class AdminCatalog {
     const state = evolveOrganisation(current, event, event.streamRevision);
     this.organisations.set(organisationId, { state, revision: event.streamRevision });
     if (event.type === 'OrganisationApiKeyIssued')
-      this.keyOwners.set(event.data.keyHash, { kind: 'organisation', organisationId, role: event.data.role, keyId: event.data.keyId });
+      this.indexes.keyOwners.set(event.data.keyHash, { kind: 'organisation', organisationId, role: event.data.role, keyId: event.data.keyId });
     if (event.type === 'OrganisationApiKeyRevoked') {
       const key = state.keys.get(event.data.keyId);
-      if (key) this.keyOwners.delete(key.keyHash);
+      if (key) this.indexes.keyOwners.delete(key.keyHash);
     }
     if (event.type === 'InvitationCreated') {
-      this.invitationOrganisation.set(event.data.invitationId, organisationId);
+      this.indexes.invitationOrganisation.set(event.data.invitationId, organisationId);
       const email = normaliseEmail(event.data.email);
-      this.invitationsByEmail.set(email, (this.invitationsByEmail.get(email) ?? new Set()).add(event.data.invitationId));
+      this.indexes.invitationsByEmail.set(email, (this.indexes.invitationsByEmail.get(email) ?? new Set()).add(event.data.invitationId));
     }
   }
 
@@ -132,20 +270,23 @@ export class AdminCatalog {
     const data = event.data as Record<string, unknown>;
     for (const kind of ['featureId', 'segmentId', 'tagId', 'environmentId'] as const) {
       const id = data[kind];
-      if (typeof id === 'number') this.projectOf.set(`${kind}:${id}`, projectId);
+      if (typeof id === 'number') this.indexes.projectOf.set(`${kind}:${id}`, projectId);
     }
-    if (event.type === 'EnvironmentCreated' || event.type === 'EnvironmentCloned') this.projectOf.set(`apiKey:${event.data.apiKey}`, projectId);
+    if (event.type === 'EnvironmentCreated' || event.type === 'EnvironmentCloned') this.indexes.projectOf.set(`apiKey:${event.data.apiKey}`, projectId);
   }
 
   private applyIdentity(event: RecordedEvent<IdentityEvent>): void {
     const { identityId, environmentId, identifier } = event.data;
-    const current = this.identities.get(identityId)?.state ?? initialIdentity();
+    const current = (this.storedIdentity(identityId)?.state as Identity | undefined) ?? initialIdentity();
     const state = evolveIdentity(current, event, event.streamRevision);
-    this.identities.set(identityId, { state, revision: event.streamRevision });
-    const known = this.identitiesByEnvironment.get(environmentId) ?? new Set<string>();
-    if (state.status === 'active') known.add(identifier);
-    else known.delete(identifier);
-    this.identitiesByEnvironment.set(environmentId, known);
+    this.pendingIdentities.set(identityId, { identityId, environmentId, identifier, listed: state.status === 'active', revision: event.streamRevision, state });
+  }
+
+  private storedIdentity(identityId: string): Versioned<unknown> | undefined {
+    const pending = this.pendingIdentities.get(identityId);
+    if (pending) return { state: pending.state, revision: pending.revision };
+    const stored = this.store.identity(identityId);
+    return stored ? { state: stored.state, revision: stored.revision } : undefined;
   }
 
   user(userId: number): User | undefined {
@@ -154,7 +295,7 @@ export class AdminCatalog {
   }
 
   userByEmail(email: string): User | undefined {
-    const userId = this.usersByEmail.get(email.toLowerCase());
+    const userId = this.indexes.usersByEmail.get(email.toLowerCase());
     return userId === undefined ? undefined : this.user(userId);
   }
 
@@ -175,7 +316,7 @@ export class AdminCatalog {
 
   /** An invitation of a live organisation, with that organisation. */
   invitation(invitationId: string): { organisation: Organisation; invitation: Invitation } | undefined {
-    const organisationId = this.invitationOrganisation.get(invitationId);
+    const organisationId = this.indexes.invitationOrganisation.get(invitationId);
     const organisation = organisationId === undefined ? undefined : this.organisation(organisationId);
     const invitation = organisation?.invitations.get(invitationId);
     return organisation && invitation ? { organisation, invitation } : undefined;
@@ -183,7 +324,7 @@ export class AdminCatalog {
 
   /** Every invitation of a live organisation addressed to an email (compared normalised), oldest first. */
   invitationsFor(email: string): { organisation: Organisation; invitation: Invitation }[] {
-    const ids = this.invitationsByEmail.get(normaliseEmail(email)) ?? new Set<string>();
+    const ids = this.indexes.invitationsByEmail.get(normaliseEmail(email)) ?? new Set<string>();
     return [...ids].flatMap((id) => {
       const found = this.invitation(id);
       return found ? [found] : [];
@@ -204,31 +345,42 @@ export class AdminCatalog {
 
   /** The live project holding an entity, by the entity's id. */
   projectHolding(kind: 'featureId' | 'segmentId' | 'tagId' | 'environmentId', id: number): Project | undefined {
-    const projectId = this.projectOf.get(`${kind}:${id}`);
+    const projectId = this.indexes.projectOf.get(`${kind}:${id}`);
     return projectId === undefined ? undefined : this.project(projectId);
   }
 
   projectByEnvironmentKey(apiKey: string): Project | undefined {
-    const projectId = this.projectOf.get(`apiKey:${apiKey}`);
+    const projectId = this.indexes.projectOf.get(`apiKey:${apiKey}`);
     return projectId === undefined ? undefined : this.project(projectId);
   }
 
   identity(identityId: string): Identity | undefined {
-    const identity = this.identities.get(identityId)?.state;
+    const identity = this.storedIdentity(identityId)?.state as Identity | undefined;
     return identity?.status === 'active' ? identity : undefined;
   }
 
-  identifiersIn(environmentId: number): string[] {
-    return [...(this.identitiesByEnvironment.get(environmentId) ?? [])].sort();
+  /**
+   * Live identifiers of an environment in code-point order, after `after`, keeping those that
+   * contain `search` (compared lower-cased), at most `limit`.
+   */
+  identifiers(environmentId: number, query: { after?: string; search?: string; limit: number }): string[] {
+    this.flush();
+    return this.store.identifiers(environmentId, { ...query, ...(query.search !== undefined ? { search: query.search.toLowerCase() } : {}) });
   }
 
-  /** An applied admin event by its id (how a retried command finds what it appended the first time). */
-  event(eventId: string): RecordedEvent<AdminEvent> | undefined {
-    return this.eventsById.get(eventId);
+  /** One page of an entity's history: positions (and types) of its events in log order. */
+  history(entity: AuditEntity, options: { after?: number; limit: number; types?: ReadonlySet<string> }): AuditPage {
+    this.flush();
+    return auditPage(this.store, entity, options);
+  }
+
+  /** The global position of an applied admin event, by its id (how a retried command finds what it appended the first time). */
+  eventPosition(eventId: string): number | undefined {
+    return this.pendingEventIds.get(eventId) ?? this.store.eventPosition(eventId);
   }
 
   keyOwner(keyHash: string): KeyOwner | undefined {
-    const owner = this.keyOwners.get(keyHash);
+    const owner = this.indexes.keyOwners.get(keyHash);
     if (!owner) return undefined;
     if (owner.kind === 'user') return this.user(owner.userId) ? owner : undefined;
     return this.organisation(owner.organisationId) ? owner : undefined;
@@ -246,10 +398,13 @@ export class AdminCatalog {
       case 'project':
         return this.projects.get(Number(id));
       case 'identity':
-        return this.identities.get(id);
+        return this.storedIdentity(id);
       case 'sequence':
       case null:
         return undefined;
     }
   }
 }
+
+/** The id part of a stream name (`project-7` -> `7`). */
+const categoryId = (streamName: string): string => streamName.slice(streamName.indexOf('-') + 1);

@@ -1,5 +1,5 @@
 import type { AdminEvent } from '@flagline/admin-domain';
-import type { RecordedEvent } from '@flagline/event-sourcing';
+import type { CatalogAuditEntry, CatalogStore, RecordedEvent } from '@flagline/event-sourcing';
 
 /** Entities whose history can be asked for. */
 export type AuditEntity =
@@ -13,12 +13,13 @@ export type AuditEntity =
   | { readonly kind: 'identity'; readonly environmentId: number; readonly identifier: string };
 
 export interface AuditPage {
-  readonly events: readonly RecordedEvent<AdminEvent>[];
+  /** Positions (with event types) of the page's events, in log order. */
+  readonly entries: readonly CatalogAuditEntry[];
   /** Position to pass as `after` for the next page; null on the last page. */
   readonly next: number | null;
 }
 
-const entityKey = (entity: AuditEntity): string =>
+export const auditEntityKey = (entity: AuditEntity): string =>
   entity.kind === 'identity' ? `identity:${entity.environmentId}:${entity.identifier}` : `${entity.kind}:${entity.id}`;
 
 /** Which entities an event belongs to, read from the ids its data carries. */
@@ -50,45 +51,19 @@ function entitiesOf(event: RecordedEvent<AdminEvent>): AuditEntity[] {
   return out;
 }
 
-/** History of every entity, in log order, paged by global position. */
-export class AuditIndex {
-  private readonly byEntity = new Map<string, RecordedEvent<AdminEvent>[]>();
-
-  record(event: RecordedEvent<AdminEvent>): void {
-    const seen = new Set<string>();
-    for (const entity of entitiesOf(event)) {
-      const key = entityKey(entity);
-      if (seen.has(key)) continue;
-      seen.add(key);
-      const list = this.byEntity.get(key) ?? [];
-      list.push(event);
-      this.byEntity.set(key, list);
-    }
-  }
-
-  page(entity: AuditEntity, options: { after?: number; limit: number; types?: ReadonlySet<string> }): AuditPage {
-    const list = this.byEntity.get(entityKey(entity)) ?? [];
-    const after = options.after ?? 0;
-    let start = lowerBound(list, after);
-    const events: RecordedEvent<AdminEvent>[] = [];
-    while (start < list.length && events.length < options.limit) {
-      const event = list[start++] as RecordedEvent<AdminEvent>;
-      if (!options.types || options.types.has(event.type)) events.push(event);
-    }
-    // With a type filter, more events may follow that none would match: no next page then.
-    const hasMore = list.slice(start).some((event) => !options.types || options.types.has(event.type));
-    return { events, next: hasMore && events.length > 0 ? (events[events.length - 1] as RecordedEvent<AdminEvent>).globalPosition : null };
-  }
+/** Keys of the entities whose history holds the event (each once). */
+export function auditKeysOf(event: RecordedEvent<AdminEvent>): string[] {
+  return [...new Set(entitiesOf(event).map(auditEntityKey))];
 }
 
-/** Index of the first event after `position` (lists are in ascending position order). */
-function lowerBound(list: readonly RecordedEvent[], position: number): number {
-  let low = 0;
-  let high = list.length;
-  while (low < high) {
-    const mid = (low + high) >>> 1;
-    if ((list[mid] as RecordedEvent).globalPosition <= position) low = mid + 1;
-    else high = mid;
-  }
-  return low;
+/** One page of an entity's history from the audit index: `limit` entries and whether more follow. */
+export function auditPage(store: Pick<CatalogStore, 'audit'>, entity: AuditEntity, options: { after?: number; limit: number; types?: ReadonlySet<string> }): AuditPage {
+  const found = store.audit(auditEntityKey(entity), {
+    ...(options.after !== undefined ? { after: options.after } : {}),
+    ...(options.types ? { types: [...options.types] } : {}),
+    limit: options.limit + 1,
+  });
+  const entries = found.slice(0, options.limit);
+  const last = entries[entries.length - 1];
+  return { entries, next: found.length > options.limit && last ? last.position : null };
 }

@@ -93,7 +93,7 @@ export class SqliteCatalogStore implements CatalogStore {
         const format = tables.some(({ name }) => name === 'meta') ? db.prepare<[string], { value: unknown }>('SELECT value FROM meta WHERE key = ?').get('format')?.value : undefined;
         // No integrity scan here: it reads every page (seconds at a million identities). WAL keeps
         // committed transactions whole across crashes; a file cut short is caught by its header.
-        if (format !== FORMAT) throw new Error(`format ${String(format ?? 'unknown')}, expected ${FORMAT}`);
+        if (format !== FORMAT) throw new Error(`format ${typeof format === 'string' ? format : 'unknown'}, expected ${FORMAT}`);
       }
     } catch (error) {
       db.close();
