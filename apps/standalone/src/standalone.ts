@@ -1,12 +1,13 @@
 import { AdminApplication } from '@flagline/admin-application';
 import { createAdminHttpApp } from '@flagline/admin-api';
 import { AdminCatalog, EnvironmentProjector } from '@flagline/admin-projections';
-import { InMemoryCheckpointStore, InProcessEventBus, Relay, type RecordedEvent, type Subscription } from '@flagline/event-sourcing';
+import { InProcessEventBus, Relay, type RecordedEvent, type Subscription } from '@flagline/event-sourcing';
 import { EmbeddedEventStore } from '@flagline/event-store-embedded';
 import { EnvironmentRegistry, FlagsmithSdkService, OfrepService } from '@flagline/evaluation-application';
 import { EvaluationHttpHandler, SdkIncomingMessage } from '@flagline/evaluation-http';
 import { answerClientErrors, MAX_HEADER_BYTES } from '@flagline/http-edge';
-import { InMemoryFlagAnalyticsStore, InMemoryReadModelStore } from '@flagline/read-model';
+import { InMemoryFlagAnalyticsStore } from '@flagline/read-model';
+import { SqliteReadModelStore } from '@flagline/read-model-sqlite';
 import { SqliteCatalogStore } from '@flagline/state-store-sqlite';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,7 +18,9 @@ export interface Standalone {
   readonly url: string;
   readonly port: number;
   readonly store: EmbeddedEventStore;
-  readonly readModels: InMemoryReadModelStore;
+  readonly readModels: SqliteReadModelStore;
+  /** Events the environment projector was handed since this start (a restart resumes after the persisted checkpoint). */
+  projectedSinceStart(): number;
   readonly admin: AdminApplication;
   readonly registry: EnvironmentRegistry;
   close(): Promise<void>;
@@ -28,7 +31,8 @@ export type FastPath = (request: IncomingMessage, response: ServerResponse) => b
 
 /**
  * The whole platform in one process on embedded adapters: the durable file event store, the
- * in-process bus, in-memory read models. The read models are rebuilt from the log at start.
+ * in-process bus, read models persisted in SQLite with their checkpoints (a start projects only
+ * the log after them).
  */
 export async function startStandalone(config: StandaloneConfig): Promise<Standalone> {
   // Everything opened so far, closed in reverse order on shutdown or when start-up fails half-way.
@@ -50,14 +54,20 @@ export async function startStandalone(config: StandaloneConfig): Promise<Standal
     closers.push(() => catalogFeed.stop());
     await catalogFeed.caughtUp;
 
-    const readModels = new InMemoryReadModelStore();
+    // Read models and the relay's position persist together in read-models.sqlite, so a restart
+    // projects only the log after that position; a file that cannot be served is rebuilt from the log.
+    const readModels = SqliteReadModelStore.open({ path: join(config.dataDir, 'read-models.sqlite'), onError: (error) => console.error('read models', error) });
+    closers.push(() => readModels.close());
+    if (readModels.recreatedBecause) console.warn(`read models: ${readModels.recreatedBecause}; rebuilding them from the event log`);
     const projector = new EnvironmentProjector(readModels);
+    let projectedSinceStart = 0;
     const bus = new InProcessEventBus();
     closers.push(() => bus.close());
     await bus.subscribe('environment-projector', async (event: RecordedEvent) => {
+      projectedSinceStart++;
       await projector.handle(event);
     });
-    const relay = new Relay(store, bus, new InMemoryCheckpointStore(), {
+    const relay = new Relay(store, bus, readModels.consumerCheckpoints(), {
       filter: (event) => !event.streamName.startsWith('sequence-'),
       onError: (error) => console.error('relay', error),
     });
@@ -73,7 +83,10 @@ export async function startStandalone(config: StandaloneConfig): Promise<Standal
     );
     await admin.auth.bootstrap();
 
-    const registry = new EnvironmentRegistry(readModels, { onError: (error) => console.error('evaluation registry', error) });
+    // Identities are a synchronous indexed SQLite read away (tens of microseconds), so the registry
+    // keeps only the hottest 10,000 (about 15 MB at 5 traits each) on top of the store's own cache of
+    // the same frozen objects; a million cached identities would cost far more than the RSS budget.
+    const registry = new EnvironmentRegistry(readModels, { identityCacheSize: 10_000, onError: (error) => console.error('evaluation registry', error) });
     closers.push(() => registry.stop());
     await registry.start();
     const sdk = new FlagsmithSdkService(registry, {
@@ -123,6 +136,7 @@ export async function startStandalone(config: StandaloneConfig): Promise<Standal
       port,
       store,
       readModels,
+      projectedSinceStart: () => projectedSinceStart,
       admin,
       registry,
       close: closeAll,
