@@ -21,7 +21,7 @@ import { freePort, identityBody, waitFor } from '../support';
  * The server runs from the TypeScript sources (through @swc-node/register) unless `--dist` is
  * given, which runs `dist/apps/standalone/src/main.js` (`npm run build` first). `--profile`
  * starts the server with `--cpu-prof` and writes its CPU profile under the data directory,
- * which is then kept. Env: IDENTIFY_DURATION (s per run, default 10), IDENTIFY_CONNECTIONS
+ * which is then kept; `--new-only` skips the transient run (a profile of new identities alone). Env: IDENTIFY_DURATION (s per run, default 10), IDENTIFY_CONNECTIONS
  * (default 50).
  */
 const root = resolve(__dirname, '..', '..', '..');
@@ -29,6 +29,7 @@ const DURATION = Number(process.env['IDENTIFY_DURATION'] ?? 10);
 const CONNECTIONS = Number(process.env['IDENTIFY_CONNECTIONS'] ?? 50);
 const useDist = process.argv.includes('--dist');
 const profile = process.argv.includes('--profile');
+const newOnly = process.argv.includes('--new-only');
 
 interface Run {
   readonly rps: number;
@@ -108,19 +109,21 @@ async function main(): Promise<void> {
 
     // Warm-up: both paths compiled and the JIT settled before measuring.
     await load(base, headers, (n) => newBody(n + 10_000_000), 2);
-    await load(base, headers, transientBody, 2);
+    if (!newOnly) await load(base, headers, transientBody, 2);
 
     const acknowledged: number[] = [];
     const created = await load(base, headers, newBody, DURATION, acknowledged);
     const rssAfter = rssMb(pid);
-    const transient = await load(base, headers, (n) => transientBody(n + 10_000_000), DURATION);
+    const transient = newOnly ? undefined : await load(base, headers, (n) => transientBody(n + 10_000_000), DURATION);
 
     const row = (name: string, r: Run) =>
       `${name.padEnd(22)} ${r.rps.toFixed(0).padStart(8)}/s  p50 ${String(r.p50).padStart(4)} ms  p99 ${String(r.p99).padStart(4)} ms  requests ${r.total}  errors ${r.errors}`;
     console.log(`\nIdentify, ${CONNECTIONS} connections, ${DURATION} s each, server from ${useDist ? 'dist' : 'sources'}${profile ? ' (profiling)' : ''}`);
     console.log(row('new identities', created));
-    console.log(row('transient identifies', transient));
-    console.log(`ratio new/transient     ${(created.rps / transient.rps).toFixed(2)}`);
+    if (transient) {
+      console.log(row('transient identifies', transient));
+      console.log(`ratio new/transient     ${(created.rps / transient.rps).toFixed(2)}`);
+    }
     console.log(`server RSS              ${rssBefore.toFixed(0)} MB before, ${rssAfter.toFixed(0)} MB after ${created.total} new identities`);
 
     // Acknowledged identities are served with their traits by the next request: the last 20 and 20 drawn at random.

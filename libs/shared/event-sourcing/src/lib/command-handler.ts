@@ -47,9 +47,15 @@ export function metadataFor(context: CommandContext): EventMetadata {
 }
 
 /**
- * Loads a stream, decides, appends with the expected revision. Keeps the last folded state of
- * each stream it wrote or read, so the next command only reads what was appended since. On a
- * concurrency conflict it reloads and decides again (a few times).
+ * Decides on a stream's state and appends with the expected revision. Keeps the last folded
+ * state of each stream it wrote or read, so the next command only reads what was appended since.
+ *
+ * The first attempt decides on what is already known without reading the stream: this
+ * handler's own state of it, the snapshot, or (knowing neither) no stream at all, as for every
+ * new identity. The append's expected revision checks that assumption: when the stream moved on,
+ * the store refuses the append with a concurrency conflict and the next attempt reads the stream
+ * and decides again (a few times). A decision that appends nothing, or fails, is not checked by
+ * any append, so it is only answered once a read confirms the state it was made on.
  */
 export class CommandHandler<State, Command, Event extends DomainEvent> {
   private readonly cache = new Map<string, CachedStream<State>>();
@@ -65,16 +71,24 @@ export class CommandHandler<State, Command, Event extends DomainEvent> {
     } = {},
   ) {}
 
-  /** The current state of a stream, with the revision of its last event (null: no stream). */
-  async load(streamName: string): Promise<CachedStream<State>> {
+  /** What this handler knows of a stream without reading it: its own state or the snapshot, whichever is newer. */
+  private known(streamName: string): CachedStream<State> {
     const own = this.cache.get(streamName);
     const snapshot = this.options.snapshots?.(streamName);
-    const cached =
-      snapshot && (own?.revision ?? -1) < snapshot.revision ? snapshot : (own ?? { state: this.decider.initialState(), revision: null });
-    const from = cached.revision === null ? 0 : cached.revision + 1;
+    return snapshot && (own?.revision ?? -1) < snapshot.revision ? snapshot : (own ?? { state: this.decider.initialState(), revision: null });
+  }
+
+  /** The current state of a stream, with the revision of its last event (null: no stream). */
+  async load(streamName: string): Promise<CachedStream<State>> {
+    return this.catchUp(streamName, this.known(streamName));
+  }
+
+  /** `known` brought up to date with what the stream holds after it. */
+  private async catchUp(streamName: string, known: CachedStream<State>): Promise<CachedStream<State>> {
+    const from = known.revision === null ? 0 : known.revision + 1;
     const { events, currentRevision } = await this.store.readStream(streamName, { fromRevision: from });
-    if (events.length === 0 && currentRevision === cached.revision) return cached;
-    const state = foldEvents(this.decider, cached.state, events as unknown as readonly Event[], from);
+    if (events.length === 0 && currentRevision === known.revision) return known;
+    const state = foldEvents(this.decider, known.state, events as unknown as readonly Event[], from);
     const loaded = { state, revision: currentRevision };
     this.remember(streamName, loaded);
     return loaded;
@@ -87,14 +101,16 @@ export class CommandHandler<State, Command, Event extends DomainEvent> {
   ): Promise<HandledCommand<State, Event>> {
     const maxRetries = this.options.maxRetries ?? 3;
     for (let attempt = 0; ; attempt++) {
-      const { state, revision } = await this.load(streamName);
-      // A resolver builds the command from the current state (ids to reserve, If-Match checks);
-      // it runs again after a concurrency conflict.
-      const resolved =
-        typeof command === 'function'
-          ? await (command as (state: State, revision: number | null) => Command | Promise<Command>)(state, revision)
-          : command;
-      const events = toEventList(this.decider.decide(resolved, state));
+      let current = attempt === 0 ? this.known(streamName) : await this.load(streamName);
+      let decided = await this.decide(command, current);
+      if (attempt === 0 && !('events' in decided && decided.events.length > 0)) {
+        // Nothing to append, or a refusal: only an append would have checked the state, so read it.
+        const loaded = await this.catchUp(streamName, current);
+        if (loaded !== current) decided = await this.decide(command, (current = loaded));
+      }
+      if ('error' in decided) throw decided.error;
+      const { state, revision } = current;
+      const events = decided.events;
       if (events.length === 0) return { state, events, revision: revision ?? -1, position: null };
       const expectedRevision: ExpectedRevision = revision === null ? 'no_stream' : revision;
       const metadata = metadataFor(context);
@@ -113,6 +129,24 @@ export class CommandHandler<State, Command, Event extends DomainEvent> {
       } catch (error) {
         if (!(error instanceof ConcurrencyError) || attempt >= maxRetries) throw error;
       }
+    }
+  }
+
+  /** Runs the command (or its resolver) against a state: the events, or the error it was refused with. */
+  private async decide(
+    command: Command | ((state: State, revision: number | null) => Command | Promise<Command>),
+    { state, revision }: CachedStream<State>,
+  ): Promise<{ readonly events: readonly Event[] } | { readonly error: unknown }> {
+    try {
+      // A resolver builds the command from the current state (ids to reserve, If-Match checks);
+      // it runs again after a concurrency conflict.
+      const resolved =
+        typeof command === 'function'
+          ? await (command as (state: State, revision: number | null) => Command | Promise<Command>)(state, revision)
+          : command;
+      return { events: toEventList(this.decider.decide(resolved, state)) };
+    } catch (error) {
+      return { error };
     }
   }
 

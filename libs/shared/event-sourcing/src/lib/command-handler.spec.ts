@@ -1,0 +1,121 @@
+import { CommandHandler, type CommandContext } from './command-handler';
+import type { Decider } from './decider';
+import type { ReadStreamOptions, ReadStreamResult } from './event-store.port';
+import { InMemoryEventStore } from './in-memory-event-store';
+
+/** A counter: `Add` always appends, `AddBelow` appends only while under its limit, `Take` refuses an empty counter. */
+type CounterCommand = { type: 'Add'; by: number } | { type: 'AddBelow'; by: number; limit: number } | { type: 'Take' };
+type CounterEvent = { type: 'Added'; data: { by: number } } | { type: 'Taken'; data: Record<string, never> };
+
+const counter: Decider<number, CounterCommand, CounterEvent> = {
+  initialState: () => 0,
+  decide: (command, state): CounterEvent | CounterEvent[] => {
+    switch (command.type) {
+      case 'Add':
+        return { type: 'Added', data: { by: command.by } };
+      case 'AddBelow':
+        return state + command.by <= command.limit ? { type: 'Added', data: { by: command.by } } : [];
+      case 'Take':
+        if (state === 0) throw new Error('empty');
+        return { type: 'Taken', data: {} };
+    }
+  },
+  evolve: (state, event) => (event.type === 'Added' ? state + event.data.by : state - 1),
+};
+
+/** The in-memory store, counting stream reads. */
+class CountingStore extends InMemoryEventStore {
+  reads = 0;
+  override readStream(streamName: string, options?: ReadStreamOptions): Promise<ReadStreamResult> {
+    this.reads++;
+    return super.readStream(streamName, options);
+  }
+}
+
+let commands = 0;
+const context = (): CommandContext => ({ commandId: `command-${++commands}`, actor: { kind: 'system', id: 'test', name: 'test' }, now: new Date(0), correlationId: 'c' });
+
+describe('CommandHandler', () => {
+  it('appends to a stream it knows nothing of as a new stream, without reading it first', async () => {
+    const store = new CountingStore();
+    const handler = new CommandHandler(store, counter);
+    const result = await handler.handle('counter-1', { type: 'Add', by: 2 }, context());
+    expect(result).toMatchObject({ state: 2, revision: 0, position: 1 });
+    expect(store.reads).toBe(0);
+    // The next command starts from the state it kept, again without a read.
+    expect(await handler.handle('counter-1', { type: 'Add', by: 3 }, context())).toMatchObject({ state: 5, revision: 1 });
+    expect(store.reads).toBe(0);
+  });
+
+  it('reads the stream and decides again when another writer moved it on', async () => {
+    const store = new CountingStore();
+    const mine = new CommandHandler(store, counter);
+    const other = new CommandHandler(store, counter);
+    await mine.handle('counter-1', { type: 'Add', by: 1 }, context());
+    await other.handle('counter-1', { type: 'Add', by: 10 }, context());
+    // `mine` believes the counter is at 1 (revision 0): its append is refused, then it reads and retries.
+    const result = await mine.handle('counter-1', { type: 'Add', by: 100 }, context());
+    expect(result).toMatchObject({ state: 111, revision: 2 });
+    expect((await store.readStream('counter-1')).events.map((event) => event.data)).toEqual([{ by: 1 }, { by: 10 }, { by: 100 }]);
+  });
+
+  it('treats an unknown stream that exists as a conflict, then decides on what it holds', async () => {
+    const store = new CountingStore();
+    await new CommandHandler(store, counter).handle('counter-1', { type: 'Add', by: 4 }, context());
+    const result = await new CommandHandler(store, counter).handle('counter-1', { type: 'Add', by: 1 }, context());
+    expect(result).toMatchObject({ state: 5, revision: 1 });
+  });
+
+  it('confirms a decision to append nothing against the stream before answering', async () => {
+    const store = new CountingStore();
+    const mine = new CommandHandler(store, counter);
+    await mine.handle('counter-1', { type: 'Add', by: 1 }, context());
+    await new CommandHandler(store, counter).handle('counter-1', { type: 'Add', by: 5 }, context());
+    // On its own state (1) `mine` would add 3 (4 <= 4)...
+    // ...but the stream is at 6, over the limit: nothing is appended, from the state read.
+    const skipped = await mine.handle('counter-1', { type: 'AddBelow', by: 3, limit: 4 }, context());
+    expect(skipped).toMatchObject({ state: 6, events: [], position: null });
+    // And the other way round: a no-op on a stale state becomes an append once the stream is read.
+    const store2 = new CountingStore();
+    const stale = new CommandHandler(store2, counter);
+    await stale.handle('counter-2', { type: 'Add', by: 4 }, context());
+    await new CommandHandler(store2, counter).handle('counter-2', { type: 'Take' }, context());
+    const added = await stale.handle('counter-2', { type: 'AddBelow', by: 1, limit: 4 }, context());
+    expect(added).toMatchObject({ state: 4, revision: 2 });
+    expect(added.events).toHaveLength(1);
+  });
+
+  it('confirms a refusal against the stream: refused only if the stream still warrants it', async () => {
+    const store = new CountingStore();
+    const mine = new CommandHandler(store, counter);
+    // Knowing nothing, `Take` on an empty counter is refused, after a read confirmed it is empty.
+    await expect(mine.handle('counter-1', { type: 'Take' }, context())).rejects.toThrow('empty');
+    expect(store.reads).toBe(1);
+    await new CommandHandler(store, counter).handle('counter-1', { type: 'Add', by: 2 }, context());
+    // `mine` still believes the stream absent; the read shows 2, so the take goes through.
+    expect(await mine.handle('counter-1', { type: 'Take' }, context())).toMatchObject({ state: 1, revision: 1 });
+  });
+
+  it('starts from a snapshot newer than its own state', async () => {
+    const store = new CountingStore();
+    const writer = new CommandHandler(store, counter);
+    await writer.handle('counter-1', { type: 'Add', by: 7 }, context());
+    const handler = new CommandHandler(store, counter, { snapshots: () => ({ state: 7, revision: 0 }) });
+    expect(await handler.handle('counter-1', { type: 'Add', by: 1 }, context())).toMatchObject({ state: 8, revision: 1 });
+    expect(store.reads).toBe(0);
+  });
+
+  it('gives up after maxRetries conflicts in a row', async () => {
+    const store = new CountingStore();
+    const handler = new CommandHandler(store, counter, { maxRetries: 1 });
+    let sneaks = 0;
+    // Another write lands between every read and append.
+    const sneaky = (): CounterCommand => {
+      sneaks++;
+      void store.appendToStream('counter-1', [{ id: `sneak-${sneaks}-${commands}`, type: 'Added', data: { by: 1 }, metadata: { actor: { kind: 'system', id: 't', name: 't' }, occurredAt: '', correlationId: 'c' } }]);
+      return { type: 'Add', by: 1 };
+    };
+    await expect(handler.handle('counter-1', sneaky, context())).rejects.toMatchObject({ name: expect.stringMatching(/Concurrency/) });
+    expect(sneaks).toBe(2);
+  });
+});
