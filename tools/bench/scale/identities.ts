@@ -1,0 +1,203 @@
+import { createBenchEnvironment, type BenchEnvironment, type BenchIdentity } from '../fixture';
+import { identityBody } from '../support';
+import type { Build } from './builds';
+import { load } from './load';
+import { sleep } from './processes';
+import { median, percentile, type Results } from './report';
+import { StandaloneServer } from './standalone';
+
+export interface IdentityOptions {
+  readonly identities: number;
+  readonly connections: number;
+  /** Seconds of each measured load run (identify p99, each new/transient round). */
+  readonly duration: number;
+  readonly rounds: number;
+  /** Identities read back through the admin API to check they were stored. */
+  readonly sample: number;
+  readonly log: (line: string) => void;
+}
+
+const PLANS = ['free', 'pro', 'enterprise', 'team'];
+const REGIONS = ['eu-west', 'us-east', 'ap-south', 'sa-east', 'af-north'];
+
+/** The `index`-th identity of a load: 5 traits of mixed types, the same every run. */
+export function scaleIdentity(prefix: string, index: number): BenchIdentity {
+  return {
+    identifier: `${prefix}${index}`,
+    traits: {
+      plan: PLANS[index % PLANS.length] as string,
+      region: REGIONS[index % REGIONS.length] as string,
+      app_version: `${1 + (index % 4)}.${index % 12}.${index % 9}`,
+      seats: 1 + (index % 40),
+      email: `member${index}@${index % 7 === 0 ? 'example.com' : 'mail.test'}`,
+    },
+  };
+}
+
+const LOADED = 'scale-';
+
+/** Stable pseudo-random indexes (an LCG), so both builds are probed on the same identities. */
+function sampleIndexes(count: number, below: number, seed: number): number[] {
+  let state = seed >>> 0;
+  return Array.from({ length: Math.min(count, below) }, () => {
+    state = (Math.imul(state, 1_664_525) + 1_013_904_223) >>> 0;
+    return state % below;
+  });
+}
+
+interface StoredIdentity {
+  traits?: Record<string, unknown> | { trait_key: string; trait_value: unknown }[];
+}
+
+/** Identities of the sample that the admin API does not return with all their traits. */
+async function missingIdentities(server: StandaloneServer, environmentId: number, identities: BenchIdentity[]): Promise<string[]> {
+  const missing: string[] = [];
+  for (const identity of identities) {
+    try {
+      const stored = await server.admin.call<StoredIdentity>('GET', `/environments/${environmentId}/identities/${encodeURIComponent(identity.identifier)}`);
+      const traits = stored.traits ?? {};
+      const values: Record<string, unknown> = Array.isArray(traits) ? Object.fromEntries(traits.map((trait) => [trait.trait_key, trait.trait_value])) : traits;
+      if (Object.entries(identity.traits).some(([key, value]) => values[key] !== value)) missing.push(identity.identifier);
+    } catch {
+      missing.push(identity.identifier);
+    }
+  }
+  return missing;
+}
+
+/** Whether identify of a stored identity answers with its stored traits (without sending them). */
+async function identifiesStored(server: StandaloneServer, bench: BenchEnvironment, identity: BenchIdentity): Promise<true | undefined> {
+  const response = await fetch(`${server.url}/api/v1/identities/?identifier=${encodeURIComponent(identity.identifier)}`, {
+    headers: { 'x-environment-key': bench.serverKey },
+  });
+  if (!response.ok) return undefined;
+  const body = (await response.json()) as { traits?: { trait_key: string; trait_value: unknown }[] };
+  const traits = new Map((body.traits ?? []).map((trait) => [trait.trait_key, trait.trait_value]));
+  return Object.entries(identity.traits).every(([key, value]) => traits.get(key) === value) ? true : undefined;
+}
+
+/**
+ * Figures 1 to 4 on one data directory: load N identities, restart, identify stored identities,
+ * then new against transient identifies. Leaves the server stopped; returns the log position.
+ */
+export async function measureIdentities(
+  build: Build,
+  dataDir: string,
+  adminKey: string,
+  logFile: string,
+  options: IdentityOptions,
+  results: Results,
+): Promise<{ position: number | undefined; environment: BenchEnvironment | undefined }> {
+  const { log } = options;
+  const n = options.identities;
+  results['identities'] = { value: n };
+  let server = await StandaloneServer.start(build, dataDir, adminKey, logFile);
+  let bench: BenchEnvironment | undefined;
+  try {
+    await server.waitHealthy(60_000);
+    bench = await createBenchEnvironment(server.admin);
+    const headers = { 'x-environment-key': bench.serverKey, 'content-type': 'application/json' };
+
+    // 1. Load N identities, each a new identifier, 50 connections.
+    log(`loading ${n.toLocaleString('en')} identities …`);
+    server.process.rss.resetPeak();
+    const loaded = await load({
+      url: server.url,
+      method: 'POST',
+      path: '/api/v1/identities/',
+      headers,
+      connections: options.connections,
+      amount: n,
+      body: (index) => identityBody(scaleIdentity(LOADED, index)),
+      progress: (answered) => log(`  ${answered.toLocaleString('en')} / ${n.toLocaleString('en')}, RSS ${Math.round(server.process.rss.peak)} MB peak`),
+    });
+    results['load.rate'] = { value: loaded.ok / loaded.seconds };
+    results['load.errors'] = { value: loaded.failed };
+    results['load.rssPeak'] = { value: server.process.rss.peak };
+    results['load.rss'] = { value: await server.process.rss.settled() };
+    const loadedPosition = await server.position();
+    results['events'] = { value: loadedPosition ?? null, ...(loadedPosition === undefined ? { note: 'n/a (no position in /health)' } : {}) };
+    log(`  ${Math.round(loaded.ok / loaded.seconds)}/s, ${loaded.failed} failed, RSS ${Math.round(results['load.rss'].value ?? 0)} MB; log position ${loadedPosition}`);
+
+    // 2. Restart: SIGTERM, start again, ready = /health answers and a stored identity identifies with its traits.
+    await server.stop();
+    const probe = scaleIdentity(LOADED, sampleIndexes(1, n, 7)[0] as number);
+    const started = performance.now();
+    server = await StandaloneServer.start(build, dataDir, adminKey, logFile);
+    const restarted = server;
+    await restarted.waitHealthy(600_000);
+    await Promise.race([
+      (async () => {
+        while (!(await identifiesStored(restarted, bench, probe).catch(() => undefined))) await sleep(10);
+      })(),
+      restarted.process.failOnExit(),
+    ]);
+    results['restart.seconds'] = { value: (performance.now() - started) / 1000 };
+    results['restart.rssPeak'] = { value: server.process.rss.peak };
+    results['restart.rss'] = { value: await server.process.rss.settled() };
+    const intact = await missingIdentities(server, bench.environmentId, sampleIndexes(options.sample, n, 11).map((index) => scaleIdentity(LOADED, index)));
+    results['restart.stored'] = { value: intact.length, note: `of ${Math.min(options.sample, n)}${intact.length > 0 ? `, e.g. ${intact[0]}` : ''}` };
+    log(`  restart ${results['restart.seconds'].value?.toFixed(2)} s, RSS ${Math.round(results['restart.rss'].value ?? 0)} MB, ${intact.length} of the sample missing`);
+
+    // 3. Identify of stored identities, random among those loaded, with the traits they have.
+    log('identify of stored identities …');
+    let seed = 12_345;
+    const stored = {
+      url: server.url,
+      method: 'POST' as const,
+      path: '/api/v1/identities/',
+      headers,
+      connections: options.connections,
+      body: () => {
+        seed = (Math.imul(seed, 1_664_525) + 1_013_904_223) >>> 0;
+        return identityBody(scaleIdentity(LOADED, seed % n));
+      },
+    };
+    await load({ ...stored, duration: 2 });
+    const identified = await load({ ...stored, duration: options.duration, keepLatencies: true });
+    results['stored.p99'] = { value: percentile(identified.latencies, 0.99), ...(identified.failed > 0 ? { note: `${identified.failed} failed` } : {}) };
+    results['stored.p50'] = { value: percentile(identified.latencies, 0.5) };
+    results['stored.rate'] = { value: identified.ok / identified.seconds };
+
+    // 4. New identities against transient identifies, alternating rounds in the same run.
+    log('identify of new identities against transient identifies …');
+    const newRates: number[] = [];
+    const transientRates: number[] = [];
+    const acknowledged: BenchIdentity[] = [];
+    let failedNew = 0;
+    for (let round = 0; round < options.rounds; round++) {
+      const order = round % 2 === 0 ? (['transient', 'new'] as const) : (['new', 'transient'] as const);
+      for (const kind of order) {
+        const prefix = `${kind}-${round}-`;
+        const outcome = await load({
+          url: server.url,
+          method: 'POST',
+          path: '/api/v1/identities/',
+          headers,
+          connections: options.connections,
+          duration: options.duration,
+          body: (index) => identityBody(scaleIdentity(prefix, index), kind === 'transient' ? { transient: true } : {}),
+        });
+        (kind === 'new' ? newRates : transientRates).push(outcome.ok / outcome.seconds);
+        if (kind === 'new') {
+          failedNew += outcome.failed;
+          // The last requests built may still be in flight when the run ends: not acknowledged.
+          const answered = Math.max(0, outcome.sent - 2 * options.connections);
+          for (const index of sampleIndexes(Math.ceil(options.sample / options.rounds), answered, 31 + round)) acknowledged.push(scaleIdentity(prefix, index));
+        }
+      }
+    }
+    const newRate = median(newRates);
+    const transientRate = median(transientRates);
+    results['new.rate'] = { value: newRate, ...(failedNew > 0 ? { note: `${failedNew} failed` } : {}) };
+    results['transient.rate'] = { value: transientRate };
+    results['new.ratio'] = { value: newRate / transientRate };
+    await sleep(500);
+    const lost = await missingIdentities(server, bench.environmentId, acknowledged);
+    results['new.missing'] = { value: lost.length, note: `of ${acknowledged.length}${lost.length > 0 ? `, e.g. ${lost[0]}` : ''}` };
+    log(`  new ${Math.round(newRate)}/s, transient ${Math.round(transientRate)}/s, ${lost.length} of ${acknowledged.length} sampled missing`);
+    return { position: (await server.position()) ?? loadedPosition, environment: bench };
+  } finally {
+    await server.stop();
+  }
+}
