@@ -1,24 +1,39 @@
 import type { BatchReadModelStore, ReadModelBatchCommit, ReadModelChange, ReadModelCommit } from '@flagline/contracts';
 
 /**
- * The in-memory read-model store of the standalone app. Documents are stored as JSON text, so
- * readers get fresh copies and nothing a caller mutates leaks into the store, as with Redis.
+ * Freezes a JSON-like value and everything it reaches, in place, and returns it. The walk stops
+ * at objects already frozen: a document that shares unchanged parts with its previous revision
+ * (structural sharing) costs what changed, not its size.
+ */
+export function deepFreeze<T>(value: T): T {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return value;
+  Object.freeze(value);
+  if (Array.isArray(value)) {
+    for (const member of value as unknown[]) deepFreeze(member);
+  } else {
+    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
+  }
+  return value;
+}
+
+/**
+ * The in-memory read-model store of the standalone app. Documents are kept as the objects
+ * written, deep-frozen: nothing is parsed or stringified per event or per read, readers share
+ * them, and nothing a caller does to a document can change the store (a write freezes its value
+ * in place, so the writer cannot change it afterwards either). Writers build a new revision
+ * from the previous one by copying what changes and sharing what does not.
  */
 export class InMemoryReadModelStore implements BatchReadModelStore {
-  private readonly documents = new Map<string, string>();
+  private readonly documents = new Map<string, unknown>();
   private readonly checkpoints = new Map<string, number>();
   private readonly listeners = new Set<(change: ReadModelChange) => void>();
 
   get<T>(key: string): Promise<T | null> {
-    const text = this.documents.get(key);
-    return Promise.resolve(text === undefined ? null : (JSON.parse(text) as T));
+    return Promise.resolve((this.documents.get(key) as T | undefined) ?? null);
   }
 
   getMany<T>(keys: readonly string[]): Promise<(T | null)[]> {
-    return Promise.resolve(keys.map((key) => {
-      const text = this.documents.get(key);
-      return text === undefined ? null : (JSON.parse(text) as T);
-    }));
+    return Promise.resolve(keys.map((key) => (this.documents.get(key) as T | undefined) ?? null));
   }
 
   keysWithPrefix(prefix: string): Promise<string[]> {
@@ -34,7 +49,7 @@ export class InMemoryReadModelStore implements BatchReadModelStore {
     if ((this.checkpoints.get(key) ?? 0) !== expected) return Promise.resolve(false);
     for (const write of commit.writes) {
       if ('delete' in write) this.documents.delete(write.key);
-      else this.documents.set(write.key, JSON.stringify(write.value));
+      else this.documents.set(write.key, deepFreeze(write.value));
     }
     this.checkpoints.set(key, next);
     const identities = commit.changedIdentities ?? [];
@@ -66,7 +81,7 @@ export class InMemoryReadModelStore implements BatchReadModelStore {
   /** Every document and checkpoint, for comparing a rebuild with the live store. */
   dump(): Record<string, unknown> {
     const out: Record<string, unknown> = {};
-    for (const [key, text] of [...this.documents].sort(([a], [b]) => a.localeCompare(b))) out[key] = JSON.parse(text);
+    for (const [key, document] of [...this.documents].sort(([a], [b]) => a.localeCompare(b))) out[key] = document;
     return out;
   }
 

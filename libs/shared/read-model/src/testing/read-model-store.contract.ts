@@ -84,11 +84,20 @@ export function describeReadModelStoreContract(adapterName: string, factory: () 
     });
 
     it('keeps documents isolated from later mutation by the caller', async () => {
+      // A store may copy documents (Redis) or freeze them in place (in-memory): either way a
+      // mutation by the writer or a reader never reaches the stored document.
+      const attempt = (mutate: () => void): void => {
+        try {
+          mutate();
+        } catch (error) {
+          expect(error).toBeInstanceOf(TypeError);
+        }
+      };
       const doc = { list: [1] };
       await store.commit({ checkpoint: { key: `${ns}:cp`, expected: 0, next: 1 }, writes: [{ key: `${ns}:doc`, value: doc }], changedEnvironments: [] });
-      doc.list.push(2);
+      attempt(() => doc.list.push(2));
       const read = await store.get<{ list: number[] }>(`${ns}:doc`);
-      read?.list.push(3);
+      attempt(() => read?.list.push(3));
       expect(await store.get(`${ns}:doc`)).toEqual({ list: [1] });
     });
 
