@@ -122,25 +122,36 @@ function withFeatureDoc(project: ProjectDocument, featureId: number, change: (fe
   return { ...project, features: project.features.map((feature) => (feature.id === featureId ? change(feature) : feature)) };
 }
 
-/** Re-syncs the project-level parts of an environment document (features, segment definitions, project settings). */
+/**
+ * Re-syncs the project-level parts of an environment document (features, segment definitions,
+ * project settings). Parts that did not change stay the same objects (structural sharing), so the
+ * stores and the evaluation tier see, and pay for, only what changed.
+ */
 function syncFromProject(environment: EnvironmentDocument, project: ProjectDocument): EnvironmentDocument {
-  const states = new Map(environment.features.map(({ feature, state }) => [feature.id, state]));
-  const overrides = new Map(environment.segments.map((segment) => [segment.id, segment.overrides]));
+  const entries = new Map(environment.features.map((entry) => [entry.feature.id, entry]));
+  const segments = new Map(environment.segments.map((segment) => [segment.id, segment]));
   const featureIds = new Set(project.features.map((feature) => feature.id));
+  const known = (override: { readonly featureId: number }): boolean => featureIds.has(override.featureId);
   return {
     ...environment,
     project: { id: project.projectId, name: project.name, organisationId: project.organisationId, hideDisabledFlags: project.hideDisabledFlags },
     features: project.features.flatMap((feature) => {
-      const state = states.get(feature.id);
-      return state ? [{ feature, state }] : [];
+      const entry = entries.get(feature.id);
+      if (!entry) return [];
+      return [entry.feature === feature ? entry : { feature, state: entry.state }];
     }),
-    segments: project.segments.map((segment) => ({
-      ...segment,
-      overrides: (overrides.get(segment.id) ?? []).filter((override) => featureIds.has(override.featureId)),
-    })),
-    identityOverrides: environment.identityOverrides
-      .map((identity) => ({ ...identity, overrides: identity.overrides.filter((override) => featureIds.has(override.featureId)) }))
-      .filter((identity) => identity.overrides.length > 0),
+    segments: project.segments.map((segment) => {
+      const current = segments.get(segment.id);
+      const overrides = current?.overrides ?? [];
+      const kept = overrides.every(known) ? overrides : overrides.filter(known);
+      const same = current !== undefined && kept === overrides && Object.entries(segment).every(([key, value]) => current[key as keyof typeof segment] === value);
+      return same ? current : { ...segment, overrides: kept };
+    }),
+    identityOverrides: environment.identityOverrides.flatMap((identity) => {
+      if (identity.overrides.every(known)) return [identity];
+      const overrides = identity.overrides.filter(known);
+      return overrides.length > 0 ? [{ ...identity, overrides }] : [];
+    }),
   };
 }
 
