@@ -164,7 +164,8 @@ export class EnvironmentRegistry {
     const current = this.byId.get(document.environmentId);
     if (current && current.revision >= document.revision) return;
     if (current) this.unindex(current);
-    const served = new ServedEnvironment(document);
+    // Compiled from the previous revision: what the change left alone is reused, not compiled again.
+    const served = new ServedEnvironment(document, current);
     this.byId.set(document.environmentId, served);
     this.byClientKey.set(document.apiKey, served);
     for (const key of document.serverKeys) this.byServerKeyHash.set(key.keyHash, served);

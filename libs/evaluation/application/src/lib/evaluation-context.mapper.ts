@@ -24,10 +24,33 @@ export function toFeatureContext(feature: FeatureDocument, state: FeatureStateDo
   };
 }
 
+interface MappedState {
+  readonly feature: FeatureDocument;
+  readonly priority: number | undefined;
+  readonly context: FeatureContext;
+}
+
+/** Feature contexts by the state document they were made from (see {@link sharedFeatureContext}). */
+const mappedStates = new WeakMap<FeatureStateDocument, MappedState>();
+
+/**
+ * The feature context of a state, the same object as long as the state and feature documents are
+ * the same objects: documents that share unchanged parts between revisions (the standalone
+ * app's frozen read models) give the compiler the same contexts, whose compiled states it then
+ * reuses. Documents are never mutated, so an object seen again holds what it held.
+ */
+function sharedFeatureContext(feature: FeatureDocument, state: FeatureStateDocument, priority?: number): FeatureContext {
+  const mapped = mappedStates.get(state);
+  if (mapped !== undefined && mapped.feature === feature && mapped.priority === priority) return mapped.context;
+  const context = toFeatureContext(feature, state, priority);
+  mappedStates.set(state, { feature, priority, context });
+  return context;
+}
+
 /** The environment as an evaluation context (no identity), with its document order. */
 export function toEvaluationContext(environment: EnvironmentDocument): { context: EvaluationContext; order: EvaluationOrder } {
   const features: Record<string, FeatureContext> = {};
-  for (const { feature, state } of environment.features) features[feature.name] = toFeatureContext(feature, state);
+  for (const { feature, state } of environment.features) features[feature.name] = sharedFeatureContext(feature, state);
   const byId = new Map(environment.features.map(({ feature }) => [feature.id, feature]));
   const segments: NonNullable<EvaluationContext['segments']> = {};
   for (const segment of environment.segments) {
@@ -37,7 +60,7 @@ export function toEvaluationContext(environment: EnvironmentDocument): { context
       rules: segment.rules as unknown as SegmentRule[],
       overrides: segment.overrides.flatMap((override) => {
         const feature = byId.get(override.featureId);
-        return feature ? [toFeatureContext(feature, override.state, override.priority)] : [];
+        return feature ? [sharedFeatureContext(feature, override.state, override.priority)] : [];
       }),
     };
   }

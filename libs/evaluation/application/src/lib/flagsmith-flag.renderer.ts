@@ -1,31 +1,52 @@
 import type { EnvironmentDocument, FeatureDocument } from '@flagline/contracts';
 import type { FlagOutcome } from '@flagline/evaluation-engine';
 
+/** Feature JSON by feature document, in the plain and the sensitive-data-hiding form. */
+const featureJsonCache = new WeakMap<FeatureDocument, { plain?: string; sensitive?: string }>();
+
+/** The `feature` member of a flag, rendered once per feature document (documents are never mutated). */
+function featureJson(feature: FeatureDocument, sensitive: boolean): string {
+  let cached = featureJsonCache.get(feature);
+  if (cached === undefined) featureJsonCache.set(feature, (cached = {}));
+  const form = sensitive ? 'sensitive' : 'plain';
+  return (cached[form] ??= JSON.stringify({
+    id: feature.id,
+    name: feature.name,
+    created_date: sensitive ? null : feature.createdAt,
+    description: sensitive ? null : feature.description,
+    initial_value: sensitive ? null : feature.initialValue,
+    default_enabled: sensitive ? null : feature.defaultEnabled,
+    type: feature.type,
+  }));
+}
+
 /**
  * Renders flags in Flagsmith's SDK shape (`SDKFeatureStateSerializer` plus `reason` and
  * `variant`). Each outcome is rendered once and reused: outcomes are stable objects for the life
  * of a compiled environment, so the hot path only joins ready-made JSON fragments.
  */
 export class FlagRenderer {
-  private readonly fragments = new WeakMap<FlagOutcome, string>();
+  private readonly fragments: WeakMap<FlagOutcome, string>;
   private readonly featureJson: string[];
 
+  /**
+   * @param previous - the renderer of an earlier revision of the environment. Its fragments stay
+   *   valid for outcomes the new compile reused (same feature state and feature documents at the
+   *   same position), so they are shared, unless the environment's id or its hiding of sensitive
+   *   data changed.
+   */
   constructor(
     private readonly environment: EnvironmentDocument,
     private readonly features: readonly FeatureDocument[],
+    previous?: FlagRenderer,
   ) {
     const sensitive = environment.settings.hideSensitiveData;
-    this.featureJson = features.map((feature) =>
-      JSON.stringify({
-        id: feature.id,
-        name: feature.name,
-        created_date: sensitive ? null : feature.createdAt,
-        description: sensitive ? null : feature.description,
-        initial_value: sensitive ? null : feature.initialValue,
-        default_enabled: sensitive ? null : feature.defaultEnabled,
-        type: feature.type,
-      }),
-    );
+    const reusable =
+      previous !== undefined &&
+      previous.environment.environmentId === environment.environmentId &&
+      previous.environment.settings.hideSensitiveData === sensitive;
+    this.fragments = reusable ? previous.fragments : new WeakMap();
+    this.featureJson = features.map((feature) => featureJson(feature, sensitive));
   }
 
   /** The JSON of one flag. */

@@ -51,14 +51,22 @@ export class ServedEnvironment {
   /** Headers every SDK answer for this environment carries. */
   readonly sdkHeaders: Readonly<Record<string, string>>;
 
-  constructor(readonly document: EnvironmentDocument) {
+  /**
+   * @param previous - this environment at an earlier revision: what did not change between the two
+   *   documents (the same objects, as the standalone app's read models share them) is not compiled
+   *   or rendered again.
+   */
+  constructor(
+    readonly document: EnvironmentDocument,
+    previous?: ServedEnvironment,
+  ) {
     const { context, order } = toEvaluationContext(document);
-    this.compiled = compileEnvironment(context, order);
+    this.compiled = compileEnvironment(context, order, previous?.compiled);
     const byName = new Map(document.features.map(({ feature }) => [feature.name, feature]));
     this.features = this.compiled.features.map((feature) => byName.get(feature.name) as FeatureDocument);
     this.serverOnly = this.features.map((feature) => feature.isServerKeyOnly);
     this.hideDisabled = document.settings.hideDisabledFlags ?? document.project.hideDisabledFlags;
-    this.renderer = new FlagRenderer(document, this.features);
+    this.renderer = new FlagRenderer(document, this.features, previous?.renderer);
     this.environmentOutcomes = evaluate(this.compiled, null).flags;
     this.sdkHeaders = { 'x-flagsmith-document-updated-at': String(Date.parse(document.updatedAt) / 1000) };
   }

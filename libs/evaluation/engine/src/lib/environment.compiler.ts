@@ -121,7 +121,28 @@ function ruleReadsFlags(rule: CompiledRule): boolean {
   return rule.conditions.some((condition) => condition.property !== null && readsFlags(condition.property)) || rule.rules.some(ruleReadsFlags);
 }
 
-function compileFeatures(raw: unknown, order: readonly string[] | undefined, targeted: ReadonlySet<string>) {
+/**
+ * The feature at `index` named `name`: the previous compile's object when it has the same one, so
+ * that its unchanged feature states (and their outcomes) can be reused.
+ */
+function featureAt(index: number, name: string, previous: CompiledEnvironment | undefined): CompiledFeature {
+  const before = previous?.features[index];
+  return before !== undefined && before.name === name ? before : Object.freeze({ name, index });
+}
+
+/** A feature state compiled from `raw`, or the previous compile's when it compiled this very object alike. */
+function stateFor(
+  raw: Record<string, unknown>,
+  feature: CompiledFeature,
+  reason: string,
+  priority: number,
+  before: CompiledFeatureState | undefined,
+): CompiledFeatureState {
+  if (before !== undefined && before.raw === raw && before.feature === feature && before.reason === reason && before.priority === priority) return before;
+  return new CompiledFeatureState(raw, feature, reason, priority);
+}
+
+function compileFeatures(raw: unknown, order: readonly string[] | undefined, targeted: ReadonlySet<string>, previous: CompiledEnvironment | undefined) {
   const features: CompiledFeature[] = [];
   const defaults: CompiledFeatureState[] = [];
   const featureIndexByName = new Map<string, number>();
@@ -131,9 +152,9 @@ function compileFeatures(raw: unknown, order: readonly string[] | undefined, tar
     const name = typeof entry['name'] === 'string' ? entry['name'] : entryKey;
     const existing = featureIndexByName.get(name);
     // A repeated name keeps its first position and takes the later definition, as a dict would.
-    const feature = existing === undefined ? Object.freeze({ name, index: features.length }) : features[existing];
+    const feature = existing === undefined ? featureAt(features.length, name, previous) : features[existing];
     if (feature === undefined) continue;
-    const state = new CompiledFeatureState(entry, feature, targeted.has(name) ? DEFAULT_REASON : STATIC_REASON, Infinity);
+    const state = stateFor(entry, feature, targeted.has(name) ? DEFAULT_REASON : STATIC_REASON, Infinity, previous?.defaults[feature.index]);
     if (existing === undefined) {
       featureIndexByName.set(name, feature.index);
       features.push(feature);
@@ -150,17 +171,19 @@ function compileOverrides(
   reason: string,
   features: readonly CompiledFeature[],
   featureIndexByName: ReadonlyMap<string, number>,
+  before: readonly CompiledFeatureState[] = [],
 ): { overrides: CompiledFeatureState[]; overrideCounts: number[] } {
   const chosen: CompiledFeatureState[] = [];
   const counts: number[] = [];
   if (!Array.isArray(raw)) return { overrides: chosen, overrideCounts: counts };
   const positionByFeature = new Map<number, number>();
+  const previousByRaw = new Map<unknown, CompiledFeatureState>(before.map((state) => [state.raw, state]));
   for (const override of raw) {
     if (!isRecord(override) || typeof override['name'] !== 'string') continue;
     const index = featureIndexByName.get(override['name']);
     const feature = index === undefined ? undefined : features[index];
     if (feature === undefined) continue;
-    const state = new CompiledFeatureState(override, feature, reason, numberOr(override['priority'], Infinity));
+    const state = stateFor(override, feature, reason, numberOr(override['priority'], Infinity), previousByRaw.get(override));
     const position = positionByFeature.get(feature.index);
     if (position === undefined) {
       positionByFeature.set(feature.index, chosen.length);
@@ -196,8 +219,12 @@ function inDocumentOrder(value: unknown, order: readonly string[] | undefined): 
  * or features that never match or are skipped.
  *
  * @param order - document order of `segments` / `features` keys, see {@link EvaluationOrder}.
+ * @param previous - an earlier compile of the same environment: environment defaults given as the
+ *   very same FeatureContext objects, at the same position, keep their compiled states (and so
+ *   their outcomes), so a change costs little more than what it changed. Context objects passed
+ *   again must not have been mutated.
  */
-export function compileEnvironment(context: EvaluationContext, order?: EvaluationOrder): CompiledEnvironment {
+export function compileEnvironment(context: EvaluationContext, order?: EvaluationOrder, previous?: CompiledEnvironment): CompiledEnvironment {
   const root: Record<string, unknown> = isRecord(context) ? context : {};
   const documentEntries: Array<readonly [string, unknown]> = [];
   const contextWithoutIdentity: Record<string, unknown> = {};
@@ -212,9 +239,9 @@ export function compileEnvironment(context: EvaluationContext, order?: Evaluatio
   }
   const environment = isRecord(root['environment']) ? root['environment'] : {};
   const rawSegments = isRecord(root['segments']) ? orderedEntries(root['segments'], order?.segments) : [];
-  const { features, defaults, featureIndexByName } = compileFeatures(root['features'], order?.features, targetedFeatureNames(rawSegments));
+  const { features, defaults, featureIndexByName } = compileFeatures(root['features'], order?.features, targetedFeatureNames(rawSegments), previous);
   const properties = new PropertyTable(contextWithoutIdentity);
-  const parts = rawSegments.flatMap(([entryKey, entry]) => {
+  const parts = rawSegments.flatMap(([entryKey, entry], position) => {
     if (!isRecord(entry)) return [];
     const name = pyStr(entry['name'] ?? entryKey);
     const rules = Array.isArray(entry['rules']) ? entry['rules'] : [];
@@ -225,7 +252,7 @@ export function compileEnvironment(context: EvaluationContext, order?: Evaluatio
         name,
         metadata: isPyTruthy(metadata) && isRecord(metadata) ? metadata : undefined,
         rules: rules.map((rule) => compileRule(rule, properties)),
-        ...compileOverrides(entry['overrides'], `TARGETING_MATCH; segment=${name}`, features, featureIndexByName),
+        ...compileOverrides(entry['overrides'], `TARGETING_MATCH; segment=${name}`, features, featureIndexByName, previous?.segments[position]?.overrides),
       },
     ];
   });

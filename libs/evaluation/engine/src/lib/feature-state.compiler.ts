@@ -71,7 +71,8 @@ export class CompiledFeatureState {
    *   use `-Infinity`).
    */
   constructor(
-    raw: Record<string, unknown>,
+    /** The FeatureContext compiled; a later compile given this same object may reuse this state. */
+    readonly raw: Readonly<Record<string, unknown>>,
     readonly feature: CompiledFeature,
     readonly reason: string,
     readonly priority: number,

@@ -1,0 +1,69 @@
+import { aCondition, aFeature, anEvaluationContext, aSegment } from '../testing';
+import { compileEnvironment } from './environment.compiler';
+import { evaluate } from './evaluate';
+import { toEvaluationResult } from './evaluation-result.mapper';
+import type { EvaluationContext, FeatureContext } from './types/evaluation-context.types';
+
+const plan = aCondition({ property: 'plan', operator: 'EQUAL', value: 'pro' });
+const identities = ['ada', 'grace', 'linus'].map((identifier) => ({ identifier, key: `${identifier}_key`, traits: { plan: identifier === 'ada' ? 'pro' : 'free' } }));
+
+function features(count: number): Record<string, FeatureContext> {
+  const out: Record<string, FeatureContext> = {};
+  for (let index = 0; index < count; index++) {
+    const name = `f${index}`;
+    out[name] = aFeature(name, index % 3 === 0 ? { variants: [{ value: 'a', weight: 50, priority: 1 }, { value: 'b', weight: 50, priority: 2 }] } : {});
+  }
+  return out;
+}
+
+/** Every identity's results from a compile, as plain data. */
+function results(compiled: ReturnType<typeof compileEnvironment>) {
+  return identities.map((identity) => toEvaluationResult(evaluate(compiled, identity)));
+}
+
+describe('compiling an environment again from its previous compile', () => {
+  const overrideOfF1 = aFeature('f1', { value: 'pro value', priority: 0 });
+  const before: EvaluationContext = anEvaluationContext({
+    features: features(6),
+    segments: { pro: aSegment('pro', [plan], { overrides: [overrideOfF1] }) },
+  });
+  const previous = compileEnvironment(before);
+
+  it('keeps the compiled states, and so the outcomes, of feature contexts passed again as the same objects', () => {
+    const toggled = { ...before.features, f4: { ...(before.features?.['f4'] as FeatureContext), enabled: false } };
+    const after = { ...before, features: toggled };
+    const next = compileEnvironment(after, undefined, previous);
+
+    next.defaults.forEach((state, index) => {
+      if (index === 4) expect(state).not.toBe(previous.defaults[index]);
+      else expect(state).toBe(previous.defaults[index]);
+    });
+    expect(next.defaults[4]?.enabled).toBe(false);
+    expect(next.segments[0]?.overrides[0]).toBe(previous.segments[0]?.overrides[0]);
+    expect(results(next)).toEqual(results(compileEnvironment(after)));
+  });
+
+  it('compiles anew what moved: a feature at another position, a renamed segment, a new feature', () => {
+    const { f0: _dropped, ...rest } = before.features ?? {};
+    const after: EvaluationContext = {
+      ...before,
+      features: { ...rest, f6: aFeature('f6') },
+      segments: { pro: aSegment('pro users', [plan], { overrides: [overrideOfF1] }) },
+    };
+    const next = compileEnvironment(after, undefined, previous);
+
+    // Every feature moved up by one: nothing is reused, since each state belongs to its position.
+    next.defaults.forEach((state) => expect(previous.defaults).not.toContain(state));
+    expect(next.segments[0]?.overrides[0]?.reason).toBe('TARGETING_MATCH; segment=pro users');
+    expect(results(next)).toEqual(results(compileEnvironment(after)));
+  });
+
+  it('gives the same results as a fresh compile after a new feature is appended', () => {
+    const after: EvaluationContext = { ...before, features: { ...before.features, f6: aFeature('f6', { value: 'new' }) } };
+    const next = compileEnvironment(after, undefined, previous);
+
+    expect(next.defaults.slice(0, 6)).toEqual(previous.defaults);
+    next.defaults.slice(0, 6).forEach((state, index) => expect(state).toBe(previous.defaults[index]));
+    expect(results(next)).toEqual(results(compileEnvironment(after)));
+  });
+});
