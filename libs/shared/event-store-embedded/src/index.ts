@@ -4,7 +4,10 @@ export {
   EventStoreClosedError,
   EventStoreFailedError,
   EVENT_LOG_FILE_NAME,
+  LOG_INDEX_FILE_NAME,
   type EmbeddedEventStoreOptions,
+  type EventStoreFootprint,
+  type LogIndexProgress,
 } from './lib/embedded-event-store';
 export {
   DEFAULT_FOLLOWER_POLL_INTERVAL_MS,

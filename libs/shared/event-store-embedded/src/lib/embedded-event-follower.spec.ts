@@ -4,7 +4,7 @@ import type { AppendOptions, AppendResult, EventStore, NewEvent, RecordedEvent, 
 import { aNewEvent, describeEventStoreContract } from '@flagline/event-sourcing/testing';
 import { aTempDirectory } from '../testing/temp-directory';
 import { EmbeddedEventFollower, type EmbeddedEventFollowerOptions } from './embedded-event-follower';
-import { EVENT_LOG_FILE_NAME, EmbeddedEventStore, EventLogCorruptedError, EventStoreClosedError } from './embedded-event-store';
+import { EVENT_LOG_FILE_NAME, EmbeddedEventStore, EventLogCorruptedError, EventStoreClosedError, LOG_INDEX_FILE_NAME } from './embedded-event-store';
 import { EventLogReplacedError, EventStoreReadOnlyError } from './event-store.errors';
 import { LogFileFormatError } from './log-file';
 import { LOG_FILE_MAGIC, encodeAppend } from './record-codec';
@@ -193,7 +193,8 @@ describe('EmbeddedEventFollower', () => {
     await until(async () => (await follower.headPosition()) === 1);
     await writer.close();
     await follower.close();
-    expect((await readdir(directory.path)).sort()).toEqual([EVENT_LOG_FILE_NAME]);
+    // Only the writer's files: its log and the index it keeps beside it.
+    expect((await readdir(directory.path)).sort()).toEqual([EVENT_LOG_FILE_NAME, LOG_INDEX_FILE_NAME].sort());
   });
 
   it('waits for a log that does not exist yet, without creating its directory', async () => {

@@ -98,7 +98,7 @@ interface StuckRecord {
 export class EmbeddedEventFollower implements EventStore {
   private readonly index = new EventLogIndex();
   private readonly signal = new LogSignal();
-  private readonly reads = new IndexedLogReads({ index: this.index, signal: this.signal, isClosing: () => this.closing !== null, failure: () => this.failure });
+  private readonly reads = new IndexedLogReads({ view: this.index, signal: this.signal, isClosing: () => this.closing !== null, failure: () => this.failure });
   private readonly path: string;
   private file: FollowedFile | null = null;
   /** End of the last served frame: everything before it is indexed, nothing after it is. */

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { appendFile, readFile, stat, writeFile } from 'node:fs/promises';
+import { appendFile, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConcurrencyError, DuplicateEventIdError, type JsonValue, type NewEvent } from '@flagline/event-sourcing';
 import { aNewEvent, describeEventStoreContract } from '@flagline/event-sourcing/testing';
@@ -11,6 +11,7 @@ import {
   EventLogCorruptedError,
   EventStoreClosedError,
   EventStoreFailedError,
+  LOG_INDEX_FILE_NAME,
   type EmbeddedEventStoreOptions,
 } from './embedded-event-store';
 import { LogFileFormatError, type SyncData } from './log-file';
@@ -72,6 +73,7 @@ describe('EmbeddedEventStore', () => {
   let directory: { path: string; remove(): Promise<void> };
   const opened: EmbeddedEventStore[] = [];
   const logPath = (): string => join(directory.path, EVENT_LOG_FILE_NAME);
+  const indexPath = (): string => join(directory.path, LOG_INDEX_FILE_NAME);
 
   async function open(options: Partial<EmbeddedEventStoreOptions> = {}): Promise<EmbeddedEventStore> {
     const store = await EmbeddedEventStore.open({ directory: directory.path, onWarning: () => undefined, ...options });
@@ -212,7 +214,7 @@ describe('EmbeddedEventStore', () => {
       expect(reopenWarnings).toEqual([]);
     });
 
-    it('serves nothing after a damaged record, even intact records', async () => {
+    async function damageTheMiddleRecord(): Promise<{ kept: NewEvent; keptBytes: number }> {
       const first = await open();
       const kept = aNewEvent('Kept');
       await first.appendToStream('flag-a', [kept]);
@@ -225,10 +227,27 @@ describe('EmbeddedEventStore', () => {
       const bytes = await readFile(logPath());
       bytes.writeUInt8(bytes.readUInt8(keptBytes + 20) ^ 0x01, keptBytes + 20);
       await writeFile(logPath(), bytes);
+      return { kept, keptBytes };
+    }
+
+    it('serves nothing after a damaged record, even intact records, when it verifies the whole log', async () => {
+      const { kept, keptBytes } = await damageTheMiddleRecord();
+      await rm(indexPath(), { force: true });
 
       const store = await open();
       expect((await store.readAll()).map((event) => event.id)).toEqual([kept.id]);
       expect((await stat(logPath())).size).toBe(keptBytes);
+    });
+
+    it('refuses to read a damaged record the index already covers, rather than serve it or what follows it', async () => {
+      // Open trusts what the index covers (that is what makes it fast), so damage there, which a
+      // crash cannot cause, is found when the record is read.
+      const { kept, keptBytes } = await damageTheMiddleRecord();
+
+      const store = await open();
+      await expect(store.readAll()).rejects.toThrow(new EventLogCorruptedError(`Indexed event log record at byte ${keptBytes} cannot be read: checksum mismatch`));
+      await expect(store.readStream('flag-a')).rejects.toThrow(EventLogCorruptedError);
+      expect((await store.readAll({ maxCount: 1 })).map((event) => event.id)).toEqual([kept.id]);
     });
 
     it('refuses a file that is not an event log and leaves it untouched', async () => {

@@ -21,13 +21,15 @@ import {
 import { DirectoryLock } from './directory-lock';
 import { syncDirectory } from './directory-sync';
 import { EmbeddedEventFollower, type EmbeddedEventFollowerOptions } from './embedded-event-follower';
-import { EventLogIndex } from './event-log-index';
 import { IndexedLogReads } from './indexed-log-reads';
 import { EventStoreClosedError } from './event-store.errors';
-import { EVENT_LOG_FILE_NAME, LogFile, syncDataWithFdatasync, type SyncData } from './log-file';
-import { decodeAppend, encodeAppend, toRecordedEvents, type StoredAppend } from './record-codec';
+import { LOG_INDEX_FILE_NAME, LogIndexStore, type IndexedFrame } from './log-index.store';
+import { EVENT_LOG_FILE_NAME, LogFile, syncDataWithFdatasync, type ScannedFrame, type SyncData } from './log-file';
+import { PersistedLogView, type LogViewFootprint } from './persisted-log-view';
+import { LOG_FILE_MAGIC, decodeAppend, encodeAppend, toRecordedEvents, type StoredAppend } from './record-codec';
 
 export { EVENT_LOG_FILE_NAME } from './log-file';
+export { LOG_INDEX_FILE_NAME } from './log-index.store';
 export { EventLogCorruptedError, EventStoreClosedError } from './event-store.errors';
 
 export interface EmbeddedEventStoreOptions {
@@ -39,6 +41,26 @@ export interface EmbeddedEventStoreOptions {
   readonly onWarning?: (message: string) => void;
   /** Makes each group write durable; `fdatasync` unless replaced (tests count or fail it). */
   readonly syncData?: SyncData;
+  /**
+   * Reports indexing at open: the records after what `index.sqlite` already covers, or the whole
+   * log when the index is missing or had to be rebuilt. Called after each batch and at the end.
+   */
+  readonly onProgress?: (progress: LogIndexProgress) => void;
+}
+
+export interface LogIndexProgress {
+  /** Bytes of the log indexed so far (of `totalBytes`). */
+  readonly bytes: number;
+  readonly totalBytes: number;
+  /** Events in the index so far. */
+  readonly events: number;
+}
+
+/** What the store holds in memory: none of it grows with the length of the log. */
+export interface EventStoreFootprint extends LogViewFootprint {
+  /** Events decided but not yet durable (bounded by the appends in flight). */
+  readonly pendingEvents: number;
+  readonly pendingStreams: number;
 }
 
 /** A write or sync failed; the store stopped accepting appends rather than risk a hole in the log. */
@@ -76,10 +98,9 @@ function toError(error: unknown): Error {
 }
 
 /**
- * The durable event store for single-node installs: one append-only log file on local disk.
- *
- * Every event is also kept in memory and reads never touch the disk. That suits the embedded
- * default, whose whole history is small enough to hold; larger installs use EventStoreDB.
+ * The durable event store for single-node installs: one append-only log file on local disk, and
+ * beside it a persisted index (`index.sqlite`) of where each event and stream is, so neither
+ * memory nor the time to open grows with the length of the log (see `PersistedLogView`).
  *
  * Appends are decided one at a time, in call order, against the state including appends still
  * being written, then written in groups: one write and one `fdatasync` for every append that
@@ -87,11 +108,11 @@ function toError(error: unknown): Error {
  * visible to reads and subscriptions, only once its group is on stable storage.
  */
 export class EmbeddedEventStore implements EventStore {
-  private readonly index = new EventLogIndex();
+  private readonly view: PersistedLogView;
   /** Stream revisions and events decided but not yet durable. */
   private readonly pendingRevisions = new Map<string, number>();
   private readonly pendingById = new Map<string, RecordedEvent>();
-  private nextPosition = 1;
+  private nextPosition: number;
   private collecting: CommitGroup | null = null;
   private inFlight: CommitGroup | null = null;
   private writerRunning = false;
@@ -99,30 +120,32 @@ export class EmbeddedEventStore implements EventStore {
   private failure: EventStoreFailedError | null = null;
   private closing: Promise<void> | null = null;
   private readonly signal = new LogSignal();
-  private readonly reads = new IndexedLogReads({ index: this.index, signal: this.signal, isClosing: () => this.closing !== null, failure: () => this.failure });
+  private readonly reads: IndexedLogReads;
 
   private constructor(
     private readonly file: LogFile,
+    private readonly index: LogIndexStore,
     private readonly lock: DirectoryLock,
     private readonly clock: () => Date,
-  ) {}
+  ) {
+    this.view = new PersistedLogView(file, index);
+    this.reads = new IndexedLogReads({ view: this.view, signal: this.signal, isClosing: () => this.closing !== null, failure: () => this.failure });
+    this.nextPosition = index.coverage.head + 1;
+  }
 
   static async open(options: EmbeddedEventStoreOptions): Promise<EmbeddedEventStore> {
     await createDirectory(options.directory);
     const lock = await DirectoryLock.acquire(options.directory);
+    const onWarning = options.onWarning ?? ((message: string) => process.emitWarning(message, 'EventLogRecoveryWarning'));
     let file: LogFile | undefined;
+    let index: LogIndexStore | undefined;
     try {
-      const opened = await LogFile.open({
-        path: join(options.directory, EVENT_LOG_FILE_NAME),
-        decode: decodeAppend,
-        syncData: options.syncData ?? syncDataWithFdatasync,
-        onWarning: options.onWarning ?? ((message) => process.emitWarning(message, 'EventLogRecoveryWarning')),
-      });
-      file = opened.file;
-      const store = new EmbeddedEventStore(opened.file, lock, options.clock ?? (() => new Date()));
-      store.replay(opened.entries);
-      return store;
+      file = await LogFile.open({ path: join(options.directory, EVENT_LOG_FILE_NAME), syncData: options.syncData ?? syncDataWithFdatasync });
+      index = await openIndex(join(options.directory, LOG_INDEX_FILE_NAME), file, onWarning);
+      await indexTheRest(file, index, onWarning, options.onProgress);
+      return new EmbeddedEventStore(file, index, lock, options.clock ?? (() => new Date()));
     } catch (error) {
+      index?.close();
       await file?.close();
       await lock.release();
       throw error;
@@ -180,6 +203,11 @@ export class EmbeddedEventStore implements EventStore {
     return this.reads.headPosition();
   }
 
+  /** What the store holds in memory, for operators and for tests that check it stays bounded. */
+  footprint(): EventStoreFootprint {
+    return { ...this.view.footprint, pendingEvents: this.pendingById.size, pendingStreams: this.pendingRevisions.size };
+  }
+
   /** Stops subscriptions, writes and acknowledges appends already accepted, then releases the file and the lock. */
   close(): Promise<void> {
     this.closing ??= this.shutdown();
@@ -190,15 +218,17 @@ export class EmbeddedEventStore implements EventStore {
     await this.reads.stopSubscriptions();
     while (this.writerRunning) await this.writer;
     try {
+      this.index.close();
       await this.file.close();
     } finally {
       await this.lock.release();
     }
   }
 
-  private replay(appends: readonly StoredAppend[]): void {
-    for (const append of appends) this.index.addStored(append);
-    this.nextPosition = this.index.head + 1;
+  /** A stored event by id, for recognising retried appends; reads its frame in the rare case the id is known. */
+  private storedEvent(id: string): RecordedEvent | undefined {
+    const location = this.index.locateId(id);
+    return location && this.view.eventAtSync(location);
   }
 
   private decide(streamName: string, events: readonly NewEvent[], expected: ExpectedRevision): Decision {
@@ -207,9 +237,9 @@ export class EmbeddedEventStore implements EventStore {
       if (ids.has(event.id)) throw new DuplicateEventIdError(event.id);
       ids.add(event.id);
     }
-    const retried = findRetriedAppend(streamName, events, (id) => this.pendingById.get(id) ?? this.index.get(id));
+    const retried = findRetriedAppend(streamName, events, (id) => this.pendingById.get(id) ?? this.storedEvent(id));
     if (retried) return { kind: 'known', result: retried };
-    const current = this.pendingRevisions.get(streamName) ?? this.index.revision(streamName);
+    const current = this.pendingRevisions.get(streamName) ?? this.index.streamRevision(streamName);
     assertExpectedRevision(streamName, expected, current);
     if (events.length === 0) return { kind: 'known', result: { nextExpectedRevision: current ?? -1, position: this.nextPosition - 1 } };
     const append: StoredAppend = {
@@ -250,7 +280,9 @@ export class EmbeddedEventStore implements EventStore {
         this.collecting = null;
         this.inFlight = group;
         try {
-          await this.file.append(Buffer.concat(group.frames));
+          const start = await this.file.append(Buffer.concat(group.frames));
+          // Indexed only once durable, so the index never covers bytes a crash could take back.
+          this.index.addFrames(indexedFrames(group, start));
         } catch (error) {
           this.stopAfterWriteFailure(error);
           return;
@@ -266,11 +298,11 @@ export class EmbeddedEventStore implements EventStore {
 
   private makeVisible(group: CommitGroup): void {
     for (const events of group.appends) {
-      this.index.add(events);
+      this.view.add(events);
       for (const event of events) this.pendingById.delete(event.id);
-      const streamName = events[0]?.streamName;
-      if (streamName !== undefined && this.pendingRevisions.get(streamName) === this.index.revision(streamName)) {
-        this.pendingRevisions.delete(streamName);
+      const last = events[events.length - 1];
+      if (last !== undefined && this.pendingRevisions.get(last.streamName) === last.streamRevision) {
+        this.pendingRevisions.delete(last.streamName);
       }
     }
     this.signal.notify();
@@ -300,4 +332,76 @@ async function createDirectory(directory: string): Promise<void> {
     await syncDirectory(parent);
     if (parent === top || parent === level) return;
   }
+}
+
+function indexedFrames(group: CommitGroup, start: number): IndexedFrame[] {
+  let offset = start;
+  return group.frames.map((frame, at) => {
+    const indexed = { offset, bytes: frame.length, checksum: frame.readUInt32LE(4), events: group.appends[at] ?? [] };
+    offset += frame.length;
+    return indexed;
+  });
+}
+
+/**
+ * The log's index, checked against the log: one that covers more than the file holds, or whose
+ * last indexed record is not the one at that place in the file, is never served but emptied, and
+ * the whole log is indexed again.
+ */
+async function openIndex(path: string, file: LogFile, onWarning: (message: string) => void): Promise<LogIndexStore> {
+  const opened = LogIndexStore.open(path, LOG_FILE_MAGIC.length);
+  let index = opened.index;
+  let replacedBecause = opened.replacedBecause;
+  const mismatch = await mismatchWithLog(index, file);
+  if (mismatch !== null) {
+    index = index.reset(LOG_FILE_MAGIC.length);
+    replacedBecause = mismatch;
+  }
+  if (replacedBecause !== null) onWarning(`Event log index ${path} is rebuilt from the log: ${replacedBecause}`);
+  return index;
+}
+
+async function mismatchWithLog(index: LogIndexStore, file: LogFile): Promise<string | null> {
+  const { coveredOffset, head, lastFrame } = index.coverage;
+  if (coveredOffset > file.sizeBytes) return `it covers ${coveredOffset} bytes of the log, which holds ${file.sizeBytes}`;
+  if (lastFrame === null) return coveredOffset === LOG_FILE_MAGIC.length ? null : `it covers ${coveredOffset} bytes but no record`;
+  const scan = await file.frameAt(lastFrame.offset, lastFrame.bytes, decodeAppend);
+  const matches =
+    scan.kind === 'frame' &&
+    scan.checksum === lastFrame.checksum &&
+    lastFrame.offset + lastFrame.bytes === coveredOffset &&
+    scan.entry.firstPosition + scan.entry.events.length - 1 === head;
+  return matches ? null : `its last record (byte ${lastFrame.offset}, position ${head}) is not the one in the log`;
+}
+
+/** Verifies and indexes the records after what the index covers, cutting a torn tail as the log always did. */
+async function indexTheRest(
+  file: LogFile,
+  index: LogIndexStore,
+  onWarning: (message: string) => void,
+  onProgress: ((progress: LogIndexProgress) => void) | undefined,
+): Promise<void> {
+  await file.recover({
+    from: index.coverage.coveredOffset,
+    decode: decodeAppend,
+    onWarning,
+    onFrames: (frames) => {
+      index.addFrames(frames.map(toIndexedFrame));
+      onProgress?.({ bytes: index.coverage.coveredOffset, totalBytes: file.sizeBytes, events: index.coverage.head });
+    },
+  });
+}
+
+function toIndexedFrame({ entry, offset, bytes, checksum }: ScannedFrame<StoredAppend>): IndexedFrame {
+  return {
+    offset,
+    bytes,
+    checksum,
+    events: entry.events.map((event, at) => ({
+      id: event.id,
+      streamName: entry.streamName,
+      streamRevision: entry.firstRevision + at,
+      globalPosition: entry.firstPosition + at,
+    })),
+  };
 }

@@ -1,12 +1,13 @@
 import type { ReadAllOptions, ReadStreamOptions, ReadStreamResult, RecordedEvent } from '@flagline/event-sourcing';
 import { EventLogCorruptedError } from './event-store.errors';
+import type { LogView, ReadAfter } from './indexed-log-reads';
 import { toRecordedEvents, type StoredAppend } from './record-codec';
 
 /**
  * Every durable event of the log, in memory: the global order, each stream, and each id.
- * Shared by the writer and the follower so both read the log the same way.
+ * The follower's index (the writer persists its own beside the log).
  */
-export class EventLogIndex {
+export class EventLogIndex implements LogView {
   private readonly log: RecordedEvent[] = [];
   private readonly streams = new Map<string, RecordedEvent[]>();
   private readonly byId = new Map<string, RecordedEvent>();
@@ -68,6 +69,10 @@ export class EventLogIndex {
     const from = Math.max(0, options.fromRevision ?? 0);
     const to = options.maxCount === undefined ? stream.length : from + options.maxCount;
     return { currentRevision: stream.length - 1, events: stream.slice(from, to) };
+  }
+
+  reader(): ReadAfter {
+    return (after, max) => this.readAll({ after, maxCount: max });
   }
 
   readAll(options: ReadAllOptions = {}): RecordedEvent[] {

@@ -9,12 +9,24 @@ import {
   type Subscription,
   type SubscriptionHandler,
 } from '@flagline/event-sourcing';
-import type { EventLogIndex } from './event-log-index';
 import { EventStoreClosedError } from './event-store.errors';
+
+/** Events strictly after `after`, in order, at most `max`. */
+export type ReadAfter = (after: number, max: number) => readonly RecordedEvent[] | Promise<readonly RecordedEvent[]>;
+
+/** The stored events as a store or follower indexes them: in memory, or persisted beside the log. */
+export interface LogView {
+  /** Position of the last event readers may see. */
+  readonly head: number;
+  readStream(streamName: string, options?: ReadStreamOptions): ReadStreamResult | Promise<ReadStreamResult>;
+  readAll(options?: ReadAllOptions): readonly RecordedEvent[] | Promise<readonly RecordedEvent[]>;
+  /** Reads for one subscription, which may keep its place in the log from one call to the next. */
+  reader(): ReadAfter;
+}
 
 /** What the reads need from the store or follower that owns the index. */
 export interface IndexedLogSource {
-  readonly index: EventLogIndex;
+  readonly view: LogView;
   /** Notified whenever the index grows or the source fails. */
   readonly signal: LogSignal;
   isClosing(): boolean;
@@ -23,37 +35,38 @@ export interface IndexedLogSource {
 }
 
 /**
- * The read side of the event-store port over an in-memory index of the log, shared by the
- * writer and the follower: reads, catch-up-then-live subscriptions and the head position.
+ * The read side of the event-store port over an index of the log, shared by the writer and the
+ * follower: reads, catch-up-then-live subscriptions and the head position.
  */
 export class IndexedLogReads {
   private readonly subscriptions = new Set<Subscription>();
 
   constructor(private readonly source: IndexedLogSource) {}
 
-  readStream(streamName: string, options: ReadStreamOptions = {}): Promise<ReadStreamResult> {
-    if (this.source.isClosing()) return Promise.reject(new EventStoreClosedError());
-    return Promise.resolve(this.source.index.readStream(streamName, options));
+  async readStream(streamName: string, options: ReadStreamOptions = {}): Promise<ReadStreamResult> {
+    if (this.source.isClosing()) throw new EventStoreClosedError();
+    return this.source.view.readStream(streamName, options);
   }
 
-  readAll(options: ReadAllOptions = {}): Promise<readonly RecordedEvent[]> {
-    if (this.source.isClosing()) return Promise.reject(new EventStoreClosedError());
-    return Promise.resolve(this.source.index.readAll(options));
+  async readAll(options: ReadAllOptions = {}): Promise<readonly RecordedEvent[]> {
+    if (this.source.isClosing()) throw new EventStoreClosedError();
+    return this.source.view.readAll(options);
   }
 
   subscribeToAll(options: SubscribeOptions, handler: SubscriptionHandler): Subscription {
     if (this.source.isClosing()) throw new EventStoreClosedError();
-    const { index, signal } = this.source;
+    const { view, signal } = this.source;
+    const readAfter = view.reader();
     const subscription = subscribeToLog(
       {
-        readAfter: (after, max) => {
-          const events = index.readAll({ after, maxCount: max });
+        readAfter: async (after, max) => {
+          const events = await readAfter(after, max);
           // After a failure, subscribers still get every event already indexed, then the failure.
           const failure = events.length === 0 ? this.source.failure() : null;
           if (failure) throw failure;
           return events;
         },
-        head: () => index.head,
+        head: () => view.head,
         signal,
       },
       options.after ?? 0,
@@ -69,7 +82,7 @@ export class IndexedLogReads {
 
   headPosition(): Promise<number> {
     if (this.source.isClosing()) return Promise.reject(new EventStoreClosedError());
-    return Promise.resolve(this.source.index.head);
+    return Promise.resolve(this.source.view.head);
   }
 
   /** Stops every live subscription. */

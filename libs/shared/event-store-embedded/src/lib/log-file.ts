@@ -1,3 +1,4 @@
+import { readSync } from 'node:fs';
 import { open, rename, type FileHandle } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { syncDirectory } from './directory-sync';
@@ -7,14 +8,6 @@ import { FRAME_HEADER_BYTES, LOG_FILE_MAGIC, MAX_PAYLOAD_BYTES, frameChecksum } 
 export type SyncData = (file: FileHandle) => Promise<void>;
 
 export const syncDataWithFdatasync: SyncData = (file) => file.datasync();
-
-export interface OpenLogFileOptions<T> {
-  readonly path: string;
-  /** Turns a checksummed payload into an entry; throwing marks the record as damaged. */
-  readonly decode: (payload: Buffer) => T;
-  readonly syncData: SyncData;
-  readonly onWarning: (message: string) => void;
-}
 
 /** The file is not an event log of this format; nothing was changed. */
 export class LogFileFormatError extends Error {
@@ -33,31 +26,59 @@ export class ChunkedReader {
 
   constructor(
     private readonly handle: FileHandle,
-    private readonly fileSize: number,
+    private fileSize: number,
+    private readonly chunkBytes = READ_CHUNK_BYTES,
   ) {}
+
+  /** Lets the reader go up to a new end of the file (an append-only file only grows). */
+  extendTo(fileSize: number): void {
+    this.fileSize = Math.max(this.fileSize, fileSize);
+  }
 
   /** The `length` bytes at `offset`, or null when the file ends first. Offsets never move backwards. */
   async bytesAt(offset: number, length: number): Promise<Buffer | null> {
     if (offset + length > this.fileSize) return null;
     const bufferEnd = this.bufferStart + this.buffer.length;
     if (offset < this.bufferStart || offset + length > bufferEnd) {
-      const kept = offset < bufferEnd && offset >= this.bufferStart ? this.buffer.subarray(offset - this.bufferStart) : Buffer.alloc(0);
-      const readFrom = offset + kept.length;
-      const readLength = Math.min(Math.max(length - kept.length, READ_CHUNK_BYTES), this.fileSize - readFrom);
-      const fresh = Buffer.allocUnsafe(readLength);
-      let filled = 0;
-      while (filled < readLength) {
-        const { bytesRead } = await this.handle.read(fresh, filled, readLength - filled, readFrom + filled);
+      const keptBytes = offset < bufferEnd && offset >= this.bufferStart ? bufferEnd - offset : 0;
+      const readFrom = offset + keptBytes;
+      const readLength = Math.min(Math.max(length - keptBytes, this.chunkBytes), this.fileSize - readFrom);
+      const fresh = Buffer.allocUnsafe(keptBytes + readLength);
+      if (keptBytes > 0) this.buffer.copy(fresh, 0, offset - this.bufferStart, offset - this.bufferStart + keptBytes);
+      let filled = keptBytes;
+      while (filled < fresh.length) {
+        const { bytesRead } = await this.handle.read(fresh, filled, fresh.length - filled, offset + filled);
         if (bytesRead === 0) break;
         filled += bytesRead;
       }
-      this.buffer = Buffer.concat([kept, fresh.subarray(0, filled)]);
+      this.buffer = fresh.subarray(0, filled);
       this.bufferStart = offset;
       if (this.buffer.length < length) return null;
     }
     return this.buffer.subarray(offset - this.bufferStart, offset - this.bufferStart + length);
   }
 }
+
+/** A frame that verified, with where it lies in the file. */
+export interface ScannedFrame<T> {
+  readonly entry: T;
+  readonly offset: number;
+  readonly bytes: number;
+  readonly checksum: number;
+}
+
+export interface RecoverOptions<T> {
+  /** Offset of the first frame to verify: everything before it is trusted as verified earlier. */
+  readonly from: number;
+  /** Turns a checksummed payload into an entry; throwing marks the record as damaged. */
+  readonly decode: (payload: Buffer) => T;
+  /** Receives the verified frames in file order, in batches; throwing stops the scan and cuts nothing. */
+  readonly onFrames: (frames: readonly ScannedFrame<T>[]) => void;
+  readonly onWarning: (message: string) => void;
+}
+
+/** Frames handed to `onFrames` at a time during a scan. */
+const SCAN_BATCH_FRAMES = 8192;
 
 /**
  * An append-only file of `[u32 length][u32 crc32][payload]` frames after a format header.
@@ -66,61 +87,100 @@ export class ChunkedReader {
  */
 export class LogFile {
   private constructor(
+    private readonly path: string,
     private readonly handle: FileHandle,
     private size: number,
     private readonly syncData: SyncData,
   ) {}
 
-  /** Opens or creates the log, verifies every frame, and cuts the file at the first damaged one. */
-  static async open<T>(options: OpenLogFileOptions<T>): Promise<{ file: LogFile; entries: T[] }> {
+  /**
+   * Opens or creates the log and checks its header. Its frames are not verified yet: `recover`
+   * does that from a given offset before anything is appended.
+   */
+  static async open(options: { readonly path: string; readonly syncData: SyncData }): Promise<LogFile> {
     await createIfMissing(options.path);
     const handle = await open(options.path, 'r+');
     try {
       const { size } = await handle.stat();
-      const reader = new ChunkedReader(handle, size);
-      const magic = await reader.bytesAt(0, LOG_FILE_MAGIC.length);
+      const magic = await new ChunkedReader(handle, size).bytesAt(0, LOG_FILE_MAGIC.length);
       if (!magic?.equals(LOG_FILE_MAGIC)) throw new LogFileFormatError(`${options.path} is not an event log (bad header)`);
-      const entries: T[] = [];
-      let offset = LOG_FILE_MAGIC.length;
-      let damage: string | null = null;
-      while (offset < size) {
-        const frame = await decodeFrame(reader, offset, options.decode);
-        if (frame.kind !== 'frame') {
-          damage = frame.damage;
-          break;
-        }
-        entries.push(frame.entry);
-        offset += frame.frameBytes;
-      }
-      if (damage !== null) {
-        // Only the tail written after the last acknowledged sync can be damaged by a crash, so
-        // nothing before `offset` is lost. Whatever follows is never served: cut it for good.
-        options.onWarning(
-          `Event log ${options.path}: ${damage} at byte ${offset}; cutting ${size - offset} trailing bytes (${entries.length} records kept)`,
-        );
-        await handle.truncate(offset);
-        await handle.sync();
-      }
-      return { file: new LogFile(handle, offset, options.syncData), entries };
+      return new LogFile(options.path, handle, size, options.syncData);
     } catch (error) {
       await handle.close();
       throw error;
     }
   }
 
+  /**
+   * Verifies every frame from `from` to the end of the file, hands them to `onFrames`, and cuts
+   * the file at the first damaged one. The end of the file is then the end of the last good frame.
+   */
+  async recover<T>(options: RecoverOptions<T>): Promise<void> {
+    const reader = new ChunkedReader(this.handle, this.size);
+    let offset = options.from;
+    let batch: ScannedFrame<T>[] = [];
+    let kept = 0;
+    let damage: string | null = null;
+    while (offset < this.size) {
+      const frame = await decodeFrame(reader, offset, options.decode);
+      if (frame.kind !== 'frame') {
+        damage = frame.damage;
+        break;
+      }
+      batch.push({ entry: frame.entry, offset, bytes: frame.frameBytes, checksum: frame.checksum });
+      offset += frame.frameBytes;
+      if (batch.length >= SCAN_BATCH_FRAMES) {
+        options.onFrames(batch);
+        kept += batch.length;
+        batch = [];
+      }
+    }
+    options.onFrames(batch);
+    kept += batch.length;
+    if (damage !== null) {
+      // Only the tail written after the last acknowledged sync can be damaged by a crash, so
+      // nothing before `offset` is lost. Whatever follows is never served: cut it for good.
+      options.onWarning(
+        `Event log ${this.path}: ${damage} at byte ${offset}; cutting ${this.size - offset} trailing bytes (${kept} records checked since byte ${options.from})`,
+      );
+      await this.handle.truncate(offset);
+      await this.handle.sync();
+    }
+    this.size = offset;
+  }
+
   get sizeBytes(): number {
     return this.size;
   }
 
-  /** Writes the frames at the end of the file and resolves only once they are on stable storage. */
-  async append(frames: Buffer): Promise<void> {
+  /** A forward reader of the file up to `limit` bytes. */
+  reader(limit: number): ChunkedReader {
+    return new ChunkedReader(this.handle, limit);
+  }
+
+  /** The frame at `offset`, checked and decoded. */
+  frameAt<T>(offset: number, bytes: number, decode: (payload: Buffer) => T): Promise<FrameScan<T>> {
+    return decodeFrame(new ChunkedReader(this.handle, Math.min(this.size, offset + bytes), bytes), offset, decode);
+  }
+
+  /** The same as `frameAt`, without waiting: for the rare lookups made while an append is decided. */
+  frameAtSync<T>(offset: number, bytes: number, decode: (payload: Buffer) => T): FrameScan<T> {
+    const buffer = Buffer.allocUnsafe(bytes);
+    const read = offset + bytes <= this.size ? readSync(this.handle.fd, buffer, 0, bytes, offset) : 0;
+    return checkFrame(read === bytes ? buffer : null, decode);
+  }
+
+  /** Writes the frames at the end of the file, resolves once they are on stable storage, and returns the offset they start at. */
+  async append(frames: Buffer): Promise<number> {
+    const start = this.size;
     let written = 0;
     while (written < frames.length) {
-      const { bytesWritten } = await this.handle.write(frames, written, frames.length - written, this.size + written);
+      const { bytesWritten } = await this.handle.write(frames, written, frames.length - written, start + written);
       written += bytesWritten;
     }
     await this.syncData(this.handle);
     this.size += frames.length;
+    return start;
   }
 
   close(): Promise<void> {
@@ -134,7 +194,7 @@ export class LogFile {
  * fails its checks (`damaged`).
  */
 export type FrameScan<T> =
-  | { readonly kind: 'frame'; readonly entry: T; readonly frameBytes: number }
+  | { readonly kind: 'frame'; readonly entry: T; readonly frameBytes: number; readonly checksum: number }
   | { readonly kind: 'incomplete'; readonly damage: string }
   | { readonly kind: 'damaged'; readonly damage: string };
 
@@ -143,14 +203,26 @@ export async function decodeFrame<T>(reader: ChunkedReader, offset: number, deco
   const header = await reader.bytesAt(offset, FRAME_HEADER_BYTES);
   if (!header) return { kind: 'incomplete', damage: 'partial record header' };
   const length = header.readUInt32LE(0);
-  const checksum = header.readUInt32LE(4);
   if (length === 0 || length > MAX_PAYLOAD_BYTES) return { kind: 'damaged', damage: `record length ${length} out of bounds` };
+  const checksum = header.readUInt32LE(4);
   const lengthBytes = Buffer.from(header.subarray(0, 4));
   const payload = await reader.bytesAt(offset + FRAME_HEADER_BYTES, length);
   if (!payload) return { kind: 'incomplete', damage: 'partial record' };
+  return checkPayload(lengthBytes, checksum, payload, decode);
+}
+
+/** The same checks on a whole frame already in memory (null: the file ended before it). */
+function checkFrame<T>(frame: Buffer | null, decode: (payload: Buffer) => T): FrameScan<T> {
+  if (!frame || frame.length < FRAME_HEADER_BYTES) return { kind: 'incomplete', damage: 'partial record header' };
+  const length = frame.readUInt32LE(0);
+  if (length !== frame.length - FRAME_HEADER_BYTES) return { kind: 'damaged', damage: `record length ${length} is not the indexed ${frame.length - FRAME_HEADER_BYTES}` };
+  return checkPayload(frame.subarray(0, 4), frame.readUInt32LE(4), frame.subarray(FRAME_HEADER_BYTES), decode);
+}
+
+function checkPayload<T>(lengthBytes: Buffer, checksum: number, payload: Buffer, decode: (payload: Buffer) => T): FrameScan<T> {
   if (frameChecksum(lengthBytes, payload) !== checksum) return { kind: 'damaged', damage: 'checksum mismatch' };
   try {
-    return { kind: 'frame', entry: decode(payload), frameBytes: FRAME_HEADER_BYTES + length };
+    return { kind: 'frame', entry: decode(payload), frameBytes: FRAME_HEADER_BYTES + payload.length, checksum };
   } catch (error) {
     return { kind: 'damaged', damage: `undecodable record (${error instanceof Error ? error.message : String(error)})` };
   }

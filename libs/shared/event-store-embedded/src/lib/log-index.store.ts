@@ -1,0 +1,298 @@
+import Database from 'better-sqlite3';
+import { rmSync } from 'node:fs';
+import type { RecordedEvent } from '@flagline/event-sourcing';
+import { EventLogCorruptedError } from './event-store.errors';
+
+/** Name of the index inside the store's directory, beside the log. */
+export const LOG_INDEX_FILE_NAME = 'index.sqlite';
+
+/** The table layout; a file with another `user_version` is rebuilt from the log. */
+export const LOG_INDEX_VERSION = 1;
+
+/** Distinguishes an index from any other SQLite file that might sit at the same path. */
+const APPLICATION_ID = 0x464c4758; // "FLGX"
+
+/** SQLite's page cache for the index, in KiB: its share of memory, however long the log. */
+const CACHE_SIZE_KIB = 16 * 1024;
+
+const SCHEMA = `
+  CREATE TABLE coverage (
+    singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+    covered_offset INTEGER NOT NULL,
+    head_position INTEGER NOT NULL,
+    last_frame_offset INTEGER NOT NULL,
+    last_frame_bytes INTEGER NOT NULL,
+    last_frame_checksum INTEGER NOT NULL
+  );
+  CREATE TABLE streams (stream_id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, revision INTEGER NOT NULL);
+  CREATE TABLE events (
+    position INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    stream_id INTEGER NOT NULL,
+    revision INTEGER NOT NULL,
+    frame_offset INTEGER NOT NULL,
+    frame_bytes INTEGER NOT NULL,
+    index_in_frame INTEGER NOT NULL
+  );
+  CREATE UNIQUE INDEX events_by_stream ON events (stream_id, revision);
+`;
+
+/** What part of the log the index holds: every frame before `coveredOffset`, and nothing after it. */
+export interface IndexCoverage {
+  /** Byte offset just past the last indexed frame (the log header's length when empty). */
+  readonly coveredOffset: number;
+  /** Global position of the last indexed event, 0 when none. */
+  readonly head: number;
+  /** The last indexed frame, checked against the log at open; null when none. */
+  readonly lastFrame: { readonly offset: number; readonly bytes: number; readonly checksum: number } | null;
+}
+
+/** The events of one frame of the log, with where the frame lies in the file. */
+export interface IndexedFrame {
+  readonly offset: number;
+  readonly bytes: number;
+  /** The frame's stored crc32, which identifies it when the index is checked against the log. */
+  readonly checksum: number;
+  readonly events: readonly Pick<RecordedEvent, 'id' | 'streamName' | 'streamRevision' | 'globalPosition'>[];
+}
+
+/** Where one event is stored: its frame, and its place in that frame's batch. */
+export interface EventLocation {
+  readonly position: number;
+  readonly revision: number;
+  readonly frameOffset: number;
+  readonly frameBytes: number;
+  readonly indexInFrame: number;
+}
+
+interface LocationRow {
+  readonly position: number;
+  readonly revision: number;
+  readonly frame_offset: number;
+  readonly frame_bytes: number;
+  readonly index_in_frame: number;
+}
+
+interface CoverageRow {
+  readonly covered_offset: number;
+  readonly head_position: number;
+  readonly last_frame_offset: number;
+  readonly last_frame_bytes: number;
+  readonly last_frame_checksum: number;
+}
+
+function toLocation(row: LocationRow): EventLocation {
+  return {
+    position: row.position,
+    revision: row.revision,
+    frameOffset: row.frame_offset,
+    frameBytes: row.frame_bytes,
+    indexInFrame: row.index_in_frame,
+  };
+}
+
+/** Removes the index with its WAL and shared-memory files. */
+function removeIndexFiles(path: string): void {
+  for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(`${path}${suffix}`, { force: true });
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return error instanceof Error && (error as Error & { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE';
+}
+
+/**
+ * The persisted index of the event log (`index.sqlite`, better-sqlite3): each event's position,
+ * id, stream, revision and frame; each stream's current revision; and the coverage row saying
+ * how far into the log it reaches. Coverage is written in the same transaction as the rows it
+ * covers, so the file always describes a whole prefix of the log.
+ *
+ * WAL with `synchronous = NORMAL`: a commit is not flushed on its own, so a power loss can take
+ * the last transactions back. That only leaves the index behind the log, which the store reads
+ * forward from the coverage at open; the log itself is flushed before anything is indexed.
+ * The page cache is bounded and nothing is memory-mapped, so memory does not grow with the log.
+ */
+export class LogIndexStore {
+  private readonly statements;
+  private coverageState: IndexCoverage;
+
+  private constructor(
+    private readonly path: string,
+    private readonly db: Database.Database,
+  ) {
+    this.statements = {
+      coverage: db.prepare('SELECT covered_offset, head_position, last_frame_offset, last_frame_bytes, last_frame_checksum FROM coverage'),
+      saveCoverage: db.prepare(
+        'UPDATE coverage SET covered_offset = ?, head_position = ?, last_frame_offset = ?, last_frame_bytes = ?, last_frame_checksum = ?',
+      ),
+      stream: db.prepare('SELECT stream_id, revision FROM streams WHERE name = ?'),
+      insertStream: db.prepare('INSERT INTO streams (name, revision) VALUES (?, ?)'),
+      updateStream: db.prepare('UPDATE streams SET revision = ? WHERE stream_id = ?'),
+      insertEvent: db.prepare(
+        'INSERT INTO events (position, id, stream_id, revision, frame_offset, frame_bytes, index_in_frame) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ),
+      byId: db.prepare(
+        'SELECT e.position, e.revision, e.frame_offset, e.frame_bytes, e.index_in_frame, s.name FROM events e JOIN streams s USING (stream_id) WHERE e.id = ?',
+      ),
+      byPosition: db.prepare('SELECT frame_offset FROM events WHERE position = ?'),
+      streamEvents: db.prepare(
+        'SELECT position, revision, frame_offset, frame_bytes, index_in_frame FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision LIMIT ?',
+      ),
+    };
+    this.coverageState = this.readCoverage();
+  }
+
+  /**
+   * Opens the index at `path`, creating it when missing. A file that cannot be read as an index
+   * of this version (damaged, foreign, another layout) is replaced by an empty one, and why is
+   * returned: the caller then indexes the whole log again.
+   */
+  static open(path: string, logHeaderBytes: number): { index: LogIndexStore; replacedBecause: string | null } {
+    let replacedBecause: string | null = null;
+    try {
+      const index = LogIndexStore.openExisting(path, logHeaderBytes);
+      if (index) return { index, replacedBecause };
+    } catch (error) {
+      replacedBecause = `it could not be read (${error instanceof Error ? error.message : String(error)})`;
+    }
+    removeIndexFiles(path);
+    return { index: LogIndexStore.create(path, logHeaderBytes), replacedBecause };
+  }
+
+  /** The index of an existing file, null when there is no file; throws when the file is not a usable index. */
+  private static openExisting(path: string, logHeaderBytes: number): LogIndexStore | null {
+    let db: Database.Database;
+    try {
+      db = new Database(path, { fileMustExist: true });
+    } catch (error) {
+      if ((error as Error & { code?: string }).code === 'SQLITE_CANTOPEN') return null;
+      throw error;
+    }
+    try {
+      configure(db);
+      const applicationId = db.pragma('application_id', { simple: true }) as number;
+      const version = db.pragma('user_version', { simple: true }) as number;
+      if (applicationId !== APPLICATION_ID) throw new Error('not an event log index');
+      if (version !== LOG_INDEX_VERSION) throw new Error(`layout version ${version}, not ${LOG_INDEX_VERSION}`);
+      const index = new LogIndexStore(path, db);
+      if (index.coverage.coveredOffset < logHeaderBytes) throw new Error('coverage row is invalid');
+      return index;
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  }
+
+  private static create(path: string, logHeaderBytes: number): LogIndexStore {
+    const db = new Database(path);
+    configure(db);
+    db.transaction(() => {
+      db.exec(SCHEMA);
+      db.prepare('INSERT INTO coverage VALUES (1, ?, 0, 0, 0, 0)').run(logHeaderBytes);
+      db.pragma(`application_id = ${APPLICATION_ID}`);
+      db.pragma(`user_version = ${LOG_INDEX_VERSION}`);
+    })();
+    return new LogIndexStore(path, db);
+  }
+
+  /**
+   * Empties the index for a rebuild: the old file is removed and a new one created, which is far
+   * cheaper than deleting millions of rows.
+   */
+  reset(logHeaderBytes: number): LogIndexStore {
+    this.db.close();
+    removeIndexFiles(this.path);
+    return LogIndexStore.create(this.path, logHeaderBytes);
+  }
+
+  get coverage(): IndexCoverage {
+    return this.coverageState;
+  }
+
+  /** Revision of the stream's last indexed event, or null when it has none. */
+  streamRevision(streamName: string): number | null {
+    const row = this.statements.stream.get(streamName) as { revision: number } | undefined;
+    return row ? row.revision : null;
+  }
+
+  /** Where the event with this id is stored, with its stream; undefined when no indexed event has it. */
+  locateId(id: string): (EventLocation & { readonly streamName: string }) | undefined {
+    const row = this.statements.byId.get(id) as (LocationRow & { name: string }) | undefined;
+    return row ? { ...toLocation(row), streamName: row.name } : undefined;
+  }
+
+  /** Offset of the frame holding the event at `position`, undefined when it is not indexed. */
+  frameOffsetOf(position: number): number | undefined {
+    return (this.statements.byPosition.get(position) as { frame_offset: number } | undefined)?.frame_offset;
+  }
+
+  /** The stream's current revision and where its events from `fromRevision` on are, at most `maxCount`. */
+  streamLocations(streamName: string, fromRevision: number, maxCount: number): { currentRevision: number | null; locations: EventLocation[] } {
+    const stream = this.statements.stream.get(streamName) as { stream_id: number; revision: number } | undefined;
+    if (!stream) return { currentRevision: null, locations: [] };
+    const rows = this.statements.streamEvents.all(stream.stream_id, fromRevision, maxCount) as LocationRow[];
+    return { currentRevision: stream.revision, locations: rows.map(toLocation) };
+  }
+
+  /**
+   * Indexes frames that follow the covered part of the log, and moves the coverage past them, in
+   * one transaction. Each frame's events must continue the index exactly (next position, next
+   * revision of their stream, ids never seen): otherwise nothing is written and
+   * `EventLogCorruptedError` says which record does not follow.
+   */
+  addFrames(frames: readonly IndexedFrame[]): void {
+    const last = frames[frames.length - 1];
+    if (!last) return;
+    const { statements } = this;
+    let head = this.coverageState.head;
+    this.db.transaction(() => {
+      for (const frame of frames) {
+        const first = frame.events[0];
+        if (!first) continue;
+        const stream = statements.stream.get(first.streamName) as { stream_id: number; revision: number } | undefined;
+        const streamRevision = stream ? stream.revision : -1;
+        if (first.globalPosition !== head + 1 || first.streamRevision !== streamRevision + 1) {
+          throw new EventLogCorruptedError(
+            `Event log record at position ${first.globalPosition} (stream ${first.streamName} revision ${first.streamRevision}) ` +
+              `does not follow position ${head} (stream revision ${streamRevision})`,
+          );
+        }
+        const lastRevision = first.streamRevision + frame.events.length - 1;
+        const streamId = stream ? stream.stream_id : Number(statements.insertStream.run(first.streamName, lastRevision).lastInsertRowid);
+        if (stream) statements.updateStream.run(lastRevision, streamId);
+        frame.events.forEach((event, indexInFrame) => {
+          try {
+            statements.insertEvent.run(event.globalPosition, event.id, streamId, event.streamRevision, frame.offset, frame.bytes, indexInFrame);
+          } catch (error) {
+            if (isUniqueViolation(error)) throw new EventLogCorruptedError(`Event log stores event id ${event.id} twice`);
+            throw error;
+          }
+        });
+        head = first.globalPosition + frame.events.length - 1;
+      }
+      statements.saveCoverage.run(last.offset + last.bytes, head, last.offset, last.bytes, last.checksum);
+    })();
+    this.coverageState = { coveredOffset: last.offset + last.bytes, head, lastFrame: { offset: last.offset, bytes: last.bytes, checksum: last.checksum } };
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  private readCoverage(): IndexCoverage {
+    const row = this.statements.coverage.get() as CoverageRow | undefined;
+    if (!row) throw new Error('coverage row is missing');
+    return {
+      coveredOffset: row.covered_offset,
+      head: row.head_position,
+      lastFrame: row.head_position === 0 ? null : { offset: row.last_frame_offset, bytes: row.last_frame_bytes, checksum: row.last_frame_checksum },
+    };
+  }
+}
+
+function configure(db: Database.Database): void {
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  // A bounded page cache and no memory map: memory stays the same however long the log grows.
+  db.pragma(`cache_size = -${CACHE_SIZE_KIB}`);
+  db.pragma('mmap_size = 0');
+}
