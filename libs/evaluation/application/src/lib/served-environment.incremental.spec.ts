@@ -1,0 +1,92 @@
+import type { EnvironmentDocument, FeatureDocument, FeatureStateDocument } from '@flagline/contracts';
+import { ServedEnvironment } from './served-environment';
+
+const feature = (id: number): FeatureDocument => ({
+  id,
+  name: `feature_${id}`,
+  type: 'STANDARD',
+  description: `about ${id}`,
+  initialValue: null,
+  defaultEnabled: false,
+  isServerKeyOnly: false,
+  isArchived: false,
+  createdAt: '2026-01-01T00:00:00.000Z',
+  options: [],
+});
+
+const state = (id: number, enabled: boolean): FeatureStateDocument => ({ id, uuid: `uuid-${id}`, enabled, value: `v${id}`, allocations: [] });
+
+const first: EnvironmentDocument = {
+  schemaVersion: 1,
+  environmentId: 7,
+  name: 'Production',
+  apiKey: 'client-key',
+  serverKeys: [],
+  settings: { hideDisabledFlags: null, allowClientTraits: true, hideSensitiveData: false, useIdentityCompositeKeyForHashing: true, useIdentityOverridesInLocalEval: true },
+  project: { id: 3, name: 'Storefront', organisationId: 1, hideDisabledFlags: false },
+  features: [1, 2, 3].map((id) => ({ feature: feature(id), state: state(10 + id, false) })),
+  segments: [
+    {
+      id: 21,
+      name: 'pro',
+      rules: [{ type: 'ALL', conditions: [{ property: 'plan', operator: 'EQUAL', value: 'pro' }], rules: [] }],
+      overrides: [{ featureId: 3, priority: 0, state: state(31, true) }],
+    },
+  ],
+  identityOverrides: [],
+  revision: 1,
+  updatedAt: '2026-01-01T00:00:00.000Z',
+};
+
+/** The next revision with feature 2 toggled on and everything else shared with `first` (as the projection writes it). */
+const toggled: EnvironmentDocument = {
+  ...first,
+  features: first.features.map((entry) => (entry.feature.id === 2 ? { ...entry, state: { ...entry.state, enabled: true } } : entry)),
+  revision: 2,
+};
+
+const body = (served: ServedEnvironment): string => served.environmentFlagsAnswer('client').body.toString();
+const identify = (served: ServedEnvironment, plan: string) => served.evaluateIdentity({ identifier: 'ada', traits: { plan } }, null);
+
+describe('ServedEnvironment built from its previous revision', () => {
+  const before = new ServedEnvironment(first);
+  const after = new ServedEnvironment(toggled, before);
+  const fresh = new ServedEnvironment(toggled);
+
+  it('keeps the outcomes of what did not change and makes new ones for what did', () => {
+    expect(after.anonymousOutcomes[0]).toBe(before.anonymousOutcomes[0]);
+    expect(after.anonymousOutcomes[2]).toBe(before.anonymousOutcomes[2]);
+    expect(after.anonymousOutcomes[1]).not.toBe(before.anonymousOutcomes[1]);
+    expect(after.compiled.segments[0]?.overrides[0]).toBe(before.compiled.segments[0]?.overrides[0]);
+  });
+
+  it('serves exactly what a compile from scratch serves', () => {
+    expect(body(before)).toContain('"enabled":false');
+    expect(body(after)).toBe(body(fresh));
+    expect(JSON.parse(body(after))[1]).toMatchObject({ feature: { id: 2 }, enabled: true });
+    for (const plan of ['pro', 'free']) {
+      expect(identify(after, plan).map(({ enabled, value, reason }) => ({ enabled, value, reason }))).toEqual(
+        identify(fresh, plan).map(({ enabled, value, reason }) => ({ enabled, value, reason })),
+      );
+    }
+  });
+
+  it('renders a feature changed in place (a new description) anew, not from the previous fragments', () => {
+    const described: EnvironmentDocument = {
+      ...toggled,
+      features: toggled.features.map((entry) => (entry.feature.id === 1 ? { ...entry, feature: { ...entry.feature, description: 'new words' } } : entry)),
+      revision: 3,
+    };
+    const next = new ServedEnvironment(described, after);
+    expect(body(next)).toBe(body(new ServedEnvironment(described)));
+    expect(JSON.parse(body(next))[0]).toMatchObject({ feature: { description: 'new words' } });
+  });
+
+  it('renders again when the environment starts hiding sensitive data', () => {
+    const hidden: EnvironmentDocument = { ...toggled, settings: { ...toggled.settings, hideSensitiveData: true }, revision: 3 };
+    const next = new ServedEnvironment(hidden, after);
+    expect(body(after)).toContain('"description":"about 1"');
+    expect(body(next)).toBe(body(new ServedEnvironment(hidden)));
+    expect(JSON.parse(body(next))[0]).toMatchObject({ id: null, feature: { description: null } });
+  });
+});
