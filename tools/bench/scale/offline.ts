@@ -8,8 +8,13 @@ import type { Build } from './builds';
 import { NodeProcess, poll } from './processes';
 import { finalJsonLine, numberField, type Results } from './report';
 
-/** Runs a command to its end, its output kept (and appended to the log file); rejects on a non-zero exit or after `timeoutMs`. */
-function runToEnd(command: string, args: string[], options: { cwd: string; env?: Record<string, string>; logFile: string; timeoutMs: number }): Promise<string> {
+interface Ended {
+  readonly code: number | null;
+  readonly output: string;
+}
+
+/** Runs a command to its end (killed after `timeoutMs`), its output kept and appended to the log file. */
+function runToEnd(command: string, args: string[], options: { cwd: string; env?: Record<string, string>; logFile: string; timeoutMs: number }): Promise<Ended> {
   return new Promise((resolveRun, reject) => {
     const child = spawn(command, args, { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
@@ -21,33 +26,47 @@ function runToEnd(command: string, args: string[], options: { cwd: string; env?:
     child.stderr.on('data', collect);
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs);
     child.once('error', reject);
-    child.once('exit', (code, signal) => {
+    child.once('exit', (code) => {
       clearTimeout(timer);
-      void appendFile(options.logFile, `\n$ ${command} ${args.join(' ')}\n${output}\n`).finally(() =>
-        code === 0 ? resolveRun(output) : reject(new Error(`${args.join(' ')} exited with ${code ?? signal}: ${output.trim().split('\n').slice(-3).join(' / ')}`)),
-      );
+      void appendFile(options.logFile, `\n$ ${command} ${args.join(' ')}\n${output}\n`).finally(() => resolveRun({ code, output }));
     });
   });
 }
 
+const failure = (what: string, ended: Ended): Error => new Error(`${what} exited with ${ended.code}: ${ended.output.trim().split('\n').slice(-3).join(' / ')}`);
+
 /**
- * Figure 6: `npm run rebuild -- --data-dir <dir>` of the build, over the loaded data directory
- * (the server stopped). Its final line `{"events":N,"seconds":S}` gives the rate; without one,
- * the run is timed here and N is the log position the server reported.
+ * Figure 6: `npm run rebuild -- --data-dir <dir> --verify` of the build, over the loaded data
+ * directory (the server stopped): the read models rebuilt from the log beside the live ones and
+ * compared byte for byte. The rate comes from its final line `{"events":N,"seconds":S}`, or its
+ * `rebuilt … from N events in S s` line; failing both, the run is timed here over the log
+ * position the server reported. A build whose rebuild knows no --verify is run without it.
  */
 export async function measureRebuild(build: Build, dataDir: string, events: number | undefined, logFile: string, results: Results): Promise<void> {
   if (build.scripts['rebuild'] === undefined) {
     results['rebuild.rate'] = { value: null, note: 'n/a (no rebuild command)' };
     return;
   }
-  const started = performance.now();
-  const output = await runToEnd('npm', ['run', '--silent', 'rebuild', '--', '--data-dir', dataDir], { cwd: build.root, logFile, timeoutMs: 1_800_000 });
-  const timed = (performance.now() - started) / 1000;
-  const line = finalJsonLine(output);
-  const seconds = numberField(line, 'seconds') ?? timed;
-  const count = numberField(line, 'events') ?? events;
-  results['rebuild.seconds'] = { value: seconds, ...(numberField(line, 'seconds') === undefined ? { note: 'timed here' } : {}) };
-  results['rebuild.rate'] = count === undefined ? { value: null, note: 'n/a (event count unknown)' } : { value: count / seconds };
+  const rebuild = async (extra: string[]) => {
+    const started = performance.now();
+    const ended = await runToEnd('npm', ['run', '--silent', 'rebuild', '--', '--data-dir', dataDir, ...extra], { cwd: build.root, logFile, timeoutMs: 1_800_000 });
+    return { ...ended, timed: (performance.now() - started) / 1000 };
+  };
+  let run = await rebuild(['--verify']);
+  const verified = !/unknown argument --verify/.test(run.output);
+  if (!verified) run = await rebuild([]);
+  const differing = run.output.split('\n').filter((line) => /differs from a rebuild/.test(line));
+  if (run.code !== 0 && !(verified && run.code === 1 && differing.length > 0)) throw failure('rebuild', run);
+  const line = finalJsonLine(run.output);
+  const text = /from ([\d,]+) events in ([\d.]+) s/.exec(run.output);
+  const seconds = numberField(line, 'seconds') ?? (text ? Number(text[2]) : undefined);
+  const count = numberField(line, 'events') ?? (text ? Number((text[1] as string).replace(/,/g, '')) : events);
+  results['rebuild.seconds'] = seconds !== undefined ? { value: seconds } : { value: run.timed, note: 'timed here' };
+  const rate = count === undefined ? undefined : count / (seconds ?? run.timed);
+  results['rebuild.rate'] = rate === undefined ? { value: null, note: 'n/a (event count unknown)' } : { value: rate };
+  results['rebuild.differs'] = verified
+    ? { value: differing.length, ...(differing.length > 0 ? { note: (differing[0] as string).slice(0, 100) } : {}) }
+    : { value: null, note: 'n/a (no --verify)' };
 }
 
 /**
@@ -100,8 +119,9 @@ export async function measureProjector(build: Build, logFile: string, results: R
     results['projector.rate'] = { value: null, note: 'n/a (no projector benchmark)' };
     return;
   }
-  const output = await runToEnd(process.execPath, ['-r', '@swc-node/register', 'tools/bench/scale/projector.ts'], { cwd: build.root, logFile, timeoutMs: 900_000 });
-  const line = finalJsonLine(output);
+  const ended = await runToEnd(process.execPath, ['-r', '@swc-node/register', 'tools/bench/scale/projector.ts'], { cwd: build.root, logFile, timeoutMs: 900_000 });
+  if (ended.code !== 0) throw failure('projector benchmark', ended);
+  const line = finalJsonLine(ended.output);
   const events = numberField(line, 'events');
   const seconds = numberField(line, 'seconds');
   const rate = numberField(line, 'eventsPerSecondPerPartition', 'eventsPerSecond') ?? (events !== undefined && seconds ? events / seconds : undefined);
