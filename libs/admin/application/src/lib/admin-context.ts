@@ -19,7 +19,7 @@ import {
 } from '@flagline/admin-domain';
 import type { AdminCatalog } from '@flagline/admin-projections';
 import type { FlagAnalyticsStore } from '@flagline/contracts';
-import { CommandHandler, eventIdFor, type Decider, type DomainEvent, type EventStore, type HandledCommand, type RecordedEvent } from '@flagline/event-sourcing';
+import { CommandHandler, eventIdFor, type Decider, type DomainEvent, type EventStore, type HandledCommand, type CatalogEventRef, type RecordedEvent } from '@flagline/event-sourcing';
 import { randomUUID } from 'node:crypto';
 import { IdAllocator } from './id-allocator';
 import { KeyedLock } from './keyed-lock';
@@ -119,7 +119,7 @@ export class AdminContext {
 
   /** True when the request retries one whose events are already stored (it is then answered from them). */
   isRetry(request: RequestContext): boolean {
-    return request.commandId !== undefined && this.catalog.eventPosition(eventIdFor(request.commandId, 0)) !== undefined;
+    return request.commandId !== undefined && this.catalog.event(eventIdFor(request.commandId, 0)) !== undefined;
   }
 
   /** Reserves ids for a new entity; a retried request reserves none (placeholders), as it decides nothing. */
@@ -127,12 +127,13 @@ export class AdminContext {
     return this.isRetry(request) ? Promise.resolve(Array.from({ length: count }, () => 0)) : this.ids.take(count);
   }
 
-  /** Admin events read from the event store by their global positions, in the order given. */
-  async eventsAt(positions: readonly number[]): Promise<RecordedEvent<AdminEvent>[]> {
+  /** Admin events read back from the event store (by stream and revision, which every store reads), in the order given. */
+  async eventsAt(refs: readonly CatalogEventRef[]): Promise<RecordedEvent<AdminEvent>[]> {
     return Promise.all(
-      positions.map(async (position) => {
-        const [event] = await this.deps.store.readAll({ after: position - 1, maxCount: 1 });
-        if (!event || event.globalPosition !== position) throw new Error(`Event at position ${position} missing from the event store`);
+      refs.map(async (ref) => {
+        const { events } = await this.deps.store.readStream(ref.stream, { fromRevision: ref.revision, maxCount: 1 });
+        const [event] = events;
+        if (!event || event.id !== ref.id) throw new Error(`Event ${ref.id} (${ref.stream}@${ref.revision}) missing from the event store`);
         return event as RecordedEvent<AdminEvent>;
       }),
     );
@@ -145,13 +146,13 @@ export class AdminContext {
    * with what the first attempt created.
    */
   private async replayed<S, E extends DomainEvent>(commandId: string): Promise<HandledCommand<S, E> | null> {
-    const positions: number[] = [];
+    const refs: CatalogEventRef[] = [];
     for (let index = 0; ; index++) {
-      const position = this.catalog.eventPosition(eventIdFor(commandId, index));
-      if (position === undefined) break;
-      positions.push(position);
+      const ref = this.catalog.event(eventIdFor(commandId, index));
+      if (ref === undefined) break;
+      refs.push(ref);
     }
-    const events = await this.eventsAt(positions);
+    const events = await this.eventsAt(refs);
     const last = events[events.length - 1];
     if (!last) return null;
     const snapshot = this.catalog.snapshot(last.streamName);

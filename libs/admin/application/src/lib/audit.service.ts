@@ -84,7 +84,7 @@ export class AuditService {
 
   /**
    * The catalog's audit index gives the positions of the entity's events; the events themselves
-   * are read from the event store by position (the log already keeps them: the catalog holds no
+   * are read back from the event store (the log already keeps them: the catalog holds no
    * copy, so its memory and files do not grow with what events carry).
    */
   async history(request: RequestContext, target: HistoryTarget, options: { after?: number; limit: number; types?: readonly string[] }): Promise<Page<AuditEntryView>> {
@@ -94,7 +94,7 @@ export class AuditService {
       limit: options.limit,
       ...(options.types && options.types.length > 0 ? { types: new Set(options.types) } : {}),
     });
-    const events = await this.context.eventsAt(page.entries.map((entry) => entry.position));
+    const events = await this.context.eventsAt(page.entries);
     return { results: events.map((event) => this.withoutUnsharedUser(request.principal, auditEntryView(event))), next: page.next === null ? null : String(page.next) };
   }
 

@@ -25,6 +25,7 @@ import {
   InMemoryCatalogStore,
   ProgressTracker,
   type CatalogAuditRow,
+  type CatalogEventRef,
   type CatalogIdentityRow,
   type CatalogStore,
   type EventStore,
@@ -89,9 +90,9 @@ export class AdminCatalog {
   private readonly pendingIdentities = new Map<string, CatalogIdentityRow>();
   private readonly pendingStates = new Set<string>();
   private pendingAudit: CatalogAuditRow[] = [];
-  private readonly pendingEventIds = new Map<string, number>();
+  private readonly appliedRefs = new Map<string, CatalogEventRef>();
   private pendingEvents = 0;
-  private lastEventId: string | null = null;
+  private lastEvent: CatalogEventRef | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private appliedEvents = 0;
 
@@ -107,11 +108,13 @@ export class AdminCatalog {
    * replaced, cut short, or another one) empties the store, so the catalog is rebuilt from the log
    * rather than served. Subscribe the result after its `position`.
    */
-  static async open(log: Pick<EventStore, 'readAll'>, options: AdminCatalogOptions & { readonly store: CatalogStore }): Promise<AdminCatalog> {
+  static async open(log: Pick<EventStore, 'readStream'>, options: AdminCatalogOptions & { readonly store: CatalogStore }): Promise<AdminCatalog> {
     const checkpoint = options.store.checkpoint();
     if (checkpoint > 0) {
-      const [event] = await log.readAll({ after: checkpoint - 1, maxCount: 1 });
-      if (!event || event.globalPosition !== checkpoint || event.id !== options.store.checkpointEventId()) options.store.reset();
+      const expected = options.store.checkpointEvent();
+      const found = expected ? await log.readStream(expected.stream, { fromRevision: expected.revision, maxCount: 1 }) : null;
+      const [event] = found?.events ?? [];
+      if (!expected || !event || event.globalPosition !== checkpoint || event.id !== expected.id) options.store.reset();
     }
     return new AdminCatalog(options);
   }
@@ -165,13 +168,14 @@ export class AdminCatalog {
         break;
     }
     if (category !== 'sequence' && category !== null) {
-      for (const entity of auditKeysOf(typed)) this.pendingAudit.push({ entity, position: typed.globalPosition, type: typed.type });
-      this.pendingEventIds.set(typed.id, typed.globalPosition);
+      const ref = refOf(typed);
+      for (const entity of auditKeysOf(typed)) this.pendingAudit.push({ entity, type: typed.type, ...ref });
+      this.appliedRefs.set(typed.id, ref);
       if (category !== 'identity') this.pendingStates.add(`${category}:${categoryId(event.streamName)}`).add(INDEXES);
     }
     this.appliedEvents++;
     this.pendingEvents++;
-    this.lastEventId = event.id;
+    this.lastEvent = refOf(event);
     this.progress.advance(event.globalPosition);
     if (this.pendingEvents >= this.flushEvents) this.flush();
     else this.timer ??= setTimeout(() => this.flushSafely(), this.flushIntervalMs);
@@ -182,21 +186,21 @@ export class AdminCatalog {
   flush(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    if (this.pendingEvents === 0 || this.lastEventId === null) return;
+    if (this.pendingEvents === 0 || this.lastEvent === null) return;
     const states = new Map<string, unknown>();
     for (const key of this.pendingStates) states.set(key, this.stateFor(key));
     this.store.write({
       checkpoint: this.progress.position,
-      checkpointEventId: this.lastEventId,
+      checkpointEvent: this.lastEvent,
       identities: [...this.pendingIdentities.values()],
       states,
       audit: this.pendingAudit,
-      eventIds: [...this.pendingEventIds],
+      events: [...this.appliedRefs.values()],
     });
     this.pendingIdentities.clear();
     this.pendingStates.clear();
     this.pendingAudit = [];
-    this.pendingEventIds.clear();
+    this.appliedRefs.clear();
     this.pendingEvents = 0;
   }
 
@@ -374,9 +378,9 @@ export class AdminCatalog {
     return auditPage(this.store, entity, options);
   }
 
-  /** The global position of an applied admin event, by its id (how a retried command finds what it appended the first time). */
-  eventPosition(eventId: string): number | undefined {
-    return this.pendingEventIds.get(eventId) ?? this.store.eventPosition(eventId);
+  /** Where an applied admin event is in the log, by its id (how a retried command finds what it appended the first time). */
+  event(eventId: string): CatalogEventRef | undefined {
+    return this.appliedRefs.get(eventId) ?? this.store.event(eventId);
   }
 
   keyOwner(keyHash: string): KeyOwner | undefined {
@@ -405,6 +409,8 @@ export class AdminCatalog {
     }
   }
 }
+
+const refOf = (event: RecordedEvent): CatalogEventRef => ({ id: event.id, position: event.globalPosition, stream: event.streamName, revision: event.streamRevision });
 
 /** The id part of a stream name (`project-7` -> `7`). */
 const categoryId = (streamName: string): string => streamName.slice(streamName.indexOf('-') + 1);

@@ -12,8 +12,8 @@
 export interface CatalogStore {
   /** Global position the stored data covers; 0 when empty. */
   checkpoint(): number;
-  /** Id of the event at the checkpoint (checked against the log at start), or null when empty. */
-  checkpointEventId(): string | null;
+  /** The event at the checkpoint (checked against the log at start), or null when empty. */
+  checkpointEvent(): CatalogEventRef | null;
   /** Every small folded state, by key. */
   states(): [string, unknown][];
   identity(identityId: string): CatalogIdentityRecord | undefined;
@@ -21,8 +21,8 @@ export interface CatalogStore {
   identifiers(environmentId: number, options: IdentifierQuery): string[];
   /** Audit positions of an entity in log order, after `after`, of the given types only when given. */
   audit(entity: string, options: AuditQuery): CatalogAuditEntry[];
-  /** Global position of a stored event, by its id. */
-  eventPosition(eventId: string): number | undefined;
+  /** Where a stored event is, by its id. */
+  event(eventId: string): CatalogEventRef | undefined;
   /** Writes a batch and its checkpoint atomically: all of it or nothing. */
   write(batch: CatalogBatch): void;
   /** Forgets everything (checkpoint back to 0), to rebuild from the log. */
@@ -43,8 +43,18 @@ export interface CatalogIdentityRow extends CatalogIdentityRecord {
   readonly listed: boolean;
 }
 
-export interface CatalogAuditEntry {
+/**
+ * Where an event is in the log: its global position, and its stream and revision, by which every
+ * event store reads it back (a global position alone is not a read address on EventStoreDB).
+ */
+export interface CatalogEventRef {
+  readonly id: string;
   readonly position: number;
+  readonly stream: string;
+  readonly revision: number;
+}
+
+export interface CatalogAuditEntry extends CatalogEventRef {
   readonly type: string;
 }
 
@@ -67,11 +77,12 @@ export interface AuditQuery {
 
 export interface CatalogBatch {
   readonly checkpoint: number;
-  readonly checkpointEventId: string;
+  readonly checkpointEvent: CatalogEventRef;
   readonly identities: readonly CatalogIdentityRow[];
   readonly states: ReadonlyMap<string, unknown>;
   readonly audit: readonly CatalogAuditRow[];
-  readonly eventIds: readonly (readonly [id: string, position: number])[];
+  /** Events the catalog applied, to be found by id. */
+  readonly events: readonly CatalogEventRef[];
 }
 
 /** Compares strings by Unicode code point (UTF-8 byte order, as SQLite's BINARY collation does). */
@@ -93,19 +104,19 @@ export function compareCodePoints(a: string, b: string): number {
 /** The in-memory twin: the same behaviour, nothing persisted (tests, and processes that keep no files). */
 export class InMemoryCatalogStore implements CatalogStore {
   private position = 0;
-  private positionEventId: string | null = null;
+  private positionEvent: CatalogEventRef | null = null;
   private readonly stateByKey = new Map<string, unknown>();
   private readonly identityById = new Map<string, CatalogIdentityRecord>();
   private readonly identifiersByEnvironment = new Map<number, Set<string>>();
   private readonly auditByEntity = new Map<string, CatalogAuditEntry[]>();
-  private readonly positionById = new Map<string, number>();
+  private readonly eventById = new Map<string, CatalogEventRef>();
 
   checkpoint(): number {
     return this.position;
   }
 
-  checkpointEventId(): string | null {
-    return this.positionEventId;
+  checkpointEvent(): CatalogEventRef | null {
+    return this.positionEvent;
   }
 
   states(): [string, unknown][] {
@@ -130,8 +141,8 @@ export class InMemoryCatalogStore implements CatalogStore {
     return (this.auditByEntity.get(entity) ?? []).filter((entry) => entry.position > after && (!types || types.has(entry.type))).slice(0, options.limit);
   }
 
-  eventPosition(eventId: string): number | undefined {
-    return this.positionById.get(eventId);
+  event(eventId: string): CatalogEventRef | undefined {
+    return this.eventById.get(eventId);
   }
 
   write(batch: CatalogBatch): void {
@@ -143,24 +154,24 @@ export class InMemoryCatalogStore implements CatalogStore {
       this.identifiersByEnvironment.set(row.environmentId, listed);
     }
     for (const [key, value] of batch.states) this.stateByKey.set(key, value);
-    for (const { entity, position, type } of batch.audit) {
+    for (const { entity, ...entry } of batch.audit) {
       const list = this.auditByEntity.get(entity) ?? [];
-      if (list.length === 0 || (list[list.length - 1] as CatalogAuditEntry).position < position) list.push({ position, type });
+      if (list.length === 0 || (list[list.length - 1] as CatalogAuditEntry).position < entry.position) list.push(entry);
       this.auditByEntity.set(entity, list);
     }
-    for (const [id, position] of batch.eventIds) this.positionById.set(id, position);
+    for (const event of batch.events) this.eventById.set(event.id, event);
     this.position = batch.checkpoint;
-    this.positionEventId = batch.checkpointEventId;
+    this.positionEvent = batch.checkpointEvent;
   }
 
   reset(): void {
     this.position = 0;
-    this.positionEventId = null;
+    this.positionEvent = null;
     this.stateByKey.clear();
     this.identityById.clear();
     this.identifiersByEnvironment.clear();
     this.auditByEntity.clear();
-    this.positionById.clear();
+    this.eventById.clear();
   }
 
   close(): void {

@@ -1,4 +1,4 @@
-import type { CatalogBatch, CatalogIdentityRow, CatalogStore } from '../lib/catalog-store';
+import type { CatalogAuditRow, CatalogBatch, CatalogEventRef, CatalogIdentityRow, CatalogStore } from '../lib/catalog-store';
 
 export interface CatalogStoreHarness {
   readonly store: CatalogStore;
@@ -7,14 +7,18 @@ export interface CatalogStoreHarness {
   dispose(): void;
 }
 
-function batch(checkpoint: number, parts: Partial<Omit<CatalogBatch, 'checkpoint' | 'checkpointEventId'>> = {}): CatalogBatch {
+/** An event reference as the catalog records it (stream `user-1`, revision one less than the position). */
+const ref = (id: string, position: number): CatalogEventRef => ({ id, position, stream: 'user-1', revision: position - 1 });
+const auditRow = (entity: string, position: number, type: string): CatalogAuditRow => ({ entity, type, ...ref(`e${position}`, position) });
+
+function batch(checkpoint: number, parts: Partial<Omit<CatalogBatch, 'checkpoint' | 'checkpointEvent'>> = {}): CatalogBatch {
   return {
     checkpoint,
-    checkpointEventId: `event-${checkpoint}`,
+    checkpointEvent: ref(`event-${checkpoint}`, checkpoint),
     identities: parts.identities ?? [],
     states: parts.states ?? new Map(),
     audit: parts.audit ?? [],
-    eventIds: parts.eventIds ?? [],
+    events: parts.events ?? [],
   };
 }
 
@@ -45,12 +49,12 @@ export function describeCatalogStoreContract(adapterName: string, factory: () =>
 
     it('starts empty at checkpoint 0', () => {
       expect(store.checkpoint()).toBe(0);
-      expect(store.checkpointEventId()).toBeNull();
+      expect(store.checkpointEvent()).toBeNull();
       expect(store.states()).toEqual([]);
       expect(store.identity('1/ada')).toBeUndefined();
       expect(store.identifiers(1, { limit: 10 })).toEqual([]);
       expect(store.audit('project:1', { limit: 10 })).toEqual([]);
-      expect(store.eventPosition('e1')).toBeUndefined();
+      expect(store.event('e1')).toBeUndefined();
     });
 
     it('stores identities with their revision and structured state (Maps included)', () => {
@@ -60,7 +64,7 @@ export function describeCatalogStoreContract(adapterName: string, factory: () =>
       expect(found?.state).toEqual(identityRow(1, 'ada', 2).state);
       expect((found?.state as { traits: Map<string, unknown> }).traits.get('age')).toBe(42);
       expect(store.checkpoint()).toBe(3);
-      expect(store.checkpointEventId()).toBe('event-3');
+      expect(store.checkpointEvent()).toEqual(ref('event-3', 3));
     });
 
     it('lists identifiers of one environment in code-point order, keyset-paged', () => {
@@ -94,23 +98,23 @@ export function describeCatalogStoreContract(adapterName: string, factory: () =>
       store.write(
         batch(5, {
           audit: [
-            { entity: 'feature:1', position: 1, type: 'FeatureCreated' },
-            { entity: 'project:1', position: 1, type: 'FeatureCreated' },
-            { entity: 'feature:1', position: 3, type: 'FeatureRenamed' },
-            { entity: 'feature:1', position: 5, type: 'FeatureStateChanged' },
+            auditRow('feature:1', 1, 'FeatureCreated'),
+            auditRow('project:1', 1, 'FeatureCreated'),
+            auditRow('feature:1', 3, 'FeatureRenamed'),
+            auditRow('feature:1', 5, 'FeatureStateChanged'),
           ],
         }),
       );
       expect(store.audit('feature:1', { limit: 10 }).map((entry) => entry.position)).toEqual([1, 3, 5]);
-      expect(store.audit('feature:1', { after: 1, limit: 1 })).toEqual([{ position: 3, type: 'FeatureRenamed' }]);
+      expect(store.audit('feature:1', { after: 1, limit: 1 })).toEqual([{ type: 'FeatureRenamed', ...ref('e3', 3) }]);
       expect(store.audit('feature:1', { types: ['FeatureCreated', 'FeatureStateChanged'], limit: 10 }).map((entry) => entry.position)).toEqual([1, 5]);
       expect(store.audit('feature:2', { limit: 10 })).toEqual([]);
     });
 
     it('finds events by id', () => {
-      store.write(batch(2, { eventIds: [['e1', 1], ['e2', 2]] }));
-      expect(store.eventPosition('e2')).toBe(2);
-      expect(store.eventPosition('e3')).toBeUndefined();
+      store.write(batch(2, { events: [ref('e1', 1), ref('e2', 2)] }));
+      expect(store.event('e2')).toEqual(ref('e2', 2));
+      expect(store.event('e3')).toBeUndefined();
     });
 
     it('keeps small states by key, the latest value winning', () => {
@@ -122,29 +126,29 @@ export function describeCatalogStoreContract(adapterName: string, factory: () =>
     });
 
     it('forgets everything on reset', () => {
-      store.write(batch(4, { identities: [identityRow(1, 'ada')], states: new Map([['user:1', {}]]), audit: [{ entity: 'user:1', position: 4, type: 'UserRegistered' }], eventIds: [['e4', 4]] }));
+      store.write(batch(4, { identities: [identityRow(1, 'ada')], states: new Map([['user:1', {}]]), audit: [auditRow('user:1', 4, 'UserRegistered')], events: [ref('e4', 4)] }));
       store.reset();
       expect(store.checkpoint()).toBe(0);
       expect(store.states()).toEqual([]);
       expect(store.identity('1/ada')).toBeUndefined();
       expect(store.identifiers(1, { limit: 10 })).toEqual([]);
       expect(store.audit('user:1', { limit: 10 })).toEqual([]);
-      expect(store.eventPosition('e4')).toBeUndefined();
+      expect(store.event('e4')).toBeUndefined();
     });
 
     if (options.durable) {
       it('keeps everything, checkpoint included, across a reopen', () => {
-        store.write(batch(7, { identities: [identityRow(1, 'ada', 3)], states: new Map([['user:1', { email: 'a@b.c' }]]), audit: [{ entity: 'user:1', position: 7, type: 'UserRegistered' }], eventIds: [['e7', 7]] }));
+        store.write(batch(7, { identities: [identityRow(1, 'ada', 3)], states: new Map([['user:1', { email: 'a@b.c' }]]), audit: [auditRow('user:1', 7, 'UserRegistered')], events: [ref('e7', 7)] }));
         store.close();
         const reopened = harness.reopen?.() as CatalogStore;
         store = reopened;
         expect(reopened.checkpoint()).toBe(7);
-        expect(reopened.checkpointEventId()).toBe('event-7');
+        expect(reopened.checkpointEvent()).toEqual(ref('event-7', 7));
         expect(reopened.identity('1/ada')?.revision).toBe(3);
         expect(reopened.identifiers(1, { limit: 10 })).toEqual(['ada']);
         expect(reopened.states()).toEqual([['user:1', { email: 'a@b.c' }]]);
-        expect(reopened.audit('user:1', { limit: 10 })).toEqual([{ position: 7, type: 'UserRegistered' }]);
-        expect(reopened.eventPosition('e7')).toBe(7);
+        expect(reopened.audit('user:1', { limit: 10 })).toEqual([{ type: 'UserRegistered', ...ref('e7', 7) }]);
+        expect(reopened.event('e7')).toEqual(ref('e7', 7));
       });
     }
   });

@@ -32,7 +32,7 @@ describeCatalogStoreContract(
 );
 
 describe('SqliteCatalogStore: files it must not serve', () => {
-  const batch = { checkpoint: 9, checkpointEventId: 'e9', identities: [], states: new Map([['user:1', { email: 'a@b.c' }]]), audit: [], eventIds: [] };
+  const batch = { checkpoint: 9, checkpointEvent: { id: 'e9', position: 9, stream: 'user-1', revision: 8 }, identities: [], states: new Map([['user:1', { email: 'a@b.c' }]]), audit: [], events: [] };
 
   it('starts empty over a torn file (cut short after a checkpoint)', () => {
     const { path, dispose } = tempDir();

@@ -1,10 +1,10 @@
-import type { AuditQuery, CatalogAuditEntry, CatalogBatch, CatalogIdentityRecord, CatalogStore, IdentifierQuery } from '@flagline/event-sourcing';
+import type { AuditQuery, CatalogAuditEntry, CatalogBatch, CatalogEventRef, CatalogIdentityRecord, CatalogStore, IdentifierQuery } from '@flagline/event-sourcing';
 import Database from 'better-sqlite3';
 import { closeSync, existsSync, openSync, readSync, rmSync, statSync } from 'node:fs';
 import { deserialize, serialize } from 'node:v8';
 
 /** Written in the file's meta table; a file without it (or with another) is not served but rebuilt. */
-const FORMAT = 'flagline-catalog/1';
+const FORMAT = 'flagline-catalog/2';
 
 export interface SqliteCatalogStoreOptions {
   /** SQLite page cache in KiB (bounded: RSS must not grow with the data). Default 16 MiB. */
@@ -18,8 +18,8 @@ CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
 CREATE TABLE state (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
 CREATE TABLE identity (id TEXT PRIMARY KEY, revision INTEGER NOT NULL, state BLOB NOT NULL) WITHOUT ROWID;
 CREATE TABLE identifier (environment INTEGER NOT NULL, identifier TEXT NOT NULL, PRIMARY KEY (environment, identifier)) WITHOUT ROWID;
-CREATE TABLE audit (entity TEXT NOT NULL, position INTEGER NOT NULL, type TEXT NOT NULL, PRIMARY KEY (entity, position)) WITHOUT ROWID;
-CREATE TABLE event_id (id TEXT PRIMARY KEY, position INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE audit (entity TEXT NOT NULL, position INTEGER NOT NULL, type TEXT NOT NULL, id TEXT NOT NULL, stream TEXT NOT NULL, revision INTEGER NOT NULL, PRIMARY KEY (entity, position)) WITHOUT ROWID;
+CREATE TABLE event_id (id TEXT PRIMARY KEY, position INTEGER NOT NULL, stream TEXT NOT NULL, revision INTEGER NOT NULL) WITHOUT ROWID;
 `;
 
 /** Why a file cannot be served as it is, or null when it looks whole (header and size agree). */
@@ -88,7 +88,7 @@ export class SqliteCatalogStore implements CatalogStore {
       const tables = db.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'").all();
       if (tables.length === 0) {
         db.exec(SCHEMA);
-        db.prepare('INSERT INTO meta (key, value) VALUES (?, ?), (?, ?), (?, ?)').run('format', FORMAT, 'checkpoint', 0, 'checkpointEventId', null);
+        db.prepare('INSERT INTO meta (key, value) VALUES (?, ?), (?, ?), (?, ?)').run('format', FORMAT, 'checkpoint', 0, 'checkpointEvent', null);
       } else {
         const format = tables.some(({ name }) => name === 'meta') ? db.prepare<[string], { value: unknown }>('SELECT value FROM meta WHERE key = ?').get('format')?.value : undefined;
         // No integrity scan here: it reads every page (seconds at a million identities). WAL keeps
@@ -116,13 +116,17 @@ export class SqliteCatalogStore implements CatalogStore {
       search: db.prepare<[number, string, string, number], { identifier: string }>(
         'SELECT identifier FROM identifier WHERE environment = ? AND identifier > ? AND contains_lower(identifier, ?) ORDER BY identifier LIMIT ?',
       ),
-      audit: db.prepare<[string, number, number], CatalogAuditEntry>('SELECT position, type FROM audit WHERE entity = ? AND position > ? ORDER BY position LIMIT ?'),
-      auditOfTypes: db.prepare<[string, number, string, number], CatalogAuditEntry>(
-        'SELECT position, type FROM audit WHERE entity = ? AND position > ? AND type IN (SELECT value FROM json_each(?)) ORDER BY position LIMIT ?',
+      audit: db.prepare<[string, number, number], CatalogAuditEntry>(
+        'SELECT id, position, stream, revision, type FROM audit WHERE entity = ? AND position > ? ORDER BY position LIMIT ?',
       ),
-      addAudit: db.prepare<[string, number, string]>('INSERT OR IGNORE INTO audit (entity, position, type) VALUES (?, ?, ?)'),
-      eventPosition: db.prepare<[string], { position: number }>('SELECT position FROM event_id WHERE id = ?'),
-      addEventId: db.prepare<[string, number]>('INSERT OR REPLACE INTO event_id (id, position) VALUES (?, ?)'),
+      auditOfTypes: db.prepare<[string, number, string, number], CatalogAuditEntry>(
+        'SELECT id, position, stream, revision, type FROM audit WHERE entity = ? AND position > ? AND type IN (SELECT value FROM json_each(?)) ORDER BY position LIMIT ?',
+      ),
+      addAudit: db.prepare<[string, number, string, string, string, number]>(
+        'INSERT OR IGNORE INTO audit (entity, position, type, id, stream, revision) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      event: db.prepare<[string], CatalogEventRef>('SELECT id, position, stream, revision FROM event_id WHERE id = ?'),
+      addEvent: db.prepare<[string, number, string, number]>('INSERT OR REPLACE INTO event_id (id, position, stream, revision) VALUES (?, ?, ?, ?)'),
     };
     this.statements = statements;
     this.writeBatch = db.transaction((batch: CatalogBatch) => {
@@ -132,15 +136,15 @@ export class SqliteCatalogStore implements CatalogStore {
         else statements.unlist.run(row.environmentId, row.identifier);
       }
       for (const [key, value] of batch.states) statements.setState.run(key, serialize(value));
-      for (const row of batch.audit) statements.addAudit.run(row.entity, row.position, row.type);
-      for (const [id, position] of batch.eventIds) statements.addEventId.run(id, position);
+      for (const row of batch.audit) statements.addAudit.run(row.entity, row.position, row.type, row.id, row.stream, row.revision);
+      for (const event of batch.events) statements.addEvent.run(event.id, event.position, event.stream, event.revision);
       statements.setMeta.run('checkpoint', batch.checkpoint);
-      statements.setMeta.run('checkpointEventId', batch.checkpointEventId);
+      statements.setMeta.run('checkpointEvent', JSON.stringify(batch.checkpointEvent));
     });
     this.resetAll = db.transaction(() => {
       for (const table of ['state', 'identity', 'identifier', 'audit', 'event_id']) db.prepare(`DELETE FROM ${table}`).run();
       statements.setMeta.run('checkpoint', 0);
-      statements.setMeta.run('checkpointEventId', null);
+      statements.setMeta.run('checkpointEvent', null);
     });
   }
 
@@ -148,9 +152,9 @@ export class SqliteCatalogStore implements CatalogStore {
     return Number(this.statements.meta.get('checkpoint')?.value ?? 0);
   }
 
-  checkpointEventId(): string | null {
-    const value = this.statements.meta.get('checkpointEventId')?.value;
-    return typeof value === 'string' ? value : null;
+  checkpointEvent(): CatalogEventRef | null {
+    const value = this.statements.meta.get('checkpointEvent')?.value;
+    return typeof value === 'string' ? (JSON.parse(value) as CatalogEventRef) : null;
   }
 
   states(): [string, unknown][] {
@@ -178,8 +182,8 @@ export class SqliteCatalogStore implements CatalogStore {
       : this.statements.audit.all(entity, after, options.limit);
   }
 
-  eventPosition(eventId: string): number | undefined {
-    return this.statements.eventPosition.get(eventId)?.position;
+  event(eventId: string): CatalogEventRef | undefined {
+    return this.statements.event.get(eventId);
   }
 
   write(batch: CatalogBatch): void {
