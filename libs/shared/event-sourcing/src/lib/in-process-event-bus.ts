@@ -7,34 +7,31 @@ import type { BusHandler, BusSubscription, CheckpointStore, EventBus } from './e
  * rejects the publish, and the relay retries from its checkpoint.
  */
 export class InProcessEventBus implements EventBus {
-  private readonly groups = new Map<string, Set<BusHandler>>();
-  private readonly cursor = new Map<string, number>();
+  /** Each group's handlers, and whose turn it is: one handler per group takes each event, as one consumer of a Kafka group would. */
+  private readonly groups = new Map<string, { handlers: BusHandler[]; turn: number }>();
 
   async publish(events: readonly RecordedEvent[]): Promise<void> {
     for (const event of events) {
-      for (const [group, handlers] of this.groups) {
-        // One handler per group takes each event, as one consumer of a Kafka group would.
-        const handler = this.pick(group, handlers);
-        if (handler) await handler(event);
+      for (const group of this.groups.values()) {
+        const { handlers } = group;
+        if (handlers.length === 0) continue;
+        group.turn = (group.turn + 1) % handlers.length;
+        // A handler that finishes synchronously costs no extra turn of the microtask queue.
+        const handled = (handlers[group.turn] as BusHandler)(event);
+        if (handled) await handled;
       }
     }
   }
 
-  private pick(group: string, handlers: Set<BusHandler>): BusHandler | undefined {
-    const list = [...handlers];
-    if (list.length === 0) return undefined;
-    const next = ((this.cursor.get(group) ?? -1) + 1) % list.length;
-    this.cursor.set(group, next);
-    return list[next];
-  }
-
   subscribe(group: string, handler: BusHandler): Promise<BusSubscription> {
-    const handlers = this.groups.get(group) ?? new Set<BusHandler>();
-    handlers.add(handler);
-    this.groups.set(group, handlers);
+    let entry = this.groups.get(group);
+    if (!entry) this.groups.set(group, (entry = { handlers: [], turn: -1 }));
+    const { handlers } = entry;
+    if (!handlers.includes(handler)) handlers.push(handler);
     return Promise.resolve({
       stop: () => {
-        handlers.delete(handler);
+        const at = handlers.indexOf(handler);
+        if (at >= 0) handlers.splice(at, 1);
         return Promise.resolve();
       },
     });

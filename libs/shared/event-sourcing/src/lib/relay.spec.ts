@@ -88,4 +88,61 @@ describe('Relay', () => {
     expect(published).toEqual(['Kept']);
     expect(await checkpoints.load('relay')).toBe(2);
   });
+
+  it('publishes the events of one live append in one bus call, checkpointed once', async () => {
+    const store = new InMemoryEventStore();
+    const calls: string[][] = [];
+    const bus: EventBus = {
+      publish: (events) => {
+        calls.push(events.map((event) => event.type));
+        return Promise.resolve();
+      },
+      subscribe: () => Promise.reject(new Error('unused')),
+      close: () => Promise.resolve(),
+    };
+    const saved: number[] = [];
+    const checkpoints = new InMemoryCheckpointStore();
+    const relay = new Relay(store, bus, {
+      load: (name) => checkpoints.load(name),
+      save: (name, position) => {
+        saved.push(position);
+        return checkpoints.save(name, position);
+      },
+    });
+    await relay.start();
+    await store.appendToStream('thing-1', [aNewEvent('A'), aNewEvent('B'), aNewEvent('C')]);
+    await relay.progress.waitFor(3, 2000);
+    await store.appendToStream('thing-2', [aNewEvent('D')]);
+    await relay.progress.waitFor(4, 2000);
+    await relay.stop();
+    expect(calls).toEqual([['A', 'B', 'C'], ['D']]);
+    expect(saved).toEqual([3, 4]);
+  });
+
+  it('holds the subscription back while a full batch is being published', async () => {
+    const store = new InMemoryEventStore();
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const calls: string[][] = [];
+    const bus: EventBus = {
+      publish: async (events) => {
+        calls.push(events.map((event) => event.type));
+        await held;
+      },
+      subscribe: () => Promise.reject(new Error('unused')),
+      close: () => Promise.resolve(),
+    };
+    const relay = new Relay(store, bus, new InMemoryCheckpointStore(), { batchSize: 2 });
+    await relay.start();
+    await store.appendToStream('thing-1', [aNewEvent('A'), aNewEvent('B'), aNewEvent('C'), aNewEvent('D'), aNewEvent('E')]);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The first full batch is out and unacknowledged: nothing more was taken from the log meanwhile.
+    expect(calls).toEqual([['A', 'B']]);
+    expect(relay.progress.position).toBe(0);
+    release();
+    await relay.progress.waitFor(5, 2000);
+    await relay.stop();
+    expect(calls.flat()).toEqual(['A', 'B', 'C', 'D', 'E']);
+    expect(Math.max(...calls.map((batch) => batch.length))).toBe(2);
+  });
 });

@@ -25,6 +25,7 @@ export class Relay {
   private pending: RecordedEvent[] = [];
   private live = false;
   private flushing: Promise<void> = Promise.resolve();
+  private flushScheduled = false;
   private readonly name: string;
 
   constructor(
@@ -50,7 +51,7 @@ export class Relay {
     this.subscription = subscription;
     subscription.caughtUp
       .then(() => {
-        // Once live, each event is published as it comes, for the shortest propagation time.
+        // Once live, events are published as they come, for the shortest propagation time.
         this.live = true;
         return this.flush();
       })
@@ -69,11 +70,26 @@ export class Relay {
     });
   }
 
-  private async onEvent(event: RecordedEvent): Promise<void> {
+  private onEvent(event: RecordedEvent): Promise<void> | undefined {
     // Events the bus should not carry still queue with the rest: they are dropped at publish
     // time, so the checkpoint passes them only once everything before them was acknowledged.
     this.pending.push(event);
-    if (this.live || this.pending.length >= (this.options.batchSize ?? 100)) await this.flush();
+    // A full batch waits for the bus: the subscription slows down instead of queueing without bound.
+    if (this.pending.length >= (this.options.batchSize ?? 100)) return this.flush();
+    // Live, the events handed over in one turn of the event loop (a commit group, usually) leave
+    // together right after it: one bus call, one checkpoint and one wake-up of the waiters for
+    // all of them, instead of one per event.
+    if (this.live && !this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => {
+        this.flushScheduled = false;
+        // A restart in between dropped what was pending and reads it again; nothing to do here then.
+        const subscription = this.subscription;
+        if (this.stopped || !subscription) return;
+        this.flush().catch((error: unknown) => this.restart(error, subscription));
+      });
+    }
+    return undefined;
   }
 
   /** Publishes what is pending; calls are serialised so batches leave in log order. */
