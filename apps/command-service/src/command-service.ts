@@ -7,9 +7,12 @@ import { EmbeddedEventStore } from '@flagline/event-store-embedded';
 import { EventStoreDbEventStore } from '@flagline/event-store-eventstoredb';
 import { EnvReader, PinoNestLogger, ServiceMetrics } from '@flagline/observability';
 import { RedisFlagAnalyticsStore } from '@flagline/read-model-redis';
+import { SqliteCatalogStore } from '@flagline/state-store-sqlite';
 import type { Express } from 'express';
 import { Redis } from 'ioredis';
-import { join } from 'node:path';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
@@ -24,6 +27,14 @@ export interface CommandServiceConfig {
   readonly adminEmail: string;
   readonly internalToken: string;
   readonly redisUrl: string | undefined;
+  /**
+   * Where the admin catalog persists (identities, identifiers, the audit index, event ids and
+   * snapshots, with their checkpoint): `DATA_DIR/catalog.sqlite` on the embedded log; on
+   * EventStoreDB `CATALOG_DIR/catalog.sqlite`, a local cache resuming from its commit position.
+   * Null (EventStoreDB without `CATALOG_DIR`): a file in the OS temporary directory, removed at
+   * close, so memory stays bounded but every start reads the whole log.
+   */
+  readonly catalogPath: string | null;
 }
 
 /**
@@ -48,11 +59,37 @@ export function loadCommandServiceConfig(env: NodeJS.ProcessEnv = process.env): 
     adminEmail: read.string('ADMIN_EMAIL', 'admin@flagline.local'),
     internalToken,
     redisUrl: read.optional('REDIS_URL') !== undefined ? read.url('REDIS_URL', ['redis', 'rediss']) : undefined,
+    catalogPath: catalogPathOf(eventStore, read.optional('CATALOG_DIR')),
   };
   if (adminApiKey && adminApiKey.length < 16) read.problem('ADMIN_API_KEY must be at least 16 characters');
   if (internalToken && internalToken.length < 16) read.problem('INTERNAL_API_TOKEN must be at least 16 characters');
   read.done();
   return config;
+}
+
+function catalogPathOf(eventStore: EventStoreConfig, catalogDir: string | undefined): string | null {
+  if (catalogDir !== undefined) return join(catalogDir, 'catalog.sqlite');
+  return eventStore.kind === 'embedded' ? join(eventStore.dataDir, 'catalog.sqlite') : null;
+}
+
+/**
+ * The admin catalog over its persisted store, checked against the log: it resumes after its
+ * checkpoint (a file that is torn, foreign or ahead of the log is rebuilt from the log instead).
+ */
+async function openCatalog(store: EventStore, path: string | null, logger: Logger): Promise<{ catalog: AdminCatalog; release: () => void }> {
+  const directory = path === null ? mkdtempSync(join(tmpdir(), 'flagline-catalog-')) : dirname(path);
+  mkdirSync(directory, { recursive: true });
+  const catalogStore = SqliteCatalogStore.open(path ?? join(directory, 'catalog.sqlite'), {
+    onDiscarded: (reason) => logger.warn({ reason }, 'admin catalog file unusable; rebuilding it from the event log'),
+  });
+  const catalog = await AdminCatalog.open(store, { store: catalogStore, onError: (error) => logger.error({ err: error }, 'admin catalog write failed; retrying') });
+  return {
+    catalog,
+    release: () => {
+      catalog.close();
+      if (path === null) rmSync(directory, { recursive: true, force: true });
+    },
+  };
 }
 
 export async function openEventStore(config: EventStoreConfig): Promise<EventStore> {
@@ -64,15 +101,21 @@ export async function openEventStore(config: EventStoreConfig): Promise<EventSto
 export interface RunningCommandService {
   readonly url: string;
   readonly port: number;
+  readonly catalog: AdminCatalog;
   close(): Promise<void>;
 }
 
 /** The admin API over the event store, with the catalog kept by following the log. */
 export async function startCommandService(config: CommandServiceConfig, logger: Logger): Promise<RunningCommandService> {
   const store = await openEventStore(config.eventStore);
-  const catalog = new AdminCatalog();
-  const follower = new LogFollower(store, (event) => catalog.apply(event), { onError: (error) => logger.warn({ err: error }, 'event store subscription lost; resubscribing') });
+  const { catalog, release } = await openCatalog(store, config.catalogPath, logger);
+  const follower = new LogFollower(store, (event) => catalog.apply(event), {
+    after: catalog.position,
+    onError: (error) => logger.warn({ err: error }, 'event store subscription lost; resubscribing'),
+  });
+  const startedAt = Date.now();
   await follower.start();
+  logger.info({ position: catalog.position, applied: catalog.appliedCount, ms: Date.now() - startedAt }, 'admin catalog caught up with the log');
 
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2, lazyConnect: false }) : null;
   redis?.on('error', (error) => logger.warn({ err: error }, 'redis'));
@@ -108,9 +151,11 @@ export async function startCommandService(config: CommandServiceConfig, logger: 
   return {
     url: `http://127.0.0.1:${address.port}`,
     port: address.port,
+    catalog,
     async close() {
       await app.close();
       await follower.stop();
+      release();
       redis?.disconnect();
       await store.close();
     },
