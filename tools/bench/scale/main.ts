@@ -1,5 +1,5 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { currentTree, refTree, type Build } from './builds';
@@ -167,15 +167,20 @@ async function main(): Promise<void> {
   if (options.builds.includes('now')) builds.push({ build: currentTree(root, options.build), identities: options.identities });
 
   const startedAt = new Date().toISOString();
-  const columns: { title: string; label: string; describe: string; identities: number; results: Results }[] = [];
+  const columns: { title: string; label: string; describe: string; identities: number; loadAverage: { before: number; after: number }; results: Results }[] = [];
   for (const { build, identities } of builds) {
+    // The machine's 1-minute load average around each column: figures from a busy machine read as such.
+    const loadBefore = loadavg()[0] as number;
     const results = await measure(build, options, identities);
-    columns.push({ title: `${build.label} ${build.describe.split(' ')[0]} (N=${identities.toLocaleString('en')})`, label: build.label, describe: build.describe, identities, results });
+    const loadAverage = { before: loadBefore, after: loadavg()[0] as number };
+    columns.push({ title: `${build.label} ${build.describe.split(' ')[0]} (N=${identities.toLocaleString('en')})`, label: build.label, describe: build.describe, identities, loadAverage, results });
   }
 
   const table = renderTable(columns);
   console.log(`\nbench:scale, ${startedAt}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB; F = ${options.features.toLocaleString('en')} features, ${options.connections} connections`);
-  for (const column of columns) console.log(`  ${column.label}: ${column.describe}`);
+  for (const column of columns) {
+    console.log(`  ${column.label}: ${column.describe}; load average ${column.loadAverage.before.toFixed(1)} at its start, ${column.loadAverage.after.toFixed(1)} at its end`);
+  }
   console.log(`\n${table}\n`);
   await mkdir(join(root, 'tmp'), { recursive: true });
   const out = join(root, 'tmp', 'bench-scale.json');
