@@ -27,6 +27,8 @@ export interface KafkaEventBusOptions {
     readonly heartbeatIntervalMs?: number;
     /** Longest wait of a fetch for new messages; also bounds how long a stop waits. Default 1000. */
     readonly maxWaitTimeMs?: number;
+    /** Most bytes one fetch returns per partition (kafkajs default 1 MiB); it bounds a batch handler's batches. */
+    readonly maxBytesPerPartition?: number;
     /** Partitions one member handles at the same time (each still in order); default 1. */
     readonly partitionsConsumedConcurrently?: number;
     /** How long `subscribe` waits for the group join; default 60 s. */
@@ -103,6 +105,7 @@ export class KafkaEventBus implements EventBus {
         groupId: group,
         allowAutoTopicCreation: false,
         maxWaitTimeInMs: consumerOptions.maxWaitTimeMs ?? 1000,
+        ...(consumerOptions.maxBytesPerPartition === undefined ? {} : { maxBytesPerPartition: consumerOptions.maxBytesPerPartition }),
         ...(consumerOptions.sessionTimeoutMs === undefined ? {} : { sessionTimeout: consumerOptions.sessionTimeoutMs }),
         ...(consumerOptions.heartbeatIntervalMs === undefined ? {} : { heartbeatInterval: consumerOptions.heartbeatIntervalMs }),
       }),

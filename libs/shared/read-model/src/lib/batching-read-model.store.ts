@@ -26,7 +26,8 @@ export interface ReadModelPrefetch {
 function deepFreeze<T>(value: T): T {
   if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return value;
   Object.freeze(value);
-  for (const child of Object.values(value as object) as unknown[]) deepFreeze(child);
+  const record = value as Record<string, unknown>;
+  for (const key in record) deepFreeze(record[key]);
   return value;
 }
 
@@ -80,7 +81,11 @@ export class BatchingReadModelStore implements ReadModelStore {
   async prefetch(needs: ReadModelPrefetch): Promise<void> {
     const documents = [...new Set(needs.documents ?? [])].filter((key) => !this.documents.has(key));
     const checkpoints = [...new Set(needs.checkpoints ?? [])].filter((key) => !this.positions.has(key));
-    const [values, positions] = await Promise.all([this.base.getMany(documents), this.base.checkpointMany(checkpoints)]);
+    if (documents.length === 0 && checkpoints.length === 0) return;
+    const [values, positions] = await Promise.all([
+      documents.length > 0 ? this.base.getMany(documents) : [],
+      checkpoints.length > 0 ? this.base.checkpointMany(checkpoints) : [],
+    ]);
     documents.forEach((key, index) => {
       const value = values[index];
       this.documents.set(key, value === null || value === undefined ? ABSENT : deepFreeze(value));
@@ -94,7 +99,7 @@ export class BatchingReadModelStore implements ReadModelStore {
   }
 
   async getMany<T>(keys: readonly string[]): Promise<(T | null)[]> {
-    await this.prefetch({ documents: keys });
+    if (!keys.every((key) => this.documents.has(key))) await this.prefetch({ documents: keys });
     return keys.map((key) => {
       const value = this.documents.get(key);
       return value === ABSENT || value === undefined ? null : (value as T);
@@ -113,7 +118,7 @@ export class BatchingReadModelStore implements ReadModelStore {
   }
 
   async checkpoint(key: string): Promise<number> {
-    await this.prefetch({ checkpoints: [key] });
+    if (!this.positions.has(key)) await this.prefetch({ checkpoints: [key] });
     return this.positions.get(key) ?? 0;
   }
 
