@@ -13,6 +13,8 @@ import { InMemoryReadModelStore } from '@flagline/read-model';
 import { commandContext } from '../testing/command-context';
 import { EnvironmentProjector } from '@flagline/admin-projections';
 import { FloatNumber } from '@flagline/python-compat';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 const context = commandContext;
 
@@ -112,6 +114,50 @@ describe('EnvironmentProjector', () => {
     expect(grace?.traits).toEqual({ age: 19, plan: 'team', score: 5 });
     expect(grace?.floats).toEqual(['score']);
     expect(await live.keysWithPrefix(readModelKeys.identityPrefix(20))).toEqual([]);
+  });
+
+  it('writes the documents byte for byte as the projection did when it re-rendered them whole', () => {
+    // environment-projection.documents.json: this history's documents from the projection before
+    // documents shared their unchanged parts (commit 71022cc), as the in-memory store dumps them.
+    const expected = readFileSync(join(__dirname, 'environment-projection.documents.json'), 'utf8');
+    expect(JSON.stringify(live.dump(), null, 1)).toBe(expected);
+  });
+
+  it('reads no project document for identity events, and an environment document only when it may change', async () => {
+    const history = new InMemoryEventStore();
+    await recordHistory(history);
+    const events = await history.readAll();
+    const store = new InMemoryReadModelStore();
+    const reads: string[] = [];
+    const read = <T>(keys: readonly string[], answer: Promise<T>): Promise<T> => {
+      reads.push(...keys);
+      return answer;
+    };
+    const recording = Object.assign(Object.create(store) as InMemoryReadModelStore, {
+      get: <T>(key: string) => read([key], store.get<T>(key)),
+      getMany: <T>(keys: readonly string[]) => read(keys, store.getMany<T>(keys)),
+    });
+    const projector = new EnvironmentProjector(recording);
+    const readsPerEvent: [string, string[]][] = [];
+    for (const event of events) {
+      reads.length = 0;
+      await projector.handle(event);
+      if (event.type.startsWith('Identity')) readsPerEvent.push([event.type, reads.filter((key) => !key.startsWith('identity:'))]);
+    }
+    expect(readsPerEvent).toEqual([
+      ['IdentityCreated', ['environment:21']],
+      ['IdentityTraitsChanged', []],
+      ['IdentityOverrideSet', ['environment:21', 'organisation:1']],
+      ['IdentityTraitsChanged', []],
+      ['IdentityCreated', ['environment:22']],
+      ['IdentityTraitsChanged', []],
+      ['IdentityTraitsChanged', []],
+      ['IdentityTraitsChanged', []],
+      ['IdentityCreated', ['environment:20']],
+    ]);
+    const plain = new InMemoryReadModelStore();
+    await project(events, plain);
+    expect(JSON.stringify(store.dump())).toBe(JSON.stringify(plain.dump()));
   });
 
   it('rebuilds from the log to exactly the live result', async () => {

@@ -103,6 +103,19 @@ export function environmentsTouchedBy(event: ProjectableEvent, project: ProjectD
   }
 }
 
+/**
+ * The environment documents an identity event reads, given the identity's document: none when it
+ * cannot change the environment's (new traits; deleting an identity without overrides), its
+ * environment's otherwise (overrides change it; a new identity must find its environment).
+ */
+export function environmentsAnIdentityEventReads(event: RecordedEvent<IdentityEvent> | ProjectableEvent, identity: IdentityDocument | null): number[] {
+  if (!IDENTITY_EVENT_TYPES.has(event.type)) return [];
+  const { environmentId } = (event as RecordedEvent<IdentityEvent>).data;
+  if (event.type === 'IdentityTraitsChanged') return [];
+  if (event.type === 'IdentityDeleted') return identity && identity.overrides.length > 0 ? [environmentId] : [];
+  return [environmentId];
+}
+
 /** The identity document an identity event needs. */
 export function identityTouchedBy(event: ProjectableEvent): { environmentId: number; identifier: string } | null {
   return IDENTITY_EVENT_TYPES.has(event.type)
@@ -234,6 +247,7 @@ export function applyToEnvironments(event: ProjectableEvent, input: ProjectionIn
     return { project, environments: out, dropIdentitiesOf: [] };
   };
 
+  if (IDENTITY_EVENT_TYPES.has(event.type)) return applyIdentityEvent(event as RecordedEvent<IdentityEvent>, input, out, touched);
   const project = input.project;
   if (event.type === 'ProjectCreated') {
     const { projectId, organisationId, name, hideDisabledFlags } = event.data;
@@ -485,9 +499,13 @@ function applyIdentityEvent(
   touched: (environmentId: number, change: (environment: EnvironmentDocument) => EnvironmentDocument | null) => void,
 ): ProjectionOutput {
   const { environmentId, identifier } = event.data;
-  // Identities of environments the projector does not know (deleted, or never created) are ignored.
-  if (!input.environments.has(environmentId)) return { environments: out, dropIdentitiesOf: [] };
   const current = input.identity;
+  // Identities of environments the projector does not know (deleted, or never created) are ignored.
+  // An identity document exists only in a known environment (deleting one drops its identities),
+  // so events about a stored identity that leave the environment's document alone need not read it.
+  const environmentKnown = input.environments.has(environmentId);
+  const readsEnvironment = environmentsAnIdentityEventReads(event, current).length > 0;
+  if (readsEnvironment ? !environmentKnown : !current) return { environments: out, dropIdentitiesOf: [] };
   const result = (document: IdentityDocument | null): ProjectionOutput => ({
     environments: out,
     identity: { environmentId, identifier, document },

@@ -9,7 +9,7 @@ import {
   type ReadModelWrite,
 } from '@flagline/contracts';
 import type { RecordedEvent } from '@flagline/event-sourcing';
-import { applyToEnvironments, environmentsTouchedBy, identityTouchedBy, isProjectable, projectIdOf } from './environment.projection';
+import { applyToEnvironments, environmentsAnIdentityEventReads, environmentsTouchedBy, identityTouchedBy, isProjectable, projectIdOf } from './environment.projection';
 import { isOrganisationNameEvent, organisationDocumentAfter, withOrganisation, type OrganisationNameEvent } from './organisation-name.projection';
 
 export type ProjectionOutcome = 'applied' | 'duplicate' | 'ignored';
@@ -40,13 +40,15 @@ export class EnvironmentProjector {
     for (let attempt = 1; ; attempt++) {
       const checkpoint = await this.store.checkpoint(checkpointKey);
       if (event.globalPosition <= checkpoint) return 'duplicate';
-      const project = await this.store.get<ProjectDocument>(readModelKeys.project(projectId));
-      const environmentIds = environmentsTouchedBy(event, project);
+      // Identity events never read the project's document, and read the environment's only when
+      // they may change it (or must know it exists): a new identity costs the same in any project.
       const identityRef = identityTouchedBy(event);
-      const [environmentDocs, identity] = await Promise.all([
-        this.store.getMany<EnvironmentDocument>(environmentIds.map(readModelKeys.environment)),
+      const [project, identity] = await Promise.all([
+        identityRef ? null : this.store.get<ProjectDocument>(readModelKeys.project(projectId)),
         identityRef ? this.store.get<IdentityDocument>(readModelKeys.identity(identityRef.environmentId, identityRef.identifier)) : null,
       ]);
+      const environmentIds = identityRef ? environmentsAnIdentityEventReads(event, identity) : environmentsTouchedBy(event, project);
+      const environmentDocs = environmentIds.length > 0 ? await this.store.getMany<EnvironmentDocument>(environmentIds.map(readModelKeys.environment)) : [];
       const environments = new Map<number, EnvironmentDocument>();
       environmentDocs.forEach((doc, index) => {
         if (doc) environments.set(environmentIds[index] as number, doc);
@@ -54,7 +56,7 @@ export class EnvironmentProjector {
 
       const output = applyToEnvironments(event, { project, environments, identity });
       // The organisation's name comes from its own stream: read as it is now (see withOrganisation).
-      const organisationId = output.project?.organisationId ?? project?.organisationId;
+      const organisationId = output.project?.organisationId ?? project?.organisationId ?? environments.values().next().value?.project.organisationId;
       const organisation =
         organisationId !== undefined && output.environments.size > 0 ? await this.store.get<OrganisationDocument>(readModelKeys.organisation(organisationId)) : null;
 
