@@ -19,9 +19,15 @@ export const EVENT_LOG_FILE_NAME = 'events.log';
 
 const READ_CHUNK_BYTES = 1024 * 1024;
 
-/** Reads forward through a file in large chunks, handing out views of the bytes asked for. */
+/**
+ * Reads forward through a file in large chunks, handing out views of the bytes asked for. A view
+ * stays valid until the next call after the one that returned it: the reader refills two buffers
+ * in turn instead of allocating one per chunk, which would keep the garbage collector busy.
+ */
 export class ChunkedReader {
-  private buffer = Buffer.alloc(0);
+  private readonly blocks = [Buffer.allocUnsafeSlow(0), Buffer.allocUnsafeSlow(0)];
+  private current = 0;
+  private buffer = this.blocks[0] as Buffer;
   private bufferStart = 0;
 
   constructor(
@@ -41,16 +47,20 @@ export class ChunkedReader {
     const bufferEnd = this.bufferStart + this.buffer.length;
     if (offset < this.bufferStart || offset + length > bufferEnd) {
       const keptBytes = offset < bufferEnd && offset >= this.bufferStart ? bufferEnd - offset : 0;
-      const readFrom = offset + keptBytes;
-      const readLength = Math.min(Math.max(length - keptBytes, this.chunkBytes), this.fileSize - readFrom);
-      const fresh = Buffer.allocUnsafe(keptBytes + readLength);
+      const readLength = Math.min(Math.max(length - keptBytes, this.chunkBytes), this.fileSize - offset - keptBytes);
+      const size = keptBytes + readLength;
+      const next = 1 - this.current;
+      let block = this.blocks[next] as Buffer;
+      if (block.length < size) block = this.blocks[next] = Buffer.allocUnsafeSlow(Math.max(size, this.chunkBytes));
+      const fresh = block.subarray(0, size);
       if (keptBytes > 0) this.buffer.copy(fresh, 0, offset - this.bufferStart, offset - this.bufferStart + keptBytes);
       let filled = keptBytes;
-      while (filled < fresh.length) {
-        const { bytesRead } = await this.handle.read(fresh, filled, fresh.length - filled, offset + filled);
+      while (filled < size) {
+        const { bytesRead } = await this.handle.read(fresh, filled, size - filled, offset + filled);
         if (bytesRead === 0) break;
         filled += bytesRead;
       }
+      this.current = next;
       this.buffer = fresh.subarray(0, filled);
       this.bufferStart = offset;
       if (this.buffer.length < length) return null;
@@ -205,7 +215,8 @@ export async function decodeFrame<T>(reader: ChunkedReader, offset: number, deco
   const length = header.readUInt32LE(0);
   if (length === 0 || length > MAX_PAYLOAD_BYTES) return { kind: 'damaged', damage: `record length ${length} out of bounds` };
   const checksum = header.readUInt32LE(4);
-  const lengthBytes = Buffer.from(header.subarray(0, 4));
+  // The header view stays valid across the payload read: a reader refills into its other buffer.
+  const lengthBytes = header.subarray(0, 4);
   const payload = await reader.bytesAt(offset + FRAME_HEADER_BYTES, length);
   if (!payload) return { kind: 'incomplete', damage: 'partial record' };
   return checkPayload(lengthBytes, checksum, payload, decode);

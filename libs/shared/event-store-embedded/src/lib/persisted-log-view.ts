@@ -3,7 +3,7 @@ import { EventLogCorruptedError } from './event-store.errors';
 import type { LogView, ReadAfter } from './indexed-log-reads';
 import type { EventLocation, LogIndexStore } from './log-index.store';
 import { decodeFrame, type ChunkedReader, type FrameScan, type LogFile } from './log-file';
-import { decodeAppend, toRecordedEvents, type StoredAppend } from './record-codec';
+import { decodeRecordedEvents } from './record-codec';
 
 /** The latest events kept decoded, so live subscribers and fresh reads never go back to the disk. */
 export const RECENT_EVENTS_KEPT = 4096;
@@ -88,7 +88,7 @@ export class PersistedLogView implements LogView {
     if (recent) return recent;
     const cached = this.cachedFrame(location.frameOffset);
     if (cached) return pick(cached, location);
-    return pick(this.cacheFrame(location, this.file.frameAtSync(location.frameOffset, location.frameBytes, decodeAppend)), location);
+    return pick(this.cacheFrame(location, this.file.frameAtSync(location.frameOffset, location.frameBytes, decodeRecordedEvents)), location);
   }
 
   private recentAt(position: number): RecordedEvent | undefined {
@@ -99,7 +99,7 @@ export class PersistedLogView implements LogView {
   private async storedAt(location: EventLocation): Promise<RecordedEvent> {
     const cached = this.cachedFrame(location.frameOffset);
     if (cached) return pick(cached, location);
-    return pick(this.cacheFrame(location, await this.file.frameAt(location.frameOffset, location.frameBytes, decodeAppend)), location);
+    return pick(this.cacheFrame(location, await this.file.frameAt(location.frameOffset, location.frameBytes, decodeRecordedEvents)), location);
   }
 
   private cachedFrame(offset: number): readonly RecordedEvent[] | undefined {
@@ -111,8 +111,8 @@ export class PersistedLogView implements LogView {
     return events;
   }
 
-  private cacheFrame(location: EventLocation, scan: FrameScan<StoredAppend>): readonly RecordedEvent[] {
-    const events = toRecordedEvents(verified(scan, location.frameOffset).entry);
+  private cacheFrame(location: EventLocation, scan: FrameScan<RecordedEvent[]>): readonly RecordedEvent[] {
+    const events = verified(scan, location.frameOffset).entry;
     this.frames.set(location.frameOffset, events);
     this.frameBytes.set(location.frameOffset, location.frameBytes);
     this.cachedBytes += location.frameBytes;
@@ -149,11 +149,11 @@ export class PersistedLogView implements LogView {
     const events: RecordedEvent[] = [];
     let position = after;
     while (events.length < count && cursor.offset < end) {
-      const frame = verified(await decodeFrame(cursor.reader, cursor.offset, decodeAppend), cursor.offset);
-      const append = frame.entry;
-      const lastInFrame = append.firstPosition + append.events.length - 1;
+      const frame = verified(await decodeFrame(cursor.reader, cursor.offset, decodeRecordedEvents), cursor.offset);
+      const recorded = frame.entry;
+      const lastInFrame = (recorded[recorded.length - 1] as RecordedEvent).globalPosition;
       if (lastInFrame > position) {
-        for (const event of toRecordedEvents(append)) {
+        for (const event of recorded) {
           if (event.globalPosition <= position) continue;
           if (events.length === count) break;
           events.push(event);
@@ -181,7 +181,7 @@ function pick(events: readonly RecordedEvent[], location: EventLocation): Record
   return event;
 }
 
-function verified(scan: FrameScan<StoredAppend>, offset: number): Extract<FrameScan<StoredAppend>, { kind: 'frame' }> {
+function verified(scan: FrameScan<RecordedEvent[]>, offset: number): Extract<FrameScan<RecordedEvent[]>, { kind: 'frame' }> {
   if (scan.kind !== 'frame') throw new EventLogCorruptedError(`Indexed event log record at byte ${offset} cannot be read: ${scan.damage}`);
   return scan;
 }
