@@ -108,7 +108,7 @@ async function main(): Promise<void> {
       identityBody({ identifier: `visitor-${run}-${n}`, traits: (people[n % people.length] as (typeof people)[number]).traits }, { transient: true });
 
     // Warm-up: both paths compiled and the JIT settled before measuring.
-    await load(base, headers, (n) => newBody(n + 10_000_000), 2);
+    const warmUp = await load(base, headers, (n) => newBody(n + 10_000_000), 2);
     if (!newOnly) await load(base, headers, transientBody, 2);
 
     const acknowledged: number[] = [];
@@ -124,6 +124,7 @@ async function main(): Promise<void> {
       console.log(row('transient identifies', transient));
       console.log(`ratio new/transient     ${(created.rps / transient.rps).toFixed(2)}`);
     }
+    console.log(`new identities in all   ${warmUp.total + created.total} (with the warm-up)`);
     console.log(`server RSS              ${rssBefore.toFixed(0)} MB before, ${rssAfter.toFixed(0)} MB after ${created.total} new identities`);
 
     // Acknowledged identities are served with their traits by the next request: the last 20 and 20 drawn at random.

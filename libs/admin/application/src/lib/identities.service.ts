@@ -162,15 +162,29 @@ export class IdentitiesService {
     const project = this.context.catalog.projectHolding('environmentId', input.environmentId);
     const environment = project?.environments.get(input.environmentId);
     if (!project || !environment) throw new NotFoundError('ENVIRONMENT.NOT_FOUND', 'Environment not found');
-    const result = await this.run(input, project, environment, input.identifier, {
-      type: 'RecordIdentity',
-      identityId: identityIdFor(environment.environmentId, input.identifier),
-      projectId: project.projectId,
-      environmentId: environment.environmentId,
-      identifier: input.identifier,
-      traits: input.traits,
-      now: this.context.now(),
-    });
+    // The hot write of SDK identify: the id (a SHA-256) and the time are taken once for the command and its events.
+    const identityId = identityIdFor(environment.environmentId, input.identifier);
+    const now = this.context.clock();
+    const result = await this.context.identities.handle(
+      toIdentityStreamName(identityId),
+      {
+        type: 'RecordIdentity',
+        identityId,
+        projectId: project.projectId,
+        environmentId: environment.environmentId,
+        identifier: input.identifier,
+        traits: input.traits,
+        now: now.toISOString(),
+      },
+      {
+        commandId: randomUUID(),
+        actor: input.actor,
+        now,
+        correlationId: input.correlationId,
+        organisationId: String(project.organisationId),
+        projectId: String(project.projectId),
+      },
+    );
     if (result.position !== null) {
       await this.context.catalog.waitFor(result.position);
       await this.context.deps.projectionBarrier?.(result.position);

@@ -122,6 +122,18 @@ describe('Identity', () => {
       spec([created, traitsChanged({ age: 42 })]).when(record({ age: '42' })).then(traitsChanged({ age: '42' }));
     });
 
+    it('stores traits named like Object members ("__proto__", "constructor") as plain traits', () => {
+      const traits: Record<string, string | number> = {};
+      Object.defineProperty(traits, '__proto__', { value: 'x', enumerable: true, writable: true, configurable: true });
+      traits['constructor'] = 1;
+      const [, changed] = identityDecider.decide(record(traits), identityDecider.initialState()) as IdentityEvent[];
+      const set = (changed as Extract<IdentityEvent, { type: 'IdentityTraitsChanged' }>).data.set;
+      expect(Object.getPrototypeOf(set)).toBe(Object.prototype);
+      expect(Object.entries(set)).toEqual([['__proto__', 'x'], ['constructor', 1]]);
+      const state = identityDecider.evolve(identityDecider.evolve(identityDecider.initialState(), created, 0), changed as IdentityEvent, 1);
+      expect([...state.traits]).toEqual([['__proto__', 'x'], ['constructor', 1]]);
+    });
+
     it('creates the identity again after its deletion', () => {
       spec([created, traitsChanged({ plan: 'pro' }), deleted])
         .when(record({ plan: 'pro' }))

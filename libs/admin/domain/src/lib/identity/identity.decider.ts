@@ -60,22 +60,28 @@ type TraitChange = Pick<IdentityTraitsChanged['data'], 'schemaVersion' | 'set' |
  * nothing changes. `5` and `5.0` differ (an int and a float), so one replacing the other is a change.
  */
 function traitChange(current: ReadonlyMap<string, TraitValue>, requested: Readonly<Record<string, TraitValue | null>>, replaceAll: boolean): TraitChange | null {
-  // Trait names are arbitrary text ("__proto__", "toString"): own properties only, defined not assigned.
   const set: Record<string, StoredTraitValue> = {};
+  let changed = 0;
   const floats: string[] = [];
   const removed: string[] = [];
-  for (const [key, value] of Object.entries(requested)) {
+  for (const key of Object.keys(requested)) {
+    const value = requested[key] as TraitValue | null;
     if (value === null) {
       if (current.has(key)) removed.push(key);
     } else if (!current.has(key) || !sameScalar(current.get(key), value)) {
-      const stored = value instanceof FloatNumber ? value.valueOf() : value;
-      if (value instanceof FloatNumber) floats.push(key);
-      Object.defineProperty(set, key, { value: stored, enumerable: true, writable: true, configurable: true });
+      const float = value instanceof FloatNumber;
+      if (float) floats.push(key);
+      // Trait names are arbitrary text: "__proto__" must be defined, not assigned (assignment would set the prototype).
+      if (key === '__proto__') Object.defineProperty(set, key, { value: float ? value.valueOf() : value, enumerable: true, writable: true, configurable: true });
+      else set[key] = float ? value.valueOf() : value;
+      changed++;
     }
   }
   if (replaceAll) for (const key of current.keys()) if (!Object.hasOwn(requested, key)) removed.push(key);
-  return Object.keys(set).length === 0 && removed.length === 0 ? null : { schemaVersion: 2, set, floats, removed };
+  return changed === 0 && removed.length === 0 ? null : { schemaVersion: 2, set, floats, removed };
 }
+
+const NO_TRAITS: ReadonlyMap<string, TraitValue> = new Map();
 
 function address(identity: Identity): IdentityAddress {
   return { identityId: identity.identityId, projectId: identity.projectId, environmentId: identity.environmentId, identifier: identity.identifier };
@@ -93,7 +99,7 @@ export function decideIdentity(command: IdentityCommand, state: Identity): Ident
         return change ? { type: 'IdentityTraitsChanged', data: { ...ids, ...change } } : [];
       }
       const events: IdentityEvent[] = [{ type: 'IdentityCreated', data: { ...ids, createdAt: command.now } }];
-      const change = traitChange(new Map(), command.traits, false);
+      const change = traitChange(NO_TRAITS, command.traits, false);
       if (change) events.push({ type: 'IdentityTraitsChanged', data: { ...ids, ...change } });
       return events;
     }
@@ -140,9 +146,12 @@ export function evolveIdentity(state: Identity, stored: StoredIdentityEvent, rev
     }
     case 'IdentityTraitsChanged': {
       const traits = new Map(state.traits);
-      for (const key of event.data.removed) traits.delete(key);
-      const floats = new Set(event.data.floats);
-      for (const [key, value] of Object.entries(event.data.set)) traits.set(key, typeof value === 'number' && floats.has(key) ? new FloatNumber(value) : value);
+      const { set, floats, removed } = event.data;
+      for (const key of removed) traits.delete(key);
+      for (const key of Object.keys(set)) {
+        const value = set[key] as StoredTraitValue;
+        traits.set(key, typeof value === 'number' && floats.length > 0 && floats.includes(key) ? new FloatNumber(value) : value);
+      }
       return { ...state, traits, revision };
     }
     case 'IdentityOverrideSet': {
