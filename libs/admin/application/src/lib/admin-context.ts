@@ -19,7 +19,7 @@ import {
 } from '@flagline/admin-domain';
 import type { AdminCatalog } from '@flagline/admin-projections';
 import type { FlagAnalyticsStore } from '@flagline/contracts';
-import { CommandHandler, eventIdFor, type Decider, type DomainEvent, type EventStore, type HandledCommand, type CatalogEventRef, type RecordedEvent } from '@flagline/event-sourcing';
+import { CommandHandler, eventIdFor, type Decider, type DomainEvent, type EventStore, type HandledCommand, type CatalogEventAddress, type CatalogEventRef, type RecordedEvent } from '@flagline/event-sourcing';
 import { randomUUID } from 'node:crypto';
 import { IdAllocator } from './id-allocator';
 import { KeyedLock } from './keyed-lock';
@@ -128,12 +128,12 @@ export class AdminContext {
   }
 
   /** Admin events read back from the event store (by stream and revision, which every store reads), in the order given. */
-  async eventsAt(refs: readonly CatalogEventRef[]): Promise<RecordedEvent<AdminEvent>[]> {
+  async eventsAt(addresses: readonly CatalogEventAddress[]): Promise<RecordedEvent<AdminEvent>[]> {
     return Promise.all(
-      refs.map(async (ref) => {
-        const { events } = await this.deps.store.readStream(ref.stream, { fromRevision: ref.revision, maxCount: 1 });
+      addresses.map(async (address) => {
+        const { events } = await this.deps.store.readStream(address.stream, { fromRevision: address.revision, maxCount: 1 });
         const [event] = events;
-        if (!event || event.id !== ref.id) throw new Error(`Event ${ref.id} (${ref.stream}@${ref.revision}) missing from the event store`);
+        if (!event || event.globalPosition !== address.position) throw new Error(`Event ${address.stream}@${address.revision} (position ${address.position}) missing from the event store`);
         return event as RecordedEvent<AdminEvent>;
       }),
     );

@@ -1,4 +1,5 @@
-import { NotFoundError, toUserStreamName } from '@flagline/admin-domain';
+import { identityIdFor, NotFoundError, toIdentityStreamName, toUserStreamName, type AdminEvent } from '@flagline/admin-domain';
+import type { RecordedEvent } from '@flagline/event-sourcing';
 import type { AuditEntity } from '@flagline/admin-projections';
 import type { AdminContext, RequestContext } from './admin-context';
 import { Lookup } from './lookup';
@@ -14,6 +15,15 @@ export type HistoryTarget =
   | { readonly kind: 'tag'; readonly projectId: number; readonly tagId: number }
   | { readonly kind: 'environment'; readonly environment: string }
   | { readonly kind: 'identity'; readonly environment: string; readonly identifier: string };
+
+interface HistoryQuery {
+  readonly after?: number;
+  readonly limit: number;
+  readonly types?: ReadonlySet<string>;
+}
+
+/** Events read per stream read when paging an identity's history. */
+const STREAM_CHUNK = 500;
 
 /** The event history of any entity, with who, when and what changed, in log order. */
 export class AuditService {
@@ -83,19 +93,50 @@ export class AuditService {
   }
 
   /**
-   * The catalog's audit index gives the positions of the entity's events; the events themselves
-   * are read back from the event store (the log already keeps them: the catalog holds no
-   * copy, so its memory and files do not grow with what events carry).
+   * The catalog's audit index gives where the entity's events are; the events themselves are read
+   * back from the event store (the log already keeps them: the catalog holds no copy, so its
+   * memory and files do not grow with what events carry). An identity's history is its stream.
    */
   async history(request: RequestContext, target: HistoryTarget, options: { after?: number; limit: number; types?: readonly string[] }): Promise<Page<AuditEntryView>> {
     const entity = this.entity(request, target);
-    const page = this.context.catalog.history(entity, {
+    const query = {
       ...(options.after !== undefined ? { after: options.after } : {}),
       limit: options.limit,
       ...(options.types && options.types.length > 0 ? { types: new Set(options.types) } : {}),
-    });
-    const events = await this.context.eventsAt(page.entries);
-    return { results: events.map((event) => this.withoutUnsharedUser(request.principal, auditEntryView(event))), next: page.next === null ? null : String(page.next) };
+    };
+    const page =
+      entity.kind === 'identity'
+        ? await this.streamPage(toIdentityStreamName(identityIdFor(entity.environmentId, entity.identifier)), query)
+        : await this.indexedPage(entity, query);
+    return { results: page.events.map((event) => this.withoutUnsharedUser(request.principal, auditEntryView(event))), next: page.next === null ? null : String(page.next) };
+  }
+
+  private async indexedPage(entity: AuditEntity, query: HistoryQuery): Promise<{ events: RecordedEvent<AdminEvent>[]; next: number | null }> {
+    const page = this.context.catalog.history(entity, query);
+    return { events: await this.context.eventsAt(page.entries), next: page.next };
+  }
+
+  /** A page of one stream's events after a position, of some types, read in chunks. */
+  private async streamPage(streamName: string, query: HistoryQuery): Promise<{ events: RecordedEvent<AdminEvent>[]; next: number | null }> {
+    const after = query.after ?? 0;
+    const events: RecordedEvent<AdminEvent>[] = [];
+    let more = false;
+    for (let fromRevision = 0; !more; ) {
+      const chunk = (await this.context.deps.store.readStream(streamName, { fromRevision, maxCount: STREAM_CHUNK })).events;
+      for (const event of chunk) {
+        if (event.globalPosition <= after || (query.types && !query.types.has(event.type))) continue;
+        if (events.length === query.limit) {
+          more = true;
+          break;
+        }
+        events.push(event as RecordedEvent<AdminEvent>);
+      }
+      const last = chunk[chunk.length - 1];
+      if (!last || chunk.length < STREAM_CHUNK) break;
+      fromRevision = last.streamRevision + 1;
+    }
+    const last = events[events.length - 1];
+    return { events, next: more && last ? last.globalPosition : null };
   }
 
   /**

@@ -43,7 +43,7 @@ export interface AdminCatalogOptions {
   readonly store?: CatalogStore;
   /** Applied events are written to the store at most this long after they were applied (ms). */
   readonly flushIntervalMs?: number;
-  /** ... or as soon as this many are waiting. */
+  /** ... or as soon as this many are waiting (default 5,000). */
   readonly flushEvents?: number;
   /** A write to the store failed (it is retried at the next flush; reads are served from memory meanwhile). */
   readonly onError?: (error: unknown) => void;
@@ -99,7 +99,7 @@ export class AdminCatalog {
   constructor(private readonly options: AdminCatalogOptions = {}) {
     this.store = options.store ?? new InMemoryCatalogStore();
     this.flushIntervalMs = options.flushIntervalMs ?? 200;
-    this.flushEvents = options.flushEvents ?? 2000;
+    this.flushEvents = options.flushEvents ?? 5000;
     this.load();
   }
 
@@ -169,8 +169,10 @@ export class AdminCatalog {
     }
     if (category !== 'sequence' && category !== null) {
       const ref = refOf(typed);
-      for (const entity of auditKeysOf(typed)) this.pendingAudit.push({ entity, type: typed.type, ...ref });
-      this.appliedRefs.set(typed.id, ref);
+      for (const entity of auditKeysOf(typed)) this.pendingAudit.push({ entity, type: typed.type, position: ref.position, stream: ref.stream, revision: ref.revision });
+      // Ids are looked up to answer a retried admin request (Idempotency-Key); what SDK keys
+      // record is never retried by id, so the busiest writes keep no id row.
+      if (typed.metadata.actor.kind !== 'environment-key') this.appliedRefs.set(typed.id, ref);
       if (category !== 'identity') this.pendingStates.add(`${category}:${categoryId(event.streamName)}`).add(INDEXES);
     }
     this.appliedEvents++;
@@ -281,7 +283,8 @@ export class AdminCatalog {
 
   private applyIdentity(event: RecordedEvent<IdentityEvent>): void {
     const { identityId, environmentId, identifier } = event.data;
-    const current = (this.storedIdentity(identityId)?.state as Identity | undefined) ?? initialIdentity();
+    // A stream's first event starts from nothing: no read for a new identity.
+    const current = (event.streamRevision === 0 ? undefined : (this.storedIdentity(identityId)?.state as Identity | undefined)) ?? initialIdentity();
     const state = evolveIdentity(current, event, event.streamRevision);
     this.pendingIdentities.set(identityId, { identityId, environmentId, identifier, listed: state.status === 'active', revision: event.streamRevision, state });
   }

@@ -51,9 +51,14 @@ function entitiesOf(event: RecordedEvent<AdminEvent>): AuditEntity[] {
   return out;
 }
 
-/** Keys of the entities whose history holds the event (each once). */
+/**
+ * Keys of the entities whose history the index keeps for the event (each once). An identity's
+ * history is not indexed: it is exactly its own stream (every event of `identity-<id>` and no
+ * other), which the event store reads in order; indexing it would add a row at a random place of
+ * the index for every identity written.
+ */
 export function auditKeysOf(event: RecordedEvent<AdminEvent>): string[] {
-  return [...new Set(entitiesOf(event).map(auditEntityKey))];
+  return [...new Set(entitiesOf(event).flatMap((entity) => (entity.kind === 'identity' ? [] : [auditEntityKey(entity)])))];
 }
 
 /** One page of an entity's history from the audit index: `limit` entries and whether more follow. */

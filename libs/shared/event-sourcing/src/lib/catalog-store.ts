@@ -47,14 +47,17 @@ export interface CatalogIdentityRow extends CatalogIdentityRecord {
  * Where an event is in the log: its global position, and its stream and revision, by which every
  * event store reads it back (a global position alone is not a read address on EventStoreDB).
  */
-export interface CatalogEventRef {
-  readonly id: string;
+export interface CatalogEventAddress {
   readonly position: number;
   readonly stream: string;
   readonly revision: number;
 }
 
-export interface CatalogAuditEntry extends CatalogEventRef {
+export interface CatalogEventRef extends CatalogEventAddress {
+  readonly id: string;
+}
+
+export interface CatalogAuditEntry extends CatalogEventAddress {
   readonly type: string;
 }
 
