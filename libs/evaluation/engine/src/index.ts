@@ -17,10 +17,12 @@ export type {
 export type { EvaluationResult, FlagResult, SegmentResult } from './lib/types/evaluation-result.types';
 export {
   compileEnvironment,
+  withChangedDefaults,
   DEFAULT_REASON,
   STATIC_REASON,
   type CompiledEnvironment,
   type CompiledSegment,
+  type DefaultsChange,
   type EvaluationOrder,
   type SegmentOverride,
 } from './lib/environment.compiler';

@@ -39,7 +39,7 @@ const mappedStates = new WeakMap<FeatureStateDocument, MappedState>();
  * app's frozen read models) give the compiler the same contexts, whose compiled states it then
  * reuses. Documents are never mutated, so an object seen again holds what it held.
  */
-function sharedFeatureContext(feature: FeatureDocument, state: FeatureStateDocument, priority?: number): FeatureContext {
+export function sharedFeatureContext(feature: FeatureDocument, state: FeatureStateDocument, priority?: number): FeatureContext {
   const mapped = mappedStates.get(state);
   if (mapped !== undefined && mapped.feature === feature && mapped.priority === priority) return mapped.context;
   const context = toFeatureContext(feature, state, priority);

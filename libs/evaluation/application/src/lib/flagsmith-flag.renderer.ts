@@ -27,7 +27,8 @@ function featureJson(feature: FeatureDocument, sensitive: boolean): string {
  */
 export class FlagRenderer {
   private readonly fragments: WeakMap<FlagOutcome, string>;
-  private readonly featureJson: string[];
+  /** Per feature index, its JSON once a flag of it was rendered. */
+  private readonly featureJson: (string | undefined)[] = [];
 
   /**
    * @param previous - the renderer of an earlier revision of the environment. Its fragments stay
@@ -46,7 +47,6 @@ export class FlagRenderer {
       previous.environment.environmentId === environment.environmentId &&
       previous.environment.settings.hideSensitiveData === sensitive;
     this.fragments = reusable ? previous.fragments : new WeakMap();
-    this.featureJson = features.map((feature) => featureJson(feature, sensitive));
   }
 
   /** The JSON of one flag. */
@@ -59,12 +59,18 @@ export class FlagRenderer {
     return fragment;
   }
 
+  private featureJsonAt(index: number): string {
+    const feature = this.features[index];
+    if (feature === undefined) return 'null';
+    return (this.featureJson[index] ??= featureJson(feature, this.environment.settings.hideSensitiveData));
+  }
+
   private render(outcome: FlagOutcome): string {
     const sensitive = this.environment.settings.hideSensitiveData;
     const stateId = /^\d+$/.test(outcome.source.keyText) ? Number(outcome.source.keyText) : null;
     return (
       `{"id":${sensitive ? 'null' : JSON.stringify(stateId)}` +
-      `,"feature":${this.featureJson[outcome.feature.index] ?? 'null'}` +
+      `,"feature":${this.featureJsonAt(outcome.feature.index)}` +
       `,"feature_state_value":${JSON.stringify(outcome.value ?? null)}` +
       `,"environment":${sensitive ? 'null' : this.environment.environmentId}` +
       `,"identity":null,"feature_segment":null` +

@@ -45,7 +45,7 @@ const toggled: EnvironmentDocument = {
   revision: 2,
 };
 
-const body = (served: ServedEnvironment): string => served.environmentFlagsAnswer('client').body.toString();
+const body = (served: ServedEnvironment): string => String(served.environmentFlagsAnswer('client').body);
 const identify = (served: ServedEnvironment, plan: string) => served.evaluateIdentity({ identifier: 'ada', traits: { plan } }, null);
 
 describe('ServedEnvironment built from its previous revision', () => {
@@ -88,5 +88,39 @@ describe('ServedEnvironment built from its previous revision', () => {
     expect(body(after)).toContain('"description":"about 1"');
     expect(body(next)).toBe(body(new ServedEnvironment(hidden)));
     expect(JSON.parse(body(next))[0]).toMatchObject({ id: null, feature: { description: null } });
+  });
+
+  it('applies a toggle and new features as a patch of the previous compile, serving what a compile serves', () => {
+    const appended: EnvironmentDocument = {
+      ...toggled,
+      features: [...toggled.features, { feature: feature(4), state: state(14, true) }, { feature: feature(5), state: state(15, false) }],
+      revision: 3,
+    };
+    const next = new ServedEnvironment(appended, after);
+    // A patch keeps the compiled segments; a compile would have made new ones.
+    expect(after.compiled.segments).toBe(before.compiled.segments);
+    expect(next.compiled.segments).toBe(before.compiled.segments);
+    expect(next.anonymousOutcomes.slice(0, 3)).toEqual(after.anonymousOutcomes);
+    expect(body(next)).toBe(body(new ServedEnvironment(appended)));
+    expect(next.environmentFlag('feature_5', 'client')?.enabled).toBe(false);
+    for (const plan of ['pro', 'free']) {
+      expect(identify(next, plan).map(({ enabled, value, reason }) => ({ enabled, value, reason }))).toEqual(
+        identify(new ServedEnvironment(appended), plan).map(({ enabled, value, reason }) => ({ enabled, value, reason })),
+      );
+    }
+  });
+
+  it('compiles instead of patching when conditions read flags, and still serves the same', () => {
+    const dependent: EnvironmentDocument = {
+      ...first,
+      segments: [{ ...first.segments[0]!, rules: [{ type: 'ALL', conditions: [{ property: '$.flags.feature_2.enabled', operator: 'EQUAL', value: 'true' }], rules: [] }] }],
+    };
+    const base = new ServedEnvironment(dependent);
+    const flipped: EnvironmentDocument = { ...dependent, features: toggled.features, revision: 2 };
+    const next = new ServedEnvironment(flipped, base);
+    expect(next.compiled.segments).not.toBe(base.compiled.segments);
+    // feature_3's override applies once feature_2 is on.
+    expect(next.environmentFlag('feature_3', 'client')?.value).toBe('v31');
+    expect(body(next)).toBe(body(new ServedEnvironment(flipped)));
   });
 });

@@ -3,12 +3,15 @@ import {
   compileEnvironment,
   compileIdentityOverrides,
   evaluate,
+  evaluateFeatures,
+  withChangedDefaults,
+  type FeatureContext,
   type CompiledEnvironment,
   type CompiledIdentityOverrides,
   type FlagOutcome,
   type IdentityInput,
 } from '@flagline/evaluation-engine';
-import { toEvaluationContext, toIdentityOverrideContexts } from './evaluation-context.mapper';
+import { sharedFeatureContext, toEvaluationContext, toIdentityOverrideContexts } from './evaluation-context.mapper';
 import { FlagRenderer } from './flagsmith-flag.renderer';
 import { SDK_CORS_HEADERS, type SdkAnswer } from './sdk-answer';
 
@@ -60,15 +63,65 @@ export class ServedEnvironment {
     readonly document: EnvironmentDocument,
     previous?: ServedEnvironment,
   ) {
-    const { context, order } = toEvaluationContext(document);
-    this.compiled = compileEnvironment(context, order, previous?.compiled);
-    const byName = new Map(document.features.map(({ feature }) => [feature.name, feature]));
-    this.features = this.compiled.features.map((feature) => byName.get(feature.name) as FeatureDocument);
-    this.serverOnly = this.features.map((feature) => feature.isServerKeyOnly);
+    const patched = previous && ServedEnvironment.patchDefaults(previous, document);
+    if (patched) {
+      ({ compiled: this.compiled, features: this.features, serverOnly: this.serverOnly, outcomes: this.environmentOutcomes } = patched);
+    } else {
+      const { context, order } = toEvaluationContext(document);
+      this.compiled = compileEnvironment(context, order, previous?.compiled);
+      const byName = new Map(document.features.map(({ feature }) => [feature.name, feature]));
+      this.features = this.compiled.features.map((feature) => byName.get(feature.name) as FeatureDocument);
+      this.serverOnly = this.features.map((feature) => feature.isServerKeyOnly);
+      this.environmentOutcomes = evaluate(this.compiled, null).flags;
+    }
     this.hideDisabled = document.settings.hideDisabledFlags ?? document.project.hideDisabledFlags;
     this.renderer = new FlagRenderer(document, this.features, previous?.renderer);
-    this.environmentOutcomes = evaluate(this.compiled, null).flags;
     this.sdkHeaders = { 'x-flagsmith-document-updated-at': String(Date.parse(document.updatedAt) / 1000) };
+  }
+
+  /**
+   * The new revision as a patch of the previous one, when all that changed is environment
+   * defaults (a toggle, a new value) and features added at the end (a new feature): the cost is
+   * what changed, not the environment's size. `undefined` for any other change (segments, the
+   * environment's key or name, features removed, renamed or moved, conditions that read flags),
+   * which compiles the document instead.
+   */
+  private static patchDefaults(
+    previous: ServedEnvironment,
+    document: EnvironmentDocument,
+  ): { compiled: CompiledEnvironment; features: FeatureDocument[]; serverOnly: boolean[]; outcomes: FlagOutcome[] } | undefined {
+    const before = previous.document;
+    const entries = document.features;
+    if (!previous.compiled.defaultsPatchable || entries.length < before.features.length || previous.features.length !== before.features.length) return undefined;
+    if (before.environmentId !== document.environmentId || before.apiKey !== document.apiKey || before.name !== document.name) return undefined;
+    if (before.segments.length !== document.segments.length || before.segments.some((segment, index) => document.segments[index] !== segment)) return undefined;
+    const replaced: { index: number; context: FeatureContext }[] = [];
+    for (let index = 0; index < before.features.length; index++) {
+      const was = before.features[index];
+      const entry = entries[index];
+      // The compiled features must be the document's, in its order (no repeated names).
+      if (was === undefined || entry === undefined || previous.features[index] !== was.feature) return undefined;
+      if (entry === was) continue;
+      if (entry.feature.name !== was.feature.name) return undefined;
+      replaced.push({ index, context: sharedFeatureContext(entry.feature, entry.state) });
+    }
+    const added = entries.slice(before.features.length);
+    const compiled = withChangedDefaults(previous.compiled, { replaced, appended: added.map(({ feature, state }) => sharedFeatureContext(feature, state)) });
+    if (compiled === undefined) return undefined;
+    const changed = [...replaced.map(({ index }) => index), ...added.map((_, offset) => before.features.length + offset)];
+    const features = previous.features.slice();
+    const serverOnly = previous.serverOnly.slice();
+    const outcomes = previous.environmentOutcomes.slice();
+    const fresh = evaluateFeatures(compiled, null, changed.map((index) => entries[index]?.feature.name ?? ''));
+    for (const [position, index] of changed.entries()) {
+      const feature = entries[index]?.feature;
+      const outcome = fresh[position];
+      if (feature === undefined || outcome === undefined) return undefined;
+      features[index] = feature;
+      serverOnly[index] = feature.isServerKeyOnly;
+      outcomes[index] = outcome;
+    }
+    return { compiled, features, serverOnly, outcomes };
   }
 
   get id(): number {

@@ -125,6 +125,17 @@ export class PropertyTable {
     return this.queries > 0;
   }
 
+  /**
+   * Whether some condition reads the context's `features` or `segments` as a constant (a path
+   * such as `$.features.x.value`): its value was taken from the context at compile time.
+   */
+  get readsDefinitions(): boolean {
+    for (const property of this.byText.values()) {
+      if (property.source === PropertySource.Static && (property.names[0] === 'features' || property.names[0] === 'segments')) return true;
+    }
+    return false;
+  }
+
   /** The compiled form of `text`, shared by every condition using the same property. */
   intern(text: string): CompiledProperty {
     let property = this.byText.get(text);

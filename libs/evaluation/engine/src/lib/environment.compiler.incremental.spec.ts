@@ -1,5 +1,5 @@
 import { aCondition, aFeature, anEvaluationContext, aSegment } from '../testing';
-import { compileEnvironment } from './environment.compiler';
+import { compileEnvironment, withChangedDefaults } from './environment.compiler';
 import { evaluate } from './evaluate';
 import { toEvaluationResult } from './evaluation-result.mapper';
 import type { EvaluationContext, FeatureContext } from './types/evaluation-context.types';
@@ -65,5 +65,38 @@ describe('compiling an environment again from its previous compile', () => {
     expect(next.defaults.slice(0, 6)).toEqual(previous.defaults);
     next.defaults.slice(0, 6).forEach((state, index) => expect(state).toBe(previous.defaults[index]));
     expect(results(next)).toEqual(results(compileEnvironment(after)));
+  });
+});
+
+describe('patching the environment defaults of a compile', () => {
+  const context: EvaluationContext = anEvaluationContext({
+    features: features(4),
+    segments: { pro: aSegment('pro', [plan], { overrides: [aFeature('f1', { value: 'pro value', priority: 0 })] }) },
+  });
+  const compiled = compileEnvironment(context);
+
+  it('gives what a compile of the changed context gives', () => {
+    const f2 = aFeature('f2', { enabled: false, value: 'changed' });
+    const f1 = aFeature('f1', { value: 'new default' });
+    const f4 = aFeature('f4', { value: 'appended' });
+    const patched = withChangedDefaults(compiled, { replaced: [{ index: 2, context: f2 }, { index: 1, context: f1 }], appended: [f4] });
+    const changed = { ...context, features: { ...context.features, f1, f2, f4 } };
+    expect(patched?.segments).toBe(compiled.segments);
+    expect(patched && results(patched)).toEqual(results(compileEnvironment(changed)));
+    expect(patched?.defaults[1]?.reason).toBe('DEFAULT');
+    expect(patched?.defaults[4]?.reason).toBe('STATIC');
+  });
+
+  it('declines what it cannot patch: renames, taken or targeted names, conditions reading the features', () => {
+    expect(withChangedDefaults(compiled, { replaced: [{ index: 2, context: aFeature('other') }], appended: [] })).toBeUndefined();
+    expect(withChangedDefaults(compiled, { replaced: [], appended: [aFeature('f3')] })).toBeUndefined();
+    const targeting = compileEnvironment({ ...context, segments: { pro: aSegment('pro', [plan], { overrides: [aFeature('later')] }) } });
+    expect(withChangedDefaults(targeting, { replaced: [], appended: [aFeature('later')] })).toBeUndefined();
+    const readsFeatures = compileEnvironment({
+      ...context,
+      segments: { s: aSegment('s', [aCondition({ property: '$.features.f0.value', operator: 'EQUAL', value: 'f0_value' })], { overrides: [aFeature('f1')] }) },
+    });
+    expect(readsFeatures.defaultsPatchable).toBe(false);
+    expect(withChangedDefaults(readsFeatures, { replaced: [{ index: 0, context: aFeature('f0', { value: 'x' }) }], appended: [] })).toBeUndefined();
   });
 });

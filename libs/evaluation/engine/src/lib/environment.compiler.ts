@@ -3,7 +3,7 @@
  * resolves everything that does not depend on the identity so that evaluations only walk
  * precompiled structures.
  */
-import type { EvaluationContext, Metadata } from './types/evaluation-context.types';
+import type { EvaluationContext, FeatureContext, Metadata } from './types/evaluation-context.types';
 import { PropertyTable, readsFlags } from './context-property';
 import type { ScopeEnvironment } from './evaluation-scope';
 import { CompiledFeatureState, numberOr, type CompiledFeature } from './feature-state.compiler';
@@ -97,6 +97,14 @@ export interface CompiledEnvironment extends ScopeEnvironment {
    * segment.
    */
   readonly hasGenericQueries: boolean;
+  /**
+   * Whether a change of environment defaults alone can be applied to this compile by
+   * {@link withChangedDefaults}: no condition reads flags, runs a generic query or reads the
+   * context's `features` or `segments`, so no segment's verdict depends on the defaults.
+   */
+  readonly defaultsPatchable: boolean;
+  /** Names of the features some segment override names (their default's reason is `DEFAULT`). */
+  readonly targetedNames: ReadonlySet<string>;
 }
 
 function defineOwn(target: Record<string, unknown>, key: string, value: unknown): void {
@@ -239,7 +247,8 @@ export function compileEnvironment(context: EvaluationContext, order?: Evaluatio
   }
   const environment = isRecord(root['environment']) ? root['environment'] : {};
   const rawSegments = isRecord(root['segments']) ? orderedEntries(root['segments'], order?.segments) : [];
-  const { features, defaults, featureIndexByName } = compileFeatures(root['features'], order?.features, targetedFeatureNames(rawSegments), previous);
+  const targetedNames = targetedFeatureNames(rawSegments);
+  const { features, defaults, featureIndexByName } = compileFeatures(root['features'], order?.features, targetedNames, previous);
   const properties = new PropertyTable(contextWithoutIdentity);
   const parts = rawSegments.flatMap(([entryKey, entry], position) => {
     if (!isRecord(entry)) return [];
@@ -285,8 +294,53 @@ export function compileEnvironment(context: EvaluationContext, order?: Evaluatio
     overridesByFeature,
     hasFlagDependencies,
     hasGenericQueries: properties.hasQueries,
+    defaultsPatchable: !hasFlagDependencies && !properties.hasQueries && !properties.readsDefinitions,
+    targetedNames,
     propertyCount: properties.size,
     documentEntries: queryDocumentEntries,
     identityPosition,
   });
+}
+
+/** A change of environment defaults only: states replaced in place and new features at the end. */
+export interface DefaultsChange {
+  /** New FeatureContexts of existing features, by feature index (same name). */
+  readonly replaced: ReadonlyArray<{ readonly index: number; readonly context: FeatureContext }>;
+  /** FeatureContexts of new features, appended in order after the existing ones. */
+  readonly appended: readonly FeatureContext[];
+}
+
+/**
+ * `previous` with some environment defaults replaced and new features appended, every segment
+ * and every other state kept: costs what changed (plus copying the arrays of states), where a
+ * compile costs the environment's size. Gives what {@link compileEnvironment} gives for the
+ * context so changed, or `undefined` when that cannot be done this way (the compile is not
+ * {@link CompiledEnvironment.defaultsPatchable}; a replaced state renames its feature; an
+ * appended feature has a taken name, no name, or a segment override naming it): compile then.
+ * Not applicable either when the environment's key or name or any segment changed.
+ */
+export function withChangedDefaults(previous: CompiledEnvironment, change: DefaultsChange): CompiledEnvironment | undefined {
+  if (!previous.defaultsPatchable) return undefined;
+  const defaults = previous.defaults.slice();
+  for (const { index, context } of change.replaced) {
+    const before = previous.defaults[index];
+    const raw = context as unknown as Record<string, unknown>;
+    if (before === undefined || raw['name'] !== before.feature.name) return undefined;
+    defaults[index] = stateFor(raw, before.feature, before.reason, Infinity, before);
+  }
+  if (change.appended.length === 0) return Object.freeze({ ...previous, defaults });
+  const features = previous.features.slice();
+  const featureIndexByName = new Map(previous.featureIndexByName);
+  const overridesByFeature = previous.overridesByFeature.slice();
+  for (const context of change.appended) {
+    const raw = context as unknown as Record<string, unknown>;
+    const name = raw['name'];
+    if (typeof name !== 'string' || featureIndexByName.has(name) || previous.targetedNames.has(name)) return undefined;
+    const feature: CompiledFeature = Object.freeze({ name, index: features.length });
+    features.push(feature);
+    featureIndexByName.set(name, feature.index);
+    defaults.push(new CompiledFeatureState(raw, feature, STATIC_REASON, Infinity));
+    overridesByFeature.push([]);
+  }
+  return Object.freeze({ ...previous, features, defaults, featureIndexByName, overridesByFeature });
 }
