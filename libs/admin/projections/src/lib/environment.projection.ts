@@ -131,6 +131,15 @@ function byId<T extends { id: number }>(items: readonly T[]): T[] {
   return [...items].sort((a, b) => a.id - b.id);
 }
 
+/** `items` (in id order) with `item` in its place: after every id not above its own, as a stable sort puts it. */
+function insertedById<T>(items: readonly T[], item: T, idOf: (item: T) => number): T[] {
+  const id = idOf(item);
+  const last = items[items.length - 1];
+  if (last === undefined || idOf(last) <= id) return [...items, item];
+  const index = items.findIndex((candidate) => idOf(candidate) > id);
+  return [...items.slice(0, index), item, ...items.slice(index)];
+}
+
 function withFeatureDoc(project: ProjectDocument, featureId: number, change: (feature: FeatureDocument) => FeatureDocument): ProjectDocument {
   return { ...project, features: project.features.map((feature) => (feature.id === featureId ? change(feature) : feature)) };
 }
@@ -281,15 +290,12 @@ export function applyToEnvironments(event: ProjectableEvent, input: ProjectionIn
         createdAt: data.createdAt,
         options: data.options.map((o) => ({ id: o.optionId, value: o.value, key: o.key, defaultAllocation: o.defaultAllocation })),
       };
-      const next = { ...project, features: byId([...project.features, feature]) };
+      const next = { ...project, features: insertedById(project.features, feature, (f) => f.id) };
+      // Only the new feature's entry changes: every other part of the documents stays as it is.
       for (const { environmentId, featureStateId } of data.environmentStates) {
         const initial = initialFeatureState(data, featureStateId, 0);
-        touched(environmentId, (environment) =>
-          syncFromProject(
-            { ...environment, features: [...environment.features, { feature, state: stateDocument(featureStateId, initial.enabled, initial.value, initial.allocations) }] },
-            next,
-          ),
-        );
+        const entry = { feature, state: stateDocument(featureStateId, initial.enabled, initial.value, initial.allocations) };
+        touched(environmentId, (environment) => ({ ...environment, features: insertedById(environment.features, entry, (e) => e.feature.id) }));
       }
       return { project: next, environments: out, dropIdentitiesOf: [] };
     }
