@@ -46,6 +46,13 @@ function rssMb(pid: number): number {
   return match ? Number(match[1]) / 1024 : Number.NaN;
 }
 
+/** CPU time the process has used (user + system), in ms, from /proc (Linux). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  // utime and stime are fields 14 and 15 of the whole line, in clock ticks (100 per second).
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 /** A saturating load where every request carries a body made for it (a fresh identifier each time). */
 async function load(url: string, headers: Record<string, string>, body: (n: number) => string, duration: number, acknowledged?: number[]): Promise<Run> {
   let next = 0;
@@ -112,17 +119,22 @@ async function main(): Promise<void> {
     if (!newOnly) await load(base, headers, transientBody, 2);
 
     const acknowledged: number[] = [];
+    // Server CPU per request: robust to other load on the machine, which moves the rates.
+    let cpuBefore = cpuMs(pid);
     const created = await load(base, headers, newBody, DURATION, acknowledged);
+    const createdCpu = cpuMs(pid) - cpuBefore;
     const rssAfter = rssMb(pid);
+    cpuBefore = cpuMs(pid);
     const transient = newOnly ? undefined : await load(base, headers, (n) => transientBody(n + 10_000_000), DURATION);
+    const transientCpu = cpuMs(pid) - cpuBefore;
 
-    const row = (name: string, r: Run) =>
-      `${name.padEnd(22)} ${r.rps.toFixed(0).padStart(8)}/s  p50 ${String(r.p50).padStart(4)} ms  p99 ${String(r.p99).padStart(4)} ms  requests ${r.total}  errors ${r.errors}`;
+    const row = (name: string, r: Run, cpu: number) =>
+      `${name.padEnd(22)} ${r.rps.toFixed(0).padStart(8)}/s  p50 ${String(r.p50).padStart(4)} ms  p99 ${String(r.p99).padStart(4)} ms  server CPU ${((cpu * 1000) / r.total).toFixed(0).padStart(4)} µs/request  requests ${r.total}  errors ${r.errors}`;
     console.log(`\nIdentify, ${CONNECTIONS} connections, ${DURATION} s each, server from ${useDist ? 'dist' : 'sources'}${profile ? ' (profiling)' : ''}`);
-    console.log(row('new identities', created));
+    console.log(row('new identities', created, createdCpu));
     if (transient) {
-      console.log(row('transient identifies', transient));
-      console.log(`ratio new/transient     ${(created.rps / transient.rps).toFixed(2)}`);
+      console.log(row('transient identifies', transient, transientCpu));
+      console.log(`ratio new/transient     ${(created.rps / transient.rps).toFixed(2)} (rates), ${(transientCpu / transient.total / (createdCpu / created.total)).toFixed(2)} (server CPU per request)`);
     }
     console.log(`new identities in all   ${warmUp.total + created.total} (with the warm-up)`);
     console.log(`server RSS              ${rssBefore.toFixed(0)} MB before, ${rssAfter.toFixed(0)} MB after ${created.total} new identities`);
