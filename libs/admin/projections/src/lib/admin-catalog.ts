@@ -179,7 +179,7 @@ export class AdminCatalog {
     this.pendingEvents++;
     this.lastEvent = refOf(event);
     this.progress.advance(event.globalPosition);
-    if (this.pendingEvents >= this.flushEvents) this.flush();
+    if (this.pendingEvents >= this.flushEvents) this.flushSafely();
     else this.timer ??= setTimeout(() => this.flushSafely(), this.flushIntervalMs);
     this.timer?.unref?.();
   }
