@@ -19,7 +19,7 @@ export interface ProjectorConfig {
   readonly redisUrl: string;
   readonly readModelPrefix: string;
   readonly sessionTimeoutMs: number;
-  /** Events applied per atomic batch commit (default 4000); 0 applies each event on its own (one Lua step each). */
+  /** Events applied per atomic batch commit (default 8000); 0 applies each event on its own (one Lua step each). */
   readonly batchEvents: number;
 }
 
@@ -34,7 +34,7 @@ export function loadProjectorConfig(env: NodeJS.ProcessEnv = process.env): Proje
     redisUrl: read.url('REDIS_URL', ['redis', 'rediss']),
     readModelPrefix: read.string('READ_MODEL_PREFIX', 'flagline:rm:v1:'),
     sessionTimeoutMs: read.integer('KAFKA_SESSION_TIMEOUT_MS', 10_000, 6_000, 300_000),
-    batchEvents: read.integer('PROJECTOR_BATCH_EVENTS', 4000, 0, 20_000),
+    batchEvents: read.integer('PROJECTOR_BATCH_EVENTS', 8000, 0, 20_000),
   };
   read.done();
   return config;

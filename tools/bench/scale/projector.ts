@@ -23,6 +23,7 @@ import { InMemoryReadModelStore } from '@flagline/read-model';
 import { RedisReadModelStore } from '@flagline/read-model-redis';
 import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
+import { loadavg } from 'node:os';
 import pino from 'pino';
 import { startProjector } from '../../../apps/projector/src/projector.service';
 import { recordEventMix } from '../../../apps/projector/src/testing/event-mix';
@@ -43,6 +44,8 @@ interface Run {
   readonly caughtUp: boolean;
   /** Seconds from start until the first checkpoint moved (group join, first fetch). */
   readonly firstSeconds: number;
+  /** CPU seconds (user and system) this process spent meanwhile: the projector runs in it. */
+  readonly cpuSeconds: number;
 }
 
 interface Workload {
@@ -82,6 +85,7 @@ async function runProjector(
   const redis = new Redis(setup.redis.url);
   const store = new RedisReadModelStore({ redis, keyPrefix: prefix });
   const started = performance.now();
+  const cpu = process.cpuUsage();
   const projector = await startProjector(
     {
       port: 0,
@@ -102,7 +106,10 @@ async function runProjector(
       const { applied, caughtUp } = await progress(store, workload);
       const seconds = (performance.now() - started) / 1000;
       if (applied > 0 && firstSeconds < 0) firstSeconds = seconds;
-      if (caughtUp || seconds >= limitSeconds) return { applied, seconds, caughtUp, firstSeconds };
+      if (caughtUp || seconds >= limitSeconds) {
+        const used = process.cpuUsage(cpu);
+        return { applied, seconds, caughtUp, firstSeconds, cpuSeconds: (used.user + used.system) / 1e6 };
+      }
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   } finally {
@@ -151,7 +158,7 @@ async function main(): Promise<void> {
     return;
   }
   const target = positiveInteger('BENCH_PROJECTOR_EVENTS', 200_000);
-  const batchEvents = positiveInteger('BENCH_PROJECTOR_BATCH', 4000);
+  const batchEvents = positiveInteger('BENCH_PROJECTOR_BATCH', 8000);
   const beforeSeconds = positiveInteger('BENCH_PROJECTOR_BEFORE_SECONDS', 60);
   const afterSeconds = positiveInteger('BENCH_PROJECTOR_AFTER_SECONDS', 300);
 
@@ -174,15 +181,17 @@ async function main(): Promise<void> {
     log(`produced into one partition of ${topic} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     const setup = { redis, kafka, topic };
 
+    const load = (): string => `load average ${loadavg()[0]?.toFixed(1)} on this host`;
+    log(`${load()} before the runs`);
     const before = await runProjector(setup, workload, 0, 'bench:before:', beforeSeconds);
     const beforeRate = before.applied / before.seconds;
     log(
-      `per event: ${before.applied}/${events.length} events in ${before.seconds.toFixed(1)} s${before.caughtUp ? ' (caught up)' : ' (stopped at the time limit)'}: ${Math.round(beforeRate)} events/s (first checkpoint after ${before.firstSeconds.toFixed(2)} s)`,
+      `per event: ${before.applied}/${events.length} events in ${before.seconds.toFixed(1)} s${before.caughtUp ? ' (caught up)' : ' (stopped at the time limit)'}: ${Math.round(beforeRate)} events/s (first checkpoint after ${before.firstSeconds.toFixed(2)} s); ${Math.round(before.applied / before.cpuSeconds)} events per CPU second of the projector; ${load()}`,
     );
     const after = await runProjector(setup, workload, batchEvents, 'bench:after:', afterSeconds);
     const afterRate = after.applied / after.seconds;
     log(
-      `batch of ${batchEvents}: ${after.applied}/${events.length} events in ${after.seconds.toFixed(2)} s${after.caughtUp ? ' (caught up)' : ' (stopped at the time limit)'}: ${Math.round(afterRate)} events/s (first checkpoint after ${after.firstSeconds.toFixed(2)} s)`,
+      `batch of ${batchEvents}: ${after.applied}/${events.length} events in ${after.seconds.toFixed(2)} s${after.caughtUp ? ' (caught up)' : ' (stopped at the time limit)'}: ${Math.round(afterRate)} events/s (first checkpoint after ${after.firstSeconds.toFixed(2)} s); ${Math.round(after.applied / after.cpuSeconds)} events per CPU second of the projector; ${load()}`,
     );
     const check = await compareWithInMemory(redis.url, 'bench:after:', workload);
     log(`batch read models against events projected one by one in memory: ${check.documents} documents, ${check.differing.length} differing${check.differing.length > 0 ? ` (${check.differing.slice(0, 5).join(', ')} …)` : ''}`);
@@ -198,6 +207,9 @@ async function main(): Promise<void> {
         perEventApplied: before.applied,
         perEventSeconds: Number(before.seconds.toFixed(3)),
         speedup: Number((afterRate / beforeRate).toFixed(1)),
+        eventsPerCpuSecond: Math.round(after.applied / after.cpuSeconds),
+        perEventEventsPerCpuSecond: Math.round(before.applied / before.cpuSeconds),
+        loadAverage: Number((loadavg()[0] ?? 0).toFixed(1)),
         readModelsDiffering: check.differing.length,
       }),
     );

@@ -18,22 +18,8 @@ export interface ReadModelPrefetch {
 }
 
 /**
- * Freezes a document and everything in it, stopping at parts already frozen (a document written
- * in the batch shares most of its parts with the one it was made from). The overlay hands the
- * same objects to every reader in the batch, so a reader that mutated one would change what the
- * next reads and what is flushed: frozen, such a mutation throws instead (modules are strict).
- */
-function deepFreeze<T>(value: T): T {
-  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return value;
-  Object.freeze(value);
-  const record = value as Record<string, unknown>;
-  for (const key in record) deepFreeze(record[key]);
-  return value;
-}
-
-/**
  * A read-model store over a real one that turns many commits into one: reads go through to the
- * real store once per key and are kept decoded (and frozen) for the rest of the batch; commits
+ * real store once per key and are kept decoded for the rest of the batch; commits
  * are checked against the checkpoints as the batch left them and buffered; `flush()` writes the
  * last value of every touched document and moves every touched checkpoint in one atomic batch
  * commit, guarded by each checkpoint's value as first read. If any of them moved meanwhile
@@ -42,6 +28,12 @@ function deepFreeze<T>(value: T): T {
  *
  * One overlay serves one batch: after `flush()` (applied or not) it starts empty again, so no
  * document is trusted across batches.
+ *
+ * Documents are shared, not copied: every read in the batch gets the object read or written
+ * before, and a written value is kept as given. Callers treat them as immutable (the projection
+ * makes new objects for what changes and shares the rest). Copying or deep-freezing each one
+ * cost more than the projection itself with large environment documents; what a mutation would
+ * break is caught by the specs that compare batches with event-by-event projection.
  */
 export class BatchingReadModelStore implements ReadModelStore {
   /** Documents read or written in this batch, decoded; ABSENT for a known absent one. */
@@ -88,7 +80,7 @@ export class BatchingReadModelStore implements ReadModelStore {
     ]);
     documents.forEach((key, index) => {
       const value = values[index];
-      this.documents.set(key, value === null || value === undefined ? ABSENT : deepFreeze(value));
+      this.documents.set(key, value === null || value === undefined ? ABSENT : value);
     });
     checkpoints.forEach((key, index) => this.rememberCheckpoint(key, positions[index] ?? 0));
   }
@@ -170,8 +162,7 @@ export class BatchingReadModelStore implements ReadModelStore {
 
   private write(write: ReadModelWrite): void {
     this.dirty.add(write.key);
-    // Frozen in place: the caller hands the value over, as it would to a store that serialises it.
-    this.documents.set(write.key, 'delete' in write ? ABSENT : deepFreeze(write.value));
+    this.documents.set(write.key, 'delete' in write ? ABSENT : write.value);
   }
 
   private rememberCheckpoint(key: string, position: number): void {
