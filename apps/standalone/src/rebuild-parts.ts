@@ -1,0 +1,265 @@
+import { AdminCatalog, EnvironmentProjector } from '@flagline/admin-projections';
+import type { RecordedEvent } from '@flagline/event-sourcing';
+import { EmbeddedEventStore } from '@flagline/event-store-embedded';
+import { removeReadModelFile, SqliteReadModelStore } from '@flagline/read-model-sqlite';
+import { SqliteCatalogStore } from '@flagline/state-store-sqlite';
+import Database from 'better-sqlite3';
+import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import { deserialize } from 'node:v8';
+
+/** Events read from the log and applied per step; the read models are flushed after each. */
+export const REBUILD_BATCH_EVENTS = 10_000;
+
+/**
+ * A piece of derived state the rebuild re-derives from the log into a fresh file: `fresh` opens an
+ * empty one at `path`, `apply` folds a batch of events in log order, `finish` persists and closes.
+ */
+export interface RebuildablePart {
+  readonly name: string;
+  /** The live file under the data directory. */
+  readonly fileName: string;
+  fresh(path: string): Promise<void>;
+  apply(events: readonly RecordedEvent[]): Promise<void>;
+  finish(): Promise<void>;
+  /**
+   * Decodes a binary value for `--verify` when its bytes differ: an encoding that is not
+   * canonical (v8's serializer) may write equal values differently. Absent: bytes must match.
+   */
+  readonly decode?: (value: Buffer) => unknown;
+}
+
+/** The relay carries no `sequence-` events (see the standalone app); they still move its position. */
+const projected = (event: RecordedEvent): boolean => !event.streamName.startsWith('sequence-');
+
+/** The environment, project, organisation and identity read models, and the relay's position in the log. */
+export function readModelsPart(): RebuildablePart {
+  let store: SqliteReadModelStore | null = null;
+  let projector: EnvironmentProjector | null = null;
+  const opened = (): { store: SqliteReadModelStore; projector: EnvironmentProjector } => {
+    if (!store || !projector) throw new Error('The read-models part was not opened');
+    return { store, projector };
+  };
+  return {
+    name: 'read models',
+    fileName: 'read-models.sqlite',
+    fresh: (path) => {
+      removeReadModelFile(path);
+      // Flushed by the rebuild after each batch; no timer, no integrity check of a file just made.
+      store = SqliteReadModelStore.open({ path, flushIntervalMs: 3_600_000, flushAtDirty: Number.MAX_SAFE_INTEGER, integrityCheck: 'none' });
+      projector = new EnvironmentProjector(store);
+      return Promise.resolve();
+    },
+    apply: async (events) => {
+      const current = opened();
+      for (const event of events) if (projected(event)) await current.projector.handle(event);
+      const last = events[events.length - 1];
+      if (last) await current.store.consumerCheckpoints().save('relay', last.globalPosition);
+      current.store.flush();
+    },
+    finish: async () => {
+      await opened().store.close();
+      store = null;
+      projector = null;
+    },
+  };
+}
+
+/** The admin catalog (identities, identifiers, the audit index, event ids) and its checkpoint. */
+export function catalogPart(): RebuildablePart {
+  let catalog: AdminCatalog | null = null;
+  return {
+    name: 'admin catalog',
+    fileName: 'catalog.sqlite',
+    // Snapshots are v8-serialized, which may encode equal values differently (after a restart
+    // that resumed from a snapshot, for instance), so they are compared decoded.
+    decode: (value): unknown => deserialize(value) as unknown,
+    fresh: (path) => {
+      removeReadModelFile(path);
+      // An empty store has no checkpoint to check against the log, so the log is not read here.
+      catalog = new AdminCatalog({ store: SqliteCatalogStore.open(path) });
+      return Promise.resolve();
+    },
+    apply: (events) => {
+      if (!catalog) return Promise.reject(new Error('The admin catalog part was not opened'));
+      for (const event of events) catalog.apply(event);
+      return Promise.resolve();
+    },
+    finish: () => {
+      catalog?.close();
+      catalog = null;
+      return Promise.resolve();
+    },
+  };
+}
+
+/** Every part of the standalone app's derived state, in the order they are rebuilt. */
+export const standaloneParts = (): RebuildablePart[] => [readModelsPart(), catalogPart()];
+
+export interface RebuildProgress {
+  readonly position: number;
+  readonly head: number;
+}
+
+export interface RebuildOptions {
+  readonly dataDir: string;
+  readonly parts: readonly RebuildablePart[];
+  /** Where each part is rebuilt; the default is `<live file>.rebuild` beside it. */
+  readonly freshPath?: (part: RebuildablePart, livePath: string) => string;
+  readonly batchEvents?: number;
+  readonly onStart?: (head: number) => void;
+  readonly onProgress?: (progress: RebuildProgress) => void;
+}
+
+export interface RebuiltPart {
+  readonly part: RebuildablePart;
+  readonly livePath: string;
+  readonly freshPath: string;
+}
+
+/**
+ * Re-derives every part from the event log into fresh files, with the app stopped: opening the
+ * event store takes the data directory's lock, so a running app makes this fail instead of
+ * racing it. The live files are not touched; the caller swaps the fresh ones in or compares.
+ */
+export async function rebuildParts(options: RebuildOptions): Promise<{ readonly parts: RebuiltPart[]; readonly events: number }> {
+  const store = await EmbeddedEventStore.open({ directory: join(options.dataDir, 'events') });
+  try {
+    const head = await store.headPosition();
+    options.onStart?.(head);
+    const parts = options.parts.map((part) => {
+      const livePath = join(options.dataDir, part.fileName);
+      return { part, livePath, freshPath: options.freshPath?.(part, livePath) ?? `${livePath}.rebuild` };
+    });
+    for (const { part, freshPath } of parts) await part.fresh(freshPath);
+    let position = 0;
+    let events = 0;
+    for (;;) {
+      const batch = await store.readAll({ after: position, maxCount: options.batchEvents ?? REBUILD_BATCH_EVENTS });
+      const last = batch[batch.length - 1];
+      if (!last) break;
+      for (const { part } of parts) await part.apply(batch);
+      position = last.globalPosition;
+      events += batch.length;
+      options.onProgress?.({ position, head });
+    }
+    for (const { part } of parts) await part.finish();
+    return { parts, events };
+  } finally {
+    await store.close();
+  }
+}
+
+function fsyncPath(path: string): void {
+  const fd = openSync(path, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Replaces the live file by the fresh one with one rename. The live file's WAL is folded in (or
+ * dropped, when the file cannot be opened) first: a WAL left beside the new file would be
+ * replayed into it.
+ */
+export function swapIn(freshPath: string, livePath: string): void {
+  if (existsSync(livePath)) {
+    try {
+      new Database(livePath).close();
+    } catch {
+      // A live file SQLite cannot open is being replaced anyway.
+    }
+  }
+  for (const suffix of ['-wal', '-shm', '-journal']) rmSync(`${livePath}${suffix}`, { force: true });
+  fsyncPath(freshPath);
+  renameSync(freshPath, livePath);
+  fsyncPath(dirname(livePath));
+}
+
+export interface FileDifference {
+  readonly table: string;
+  readonly key: string;
+  readonly detail: string;
+}
+
+export interface FileComparison {
+  /** The first difference, or null when the files hold the same data. */
+  readonly difference: FileDifference | null;
+  /** Binary values whose bytes differ but which decode to equal values (see `RebuildablePart.decode`). */
+  readonly equalOnceDecoded: number;
+}
+
+type Row = Record<string, unknown>;
+
+const quote = (name: string): string => `"${name.replace(/"/g, '""')}"`;
+
+function tablesOf(db: Database.Database): string[] {
+  return (db.prepare(`SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`).all() as { name: string }[]).map((row) => row.name);
+}
+
+function rowsOf(db: Database.Database, table: string): IterableIterator<Row> {
+  const columns = (db.prepare(`SELECT name FROM pragma_table_info(?)`).all(table) as { name: string }[]).map((row) => quote(row.name));
+  return db.prepare(`SELECT * FROM ${quote(table)} ORDER BY ${columns.join(', ')}`).iterate() as IterableIterator<Row>;
+}
+
+const sameBytes = (a: unknown, b: unknown): boolean => (Buffer.isBuffer(a) && Buffer.isBuffer(b) ? a.equals(b) : a === b);
+const keyOf = (row: Row): string => String(Object.values(row)[0]);
+
+/**
+ * Compares two SQLite files table by table, row by row in key order, values byte for byte (binary
+ * values whose bytes differ are compared decoded when `decode` is given, and counted).
+ */
+export function compareFiles(livePath: string, rebuiltPath: string, decode?: (value: Buffer) => unknown): FileComparison {
+  let equalOnceDecoded = 0;
+  const sameValue = (a: unknown, b: unknown): boolean => {
+    if (sameBytes(a, b)) return true;
+    if (!decode || !Buffer.isBuffer(a) || !Buffer.isBuffer(b) || !isDeepStrictEqual(decode(a), decode(b))) return false;
+    equalOnceDecoded++;
+    return true;
+  };
+  const difference = firstDifference(livePath, rebuiltPath, sameValue);
+  return { difference, equalOnceDecoded };
+}
+
+function firstDifference(livePath: string, rebuiltPath: string, sameValue: (a: unknown, b: unknown) => boolean): FileDifference | null {
+  if (!existsSync(livePath)) return { table: '(file)', key: '', detail: 'the live file is missing' };
+  const live = new Database(livePath, { readonly: true, fileMustExist: true });
+  const rebuilt = new Database(rebuiltPath, { readonly: true, fileMustExist: true });
+  try {
+    const liveTables = tablesOf(live);
+    const rebuiltTables = tablesOf(rebuilt);
+    if (liveTables.join() !== rebuiltTables.join()) return { table: '(schema)', key: '', detail: `tables ${liveTables.join(', ')} live, ${rebuiltTables.join(', ')} rebuilt` };
+    for (const table of liveTables) {
+      const liveRows = rowsOf(live, table);
+      const rebuiltRows = rowsOf(rebuilt, table);
+      for (;;) {
+        const a = liveRows.next();
+        const b = rebuiltRows.next();
+        if (a.done && b.done) break;
+        if (a.done || b.done) {
+          liveRows.return?.();
+          rebuiltRows.return?.();
+          const extra = (a.done ? b.value : a.value) as Row;
+          return { table, key: keyOf(extra), detail: a.done ? 'only in the rebuilt file' : 'only in the live file' };
+        }
+        const columns = Object.keys(a.value);
+        const differing = columns.find((column) => !sameValue(a.value[column], b.value[column]));
+        if (differing !== undefined) {
+          liveRows.return?.();
+          rebuiltRows.return?.();
+          if (differing !== columns[0]) return { table, key: keyOf(a.value), detail: `${differing} differs` };
+          // Rows in key order: the smaller key is missing from the other file.
+          const liveFirst = String(a.value[differing]) < String(b.value[differing]);
+          return { table, key: keyOf(liveFirst ? a.value : b.value), detail: liveFirst ? 'only in the live file' : 'only in the rebuilt file' };
+        }
+      }
+    }
+    return null;
+  } finally {
+    live.close();
+    rebuilt.close();
+  }
+}
