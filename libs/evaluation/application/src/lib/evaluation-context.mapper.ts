@@ -73,11 +73,15 @@ export function toEvaluationContext(environment: EnvironmentDocument): { context
   };
 }
 
+/** Each environment document's features by id, made once per document (documents are never mutated). */
+const featuresById = new WeakMap<EnvironmentDocument, ReadonlyMap<number, FeatureDocument>>();
+
 /** An identity's overrides as feature contexts, for features the environment has. */
 export function toIdentityOverrideContexts(environment: EnvironmentDocument, identity: Pick<IdentityDocument, 'overrides'>): FeatureContext[] {
-  const byId = new Map(environment.features.map(({ feature }) => [feature.id, feature]));
+  let byId = featuresById.get(environment);
+  if (byId === undefined) featuresById.set(environment, (byId = new Map(environment.features.map(({ feature }) => [feature.id, feature]))));
   return identity.overrides.flatMap((override) => {
     const feature = byId.get(override.featureId);
-    return feature ? [toFeatureContext(feature, override.state)] : [];
+    return feature ? [sharedFeatureContext(feature, override.state)] : [];
   });
 }
