@@ -126,7 +126,7 @@ export class LogIndexStore {
       ),
       stream: db.prepare('SELECT stream_id, revision FROM streams WHERE name = ?'),
       insertStream: db.prepare('INSERT INTO streams (name, revision) VALUES (?, ?)'),
-      updateStream: db.prepare('UPDATE streams SET revision = ? WHERE stream_id = ?'),
+      extendStream: db.prepare('UPDATE streams SET revision = ? WHERE name = ? AND revision = ? RETURNING stream_id'),
       insertEvent: db.prepare(
         'INSERT INTO events (position, id, stream_id, revision, frame_offset, frame_bytes, index_in_frame) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
@@ -248,17 +248,14 @@ export class LogIndexStore {
       for (const frame of frames) {
         const first = frame.events[0];
         if (!first) continue;
-        const stream = statements.stream.get(first.streamName) as { stream_id: number; revision: number } | undefined;
-        const streamRevision = stream ? stream.revision : -1;
-        if (first.globalPosition !== head + 1 || first.streamRevision !== streamRevision + 1) {
+        const streamId = first.globalPosition === head + 1 ? this.extendStream(first.streamName, first.streamRevision, frame.events.length) : null;
+        if (streamId === null) {
+          const current = this.streamRevision(first.streamName) ?? -1;
           throw new EventLogCorruptedError(
             `Event log record at position ${first.globalPosition} (stream ${first.streamName} revision ${first.streamRevision}) ` +
-              `does not follow position ${head} (stream revision ${streamRevision})`,
+              `does not follow position ${head} (stream revision ${current})`,
           );
         }
-        const lastRevision = first.streamRevision + frame.events.length - 1;
-        const streamId = stream ? stream.stream_id : Number(statements.insertStream.run(first.streamName, lastRevision).lastInsertRowid);
-        if (stream) statements.updateStream.run(lastRevision, streamId);
         frame.events.forEach((event, indexInFrame) => {
           try {
             statements.insertEvent.run(event.globalPosition, event.id, streamId, event.streamRevision, frame.offset, frame.bytes, indexInFrame);
@@ -276,6 +273,21 @@ export class LogIndexStore {
 
   close(): void {
     this.db.close();
+  }
+
+  /** Moves the stream to the frame's last revision if the frame starts right after its current one; its id, or null when it does not. */
+  private extendStream(streamName: string, firstRevision: number, events: number): number | null {
+    const lastRevision = firstRevision + events - 1;
+    if (firstRevision > 0) {
+      const row = this.statements.extendStream.get(lastRevision, streamName, firstRevision - 1) as { stream_id: number } | undefined;
+      return row ? row.stream_id : null;
+    }
+    try {
+      return Number(this.statements.insertStream.run(streamName, lastRevision).lastInsertRowid);
+    } catch (error) {
+      if (isUniqueViolation(error)) return null;
+      throw error;
+    }
   }
 
   private readCoverage(): IndexCoverage {
