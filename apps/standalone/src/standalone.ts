@@ -99,6 +99,7 @@ export async function startStandalone(config: StandaloneConfig): Promise<Standal
             traits: input.traits,
             actor: { kind: 'environment-key', id: input.actor.keyPrefix, name: `${input.actor.keyKind}-side key` },
             correlationId: input.correlationId,
+            ...(input.absent ? { absent: true } : {}),
           });
         },
       },

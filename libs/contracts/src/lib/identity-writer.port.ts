@@ -14,5 +14,10 @@ export interface IdentityWriter {
     /** Who asked: the environment key kind and a non-secret key reference. */
     readonly actor: { readonly keyKind: 'client' | 'server'; readonly keyPrefix: string };
     readonly correlationId: string;
+    /**
+     * The caller looked the identity up and found none: the write may take it as new without
+     * looking again. A hint only: were it wrong, the write still finds the stored identity.
+     */
+    readonly absent?: boolean;
   }): Promise<void>;
 }

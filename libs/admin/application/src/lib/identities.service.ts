@@ -158,6 +158,8 @@ export class IdentitiesService {
     traits: Record<string, TraitValue | null>;
     actor: Actor;
     correlationId: string;
+    /** The caller found no such identity: it is taken as new without a lookup (the append still checks it). */
+    absent?: boolean;
   }): Promise<number | null> {
     const project = this.context.catalog.projectHolding('environmentId', input.environmentId);
     const environment = project?.environments.get(input.environmentId);
@@ -184,6 +186,7 @@ export class IdentitiesService {
         organisationId: String(project.organisationId),
         projectId: String(project.projectId),
       },
+      input.absent ? { expectNoStream: true } : {},
     );
     if (result.position !== null) {
       await this.context.catalog.waitFor(result.position);

@@ -245,6 +245,8 @@ export class FlagsmithSdkService {
           traits,
           actor: { keyKind: kind, keyPrefix: kind === 'client' ? environment.document.apiKey : 'ser.' },
           correlationId,
+          // Not found just now: a new identity, unless a concurrent call stored it (then a retry reads it).
+          ...(stored === null && attempt === 1 ? { absent: true } : {}),
         });
         return true;
       } catch (error) {

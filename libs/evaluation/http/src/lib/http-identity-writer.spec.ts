@@ -38,4 +38,10 @@ describe('HttpIdentityWriter', () => {
     expect(bodies).toHaveLength(1);
     expect(bodies[0]).toContain('"traits":{"score":5.0,"age":18,"ratio":0.5,"gone":null}');
   });
+
+  it('does not send the in-process hint that the identity was not found (the internal API refuses unknown fields)', async () => {
+    const writer = new HttpIdentityWriter(url, 'token-token-token-token');
+    await writer.record({ environmentId: 1, identifier: 'new-one', traits: {}, actor: { keyKind: 'server', keyPrefix: 'ser.' }, correlationId: 'c-2', absent: true });
+    expect(JSON.parse(bodies.at(-1) as string)).toEqual({ environmentId: 1, identifier: 'new-one', traits: {}, actor: { keyKind: 'server', keyPrefix: 'ser.' }, correlationId: 'c-2' });
+  });
 });

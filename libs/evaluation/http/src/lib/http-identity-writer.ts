@@ -24,12 +24,15 @@ export class HttpIdentityWriter implements IdentityWriter {
   }
 
   async record(input: Parameters<IdentityWriter['record']>[0]): Promise<void> {
+    // `absent` is a hint for an in-process writer: the command service looks the identity up
+    // itself, and its internal API refuses fields it does not know.
+    const { absent: _hint, ...sent } = input;
     await this.policy.execute(async () => {
       const response = await fetch(new URL('/internal/v1/identities', this.commandServiceUrl), {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${this.token}`, 'x-correlation-id': input.correlationId },
         // A trait written 5.0 stays a float on its way to the command service.
-        body: stringifyJsonKeepingFloats(input),
+        body: stringifyJsonKeepingFloats(sent),
         signal: AbortSignal.timeout(this.options.timeoutMs ?? 5000),
       });
       if (response.ok) return;

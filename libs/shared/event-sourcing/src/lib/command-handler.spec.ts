@@ -118,4 +118,19 @@ describe('CommandHandler', () => {
     await expect(handler.handle('counter-1', sneaky, context())).rejects.toMatchObject({ name: expect.stringMatching(/Concurrency/) });
     expect(sneaks).toBe(2);
   });
+
+  it('takes a stream the caller found absent as new without asking the snapshots, and still appends right when it exists', async () => {
+    const store = new CountingStore();
+    let lookups = 0;
+    const snapshots = () => {
+      lookups++;
+      return undefined;
+    };
+    const handler = new CommandHandler(store, counter, { snapshots });
+    expect(await handler.handle('counter-1', { type: 'Add', by: 2 }, context(), { expectNoStream: true })).toMatchObject({ state: 2, revision: 0 });
+    expect([lookups, store.reads]).toEqual([0, 0]);
+    // A wrong hint: the stream exists (written by another handler). The append is refused, then read and decided again.
+    await new CommandHandler(store, counter).handle('counter-2', { type: 'Add', by: 5 }, context());
+    expect(await handler.handle('counter-2', { type: 'Add', by: 1 }, context(), { expectNoStream: true })).toMatchObject({ state: 6, revision: 1 });
+  });
 });

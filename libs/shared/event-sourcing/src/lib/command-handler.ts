@@ -24,6 +24,12 @@ export interface HandledCommand<State, Event extends DomainEvent> {
   readonly position: number | null;
 }
 
+/** What the caller knows that saves the handler a lookup; wrong hints cost a retry, never a wrong write. */
+export interface CommandHints {
+  /** The caller just found no such entity (an identify of an identifier it does not know). */
+  readonly expectNoStream?: boolean;
+}
+
 interface CachedStream<State> {
   readonly state: State;
   readonly revision: number | null;
@@ -71,9 +77,13 @@ export class CommandHandler<State, Command, Event extends DomainEvent> {
     } = {},
   ) {}
 
-  /** What this handler knows of a stream without reading it: its own state or the snapshot, whichever is newer. */
-  private known(streamName: string): CachedStream<State> {
+  /**
+   * What this handler knows of a stream without reading it: its own state or the snapshot,
+   * whichever is newer. `expectNoStream` skips the snapshot lookup when this handler holds nothing.
+   */
+  private known(streamName: string, expectNoStream = false): CachedStream<State> {
     const own = this.cache.get(streamName);
+    if (expectNoStream && !own) return { state: this.decider.initialState(), revision: null };
     const snapshot = this.options.snapshots?.(streamName);
     return snapshot && (own?.revision ?? -1) < snapshot.revision ? snapshot : (own ?? { state: this.decider.initialState(), revision: null });
   }
@@ -98,10 +108,11 @@ export class CommandHandler<State, Command, Event extends DomainEvent> {
     streamName: string,
     command: Command | ((state: State, revision: number | null) => Command | Promise<Command>),
     context: CommandContext,
+    hints: CommandHints = {},
   ): Promise<HandledCommand<State, Event>> {
     const maxRetries = this.options.maxRetries ?? 3;
     for (let attempt = 0; ; attempt++) {
-      let current = attempt === 0 ? this.known(streamName) : await this.load(streamName);
+      let current = attempt === 0 ? this.known(streamName, hints.expectNoStream) : await this.load(streamName);
       let decided = await this.decide(command, current);
       if (attempt === 0 && !('events' in decided && decided.events.length > 0)) {
         // Nothing to append, or a refusal: only an append would have checked the state, so read it.
