@@ -7,7 +7,8 @@
  *
  * The standalone app runs in this process on a temporary DATA_DIR. A project with 3 environments
  * gets FEATURES features (default 3,000) created one by one; TOGGLES toggles (default 100) of one
- * feature state are timed at 10 features and again at the end. Set PROFILE=<file.cpuprofile> to
+ * feature state are timed at 10 features and again at the end; WINDOW (default 21) creations around
+ * the 10th and the last give their median. Set PROFILE=<file.cpuprofile> to
  * record a CPU profile of the last creations and toggles and print the functions that took the
  * most time (open the file in Chrome's DevTools for the whole picture).
  */
@@ -23,7 +24,7 @@ const FEATURES = Number(process.env['FEATURES'] ?? 3000);
 const TOGGLES = Number(process.env['TOGGLES'] ?? 100);
 const PROFILE = process.env['PROFILE'];
 /** Operations around each measuring point whose median is reported (creation costs are noisy one by one). */
-const WINDOW = 21;
+const WINDOW = Number(process.env['WINDOW'] ?? 21);
 
 interface Timing {
   /** Admin request sent to the evaluation API serving the change. */
