@@ -4,7 +4,7 @@ import { closeSync, existsSync, openSync, readSync, rmSync, statSync } from 'nod
 import { deserialize, serialize } from 'node:v8';
 
 /** Written in the file's meta table; a file without it (or with another) is not served but rebuilt. */
-const FORMAT = 'flagline-catalog/3';
+const FORMAT = 'flagline-catalog/4';
 
 export interface SqliteCatalogStoreOptions {
   /** SQLite page cache in KiB (bounded: RSS must not grow with the data). Default 32 MiB. */
@@ -16,7 +16,10 @@ export interface SqliteCatalogStoreOptions {
 const SCHEMA = `
 CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
 CREATE TABLE state (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
-CREATE TABLE identity (id TEXT PRIMARY KEY, revision INTEGER NOT NULL, state BLOB NOT NULL) WITHOUT ROWID;
+-- A rowid table with a unique index on the id, not a table keyed by it: ids are hashes, so new
+-- identities land at random places of the key order, and a small index dirties far fewer pages
+-- per transaction than whole rows would (about 3x the write rate at 200,000 identities).
+CREATE TABLE identity (id TEXT NOT NULL UNIQUE, revision INTEGER NOT NULL, state BLOB NOT NULL);
 CREATE TABLE identifier (environment INTEGER NOT NULL, identifier TEXT NOT NULL, PRIMARY KEY (environment, identifier)) WITHOUT ROWID;
 CREATE TABLE audit (entity TEXT NOT NULL, position INTEGER NOT NULL, type TEXT NOT NULL, stream TEXT NOT NULL, revision INTEGER NOT NULL, PRIMARY KEY (entity, position)) WITHOUT ROWID;
 CREATE TABLE event_id (id TEXT PRIMARY KEY, position INTEGER NOT NULL, stream TEXT NOT NULL, revision INTEGER NOT NULL) WITHOUT ROWID;
@@ -109,7 +112,9 @@ export class SqliteCatalogStore implements CatalogStore {
       states: db.prepare<[], { key: string; value: Buffer }>('SELECT key, value FROM state'),
       setState: db.prepare<[string, Buffer]>('INSERT OR REPLACE INTO state (key, value) VALUES (?, ?)'),
       identity: db.prepare<[string], { revision: number; state: Buffer }>('SELECT revision, state FROM identity WHERE id = ?'),
-      setIdentity: db.prepare<[string, number, Buffer]>('INSERT OR REPLACE INTO identity (id, revision, state) VALUES (?, ?, ?)'),
+      setIdentity: db.prepare<[string, number, Buffer]>(
+        'INSERT INTO identity (id, revision, state) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET revision = excluded.revision, state = excluded.state',
+      ),
       list: db.prepare<[number, string]>('INSERT OR IGNORE INTO identifier (environment, identifier) VALUES (?, ?)'),
       unlist: db.prepare<[number, string]>('DELETE FROM identifier WHERE environment = ? AND identifier = ?'),
       identifiers: db.prepare<[number, string, number], { identifier: string }>(
