@@ -112,7 +112,7 @@ export async function measureCommandService(build: Build, dataDir: string, admin
 /**
  * Figure 7b: tools/bench/scale/projector.ts of the build, run as a child; its final JSON line
  * gives the catch-up rate per partition (`eventsPerSecondPerPartition`, or `eventsPerSecond`,
- * or `events` over `seconds`).
+ * or `events` over `seconds`), and the per-event path's rate in the same run as a note.
  */
 export async function measureProjector(build: Build, logFile: string, results: Results): Promise<void> {
   if (!existsSync(join(build.root, 'tools/bench/scale/projector.ts'))) {
@@ -126,5 +126,9 @@ export async function measureProjector(build: Build, logFile: string, results: R
   const seconds = numberField(line, 'seconds');
   const rate = numberField(line, 'eventsPerSecondPerPartition', 'eventsPerSecond') ?? (events !== undefined && seconds ? events / seconds : undefined);
   const skipped = typeof line?.['skipped'] === 'string' ? line['skipped'] : undefined;
-  results['projector.rate'] = rate !== undefined ? { value: rate } : { value: null, note: skipped !== undefined ? `n/a (${skipped})` : 'n/a (no final JSON line)' };
+  const perEvent = numberField(line, 'perEventEventsPerSecond');
+  results['projector.rate'] =
+    rate !== undefined
+      ? { value: rate, ...(perEvent !== undefined ? { note: `per-event path ${Math.round(perEvent).toLocaleString('en')}` } : {}) }
+      : { value: null, note: skipped !== undefined ? `n/a (${skipped})` : 'n/a (no final JSON line)' };
 }
