@@ -25,6 +25,14 @@ describe('BatchProjection', () => {
   let events: RecordedEvent[];
   let expected: InMemoryReadModelStore;
 
+  /** A store with the first `count` events applied in batches, and the projection that applied them. */
+  const appliedUpTo = async (count: number): Promise<{ store: InMemoryReadModelStore; projection: BatchProjection }> => {
+    const store = new InMemoryReadModelStore();
+    const projection = new BatchProjection(store);
+    if (count > 0) await projection.apply(events.slice(0, count));
+    return { store, projection };
+  };
+
   beforeAll(async () => {
     events = await recordEventMix({ projects: 3, featuresPerProject: 8, identities: 700 });
     expected = await oneByOne(events);
@@ -42,10 +50,8 @@ describe('BatchProjection', () => {
   });
 
   it('writes nothing for a redelivered batch and only the new part of an overlapping one', async () => {
-    const store = new InMemoryReadModelStore();
-    const projection = new BatchProjection(store);
+    const { store, projection } = await appliedUpTo(400);
     const [first, second] = [events.slice(0, 400), events.slice(400)];
-    await projection.apply(first);
     const commits: ReadModelBatchCommit[] = [];
     const commitBatch = store.commitBatch.bind(store);
     store.commitBatch = (batch) => {
@@ -63,9 +69,7 @@ describe('BatchProjection', () => {
   });
 
   it('leaves the store untouched when the batch commit fails, and applies the batch whole when run again', async () => {
-    const store = new InMemoryReadModelStore();
-    const projection = new BatchProjection(store);
-    await projection.apply(events.slice(0, 200));
+    const { store, projection } = await appliedUpTo(200);
     const before = store.dump();
     const beforeCheckpoints = await checkpointsOf(store, 3);
     const commitBatch = store.commitBatch.bind(store);
@@ -79,9 +83,7 @@ describe('BatchProjection', () => {
   });
 
   it('writes nothing of a batch holding an event the projection cannot apply', async () => {
-    const store = new InMemoryReadModelStore();
-    const projection = new BatchProjection(store);
-    await projection.apply(events.slice(0, 200));
+    const { store, projection } = await appliedUpTo(200);
     const before = store.dump();
     const at = events.findIndex((event, index) => index >= 210 && event.type === 'IdentityTraitsChanged');
     const original = events[at] as RecordedEvent;
@@ -92,10 +94,8 @@ describe('BatchProjection', () => {
   });
 
   it('runs a batch again on fresh reads when another writer moved one of its checkpoints first', async () => {
-    const store = new InMemoryReadModelStore();
+    const { store, projection } = await appliedUpTo(200);
     const rival = new EnvironmentProjector(store);
-    const projection = new BatchProjection(store);
-    await projection.apply(events.slice(0, 200));
     const racing = events.slice(200, 500);
     // The rival applies the batch's first event between the batch's reads and its commit.
     let raced = false;

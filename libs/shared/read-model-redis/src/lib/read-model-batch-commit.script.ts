@@ -1,5 +1,5 @@
 import type { ReadModelBatchCommit } from '@flagline/contracts';
-import { encodeCheckpoint, encodeDocument, type ScriptCall } from './read-model-commit.script';
+import { encodeCheckpoint, encodeDocument, luaApplyWrites, type ScriptCall } from './read-model-commit.script';
 import { encodeReadModelChange } from './read-model-change.codec';
 import type { RedisReadModelKeyspace } from './redis-read-model.keyspace';
 
@@ -23,14 +23,7 @@ for i = 1, c do
   if current ~= ARGV[i + 3] then return 0 end
 end
 local values = 2 * c + 3
-for i = c + 1, #KEYS do
-  local value = ARGV[values + i - c]
-  if value == '' then
-    redis.call('DEL', KEYS[i])
-  else
-    redis.call('SET', KEYS[i], value)
-  end
-end
+${luaApplyWrites('c + 1', 'values + i - c')}
 for i = 1, c do
   redis.call('SET', KEYS[i], ARGV[c + i + 3])
 end

@@ -17,18 +17,25 @@ import type { RedisReadModelKeyspace } from './redis-read-model.keyspace';
  * ARGV[3]  notification channel; ARGV[4]: notification payload, '' when nothing to announce
  * ARGV[5..n+4]  each write's JSON text, '' for a delete (JSON text is never empty)
  */
-export const READ_MODEL_COMMIT_SCRIPT = `
-local current = redis.call('GET', KEYS[1])
-if current == false then current = '0' end
-if current ~= ARGV[1] then return 0 end
-for i = 2, #KEYS do
-  local value = ARGV[i + 3]
+/**
+ * Lua applying the writes: KEYS[first..] are the documents, `valueOf` the Lua expression (of
+ * `i`) giving each one's JSON text in ARGV, '' for a delete. SET and DEL accept a key of any
+ * type, so the loop cannot stop half-way.
+ */
+export const luaApplyWrites = (first: string, valueOf: string): string => `for i = ${first}, #KEYS do
+  local value = ARGV[${valueOf}]
   if value == '' then
     redis.call('DEL', KEYS[i])
   else
     redis.call('SET', KEYS[i], value)
   end
-end
+end`;
+
+export const READ_MODEL_COMMIT_SCRIPT = `
+local current = redis.call('GET', KEYS[1])
+if current == false then current = '0' end
+if current ~= ARGV[1] then return 0 end
+${luaApplyWrites('2', 'i + 3')}
 redis.call('SET', KEYS[1], ARGV[2])
 if ARGV[4] ~= '' then
   redis.call('PUBLISH', ARGV[3], ARGV[4])
