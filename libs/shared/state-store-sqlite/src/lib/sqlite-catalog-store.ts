@@ -1,10 +1,10 @@
 import type { AuditQuery, CatalogAuditEntry, CatalogBatch, CatalogEventRef, CatalogIdentityRecord, CatalogStore, IdentifierQuery } from '@flagline/event-sourcing';
 import Database from 'better-sqlite3';
 import { closeSync, existsSync, openSync, readSync, rmSync, statSync } from 'node:fs';
-import { deserialize, serialize } from 'node:v8';
+import { decodeState, encodeState } from './state-codec';
 
 /** Written in the file's meta table; a file without it (or with another) is not served but rebuilt. */
-const FORMAT = 'flagline-catalog/4';
+const FORMAT = 'flagline-catalog/5';
 
 export interface SqliteCatalogStoreOptions {
   /** SQLite page cache in KiB (bounded: RSS must not grow with the data). Default 32 MiB. */
@@ -15,11 +15,11 @@ export interface SqliteCatalogStoreOptions {
 
 const SCHEMA = `
 CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
-CREATE TABLE state (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE state (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 -- A rowid table with a unique index on the id, not a table keyed by it: ids are hashes, so new
 -- identities land at random places of the key order, and a small index dirties far fewer pages
 -- per transaction than whole rows would (about 3x the write rate at 200,000 identities).
-CREATE TABLE identity (id TEXT NOT NULL UNIQUE, revision INTEGER NOT NULL, state BLOB NOT NULL);
+CREATE TABLE identity (id TEXT NOT NULL UNIQUE, revision INTEGER NOT NULL, state TEXT NOT NULL);
 CREATE TABLE identifier (environment INTEGER NOT NULL, identifier TEXT NOT NULL, PRIMARY KEY (environment, identifier)) WITHOUT ROWID;
 CREATE TABLE audit (entity TEXT NOT NULL, position INTEGER NOT NULL, type TEXT NOT NULL, stream TEXT NOT NULL, revision INTEGER NOT NULL, PRIMARY KEY (entity, position)) WITHOUT ROWID;
 CREATE TABLE event_id (id TEXT PRIMARY KEY, position INTEGER NOT NULL, stream TEXT NOT NULL, revision INTEGER NOT NULL) WITHOUT ROWID;
@@ -109,10 +109,10 @@ export class SqliteCatalogStore implements CatalogStore {
     const statements = {
       meta: db.prepare<[string], { value: number | string | null }>('SELECT value FROM meta WHERE key = ?'),
       setMeta: db.prepare<[string, number | string | null]>('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
-      states: db.prepare<[], { key: string; value: Buffer }>('SELECT key, value FROM state'),
-      setState: db.prepare<[string, Buffer]>('INSERT OR REPLACE INTO state (key, value) VALUES (?, ?)'),
-      identity: db.prepare<[string], { revision: number; state: Buffer }>('SELECT revision, state FROM identity WHERE id = ?'),
-      setIdentity: db.prepare<[string, number, Buffer]>(
+      states: db.prepare<[], { key: string; value: string }>('SELECT key, value FROM state'),
+      setState: db.prepare<[string, string]>('INSERT OR REPLACE INTO state (key, value) VALUES (?, ?)'),
+      identity: db.prepare<[string], { revision: number; state: string }>('SELECT revision, state FROM identity WHERE id = ?'),
+      setIdentity: db.prepare<[string, number, string]>(
         'INSERT INTO identity (id, revision, state) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET revision = excluded.revision, state = excluded.state',
       ),
       list: db.prepare<[number, string]>('INSERT OR IGNORE INTO identifier (environment, identifier) VALUES (?, ?)'),
@@ -138,11 +138,11 @@ export class SqliteCatalogStore implements CatalogStore {
     this.statements = statements;
     this.writeBatch = db.transaction((batch: CatalogBatch) => {
       for (const row of batch.identities) {
-        statements.setIdentity.run(row.identityId, row.revision, serialize(row.state));
+        statements.setIdentity.run(row.identityId, row.revision, encodeState(row.state));
         if (row.listed) statements.list.run(row.environmentId, row.identifier);
         else statements.unlist.run(row.environmentId, row.identifier);
       }
-      for (const [key, value] of batch.states) statements.setState.run(key, serialize(value));
+      for (const [key, value] of batch.states) statements.setState.run(key, encodeState(value));
       for (const row of batch.audit) statements.addAudit.run(row.entity, row.position, row.type, row.stream, row.revision);
       for (const event of batch.events) statements.addEvent.run(event.id, event.position, event.stream, event.revision);
       statements.setMeta.run('checkpoint', batch.checkpoint);
@@ -165,12 +165,12 @@ export class SqliteCatalogStore implements CatalogStore {
   }
 
   states(): [string, unknown][] {
-    return this.statements.states.all().map(({ key, value }) => [key, deserialize(value)]);
+    return this.statements.states.all().map(({ key, value }) => [key, decodeState(value)]);
   }
 
   identity(identityId: string): CatalogIdentityRecord | undefined {
     const row = this.statements.identity.get(identityId);
-    return row ? { revision: row.revision, state: deserialize(row.state) } : undefined;
+    return row ? { revision: row.revision, state: decodeState(row.state) } : undefined;
   }
 
   identifiers(environmentId: number, options: IdentifierQuery): string[] {

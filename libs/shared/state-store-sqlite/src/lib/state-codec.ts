@@ -1,0 +1,40 @@
+/**
+ * Folded states as canonical JSON text: plain objects, arrays, strings, numbers, booleans and null
+ * as JSON has them, Maps and Sets as tagged objects holding their entries in insertion order. The
+ * same value always gives the same text (a rebuilt file can be compared byte for byte with the
+ * live one), whichever Node version or hidden-class history produced it, which V8's own
+ * serialisation does not promise (an integral number may be written as an int or a double).
+ * `undefined` object properties are left out, as JSON does.
+ */
+const MAP = '\u0000map';
+const SET = '\u0000set';
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+function toJson(value: unknown): Json {
+  if (value === null || typeof value !== 'object') {
+    if (typeof value === 'bigint' || typeof value === 'function' || typeof value === 'symbol') throw new TypeError(`Cannot store a ${typeof value} in a folded state`);
+    return value as Json;
+  }
+  if (Array.isArray(value)) return value.map(toJson);
+  if (value instanceof Map) return { [MAP]: [...(value as Map<unknown, unknown>)].map(([key, entry]) => [toJson(key), toJson(entry)]) };
+  if (value instanceof Set) return { [SET]: [...(value as Set<unknown>)].map(toJson) };
+  const out: { [key: string]: Json } = {};
+  for (const [key, entry] of Object.entries(value)) if (entry !== undefined) out[key] = toJson(entry);
+  return out;
+}
+
+function fromJson(value: Json): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map(fromJson);
+  const map = value[MAP];
+  if (map !== undefined) return new Map((map as [Json, Json][]).map(([key, entry]) => [fromJson(key), fromJson(entry)]));
+  const set = value[SET];
+  if (set !== undefined) return new Set((set as Json[]).map(fromJson));
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) out[key] = fromJson(value[key] as Json);
+  return out;
+}
+
+export const encodeState = (value: unknown): string => JSON.stringify(toJson(value));
+export const decodeState = (text: string): unknown => fromJson(JSON.parse(text) as Json);
