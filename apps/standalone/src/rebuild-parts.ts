@@ -78,7 +78,8 @@ export function catalogPart(): RebuildablePart {
     fresh: (path) => {
       removeReadModelFile(path);
       // An empty store has no checkpoint to check against the log, so the log is not read here.
-      catalog = new AdminCatalog({ store: SqliteCatalogStore.open(path) });
+      // Written in transactions of 50,000 events (and at finish), not on a timer: a rebuild has no readers to serve.
+      catalog = new AdminCatalog({ store: SqliteCatalogStore.open(path), flushIntervalMs: 3_600_000, flushEvents: 50_000 });
       return Promise.resolve();
     },
     apply: (events) => {
