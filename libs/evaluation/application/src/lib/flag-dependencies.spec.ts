@@ -1,21 +1,11 @@
 import type { EnvironmentDocument, FeatureDocument, FeatureStateDocument, RuleDocument } from '@flagline/contracts';
 import { toFlagsmithEnvironmentDocument } from './environment-document.mapper';
 import { ServedEnvironment } from './served-environment';
+import { aFeatureDocument, aFeatureStateDocument } from './testing/environment-documents';
 
-const feature = (id: number, name: string): FeatureDocument => ({
-  id,
-  name,
-  type: 'STANDARD',
-  description: '',
-  initialValue: null,
-  defaultEnabled: false,
-  isServerKeyOnly: false,
-  isArchived: false,
-  createdAt: '2026-01-01T00:00:00.000Z',
-  options: [],
-});
+const feature = (id: number, name: string): FeatureDocument => aFeatureDocument(id, name);
 
-const state = (id: number | null, enabled: boolean, value: string): FeatureStateDocument => ({ id, uuid: `uuid-${String(id)}-${value}`, enabled, value, allocations: [] });
+const state = (id: number | null, enabled: boolean, value: string): FeatureStateDocument => aFeatureStateDocument(id, enabled, value);
 
 /** `new checkout` is on for pro plans; `upsell` is on where `new checkout` is on. */
 const dependsOnNewCheckout: RuleDocument = {

@@ -1,20 +1,10 @@
 import type { EnvironmentDocument, FeatureDocument, FeatureStateDocument } from '@flagline/contracts';
 import { ServedEnvironment } from './served-environment';
+import { aFeatureDocument, aFeatureStateDocument } from './testing/environment-documents';
 
-const feature = (id: number): FeatureDocument => ({
-  id,
-  name: `feature_${id}`,
-  type: 'STANDARD',
-  description: `about ${id}`,
-  initialValue: null,
-  defaultEnabled: false,
-  isServerKeyOnly: false,
-  isArchived: false,
-  createdAt: '2026-01-01T00:00:00.000Z',
-  options: [],
-});
+const feature = (id: number): FeatureDocument => aFeatureDocument(id, `feature_${id}`, { description: `about ${id}` });
 
-const state = (id: number, enabled: boolean): FeatureStateDocument => ({ id, uuid: `uuid-${id}`, enabled, value: `v${id}`, allocations: [] });
+const state = (id: number, enabled: boolean): FeatureStateDocument => aFeatureStateDocument(id, enabled, `v${id}`, `uuid-${id}`);
 
 const first: EnvironmentDocument = {
   schemaVersion: 1,
