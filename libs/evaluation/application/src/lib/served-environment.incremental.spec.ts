@@ -114,3 +114,56 @@ describe('ServedEnvironment built from its previous revision', () => {
     expect(body(next)).toBe(body(new ServedEnvironment(flipped)));
   });
 });
+
+describe('ServedEnvironment revisions built one from another, against compiles from scratch', () => {
+  /** A small deterministic generator (mulberry32), so a failure can be replayed. */
+  const random = (seed: number) => () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const answers = (served: ServedEnvironment) => ({
+    client: body(served),
+    server: String(served.environmentFlagsAnswer('server').body),
+    identities: ['ada', 'grace', 'linus'].map((identifier, index) =>
+      served.evaluateIdentity({ identifier, traits: { plan: ['pro', 'free', 'team'][index] ?? 'free' } }, null).map(({ enabled, value, reason, variantKey }) => ({ enabled, value, reason, variantKey })),
+    ),
+  });
+
+  it.each([1, 2, 3, 4, 5])('gives the same answers over 40 random toggles, value changes and new features (seed %i)', (seed) => {
+    const next = random(seed);
+    const withOptions = (id: number): FeatureDocument =>
+      id % 4 === 0 ? aFeatureDocument(id, `feature_${id}`, { type: 'MULTIVARIATE', options: [{ id: 900 + id, value: 'variant', key: 'v', defaultAllocation: 50 }] }) : feature(id);
+    const entryFor = (id: number) => {
+      const document = withOptions(id);
+      const allocations = document.options.map((option) => ({ optionId: option.id, percentage: option.defaultAllocation }));
+      return { feature: document, state: { ...state(10 + id, next() < 0.5), allocations } };
+    };
+    const environmentWide = { type: 'ALL' as const, conditions: [{ property: '$.environment.name', operator: 'EQUAL', value: 'Production' }], rules: [] };
+    let document: EnvironmentDocument = {
+      ...first,
+      features: [1, 2, 3, 4, 5].map(entryFor),
+      segments: [
+        first.segments[0]!,
+        { id: 22, name: 'everyone here', rules: [environmentWide], overrides: [{ featureId: 2, priority: 0, state: state(32, true) }] },
+      ],
+    };
+    let served = new ServedEnvironment(document);
+    let nextId = 6;
+    for (let step = 0; step < 40; step++) {
+      const features = [...document.features];
+      const roll = next();
+      if (roll < 0.3) {
+        features.push(entryFor(nextId++));
+      } else {
+        const index = Math.floor(next() * features.length);
+        const entry = features[index]!;
+        features[index] = { ...entry, state: { ...entry.state, enabled: roll < 0.65 ? !entry.state.enabled : entry.state.enabled, value: `v${step}` } };
+      }
+      document = { ...document, features, revision: document.revision + 1 };
+      served = new ServedEnvironment(document, served);
+      expect(answers(served)).toEqual(answers(new ServedEnvironment(document)));
+    }
+  });
+});
