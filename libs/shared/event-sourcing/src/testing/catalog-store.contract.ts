@@ -1,3 +1,4 @@
+import { FloatNumber } from '@flagline/python-compat';
 import type { CatalogAuditRow, CatalogBatch, CatalogEventRef, CatalogIdentityRow, CatalogStore } from '../lib/catalog-store';
 
 export interface CatalogStoreHarness {
@@ -29,7 +30,7 @@ function identityRow(environmentId: number, identifier: string, revision = 0, li
     identifier,
     listed,
     revision,
-    state: { identifier, traits: new Map<string, unknown>([['plan', 'pro'], ['age', 42]]), overrides: new Map<number, unknown>([[7, { enabled: true }]]) },
+    state: { identifier, traits: new Map<string, unknown>([['plan', 'pro'], ['age', 42], ['score', new FloatNumber(5)]]), overrides: new Map<number, unknown>([[7, { enabled: true }]]) },
   };
 }
 
@@ -63,6 +64,8 @@ export function describeCatalogStoreContract(adapterName: string, factory: () =>
       expect(found?.revision).toBe(2);
       expect(found?.state).toEqual(identityRow(1, 'ada', 2).state);
       expect((found?.state as { traits: Map<string, unknown> }).traits.get('age')).toBe(42);
+      // A float written with an integral value (5.0) stays a float.
+      expect((found?.state as { traits: Map<string, unknown> }).traits.get('score')).toBeInstanceOf(FloatNumber);
       expect(store.checkpoint()).toBe(3);
       expect(store.checkpointEvent()).toEqual(ref('event-3', 3));
     });

@@ -4,7 +4,7 @@ import { closeSync, existsSync, openSync, readSync, rmSync, statSync } from 'nod
 import { decodeState, encodeState } from './state-codec';
 
 /** Written in the file's meta table; a file without it (or with another) is not served but rebuilt. */
-const FORMAT = 'flagline-catalog/5';
+const FORMAT = 'flagline-catalog/6';
 
 export interface SqliteCatalogStoreOptions {
   /** SQLite page cache in KiB (bounded: RSS must not grow with the data). Default 32 MiB. */

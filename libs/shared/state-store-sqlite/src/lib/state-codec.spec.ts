@@ -1,3 +1,4 @@
+import { FloatNumber } from '@flagline/python-compat';
 import { decodeState, encodeState } from './state-codec';
 
 describe('state codec', () => {
@@ -25,6 +26,13 @@ describe('state codec', () => {
     const computed = { revision: [6].map((n) => n / 2)[0], traits: new Map([['seats', 8 * 0.5]]) };
     expect(encodeState(computed)).toBe(encodeState({ revision: 3, traits: new Map([['seats', 4]]) }));
     expect(encodeState(decodeState(encodeState(state)))).toBe(encodeState(state));
+  });
+
+  it('keeps a float written with an integral value (5.0) a float', () => {
+    const traits = (decodeState(encodeState({ traits: new Map<string, unknown>([['score', new FloatNumber(5)], ['age', 18]]) })) as { traits: Map<string, unknown> }).traits;
+    expect(traits.get('score')).toBeInstanceOf(FloatNumber);
+    expect(Number(traits.get('score'))).toBe(5);
+    expect(traits.get('age')).toBe(18);
   });
 
   it('refuses what JSON cannot carry', () => {

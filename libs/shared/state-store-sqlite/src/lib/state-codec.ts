@@ -1,13 +1,17 @@
+import { FloatNumber } from '@flagline/python-compat';
+
 /**
  * Folded states as canonical JSON text: plain objects, arrays, strings, numbers, booleans and null
  * as JSON has them, Maps and Sets as tagged objects holding their entries in insertion order. The
  * same value always gives the same text (a rebuilt file can be compared byte for byte with the
  * live one), whichever Node version or hidden-class history produced it, which V8's own
  * serialisation does not promise (an integral number may be written as an int or a double).
- * `undefined` object properties are left out, as JSON does.
+ * A `FloatNumber` (an integral number that is a float, like a trait written `5.0`) is tagged too,
+ * so it stays a float. `undefined` object properties are left out, as JSON does.
  */
 const MAP = '\u0000map';
 const SET = '\u0000set';
+const FLOAT = '\u0000float';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -17,6 +21,7 @@ function toJson(value: unknown): Json {
     return value as Json;
   }
   if (Array.isArray(value)) return value.map(toJson);
+  if (value instanceof Number) return { [FLOAT]: value.valueOf() };
   if (value instanceof Map) return { [MAP]: [...(value as Map<unknown, unknown>)].map(([key, entry]) => [toJson(key), toJson(entry)]) };
   if (value instanceof Set) return { [SET]: [...(value as Set<unknown>)].map(toJson) };
   const out: { [key: string]: Json } = {};
@@ -31,6 +36,8 @@ function fromJson(value: Json): unknown {
   if (map !== undefined) return new Map((map as [Json, Json][]).map(([key, entry]) => [fromJson(key), fromJson(entry)]));
   const set = value[SET];
   if (set !== undefined) return new Set((set as Json[]).map(fromJson));
+  const float = value[FLOAT];
+  if (typeof float === 'number') return new FloatNumber(float);
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(value)) out[key] = fromJson(value[key] as Json);
   return out;
