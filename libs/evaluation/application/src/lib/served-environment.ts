@@ -105,7 +105,9 @@ export class ServedEnvironment {
       if (entry.feature.name !== was.feature.name) return undefined;
       replaced.push({ index, context: sharedFeatureContext(entry.feature, entry.state) });
     }
-    const added = entries.slice(before.features.length);
+    // A loop, not slice(): slicing a frozen array takes a slow path.
+    const added: EnvironmentDocument['features'][number][] = [];
+    for (let index = before.features.length; index < entries.length; index++) added.push(entries[index] as EnvironmentDocument['features'][number]);
     const compiled = withChangedDefaults(previous.compiled, { replaced, appended: added.map(({ feature, state }) => sharedFeatureContext(feature, state)) });
     if (compiled === undefined) return undefined;
     const changed = [...replaced.map(({ index }) => index), ...added.map((_, offset) => before.features.length + offset)];

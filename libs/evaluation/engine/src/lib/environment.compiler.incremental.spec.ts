@@ -99,4 +99,21 @@ describe('patching the environment defaults of a compile', () => {
     expect(readsFeatures.defaultsPatchable).toBe(false);
     expect(withChangedDefaults(readsFeatures, { replaced: [{ index: 0, context: aFeature('f0', { value: 'x' }) }], appended: [] })).toBeUndefined();
   });
+
+  it('keeps finding every feature by name over many appends, one at a time', () => {
+    let patched: ReturnType<typeof compileEnvironment> | undefined = compiled;
+    let grown: EvaluationContext = context;
+    for (let index = 4; index < 150; index++) {
+      const added = aFeature(`f${index}`);
+      grown = { ...grown, features: { ...grown.features, [added.name]: added } };
+      patched = patched && withChangedDefaults(patched, { replaced: [], appended: [added] });
+    }
+    const fresh = compileEnvironment(grown);
+    expect(patched && [...patched.featureIndexByName]).toEqual([...fresh.featureIndexByName]);
+    expect(patched?.featureIndexByName.get('f149')).toBe(149);
+    expect(patched?.featureIndexByName.get('f0')).toBe(0);
+    expect(patched?.featureIndexByName.has('f150')).toBe(false);
+    expect(patched?.featureIndexByName.size).toBe(150);
+    expect(patched && results(patched)).toEqual(results(fresh));
+  });
 });

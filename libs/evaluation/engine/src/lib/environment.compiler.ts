@@ -302,6 +302,61 @@ export function compileEnvironment(context: EvaluationContext, order?: Evaluatio
   });
 }
 
+/**
+ * A feature index grown by appends without copying it: the index it grew from, shared, and the
+ * names added since, folded into a new map once they are many (an append then costs a copy of at
+ * most a few dozen names, and a copy of the whole index once in that many appends).
+ */
+class AppendedIndex implements ReadonlyMap<string, number> {
+  private static readonly FOLD_AT = 64;
+
+  private constructor(
+    private readonly base: ReadonlyMap<string, number>,
+    private readonly added: ReadonlyMap<string, number>,
+  ) {}
+
+  /** `index` with `names` added (none of them in it already). */
+  static extend(index: ReadonlyMap<string, number>, names: ReadonlyArray<readonly [string, number]>): ReadonlyMap<string, number> {
+    const base = index instanceof AppendedIndex ? index.base : index;
+    const added = new Map(index instanceof AppendedIndex ? index.added : undefined);
+    for (const [name, position] of names) added.set(name, position);
+    return added.size <= AppendedIndex.FOLD_AT ? new AppendedIndex(base, added) : new Map([...base, ...added]);
+  }
+
+  get size(): number {
+    return this.base.size + this.added.size;
+  }
+
+  get(name: string): number | undefined {
+    return this.base.get(name) ?? this.added.get(name);
+  }
+
+  has(name: string): boolean {
+    return this.base.has(name) || this.added.has(name);
+  }
+
+  *entries(): MapIterator<[string, number]> {
+    yield* this.base.entries();
+    yield* this.added.entries();
+  }
+
+  *keys(): MapIterator<string> {
+    for (const [name] of this.entries()) yield name;
+  }
+
+  *values(): MapIterator<number> {
+    for (const [, position] of this.entries()) yield position;
+  }
+
+  [Symbol.iterator](): MapIterator<[string, number]> {
+    return this.entries();
+  }
+
+  forEach(callback: (position: number, name: string, map: ReadonlyMap<string, number>) => void): void {
+    for (const [name, position] of this.entries()) callback(position, name, this);
+  }
+}
+
 /** A change of environment defaults only: states replaced in place and new features at the end. */
 export interface DefaultsChange {
   /** New FeatureContexts of existing features, by feature index (same name). */
@@ -330,17 +385,18 @@ export function withChangedDefaults(previous: CompiledEnvironment, change: Defau
   }
   if (change.appended.length === 0) return Object.freeze({ ...previous, defaults });
   const features = previous.features.slice();
-  const featureIndexByName = new Map(previous.featureIndexByName);
+  const added = new Map<string, number>();
   const overridesByFeature = previous.overridesByFeature.slice();
   for (const context of change.appended) {
     const raw = context as unknown as Record<string, unknown>;
     const name = raw['name'];
-    if (typeof name !== 'string' || featureIndexByName.has(name) || previous.targetedNames.has(name)) return undefined;
+    if (typeof name !== 'string' || previous.featureIndexByName.has(name) || added.has(name) || previous.targetedNames.has(name)) return undefined;
     const feature: CompiledFeature = Object.freeze({ name, index: features.length });
     features.push(feature);
-    featureIndexByName.set(name, feature.index);
+    added.set(name, feature.index);
     defaults.push(new CompiledFeatureState(raw, feature, STATIC_REASON, Infinity));
     overridesByFeature.push([]);
   }
+  const featureIndexByName = AppendedIndex.extend(previous.featureIndexByName, [...added]);
   return Object.freeze({ ...previous, features, defaults, featureIndexByName, overridesByFeature });
 }
