@@ -47,7 +47,7 @@ export function readModelsPart(): RebuildablePart {
     fresh: (path) => {
       removeReadModelFile(path);
       // Flushed by the rebuild after each batch; no timer, no integrity check of a file just made.
-      store = SqliteReadModelStore.open({ path, flushIntervalMs: 3_600_000, flushAtDirty: Number.MAX_SAFE_INTEGER, integrityCheck: 'none' });
+      store = SqliteReadModelStore.open({ path, flushIntervalMs: 3_600_000, flushAtDirty: Number.MAX_SAFE_INTEGER, integrityCheck: 'none', trackWrittenIdentities: true, bulkLoad: true, cacheSizeKiB: 65_536 });
       projector = new EnvironmentProjector(store);
       return Promise.resolve();
     },

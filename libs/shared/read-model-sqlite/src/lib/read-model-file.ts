@@ -15,6 +15,11 @@ export interface ReadModelFileOptions {
   readonly cacheSizeKiB: number;
   /** `quick` runs SQLite's quick_check at open (reads every page once); `none` trusts the file. */
   readonly integrityCheck: 'quick' | 'none';
+  /**
+   * No journal and no syncs, for a file that is thrown away if anything fails before it is
+   * complete (the rebuild's, synced once before it is swapped in). Reopened normally, it is WAL again.
+   */
+  readonly bulkLoad?: boolean;
 }
 
 export interface OpenedReadModelFile {
@@ -32,9 +37,9 @@ const SCHEMA = `
   CREATE TABLE consumers (name TEXT PRIMARY KEY, position INTEGER NOT NULL) WITHOUT ROWID;
 `;
 
-function configure(db: Database.Database, cacheSizeKiB: number): void {
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
+function configure(db: Database.Database, cacheSizeKiB: number, bulkLoad = false): void {
+  db.pragma(bulkLoad ? 'journal_mode = OFF' : 'journal_mode = WAL');
+  db.pragma(bulkLoad ? 'synchronous = OFF' : 'synchronous = NORMAL');
   // A bounded page cache and no memory map: the process's memory does not grow with the file.
   db.pragma(`cache_size = -${Math.max(1024, Math.floor(cacheSizeKiB))}`);
   db.pragma('mmap_size = 0');
@@ -70,7 +75,7 @@ function invalidity(db: Database.Database, options: ReadModelFileOptions): strin
 
 function create(options: ReadModelFileOptions): Database.Database {
   const db = new Database(options.path);
-  configure(db, options.cacheSizeKiB);
+  configure(db, options.cacheSizeKiB, options.bulkLoad);
   db.transaction(() => {
     db.exec(SCHEMA);
     const meta = db.prepare('INSERT INTO meta (name, value) VALUES (?, ?)');

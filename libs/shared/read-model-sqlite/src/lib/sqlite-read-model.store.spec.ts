@@ -202,3 +202,23 @@ describe('SqliteReadModelStore', () => {
     });
   });
 });
+
+describe('SqliteReadModelStore tracking the identities it wrote (rebuild into a new file)', () => {
+  it('answers identities never written without the file, and written ones (evicted from the cache) from it', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'flagline-read-models-'));
+    const store = SqliteReadModelStore.open({ path: join(directory, 'read-models.sqlite'), trackWrittenIdentities: true, identityCacheSize: 2, flushIntervalMs: 60_000 });
+    try {
+      for (let n = 1; n <= 50; n++) {
+        await store.commit({ checkpoint: { key: 'c', expected: n - 1, next: n }, writes: [{ key: `identity:1:u${n}`, value: { n } }], changedEnvironments: [] });
+        if (n % 10 === 0) store.flush();
+      }
+      await store.commit({ checkpoint: { key: 'c', expected: 50, next: 51 }, writes: [{ key: 'identity:1:u7', delete: true }], changedEnvironments: [] });
+      store.flush();
+      const read = await store.getMany<{ n: number }>(Array.from({ length: 52 }, (_, i) => `identity:1:u${i}`));
+      expect(read.map((document) => document?.n ?? null)).toEqual(Array.from({ length: 52 }, (_, i) => (i >= 1 && i <= 50 && i !== 7 ? i : null)));
+    } finally {
+      await store.close();
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+});

@@ -29,6 +29,14 @@ export interface SqliteReadModelStoreOptions {
   readonly cacheSizeKiB?: number;
   /** Integrity check at open: `quick` (default) or `none`. */
   readonly integrityCheck?: 'quick' | 'none';
+  /**
+   * Only for a file created empty by this instance that nothing else writes (the rebuild): the
+   * hashes of the identity keys it persisted are kept (4 bytes each, up to 4 million), so reading
+   * an identity never written (every new identity) skips the file. Ignored for an existing file.
+   */
+  readonly trackWrittenIdentities?: boolean;
+  /** When the file is created: no journal and no syncs (see `ReadModelFileOptions.bulkLoad`); for the rebuild's fresh file only. */
+  readonly bulkLoad?: boolean;
   /** A flush failed (the documents stay pending and the next flush tries again). */
   readonly onError?: (error: unknown) => void;
 }
@@ -44,6 +52,15 @@ function settle<T>(step: () => T): Promise<T> {
     return Promise.reject(error instanceof Error ? error : new Error(String(error)));
   }
 }
+
+/** FNV-1a over the key's UTF-16 code units: a cheap 32-bit fingerprint for the written-identity filter. */
+function fingerprint(key: string): number {
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < key.length; index++) hash = Math.imul(hash ^ key.charCodeAt(index), 0x01000193);
+  return hash >>> 0;
+}
+
+const MAX_TRACKED_IDENTITIES = 4_000_000;
 
 const isIdentityKey = (key: string): boolean => key.startsWith(IDENTITY_PREFIX);
 /** Whether some identity key could start with `prefix` (or the reverse), so the listing needs the file. */
@@ -76,6 +93,8 @@ export class SqliteReadModelStore implements BatchReadModelStore {
   private readonly listeners = new Set<(change: ReadModelChange) => void>();
   private readonly timer: NodeJS.Timeout;
   private flushScheduled = false;
+  /** Fingerprints of every identity key persisted (see `trackWrittenIdentities`), or null: read the file. */
+  private written: Set<number> | null;
   private closed = false;
   private flushCount = 0;
   private readonly statements: {
@@ -99,6 +118,7 @@ export class SqliteReadModelStore implements BatchReadModelStore {
     private readonly options: SqliteReadModelStoreOptions,
   ) {
     this.created = opened.created;
+    this.written = opened.created && options.trackWrittenIdentities ? new Set() : null;
     this.recreatedBecause = opened.recreatedBecause;
     this.statements = {
       getDocument: db.prepare('SELECT value FROM documents WHERE key = ?'),
@@ -109,7 +129,9 @@ export class SqliteReadModelStore implements BatchReadModelStore {
       putConsumer: db.prepare('INSERT INTO consumers (name, position) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET position = excluded.position'),
     };
     this.persist = db.transaction((documents: Map<string, unknown>, checkpoints: Set<string>, consumers: Set<string>) => {
-      for (const [key, value] of documents) {
+      // In key order: neighbouring inserts land on the same B-tree pages.
+      for (const key of [...documents.keys()].sort()) {
+        const value = documents.get(key);
         if (value === DELETED) this.statements.deleteDocument.run(key);
         else this.statements.putDocument.run(key, JSON.stringify(value));
       }
@@ -128,6 +150,7 @@ export class SqliteReadModelStore implements BatchReadModelStore {
       consumer: options.consumer ?? 'relay',
       cacheSizeKiB: options.cacheSizeKiB ?? 16_384,
       integrityCheck: options.integrityCheck ?? 'quick',
+      bulkLoad: options.bulkLoad,
     });
     try {
       return new SqliteReadModelStore(opened.db, opened, options);
@@ -160,6 +183,7 @@ export class SqliteReadModelStore implements BatchReadModelStore {
       this.identities.set(key, cached);
       return cached;
     }
+    if (this.written && !this.written.has(fingerprint(key))) return null;
     const row = this.statements.getDocument.get(key);
     const document = row ? deepFreeze(JSON.parse(row.value) as unknown) : null;
     this.remember(key, document);
@@ -178,6 +202,8 @@ export class SqliteReadModelStore implements BatchReadModelStore {
   }
 
   get<T>(key: string): Promise<T | null> {
+    // Resident documents (environments, projects) answer without the guarded path below.
+    if (!this.closed && !isIdentityKey(key)) return Promise.resolve((this.resident.get(key) ?? null) as T | null);
     return settle(() => {
       this.assertOpen();
       return this.read(key) as T | null;
@@ -187,7 +213,9 @@ export class SqliteReadModelStore implements BatchReadModelStore {
   getMany<T>(keys: readonly string[]): Promise<(T | null)[]> {
     return settle(() => {
       this.assertOpen();
-      return keys.map((key) => this.read(key) as T | null);
+      const documents: (T | null)[] = [];
+      for (const key of keys) documents.push(this.read(key) as T | null);
+      return documents;
     });
   }
 
@@ -311,7 +339,12 @@ export class SqliteReadModelStore implements BatchReadModelStore {
       throw error;
     }
     this.flushCount++;
-    for (const [key, value] of documents) if (isIdentityKey(key)) this.remember(key, value === DELETED ? null : value);
+    for (const [key, value] of documents) {
+      if (!isIdentityKey(key)) continue;
+      this.remember(key, value === DELETED ? null : value);
+      if (this.written && value !== DELETED) this.written.add(fingerprint(key));
+    }
+    if (this.written && this.written.size > MAX_TRACKED_IDENTITIES) this.written = null;
   }
 
   private flushQuietly(): void {
