@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -108,11 +108,15 @@ describe('npm run rebuild', () => {
 
   it('when killed with SIGKILL mid-rebuild, leaves the live files untouched; the next rebuild swaps in files the app resumes from', async () => {
     const before = fingerprints(dataDir);
-    const killed = await rebuild(dataDir, ['--batch-events', '200'], (output, child) => {
-      // Killed once the bar shows some batches applied, and not all of them: before the swap.
-      const progress = [...output.matchAll(/\| (\d+)\/(\d+) events/g)].pop();
-      if (progress && Number(progress[1]) > 0 && Number(progress[1]) < Number(progress[2]) && child.exitCode === null) child.kill('SIGKILL');
+    // Killed once the fresh file holds some batches (each batch is persisted), before the swap.
+    const fresh = join(dataDir, 'read-models.sqlite.rebuild');
+    let watcher: NodeJS.Timeout | undefined;
+    const killed = await rebuild(dataDir, ['--batch-events', '100'], (_output, child) => {
+      watcher ??= setInterval(() => {
+        if (existsSync(fresh) && statSync(fresh).size > 256 * 1024 && child.exitCode === null) child.kill('SIGKILL');
+      }, 1);
     });
+    clearInterval(watcher);
     expect(killed.signal).toBe('SIGKILL');
     expect(killed.output).not.toMatch(/swapped in/);
     expect(fingerprints(dataDir)).toEqual(before);
