@@ -223,7 +223,11 @@ export class KafkaGroupConsumer implements BusSubscription {
     }
     // Something in the batch is not transient: find it one event at a time, each with its retries.
     for (const { message, event } of decoded) {
+      if (this.stopping) return 'stopped';
       if ((await this.handle(partition, message, event, heartbeat)) === 'stopped') return 'stopped';
+      // One by one takes far longer than the batch would: keep the group session alive (kafkajs
+      // sends a heartbeat only when the interval has passed).
+      await heartbeat();
     }
     return 'handled';
   }
