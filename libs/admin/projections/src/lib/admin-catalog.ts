@@ -90,7 +90,7 @@ export class AdminCatalog {
   private readonly pendingIdentities = new Map<string, CatalogIdentityRow>();
   private readonly pendingStates = new Set<string>();
   private pendingAudit: CatalogAuditRow[] = [];
-  private readonly appliedRefs = new Map<string, CatalogEventRef>();
+  private readonly pendingRefs = new Map<string, CatalogEventRef>();
   private pendingEvents = 0;
   private lastEvent: CatalogEventRef | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
@@ -172,7 +172,7 @@ export class AdminCatalog {
       for (const entity of auditKeysOf(typed)) this.pendingAudit.push({ entity, type: typed.type, position: ref.position, stream: ref.stream, revision: ref.revision });
       // Ids are looked up to answer a retried admin request (Idempotency-Key); what SDK keys
       // record is never retried by id, so the busiest writes keep no id row.
-      if (typed.metadata.actor.kind !== 'environment-key') this.appliedRefs.set(typed.id, ref);
+      if (typed.metadata.actor.kind !== 'environment-key') this.pendingRefs.set(typed.id, ref);
       if (category !== 'identity') this.pendingStates.add(`${category}:${categoryId(event.streamName)}`).add(INDEXES);
     }
     this.appliedEvents++;
@@ -197,12 +197,12 @@ export class AdminCatalog {
       identities: [...this.pendingIdentities.values()],
       states,
       audit: this.pendingAudit,
-      events: [...this.appliedRefs.values()],
+      events: [...this.pendingRefs.values()],
     });
     this.pendingIdentities.clear();
     this.pendingStates.clear();
     this.pendingAudit = [];
-    this.appliedRefs.clear();
+    this.pendingRefs.clear();
     this.pendingEvents = 0;
   }
 
@@ -383,7 +383,7 @@ export class AdminCatalog {
 
   /** Where an applied admin event is in the log, by its id (how a retried command finds what it appended the first time). */
   event(eventId: string): CatalogEventRef | undefined {
-    return this.appliedRefs.get(eventId) ?? this.store.event(eventId);
+    return this.pendingRefs.get(eventId) ?? this.store.event(eventId);
   }
 
   keyOwner(keyHash: string): KeyOwner | undefined {
