@@ -26,18 +26,18 @@ function countingStore(): { store: InMemoryReadModelStore; reads: string[]; batc
 }
 
 describe('BatchingReadModelStore', () => {
-  it('reads each key from the real store once per batch, in one round trip when prefetched', async () => {
+  it('reads each key from the real store once per batch, checkpoints before documents, in one round trip each when prefetched', async () => {
     const { store, reads } = countingStore();
     await store.commit({ checkpoint: { key: 'cp:a', expected: 0, next: 1 }, writes: [{ key: 'doc:1', value: { n: 1 } }], changedEnvironments: [] });
     const overlay = new BatchingReadModelStore(store);
     await overlay.prefetch({ documents: ['doc:1', 'doc:2'], checkpoints: ['cp:a'] });
-    expect(reads).toEqual(['doc:1', 'doc:2', 'cp:a']);
+    expect(reads).toEqual(['cp:a', 'doc:1', 'doc:2']);
     expect(await overlay.get('doc:1')).toEqual({ n: 1 });
     expect(await overlay.getMany(['doc:2', 'doc:1'])).toEqual([null, { n: 1 }]);
     expect(await overlay.checkpoint('cp:a')).toBe(1);
     expect(await overlay.get('doc:3')).toBeNull();
     expect(await overlay.get('doc:3')).toBeNull();
-    expect(reads).toEqual(['doc:1', 'doc:2', 'cp:a', 'doc:3']);
+    expect(reads).toEqual(['cp:a', 'doc:1', 'doc:2', 'doc:3']);
   });
 
   it('buffers commits and writes only the last value of each document, with every checkpoint, in one batch commit', async () => {

@@ -74,9 +74,12 @@ export class BatchingReadModelStore implements ReadModelStore {
     const documents = [...new Set(needs.documents ?? [])].filter((key) => !this.documents.has(key));
     const checkpoints = [...new Set(needs.checkpoints ?? [])].filter((key) => !this.positions.has(key));
     if (documents.length === 0 && checkpoints.length === 0) return;
-    const [values, positions] = await Promise.all([
-      documents.length > 0 ? this.base.getMany(documents) : [],
+    // Checkpoints are asked for first (one connection runs commands in order): a commit landing
+    // between the two reads then shows in a checkpoint, and the flush it guards writes nothing.
+    // The other way round, a document older than its checkpoint would pass the guard.
+    const [positions, values] = await Promise.all([
       checkpoints.length > 0 ? this.base.checkpointMany(checkpoints) : [],
+      documents.length > 0 ? this.base.getMany(documents) : [],
     ]);
     documents.forEach((key, index) => {
       const value = values[index];
