@@ -184,7 +184,7 @@ async function main(): Promise<void> {
   console.log(`\n${table}\n`);
   await mkdir(join(root, 'tmp'), { recursive: true });
   const out = join(root, 'tmp', 'bench-scale.json');
-  await writeFile(out, `${JSON.stringify({ startedAt, finishedAt: new Date().toISOString(), cores: cpus().length, options, columns }, null, 2)}\n`);
+  await writeFile(out, `${JSON.stringify({ startedAt, finishedAt: new Date().toISOString(), cores: cpus().length, options, columns, table: table.split('\n') }, null, 2)}\n`);
   console.log(`written to ${out}`);
 }
 
