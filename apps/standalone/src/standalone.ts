@@ -56,7 +56,11 @@ export async function startStandalone(config: StandaloneConfig): Promise<Standal
 
     // Read models and the relay's position persist together in read-models.sqlite, so a restart
     // projects only the log after that position; a file that cannot be served is rebuilt from the log.
-    const readModels = SqliteReadModelStore.open({ path: join(config.dataDir, 'read-models.sqlite'), onError: (error) => console.error('read models', error) });
+    const readModels = SqliteReadModelStore.open({
+      path: join(config.dataDir, 'read-models.sqlite'),
+      logHead: await store.headPosition(),
+      onError: (error) => console.error('read models', error),
+    });
     closers.push(() => readModels.close());
     if (readModels.recreatedBecause) console.warn(`read models: ${readModels.recreatedBecause}; rebuilding them from the event log`);
     const projector = new EnvironmentProjector(readModels);

@@ -1,4 +1,5 @@
 import { readModelKeys } from '@flagline/contracts';
+import Database from 'better-sqlite3';
 import type { EmbeddedEventStore } from '@flagline/event-store-embedded';
 import { rm, truncate, writeFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -87,6 +88,15 @@ describe('Read models persisted across restarts', () => {
     ['missing', (path: string) => rm(path)],
     ['torn (cut in half)', async (path: string) => truncate(path, Math.floor((await stat(path)).size / 2))],
     ['not a database', (path: string) => writeFile(path, 'garbage '.repeat(2_000))],
+    [
+      'ahead of the log (derived from a longer one)',
+      (path: string) => {
+        const db = new Database(path);
+        db.prepare(`UPDATE consumers SET position = position + 1000 WHERE name = 'relay'`).run();
+        db.close();
+        return Promise.resolve();
+      },
+    ],
   ])('when read-models.sqlite is %s', (damageName, damage) => {
     it('then the start rebuilds it from the whole log and serves the same documents', async () => {
       const path = join(dataDir, 'read-models.sqlite');

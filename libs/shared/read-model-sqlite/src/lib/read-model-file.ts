@@ -20,6 +20,8 @@ export interface ReadModelFileOptions {
    * complete (the rebuild's, synced once before it is swapped in). Reopened normally, it is WAL again.
    */
   readonly bulkLoad?: boolean;
+  /** The event log's last position: a file whose consumer is past it was derived from another (or a cut) log. */
+  readonly logHead?: number;
 }
 
 export interface OpenedReadModelFile {
@@ -70,6 +72,9 @@ function invalidity(db: Database.Database, options: ReadModelFileOptions): strin
   if (documentVersion !== String(READ_MODEL_SCHEMA_VERSION)) return `document schema version is ${documentVersion ?? 'missing'}, not ${READ_MODEL_SCHEMA_VERSION}`;
   const consumer = db.prepare('SELECT position FROM consumers WHERE name = ?').get(options.consumer) as { position: unknown } | undefined;
   if (!consumer || !Number.isSafeInteger(consumer.position) || (consumer.position as number) < 0) return `the ${options.consumer} checkpoint row is missing or invalid`;
+  if (options.logHead !== undefined && (consumer.position as number) > options.logHead) {
+    return `its ${options.consumer} checkpoint (${String(consumer.position)}) is past the end of the event log (${options.logHead}): it was derived from another or a longer log`;
+  }
   return null;
 }
 

@@ -193,6 +193,16 @@ describe('SqliteReadModelStore', () => {
       await expectReplaced(/document schema version is 0/);
     });
 
+    it('derived from a longer log: its consumer position is past the log head', async () => {
+      await filled();
+      const store = open({ logHead: 1_999 });
+      expect(store.recreatedBecause).toMatch(/relay checkpoint \(2000\) is past the end of the event log \(1999\)/);
+      await store.close();
+      const again = open({ logHead: 0 });
+      expect(again.created).toBe(false);
+      await again.close();
+    });
+
     it('its consumer checkpoint row missing', async () => {
       await filled();
       const db = new Database(path);

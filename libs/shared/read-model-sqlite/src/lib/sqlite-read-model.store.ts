@@ -27,6 +27,8 @@ export interface SqliteReadModelStoreOptions {
   readonly identityCacheSize?: number;
   /** SQLite's page cache in KiB. Default 16,384 (16 MiB). */
   readonly cacheSizeKiB?: number;
+  /** The event log's last position: a file whose consumer is past it is replaced by an empty one. */
+  readonly logHead?: number;
   /** Integrity check at open: `quick` (default) or `none`. */
   readonly integrityCheck?: 'quick' | 'none';
   /**
@@ -151,6 +153,7 @@ export class SqliteReadModelStore implements BatchReadModelStore {
       cacheSizeKiB: options.cacheSizeKiB ?? 16_384,
       integrityCheck: options.integrityCheck ?? 'quick',
       bulkLoad: options.bulkLoad,
+      logHead: options.logHead,
     });
     try {
       return new SqliteReadModelStore(opened.db, opened, options);
