@@ -93,6 +93,40 @@ describe('BatchProjection', () => {
     expect(store.dump()).toEqual(before);
   });
 
+  it('runs a batch again when its organisation was renamed between its reads and its commit, keeping the new name', async () => {
+    const last = events[events.length - 1] as RecordedEvent;
+    const renamed: RecordedEvent = {
+      ...last,
+      id: 'organisation-renamed',
+      type: 'OrganisationRenamed',
+      streamName: 'organisation-1',
+      streamRevision: 0,
+      globalPosition: last.globalPosition + 1,
+      data: { organisationId: 1, name: 'Renamed Ltd' },
+    };
+    const { store, projection } = await appliedUpTo(200);
+    const rival = new EnvironmentProjector(store);
+    // Toggles and overrides rewrite environment documents: the batch must not bring back their old organisation part.
+    const racing = events.slice(200);
+    let raced = false;
+    const commitBatch = store.commitBatch.bind(store);
+    store.commitBatch = async (batch) => {
+      if (!raced) {
+        raced = true;
+        expect(await rival.handle(renamed)).toBe('applied');
+      }
+      return commitBatch(batch);
+    };
+    await projection.apply(racing);
+    expect(raced).toBe(true);
+    const sequential = new InMemoryReadModelStore();
+    const projector = new EnvironmentProjector(sequential);
+    for (const event of [...events, renamed]) await projector.handle(event);
+    expect(store.dump()).toEqual(sequential.dump());
+    const environment = store.dump()['environment:100001'] as { project: { organisationName?: string } };
+    expect(environment.project.organisationName).toBe('Renamed Ltd');
+  });
+
   it('runs a batch again on fresh reads when another writer moved one of its checkpoints first', async () => {
     const { store, projection } = await appliedUpTo(200);
     const rival = new EnvironmentProjector(store);

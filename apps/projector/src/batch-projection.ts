@@ -1,5 +1,5 @@
 import { EnvironmentProjector, identityTouchedBy, isProjectable, organisationCheckpointKey, projectCheckpointKey, projectIdOf, type ProjectionOutcome } from '@flagline/admin-projections';
-import { readModelKeys, type BatchReadModelStore } from '@flagline/contracts';
+import { readModelKeys, type BatchReadModelStore, type ProjectDocument } from '@flagline/contracts';
 import type { RecordedEvent } from '@flagline/event-sourcing';
 import { BatchingReadModelStore, type ReadModelPrefetch } from '@flagline/read-model';
 
@@ -36,7 +36,9 @@ export function prefetchFor(events: readonly RecordedEvent[]): ReadModelPrefetch
 /**
  * The environment projection a batch of events at a time: `EnvironmentProjector.handle` runs for
  * each event, in order, on a BatchingReadModelStore over the real store, and the batch is written
- * as one atomic commit guarded by every project and organisation checkpoint it moved. Events at
+ * as one atomic commit guarded by every project and organisation checkpoint it moved, and by the
+ * organisation checkpoints of its projects (an organisation's rename rewrites their environment
+ * documents: applied meanwhile, it makes the batch run again). Events at
  * or below their checkpoint are duplicates, as one by one, so a redelivered batch, or one that
  * overlaps a batch already applied, writes nothing twice. A lost race runs the batch again on
  * fresh reads.
@@ -46,7 +48,13 @@ export class BatchProjection {
 
   apply(events: readonly RecordedEvent[]): Promise<ProjectionOutcome[]> {
     return BatchingReadModelStore.run(this.store, async (overlay) => {
-      await overlay.prefetch(prefetchFor(events));
+      const needs = prefetchFor(events);
+      await overlay.prefetch(needs);
+      // Environment documents carry their organisation's name, which organisation events rewrite
+      // under the organisation's checkpoint: guard it too, before any environment document is read.
+      const projects = await overlay.getMany<ProjectDocument>((needs.documents ?? []).filter((key) => key.startsWith(readModelKeys.projectPrefix)));
+      const organisations = new Set(projects.flatMap((project) => (project ? [project.organisationId] : [])));
+      await overlay.guard([...organisations].map(organisationCheckpointKey));
       const projector = new EnvironmentProjector(overlay);
       const outcomes: ProjectionOutcome[] = [];
       for (const event of events) outcomes.push(await projector.handle(event));

@@ -109,6 +109,29 @@ describe('BatchingReadModelStore', () => {
     await expect(always).rejects.toThrow(/kept losing races.*3 attempts/);
   });
 
+  it('requires guarded checkpoints unchanged at the flush, though the batch does not move them', async () => {
+    const { store, batches } = countingStore();
+    await store.commit({ checkpoint: { key: 'cp:other', expected: 0, next: 4 }, writes: [], changedEnvironments: [] });
+    const overlay = new BatchingReadModelStore(store);
+    await overlay.guard(['cp:other']);
+    await overlay.commit({ checkpoint: { key: 'cp:a', expected: 0, next: 1 }, writes: [{ key: 'doc', value: 'batch' }], changedEnvironments: [] });
+    expect(await overlay.flush()).toBe(true);
+    expect(batches[0]?.checkpoints).toEqual([{ key: 'cp:other', expected: 4, next: 4 }, { key: 'cp:a', expected: 0, next: 1 }]);
+
+    const raced = new BatchingReadModelStore(store);
+    await raced.guard(['cp:other']);
+    await raced.commit({ checkpoint: { key: 'cp:a', expected: 1, next: 2 }, writes: [{ key: 'doc', value: 'stale' }], changedEnvironments: [] });
+    await store.commit({ checkpoint: { key: 'cp:other', expected: 4, next: 5 }, writes: [], changedEnvironments: [] });
+    expect(await raced.flush()).toBe(false);
+    expect(await store.get('doc')).toBe('batch');
+    expect(await store.checkpoint('cp:a')).toBe(1);
+
+    const idle = new BatchingReadModelStore(store);
+    await idle.guard(['cp:other']);
+    expect(await idle.flush()).toBe(true);
+    expect(batches).toHaveLength(2);
+  });
+
   it('lists keys with the batch’s creations and deletions applied', async () => {
     const { store } = countingStore();
     await store.commit({ checkpoint: { key: 'cp', expected: 0, next: 1 }, writes: [{ key: 'identity:1:a', value: 1 }, { key: 'identity:1:b', value: 2 }], changedEnvironments: [] });

@@ -44,6 +44,8 @@ export class BatchingReadModelStore implements ReadModelStore {
   private readonly guards = new Map<string, number>();
   /** Checkpoints as this batch left them. */
   private readonly positions = new Map<string, number>();
+  /** Checkpoints the flush must find unchanged even if the batch does not move them (see guard). */
+  private readonly guarded = new Set<string>();
   private readonly changedEnvironments = new Set<number>();
   private readonly changedIdentities = new Map<string, IdentityRef>();
   private commits = 0;
@@ -86,6 +88,17 @@ export class BatchingReadModelStore implements ReadModelStore {
       this.documents.set(key, value === null || value === undefined ? ABSENT : value);
     });
     checkpoints.forEach((key, index) => this.rememberCheckpoint(key, positions[index] ?? 0));
+  }
+
+  /**
+   * Makes the flush also require these checkpoints unchanged since now, whether or not the batch
+   * moves them: for documents the batch reads and rewrites that other commits guard by another
+   * checkpoint (an organisation's name in its projects' environment documents). Call it before
+   * reading those documents.
+   */
+  async guard(keys: readonly string[]): Promise<void> {
+    await this.prefetch({ checkpoints: keys });
+    for (const key of keys) this.guarded.add(key);
   }
 
   async get<T>(key: string): Promise<T | null> {
@@ -137,7 +150,7 @@ export class BatchingReadModelStore implements ReadModelStore {
     const checkpoints: ReadModelCheckpointMove[] = [];
     for (const [key, next] of this.positions) {
       const expected = this.guards.get(key) ?? 0;
-      if (next !== expected) checkpoints.push({ key, expected, next });
+      if (next !== expected || this.guarded.has(key)) checkpoints.push({ key, expected, next });
     }
     const writes: ReadModelWrite[] = [...this.dirty].map((key) => {
       const value = this.documents.get(key);
@@ -146,7 +159,7 @@ export class BatchingReadModelStore implements ReadModelStore {
     const changedEnvironments = [...this.changedEnvironments];
     const changedIdentities = [...this.changedIdentities.values()];
     this.clear();
-    if (checkpoints.length === 0) {
+    if (!checkpoints.some(({ expected, next }) => next !== expected)) {
       if (writes.length > 0) throw new Error('A read-model batch wrote documents without moving a checkpoint');
       return true;
     }
@@ -178,6 +191,7 @@ export class BatchingReadModelStore implements ReadModelStore {
     this.dirty.clear();
     this.guards.clear();
     this.positions.clear();
+    this.guarded.clear();
     this.changedEnvironments.clear();
     this.changedIdentities.clear();
     this.commits = 0;
