@@ -45,6 +45,8 @@ function headerProblem(path: string): string | null {
   return null;
 }
 
+const byIdentityId = (a: { identityId: string }, b: { identityId: string }): number => (a.identityId < b.identityId ? -1 : a.identityId > b.identityId ? 1 : 0);
+
 function removeFiles(path: string): void {
   for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });
 }
@@ -137,7 +139,8 @@ export class SqliteCatalogStore implements CatalogStore {
     };
     this.statements = statements;
     this.writeBatch = db.transaction((batch: CatalogBatch) => {
-      for (const row of batch.identities) {
+      // In id order: neighbouring ids share index pages, so a batch dirties fewer of them.
+      for (const row of [...batch.identities].sort(byIdentityId)) {
         statements.setIdentity.run(row.identityId, row.revision, encodeState(row.state));
         if (row.listed) statements.list.run(row.environmentId, row.identifier);
         else statements.unlist.run(row.environmentId, row.identifier);
