@@ -58,3 +58,18 @@ describe('Command service on the embedded log: the admin catalog persisted under
     }
   });
 });
+
+describe('Command service configuration: where the admin catalog persists', () => {
+  const base = { ADMIN_API_KEY: ADMIN_KEY, INTERNAL_API_TOKEN: 'internal-token-for-the-spec' };
+
+  it('is DATA_DIR/catalog.sqlite on the embedded log, CATALOG_DIR/catalog.sqlite when given', () => {
+    expect(loadCommandServiceConfig({ ...base, EVENT_STORE: 'embedded', DATA_DIR: '/srv/flagline' }).catalogPath).toBe(join('/srv/flagline', 'catalog.sqlite'));
+    expect(loadCommandServiceConfig({ ...base, EVENTSTORE_CONNECTION_STRING: 'esdb://localhost:2113?tls=false', CATALOG_DIR: '/var/cache/catalog' }).catalogPath).toBe(
+      join('/var/cache/catalog', 'catalog.sqlite'),
+    );
+  });
+
+  it('is a temporary file on EventStoreDB without CATALOG_DIR (null here)', () => {
+    expect(loadCommandServiceConfig({ ...base, EVENTSTORE_CONNECTION_STRING: 'esdb://localhost:2113?tls=false' }).catalogPath).toBeNull();
+  });
+});
