@@ -127,6 +127,40 @@ describe('BatchProjection', () => {
     expect(environment.project.organisationName).toBe('Renamed Ltd');
   });
 
+  it('runs a batch renaming an organisation again when one of its projects changed an environment meanwhile', async () => {
+    const last = events[events.length - 1] as RecordedEvent;
+    const renamed: RecordedEvent = {
+      ...last,
+      id: 'organisation-renamed',
+      type: 'OrganisationRenamed',
+      streamName: 'organisation-1',
+      streamRevision: 0,
+      globalPosition: last.globalPosition + 1,
+      data: { organisationId: 1, name: 'Renamed Ltd' },
+    };
+    const lastToggle = [...events].reverse().find((event) => event.type === 'FeatureStateChanged') as RecordedEvent;
+    const toggled = lastToggle.data as { enabled: boolean };
+    const toggle: RecordedEvent = { ...lastToggle, id: 'toggle-again', globalPosition: last.globalPosition + 2, data: { ...toggled, enabled: !toggled.enabled } };
+    const before = events;
+    const { store, projection } = await appliedUpTo(events.length);
+    const rival = new EnvironmentProjector(store);
+    let raced = false;
+    const commitBatch = store.commitBatch.bind(store);
+    store.commitBatch = async (batch) => {
+      if (!raced) {
+        raced = true;
+        expect(await rival.handle(toggle)).toBe('applied');
+      }
+      return commitBatch(batch);
+    };
+    await projection.apply([renamed]);
+    expect(raced).toBe(true);
+    const sequential = new InMemoryReadModelStore();
+    const projector = new EnvironmentProjector(sequential);
+    for (const event of [...before, renamed, toggle]) await projector.handle(event);
+    expect(store.dump()).toEqual(sequential.dump());
+  });
+
   it('runs a batch again on fresh reads when another writer moved one of its checkpoints first', async () => {
     const { store, projection } = await appliedUpTo(200);
     const rival = new EnvironmentProjector(store);

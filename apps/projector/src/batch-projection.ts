@@ -3,9 +3,12 @@ import { readModelKeys, type BatchReadModelStore, type ProjectDocument } from '@
 import type { RecordedEvent } from '@flagline/event-sourcing';
 import { BatchingReadModelStore, type ReadModelPrefetch } from '@flagline/read-model';
 
-/** Organisation name events carry the organisation's id and are guarded by its checkpoint. */
+/** The organisation events the projection reads: those that set or drop its name. */
+const ORGANISATION_NAME_EVENTS: ReadonlySet<string> = new Set(['OrganisationCreated', 'OrganisationRenamed', 'OrganisationDeleted']);
+
+/** The organisation of a name event (guarded by the organisation's checkpoint), or null. */
 function organisationIdOf(event: RecordedEvent): number | null {
-  if (!event.type.startsWith('Organisation')) return null;
+  if (!ORGANISATION_NAME_EVENTS.has(event.type)) return null;
   const id = (event.data as { organisationId?: unknown } | null)?.organisationId;
   return typeof id === 'number' ? id : null;
 }
@@ -55,10 +58,28 @@ export class BatchProjection {
       const projects = await overlay.getMany<ProjectDocument>((needs.documents ?? []).filter((key) => key.startsWith(readModelKeys.projectPrefix)));
       const organisations = new Set(projects.flatMap((project) => (project ? [project.organisationId] : [])));
       await overlay.guard([...organisations].map(organisationCheckpointKey));
+      // The other way round: an organisation's rename rewrites the environment documents of its
+      // projects, which their own events change under their checkpoints: guard those.
+      await overlay.guard(await this.projectCheckpointsOf(events));
       const projector = new EnvironmentProjector(overlay);
       const outcomes: ProjectionOutcome[] = [];
       for (const event of events) outcomes.push(await projector.handle(event));
       return outcomes;
     });
+  }
+
+  /**
+   * The checkpoints of the projects of the organisations whose name events are in the batch,
+   * found in the project documents as they are now. Read from the store itself, not the batch:
+   * the batch reads them again after their guards, so none it uses can be older than its guard.
+   */
+  private async projectCheckpointsOf(events: readonly RecordedEvent[]): Promise<string[]> {
+    const organisations = new Set(events.flatMap((event) => {
+      const organisationId = organisationIdOf(event);
+      return organisationId === null ? [] : [organisationId];
+    }));
+    if (organisations.size === 0) return [];
+    const projects = await this.store.getMany<ProjectDocument>(await this.store.keysWithPrefix(readModelKeys.projectPrefix));
+    return projects.flatMap((project) => (project && organisations.has(project.organisationId) ? [projectCheckpointKey(project.projectId)] : []));
   }
 }
