@@ -30,6 +30,9 @@ describe('bench:scale report', () => {
     expect(formatMeasured({ digits: 2 }, { value: 1234.5678 })).toBe('1,234.57');
     expect(formatMeasured({ digits: 0 }, { value: 3, note: 'of 200' })).toBe('3 (of 200)');
     expect(formatMeasured({ digits: 0 }, { value: null, note: 'n/a (no rebuild command)' })).toBe('n/a (no rebuild command)');
+    const long = formatMeasured({ digits: 0 }, { value: 1, note: `admin catalog: catalog.sqlite differs from a rebuild: ${'x'.repeat(80)}` });
+    expect(long).toMatch(/^1 \(admin catalog: catalog\.sqlite differs .*…\)$/);
+    expect(long.length).toBeLessThan(60);
   });
 
   it('prints one row per figure with both columns and whether the last meets the target', () => {

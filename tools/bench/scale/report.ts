@@ -55,12 +55,16 @@ export const FIGURES: readonly Figure[] = [
   { key: 'projector.rate', label: '7. projector events/s per partition', digits: 0, target: atLeast(20_000) },
 ];
 
+const NOTE_WIDTH = 48;
+
 export function formatMeasured(figure: Pick<Figure, 'digits'>, measured: Measured | undefined): string {
   if (measured === undefined) return '-';
   const value =
     measured.value === null ? '' : measured.value.toLocaleString('en', { minimumFractionDigits: figure.digits, maximumFractionDigits: figure.digits });
   if (measured.note === undefined) return value;
-  return value === '' ? measured.note : `${value} (${measured.note})`;
+  // The JSON keeps the whole note; the table a line's worth of it.
+  const note = measured.note.length > NOTE_WIDTH ? `${measured.note.slice(0, NOTE_WIDTH - 1)}…` : measured.note;
+  return value === '' ? note : `${value} (${note})`;
 }
 
 /** `yes`/`no` when the figure has a target and a value, `-` otherwise. */
