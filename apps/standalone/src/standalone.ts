@@ -13,6 +13,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { StandaloneConfig } from './config';
+import { catchUpReadModels } from './rebuild-parts';
 
 export interface Standalone {
   readonly url: string;
@@ -59,12 +60,17 @@ export async function startStandalone(config: StandaloneConfig): Promise<Standal
     const readModels = SqliteReadModelStore.open({
       path: join(config.dataDir, 'read-models.sqlite'),
       logHead: await store.headPosition(),
+      trackWrittenIdentities: true,
       onError: (error) => console.error('read models', error),
     });
     closers.push(() => readModels.close());
     if (readModels.recreatedBecause) console.warn(`read models: ${readModels.recreatedBecause}; rebuilding them from the event log`);
     const projector = new EnvironmentProjector(readModels);
     let projectedSinceStart = 0;
+    // An empty file (first start, or a bad one replaced) catches up with the log in batches, as the
+    // rebuild does, and the relay takes over from the position it reached.
+    if (readModels.created) projectedSinceStart += await catchUpReadModels(store, readModels, projector);
+    readModels.forgetWrittenIdentities();
     const bus = new InProcessEventBus();
     closers.push(() => bus.close());
     await bus.subscribe('environment-projector', async (event: RecordedEvent) => {

@@ -317,6 +317,11 @@ export class SqliteReadModelStore implements BatchReadModelStore {
     };
   }
 
+  /** Stops keeping the fingerprints of written identities (see `trackWrittenIdentities`): every lookup reads the file again. */
+  forgetWrittenIdentities(): void {
+    this.written = null;
+  }
+
   /** Transactions written so far (each one flush of pending documents and checkpoints). */
   get flushes(): number {
     return this.flushCount;
