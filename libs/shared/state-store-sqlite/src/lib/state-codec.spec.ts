@@ -1,5 +1,5 @@
 import { FloatNumber } from '@flagline/python-compat';
-import { decodeState, encodeState } from './state-codec';
+import { decodeState, encodeState, encodeStateByValue } from './state-codec';
 
 describe('state codec', () => {
   const state = {
@@ -37,5 +37,41 @@ describe('state codec', () => {
 
   it('refuses what JSON cannot carry', () => {
     expect(() => encodeState({ big: BigInt(1) })).toThrow(/bigint/);
+  });
+
+  describe('a state written again after a change', () => {
+    // A project-like state: features and per-environment states in Maps, changed immutably (a
+    // change makes new objects along its path and shares the rest), as the domain's evolve does.
+    const feature = (id: number) => ({ featureId: id, name: `flag_${id}`, tags: [1, 2], options: [{ optionId: id, value: null }] });
+    const base = {
+      revision: 1,
+      features: new Map(Array.from({ length: 300 }, (_, i) => [i, feature(i)] as const)),
+      environments: new Map([[1, { name: 'Production', states: new Map(Array.from({ length: 300 }, (_, i) => [i, { enabled: false, value: i }] as const)) }]]),
+      emails: new Map([['ada@example.com', new Set(['inv-1'])]]),
+    };
+
+    it('is the text a by-value encoding gives, before and after changes that share unchanged parts', () => {
+      expect(encodeState(base)).toBe(encodeStateByValue(base));
+      const production = base.environments.get(1) as { name: string; states: Map<number, { enabled: boolean; value: number }> };
+      const toggled = {
+        ...base,
+        revision: 2,
+        features: new Map(base.features).set(300, feature(300)),
+        environments: new Map([[1, { ...production, states: new Map(production.states).set(7, { enabled: true, value: 7 }) }]]),
+      };
+      const first = encodeState(toggled);
+      expect(first).toBe(encodeStateByValue(toggled));
+      expect(first).toContain('[7,{"enabled":true,"value":7}]');
+      expect(encodeState(base)).toBe(encodeStateByValue(base));
+    });
+
+    it('writes Sets, Maps and arrays filled in place as they are now', () => {
+      const before = encodeState(base);
+      base.emails.get('ada@example.com')?.add('inv-2');
+      const after = encodeState(base);
+      expect(after).not.toBe(before);
+      expect(after).toBe(encodeStateByValue(base));
+      expect(after).toContain('"inv-2"');
+    });
   });
 });

@@ -43,5 +43,60 @@ function fromJson(value: Json): unknown {
   return out;
 }
 
-export const encodeState = (value: unknown): string => JSON.stringify(toJson(value));
+/**
+ * The text of the entries' values of Maps already written, by object: folded states are
+ * immutable (a change makes new objects and shares the rest), so a project with thousands of
+ * features is written again at the cost of what changed, not of its size. Only plain objects are
+ * remembered: Sets, Maps and arrays may be filled in place while they are built.
+ */
+const written = new WeakMap<object, string>();
+
+function isPlainObject(value: object): boolean {
+  const prototype: unknown = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}
+
+/** `JSON.stringify(toJson(value))`, built directly, remembering the text of Map values. */
+function text(value: unknown, remember: boolean): string {
+  if (value === null || value === undefined) return 'null';
+  switch (typeof value) {
+    case 'string':
+    case 'number':
+      return JSON.stringify(value);
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'object':
+      break;
+    case 'bigint':
+    case 'function':
+    case 'symbol':
+    case 'undefined':
+      throw new TypeError(`Cannot store a ${typeof value} in a folded state`);
+  }
+  const object = value;
+  const memo = remember && isPlainObject(object);
+  if (memo) {
+    const known = written.get(object);
+    if (known !== undefined) return known;
+  }
+  let out: string;
+  if (Array.isArray(object)) out = `[${object.map((entry: unknown) => text(entry, false)).join(',')}]`;
+  else if (object instanceof Number) out = `{${JSON.stringify(FLOAT)}:${JSON.stringify(object.valueOf())}}`;
+  else if (object instanceof Map) {
+    const entries: string[] = [];
+    for (const [key, entry] of object as Map<unknown, unknown>) entries.push(`[${text(key, false)},${text(entry, true)}]`);
+    out = `{${JSON.stringify(MAP)}:[${entries.join(',')}]}`;
+  } else if (object instanceof Set) out = `{${JSON.stringify(SET)}:[${[...(object as Set<unknown>)].map((entry) => text(entry, false)).join(',')}]}`;
+  else {
+    const fields: string[] = [];
+    for (const [key, entry] of Object.entries(object)) if (entry !== undefined) fields.push(`${JSON.stringify(key)}:${text(entry, false)}`);
+    out = `{${fields.join(',')}}`;
+  }
+  if (memo) written.set(object, out);
+  return out;
+}
+
+export const encodeState = (value: unknown): string => text(value, false);
+/** The encoding without remembered parts, as it was first written: the reference the fast one is checked against. */
+export const encodeStateByValue = (value: unknown): string => JSON.stringify(toJson(value));
 export const decodeState = (text: string): unknown => fromJson(JSON.parse(text) as Json);
