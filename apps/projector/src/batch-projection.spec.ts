@@ -25,6 +25,13 @@ describe('BatchProjection', () => {
   let events: RecordedEvent[];
   let expected: InMemoryReadModelStore;
 
+  /** Organisation 1 renamed, just after the last event of the history. */
+  const organisationRenamed = (): { last: RecordedEvent; renamed: RecordedEvent } => {
+    const last = events[events.length - 1] as RecordedEvent;
+    const data = { organisationId: 1, name: 'Renamed Ltd' };
+    return { last, renamed: { ...last, id: 'organisation-renamed', type: 'OrganisationRenamed', streamName: 'organisation-1', streamRevision: 0, globalPosition: last.globalPosition + 1, data } };
+  };
+
   /** A store with the first `count` events applied in batches, and the projection that applied them. */
   const appliedUpTo = async (count: number): Promise<{ store: InMemoryReadModelStore; projection: BatchProjection }> => {
     const store = new InMemoryReadModelStore();
@@ -94,16 +101,7 @@ describe('BatchProjection', () => {
   });
 
   it('runs a batch again when its organisation was renamed between its reads and its commit, keeping the new name', async () => {
-    const last = events[events.length - 1] as RecordedEvent;
-    const renamed: RecordedEvent = {
-      ...last,
-      id: 'organisation-renamed',
-      type: 'OrganisationRenamed',
-      streamName: 'organisation-1',
-      streamRevision: 0,
-      globalPosition: last.globalPosition + 1,
-      data: { organisationId: 1, name: 'Renamed Ltd' },
-    };
+    const { renamed } = organisationRenamed();
     const { store, projection } = await appliedUpTo(200);
     const rival = new EnvironmentProjector(store);
     // Toggles and overrides rewrite environment documents: the batch must not bring back their old organisation part.
@@ -128,16 +126,7 @@ describe('BatchProjection', () => {
   });
 
   it('runs a batch renaming an organisation again when one of its projects changed an environment meanwhile', async () => {
-    const last = events[events.length - 1] as RecordedEvent;
-    const renamed: RecordedEvent = {
-      ...last,
-      id: 'organisation-renamed',
-      type: 'OrganisationRenamed',
-      streamName: 'organisation-1',
-      streamRevision: 0,
-      globalPosition: last.globalPosition + 1,
-      data: { organisationId: 1, name: 'Renamed Ltd' },
-    };
+    const { last, renamed } = organisationRenamed();
     const lastToggle = [...events].reverse().find((event) => event.type === 'FeatureStateChanged') as RecordedEvent;
     const toggled = lastToggle.data as { enabled: boolean };
     const toggle: RecordedEvent = { ...lastToggle, id: 'toggle-again', globalPosition: last.globalPosition + 2, data: { ...toggled, enabled: !toggled.enabled } };
