@@ -1,11 +1,19 @@
 import Database from 'better-sqlite3';
-import { copyFile, open as openFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, copyFile, open as openFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { JsonValue, RecordedEvent } from '@flagline/event-sourcing';
 import { aNewEvent } from '@flagline/event-sourcing/testing';
 import { aTempDirectory } from '../testing/temp-directory';
-import { EVENT_LOG_FILE_NAME, EmbeddedEventStore, LOG_INDEX_FILE_NAME, type EmbeddedEventStoreOptions, type LogIndexProgress } from './embedded-event-store';
+import {
+  EVENT_LOG_FILE_NAME,
+  EmbeddedEventStore,
+  EventLogCorruptedError,
+  LOG_INDEX_FILE_NAME,
+  type EmbeddedEventStoreOptions,
+  type LogIndexProgress,
+} from './embedded-event-store';
 import { CACHED_FRAMES, CACHED_FRAME_BYTES, RECENT_EVENTS_KEPT } from './persisted-log-view';
+import { encodeAppend } from './record-codec';
 
 interface IndexRows {
   readonly events: unknown[];
@@ -205,6 +213,16 @@ describe('EmbeddedEventStore index (index.sqlite beside the log)', () => {
         return Promise.resolve();
       },
     ],
+    [
+      'a build that never completed (no secondary indexes yet)',
+      (path: string) => {
+        const db = new Database(path);
+        db.exec('DROP INDEX events_by_id; DROP INDEX events_by_stream');
+        db.pragma('user_version = 0');
+        db.close();
+        return Promise.resolve();
+      },
+    ],
     ['another SQLite file', async (path: string) => {
       await rm(path);
       const db = new Database(path);
@@ -226,6 +244,23 @@ describe('EmbeddedEventStore index (index.sqlite beside the log)', () => {
     await close(second);
     expect(indexRows(indexPath())).toEqual(rowsBefore);
     expect(warnings).toEqual([expect.stringContaining('is rebuilt from the log: it could not be read')]);
+  });
+
+  it.each([
+    ['while catching up an index', false],
+    ['while building an index from the whole log', true],
+  ])('refuses a log that stores one event id twice %s, and leaves the log as it is', async (_, withoutIndex) => {
+    const first = await open();
+    const event = aNewEvent('Once');
+    await first.appendToStream('stream-a', [event]);
+    await close(first);
+    const frame = encodeAppend({ streamName: 'stream-b', firstRevision: 0, firstPosition: 2, recordedAt: '2026-01-01T00:00:00.000Z', events: [event] }).frame;
+    await appendFile(logPath(), frame);
+    const logBytes = (await stat(logPath())).size;
+    if (withoutIndex) await removeIndex();
+
+    await expect(open()).rejects.toThrow(new EventLogCorruptedError(`Event log stores event id ${event.id} twice`));
+    expect((await stat(logPath())).size).toBe(logBytes);
   });
 
   it('holds nothing per event in memory: 200,000 events leave only bounded windows and caches', async () => {

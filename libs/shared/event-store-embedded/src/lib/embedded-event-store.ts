@@ -143,6 +143,7 @@ export class EmbeddedEventStore implements EventStore {
       file = await LogFile.open({ path: join(options.directory, EVENT_LOG_FILE_NAME), syncData: options.syncData ?? syncDataWithFdatasync });
       index = await openIndex(join(options.directory, LOG_INDEX_FILE_NAME), file, onWarning);
       await indexTheRest(file, index, onWarning, options.onProgress);
+      index.completeBuild();
       return new EmbeddedEventStore(file, index, lock, options.clock ?? (() => new Date()));
     } catch (error) {
       index?.close();

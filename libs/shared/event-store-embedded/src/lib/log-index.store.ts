@@ -6,8 +6,12 @@ import { EventLogCorruptedError } from './event-store.errors';
 /** Name of the index inside the store's directory, beside the log. */
 export const LOG_INDEX_FILE_NAME = 'index.sqlite';
 
-/** The table layout; a file with another `user_version` is rebuilt from the log. */
-export const LOG_INDEX_VERSION = 1;
+/**
+ * The table layout; a file with another `user_version` is rebuilt from the log. A file being
+ * built has `user_version` 0 until its secondary indexes exist, so an interrupted build is
+ * rebuilt as well.
+ */
+export const LOG_INDEX_VERSION = 2;
 
 /** Distinguishes an index from any other SQLite file that might sit at the same path. */
 const APPLICATION_ID = 0x464c4758; // "FLGX"
@@ -27,13 +31,21 @@ const SCHEMA = `
   CREATE TABLE streams (stream_id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, revision INTEGER NOT NULL);
   CREATE TABLE events (
     position INTEGER PRIMARY KEY,
-    id TEXT NOT NULL UNIQUE,
+    id TEXT NOT NULL,
     stream_id INTEGER NOT NULL,
     revision INTEGER NOT NULL,
     frame_offset INTEGER NOT NULL,
     frame_bytes INTEGER NOT NULL,
     index_in_frame INTEGER NOT NULL
   );
+`;
+
+/**
+ * Created once the events a build starts with are in: sorting millions of rows once is far
+ * cheaper than inserting each into two B-trees keyed at random.
+ */
+const SECONDARY_INDEXES = `
+  CREATE UNIQUE INDEX events_by_id ON events (id);
   CREATE UNIQUE INDEX events_by_stream ON events (stream_id, revision);
 `;
 
@@ -114,6 +126,7 @@ function isUniqueViolation(error: unknown): boolean {
 export class LogIndexStore {
   private readonly statements;
   private coverageState: IndexCoverage;
+  private complete: boolean;
 
   private constructor(
     private readonly path: string,
@@ -139,6 +152,7 @@ export class LogIndexStore {
       ),
     };
     this.coverageState = this.readCoverage();
+    this.complete = (db.pragma('user_version', { simple: true }) as number) === LOG_INDEX_VERSION;
   }
 
   /**
@@ -189,9 +203,29 @@ export class LogIndexStore {
       db.exec(SCHEMA);
       db.prepare('INSERT INTO coverage VALUES (1, ?, 0, 0, 0, 0)').run(logHeaderBytes);
       db.pragma(`application_id = ${APPLICATION_ID}`);
-      db.pragma(`user_version = ${LOG_INDEX_VERSION}`);
+      db.pragma('user_version = 0');
     })();
     return new LogIndexStore(path, db);
+  }
+
+  /**
+   * Completes a new index once the log's existing records are in: creates the secondary indexes
+   * (which also finds an id stored twice) and marks the layout version, in one transaction.
+   * Nothing to do for an index that was complete when opened.
+   */
+  completeBuild(): void {
+    if (this.complete) return;
+    try {
+      this.db.transaction(() => {
+        this.db.exec(SECONDARY_INDEXES);
+        this.db.pragma(`user_version = ${LOG_INDEX_VERSION}`);
+      })();
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      const twice = this.db.prepare('SELECT id FROM events GROUP BY id HAVING count(*) > 1 LIMIT 1').get() as { id: string } | undefined;
+      throw new EventLogCorruptedError(`Event log stores event id ${twice?.id ?? '(unknown)'} twice`);
+    }
+    this.complete = true;
   }
 
   /**
