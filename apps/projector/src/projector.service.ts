@@ -99,8 +99,9 @@ export async function startProjector(config: ProjectorConfig, logger: Logger): P
   };
   const batches = new BatchProjection(store);
   const handleBatch = async (events: readonly RecordedEvent[]): Promise<void> => {
-    const outcomes = await batches.apply(events);
-    for (const outcome of outcomes) handled.inc({ outcome });
+    const counts = new Map<ProjectionOutcome, number>();
+    for (const outcome of await batches.apply(events)) counts.set(outcome, (counts.get(outcome) ?? 0) + 1);
+    for (const [outcome, count] of counts) handled.inc({ outcome }, count);
     for (const event of events) lastPosition = Math.max(lastPosition, event.globalPosition);
   };
   const subscription =
