@@ -10,6 +10,7 @@ import {
 } from '@flagline/contracts';
 import type { CheckpointStore } from '@flagline/event-sourcing';
 import { deepFreeze } from './deep-freeze';
+import { frozenJson } from '@flagline/read-model';
 import { openReadModelFile } from './read-model-file';
 
 export interface SqliteReadModelStoreOptions {
@@ -135,7 +136,7 @@ export class SqliteReadModelStore implements BatchReadModelStore {
       for (const key of [...documents.keys()].sort()) {
         const value = documents.get(key);
         if (value === DELETED) this.statements.deleteDocument.run(key);
-        else this.statements.putDocument.run(key, JSON.stringify(value));
+        else this.statements.putDocument.run(key, frozenJson(value));
       }
       for (const key of checkpoints) this.statements.putCheckpoint.run(key, this.checkpoints.get(key) ?? 0);
       for (const name of consumers) this.statements.putConsumer.run(name, this.consumers.get(name) ?? 0);
