@@ -2,7 +2,8 @@ import { AdminApplication } from '@flagline/admin-application';
 import { createAdminHttpApp } from '@flagline/admin-api';
 import { answerClientErrors, MAX_HEADER_BYTES } from '@flagline/http-edge';
 import { AdminCatalog } from '@flagline/admin-projections';
-import { LogFollower, type EventStore } from '@flagline/event-sourcing';
+import { upcastRecordedAdminEvent } from '@flagline/admin-domain';
+import { LogFollower, UpcastingEventStore, type EventStore } from '@flagline/event-sourcing';
 import { EmbeddedEventStore } from '@flagline/event-store-embedded';
 import { EventStoreDbEventStore } from '@flagline/event-store-eventstoredb';
 import { EnvReader, PinoNestLogger, ServiceMetrics } from '@flagline/observability';
@@ -92,10 +93,13 @@ async function openCatalog(store: EventStore, path: string | null, logger: Logge
   };
 }
 
+/** The event store, read through the upcasting boundary: everything above it sees today's event shapes. */
 export async function openEventStore(config: EventStoreConfig): Promise<EventStore> {
-  return config.kind === 'embedded'
-    ? EmbeddedEventStore.open({ directory: join(config.dataDir, 'events') })
-    : EventStoreDbEventStore.connect(config.connectionString);
+  const store =
+    config.kind === 'embedded'
+      ? await EmbeddedEventStore.open({ directory: join(config.dataDir, 'events') })
+      : await EventStoreDbEventStore.connect(config.connectionString);
+  return new UpcastingEventStore(store, upcastRecordedAdminEvent);
 }
 
 export interface RunningCommandService {

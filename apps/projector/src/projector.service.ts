@@ -1,3 +1,4 @@
+import { upcastRecordedAdminEvent } from '@flagline/admin-domain';
 import { EnvironmentProjector, type ProjectionOutcome } from '@flagline/admin-projections';
 import type { RecordedEvent } from '@flagline/event-sourcing';
 import { KafkaEventBus } from '@flagline/message-bus-kafka';
@@ -93,14 +94,15 @@ export async function startProjector(config: ProjectorConfig, logger: Logger): P
   });
   let ready = false;
   const handleOne = async (event: RecordedEvent): Promise<void> => {
-    const outcome: ProjectionOutcome = await projector.handle(event);
+    // Events reach the projector as the log stores them: upcast here, its read boundary.
+    const outcome: ProjectionOutcome = await projector.handle(upcastRecordedAdminEvent(event));
     handled.inc({ outcome });
     lastPosition = Math.max(lastPosition, event.globalPosition);
   };
   const batches = new BatchProjection(store);
   const handleBatch = async (events: readonly RecordedEvent[]): Promise<void> => {
     const counts = new Map<ProjectionOutcome, number>();
-    for (const outcome of await batches.apply(events)) counts.set(outcome, (counts.get(outcome) ?? 0) + 1);
+    for (const outcome of await batches.apply(events.map(upcastRecordedAdminEvent))) counts.set(outcome, (counts.get(outcome) ?? 0) + 1);
     for (const [outcome, count] of counts) handled.inc({ outcome }, count);
     for (const event of events) lastPosition = Math.max(lastPosition, event.globalPosition);
   };

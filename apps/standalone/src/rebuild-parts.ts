@@ -1,5 +1,6 @@
 import { AdminCatalog, EnvironmentProjector } from '@flagline/admin-projections';
-import type { EventStore, RecordedEvent } from '@flagline/event-sourcing';
+import { upcastRecordedAdminEvent } from '@flagline/admin-domain';
+import { UpcastingEventStore, type EventStore, type RecordedEvent } from '@flagline/event-sourcing';
 import { EmbeddedEventStore } from '@flagline/event-store-embedded';
 import { removeReadModelFile, SqliteReadModelStore } from '@flagline/read-model-sqlite';
 import { SqliteCatalogStore } from '@flagline/state-store-sqlite';
@@ -156,7 +157,9 @@ export interface RebuiltPart {
  * racing it. The live files are not touched; the caller swaps the fresh ones in or compares.
  */
 export async function rebuildParts(options: RebuildOptions): Promise<{ readonly parts: RebuiltPart[]; readonly events: number }> {
-  const store = await EmbeddedEventStore.open({ directory: join(options.dataDir, 'events') });
+  const log = await EmbeddedEventStore.open({ directory: join(options.dataDir, 'events') });
+  // Read through the same upcasting boundary as the running app, so a rebuild folds the same events.
+  const store = new UpcastingEventStore(log, upcastRecordedAdminEvent);
   try {
     const head = await store.headPosition();
     options.onStart?.(head);

@@ -1,7 +1,8 @@
 import { AdminApplication } from '@flagline/admin-application';
 import { createAdminHttpApp } from '@flagline/admin-api';
 import { AdminCatalog, EnvironmentProjector } from '@flagline/admin-projections';
-import { InProcessEventBus, Relay, type RecordedEvent, type Subscription } from '@flagline/event-sourcing';
+import { upcastRecordedAdminEvent } from '@flagline/admin-domain';
+import { InProcessEventBus, Relay, UpcastingEventStore, type EventStore, type RecordedEvent, type Subscription } from '@flagline/event-sourcing';
 import { EmbeddedEventStore } from '@flagline/event-store-embedded';
 import { EnvironmentRegistry, FlagsmithSdkService, OfrepService } from '@flagline/evaluation-application';
 import { EvaluationHttpHandler, SdkIncomingMessage } from '@flagline/evaluation-http';
@@ -18,7 +19,8 @@ import { catchUpReadModels } from './rebuild-parts';
 export interface Standalone {
   readonly url: string;
   readonly port: number;
-  readonly store: EmbeddedEventStore;
+  /** The event log, read through the upcasting boundary. */
+  readonly store: EventStore;
   readonly readModels: SqliteReadModelStore;
   /** Events the environment projector was handed since this start (a restart resumes after the persisted checkpoint). */
   projectedSinceStart(): number;
@@ -43,8 +45,10 @@ export async function startStandalone(config: StandaloneConfig): Promise<Standal
     for (const close of pending) await close();
   };
   try {
-    const store = await EmbeddedEventStore.open({ directory: join(config.dataDir, 'events') });
-    closers.push(() => store.close());
+    const log = await EmbeddedEventStore.open({ directory: join(config.dataDir, 'events') });
+    closers.push(() => log.close());
+    // The one read boundary: everything below reads events in the shapes the code writes today.
+    const store: EventStore = new UpcastingEventStore(log, upcastRecordedAdminEvent);
     // The admin catalog resumes from its persisted checkpoint and reads only the log after it.
     const catalog = await AdminCatalog.open(store, {
       store: SqliteCatalogStore.open(join(config.dataDir, 'catalog.sqlite'), { onDiscarded: (reason) => console.warn(`admin catalog: ${reason}; rebuilding it from the event log`) }),

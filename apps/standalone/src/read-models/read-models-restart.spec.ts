@@ -1,6 +1,6 @@
 import { readModelKeys } from '@flagline/contracts';
 import Database from 'better-sqlite3';
-import type { EmbeddedEventStore } from '@flagline/event-store-embedded';
+import type { EventStore } from '@flagline/event-sourcing';
 import { rm, truncate, writeFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ADMIN, ApiClient, expectStatus, obj, startTestApp, tempDataDir, type Json } from '../testing/http-harness';
@@ -17,7 +17,7 @@ async function identify(url: string, environment: SeededEnvironment, identifier:
 }
 
 /** Events the relay hands to the projector for the whole log: all but the id sequence's. */
-async function projectableEvents(store: EmbeddedEventStore): Promise<number> {
+async function projectableEvents(store: Pick<EventStore, 'readAll'>): Promise<number> {
   return (await store.readAll()).filter((event) => !event.streamName.startsWith('sequence-')).length;
 }
 

@@ -1,5 +1,5 @@
 import type { Allocation, FeatureValue, ProjectEvent, IdentityEvent } from '@flagline/admin-domain';
-import { initialFeatureState, upcastIdentityEvent } from '@flagline/admin-domain';
+import { initialFeatureState } from '@flagline/admin-domain';
 import {
   READ_MODEL_SCHEMA_VERSION,
   type EnvironmentDocument,
@@ -530,9 +530,8 @@ function applyIdentityEvent(
       });
     case 'IdentityTraitsChanged': {
       if (!current) return { environments: out, dropIdentitiesOf: [] };
-      const upcast = upcastIdentityEvent(event);
-      if (upcast.type !== 'IdentityTraitsChanged') return { environments: out, dropIdentitiesOf: [] };
-      const data = upcast.data;
+      // Stored older versions were upcast where the event was read (the event store's boundary).
+      const data = event.data;
       // Spread, not assignment: a trait may be named "__proto__".
       const traits: Record<string, string | number | boolean> = { ...current.traits, ...data.set };
       for (const key of data.removed) delete traits[key];
