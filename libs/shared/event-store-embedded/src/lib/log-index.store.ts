@@ -111,8 +111,12 @@ function removeIndexFiles(path: string): void {
   for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(`${path}${suffix}`, { force: true });
 }
 
+/**
+ * Judged by its code alone: better-sqlite3 builds its errors with the class it registered first,
+ * which under jest can come from another test file's realm, so `instanceof Error` is not reliable.
+ */
 function isUniqueViolation(error: unknown): boolean {
-  return error instanceof Error && (error as Error & { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE';
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'SQLITE_CONSTRAINT_UNIQUE';
 }
 
 /**
