@@ -8,7 +8,6 @@ import Database from 'better-sqlite3';
 import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { deserialize } from 'node:v8';
 
 /** Events read from the log and applied per step; the read models are flushed after each. */
 export const REBUILD_BATCH_EVENTS = 10_000;
@@ -104,9 +103,6 @@ export function catalogPart(): RebuildablePart {
   return {
     name: 'admin catalog',
     fileName: 'catalog.sqlite',
-    // Snapshots are v8-serialized, which may encode equal values differently (after a restart
-    // that resumed from a snapshot, for instance), so they are compared decoded.
-    decode: (value): unknown => deserialize(value) as unknown,
     fresh: (path) => {
       removeReadModelFile(path);
       // An empty store has no checkpoint to check against the log, so the log is not read here.
