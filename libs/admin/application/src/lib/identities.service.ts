@@ -37,18 +37,10 @@ export class IdentitiesService {
     return { view: identityView(project, identity), revision: identity.revision };
   }
 
-  private run(request: RequestContext | { actor: Actor; correlationId: string }, project: Project, environment: Environment, identifier: string, command: IdentityCommand) {
+  private run(request: RequestContext, project: Project, environment: Environment, identifier: string, command: IdentityCommand) {
     const identityId = identityIdFor(environment.environmentId, identifier);
     const routing = { organisationId: project.organisationId, projectId: project.projectId };
-    if ('principal' in request) return this.context.run(this.context.identities, toIdentityStreamName(identityId), command, request, routing);
-    return this.context.identities.handle(toIdentityStreamName(identityId), command, {
-      commandId: randomUUID(),
-      actor: request.actor,
-      now: this.context.clock(),
-      correlationId: request.correlationId,
-      organisationId: String(project.organisationId),
-      projectId: String(project.projectId),
-    });
+    return this.context.run(this.context.identities, toIdentityStreamName(identityId), command, request, routing);
   }
 
   /** Identities of the environment in identifier (code-point) order; `search` keeps those whose identifier contains it (case-insensitive). */
