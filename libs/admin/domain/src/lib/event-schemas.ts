@@ -75,9 +75,6 @@ export const EVENT_SCHEMA_VERSIONS: Readonly<Record<CurrentAdminEvent['type'], n
   IdsReserved: 1,
 };
 
-/** An admin event as the log may hold it: the current shapes and every older version still upcast. */
-export type StoredAdminEvent = Exclude<CurrentAdminEvent, IdentityEvent> | StoredIdentityEvent;
-
 const IDENTITY_EVENT_TYPES: ReadonlySet<string> = new Set<IdentityEvent['type']>([
   'IdentityCreated',
   'IdentityTraitsChanged',
@@ -101,7 +98,3 @@ export function upcastRecordedAdminEvent(event: RecordedEvent): RecordedEvent {
   return upcast === event ? event : { ...event, data: upcast.data };
 }
 
-/** Whether the code knows this event type, at any schema version. */
-export function isKnownEventType(type: string): boolean {
-  return Object.hasOwn(EVENT_SCHEMA_VERSIONS, type);
-}
