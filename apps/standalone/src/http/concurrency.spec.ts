@@ -58,6 +58,24 @@ describe('Concurrent admin requests over HTTP', () => {
     expect(tags).toHaveLength(1);
   });
 
+  it('when two organisations send the same Idempotency-Key on the same path, then each gets an entity of its own and nothing of the other', async () => {
+    const keyOf = async (name: string): Promise<{ organisationId: number; key: string }> => {
+      const organisationId = num(expectStatus(await t.admin.post(`${ADMIN}/organisations`, { name }), 201), 'id');
+      const key = obj(expectStatus(await t.admin.post(`${ADMIN}/organisations/${organisationId}/api-keys`, { name: 'ci', role: 'admin' }), 201))['key'];
+      return { organisationId, key: String(key) };
+    };
+    const first = await keyOf('Idempotent A');
+    const second = await keyOf('Idempotent B');
+    const create = (caller: { organisationId: number; key: string }, name: string): Promise<ApiResponse> =>
+      t.client(caller.key).post(`${ADMIN}/projects`, { organisation: caller.organisationId, name }, { headers: { 'idempotency-key': 'shared-key' } });
+    const a = obj(expectStatus(await create(first, 'Project of A'), 201));
+    const b = obj(expectStatus(await create(second, 'Project of B'), 201));
+    expect(b['id']).not.toBe(a['id']);
+    expect(b).toMatchObject({ name: 'Project of B', organisationId: second.organisationId });
+    // The first caller's retry is still answered with its own project.
+    expect(obj(expectStatus(await create(first, 'Project of A'), 201))['id']).toBe(a['id']);
+  });
+
   it('when one feature state is changed at once with the same If-Match, then exactly one change wins and the others get 412', async () => {
     const featureId = num(expectStatus(await t.admin.post(`${ADMIN}/projects/${projectId}/features`, { name: 'toggled' }), 201), 'id');
     const path = `${ADMIN}/environments/${environmentId}/feature-states/${featureId}`;

@@ -28,6 +28,8 @@ function requestToken(request: Request, name: 'X-Correlation-Id' | 'Idempotency-
   return value;
 }
 
+const callerOf = (principal: Principal): string => (principal.kind === 'user' ? `user:${principal.userId}` : `organisation-key:${principal.keyId}`);
+
 /** The caller (set by the key guard), the correlation id and the idempotency key of a request. */
 export const Caller = createParamDecorator((_data: unknown, context: ExecutionContext): RequestContext => {
   const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
@@ -36,7 +38,10 @@ export const Caller = createParamDecorator((_data: unknown, context: ExecutionCo
   return {
     principal: request.principal,
     correlationId: requestToken(request, 'X-Correlation-Id') ?? randomUUID(),
-    ...(idempotencyKey !== undefined ? { commandId: `${request.method}:${request.path}:${idempotencyKey}` } : {}),
+    // The caller is part of the command id: another caller sending the same key on the same path
+    // (another organisation's key creating a project, say) makes a command of its own, never
+    // replays this caller's events and answers.
+    ...(idempotencyKey !== undefined ? { commandId: `${callerOf(request.principal)}:${request.method}:${request.path}:${idempotencyKey}` } : {}),
   };
 });
 
