@@ -7,7 +7,6 @@ import { SqliteCatalogStore } from '@flagline/state-store-sqlite';
 import Database from 'better-sqlite3';
 import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { isDeepStrictEqual } from 'node:util';
 
 /** Events read from the log and applied per step; the read models are flushed after each. */
 export const REBUILD_BATCH_EVENTS = 10_000;
@@ -23,11 +22,6 @@ export interface RebuildablePart {
   fresh(path: string): Promise<void>;
   apply(events: readonly RecordedEvent[]): Promise<void>;
   finish(): Promise<void>;
-  /**
-   * Decodes a binary value for `--verify` when its bytes differ: an encoding that is not
-   * canonical (v8's serializer) may write equal values differently. Absent: bytes must match.
-   */
-  readonly decode?: (value: Buffer) => unknown;
 }
 
 /** The relay carries no `sequence-` events (see the standalone app); they still move its position. */
@@ -150,9 +144,13 @@ export interface RebuiltPart {
 /**
  * Re-derives every part from the event log into fresh files, with the app stopped: opening the
  * event store takes the data directory's lock, so a running app makes this fail instead of
- * racing it. The live files are not touched; the caller swaps the fresh ones in or compares.
+ * racing it. The live files are not touched here; `whileLocked` swaps the fresh ones in or
+ * compares them, still holding the lock, so an app starting meanwhile waits for it.
  */
-export async function rebuildParts(options: RebuildOptions): Promise<{ readonly parts: RebuiltPart[]; readonly events: number }> {
+export async function rebuildParts<T>(
+  options: RebuildOptions,
+  whileLocked: (rebuilt: { readonly parts: RebuiltPart[]; readonly events: number }) => T,
+): Promise<T> {
   const log = await EmbeddedEventStore.open({ directory: join(options.dataDir, 'events') });
   // Read through the same upcasting boundary as the running app, so a rebuild folds the same events.
   const store = new UpcastingEventStore(log, upcastRecordedAdminEvent);
@@ -176,7 +174,7 @@ export async function rebuildParts(options: RebuildOptions): Promise<{ readonly 
       options.onProgress?.({ position, head });
     }
     for (const { part } of parts) await part.finish();
-    return { parts, events };
+    return whileLocked({ parts, events });
   } finally {
     await store.close();
   }
@@ -216,13 +214,6 @@ export interface FileDifference {
   readonly detail: string;
 }
 
-export interface FileComparison {
-  /** The first difference, or null when the files hold the same data. */
-  readonly difference: FileDifference | null;
-  /** Binary values whose bytes differ but which decode to equal values (see `RebuildablePart.decode`). */
-  readonly equalOnceDecoded: number;
-}
-
 type Row = Record<string, unknown>;
 
 const quote = (name: string): string => `"${name.replace(/"/g, '""')}"`;
@@ -239,23 +230,8 @@ function rowsOf(db: Database.Database, table: string): IterableIterator<Row> {
 const sameBytes = (a: unknown, b: unknown): boolean => (Buffer.isBuffer(a) && Buffer.isBuffer(b) ? a.equals(b) : a === b);
 const keyOf = (row: Row): string => String(Object.values(row)[0]);
 
-/**
- * Compares two SQLite files table by table, row by row in key order, values byte for byte (binary
- * values whose bytes differ are compared decoded when `decode` is given, and counted).
- */
-export function compareFiles(livePath: string, rebuiltPath: string, decode?: (value: Buffer) => unknown): FileComparison {
-  let equalOnceDecoded = 0;
-  const sameValue = (a: unknown, b: unknown): boolean => {
-    if (sameBytes(a, b)) return true;
-    if (!decode || !Buffer.isBuffer(a) || !Buffer.isBuffer(b) || !isDeepStrictEqual(decode(a), decode(b))) return false;
-    equalOnceDecoded++;
-    return true;
-  };
-  const difference = firstDifference(livePath, rebuiltPath, sameValue);
-  return { difference, equalOnceDecoded };
-}
-
-function firstDifference(livePath: string, rebuiltPath: string, sameValue: (a: unknown, b: unknown) => boolean): FileDifference | null {
+/** Compares two SQLite files table by table, row by row in key order, values byte for byte: the first difference, or null. */
+export function compareFiles(livePath: string, rebuiltPath: string): FileDifference | null {
   if (!existsSync(livePath)) return { table: '(file)', key: '', detail: 'the live file is missing' };
   const live = new Database(livePath, { readonly: true, fileMustExist: true });
   const rebuilt = new Database(rebuiltPath, { readonly: true, fileMustExist: true });
@@ -277,7 +253,7 @@ function firstDifference(livePath: string, rebuiltPath: string, sameValue: (a: u
           return { table, key: keyOf(extra), detail: a.done ? 'only in the rebuilt file' : 'only in the live file' };
         }
         const columns = Object.keys(a.value);
-        const differing = columns.find((column) => !sameValue(a.value[column], b.value[column]));
+        const differing = columns.find((column) => !sameBytes(a.value[column], b.value[column]));
         if (differing !== undefined) {
           liveRows.return?.();
           rebuiltRows.return?.();
