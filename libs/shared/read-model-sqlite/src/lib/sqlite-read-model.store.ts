@@ -287,7 +287,8 @@ export class SqliteReadModelStore implements BatchReadModelStore {
   /** Bounds what waits in memory: a flush soon past `flushAtDirty`, at once past `maxDirty`. */
   private afterWrite(): void {
     const size = this.dirty.size;
-    if (size >= (this.options.maxDirty ?? 100_000)) this.flush();
+    // The commit is applied already: a failed flush is reported, never thrown back at its caller.
+    if (size >= (this.options.maxDirty ?? 100_000)) this.flushQuietly();
     else if (size >= (this.options.flushAtDirty ?? 10_000) && !this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(() => {
@@ -361,7 +362,9 @@ export class SqliteReadModelStore implements BatchReadModelStore {
     try {
       this.flush();
     } catch (error) {
-      this.options.onError?.(error);
+      // What did not persist stays pending and is written by the next flush.
+      if (this.options.onError) this.options.onError(error);
+      else console.error('read models: a flush failed; it is retried at the next one', error);
     }
   }
 
