@@ -1,3 +1,4 @@
+import { upcastRecordedAdminEvent } from '@flagline/admin-domain';
 import { EnvironmentProjector } from '@flagline/admin-projections';
 import type { RecordedEvent } from '@flagline/event-sourcing';
 import { EmbeddedEventStore } from '@flagline/event-store-embedded';
@@ -134,7 +135,8 @@ export async function compareWithRebuild(redis: Redis, dataDir: string, livePref
   const store = new RedisReadModelStore({ redis, keyPrefix: rebuildPrefix });
   const projector = new EnvironmentProjector(store);
   try {
-    for (const event of events) await projector.handle(event);
+    // Upcast as the projector service does with what Kafka delivers.
+    for (const event of events) await projector.handle(upcastRecordedAdminEvent(event));
   } finally {
     await store.close();
   }

@@ -96,6 +96,9 @@ export class ServedEnvironment {
     if (before.environmentId !== document.environmentId || before.apiKey !== document.apiKey || before.name !== document.name) return undefined;
     if (before.segments.length !== document.segments.length || before.segments.some((segment, index) => document.segments[index] !== segment)) return undefined;
     const replaced: { index: number; context: FeatureContext }[] = [];
+    // Documents read afresh (JSON from Redis) share no parts: every entry looks changed, and a
+    // compile (which still reuses unchanged compiled states) is cheaper than a patch of them all.
+    const patchLimit = Math.max(16, before.features.length >> 3);
     for (let index = 0; index < before.features.length; index++) {
       const was = before.features[index];
       const entry = entries[index];
@@ -103,6 +106,7 @@ export class ServedEnvironment {
       if (was === undefined || entry === undefined || previous.features[index] !== was.feature) return undefined;
       if (entry === was) continue;
       if (entry.feature.name !== was.feature.name) return undefined;
+      if (replaced.length >= patchLimit) return undefined;
       replaced.push({ index, context: sharedFeatureContext(entry.feature, entry.state) });
     }
     // A loop, not slice(): slicing a frozen array takes a slow path.
