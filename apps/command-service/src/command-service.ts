@@ -87,8 +87,11 @@ async function openCatalog(store: EventStore, path: string | null, logger: Logge
   return {
     catalog,
     release: () => {
-      catalog.close();
-      if (path === null) rmSync(directory, { recursive: true, force: true });
+      try {
+        catalog.close();
+      } finally {
+        if (path === null) rmSync(directory, { recursive: true, force: true });
+      }
     },
   };
 }

@@ -95,6 +95,8 @@ export class AdminCatalog {
   private lastEvent: CatalogEventRef | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private appliedEvents = 0;
+  /** The last flush failed: the next ones wait for the timer instead of running at every event. */
+  private flushFailing = false;
 
   constructor(private readonly options: AdminCatalogOptions = {}) {
     this.store = options.store ?? new InMemoryCatalogStore();
@@ -179,9 +181,12 @@ export class AdminCatalog {
     this.pendingEvents++;
     this.lastEvent = refOf(event);
     this.progress.advance(event.globalPosition);
-    if (this.pendingEvents >= this.flushEvents) this.flushSafely();
-    else this.timer ??= setTimeout(() => this.flushSafely(), this.flushIntervalMs);
-    this.timer?.unref?.();
+    // After a failed flush only the timer retries: a flush per event would encode the whole growing batch each time.
+    if (this.pendingEvents >= this.flushEvents && !this.flushFailing) this.flushSafely();
+    else if (!this.timer) {
+      this.timer = setTimeout(() => this.flushSafely(), this.flushIntervalMs);
+      this.timer.unref?.();
+    }
   }
 
   /** Writes what was applied since the last flush, with its checkpoint, in one transaction. */
@@ -209,7 +214,9 @@ export class AdminCatalog {
   private flushSafely(): void {
     try {
       this.flush();
+      this.flushFailing = false;
     } catch (error) {
+      this.flushFailing = true;
       this.options.onError?.(error);
       this.timer ??= setTimeout(() => this.flushSafely(), this.flushIntervalMs);
       this.timer.unref?.();
@@ -218,8 +225,11 @@ export class AdminCatalog {
 
   /** Writes what is waiting and closes the store. */
   close(): void {
-    this.flush();
-    this.store.close();
+    try {
+      this.flush();
+    } finally {
+      this.store.close();
+    }
   }
 
   private stateFor(key: string): unknown {

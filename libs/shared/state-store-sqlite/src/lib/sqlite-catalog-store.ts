@@ -41,11 +41,22 @@ function headerProblem(path: string): string | null {
   const rawPageSize = header.readUInt16BE(16);
   const pageSize = rawPageSize === 1 ? 65536 : rawPageSize;
   const pages = header.readUInt32BE(28);
-  if (pages * pageSize > size) return `catalog file is torn: its header counts ${pages * pageSize} bytes, the file holds ${size}`;
+  // A checkpoint cut short writes pages in order without growing the file first, so a file
+  // shorter than its header counts is whole while its WAL holds the rest (SQLite recovers it).
+  const wal = `${path}-wal`;
+  if (pages * pageSize > size && !(existsSync(wal) && statSync(wal).size > 0)) return `catalog file is torn: its header counts ${pages * pageSize} bytes, the file holds ${size}`;
   return null;
 }
 
 const byIdentityId = (a: { identityId: string }, b: { identityId: string }): number => (a.identityId < b.identityId ? -1 : a.identityId > b.identityId ? 1 : 0);
+
+/** Errors of a file in use or out of reach (busy, locked, no permission, no space, I/O), which discarding it would not mend. */
+const OUT_OF_REACH = /^(SQLITE_(BUSY|LOCKED|CANTOPEN|FULL|IOERR|PERM|READONLY|AUTH|NOMEM)|E[A-Z]+$)/;
+
+function isUnusableFile(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return !(typeof code === 'string' && OUT_OF_REACH.test(code));
+}
 
 function removeFiles(path: string): void {
   for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });
@@ -75,6 +86,8 @@ export class SqliteCatalogStore implements CatalogStore {
     try {
       return new SqliteCatalogStore(path, options);
     } catch (error) {
+      // A file in use or out of reach (busy, no permission, no space) is not discarded: that error stands.
+      if (!isUnusableFile(error)) throw error;
       // Unreadable in a way the header did not show (a damaged page, a foreign schema): start empty.
       options.onDiscarded?.(`catalog file unusable: ${(error as Error).message}`);
       removeFiles(path);
