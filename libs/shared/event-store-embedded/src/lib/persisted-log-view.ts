@@ -58,7 +58,8 @@ export class PersistedLogView implements LogView {
 
   /** Takes in events the store just made durable and indexed, right after the head. */
   add(events: readonly RecordedEvent[]): void {
-    this.recent.push(...events);
+    // One by one: an append may hold more events than a call can take as arguments.
+    for (const event of events) this.recent.push(event);
     // Trimmed in steps of a whole window, so the copy costs nothing per event on average.
     if (this.recent.length >= 2 * RECENT_EVENTS_KEPT) this.recent = this.recent.slice(-RECENT_EVENTS_KEPT);
   }

@@ -15,8 +15,9 @@ export type StoredIdentityEvent = IdentityEvent | IdentityTraitsChangedV1;
 
 /**
  * Brings a stored identity event to the current schema; events already current come back as
- * they are (the same object). Applied wherever identity events are read: the decider's evolve
- * and the projections.
+ * they are (the same object). Applied at the read boundary (`upcastAdminEvent`, through the
+ * upcasting event store and the projector service), and by the decider's evolve, which folds
+ * events from any store it is given.
  */
 export function upcastIdentityEvent(event: StoredIdentityEvent): IdentityEvent {
   if (event.type !== 'IdentityTraitsChanged' || 'schemaVersion' in event.data) return event as IdentityEvent;
