@@ -9,8 +9,7 @@ import {
   type ReadModelCommit,
 } from '@flagline/contracts';
 import type { CheckpointStore } from '@flagline/event-sourcing';
-import { deepFreeze } from './deep-freeze';
-import { frozenJson } from '@flagline/read-model';
+import { deepFreeze, frozenJson } from '@flagline/read-model';
 import { openReadModelFile } from './read-model-file';
 
 export interface SqliteReadModelStoreOptions {
