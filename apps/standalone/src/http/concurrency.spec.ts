@@ -1,5 +1,5 @@
 import { setupProject } from '../testing/fixtures';
-import { ADMIN, listAll, expectStatus, num, obj, startTestApp, type ApiResponse, type TestApp } from '../testing/http-harness';
+import { ADMIN, listAll, expectStatus, num, obj, str, startTestApp, type ApiResponse, type TestApp } from '../testing/http-harness';
 
 const statuses = (responses: readonly ApiResponse[]): number[] => responses.map((response) => response.status).sort((x, y) => x - y);
 
@@ -61,8 +61,8 @@ describe('Concurrent admin requests over HTTP', () => {
   it('when two organisations send the same Idempotency-Key on the same path, then each gets an entity of its own and nothing of the other', async () => {
     const keyOf = async (name: string): Promise<{ organisationId: number; key: string }> => {
       const organisationId = num(expectStatus(await t.admin.post(`${ADMIN}/organisations`, { name }), 201), 'id');
-      const key = obj(expectStatus(await t.admin.post(`${ADMIN}/organisations/${organisationId}/api-keys`, { name: 'ci', role: 'admin' }), 201))['key'];
-      return { organisationId, key: String(key) };
+      const key = str(expectStatus(await t.admin.post(`${ADMIN}/organisations/${organisationId}/api-keys`, { name: 'ci', role: 'admin' }), 201), 'key');
+      return { organisationId, key };
     };
     const first = await keyOf('Idempotent A');
     const second = await keyOf('Idempotent B');
