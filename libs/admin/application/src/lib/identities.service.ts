@@ -178,7 +178,8 @@ export class IdentitiesService {
         organisationId: String(project.organisationId),
         projectId: String(project.projectId),
       },
-      input.absent ? { expectNoStream: true } : {},
+      // The command id is made here, never sent by a client: its event ids cannot be stored yet.
+      input.absent ? { expectNoStream: true, freshCommandId: true } : { freshCommandId: true },
     );
     if (result.position !== null) {
       await this.context.catalog.waitFor(result.position);

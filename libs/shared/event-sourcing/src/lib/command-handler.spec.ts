@@ -1,6 +1,7 @@
 import { CommandHandler, type CommandContext } from './command-handler';
 import type { Decider } from './decider';
-import type { ReadStreamOptions, ReadStreamResult } from './event-store.port';
+import type { NewEvent } from './event';
+import type { AppendOptions, AppendResult, ReadStreamOptions, ReadStreamResult } from './event-store.port';
 import { InMemoryEventStore } from './in-memory-event-store';
 
 /** A counter: `Add` always appends, `AddBelow` appends only while under its limit, `Take` refuses an empty counter. */
@@ -23,9 +24,14 @@ const counter: Decider<number, CounterCommand, CounterEvent> = {
   evolve: (state, event) => (event.type === 'Added' ? state + event.data.by : state - 1),
 };
 
-/** The in-memory store, counting stream reads. */
+/** The in-memory store, counting stream reads and keeping the options of each append. */
 class CountingStore extends InMemoryEventStore {
   reads = 0;
+  readonly appendOptions: (AppendOptions | undefined)[] = [];
+  override appendToStream(streamName: string, events: readonly NewEvent[], options?: AppendOptions): Promise<AppendResult> {
+    this.appendOptions.push(options);
+    return super.appendToStream(streamName, events, options);
+  }
   override readStream(streamName: string, options?: ReadStreamOptions): Promise<ReadStreamResult> {
     this.reads++;
     return super.readStream(streamName, options);
@@ -132,5 +138,22 @@ describe('CommandHandler', () => {
     // A wrong hint: the stream exists (written by another handler). The append is refused, then read and decided again.
     await new CommandHandler(store, counter).handle('counter-2', { type: 'Add', by: 5 }, context());
     expect(await handler.handle('counter-2', { type: 'Add', by: 1 }, context(), { expectNoStream: true })).toMatchObject({ state: 6, revision: 1 });
+  });
+
+  it('tells the store the ids are fresh only for a command id made for the call, also when it retries after a conflict', async () => {
+    const store = new CountingStore();
+    const handler = new CommandHandler(store, counter);
+    await handler.handle('counter-1', { type: 'Add', by: 1 }, context());
+    await new CommandHandler(store, counter).handle('counter-1', { type: 'Add', by: 10 }, context());
+    // `handler` still believes revision 0: the first append is refused, the second (same ids) is fresh all the same.
+    expect(await handler.handle('counter-1', { type: 'Add', by: 100 }, context(), { freshCommandId: true })).toMatchObject({ state: 111, revision: 2 });
+    expect(store.appendOptions).toEqual([
+      { expectedRevision: 'no_stream' },
+      // The second handler knew nothing of the stream: refused, it read the stream and appended again.
+      { expectedRevision: 'no_stream' },
+      { expectedRevision: 0 },
+      { expectedRevision: 0, freshIds: true },
+      { expectedRevision: 1, freshIds: true },
+    ]);
   });
 });

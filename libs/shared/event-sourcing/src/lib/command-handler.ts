@@ -28,6 +28,12 @@ export interface HandledCommand<State, Event extends DomainEvent> {
 export interface CommandHints {
   /** The caller just found no such entity (an identify of an identifier it does not know). */
   readonly expectNoStream?: boolean;
+  /**
+   * The command id was generated for this call (never taken from a client, so never sent again):
+   * its event ids cannot be stored yet, and the store is told so (`freshIds`), sparing it the
+   * lookup for a retried append.
+   */
+  readonly freshCommandId?: boolean;
 }
 
 interface CachedStream<State> {
@@ -132,7 +138,7 @@ export class CommandHandler<State, Command, Event extends DomainEvent> {
         metadata,
       }));
       try {
-        const result = await this.store.appendToStream(streamName, newEvents, { expectedRevision });
+        const result = await this.store.appendToStream(streamName, newEvents, hints.freshCommandId ? { expectedRevision, freshIds: true } : { expectedRevision });
         const firstRevision = result.nextExpectedRevision - events.length + 1;
         const next = { state: foldEvents(this.decider, state, events, firstRevision), revision: result.nextExpectedRevision };
         this.remember(streamName, next);

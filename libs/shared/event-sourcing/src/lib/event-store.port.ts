@@ -8,6 +8,14 @@ export type ExpectedRevision = number | 'no_stream' | 'stream_exists' | 'any';
 
 export interface AppendOptions {
   readonly expectedRevision?: ExpectedRevision;
+  /**
+   * Every event id of the batch was made for this append and never given out before (derived
+   * from a command id generated for the call), so no retry can carry them: a store may skip
+   * looking them up for a retried append, and need not keep them for recognising one. A later
+   * append reusing such an id is not recognised as a retry. Never set it for ids a client chose
+   * or may send again (an Idempotency-Key).
+   */
+  readonly freshIds?: boolean;
 }
 
 export interface AppendResult {

@@ -132,6 +132,19 @@ export function describeEventStoreContract(adapterName: string, factory: () => P
         expect((await store.readStream(stream)).events.map((e) => e.id)).toHaveLength(3);
         expect(await store.headPosition()).toBe(head);
       });
+
+      it('stores an append of fresh ids like any other, still checking the expected revision', async () => {
+        const stream = uniqueStream();
+        const batch = [aNewEvent('Fresh', { n: 1 }), aNewEvent('Fresh', { n: 2 })];
+        const result = await store.appendToStream(stream, batch, { expectedRevision: 'no_stream', freshIds: true });
+        expect(result).toEqual({ nextExpectedRevision: 1, position: await store.headPosition() });
+        const { events } = await store.readStream(stream);
+        expect(events.map(({ id, type, data, streamRevision }) => ({ id, type, data, streamRevision }))).toEqual(
+          batch.map(({ id, type, data }, streamRevision) => ({ id, type, data, streamRevision })),
+        );
+        await expect(store.appendToStream(stream, [aNewEvent()], { expectedRevision: 'no_stream', freshIds: true })).rejects.toBeInstanceOf(ConcurrencyError);
+        expect((await store.readStream(stream)).events).toHaveLength(2);
+      });
     });
 
     describe('reading', () => {

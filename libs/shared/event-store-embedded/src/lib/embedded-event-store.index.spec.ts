@@ -126,6 +126,26 @@ describe('EmbeddedEventStore index (index.sqlite beside the log)', () => {
     expect(indexRows(indexPath())).toEqual(rowsBefore);
   });
 
+  it('keeps no id rows for appends of fresh ids, and a rebuild from the log leaves them out as well', async () => {
+    const first = await open();
+    const kept = [aNewEvent('Kept')];
+    const fresh = [aNewEvent('Fresh', { n: 1 }), aNewEvent('Fresh', { n: 2 })];
+    await first.appendToStream('stream-1', kept);
+    await first.appendToStream('stream-2', fresh, { expectedRevision: 'no_stream', freshIds: true });
+    const before = await served(first);
+    await close(first);
+    const rowsBefore = indexRows(indexPath());
+    expect(rowsBefore.events.map((row) => (row as { id: string | null }).id)).toEqual([kept[0]!.id, null, null]);
+
+    await removeIndex();
+    const second = await open();
+    expect(await served(second)).toEqual(before);
+    // The events of a plain append are still recognised when retried.
+    expect(await second.appendToStream('stream-1', kept)).toEqual({ nextExpectedRevision: 0, position: 1 });
+    await close(second);
+    expect(indexRows(indexPath())).toEqual(rowsBefore);
+  });
+
   it('catches up an index left behind the log, as after a kill between the log sync and the index commit', async () => {
     const first = await open();
     await appendSome(first, 10, 'Early');

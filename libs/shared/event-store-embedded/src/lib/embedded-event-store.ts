@@ -58,7 +58,7 @@ export interface LogIndexProgress {
 
 /** What the store holds in memory: none of it grows with the length of the log. */
 export interface EventStoreFootprint extends LogViewFootprint {
-  /** Events decided but not yet durable (bounded by the appends in flight). */
+  /** Events decided but not yet durable, kept to recognise a retry of them (bounded by the appends in flight; fresh ids are not kept). */
   readonly pendingEvents: number;
   readonly pendingStreams: number;
 }
@@ -84,12 +84,14 @@ interface Waiter {
 interface CommitGroup {
   readonly frames: Buffer[];
   readonly appends: RecordedEvent[][];
+  /** Per append: were its ids fresh (no id rows in the index). */
+  readonly freshIds: boolean[];
   /** Settled in order once the group is durable: its appends, then anything decided against them. */
   readonly waiters: Waiter[];
 }
 
 type Decision =
-  | { readonly kind: 'write'; readonly frame: Buffer; readonly events: RecordedEvent[]; readonly result: AppendResult }
+  | { readonly kind: 'write'; readonly frame: Buffer; readonly freshIds: boolean; readonly events: RecordedEvent[]; readonly result: AppendResult }
   | { readonly kind: 'known'; readonly result: AppendResult }
   | { readonly kind: 'rejected'; readonly error: Error };
 
@@ -167,7 +169,7 @@ export class EmbeddedEventStore implements EventStore {
     if (unavailable) return Promise.reject(unavailable);
     let decision: Decision;
     try {
-      decision = this.decide(streamName, events, options.expectedRevision ?? 'any');
+      decision = this.decide(streamName, events, options.expectedRevision ?? 'any', options.freshIds === true);
     } catch (error) {
       decision = { kind: 'rejected', error: toError(error) };
     }
@@ -177,7 +179,7 @@ export class EmbeddedEventStore implements EventStore {
         fail: rejectPromise,
       };
       if (decision.kind === 'write') {
-        this.enqueue(decision.frame, decision.events, waiter);
+        this.enqueue(decision, waiter);
       } else {
         // A retry or a conflict was judged against appends still in flight, so it is reported only
         // once they are durable: a caller never learns of a state that a crash could still undo.
@@ -232,14 +234,17 @@ export class EmbeddedEventStore implements EventStore {
     return location && this.view.eventAtSync(location);
   }
 
-  private decide(streamName: string, events: readonly NewEvent[], expected: ExpectedRevision): Decision {
+  private decide(streamName: string, events: readonly NewEvent[], expected: ExpectedRevision, freshIds: boolean): Decision {
     const ids = new Set<string>();
     for (const event of events) {
       if (ids.has(event.id)) throw new DuplicateEventIdError(event.id);
       ids.add(event.id);
     }
-    const retried = findRetriedAppend(streamName, events, (id) => this.pendingById.get(id) ?? this.storedEvent(id));
-    if (retried) return { kind: 'known', result: retried };
+    // Fresh ids cannot be stored yet: no lookup, and they are kept neither here nor in the index.
+    if (!freshIds) {
+      const retried = findRetriedAppend(streamName, events, (id) => this.pendingById.get(id) ?? this.storedEvent(id));
+      if (retried) return { kind: 'known', result: retried };
+    }
     const current = this.pendingRevisions.get(streamName) ?? this.index.streamRevision(streamName);
     assertExpectedRevision(streamName, expected, current);
     if (events.length === 0) return { kind: 'known', result: { nextExpectedRevision: current ?? -1, position: this.nextPosition - 1 } };
@@ -249,6 +254,7 @@ export class EmbeddedEventStore implements EventStore {
       firstPosition: this.nextPosition,
       recordedAt: this.clock().toISOString(),
       events,
+      ...(freshIds ? { freshIds: true as const } : {}),
     };
     const { frame, payload } = encodeAppend(append);
     // Serve what was written, read back: memory then matches what a reopen yields (JSON drops
@@ -258,14 +264,15 @@ export class EmbeddedEventStore implements EventStore {
     const lastRevision = append.firstRevision + recorded.length - 1;
     this.nextPosition += recorded.length;
     this.pendingRevisions.set(streamName, lastRevision);
-    for (const event of recorded) this.pendingById.set(event.id, event);
-    return { kind: 'write', frame, events: recorded, result: { nextExpectedRevision: lastRevision, position: this.nextPosition - 1 } };
+    if (!freshIds) for (const event of recorded) this.pendingById.set(event.id, event);
+    return { kind: 'write', frame, freshIds, events: recorded, result: { nextExpectedRevision: lastRevision, position: this.nextPosition - 1 } };
   }
 
-  private enqueue(frame: Buffer, events: RecordedEvent[], waiter: Waiter): void {
-    const group = (this.collecting ??= { frames: [], appends: [], waiters: [] });
+  private enqueue({ frame, events, freshIds }: Extract<Decision, { kind: 'write' }>, waiter: Waiter): void {
+    const group = (this.collecting ??= { frames: [], appends: [], freshIds: [], waiters: [] });
     group.frames.push(frame);
     group.appends.push(events);
+    group.freshIds.push(freshIds);
     group.waiters.push(waiter);
     if (this.writerRunning) return;
     this.writerRunning = true;
@@ -338,7 +345,7 @@ async function createDirectory(directory: string): Promise<void> {
 function indexedFrames(group: CommitGroup, start: number): IndexedFrame[] {
   let offset = start;
   return group.frames.map((frame, at) => {
-    const indexed = { offset, bytes: frame.length, checksum: frame.readUInt32LE(4), events: group.appends[at] ?? [] };
+    const indexed = { offset, bytes: frame.length, checksum: frame.readUInt32LE(4), events: group.appends[at] ?? [], freshIds: group.freshIds[at] === true };
     offset += frame.length;
     return indexed;
   });
@@ -398,6 +405,7 @@ function toIndexedFrame({ entry, offset, bytes, checksum }: ScannedFrame<StoredA
     offset,
     bytes,
     checksum,
+    freshIds: entry.freshIds === true,
     events: entry.events.map((event, at) => ({
       id: event.id,
       streamName: entry.streamName,

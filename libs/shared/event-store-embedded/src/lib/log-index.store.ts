@@ -11,7 +11,7 @@ export const LOG_INDEX_FILE_NAME = 'index.sqlite';
  * built has `user_version` 0 until its secondary indexes exist, so an interrupted build is
  * rebuilt as well.
  */
-export const LOG_INDEX_VERSION = 2;
+export const LOG_INDEX_VERSION = 3;
 
 /** Distinguishes an index from any other SQLite file that might sit at the same path. */
 const APPLICATION_ID = 0x464c4758; // "FLGX"
@@ -34,7 +34,7 @@ const SCHEMA = `
   CREATE TABLE streams (stream_id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, revision INTEGER NOT NULL);
   CREATE TABLE events (
     position INTEGER PRIMARY KEY,
-    id TEXT NOT NULL,
+    id TEXT,
     stream_id INTEGER NOT NULL,
     revision INTEGER NOT NULL,
     frame_offset INTEGER NOT NULL,
@@ -45,10 +45,12 @@ const SCHEMA = `
 
 /**
  * Created once the events a build starts with are in: sorting millions of rows once is far
- * cheaper than inserting each into two B-trees keyed at random.
+ * cheaper than inserting each into two B-trees keyed at random. Events appended with fresh ids
+ * (no retry can carry them) have no id row: the id index, keyed at random, is the costliest
+ * to extend, and the busiest writes (identities recorded by SDK keys) skip it.
  */
 const SECONDARY_INDEXES = `
-  CREATE UNIQUE INDEX events_by_id ON events (id);
+  CREATE UNIQUE INDEX events_by_id ON events (id) WHERE id IS NOT NULL;
   CREATE UNIQUE INDEX events_by_stream ON events (stream_id, revision);
 `;
 
@@ -69,6 +71,8 @@ export interface IndexedFrame {
   /** The frame's stored crc32, which identifies it when the index is checked against the log. */
   readonly checksum: number;
   readonly events: readonly Pick<RecordedEvent, 'id' | 'streamName' | 'streamRevision' | 'globalPosition'>[];
+  /** The frame's ids were fresh when appended: no id rows (they are never looked up for a retry). */
+  readonly freshIds?: boolean;
 }
 
 /** Where one event is stored: its frame, and its place in that frame's batch. */
@@ -229,7 +233,7 @@ export class LogIndexStore {
       })();
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
-      const twice = this.db.prepare('SELECT id FROM events GROUP BY id HAVING count(*) > 1 LIMIT 1').get() as { id: string } | undefined;
+      const twice = this.db.prepare('SELECT id FROM events WHERE id IS NOT NULL GROUP BY id HAVING count(*) > 1 LIMIT 1').get() as { id: string } | undefined;
       throw new EventLogCorruptedError(`Event log stores event id ${twice?.id ?? '(unknown)'} twice`);
     }
     this.complete = true;
@@ -299,7 +303,7 @@ export class LogIndexStore {
         }
         frame.events.forEach((event, indexInFrame) => {
           try {
-            statements.insertEvent.run(event.globalPosition, event.id, streamId, event.streamRevision, frame.offset, frame.bytes, indexInFrame);
+            statements.insertEvent.run(event.globalPosition, frame.freshIds ? null : event.id, streamId, event.streamRevision, frame.offset, frame.bytes, indexInFrame);
           } catch (error) {
             if (isUniqueViolation(error)) throw new EventLogCorruptedError(`Event log stores event id ${event.id} twice`);
             throw error;

@@ -17,6 +17,8 @@ export interface StoredAppend {
   readonly firstPosition: number;
   readonly recordedAt: string;
   readonly events: readonly NewEvent[];
+  /** The ids were made for this append (`AppendOptions.freshIds`): the index keeps no id row for them. Absent when false. */
+  readonly freshIds?: true;
 }
 
 export class RecordFormatError extends Error {
@@ -42,6 +44,8 @@ export function encodeAppend(append: StoredAppend): { frame: Buffer; payload: Bu
     firstPosition: append.firstPosition,
     recordedAt: append.recordedAt,
     events: append.events.map(({ id, type, data, metadata }) => ({ id, type, data, metadata })),
+    // Written only when set, so every other record keeps the bytes it always had.
+    ...(append.freshIds ? { freshIds: true } : {}),
   });
   const payloadBytes = Buffer.byteLength(json, 'utf8');
   if (payloadBytes > MAX_PAYLOAD_BYTES) throw new RecordTooLargeError(payloadBytes);
@@ -85,6 +89,7 @@ interface ParsedAppend {
   readonly firstPosition: number;
   readonly recordedAt: string;
   readonly events: readonly unknown[];
+  readonly freshIds?: unknown;
 }
 
 function parseAppend(payload: Buffer): ParsedAppend {
@@ -117,6 +122,7 @@ export function decodeAppend(payload: Buffer): StoredAppend {
     firstPosition: parsed.firstPosition,
     recordedAt: parsed.recordedAt,
     events: parsed.events.map(decodeEvent),
+    ...(parsed.freshIds === true ? { freshIds: true as const } : {}),
   };
 }
 
