@@ -35,6 +35,48 @@ describe('state codec', () => {
     expect(traits.get('age')).toBe(18);
   });
 
+  it('writes a map of another class read as a ReadonlyMap (a persistent map) as the Map of its entries', () => {
+    /** Reads as a ReadonlyMap, holds its entries in a field a plain-object encoding would write instead. */
+    class OtherMap<K, V> implements ReadonlyMap<K, V> {
+      private readonly inner: Map<K, V>;
+      constructor(entries: Iterable<readonly [K, V]>) {
+        this.inner = new Map(entries);
+      }
+      get size(): number {
+        return this.inner.size;
+      }
+      get(key: K): V | undefined {
+        return this.inner.get(key);
+      }
+      has(key: K): boolean {
+        return this.inner.has(key);
+      }
+      forEach(callback: (value: V, key: K, map: ReadonlyMap<K, V>) => void): void {
+        this.inner.forEach((value, key) => callback(value, key, this));
+      }
+      keys(): MapIterator<K> {
+        return this.inner.keys();
+      }
+      values(): MapIterator<V> {
+        return this.inner.values();
+      }
+      entries(): MapIterator<[K, V]> {
+        return this.inner.entries();
+      }
+      [Symbol.iterator](): MapIterator<[K, V]> {
+        return this.inner.entries();
+      }
+    }
+    const entries: [number, unknown][] = [[3, { enabled: true }], [1, new OtherMap([['nested', 1]])]];
+    const other = { features: new OtherMap(entries) };
+    const native = { features: new Map<number, unknown>([[3, { enabled: true }], [1, new Map([['nested', 1]])]]) };
+    expect(encodeState(other)).toBe(encodeState(native));
+    expect(encodeStateByValue(other)).toBe(encodeStateByValue(native));
+    const decoded = decodeState(encodeState(other)) as { features: Map<number, unknown> };
+    expect(decoded.features).toBeInstanceOf(Map);
+    expect([...decoded.features.keys()]).toEqual([3, 1]);
+  });
+
   it('refuses what JSON cannot carry', () => {
     expect(() => encodeState({ big: BigInt(1) })).toThrow(/bigint/);
   });

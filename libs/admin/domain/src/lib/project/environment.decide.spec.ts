@@ -378,7 +378,7 @@ describe('Server key', () => {
 
   it('is kept by the environment with its revocation time', () => {
     const state = fold([...given, keyIssued, { type: 'ServerKeyRevoked', data: { projectId: 10, environmentId: 20, keyId: 'k1', revokedAt: LATER } }]);
-    expect(state.environments.get(20)?.serverKeys).toEqual(
+    expect(new Map(state.environments.get(20)?.serverKeys)).toEqual(
       new Map([['k1', { keyId: 'k1', name: 'backend', keyHash: 'c'.repeat(64), prefix: 'ser.abc', createdAt: NOW, revokedAt: LATER }]]),
     );
   });

@@ -1,3 +1,5 @@
+import { PersistentMap } from '../shared/persistent-map';
+import { carryFeatureNames } from './feature-names';
 import type { ProjectEvent } from './project.events';
 import {
   initialFeatureState,
@@ -9,21 +11,26 @@ import {
   type SegmentOverride,
 } from './project.state';
 
+// Every map of the state changes through these: persistent maps, so a change shares the entries
+// it leaves alone and costs the same in a project of ten features or of thousands.
+
+function withEntry<K, V>(map: ReadonlyMap<K, V>, key: K, value: V): ReadonlyMap<K, V> {
+  return PersistentMap.from(map).set(key, value);
+}
+
 function updated<K, V>(map: ReadonlyMap<K, V>, key: K, change: (value: V) => V): ReadonlyMap<K, V> {
   const value = map.get(key);
   if (value === undefined) return map;
-  return new Map(map).set(key, change(value));
+  return withEntry(map, key, change(value));
 }
 
 function without<K, V>(map: ReadonlyMap<K, V>, key: K): ReadonlyMap<K, V> {
   if (!map.has(key)) return map;
-  const copy = new Map(map);
-  copy.delete(key);
-  return copy;
+  return PersistentMap.from(map).delete(key);
 }
 
 function mapValues<K, V>(map: ReadonlyMap<K, V>, change: (value: V) => V): ReadonlyMap<K, V> {
-  return new Map([...map].map(([key, value]) => [key, change(value)]));
+  return PersistentMap.from(map).mapValues(change);
 }
 
 const withFeature = (state: Project, featureId: number, change: (feature: Feature) => Feature): Project => ({
@@ -52,12 +59,19 @@ function withOverrides(
   change: (overrides: readonly SegmentOverride[]) => readonly SegmentOverride[],
 ): Environment {
   const next = change(environment.segmentOverrides.get(featureId) ?? []);
-  const segmentOverrides = next.length === 0 ? without(environment.segmentOverrides, featureId) : new Map(environment.segmentOverrides).set(featureId, next);
+  const segmentOverrides = next.length === 0 ? without(environment.segmentOverrides, featureId) : withEntry(environment.segmentOverrides, featureId, next);
   return { ...environment, segmentOverrides };
 }
 
 /** Folds one project event into the project state. Never throws; events about unknown entities change nothing. */
 export function evolveProject(state: Project, event: ProjectEvent, revision: number): Project {
+  const next = evolved(state, event, revision);
+  if (next.features !== state.features)
+    carryFeatureNames(state.features, next.features, event.type === 'FeatureCreated' || event.type === 'FeatureRenamed' ? event.data : undefined);
+  return next;
+}
+
+function evolved(state: Project, event: ProjectEvent, revision: number): Project {
   switch (event.type) {
     case 'ProjectCreated': {
       const { projectId, organisationId, name, hideDisabledFlags, createdAt } = event.data;
@@ -70,7 +84,7 @@ export function evolveProject(state: Project, event: ProjectEvent, revision: num
 
     case 'TagCreated': {
       const { projectId: _projectId, ...tag } = event.data;
-      return { ...state, tags: new Map(state.tags).set(tag.tagId, { ...tag, revision }) };
+      return { ...state, tags: withEntry(state.tags, tag.tagId, { ...tag, revision }) };
     }
     case 'TagChanged': {
       const { projectId: _projectId, ...tag } = event.data;
@@ -100,11 +114,11 @@ export function evolveProject(state: Project, event: ProjectEvent, revision: num
         createdAt: data.createdAt,
         revision,
       };
-      let next: Project = { ...state, features: new Map(state.features).set(feature.featureId, feature) };
+      let next: Project = { ...state, features: withEntry(state.features, feature.featureId, feature) };
       for (const { environmentId, featureStateId } of environmentStates) {
         next = withEnvironment(next, environmentId, (environment) => ({
           ...environment,
-          featureStates: new Map(environment.featureStates).set(feature.featureId, initialFeatureState(feature, featureStateId, revision)),
+          featureStates: withEntry(environment.featureStates, feature.featureId, initialFeatureState(feature, featureStateId, revision)),
         }));
       }
       return next;
@@ -177,7 +191,7 @@ export function evolveProject(state: Project, event: ProjectEvent, revision: num
 
     case 'SegmentCreated': {
       const { projectId: _projectId, ...segment } = event.data;
-      return { ...state, segments: new Map(state.segments).set(segment.segmentId, { ...segment, revision }) };
+      return { ...state, segments: withEntry(state.segments, segment.segmentId, { ...segment, revision }) };
     }
     case 'SegmentRenamed':
       return withSegment(state, event.data.segmentId, (segment) => ({ ...segment, name: event.data.name, revision }));
@@ -215,7 +229,7 @@ export function evolveProject(state: Project, event: ProjectEvent, revision: num
         createdAt,
         revision,
       };
-      return { ...state, environments: new Map(state.environments).set(environmentId, environment) };
+      return { ...state, environments: withEntry(state.environments, environmentId, environment) };
     }
     case 'EnvironmentCloned': {
       const { environmentId, name, description, apiKey, settings, createdAt, featureStates, segmentOverrides } = event.data;
@@ -237,7 +251,7 @@ export function evolveProject(state: Project, event: ProjectEvent, revision: num
         createdAt,
         revision,
       };
-      return { ...state, environments: new Map(state.environments).set(environmentId, environment) };
+      return { ...state, environments: withEntry(state.environments, environmentId, environment) };
     }
     case 'EnvironmentRenamed':
       return withEnvironment(state, event.data.environmentId, (environment) => ({
@@ -254,7 +268,7 @@ export function evolveProject(state: Project, event: ProjectEvent, revision: num
       const { projectId: _projectId, environmentId, ...key } = event.data;
       return withEnvironment(state, environmentId, (environment) => ({
         ...environment,
-        serverKeys: new Map(environment.serverKeys).set(key.keyId, { ...key, revokedAt: null }),
+        serverKeys: withEntry(environment.serverKeys, key.keyId, { ...key, revokedAt: null }),
       }));
     }
     case 'ServerKeyRevoked':
@@ -267,7 +281,7 @@ export function evolveProject(state: Project, event: ProjectEvent, revision: num
       const { environmentId, featureId, featureStateId, enabled, value, allocations } = event.data;
       return withEnvironment(state, environmentId, (environment) => ({
         ...environment,
-        featureStates: new Map(environment.featureStates).set(featureId, { featureStateId, enabled, value, allocations, revision }),
+        featureStates: withEntry(environment.featureStates, featureId, { featureStateId, enabled, value, allocations, revision }),
       }));
     }
     case 'SegmentOverrideCreated': {

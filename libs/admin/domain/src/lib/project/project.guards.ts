@@ -1,5 +1,6 @@
 import { ConflictError, NotFoundError } from '../shared/domain-error';
 import { allocationsProblem, type Allocation } from '../shared/values';
+import { featureIdNamed } from './feature-names';
 import type { Environment, Feature, Project, Segment, Tag } from './project.state';
 
 export function activeProject(state: Project): Project {
@@ -66,9 +67,5 @@ export function checkAllocations(feature: Feature, allocations: readonly Allocat
 }
 
 export function isFeatureNameTaken(project: Project, name: string, exceptFeatureId?: number): boolean {
-  const wanted = name.toLowerCase();
-  for (const feature of project.features.values()) {
-    if (feature.featureId !== exceptFeatureId && feature.name.toLowerCase() === wanted) return true;
-  }
-  return false;
+  return featureIdNamed(project.features, name, exceptFeatureId) !== undefined;
 }
