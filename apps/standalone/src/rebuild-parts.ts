@@ -1,12 +1,13 @@
 import { AdminCatalog, EnvironmentProjector } from '@flagline/admin-projections';
 import { upcastRecordedAdminEvent } from '@flagline/admin-domain';
-import { UpcastingEventStore, type EventStore, type RecordedEvent } from '@flagline/event-sourcing';
-import { EmbeddedEventStore } from '@flagline/event-store-embedded';
+import type { EventStore, RecordedEvent } from '@flagline/event-sourcing';
+import { EmbeddedEventStore, scanLog } from '@flagline/event-store-embedded';
 import { removeReadModelFile, SqliteReadModelStore } from '@flagline/read-model-sqlite';
 import { SqliteCatalogStore } from '@flagline/state-store-sqlite';
 import Database from 'better-sqlite3';
 import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, extname, join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 
 /** Events read from the log and applied per step; the read models are flushed after each. */
 export const REBUILD_BATCH_EVENTS = 10_000;
@@ -16,6 +17,8 @@ export const REBUILD_BATCH_EVENTS = 10_000;
  * empty one at `path`, `apply` folds a batch of events in log order, `finish` persists and closes.
  */
 export interface RebuildablePart {
+  /** Which part it is (see `PART_FACTORIES`): a worker thread makes its own instance from it. */
+  readonly key: PartKey;
   readonly name: string;
   /** The live file under the data directory. */
   readonly fileName: string;
@@ -70,12 +73,13 @@ export function readModelsPart(): RebuildablePart {
     return { store, projector };
   };
   return {
+    key: 'read-models',
     name: 'read models',
     fileName: 'read-models.sqlite',
     fresh: (path) => {
       removeReadModelFile(path);
       // Flushed by the rebuild after each batch; no timer, no integrity check of a file just made.
-      store = SqliteReadModelStore.open({ path, flushIntervalMs: 3_600_000, flushAtDirty: Number.MAX_SAFE_INTEGER, integrityCheck: 'none', trackWrittenIdentities: true, bulkLoad: true, cacheSizeKiB: 65_536 });
+      store = SqliteReadModelStore.open({ path, flushIntervalMs: 3_600_000, flushAtDirty: Number.MAX_SAFE_INTEGER, integrityCheck: 'none', trackWrittenIdentities: true, bulkLoad: true, cacheSizeKiB: 65_536, identityCacheSize: 0 });
       projector = new EnvironmentProjector(store);
       return Promise.resolve();
     },
@@ -95,13 +99,15 @@ export function readModelsPart(): RebuildablePart {
 export function catalogPart(): RebuildablePart {
   let catalog: AdminCatalog | null = null;
   return {
+    key: 'catalog',
     name: 'admin catalog',
     fileName: 'catalog.sqlite',
     fresh: (path) => {
       removeReadModelFile(path);
       // An empty store has no checkpoint to check against the log, so the log is not read here.
       // Written in transactions of 50,000 events (and at finish), not on a timer: a rebuild has no readers to serve.
-      catalog = new AdminCatalog({ store: SqliteCatalogStore.open(path), flushIntervalMs: 3_600_000, flushEvents: 50_000 });
+      // No journal, no syncs: the file is synced once before it is swapped in, and thrown away if the rebuild stops.
+      catalog = new AdminCatalog({ store: SqliteCatalogStore.open(path, { bulkLoad: true, cacheKiB: 65_536 }), flushIntervalMs: 3_600_000, flushEvents: 50_000 });
       return Promise.resolve();
     },
     apply: (events) => {
@@ -117,8 +123,63 @@ export function catalogPart(): RebuildablePart {
   };
 }
 
-/** Every part of the standalone app's derived state, in the order they are rebuilt. */
+/** The parts the rebuild knows, by key. */
+const PART_FACTORIES = { 'read-models': readModelsPart, catalog: catalogPart } as const;
+export type PartKey = 'read-models' | 'catalog';
+
+/** Every part of the standalone app's derived state. */
 export const standaloneParts = (): RebuildablePart[] => [readModelsPart(), catalogPart()];
+
+/** What a worker thread rebuilds: one part, from the log in `directory`, up to `head`. */
+export interface PartJob {
+  readonly key: PartKey;
+  readonly freshPath: string;
+  readonly directory: string;
+  readonly head: number;
+  readonly batchEvents: number;
+}
+
+/** A worker's messages: its position after each batch, then the count of events it applied. */
+export type PartMessage = { readonly kind: 'progress'; readonly position: number } | { readonly kind: 'done'; readonly events: number };
+
+/**
+ * Rebuilds one part into its fresh file: reads the log straight through (upcast at the same
+ * boundary as the running app's reads), applies it in batches and finishes the file. Runs in a
+ * worker thread of the rebuild, whose main thread holds the data directory's lock.
+ */
+export async function rebuildPartFromLog(job: PartJob, onProgress: (position: number) => void): Promise<number> {
+  const part = PART_FACTORIES[job.key]();
+  await part.fresh(job.freshPath);
+  let events = 0;
+  for await (const batch of scanLog({ directory: job.directory, upTo: job.head, batchEvents: job.batchEvents })) {
+    await part.apply(batch.map(upcastRecordedAdminEvent));
+    events += batch.length;
+    onProgress((batch[batch.length - 1] as RecordedEvent).globalPosition);
+  }
+  await part.finish();
+  return events;
+}
+
+/** The worker thread's script, beside this file (TypeScript under the test runner, JavaScript once built). */
+const WORKER_SCRIPT = join(__dirname, `rebuild-worker${extname(__filename)}`);
+
+/** Runs a part's job in a worker thread; `stop` ends it early (another part failed). */
+function inWorker(job: PartJob, onProgress: (position: number) => void): { readonly done: Promise<number>; readonly stop: () => void } {
+  const worker = new Worker(WORKER_SCRIPT, { workerData: job });
+  const done = new Promise<number>((resolve, reject) => {
+    let events: number | null = null;
+    worker.on('message', (message: PartMessage) => {
+      if (message.kind === 'progress') onProgress(message.position);
+      else events = message.events;
+    });
+    worker.once('error', reject);
+    worker.once('exit', (code) => {
+      if (events !== null) resolve(events);
+      else reject(new Error(`the rebuild of ${job.key} stopped (exit code ${code})`));
+    });
+  });
+  return { done, stop: () => void worker.terminate() };
+}
 
 export interface RebuildProgress {
   readonly position: number;
@@ -152,31 +213,32 @@ export async function rebuildParts<T>(
   whileLocked: (rebuilt: { readonly parts: RebuiltPart[]; readonly events: number }) => T,
 ): Promise<T> {
   const log = await EmbeddedEventStore.open({ directory: join(options.dataDir, 'events') });
-  // Read through the same upcasting boundary as the running app, so a rebuild folds the same events.
-  const store = new UpcastingEventStore(log, upcastRecordedAdminEvent);
   try {
-    const head = await store.headPosition();
+    const head = await log.headPosition();
     options.onStart?.(head);
     const parts = options.parts.map((part) => {
       const livePath = join(options.dataDir, part.fileName);
       return { part, livePath, freshPath: options.freshPath?.(part, livePath) ?? `${livePath}.rebuild` };
     });
-    for (const { part, freshPath } of parts) await part.fresh(freshPath);
-    let position = 0;
-    let events = 0;
-    for (;;) {
-      const batch = await store.readAll({ after: position, maxCount: options.batchEvents ?? REBUILD_BATCH_EVENTS });
-      const last = batch[batch.length - 1];
-      if (!last) break;
-      for (const { part } of parts) await part.apply(batch);
-      position = last.globalPosition;
-      events += batch.length;
-      options.onProgress?.({ position, head });
+    // One worker thread per part, each reading the log itself: the parts share nothing but the log.
+    const positions = parts.map(() => 0);
+    const running = parts.map(({ part, freshPath }, index) =>
+      inWorker({ key: part.key, freshPath, directory: join(options.dataDir, 'events'), head, batchEvents: options.batchEvents ?? REBUILD_BATCH_EVENTS }, (position) => {
+        positions[index] = position;
+        options.onProgress?.({ position: Math.min(...positions), head });
+      }),
+    );
+    let counts: number[];
+    try {
+      counts = await Promise.all(running.map(({ done }) => done));
+    } catch (error) {
+      for (const worker of running) worker.stop();
+      await Promise.allSettled(running.map(({ done }) => done));
+      throw error;
     }
-    for (const { part } of parts) await part.finish();
-    return whileLocked({ parts, events });
+    return whileLocked({ parts, events: counts[0] ?? 0 });
   } finally {
-    await store.close();
+    await log.close();
   }
 }
 

@@ -17,5 +17,6 @@ export {
 export { EventLogReplacedError, EventStoreReadOnlyError } from './lib/event-store.errors';
 export { DirectoryLockedError } from './lib/directory-lock';
 export { LogFileFormatError, type SyncData } from './lib/log-file';
+export { scanLog, type LogScanOptions } from './lib/log-scan';
 export { RecordFormatError, RecordTooLargeError } from './lib/record-codec';
 export { CheckpointFormatError, FileCheckpointStore } from './lib/file-checkpoint.store';

@@ -11,6 +11,11 @@ export interface SqliteCatalogStoreOptions {
   readonly cacheKiB?: number;
   /** Called when an existing file was unusable (torn, foreign, another format) and was replaced by an empty one. */
   readonly onDiscarded?: (reason: string) => void;
+  /**
+   * No journal and no syncs: only for a file made empty by a writer that throws it away unless it
+   * completes (the rebuild's, synced once before it is swapped in). Reopened normally, it is WAL again.
+   */
+  readonly bulkLoad?: boolean;
 }
 
 const SCHEMA = `
@@ -98,8 +103,8 @@ export class SqliteCatalogStore implements CatalogStore {
   private constructor(path: string, options: SqliteCatalogStoreOptions) {
     const db = new Database(path);
     try {
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = NORMAL');
+      db.pragma(options.bulkLoad ? 'journal_mode = OFF' : 'journal_mode = WAL');
+      db.pragma(options.bulkLoad ? 'synchronous = OFF' : 'synchronous = NORMAL');
       db.pragma(`cache_size = -${Math.max(1024, Math.floor(options.cacheKiB ?? 32 * 1024))}`);
       // Fewer, larger WAL checkpoints: batches touch pages all over the identity index.
       db.pragma('wal_autocheckpoint = 4000');

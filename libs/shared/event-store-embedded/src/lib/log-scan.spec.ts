@@ -1,0 +1,65 @@
+import { open, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { RecordedEvent } from '@flagline/event-sourcing';
+import { aNewEvent } from '@flagline/event-sourcing/testing';
+import { aTempDirectory } from '../testing/temp-directory';
+import { EmbeddedEventStore, EventLogCorruptedError } from './embedded-event-store';
+import { EVENT_LOG_FILE_NAME, LogFileFormatError } from './log-file';
+import { scanLog } from './log-scan';
+
+async function scanned(options: Parameters<typeof scanLog>[0]): Promise<RecordedEvent[][]> {
+  const batches: RecordedEvent[][] = [];
+  for await (const batch of scanLog(options)) batches.push(batch);
+  return batches;
+}
+
+describe('scanLog', () => {
+  let directory: Awaited<ReturnType<typeof aTempDirectory>>;
+  let stored: readonly RecordedEvent[];
+
+  beforeEach(async () => {
+    directory = await aTempDirectory();
+    const store = await EmbeddedEventStore.open({ directory: directory.path });
+    // Appends of one, three and two events, over two streams: records hold several events.
+    await store.appendToStream('a-1', [aNewEvent('ThingHappened', { n: 1 })]);
+    await store.appendToStream('b-1', [aNewEvent('ThingHappened', { n: 2 }), aNewEvent('ThingHappened', { n: 3 }), aNewEvent('ThingHappened', { n: 4 })]);
+    await store.appendToStream('a-1', [aNewEvent('ThingHappened', { n: 5 }), aNewEvent('ThingHappened', { n: 6 })]);
+    stored = await store.readAll();
+    await store.close();
+  });
+
+  afterEach(() => directory.remove());
+
+  it('reads every event the store serves, the same, in order, in batches of whole records', async () => {
+    const batches = await scanned({ directory: directory.path, upTo: 6, batchEvents: 2 });
+    expect(batches.map((batch) => batch.length)).toEqual([4, 2]);
+    expect(batches.flat()).toEqual(stored);
+  });
+
+  it('stops at upTo, inside a record if need be', async () => {
+    const batches = await scanned({ directory: directory.path, upTo: 3, batchEvents: 100 });
+    expect(batches.flat().map((event) => event.globalPosition)).toEqual([1, 2, 3]);
+    expect(await scanned({ directory: directory.path, upTo: 0, batchEvents: 100 })).toEqual([]);
+  });
+
+  it('reports a log that ends before upTo, or a damaged record, as corrupted', async () => {
+    await expect(scanned({ directory: directory.path, upTo: 7, batchEvents: 100 })).rejects.toThrow(EventLogCorruptedError);
+    const path = join(directory.path, EVENT_LOG_FILE_NAME);
+    const handle = await open(path, 'r+');
+    try {
+      const { size } = await handle.stat();
+      // A byte of the last record's payload changed: its checksum no longer matches.
+      await handle.write(Buffer.from('#'), 0, 1, size - 5);
+    } finally {
+      await handle.close();
+    }
+    await expect(scanned({ directory: directory.path, upTo: 6, batchEvents: 100 })).rejects.toThrow(/byte \d+ cannot be read before position 6: checksum mismatch/);
+    // What comes before the damage is still read.
+    expect((await scanned({ directory: directory.path, upTo: 4, batchEvents: 100 })).flat()).toEqual(stored.slice(0, 4));
+  });
+
+  it('refuses a file that is not an event log', async () => {
+    await writeFile(join(directory.path, EVENT_LOG_FILE_NAME), 'not a log at all');
+    await expect(scanned({ directory: directory.path, upTo: 1, batchEvents: 100 })).rejects.toThrow(LogFileFormatError);
+  });
+});
