@@ -1,4 +1,5 @@
 import { readModelKeys, type EnvironmentDocument, type IdentityDocument, type ReadModelChange, type ReadModelStore } from '@flagline/contracts';
+import { LRUCache } from 'lru-cache';
 import { createHash } from 'node:crypto';
 import { ServedEnvironment, type KeyKind } from './served-environment';
 
@@ -39,7 +40,8 @@ export class EnvironmentRegistry {
   private readonly byClientKey = new Map<string, ServedEnvironment>();
   private readonly byServerKeyHash = new Map<string, ServedEnvironment>();
   private readonly serverKeyHashes = new Map<string, string>();
-  private readonly identities = new Map<string, CachedIdentity>();
+  /** Least recently used dropped first (a library LRU: dropping a Map's oldest entry scans the holes deletes left). */
+  private readonly identities: LRUCache<string, CachedIdentity>;
   /** Reads under way, so that concurrent requests for one uncached identity share a single read. */
   private readonly identityReads = new Map<string, IdentityRead>();
   /** Bumped whenever identity documents may have changed, so a read that raced a change is not cached. */
@@ -56,6 +58,7 @@ export class EnvironmentRegistry {
     private readonly options: RegistryOptions = {},
   ) {
     this.clock = options.clock ?? Date.now;
+    this.identities = new LRUCache({ max: Math.max(1, options.identityCacheSize ?? 100_000) });
   }
 
   /** Subscribes, then loads everything: a change during the load is reloaded after it. */
@@ -247,10 +250,6 @@ export class EnvironmentRegistry {
     }
     if (generation !== this.identityGeneration) return document;
     this.identities.set(key, { document, at: now });
-    if (this.identities.size > (this.options.identityCacheSize ?? 100_000)) {
-      const oldest = this.identities.keys().next().value;
-      if (oldest !== undefined) this.identities.delete(oldest);
-    }
     return document;
   }
 }

@@ -80,8 +80,13 @@ export class FlagsmithSdkService {
   async identify(resolved: ResolvedKey, request: IdentifyRequest, correlationId: () => string, featureName?: string): Promise<SdkAnswer> {
     const { environment, kind } = resolved;
     let stored: IdentityDocument | null = null;
+    // Whether the identity was asked for lately (it was still cached): only then is its answer
+    // remembered. Most identities of a large population are asked for now and then, and keeping
+    // an answer for each would only churn memory (and the collector) for answers never reused.
+    let recent = false;
     if (!request.anonymous) {
       const cached = this.registry.cachedIdentity(environment.id, request.identifier);
+      recent = cached !== undefined;
       stored = cached !== undefined ? cached : await this.registry.identity(environment.id, request.identifier);
     }
     // The common call repeats the traits the identity already has: its answer depends only on
@@ -123,7 +128,7 @@ export class FlagsmithSdkService {
     }
     text += `],"traits":${environment.document.settings.hideSensitiveData ? '[]' : this.traitList(traits, transientKeys)}}`;
     // One buffer, written as is (a string body would be copied again onto the response head).
-    if (!repeat) return jsonAnswer(200, Buffer.from(text), headers);
+    if (!repeat || !recent) return jsonAnswer(200, Buffer.from(text), headers);
     // Remembered answers are kept long: their own allocation, not a slice pinning a shared pool slab.
     const body = Buffer.allocUnsafeSlow(Buffer.byteLength(text));
     body.write(text);

@@ -11,6 +11,7 @@ import {
   type FlagOutcome,
   type IdentityInput,
 } from '@flagline/evaluation-engine';
+import { LRUCache } from 'lru-cache';
 import { sharedFeatureContext, toEvaluationContext, toIdentityOverrideContexts } from './evaluation-context.mapper';
 import { FlagRenderer } from './flagsmith-flag.renderer';
 import { SDK_CORS_HEADERS, type SdkAnswer } from './sdk-answer';
@@ -44,13 +45,18 @@ export class ServedEnvironment {
   /** Features in the compiled order (parallel to `compiled.features`). */
   readonly features: readonly FeatureDocument[];
   private readonly serverOnly: readonly boolean[];
+  /** `features` holds the document's features in the document's order (a patch needs it so, and keeps it so). */
+  private readonly alignedWithDocument: boolean;
   private readonly hideDisabled: boolean;
   private readonly environmentFlagAnswers = new Map<KeyKind, SdkAnswer>();
   private readonly environmentOutcomes: readonly FlagOutcome[];
   private readonly overridesCache = new WeakMap<IdentityDocument, CompiledIdentityOverrides>();
   private readonly identityAnswers = new WeakMap<IdentityDocument, Partial<Record<KeyKind, SdkAnswer>>>();
-  /** Per kind of key, so a lookup hashes the body as it arrived, with nothing concatenated to it. */
-  private readonly bodyAnswers: Readonly<Record<KeyKind, Map<string, RememberedBody>>> = { client: new Map(), server: new Map() };
+  /**
+   * Per kind of key, so a lookup hashes the body as it arrived, with nothing concatenated to it;
+   * made at the first answer remembered (the cache allocates its bounds up front).
+   */
+  private readonly bodyAnswers: Partial<Record<KeyKind, LRUCache<string, RememberedBody>>> = {};
   /** Headers every SDK answer for this environment carries. */
   readonly sdkHeaders: Readonly<Record<string, string>>;
 
@@ -66,12 +72,14 @@ export class ServedEnvironment {
     const patched = previous && ServedEnvironment.patchDefaults(previous, document);
     if (patched) {
       ({ compiled: this.compiled, features: this.features, serverOnly: this.serverOnly, outcomes: this.environmentOutcomes } = patched);
+      this.alignedWithDocument = true;
     } else {
       const { context, order } = toEvaluationContext(document);
       this.compiled = compileEnvironment(context, order, previous?.compiled);
       const byName = new Map(document.features.map(({ feature }) => [feature.name, feature]));
       this.features = this.compiled.features.map((feature) => byName.get(feature.name) as FeatureDocument);
       this.serverOnly = this.features.map((feature) => feature.isServerKeyOnly);
+      this.alignedWithDocument = this.features.length === document.features.length && this.features.every((feature, index) => document.features[index]?.feature === feature);
       this.environmentOutcomes = evaluate(this.compiled, null).flags;
     }
     this.hideDisabled = document.settings.hideDisabledFlags ?? document.project.hideDisabledFlags;
@@ -92,20 +100,21 @@ export class ServedEnvironment {
   ): { compiled: CompiledEnvironment; features: FeatureDocument[]; serverOnly: boolean[]; outcomes: FlagOutcome[] } | undefined {
     const before = previous.document;
     const entries = document.features;
-    if (!previous.compiled.defaultsPatchable || entries.length < before.features.length || previous.features.length !== before.features.length) return undefined;
+    const was = before.features;
+    if (!previous.compiled.defaultsPatchable || !previous.alignedWithDocument || entries.length < was.length) return undefined;
     if (before.environmentId !== document.environmentId || before.apiKey !== document.apiKey || before.name !== document.name) return undefined;
     if (before.segments.length !== document.segments.length || before.segments.some((segment, index) => document.segments[index] !== segment)) return undefined;
     const replaced: { index: number; context: FeatureContext }[] = [];
     // Documents read afresh (JSON from Redis) share no parts: every entry looks changed, and a
     // compile (which still reuses unchanged compiled states) is cheaper than a patch of them all.
     const patchLimit = Math.max(16, before.features.length >> 3);
-    for (let index = 0; index < before.features.length; index++) {
-      const was = before.features[index];
+    // Entries are compared by identity alone: the previous compile is aligned with its document, so
+    // an entry left as it was is still served as it was (no property of it is read).
+    for (let index = 0; index < was.length; index++) {
       const entry = entries[index];
-      // The compiled features must be the document's, in its order (no repeated names).
-      if (was === undefined || entry === undefined || previous.features[index] !== was.feature) return undefined;
-      if (entry === was) continue;
-      if (entry.feature.name !== was.feature.name) return undefined;
+      const previousEntry = was[index];
+      if (entry === previousEntry) continue;
+      if (previousEntry === undefined || entry === undefined || entry.feature.name !== previousEntry.feature.name) return undefined;
       if (replaced.length >= patchLimit) return undefined;
       replaced.push({ index, context: sharedFeatureContext(entry.feature, entry.state) });
     }
@@ -185,18 +194,13 @@ export class ServedEnvironment {
 
   /** An answer remembered for an exact identify body (see `FlagsmithSdkService.identifyRaw`). */
   bodyAnswer(kind: KeyKind, body: string): RememberedBody | undefined {
-    return this.bodyAnswers[kind].get(body);
+    return this.bodyAnswers[kind]?.get(body);
   }
 
-  /** Bounded: past the limit, the oldest entries go (they are only a shortcut). */
+  /** Bounded: past the limit, the least recently used entries go (they are only a shortcut). */
   rememberBodyAnswer(kind: KeyKind, body: string, remembered: RememberedBody): void {
     if (body.length > MAX_REMEMBERED_BODY_LENGTH) return;
-    const answers = this.bodyAnswers[kind];
-    answers.set(body, remembered);
-    if (answers.size > MAX_REMEMBERED_BODIES) {
-      const oldest = answers.keys().next().value;
-      if (oldest !== undefined) answers.delete(oldest);
-    }
+    (this.bodyAnswers[kind] ??= new LRUCache({ max: MAX_REMEMBERED_BODIES })).set(body, remembered);
   }
 
   /** Outcomes without an identity (what `GET /api/v1/flags/` serves). */

@@ -109,6 +109,28 @@ describe('SqliteReadModelStore', () => {
     await store.close();
   });
 
+  it('drops the least recently read identity first: one read again stays decoded, one not read is parsed anew', async () => {
+    const store = open({ identityCacheSize: 2, flushAtDirty: 1_000_000 });
+    await commitIdentities(store, 1, 3);
+    store.flush();
+    const first = await store.get(identity(1));
+    const second = await store.get(identity(2));
+    // Reading 1 again makes 2 the least recently used, so reading 3 drops 2, not 1.
+    expect(await store.get(identity(1))).toBe(first);
+    await store.get(identity(3));
+    expect(await store.get(identity(1))).toBe(first);
+    const secondAgain = await store.get(identity(2));
+    expect(secondAgain).not.toBe(second);
+    expect(secondAgain).toEqual(second);
+    // An identity known absent is cached as such, and a later write of it is read.
+    expect(await store.get(identity(9))).toBeNull();
+    await store.commit({ checkpoint: { key: 'checkpoint:project:1', expected: 3, next: 4 }, writes: [{ key: identity(9), value: { identifier: 'user-9' } }], changedEnvironments: [] });
+    expect(await store.get(identity(9))).toEqual({ identifier: 'user-9' });
+    store.flush();
+    expect(await store.get(identity(9))).toEqual({ identifier: 'user-9' });
+    await store.close();
+  });
+
   it('flushes before a commit returns once too much is pending, so memory stays bounded', async () => {
     const store = open({ maxDirty: 5, flushAtDirty: 1_000_000 });
     await commitIdentities(store, 1, 4);

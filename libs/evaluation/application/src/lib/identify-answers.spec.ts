@@ -1,0 +1,136 @@
+import { readModelKeys, type EnvironmentDocument, type IdentityDocument, type ReadModelChange, type ReadModelStore } from '@flagline/contracts';
+import { EnvironmentRegistry } from './environment-registry';
+import { FlagsmithSdkService } from './flagsmith-sdk.service';
+import type { SdkAnswer } from './sdk-answer';
+import { aFeatureDocument, aFeatureStateDocument } from './testing/environment-documents';
+
+const environment: EnvironmentDocument = {
+  schemaVersion: 1,
+  environmentId: 7,
+  name: 'Production',
+  apiKey: 'client-key',
+  serverKeys: [],
+  settings: { hideDisabledFlags: null, allowClientTraits: true, hideSensitiveData: false, useIdentityCompositeKeyForHashing: false, useIdentityOverridesInLocalEval: true },
+  project: { id: 3, name: 'Storefront', organisationId: 1, hideDisabledFlags: false },
+  features: [{ feature: aFeatureDocument(1, 'banner'), state: aFeatureStateDocument(11, false, 'default') }],
+  segments: [
+    {
+      id: 21,
+      name: 'pro',
+      rules: [{ type: 'ALL', conditions: [{ property: 'plan', operator: 'EQUAL', value: 'pro' }], rules: [] }],
+      overrides: [{ featureId: 1, priority: 0, state: aFeatureStateDocument(31, true, 'for-pro') }],
+    },
+  ],
+  identityOverrides: [],
+  revision: 1,
+  updatedAt: '2026-01-01T00:00:00.000Z',
+};
+
+const identity = (identifier: string): IdentityDocument => ({
+  environmentId: 7,
+  identifier,
+  identityUuid: `00000000-0000-0000-0000-00000000000${identifier.length}`,
+  createdAt: '2026-01-01T00:00:00.000Z',
+  traits: { plan: 'pro' },
+  overrides: [],
+  revision: 1,
+});
+
+/** Documents in a map; counts identity reads. */
+class MapStore implements ReadModelStore {
+  identityReads = 0;
+  constructor(private readonly documents: Map<string, unknown>) {}
+
+  get<T>(key: string): Promise<T | null> {
+    if (key.startsWith('identity:')) this.identityReads++;
+    return Promise.resolve((this.documents.get(key) ?? null) as T | null);
+  }
+
+  getMany<T>(keys: readonly string[]): Promise<(T | null)[]> {
+    return Promise.resolve(keys.map((key) => (this.documents.get(key) ?? null) as T | null));
+  }
+
+  keysWithPrefix(prefix: string): Promise<string[]> {
+    return Promise.resolve([...this.documents.keys()].filter((key) => key.startsWith(prefix)));
+  }
+
+  checkpoint(): Promise<number> {
+    return Promise.resolve(0);
+  }
+
+  commit(): Promise<boolean> {
+    return Promise.resolve(false);
+  }
+
+  subscribe(listener: (change: ReadModelChange) => void): () => void {
+    void listener;
+    return () => undefined;
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+describe('identify answers of stored identities', () => {
+  let store: MapStore;
+  let registry: EnvironmentRegistry;
+  let sdk: FlagsmithSdkService;
+
+  beforeEach(async () => {
+    store = new MapStore(
+      new Map<string, unknown>([
+        [readModelKeys.environment(7), environment],
+        [readModelKeys.identity(7, 'ada'), identity('ada')],
+        [readModelKeys.identity(7, 'grace'), identity('grace')],
+      ]),
+    );
+    registry = new EnvironmentRegistry(store, { identityCacheSize: 1 });
+    await registry.start();
+    sdk = new FlagsmithSdkService(registry);
+  });
+
+  afterEach(() => registry.stop());
+
+  const bodyOf = (identifier: string): string => JSON.stringify({ identifier, traits: [{ trait_key: 'plan', trait_value: 'pro' }] });
+  const identify = (identifier: string): SdkAnswer | Promise<SdkAnswer> => {
+    const resolved = registry.resolve('client-key');
+    if (!resolved) throw new Error('the client key does not resolve');
+    return sdk.identifyRaw(resolved, bodyOf(identifier), () => 'correlation');
+  };
+  const remembered = (identifier: string): SdkAnswer | undefined => {
+    const resolved = registry.resolve('client-key');
+    return resolved ? sdk.rememberedBodyAnswer(resolved, bodyOf(identifier)) : undefined;
+  };
+  const flags = (answer: SdkAnswer): unknown => (JSON.parse(String(answer.body)) as { flags: { feature_state_value: unknown }[] }).flags.map((flag) => flag.feature_state_value);
+
+  it('remembers the answer of an identity asked for again while cached, not of one read from the store once', async () => {
+    const first = await identify('ada');
+    expect(store.identityReads).toBe(1);
+    expect(flags(first)).toEqual(['for-pro']);
+    // Read from the store just now: answered, and nothing kept for it.
+    expect(first.complete).toBeUndefined();
+    expect(remembered('ada')).toBeUndefined();
+
+    // Asked again while cached: the same answer, now remembered for its body.
+    const second = await identify('ada');
+    expect(store.identityReads).toBe(1);
+    expect(String(second.body)).toBe(String(first.body));
+    expect(second.complete).toBe(true);
+    expect(remembered('ada')).toBe(second);
+    // The third call is that answer, without evaluating or awaiting anything.
+    expect(identify('ada')).toBe(second);
+  });
+
+  it('forgets a remembered answer once its identity has left the cache', async () => {
+    await identify('ada');
+    const second = await identify('ada');
+    expect(remembered('ada')).toBe(second);
+    // A cache of one identity: reading grace drops ada, and ada's answer is no longer served.
+    await identify('grace');
+    expect(remembered('ada')).toBeUndefined();
+    const again = await identify('ada');
+    expect(store.identityReads).toBe(3);
+    expect(String(again.body)).toBe(String(second.body));
+  });
+});

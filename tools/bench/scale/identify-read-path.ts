@@ -1,0 +1,79 @@
+import { EnvironmentRegistry, FlagsmithSdkService, type SdkAnswer } from '@flagline/evaluation-application';
+import { SqliteReadModelStore } from '@flagline/read-model-sqlite';
+import { copyFileSync, existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { identityBody } from '../support';
+import { scaleIdentity } from './identities';
+import { percentile } from './report';
+
+/**
+ * The read path of identify alone, in process, without HTTP: the read models of a data
+ * directory loaded by `identify-stored.ts --data-dir DIR` (a copy of its read-models.sqlite),
+ * the standalone app's registry and SDK service over them, and `identifyRaw` called with the
+ * identify bodies of stored identities drawn at random, one at a time. Prints CPU per call and
+ * the p50/p99/max of single calls: a figure the other load on a shared machine hardly moves.
+ *
+ *   node -r @swc-node/register tools/bench/scale/identify-read-path.ts DIR [calls, default 200000]
+ */
+interface Loaded {
+  readonly serverKey: string;
+  readonly identities: number;
+}
+
+async function main(): Promise<void> {
+  const dataDir = resolve(process.argv[2] ?? '');
+  const calls = Number(process.argv[3] ?? 200_000);
+  const manifest = join(dataDir, 'identify-stored.json');
+  if (!existsSync(manifest)) throw new Error(`${manifest} is missing: load identities with identify-stored.ts --data-dir ${dataDir} first`);
+  const loaded = JSON.parse(readFileSync(manifest, 'utf8')) as Loaded;
+  const work = await mkdtemp(join(tmpdir(), 'flagline-read-path-'));
+  const path = join(work, 'read-models.sqlite');
+  copyFileSync(join(dataDir, 'read-models.sqlite'), path);
+  if (existsSync(join(dataDir, 'read-models.sqlite-wal'))) copyFileSync(join(dataDir, 'read-models.sqlite-wal'), `${path}-wal`);
+  const store = SqliteReadModelStore.open({ path, integrityCheck: 'none' });
+  const registry = new EnvironmentRegistry(store, { identityCacheSize: 10_000 });
+  try {
+    await registry.start();
+    const sdk = new FlagsmithSdkService(registry);
+    const resolved = registry.resolve(loaded.serverKey);
+    if (!resolved) throw new Error('the server key of the manifest resolves to no environment');
+    let seed = 12_345;
+    const nextBody = (): string => {
+      seed = (Math.imul(seed, 1_664_525) + 1_013_904_223) >>> 0;
+      return identityBody(scaleIdentity('scale-', seed % Math.max(1, loaded.identities - 100)));
+    };
+    const bodies = Array.from({ length: calls }, nextBody);
+    const call = async (body: string): Promise<SdkAnswer> => sdk.identifyRaw(resolved, body, () => 'bench');
+    // Warm-up: the JIT settled, SQLite's cache as a running server's.
+    for (let index = 0; index < 20_000; index++) await call(nextBody());
+    const times = new Float64Array(calls);
+    let failed = 0;
+    const cpuBefore = process.cpuUsage();
+    const started = performance.now();
+    for (let index = 0; index < calls; index++) {
+      const at = performance.now();
+      const answer = await call(bodies[index] as string);
+      times[index] = performance.now() - at;
+      if (answer.status !== 200) failed++;
+    }
+    const elapsed = performance.now() - started;
+    const cpu = process.cpuUsage(cpuBefore);
+    const sorted = Array.from(times);
+    console.log(
+      `identifyRaw, stored identities (${loaded.identities.toLocaleString('en')}): ${((cpu.user + cpu.system) / calls).toFixed(1)} µs CPU/call, ` +
+        `${((elapsed * 1000) / calls).toFixed(1)} µs wall/call, p50 ${(percentile(sorted, 0.5) * 1000).toFixed(1)} µs, ` +
+        `p99 ${(percentile(sorted, 0.99) * 1000).toFixed(1)} µs, max ${(sorted.reduce((most, time) => Math.max(most, time), 0) * 1000).toFixed(0)} µs, ${failed} failed, RSS ${(process.memoryUsage().rss / 1048576).toFixed(0)} MB`,
+    );
+  } finally {
+    registry.stop();
+    await store.close();
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
