@@ -1,4 +1,4 @@
-import { CommandHandler, type CommandContext } from './command-handler';
+import { CommandHandler, eventIdFor, type CommandContext } from './command-handler';
 import type { Decider } from './decider';
 import type { NewEvent } from './event';
 import type { AppendOptions, AppendResult, ReadStreamOptions, ReadStreamResult } from './event-store.port';
@@ -146,7 +146,12 @@ describe('CommandHandler', () => {
     await handler.handle('counter-1', { type: 'Add', by: 1 }, context());
     await new CommandHandler(store, counter).handle('counter-1', { type: 'Add', by: 10 }, context());
     // `handler` still believes revision 0: the first append is refused, the second (same ids) is fresh all the same.
-    expect(await handler.handle('counter-1', { type: 'Add', by: 100 }, context(), { freshCommandId: true })).toMatchObject({ state: 111, revision: 2 });
+    const fresh = context();
+    expect(await handler.handle('counter-1', { type: 'Add', by: 100 }, fresh, { freshCommandId: true })).toMatchObject({ state: 111, revision: 2 });
+    // Its event took a random id, not one derived from the command id (it is never retried).
+    const [, , last] = (await store.readStream('counter-1')).events;
+    expect(last?.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(last?.id).not.toBe(eventIdFor(fresh.commandId, 0));
     expect(store.appendOptions).toEqual([
       { expectedRevision: 'no_stream' },
       // The second handler knew nothing of the stream: refused, it read the stream and appended again.

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Actor, DomainEvent, EventMetadata, JsonValue, NewEvent } from './event';
 import { ConcurrencyError, type EventStore, type ExpectedRevision } from './event-store.port';
 import { foldEvents, toEventList, type Decider } from './decider';
@@ -30,8 +30,8 @@ export interface CommandHints {
   readonly expectNoStream?: boolean;
   /**
    * The command id was generated for this call (never taken from a client, so never sent again):
-   * its event ids cannot be stored yet, and the store is told so (`freshIds`), sparing it the
-   * lookup for a retried append.
+   * its events take random ids, which cannot be stored yet, and the store is told so
+   * (`freshIds`), sparing it the lookup for a retried append.
    */
   readonly freshCommandId?: boolean;
 }
@@ -131,8 +131,10 @@ export class CommandHandler<State, Command, Event extends DomainEvent> {
       if (events.length === 0) return { state, events, revision: revision ?? -1, position: null };
       const expectedRevision: ExpectedRevision = revision === null ? 'no_stream' : revision;
       const metadata = metadataFor(context);
+      // Ids derive from the command id so that a retried command is recognised; a fresh command is
+      // never retried, so its events take random ids (no hash to compute).
       const newEvents: NewEvent[] = events.map((event, index) => ({
-        id: eventIdFor(context.commandId, index),
+        id: hints.freshCommandId ? randomUUID() : eventIdFor(context.commandId, index),
         type: event.type,
         data: event.data as JsonValue,
         metadata,

@@ -26,7 +26,7 @@ import { EventStoreClosedError } from './event-store.errors';
 import { LOG_INDEX_FILE_NAME, LogIndexStore, type IndexedFrame } from './log-index.store';
 import { EVENT_LOG_FILE_NAME, LogFile, syncDataWithFdatasync, type ScannedFrame, type SyncData } from './log-file';
 import { PersistedLogView, type LogViewFootprint } from './persisted-log-view';
-import { LOG_FILE_MAGIC, decodeAppend, encodeAppend, toRecordedEvents, type StoredAppend } from './record-codec';
+import { LOG_FILE_MAGIC, decodeAppend, encodeAppend, recordedEventsOf, type StoredAppend } from './record-codec';
 
 export { EVENT_LOG_FILE_NAME } from './log-file';
 export { LOG_INDEX_FILE_NAME } from './log-index.store';
@@ -256,11 +256,11 @@ export class EmbeddedEventStore implements EventStore {
       events,
       ...(freshIds ? { freshIds: true as const } : {}),
     };
-    const { frame, payload } = encodeAppend(append);
+    const { frame, text } = encodeAppend(append);
     // Serve what was written, read back: memory then matches what a reopen yields (JSON drops
     // undefined and turns dates into strings), the caller's objects stay detached, and a record
     // the open-time scan would reject as undecodable is refused now instead of being written.
-    const recorded = toRecordedEvents(decodeAppend(payload));
+    const recorded = recordedEventsOf(text);
     const lastRevision = append.firstRevision + recorded.length - 1;
     this.nextPosition += recorded.length;
     this.pendingRevisions.set(streamName, lastRevision);

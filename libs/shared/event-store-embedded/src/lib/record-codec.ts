@@ -36,8 +36,8 @@ export function frameChecksum(lengthBytes: Buffer, payload: Buffer): number {
   return crc32(payload, crc32(lengthBytes));
 }
 
-/** Serialises an append into one checksummed frame; throws on values JSON cannot carry. */
-export function encodeAppend(append: StoredAppend): { frame: Buffer; payload: Buffer } {
+/** Serialises an append into one checksummed frame (`text` is its payload as a string); throws on values JSON cannot carry. */
+export function encodeAppend(append: StoredAppend): { frame: Buffer; payload: Buffer; text: string } {
   const json = JSON.stringify({
     streamName: append.streamName,
     firstRevision: append.firstRevision,
@@ -54,7 +54,7 @@ export function encodeAppend(append: StoredAppend): { frame: Buffer; payload: Bu
   frame.write(json, FRAME_HEADER_BYTES, 'utf8');
   const payload = frame.subarray(FRAME_HEADER_BYTES);
   frame.writeUInt32LE(frameChecksum(frame.subarray(0, 4), payload), 4);
-  return { frame, payload };
+  return { frame, payload, text: json };
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -92,10 +92,10 @@ interface ParsedAppend {
   readonly freshIds?: unknown;
 }
 
-function parseAppend(payload: Buffer): ParsedAppend {
+function parseAppend(text: string): ParsedAppend {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(payload.toString('utf8'));
+    parsed = JSON.parse(text);
   } catch (error) {
     throw new RecordFormatError(`payload is not JSON: ${error instanceof Error ? error.message : String(error)}`);
   }
@@ -115,7 +115,7 @@ function parseAppend(payload: Buffer): ParsedAppend {
 
 /** Parses and shape-checks a payload whose checksum already matched. */
 export function decodeAppend(payload: Buffer): StoredAppend {
-  const parsed = parseAppend(payload);
+  const parsed = parseAppend(payload.toString('utf8'));
   return {
     streamName: parsed.streamName,
     firstRevision: parsed.firstRevision,
@@ -128,7 +128,12 @@ export function decodeAppend(payload: Buffer): StoredAppend {
 
 /** The same as `decodeAppend` followed by `toRecordedEvents`, in one pass: what reads of the log decode. */
 export function decodeRecordedEvents(payload: Buffer): RecordedEvent[] {
-  const { streamName, firstRevision, firstPosition, recordedAt, events } = parseAppend(payload);
+  return recordedEventsOf(payload.toString('utf8'));
+}
+
+/** `decodeRecordedEvents` of a payload still in the string it was encoded from (`encodeAppend`'s `text`). */
+export function recordedEventsOf(text: string): RecordedEvent[] {
+  const { streamName, firstRevision, firstPosition, recordedAt, events } = parseAppend(text);
   return events.map((event, index) => {
     checkEvent(event);
     return {
