@@ -175,7 +175,9 @@ export class AdminCatalog {
       // Ids are looked up to answer a retried admin request (Idempotency-Key); what SDK keys
       // record is never retried by id, so the busiest writes keep no id row.
       if (typed.metadata.actor.kind !== 'environment-key') this.pendingRefs.set(typed.id, ref);
-      if (category !== 'identity') this.pendingStates.add(`${category}:${categoryId(event.streamName)}`).add(INDEXES);
+      if (category !== 'identity') this.pendingStates.add(`${category}:${categoryId(event.streamName)}`);
+      // User and organisation events are few; a project's are written with the indexes only when they moved one.
+      if (category === 'user' || category === 'organisation') this.pendingStates.add(INDEXES);
     }
     this.appliedEvents++;
     this.pendingEvents++;
@@ -286,9 +288,16 @@ export class AdminCatalog {
     const data = event.data as Record<string, unknown>;
     for (const kind of ['featureId', 'segmentId', 'tagId', 'environmentId'] as const) {
       const id = data[kind];
-      if (typeof id === 'number') this.indexes.projectOf.set(`${kind}:${id}`, projectId);
+      if (typeof id === 'number') this.locate(`${kind}:${id}`, projectId);
     }
-    if (event.type === 'EnvironmentCreated' || event.type === 'EnvironmentCloned') this.indexes.projectOf.set(`apiKey:${event.data.apiKey}`, projectId);
+    if (event.type === 'EnvironmentCreated' || event.type === 'EnvironmentCloned') this.locate(`apiKey:${event.data.apiKey}`, projectId);
+  }
+
+  /** Records the project holding an entity: the indexes (thousands of entries in a big project) are written again only when one moved. */
+  private locate(key: string, projectId: number): void {
+    if (this.indexes.projectOf.get(key) === projectId) return;
+    this.indexes.projectOf.set(key, projectId);
+    this.pendingStates.add(INDEXES);
   }
 
   private applyIdentity(event: RecordedEvent<IdentityEvent>): void {
