@@ -283,6 +283,23 @@ describe('EmbeddedEventStore index (index.sqlite beside the log)', () => {
     expect((await stat(logPath())).size).toBe(logBytes);
   });
 
+  it.each([
+    ['while catching up an index', false],
+    ['while building an index from the whole log', true],
+  ])('refuses a log that starts one stream twice %s', async (_, withoutIndex) => {
+    const first = await open();
+    await first.appendToStream('stream-a', [aNewEvent('Once')]);
+    await first.appendToStream('stream-b', [aNewEvent('Other')]);
+    await close(first);
+    const again = encodeAppend({ streamName: 'stream-a', firstRevision: 0, firstPosition: 3, recordedAt: '2026-01-01T00:00:00.000Z', events: [aNewEvent('Again')] }).frame;
+    await appendFile(logPath(), again);
+    if (withoutIndex) await removeIndex();
+
+    await expect(open()).rejects.toThrow(
+      new EventLogCorruptedError('Event log record at position 3 (stream stream-a revision 0) does not follow position 2 (stream revision 0)'),
+    );
+  });
+
   it('holds nothing per event in memory: 200,000 events leave only bounded windows and caches', async () => {
     const store = await open();
     const appends = 2_000;

@@ -290,7 +290,7 @@ export class EmbeddedEventStore implements EventStore {
         try {
           const start = await this.file.append(Buffer.concat(group.frames));
           // Indexed only once durable, so the index never covers bytes a crash could take back.
-          this.index.addFrames(indexedFrames(group, start));
+          this.index.addFrames(indexedFrames(group, start), { decided: true });
         } catch (error) {
           this.stopAfterWriteFailure(error);
           return;

@@ -11,7 +11,7 @@ export const LOG_INDEX_FILE_NAME = 'index.sqlite';
  * built has `user_version` 0 until its secondary indexes exist, so an interrupted build is
  * rebuilt as well.
  */
-export const LOG_INDEX_VERSION = 3;
+export const LOG_INDEX_VERSION = 4;
 
 /** Distinguishes an index from any other SQLite file that might sit at the same path. */
 const APPLICATION_ID = 0x464c4758; // "FLGX"
@@ -31,7 +31,11 @@ const SCHEMA = `
     last_frame_bytes INTEGER NOT NULL,
     last_frame_checksum INTEGER NOT NULL
   );
-  CREATE TABLE streams (stream_id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, revision INTEGER NOT NULL);
+  -- Found by a 53-bit hash of the name (then the name itself): an index of small integers stays
+  -- in the page cache far longer than one of the names (identity-<64 hex digits>), which new
+  -- streams extend at random places. Names are unique: checked before a stream is added.
+  CREATE TABLE streams (stream_id INTEGER PRIMARY KEY, name_key INTEGER NOT NULL, name TEXT NOT NULL, revision INTEGER NOT NULL);
+  CREATE INDEX streams_by_key ON streams (name_key);
   CREATE TABLE events (
     position INTEGER PRIMARY KEY,
     id TEXT,
@@ -148,9 +152,9 @@ export class LogIndexStore {
       saveCoverage: db.prepare(
         'UPDATE coverage SET covered_offset = ?, head_position = ?, last_frame_offset = ?, last_frame_bytes = ?, last_frame_checksum = ?',
       ),
-      stream: db.prepare('SELECT stream_id, revision FROM streams WHERE name = ?'),
-      insertStream: db.prepare('INSERT INTO streams (name, revision) VALUES (?, ?)'),
-      extendStream: db.prepare('UPDATE streams SET revision = ? WHERE name = ? AND revision = ? RETURNING stream_id'),
+      stream: db.prepare('SELECT stream_id, revision FROM streams WHERE name_key = ? AND name = ?'),
+      insertStream: db.prepare('INSERT INTO streams (name_key, name, revision) VALUES (?, ?, ?)'),
+      extendStream: db.prepare('UPDATE streams SET revision = ? WHERE name_key = ? AND name = ? AND revision = ? RETURNING stream_id'),
       insertEvent: db.prepare(
         'INSERT INTO events (position, id, stream_id, revision, frame_offset, frame_bytes, index_in_frame) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
@@ -255,7 +259,7 @@ export class LogIndexStore {
 
   /** Revision of the stream's last indexed event, or null when it has none. */
   streamRevision(streamName: string): number | null {
-    const row = this.statements.stream.get(streamName) as { revision: number } | undefined;
+    const row = this.statements.stream.get(nameKey(streamName), streamName) as { revision: number } | undefined;
     return row ? row.revision : null;
   }
 
@@ -272,7 +276,7 @@ export class LogIndexStore {
 
   /** The stream's current revision and where its events from `fromRevision` on are, at most `maxCount`. */
   streamLocations(streamName: string, fromRevision: number, maxCount: number): { currentRevision: number | null; locations: EventLocation[] } {
-    const stream = this.statements.stream.get(streamName) as { stream_id: number; revision: number } | undefined;
+    const stream = this.statements.stream.get(nameKey(streamName), streamName) as { stream_id: number; revision: number } | undefined;
     if (!stream) return { currentRevision: null, locations: [] };
     const rows = this.statements.streamEvents.all(stream.stream_id, fromRevision, maxCount) as LocationRow[];
     return { currentRevision: stream.revision, locations: rows.map(toLocation) };
@@ -282,9 +286,11 @@ export class LogIndexStore {
    * Indexes frames that follow the covered part of the log, and moves the coverage past them, in
    * one transaction. Each frame's events must continue the index exactly (next position, next
    * revision of their stream, ids never seen): otherwise nothing is written and
-   * `EventLogCorruptedError` says which record does not follow.
+   * `EventLogCorruptedError` says which record does not follow. `decided` says the frames are
+   * appends the writer decided against this index (a frame starting a stream found none), so
+   * a new stream's name is not looked up again.
    */
-  addFrames(frames: readonly IndexedFrame[]): void {
+  addFrames(frames: readonly IndexedFrame[], { decided = false }: { readonly decided?: boolean } = {}): void {
     const last = frames[frames.length - 1];
     if (!last) return;
     const { statements } = this;
@@ -293,7 +299,7 @@ export class LogIndexStore {
       for (const frame of frames) {
         const first = frame.events[0];
         if (!first) continue;
-        const streamId = first.globalPosition === head + 1 ? this.extendStream(first.streamName, first.streamRevision, frame.events.length) : null;
+        const streamId = first.globalPosition === head + 1 ? this.extendStream(first.streamName, first.streamRevision, frame.events.length, decided) : null;
         if (streamId === null) {
           const current = this.streamRevision(first.streamName) ?? -1;
           throw new EventLogCorruptedError(
@@ -320,19 +326,19 @@ export class LogIndexStore {
     this.db.close();
   }
 
-  /** Moves the stream to the frame's last revision if the frame starts right after its current one; its id, or null when it does not. */
-  private extendStream(streamName: string, firstRevision: number, events: number): number | null {
+  /**
+   * Moves the stream to the frame's last revision if the frame starts right after its current
+   * one (a new stream when it starts at 0 and none has the name); its id, or null when it does not.
+   */
+  private extendStream(streamName: string, firstRevision: number, events: number, decided: boolean): number | null {
     const lastRevision = firstRevision + events - 1;
+    const key = nameKey(streamName);
     if (firstRevision > 0) {
-      const row = this.statements.extendStream.get(lastRevision, streamName, firstRevision - 1) as { stream_id: number } | undefined;
+      const row = this.statements.extendStream.get(lastRevision, key, streamName, firstRevision - 1) as { stream_id: number } | undefined;
       return row ? row.stream_id : null;
     }
-    try {
-      return Number(this.statements.insertStream.run(streamName, lastRevision).lastInsertRowid);
-    } catch (error) {
-      if (isUniqueViolation(error)) return null;
-      throw error;
-    }
+    if (!decided && this.statements.stream.get(key, streamName) !== undefined) return null;
+    return Number(this.statements.insertStream.run(key, streamName, lastRevision).lastInsertRowid);
   }
 
   private readCoverage(): IndexCoverage {
@@ -344,6 +350,23 @@ export class LogIndexStore {
       lastFrame: row.head_position === 0 ? null : { offset: row.last_frame_offset, bytes: row.last_frame_bytes, checksum: row.last_frame_checksum },
     };
   }
+}
+
+/**
+ * A 53-bit hash of a stream name (cyrb53: two 32-bit multiply-xorshift lanes), the key streams
+ * are found by; names that share a key are told apart by the name itself.
+ */
+export function nameKey(name: string): number {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let index = 0; index < name.length; index++) {
+    const code = name.charCodeAt(index);
+    h1 = Math.imul(h1 ^ code, 2654435761);
+    h2 = Math.imul(h2 ^ code, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return 4294967296 * (h2 & 0x1fffff) + (h1 >>> 0);
 }
 
 function configure(db: Database.Database): void {
