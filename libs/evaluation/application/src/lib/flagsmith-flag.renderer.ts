@@ -27,6 +27,8 @@ function featureJson(feature: FeatureDocument, sensitive: boolean): string {
  */
 export class FlagRenderer {
   private readonly fragments: WeakMap<FlagOutcome, string>;
+  /** The same fragments as UTF-8, for answers assembled as bytes. */
+  private readonly fragmentBytes: WeakMap<FlagOutcome, Buffer>;
   /** Per feature index, its JSON once a flag of it was rendered. */
   private readonly featureJson: (string | undefined)[] = [];
 
@@ -47,6 +49,7 @@ export class FlagRenderer {
       previous.environment.environmentId === environment.environmentId &&
       previous.environment.settings.hideSensitiveData === sensitive;
     this.fragments = reusable ? previous.fragments : new WeakMap();
+    this.fragmentBytes = reusable ? previous.fragmentBytes : new WeakMap();
   }
 
   /** The JSON of one flag. */
@@ -57,6 +60,22 @@ export class FlagRenderer {
       this.fragments.set(outcome, fragment);
     }
     return fragment;
+  }
+
+  /**
+   * The JSON of one flag as UTF-8 bytes: an answer of many flags is copied together from these,
+   * rather than joined as text and encoded again on every request.
+   */
+  flagBytes(outcome: FlagOutcome): Buffer {
+    let bytes = this.fragmentBytes.get(outcome);
+    if (bytes === undefined) {
+      const text = this.flag(outcome);
+      // Kept as long as the outcome: its own allocation, not a slice pinning a shared pool slab.
+      bytes = Buffer.allocUnsafeSlow(Buffer.byteLength(text));
+      bytes.write(text);
+      this.fragmentBytes.set(outcome, bytes);
+    }
+    return bytes;
   }
 
   private featureJsonAt(index: number): string {

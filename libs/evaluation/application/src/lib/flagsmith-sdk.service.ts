@@ -19,6 +19,8 @@ export interface SdkServiceOptions {
 /** Attempts of an identity write that lost a race with another write of the same identity. */
 const MAX_WRITE_ATTEMPTS = 8;
 
+const COMMA = Buffer.from(',');
+
 const FEATURE_NOT_FOUND = (): SdkAnswer => errorAnswer(404, 'FEATURE_NOT_FOUND', 'Given feature not found');
 
 function setOwn<V>(target: Record<string, V>, key: string, value: V): void {
@@ -120,18 +122,11 @@ export class FlagsmithSdkService {
       if (!persisted) headers = { ...headers, 'x-flagline-traits-persisted': 'false' };
     }
 
-    const renderer = environment.renderer;
-    let text = `{"identifier":${JSON.stringify(request.identifier)},"flags":[`;
-    for (let index = 0; index < outcomes.length; index++) {
-      if (index > 0) text += ',';
-      text += renderer.flag(outcomes[index] as FlagOutcome);
-    }
-    text += `],"traits":${environment.document.settings.hideSensitiveData ? '[]' : this.traitList(traits, transientKeys)}}`;
-    // One buffer, written as is (a string body would be copied again onto the response head).
-    if (!repeat || !recent) return jsonAnswer(200, Buffer.from(text), headers);
-    // Remembered answers are kept long: their own allocation, not a slice pinning a shared pool slab.
-    const body = Buffer.allocUnsafeSlow(Buffer.byteLength(text));
-    body.write(text);
+    // One buffer, written as is (a string body would be copied again onto the response head),
+    // copied together from the flags' ready-made bytes: no text of the whole answer is built.
+    const remember = repeat && recent;
+    const body = this.answerBody(environment, request.identifier, outcomes, `],"traits":${environment.document.settings.hideSensitiveData ? '[]' : this.traitList(traits, transientKeys)}}`, remember);
+    if (!remember) return jsonAnswer(200, body, headers);
     const answer: SdkAnswer = {
       status: 200,
       body,
@@ -140,6 +135,26 @@ export class FlagsmithSdkService {
     };
     environment.rememberIdentityAnswer(stored as IdentityDocument, kind, answer);
     return answer;
+  }
+
+  /**
+   * `{"identifier":…,"flags":[…` and `tail`, as one buffer. A remembered answer is kept long: its
+   * own allocation then, not a slice pinning a shared pool slab.
+   */
+  private answerBody(environment: ServedEnvironment, identifier: string, outcomes: readonly FlagOutcome[], tail: string, remembered: boolean): Buffer {
+    const renderer = environment.renderer;
+    const parts: Buffer[] = [Buffer.from(`{"identifier":${JSON.stringify(identifier)},"flags":[`)];
+    for (let index = 0; index < outcomes.length; index++) {
+      if (index > 0) parts.push(COMMA);
+      parts.push(renderer.flagBytes(outcomes[index] as FlagOutcome));
+    }
+    parts.push(Buffer.from(tail));
+    let length = 0;
+    for (const part of parts) length += part.length;
+    const body = remembered ? Buffer.allocUnsafeSlow(length) : Buffer.allocUnsafe(length);
+    let offset = 0;
+    for (const part of parts) offset += part.copy(body, offset);
+    return body;
   }
 
   /**

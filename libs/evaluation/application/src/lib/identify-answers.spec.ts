@@ -18,7 +18,7 @@ const environment: EnvironmentDocument = {
       id: 21,
       name: 'pro',
       rules: [{ type: 'ALL', conditions: [{ property: 'plan', operator: 'EQUAL', value: 'pro' }], rules: [] }],
-      overrides: [{ featureId: 1, priority: 0, state: aFeatureStateDocument(31, true, 'for-pro') }],
+      overrides: [{ featureId: 1, priority: 0, state: aFeatureStateDocument(31, true, 'für pro ☂') }],
     },
   ],
   identityOverrides: [],
@@ -107,7 +107,8 @@ describe('identify answers of stored identities', () => {
   it('remembers the answer of an identity asked for again while cached, not of one read from the store once', async () => {
     const first = await identify('ada');
     expect(store.identityReads).toBe(1);
-    expect(flags(first)).toEqual(['for-pro']);
+    expect(flags(first)).toEqual(['für pro ☂']);
+    expect(first.body).toBeInstanceOf(Buffer);
     // Read from the store just now: answered, and nothing kept for it.
     expect(first.complete).toBeUndefined();
     expect(remembered('ada')).toBeUndefined();

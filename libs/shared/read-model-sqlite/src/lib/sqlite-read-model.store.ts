@@ -107,7 +107,8 @@ export class SqliteReadModelStore implements BatchReadModelStore {
   private closed = false;
   private flushCount = 0;
   private readonly statements: {
-    readonly getDocument: Database.Statement<[string], { value: string }>;
+    /** The value alone (plucked): no row object per read. */
+    readonly getDocument: Database.Statement<[string], string>;
     readonly keysFrom: Database.Statement<[string], { key: string }>;
     readonly putDocument: Database.Statement<[string, string]>;
     readonly deleteDocument: Database.Statement<[string]>;
@@ -131,7 +132,7 @@ export class SqliteReadModelStore implements BatchReadModelStore {
     this.recreatedBecause = opened.recreatedBecause;
     this.identities = new LRUCache({ max: Math.max(1, options.identityCacheSize ?? 10_000) });
     this.statements = {
-      getDocument: db.prepare('SELECT value FROM documents WHERE key = ?'),
+      getDocument: db.prepare<[string], string>('SELECT value FROM documents WHERE key = ?').pluck(),
       keysFrom: db.prepare('SELECT key FROM documents WHERE key >= ? ORDER BY key'),
       putDocument: db.prepare('INSERT INTO documents (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
       deleteDocument: db.prepare('DELETE FROM documents WHERE key = ?'),
@@ -192,8 +193,8 @@ export class SqliteReadModelStore implements BatchReadModelStore {
     const cached = this.identities.get(key);
     if (cached !== undefined) return cached === ABSENT ? null : cached;
     if (this.written && !this.written.has(fingerprint(key))) return null;
-    const row = this.statements.getDocument.get(key);
-    const document = row ? deepFreeze(JSON.parse(row.value) as object) : null;
+    const value = this.statements.getDocument.get(key);
+    const document = value === undefined ? null : deepFreeze(JSON.parse(value) as object);
     this.remember(key, document);
     return document;
   }
