@@ -1,9 +1,9 @@
 import type { ProjectEvent } from '@flagline/admin-domain';
+import { aFeatureCreated, anEnvironmentCreated, aProjectCreated } from '@flagline/admin-domain/testing';
 import { InMemoryCatalogStore, type CatalogBatch } from '@flagline/event-sourcing';
 import { AdminCatalog } from './admin-catalog';
 
 const NOW = '2026-02-01T10:00:00.000Z';
-const SETTINGS = { hideDisabledFlags: null, allowClientTraits: true, hideSensitiveData: false, useIdentityCompositeKeyForHashing: true, useIdentityOverridesInLocalEval: true };
 
 /** Remembers which folded states each flush wrote. */
 class RecordingStore extends InMemoryCatalogStore {
@@ -30,23 +30,8 @@ function feed(catalog: AdminCatalog, events: ProjectEvent[], position: number): 
   return position + events.length;
 }
 
-const featureCreated = (featureId: number): ProjectEvent => ({
-  type: 'FeatureCreated',
-  data: {
-    projectId: 10,
-    featureId,
-    name: `flag_${featureId}`,
-    description: '',
-    type: 'STANDARD',
-    defaultEnabled: false,
-    initialValue: null,
-    tagIds: [],
-    isServerKeyOnly: false,
-    options: [],
-    createdAt: NOW,
-    environmentStates: [{ environmentId: 20, featureStateId: featureId + 100 }],
-  },
-});
+const featureCreated = (featureId: number): ProjectEvent =>
+  aFeatureCreated({ featureId, name: `flag_${featureId}`, environmentStates: [{ environmentId: 20, featureStateId: featureId + 100 }] });
 
 describe('Admin catalog indexes', () => {
   it('writes the indexes again only after an event that moved one, and finds entities after a restart', () => {
@@ -55,8 +40,8 @@ describe('Admin catalog indexes', () => {
     let position = feed(
       catalog,
       [
-        { type: 'ProjectCreated', data: { projectId: 10, organisationId: 1, name: 'Web', hideDisabledFlags: false, createdAt: NOW } },
-        { type: 'EnvironmentCreated', data: { projectId: 10, environmentId: 20, name: 'Dev', description: '', apiKey: 'client-key', settings: SETTINGS, createdAt: NOW, featureStates: [] } },
+        aProjectCreated(),
+        anEnvironmentCreated({ apiKey: 'client-key' }),
         featureCreated(30),
       ],
       1,

@@ -1,6 +1,7 @@
 import type { Allocation, FeatureValue, ProjectEvent, IdentityEvent } from '@flagline/admin-domain';
 import { initialFeatureState } from '@flagline/admin-domain';
 import {
+  deepFreeze,
   READ_MODEL_SCHEMA_VERSION,
   type EnvironmentDocument,
   type FeatureDocument,
@@ -131,13 +132,24 @@ function byId<T extends { id: number }>(items: readonly T[]): T[] {
   return [...items].sort((a, b) => a.id - b.id);
 }
 
+/**
+ * `next`, built to replace `source` with `added` among members of `source`: frozen, its new members
+ * deep-frozen, when `source` is (a stored document's frozen part reaches only frozen parts), so the
+ * store, which freezes what it is given, stops at it instead of visiting its thousands of members.
+ */
+function frozenLike<T>(source: readonly T[], next: T[], added: T): readonly T[] {
+  if (!Object.isFrozen(source)) return next;
+  deepFreeze(added);
+  return Object.freeze(next);
+}
+
 /** `items` (in id order) with `item` in its place: after every id not above its own, as a stable sort puts it. */
-function insertedById<T>(items: readonly T[], item: T, idOf: (item: T) => number): T[] {
+function insertedById<T>(items: readonly T[], item: T, idOf: (item: T) => number): readonly T[] {
   const id = idOf(item);
   const last = items[items.length - 1];
-  if (last === undefined || idOf(last) <= id) return [...items, item];
+  if (last === undefined || idOf(last) <= id) return frozenLike(items, [...items, item], item);
   const index = items.findIndex((candidate) => idOf(candidate) > id);
-  return [...items.slice(0, index), item, ...items.slice(index)];
+  return frozenLike(items, [...items.slice(0, index), item, ...items.slice(index)], item);
 }
 
 function withFeatureDoc(project: ProjectDocument, featureId: number, change: (feature: FeatureDocument) => FeatureDocument): ProjectDocument {
@@ -195,7 +207,9 @@ function emptyEnvironment(project: ProjectDocument, data: Extract<ProjectEvent, 
 }
 
 function withState(environment: EnvironmentDocument, featureId: number, state: FeatureStateDocument): EnvironmentDocument {
-  return { ...environment, features: environment.features.map((entry) => (entry.feature.id === featureId ? { ...entry, state } : entry)) };
+  let changed: EnvironmentDocument['features'][number] | undefined;
+  const features = environment.features.map((entry) => (entry.feature.id === featureId ? (changed = { ...entry, state }) : entry));
+  return { ...environment, features: changed ? frozenLike(environment.features, features, changed) : features };
 }
 
 /** Rewrites the override list of one feature across segments from an ordered list. */

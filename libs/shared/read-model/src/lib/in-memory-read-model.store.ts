@@ -1,20 +1,7 @@
-import type { BatchReadModelStore, ReadModelBatchCommit, ReadModelChange, ReadModelCommit } from '@flagline/contracts';
+import { deepFreeze, type BatchReadModelStore, type ReadModelBatchCommit, type ReadModelChange, type ReadModelCommit } from '@flagline/contracts';
 
-/**
- * Freezes a JSON-like value and everything it reaches, in place, and returns it. The walk stops
- * at objects already frozen: a document that shares unchanged parts with its previous revision
- * (structural sharing) costs what changed, not its size.
- */
-export function deepFreeze<T>(value: T): T {
-  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return value;
-  Object.freeze(value);
-  if (Array.isArray(value)) {
-    for (const member of value as unknown[]) deepFreeze(member);
-  } else {
-    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
-  }
-  return value;
-}
+// Shared with the projections (which freeze what they build from frozen documents); still read from here by the stores.
+export { deepFreeze };
 
 /**
  * The in-memory read-model store of the standalone app. Documents are kept as the objects
