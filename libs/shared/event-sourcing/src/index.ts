@@ -12,3 +12,4 @@ export * from './lib/relay';
 export * from './lib/log-follower';
 export * from './lib/catalog-store';
 export * from './lib/upcasting-event-store';
+export * from './lib/index-key';

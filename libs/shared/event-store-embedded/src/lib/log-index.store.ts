@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { rmSync } from 'node:fs';
-import type { RecordedEvent } from '@flagline/event-sourcing';
+import { indexKeyOf, type RecordedEvent } from '@flagline/event-sourcing';
 import { EventLogCorruptedError } from './event-store.errors';
 
 /** Name of the index inside the store's directory, beside the log. */
@@ -259,7 +259,7 @@ export class LogIndexStore {
 
   /** Revision of the stream's last indexed event, or null when it has none. */
   streamRevision(streamName: string): number | null {
-    const row = this.statements.stream.get(nameKey(streamName), streamName) as { revision: number } | undefined;
+    const row = this.statements.stream.get(indexKeyOf(streamName), streamName) as { revision: number } | undefined;
     return row ? row.revision : null;
   }
 
@@ -276,7 +276,7 @@ export class LogIndexStore {
 
   /** The stream's current revision and where its events from `fromRevision` on are, at most `maxCount`. */
   streamLocations(streamName: string, fromRevision: number, maxCount: number): { currentRevision: number | null; locations: EventLocation[] } {
-    const stream = this.statements.stream.get(nameKey(streamName), streamName) as { stream_id: number; revision: number } | undefined;
+    const stream = this.statements.stream.get(indexKeyOf(streamName), streamName) as { stream_id: number; revision: number } | undefined;
     if (!stream) return { currentRevision: null, locations: [] };
     const rows = this.statements.streamEvents.all(stream.stream_id, fromRevision, maxCount) as LocationRow[];
     return { currentRevision: stream.revision, locations: rows.map(toLocation) };
@@ -332,7 +332,7 @@ export class LogIndexStore {
    */
   private extendStream(streamName: string, firstRevision: number, events: number, decided: boolean): number | null {
     const lastRevision = firstRevision + events - 1;
-    const key = nameKey(streamName);
+    const key = indexKeyOf(streamName);
     if (firstRevision > 0) {
       const row = this.statements.extendStream.get(lastRevision, key, streamName, firstRevision - 1) as { stream_id: number } | undefined;
       return row ? row.stream_id : null;
@@ -350,23 +350,6 @@ export class LogIndexStore {
       lastFrame: row.head_position === 0 ? null : { offset: row.last_frame_offset, bytes: row.last_frame_bytes, checksum: row.last_frame_checksum },
     };
   }
-}
-
-/**
- * A 53-bit hash of a stream name (cyrb53: two 32-bit multiply-xorshift lanes), the key streams
- * are found by; names that share a key are told apart by the name itself.
- */
-export function nameKey(name: string): number {
-  let h1 = 0xdeadbeef;
-  let h2 = 0x41c6ce57;
-  for (let index = 0; index < name.length; index++) {
-    const code = name.charCodeAt(index);
-    h1 = Math.imul(h1 ^ code, 2654435761);
-    h2 = Math.imul(h2 ^ code, 1597334677);
-  }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  return 4294967296 * (h2 & 0x1fffff) + (h1 >>> 0);
 }
 
 function configure(db: Database.Database): void {
