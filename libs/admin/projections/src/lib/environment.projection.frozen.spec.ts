@@ -98,3 +98,33 @@ describe('Environment projection over frozen documents', () => {
     expect(output.project).toEqual(frozen.project);
   });
 });
+
+describe('Environment projection of a toggle', () => {
+  const toggle = (featureId: number): ProjectEvent => ({
+    type: 'FeatureStateChanged',
+    data: { projectId: 10, environmentId: 20, featureId, featureStateId: featureId + 100, enabled: true, value: 'on', allocations: [] },
+  });
+  const events = [...history, featureCreated(32), featureCreated(33), featureCreated(34)];
+
+  it('changes the entry of its feature, wherever the feature is in the list, and no other', () => {
+    const { project: projectDocument, environment } = project(events, false);
+    const shuffled: EnvironmentDocument = { ...environment, features: [2, 0, 4, 1, 3].map((index) => environment.features[index] as EnvironmentDocument['features'][number]) };
+    for (const featureId of [30, 31, 32, 33, 34]) {
+      for (const document of [environment, shuffled]) {
+        const output = applyToEnvironments(recorded(toggle(featureId), events.length + 1), { project: projectDocument, environments: new Map([[20, document]]), identity: null });
+        const features = (output.environments.get(20) as EnvironmentDocument).features;
+        expect(features.map(({ feature }) => feature.id)).toEqual(document.features.map(({ feature }) => feature.id));
+        features.forEach((entry, index) => {
+          if (entry.feature.id === featureId) expect(entry.state).toMatchObject({ enabled: true, value: 'on' });
+          else expect(entry).toBe(document.features[index]);
+        });
+      }
+    }
+  });
+
+  it('leaves the list as it is for a feature the environment does not have', () => {
+    const { project: projectDocument, environment } = project(events, true);
+    const output = applyToEnvironments(recorded(toggle(99), events.length + 1), { project: projectDocument, environments: new Map([[20, environment]]), identity: null });
+    expect((output.environments.get(20) as EnvironmentDocument).features).toBe(environment.features);
+  });
+});

@@ -206,10 +206,34 @@ function emptyEnvironment(project: ProjectDocument, data: Extract<ProjectEvent, 
   };
 }
 
+/**
+ * Where a feature's entry is in an environment's list, -1 if nowhere: found by halving, as the list
+ * is in feature id order (as the project's is), and looked for entry by entry only when that fails,
+ * so a list out of order is still searched right.
+ */
+function entryIndex(features: EnvironmentDocument['features'], featureId: number): number {
+  let low = 0;
+  let high = features.length - 1;
+  while (low <= high) {
+    const middle = (low + high) >> 1;
+    const entry = features[middle];
+    if (entry === undefined) break;
+    const id = entry.feature.id;
+    if (id === featureId) return middle;
+    if (id < featureId) low = middle + 1;
+    else high = middle - 1;
+  }
+  return features.findIndex((entry) => entry.feature.id === featureId);
+}
+
 function withState(environment: EnvironmentDocument, featureId: number, state: FeatureStateDocument): EnvironmentDocument {
-  let changed: EnvironmentDocument['features'][number] | undefined;
-  const features = environment.features.map((entry) => (entry.feature.id === featureId ? (changed = { ...entry, state }) : entry));
-  return { ...environment, features: changed ? frozenLike(environment.features, features, changed) : features };
+  const index = entryIndex(environment.features, featureId);
+  const entry = environment.features[index];
+  if (entry === undefined) return environment;
+  const changed = { ...entry, state };
+  const features = [...environment.features];
+  features[index] = changed;
+  return { ...environment, features: frozenLike(environment.features, features, changed) };
 }
 
 /** Rewrites the override list of one feature across segments from an ordered list. */
