@@ -1,7 +1,7 @@
 import { indexKeyOf, type AuditQuery, type CatalogAuditEntry, type CatalogBatch, type CatalogEventRef, type CatalogIdentityRecord, type CatalogStore, type IdentifierQuery } from '@flagline/event-sourcing';
 import Database from 'better-sqlite3';
 import { closeSync, existsSync, openSync, readSync, rmSync, statSync } from 'node:fs';
-import { decodeState, encodeState } from './state-codec';
+import { decodeState, encodeState, encodeStateByValue } from './state-codec';
 
 /** Written in the file's meta table; a file without it (or with another) is not served but rebuilt. */
 const FORMAT = 'flagline-catalog/7';
@@ -163,7 +163,9 @@ export class SqliteCatalogStore implements CatalogStore {
       // In key order: neighbouring keys share index pages, so a batch dirties fewer of them.
       const keyed = batch.identities.map((row) => ({ row, key: indexKeyOf(row.identityId) })).sort(byKey);
       for (const { row, key } of keyed) {
-        const state = encodeState(row.state);
+        // Identity states are small: native JSON.stringify of their converted tree beats the
+        // hand-built text (about 2 us less each); the memoising encoder is for large project states.
+        const state = encodeStateByValue(row.state);
         if (statements.updateIdentity.run(row.revision, state, key, row.identityId).changes === 0) statements.insertIdentity.run(key, row.identityId, row.revision, state);
         if (row.listed) statements.list.run(row.environmentId, row.identifier);
         else statements.unlist.run(row.environmentId, row.identifier);
