@@ -100,7 +100,12 @@ export async function startStandalone(config: StandaloneConfig): Promise<Standal
     // Identities are a synchronous indexed SQLite read away (tens of microseconds), so the registry
     // keeps only the hottest 10,000 (about 15 MB at 5 traits each) on top of the store's own cache of
     // the same frozen objects; a million cached identities would cost far more than the RSS budget.
-    const registry = new EnvironmentRegistry(readModels, { identityCacheSize: 10_000, onError: (error) => console.error('evaluation registry', error) });
+    // Identities not cached are read synchronously (no promise per identify of a stored identity).
+    const registry = new EnvironmentRegistry(readModels, {
+      identityCacheSize: 10_000,
+      readNow: (key) => readModels.getNow(key),
+      onError: (error) => console.error('evaluation registry', error),
+    });
     closers.push(() => registry.stop());
     await registry.start();
     const sdk = new FlagsmithSdkService(registry, {

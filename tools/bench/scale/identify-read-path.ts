@@ -33,7 +33,8 @@ async function main(): Promise<void> {
   copyFileSync(join(dataDir, 'read-models.sqlite'), path);
   if (existsSync(join(dataDir, 'read-models.sqlite-wal'))) copyFileSync(join(dataDir, 'read-models.sqlite-wal'), `${path}-wal`);
   const store = SqliteReadModelStore.open({ path, integrityCheck: 'none' });
-  const registry = new EnvironmentRegistry(store, { identityCacheSize: 10_000 });
+  // As the standalone app makes it (apps/standalone/src/standalone.ts).
+  const registry = new EnvironmentRegistry(store, { identityCacheSize: 10_000, readNow: (key) => store.getNow(key) });
   try {
     await registry.start();
     const sdk = new FlagsmithSdkService(registry);

@@ -152,3 +152,51 @@ describe('EnvironmentRegistry identity reads', () => {
     expect((await after)?.traits).toEqual({ plan: 'enterprise' });
   });
 });
+
+describe('EnvironmentRegistry synchronous identity reads', () => {
+  it('reads an uncached identity at once when the store can, caches it, and reads again after a change notification', async () => {
+    const store = new HeldReadsStore();
+    const documents = new Map<string, IdentityDocument>([['identity:1:ada', identityDocument('ada', 'pro')]]);
+    const reads: string[] = [];
+    const registry = new EnvironmentRegistry(store, {
+      readNow: (key) => {
+        reads.push(key);
+        return documents.get(key) ?? null;
+      },
+    });
+    await registry.start();
+    expect(registry.readIdentityNow(1, 'ada')?.traits).toEqual({ plan: 'pro' });
+    expect(registry.readIdentityNow(1, 'nobody')).toBeNull();
+    expect(registry.readIdentityNow(1, 'ada')?.traits).toEqual({ plan: 'pro' });
+    expect(registry.readIdentityNow(1, 'nobody')).toBeNull();
+    expect(reads).toEqual(['identity:1:ada', 'identity:1:nobody']);
+    expect(registry.cachedIdentity(1, 'ada')?.traits).toEqual({ plan: 'pro' });
+
+    documents.set('identity:1:ada', identityDocument('ada', 'enterprise'));
+    await store.notifyIdentityChanged('ada');
+    expect(registry.readIdentityNow(1, 'ada')?.traits).toEqual({ plan: 'enterprise' });
+    // The asynchronous store was never asked.
+    expect(store.reads).toHaveLength(0);
+    registry.stop();
+  });
+
+  it('reports a failed read and evaluates without the identity, caching nothing; without a synchronous read it defers to identity()', async () => {
+    const errors: unknown[] = [];
+    const failing = new EnvironmentRegistry(new HeldReadsStore(), {
+      readNow: () => {
+        throw new Error('disk unreadable');
+      },
+      onError: (error) => errors.push(error),
+    });
+    await failing.start();
+    expect(failing.readIdentityNow(1, 'ada')).toBeNull();
+    expect(errors).toHaveLength(1);
+    expect(failing.cachedIdentity(1, 'ada')).toBeUndefined();
+    failing.stop();
+
+    const asynchronous = new EnvironmentRegistry(new HeldReadsStore());
+    await asynchronous.start();
+    expect(asynchronous.readIdentityNow(1, 'ada')).toBeUndefined();
+    asynchronous.stop();
+  });
+});

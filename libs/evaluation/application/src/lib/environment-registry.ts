@@ -10,6 +10,12 @@ export interface RegistryOptions {
   readonly identityTtlMs?: number;
   readonly clock?: () => number;
   readonly onError?: (error: unknown) => void;
+  /**
+   * A synchronous read of the store, where it has one (the standalone app's SQLite read models:
+   * an indexed read of microseconds, less than a promise's round trip costs): identities not
+   * cached are then read without waiting. The document or null, as the store's `get` answers.
+   */
+  readonly readNow?: (key: string) => unknown;
 }
 
 interface CachedIdentity {
@@ -213,6 +219,30 @@ export class EnvironmentRegistry {
     const cached = this.identities.get(identityCacheKey(environmentId, identifier));
     if (!cached || this.clock() - cached.at >= (this.options.identityTtlMs ?? 60_000)) return undefined;
     return cached.document;
+  }
+
+  /**
+   * The stored identity, from the cache or read synchronously (see `RegistryOptions.readNow`) and
+   * cached as `identity` caches it; null when it does not exist; undefined when the store has no
+   * synchronous read (then call `identity`). A store that fails is reported, and the identity
+   * evaluated without stored traits, as `identity` does.
+   */
+  readIdentityNow(environmentId: number, identifier: string): IdentityDocument | null | undefined {
+    const readNow = this.options.readNow;
+    if (readNow === undefined) return undefined;
+    const cached = this.cachedIdentity(environmentId, identifier);
+    if (cached !== undefined) return cached;
+    let document: IdentityDocument | null;
+    try {
+      document = readNow(readModelKeys.identity(environmentId, identifier)) as IdentityDocument | null;
+    } catch (error) {
+      this.lastError = error;
+      this.options.onError?.(error);
+      return null;
+    }
+    // Synchronous: no change can have been notified since the read began.
+    this.identities.set(identityCacheKey(environmentId, identifier), { document, at: this.clock() });
+    return document;
   }
 
   /**

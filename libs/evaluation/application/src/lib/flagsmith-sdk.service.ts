@@ -77,26 +77,38 @@ export class FlagsmithSdkService {
   /**
    * Evaluates for an identity: its stored traits overlaid with the request's, its overrides;
    * stores what changed unless transient. The hot path: cached identity, assembled from cached
-   * flag buffers, no write when nothing changed.
+   * flag buffers, no write when nothing changed. Synchronous unless the identity is read from a
+   * store that answers asynchronously or something is stored.
    */
-  async identify(resolved: ResolvedKey, request: IdentifyRequest, correlationId: () => string, featureName?: string): Promise<SdkAnswer> {
-    const { environment, kind } = resolved;
-    let stored: IdentityDocument | null = null;
+  identify(resolved: ResolvedKey, request: IdentifyRequest, correlationId: () => string, featureName?: string): SdkAnswer | Promise<SdkAnswer> {
+    if (request.anonymous) return this.identifyAs(resolved, request, null, false, correlationId, featureName);
+    const { environment } = resolved;
     // Whether the identity was asked for lately (it was still cached): only then is its answer
     // remembered. Most identities of a large population are asked for now and then, and keeping
     // an answer for each would only churn memory (and the collector) for answers never reused.
-    let recent = false;
-    if (!request.anonymous) {
-      const cached = this.registry.cachedIdentity(environment.id, request.identifier);
-      recent = cached !== undefined;
-      stored = cached !== undefined ? cached : await this.registry.identity(environment.id, request.identifier);
-    }
+    const cached = this.registry.cachedIdentity(environment.id, request.identifier);
+    if (cached !== undefined) return this.identifyAs(resolved, request, cached, true, correlationId, featureName);
+    const readNow = this.registry.readIdentityNow(environment.id, request.identifier);
+    if (readNow !== undefined) return this.identifyAs(resolved, request, readNow, false, correlationId, featureName);
+    return this.registry.identity(environment.id, request.identifier).then((stored) => this.identifyAs(resolved, request, stored, false, correlationId, featureName));
+  }
+
+  /** `identify` once the stored identity (or null) is known; `recent`: it was cached. */
+  private identifyAs(
+    resolved: ResolvedKey,
+    request: IdentifyRequest,
+    stored: IdentityDocument | null,
+    recent: boolean,
+    correlationId: () => string,
+    featureName: string | undefined,
+  ): SdkAnswer | Promise<SdkAnswer> {
+    const { environment, kind } = resolved;
     // The common call repeats the traits the identity already has: its answer depends only on
     // the compiled environment, the stored identity and the key kind, all immutable, so it is
     // rendered once and reused until either changes.
     const repeat = stored !== null && featureName === undefined && !request.transient && this.repeatsStoredTraits(request, stored);
     if (repeat) {
-      const memo = environment.identityAnswer(stored as IdentityDocument, kind);
+      const memo = environment.identityAnswer(stored, kind);
       if (memo) return memo;
     }
     const traits: Record<string, TraitValue> = stored ? { ...storedTraits(stored) } : {};
@@ -116,24 +128,37 @@ export class FlagsmithSdkService {
       if (outcomes.length === 0) return FEATURE_NOT_FOUND();
     }
 
-    let headers = this.headers(environment);
+    const headers = this.headers(environment);
+    const traitsJson = environment.document.settings.hideSensitiveData ? '[]' : this.traitList(traits, transientKeys);
     if (!request.transient && this.options.writer && this.needsWrite(resolved, request, stored)) {
-      const persisted = await this.persist(resolved, request, stored, correlationId());
-      if (!persisted) headers = { ...headers, 'x-flagline-traits-persisted': 'false' };
+      return this.persist(resolved, request, stored, correlationId()).then((persisted) =>
+        this.answer(resolved, request, stored, outcomes, traitsJson, persisted ? headers : { ...headers, 'x-flagline-traits-persisted': 'false' }, false),
+      );
     }
+    return this.answer(resolved, request, stored, outcomes, traitsJson, headers, repeat && recent);
+  }
 
+  /** The identify answer of these outcomes and traits; `remember`: kept for the identity (an unchanged call repeating its traits). */
+  private answer(
+    { environment, kind }: ResolvedKey,
+    request: IdentifyRequest,
+    stored: IdentityDocument | null,
+    outcomes: readonly FlagOutcome[],
+    traitsJson: string,
+    headers: Readonly<Record<string, string>>,
+    remember: boolean,
+  ): SdkAnswer {
     // One buffer, written as is (a string body would be copied again onto the response head),
     // copied together from the flags' ready-made bytes: no text of the whole answer is built.
-    const remember = repeat && recent;
-    const body = this.answerBody(environment, request.identifier, outcomes, `],"traits":${environment.document.settings.hideSensitiveData ? '[]' : this.traitList(traits, transientKeys)}}`, remember);
-    if (!remember) return jsonAnswer(200, body, headers);
+    const body = this.answerBody(environment, request.identifier, outcomes, `],"traits":${traitsJson}}`, remember);
+    if (!remember || stored === null) return jsonAnswer(200, body, headers);
     const answer: SdkAnswer = {
       status: 200,
       body,
       headers: { ...SDK_CORS_HEADERS, ...headers, 'content-type': 'application/json', 'content-length': body.length },
       complete: true,
     };
-    environment.rememberIdentityAnswer(stored as IdentityDocument, kind, answer);
+    environment.rememberIdentityAnswer(stored, kind, answer);
     return answer;
   }
 
@@ -206,7 +231,8 @@ export class FlagsmithSdkService {
     };
     const remembered = this.rememberedIdentify(resolved, request);
     if (remembered) return remember(remembered);
-    return this.identify(resolved, request, correlationId).then(remember);
+    const answer = this.identify(resolved, request, correlationId);
+    return answer instanceof Promise ? answer.then(remember) : remember(answer);
   }
 
   /** Every request trait is stored with that very value, and none is transient: nothing to evaluate anew or store. */

@@ -123,6 +123,25 @@ describe('identify answers of stored identities', () => {
     expect(identify('ada')).toBe(second);
   });
 
+  it('answers without a promise when the store reads synchronously', async () => {
+    const reads: string[] = [];
+    const documents = new Map<string, unknown>([[readModelKeys.environment(7), environment], [readModelKeys.identity(7, 'ada'), identity('ada')]]);
+    const synchronous = new EnvironmentRegistry(new MapStore(documents), {
+      readNow: (key) => {
+        reads.push(key);
+        return documents.get(key) ?? null;
+      },
+    });
+    await synchronous.start();
+    const resolved = synchronous.resolve('client-key');
+    if (!resolved) throw new Error('the client key does not resolve');
+    const answer = new FlagsmithSdkService(synchronous).identifyRaw(resolved, bodyOf('ada'), () => 'correlation');
+    expect(answer).not.toBeInstanceOf(Promise);
+    expect(flags(answer as SdkAnswer)).toEqual(['für pro ☂']);
+    expect(reads).toEqual([readModelKeys.identity(7, 'ada')]);
+    synchronous.stop();
+  });
+
   it('forgets a remembered answer once its identity has left the cache', async () => {
     await identify('ada');
     const second = await identify('ada');

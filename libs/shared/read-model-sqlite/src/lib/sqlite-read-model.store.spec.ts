@@ -128,7 +128,11 @@ describe('SqliteReadModelStore', () => {
     expect(await store.get(identity(9))).toEqual({ identifier: 'user-9' });
     store.flush();
     expect(await store.get(identity(9))).toEqual({ identifier: 'user-9' });
+    // The synchronous read answers the same documents, and fails once the store is closed.
+    expect(store.getNow(identity(9))).toBe(await store.get(identity(9)));
+    expect(store.getNow(identity(10))).toBeNull();
     await store.close();
+    expect(() => store.getNow(identity(9))).toThrow('closed');
   });
 
   it('flushes before a commit returns once too much is pending, so memory stays bounded', async () => {

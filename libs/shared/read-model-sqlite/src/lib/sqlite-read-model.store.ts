@@ -212,6 +212,12 @@ export class SqliteReadModelStore implements BatchReadModelStore {
     });
   }
 
+  /** `get` without a promise: the file is read synchronously anyway. Throws once closed. */
+  getNow<T>(key: string): T | null {
+    this.assertOpen();
+    return this.read(key) as T | null;
+  }
+
   getMany<T>(keys: readonly string[]): Promise<(T | null)[]> {
     return settle(() => {
       this.assertOpen();
