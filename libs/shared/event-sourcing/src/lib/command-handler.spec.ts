@@ -161,4 +161,16 @@ describe('CommandHandler', () => {
       { expectedRevision: 1, freshIds: true },
     ]);
   });
+
+  it('keeps the states of at most cacheLimit streams, dropping the least recently used', async () => {
+    const store = new CountingStore();
+    const handler = new CommandHandler(store, counter, { cacheLimit: 2 });
+    for (const stream of ['counter-1', 'counter-2', 'counter-3']) await handler.handle(stream, { type: 'Add', by: 1 }, context());
+    // counter-1 was dropped: its next command is decided as a new stream, refused, then read.
+    expect(await handler.handle('counter-1', { type: 'Add', by: 1 }, context())).toMatchObject({ state: 2, revision: 1 });
+    expect(store.reads).toBe(1);
+    // counter-3 is still known: no read.
+    expect(await handler.handle('counter-3', { type: 'Add', by: 1 }, context())).toMatchObject({ state: 2, revision: 1 });
+    expect(store.reads).toBe(1);
+  });
 });

@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { createHash, randomUUID } from 'node:crypto';
 import type { Actor, DomainEvent, EventMetadata, JsonValue, NewEvent } from './event';
 import { ConcurrencyError, type EventStore, type ExpectedRevision } from './event-store.port';
@@ -70,7 +71,8 @@ export function metadataFor(context: CommandContext): EventMetadata {
  * any append, so it is only answered once a read confirms the state it was made on.
  */
 export class CommandHandler<State, Command, Event extends DomainEvent> {
-  private readonly cache = new Map<string, CachedStream<State>>();
+  /** The last state of streams this handler wrote or read, least recently used dropped first (in O(1): lru-cache). */
+  private readonly cache: LRUCache<string, CachedStream<State>>;
 
   constructor(
     private readonly store: EventStore,
@@ -81,7 +83,9 @@ export class CommandHandler<State, Command, Event extends DomainEvent> {
       /** A read model folding the same streams (kept current by a subscription): a head start for loads. */
       readonly snapshots?: (streamName: string) => { readonly state: State; readonly revision: number } | undefined;
     } = {},
-  ) {}
+  ) {
+    this.cache = new LRUCache({ max: Math.max(1, options.cacheLimit ?? 10_000) });
+  }
 
   /**
    * What this handler knows of a stream without reading it: its own state or the snapshot,
@@ -170,12 +174,7 @@ export class CommandHandler<State, Command, Event extends DomainEvent> {
   }
 
   private remember(streamName: string, entry: CachedStream<State>): void {
-    this.cache.delete(streamName);
     this.cache.set(streamName, entry);
-    const limit = this.options.cacheLimit ?? 10_000;
-    if (this.cache.size > limit) {
-      const oldest = this.cache.keys().next().value;
-      if (oldest !== undefined) this.cache.delete(oldest);
-    }
   }
+
 }
