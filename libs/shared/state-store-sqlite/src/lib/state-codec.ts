@@ -62,7 +62,9 @@ function fromJson(value: Json): unknown {
  * The text of the entries' values of Maps already written, by object: folded states are
  * immutable (a change makes new objects and shares the rest), so a project with thousands of
  * features is written again at the cost of what changed, not of its size. Only plain objects are
- * remembered: Sets, Maps and arrays may be filled in place while they are built.
+ * remembered, and frozen maps of other classes (a persistent map, which no change reaches: an
+ * unchanged one, a project's features after a toggle, is written from memory whole): Sets, Maps
+ * and arrays may be filled in place while they are built.
  */
 const written = new WeakMap<object, string>();
 
@@ -84,7 +86,7 @@ function text(value: unknown, remember: boolean): string {
       throw new TypeError(`Cannot store a ${typeof value} in a folded state`);
   }
   const object = value;
-  const memo = remember && isPlainObject(object);
+  const memo = (remember && isPlainObject(object)) || (Object.isFrozen(object) && !(object instanceof Map) && isMap(object));
   if (memo) {
     const known = written.get(object);
     if (known !== undefined) return known;

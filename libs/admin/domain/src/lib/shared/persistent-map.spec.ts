@@ -39,6 +39,11 @@ describe('PersistentMap', () => {
     }
   });
 
+  it('is frozen, as nothing about it changes (the state codec remembers the text of frozen maps)', () => {
+    expect(Object.isFrozen(PersistentMap.from(new Map([[1, 'a']])).set(2, 'b'))).toBe(true);
+    expect(Object.isFrozen(PersistentMap.empty())).toBe(true);
+  });
+
   it('leaves the map it was made from as it was', () => {
     const before = PersistentMap.from(new Map([[1, 'a'], [2, 'b']]));
     const after = before.set(2, 'c').set(3, 'd').delete(1);

@@ -13,7 +13,10 @@ import { OrderedMap } from 'immutable';
 export class PersistentMap<K, V> implements ReadonlyMap<K, V> {
   private static readonly EMPTY = new PersistentMap<never, never>(OrderedMap<never, never>());
 
-  private constructor(private readonly entries_: OrderedMap<K, V>) {}
+  // Frozen: nothing about a persistent map changes, which lets encoders remember its text.
+  private constructor(private readonly entries_: OrderedMap<K, V>) {
+    Object.freeze(this);
+  }
 
   static empty<K, V>(): PersistentMap<K, V> {
     return PersistentMap.EMPTY;
