@@ -162,12 +162,15 @@ export async function rebuildPartFromLog(job: PartJob, onProgress: (position: nu
 
 /** The worker thread's script, beside this file (TypeScript from the sources, JavaScript once built). */
 const WORKER_SCRIPT = join(__dirname, `rebuild-worker${extname(__filename)}`);
-/** Run from the sources (the specs, or `node -r @swc-node/register`), the worker compiles them as it loads them. */
-const WORKER_EXEC_ARGV = extname(__filename) === '.ts' ? ['-r', '@swc-node/register'] : [];
+/**
+ * Run from the sources (the specs, or `node -r @swc-node/register`), the worker compiles them as it
+ * loads them; built, it takes the main thread's options as a worker does by default.
+ */
+const WORKER_OPTIONS = extname(__filename) === '.ts' ? { execArgv: [...process.execArgv, '-r', '@swc-node/register'] } : {};
 
 /** Runs a part's job in a worker thread; `stop` ends it early (another part failed). */
 function inWorker(job: PartJob, onProgress: (position: number) => void): { readonly done: Promise<number>; readonly stop: () => void } {
-  const worker = new Worker(WORKER_SCRIPT, { workerData: job, execArgv: [...process.execArgv, ...WORKER_EXEC_ARGV] });
+  const worker = new Worker(WORKER_SCRIPT, { ...WORKER_OPTIONS, workerData: job });
   const done = new Promise<number>((resolve, reject) => {
     let events: number | null = null;
     worker.on('message', (message: PartMessage) => {
