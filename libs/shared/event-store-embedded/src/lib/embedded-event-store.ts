@@ -95,6 +95,9 @@ type Decision =
   | { readonly kind: 'known'; readonly result: AppendResult }
   | { readonly kind: 'rejected'; readonly error: Error };
 
+/** Streams read into the index's stream filter per turn of the event loop after open (a few milliseconds' work). */
+const STREAM_FILTER_ROWS_PER_TURN = 20_000;
+
 function toError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
@@ -133,6 +136,13 @@ export class EmbeddedEventStore implements EventStore {
     this.view = new PersistedLogView(file, index);
     this.reads = new IndexedLogReads({ view: this.view, signal: this.signal, isClosing: () => this.closing !== null, failure: () => this.failure });
     this.nextPosition = index.coverage.head + 1;
+    this.fillStreamFilter();
+  }
+
+  /** Fills the index's stream filter a slice per turn of the event loop, so a long log does not delay the start. */
+  private fillStreamFilter(): void {
+    if (this.closing !== null || this.index.fillStreamFilter(STREAM_FILTER_ROWS_PER_TURN)) return;
+    setImmediate(() => this.fillStreamFilter());
   }
 
   static async open(options: EmbeddedEventStoreOptions): Promise<EmbeddedEventStore> {

@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { rmSync } from 'node:fs';
 import { indexKeyOf, type RecordedEvent } from '@flagline/event-sourcing';
 import { EventLogCorruptedError } from './event-store.errors';
+import { StreamKeyFilter } from './stream-key-filter';
 
 /** Name of the index inside the store's directory, beside the log. */
 export const LOG_INDEX_FILE_NAME = 'index.sqlite';
@@ -142,6 +143,11 @@ export class LogIndexStore {
   private readonly statements;
   private coverageState: IndexCoverage;
   private complete: boolean;
+  /** Every stream's key once filled (see `fillStreamFilter`): most lookups of a stream that does not exist stop here. */
+  private readonly streamFilter = new StreamKeyFilter();
+  /** The last stream id the filter was filled up to; null once it holds every stream. */
+  private filterFilledTo: number | null = 0;
+  private lookups = 0;
 
   private constructor(
     private readonly path: string,
@@ -153,6 +159,7 @@ export class LogIndexStore {
         'UPDATE coverage SET covered_offset = ?, head_position = ?, last_frame_offset = ?, last_frame_bytes = ?, last_frame_checksum = ?',
       ),
       stream: db.prepare('SELECT stream_id, revision FROM streams WHERE name_key = ? AND name = ?'),
+      streamKeysAfter: db.prepare('SELECT stream_id, name_key FROM streams WHERE stream_id > ? ORDER BY stream_id LIMIT ?').raw(),
       insertStream: db.prepare('INSERT INTO streams (name_key, name, revision) VALUES (?, ?, ?)'),
       extendStream: db.prepare('UPDATE streams SET revision = ? WHERE name_key = ? AND name = ? AND revision = ? RETURNING stream_id'),
       insertEvent: db.prepare(
@@ -220,7 +227,10 @@ export class LogIndexStore {
       db.pragma(`application_id = ${APPLICATION_ID}`);
       db.pragma('user_version = 0');
     })();
-    return new LogIndexStore(path, db);
+    const index = new LogIndexStore(path, db);
+    // No stream yet: the filter holds them all from the start.
+    index.filterFilledTo = null;
+    return index;
   }
 
   /**
@@ -259,8 +269,34 @@ export class LogIndexStore {
 
   /** Revision of the stream's last indexed event, or null when it has none. */
   streamRevision(streamName: string): number | null {
-    const row = this.statements.stream.get(indexKeyOf(streamName), streamName) as { revision: number } | undefined;
-    return row ? row.revision : null;
+    return this.findStream(indexKeyOf(streamName), streamName)?.revision ?? null;
+  }
+
+  /**
+   * Reads up to `rows` more streams into the stream filter; true once it holds them all (from then
+   * on most names of streams that do not exist are answered without a lookup). Streams added
+   * meanwhile go into it as they are added. Called a slice at a time after open.
+   */
+  fillStreamFilter(rows: number): boolean {
+    if (this.filterFilledTo === null) return true;
+    const found = this.statements.streamKeysAfter.all(this.filterFilledTo, rows) as [number, number][];
+    for (const [streamId, key] of found) {
+      this.streamFilter.add(key);
+      this.filterFilledTo = streamId;
+    }
+    if (found.length < rows) this.filterFilledTo = null;
+    return this.filterFilledTo === null;
+  }
+
+  /** Lookups of a stream by name that reached the index file (the filter could not rule the stream out). */
+  get streamLookups(): number {
+    return this.lookups;
+  }
+
+  private findStream(key: number, streamName: string): { stream_id: number; revision: number } | undefined {
+    if (this.filterFilledTo === null && !this.streamFilter.mayHave(key)) return undefined;
+    this.lookups++;
+    return this.statements.stream.get(key, streamName) as { stream_id: number; revision: number } | undefined;
   }
 
   /** Where the event with this id is stored, with its stream; undefined when no indexed event has it. */
@@ -276,7 +312,7 @@ export class LogIndexStore {
 
   /** The stream's current revision and where its events from `fromRevision` on are, at most `maxCount`. */
   streamLocations(streamName: string, fromRevision: number, maxCount: number): { currentRevision: number | null; locations: EventLocation[] } {
-    const stream = this.statements.stream.get(indexKeyOf(streamName), streamName) as { stream_id: number; revision: number } | undefined;
+    const stream = this.findStream(indexKeyOf(streamName), streamName);
     if (!stream) return { currentRevision: null, locations: [] };
     const rows = this.statements.streamEvents.all(stream.stream_id, fromRevision, maxCount) as LocationRow[];
     return { currentRevision: stream.revision, locations: rows.map(toLocation) };
@@ -337,7 +373,9 @@ export class LogIndexStore {
       const row = this.statements.extendStream.get(lastRevision, key, streamName, firstRevision - 1) as { stream_id: number } | undefined;
       return row ? row.stream_id : null;
     }
-    if (!decided && this.statements.stream.get(key, streamName) !== undefined) return null;
+    if (!decided && this.findStream(key, streamName) !== undefined) return null;
+    // In the filter before the row exists: a transaction rolled back leaves a key too many, never one too few.
+    this.streamFilter.add(key);
     return Number(this.statements.insertStream.run(key, streamName, lastRevision).lastInsertRowid);
   }
 
