@@ -24,7 +24,8 @@ import { percentile } from './report';
  * identities). The server runs from the TypeScript sources unless `--dist`. `--profile` writes
  * the server's CPU profile under DIR/profile; `--floor` also measures `GET /api/v1/flags/`
  * (a prebuilt answer), the HTTP front's own cost on this machine. Env: IDENTIFY_DURATION (s,
- * default 10), IDENTIFY_CONNECTIONS (default 50).
+ * default 10), IDENTIFY_CONNECTIONS (default 50), SERVER_NODE_ARGS (node options for the server,
+ * space-separated, e.g. `--trace-gc`; its output goes to DIR/server.log).
  */
 const root = resolve(__dirname, '..', '..', '..');
 const DURATION = Number(process.env['IDENTIFY_DURATION'] ?? 10);
@@ -53,7 +54,8 @@ async function startServer(dataDir: string, adminKey: string, profileDir?: strin
   const port = await freePort();
   const useDist = process.argv.includes('--dist');
   const entry = useDist ? [join(root, 'dist', 'apps', 'standalone', 'src', 'main.js')] : ['-r', '@swc-node/register', join(root, 'apps', 'standalone', 'src', 'main.ts')];
-  const args = [...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), ...entry];
+  const extra = (process.env['SERVER_NODE_ARGS'] ?? '').split(' ').filter((arg) => arg !== '');
+  const args = [...extra, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), ...entry];
   const server = new NodeProcess(args[0] as string, {
     cwd: root,
     args: args.slice(1),

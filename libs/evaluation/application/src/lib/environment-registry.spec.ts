@@ -154,7 +154,7 @@ describe('EnvironmentRegistry identity reads', () => {
 });
 
 describe('EnvironmentRegistry synchronous identity reads', () => {
-  it('reads an uncached identity at once when the store can, caches it, and reads again after a change notification', async () => {
+  it('reads an uncached identity at once when the store can, caches one read again lately, and reads again after a change notification', async () => {
     const store = new HeldReadsStore();
     const documents = new Map<string, IdentityDocument>([['identity:1:ada', identityDocument('ada', 'pro')]]);
     const reads: string[] = [];
@@ -165,12 +165,18 @@ describe('EnvironmentRegistry synchronous identity reads', () => {
       },
     });
     await registry.start();
+    // Read once: not cached (most identities of a large population are asked for once in a while).
+    expect(registry.readIdentityNow(1, 'ada')?.traits).toEqual({ plan: 'pro' });
+    expect(registry.readIdentityNow(1, 'nobody')).toBeNull();
+    expect(registry.cachedIdentity(1, 'ada')).toBeUndefined();
+    // Read again while read lately: cached from then on.
     expect(registry.readIdentityNow(1, 'ada')?.traits).toEqual({ plan: 'pro' });
     expect(registry.readIdentityNow(1, 'nobody')).toBeNull();
     expect(registry.readIdentityNow(1, 'ada')?.traits).toEqual({ plan: 'pro' });
     expect(registry.readIdentityNow(1, 'nobody')).toBeNull();
-    expect(reads).toEqual(['identity:1:ada', 'identity:1:nobody']);
+    expect(reads).toEqual(['identity:1:ada', 'identity:1:nobody', 'identity:1:ada', 'identity:1:nobody']);
     expect(registry.cachedIdentity(1, 'ada')?.traits).toEqual({ plan: 'pro' });
+    expect(registry.cachedIdentity(1, 'nobody')).toBeNull();
 
     documents.set('identity:1:ada', identityDocument('ada', 'enterprise'));
     await store.notifyIdentityChanged('ada');

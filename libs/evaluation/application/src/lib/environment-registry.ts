@@ -48,6 +48,11 @@ export class EnvironmentRegistry {
   private readonly serverKeyHashes = new Map<string, string>();
   /** Least recently used dropped first (a library LRU: dropping a Map's oldest entry scans the holes deletes left). */
   private readonly identities: LRUCache<string, CachedIdentity>;
+  /**
+   * Identities read synchronously lately, by key only: such an identity is cached when it is read
+   * again (see `readIdentityNow`). Twice as many as the cache holds.
+   */
+  private readonly readLately: LRUCache<string, true>;
   /** Reads under way, so that concurrent requests for one uncached identity share a single read. */
   private readonly identityReads = new Map<string, IdentityRead>();
   /** Bumped whenever identity documents may have changed, so a read that raced a change is not cached. */
@@ -65,6 +70,7 @@ export class EnvironmentRegistry {
   ) {
     this.clock = options.clock ?? Date.now;
     this.identities = new LRUCache({ max: Math.max(1, options.identityCacheSize ?? 100_000) });
+    this.readLately = new LRUCache({ max: Math.max(1, 2 * (options.identityCacheSize ?? 100_000)) });
   }
 
   /** Subscribes, then loads everything: a change during the load is reloaded after it. */
@@ -222,10 +228,14 @@ export class EnvironmentRegistry {
   }
 
   /**
-   * The stored identity, from the cache or read synchronously (see `RegistryOptions.readNow`) and
-   * cached as `identity` caches it; null when it does not exist; undefined when the store has no
-   * synchronous read (then call `identity`). A store that fails is reported, and the identity
-   * evaluated without stored traits, as `identity` does.
+   * The stored identity, from the cache or read synchronously (see `RegistryOptions.readNow`);
+   * null when it does not exist; undefined when the store has no synchronous read (then call
+   * `identity`). A read is cheap, so an identity is cached only when it is read a second time
+   * while it is among those read lately: in a large population most identities are asked for
+   * once in a while, and caching each would only keep documents alive through collections of
+   * the young generation (their copying was the longest pause of identify at a million
+   * identities) to be dropped unused. A store that fails is reported, and the identity evaluated
+   * without stored traits, as `identity` does.
    */
   readIdentityNow(environmentId: number, identifier: string): IdentityDocument | null | undefined {
     const readNow = this.options.readNow;
@@ -240,8 +250,10 @@ export class EnvironmentRegistry {
       this.options.onError?.(error);
       return null;
     }
+    const key = identityCacheKey(environmentId, identifier);
     // Synchronous: no change can have been notified since the read began.
-    this.identities.set(identityCacheKey(environmentId, identifier), { document, at: this.clock() });
+    if (this.readLately.has(key)) this.identities.set(key, { document, at: this.clock() });
+    else this.readLately.set(key, true);
     return document;
   }
 

@@ -135,10 +135,18 @@ describe('identify answers of stored identities', () => {
     await synchronous.start();
     const resolved = synchronous.resolve('client-key');
     if (!resolved) throw new Error('the client key does not resolve');
-    const answer = new FlagsmithSdkService(synchronous).identifyRaw(resolved, bodyOf('ada'), () => 'correlation');
-    expect(answer).not.toBeInstanceOf(Promise);
-    expect(flags(answer as SdkAnswer)).toEqual(['für pro ☂']);
-    expect(reads).toEqual([readModelKeys.identity(7, 'ada')]);
+    const service = new FlagsmithSdkService(synchronous);
+    const answers = [1, 2, 3, 4].map(() => service.identifyRaw(resolved, bodyOf('ada'), () => 'correlation'));
+    for (const answer of answers) {
+      expect(answer).not.toBeInstanceOf(Promise);
+      expect(flags(answer as SdkAnswer)).toEqual(['für pro ☂']);
+    }
+    // Read, read again (and cached), then answered from the cache and remembered, then the remembered answer.
+    expect(reads).toEqual([readModelKeys.identity(7, 'ada'), readModelKeys.identity(7, 'ada')]);
+    expect((answers[0] as SdkAnswer).complete).toBeUndefined();
+    expect((answers[1] as SdkAnswer).complete).toBeUndefined();
+    expect((answers[2] as SdkAnswer).complete).toBe(true);
+    expect(answers[3]).toBe(answers[2]);
     synchronous.stop();
   });
 

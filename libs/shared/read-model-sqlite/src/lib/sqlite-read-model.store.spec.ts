@@ -131,6 +131,12 @@ describe('SqliteReadModelStore', () => {
     // The synchronous read answers the same documents, and fails once the store is closed.
     expect(store.getNow(identity(9))).toBe(await store.get(identity(9)));
     expect(store.getNow(identity(10))).toBeNull();
+    // What it reads from the file is not kept in the cache: each read parses anew.
+    await store.get(identity(1));
+    await store.get(identity(2));
+    const fromFile = store.getNow(identity(3));
+    expect(fromFile).toEqual({ identifier: 'user-3', traits: [{ key: 'n', value: 3 }] });
+    expect(store.getNow(identity(3))).not.toBe(fromFile);
     await store.close();
     expect(() => store.getNow(identity(9))).toThrow('closed');
   });

@@ -186,7 +186,8 @@ export class SqliteReadModelStore implements BatchReadModelStore {
     }
   }
 
-  private read(key: string): unknown {
+  /** @param keep - whether an identity read from the file joins the cache of decoded ones. */
+  private read(key: string, keep = true): unknown {
     if (!isIdentityKey(key)) return this.resident.get(key) ?? null;
     const pending = this.dirty.get(key);
     if (pending !== undefined) return pending === DELETED ? null : pending;
@@ -195,7 +196,7 @@ export class SqliteReadModelStore implements BatchReadModelStore {
     if (this.written && !this.written.has(fingerprint(key))) return null;
     const value = this.statements.getDocument.get(key);
     const document = value === undefined ? null : deepFreeze(JSON.parse(value) as object);
-    this.remember(key, document);
+    if (keep) this.remember(key, document);
     return document;
   }
 
@@ -212,10 +213,15 @@ export class SqliteReadModelStore implements BatchReadModelStore {
     });
   }
 
-  /** `get` without a promise: the file is read synchronously anyway. Throws once closed. */
+  /**
+   * `get` without a promise (the file is read synchronously anyway), for a caller that keeps what
+   * it needs itself (the evaluation registry): an identity read from the file is not added to
+   * this store's cache, where most of a large population, read once in a while, would only
+   * outlive a few collections for nothing. Throws once closed.
+   */
   getNow<T>(key: string): T | null {
     this.assertOpen();
-    return this.read(key) as T | null;
+    return this.read(key, false) as T | null;
   }
 
   getMany<T>(keys: readonly string[]): Promise<(T | null)[]> {
