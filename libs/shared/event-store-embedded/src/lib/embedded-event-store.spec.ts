@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { appendFile, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConcurrencyError, DuplicateEventIdError, type JsonValue, type NewEvent } from '@flagline/event-sourcing';
 import { aNewEvent, describeEventStoreContract } from '@flagline/event-sourcing/testing';
@@ -214,29 +214,52 @@ describe('EmbeddedEventStore', () => {
       expect(reopenWarnings).toEqual([]);
     });
 
-    async function damageTheMiddleRecord(): Promise<{ kept: NewEvent; keptBytes: number }> {
+    async function damageTheMiddleRecord(at = 20, damagedData: Record<string, string> = {}): Promise<{ kept: NewEvent; keptBytes: number }> {
       const first = await open();
       const kept = aNewEvent('Kept');
       await first.appendToStream('flag-a', [kept]);
       await first.close();
       const keptBytes = (await stat(logPath())).size;
       const second = await open();
-      await second.appendToStream('flag-a', [aNewEvent('Damaged')]);
+      await second.appendToStream('flag-a', [aNewEvent('Damaged', damagedData)]);
       await second.appendToStream('flag-a', [aNewEvent('AfterDamage')]);
       await second.close();
       const bytes = await readFile(logPath());
-      bytes.writeUInt8(bytes.readUInt8(keptBytes + 20) ^ 0x01, keptBytes + 20);
+      bytes.writeUInt8(bytes.readUInt8(keptBytes + at) ^ 0x01, keptBytes + at);
       await writeFile(logPath(), bytes);
       return { kept, keptBytes };
     }
 
-    it('serves nothing after a damaged record, even intact records, when it verifies the whole log', async () => {
+    // Damage followed by a record that verifies is not a torn tail: acknowledged events follow it.
+    const middles: ReadonlyArray<[string, number, Record<string, string>]> = [
+      ['a flipped payload byte', 20, {}],
+      ['a flipped length byte, so the record cannot be skipped', 2, {}],
+      ['a flipped length byte of a record longer than one read chunk', 2, { padding: 'p'.repeat(3 * 1024 * 1024) }],
+    ];
+
+    it.each(middles)('refuses to open a log whose damaged record (%s) is followed by intact ones, and leaves the file as it is', async (_, at, data) => {
+      const { keptBytes } = await damageTheMiddleRecord(at, data);
+      await rm(indexPath(), { force: true });
+      const damaged = await readFile(logPath());
+
+      const refusal = open();
+      await expect(refusal).rejects.toBeInstanceOf(EventLogCorruptedError);
+      await expect(refusal).rejects.toThrow(`at byte ${keptBytes}, and an intact record follows at byte `);
+      await expect(refusal).rejects.toThrow(`truncate -s ${keptBytes} `);
+      expect((await readFile(logPath())).equals(damaged)).toBe(true);
+      // Refused again, not repaired by the first attempt.
+      await expect(open()).rejects.toBeInstanceOf(EventLogCorruptedError);
+    });
+
+    it('opens once the operator cuts the log where the refusal says, serving the events before the damage', async () => {
       const { kept, keptBytes } = await damageTheMiddleRecord();
       await rm(indexPath(), { force: true });
+      await expect(open()).rejects.toBeInstanceOf(EventLogCorruptedError);
+      await truncate(logPath(), keptBytes);
 
       const store = await open();
       expect((await store.readAll()).map((event) => event.id)).toEqual([kept.id]);
-      expect((await stat(logPath())).size).toBe(keptBytes);
+      await store.close();
     });
 
     it('refuses to read a damaged record the index already covers, rather than serve it or what follows it', async () => {

@@ -26,7 +26,7 @@ import { EventStoreClosedError } from './event-store.errors';
 import { LOG_INDEX_FILE_NAME, LogIndexStore, type IndexedFrame } from './log-index.store';
 import { EVENT_LOG_FILE_NAME, LogFile, syncDataWithFdatasync, type ScannedFrame, type SyncData } from './log-file';
 import { PersistedLogView, type LogViewFootprint } from './persisted-log-view';
-import { LOG_FILE_MAGIC, decodeAppend, encodeAppend, recordedEventsOf, type StoredAppend } from './record-codec';
+import { APPEND_PAYLOAD_PREFIX, LOG_FILE_MAGIC, decodeAppend, encodeAppend, recordedEventsOf, type StoredAppend } from './record-codec';
 
 export { EVENT_LOG_FILE_NAME } from './log-file';
 export { LOG_INDEX_FILE_NAME } from './log-index.store';
@@ -402,6 +402,10 @@ async function indexTheRest(
   await file.recover({
     from: index.coverage.coveredOffset,
     decode: decodeAppend,
+    payloadPrefix: APPEND_PAYLOAD_PREFIX,
+    // An index covers every group acknowledged (it is written after each group's sync): only an
+    // empty one, made anew, leaves the end of the acknowledged writes unknown.
+    unknownEnd: index.coverage.coveredOffset === LOG_FILE_MAGIC.length,
     onWarning,
     onFrames: (frames) => {
       index.addFrames(frames.map(toIndexedFrame));

@@ -2,6 +2,7 @@ import { readSync } from 'node:fs';
 import { open, rename, type FileHandle } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { syncDirectory } from './directory-sync';
+import { EventLogCorruptedError } from './event-store.errors';
 import { FRAME_HEADER_BYTES, LOG_FILE_MAGIC, MAX_PAYLOAD_BYTES, frameChecksum } from './record-codec';
 
 /** Flushes written bytes (and the file size) to stable storage; `fdatasync` by default. */
@@ -85,6 +86,19 @@ export interface RecoverOptions<T> {
   /** Receives the verified frames in file order, in batches; throwing stops the scan and cuts nothing. */
   readonly onFrames: (frames: readonly ScannedFrame<T>[]) => void;
   readonly onWarning: (message: string) => void;
+  /**
+   * Bytes every payload starts with. Past a damaged record, the rest of the file is searched for
+   * them when `from` says nothing of where the last acknowledged write ended (see `unknownEnd`).
+   */
+  readonly payloadPrefix: Buffer;
+  /**
+   * True when `from` is not the end of the acknowledged writes (a log verified from its start,
+   * its index rebuilt). Damage followed by a record that verifies is then refused, not cut: a
+   * crash tears only the last write, so intact records after the damage may be acknowledged
+   * events. When false, everything after `from` was written after the last acknowledged sync
+   * that `from` accounts for, and damage there is cut as a torn tail even with sound records after it.
+   */
+  readonly unknownEnd: boolean;
 }
 
 /** Frames handed to `onFrames` at a time during a scan. */
@@ -148,6 +162,16 @@ export class LogFile {
     options.onFrames(batch);
     kept += batch.length;
     if (damage !== null) {
+      // A crash can damage only the tail written after the last acknowledged sync. Where that
+      // is not known, a record that verifies after the damage may be acknowledged (the damage a
+      // disk error or an edit), and cutting would drop it: the file is left for the operator.
+      const intact = options.unknownEnd ? await this.intactFrameAfter(offset, options) : null;
+      if (intact !== null) {
+        throw new EventLogCorruptedError(
+          `Event log ${this.path}: ${damage} at byte ${offset}, and an intact record follows at byte ${intact}, so this is not the torn tail a crash leaves. ` +
+            `The file is left as it is: restore it from a backup, or, to give up every event from byte ${offset} on, cut it there (truncate -s ${offset} ${this.path}) and start again.`,
+        );
+      }
       // Only the tail written after the last acknowledged sync can be damaged by a crash, so
       // nothing before `offset` is lost. Whatever follows is never served: cut it for good.
       options.onWarning(
@@ -157,6 +181,27 @@ export class LogFile {
       await this.handle.sync();
     }
     this.size = offset;
+  }
+
+  /** The offset of the first record after `damaged` that verifies and decodes, or null when there is none. */
+  private async intactFrameAfter<T>(damaged: number, options: RecoverOptions<T>): Promise<number | null> {
+    const prefix = options.payloadPrefix;
+    const reader = new ChunkedReader(this.handle, this.size);
+    // Each chunk is searched for prefixes that start in its first READ_CHUNK_BYTES after a frame
+    // header's room, and reads far enough past them to hold the whole prefix.
+    const extra = FRAME_HEADER_BYTES + prefix.length - 1;
+    for (let chunkStart = damaged + 1; chunkStart + FRAME_HEADER_BYTES + prefix.length <= this.size; chunkStart += READ_CHUNK_BYTES) {
+      const chunk = await reader.bytesAt(chunkStart, Math.min(READ_CHUNK_BYTES + extra, this.size - chunkStart));
+      if (!chunk) return null;
+      // Copied: the view would move with the reader's next read.
+      const bytes = Buffer.from(chunk);
+      for (let at = bytes.indexOf(prefix, FRAME_HEADER_BYTES); at !== -1 && at < READ_CHUNK_BYTES + FRAME_HEADER_BYTES; at = bytes.indexOf(prefix, at + 1)) {
+        const start = chunkStart + at - FRAME_HEADER_BYTES;
+        const frame = await decodeFrame(new ChunkedReader(this.handle, this.size), start, options.decode);
+        if (frame.kind === 'frame') return start;
+      }
+    }
+    return null;
   }
 
   get sizeBytes(): number {

@@ -10,6 +10,9 @@ export const FRAME_HEADER_BYTES = 8;
 /** Upper bound for one append; a larger length in a frame header can only be damage. */
 export const MAX_PAYLOAD_BYTES = 64 * 1024 * 1024;
 
+/** Bytes every append's payload starts with (`encodeAppend` writes `streamName` first). */
+export const APPEND_PAYLOAD_PREFIX = Buffer.from('{"streamName":', 'latin1');
+
 /** One append as the log stores it: the whole batch in one record, so it survives a crash whole or not at all. */
 export interface StoredAppend {
   readonly streamName: string;
