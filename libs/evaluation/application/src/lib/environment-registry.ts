@@ -50,9 +50,10 @@ export class EnvironmentRegistry {
   private readonly identities: LRUCache<string, CachedIdentity>;
   /**
    * Identities read synchronously lately, by key only: such an identity is cached when it is read
-   * again (see `readIdentityNow`). Twice as many as the cache holds.
+   * again (see `readIdentityNow`). Twice as many as the cache holds; only with `readNow` (the
+   * cache allocates its bounds up front).
    */
-  private readonly readLately: LRUCache<string, true>;
+  private readonly readLately: LRUCache<string, true> | undefined;
   /** Reads under way, so that concurrent requests for one uncached identity share a single read. */
   private readonly identityReads = new Map<string, IdentityRead>();
   /** Bumped whenever identity documents may have changed, so a read that raced a change is not cached. */
@@ -70,7 +71,7 @@ export class EnvironmentRegistry {
   ) {
     this.clock = options.clock ?? Date.now;
     this.identities = new LRUCache({ max: Math.max(1, options.identityCacheSize ?? 100_000) });
-    this.readLately = new LRUCache({ max: Math.max(1, 2 * (options.identityCacheSize ?? 100_000)) });
+    this.readLately = options.readNow ? new LRUCache({ max: Math.max(1, 2 * (options.identityCacheSize ?? 100_000)) }) : undefined;
   }
 
   /** Subscribes, then loads everything: a change during the load is reloaded after it. */
@@ -239,7 +240,8 @@ export class EnvironmentRegistry {
    */
   readIdentityNow(environmentId: number, identifier: string): IdentityDocument | null | undefined {
     const readNow = this.options.readNow;
-    if (readNow === undefined) return undefined;
+    const readLately = this.readLately;
+    if (readNow === undefined || readLately === undefined) return undefined;
     const cached = this.cachedIdentity(environmentId, identifier);
     if (cached !== undefined) return cached;
     let document: IdentityDocument | null;
@@ -252,8 +254,8 @@ export class EnvironmentRegistry {
     }
     const key = identityCacheKey(environmentId, identifier);
     // Synchronous: no change can have been notified since the read began.
-    if (this.readLately.has(key)) this.identities.set(key, { document, at: this.clock() });
-    else this.readLately.set(key, true);
+    if (readLately.has(key)) this.identities.set(key, { document, at: this.clock() });
+    else readLately.set(key, true);
     return document;
   }
 
