@@ -43,10 +43,11 @@ export class EnvironmentProjector {
       // Identity events never read the project's document, and read the environment's only when
       // they may change it (or must know it exists): a new identity costs the same in any project.
       const identityRef = identityTouchedBy(event);
-      const [project, identity] = await Promise.all([
-        identityRef ? null : this.store.get<ProjectDocument>(readModelKeys.project(projectId)),
-        identityRef ? this.store.get<IdentityDocument>(readModelKeys.identity(identityRef.environmentId, identityRef.identifier)) : null,
-      ]);
+      // An identity stream's first event starts from nothing (the document is keyed as the stream
+      // is): no read for a new identity, whose key the store would look up in vain.
+      const project = identityRef ? null : await this.store.get<ProjectDocument>(readModelKeys.project(projectId));
+      const identity =
+        identityRef && event.streamRevision > 0 ? await this.store.get<IdentityDocument>(readModelKeys.identity(identityRef.environmentId, identityRef.identifier)) : null;
       const environmentIds = identityRef ? environmentsAnIdentityEventReads(event, identity) : environmentsTouchedBy(event, project);
       const environmentDocs = environmentIds.length > 0 ? await this.store.getMany<EnvironmentDocument>(environmentIds.map(readModelKeys.environment)) : [];
       const environments = new Map<number, EnvironmentDocument>();
