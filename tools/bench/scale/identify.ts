@@ -22,7 +22,7 @@ import { freePort, identityBody, waitFor } from '../support';
  * given, which runs `dist/apps/standalone/src/main.js` (`npm run build` first). `--profile`
  * starts the server with `--cpu-prof` and writes its CPU profile under the data directory,
  * which is then kept; `--new-only` skips the transient run (a profile of new identities alone). Env: IDENTIFY_DURATION (s per run, default 10), IDENTIFY_CONNECTIONS
- * (default 50).
+ * (default 50), SERVER_NODE_ARGS (node options for the server, space-separated, e.g. `--trace-gc`).
  */
 const root = resolve(__dirname, '..', '..', '..');
 const DURATION = Number(process.env['IDENTIFY_DURATION'] ?? 10);
@@ -95,7 +95,8 @@ async function main(): Promise<void> {
       ? [join(root, 'dist', 'apps', 'standalone', 'src', 'main.js')]
       : ['-r', '@swc-node/register', join(root, 'apps', 'standalone', 'src', 'main.ts')];
     const profiling = profile ? ['--cpu-prof', `--cpu-prof-dir=${join(dataDir, 'profile')}`] : [];
-    server = spawn(process.execPath, [...profiling, ...entry], {
+    const extra = (process.env['SERVER_NODE_ARGS'] ?? '').split(' ').filter((arg) => arg !== '');
+    server = spawn(process.execPath, [...extra, ...profiling, ...entry], {
       cwd: root,
       env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, ADMIN_API_KEY: adminKey },
       stdio: ['ignore', 'ignore', 'inherit'],

@@ -26,7 +26,7 @@ import { EventStoreClosedError } from './event-store.errors';
 import { LOG_INDEX_FILE_NAME, LogIndexStore, type IndexedFrame } from './log-index.store';
 import { EVENT_LOG_FILE_NAME, LogFile, syncDataWithFdatasync, type ScannedFrame, type SyncData } from './log-file';
 import { PersistedLogView, type LogViewFootprint } from './persisted-log-view';
-import { APPEND_PAYLOAD_PREFIX, LOG_FILE_MAGIC, decodeAppend, encodeAppend, recordedEventsOf, type StoredAppend } from './record-codec';
+import { APPEND_PAYLOAD_PREFIX, LOG_FILE_MAGIC, decodeAppend, encodeAppend, recordedEventsOf, recordedEventsOfPlain, type StoredAppend } from './record-codec';
 
 export { EVENT_LOG_FILE_NAME } from './log-file';
 export { LOG_INDEX_FILE_NAME } from './log-index.store';
@@ -270,7 +270,9 @@ export class EmbeddedEventStore implements EventStore {
     // Serve what was written, read back: memory then matches what a reopen yields (JSON drops
     // undefined and turns dates into strings), the caller's objects stay detached, and a record
     // the open-time scan would reject as undecodable is refused now instead of being written.
-    const recorded = recordedEventsOf(text);
+    // A fresh append (an identity recorded by an SDK key, the busiest write) of plain JSON values
+    // is served from its own objects, frozen, which read back the same: no parse of its text.
+    const recorded = (freshIds ? recordedEventsOfPlain(append) : null) ?? recordedEventsOf(text);
     const lastRevision = append.firstRevision + recorded.length - 1;
     this.nextPosition += recorded.length;
     this.pendingRevisions.set(streamName, lastRevision);

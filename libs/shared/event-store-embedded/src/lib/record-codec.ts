@@ -39,17 +39,41 @@ export function frameChecksum(lengthBytes: Buffer, payload: Buffer): number {
   return crc32(payload, crc32(lengthBytes));
 }
 
+/**
+ * An append's payload text: the same text as `JSON.stringify` of `{streamName, firstRevision,
+ * firstPosition, recordedAt, events: [{id, type, data, metadata}], freshIds?}`, written field by
+ * field so no object is copied to stringify it and a metadata object the events share (one
+ * command's) is stringified once.
+ */
+export function appendText(append: StoredAppend): string {
+  let json = `{"streamName":${JSON.stringify(append.streamName)},"firstRevision":${JSON.stringify(append.firstRevision)},"firstPosition":${JSON.stringify(append.firstPosition)},"recordedAt":${JSON.stringify(append.recordedAt)},"events":[`;
+  let metadata: unknown;
+  let metadataText: string | undefined;
+  for (let index = 0; index < append.events.length; index++) {
+    const event = append.events[index] as NewEvent;
+    if (index === 0 || event.metadata !== metadata) {
+      metadata = event.metadata;
+      metadataText = JSON.stringify(metadata);
+    }
+    const id = JSON.stringify(event.id) as string | undefined;
+    const type = JSON.stringify(event.type) as string | undefined;
+    const data = JSON.stringify(event.data) as string | undefined;
+    if (index > 0) json += ',';
+    if (id !== undefined && type !== undefined && data !== undefined && metadataText !== undefined) {
+      json += `{"id":${id},"type":${type},"data":${data},"metadata":${metadataText}}`;
+    } else {
+      // A member JSON cannot carry (undefined) is left out, as JSON.stringify leaves it out.
+      const members = [`"id":${id}`, `"type":${type}`, `"data":${data}`, `"metadata":${metadataText}`].filter((_, at) => [id, type, data, metadataText][at] !== undefined);
+      json += `{${members.join(',')}}`;
+    }
+  }
+  // freshIds written only when set, so every other record keeps the bytes it always had.
+  return `${json}]${append.freshIds ? ',"freshIds":true' : ''}}`;
+}
+
 /** Serialises an append into one checksummed frame (`text` is its payload as a string); throws on values JSON cannot carry. */
 export function encodeAppend(append: StoredAppend): { frame: Buffer; payload: Buffer; text: string } {
-  const json = JSON.stringify({
-    streamName: append.streamName,
-    firstRevision: append.firstRevision,
-    firstPosition: append.firstPosition,
-    recordedAt: append.recordedAt,
-    events: append.events.map(({ id, type, data, metadata }) => ({ id, type, data, metadata })),
-    // Written only when set, so every other record keeps the bytes it always had.
-    ...(append.freshIds ? { freshIds: true } : {}),
-  });
+  const json = appendText(append);
   const payloadBytes = Buffer.byteLength(json, 'utf8');
   if (payloadBytes > MAX_PAYLOAD_BYTES) throw new RecordTooLargeError(payloadBytes);
   const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payloadBytes);
@@ -150,6 +174,60 @@ export function recordedEventsOf(text: string): RecordedEvent[] {
       recordedAt,
     };
   });
+}
+
+/** Whether JSON would carry the value as it is: strings, booleans, finite numbers (not -0), null, arrays without holes and plain objects of them, at most 64 levels deep. */
+function isPlainJson(value: unknown, depth: number): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value) && !Object.is(value, -0);
+    case 'object': {
+      if (value === null) return true;
+      if (depth > 64) return false;
+      if (Array.isArray(value)) {
+        if (Object.getPrototypeOf(value) !== Array.prototype) return false;
+        for (let index = 0; index < value.length; index++) if (!isPlainJson(value[index], depth + 1)) return false;
+        return true;
+      }
+      const prototype: unknown = Object.getPrototypeOf(value);
+      if (prototype !== Object.prototype && prototype !== null) return false;
+      for (const key in value) if (!isPlainJson((value as Record<string, unknown>)[key], depth + 1)) return false;
+      return true;
+    }
+    case 'undefined':
+    case 'bigint':
+    case 'function':
+    case 'symbol':
+      return false;
+  }
+}
+
+function freezeDeep(value: unknown): void {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return;
+  Object.freeze(value);
+  if (Array.isArray(value)) for (const item of value) freezeDeep(item);
+  else for (const key in value) freezeDeep((value as Record<string, unknown>)[key]);
+}
+
+/**
+ * The recorded events of an append built from its own event objects, deep-frozen, when every
+ * event is what `recordedEventsOf(appendText(append))` would read back (plain JSON data and
+ * metadata, string id and type), so that nothing need be parsed again; null otherwise (the caller
+ * then reads the text back). Frozen: the caller can no longer change what the log holds in memory.
+ */
+export function recordedEventsOfPlain(append: StoredAppend): RecordedEvent[] | null {
+  for (const event of append.events) {
+    const { metadata } = event as { metadata: unknown };
+    if (typeof event.id !== 'string' || typeof event.type !== 'string' || !isObject(metadata) || !isPlainJson(metadata, 0) || !isPlainJson(event.data, 0)) return null;
+  }
+  for (const event of append.events) {
+    freezeDeep(event.data);
+    freezeDeep(event.metadata);
+  }
+  return toRecordedEvents(append);
 }
 
 export function toRecordedEvents(append: StoredAppend): RecordedEvent[] {
