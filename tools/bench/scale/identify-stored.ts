@@ -17,13 +17,14 @@ import { percentile } from './report';
  * drawn at random with the traits they have, 50 connections. Prints p50/p99, the rate, the
  * server's CPU per request (the honest before/after figure on a shared machine) and its RSS.
  *
- *   node -r @swc-node/register tools/bench/scale/identify-stored.ts [--identities N] [--data-dir DIR] [--dist] [--profile] [--floor]
+ *   node -r @swc-node/register tools/bench/scale/identify-stored.ts [--identities N] [--data-dir DIR] [--dist] [--profile] [--floor] [--transient]
  *
  * `--data-dir DIR` keeps the loaded data: a later run with the same DIR skips the load (the
  * server is started over the data as it is, so another build can be measured on the same
  * identities). The server runs from the TypeScript sources unless `--dist`. `--profile` writes
  * the server's CPU profile under DIR/profile; `--floor` also measures `GET /api/v1/flags/`
- * (a prebuilt answer), the HTTP front's own cost on this machine. Env: IDENTIFY_DURATION (s,
+ * (a prebuilt answer), the HTTP front's own cost on this machine; `--transient` also measures
+ * transient identifies of identities never stored. Env: IDENTIFY_DURATION (s,
  * default 10), IDENTIFY_CONNECTIONS (default 50), SERVER_NODE_ARGS (node options for the server,
  * space-separated, e.g. `--trace-gc`; its output goes to DIR/server.log).
  */
@@ -138,6 +139,15 @@ async function main(): Promise<void> {
       await measure('stored', stored);
       // The floor of the HTTP front on this machine: environment flags, answered from a prebuilt buffer.
       if (process.argv.includes('--floor')) await measure('flags (floor)', { ...stored, method: 'GET', path: '/api/v1/flags/', body: undefined });
+      // Transient identifies of identities never stored (evaluated, nothing read or written): the
+      // same parse, checks and answer as a stored identify, without the identity's lookup.
+      if (process.argv.includes('--transient')) {
+        let visitor = 0;
+        await measure('transient', {
+          ...stored,
+          body: () => identityBody({ ...scaleIdentity(PREFIX, visitor), identifier: `visitor-${visitor++}` }, { transient: true }),
+        });
+      }
     } finally {
       await server.stop();
     }

@@ -62,17 +62,18 @@ export function parseIdentifyBody(body: unknown): { request: IdentifyRequest } |
     if (!Array.isArray(rawTraits)) errors.push({ field: 'traits', message: 'must be a list of {trait_key, trait_value}' });
     else if (rawTraits.length > MAX_TRAITS) errors.push({ field: 'traits', message: `may hold at most ${MAX_TRAITS} traits` });
     else
-      rawTraits.forEach((trait: unknown, index) => {
-        const at = `traits[${index}]`;
+      // A plain loop, each field's name built only for a problem: this runs on every identify.
+      for (let index = 0; index < rawTraits.length; index++) {
+        const trait: unknown = rawTraits[index];
         if (!isRecord(trait)) {
-          errors.push({ field: at, message: 'must be an object {trait_key, trait_value}' });
-          return;
+          errors.push({ field: `traits[${index}]`, message: 'must be an object {trait_key, trait_value}' });
+          continue;
         }
         const key = trait['trait_key'];
         const value = trait['trait_value'];
         const traitTransient = trait['transient'];
         if (typeof key !== 'string' || key.length === 0 || key.length > MAX_TRAIT_KEY_LENGTH)
-          errors.push({ field: `${at}.trait_key`, message: `must be a string of 1 to ${MAX_TRAIT_KEY_LENGTH} characters` });
+          errors.push({ field: `traits[${index}].trait_key`, message: `must be a string of 1 to ${MAX_TRAIT_KEY_LENGTH} characters` });
         const valueOk =
           value === null ||
           value === undefined ||
@@ -80,12 +81,11 @@ export function parseIdentifyBody(body: unknown): { request: IdentifyRequest } |
           (typeof value === 'number' && Number.isFinite(value)) ||
           value instanceof FloatNumber ||
           (typeof value === 'string' && value.length <= MAX_TRAIT_VALUE_LENGTH);
-        if (!valueOk) errors.push({ field: `${at}.trait_value`, message: `must be a string (at most ${MAX_TRAIT_VALUE_LENGTH} characters), a number, a boolean or null` });
+        if (!valueOk) errors.push({ field: `traits[${index}].trait_value`, message: `must be a string (at most ${MAX_TRAIT_VALUE_LENGTH} characters), a number, a boolean or null` });
         if (traitTransient !== undefined && traitTransient !== null && typeof traitTransient !== 'boolean')
-          errors.push({ field: `${at}.transient`, message: 'must be a boolean' });
-        if (typeof key === 'string' && valueOk)
-          traits.push({ key, value: (value ?? null), transient: traitTransient === true });
-      });
+          errors.push({ field: `traits[${index}].transient`, message: 'must be a boolean' });
+        if (typeof key === 'string' && valueOk) traits.push({ key, value: value ?? null, transient: traitTransient === true });
+      }
   }
   if (errors.length > 0) return { errors };
   const named = typeof identifier === 'string';

@@ -361,16 +361,39 @@ export class EvaluationHttpHandler {
     });
   }
 
+  /** The last answer headers given (an environment's own, the same object on every answer) and their list. */
+  private lastHeaders: SdkAnswer['headers'] = undefined;
+  private lastHeaderList: readonly (string | number)[] = headerListOf(undefined);
+
   private send(response: ServerResponse, answer: SdkAnswer, route: string, startedAt: number): void {
-    // One headers object handed to writeHead is Node's fastest way to emit a response head.
     const body = answer.body;
-    const headers: Record<string, string | number> = answer.complete ? answer.headers ?? {} : { ...CORS_HEADERS, ...answer.headers };
-    if (body !== null && !answer.complete) {
-      headers['content-type'] = JSON_TYPE;
-      headers['content-length'] = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+    if (answer.complete) response.writeHead(answer.status, answer.headers);
+    else {
+      // A flat list of names and values, copied from one made once for these headers: Node reads
+      // an array pair by pair, where an object merged per answer is enumerated key by key.
+      if (answer.headers !== this.lastHeaders) {
+        this.lastHeaderList = headerListOf(answer.headers);
+        this.lastHeaders = answer.headers;
+      }
+      const headers = this.lastHeaderList.slice();
+      if (body !== null) headers.push('content-type', JSON_TYPE, 'content-length', typeof body === 'string' ? Buffer.byteLength(body) : body.length);
+      response.writeHead(answer.status, headers);
     }
-    response.writeHead(answer.status, headers);
     response.end(body ?? undefined);
     this.options.onAnswered?.(route, answer.status, startedAt);
   }
+}
+
+/**
+ * The CORS headers and `headers` (which win over them) as a flat list of names and values, the
+ * form `writeHead` takes without enumerating an object; a body's type and length are added per
+ * answer, so the ones given here are dropped.
+ */
+function headerListOf(headers: SdkAnswer['headers']): readonly (string | number)[] {
+  const list: (string | number)[] = [];
+  for (const [name, value] of Object.entries({ ...CORS_HEADERS, ...headers })) {
+    if (name === 'content-type' || name === 'content-length') continue;
+    list.push(name, value);
+  }
+  return list;
 }
