@@ -210,7 +210,6 @@ export class FlagsmithSdkService {
    * Synchronous whenever no I/O or evaluation is needed.
    */
   identifyRaw(resolved: ResolvedKey, text: string, correlationId: () => string): SdkAnswer | Promise<SdkAnswer> {
-    const { environment, kind } = resolved;
     const seen = this.rememberedBodyAnswer(resolved, text);
     if (seen) return seen;
     let body: unknown;
@@ -223,16 +222,16 @@ export class FlagsmithSdkService {
     const parsed = parseIdentifyBody(body);
     if ('errors' in parsed) return errorAnswer(400, 'VALIDATION_FAILED', 'The request is invalid', parsed.errors);
     const request = parsed.request;
-    const remember = (answer: SdkAnswer): SdkAnswer => {
-      // Only answers remembered for a stored identity (complete ones) are worth keying by body.
-      const identity = answer.complete ? this.registry.cachedIdentity(environment.id, request.identifier) : undefined;
-      if (identity) environment.rememberBodyAnswer(kind, text, { identifier: request.identifier, identity, answer });
-      return answer;
-    };
-    const remembered = this.rememberedIdentify(resolved, request);
-    if (remembered) return remember(remembered);
+    // `identify` answers a cached identity repeating its traits from the remembered answer itself.
     const answer = this.identify(resolved, request, correlationId);
-    return answer instanceof Promise ? answer.then(remember) : remember(answer);
+    return answer instanceof Promise ? answer.then((settled) => this.rememberBody(resolved, text, request, settled)) : this.rememberBody(resolved, text, request, answer);
+  }
+
+  /** `answer`, kept for this exact body when it is one remembered for a stored identity (complete): only those are worth keying by body. */
+  private rememberBody({ environment, kind }: ResolvedKey, text: string, request: IdentifyRequest, answer: SdkAnswer): SdkAnswer {
+    const identity = answer.complete ? this.registry.cachedIdentity(environment.id, request.identifier) : undefined;
+    if (identity) environment.rememberBodyAnswer(kind, text, { identifier: request.identifier, identity, answer });
+    return answer;
   }
 
   /** Every request trait is stored with that very value, and none is transient: nothing to evaluate anew or store. */
