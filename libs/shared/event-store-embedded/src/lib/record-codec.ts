@@ -39,41 +39,17 @@ export function frameChecksum(lengthBytes: Buffer, payload: Buffer): number {
   return crc32(payload, crc32(lengthBytes));
 }
 
-/**
- * An append's payload text: the same text as `JSON.stringify` of `{streamName, firstRevision,
- * firstPosition, recordedAt, events: [{id, type, data, metadata}], freshIds?}`, written field by
- * field so no object is copied to stringify it and a metadata object the events share (one
- * command's) is stringified once.
- */
-export function appendText(append: StoredAppend): string {
-  let json = `{"streamName":${JSON.stringify(append.streamName)},"firstRevision":${JSON.stringify(append.firstRevision)},"firstPosition":${JSON.stringify(append.firstPosition)},"recordedAt":${JSON.stringify(append.recordedAt)},"events":[`;
-  let metadata: unknown;
-  let metadataText: string | undefined;
-  for (let index = 0; index < append.events.length; index++) {
-    const event = append.events[index] as NewEvent;
-    if (index === 0 || event.metadata !== metadata) {
-      metadata = event.metadata;
-      metadataText = JSON.stringify(metadata);
-    }
-    const id = JSON.stringify(event.id) as string | undefined;
-    const type = JSON.stringify(event.type) as string | undefined;
-    const data = JSON.stringify(event.data) as string | undefined;
-    if (index > 0) json += ',';
-    if (id !== undefined && type !== undefined && data !== undefined && metadataText !== undefined) {
-      json += `{"id":${id},"type":${type},"data":${data},"metadata":${metadataText}}`;
-    } else {
-      // A member JSON cannot carry (undefined) is left out, as JSON.stringify leaves it out.
-      const members = [`"id":${id}`, `"type":${type}`, `"data":${data}`, `"metadata":${metadataText}`].filter((_, at) => [id, type, data, metadataText][at] !== undefined);
-      json += `{${members.join(',')}}`;
-    }
-  }
-  // freshIds written only when set, so every other record keeps the bytes it always had.
-  return `${json}]${append.freshIds ? ',"freshIds":true' : ''}}`;
-}
-
 /** Serialises an append into one checksummed frame (`text` is its payload as a string); throws on values JSON cannot carry. */
 export function encodeAppend(append: StoredAppend): { frame: Buffer; payload: Buffer; text: string } {
-  const json = appendText(append);
+  const json = JSON.stringify({
+    streamName: append.streamName,
+    firstRevision: append.firstRevision,
+    firstPosition: append.firstPosition,
+    recordedAt: append.recordedAt,
+    events: append.events.map(({ id, type, data, metadata }) => ({ id, type, data, metadata })),
+    // Written only when set, so every other record keeps the bytes it always had.
+    ...(append.freshIds ? { freshIds: true } : {}),
+  });
   const payloadBytes = Buffer.byteLength(json, 'utf8');
   if (payloadBytes > MAX_PAYLOAD_BYTES) throw new RecordTooLargeError(payloadBytes);
   const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payloadBytes);
@@ -205,6 +181,7 @@ function isPlainJson(value: unknown, depth: number): boolean {
   }
 }
 
+/** Freezes the value and what it holds; a part frozen already (metadata the events share) is taken as frozen through. */
 function freezeDeep(value: unknown): void {
   if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return;
   Object.freeze(value);
@@ -214,7 +191,7 @@ function freezeDeep(value: unknown): void {
 
 /**
  * The recorded events of an append built from its own event objects, deep-frozen, when every
- * event is what `recordedEventsOf(appendText(append))` would read back (plain JSON data and
+ * event is what `recordedEventsOf(encodeAppend(append).text)` would read back (plain JSON data and
  * metadata, string id and type), so that nothing need be parsed again; null otherwise (the caller
  * then reads the text back). Frozen: the caller can no longer change what the log holds in memory.
  */
