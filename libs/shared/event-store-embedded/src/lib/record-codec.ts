@@ -1,4 +1,5 @@
 import { crc32 } from 'node:zlib';
+import { deepFreeze } from '@flagline/contracts';
 import type { EventMetadata, JsonValue, NewEvent, RecordedEvent } from '@flagline/event-sourcing';
 
 /** Bytes at the start of every log file: format name and version. */
@@ -181,14 +182,6 @@ function isPlainJson(value: unknown, depth: number): boolean {
   }
 }
 
-/** Freezes the value and what it holds; a part frozen already (metadata the events share) is taken as frozen through. */
-function freezeDeep(value: unknown): void {
-  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return;
-  Object.freeze(value);
-  if (Array.isArray(value)) for (const item of value) freezeDeep(item);
-  else for (const key in value) freezeDeep((value as Record<string, unknown>)[key]);
-}
-
 /**
  * The recorded events of an append built from its own event objects, deep-frozen, when every
  * event is what `recordedEventsOf(encodeAppend(append).text)` would read back (plain JSON data and
@@ -201,8 +194,9 @@ export function recordedEventsOfPlain(append: StoredAppend): RecordedEvent[] | n
     if (typeof event.id !== 'string' || typeof event.type !== 'string' || !isObject(metadata) || !isPlainJson(metadata, 0) || !isPlainJson(event.data, 0)) return null;
   }
   for (const event of append.events) {
-    freezeDeep(event.data);
-    freezeDeep(event.metadata);
+    deepFreeze(event.data);
+    // One command's events share their metadata: frozen once, then passed over.
+    deepFreeze(event.metadata);
   }
   return toRecordedEvents(append);
 }
