@@ -79,3 +79,33 @@ describe('SqliteCatalogStore: files it must not serve', () => {
     }
   });
 });
+
+describe('SqliteCatalogStore: a bulk load', () => {
+  it('writes a batch of audit rows (in statements of many rows) as they are written one by one: every row, the first of a repeated key kept', () => {
+    const { dir, dispose } = tempDir();
+    try {
+      // 150 rows: two whole statements' worth and a remainder; repeated keys inside the first
+      // statement, and across a statement and the remainder, with another type each time.
+      const audit = Array.from({ length: 150 }, (_, index) => ({ entity: `project:${index % 3}`, position: index + 1, type: `T${index}`, stream: `project-${index % 3}`, revision: index }));
+      audit.splice(10, 0, { ...audit[5], type: 'repeated-in-statement' } as (typeof audit)[number]);
+      audit.push({ ...audit[20], type: 'repeated-after-statement' } as (typeof audit)[number]);
+      const batch = { checkpoint: 151, checkpointEvent: { id: 'e151', position: 151, stream: 'project-0', revision: 150 }, identities: [], states: new Map(), audit, events: [] };
+      const written = (options: { bulkLoad?: boolean }, name: string) => {
+        const store = SqliteCatalogStore.open(join(dir, name), options);
+        store.write(batch);
+        const pages = [0, 1, 2].map((project) => store.audit(`project:${project}`, { limit: 1_000 }));
+        store.close();
+        return pages;
+      };
+      const oneByOne = written({}, 'one-by-one.sqlite');
+      const bulk = written({ bulkLoad: true }, 'bulk.sqlite');
+      expect(bulk).toEqual(oneByOne);
+      expect(bulk.flat()).toHaveLength(150);
+      expect(bulk.flat().map(({ type }) => type)).not.toContain('repeated-in-statement');
+      expect(bulk.flat().map(({ type }) => type)).not.toContain('repeated-after-statement');
+      expect(bulk[0]?.map(({ position }) => position)).toEqual(audit.filter((row) => row.entity === 'project:0' && !row.type.startsWith('repeated')).map((row) => row.position));
+    } finally {
+      dispose();
+    }
+  });
+});

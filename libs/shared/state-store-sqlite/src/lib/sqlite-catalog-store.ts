@@ -1,4 +1,4 @@
-import { indexKeyOf, type AuditQuery, type CatalogAuditEntry, type CatalogBatch, type CatalogEventRef, type CatalogIdentityRecord, type CatalogStore, type IdentifierQuery } from '@flagline/event-sourcing';
+import { indexKeyOf, type AuditQuery, type CatalogAuditEntry, type CatalogAuditRow, type CatalogBatch, type CatalogEventRef, type CatalogIdentityRecord, type CatalogStore, type IdentifierQuery } from '@flagline/event-sourcing';
 import Database from 'better-sqlite3';
 import { closeSync, existsSync, openSync, readSync, rmSync, statSync } from 'node:fs';
 import { decodeState, encodeState, encodeStateByValue } from './state-codec';
@@ -57,6 +57,12 @@ function headerProblem(path: string): string | null {
 }
 
 const byKey = (a: { key: number }, b: { key: number }): number => a.key - b.key;
+
+/**
+ * Audit rows a bulk load writes per statement: a rebuild writes millions (two per identity), and
+ * one statement of 64 rows costs about 0.45 us a row where 64 statements cost 1.2 us.
+ */
+const BULK_AUDIT_ROWS = 64;
 
 /** Errors of a file in use or out of reach (busy, locked, no permission, no space, I/O), which discarding it would not mend. */
 const OUT_OF_REACH = /^(SQLITE_(BUSY|LOCKED|CANTOPEN|FULL|IOERR|PERM|READONLY|AUTH|NOMEM)|E[A-Z]+$)/;
@@ -155,6 +161,7 @@ export class SqliteCatalogStore implements CatalogStore {
       addAudit: db.prepare<[string, number, string, string, number]>(
         'INSERT OR IGNORE INTO audit (entity, position, type, stream, revision) VALUES (?, ?, ?, ?, ?)',
       ),
+      addAudits: db.prepare<[(string | number)[]]>(`INSERT OR IGNORE INTO audit (entity, position, type, stream, revision) VALUES ${Array<string>(BULK_AUDIT_ROWS).fill('(?, ?, ?, ?, ?)').join(', ')}`),
       event: db.prepare<[string], CatalogEventRef>('SELECT id, position, stream, revision FROM event_id WHERE id = ?'),
       addEvent: db.prepare<[string, number, string, number]>('INSERT OR REPLACE INTO event_id (id, position, stream, revision) VALUES (?, ?, ?, ?)'),
     };
@@ -171,7 +178,23 @@ export class SqliteCatalogStore implements CatalogStore {
         else statements.unlist.run(row.environmentId, row.identifier);
       }
       for (const [key, value] of batch.states) statements.setState.run(key, encodeState(value));
-      for (const row of batch.audit) statements.addAudit.run(row.entity, row.position, row.type, row.stream, row.revision);
+      // In a bulk load, whole statements of rows first (in order: the first row of a key stays, as one by one).
+      let index = 0;
+      if (options.bulkLoad) {
+        const values: (string | number)[] = [];
+        for (; index + BULK_AUDIT_ROWS <= batch.audit.length; index += BULK_AUDIT_ROWS) {
+          values.length = 0;
+          for (let at = index; at < index + BULK_AUDIT_ROWS; at++) {
+            const row = batch.audit[at] as CatalogAuditRow;
+            values.push(row.entity, row.position, row.type, row.stream, row.revision);
+          }
+          statements.addAudits.run(values);
+        }
+      }
+      for (; index < batch.audit.length; index++) {
+        const row = batch.audit[index] as CatalogAuditRow;
+        statements.addAudit.run(row.entity, row.position, row.type, row.stream, row.revision);
+      }
       for (const event of batch.events) statements.addEvent.run(event.id, event.position, event.stream, event.revision);
       statements.setMeta.run('checkpoint', batch.checkpoint);
       statements.setMeta.run('checkpointEvent', JSON.stringify(batch.checkpointEvent));
