@@ -109,3 +109,37 @@ describe('SqliteCatalogStore: a bulk load', () => {
     }
   });
 });
+
+describe('SqliteCatalogStore: a bulk load of identities', () => {
+  it('holds the same identities and identifiers as one by one: written again in a later batch, and an identifier listed then unlisted in a batch ends unlisted', () => {
+    const { dir, dispose } = tempDir();
+    try {
+      const identity = (index: number, revision: number, listed = true) => ({ identityId: `id-${index}`, environmentId: 1, identifier: `user-${index}`, listed, revision, state: { traits: new Map([['n', index]]), revision } });
+      const first = Array.from({ length: 150 }, (_, index) => identity(index, 0));
+      // Another identity of an identifier listed just before, unlisted: the identifier ends unlisted.
+      first.push({ ...identity(150, 0, false), identifier: 'user-149' });
+      const second = [identity(3, 1), identity(70, 1, false), identity(151, 0)];
+      const batchOf = (identities: typeof first, checkpoint: number) => ({ checkpoint, checkpointEvent: { id: `e${checkpoint}`, position: checkpoint, stream: 'identity-x', revision: 0 }, identities, states: new Map(), audit: [], events: [] });
+      const written = (options: { bulkLoad?: boolean }, name: string) => {
+        const store = SqliteCatalogStore.open(join(dir, name), options);
+        store.write(batchOf(first, 151));
+        store.write(batchOf(second, 154));
+        const identities = Array.from({ length: 152 }, (_, index) => store.identity(`id-${index}`));
+        const identifiers = store.identifiers(1, { limit: 1_000 });
+        store.close();
+        return { identities, identifiers };
+      };
+      const oneByOne = written({}, 'one-by-one.sqlite');
+      const bulk = written({ bulkLoad: true }, 'bulk.sqlite');
+      expect(bulk).toEqual(oneByOne);
+      expect(bulk.identities[3]).toEqual({ revision: 1, state: { traits: new Map([['n', 3]]), revision: 1 } });
+      expect(bulk.identities.every((found) => found !== undefined)).toBe(true);
+      expect(bulk.identifiers).toHaveLength(149);
+      expect(bulk.identifiers).not.toContain('user-149');
+      expect(bulk.identifiers).not.toContain('user-70');
+      expect(bulk.identifiers).toContain('user-151');
+    } finally {
+      dispose();
+    }
+  });
+});

@@ -1,4 +1,4 @@
-import { indexKeyOf, type AuditQuery, type CatalogAuditEntry, type CatalogAuditRow, type CatalogBatch, type CatalogEventRef, type CatalogIdentityRecord, type CatalogStore, type IdentifierQuery } from '@flagline/event-sourcing';
+import { indexKeyOf, type AuditQuery, type CatalogAuditEntry, type CatalogBatch, type CatalogEventRef, type CatalogIdentityRecord, type CatalogStore, type IdentifierQuery } from '@flagline/event-sourcing';
 import Database from 'better-sqlite3';
 import { closeSync, existsSync, openSync, readSync, rmSync, statSync } from 'node:fs';
 import { decodeState, encodeState, encodeStateByValue } from './state-codec';
@@ -59,10 +59,38 @@ function headerProblem(path: string): string | null {
 const byKey = (a: { key: number }, b: { key: number }): number => a.key - b.key;
 
 /**
- * Audit rows a bulk load writes per statement: a rebuild writes millions (two per identity), and
- * one statement of 64 rows costs about 0.45 us a row where 64 statements cost 1.2 us.
+ * Rows a bulk load writes per INSERT statement: a rebuild writes millions (an identity, its
+ * identifier and two audit rows per identity), and one statement of 64 rows costs about 0.45 us
+ * a row where 64 statements cost 1.2 us.
  */
-const BULK_AUDIT_ROWS = 64;
+const BULK_ROWS = 64;
+
+type SqlValue = string | number;
+
+/** An INSERT of `rows` rows a statement, written in the order they are added; `flush` writes the rest one by one. */
+class ChunkedInsert {
+  private readonly values: SqlValue[] = [];
+  private readonly one: Database.Statement<[SqlValue[]]>;
+  private readonly many: Database.Statement<[SqlValue[]]>;
+
+  constructor(db: Database.Database, insert: string, private readonly columns: number, private readonly rows: number) {
+    const row = `(${Array<string>(columns).fill('?').join(', ')})`;
+    this.one = db.prepare<[SqlValue[]]>(`${insert} VALUES ${row}`);
+    this.many = rows === 1 ? this.one : db.prepare<[SqlValue[]]>(`${insert} VALUES ${Array<string>(rows).fill(row).join(', ')}`);
+  }
+
+  add(...row: SqlValue[]): void {
+    for (const value of row) this.values.push(value);
+    if (this.values.length < this.rows * this.columns) return;
+    this.many.run(this.values);
+    this.values.length = 0;
+  }
+
+  flush(): void {
+    for (let at = 0; at < this.values.length; at += this.columns) this.one.run(this.values.slice(at, at + this.columns));
+    this.values.length = 0;
+  }
+}
 
 /** Errors of a file in use or out of reach (busy, locked, no permission, no space, I/O), which discarding it would not mend. */
 const OUT_OF_REACH = /^(SQLITE_(BUSY|LOCKED|CANTOPEN|FULL|IOERR|PERM|READONLY|AUTH|NOMEM)|E[A-Z]+$)/;
@@ -88,6 +116,11 @@ export class SqliteCatalogStore implements CatalogStore {
   private readonly statements;
   private readonly writeBatch: (batch: CatalogBatch) => void;
   private readonly resetAll: () => void;
+  /**
+   * The identity keys a bulk load (see `bulkLoad`) inserted, or null: its file held no other, so
+   * an identity whose key is not among them is inserted without first being looked for.
+   */
+  private readonly inserted: Set<number> | null = null;
 
   static open(path: string, options: SqliteCatalogStoreOptions = {}): SqliteCatalogStore {
     if (existsSync(path)) {
@@ -111,6 +144,7 @@ export class SqliteCatalogStore implements CatalogStore {
 
   private constructor(path: string, options: SqliteCatalogStoreOptions) {
     const db = new Database(path);
+    let created = false;
     try {
       db.pragma(options.bulkLoad ? 'journal_mode = OFF' : 'journal_mode = WAL');
       db.pragma(options.bulkLoad ? 'synchronous = OFF' : 'synchronous = NORMAL');
@@ -120,7 +154,8 @@ export class SqliteCatalogStore implements CatalogStore {
       db.pragma('mmap_size = 0');
       db.pragma('temp_store = FILE');
       const tables = db.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'").all();
-      if (tables.length === 0) {
+      created = tables.length === 0;
+      if (created) {
         db.exec(SCHEMA);
         db.prepare('INSERT INTO meta (key, value) VALUES (?, ?), (?, ?), (?, ?)').run('format', FORMAT, 'checkpoint', 0, 'checkpointEvent', null);
       } else {
@@ -144,7 +179,6 @@ export class SqliteCatalogStore implements CatalogStore {
       // Updated in place when stored, inserted otherwise (no unique index on the id to upsert against).
       updateIdentity: db.prepare<[number, string, number, string]>('UPDATE identity SET revision = ?, state = ? WHERE id_key = ? AND id = ?'),
       insertIdentity: db.prepare<[number, string, number, string]>('INSERT INTO identity (id_key, id, revision, state) VALUES (?, ?, ?, ?)'),
-      list: db.prepare<[number, string]>('INSERT OR IGNORE INTO identifier (environment, identifier) VALUES (?, ?)'),
       unlist: db.prepare<[number, string]>('DELETE FROM identifier WHERE environment = ? AND identifier = ?'),
       identifiers: db.prepare<[number, string, number], { identifier: string }>(
         'SELECT identifier FROM identifier WHERE environment = ? AND identifier > ? ORDER BY identifier LIMIT ?',
@@ -158,14 +192,17 @@ export class SqliteCatalogStore implements CatalogStore {
       auditOfTypes: db.prepare<[string, number, string, number], CatalogAuditEntry>(
         'SELECT position, stream, revision, type FROM audit WHERE entity = ? AND position > ? AND type IN (SELECT value FROM json_each(?)) ORDER BY position LIMIT ?',
       ),
-      addAudit: db.prepare<[string, number, string, string, number]>(
-        'INSERT OR IGNORE INTO audit (entity, position, type, stream, revision) VALUES (?, ?, ?, ?, ?)',
-      ),
-      addAudits: db.prepare<[(string | number)[]]>(`INSERT OR IGNORE INTO audit (entity, position, type, stream, revision) VALUES ${Array<string>(BULK_AUDIT_ROWS).fill('(?, ?, ?, ?, ?)').join(', ')}`),
       event: db.prepare<[string], CatalogEventRef>('SELECT id, position, stream, revision FROM event_id WHERE id = ?'),
       addEvent: db.prepare<[string, number, string, number]>('INSERT OR REPLACE INTO event_id (id, position, stream, revision) VALUES (?, ?, ?, ?)'),
     };
     this.statements = statements;
+    // Rows of a bulk load, many to a statement, in the order they come (the first audit row of a key stays, as one by one).
+    const rows = options.bulkLoad && created ? BULK_ROWS : 1;
+    const insertIdentity = new ChunkedInsert(db, 'INSERT INTO identity (id_key, id, revision, state)', 4, rows);
+    const list = new ChunkedInsert(db, 'INSERT OR IGNORE INTO identifier (environment, identifier)', 2, rows);
+    const addAudit = new ChunkedInsert(db, 'INSERT OR IGNORE INTO audit (entity, position, type, stream, revision)', 5, rows);
+    const inserted = rows > 1 ? new Set<number>() : null;
+    this.inserted = inserted;
     this.writeBatch = db.transaction((batch: CatalogBatch) => {
       // In key order: neighbouring keys share index pages, so a batch dirties fewer of them.
       const keyed = batch.identities.map((row) => ({ row, key: indexKeyOf(row.identityId) })).sort(byKey);
@@ -173,28 +210,22 @@ export class SqliteCatalogStore implements CatalogStore {
         // Identity states are small: native JSON.stringify of their converted tree beats the
         // hand-built text (about 2 us less each); the memoising encoder is for large project states.
         const state = encodeStateByValue(row.state);
-        if (statements.updateIdentity.run(row.revision, state, key, row.identityId).changes === 0) statements.insertIdentity.run(key, row.identityId, row.revision, state);
-        if (row.listed) statements.list.run(row.environmentId, row.identifier);
-        else statements.unlist.run(row.environmentId, row.identifier);
-      }
-      for (const [key, value] of batch.states) statements.setState.run(key, encodeState(value));
-      // In a bulk load, whole statements of rows first (in order: the first row of a key stays, as one by one).
-      let index = 0;
-      if (options.bulkLoad) {
-        const values: (string | number)[] = [];
-        for (; index + BULK_AUDIT_ROWS <= batch.audit.length; index += BULK_AUDIT_ROWS) {
-          values.length = 0;
-          for (let at = index; at < index + BULK_AUDIT_ROWS; at++) {
-            const row = batch.audit[at] as CatalogAuditRow;
-            values.push(row.entity, row.position, row.type, row.stream, row.revision);
-          }
-          statements.addAudits.run(values);
+        if (inserted !== null && !inserted.has(key)) {
+          insertIdentity.add(key, row.identityId, row.revision, state);
+          inserted.add(key);
+        } else if (statements.updateIdentity.run(row.revision, state, key, row.identityId).changes === 0) statements.insertIdentity.run(key, row.identityId, row.revision, state);
+        if (row.listed) list.add(row.environmentId, row.identifier);
+        else {
+          // Listed rows before it are written first: an identifier listed and unlisted ends unlisted.
+          list.flush();
+          statements.unlist.run(row.environmentId, row.identifier);
         }
       }
-      for (; index < batch.audit.length; index++) {
-        const row = batch.audit[index] as CatalogAuditRow;
-        statements.addAudit.run(row.entity, row.position, row.type, row.stream, row.revision);
-      }
+      insertIdentity.flush();
+      list.flush();
+      for (const [key, value] of batch.states) statements.setState.run(key, encodeState(value));
+      for (const row of batch.audit) addAudit.add(row.entity, row.position, row.type, row.stream, row.revision);
+      addAudit.flush();
       for (const event of batch.events) statements.addEvent.run(event.id, event.position, event.stream, event.revision);
       statements.setMeta.run('checkpoint', batch.checkpoint);
       statements.setMeta.run('checkpointEvent', JSON.stringify(batch.checkpointEvent));
@@ -250,6 +281,7 @@ export class SqliteCatalogStore implements CatalogStore {
 
   reset(): void {
     this.resetAll();
+    this.inserted?.clear();
   }
 
   close(): void {
