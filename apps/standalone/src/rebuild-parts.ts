@@ -124,7 +124,15 @@ export function catalogPart(): RebuildablePart {
       // An empty store has no checkpoint to check against the log, so the log is not read here.
       // Written in transactions of 50,000 events (and at finish), not on a timer: a rebuild has no readers to serve.
       // No journal, no syncs: the file is synced once before it is swapped in, and thrown away if the rebuild stops.
-      catalog = new AdminCatalog({ store: SqliteCatalogStore.open(path, { bulkLoad: true, cacheKiB: 65_536 }), flushIntervalMs: 3_600_000, flushEvents: 50_000 });
+      // A failed write fails the rebuild (its file has no journal to roll the write back) instead of being retried later.
+      catalog = new AdminCatalog({
+        store: SqliteCatalogStore.open(path, { bulkLoad: true, cacheKiB: 65_536 }),
+        flushIntervalMs: 3_600_000,
+        flushEvents: 50_000,
+        onError: (error) => {
+          throw error;
+        },
+      });
       return Promise.resolve();
     },
     apply: (events) => {
@@ -263,6 +271,8 @@ export async function rebuildParts<T>(
     } catch (error) {
       for (const worker of running) worker.stop();
       await Promise.allSettled(running.map(({ done }) => done));
+      // The fresh files of a failed rebuild are never swapped in: they go rather than hold the disk.
+      for (const { freshPath } of parts) removeReadModelFile(freshPath);
       throw error;
     }
     return whileLocked({ parts, events: counts[0] ?? 0 });

@@ -143,3 +143,26 @@ describe('SqliteCatalogStore: a bulk load of identities', () => {
     }
   });
 });
+
+describe('SqliteCatalogStore: a batch that fails part-way', () => {
+  it.each([{ bulkLoad: false }, { bulkLoad: true }])('writes nothing of it, then and in the next batch (%o)', (options) => {
+    const { path, dispose } = tempDir();
+    try {
+      const store = SqliteCatalogStore.open(path, options);
+      const identity = (index: number, state: unknown) => ({ identityId: `id-${index}`, environmentId: 1, identifier: `user-${index}`, listed: true, revision: 0, state });
+      const batchOf = (identities: ReturnType<typeof identity>[], checkpoint: number) => ({ checkpoint, checkpointEvent: { id: `e${checkpoint}`, position: checkpoint, stream: 'identity-x', revision: 0 }, identities, states: new Map(), audit: [], events: [] });
+      // One state among 40 cannot be encoded: the batch fails after rows of others (in key order) were sent or buffered.
+      const failing = batchOf(Array.from({ length: 40 }, (_, index) => identity(index, index === 20 ? { n: BigInt(index) } : { n: index })), 40);
+      expect(() => store.write(failing)).toThrow();
+      store.write(batchOf([identity(100, { n: 100 })], 41));
+
+      expect(Array.from({ length: 40 }, (_, index) => store.identity(`id-${index}`)).filter((found) => found !== undefined)).toEqual([]);
+      expect(store.identity('id-100')).toEqual({ revision: 0, state: { n: 100 } });
+      expect(store.identifiers(1, { limit: 100 })).toEqual(['user-100']);
+      expect(store.checkpoint()).toBe(41);
+      store.close();
+    } finally {
+      dispose();
+    }
+  });
+});

@@ -82,12 +82,17 @@ class ChunkedInsert {
   add(...row: SqlValue[]): void {
     for (const value of row) this.values.push(value);
     if (this.values.length < this.rows * this.columns) return;
-    this.many.run(this.values);
-    this.values.length = 0;
+    // Taken out before running: rows of a statement that failed are never sent again.
+    this.many.run(this.values.splice(0));
   }
 
   flush(): void {
-    for (let at = 0; at < this.values.length; at += this.columns) this.one.run(this.values.slice(at, at + this.columns));
+    const values = this.values.splice(0);
+    for (let at = 0; at < values.length; at += this.columns) this.one.run(values.slice(at, at + this.columns));
+  }
+
+  /** Drops rows still waiting (those of a batch whose transaction failed and was rolled back). */
+  discard(): void {
     this.values.length = 0;
   }
 }
@@ -204,6 +209,8 @@ export class SqliteCatalogStore implements CatalogStore {
     const inserted = rows > 1 ? new Set<number>() : null;
     this.inserted = inserted;
     this.writeBatch = db.transaction((batch: CatalogBatch) => {
+      // A batch that failed part-way left rows behind; the whole batch is written again later.
+      for (const insert of [insertIdentity, list, addAudit]) insert.discard();
       // In key order: neighbouring keys share index pages, so a batch dirties fewer of them.
       const keyed = batch.identities.map((row) => ({ row, key: indexKeyOf(row.identityId) })).sort(byKey);
       for (const { row, key } of keyed) {
