@@ -153,8 +153,9 @@ export class EmbeddedEventStore implements EventStore {
     let index: LogIndexStore | undefined;
     try {
       file = await LogFile.open({ path: join(options.directory, EVENT_LOG_FILE_NAME), syncData: options.syncData ?? syncDataWithFdatasync });
-      index = await openIndex(join(options.directory, LOG_INDEX_FILE_NAME), file, onWarning);
-      await indexTheRest(file, index, onWarning, options.onProgress);
+      const opened = await openIndex(join(options.directory, LOG_INDEX_FILE_NAME), file, onWarning);
+      index = opened.index;
+      await indexTheRest(file, index, opened.madeAnew, onWarning, options.onProgress);
       index.completeBuild();
       return new EmbeddedEventStore(file, index, lock, options.clock ?? (() => new Date()));
     } catch (error) {
@@ -368,7 +369,8 @@ function indexedFrames(group: CommitGroup, start: number): IndexedFrame[] {
  * last indexed record is not the one at that place in the file, is never served but emptied, and
  * the whole log is indexed again.
  */
-async function openIndex(path: string, file: LogFile, onWarning: (message: string) => void): Promise<LogIndexStore> {
+/** The index to resume from, and whether it was made anew here (so it says nothing of where the acknowledged writes end). */
+async function openIndex(path: string, file: LogFile, onWarning: (message: string) => void): Promise<{ index: LogIndexStore; madeAnew: boolean }> {
   const opened = LogIndexStore.open(path, LOG_FILE_MAGIC.length);
   let index = opened.index;
   let replacedBecause = opened.replacedBecause;
@@ -378,7 +380,7 @@ async function openIndex(path: string, file: LogFile, onWarning: (message: strin
     replacedBecause = mismatch;
   }
   if (replacedBecause !== null) onWarning(`Event log index ${path} is rebuilt from the log: ${replacedBecause}`);
-  return index;
+  return { index, madeAnew: opened.created || mismatch !== null };
 }
 
 async function mismatchWithLog(index: LogIndexStore, file: LogFile): Promise<string | null> {
@@ -398,6 +400,7 @@ async function mismatchWithLog(index: LogIndexStore, file: LogFile): Promise<str
 async function indexTheRest(
   file: LogFile,
   index: LogIndexStore,
+  madeAnew: boolean,
   onWarning: (message: string) => void,
   onProgress: ((progress: LogIndexProgress) => void) | undefined,
 ): Promise<void> {
@@ -405,9 +408,10 @@ async function indexTheRest(
     from: index.coverage.coveredOffset,
     decode: decodeAppend,
     payloadPrefix: APPEND_PAYLOAD_PREFIX,
-    // An index covers every group acknowledged (it is written after each group's sync): only an
-    // empty one, made anew, leaves the end of the acknowledged writes unknown.
-    unknownEnd: index.coverage.coveredOffset === LOG_FILE_MAGIC.length,
+    // An index is written after each group's sync, so what it covers was acknowledged and only
+    // the groups after it can be torn (a power loss may also take back its last commits, which
+    // then count as tail). An index made anew here knows nothing of where acknowledged writes end.
+    unknownEnd: madeAnew,
     onWarning,
     onFrames: (frames) => {
       index.addFrames(frames.map(toIndexedFrame));

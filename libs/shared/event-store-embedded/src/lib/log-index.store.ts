@@ -182,16 +182,16 @@ export class LogIndexStore {
    * of this version (damaged, foreign, another layout) is replaced by an empty one, and why is
    * returned: the caller then indexes the whole log again.
    */
-  static open(path: string, logHeaderBytes: number): { index: LogIndexStore; replacedBecause: string | null } {
+  static open(path: string, logHeaderBytes: number): { index: LogIndexStore; replacedBecause: string | null; created: boolean } {
     let replacedBecause: string | null = null;
     try {
       const index = LogIndexStore.openExisting(path, logHeaderBytes);
-      if (index) return { index, replacedBecause };
+      if (index) return { index, replacedBecause, created: false };
     } catch (error) {
       replacedBecause = `it could not be read (${error instanceof Error ? error.message : String(error)})`;
     }
     removeIndexFiles(path);
-    return { index: LogIndexStore.create(path, logHeaderBytes), replacedBecause };
+    return { index: LogIndexStore.create(path, logHeaderBytes), replacedBecause, created: true };
   }
 
   /** The index of an existing file, null when there is no file; throws when the file is not a usable index. */
