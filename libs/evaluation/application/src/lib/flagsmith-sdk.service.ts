@@ -183,17 +183,6 @@ export class FlagsmithSdkService {
   }
 
   /**
-   * The remembered answer of an identify call that repeats an identity's stored traits, if it
-   * is at hand without I/O or evaluation; undefined otherwise (then call `identify`).
-   */
-  rememberedIdentify({ environment, kind }: ResolvedKey, request: IdentifyRequest): SdkAnswer | undefined {
-    if (request.anonymous || request.transient) return undefined;
-    const stored = this.registry.cachedIdentity(environment.id, request.identifier);
-    if (!stored || !this.repeatsStoredTraits(request, stored)) return undefined;
-    return environment.identityAnswer(stored, kind);
-  }
-
-  /**
    * The answer remembered for this exact identify body, if the identity it was made for is still
    * the cached stored document; undefined otherwise. Nothing is parsed or allocated: the HTTP
    * front asks this first and calls `identifyRaw` only when it misses.
