@@ -200,7 +200,9 @@ export class ServedEnvironment {
   /** Bounded: past the limit, the least recently used entries go (they are only a shortcut). */
   rememberBodyAnswer(kind: KeyKind, body: string, remembered: RememberedBody): void {
     if (body.length > MAX_REMEMBERED_BODY_LENGTH) return;
-    (this.bodyAnswers[kind] ??= new LRUCache({ max: MAX_REMEMBERED_BODIES })).set(body, remembered);
+    // Bounded by size, not `max`: a `max` makes lru-cache allocate every slot up front (about 430 KB
+    // at 20,000), paid again by every revision of every environment; this grows as it is used.
+    (this.bodyAnswers[kind] ??= new LRUCache({ maxSize: MAX_REMEMBERED_BODIES, sizeCalculation: () => 1 })).set(body, remembered);
   }
 
   /** Outcomes without an identity (what `GET /api/v1/flags/` serves). */
