@@ -34,8 +34,9 @@ export interface SqliteReadModelStoreOptions {
   readonly integrityCheck?: 'quick' | 'none';
   /**
    * Only for a file created empty by this instance that nothing else writes (the rebuild): the
-   * hashes of the identity keys it persisted are kept (4 bytes each, up to 4 million), so reading
-   * an identity never written (every new identity) skips the file. Ignored for an existing file.
+   * hashes of the identity keys it persisted are kept (a fixed 8 MiB filter, up to 4 million keys),
+   * so reading an identity never written (every new identity) mostly skips the file. Ignored for
+   * an existing file.
    */
   readonly trackWrittenIdentities?: boolean;
   /** When the file is created: no journal and no syncs (see `ReadModelFileOptions.bulkLoad`); for the rebuild's fresh file only. */
@@ -66,6 +67,36 @@ function fingerprint(key: string): number {
 }
 
 const MAX_TRACKED_IDENTITIES = 4_000_000;
+
+/** Bits of the written-identity filter: 8 MiB, whatever the number of identities. */
+const WRITTEN_FILTER_BITS = 1 << 26;
+
+/**
+ * Identity keys persisted, as one bit per fingerprint (a Bloom filter of one hash): "no" is
+ * certain, "maybe" means reading the file. At 4 million keys about 6% of absent keys still reach
+ * the file. A Set of the fingerprints would hold most of them as heap numbers (about 110 MB at
+ * 4 million); this stays at its fixed size.
+ */
+class WrittenIdentities {
+  private readonly words = new Uint32Array(WRITTEN_FILTER_BITS / 32);
+  private added = 0;
+
+  add(key: string): void {
+    const bit = fingerprint(key) & (WRITTEN_FILTER_BITS - 1);
+    this.words[bit >>> 5] = (this.words[bit >>> 5] as number) | (1 << (bit & 31));
+    this.added++;
+  }
+
+  mayHave(key: string): boolean {
+    const bit = fingerprint(key) & (WRITTEN_FILTER_BITS - 1);
+    return ((this.words[bit >>> 5] as number) & (1 << (bit & 31))) !== 0;
+  }
+
+  /** Past this many additions the filter answers "maybe" too often to be worth keeping. */
+  get full(): boolean {
+    return this.added > MAX_TRACKED_IDENTITIES;
+  }
+}
 
 const isIdentityKey = (key: string): boolean => key.startsWith(IDENTITY_PREFIX);
 /** Whether some identity key could start with `prefix` (or the reverse), so the listing needs the file. */
@@ -103,7 +134,7 @@ export class SqliteReadModelStore implements BatchReadModelStore {
   private readonly timer: NodeJS.Timeout;
   private flushScheduled = false;
   /** Fingerprints of every identity key persisted (see `trackWrittenIdentities`), or null: read the file. */
-  private written: Set<number> | null;
+  private written: WrittenIdentities | null;
   private closed = false;
   private flushCount = 0;
   private readonly statements: {
@@ -128,7 +159,7 @@ export class SqliteReadModelStore implements BatchReadModelStore {
     private readonly options: SqliteReadModelStoreOptions,
   ) {
     this.created = opened.created;
-    this.written = opened.created && options.trackWrittenIdentities ? new Set() : null;
+    this.written = opened.created && options.trackWrittenIdentities ? new WrittenIdentities() : null;
     this.recreatedBecause = opened.recreatedBecause;
     this.identities = new LRUCache({ max: Math.max(1, options.identityCacheSize ?? 10_000) });
     this.statements = {
@@ -193,7 +224,7 @@ export class SqliteReadModelStore implements BatchReadModelStore {
     if (pending !== undefined) return pending === DELETED ? null : pending;
     const cached = this.identities.get(key);
     if (cached !== undefined) return cached === ABSENT ? null : cached;
-    if (this.written && !this.written.has(fingerprint(key))) return null;
+    if (this.written && !this.written.mayHave(key)) return null;
     const value = this.statements.getDocument.get(key);
     const document = value === undefined ? null : deepFreeze(JSON.parse(value) as object);
     if (keep) this.remember(key, document);
@@ -362,9 +393,9 @@ export class SqliteReadModelStore implements BatchReadModelStore {
     for (const [key, value] of documents) {
       if (!isIdentityKey(key)) continue;
       this.remember(key, value === DELETED ? null : value);
-      if (this.written && value !== DELETED) this.written.add(fingerprint(key));
+      if (this.written && value !== DELETED) this.written.add(key);
     }
-    if (this.written && this.written.size > MAX_TRACKED_IDENTITIES) this.written = null;
+    if (this.written?.full) this.written = null;
   }
 
   private flushQuietly(): void {
