@@ -361,9 +361,16 @@ export class EvaluationHttpHandler {
     });
   }
 
-  /** The last answer headers given (an environment's own, the same object on every answer) and their list. */
-  private lastHeaders: SdkAnswer['headers'] = undefined;
-  private lastHeaderList: readonly (string | number)[] = headerListOf(undefined);
+  /** Answer headers (an environment's own, the same object on every answer) and their list, made once each. */
+  private readonly headerLists = new WeakMap<NonNullable<SdkAnswer['headers']>, readonly (string | number)[]>();
+  private readonly noHeaderList = headerListOf(undefined);
+
+  private headerListFor(headers: SdkAnswer['headers']): readonly (string | number)[] {
+    if (headers === undefined) return this.noHeaderList;
+    let list = this.headerLists.get(headers);
+    if (list === undefined) this.headerLists.set(headers, (list = headerListOf(headers)));
+    return list;
+  }
 
   private send(response: ServerResponse, answer: SdkAnswer, route: string, startedAt: number): void {
     const body = answer.body;
@@ -371,11 +378,7 @@ export class EvaluationHttpHandler {
     else {
       // A flat list of names and values, copied from one made once for these headers: Node reads
       // an array pair by pair, where an object merged per answer is enumerated key by key.
-      if (answer.headers !== this.lastHeaders) {
-        this.lastHeaderList = headerListOf(answer.headers);
-        this.lastHeaders = answer.headers;
-      }
-      const headers = this.lastHeaderList.slice();
+      const headers = this.headerListFor(answer.headers).slice();
       if (body !== null) headers.push('content-type', JSON_TYPE, 'content-length', typeof body === 'string' ? Buffer.byteLength(body) : body.length);
       response.writeHead(answer.status, headers);
     }
