@@ -1,7 +1,8 @@
 import { AdminApplication } from '@flagline/admin-application';
 import { createAdminHttpApp } from '@flagline/admin-api';
 import { AdminCatalog, EnvironmentProjector } from '@flagline/admin-projections';
-import { upcastRecordedAdminEvent } from '@flagline/admin-domain';
+import { toIdentityStreamName, upcastRecordedAdminEvent } from '@flagline/admin-domain';
+import { identityIdFor } from '@flagline/contracts';
 import { InProcessEventBus, Relay, UpcastingEventStore, type EventStore, type RecordedEvent, type Subscription } from '@flagline/event-sourcing';
 import { EmbeddedEventStore } from '@flagline/event-store-embedded';
 import { EnvironmentRegistry, FlagsmithSdkService, OfrepService } from '@flagline/evaluation-application';
@@ -104,6 +105,8 @@ export async function startStandalone(config: StandaloneConfig): Promise<Standal
     const registry = new EnvironmentRegistry(readModels, {
       identityCacheSize: 10_000,
       readNow: (key) => readModels.getNow(key),
+      // A new identity's stream is in no log: most are answered absent from the log's stream filter, without a read.
+      mayExist: (environmentId, identifier) => log.mayHaveStream(toIdentityStreamName(identityIdFor(environmentId, identifier))),
       onError: (error) => console.error('evaluation registry', error),
     });
     closers.push(() => registry.stop());

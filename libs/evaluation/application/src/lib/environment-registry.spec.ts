@@ -186,6 +186,24 @@ describe('EnvironmentRegistry synchronous identity reads', () => {
     registry.stop();
   });
 
+  it('answers an identity that cannot exist as absent without reading it, and reads every other', async () => {
+    const reads: string[] = [];
+    const registry = new EnvironmentRegistry(new HeldReadsStore(), {
+      readNow: (key) => {
+        reads.push(key);
+        return key === 'identity:1:ada' ? identityDocument('ada', 'pro') : null;
+      },
+      mayExist: (environmentId, identifier) => environmentId === 1 && identifier !== 'new-visitor',
+    });
+    await registry.start();
+    expect(registry.readIdentityNow(1, 'new-visitor')).toBeNull();
+    expect(registry.readIdentityNow(2, 'ada')).toBeNull();
+    expect(registry.readIdentityNow(1, 'ada')?.traits).toEqual({ plan: 'pro' });
+    expect(registry.readIdentityNow(1, 'gone')).toBeNull();
+    expect(reads).toEqual(['identity:1:ada', 'identity:1:gone']);
+    registry.stop();
+  });
+
   it('reports a failed read and evaluates without the identity, caching nothing; without a synchronous read it defers to identity()', async () => {
     const errors: unknown[] = [];
     const failing = new EnvironmentRegistry(new HeldReadsStore(), {

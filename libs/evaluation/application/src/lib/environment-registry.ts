@@ -16,6 +16,11 @@ export interface RegistryOptions {
    * cached are then read without waiting. The document or null, as the store's `get` answers.
    */
   readonly readNow?: (key: string) => unknown;
+  /**
+   * False only for an identity that was certainly never stored (in the standalone app, the event
+   * log's filter of stream names): every new identity is then answered absent without a read.
+   */
+  readonly mayExist?: (environmentId: number, identifier: string) => boolean;
 }
 
 interface CachedIdentity {
@@ -246,7 +251,7 @@ export class EnvironmentRegistry {
     if (cached !== undefined) return cached;
     let document: IdentityDocument | null;
     try {
-      document = readNow(readModelKeys.identity(environmentId, identifier)) as IdentityDocument | null;
+      document = this.options.mayExist?.(environmentId, identifier) === false ? null : (readNow(readModelKeys.identity(environmentId, identifier)) as IdentityDocument | null);
     } catch (error) {
       this.lastError = error;
       this.options.onError?.(error);

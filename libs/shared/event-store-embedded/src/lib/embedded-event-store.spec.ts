@@ -90,6 +90,24 @@ describe('EmbeddedEventStore', () => {
     await directory.remove();
   });
 
+  it('rules out only streams with no event in the log: appended, being written, or written before a restart all may exist', async () => {
+    const store = await open();
+    expect(store.mayHaveStream('flag-a')).toBe(false);
+    const appending = store.appendToStream('flag-a', [aNewEvent('FlagCreated')], { expectedRevision: 'no_stream' });
+    expect(store.mayHaveStream('flag-a')).toBe(true);
+    await appending;
+    expect(store.mayHaveStream('flag-a')).toBe(true);
+    expect(store.mayHaveStream('flag-b')).toBe(false);
+    await store.close();
+
+    const reopened = await open();
+    // Until the filter is filled from the index, any stream may exist; then it rules out again.
+    await new Promise((resolveTurn) => setImmediate(resolveTurn));
+    await new Promise((resolveTurn) => setImmediate(resolveTurn));
+    expect(reopened.mayHaveStream('flag-a')).toBe(true);
+    expect(reopened.mayHaveStream('flag-b')).toBe(false);
+  });
+
   describe('when reopened', () => {
     it('serves the same streams, revisions, positions, ids, data and metadata', async () => {
       let now = Date.parse('2026-03-01T10:00:00.000Z');

@@ -217,6 +217,15 @@ export class EmbeddedEventStore implements EventStore {
     return this.reads.headPosition();
   }
 
+  /**
+   * False only for a stream that has no event in the log, indexed or being written (a check of a
+   * few bits of the index's stream filter, no read): what is derived from the log cannot hold
+   * anything of it either. True means it may exist.
+   */
+  mayHaveStream(streamName: string): boolean {
+    return this.pendingRevisions.has(streamName) || this.index.mayHaveStream(streamName);
+  }
+
   /** What the store holds in memory, for operators and for tests that check it stays bounded. */
   footprint(): EventStoreFootprint {
     return { ...this.view.footprint, pendingEvents: this.pendingById.size, pendingStreams: this.pendingRevisions.size };

@@ -288,6 +288,14 @@ export class LogIndexStore {
     return this.filterFilledTo === null;
   }
 
+  /**
+   * False only when no stream of this name was ever indexed (the stream filter rules it out, once
+   * filled); true means it may exist. No lookup: a check of a few bits.
+   */
+  mayHaveStream(streamName: string): boolean {
+    return this.filterFilledTo !== null || this.streamFilter.mayHave(indexKeyOf(streamName));
+  }
+
   /** Lookups of a stream by name that reached the index file (the filter could not rule the stream out). */
   get streamLookups(): number {
     return this.lookups;

@@ -43,7 +43,8 @@ describe('LogIndexStore stream filter', () => {
 
     const { index } = LogIndexStore.open(path, HEADER_BYTES);
     try {
-      // Not filled yet: every question goes to the file, and is answered right.
+      // Not filled yet: any stream may exist, and every question goes to the file, answered right.
+      expect(index.mayHaveStream('absent-0')).toBe(true);
       expect(index.streamRevision('absent-0')).toBeNull();
       expect(index.streamRevision('old-2999')).toBe(0);
       expect(index.streamLookups).toBe(2);
@@ -56,6 +57,12 @@ describe('LogIndexStore stream filter', () => {
       for (let n = 0; n < 1000; n++) expect(index.streamRevision(`absent-${n}`)).toBeNull();
       expect(index.streamLookups - before).toBeLessThan(5);
       for (let n = 0; n < 3000; n += 7) expect(index.streamRevision(`old-${n}`)).toBe(0);
+      // Without any lookup: every stream indexed may exist, nearly every other is ruled out.
+      const lookups = index.streamLookups;
+      for (let n = 0; n < 3000; n++) expect(index.mayHaveStream(`old-${n}`)).toBe(true);
+      for (let n = 0; n < 10; n++) expect(index.mayHaveStream(`new-${n}`)).toBe(true);
+      expect(Array.from({ length: 1000 }, (_, n) => index.mayHaveStream(`absent-${n}`)).filter(Boolean).length).toBeLessThan(5);
+      expect(index.streamLookups).toBe(lookups);
       for (let n = 0; n < 10; n++) expect(index.streamLocations(`new-${n}`, 0, 10)).toMatchObject({ currentRevision: 0, locations: [{ position: 3001 + n }] });
       expect(index.streamLocations('absent-0', 0, 10)).toEqual({ currentRevision: null, locations: [] });
     } finally {
