@@ -241,14 +241,17 @@ export class EnvironmentRegistry {
    * once in a while, and caching each would only keep documents alive through collections of
    * the young generation (their copying was the longest pause of identify at a million
    * identities) to be dropped unused. A store that fails is reported, and the identity evaluated
-   * without stored traits, as `identity` does.
+   * without stored traits, as `identity` does. `cacheMissed`: the caller found it in no cache
+   * (`cachedIdentity`) just now, so it is read without looking again.
    */
-  readIdentityNow(environmentId: number, identifier: string): IdentityDocument | null | undefined {
+  readIdentityNow(environmentId: number, identifier: string, cacheMissed = false): IdentityDocument | null | undefined {
     const readNow = this.options.readNow;
     const readLately = this.readLately;
     if (readNow === undefined || readLately === undefined) return undefined;
-    const cached = this.cachedIdentity(environmentId, identifier);
-    if (cached !== undefined) return cached;
+    if (!cacheMissed) {
+      const cached = this.cachedIdentity(environmentId, identifier);
+      if (cached !== undefined) return cached;
+    }
     let document: IdentityDocument | null;
     try {
       document = this.options.mayExist?.(environmentId, identifier) === false ? null : (readNow(readModelKeys.identity(environmentId, identifier)) as IdentityDocument | null);

@@ -2,6 +2,7 @@ import type { FlagAnalyticsStore, IdentityDocument, IdentityWriter } from '@flag
 import type { FlagOutcome } from '@flagline/evaluation-engine';
 import { ConcurrencyError } from '@flagline/event-sourcing';
 import { parseJsonKeepingFloats, sameScalar } from '@flagline/python-compat';
+import { AnswerSlab, joinedBytes } from './answer-bytes';
 import { toFlagsmithEnvironmentDocument } from './environment-document.mapper';
 import type { EnvironmentRegistry, ResolvedKey } from './environment-registry';
 import { parseIdentifyBody, type IdentifyRequest, type TraitValue } from './identify-request';
@@ -19,8 +20,6 @@ export interface SdkServiceOptions {
 /** Attempts of an identity write that lost a race with another write of the same identity. */
 const MAX_WRITE_ATTEMPTS = 8;
 
-const COMMA = Buffer.from(',');
-
 const FEATURE_NOT_FOUND = (): SdkAnswer => errorAnswer(404, 'FEATURE_NOT_FOUND', 'Given feature not found');
 
 function setOwn<V>(target: Record<string, V>, key: string, value: V): void {
@@ -30,6 +29,19 @@ function setOwn<V>(target: Record<string, V>, key: string, value: V): void {
   else target[key] = value;
 }
 
+/** Memory of an answer's own, for one kept long (see `answerBody`). */
+const ownAllocation = (length: number): Buffer => Buffer.allocUnsafeSlow(length);
+
+/** Whether a body is empty or white space only (then no body was sent); an object's body answers at its first character. */
+function isBlank(text: string): boolean {
+  return text.charCodeAt(0) !== 0x7b && text.trim() === '';
+}
+
+/** Whether `keys` are in the order `Array#sort` puts them (UTF-16 code units). */
+function inOrder(keys: readonly string[]): boolean {
+  for (let index = 1; index < keys.length; index++) if ((keys[index - 1] as string) > (keys[index] as string)) return false;
+  return true;
+}
 
 /**
  * Flagsmith's SDK-facing API: environment flags, identify, the environment document and flag
@@ -38,6 +50,9 @@ function setOwn<V>(target: Record<string, V>, key: string, value: V): void {
 export class FlagsmithSdkService {
   private readonly clock: () => number;
   private readonly documents = new WeakMap<ServedEnvironment, string>();
+  private readonly fragments: Buffer[] = [];
+  private readonly slab = new AnswerSlab();
+  private readonly slabTake = (length: number): Buffer => this.slab.take(length);
 
   constructor(
     private readonly registry: EnvironmentRegistry,
@@ -88,7 +103,7 @@ export class FlagsmithSdkService {
     // an answer for each would only churn memory (and the collector) for answers never reused.
     const cached = this.registry.cachedIdentity(environment.id, request.identifier);
     if (cached !== undefined) return this.identifyAs(resolved, request, cached, true, correlationId, featureName);
-    const readNow = this.registry.readIdentityNow(environment.id, request.identifier);
+    const readNow = this.registry.readIdentityNow(environment.id, request.identifier, true);
     if (readNow !== undefined) return this.identifyAs(resolved, request, readNow, false, correlationId, featureName);
     return this.registry.identity(environment.id, request.identifier).then((stored) => this.identifyAs(resolved, request, stored, false, correlationId, featureName));
   }
@@ -106,20 +121,29 @@ export class FlagsmithSdkService {
     // The common call repeats the traits the identity already has: its answer depends only on
     // the compiled environment, the stored identity and the key kind, all immutable, so it is
     // rendered once and reused until either changes.
-    const repeat = stored !== null && featureName === undefined && !request.transient && this.repeatsStoredTraits(request, stored);
+    const sameTraits = stored !== null && !request.transient && this.repeatsStoredTraits(request, stored);
+    const repeat = sameTraits && featureName === undefined;
     if (repeat) {
       const memo = environment.identityAnswer(stored, kind);
       if (memo) return memo;
     }
-    const traits: Record<string, TraitValue> = stored ? { ...storedTraits(stored) } : {};
     let transientKeys: Set<string> | undefined;
     // Traits a client key may not store are used for this evaluation only: transient, as
     // Flagsmith labels traits it evaluates without persisting them.
     const allTransient = request.transient || (kind === 'client' && !environment.document.settings.allowClientTraits);
-    for (const trait of request.traits) {
-      if (trait.value === null) delete traits[trait.key];
-      else setOwn(traits, trait.key, trait.value);
-      if (trait.transient || allTransient) (transientKeys ??= new Set()).add(trait.key);
+    let traits: Readonly<Record<string, TraitValue>>;
+    if (sameTraits) {
+      // Every trait sent is stored with that value: the stored traits are the ones to evaluate, as they are.
+      traits = storedTraits(stored);
+      if (allTransient) for (const trait of request.traits) (transientKeys ??= new Set()).add(trait.key);
+    } else {
+      const overlaid: Record<string, TraitValue> = stored ? { ...storedTraits(stored) } : {};
+      for (const trait of request.traits) {
+        if (trait.value === null) delete overlaid[trait.key];
+        else setOwn(overlaid, trait.key, trait.value);
+        if (trait.transient || allTransient) (transientKeys ??= new Set()).add(trait.key);
+      }
+      traits = overlaid;
     }
 
     let outcomes: readonly FlagOutcome[] = environment.visible(environment.evaluateIdentity({ identifier: request.identifier, traits }, stored), kind);
@@ -164,21 +188,16 @@ export class FlagsmithSdkService {
 
   /**
    * `{"identifier":…,"flags":[…` and `tail`, as one buffer. A remembered answer is kept long: its
-   * own allocation then, not a slice pinning a shared pool slab.
+   * own allocation then; any other is cut from the answer slab (it lives until it is written).
    */
   private answerBody(environment: ServedEnvironment, identifier: string, outcomes: readonly FlagOutcome[], tail: string, remembered: boolean): Buffer {
     const renderer = environment.renderer;
-    const parts: Buffer[] = [Buffer.from(`{"identifier":${JSON.stringify(identifier)},"flags":[`)];
-    for (let index = 0; index < outcomes.length; index++) {
-      if (index > 0) parts.push(COMMA);
-      parts.push(renderer.flagBytes(outcomes[index] as FlagOutcome));
-    }
-    parts.push(Buffer.from(tail));
-    let length = 0;
-    for (const part of parts) length += part.length;
-    const body = remembered ? Buffer.allocUnsafeSlow(length) : Buffer.allocUnsafe(length);
-    let offset = 0;
-    for (const part of parts) offset += part.copy(body, offset);
+    // One array reused by every answer: assembly is synchronous, so no two answers share it at once.
+    const fragments = this.fragments;
+    fragments.length = outcomes.length;
+    for (let index = 0; index < outcomes.length; index++) fragments[index] = renderer.flagBytes(outcomes[index] as FlagOutcome);
+    const body = joinedBytes(`{"identifier":${JSON.stringify(identifier)},"flags":[`, fragments, tail, remembered ? ownAllocation : this.slabTake);
+    fragments.length = 0;
     return body;
   }
 
@@ -196,15 +215,18 @@ export class FlagsmithSdkService {
    * `POST /api/v1/identities/` from its raw body. SDKs send the same identify body again and
    * again; when this exact body was answered from a remembered answer before, and the identity
    * is still the same stored document, that answer is returned without parsing anything.
-   * Synchronous whenever no I/O or evaluation is needed.
+   * Synchronous whenever no I/O or evaluation is needed. `rememberedAsked`: the caller asked
+   * `rememberedBodyAnswer` for this body already, and it had none.
    */
-  identifyRaw(resolved: ResolvedKey, text: string, correlationId: () => string): SdkAnswer | Promise<SdkAnswer> {
-    const seen = this.rememberedBodyAnswer(resolved, text);
-    if (seen) return seen;
+  identifyRaw(resolved: ResolvedKey, text: string, correlationId: () => string, rememberedAsked = false): SdkAnswer | Promise<SdkAnswer> {
+    if (!rememberedAsked) {
+      const seen = this.rememberedBodyAnswer(resolved, text);
+      if (seen) return seen;
+    }
     let body: unknown;
     try {
       // Numbers keep their written form: a trait sent as 5.0 is a float, as it is to Flagsmith.
-      body = text.trim() === '' ? undefined : parseJsonKeepingFloats(text);
+      body = isBlank(text) ? undefined : parseJsonKeepingFloats(text);
     } catch {
       return errorAnswer(400, 'MALFORMED_JSON', 'The body is not valid JSON');
     }
@@ -232,9 +254,12 @@ export class FlagsmithSdkService {
     return true;
   }
 
-  private traitList(traits: Record<string, TraitValue>, transientKeys: Set<string> | undefined): string {
+  private traitList(traits: Readonly<Record<string, TraitValue>>, transientKeys: Set<string> | undefined): string {
     let out = '[';
-    for (const key of Object.keys(traits).sort()) {
+    const keys = Object.keys(traits);
+    // Stored traits are usually in key order already: checked in one pass, sorted only if not.
+    if (!inOrder(keys)) keys.sort();
+    for (const key of keys) {
       if (out.length > 1) out += ',';
       out += `{"trait_key":${JSON.stringify(key)},"trait_value":${traitValueJson(traits[key])},"transient":${transientKeys?.has(key) === true}}`;
     }

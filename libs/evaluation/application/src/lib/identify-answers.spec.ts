@@ -150,6 +150,54 @@ describe('identify answers of stored identities', () => {
     synchronous.stop();
   });
 
+  it('lists the traits in key order, whatever order the stored document keeps them in', async () => {
+    const unordered: IdentityDocument = { ...identity('lin'), traits: { zeta: 'z', plan: 'pro', alpha: 1 } };
+    const documents = new Map<string, unknown>([[readModelKeys.environment(7), environment], [readModelKeys.identity(7, 'lin'), unordered]]);
+    const synchronous = new EnvironmentRegistry(new MapStore(documents), { readNow: (key) => documents.get(key) ?? null });
+    await synchronous.start();
+    const resolved = synchronous.resolve('client-key');
+    if (!resolved) throw new Error('the client key does not resolve');
+    const service = new FlagsmithSdkService(synchronous);
+    const traitsOf = async (traits: { trait_key: string; trait_value: unknown }[]): Promise<unknown> => {
+      const answer = await service.identifyRaw(resolved, JSON.stringify({ identifier: 'lin', traits }), () => 'correlation');
+      return (JSON.parse(String(answer.body)) as { traits: unknown }).traits;
+    };
+    const stored = [
+      { trait_key: 'alpha', trait_value: 1, transient: false },
+      { trait_key: 'plan', trait_value: 'pro', transient: false },
+      { trait_key: 'zeta', trait_value: 'z', transient: false },
+    ];
+    // Repeating every stored trait, some of them, or none: the stored traits, in key order.
+    expect(await traitsOf([{ trait_key: 'zeta', trait_value: 'z' }, { trait_key: 'alpha', trait_value: 1 }, { trait_key: 'plan', trait_value: 'pro' }])).toEqual(stored);
+    expect(await traitsOf([{ trait_key: 'plan', trait_value: 'pro' }])).toEqual(stored);
+    expect(await traitsOf([])).toEqual(stored);
+    // A new value (not stored here: no writer) is evaluated and listed in its place.
+    expect(await traitsOf([{ trait_key: 'plan', trait_value: 'free' }, { trait_key: 'beta', trait_value: true }])).toEqual([
+      stored[0],
+      { trait_key: 'beta', trait_value: true, transient: false },
+      { trait_key: 'plan', trait_value: 'free', transient: false },
+      stored[2],
+    ]);
+    synchronous.stop();
+  });
+
+  it('marks the traits a client key repeats as transient where client traits are not stored', async () => {
+    const closed: EnvironmentDocument = { ...environment, settings: { ...environment.settings, allowClientTraits: false } };
+    const documents = new Map<string, unknown>([[readModelKeys.environment(7), closed], [readModelKeys.identity(7, 'ada'), { ...identity('ada'), traits: { plan: 'pro', seats: 3 } }]]);
+    const synchronous = new EnvironmentRegistry(new MapStore(documents), { readNow: (key) => documents.get(key) ?? null });
+    await synchronous.start();
+    const resolved = synchronous.resolve('client-key');
+    if (!resolved) throw new Error('the client key does not resolve');
+    const answer = await new FlagsmithSdkService(synchronous).identifyRaw(resolved, bodyOf('ada'), () => 'correlation');
+    const body = JSON.parse(String(answer.body)) as { flags: { feature_state_value: unknown }[]; traits: unknown };
+    expect(body.flags.map((flag) => flag.feature_state_value)).toEqual(['für pro ☂']);
+    expect(body.traits).toEqual([
+      { trait_key: 'plan', trait_value: 'pro', transient: true },
+      { trait_key: 'seats', trait_value: 3, transient: false },
+    ]);
+    synchronous.stop();
+  });
+
   it('forgets a remembered answer once its identity has left the cache', async () => {
     await identify('ada');
     const second = await identify('ada');

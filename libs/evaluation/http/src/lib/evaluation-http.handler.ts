@@ -164,7 +164,7 @@ export class EvaluationHttpHandler {
           if (jsonHasLoneSurrogate(text)) return this.send(response, this.bodyError(new LoneSurrogate(), undefined, false), 'identities', startedAt);
           let answer: SdkAnswer | Promise<SdkAnswer>;
           try {
-            answer = this.sdk.identifyRaw(resolved, text, () => correlationIdOf(request));
+            answer = this.sdk.identifyRaw(resolved, text, () => correlationIdOf(request), true);
           } catch (failure) {
             return this.fail(response, failure, 'identities', startedAt);
           }

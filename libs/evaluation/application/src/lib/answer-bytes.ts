@@ -1,0 +1,54 @@
+/** Bytes of answers are cut from slabs of this size. */
+const SLAB_BYTES = 128 * 1024;
+/** Answers from this size up get an allocation of their own (a slab holds at least four). */
+const OWN_ALLOCATION_FROM = SLAB_BYTES / 4;
+
+/**
+ * Memory for answers that live only until they are written to their socket, cut one after
+ * another from a shared slab, as Node's own pool does for buffers under 4 KiB. An identify
+ * answer of a few tens of flags takes 4 to 30 KiB, past Node's pool: each would otherwise be an
+ * ArrayBuffer of its own (a malloc, a backing store the collector tracks, and external memory,
+ * whose growth starts full collections). Nothing is ever reused: a slab is freed by the collector
+ * once no answer cut from it is referenced any more.
+ */
+export class AnswerSlab {
+  private slab = new ArrayBuffer(SLAB_BYTES);
+  private used = 0;
+
+  /** `length` bytes, not initialised: the caller writes every one. */
+  take(length: number): Buffer {
+    if (length >= OWN_ALLOCATION_FROM) return Buffer.allocUnsafeSlow(length);
+    if (this.used + length > SLAB_BYTES) {
+      this.slab = new ArrayBuffer(SLAB_BYTES);
+      this.used = 0;
+    }
+    const bytes = Buffer.from(this.slab, this.used, length);
+    // The next answer starts 8-aligned, as Node's pool aligns its buffers.
+    this.used = (this.used + length + 7) & ~7;
+    return bytes;
+  }
+}
+
+const COMMA = 0x2c;
+
+/**
+ * `head`, the fragments separated by commas, and `tail`, as one buffer: the texts are encoded
+ * straight into it and the fragments copied with `TypedArray#set`, with no buffer made for each
+ * text and no array of parts. `into` gives the memory (`AnswerSlab#take`, or an allocation of its
+ * own for an answer kept long).
+ */
+export function joinedBytes(head: string, fragments: readonly Buffer[], tail: string, into: (length: number) => Buffer): Buffer {
+  const headLength = Buffer.byteLength(head);
+  let length = headLength + Buffer.byteLength(tail) + Math.max(0, fragments.length - 1);
+  for (let index = 0; index < fragments.length; index++) length += (fragments[index] as Buffer).length;
+  const body = into(length);
+  let offset = body.write(head, 0);
+  for (let index = 0; index < fragments.length; index++) {
+    if (index > 0) body[offset++] = COMMA;
+    const fragment = fragments[index] as Buffer;
+    body.set(fragment, offset);
+    offset += fragment.length;
+  }
+  body.write(tail, offset);
+  return body;
+}
