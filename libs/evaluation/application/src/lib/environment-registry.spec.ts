@@ -186,6 +186,31 @@ describe('EnvironmentRegistry synchronous identity reads', () => {
     registry.stop();
   });
 
+  it('caches an identity read again only while it is among those read lately (about twice the cache size)', async () => {
+    const reads: string[] = [];
+    const registry = new EnvironmentRegistry(new HeldReadsStore(), {
+      identityCacheSize: 100,
+      readNow: (key) => {
+        reads.push(key);
+        return identityDocument(key.split(':')[2] ?? '', 'pro');
+      },
+    });
+    await registry.start();
+    registry.readIdentityNow(1, 'ada');
+    registry.readIdentityNow(2, 'ada');
+    // Read again soon after: cached; the same identifier in another environment is another identity.
+    registry.readIdentityNow(1, 'ada');
+    expect(registry.cachedIdentity(1, 'ada')?.identifier).toBe('ada');
+    expect(registry.cachedIdentity(2, 'ada')).toBeUndefined();
+    // Read again only after thousands of others: no longer among those read lately, so not cached.
+    registry.readIdentityNow(1, 'grace');
+    for (let index = 0; index < 5_000; index++) registry.readIdentityNow(1, `visitor-${index}`);
+    registry.readIdentityNow(1, 'grace');
+    expect(registry.cachedIdentity(1, 'grace')).toBeUndefined();
+    expect(reads.filter((key) => key === 'identity:1:grace')).toHaveLength(2);
+    registry.stop();
+  });
+
   it('answers an identity that cannot exist as absent without reading it, and reads every other', async () => {
     const reads: string[] = [];
     const registry = new EnvironmentRegistry(new HeldReadsStore(), {

@@ -42,6 +42,38 @@ export interface ResolvedKey {
 const identityCacheKey = (environmentId: number, identifier: string): string => `${environmentId}\u0000${identifier}`;
 
 /**
+ * Identities read lately, as a table of their 32-bit fingerprints, one slot per fingerprint's low
+ * bits: an identity was read lately while its slot still holds its fingerprint, until another
+ * identity's takes the slot (after about `capacity` other reads, as an LRU of that size would
+ * drop it). A read notes nothing but a number: no key string, no map entry, nothing that lives
+ * through collections of the young generation on every read of a large population. Two
+ * identities sharing a fingerprint (one in 4 billion) only make one be cached a read early.
+ */
+class RecentReads {
+  private readonly slots: Uint32Array;
+  private readonly mask: number;
+
+  constructor(capacity: number) {
+    const size = 2 ** Math.ceil(Math.log2(Math.max(2, capacity)));
+    this.slots = new Uint32Array(size);
+    this.mask = size - 1;
+  }
+
+  /** Whether the identity was read lately; it is noted as read either way. */
+  seenAgain(environmentId: number, identifier: string): boolean {
+    // FNV-1a over the environment id and the identifier's UTF-16 code units; 0 marks an empty slot.
+    let print = Math.imul(0x811c9dc5 ^ environmentId, 0x01000193);
+    for (let index = 0; index < identifier.length; index++) print = Math.imul(print ^ identifier.charCodeAt(index), 0x01000193);
+    print = (print >>> 0) || 1;
+    // The slot from the fingerprint mixed again (FNV-1a mixes its low bits least), the fingerprint compared whole.
+    const slot = ((print >>> 16) ^ Math.imul(print, 0x9e3779b1)) & this.mask;
+    if (this.slots[slot] === print) return true;
+    this.slots[slot] = print;
+    return false;
+  }
+}
+
+/**
  * The evaluation service's copy of the read models: every environment compiled in memory,
  * reloaded on change notifications, and identities cached on demand. Requests never wait on
  * the store except for identities not yet cached, or while a notified change is being loaded.
@@ -54,11 +86,10 @@ export class EnvironmentRegistry {
   /** Least recently used dropped first (a library LRU: dropping a Map's oldest entry scans the holes deletes left). */
   private readonly identities: LRUCache<string, CachedIdentity>;
   /**
-   * Identities read synchronously lately, by key only: such an identity is cached when it is read
-   * again (see `readIdentityNow`). Twice as many as the cache holds; only with `readNow` (the
-   * cache allocates its bounds up front).
+   * Identities read synchronously lately: such an identity is cached when it is read again (see
+   * `readIdentityNow`). About twice as many as the cache holds; only with `readNow`.
    */
-  private readonly readLately: LRUCache<string, true> | undefined;
+  private readonly readLately: RecentReads | undefined;
   /** Reads under way, so that concurrent requests for one uncached identity share a single read. */
   private readonly identityReads = new Map<string, IdentityRead>();
   /** Bumped whenever identity documents may have changed, so a read that raced a change is not cached. */
@@ -76,7 +107,7 @@ export class EnvironmentRegistry {
   ) {
     this.clock = options.clock ?? Date.now;
     this.identities = new LRUCache({ max: Math.max(1, options.identityCacheSize ?? 100_000) });
-    this.readLately = options.readNow ? new LRUCache({ max: Math.max(1, 2 * (options.identityCacheSize ?? 100_000)) }) : undefined;
+    this.readLately = options.readNow ? new RecentReads(2 * (options.identityCacheSize ?? 100_000)) : undefined;
   }
 
   /** Subscribes, then loads everything: a change during the load is reloaded after it. */
@@ -260,10 +291,8 @@ export class EnvironmentRegistry {
       this.options.onError?.(error);
       return null;
     }
-    const key = identityCacheKey(environmentId, identifier);
     // Synchronous: no change can have been notified since the read began.
-    if (readLately.has(key)) this.identities.set(key, { document, at: this.clock() });
-    else readLately.set(key, true);
+    if (readLately.seenAgain(environmentId, identifier)) this.identities.set(identityCacheKey(environmentId, identifier), { document, at: this.clock() });
     return document;
   }
 
