@@ -27,11 +27,17 @@ CREATE TABLE state (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 -- holds a 53-bit key of the id (indexKeyOf), not the 64-digit id: a fraction of the size, so it
 -- stays in the page cache far longer as identities grow. An id is written once (see setIdentity).
 CREATE TABLE identity (id_key INTEGER NOT NULL, id TEXT NOT NULL, revision INTEGER NOT NULL, state TEXT NOT NULL);
-CREATE INDEX identity_by_key ON identity (id_key);
 CREATE TABLE identifier (environment INTEGER NOT NULL, identifier TEXT NOT NULL, PRIMARY KEY (environment, identifier)) WITHOUT ROWID;
 CREATE TABLE audit (entity TEXT NOT NULL, position INTEGER NOT NULL, type TEXT NOT NULL, stream TEXT NOT NULL, revision INTEGER NOT NULL, PRIMARY KEY (entity, position)) WITHOUT ROWID;
 CREATE TABLE event_id (id TEXT PRIMARY KEY, position INTEGER NOT NULL, stream TEXT NOT NULL, revision INTEGER NOT NULL) WITHOUT ROWID;
 `;
+
+/**
+ * The identity table's index, made with the tables, or by a bulk load once it is done (one sorted
+ * build instead of an insert at a random place of it per identity). Every open makes it if it is
+ * missing, so no file is ever read without it.
+ */
+const IDENTITY_INDEX = 'CREATE INDEX IF NOT EXISTS identity_by_key ON identity (id_key)';
 
 /** Why a file cannot be served as it is, or null when it looks whole (header and size agree). */
 function headerProblem(path: string): string | null {
@@ -57,6 +63,49 @@ function headerProblem(path: string): string | null {
 }
 
 const byKey = (a: { key: number }, b: { key: number }): number => a.key - b.key;
+
+/**
+ * Where a bulk load put each identity, so that it needs no index on the identity table until it
+ * is done: the rowid of the first identity of each key, and of any other identity whose id shares
+ * its key (53 bits: about one pair in ten thousand at a million identities). Rowids are given in
+ * order, never reused.
+ */
+class BulkIdentities {
+  private readonly byKey = new Map<number, number>();
+  private readonly sharingKey = new Map<string, number>();
+  private lastRowid = 0;
+
+  constructor(private readonly idAt: (rowid: number) => string | undefined) {}
+
+  rowidOf(key: number, identityId: string): number | undefined {
+    const rowid = this.byKey.get(key);
+    if (rowid === undefined) return undefined;
+    return this.idAt(rowid) === identityId ? rowid : this.sharingKey.get(identityId);
+  }
+
+  /** A rowid for a new identity (one `rowidOf` did not find). */
+  add(key: number, identityId: string): number {
+    const rowid = ++this.lastRowid;
+    if (this.byKey.has(key)) this.sharingKey.set(identityId, rowid);
+    else this.byKey.set(key, rowid);
+    return rowid;
+  }
+
+  /** Forgets identities added since `rowid` (those of a batch that failed); their rowids are not given again. */
+  forgetAfter(rowid: number): void {
+    for (const [key, at] of this.byKey) if (at > rowid) this.byKey.delete(key);
+    for (const [id, at] of this.sharingKey) if (at > rowid) this.sharingKey.delete(id);
+  }
+
+  get last(): number {
+    return this.lastRowid;
+  }
+
+  clear(): void {
+    this.byKey.clear();
+    this.sharingKey.clear();
+  }
+}
 
 /**
  * Rows a bulk load writes per INSERT statement: a rebuild writes millions (an identity, its
@@ -121,11 +170,13 @@ export class SqliteCatalogStore implements CatalogStore {
   private readonly statements;
   private readonly writeBatch: (batch: CatalogBatch) => void;
   private readonly resetAll: () => void;
+  private readonly discardBuffered: () => void;
   /**
-   * The identity keys a bulk load (see `bulkLoad`) inserted, or null: its file held no other, so
-   * an identity whose key is not among them is inserted without first being looked for.
+   * The identities a bulk load (see `bulkLoad`) inserted, or null: its file held no other, so an
+   * identity not among them is inserted without first being looked for, and the identity table
+   * is indexed once, at close.
    */
-  private readonly inserted: Set<number> | null = null;
+  private readonly bulk: BulkIdentities | null = null;
 
   static open(path: string, options: SqliteCatalogStoreOptions = {}): SqliteCatalogStore {
     if (existsSync(path)) {
@@ -162,12 +213,14 @@ export class SqliteCatalogStore implements CatalogStore {
       created = tables.length === 0;
       if (created) {
         db.exec(SCHEMA);
+        if (!options.bulkLoad) db.exec(IDENTITY_INDEX);
         db.prepare('INSERT INTO meta (key, value) VALUES (?, ?), (?, ?), (?, ?)').run('format', FORMAT, 'checkpoint', 0, 'checkpointEvent', null);
       } else {
         const format = tables.some(({ name }) => name === 'meta') ? db.prepare<[string], { value: unknown }>('SELECT value FROM meta WHERE key = ?').get('format')?.value : undefined;
         // No integrity scan here: it reads every page (seconds at a million identities). WAL keeps
         // committed transactions whole across crashes; a file cut short is caught by its header.
         if (format !== FORMAT) throw new Error(`format ${typeof format === 'string' ? format : 'unknown'}, expected ${FORMAT}`);
+        db.exec(IDENTITY_INDEX);
       }
     } catch (error) {
       db.close();
@@ -184,6 +237,9 @@ export class SqliteCatalogStore implements CatalogStore {
       // Updated in place when stored, inserted otherwise (no unique index on the id to upsert against).
       updateIdentity: db.prepare<[number, string, number, string]>('UPDATE identity SET revision = ?, state = ? WHERE id_key = ? AND id = ?'),
       insertIdentity: db.prepare<[number, string, number, string]>('INSERT INTO identity (id_key, id, revision, state) VALUES (?, ?, ?, ?)'),
+      // A bulk load's, by rowid: its identity table has no index until it is done.
+      identityAt: db.prepare<[number], { id: string; revision: number; state: string }>('SELECT id, revision, state FROM identity WHERE rowid = ?'),
+      updateIdentityAt: db.prepare<[number, string, number]>('UPDATE identity SET revision = ?, state = ? WHERE rowid = ?'),
       unlist: db.prepare<[number, string]>('DELETE FROM identifier WHERE environment = ? AND identifier = ?'),
       identifiers: db.prepare<[number, string, number], { identifier: string }>(
         'SELECT identifier FROM identifier WHERE environment = ? AND identifier > ? ORDER BY identifier LIMIT ?',
@@ -203,23 +259,32 @@ export class SqliteCatalogStore implements CatalogStore {
     this.statements = statements;
     // Rows of a bulk load, many to a statement, in the order they come (the first audit row of a key stays, as one by one).
     const rows = options.bulkLoad && created ? BULK_ROWS : 1;
-    const insertIdentity = new ChunkedInsert(db, 'INSERT INTO identity (id_key, id, revision, state)', 4, rows);
+    const insertIdentity = new ChunkedInsert(db, 'INSERT INTO identity (rowid, id_key, id, revision, state)', 5, rows);
+    // Rows still buffered are written before one is looked up: the identity may be among them.
+    const idAt = (rowid: number): string | undefined => {
+      insertIdentity.flush();
+      return statements.identityAt.get(rowid)?.id;
+    };
+    const bulk = rows > 1 ? new BulkIdentities(idAt) : null;
+    this.bulk = bulk;
     const list = new ChunkedInsert(db, 'INSERT OR IGNORE INTO identifier (environment, identifier)', 2, rows);
     const addAudit = new ChunkedInsert(db, 'INSERT OR IGNORE INTO audit (entity, position, type, stream, revision)', 5, rows);
-    const inserted = rows > 1 ? new Set<number>() : null;
-    this.inserted = inserted;
-    this.writeBatch = db.transaction((batch: CatalogBatch) => {
-      // A batch that failed part-way left rows behind; the whole batch is written again later.
+    this.discardBuffered = () => {
       for (const insert of [insertIdentity, list, addAudit]) insert.discard();
-      // In key order: neighbouring keys share index pages, so a batch dirties fewer of them.
-      const keyed = batch.identities.map((row) => ({ row, key: indexKeyOf(row.identityId) })).sort(byKey);
+    };
+    this.writeBatch = db.transaction((batch: CatalogBatch) => {
+      // In key order: neighbouring keys share index pages, so a batch dirties fewer of them (a bulk
+      // load has no index yet, and appends its rows in the order they come).
+      const keyed = batch.identities.map((row) => ({ row, key: indexKeyOf(row.identityId) }));
+      if (bulk === null) keyed.sort(byKey);
       for (const { row, key } of keyed) {
         // Identity states are small: native JSON.stringify of their converted tree beats the
         // hand-built text (about 2 us less each); the memoising encoder is for large project states.
         const state = encodeStateByValue(row.state);
-        if (inserted !== null && !inserted.has(key)) {
-          insertIdentity.add(key, row.identityId, row.revision, state);
-          inserted.add(key);
+        if (bulk !== null) {
+          const rowid = bulk.rowidOf(key, row.identityId);
+          if (rowid === undefined) insertIdentity.add(bulk.add(key, row.identityId), key, row.identityId, row.revision, state);
+          else statements.updateIdentityAt.run(row.revision, state, rowid);
         } else if (statements.updateIdentity.run(row.revision, state, key, row.identityId).changes === 0) statements.insertIdentity.run(key, row.identityId, row.revision, state);
         if (row.listed) list.add(row.environmentId, row.identifier);
         else {
@@ -258,7 +323,13 @@ export class SqliteCatalogStore implements CatalogStore {
   }
 
   identity(identityId: string): CatalogIdentityRecord | undefined {
-    const row = this.statements.identity.get(indexKeyOf(identityId), identityId);
+    const key = indexKeyOf(identityId);
+    let row: { revision: number; state: string } | undefined;
+    if (this.bulk === null) row = this.statements.identity.get(key, identityId);
+    else {
+      const rowid = this.bulk.rowidOf(key, identityId);
+      row = rowid === undefined ? undefined : this.statements.identityAt.get(rowid);
+    }
     return row ? { revision: row.revision, state: decodeState(row.state) } : undefined;
   }
 
@@ -283,15 +354,29 @@ export class SqliteCatalogStore implements CatalogStore {
   }
 
   write(batch: CatalogBatch): void {
-    this.writeBatch(batch);
+    const before = this.bulk?.last ?? 0;
+    try {
+      this.writeBatch(batch);
+    } catch (error) {
+      // Rolled back: the rows it left buffered are dropped (the whole batch is written again
+      // later), and the identities it added are not in the file.
+      this.discardBuffered();
+      this.bulk?.forgetAfter(before);
+      throw error;
+    }
   }
 
   reset(): void {
     this.resetAll();
-    this.inserted?.clear();
+    this.bulk?.clear();
   }
 
   close(): void {
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    try {
+      if (this.bulk !== null) this.db.exec(IDENTITY_INDEX);
+    } finally {
+      this.db.close();
+    }
   }
 }

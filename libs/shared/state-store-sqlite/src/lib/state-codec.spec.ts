@@ -85,14 +85,48 @@ describe('state codec', () => {
     const open = new OtherMap([[1, { enabled: true }]]);
     const first = encodeState({ revision: 1, features: frozen, states: open });
     const second = encodeState({ revision: 2, features: frozen, states: open });
-    expect(second).toBe(encodeStateByValue({ revision: 2, features: frozen, states: open }));
-    expect(second).toBe(first.replace('"revision":1', '"revision":2'));
     expect(frozen.counted.walks).toBe(1);
     expect(open.counted.walks).toBe(2);
+    // The by-value encoding (the reference) walks every map.
+    expect(second).toBe(encodeStateByValue({ revision: 2, features: frozen, states: open }));
+    expect(second).toBe(first.replace('"revision":1', '"revision":2'));
   });
 
   it('refuses what JSON cannot carry', () => {
     expect(() => encodeState({ big: BigInt(1) })).toThrow(/bigint/);
+    expect(() => encodeStateByValue({ nested: [{ big: BigInt(1) }] })).toThrow(/bigint/);
+    expect(() => encodeStateByValue({ traits: new Map([['f', () => 1]]) })).toThrow(/function/);
+  });
+
+  it('writes the text files already hold: an identity-like state, objects of other classes by their own fields, undefined left out', () => {
+    class Point {
+      constructor(readonly x: number, readonly y?: number) {}
+      toJSON(): string {
+        return 'not this';
+      }
+    }
+    const identity = {
+      status: 'active',
+      identityId: 'f130',
+      createdAt: '2026-12-05T21:58:20.395Z',
+      traits: new Map<string, unknown>([['plan', 'team'], ['seats', 8], ['score', new FloatNumber(5)], ['beta', true]]),
+      overrides: new Map([[7, { featureId: 7, enabled: true, value: null, allocations: [{ id: 1, percentage: 50 }], gone: undefined }]]),
+      tags: [1, [2, new Set(['a'])], undefined],
+      at: new Point(1),
+      when: new Date(0),
+      revision: 1,
+    };
+    const expected =
+      '{"status":"active","identityId":"f130","createdAt":"2026-12-05T21:58:20.395Z",' +
+      '"traits":{"\\u0000map":[["plan","team"],["seats",8],["score",{"\\u0000float":5}],["beta",true]]},' +
+      '"overrides":{"\\u0000map":[[7,{"featureId":7,"enabled":true,"value":null,"allocations":[{"id":1,"percentage":50}]}]]},' +
+      '"tags":[1,[2,{"\\u0000set":["a"]}],null],"at":{"x":1},"when":{},"revision":1}';
+    expect(encodeStateByValue(identity)).toBe(expected);
+    expect(encodeState(identity)).toBe(expected);
+    // Parts holding nothing to convert are written as they are, and left as they are.
+    const plain = { status: 'active', list: [1, 2, { a: 'b' }], nested: { deep: { n: 1 } } };
+    expect(encodeStateByValue(plain)).toBe(JSON.stringify(plain));
+    expect(plain).toEqual({ status: 'active', list: [1, 2, { a: 'b' }], nested: { deep: { n: 1 } } });
   });
 
   describe('a state written again after a change', () => {

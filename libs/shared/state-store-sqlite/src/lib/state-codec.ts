@@ -30,18 +30,62 @@ function isMap(value: object): value is ReadonlyMap<unknown, unknown> {
   return typeof candidate.get === 'function' && typeof candidate.has === 'function' && typeof candidate.entries === 'function' && typeof candidate.size === 'number';
 }
 
-function toJson(value: unknown): Json {
+function refuse(kind: string): never {
+  throw new TypeError(`Cannot store a ${kind} in a folded state`);
+}
+
+/**
+ * What `JSON.stringify` is given for a value: Maps, Sets and float numbers converted to their
+ * tagged objects, objects of other classes copied to plain ones (their own fields, never their
+ * `toJSON`), and every plain object or array holding none of these (most of a folded state) the
+ * same object, not a copy: JSON writes it as it is, with the same text a copy would give
+ * (`undefined` properties left out either way), so nothing is allocated for it.
+ */
+function toJson(value: unknown): unknown {
   if (value === null || typeof value !== 'object') {
-    if (typeof value === 'bigint' || typeof value === 'function' || typeof value === 'symbol') throw new TypeError(`Cannot store a ${typeof value} in a folded state`);
-    return value as Json;
+    const kind = typeof value;
+    if (kind === 'bigint' || kind === 'function' || kind === 'symbol') refuse(kind);
+    return value;
   }
-  if (Array.isArray(value)) return value.map(toJson);
+  if (Array.isArray(value)) {
+    let copy: unknown[] | null = null;
+    for (let index = 0; index < value.length; index++) {
+      const entry: unknown = value[index];
+      const converted = toJson(entry);
+      if (copy === null && converted !== entry) copy = value.slice(0, index);
+      copy?.push(converted);
+    }
+    return copy ?? value;
+  }
   if (value instanceof Number) return { [FLOAT]: value.valueOf() };
-  if (isMap(value)) return { [MAP]: [...value.entries()].map(([key, entry]) => [toJson(key), toJson(entry)]) };
-  if (value instanceof Set) return { [SET]: [...(value as Set<unknown>)].map(toJson) };
-  const out: { [key: string]: Json } = {};
-  for (const [key, entry] of Object.entries(value)) if (entry !== undefined) out[key] = toJson(entry);
-  return out;
+  if (isMap(value)) {
+    const entries: unknown[] = [];
+    // forEach rather than an iterator: a persistent map walks its trie several times faster this way.
+    value.forEach((entry, key) => entries.push([toJson(key), toJson(entry)]));
+    return { [MAP]: entries };
+  }
+  if (value instanceof Set) {
+    const entries: unknown[] = [];
+    for (const entry of value as Set<unknown>) entries.push(toJson(entry));
+    return { [SET]: entries };
+  }
+  const object = value as Record<string, unknown>;
+  const keys = Object.keys(object);
+  let copy: Record<string, unknown> | null = isPlainObject(object) ? null : {};
+  for (let index = 0; index < keys.length; index++) {
+    const key = keys[index] as string;
+    const entry = object[key];
+    const converted = toJson(entry);
+    if (copy === null && converted !== entry) {
+      copy = {};
+      for (let before = 0; before < index; before++) {
+        const kept = keys[before] as string;
+        copy[kept] = object[kept];
+      }
+    }
+    if (copy !== null) copy[key] = converted;
+  }
+  return copy ?? value;
 }
 
 function fromJson(value: Json): unknown {
