@@ -70,7 +70,7 @@ const byKey = (a: { key: number }, b: { key: number }): number => a.key - b.key;
  * its key (53 bits: about one pair in ten thousand at a million identities). Rowids are given in
  * order, never reused.
  */
-class BulkIdentities {
+export class BulkIdentities {
   private readonly byKey = new Map<number, number>();
   private readonly sharingKey = new Map<string, number>();
   private lastRowid = 0;
