@@ -275,7 +275,8 @@ function checkFrame<T>(frame: Buffer | null, decode: (payload: Buffer) => T): Fr
   return checkPayload(frame.subarray(0, 4), frame.readUInt32LE(4), frame.subarray(FRAME_HEADER_BYTES), decode);
 }
 
-function checkPayload<T>(lengthBytes: Buffer, checksum: number, payload: Buffer, decode: (payload: Buffer) => T): FrameScan<T> {
+/** Checks a frame's payload against its checksum and decodes it (`lengthBytes`: the frame's first four bytes). */
+export function checkPayload<T>(lengthBytes: Buffer, checksum: number, payload: Buffer, decode: (payload: Buffer) => T): FrameScan<T> {
   if (frameChecksum(lengthBytes, payload) !== checksum) return { kind: 'damaged', damage: 'checksum mismatch' };
   try {
     return { kind: 'frame', entry: decode(payload), frameBytes: FRAME_HEADER_BYTES + payload.length, checksum };

@@ -58,6 +58,19 @@ describe('scanLog', () => {
     expect((await scanned({ directory: directory.path, upTo: 4, batchEvents: 100 })).flat()).toEqual(stored.slice(0, 4));
   });
 
+  it('reads records across the blocks it reads the file in, one larger than a block included', async () => {
+    const store = await EmbeddedEventStore.open({ directory: directory.path });
+    // 5 MiB and 3 MiB records: the first larger than a 4 MiB block, the second across the next block's end.
+    await store.appendToStream('c-1', [aNewEvent('Large', { text: 'x'.repeat(5 * 1024 * 1024) })]);
+    await store.appendToStream('c-1', [aNewEvent('Large', { text: 'y'.repeat(3 * 1024 * 1024) }), aNewEvent('Small', { n: 9 })]);
+    await store.appendToStream('a-1', [aNewEvent('ThingHappened', { n: 10 })]);
+    const all = await store.readAll();
+    await store.close();
+    const batches = await scanned({ directory: directory.path, upTo: 10, batchEvents: 1 });
+    expect(batches.map((batch) => batch.length)).toEqual([1, 3, 2, 1, 2, 1]);
+    expect(batches.flat()).toEqual(all);
+  });
+
   it('refuses a file that is not an event log', async () => {
     await writeFile(join(directory.path, EVENT_LOG_FILE_NAME), 'not a log at all');
     await expect(scanned({ directory: directory.path, upTo: 1, batchEvents: 100 })).rejects.toThrow(LogFileFormatError);

@@ -1,9 +1,9 @@
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RecordedEvent } from '@flagline/event-sourcing';
 import { EventLogCorruptedError } from './event-store.errors';
-import { ChunkedReader, decodeFrame, EVENT_LOG_FILE_NAME, LogFileFormatError } from './log-file';
-import { decodeRecordedEvents, LOG_FILE_MAGIC } from './record-codec';
+import { checkPayload, EVENT_LOG_FILE_NAME, LogFileFormatError } from './log-file';
+import { decodeRecordedEvents, FRAME_HEADER_BYTES, LOG_FILE_MAGIC, MAX_PAYLOAD_BYTES } from './record-codec';
 
 export interface LogScanOptions {
   /** The event store's directory. */
@@ -12,6 +12,62 @@ export interface LogScanOptions {
   readonly upTo: number;
   /** Events per batch handed out (whole records: a batch may hold a few more). */
   readonly batchEvents: number;
+}
+
+/** Bytes of the log read at a time (a larger record is read whole into a buffer of its size). */
+const SCAN_BLOCK_BYTES = 4 * 1024 * 1024;
+
+/**
+ * A window of the file, read forward a block at a time: the records inside it are checked and
+ * decoded without a wait each (a scan of a million records would otherwise wait for each header
+ * and payload in turn).
+ */
+class BlockWindow {
+  private block = Buffer.allocUnsafeSlow(SCAN_BLOCK_BYTES);
+  /** The file offset of the block's first byte, and how many bytes of the file it holds. */
+  private start = 0;
+  private filled = 0;
+
+  constructor(
+    private readonly handle: FileHandle,
+    private readonly fileSize: number,
+  ) {}
+
+  /** Whether `[offset, offset + length)` is in the window. */
+  holds(offset: number, length: number): boolean {
+    return offset >= this.start && offset + length <= this.start + this.filled;
+  }
+
+  /** Moves the window to start at `offset` (offsets only move forward) holding at least `length` bytes; false when the file ends first. */
+  async moveTo(offset: number, length: number): Promise<boolean> {
+    if (offset + length > this.fileSize) return false;
+    const kept = Math.max(0, this.start + this.filled - offset);
+    const from = offset - this.start;
+    if (length > this.block.length) {
+      const larger = Buffer.allocUnsafeSlow(length);
+      this.block.copy(larger, 0, from, from + kept);
+      this.block = larger;
+    } else this.block.copy(this.block, 0, from, from + kept);
+    this.start = offset;
+    this.filled = kept;
+    const wanted = Math.min(this.block.length, this.fileSize - offset);
+    while (this.filled < wanted) {
+      const { bytesRead } = await this.handle.read(this.block, this.filled, wanted - this.filled, offset + this.filled);
+      if (bytesRead === 0) break;
+      this.filled += bytesRead;
+    }
+    return this.filled >= length;
+  }
+
+  /** The bytes at `offset` (in the window), valid until the window moves. */
+  bytes(offset: number, length: number): Buffer {
+    const at = offset - this.start;
+    return this.block.subarray(at, at + length);
+  }
+
+  uint32At(offset: number): number {
+    return this.block.readUInt32LE(offset - this.start);
+  }
 }
 
 /**
@@ -26,22 +82,30 @@ export async function* scanLog(options: LogScanOptions): AsyncGenerator<Recorded
   const path = join(options.directory, EVENT_LOG_FILE_NAME);
   const handle = await open(path, 'r');
   try {
-    const reader = new ChunkedReader(handle, (await handle.stat()).size);
-    const magic = await reader.bytesAt(0, LOG_FILE_MAGIC.length);
-    if (!magic?.equals(LOG_FILE_MAGIC)) throw new LogFileFormatError(`${path} is not an event log (bad header)`);
+    const window = new BlockWindow(handle, (await handle.stat()).size);
+    if (!(await window.moveTo(0, LOG_FILE_MAGIC.length)) || !window.bytes(0, LOG_FILE_MAGIC.length).equals(LOG_FILE_MAGIC)) {
+      throw new LogFileFormatError(`${path} is not an event log (bad header)`);
+    }
+    const damaged = (offset: number, damage: string): EventLogCorruptedError =>
+      new EventLogCorruptedError(`The event log record at byte ${offset} cannot be read before position ${options.upTo}: ${damage}`);
     let offset = LOG_FILE_MAGIC.length;
     let position = 0;
     let batch: RecordedEvent[] = [];
     while (position < options.upTo) {
-      const scan = await decodeFrame(reader, offset, decodeRecordedEvents);
-      if (scan.kind !== 'frame') throw new EventLogCorruptedError(`The event log record at byte ${offset} cannot be read before position ${options.upTo}: ${scan.damage}`);
+      if (!window.holds(offset, FRAME_HEADER_BYTES) && !(await window.moveTo(offset, FRAME_HEADER_BYTES))) throw damaged(offset, 'partial record header');
+      const length = window.uint32At(offset);
+      if (length === 0 || length > MAX_PAYLOAD_BYTES) throw damaged(offset, `record length ${length} out of bounds`);
+      const frameBytes = FRAME_HEADER_BYTES + length;
+      if (!window.holds(offset, frameBytes) && !(await window.moveTo(offset, frameBytes))) throw damaged(offset, 'partial record');
+      const scan = checkPayload(window.bytes(offset, 4), window.uint32At(offset + 4), window.bytes(offset + FRAME_HEADER_BYTES, length), decodeRecordedEvents);
+      if (scan.kind !== 'frame') throw damaged(offset, scan.damage);
       for (const event of scan.entry) {
         if (event.globalPosition !== position + 1) throw new EventLogCorruptedError(`The event log record at byte ${offset} holds position ${event.globalPosition} after ${position}`);
         if (event.globalPosition > options.upTo) break;
         batch.push(event);
         position = event.globalPosition;
       }
-      offset += scan.frameBytes;
+      offset += frameBytes;
       if (batch.length >= options.batchEvents) {
         yield batch;
         batch = [];
