@@ -147,8 +147,13 @@ export class ServedEnvironment {
     return this.document.revision;
   }
 
-  /** Outcomes a key of this kind may see: server-key-only features and (if so set) disabled flags removed. */
-  visible(outcomes: readonly FlagOutcome[], kind: KeyKind): FlagOutcome[] {
+  /**
+   * Outcomes a key of this kind may see: server-key-only features and (if so set) disabled flags
+   * removed. When there is nothing to remove (a server key, disabled flags shown), the outcomes
+   * given, not a copy.
+   */
+  visible(outcomes: readonly FlagOutcome[], kind: KeyKind): readonly FlagOutcome[] {
+    if (kind === 'server' && !this.hideDisabled) return outcomes;
     const out: FlagOutcome[] = [];
     for (const outcome of outcomes) {
       if (kind === 'client' && this.serverOnly[outcome.feature.index] === true) continue;
