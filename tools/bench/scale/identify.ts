@@ -12,7 +12,7 @@ import { freePort, identityBody, waitFor } from '../support';
 /**
  * Identify of new identities against transient identifies, on one standalone server:
  * `POST /api/v1/identities/` with a server key, a new identifier and 5 traits per request
- * (each one creates an identity: two events appended, catalogued and projected before the
+ * (each one creates an identity: one event appended, catalogued and projected before the
  * answer), then the same bodies with `"transient": true` (evaluated, nothing stored). Prints
  * both rates, their ratio, p50/p99 and the server's RSS.
  *

@@ -118,7 +118,8 @@ describe('EnvironmentProjector', () => {
 
   it('writes the documents byte for byte as the projection did when it re-rendered them whole', () => {
     // environment-projection.documents.json: this history's documents from the projection before
-    // documents shared their unchanged parts (commit 71022cc), as the in-memory store dumps them.
+    // documents shared their unchanged parts (commit 71022cc), as the in-memory store dumps them;
+    // identities created with their traits in one event since, so their documents' revisions are one lower.
     const expected = readFileSync(join(__dirname, 'environment-projection.documents.json'), 'utf8');
     expect(JSON.stringify(live.dump(), null, 1)).toBe(expected);
   });
@@ -147,11 +148,9 @@ describe('EnvironmentProjector', () => {
     // A new identity's stream starts at revision 0: its document cannot exist yet, so it is not read.
     expect(readsPerEvent).toEqual([
       ['IdentityCreated', ['environment:21']],
-      ['IdentityTraitsChanged', ['identity:21:ada']],
       ['IdentityOverrideSet', ['identity:21:ada', 'environment:21', 'organisation:1']],
       ['IdentityTraitsChanged', ['identity:21:ada']],
       ['IdentityCreated', ['environment:22']],
-      ['IdentityTraitsChanged', ['identity:22:grace']],
       ['IdentityTraitsChanged', ['identity:22:grace']],
       ['IdentityTraitsChanged', ['identity:22:grace']],
       ['IdentityCreated', ['environment:20']],

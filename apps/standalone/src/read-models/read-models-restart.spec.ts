@@ -34,8 +34,8 @@ describe('Read models persisted across restarts', () => {
     environment = await seedEnvironment(dataDir, adminKey);
     await appendIdentities(dataDir, environment, 300);
     const app = await startTestApp({ dataDir, env: { ADMIN_API_KEY: adminKey } });
-    // The seeding app stopped with its checkpoint: only the 300 identities (2 events each) appended since are projected.
-    expect(app.app.projectedSinceStart()).toBe(600);
+    // The seeding app stopped with its checkpoint: only the 300 identities (one event each) appended since are projected.
+    expect(app.app.projectedSinceStart()).toBe(300);
     // A write through the app, with an identity override that lands in the environment document.
     expectStatus(await app.admin.post(`${ADMIN}/environments/${environment.environmentId}/identities`, { identifier: 'written-through-the-app', traits: { plan: 'gold' } }), 201);
     expectStatus(await app.admin.put(`${ADMIN}/environments/${environment.environmentId}/identities/written-through-the-app/overrides/${environment.featureId}`, { enabled: true, value: 'on' }), 200);
@@ -75,7 +75,7 @@ describe('Read models persisted across restarts', () => {
     await appendIdentities(dataDir, environment, 50, 'tail');
     const app = await startTestApp({ dataDir, env: { ADMIN_API_KEY: adminKey } });
     try {
-      expect(app.app.projectedSinceStart()).toBe(100);
+      expect(app.app.projectedSinceStart()).toBe(50);
       const tail = obj(await identify(app.app.url, environment, 'tail-49'));
       expect(tail['traits']).toEqual(expect.arrayContaining([expect.objectContaining({ trait_key: 'age', trait_value: 49 })]));
       expect(await readDocuments(app.app.readModels)).toEqual(documents);

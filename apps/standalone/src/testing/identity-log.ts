@@ -29,22 +29,15 @@ export async function seedEnvironment(dataDir: string, adminKey: string): Promis
 
 const metadata: EventMetadata = { actor: { kind: 'system', id: 'seed' }, occurredAt: '2026-12-05T00:00:00.000Z', correlationId: 'identity-log' };
 
-/** The two events an SDK identify with five traits appends for a new identity. */
+/** The event an SDK identify with five traits appends for a new identity. */
 export function identityEvents(environment: SeededEnvironment, identifier: string, n: number): NewEvent[] {
   const base = { identityId: identityIdFor(environment.environmentId, identifier), projectId: environment.projectId, environmentId: environment.environmentId, identifier };
-  return [
-    { id: randomUUID(), type: 'IdentityCreated', data: { ...base, createdAt: metadata.occurredAt }, metadata },
-    {
-      id: randomUUID(),
-      type: 'IdentityTraitsChanged',
-      data: { ...base, schemaVersion: 2, set: { plan: n % 3 === 0 ? 'pro' : 'free', age: n % 90, country: 'fr', beta: n % 2 === 0, app_version: '2.3.0' }, floats: [], removed: [] },
-      metadata,
-    },
-  ];
+  const traits = { plan: n % 3 === 0 ? 'pro' : 'free', age: n % 90, country: 'fr', beta: n % 2 === 0, app_version: '2.3.0' };
+  return [{ id: randomUUID(), type: 'IdentityCreated', data: { ...base, schemaVersion: 2, createdAt: metadata.occurredAt, traits, floats: [] }, metadata }];
 }
 
 /**
- * Appends `count` identities (two events each) straight to the event log of a stopped app,
+ * Appends `count` identities (one event each) straight to the event log of a stopped app,
  * many appends in flight so they share group commits: a long history made in seconds.
  */
 export async function appendIdentities(dataDir: string, environment: SeededEnvironment, count: number, prefix = 'user'): Promise<void> {

@@ -42,7 +42,7 @@ describe('event schema versions', () => {
     expect(upcast).not.toBe(event);
     expect({ ...upcast, data: undefined }).toEqual({ ...event, data: undefined });
     expect(upcast.data).toMatchObject({ schemaVersion: 2, floats: [] });
-    const current = recorded('IdentityCreated', { ...address, createdAt: '2026-12-05T00:00:00.000Z' });
+    const current = recorded('IdentityCreated', { ...address, schemaVersion: 2, createdAt: '2026-12-05T00:00:00.000Z', traits: { plan: 'pro' }, floats: [] });
     expect(upcastRecordedAdminEvent(current)).toBe(current);
   });
 });

@@ -67,7 +67,7 @@ export const EVENT_SCHEMA_VERSIONS: Readonly<Record<CurrentAdminEvent['type'], n
   SegmentOverrideChanged: 1,
   SegmentOverrideRemoved: 1,
   SegmentOverridesReordered: 1,
-  IdentityCreated: 1,
+  IdentityCreated: 2,
   IdentityTraitsChanged: 2,
   IdentityOverrideSet: 1,
   IdentityOverrideRemoved: 1,

@@ -536,6 +536,27 @@ function identityOverrideState(override: Extract<IdentityEvent, { type: 'Identit
   };
 }
 
+/**
+ * The identity document with its traits changed: `removed` dropped, `set` added, in key order;
+ * `floats` (sorted, absent when none) names the traits whose integral number is a float.
+ */
+function withTraitChange(
+  identity: IdentityDocument,
+  set: Readonly<Record<string, string | number | boolean>>,
+  setFloats: readonly string[],
+  removed: readonly string[],
+): IdentityDocument {
+  // Spread, not assignment: a trait may be named "__proto__".
+  const traits: Record<string, string | number | boolean> = { ...identity.traits, ...set };
+  for (const key of removed) delete traits[key];
+  const floats = new Set(identity.floats);
+  for (const key of [...Object.keys(set), ...removed]) floats.delete(key);
+  for (const key of setFloats) floats.add(key);
+  const sorted = Object.fromEntries(Object.entries(traits).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  const { floats: _previous, ...rest } = identity;
+  return { ...rest, traits: sorted, ...(floats.size > 0 ? { floats: [...floats].sort() } : {}) };
+}
+
 function applyIdentityEvent(
   event: RecordedEvent<IdentityEvent>,
   input: ProjectionInput,
@@ -556,29 +577,15 @@ function applyIdentityEvent(
     dropIdentitiesOf: [],
   });
   switch (event.type) {
-    case 'IdentityCreated':
-      return result({
-        environmentId,
-        identifier,
-        identityUuid: identityUuid(event.data.identityId),
-        createdAt: event.data.createdAt,
-        traits: {},
-        overrides: [],
-        revision: 1,
-      });
+    // Stored older versions were upcast where the event was read (the event store's boundary).
+    case 'IdentityCreated': {
+      const created = { environmentId, identifier, identityUuid: identityUuid(event.data.identityId), createdAt: event.data.createdAt, traits: {}, overrides: [], revision: 1 };
+      return result(withTraitChange(created, event.data.traits, event.data.floats, []));
+    }
     case 'IdentityTraitsChanged': {
       if (!current) return { environments: out, dropIdentitiesOf: [] };
-      // Stored older versions were upcast where the event was read (the event store's boundary).
-      const data = event.data;
-      // Spread, not assignment: a trait may be named "__proto__".
-      const traits: Record<string, string | number | boolean> = { ...current.traits, ...data.set };
-      for (const key of data.removed) delete traits[key];
-      const floats = new Set(current.floats);
-      for (const key of [...Object.keys(data.set), ...data.removed]) floats.delete(key);
-      for (const key of data.floats) floats.add(key);
-      const sorted = Object.fromEntries(Object.entries(traits).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-      const { floats: _previous, ...rest } = current;
-      return result({ ...rest, traits: sorted, ...(floats.size > 0 ? { floats: [...floats].sort() } : {}), revision: current.revision + 1 });
+      const { set, floats, removed } = event.data;
+      return result({ ...withTraitChange(current, set, floats, removed), revision: current.revision + 1 });
     }
     case 'IdentityOverrideSet':
     case 'IdentityOverrideRemoved': {

@@ -16,7 +16,11 @@ const withCode = (code: string) => (error: Error) => expect((error as DomainErro
 /** Every identity event names the identity by id, project, environment and identifier. */
 const address = { identityId: identityIdFor(20, 'alice'), projectId: 10, environmentId: 20, identifier: 'alice' };
 
-const created: IdentityEvent = { type: 'IdentityCreated', data: { ...address, createdAt: NOW } };
+const createdWith = (traits: Record<string, string | number | boolean>, floats: string[] = [], createdAt = NOW): IdentityEvent => ({
+  type: 'IdentityCreated',
+  data: { ...address, schemaVersion: 2, createdAt, traits, floats },
+});
+const created = createdWith({});
 const traitsChanged = (set: Record<string, string | number | boolean>, removed: string[] = [], floats: string[] = []): IdentityEvent => ({
   type: 'IdentityTraitsChanged',
   data: { ...address, schemaVersion: 2, set, floats, removed },
@@ -71,10 +75,10 @@ describe('Identity', () => {
     it('is created with its traits, leaving out null ones', () => {
       spec([])
         .when({ type: 'CreateIdentity', ...address, traits: { plan: 'pro', age: 42, beta: true, gone: null }, now: NOW })
-        .then([created, traitsChanged({ plan: 'pro', age: 42, beta: true })]);
+        .then(createdWith({ plan: 'pro', age: 42, beta: true }));
     });
 
-    it('is created without a trait change when every trait is null', () => {
+    it('is created without traits when every trait is null', () => {
       spec([]).when({ type: 'CreateIdentity', ...address, traits: { gone: null }, now: NOW }).then([created]);
     });
 
@@ -85,7 +89,7 @@ describe('Identity', () => {
     it('is created again after its deletion', () => {
       spec([created, deleted])
         .when({ type: 'CreateIdentity', ...address, traits: { plan: 'free' }, now: LATER })
-        .then([{ type: 'IdentityCreated', data: { ...address, createdAt: LATER } }, traitsChanged({ plan: 'free' })]);
+        .then(createdWith({ plan: 'free' }, [], LATER));
     });
   });
 
@@ -93,7 +97,7 @@ describe('Identity', () => {
     it('creates an absent identity with its traits', () => {
       spec([])
         .when(record({ plan: 'pro', gone: null }))
-        .then([{ type: 'IdentityCreated', data: { ...address, createdAt: LATER } }, traitsChanged({ plan: 'pro' })]);
+        .then(createdWith({ plan: 'pro' }, [], LATER));
     });
 
     it('does nothing when the traits are unchanged', () => {
@@ -126,18 +130,20 @@ describe('Identity', () => {
       const traits: Record<string, string | number> = {};
       Object.defineProperty(traits, '__proto__', { value: 'x', enumerable: true, writable: true, configurable: true });
       traits['constructor'] = 1;
-      const [, changed] = identityDecider.decide(record(traits), identityDecider.initialState()) as IdentityEvent[];
-      const set = (changed as Extract<IdentityEvent, { type: 'IdentityTraitsChanged' }>).data.set;
+      const createdEvent = identityDecider.decide(record(traits), identityDecider.initialState()) as IdentityEvent;
+      const set = (createdEvent as Extract<IdentityEvent, { type: 'IdentityCreated' }>).data.traits;
       expect(Object.getPrototypeOf(set)).toBe(Object.prototype);
       expect(Object.entries(set)).toEqual([['__proto__', 'x'], ['constructor', 1]]);
-      const state = identityDecider.evolve(identityDecider.evolve(identityDecider.initialState(), created, 0), changed as IdentityEvent, 1);
+      const state = identityDecider.evolve(identityDecider.initialState(), createdEvent, 0);
       expect([...state.traits]).toEqual([['__proto__', 'x'], ['constructor', 1]]);
+      const changed = identityDecider.decide(record({ constructor: 2 }), state) as IdentityEvent;
+      expect([...identityDecider.evolve(state, changed, 1).traits]).toEqual([['__proto__', 'x'], ['constructor', 2]]);
     });
 
     it('creates the identity again after its deletion', () => {
       spec([created, traitsChanged({ plan: 'pro' }), deleted])
         .when(record({ plan: 'pro' }))
-        .then([{ type: 'IdentityCreated', data: { ...address, createdAt: LATER } }, traitsChanged({ plan: 'pro' })]);
+        .then(createdWith({ plan: 'pro' }, [], LATER));
     });
   });
 
@@ -324,6 +330,13 @@ describe('Identity traits written as floats', () => {
     spec([created, traitsChanged({ score: 5 }, [], ['score'])]).when({ type: 'UpdateTraits', traits: { score: new FloatNumber(5) } }).thenNothingHappened();
   });
 
+  it('creates an identity with its floats named, and folds them into FloatNumbers', () => {
+    spec([]).when(record({ score: new FloatNumber(5), age: 18 })).then(createdWith({ score: 5, age: 18 }, ['score'], LATER));
+    const state = fold([createdWith({ score: 5, age: 18 }, ['score'])]);
+    expect(state.traits.get('score')).toBeInstanceOf(FloatNumber);
+    expect(state.traits.get('age')).toBe(18);
+  });
+
   it('folds floats into FloatNumbers and a later int back into a number', () => {
     const state = fold([created, traitsChanged({ score: 5, age: 18 }, [], ['score', 'age']), traitsChanged({ age: 19 })]);
     expect(state.traits.get('score')).toBeInstanceOf(FloatNumber);
@@ -333,6 +346,12 @@ describe('Identity traits written as floats', () => {
 
   describe('given a stream stored before schema version 2 (recorded JSON)', () => {
     const stored = JSON.parse(readFileSync(join(__dirname, 'fixtures', 'identity-stream.v1.json'), 'utf8')) as StoredIdentityEvent[];
+
+    it('upcasts its creation to version 2 with no traits (they follow in the traits change)', () => {
+      const upcast = upcastIdentityEvent(stored[0] as StoredIdentityEvent);
+      expect(upcast.data).toEqual({ ...(stored[0] as StoredIdentityEvent).data, schemaVersion: 2, traits: {}, floats: [] });
+      expect(upcastIdentityEvent(created)).toBe(created);
+    });
 
     it('upcasts its traits change to version 2 with no floats: its integral numbers stay ints', () => {
       const upcast = upcastIdentityEvent(stored[1] as StoredIdentityEvent);

@@ -98,10 +98,9 @@ export function decideIdentity(command: IdentityCommand, state: Identity): Ident
         const change = traitChange(state.traits, command.traits, false);
         return change ? { type: 'IdentityTraitsChanged', data: { ...ids, ...change } } : [];
       }
-      const events: IdentityEvent[] = [{ type: 'IdentityCreated', data: { ...ids, createdAt: command.now } }];
+      // Created with its traits in one event (a null trait of a new identity removes nothing).
       const change = traitChange(NO_TRAITS, command.traits, false);
-      if (change) events.push({ type: 'IdentityTraitsChanged', data: { ...ids, ...change } });
-      return events;
+      return { type: 'IdentityCreated', data: { ...ids, schemaVersion: 2, createdAt: command.now, traits: change?.set ?? {}, floats: change?.floats ?? [] } };
     }
     case 'UpdateTraits':
     case 'ReplaceTraits': {
@@ -137,22 +136,27 @@ export function decideIdentity(command: IdentityCommand, state: Identity): Ident
   }
 }
 
+/** The traits after a change: `removed` dropped, `set` added (a number named in `floats` as a float). */
+function withTraits(current: ReadonlyMap<string, TraitValue>, set: Readonly<Record<string, StoredTraitValue>>, floats: readonly string[], removed: readonly string[]): Map<string, TraitValue> {
+  const traits = new Map(current);
+  for (const key of removed) traits.delete(key);
+  for (const key of Object.keys(set)) {
+    const value = set[key] as StoredTraitValue;
+    traits.set(key, typeof value === 'number' && floats.length > 0 && floats.includes(key) ? new FloatNumber(value) : value);
+  }
+  return traits;
+}
+
 export function evolveIdentity(state: Identity, stored: StoredIdentityEvent, revision: number): Identity {
   const event = upcastIdentityEvent(stored);
   switch (event.type) {
     case 'IdentityCreated': {
-      const { identityId, projectId, environmentId, identifier, createdAt } = event.data;
-      return { ...initialIdentity(), status: 'active', identityId, projectId, environmentId, identifier, createdAt, revision };
+      const { identityId, projectId, environmentId, identifier, createdAt, traits, floats } = event.data;
+      return { ...initialIdentity(), status: 'active', identityId, projectId, environmentId, identifier, createdAt, traits: withTraits(NO_TRAITS, traits, floats, []), revision };
     }
     case 'IdentityTraitsChanged': {
-      const traits = new Map(state.traits);
       const { set, floats, removed } = event.data;
-      for (const key of removed) traits.delete(key);
-      for (const key of Object.keys(set)) {
-        const value = set[key] as StoredTraitValue;
-        traits.set(key, typeof value === 'number' && floats.length > 0 && floats.includes(key) ? new FloatNumber(value) : value);
-      }
-      return { ...state, traits, revision };
+      return { ...state, traits: withTraits(state.traits, set, floats, removed), revision };
     }
     case 'IdentityOverrideSet': {
       const { featureId, featureStateUuid, enabled, value, allocations } = event.data;

@@ -3,9 +3,20 @@ import type { Allocation, FeatureValue } from '../shared/values';
 
 type I<T> = { identityId: string; projectId: number; environmentId: number; identifier: string } & T;
 
-export type IdentityCreated = DomainEvent<'IdentityCreated', I<{ createdAt: string }>>;
 /** A trait value as stored in an event: JSON, so a float written `5.0` is stored as `5` and named in `floats`. */
 export type StoredTraitValue = string | number | boolean;
+
+/**
+ * An identity created with the traits it was first seen with (an SDK's identify, or the admin
+ * API's create): one event, so recording a new identity appends, indexes and projects one record.
+ * Schema version 2: `traits` and `floats` (the traits whose integral number is a float, as in
+ * `IdentityTraitsChanged`). Version 1 (`identity.events.v1.ts`) had no traits: its identity's
+ * first traits came in an `IdentityTraitsChanged` after it.
+ */
+export type IdentityCreated = DomainEvent<
+  'IdentityCreated',
+  I<{ schemaVersion: 2; createdAt: string; traits: Record<string, StoredTraitValue>; floats: string[] }>
+>;
 
 /**
  * Traits set (added or changed) and removed in one change. Schema version 2: `floats` names the
