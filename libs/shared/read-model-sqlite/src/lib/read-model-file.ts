@@ -1,11 +1,15 @@
 import Database from 'better-sqlite3';
 import { READ_MODEL_SCHEMA_VERSION } from '@flagline/contracts';
 import { existsSync, rmSync } from 'node:fs';
+import { RESIDENT_PARTS_SCHEMA } from './resident-document-rows';
 
 /** What the file holds; a file naming anything else is foreign and is not read. */
 export const READ_MODEL_FILE_FORMAT = 'flagline-read-models';
-/** The table layout of the file; bumped when it changes, and an older file is then rebuilt from the log. */
-export const READ_MODEL_FILE_VERSION = 1;
+/**
+ * The table layout of the file; bumped when it changes, and an older file is then rebuilt from the log.
+ * 2: resident documents as a head and parts of their arrays (`document_parts`, see `ResidentDocumentRows`).
+ */
+export const READ_MODEL_FILE_VERSION = 2;
 
 export interface ReadModelFileOptions {
   readonly path: string;
@@ -37,6 +41,7 @@ const SCHEMA = `
   CREATE TABLE documents (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
   CREATE TABLE checkpoints (key TEXT PRIMARY KEY, position INTEGER NOT NULL) WITHOUT ROWID;
   CREATE TABLE consumers (name TEXT PRIMARY KEY, position INTEGER NOT NULL) WITHOUT ROWID;
+  ${RESIDENT_PARTS_SCHEMA}
 `;
 
 function configure(db: Database.Database, cacheSizeKiB: number, bulkLoad = false): void {
@@ -63,11 +68,13 @@ function invalidity(db: Database.Database, options: ReadModelFileOptions): strin
     if (rows.length !== 1 || rows[0]?.quick_check !== 'ok') return `integrity check failed (${rows.map((row) => row.quick_check).slice(0, 3).join('; ')})`;
   }
   const tables = new Set((db.prepare(`SELECT name FROM sqlite_schema WHERE type = 'table'`).all() as { name: string }[]).map((row) => row.name));
-  for (const table of ['meta', 'documents', 'checkpoints', 'consumers']) if (!tables.has(table)) return `table ${table} is missing (not a read-model file)`;
+  if (!tables.has('meta')) return 'table meta is missing (not a read-model file)';
   const format = metaValue(db, 'format');
   if (format !== READ_MODEL_FILE_FORMAT) return `format is ${format ?? 'missing'}, not ${READ_MODEL_FILE_FORMAT}`;
+  // The version before the tables: an older layout lacks some of today's.
   const fileVersion = metaValue(db, 'fileVersion');
   if (fileVersion !== String(READ_MODEL_FILE_VERSION)) return `file version is ${fileVersion ?? 'missing'}, not ${READ_MODEL_FILE_VERSION}`;
+  for (const table of ['documents', 'document_parts', 'checkpoints', 'consumers']) if (!tables.has(table)) return `table ${table} is missing (not a read-model file)`;
   const documentVersion = metaValue(db, 'documentSchemaVersion');
   if (documentVersion !== String(READ_MODEL_SCHEMA_VERSION)) return `document schema version is ${documentVersion ?? 'missing'}, not ${READ_MODEL_SCHEMA_VERSION}`;
   const consumer = db.prepare('SELECT position FROM consumers WHERE name = ?').get(options.consumer) as { position: unknown } | undefined;

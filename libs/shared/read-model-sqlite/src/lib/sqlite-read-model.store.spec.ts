@@ -171,6 +171,127 @@ describe('SqliteReadModelStore', () => {
     await store.close();
   });
 
+  describe('resident documents at the grain of change', () => {
+    type Entry = { readonly feature: { readonly id: number; readonly name: string }; readonly state: { readonly enabled: boolean } };
+    const entry = (id: number, enabled = false): Entry => ({ feature: { id, name: `feature_${id}` }, state: { enabled } });
+    const entries = (count: number): Entry[] => Array.from({ length: count }, (_, index) => entry(index + 1));
+    let position = 0;
+    const write = async (store: SqliteReadModelStore, key: string, value: unknown): Promise<void> => {
+      const writes = [value === undefined ? { key, delete: true as const } : { key, value }];
+      expect(await store.commit({ checkpoint: { key: 'c', expected: position, next: position + 1 }, writes, changedEnvironments: [] })).toBe(true);
+      position++;
+    };
+    const rows = (file: string, table: 'documents' | 'document_parts'): unknown[] => {
+      const db = new Database(file, { readonly: true });
+      try {
+        return db.prepare(`SELECT * FROM ${table} ORDER BY 1, 2${table === 'document_parts' ? ', 3' : ''}`).all();
+      } finally {
+        db.close();
+      }
+    };
+    const parts = (file = path): Record<string, string> =>
+      Object.fromEntries((rows(file, 'document_parts') as { key: string; field: string; part: number; value: string }[]).map((row) => [`${row.key} ${row.field} ${row.part}`, row.value]));
+    beforeEach(() => {
+      position = 0;
+    });
+
+    it('writes only the parts of an array whose elements changed, and the head', async () => {
+      const store = open();
+      const features = entries(200);
+      await write(store, 'environment:1', { environmentId: 1, revision: 1, features, segments: [] });
+      store.flush();
+      expect(Object.keys(parts())).toEqual(['environment:1 features 0', 'environment:1 features 1', 'environment:1 features 2', 'environment:1 features 3']);
+      expect(JSON.parse(parts()['environment:1 features 3'] as string)).toEqual(features.slice(192));
+      expect(rows(path, 'documents')).toEqual([{ key: 'environment:1', value: '{"environmentId":1,"revision":1,"features":{"\\u0000parts":200},"segments":{"\\u0000parts":0}}' }]);
+
+      // Another writer changes part 0 behind the store's back: a flush that rewrote it would put it back.
+      const tampered = JSON.stringify([entry(999), ...features.slice(1, 64)]);
+      const db = new Database(path);
+      db.prepare(`UPDATE document_parts SET value = ? WHERE key = 'environment:1' AND field = 'features' AND part = 0`).run(tampered);
+      db.close();
+      // A toggle of the 131st feature: a new element there, every other one the same object.
+      const toggled = features.map((element, index) => (index === 130 ? entry(131, true) : element));
+      await write(store, 'environment:1', { environmentId: 1, revision: 2, features: toggled, segments: [] });
+      store.flush();
+      const after = parts();
+      expect(after['environment:1 features 0']).toBe(tampered);
+      expect(JSON.parse(after['environment:1 features 2'] as string)).toEqual(toggled.slice(128, 192));
+      expect((await store.get<{ features: Entry[] }>('environment:1'))?.features[130]?.state.enabled).toBe(true);
+      await store.close();
+
+      const reopened = open();
+      expect(reopened.created).toBe(false);
+      expect(await reopened.get('environment:1')).toEqual({ environmentId: 1, revision: 2, features: [entry(999), ...toggled.slice(1)], segments: [] });
+      await reopened.close();
+    });
+
+    it('holds the same rows after any series of flushes as a file written once with the final documents, and reopens them as they were', async () => {
+      const live = open();
+      const features = entries(150);
+      await write(live, 'environment:1', { environmentId: 1, features: features.slice(0, 10), segments: [{ id: 1 }] });
+      await write(live, 'project:1', { projectId: 1, environmentIds: [1], features: features.slice(0, 10) });
+      live.flush();
+      await write(live, 'environment:1', { environmentId: 1, features, segments: [{ id: 1 }] });
+      await write(live, 'organisation:1', { organisationId: 1, name: 'Acme' });
+      live.flush();
+      // Shrinks (parts past the end go), a field no longer an array (its parts go), one gone (its parts go).
+      await write(live, 'environment:1', { environmentId: 1, features: [...features.slice(0, 64), entry(70, true)], segments: 'none' });
+      await write(live, 'project:1', undefined);
+      await write(live, 'environment:2', { environmentId: 2, features: features.slice(0, 70) });
+      live.flush();
+      await write(live, 'environment:2', { environmentId: 2, features: features.slice(0, 65), extra: [] });
+      const final = {
+        'environment:1': await live.get('environment:1'),
+        'environment:2': await live.get('environment:2'),
+        'organisation:1': await live.get('organisation:1'),
+      };
+      await live.close();
+
+      const freshPath = join(directory, 'fresh.sqlite');
+      const fresh = SqliteReadModelStore.open({ path: freshPath, flushIntervalMs: 60_000 });
+      position = 0;
+      for (const [key, value] of Object.entries(final)) await write(fresh, key, JSON.parse(JSON.stringify(value)) as unknown);
+      await fresh.close();
+      expect(rows(path, 'documents')).toEqual(rows(freshPath, 'documents'));
+      expect(rows(path, 'document_parts')).toEqual(rows(freshPath, 'document_parts'));
+      expect(Object.keys(parts())).toEqual(['environment:1 features 0', 'environment:1 features 1', 'environment:2 features 0', 'environment:2 features 1']);
+
+      const reopened = open();
+      for (const [key, value] of Object.entries(final)) expect(await reopened.get(key)).toEqual(value);
+      expect(Object.isFrozen((await reopened.get<{ features: Entry[] }>('environment:1'))?.features[64])).toBe(true);
+      await reopened.close();
+    });
+
+    it('replaces a file whose documents do not fit together (a part missing) by an empty one', async () => {
+      const store = open();
+      await write(store, 'environment:1', { environmentId: 1, features: entries(130) });
+      await store.close();
+      const db = new Database(path);
+      db.prepare('DELETE FROM document_parts WHERE part = 1').run();
+      db.close();
+      const reopened = open();
+      expect(reopened.created).toBe(true);
+      expect(reopened.recreatedBecause).toMatch(/damaged: part 2 of environment:1 features follows 1 parts/);
+      expect(await reopened.get('environment:1')).toBeNull();
+      expect(await reopened.checkpoint('c')).toBe(0);
+      await reopened.close();
+    });
+
+    it('replaces a file of the layout before (whole documents, version 1) by an empty one', async () => {
+      const store = open();
+      await write(store, 'environment:1', { environmentId: 1, features: entries(3) });
+      await store.close();
+      const db = new Database(path);
+      db.prepare(`UPDATE meta SET value = '1' WHERE name = 'fileVersion'`).run();
+      db.exec('DROP TABLE document_parts');
+      db.close();
+      const reopened = open();
+      expect(reopened.recreatedBecause).toBe('file version is 1, not 2');
+      expect(await reopened.get('environment:1')).toBeNull();
+      await reopened.close();
+    });
+  });
+
   describe('a file that cannot be served is replaced by an empty one, never read', () => {
     const filled = async (): Promise<void> => {
       const store = open();

@@ -9,9 +9,10 @@ import {
   type ReadModelCommit,
 } from '@flagline/contracts';
 import type { CheckpointStore } from '@flagline/event-sourcing';
-import { deepFreeze, frozenJson } from '@flagline/read-model';
+import { deepFreeze } from '@flagline/read-model';
 import { LRUCache } from 'lru-cache';
-import { openReadModelFile } from './read-model-file';
+import { openReadModelFile, removeReadModelFile, type ReadModelFileOptions } from './read-model-file';
+import { DamagedReadModelFile, ResidentDocumentRows } from './resident-document-rows';
 
 export interface SqliteReadModelStoreOptions {
   /** The database file (`read-models.sqlite` under the data directory). */
@@ -118,6 +119,9 @@ const reachesIdentities = (prefix: string): boolean => prefix.startsWith(IDENTIT
 export class SqliteReadModelStore implements BatchReadModelStore {
   /** Non-identity documents, all of them, decoded and frozen. */
   private readonly resident = new Map<string, unknown>();
+  /** Each resident document as the file holds it: what a flush compares a new one with, to write only the parts that changed. */
+  private readonly persisted = new Map<string, unknown>();
+  private readonly residentRows: ResidentDocumentRows;
   private readonly checkpoints = new Map<string, number>();
   private readonly consumers = new Map<string, number>();
   /** Written since the last flush: documents (or DELETED), checkpoint and consumer names. */
@@ -170,13 +174,17 @@ export class SqliteReadModelStore implements BatchReadModelStore {
       putCheckpoint: db.prepare('INSERT INTO checkpoints (key, position) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET position = excluded.position'),
       putConsumer: db.prepare('INSERT INTO consumers (name, position) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET position = excluded.position'),
     };
+    this.residentRows = new ResidentDocumentRows(db);
     this.persist = db.transaction((documents: Map<string, unknown>, checkpoints: Set<string>, consumers: Set<string>) => {
       // In key order: neighbouring inserts land on the same B-tree pages.
       for (const key of [...documents.keys()].sort()) {
         const value = documents.get(key);
-        if (value === DELETED) this.statements.deleteDocument.run(key);
         // Identity documents share no remembered parts worth the walk: V8's own JSON.stringify (the same text) is faster.
-        else this.statements.putDocument.run(key, isIdentityKey(key) ? JSON.stringify(value) : frozenJson(value));
+        if (isIdentityKey(key)) {
+          if (value === DELETED) this.statements.deleteDocument.run(key);
+          else this.statements.putDocument.run(key, JSON.stringify(value));
+        } else if (value === DELETED) this.residentRows.delete(key);
+        else this.residentRows.write(key, value, this.persisted.get(key));
       }
       for (const key of checkpoints) this.statements.putCheckpoint.run(key, this.checkpoints.get(key) ?? 0);
       for (const name of consumers) this.statements.putConsumer.run(name, this.consumers.get(name) ?? 0);
@@ -188,18 +196,30 @@ export class SqliteReadModelStore implements BatchReadModelStore {
 
   /** Opens (or creates, or replaces when it cannot be served) the file and loads what stays in memory. */
   static open(options: SqliteReadModelStoreOptions): SqliteReadModelStore {
-    const opened = openReadModelFile({
+    const fileOptions: ReadModelFileOptions = {
       path: options.path,
       consumer: options.consumer ?? 'relay',
       cacheSizeKiB: options.cacheSizeKiB ?? 16_384,
       integrityCheck: options.integrityCheck ?? 'quick',
       bulkLoad: options.bulkLoad,
       logHead: options.logHead,
-    });
+    };
+    const opened = openReadModelFile(fileOptions);
+    let damaged: DamagedReadModelFile;
     try {
       return new SqliteReadModelStore(opened.db, opened, options);
     } catch (error) {
       opened.db.close();
+      if (!(error instanceof DamagedReadModelFile) || opened.created) throw error;
+      damaged = error;
+    }
+    // Documents that do not fit together (found only when they are put together at load) are not served either: start empty.
+    removeReadModelFile(options.path);
+    const recreated = openReadModelFile(fileOptions);
+    try {
+      return new SqliteReadModelStore(recreated.db, { created: true, recreatedBecause: damaged.message }, options);
+    } catch (error) {
+      recreated.db.close();
       throw error;
     }
   }
@@ -207,8 +227,13 @@ export class SqliteReadModelStore implements BatchReadModelStore {
   private load(): void {
     // Everything but identities: the keys below and above the identity range.
     const upper = `${IDENTITY_PREFIX.slice(0, -1)}${String.fromCharCode(IDENTITY_PREFIX.charCodeAt(IDENTITY_PREFIX.length - 1) + 1)}`;
-    const rows = this.db.prepare('SELECT key, value FROM documents WHERE key < ? OR key >= ?').iterate(IDENTITY_PREFIX, upper) as IterableIterator<{ key: string; value: string }>;
-    for (const row of rows) this.resident.set(row.key, deepFreeze(JSON.parse(row.value) as unknown));
+    // All at once (they are few): an iterator left open by a damaged part would keep the file busy.
+    const heads = this.db.prepare('SELECT key, value FROM documents WHERE key < ? OR key >= ?').all(IDENTITY_PREFIX, upper) as { key: string; value: string }[];
+    for (const [key, document] of this.residentRows.read(heads)) {
+      const frozen = deepFreeze(document);
+      this.resident.set(key, frozen);
+      this.persisted.set(key, frozen);
+    }
     for (const row of this.db.prepare('SELECT key, position FROM checkpoints').iterate() as IterableIterator<{ key: string; position: number }>) {
       this.checkpoints.set(row.key, row.position);
     }
@@ -391,7 +416,11 @@ export class SqliteReadModelStore implements BatchReadModelStore {
     }
     this.flushCount++;
     for (const [key, value] of documents) {
-      if (!isIdentityKey(key)) continue;
+      if (!isIdentityKey(key)) {
+        if (value === DELETED) this.persisted.delete(key);
+        else this.persisted.set(key, value);
+        continue;
+      }
       this.remember(key, value === DELETED ? null : value);
       if (this.written && value !== DELETED) this.written.add(key);
     }
