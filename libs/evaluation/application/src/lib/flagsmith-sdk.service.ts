@@ -29,6 +29,9 @@ function setOwn<V>(target: Record<string, V>, key: string, value: V): void {
   else target[key] = value;
 }
 
+/** The end of an answer that lists no traits (an environment hiding sensitive data). */
+const NO_TRAITS_TAIL = '],"traits":[]}';
+
 /** Memory of an answer's own, for one kept long (see `answerBody`). */
 const ownAllocation = (length: number): Buffer => Buffer.allocUnsafeSlow(length);
 
@@ -51,6 +54,7 @@ export class FlagsmithSdkService {
   private readonly clock: () => number;
   private readonly documents = new WeakMap<ServedEnvironment, string>();
   private readonly fragments: Buffer[] = [];
+  private readonly pieces: string[] = [];
   private readonly slab = new AnswerSlab();
   private readonly slabTake = (length: number): Buffer => this.slab.take(length);
 
@@ -153,13 +157,13 @@ export class FlagsmithSdkService {
     }
 
     const headers = this.headers(environment);
-    const traitsJson = environment.document.settings.hideSensitiveData ? '[]' : this.traitList(traits, transientKeys);
+    const tail = environment.document.settings.hideSensitiveData ? NO_TRAITS_TAIL : this.traitsTail(traits, transientKeys);
     if (!request.transient && this.options.writer && this.needsWrite(resolved, request, stored)) {
       return this.persist(resolved, request, stored, correlationId()).then((persisted) =>
-        this.answer(resolved, request, stored, outcomes, traitsJson, persisted ? headers : { ...headers, 'x-flagline-traits-persisted': 'false' }, false),
+        this.answer(resolved, request, stored, outcomes, tail, persisted ? headers : { ...headers, 'x-flagline-traits-persisted': 'false' }, false),
       );
     }
-    return this.answer(resolved, request, stored, outcomes, traitsJson, headers, repeat && recent);
+    return this.answer(resolved, request, stored, outcomes, tail, headers, repeat && recent);
   }
 
   /** The identify answer of these outcomes and traits; `remember`: kept for the identity (an unchanged call repeating its traits). */
@@ -168,13 +172,13 @@ export class FlagsmithSdkService {
     request: IdentifyRequest,
     stored: IdentityDocument | null,
     outcomes: readonly FlagOutcome[],
-    traitsJson: string,
+    tail: string,
     headers: Readonly<Record<string, string>>,
     remember: boolean,
   ): SdkAnswer {
     // One buffer, written as is (a string body would be copied again onto the response head),
     // copied together from the flags' ready-made bytes: no text of the whole answer is built.
-    const body = this.answerBody(environment, request.identifier, outcomes, `],"traits":${traitsJson}}`, remember);
+    const body = this.answerBody(environment, request.identifier, outcomes, tail, remember);
     if (!remember || stored === null) return jsonAnswer(200, body, headers);
     const answer: SdkAnswer = {
       status: 200,
@@ -254,16 +258,33 @@ export class FlagsmithSdkService {
     return true;
   }
 
-  private traitList(traits: Readonly<Record<string, TraitValue>>, transientKeys: Set<string> | undefined): string {
-    let out = '[';
+  /**
+   * The end of an identify answer, `],"traits":[…]}`, the traits in key order. Joined from its
+   * pieces at once: adding them up one by one made a string for every step (about 2.7 KB per
+   * answer of 5 traits, a quarter of what an identify allocated).
+   */
+  private traitsTail(traits: Readonly<Record<string, TraitValue>>, transientKeys: Set<string> | undefined): string {
     const keys = Object.keys(traits);
     // Stored traits are usually in key order already: checked in one pass, sorted only if not.
     if (!inOrder(keys)) keys.sort();
-    for (const key of keys) {
-      if (out.length > 1) out += ',';
-      out += `{"trait_key":${JSON.stringify(key)},"trait_value":${traitValueJson(traits[key])},"transient":${transientKeys?.has(key) === true}}`;
+    // One array reused by every answer, as `fragments` is (emptied first, should a value have thrown last time).
+    const pieces = this.pieces;
+    pieces.length = 0;
+    pieces.push('],"traits":[');
+    for (let index = 0; index < keys.length; index++) {
+      const key = keys[index] as string;
+      pieces.push(
+        index === 0 ? '{"trait_key":' : ',{"trait_key":',
+        JSON.stringify(key),
+        ',"trait_value":',
+        traitValueJson(traits[key]),
+        transientKeys?.has(key) === true ? ',"transient":true}' : ',"transient":false}',
+      );
     }
-    return `${out}]`;
+    pieces.push(']}');
+    const tail = pieces.join('');
+    pieces.length = 0;
+    return tail;
   }
 
   /** Whether identifying would change what is stored: a new identity, or a storable trait that differs. */
