@@ -1,10 +1,12 @@
 import { indexKeyOf, type AuditQuery, type CatalogAuditEntry, type CatalogBatch, type CatalogEventRef, type CatalogIdentityRecord, type CatalogStore, type IdentifierQuery } from '@flagline/event-sourcing';
 import Database from 'better-sqlite3';
 import { closeSync, existsSync, openSync, readSync, rmSync, statSync } from 'node:fs';
-import { decodeState, encodeState, encodeStateByValue } from './state-codec';
+import { CatalogStateRows, STATE_PARTS_SCHEMA } from './catalog-state-rows';
+import { decodeState, encodeStateByValue } from './state-codec';
 
 /** Written in the file's meta table; a file without it (or with another) is not served but rebuilt. */
-const FORMAT = 'flagline-catalog/7';
+/** 8: snapshots as heads and parts of their big maps (`state_part`, see `CatalogStateRows`). */
+const FORMAT = 'flagline-catalog/8';
 
 export interface SqliteCatalogStoreOptions {
   /** SQLite page cache in KiB (bounded: RSS must not grow with the data). Default 32 MiB. */
@@ -21,6 +23,7 @@ export interface SqliteCatalogStoreOptions {
 const SCHEMA = `
 CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;
 CREATE TABLE state (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+${STATE_PARTS_SCHEMA}
 -- A rowid table with an index, not a table keyed by the id: ids are hashes, so new identities
 -- land at random places of the key order, and a small index dirties far fewer pages per
 -- transaction than whole rows would (about 3x the write rate at 200,000 identities). The index
@@ -171,6 +174,11 @@ export class SqliteCatalogStore implements CatalogStore {
   private readonly writeBatch: (batch: CatalogBatch) => void;
   private readonly resetAll: () => void;
   private readonly discardBuffered: () => void;
+  private readonly stateRows: CatalogStateRows;
+  /** The snapshots, decoded at open (a file whose heads and parts do not fit is not served), until `states()` takes them or a write. */
+  private loadedStates: [string, unknown][] | null;
+  /** Steps of the batch being written, taken once its transaction has committed. */
+  private committed: (() => void)[] = [];
   /**
    * The identities a bulk load (see `bulkLoad`) inserted, or null: its file held no other, so an
    * identity not among them is inserted without first being looked for, and the identity table
@@ -231,8 +239,6 @@ export class SqliteCatalogStore implements CatalogStore {
     const statements = {
       meta: db.prepare<[string], { value: number | string | null }>('SELECT value FROM meta WHERE key = ?'),
       setMeta: db.prepare<[string, number | string | null]>('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
-      states: db.prepare<[], { key: string; value: string }>('SELECT key, value FROM state'),
-      setState: db.prepare<[string, string]>('INSERT OR REPLACE INTO state (key, value) VALUES (?, ?)'),
       identity: db.prepare<[number, string], { revision: number; state: string }>('SELECT revision, state FROM identity WHERE id_key = ? AND id = ?'),
       // Updated in place when stored, inserted otherwise (no unique index on the id to upsert against).
       updateIdentity: db.prepare<[number, string, number, string]>('UPDATE identity SET revision = ?, state = ? WHERE id_key = ? AND id = ?'),
@@ -257,6 +263,14 @@ export class SqliteCatalogStore implements CatalogStore {
       addEvent: db.prepare<[string, number, string, number]>('INSERT OR REPLACE INTO event_id (id, position, stream, revision) VALUES (?, ?, ?, ?)'),
     };
     this.statements = statements;
+    const stateRows = new CatalogStateRows(db);
+    this.stateRows = stateRows;
+    try {
+      this.loadedStates = created ? [] : stateRows.read();
+    } catch (error) {
+      db.close();
+      throw error;
+    }
     // Rows of a bulk load, many to a statement, in the order they come (the first audit row of a key stays, as one by one).
     const rows = options.bulkLoad && created ? BULK_ROWS : 1;
     const insertIdentity = new ChunkedInsert(db, 'INSERT INTO identity (rowid, id_key, id, revision, state)', 5, rows);
@@ -295,7 +309,7 @@ export class SqliteCatalogStore implements CatalogStore {
       }
       insertIdentity.flush();
       list.flush();
-      for (const [key, value] of batch.states) statements.setState.run(key, encodeState(value));
+      for (const [key, value] of batch.states) this.committed.push(stateRows.write(key, value));
       for (const row of batch.audit) addAudit.add(row.entity, row.position, row.type, row.stream, row.revision);
       addAudit.flush();
       for (const event of batch.events) statements.addEvent.run(event.id, event.position, event.stream, event.revision);
@@ -303,7 +317,7 @@ export class SqliteCatalogStore implements CatalogStore {
       statements.setMeta.run('checkpointEvent', JSON.stringify(batch.checkpointEvent));
     });
     this.resetAll = db.transaction(() => {
-      for (const table of ['state', 'identity', 'identifier', 'audit', 'event_id']) db.prepare(`DELETE FROM ${table}`).run();
+      for (const table of ['state', 'state_part', 'identity', 'identifier', 'audit', 'event_id']) db.prepare(`DELETE FROM ${table}`).run();
       statements.setMeta.run('checkpoint', 0);
       statements.setMeta.run('checkpointEvent', null);
     });
@@ -319,7 +333,9 @@ export class SqliteCatalogStore implements CatalogStore {
   }
 
   states(): [string, unknown][] {
-    return this.statements.states.all().map(({ key, value }) => [key, decodeState(value)]);
+    const loaded = this.loadedStates;
+    this.loadedStates = null;
+    return loaded ?? this.stateRows.read();
   }
 
   identity(identityId: string): CatalogIdentityRecord | undefined {
@@ -355,8 +371,11 @@ export class SqliteCatalogStore implements CatalogStore {
 
   write(batch: CatalogBatch): void {
     const before = this.bulk?.last ?? 0;
+    this.committed = [];
+    this.loadedStates = null;
     try {
       this.writeBatch(batch);
+      for (const step of this.committed) step();
     } catch (error) {
       // Rolled back: the rows it left buffered are dropped (the whole batch is written again
       // later), and the identities it added are not in the file.
@@ -368,6 +387,8 @@ export class SqliteCatalogStore implements CatalogStore {
 
   reset(): void {
     this.resetAll();
+    this.stateRows.forget();
+    this.loadedStates = null;
     this.bulk?.clear();
   }
 

@@ -14,6 +14,7 @@ import { FloatNumber } from '@flagline/python-compat';
 const MAP = '\u0000map';
 const SET = '\u0000set';
 const FLOAT = '\u0000float';
+const PARTS = '\u0000parts';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -88,17 +89,20 @@ function toJson(value: unknown): unknown {
   return copy ?? value;
 }
 
-function fromJson(value: Json): unknown {
+/** @param parts - what a reference to a map written in parts (see `encodeStateHead`) reads as; none outside heads. */
+function fromJson(value: Json, parts?: (reference: Json) => unknown): unknown {
   if (value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) return value.map(fromJson);
+  if (Array.isArray(value)) return value.map((entry) => fromJson(entry, parts));
   const map = value[MAP];
-  if (map !== undefined) return new Map((map as [Json, Json][]).map(([key, entry]) => [fromJson(key), fromJson(entry)]));
+  if (map !== undefined) return new Map((map as [Json, Json][]).map(([key, entry]) => [fromJson(key), fromJson(entry, parts)]));
   const set = value[SET];
-  if (set !== undefined) return new Set((set as Json[]).map(fromJson));
+  if (set !== undefined) return new Set((set as Json[]).map((entry) => fromJson(entry)));
   const float = value[FLOAT];
   if (typeof float === 'number') return new FloatNumber(float);
+  const reference = value[PARTS];
+  if (reference !== undefined && parts) return parts(reference);
   const out: Record<string, unknown> = {};
-  for (const key of Object.keys(value)) out[key] = fromJson(value[key] as Json);
+  for (const key of Object.keys(value)) out[key] = fromJson(value[key] as Json, parts);
   return out;
 }
 
@@ -157,3 +161,89 @@ export const encodeState = (value: unknown): string => text(value, false);
 /** The encoding without remembered parts, as it was first written: the reference the fast one is checked against. */
 export const encodeStateByValue = (value: unknown): string => JSON.stringify(toJson(value));
 export const decodeState = (text: string): unknown => fromJson(JSON.parse(text) as Json);
+
+/**
+ * A state at the grain of change: maps of more than `PART_ENTRIES` entries (a project's features,
+ * each environment's feature states, the index of entities to projects) reached from the root
+ * through objects, arrays and smaller maps are written apart, in parts of `PART_ENTRIES` entries
+ * in their order, and the rest of the state (its head) refers to each as
+ * `{"\u0000parts":[<path>,<entries>]}`; a map inside a part is written whole. A writer keeping
+ * what it wrote last rewrites only the parts whose entries changed. Heads and parts depend on
+ * the state alone, so a file written across any number of flushes equals a rebuild's.
+ */
+export const PART_ENTRIES = 64;
+
+/** A map a head refers to: where it is in the state (`.field`, `[key]`, `/index` from the root), and the map. */
+export interface StatePartsMap {
+  readonly path: string;
+  readonly map: ReadonlyMap<unknown, unknown>;
+}
+
+/** Head texts holding no reference to parts (a reference names a path, which the object does not know), by object. */
+const headsWritten = new WeakMap<object, string>();
+
+function headText(value: unknown, path: string, remember: boolean, maps: StatePartsMap[]): string {
+  if (value === null || typeof value !== 'object' || value instanceof Number || value instanceof Set) return text(value, false);
+  const object = value;
+  const memo = (remember && isPlainObject(object)) || (Object.isFrozen(object) && !(object instanceof Map) && isMap(object));
+  if (memo) {
+    const known = headsWritten.get(object);
+    if (known !== undefined) return known;
+  }
+  const referencesBefore = maps.length;
+  let out: string;
+  if (Array.isArray(object)) out = `[${object.map((entry: unknown, index) => headText(entry, `${path}/${index}`, false, maps)).join(',')}]`;
+  else if (isMap(object)) {
+    if (object.size > PART_ENTRIES) {
+      maps.push({ path, map: object });
+      return `{${JSON.stringify(PARTS)}:[${JSON.stringify(path)},${object.size}]}`;
+    }
+    const entries: string[] = [];
+    object.forEach((entry, key) => {
+      const keyText = text(key, false);
+      entries.push(`[${keyText},${headText(entry, `${path}[${keyText}]`, true, maps)}]`);
+    });
+    out = `{${JSON.stringify(MAP)}:[${entries.join(',')}]}`;
+  } else {
+    const fields: string[] = [];
+    for (const [key, entry] of Object.entries(object)) if (entry !== undefined) fields.push(`${JSON.stringify(key)}:${headText(entry, `${path}.${key}`, false, maps)}`);
+    out = `{${fields.join(',')}}`;
+  }
+  if (memo && maps.length === referencesBefore) headsWritten.set(object, out);
+  return out;
+}
+
+/** The head of a state (`encodeState`'s text with its big maps referred to); those maps are pushed to `maps`. */
+export const encodeStateHead = (value: unknown, maps: StatePartsMap[]): string => headText(value, '', false, maps);
+
+/** The text of one part: the entries `from` to `to` (excluded) of a map, given as its keys and values in order. */
+export function encodeStatePart(keys: readonly unknown[], values: readonly unknown[], from: number, to: number): string {
+  const entries: string[] = [];
+  for (let index = from; index < to; index++) entries.push(`[${text(keys[index], false)},${text(values[index], true)}]`);
+  return `[${entries.join(',')}]`;
+}
+
+/** A head and its parts that do not fit together: the stored state cannot be read. */
+export class DamagedState extends Error {
+  constructor(detail: string) {
+    super(`stored state damaged: ${detail}`);
+    this.name = 'DamagedState';
+  }
+}
+
+/**
+ * A state from its head and parts. `partsOf(path)` gives the texts of a map's parts in order;
+ * `onMap` is told each map read from parts (what a writer compares the next state with).
+ */
+export function decodeStateHead(head: string, partsOf: (path: string) => readonly string[], onMap: (path: string, map: ReadonlyMap<unknown, unknown>) => void): unknown {
+  return fromJson(JSON.parse(head) as Json, (reference) => {
+    const [path, size] = Array.isArray(reference) ? reference : [];
+    if (typeof path !== 'string' || typeof size !== 'number') throw new DamagedState(`a reference to parts reads ${JSON.stringify(reference)}`);
+    // Each part is a non-empty array's text: their insides joined are the whole map's entries.
+    const entries = JSON.parse(`[${partsOf(path).map((part) => part.slice(1, -1)).join(',')}]`) as [Json, Json][];
+    const map = new Map(entries.map(([key, entry]) => [fromJson(key), fromJson(entry)]));
+    if (map.size !== size) throw new DamagedState(`the map at ${path || 'the root'} has ${map.size} entries in its parts, its head says ${size}`);
+    onMap(path, map);
+    return map;
+  });
+}
