@@ -35,7 +35,7 @@ const NO_TRAITS_TAIL = '],"traits":[]}';
 /** Memory of an answer's own, for one kept long (see `answerBody`). */
 const ownAllocation = (length: number): Buffer => Buffer.allocUnsafeSlow(length);
 
-/** Whether a body is empty or white space only (then no body was sent); an object's body answers at its first character. */
+/** Whether a body is empty or white space only (then no body was sent); one starting with `{`, as identify bodies do, is told at its first character. */
 function isBlank(text: string): boolean {
   return text.charCodeAt(0) !== 0x7b && text.trim() === '';
 }
