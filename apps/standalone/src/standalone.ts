@@ -1,8 +1,7 @@
 import { AdminApplication } from '@flagline/admin-application';
 import { createAdminHttpApp } from '@flagline/admin-api';
 import { AdminCatalog, EnvironmentProjector } from '@flagline/admin-projections';
-import { toIdentityStreamName, upcastRecordedAdminEvent } from '@flagline/admin-domain';
-import { identityIdFor } from '@flagline/contracts';
+import { identityIdFor, toIdentityStreamName, upcastRecordedAdminEvent } from '@flagline/admin-domain';
 import { InProcessEventBus, Relay, UpcastingEventStore, type EventStore, type RecordedEvent, type Subscription } from '@flagline/event-sourcing';
 import { EmbeddedEventStore } from '@flagline/event-store-embedded';
 import { EnvironmentRegistry, FlagsmithSdkService, OfrepService } from '@flagline/evaluation-application';
@@ -105,7 +104,8 @@ export async function startStandalone(config: StandaloneConfig): Promise<Standal
     const registry = new EnvironmentRegistry(readModels, {
       identityCacheSize: 10_000,
       readNow: (key) => readModels.getNow(key),
-      // A new identity's stream is in no log: most are answered absent from the log's stream filter, without a read.
+      // A new identity's stream is in no log: most are answered absent from the log's stream filter,
+      // without a read (the stream named as the write side names it, with the domain's identity id).
       mayExist: (environmentId, identifier) => log.mayHaveStream(toIdentityStreamName(identityIdFor(environmentId, identifier))),
       onError: (error) => console.error('evaluation registry', error),
     });

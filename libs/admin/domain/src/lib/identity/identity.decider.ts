@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Decider } from '@flagline/event-sourcing';
 import { FloatNumber, sameScalar } from '@flagline/python-compat';
 import { checkRevision, ConflictError, NotFoundError } from '../shared/domain-error';
@@ -27,9 +27,14 @@ export interface Identity {
   readonly revision: number;
 }
 
-/** Identities are addressed by environment and identifier; the id is derived, so "get or create" needs no index. */
+/**
+ * Identities are addressed by environment and identifier; the id is derived, so "get or create"
+ * needs no index. The same digest as `identityIdFor` of `@flagline/contracts` (the evaluation
+ * side's, which the domain may not import); `identity-address.spec` holds the two together.
+ */
 export function identityIdFor(environmentId: number, identifier: string): string {
-  return createHash('sha256').update(`${environmentId}\u0000${identifier}`).digest('hex').slice(0, 32);
+  // The one-shot digest: no Hash object per call (every SDK identify of an identity records through it).
+  return hash('sha256', `${environmentId}\u0000${identifier}`, 'hex').slice(0, 32);
 }
 
 export const toIdentityStreamName = (identityId: string): string => `identity-${identityId}`;
