@@ -9,7 +9,9 @@ const OWN_ALLOCATION_FROM = SLAB_BYTES / 4;
  * answer of a few tens of flags takes 4 to 30 KiB, past Node's pool: each would otherwise be an
  * ArrayBuffer of its own (a malloc, a backing store the collector tracks, and external memory,
  * whose growth starts full collections). Nothing is ever reused: a slab is freed by the collector
- * once no answer cut from it is referenced any more.
+ * once no answer cut from it is referenced any more. The trade-off: an answer a slow client has
+ * not taken yet keeps its whole slab alive (128 KiB for a few KiB), bounded by socket timeouts;
+ * answers kept for longer (remembered bodies) must not be cut from a slab.
  */
 export class AnswerSlab {
   private slab = AnswerSlab.fresh();
