@@ -126,6 +126,7 @@ export class EmbeddedEventStore implements EventStore {
   private closing: Promise<void> | null = null;
   private readonly signal = new LogSignal();
   private readonly reads: IndexedLogReads;
+  private filterFillStarted = false;
 
   private constructor(
     private readonly file: LogFile,
@@ -136,6 +137,15 @@ export class EmbeddedEventStore implements EventStore {
     this.view = new PersistedLogView(file, index);
     this.reads = new IndexedLogReads({ view: this.view, signal: this.signal, isClosing: () => this.closing !== null, failure: () => this.failure });
     this.nextPosition = index.coverage.head + 1;
+  }
+
+  /**
+   * Starts filling the index's stream filter at the first question that needs it (an append, or
+   * `mayHaveStream`): a store only read (the rebuild's) never reads every stream's key.
+   */
+  private needStreamFilter(): void {
+    if (this.filterFillStarted) return;
+    this.filterFillStarted = true;
     this.fillStreamFilter();
   }
 
@@ -178,6 +188,7 @@ export class EmbeddedEventStore implements EventStore {
   appendToStream(streamName: string, events: readonly NewEvent[], options: AppendOptions = {}): Promise<AppendResult> {
     const unavailable = this.closing ? new EventStoreClosedError() : this.failure;
     if (unavailable) return Promise.reject(unavailable);
+    this.needStreamFilter();
     let decision: Decision;
     try {
       decision = this.decide(streamName, events, options.expectedRevision ?? 'any', options.freshIds === true);
@@ -223,6 +234,7 @@ export class EmbeddedEventStore implements EventStore {
    * anything of it either. True means it may exist.
    */
   mayHaveStream(streamName: string): boolean {
+    this.needStreamFilter();
     return this.pendingRevisions.has(streamName) || this.index.mayHaveStream(streamName);
   }
 
