@@ -5,7 +5,6 @@ import { load } from './load';
 import { sleep } from './processes';
 import { median, percentile, type Results } from './report';
 import { StandaloneServer } from './standalone';
-import { wrkAvailable, wrkLoad } from './wrk-load';
 
 export interface IdentityOptions {
   readonly identities: number;
@@ -161,18 +160,6 @@ export async function measureIdentities(
     results['stored.p99'] = { value: percentile(identified.latencies, 0.99), ...(identified.failed > 0 ? { note: `${identified.failed} failed` } : {}) };
     results['stored.p50'] = { value: percentile(identified.latencies, 0.5) };
     results['stored.rate'] = { value: identified.ok / identified.seconds };
-    // The same load from wrk, each on a CPU of its own: the server's latency without the generator's.
-    if (wrkAvailable()) {
-      const bodies = Array.from({ length: 100_000 }, () => stored.body());
-      const wrk = { url: server.url, path: stored.path, headers, bodies, connections: options.connections, serverPid: server.process.pid };
-      await wrkLoad({ ...wrk, duration: 2 });
-      const pinned = await wrkLoad({ ...wrk, duration: options.duration });
-      results['stored.wrk.p99'] = { value: pinned.p99, ...(pinned.failed > 0 ? { note: `${pinned.failed} failed` } : {}) };
-      results['stored.wrk.p999'] = { value: pinned.p999 };
-      results['stored.wrk.rate'] = { value: pinned.requests / pinned.seconds };
-    } else {
-      for (const key of ['stored.wrk.p99', 'stored.wrk.p999', 'stored.wrk.rate']) results[key] = { value: null, note: 'n/a (wrk not installed: apt-get install wrk)' };
-    }
 
     // 4. New identities against transient identifies, alternating rounds in the same run.
     log('identify of new identities against transient identifies …');
