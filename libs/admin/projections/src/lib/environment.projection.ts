@@ -552,9 +552,13 @@ function withTraitChange(
   const floats = new Set(identity.floats);
   for (const key of [...Object.keys(set), ...removed]) floats.delete(key);
   for (const key of setFloats) floats.add(key);
-  const sorted = Object.fromEntries(Object.entries(traits).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   const { floats: _previous, ...rest } = identity;
-  return { ...rest, traits: sorted, ...(floats.size > 0 ? { floats: [...floats].sort() } : {}) };
+  return { ...rest, traits: sortedTraits(traits), ...(floats.size > 0 ? { floats: [...floats].sort() } : {}) };
+}
+
+/** The traits in key order (UTF-16 code units), as own properties (a trait may be named "__proto__"). */
+function sortedTraits(traits: Readonly<Record<string, string | number | boolean>>): Record<string, string | number | boolean> {
+  return Object.fromEntries(Object.entries(traits).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 function applyIdentityEvent(
@@ -579,8 +583,18 @@ function applyIdentityEvent(
   switch (event.type) {
     // Stored older versions were upcast where the event was read (the event store's boundary).
     case 'IdentityCreated': {
-      const created = { environmentId, identifier, identityUuid: identityUuid(event.data.identityId), createdAt: event.data.createdAt, traits: {}, overrides: [], revision: 1 };
-      return result(withTraitChange(created, event.data.traits, event.data.floats, []));
+      // What withTraitChange gives from no traits, built at once (the commonest identity event).
+      const { traits, floats } = event.data;
+      return result({
+        environmentId,
+        identifier,
+        identityUuid: identityUuid(event.data.identityId),
+        createdAt: event.data.createdAt,
+        traits: sortedTraits(traits),
+        overrides: [],
+        revision: 1,
+        ...(floats.length > 0 ? { floats: [...new Set(floats)].sort() } : {}),
+      });
     }
     case 'IdentityTraitsChanged': {
       if (!current) return { environments: out, dropIdentitiesOf: [] };
