@@ -1,5 +1,5 @@
 import type { EventMetadata, JsonValue, NewEvent } from '@flagline/event-sourcing';
-import { decodeAppend, encodeAppend, recordedEventsOf, recordedEventsOfPlain, type StoredAppend } from './record-codec';
+import { decodeAppend, encodeAppend, FRAME_HEADER_BYTES, recordedEventsOf, recordedEventsOfPlain, type StoredAppend } from './record-codec';
 
 const metadata: EventMetadata = {
   actor: { kind: 'environment-key', id: 'ser.', name: 'server-side key' },
@@ -33,7 +33,7 @@ describe('record codec', () => {
       (data as { identifier: string }).identifier = 'changed';
     }).toThrow(TypeError);
     // What a reopen decodes from the frame.
-    expect(decodeAppend(encodeAppend(append).payload).events.map((event) => event.data)).toEqual([{ createdAt: 'x' }, data]);
+    expect(decodeAppend(encodeAppend(append).frame.subarray(FRAME_HEADER_BYTES)).events.map((event) => event.data)).toEqual([{ createdAt: 'x' }, data]);
   });
 
   it.each([

@@ -41,7 +41,7 @@ export function frameChecksum(lengthBytes: Buffer, payload: Buffer): number {
 }
 
 /** Serialises an append into one checksummed frame (`text` is its payload as a string); throws on values JSON cannot carry. */
-export function encodeAppend(append: StoredAppend): { frame: Buffer; payload: Buffer; text: string } {
+export function encodeAppend(append: StoredAppend): { frame: Buffer; text: string } {
   const json = JSON.stringify({
     streamName: append.streamName,
     firstRevision: append.firstRevision,
@@ -58,7 +58,7 @@ export function encodeAppend(append: StoredAppend): { frame: Buffer; payload: Bu
   frame.write(json, FRAME_HEADER_BYTES, 'utf8');
   const payload = frame.subarray(FRAME_HEADER_BYTES);
   frame.writeUInt32LE(frameChecksum(frame.subarray(0, 4), payload), 4);
-  return { frame, payload, text: json };
+  return { frame, text: json };
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
