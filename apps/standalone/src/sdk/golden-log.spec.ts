@@ -1,4 +1,5 @@
-import { EVENT_SCHEMA_VERSIONS } from '@flagline/admin-domain';
+import { EVENT_SCHEMA_VERSIONS, evolveIdentity, initialIdentity, upcastRecordedAdminEvent, type StoredIdentityEvent } from '@flagline/admin-domain';
+import { UpcastingEventStore, type RecordedEvent } from '@flagline/event-sourcing';
 import { EmbeddedEventStore } from '@flagline/event-store-embedded';
 import { cp, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -28,6 +29,24 @@ describe('a log written on 2026-12-05 holding every event type (fixtures/log-202
       expect([...types].sort()).toEqual(Object.keys(EVENT_SCHEMA_VERSIONS).sort());
     } finally {
       await store.close();
+    }
+  });
+
+  it('reads its IdentityCreated events of schema version 1 as version 2 with no traits, which the IdentityTraitsChanged after each brings', async () => {
+    const log = await EmbeddedEventStore.open({ directory: join(dataDir, 'events') });
+    try {
+      const stored = (await log.readAll()).filter((event) => event.type === 'IdentityCreated');
+      expect(stored.length).toBeGreaterThan(0);
+      // Written before version 2: no schema version, no traits.
+      for (const event of stored) expect(Object.keys(event.data as object).sort()).toEqual(['createdAt', 'environmentId', 'identifier', 'identityId', 'projectId']);
+      const read = (await new UpcastingEventStore(log, upcastRecordedAdminEvent).readAll()).filter((event) => event.type === 'IdentityCreated');
+      expect(read.map((event) => event.data)).toEqual(stored.map((event) => ({ ...(event.data as object), schemaVersion: 2, traits: {}, floats: [] })));
+      const first = stored[0] as RecordedEvent;
+      const stream = await new UpcastingEventStore(log, upcastRecordedAdminEvent).readStream(first.streamName);
+      const identity = stream.events.reduce((state, event) => evolveIdentity(state, event as StoredIdentityEvent, event.streamRevision), initialIdentity());
+      expect(identity.traits.size).toBeGreaterThan(0);
+    } finally {
+      await log.close();
     }
   });
 

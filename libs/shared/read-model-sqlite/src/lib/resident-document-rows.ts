@@ -32,7 +32,7 @@ export class DamagedReadModelFile extends Error {
 }
 
 type Document = Readonly<Record<string, unknown>>;
-/** An object whose top-level arrays are written in parts (any other value is written whole, as its head). */
+/** An object whose top-level arrays are written in parts (every other value is written whole, as its head). */
 const isDocument = (value: unknown): value is Document => typeof value === 'object' && value !== null && !Array.isArray(value);
 const NONE: readonly unknown[] = [];
 

@@ -4,55 +4,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteCatalogStore } from './sqlite-catalog-store';
-
-/** A frozen map of a class of its own, as a persistent map is: what the codec writes as a `Map` and may trust by reference. */
-class FrozenMap<K, V> implements ReadonlyMap<K, V> {
-  private readonly inner: Map<K, V>;
-  constructor(entries: Iterable<readonly [K, V]>) {
-    this.inner = new Map(entries);
-    Object.freeze(this);
-  }
-  get size(): number {
-    return this.inner.size;
-  }
-  get(key: K): V | undefined {
-    return this.inner.get(key);
-  }
-  has(key: K): boolean {
-    return this.inner.has(key);
-  }
-  forEach(callback: (value: V, key: K, map: ReadonlyMap<K, V>) => void): void {
-    this.inner.forEach((value, key) => callback(value, key, this));
-  }
-  entries(): MapIterator<[K, V]> {
-    return this.inner.entries();
-  }
-  keys(): MapIterator<K> {
-    return this.inner.keys();
-  }
-  values(): MapIterator<V> {
-    return this.inner.values();
-  }
-  [Symbol.iterator](): MapIterator<[K, V]> {
-    return this.inner.entries();
-  }
-  /** A map with `key` set, sharing every other entry. */
-  with(key: K, value: V): FrozenMap<K, V> {
-    const next = new Map(this.inner);
-    next.set(key, value);
-    return new FrozenMap(next);
-  }
-}
+import { MapOfItsOwn } from './testing/map-of-its-own';
 
 interface Feature {
   readonly featureId: number;
   readonly name: string;
 }
 const feature = (id: number, name = `feature_${id}`): Feature => ({ featureId: id, name });
-const features = (count: number): FrozenMap<number, Feature> => new FrozenMap(Array.from({ length: count }, (_, index) => [index + 1, feature(index + 1)] as const));
+const features = (count: number): MapOfItsOwn<number, Feature> => MapOfItsOwn.frozen(Array.from({ length: count }, (_, index) => [index + 1, feature(index + 1)] as const));
 /** A project-like state: a big map at the root of a field, and one inside a small map's value. */
 const project = (revision: number, all: ReadonlyMap<number, Feature>, states: ReadonlyMap<number, boolean>): unknown => ({
-  state: { projectId: 1, features: all, environments: new FrozenMap([[7, { environmentId: 7, featureStates: states }]]) },
+  state: { projectId: 1, features: all, environments: MapOfItsOwn.frozen([[7, { environmentId: 7, featureStates: states }]]) },
   revision,
 });
 
@@ -86,7 +48,7 @@ describe('SqliteCatalogStore snapshots at the grain of change', () => {
   it('writes the maps of more than 64 entries in parts, and then only the parts whose entries changed', () => {
     const store = SqliteCatalogStore.open(path);
     const all = features(150);
-    const states = new FrozenMap<number, boolean>(Array.from({ length: 70 }, (_, index) => [index + 1, false] as const));
+    const states = MapOfItsOwn.frozen<number, boolean>(Array.from({ length: 70 }, (_, index) => [index + 1, false] as const));
     store.write(batch(new Map([['project:1', project(1, all, states)]])));
     expect(Object.keys(parts())).toEqual([
       'project:1 .state.environments[7].featureStates 0',
@@ -130,7 +92,7 @@ describe('SqliteCatalogStore snapshots at the grain of change', () => {
     const all = features(200);
     // A native map filled in place, with values filled in place too (as the catalog's indexes are).
     const index = new Map<string, Set<string>>(Array.from({ length: 100 }, (_, n) => [`key-${n}`, new Set([`a${n}`])]));
-    store.write(batch(new Map<string, unknown>([['project:1', project(1, all, new FrozenMap([[1, true]]))], ['indexes', { invitations: index }]])));
+    store.write(batch(new Map<string, unknown>([['project:1', project(1, all, MapOfItsOwn.frozen([[1, true]]))], ['indexes', { invitations: index }]])));
     index.get('key-3')?.add('added in place');
     index.set('key-100', new Set(['new']));
     store.write(batch(new Map<string, unknown>([['indexes', { invitations: index }]])));
@@ -140,10 +102,10 @@ describe('SqliteCatalogStore snapshots at the grain of change', () => {
     const [loaded] = store.states().filter(([key]) => key === 'project:1') as [[string, { state: { features: Map<number, Feature> } }]];
     const shrunk = new Map([...loaded[1].state.features.entries()].slice(0, 70));
     shrunk.set(3, feature(3, 'renamed'));
-    store.write(batch(new Map<string, unknown>([['project:1', project(2, shrunk, new FrozenMap([[1, false]]))]])));
+    store.write(batch(new Map<string, unknown>([['project:1', project(2, shrunk, MapOfItsOwn.frozen([[1, false]]))]])));
     // Below 65 entries a map is written inside its head, and its parts go.
-    store.write(batch(new Map<string, unknown>([['project:2', project(1, features(100), new FrozenMap<number, boolean>([]))]])));
-    store.write(batch(new Map<string, unknown>([['project:2', project(2, features(64), new FrozenMap<number, boolean>([]))]])));
+    store.write(batch(new Map<string, unknown>([['project:2', project(1, features(100), MapOfItsOwn.frozen<number, boolean>([]))]])));
+    store.write(batch(new Map<string, unknown>([['project:2', project(2, features(64), MapOfItsOwn.frozen<number, boolean>([]))]])));
     const final = new Map(store.states());
     store.close();
 
@@ -162,7 +124,7 @@ describe('SqliteCatalogStore snapshots at the grain of change', () => {
 
   it('starts empty over a file whose snapshots and parts do not fit together', () => {
     const store = SqliteCatalogStore.open(path);
-    store.write(batch(new Map([['project:1', project(1, features(150), new FrozenMap<number, boolean>([]))]])));
+    store.write(batch(new Map([['project:1', project(1, features(150), MapOfItsOwn.frozen<number, boolean>([]))]])));
     store.close();
     const db = new Database(path);
     db.prepare('DELETE FROM state_part WHERE part = 1').run();

@@ -1,41 +1,8 @@
 import { FloatNumber } from '@flagline/python-compat';
 import { decodeState, encodeState, encodeStateByValue } from './state-codec';
+import { MapOfItsOwn } from './testing/map-of-its-own';
 
 describe('state codec', () => {
-  /** Reads as a ReadonlyMap, holds its entries in a field a plain-object encoding would write instead. */
-  class OtherMap<K, V> implements ReadonlyMap<K, V> {
-    /** How many times its entries were walked (an object of its own: it counts in a frozen map too). */
-    readonly counted = { walks: 0 };
-    private readonly inner: Map<K, V>;
-    constructor(entries: Iterable<readonly [K, V]>) {
-      this.inner = new Map(entries);
-    }
-    get size(): number {
-      return this.inner.size;
-    }
-    get(key: K): V | undefined {
-      return this.inner.get(key);
-    }
-    has(key: K): boolean {
-      return this.inner.has(key);
-    }
-    forEach(callback: (value: V, key: K, map: ReadonlyMap<K, V>) => void): void {
-      this.counted.walks++;
-      this.inner.forEach((value, key) => callback(value, key, this));
-    }
-    keys(): MapIterator<K> {
-      return this.inner.keys();
-    }
-    values(): MapIterator<V> {
-      return this.inner.values();
-    }
-    entries(): MapIterator<[K, V]> {
-      return this.inner.entries();
-    }
-    [Symbol.iterator](): MapIterator<[K, V]> {
-      return this.inner.entries();
-    }
-  }
   const state = {
     status: 'active',
     revision: 3,
@@ -70,8 +37,8 @@ describe('state codec', () => {
   });
 
   it('writes a map of another class read as a ReadonlyMap (a persistent map) as the Map of its entries', () => {
-    const entries: [number, unknown][] = [[3, { enabled: true }], [1, new OtherMap([['nested', 1]])]];
-    const other = { features: new OtherMap(entries) };
+    const entries: [number, unknown][] = [[3, { enabled: true }], [1, new MapOfItsOwn([['nested', 1]])]];
+    const other = { features: new MapOfItsOwn(entries) };
     const native = { features: new Map<number, unknown>([[3, { enabled: true }], [1, new Map([['nested', 1]])]]) };
     expect(encodeState(other)).toBe(encodeState(native));
     expect(encodeStateByValue(other)).toBe(encodeStateByValue(native));
@@ -81,8 +48,8 @@ describe('state codec', () => {
   });
 
   it('writes a frozen map of another class (a persistent map, which cannot change) from memory once written, and any other map afresh', () => {
-    const frozen = Object.freeze(new OtherMap([[1, { enabled: true }], [2, { enabled: false }]]));
-    const open = new OtherMap([[1, { enabled: true }]]);
+    const frozen = MapOfItsOwn.frozen([[1, { enabled: true }], [2, { enabled: false }]]);
+    const open = new MapOfItsOwn([[1, { enabled: true }]]);
     const first = encodeState({ revision: 1, features: frozen, states: open });
     const second = encodeState({ revision: 2, features: frozen, states: open });
     expect(frozen.counted.walks).toBe(1);
