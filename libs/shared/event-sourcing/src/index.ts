@@ -13,3 +13,4 @@ export * from './lib/log-follower';
 export * from './lib/catalog-store';
 export * from './lib/upcasting-event-store';
 export * from './lib/index-key';
+export * from './lib/canonical-event';
