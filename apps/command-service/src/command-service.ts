@@ -96,13 +96,14 @@ async function openCatalog(store: EventStore, path: string | null, logger: Logge
   };
 }
 
+/** The event store as stored: exports and proofs read it, nothing else does. */
+export async function openStoredLog(config: EventStoreConfig): Promise<EventStore> {
+  return config.kind === 'embedded' ? await EmbeddedEventStore.open({ directory: join(config.dataDir, 'events') }) : await EventStoreDbEventStore.connect(config.connectionString);
+}
+
 /** The event store, read through the upcasting boundary: everything above it sees today's event shapes. */
 export async function openEventStore(config: EventStoreConfig): Promise<EventStore> {
-  const store =
-    config.kind === 'embedded'
-      ? await EmbeddedEventStore.open({ directory: join(config.dataDir, 'events') })
-      : await EventStoreDbEventStore.connect(config.connectionString);
-  return new UpcastingEventStore(store, upcastRecordedAdminEvent);
+  return new UpcastingEventStore(await openStoredLog(config), upcastRecordedAdminEvent);
 }
 
 export interface RunningCommandService {
@@ -114,7 +115,8 @@ export interface RunningCommandService {
 
 /** The admin API over the event store, with the catalog kept by following the log. */
 export async function startCommandService(config: CommandServiceConfig, logger: Logger): Promise<RunningCommandService> {
-  const store = await openEventStore(config.eventStore);
+  const storedLog = await openStoredLog(config.eventStore);
+  const store: EventStore = new UpcastingEventStore(storedLog, upcastRecordedAdminEvent);
   const { catalog, release } = await openCatalog(store, config.catalogPath, logger);
   const follower = new LogFollower(store, (event) => catalog.apply(event), {
     after: catalog.position,
@@ -127,7 +129,7 @@ export async function startCommandService(config: CommandServiceConfig, logger: 
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2, lazyConnect: false }) : null;
   redis?.on('error', (error) => logger.warn({ err: error }, 'redis'));
   const analytics = redis ? new RedisFlagAnalyticsStore({ redis }) : undefined;
-  const admin = new AdminApplication({ store, catalog, ...(analytics ? { analytics } : {}) }, { adminApiKey: config.adminApiKey, adminEmail: config.adminEmail });
+  const admin = new AdminApplication({ store, storedLog, catalog, ...(analytics ? { analytics } : {}) }, { adminApiKey: config.adminApiKey, adminEmail: config.adminEmail });
   await admin.auth.bootstrap();
 
   const metrics = new ServiceMetrics('command-service');

@@ -92,7 +92,7 @@ export async function startStandalone(config: StandaloneConfig): Promise<Standal
     const analytics = await InMemoryFlagAnalyticsStore.persistedTo(join(config.dataDir, 'analytics.json'));
     closers.push(() => analytics.close());
     const admin = new AdminApplication(
-      { store, catalog, analytics, projectionBarrier: (position) => relay.progress.waitFor(position, 10_000) },
+      { store, storedLog: log, catalog, analytics, projectionBarrier: (position) => relay.progress.waitFor(position, 10_000) },
       { adminApiKey: config.adminApiKey, adminEmail: config.adminEmail },
     );
     await admin.auth.bootstrap();

@@ -38,6 +38,11 @@ export interface RequestContext {
 
 export interface AdminDependencies {
   readonly store: EventStore;
+  /**
+   * The same log as stored, not upcast (exports and proofs carry and hash events exactly as they
+   * were written; upcasters change with the software, stored events do not). Defaults to `store`.
+   */
+  readonly storedLog?: EventStore;
   readonly catalog: AdminCatalog;
   readonly clock?: () => Date;
   /**
