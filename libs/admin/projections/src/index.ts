@@ -2,4 +2,5 @@ export * from './lib/environment.projection';
 export * from './lib/environment.projector';
 export * from './lib/state-uuid';
 export * from './lib/admin-catalog';
+export * from './lib/catalog-history';
 export * from './lib/audit-index';

@@ -375,6 +375,19 @@ export class AdminCatalog {
     return projectId === undefined ? undefined : this.project(projectId);
   }
 
+  /** Ids of every project the organisation ever had, deleted ones too (an as-of read folds each at its point). */
+  projectIdsOf(organisationId: number): number[] {
+    return [...this.projects.values()].filter(({ state }) => state.organisationId === organisationId).map(({ state }) => state.projectId);
+  }
+
+  /**
+   * The project that holds or held an entity (`featureId:7`, `environmentId:3`, `apiKey:<key>`),
+   * deleted or not: ids are never reused nor moved, so this answers for any point of the log.
+   */
+  projectIdHolding(key: string): number | undefined {
+    return this.indexes.projectOf.get(key);
+  }
+
   projectByEnvironmentKey(apiKey: string): Project | undefined {
     const projectId = this.indexes.projectOf.get(`apiKey:${apiKey}`);
     return projectId === undefined ? undefined : this.project(projectId);

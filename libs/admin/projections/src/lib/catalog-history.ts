@@ -1,0 +1,259 @@
+import {
+  evolveIdentity,
+  evolveOrganisation,
+  evolveProject,
+  initialIdentity,
+  initialOrganisation,
+  initialProject,
+  toIdentityStreamName,
+  toOrganisationStreamName,
+  toProjectStreamName,
+  ValidationError,
+  type Identity,
+  type IdentityEvent,
+  type Organisation,
+  type OrganisationEvent,
+  type Project,
+  type ProjectEvent,
+} from '@flagline/admin-domain';
+import type { EventStore, RecordedEvent } from '@flagline/event-sourcing';
+import type { AdminCatalog } from './admin-catalog';
+
+/** A point of the log as a caller names it: an ISO-8601 time or a global position. */
+export type AsOf = { readonly position: number } | { readonly time: string };
+
+/** A stream's folded state after one of its events, and where that event is. */
+export interface StreamSnapshot<S> {
+  readonly state: S;
+  /** Stream revision of the event the state is after. */
+  readonly revision: number;
+  /** Its global position. */
+  readonly position: number;
+}
+
+interface Fold<S> {
+  readonly initial: () => S;
+  readonly evolve: (state: S, event: RecordedEvent, revision: number) => S;
+}
+
+const PROJECT: Fold<Project> = { initial: initialProject, evolve: (state, event, revision) => evolveProject(state, event as RecordedEvent<ProjectEvent>, revision) };
+const ORGANISATION: Fold<Organisation> = {
+  initial: initialOrganisation,
+  evolve: (state, event, revision) => evolveOrganisation(state, event as RecordedEvent<OrganisationEvent>, revision),
+};
+const IDENTITY: Fold<Identity> = { initial: initialIdentity, evolve: (state, event, revision) => evolveIdentity(state, event as RecordedEvent<IdentityEvent>, revision) };
+
+export interface CatalogHistoryOptions {
+  /** A stream's state is kept after every this many of its events, when a fold passes them (default 64). */
+  readonly snapshotEvery?: number;
+  /** At most this many snapshots are kept, over all streams; the streams read least recently lose theirs first (default 20,000). */
+  readonly maxSnapshots?: number;
+  /** Source of "now": a time after it is refused. */
+  readonly clock?: () => Date;
+}
+
+/** The bounded cache of stream snapshots, by stream, in revision order; least recently read streams are evicted first. */
+export class StreamSnapshots {
+  private readonly byStream = new Map<string, StreamSnapshot<unknown>[]>();
+  private count = 0;
+
+  constructor(private readonly max: number) {}
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** The latest snapshot at or before `position`. */
+  latestAt<S>(streamName: string, position: number): StreamSnapshot<S> | undefined {
+    const list = this.byStream.get(streamName);
+    if (!list) return undefined;
+    // Marks the stream as read most recently (a Map iterates in insertion order).
+    this.byStream.delete(streamName);
+    this.byStream.set(streamName, list);
+    let low = 0;
+    let high = list.length - 1;
+    let found: StreamSnapshot<unknown> | undefined;
+    while (low <= high) {
+      const middle = (low + high) >> 1;
+      const candidate = list[middle] as StreamSnapshot<unknown>;
+      if (candidate.position <= position) {
+        found = candidate;
+        low = middle + 1;
+      } else high = middle - 1;
+    }
+    return found as StreamSnapshot<S> | undefined;
+  }
+
+  add<S>(streamName: string, snapshot: StreamSnapshot<S>): void {
+    const list = this.byStream.get(streamName) ?? [];
+    let index = list.length;
+    while (index > 0 && (list[index - 1] as StreamSnapshot<unknown>).revision > snapshot.revision) index--;
+    if (list[index - 1]?.revision === snapshot.revision) return;
+    list.splice(index, 0, snapshot);
+    this.byStream.set(streamName, list);
+    this.count++;
+    for (const [stream, oldest] of this.byStream) {
+      if (this.count <= this.max || stream === streamName) break;
+      this.byStream.delete(stream);
+      this.count -= oldest.length;
+    }
+  }
+}
+
+const ASOF_FIELD = 'asOf';
+
+/** Reads `asOf` as a caller wrote it: a positive integer is a log position, anything else must be an ISO-8601 time. */
+export function parseAsOf(text: string, field: string = ASOF_FIELD): AsOf {
+  if (/^\d+$/.test(text)) {
+    const position = Number(text);
+    if (!Number.isSafeInteger(position) || position < 1) throw new ValidationError('ASOF.INVALID', [{ field, message: 'a log position must be a positive integer' }]);
+    return { position };
+  }
+  // ISO-8601 date-time with a zone (Z or an offset), as Date.parse reads it unambiguously.
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/.test(text) || Number.isNaN(Date.parse(text)))
+    throw new ValidationError('ASOF.INVALID', [{ field, message: 'must be a log position (positive integer) or an ISO-8601 time with a zone, like 2026-12-06T02:00:00Z' }]);
+  return { time: text };
+}
+
+/**
+ * The admin catalog as of any point of the log: the states of organisation, project and identity
+ * streams folded with the domain's own `evolve` (the catalog's fold), from the latest kept
+ * snapshot of the stream at or before the point plus the stream's events after it, read from the
+ * event store (upcast, as the catalog reads them). Snapshots are taken while folding, every
+ * `snapshotEvery` events of a stream, and kept in a bounded cache: the first read of a long stream
+ * folds it once, later reads of any point of it fold at most `snapshotEvery` events.
+ *
+ * Which streams exist and where entities live comes from the live catalog's indexes, which only
+ * grow (ids are never reused and never move), so they answer for any earlier point too.
+ */
+export class CatalogHistory {
+  readonly snapshots: StreamSnapshots;
+  private readonly every: number;
+  private readonly clock: () => Date;
+
+  constructor(
+    private readonly store: Pick<EventStore, 'readStream' | 'readAll' | 'headPosition'>,
+    private readonly catalog: AdminCatalog,
+    options: CatalogHistoryOptions = {},
+  ) {
+    this.every = options.snapshotEvery ?? 64;
+    this.snapshots = new StreamSnapshots(options.maxSnapshots ?? 20_000);
+    this.clock = options.clock ?? (() => new Date());
+  }
+
+  /**
+   * The log position a point names: a position as given, a time as the last position recorded at
+   * or before it. Refused (400, naming `field`): a position past the head of the log, a time in
+   * the future, a time before the first event (nothing was true then to answer with).
+   */
+  async resolve(asOf: AsOf, field = ASOF_FIELD): Promise<{ position: number; time: string }> {
+    const head = await this.store.headPosition();
+    if ('position' in asOf) {
+      if (asOf.position > head) throw new ValidationError('ASOF.BEYOND_HEAD', [{ field, message: `position ${asOf.position} is past the head of the log (${head})` }]);
+      const [event] = await this.store.readAll({ after: asOf.position - 1, maxCount: 1 });
+      return { position: asOf.position, time: event?.recordedAt ?? '' };
+    }
+    const time = Date.parse(asOf.time);
+    if (time > this.clock().getTime()) throw new ValidationError('ASOF.IN_FUTURE', [{ field, message: `${asOf.time} is in the future` }]);
+    const [first] = await this.store.readAll({ maxCount: 1 });
+    if (!first || Date.parse(first.recordedAt) > time)
+      throw new ValidationError('ASOF.BEFORE_LOG', [{ field, message: `${asOf.time} is before the first event of the log${first ? ` (${first.recordedAt})` : ''}` }]);
+    return this.lastAtOrBefore(time, first, head);
+  }
+
+  /**
+   * Binary search over positions: each probe reads the first event at or after a position (one
+   * indexed read), so a time costs about log2(head) reads and needs no index of its own. Relies on
+   * `recordedAt` never going back along the log, which each store's append path guarantees.
+   */
+  private async lastAtOrBefore(time: number, first: RecordedEvent, head: number): Promise<{ position: number; time: string }> {
+    let found = first;
+    let low = first.globalPosition;
+    let high = head;
+    while (low < high) {
+      const middle = low + Math.ceil((high - low) / 2);
+      const [event] = await this.store.readAll({ after: middle - 1, maxCount: 1 });
+      if (event && Date.parse(event.recordedAt) <= time) {
+        found = event;
+        low = event.globalPosition;
+      } else high = middle - 1;
+    }
+    return { position: found.globalPosition, time: found.recordedAt };
+  }
+
+  /** The catalog's reads as of a position (resolved with `resolve`). */
+  at(position: number): CatalogAt {
+    return new CatalogAt(this, this.catalog, position);
+  }
+
+  /**
+   * A stream's state after its last event at or before `position`; undefined when the stream had
+   * no event by then.
+   */
+  async fold<S>(streamName: string, how: Fold<S>, position: number): Promise<StreamSnapshot<S> | undefined> {
+    let current = this.snapshots.latestAt<S>(streamName, position);
+    for (;;) {
+      const fromRevision = current ? current.revision + 1 : 0;
+      const { events } = await this.store.readStream(streamName, { fromRevision, maxCount: this.every });
+      for (const event of events) {
+        if (event.globalPosition > position) return current;
+        const state = how.evolve(current?.state ?? how.initial(), event, event.streamRevision);
+        current = { state, revision: event.streamRevision, position: event.globalPosition };
+        if ((event.streamRevision + 1) % this.every === 0) this.snapshots.add(streamName, current);
+      }
+      if (events.length < this.every) return current;
+    }
+  }
+
+  project(projectId: number, position: number): Promise<StreamSnapshot<Project> | undefined> {
+    return this.fold(toProjectStreamName(projectId), PROJECT, position);
+  }
+
+  organisation(organisationId: number, position: number): Promise<StreamSnapshot<Organisation> | undefined> {
+    return this.fold(toOrganisationStreamName(organisationId), ORGANISATION, position);
+  }
+
+  identity(identityId: string, position: number): Promise<StreamSnapshot<Identity> | undefined> {
+    return this.fold(toIdentityStreamName(identityId), IDENTITY, position);
+  }
+}
+
+/** The reads the admin services make of the catalog, answered as of one position (only what was live then). */
+export class CatalogAt {
+  constructor(
+    private readonly history: CatalogHistory,
+    private readonly catalog: AdminCatalog,
+    readonly position: number,
+  ) {}
+
+  async organisation(organisationId: number): Promise<Organisation | undefined> {
+    const state = (await this.history.organisation(organisationId, this.position))?.state;
+    return state?.status === 'active' ? state : undefined;
+  }
+
+  async project(projectId: number): Promise<Project | undefined> {
+    const state = (await this.history.project(projectId, this.position))?.state;
+    return state?.status === 'active' ? state : undefined;
+  }
+
+  /** The organisation's projects live at the point, by id. */
+  async projectsOf(organisationId: number): Promise<Project[]> {
+    const projects = await Promise.all(this.catalog.projectIdsOf(organisationId).map((projectId) => this.project(projectId)));
+    return projects.filter((project): project is Project => project !== undefined).sort((a, b) => a.projectId - b.projectId);
+  }
+
+  async projectHolding(kind: 'featureId' | 'segmentId' | 'tagId' | 'environmentId', id: number): Promise<Project | undefined> {
+    const projectId = this.catalog.projectIdHolding(`${kind}:${id}`);
+    return projectId === undefined ? undefined : this.project(projectId);
+  }
+
+  async projectByEnvironmentKey(apiKey: string): Promise<Project | undefined> {
+    const projectId = this.catalog.projectIdHolding(`apiKey:${apiKey}`);
+    return projectId === undefined ? undefined : this.project(projectId);
+  }
+
+  async identity(identityId: string): Promise<Identity | undefined> {
+    const state = (await this.history.identity(identityId, this.position))?.state;
+    return state?.status === 'active' ? state : undefined;
+  }
+}
