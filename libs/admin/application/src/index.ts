@@ -12,4 +12,5 @@ export type { SegmentInput } from './lib/segments.service';
 export type { EnvironmentInput, FeatureStateInput, SegmentOverrideInput } from './lib/environments.service';
 export type { IdentityOverrideInput } from './lib/identities.service';
 export type { HistoryTarget } from './lib/audit.service';
+export type { ExportEntity, ExportQuery, ExportPlan, ExportedEvent } from './lib/export.service';
 export type { BootstrapOptions } from './lib/auth.service';

@@ -3,6 +3,7 @@ import { FlagAnalyticsService } from './analytics.service';
 import { AuditService } from './audit.service';
 import { AuthService, type BootstrapOptions } from './auth.service';
 import { EnvironmentsService } from './environments.service';
+import { ExportService } from './export.service';
 import { FeaturesService } from './features.service';
 import { IdentitiesService } from './identities.service';
 import { InvitationsService } from './invitations.service';
@@ -24,6 +25,7 @@ export class AdminApplication {
   readonly environments: EnvironmentsService;
   readonly identities: IdentitiesService;
   readonly audit: AuditService;
+  readonly exports: ExportService;
   readonly analytics: FlagAnalyticsService;
 
   constructor(dependencies: AdminDependencies, bootstrap: BootstrapOptions) {
@@ -38,6 +40,7 @@ export class AdminApplication {
     this.environments = new EnvironmentsService(this.context, this.projects);
     this.identities = new IdentitiesService(this.context);
     this.audit = new AuditService(this.context);
+    this.exports = new ExportService(this.context, this.audit);
     this.analytics = new FlagAnalyticsService(this.context, dependencies.analytics);
   }
 }

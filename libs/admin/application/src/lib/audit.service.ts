@@ -33,7 +33,8 @@ export class AuditService {
     this.lookup = new Lookup(context.catalog);
   }
 
-  private entity(request: RequestContext, target: HistoryTarget): AuditEntity {
+  /** The entity a history (or an export filtered on it) names, when the caller may read it; not found otherwise. */
+  entity(request: RequestContext, target: HistoryTarget): AuditEntity {
     const { principal } = request;
     const what = 'read history';
     switch (target.kind) {
@@ -148,14 +149,14 @@ export class AuditService {
   private withoutUnsharedUser(principal: RequestContext['principal'], entry: AuditEntryView): AuditEntryView {
     if (entry.type !== 'InvitationDeclined' || typeof entry.data !== 'object' || entry.data === null || !('userId' in entry.data)) return entry;
     const { userId, ...data } = entry.data;
-    if (typeof userId !== 'number' || this.sees(principal, userId)) return entry;
+    if (typeof userId !== 'number' || seesUser(this.context.catalog, principal, userId)) return entry;
     return { ...entry, data, actor: entry.actor.kind === 'user' && entry.actor.id === String(userId) ? { ...entry.actor, id: '' } : entry.actor };
   }
+}
 
-  private sees(principal: RequestContext['principal'], userId: number): boolean {
-    if (principal.kind === 'user' && (principal.isSuperuser || principal.userId === userId)) return true;
-    const catalog = this.context.catalog;
-    const mine = new Set(principal.kind === 'organisation-key' ? [principal.organisationId] : catalog.organisationsOf(principal.userId).map(({ organisation }) => organisation.organisationId));
-    return catalog.organisationsOf(userId).some(({ organisation }) => mine.has(organisation.organisationId));
-  }
+/** Whether a user is visible to the caller: themselves, or sharing an organisation with them (the administrator sees everyone). */
+export function seesUser(catalog: AdminContext['catalog'], principal: RequestContext['principal'], userId: number): boolean {
+  if (principal.kind === 'user' && (principal.isSuperuser || principal.userId === userId)) return true;
+  const mine = new Set(principal.kind === 'organisation-key' ? [principal.organisationId] : catalog.organisationsOf(principal.userId).map(({ organisation }) => organisation.organisationId));
+  return catalog.organisationsOf(userId).some(({ organisation }) => mine.has(organisation.organisationId));
 }
