@@ -2,7 +2,7 @@ import { identityIdFor, NotFoundError, toIdentityStreamName, toOrganisationStrea
 import { auditEntityKey, auditKeysOf, type AuditEntity } from '@flagline/admin-projections';
 import type { EventMetadata, EventStore, JsonValue, RecordedEvent } from '@flagline/event-sourcing';
 import type { AdminContext, RequestContext } from './admin-context';
-import { AuditService, seesUser, type HistoryTarget } from './audit.service';
+import { seesUser, type AuditService, type HistoryTarget } from './audit.service';
 import type { Principal } from './principal';
 
 /** What an export names as its entity: any entity with a history (an environment by id or client key). */
