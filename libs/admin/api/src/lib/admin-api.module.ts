@@ -3,6 +3,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
 import { AnalyticsController } from './controllers/analytics.controller';
 import { EnvironmentsController, ProjectEnvironmentsController } from './controllers/environments.controller';
+import { EventsController } from './controllers/events.controller';
 import { FeaturesController } from './controllers/features.controller';
 import { IdentitiesController } from './controllers/identities.controller';
 import { InvitationsController } from './controllers/invitations.controller';
@@ -33,6 +34,7 @@ export class AdminApiModule {
         EnvironmentsController,
         IdentitiesController,
         AnalyticsController,
+        EventsController,
       ],
       providers: [
         { provide: ADMIN_APPLICATION, useValue: application },
