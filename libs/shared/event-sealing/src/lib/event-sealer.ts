@@ -1,0 +1,103 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import type { JsonValue, NewEvent, RecordedEvent } from '@flagline/event-sourcing';
+import type { SealingKey } from './sealing-key.store';
+
+/** Which events carry personal data, and which fields of their data are personal. */
+export interface SealingPolicy {
+  /** True for a stream whose events are sealed: each such stream has a key of its own. */
+  sealsStream(streamName: string): boolean;
+  /** Fields of a sealed event's data that are personal: kept only in the sealed box, read as erased once its key is gone. */
+  readonly personalFields: readonly string[];
+}
+
+/**
+ * The sealed box in a stored event's data, version 1: AES-256-GCM under the stream's key (named
+ * by `kid`), a random 96-bit `iv` per event, and `ct` the ciphertext of the event's whole data
+ * (JSON) followed by the 128-bit tag, all base64. The associated data binds the box to its event:
+ * the stream name and the event id, so a box moved to another event does not open.
+ */
+export interface SealedBox {
+  readonly v: 1;
+  readonly kid: string;
+  readonly iv: string;
+  readonly ct: string;
+}
+
+/** A stored event's data that carries a sealed box: the public fields beside it, in the clear. */
+export type SealedData = { readonly sealed: SealedBox } & Record<string, JsonValue>;
+
+/** What an event whose key was destroyed reads as: its public fields and `erased: true` in place of the personal ones. */
+export type ErasedData = { readonly erased: true } & Record<string, JsonValue>;
+
+/** A sealed event that does not open although its key is there: its bytes were changed. */
+export class SealedEventError extends Error {
+  override readonly name = 'SealedEventError';
+  constructor(readonly eventId: string) {
+    super(`Event ${eventId} does not open with its stream's key: its sealed box was altered`);
+  }
+}
+
+const TAG_BYTES = 16;
+
+export function newSealingKey(): SealingKey {
+  return { id: randomBytes(8).toString('hex'), key: randomBytes(32) };
+}
+
+const associatedData = (streamName: string, eventId: string): Buffer => Buffer.from(`${streamName}\u0000${eventId}`, 'utf8');
+
+function isRecord(value: unknown): value is Record<string, JsonValue> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** True when a stored event's data carries a sealed box. */
+export function isSealedData(data: unknown): data is SealedData {
+  return isRecord(data) && isRecord(data['sealed']) && data['sealed']['v'] === 1;
+}
+
+/** True when an event was read after its key was destroyed. */
+export function isErasedData(data: unknown): data is ErasedData {
+  return isRecord(data) && data['erased'] === true;
+}
+
+function publicFields(data: Record<string, JsonValue>, policy: SealingPolicy): Record<string, JsonValue> {
+  const open: Record<string, JsonValue> = {};
+  for (const [field, value] of Object.entries(data)) if (!policy.personalFields.includes(field)) open[field] = value;
+  return open;
+}
+
+/** The event as it is stored: its personal fields only in the sealed box (an event whose data is not an object is stored as it is). */
+export function sealEvent(event: NewEvent, streamName: string, key: SealingKey, policy: SealingPolicy): NewEvent {
+  if (!isRecord(event.data)) return event;
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', key.key, iv);
+  cipher.setAAD(associatedData(streamName, event.id));
+  const ct = Buffer.concat([cipher.update(JSON.stringify(event.data), 'utf8'), cipher.final(), cipher.getAuthTag()]);
+  const sealed: SealedBox = { v: 1, kid: key.id, iv: iv.toString('base64'), ct: ct.toString('base64') };
+  return { ...event, data: { ...publicFields(event.data, policy), sealed: { ...sealed } } };
+}
+
+/**
+ * The event as the code reads it: a sealed one opened with its stream's key (`key`), or read as
+ * erased when that key is gone or is not the one that sealed it (the stream's identity was erased
+ * and made again); an event without a box (written before sealing, or not personal) as it is.
+ */
+export function openEvent(event: RecordedEvent, key: SealingKey | undefined): RecordedEvent {
+  const data: unknown = event.data;
+  if (!isSealedData(data)) return event;
+  const { sealed, ...rest } = data;
+  if (!key || key.id !== sealed.kid) {
+    const erased: ErasedData = { ...rest, erased: true };
+    return { ...event, data: erased };
+  }
+  const box = Buffer.from(sealed.ct, 'base64');
+  if (box.length < TAG_BYTES) throw new SealedEventError(event.id);
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', key.key, Buffer.from(sealed.iv, 'base64'));
+    decipher.setAAD(associatedData(event.streamName, event.id));
+    decipher.setAuthTag(box.subarray(box.length - TAG_BYTES));
+    const text = Buffer.concat([decipher.update(box.subarray(0, box.length - TAG_BYTES)), decipher.final()]).toString('utf8');
+    return { ...event, data: JSON.parse(text) as JsonValue };
+  } catch {
+    throw new SealedEventError(event.id);
+  }
+}

@@ -1,0 +1,82 @@
+import type {
+  AppendOptions,
+  AppendResult,
+  EventStore,
+  NewEvent,
+  ReadAllOptions,
+  ReadStreamOptions,
+  ReadStreamResult,
+  RecordedEvent,
+  SubscribeOptions,
+  Subscription,
+  SubscriptionHandler,
+} from '@flagline/event-sourcing';
+import { isSealedData, newSealingKey, openEvent, sealEvent, type SealingPolicy } from './event-sealer';
+import type { SealingKey, SealingKeyStore } from './sealing-key.store';
+
+/**
+ * Seals personal data on its way into the log and opens it on its way out, so the code above
+ * (deciders, catalogs, projections) reads plaintext while the log holds only ciphertext under a
+ * key per stream kept in a `SealingKeyStore`. A stream's key is made with its first sealed
+ * append and is durable before that append is made, so no acknowledged event is unreadable; once
+ * the key is destroyed, the stream's events read as erased and their stored bytes are unchanged.
+ * Events written before sealing (no box) read as they are.
+ */
+export class SealingEventStore implements EventStore {
+  constructor(
+    private readonly inner: EventStore,
+    private readonly keys: SealingKeyStore,
+    private readonly policy: SealingPolicy,
+  ) {}
+
+  /** The stream's key, made (durably) when it has none. */
+  private async keyFor(streamName: string): Promise<SealingKey> {
+    return (await this.keys.get(streamName)) ?? (await this.keys.ensure(streamName, newSealingKey()));
+  }
+
+  async appendToStream(streamName: string, events: readonly NewEvent[], options?: AppendOptions): Promise<AppendResult> {
+    if (events.length === 0 || !this.policy.sealsStream(streamName)) return this.inner.appendToStream(streamName, events, options);
+    const key = await this.keyFor(streamName);
+    return this.inner.appendToStream(
+      streamName,
+      events.map((event) => sealEvent(event, streamName, key, this.policy)),
+      options,
+    );
+  }
+
+  async readStream(streamName: string, options?: ReadStreamOptions): Promise<ReadStreamResult> {
+    const result = await this.inner.readStream(streamName, options);
+    if (!result.events.some((event) => isSealedData(event.data))) return result;
+    const key = await this.keys.get(streamName);
+    return { ...result, events: result.events.map((event) => openEvent(event, key)) };
+  }
+
+  async readAll(options?: ReadAllOptions): Promise<readonly RecordedEvent[]> {
+    return this.open(await this.inner.readAll(options));
+  }
+
+  /** Opens events of any streams (each stream's key looked up once). */
+  async open(events: readonly RecordedEvent[]): Promise<RecordedEvent[]> {
+    const owners = [...new Set(events.filter((event) => isSealedData(event.data)).map((event) => event.streamName))];
+    if (owners.length === 0) return [...events];
+    const keys = new Map(await Promise.all(owners.map(async (owner) => [owner, await this.keys.get(owner)] as const)));
+    return events.map((event) => (keys.has(event.streamName) ? openEvent(event, keys.get(event.streamName)) : event));
+  }
+
+  /** Opens one event (read from the raw log elsewhere). */
+  async openOne(event: RecordedEvent): Promise<RecordedEvent> {
+    return isSealedData(event.data) ? openEvent(event, await this.keys.get(event.streamName)) : event;
+  }
+
+  subscribeToAll(options: SubscribeOptions, handler: SubscriptionHandler): Subscription {
+    return this.inner.subscribeToAll(options, (event) => (isSealedData(event.data) ? this.openOne(event).then(handler) : handler(event)));
+  }
+
+  headPosition(): Promise<number> {
+    return this.inner.headPosition();
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}

@@ -1,0 +1,1 @@
+export * from './testing/sealing-key-store.contract';
