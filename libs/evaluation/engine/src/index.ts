@@ -45,3 +45,16 @@ export { hashedPercentageForIds, hashedPercentageForPair } from './lib/hashing';
 export { readGoldenCase, type GoldenCase } from './lib/golden-case.reader';
 export { withLegacyFallbackReasons, type LegacyFallbackReasons } from './lib/legacy-fallback-reason';
 export { FloatNumber } from './lib/float-number';
+export type { EvaluationTracer } from './lib/evaluation-tracer';
+export {
+  explainEvaluation,
+  explainedValue,
+  type ExplainedBucket,
+  type ExplainedCondition,
+  type ExplainedEvaluation,
+  type ExplainedRule,
+  type ExplainedSegment,
+  type ExplainedValue,
+  type ExplainedWinner,
+  type FlagExplanation,
+} from './lib/evaluation-explainer';

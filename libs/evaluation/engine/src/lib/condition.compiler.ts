@@ -87,7 +87,10 @@ export class CompiledCondition {
     readonly operator: Operator,
     /** `null` for a blank property (PERCENTAGE_SPLIT then buckets on the identity key). */
     readonly property: CompiledProperty | null,
-    value: unknown,
+    /** The condition's value as written (what explanations report as expected). */
+    readonly value: unknown,
+    /** The operator as written (an unknown one included); `null` for a malformed condition. */
+    readonly operatorText: unknown = null,
   ) {
     const text = typeof value === 'string' ? value : undefined;
     const typed = operator >= Operator.Equal && operator <= Operator.Contains;
@@ -131,6 +134,6 @@ export function compileCondition(raw: unknown, properties: PropertyTable): Compi
   const operator = OPERATORS_BY_NAME.get(raw['operator']) ?? Operator.Unknown;
   const property = raw['property'];
   const blank = property === undefined || property === null || property === '';
-  if (!blank && typeof property !== 'string') return new CompiledCondition(Operator.Unknown, null, null);
-  return new CompiledCondition(operator, blank ? null : properties.intern(property), raw['value']);
+  if (!blank && typeof property !== 'string') return new CompiledCondition(Operator.Unknown, null, null, raw['operator']);
+  return new CompiledCondition(operator, blank ? null : properties.intern(property), raw['value'], raw['operator']);
 }

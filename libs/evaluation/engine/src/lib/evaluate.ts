@@ -7,6 +7,7 @@
 import type { TraitValue } from './types/evaluation-context.types';
 import type { CompiledEnvironment, CompiledSegment } from './environment.compiler';
 import { EvaluationScope, type ScopeIdentity } from './evaluation-scope';
+import type { EvaluationTracer } from './evaluation-tracer';
 import { outcomeFor, type CompiledFeatureState, type FlagOutcome } from './feature-state.compiler';
 import { FlagResolver } from './flag-dependencies';
 import { identityOverrideStates, type CompiledIdentityOverrides } from './identity-overrides.compiler';
@@ -51,9 +52,14 @@ interface Prepared {
   readonly resolver: FlagResolver | null;
 }
 
-function prepare(environment: CompiledEnvironment, identity: IdentityInput | null, identityOverrides: CompiledIdentityOverrides | undefined): Prepared {
+function prepare(
+  environment: CompiledEnvironment,
+  identity: IdentityInput | null,
+  identityOverrides: CompiledIdentityOverrides | undefined,
+  tracer: EvaluationTracer | null,
+): Prepared {
   const scopeIdentity = isRecord(identity) && isPyTruthy(identity) ? toScopeIdentity(environment, identity) : null;
-  const scope = new EvaluationScope(environment, scopeIdentity);
+  const scope = new EvaluationScope(environment, scopeIdentity, tracer);
   const identityStates =
     scopeIdentity !== null && identityOverrides !== undefined ? identityOverrideStates(environment, identityOverrides) : undefined;
   const identityKey = scopeIdentity === null ? null : scopeIdentity.keyText;
@@ -80,6 +86,16 @@ function takeOverrides(
   return kept;
 }
 
+/** Whether a segment with rules matches, in an environment without flag dependencies; reported to the scope's tracer. */
+function segmentMatchesPlainly(segment: CompiledSegment, scope: EvaluationScope): boolean {
+  const tracer = scope.tracer;
+  if (tracer === null) return rulesMatch(segment.rules, scope, segment.keyText);
+  tracer.segmentStarted(segment);
+  const matched = rulesMatch(segment.rules, scope, segment.keyText);
+  tracer.segmentEnded(segment, matched, false);
+  return matched;
+}
+
 /**
  * Matches `segments` (in context order) and picks, per feature, the strongest override among the
  * matching ones: strictly lower priority wins, so on a tie the first segment in order keeps it.
@@ -93,7 +109,7 @@ function passSegments(
   let winners: Array<CompiledFeatureState | undefined> | undefined;
   for (const segment of segments) {
     if (segment.rules.length === 0) continue;
-    if (resolver === null ? !rulesMatch(segment.rules, scope, segment.keyText) : !resolver.passes(segment)) continue;
+    if (resolver === null ? !segmentMatchesPlainly(segment, scope) : !resolver.passes(segment)) continue;
     matched.push(segment);
     winners = takeOverrides(environment, segment, winners);
   }
@@ -109,7 +125,7 @@ function flagOutcome(
 ): FlagOutcome | undefined {
   const state = prepared.identityStates?.[index] ?? winners?.[index] ?? environment.defaults[index];
   if (state === undefined) return undefined;
-  const outcome = outcomeFor(state, prepared.identityKey);
+  const outcome = outcomeFor(state, prepared.identityKey, prepared.scope.tracer);
   return prepared.resolver === null ? outcome : prepared.resolver.settle(index, outcome);
 }
 
@@ -122,13 +138,14 @@ function evaluateWithoutDependencies(
   environment: CompiledEnvironment,
   identity: IdentityInput | null,
   identityOverrides: CompiledIdentityOverrides | undefined,
+  tracer: EvaluationTracer | null,
 ): Evaluation {
   const scopeIdentity = isRecord(identity) && isPyTruthy(identity) ? toScopeIdentity(environment, identity) : null;
-  const scope = new EvaluationScope(environment, scopeIdentity);
+  const scope = new EvaluationScope(environment, scopeIdentity, tracer);
   const matched: CompiledSegment[] = [];
   let winners: Array<CompiledFeatureState | undefined> | undefined;
   for (const segment of environment.segments) {
-    if (segment.rules.length === 0 || !rulesMatch(segment.rules, scope, segment.keyText)) continue;
+    if (segment.rules.length === 0 || !segmentMatchesPlainly(segment, scope)) continue;
     matched.push(segment);
     winners = takeOverrides(environment, segment, winners);
   }
@@ -138,7 +155,7 @@ function evaluateWithoutDependencies(
   const flags: FlagOutcome[] = [];
   for (let index = 0; index < defaults.length; index += 1) {
     const state = overrides?.[index] ?? winners?.[index] ?? defaults[index];
-    if (state !== undefined) flags.push(outcomeFor(state, identityKey));
+    if (state !== undefined) flags.push(outcomeFor(state, identityKey, tracer));
   }
   return { flags, segments: matched };
 }
@@ -150,14 +167,16 @@ function evaluateWithoutDependencies(
  * @param identity - the identity, or `null` for environment flags (segments are still evaluated,
  *   e.g. rules on `$.environment.name`).
  * @param identityOverrides - from `compileIdentityOverrides`; ignored without an identity.
+ * @param tracer - observes what the evaluation reads and decides (explained evaluation); omit it to serve.
  */
 export function evaluate(
   environment: CompiledEnvironment,
   identity: IdentityInput | null,
   identityOverrides?: CompiledIdentityOverrides,
+  tracer: EvaluationTracer | null = null,
 ): Evaluation {
-  if (!environment.hasFlagDependencies) return evaluateWithoutDependencies(environment, identity, identityOverrides);
-  const prepared = prepare(environment, identity, identityOverrides);
+  if (!environment.hasFlagDependencies) return evaluateWithoutDependencies(environment, identity, identityOverrides, tracer);
+  const prepared = prepare(environment, identity, identityOverrides, tracer);
   const { matched, winners } = passSegments(environment, prepared, environment.segments);
   const flags: FlagOutcome[] = [];
   for (let index = 0; index < environment.defaults.length; index += 1) {
@@ -193,14 +212,15 @@ export function evaluateFeatures(
   identity: IdentityInput | null,
   names: readonly string[],
   identityOverrides?: CompiledIdentityOverrides,
+  tracer: EvaluationTracer | null = null,
 ): Array<FlagOutcome | undefined> {
   const indexes = names.map((name) => environment.featureIndexByName.get(name));
-  let prepared = prepare(environment, identity, identityOverrides);
+  let prepared = prepare(environment, identity, identityOverrides, tracer);
   let { winners } = passSegments(environment, prepared, environment.hasGenericQueries ? environment.segments : segmentsOverriding(environment, indexes));
   if (prepared.resolver !== null && prepared.resolver.cycleHits > 0) {
     // A cycle was cut. Whether a segment's verdict rests on a cut depends on what other segments
     // resolved before it, so only the whole pass gives the whole evaluation's outcomes.
-    prepared = prepare(environment, identity, identityOverrides);
+    prepared = prepare(environment, identity, identityOverrides, tracer);
     ({ winners } = passSegments(environment, prepared, environment.segments));
   }
   return indexes.map((index) => (index === undefined ? undefined : flagOutcome(environment, prepared, winners, index)));

@@ -6,6 +6,7 @@
 import { FLAGS_KEY, followNames, jsonPathContextValue, PropertySource, type CompiledProperty } from './context-property';
 import { NONE, NonPrimitive, toContextValue, type ContextValue } from './context-value';
 import { hashedPercentageForPair } from './hashing';
+import type { EvaluationTracer } from './evaluation-tracer';
 import { hasOwn } from './json-shape';
 
 /** What a scope needs from the compiled environment. */
@@ -58,6 +59,8 @@ export class EvaluationScope {
     private readonly environment: ScopeEnvironment,
     /** `null` when evaluating without an identity. */
     readonly identity: ScopeIdentity | null,
+    /** Observes what the evaluation reads and decides; `null` on the serving path. */
+    readonly tracer: EvaluationTracer | null = null,
   ) {
     this.values = new Array<ContextValue | undefined>(environment.propertyCount);
   }

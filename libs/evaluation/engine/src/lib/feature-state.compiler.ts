@@ -4,6 +4,7 @@
  * outcome objects, which stay the same objects for the life of the compiled environment (or
  * compiled identity overrides), so callers can cache anything derived from them.
  */
+import type { EvaluationTracer } from './evaluation-tracer';
 import type { Metadata } from './types/evaluation-context.types';
 import { explicitFloat } from './float-number';
 import { hashedPercentageForPair } from './hashing';
@@ -139,15 +140,17 @@ function compileVariants(raw: unknown): CompiledVariant[] {
  * without variants, else the variant whose bucket holds `hash%([state key, identity key])`, or the
  * control value (variant `"control"`) when none does.
  */
-export function outcomeFor(state: CompiledFeatureState, identityKey: string | null): FlagOutcome {
+export function outcomeFor(state: CompiledFeatureState, identityKey: string | null, tracer: EvaluationTracer | null = null): FlagOutcome {
   const variants = state.variants;
   if (identityKey === null || variants.length === 0) return state.plainOutcome;
   const percentage = hashedPercentageForPair(state.keyText, identityKey);
   for (let index = 0; index < variants.length; index += 1) {
     const variant = variants[index];
     if (variant !== undefined && variant.start <= percentage && percentage < variant.limit) {
+      if (tracer !== null) tracer.variantChosen(state, identityKey, percentage, variant);
       return state.variantOutcomes[index] ?? state.controlOutcome;
     }
   }
+  if (tracer !== null) tracer.variantChosen(state, identityKey, percentage, null);
   return state.controlOutcome;
 }

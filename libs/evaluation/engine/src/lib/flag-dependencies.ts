@@ -175,8 +175,11 @@ export class FlagResolver implements FlagReader {
   /** Whether a segment matches, for a pass over segments: `false` when its evaluation cut a cycle. */
   passes(segment: CompiledSegment): boolean {
     const hits = this.cycleHits;
+    this.scope.tracer?.segmentStarted(segment);
     const matches = segmentMatches(segment, this.scope);
-    return matches && this.cycleHits === hits;
+    const cutCycle = this.cycleHits !== hits;
+    this.scope.tracer?.segmentEnded(segment, matches && !cutCycle, cutCycle);
+    return matches && !cutCycle;
   }
 
   /** A flag's result, resolving it on first read; `undefined` for a missing flag or one in a cycle. */
@@ -203,7 +206,7 @@ export class FlagResolver implements FlagReader {
     if (this.cyclic?.has(index) === true) return;
     const state = this.identityStates?.[index] ?? override ?? this.environment.defaults[index];
     if (state === undefined) return;
-    const outcome = outcomeFor(state, this.identityKey);
+    const outcome = outcomeFor(state, this.identityKey, this.scope.tracer);
     this.resolved[index] = outcome;
     this.resolutionOrder.push(index);
     if (this.resolvedDocument !== undefined) this.addToDocument(this.resolvedDocument, outcome);
@@ -234,8 +237,11 @@ export class FlagResolver implements FlagReader {
     if (known !== undefined) return known;
     if (segment.rules.length === 0) return false;
     const hits = this.cycleHits;
+    this.scope.tracer?.segmentStarted(segment);
     const matches = segmentMatches(segment, this.scope);
-    if (this.cycleHits !== hits) return false;
+    const cutCycle = this.cycleHits !== hits;
+    this.scope.tracer?.segmentEnded(segment, matches && !cutCycle, cutCycle);
+    if (cutCycle) return false;
     this.verdicts[segment.index] = matches;
     return matches;
   }

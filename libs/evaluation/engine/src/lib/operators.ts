@@ -137,7 +137,9 @@ function matchesPercentageSplit(condition: CompiledCondition, context: ContextVa
     if (context.kind === ValueKind.None) return false;
     splitKey = contextValueToString(context);
   }
-  return scope.splitPercentage(segmentKey, splitKey) <= threshold;
+  const percentage = scope.splitPercentage(segmentKey, splitKey);
+  if (scope.tracer !== null) scope.tracer.splitHashed(condition, splitKey, percentage);
+  return percentage <= threshold;
 }
 
 /**
@@ -147,6 +149,13 @@ function matchesPercentageSplit(condition: CompiledCondition, context: ContextVa
  */
 export function conditionMatches(condition: CompiledCondition, scope: EvaluationScope, segmentKey: string): boolean {
   const context = condition.property === null ? NONE : scope.resolve(condition.property);
+  const matched = matchesContext(condition, context, scope, segmentKey);
+  if (scope.tracer !== null) scope.tracer.conditionEvaluated(condition, context, matched);
+  return matched;
+}
+
+/** Whether a condition holds for the context value its property resolved to. */
+function matchesContext(condition: CompiledCondition, context: ContextValue, scope: EvaluationScope, segmentKey: string): boolean {
   switch (condition.operator) {
     case Operator.IsSet:
       return context.kind !== ValueKind.None;

@@ -4,6 +4,7 @@
  * and all of its top-level rules match, whatever their type.
  */
 import type { EvaluationScope } from './evaluation-scope';
+import type { EvaluationTracer } from './evaluation-tracer';
 import { conditionMatches } from './operators';
 import { RuleKind, type CompiledRule } from './segment-rule.compiler';
 
@@ -41,8 +42,20 @@ function subRulesPass(rule: CompiledRule, scope: EvaluationScope, segmentKey: st
   return rule.kind === RuleKind.Any ? any : !any;
 }
 
+/** A rule's verdict by `match`, reported to the tracer around it. */
+function tracedRule(rule: CompiledRule, scope: EvaluationScope, segmentKey: string, tracer: EvaluationTracer, match: typeof ruleMatches): boolean {
+  tracer.ruleStarted(rule);
+  const matched = match(rule, scope, segmentKey);
+  tracer.ruleEnded(rule, matched);
+  return matched;
+}
+
 /** Whether a rule matches in the scope. */
 export function ruleMatches(rule: CompiledRule, scope: EvaluationScope, segmentKey: string): boolean {
+  return scope.tracer === null ? matchRule(rule, scope, segmentKey) : tracedRule(rule, scope, segmentKey, scope.tracer, matchRule);
+}
+
+function matchRule(rule: CompiledRule, scope: EvaluationScope, segmentKey: string): boolean {
   if (rule.kind === RuleKind.Invalid) return false;
   if (rule.kind === RuleKind.UnknownType) return rule.conditions.length === 0 && rule.rules.length === 0;
   return conditionsPass(rule, scope, segmentKey) && subRulesPass(rule, scope, segmentKey);
@@ -73,6 +86,10 @@ function combineInOrder<T>(kind: RuleKind, items: readonly T[], test: (item: T) 
  * matters): the sub-rules are evaluated even when the conditions already failed.
  */
 export function ruleMatchesInOrder(rule: CompiledRule, scope: EvaluationScope, segmentKey: string): boolean {
+  return scope.tracer === null ? matchRuleInOrder(rule, scope, segmentKey) : tracedRule(rule, scope, segmentKey, scope.tracer, matchRuleInOrder);
+}
+
+function matchRuleInOrder(rule: CompiledRule, scope: EvaluationScope, segmentKey: string): boolean {
   if (rule.kind === RuleKind.Invalid) return false;
   if (rule.kind === RuleKind.UnknownType) return rule.conditions.length === 0 && rule.rules.length === 0;
   const conditionsOk =
