@@ -1,0 +1,277 @@
+import { canonicalEventBytes, ProgressTracker, type CanonicalEventFields, type EventStore, type RecordedEvent, type Subscription } from '@flagline/event-sourcing';
+import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import { hashLeaf } from './merkle';
+import { consistencyProof, inclusionProof, nodesForAppend, treeRoot } from './merkle-tree';
+import { signTreeHead, type SignedTreeHead } from './signed-tree-head';
+import type { TransparencyTreeStore, TreeLeaf } from './tree-store.port';
+
+/** The leaf hash of an event as stored (or of an export line carrying its fields): SHA-256(0x00 || canonicalEventBytes). */
+export function eventLeafHash(event: RecordedEvent | CanonicalEventFields): Buffer {
+  return hashLeaf(canonicalEventBytes(event));
+}
+
+/** Where the log no longer matches the leaves the tree holds: the first such place. */
+export interface LogMismatch {
+  /** changed: the event at the leaf's place has other bytes; replaced: another event is there (dropped, reordered or inserted); missing: the log ends before it (truncated). */
+  readonly kind: 'changed' | 'replaced' | 'missing';
+  readonly leafIndex: number;
+  /** The position the tree recorded for the leaf. */
+  readonly position: number;
+  /** The event the tree recorded there. */
+  readonly eventId: string;
+  /** The event the log holds there now, if any. */
+  readonly foundEventId?: string;
+  readonly message: string;
+}
+
+/** A tree head was asked of a log that does not match its tree. */
+export class LogMismatchError extends Error {
+  override readonly name = 'LogMismatchError';
+  constructor(readonly mismatch: LogMismatch) {
+    super(`The event log does not match its Merkle tree; no tree head is signed over it: ${mismatch.message}`);
+  }
+}
+
+/** A proof's sizes or leaf are outside the tree as it is. */
+export class TreeRangeError extends Error {
+  override readonly name = 'TreeRangeError';
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface InclusionProofView {
+  readonly leafIndex: number;
+  readonly treeSize: number;
+  readonly position: number;
+  readonly leafHash: string;
+  readonly auditPath: string[];
+}
+
+export interface ConsistencyProofView {
+  readonly first: number;
+  readonly second: number;
+  readonly proof: string[];
+}
+
+export interface TransparencyLogOptions {
+  /** The Ed25519 private key tree heads are signed with. */
+  readonly signingKey: KeyObject;
+  /** Milliseconds since the epoch (tests pass their own). */
+  readonly clock?: () => number;
+  /** Leaves written to the store per transaction while following, and events read per page while checking. */
+  readonly batchSize?: number;
+  readonly onMismatch?: (mismatch: LogMismatch) => void;
+  readonly onError?: (error: unknown) => void;
+}
+
+const DEFAULT_BATCH = 1000;
+
+/**
+ * The log's Merkle tree, kept behind the writes: at start it checks that the log still holds, at
+ * each leaf, the event the tree recorded there (reading the log as stored, never upcast), then
+ * follows the log and appends every new event as a leaf, in log order, in batches. It signs tree
+ * heads only over a log that matched, and answers inclusion and consistency proofs.
+ */
+export class TransparencyLog {
+  /** Global position of the last event the tree holds. */
+  readonly progress = new ProgressTracker();
+  readonly publicKey: KeyObject;
+  /** SHA-256 of the raw public key, hex: which key signed a stored tree head. */
+  readonly keyId: string;
+  private mismatchFound: LogMismatch | null = null;
+  private subscription: Subscription | null = null;
+  private pending: RecordedEvent[] = [];
+  private flushScheduled = false;
+  private checked: Promise<void> | null = null;
+  private stopped = false;
+  private readonly batchSize: number;
+  private readonly clock: () => number;
+
+  constructor(
+    private readonly log: EventStore,
+    private readonly tree: TransparencyTreeStore,
+    private readonly options: TransparencyLogOptions,
+  ) {
+    this.publicKey = createPublicKey(options.signingKey);
+    this.keyId = createHash('sha256').update(this.publicKey.export({ format: 'der', type: 'spki' })).digest('hex');
+    this.batchSize = options.batchSize ?? DEFAULT_BATCH;
+    this.clock = options.clock ?? Date.now;
+    this.progress.advance(tree.leaf(tree.size - 1)?.position ?? 0);
+  }
+
+  /** The public key verifiers check tree heads with, PEM (SPKI). */
+  get publicKeyPem(): string {
+    return this.publicKey.export({ format: 'pem', type: 'spki' }).toString();
+  }
+
+  /** Leaves the tree holds. */
+  get size(): number {
+    return this.tree.size;
+  }
+
+  /** The first place the log did not match the tree at start, or null. */
+  get mismatch(): LogMismatch | null {
+    return this.mismatchFound;
+  }
+
+  /**
+   * Checks the log against the tree, then follows it. Resolves when the check is done and, when
+   * the log matched, the follower is subscribed; `progress.waitFor(head)` waits for the leaves.
+   */
+  start(): Promise<void> {
+    this.checked ??= this.check().then((mismatch) => {
+      if (mismatch) {
+        this.mismatchFound = mismatch;
+        this.options.onMismatch?.(mismatch);
+        return;
+      }
+      if (!this.stopped) this.follow();
+    });
+    return this.checked;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.checked?.catch(() => undefined);
+    await this.subscription?.stop();
+    this.flush();
+  }
+
+  /** Compares every leaf the tree holds with the event at its place in the log, page by page. */
+  private async check(): Promise<LogMismatch | null> {
+    let after = 0;
+    for (let index = 0; index < this.tree.size && !this.stopped; ) {
+      const leaves = this.tree.leaves(index, this.batchSize);
+      const events = await this.log.readAll({ after, maxCount: leaves.length });
+      for (const [offset, leaf] of leaves.entries()) {
+        const event = events[offset];
+        const mismatch = compareLeaf(leaf, event);
+        if (mismatch) return mismatch;
+        after = (event as RecordedEvent).globalPosition;
+      }
+      index += leaves.length;
+      // Yield between pages: the check runs beside requests, never in one long turn.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    return null;
+  }
+
+  private follow(): void {
+    this.subscription = this.log.subscribeToAll({ after: this.progress.position }, (event) => {
+      this.pending.push(event);
+      if (this.pending.length >= this.batchSize) this.flush();
+      else if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+    this.subscription.done.catch((error: unknown) => {
+      if (!this.stopped) this.options.onError?.(error);
+    });
+  }
+
+  /** Appends the pending events as leaves, with the subtree nodes they complete, in one write. */
+  private flush(): void {
+    this.flushScheduled = false;
+    const events = this.pending;
+    if (events.length === 0) return;
+    this.pending = [];
+    const size = this.tree.size;
+    const leaves: TreeLeaf[] = events.map((event, offset) => ({ index: size + offset, position: event.globalPosition, eventId: event.id, hash: eventLeafHash(event) }));
+    try {
+      this.tree.append(
+        leaves,
+        nodesForAppend(
+          this.tree,
+          size,
+          leaves.map((leaf) => leaf.hash),
+        ),
+      );
+    } catch (error) {
+      // Nothing was written (the append is atomic): keep the events and try again shortly.
+      this.options.onError?.(error);
+      this.pending = [...events, ...this.pending];
+      if (!this.stopped) setTimeout(() => this.flush(), 1000).unref();
+      return;
+    }
+    this.progress.advance((events[events.length - 1] as RecordedEvent).globalPosition);
+  }
+
+  /** Root hash of the first `treeSize` leaves, hex. */
+  rootHash(treeSize: number): string {
+    this.checkSize('treeSize', treeSize);
+    return treeRoot(this.tree, treeSize).toString('hex');
+  }
+
+  /**
+   * The signed tree head of the tree as it is, or of its first `treeSize` leaves. A head once signed
+   * for a size is kept and answered again; none is signed before the start's check passed, or
+   * over a log that did not match.
+   */
+  async treeHead(treeSize?: number): Promise<SignedTreeHead> {
+    await this.start();
+    if (this.mismatchFound) throw new LogMismatchError(this.mismatchFound);
+    const size = treeSize ?? this.tree.size;
+    this.checkSize('treeSize', size);
+    const kept = this.tree.signedHead(size, this.keyId);
+    if (kept) return { treeSize: kept.treeSize, rootHash: kept.rootHash, timestamp: kept.timestamp, signature: kept.signature };
+    const head = signTreeHead(this.options.signingKey, size, treeRoot(this.tree, size), this.clock());
+    this.tree.saveSignedHead({ ...head, keyId: this.keyId });
+    return head;
+  }
+
+  /** The leaf of an event: by global position or by event id. */
+  leafOf(reference: { position: number } | { eventId: string }): TreeLeaf | undefined {
+    const index = 'position' in reference ? this.tree.leafIndexAtPosition(reference.position) : this.tree.leafIndexOfEvent(reference.eventId);
+    return index === undefined ? undefined : this.tree.leaf(index);
+  }
+
+  inclusionProof(leafIndex: number, treeSize: number): InclusionProofView {
+    this.checkSize('treeSize', treeSize);
+    const leaf = this.tree.leaf(leafIndex);
+    if (!leaf) throw new TreeRangeError('position', `The tree holds no leaf ${leafIndex}`);
+    if (leafIndex >= treeSize) throw new TreeRangeError('treeSize', `Leaf ${leafIndex} (position ${leaf.position}) is not in a tree of ${treeSize} leaves; ask for a tree size above ${leafIndex}`);
+    return {
+      leafIndex,
+      treeSize,
+      position: leaf.position,
+      leafHash: leaf.hash.toString('hex'),
+      auditPath: inclusionProof(this.tree, leafIndex, treeSize).map((hash) => hash.toString('hex')),
+    };
+  }
+
+  consistencyProof(first: number, second: number): ConsistencyProofView {
+    this.checkSize('second', second);
+    if (first > second) throw new TreeRangeError('first', `first (${first}) must not exceed second (${second})`);
+    return { first, second, proof: consistencyProof(this.tree, first, second).map((hash) => hash.toString('hex')) };
+  }
+
+  private checkSize(field: string, size: number): void {
+    if (!Number.isSafeInteger(size) || size < 0) throw new TreeRangeError(field, `${field} must be a non-negative integer`);
+    if (size > this.tree.size) throw new TreeRangeError(field, `${field} ${size} exceeds the tree's ${this.tree.size} leaves`);
+  }
+}
+
+/** How the event now at a leaf's place differs from what the tree recorded, or null when it is the same. */
+function compareLeaf(leaf: TreeLeaf, event: RecordedEvent | undefined): LogMismatch | null {
+  const at = `Leaf ${leaf.index} (position ${leaf.position}, event ${leaf.eventId})`;
+  if (!event) return { kind: 'missing', leafIndex: leaf.index, position: leaf.position, eventId: leaf.eventId, message: `${at}: the log ends before it (truncated)` };
+  const hash = eventLeafHash(event);
+  if (hash.equals(leaf.hash) && event.globalPosition === leaf.position) return null;
+  if (event.id === leaf.eventId) {
+    const what = hash.equals(leaf.hash) ? `is now at position ${event.globalPosition}` : 'has other bytes than when it was added';
+    return { kind: 'changed', leafIndex: leaf.index, position: leaf.position, eventId: leaf.eventId, foundEventId: event.id, message: `${at}: the event ${what}` };
+  }
+  return {
+    kind: 'replaced',
+    leafIndex: leaf.index,
+    position: leaf.position,
+    eventId: leaf.eventId,
+    foundEventId: event.id,
+    message: `${at}: the log holds event ${event.id} (position ${event.globalPosition}) there instead (dropped, reordered or inserted)`,
+  };
+}
