@@ -15,6 +15,7 @@ export const GLOBAL_OPERATIONS: readonly string[] = [
   'GET /admin/v1/users/me/invitations',
   'POST /admin/v1/organisations',
   'GET /admin/v1/organisations',
+  'GET /admin/v1/events/export',
 ];
 
 /** The OpenAPI template of a route of the isolation table (`/projects/:projectId` → `/admin/v1/projects/{projectId}`). */
