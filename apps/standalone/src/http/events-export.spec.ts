@@ -118,7 +118,7 @@ describe('GET /admin/v1/events/export', () => {
     const whole = await exported(t.admin);
     const first = await exported(t.admin, '?limit=7');
     expect(first).toHaveLength(7);
-    const rest = await exported(t.admin, `?after=${String(first[6]?.['position'])}`);
+    const rest = await exported(t.admin, `?after=${num(first[6], 'position')}`);
     expect([...positions(first), ...positions(rest)]).toEqual(positions(whole));
   });
 
