@@ -1,0 +1,2 @@
+export * from './lib/sqlite-tree.store';
+export * from './lib/signing-key';
