@@ -14,7 +14,9 @@ function operationsOf(document: JsonObject): [string, string, JsonObject][] {
 
 function schemaOf(response: unknown): unknown {
   if (!isSchema(response) || !isSchema(response['content'])) return undefined;
-  const media = response['content']['application/json'];
+  // JSON, or the media type a route streams instead (NDJSON, CSV).
+  const content = response['content'];
+  const media = content['application/json'] ?? Object.values(content).find((entry) => isSchema(entry) && entry['schema'] !== undefined);
   return isSchema(media) ? media['schema'] : undefined;
 }
 

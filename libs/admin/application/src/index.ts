@@ -14,3 +14,5 @@ export type { IdentityOverrideInput } from './lib/identities.service';
 export type { HistoryTarget } from './lib/audit.service';
 export type { ExportEntity, ExportQuery, ExportPlan, ExportedEvent } from './lib/export.service';
 export type { BootstrapOptions } from './lib/auth.service';
+export type { EvaluationExplainerPort, ExplainInput, ExplainedEvaluationView, ExplainFieldProblem, ExplainedAnswerView } from './lib/evaluations.service';
+export type { InclusionProofAnswer } from './lib/transparency.service';

@@ -4,6 +4,7 @@ import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
 import { AnalyticsController } from './controllers/analytics.controller';
 import { EnvironmentsController, ProjectEnvironmentsController } from './controllers/environments.controller';
 import { EventsController } from './controllers/events.controller';
+import { TransparencyController } from './controllers/transparency.controller';
 import { FeaturesController } from './controllers/features.controller';
 import { IdentitiesController } from './controllers/identities.controller';
 import { InvitationsController } from './controllers/invitations.controller';
@@ -35,6 +36,7 @@ export class AdminApiModule {
         IdentitiesController,
         AnalyticsController,
         EventsController,
+        TransparencyController,
       ],
       providers: [
         { provide: ADMIN_APPLICATION, useValue: application },

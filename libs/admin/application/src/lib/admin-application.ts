@@ -3,7 +3,9 @@ import { FlagAnalyticsService } from './analytics.service';
 import { AuditService } from './audit.service';
 import { AuthService, type BootstrapOptions } from './auth.service';
 import { EnvironmentsService } from './environments.service';
+import { EvaluationsService, type EvaluationExplainerPort } from './evaluations.service';
 import { ExportService } from './export.service';
+import { TransparencyService } from './transparency.service';
 import { FeaturesService } from './features.service';
 import { IdentitiesService } from './identities.service';
 import { InvitationsService } from './invitations.service';
@@ -26,9 +28,13 @@ export class AdminApplication {
   readonly identities: IdentitiesService;
   readonly audit: AuditService;
   readonly exports: ExportService;
+  readonly transparency: TransparencyService;
   readonly analytics: FlagAnalyticsService;
+  /** Explained evaluation, now or as of a point of the log. */
+  readonly evaluations: EvaluationsService;
 
-  constructor(dependencies: AdminDependencies, bootstrap: BootstrapOptions) {
+  /** `explainer`: the evaluation side's explained evaluation, which the apps wire in. */
+  constructor(dependencies: AdminDependencies & { readonly explainer?: EvaluationExplainerPort }, bootstrap: BootstrapOptions) {
     this.context = new AdminContext(dependencies);
     this.auth = new AuthService(this.context, bootstrap);
     this.users = new UsersService(this.context);
@@ -41,6 +47,8 @@ export class AdminApplication {
     this.identities = new IdentitiesService(this.context);
     this.audit = new AuditService(this.context);
     this.exports = new ExportService(this.context, this.audit);
+    this.transparency = new TransparencyService(this.context, this.exports);
     this.analytics = new FlagAnalyticsService(this.context, dependencies.analytics);
+    this.evaluations = new EvaluationsService(this.context, dependencies.explainer);
   }
 }

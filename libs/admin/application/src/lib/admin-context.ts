@@ -19,6 +19,7 @@ import {
 } from '@flagline/admin-domain';
 import type { AdminCatalog } from '@flagline/admin-projections';
 import type { FlagAnalyticsStore } from '@flagline/contracts';
+import type { TransparencyLog } from '@flagline/transparency';
 import { CommandHandler, eventIdFor, type Decider, type DomainEvent, type EventStore, type HandledCommand, type CatalogEventAddress, type CatalogEventRef, type RecordedEvent } from '@flagline/event-sourcing';
 import { randomUUID } from 'node:crypto';
 import { IdAllocator } from './id-allocator';
@@ -43,6 +44,8 @@ export interface AdminDependencies {
    * were written; upcasters change with the software, stored events do not). Defaults to `store`.
    */
   readonly storedLog?: EventStore;
+  /** The log's Merkle tree (tree heads, proofs); without it the transparency routes answer 404. */
+  readonly transparency?: TransparencyLog;
   readonly catalog: AdminCatalog;
   readonly clock?: () => Date;
   /**

@@ -154,8 +154,8 @@ export class ExportService {
     }
   }
 
-  /** Whether the caller may read an event at all (before any filter). */
-  private visibility(principal: Principal): (event: RecordedEvent) => boolean {
+  /** Whether the caller may read an event at all (before any filter); inclusion proofs are given on the same terms. */
+  visibility(principal: Principal): (event: RecordedEvent) => boolean {
     if (principal.kind === 'user' && principal.isSuperuser) return () => true;
     const catalog = this.context.catalog;
     const organisations = new Set(

@@ -18,6 +18,24 @@ export const EXPORT_HEAD_HEADER = 'X-Flagline-Position';
 /** Header naming the position the export starts after. */
 export const EXPORT_AFTER_HEADER = 'X-Flagline-Export-After';
 
+/** One NDJSON line of an export. */
+const EXPORTED_EVENT_SCHEMA = {
+  type: 'object' as const,
+  description: 'One line per event, in log order',
+  required: ['position', 'id', 'type', 'streamName', 'streamRevision', 'data', 'metadata', 'recordedAt'],
+  properties: {
+    position: { type: 'integer' as const, description: 'Log position' },
+    id: { type: 'string' as const },
+    type: { type: 'string' as const },
+    streamName: { type: 'string' as const },
+    streamRevision: { type: 'integer' as const },
+    data: { description: 'The event data as stored' },
+    metadata: { type: 'object' as const, description: 'Actor, times, correlation and routing ids, as stored', additionalProperties: true },
+    recordedAt: { type: 'string' as const, format: 'date-time' },
+    redacted: { type: 'array' as const, items: { type: 'string' as const }, description: 'Fields left out because the caller may not see them' },
+  },
+};
+
 @ApiTags('events')
 @ApiSecurity('api-key')
 @AdminErrors()
@@ -60,6 +78,10 @@ export class EventsController {
   @ApiResponse({
     status: 200,
     description: `The events, streamed (CSV columns: ${CSV_COLUMNS.join(', ')})`,
+    content: {
+      [CONTENT_TYPES.ndjson.split(';')[0] as string]: { schema: EXPORTED_EVENT_SCHEMA },
+      [CONTENT_TYPES.csv.split(';')[0] as string]: { schema: { type: 'string', description: 'RFC 4180 CSV with a header row' } },
+    },
     headers: {
       [EXPORT_HEAD_HEADER]: { description: 'The log position the export covers up to', schema: { type: 'integer' } },
       [EXPORT_AFTER_HEADER]: { description: 'The position it starts after', schema: { type: 'integer' } },

@@ -1,0 +1,157 @@
+import { ConcurrencyError, type EventMetadata, type JsonValue, type NewEvent } from '@flagline/event-sourcing';
+import { DirectoryLockedError, EmbeddedEventStore } from '@flagline/event-store-embedded';
+import { createReadStream } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+
+const USAGE = `Usage: npm run import -- --data-dir <dir> <export.ndjson>
+
+Appends the events of an NDJSON export (npm run export, or GET /admin/v1/events/export) to the
+event log of an empty data directory, as they were stored: the same ids, streams, revisions,
+data, metadata and recording times, in the export's order. Start the app on the directory
+afterwards: it derives its read models and catalog from the log. A directory whose log already
+holds events is refused, as is a line the exporting key could not read in full ("redacted").`;
+
+/** One exported event, checked. */
+interface ImportedEvent {
+  readonly line: number;
+  readonly id: string;
+  readonly type: string;
+  readonly streamName: string;
+  readonly streamRevision: number;
+  readonly data: JsonValue;
+  readonly metadata: EventMetadata;
+  readonly recordedAt: string;
+}
+
+/** A line that is not an event of an export (named by its line number and what is wrong). */
+export class ImportLineError extends Error {
+  override readonly name = 'ImportLineError';
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+function eventOf(text: string, line: number): ImportedEvent {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new ImportLineError(`line ${line}: not JSON`);
+  }
+  if (!isObject(parsed)) throw new ImportLineError(`line ${line}: not a JSON object`);
+  if ('redacted' in parsed) throw new ImportLineError(`line ${line}: the exporting key could not read this event in full (redacted ${JSON.stringify(parsed['redacted'])}); export with a key that reads it`);
+  const { id, type, streamName, streamRevision, data, metadata, recordedAt } = parsed;
+  const bad = [
+    typeof id !== 'string' || id.length === 0 ? 'id' : null,
+    typeof type !== 'string' || type.length === 0 ? 'type' : null,
+    typeof streamName !== 'string' || streamName.length === 0 ? 'streamName' : null,
+    typeof streamRevision !== 'number' || !Number.isSafeInteger(streamRevision) || streamRevision < 0 ? 'streamRevision' : null,
+    data === undefined ? 'data' : null,
+    !isObject(metadata) || !isObject(metadata['actor']) ? 'metadata' : null,
+    typeof recordedAt !== 'string' || Number.isNaN(Date.parse(recordedAt)) ? 'recordedAt' : null,
+  ].filter((field): field is string => field !== null);
+  if (bad.length > 0) throw new ImportLineError(`line ${line}: missing or bad ${bad.join(', ')}`);
+  return { line, id, type, streamName, streamRevision, data, metadata: metadata as EventMetadata, recordedAt } as ImportedEvent;
+}
+
+/** Events of one original append: consecutive, one stream, consecutive revisions, one recording time. */
+function sameAppend(batch: readonly ImportedEvent[], event: ImportedEvent): boolean {
+  const last = batch[batch.length - 1];
+  return last !== undefined && last.streamName === event.streamName && last.recordedAt === event.recordedAt && last.streamRevision + 1 === event.streamRevision;
+}
+
+export interface ImportOutcome {
+  readonly events: number;
+  readonly streams: number;
+  readonly head: number;
+}
+
+/**
+ * Replays an export into the empty event log of a data directory. The store stamps `recordedAt`
+ * from its clock at each append, so each original append (consecutive events of one stream with
+ * one recording time) is appended as one, with the clock set to that time; each expects its
+ * stream at the revision before its first event, so revisions are the exported ones or the import
+ * stops, naming the line.
+ */
+export async function importEvents(dataDir: string, file: string): Promise<ImportOutcome> {
+  let recordedAt = new Date(0);
+  const store = await EmbeddedEventStore.open({ directory: join(dataDir, 'events'), clock: () => recordedAt });
+  try {
+    const head = await store.headPosition();
+    if (head > 0) throw new Error(`${join(dataDir, 'events')} already holds events (up to position ${head}): import only into an empty data directory`);
+    let events = 0;
+    const streams = new Set<string>();
+    let batch: ImportedEvent[] = [];
+    const append = async (): Promise<void> => {
+      const [first] = batch;
+      if (!first) return;
+      recordedAt = new Date(first.recordedAt);
+      // A recording time Date cannot give back as stored (not the ISO form the stores write) would change the event.
+      if (recordedAt.toISOString() !== first.recordedAt) throw new ImportLineError(`line ${first.line}: recordedAt ${first.recordedAt} is not in the form the event store writes (${recordedAt.toISOString()})`);
+      const news: NewEvent[] = batch.map(({ id, type, data, metadata }) => ({ id, type, data, metadata }));
+      try {
+        await store.appendToStream(first.streamName, news, { expectedRevision: first.streamRevision === 0 ? 'no_stream' : first.streamRevision - 1 });
+      } catch (error) {
+        if (!(error instanceof ConcurrencyError)) throw error;
+        throw new ImportLineError(
+          `line ${first.line}: event ${first.id} is revision ${first.streamRevision} of ${first.streamName}, which is at ${error.actual === null ? 'no stream' : `revision ${error.actual}`}: the export misses events of this stream (was it filtered?)`,
+        );
+      }
+      events += batch.length;
+      streams.add(first.streamName);
+      batch = [];
+    };
+    const lines = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Number.POSITIVE_INFINITY });
+    let number = 0;
+    for await (const text of lines) {
+      number++;
+      if (text.trim().length === 0) continue;
+      const event = eventOf(text, number);
+      if (!sameAppend(batch, event)) await append();
+      batch.push(event);
+    }
+    await append();
+    return { events, streams: streams.size, head: await store.headPosition() };
+  } finally {
+    await store.close();
+  }
+}
+
+function parseCli(argv: readonly string[]): { dataDir: string; file: string } | string {
+  let dataDir: string | undefined;
+  const files: string[] = [];
+  for (let index = 0; index < argv.length; index++) {
+    const argument = argv[index] as string;
+    if (argument === '--help' || argument === '-h') return '';
+    if (argument === '--data-dir') {
+      dataDir = argv[++index];
+      if (!dataDir) return '--data-dir needs a directory';
+    } else if (argument.startsWith('--data-dir=')) dataDir = argument.slice('--data-dir='.length);
+    else if (argument.startsWith('--')) return `unknown option ${argument}`;
+    else files.push(argument);
+  }
+  if (!dataDir) return 'missing --data-dir';
+  if (files.length !== 1) return 'name one NDJSON export file';
+  return { dataDir: resolve(dataDir), file: resolve(files[0] as string) };
+}
+
+async function main(): Promise<void> {
+  const parsed = parseCli(process.argv.slice(2));
+  if (typeof parsed === 'string') {
+    console.error(parsed === '' ? USAGE : `${parsed}\n\n${USAGE}`);
+    process.exitCode = parsed === '' ? 0 : 2;
+    return;
+  }
+  const started = Date.now();
+  try {
+    const outcome = await importEvents(parsed.dataDir, parsed.file);
+    console.error(`${outcome.events} events of ${outcome.streams} streams appended to ${parsed.dataDir} in ${((Date.now() - started) / 1000).toFixed(1)} s (head ${outcome.head})`);
+  } catch (error) {
+    if (error instanceof DirectoryLockedError) console.error(`${parsed.dataDir} is in use by a running app: stop it first`);
+    else if (error instanceof ImportLineError) console.error(`${error.message}\nThe events before that line were appended: remove ${join(parsed.dataDir, 'events')} before importing again.`);
+    else console.error(error instanceof Error ? error.message : String(error));
+    process.exitCode = 1;
+  }
+}
+
+if (require.main === module) void main();
