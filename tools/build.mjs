@@ -1,8 +1,8 @@
 // Compiles apps/ and libs/ to dist/ with SWC (decorator metadata for NestJS, path aliases
 // rewritten to relative requires). Type checking is `npm run typecheck`; this only emits.
 import { transformFile } from '@swc/core';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { dirname, join, relative, resolve } from 'node:path';
+import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..');
 const out = join(root, 'dist');
@@ -41,4 +41,15 @@ await Promise.all(
     if (map) await writeFile(`${target}.map`, map);
   }),
 );
+// Static files a library serves as they are (the auditor page's HTML, ES modules and CSS in
+// `src/assets`), copied beside the compiled code that reads them.
+async function* assetDirectories(dir) {
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    if (!entry.isDirectory() || entry.name === 'node_modules') continue;
+    const path = join(dir, entry.name);
+    if (entry.name === 'assets' && basename(dir) === 'src') yield path;
+    else yield* assetDirectories(path);
+  }
+}
+for await (const assets of assetDirectories(join(root, 'libs'))) await cp(assets, join(out, relative(root, assets)), { recursive: true });
 console.log(`built ${files.length} files into ${relative(root, out)}/`);

@@ -3,6 +3,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
 import { AnalyticsController } from './controllers/analytics.controller';
 import { EnvironmentsController, ProjectEnvironmentsController } from './controllers/environments.controller';
+import { EvaluationsController } from './controllers/evaluations.controller';
 import { EventsController } from './controllers/events.controller';
 import { TransparencyController } from './controllers/transparency.controller';
 import { FeaturesController } from './controllers/features.controller';
@@ -34,6 +35,7 @@ export class AdminApiModule {
         ProjectEnvironmentsController,
         EnvironmentsController,
         IdentitiesController,
+        EvaluationsController,
         AnalyticsController,
         EventsController,
         TransparencyController,

@@ -5,6 +5,7 @@ import { ExpressAdapter } from '@nestjs/platform-express';
 import { ApiExcludeController } from '@nestjs/swagger';
 import express from 'express';
 import { jsonDepthExceeds, jsonHasLoneSurrogate, MAX_JSON_DEPTH } from '@flagline/http-edge';
+import { auditPage } from '@flagline/admin-web';
 import { AdminApiModule } from './admin-api.module';
 import { declaredCharset, JsonTooDeepError, LONE_SURROGATE_MESSAGE, RequestValidationError, UnsupportedCharsetError } from './http/api-error';
 import { InternalApiModule } from './internal-api.module';
@@ -55,6 +56,11 @@ export interface AdminHttpAppOptions {
 export async function createAdminHttpApp(application: AdminApplication, options: AdminHttpAppOptions): Promise<INestApplication> {
   const server = express();
   server.disable('x-powered-by');
+  // The auditor page's static files (public; the data it shows comes from the admin API with a key).
+  const audit = auditPage();
+  server.use((request, response, next) => {
+    if (!audit(request, response)) next();
+  });
   const app = await NestFactory.create(AdminHttpModule.register(application, options.health, options.internalToken), new ExpressAdapter(server), {
     logger: options.logger ?? options.logLevels ?? ['error', 'warn'],
     bodyParser: false,

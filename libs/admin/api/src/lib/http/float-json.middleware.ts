@@ -6,8 +6,8 @@ const RAW_BODY = Symbol('rawJsonBody');
 
 type WithRawBody = IncomingMessage & { [RAW_BODY]?: Buffer };
 
-/** Routes whose bodies carry trait values: identity creation, trait changes, identify calls from evaluation services. */
-const TRAIT_BODY_PATH = /\/identities(?:\/[^/]+\/traits)?\/?$/;
+/** Routes whose bodies carry trait values: identity creation, trait changes, identify calls from evaluation services, explained evaluation. */
+const TRAIT_BODY_PATH = /\/(?:identities(?:\/[^/]+\/traits)?|evaluate)\/?$/;
 
 /** For `express.json({ verify })`: keeps the body's bytes so that trait routes can read numbers as written. */
 export function keepRawJsonBody(request: IncomingMessage, _response: unknown, body: Buffer): void {

@@ -1,0 +1,120 @@
+// The admin API as the page reads it: one key per browser tab (sessionStorage, never a URL), JSON
+// answers, errors in the API's one shape, and the log position a state read reflects.
+
+const KEY_ITEM = 'flagline.adminKey';
+const PREFIX = '/admin/v1';
+
+/** The admin key of this tab: kept in sessionStorage, so it ends with the tab and never enters a URL or history. */
+export const keyStore = {
+  /** @returns {string | null} */
+  get: () => sessionStorage.getItem(KEY_ITEM),
+  /** @param {string} key */
+  set: (key) => sessionStorage.setItem(KEY_ITEM, key),
+  clear: () => sessionStorage.removeItem(KEY_ITEM),
+};
+
+/** An answer of the admin API that is not a success, with the API's `{statusCode, code, message, errors}`. */
+export class ApiError extends Error {
+  /**
+   * @param {number} status
+   * @param {unknown} body
+   */
+  constructor(status, body) {
+    const text = body && typeof body.message === 'string' ? body.message : `HTTP ${status}`;
+    super(text);
+    this.status = status;
+    /** @type {string | undefined} */
+    this.code = body && typeof body.code === 'string' ? body.code : undefined;
+    /** @type {{field: string, message: string}[]} */
+    this.errors = body && Array.isArray(body.errors) ? body.errors : [];
+  }
+
+  /** The status, code and message, with each field the API named. */
+  describe() {
+    const fields = this.errors.map((error) => `${error.field}: ${error.message}`).join('; ');
+    return `HTTP ${this.status}${this.code ? ` ${this.code}` : ''}: ${this.message}${fields ? ` (${fields})` : ''}`;
+  }
+}
+
+/**
+ * A path from segments, each percent-encoded (identifiers and keys may hold any character).
+ * @param {...(string | number)} segments
+ */
+export function path(...segments) {
+  return segments.map((segment) => encodeURIComponent(String(segment))).join('/');
+}
+
+/**
+ * @typedef {{ body: unknown, position: number | null }} Answer
+ * `position` is the `X-Flagline-Position` header: the log position a state read reflects (null when the server sent none).
+ */
+
+export class AdminApi {
+  /**
+   * @param {string} key
+   * @param {typeof fetch} [fetcher]
+   */
+  constructor(key, fetcher = (input, init) => fetch(input, init)) {
+    this.key = key;
+    this.fetcher = fetcher;
+  }
+
+  /**
+   * GET a route under /admin/v1 with query parameters (undefined ones left out).
+   * @param {string} route
+   * @param {Record<string, string | number | undefined>} [query]
+   * @returns {Promise<Answer>}
+   */
+  async get(route, query = {}) {
+    const parameters = new URLSearchParams();
+    for (const [name, value] of Object.entries(query)) if (value !== undefined && value !== '') parameters.set(name, String(value));
+    const search = parameters.toString();
+    const response = await this.fetcher(`${PREFIX}/${route}${search ? `?${search}` : ''}`, {
+      headers: { authorization: `Api-Key ${this.key}`, accept: 'application/json' },
+      credentials: 'omit',
+      cache: 'no-store',
+    });
+    const text = await response.text();
+    let body = null;
+    try {
+      body = text ? JSON.parse(text) : null;
+    } catch {
+      body = { message: text.slice(0, 200) };
+    }
+    if (!response.ok) throw new ApiError(response.status, body);
+    const header = response.headers.get('x-flagline-position');
+    return { body, position: header !== null && /^\d+$/.test(header) ? Number(header) : null };
+  }
+
+  /**
+   * One page of a collection (`{results, next}`).
+   * @param {string} route
+   * @param {Record<string, string | number | undefined>} [query]
+   * @returns {Promise<{results: object[], next: string | null, position: number | null}>}
+   */
+  async page(route, query = {}) {
+    const { body, position } = await this.get(route, query);
+    return { results: body.results, next: body.next, position };
+  }
+
+  /**
+   * Every item of a collection, following `next` (at most `limit` items).
+   * @param {string} route
+   * @param {Record<string, string | number | undefined>} [query]
+   * @param {number} [limit]
+   * @returns {Promise<{items: object[], position: number | null}>}
+   */
+  async all(route, query = {}, limit = 2000) {
+    /** @type {object[]} */
+    const items = [];
+    let after;
+    let position = null;
+    do {
+      const page = await this.page(route, { ...query, pageSize: 500, after });
+      items.push(...page.results);
+      position = position ?? page.position;
+      after = page.next ?? undefined;
+    } while (after !== undefined && items.length < limit);
+    return { items, position };
+  }
+}

@@ -1,0 +1,117 @@
+// A project as it was at a point in time: its features, environments with their feature states
+// and segment overrides in priority order, and its segments, each read with `?asOf=` (an ISO-8601
+// time or a log position). Every answer must say the log position it reflects
+// (`X-Flagline-Position`); an answer without it is today's state, which is never shown as the past.
+import { ApiError, path } from '../api.js';
+import { h, message, replace, table } from '../dom.js';
+import { link } from '../router.js';
+import { render } from '../shell.js';
+import { projectCrumbs } from './browse.js';
+
+/** Why the server cannot answer reads as of a point in time, when it says so. */
+class NoTimeTravel extends Error {}
+
+/**
+ * Every item of a collection as of a point, with the position the server read it at.
+ * @param {import('../api.js').AdminApi} api
+ * @param {string} route
+ * @param {string} asOf
+ */
+async function allAsOf(api, route, asOf) {
+  const answer = await api.all(route, { asOf });
+  if (answer.position === null) throw new NoTimeTravel(`the answer to ${route} carries no X-Flagline-Position header`);
+  return answer;
+}
+
+/**
+ * @param {import('../api.js').AdminApi} api
+ * @param {Record<string, string>} parameters
+ * @param {URLSearchParams} query
+ */
+export async function pointInTimeView(api, { organisation = '', project = '' }, query) {
+  const { crumbs, projectName } = await projectCrumbs(api, organisation, project);
+  const asOf = query.get('asOf') ?? '';
+  const input = /** @type {HTMLInputElement} */ (h('input', { id: 'as-of', name: 'asOf', type: 'text', value: asOf, required: true, autocomplete: 'off', 'aria-describedby': 'as-of-hint', inputmode: 'text' }));
+  const form = h(
+    'form',
+    {
+      onSubmit: (/** @type {SubmitEvent} */ event) => {
+        event.preventDefault();
+        location.hash = link(['o', organisation, 'p', project, 'at'], { asOf: input.value.trim() });
+      },
+    },
+    h('label', { for: 'as-of' }, 'Point in time'),
+    h('p', { class: 'hint', id: 'as-of-hint' }, 'An ISO-8601 time (2026-12-06T14:02:00Z) or a log position (a positive integer, as on the timeline).'),
+    input,
+    ' ',
+    h('button', { type: 'submit' }, 'Show'),
+  );
+  const results = h('div', { 'aria-live': 'polite' });
+  const title = `${projectName} as of a point in time`;
+  render(title, crumbs.concat([{ label: 'Point in time' }]), form, results);
+  if (asOf === '') return void replace(results, h('p', { class: 'hint' }, 'Pick a point to see the project as it was then.'));
+  replace(results, h('p', {}, 'Loading…'));
+  try {
+    replace(results, ...(await stateAt(api, project, asOf)));
+  } catch (error) {
+    if (error instanceof NoTimeTravel) return void replace(results, message('notice', `This server does not answer reads as of a point in time (${error.message}), so nothing is shown rather than today's state.`));
+    if (error instanceof ApiError && (error.status === 400 || error.status === 404))
+      return void replace(results, message('notice', `The project cannot be shown as of "${asOf}": ${error.describe()}`));
+    throw error;
+  }
+}
+
+/**
+ * The sections of the project's state as of a point.
+ * @param {import('../api.js').AdminApi} api
+ * @param {string} project
+ * @param {string} asOf
+ * @returns {Promise<HTMLElement[]>}
+ */
+async function stateAt(api, project, asOf) {
+  const projectAnswer = await api.get(path('projects', project), { asOf });
+  if (projectAnswer.position === null) throw new NoTimeTravel(`the answer to projects/${project} carries no X-Flagline-Position header`);
+  const [features, environments, segments] = await Promise.all(['features', 'environments', 'segments'].map((kind) => allAsOf(api, path('projects', project, kind), asOf)));
+  const perEnvironment = await Promise.all(
+    (environments?.items ?? []).map(async (environment) => {
+      const [states, overrides] = await Promise.all(['feature-states', 'segment-overrides'].map((kind) => allAsOf(api, path('environments', environment.id, kind), asOf)));
+      return { environment, states: states?.items ?? [], overrides: overrides?.items ?? [] };
+    }),
+  );
+  const featureItems = features?.items ?? [];
+  const segmentItems = segments?.items ?? [];
+  return [
+    h('p', { class: 'notice', role: 'status' }, `As of "${asOf}": the log up to position `, h('strong', { id: 'as-of-position' }, String(projectAnswer.position)), '.'),
+    h('h2', {}, 'Features'),
+    featureItems.length === 0
+      ? h('p', { class: 'hint' }, 'No features then.')
+      : table(
+          'Features',
+          ['Name', 'Type', 'Default enabled', 'Initial value', 'Archived'],
+          featureItems.map((feature) => [feature.name, feature.type, feature.defaultEnabled, feature.initialValue, feature.isArchived]),
+        ),
+    h('h2', {}, 'Environments'),
+    perEnvironment.length === 0 ? h('p', { class: 'hint' }, 'No environments then.') : null,
+    perEnvironment.map(({ environment, states, overrides }) =>
+      h(
+        'section',
+        { 'aria-label': `Environment ${environment.name}` },
+        h('h3', {}, environment.name),
+        table(
+          `Feature states in ${environment.name}`,
+          ['Feature', 'Enabled', 'Value', 'Multivariate allocations'],
+          states.map((state) => [state.featureName, state.enabled, state.value, state.multivariateAllocations]),
+        ),
+        overrides.length === 0
+          ? h('p', { class: 'hint' }, 'No segment overrides then.')
+          : table(
+              `Segment overrides in ${environment.name}, in priority order per feature (0 is the strongest)`,
+              ['Feature', 'Priority', 'Segment', 'Enabled', 'Value'],
+              overrides.map((override) => [override.featureName, override.priority, override.segmentName, override.enabled, override.value]),
+            ),
+      ),
+    ),
+    h('h2', {}, 'Segments'),
+    segmentItems.length === 0 ? h('p', { class: 'hint' }, 'No segments then.') : table('Segments', ['Name', 'Description', 'Rules'], segmentItems.map((segment) => [segment.name, segment.description, segment.rules])),
+  ];
+}
