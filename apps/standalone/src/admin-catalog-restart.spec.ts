@@ -42,14 +42,14 @@ async function reads(admin: AdminApplication, environment: string, projectId: nu
   const pages: unknown[] = [];
   let after: string | undefined;
   do {
-    const page = admin.identities.list(context, environment, { limit: 7, ...(after !== undefined ? { after: [after] } : {}) });
+    const page = await admin.identities.list(context, environment, { limit: 7, ...(after !== undefined ? { after: [after] } : {}) });
     pages.push(page.results);
     after = page.next ?? undefined;
   } while (after !== undefined);
   return {
     pages,
-    search: admin.identities.list(context, environment, { search: 'USER-1', limit: 50 }),
-    ada: admin.identities.get(context, environment, 'user-3'),
+    search: await admin.identities.list(context, environment, { search: 'USER-1', limit: 50 }),
+    ada: await admin.identities.get(context, environment, 'user-3'),
     identityHistory: await admin.audit.history(context, { kind: 'identity', environment, identifier: 'user-3' }, { limit: 50 }),
     projectHistory: await admin.audit.history(context, { kind: 'project', projectId }, { limit: 500 }),
     environmentHistory: await admin.audit.history(context, { kind: 'environment', environment }, { limit: 2, types: ['EnvironmentCreated'] }),
@@ -123,7 +123,7 @@ describe('Admin catalog persisted in catalog.sqlite', () => {
     const checkpoint = running.catalog.position;
     await running.admin.identities.create(request(running.admin), environment, { identifier: 'user-late', traits: { plan: 'pro' } });
     await running.admin.identities.updateTraits(request(running.admin), environment, 'user-late', { plan: 'free' });
-    expect(running.admin.identities.get(request(running.admin), environment, 'user-late').view.traits).toEqual({ plan: 'free' });
+    expect((await running.admin.identities.get(request(running.admin), environment, 'user-late')).view.traits).toEqual({ plan: 'free' });
     // The process dies: the store closes without the catalog flushing what it applied.
     await running.feed.stop();
     running.catalogStore.close();
@@ -133,7 +133,7 @@ describe('Admin catalog persisted in catalog.sqlite', () => {
     try {
       expect(head).toBeGreaterThan(checkpoint);
       expect(restarted.catalog.appliedCount).toBe(head - checkpoint);
-      expect(restarted.admin.identities.get(request(restarted.admin), environment, 'user-late').view.traits).toEqual({ plan: 'free' });
+      expect((await restarted.admin.identities.get(request(restarted.admin), environment, 'user-late')).view.traits).toEqual({ plan: 'free' });
     } finally {
       await restarted.feed.stop();
       restarted.catalog.close();
@@ -174,7 +174,7 @@ describe('Admin catalog persisted in catalog.sqlite', () => {
     const foreign = await start(otherLog, path);
     try {
       expect(foreign.catalog.appliedCount).toBe(await otherLog.headPosition());
-      expect(() => foreign.admin.identities.get(request(foreign.admin), environment, 'user-3')).toThrow();
+      await expect(foreign.admin.identities.get(request(foreign.admin), environment, 'user-3')).rejects.toThrow();
     } finally {
       await foreign.feed.stop();
       foreign.catalog.close();

@@ -10,6 +10,8 @@ export interface StandaloneConfig {
   readonly adminEmail: string;
   /** True when the admin key was generated on this start (it is then printed once). */
   readonly adminKeyGenerated: boolean;
+  /** `TRANSPARENCY_SIGNING_KEY`: the Ed25519 key tree heads are signed with (PEM, or a file's path); generated in the data directory when unset. */
+  readonly transparencySigningKey?: string;
 }
 
 export class ConfigError extends Error {}
@@ -49,5 +51,6 @@ export async function loadStandaloneConfig(env: NodeJS.ProcessEnv = process.env)
     adminApiKey,
     adminEmail: env['ADMIN_EMAIL'] ?? 'admin@flagline.local',
     adminKeyGenerated,
+    ...(env['TRANSPARENCY_SIGNING_KEY'] ? { transparencySigningKey: env['TRANSPARENCY_SIGNING_KEY'] } : {}),
   };
 }

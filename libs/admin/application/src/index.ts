@@ -12,6 +12,7 @@ export type { SegmentInput } from './lib/segments.service';
 export type { EnvironmentInput, FeatureStateInput, SegmentOverrideInput } from './lib/environments.service';
 export type { IdentityOverrideInput } from './lib/identities.service';
 export type { HistoryTarget } from './lib/audit.service';
+export type { DiffView, DiffChangeView, DiffEventView, DiffPointView, DiffEntityKind } from './lib/diff.service';
 export type { ExportEntity, ExportQuery, ExportPlan, ExportedEvent } from './lib/export.service';
 export type { BootstrapOptions } from './lib/auth.service';
 export type { EvaluationExplainerPort, ExplainInput, ExplainedEvaluationView, ExplainFieldProblem, ExplainedAnswerView } from './lib/evaluations.service';

@@ -15,6 +15,7 @@ import { SegmentsController } from './controllers/segments.controller';
 import { UsersController } from './controllers/users.controller';
 import { ADMIN_APPLICATION } from './http/admin-api.tokens';
 import { ApiKeyGuard } from './http/api-key.guard';
+import { AsOfInterceptor } from './http/as-of';
 import { HttpErrorFilter } from './http/http-error.filter';
 import { ParameterCheckInterceptor } from './http/parameter-check.interceptor';
 import { VersionedInterceptor } from './http/versioned.interceptor';
@@ -46,6 +47,7 @@ export class AdminApiModule {
         { provide: APP_FILTER, useClass: HttpErrorFilter },
         { provide: APP_INTERCEPTOR, useClass: VersionedInterceptor },
         { provide: APP_INTERCEPTOR, useClass: ParameterCheckInterceptor },
+        { provide: APP_INTERCEPTOR, useClass: AsOfInterceptor },
       ],
     };
   }

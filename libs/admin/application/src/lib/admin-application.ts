@@ -2,6 +2,7 @@ import { AdminContext, type AdminDependencies } from './admin-context';
 import { FlagAnalyticsService } from './analytics.service';
 import { AuditService } from './audit.service';
 import { AuthService, type BootstrapOptions } from './auth.service';
+import { DiffService } from './diff.service';
 import { EnvironmentsService } from './environments.service';
 import { EvaluationsService, type EvaluationExplainerPort } from './evaluations.service';
 import { ExportService } from './export.service';
@@ -27,6 +28,7 @@ export class AdminApplication {
   readonly environments: EnvironmentsService;
   readonly identities: IdentitiesService;
   readonly audit: AuditService;
+  readonly diff: DiffService;
   readonly exports: ExportService;
   readonly transparency: TransparencyService;
   readonly analytics: FlagAnalyticsService;
@@ -46,6 +48,7 @@ export class AdminApplication {
     this.environments = new EnvironmentsService(this.context, this.projects);
     this.identities = new IdentitiesService(this.context);
     this.audit = new AuditService(this.context);
+    this.diff = new DiffService(this.context);
     this.exports = new ExportService(this.context, this.audit);
     this.transparency = new TransparencyService(this.context, this.exports);
     this.analytics = new FlagAnalyticsService(this.context, dependencies.analytics);

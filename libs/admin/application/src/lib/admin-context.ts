@@ -17,7 +17,7 @@ import {
   type UserCommand,
   type UserEvent,
 } from '@flagline/admin-domain';
-import type { AdminCatalog } from '@flagline/admin-projections';
+import { CatalogHistory, type AdminCatalog } from '@flagline/admin-projections';
 import type { FlagAnalyticsStore } from '@flagline/contracts';
 import type { TransparencyLog } from '@flagline/transparency';
 import { CommandHandler, eventIdFor, type Decider, type DomainEvent, type EventStore, type HandledCommand, type CatalogEventAddress, type CatalogEventRef, type RecordedEvent } from '@flagline/event-sourcing';
@@ -35,6 +35,11 @@ export interface RequestContext {
    * and answered from what the first attempt appended, without deciding again.
    */
   readonly commandId?: string;
+  /**
+   * A read answers as of this log position (a resolved `asOf`) instead of now; the caller's
+   * rights are still their current ones.
+   */
+  readonly asOf?: number;
 }
 
 export interface AdminDependencies {
@@ -65,11 +70,14 @@ export class AdminContext {
   readonly organisations: CommandHandler<Organisation, OrganisationCommand, OrganisationEvent>;
   readonly projects: CommandHandler<Project, ProjectCommand, ProjectEvent>;
   readonly identities: CommandHandler<Identity, IdentityCommand, IdentityEvent>;
+  /** The catalog as of any point of the log, for `asOf` reads and diffs. */
+  readonly history: CatalogHistory;
   private readonly lock = new KeyedLock();
 
   constructor(readonly deps: AdminDependencies) {
     this.clock = deps.clock ?? (() => new Date());
     this.ids = new IdAllocator(deps.store, this.clock);
+    this.history = new CatalogHistory(deps.store, deps.catalog);
     // The catalog folds each stream with the same evolve the decider uses, so its state is the decider's state.
     const snapshots =
       <S>() =>

@@ -64,7 +64,7 @@ export class EnvironmentsService {
     private readonly context: AdminContext,
     private readonly projects: ProjectsService,
   ) {
-    this.lookup = new Lookup(context.catalog);
+    this.lookup = new Lookup(context.catalog, context.history);
   }
 
   private environmentView(project: Project, environmentId: number): Versioned<EnvironmentView> {
@@ -73,13 +73,13 @@ export class EnvironmentsService {
     return { view: environmentView(project, environment), revision: environment.revision };
   }
 
-  list(request: RequestContext, projectId: number): EnvironmentView[] {
-    const project = this.lookup.project(request.principal, projectId, 'member', 'read environments');
+  async list(request: RequestContext, projectId: number): Promise<EnvironmentView[]> {
+    const project = await this.lookup.readProject(request, projectId, 'member', 'read environments');
     return [...project.environments.values()].map((environment) => environmentView(project, environment));
   }
 
-  get(request: RequestContext, reference: string): Versioned<EnvironmentView> {
-    const { project, environment } = this.lookup.environment(request.principal, reference, 'member', 'read environments');
+  async get(request: RequestContext, reference: string): Promise<Versioned<EnvironmentView>> {
+    const { project, environment } = await this.lookup.readEnvironment(request, reference, 'member', 'read environments');
     return { view: environmentView(project, environment), revision: environment.revision };
   }
 
@@ -155,8 +155,8 @@ export class EnvironmentsService {
     await this.projects.run(request, project, { type: 'DeleteEnvironment', environmentId: environment.environmentId, ...revisionOption(expectedRevision) });
   }
 
-  listServerKeys(request: RequestContext, reference: string): ApiKeyView[] {
-    const { environment } = this.lookup.environment(request.principal, reference, 'admin', 'manage server-side keys');
+  async listServerKeys(request: RequestContext, reference: string): Promise<ApiKeyView[]> {
+    const { environment } = await this.lookup.readEnvironment(request, reference, 'admin', 'manage server-side keys');
     return [...environment.serverKeys.values()].filter((key) => !key.revokedAt).map(apiKeyView);
   }
 
@@ -192,13 +192,13 @@ export class EnvironmentsService {
     return { view: featureStateView(environment, feature, state), revision: state.revision };
   }
 
-  listFeatureStates(request: RequestContext, reference: string): FeatureStateView[] {
-    const { project, environment } = this.lookup.environment(request.principal, reference, 'member', 'read feature states');
+  async listFeatureStates(request: RequestContext, reference: string): Promise<FeatureStateView[]> {
+    const { project, environment } = await this.lookup.readEnvironment(request, reference, 'member', 'read feature states');
     return [...environment.featureStates.keys()].map((featureId) => this.stateView(project, environment, featureId).view);
   }
 
-  getFeatureState(request: RequestContext, reference: string, featureId: number): Versioned<FeatureStateView> {
-    const { project, environment } = this.lookup.environment(request.principal, reference, 'member', 'read feature states');
+  async getFeatureState(request: RequestContext, reference: string, featureId: number): Promise<Versioned<FeatureStateView>> {
+    const { project, environment } = await this.lookup.readEnvironment(request, reference, 'member', 'read feature states');
     return this.stateView(project, environment, featureId);
   }
 
@@ -242,13 +242,13 @@ export class EnvironmentsService {
     return found;
   }
 
-  listSegmentOverrides(request: RequestContext, reference: string, featureId?: number): SegmentOverrideView[] {
-    const { project, environment } = this.lookup.environment(request.principal, reference, 'member', 'read segment overrides');
+  async listSegmentOverrides(request: RequestContext, reference: string, featureId?: number): Promise<SegmentOverrideView[]> {
+    const { project, environment } = await this.lookup.readEnvironment(request, reference, 'member', 'read segment overrides');
     return this.overrideViews(project, environment, featureId).map(({ view }) => view);
   }
 
-  getSegmentOverride(request: RequestContext, reference: string, featureId: number, segmentId: number): Versioned<SegmentOverrideView> {
-    const { project, environment } = this.lookup.environment(request.principal, reference, 'member', 'read segment overrides');
+  async getSegmentOverride(request: RequestContext, reference: string, featureId: number, segmentId: number): Promise<Versioned<SegmentOverrideView>> {
+    const { project, environment } = await this.lookup.readEnvironment(request, reference, 'member', 'read segment overrides');
     return this.overrideView(project, environment.environmentId, featureId, segmentId);
   }
 

@@ -50,7 +50,7 @@ export class FeaturesService {
     private readonly context: AdminContext,
     private readonly projects: ProjectsService,
   ) {
-    this.lookup = new Lookup(context.catalog);
+    this.lookup = new Lookup(context.catalog, context.history);
   }
 
   private view(project: Project, featureId: number): Versioned<FeatureWithDependenciesView> {
@@ -59,8 +59,8 @@ export class FeaturesService {
     return { view: withDependencies(project, feature), revision: feature.revision };
   }
 
-  list(request: RequestContext, projectId: number, filter: { includeArchived?: boolean; tag?: number; search?: string } = {}): FeatureWithDependenciesView[] {
-    const project = this.lookup.project(request.principal, projectId, 'member', 'read features');
+  async list(request: RequestContext, projectId: number, filter: { includeArchived?: boolean; tag?: number; search?: string } = {}): Promise<FeatureWithDependenciesView[]> {
+    const project = await this.lookup.readProject(request, projectId, 'member', 'read features');
     const search = filter.search?.toLowerCase();
     return [...project.features.values()]
       .filter((feature) => (filter.includeArchived ?? true) || !feature.isArchived)
@@ -69,8 +69,8 @@ export class FeaturesService {
       .map((feature) => withDependencies(project, feature));
   }
 
-  get(request: RequestContext, projectId: number, featureId: number): Versioned<FeatureWithDependenciesView> {
-    return this.view(this.lookup.project(request.principal, projectId, 'member', 'read features'), featureId);
+  async get(request: RequestContext, projectId: number, featureId: number): Promise<Versioned<FeatureWithDependenciesView>> {
+    return this.view(await this.lookup.readProject(request, projectId, 'member', 'read features'), featureId);
   }
 
   /** Creates the feature and its state in every environment of the project. */

@@ -6,6 +6,7 @@ import {
   toIdentityStreamName,
   type Allocation,
   type Environment,
+  type Identity,
   type FeatureValue,
   type IdentityCommand,
   type Project,
@@ -28,11 +29,21 @@ export class IdentitiesService {
   private readonly lookup: Lookup;
 
   constructor(private readonly context: AdminContext) {
-    this.lookup = new Lookup(context.catalog);
+    this.lookup = new Lookup(context.catalog, context.history);
   }
 
   private identity(project: Project, environment: Environment, identifier: string): Versioned<IdentityView> {
-    const identity = this.context.catalog.identity(identityIdFor(environment.environmentId, identifier));
+    return this.found(project, this.context.catalog.identity(identityIdFor(environment.environmentId, identifier)), identifier);
+  }
+
+  /** The identity as of the request's point (now when it has none). */
+  private async readIdentity(request: RequestContext, project: Project, environment: Environment, identifier: string): Promise<Versioned<IdentityView>> {
+    const at = this.lookup.at(request);
+    if (!at) return this.identity(project, environment, identifier);
+    return this.found(project, await at.identity(identityIdFor(environment.environmentId, identifier)), identifier);
+  }
+
+  private found(project: Project, identity: Identity | undefined, identifier: string): Versioned<IdentityView> {
     if (!identity) throw new NotFoundError('IDENTITY.NOT_FOUND', `Identity "${identifier}" not found in this environment`);
     return { view: identityView(project, identity), revision: identity.revision };
   }
@@ -44,8 +55,12 @@ export class IdentitiesService {
   }
 
   /** Identities of the environment in identifier (code-point) order; `search` keeps those whose identifier contains it (case-insensitive). */
-  list(request: RequestContext, reference: string, options: { search?: string } & PageRequest): Page<IdentityView> {
-    const { project, environment } = this.lookup.environment(request.principal, reference, 'member', 'read identities');
+  /**
+   * As of a point, the identities listed are those listed now that existed then, as they were
+   * then: an identity deleted since is readable by its identifier but not listed.
+   */
+  async list(request: RequestContext, reference: string, options: { search?: string } & PageRequest): Promise<Page<IdentityView>> {
+    const { project, environment } = await this.lookup.readEnvironment(request, reference, 'member', 'read identities');
     // One more than the page, to know whether another follows; the catalog pages by identifier (keyset).
     const after = options.after?.[0];
     const identifiers = this.context.catalog.identifiers(environment.environmentId, {
@@ -56,14 +71,21 @@ export class IdentitiesService {
     const results = identifiers.slice(0, options.limit);
     const last = results[results.length - 1];
     return {
-      results: results.map((identifier) => this.identity(project, environment, identifier).view),
+      results: await this.listed(request, project, environment, results),
       next: identifiers.length > options.limit && last !== undefined ? encodeCursor([last]) : null,
     };
   }
 
-  get(request: RequestContext, reference: string, identifier: string): Versioned<IdentityView> {
-    const { project, environment } = this.lookup.environment(request.principal, reference, 'member', 'read identities');
-    return this.identity(project, environment, identifier);
+  async get(request: RequestContext, reference: string, identifier: string): Promise<Versioned<IdentityView>> {
+    const { project, environment } = await this.lookup.readEnvironment(request, reference, 'member', 'read identities');
+    return this.readIdentity(request, project, environment, identifier);
+  }
+
+  private async listed(request: RequestContext, project: Project, environment: Environment, identifiers: readonly string[]): Promise<IdentityView[]> {
+    const at = this.lookup.at(request);
+    if (!at) return identifiers.map((identifier) => this.identity(project, environment, identifier).view);
+    const identities = await Promise.all(identifiers.map((identifier) => at.identity(identityIdFor(environment.environmentId, identifier))));
+    return identities.filter((identity): identity is Identity => identity !== undefined).map((identity) => identityView(project, identity));
   }
 
   async create(request: RequestContext, reference: string, input: { identifier: string; traits?: Record<string, TraitValue | null> }): Promise<Versioned<IdentityView>> {

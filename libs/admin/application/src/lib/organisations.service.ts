@@ -9,7 +9,7 @@ export class OrganisationsService {
   private readonly lookup: Lookup;
 
   constructor(private readonly context: AdminContext) {
-    this.lookup = new Lookup(context.catalog);
+    this.lookup = new Lookup(context.catalog, context.history);
   }
 
   private organisation(request: RequestContext, organisationId: number, needed: Role, what: string): Organisation {
@@ -28,18 +28,26 @@ export class OrganisationsService {
     return { view: organisationView(result.state), revision: result.state.revision };
   }
 
-  list(request: RequestContext): (OrganisationView & { role: Role })[] {
+  /** The caller's organisations now (with their role now), each as it was at the request's point. */
+  async list(request: RequestContext): Promise<(OrganisationView & { role: Role })[]> {
     const { principal } = request;
     const catalog = this.context.catalog;
-    if (principal.kind === 'organisation-key') {
-      const organisation = catalog.organisation(principal.organisationId);
-      return organisation ? [{ ...organisationView(organisation), role: principal.role }] : [];
-    }
-    return catalog.organisationsOf(principal.userId).map(({ organisation, role }) => ({ ...organisationView(organisation), role }));
+    const at = this.lookup.at(request);
+    const mine =
+      principal.kind === 'organisation-key'
+        ? [{ organisationId: principal.organisationId, role: principal.role }]
+        : catalog.organisationsOf(principal.userId).map(({ organisation, role }) => ({ organisationId: organisation.organisationId, role }));
+    const found = await Promise.all(
+      mine.map(async ({ organisationId, role }) => {
+        const organisation = at ? await at.organisation(organisationId) : catalog.organisation(organisationId);
+        return organisation ? [{ ...organisationView(organisation), role }] : [];
+      }),
+    );
+    return found.flat();
   }
 
-  get(request: RequestContext, organisationId: number): Versioned<OrganisationView> {
-    const organisation = this.organisation(request, organisationId, 'member', 'read this organisation');
+  async get(request: RequestContext, organisationId: number): Promise<Versioned<OrganisationView>> {
+    const organisation = await this.lookup.readOrganisation(request, organisationId, 'member', 'read this organisation');
     return { view: organisationView(organisation), revision: organisation.revision };
   }
 
@@ -59,8 +67,8 @@ export class OrganisationsService {
     await this.run(request, organisationId, { type: 'DeleteOrganisation', liveProjects, ...(expectedRevision !== undefined ? { expectedRevision } : {}) });
   }
 
-  members(request: RequestContext, organisationId: number): MemberView[] {
-    const organisation = this.organisation(request, organisationId, 'member', 'list members');
+  async members(request: RequestContext, organisationId: number): Promise<MemberView[]> {
+    const organisation = await this.lookup.readOrganisation(request, organisationId, 'member', 'list members');
     return [...organisation.members].flatMap(([userId, role]) => {
       const user = this.context.catalog.user(userId);
       return user ? [{ userId, email: user.email, name: user.name, role }] : [];
@@ -98,8 +106,8 @@ export class OrganisationsService {
     await this.run(request, organisationId, { type: 'RemoveMember', userId });
   }
 
-  listKeys(request: RequestContext, organisationId: number): ApiKeyView[] {
-    const organisation = this.organisation(request, organisationId, 'admin', 'manage API keys');
+  async listKeys(request: RequestContext, organisationId: number): Promise<ApiKeyView[]> {
+    const organisation = await this.lookup.readOrganisation(request, organisationId, 'admin', 'manage API keys');
     return [...organisation.keys.values()].filter((key) => !key.revokedAt).map(apiKeyView);
   }
 

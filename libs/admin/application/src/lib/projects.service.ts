@@ -17,7 +17,7 @@ export class ProjectsService {
   private readonly lookup: Lookup;
 
   constructor(private readonly context: AdminContext) {
-    this.lookup = new Lookup(context.catalog);
+    this.lookup = new Lookup(context.catalog, context.history);
   }
 
   run(request: RequestContext, project: Pick<Project, 'projectId' | 'organisationId'>, command: ProjectCommand | ((state: Project) => Promise<ProjectCommand>)) {
@@ -44,23 +44,27 @@ export class ProjectsService {
   }
 
   /** Projects of one organisation, or of every organisation the caller belongs to. */
-  list(request: RequestContext, organisationId?: number): ProjectView[] {
+  async list(request: RequestContext, organisationId?: number): Promise<ProjectView[]> {
     const { principal } = request;
     const catalog = this.context.catalog;
+    const at = this.lookup.at(request);
     const organisations =
       organisationId !== undefined
         ? [organisationId]
         : principal.kind === 'organisation-key'
           ? [principal.organisationId]
           : catalog.organisationsOf(principal.userId).map(({ organisation }) => organisation.organisationId);
-    return organisations.flatMap((id) => {
-      if (organisationId !== undefined) requireRole(catalog, principal, id, 'member', 'list projects', organisationNotFound);
-      return catalog.projectsOf(id).map(projectView);
-    });
+    const lists = await Promise.all(
+      organisations.map(async (id) => {
+        if (organisationId !== undefined) requireRole(catalog, principal, id, 'member', 'list projects', organisationNotFound);
+        return (at ? await at.projectsOf(id) : catalog.projectsOf(id)).map(projectView);
+      }),
+    );
+    return lists.flat();
   }
 
-  get(request: RequestContext, projectId: number): Versioned<ProjectView> {
-    const project = this.lookup.project(request.principal, projectId, 'member', 'read this project');
+  async get(request: RequestContext, projectId: number): Promise<Versioned<ProjectView>> {
+    const project = await this.lookup.readProject(request, projectId, 'member', 'read this project');
     return { view: projectView(project), revision: project.revision };
   }
 
@@ -79,13 +83,13 @@ export class ProjectsService {
     await this.run(request, project, { type: 'DeleteProject', ...(expectedRevision !== undefined ? { expectedRevision } : {}) });
   }
 
-  listTags(request: RequestContext, projectId: number): TagView[] {
-    const project = this.lookup.project(request.principal, projectId, 'member', 'read tags');
+  async listTags(request: RequestContext, projectId: number): Promise<TagView[]> {
+    const project = await this.lookup.readProject(request, projectId, 'member', 'read tags');
     return [...project.tags.values()].map((tag) => tagView(project, tag));
   }
 
-  getTag(request: RequestContext, projectId: number, tagId: number): Versioned<TagView> {
-    const project = this.lookup.project(request.principal, projectId, 'member', 'read tags');
+  async getTag(request: RequestContext, projectId: number, tagId: number): Promise<Versioned<TagView>> {
+    const project = await this.lookup.readProject(request, projectId, 'member', 'read tags');
     const tag = project.tags.get(tagId);
     if (!tag) throw new NotFoundError('TAG.NOT_FOUND', `Tag ${tagId} not found in this project`);
     return { view: tagView(project, tag), revision: tag.revision };

@@ -24,7 +24,7 @@ export class SegmentsService {
     private readonly context: AdminContext,
     private readonly projects: ProjectsService,
   ) {
-    this.lookup = new Lookup(context.catalog);
+    this.lookup = new Lookup(context.catalog, context.history);
   }
 
   private view(project: Project, segmentId: number): Versioned<SegmentView> {
@@ -33,13 +33,13 @@ export class SegmentsService {
     return { view: segmentView(project, segment), revision: segment.revision };
   }
 
-  list(request: RequestContext, projectId: number): SegmentView[] {
-    const project = this.lookup.project(request.principal, projectId, 'member', 'read segments');
+  async list(request: RequestContext, projectId: number): Promise<SegmentView[]> {
+    const project = await this.lookup.readProject(request, projectId, 'member', 'read segments');
     return [...project.segments.values()].map((segment) => segmentView(project, segment));
   }
 
-  get(request: RequestContext, projectId: number, segmentId: number): Versioned<SegmentView> {
-    return this.view(this.lookup.project(request.principal, projectId, 'member', 'read segments'), segmentId);
+  async get(request: RequestContext, projectId: number, segmentId: number): Promise<Versioned<SegmentView>> {
+    return this.view(await this.lookup.readProject(request, projectId, 'member', 'read segments'), segmentId);
   }
 
   async create(request: RequestContext, projectId: number, input: SegmentInput): Promise<Versioned<SegmentView>> {

@@ -1,11 +1,11 @@
 import { evolveProject, initialProject, type Project, type ProjectEvent } from '@flagline/admin-domain';
 import { aFeatureCreated, anEnvironmentCreated, aProjectCreated } from '@flagline/admin-domain/testing';
-import { InMemoryEventStore, type RecordedEvent } from '@flagline/event-sourcing';
+import { InMemoryEventStore, type EventMetadata, type JsonValue, type RecordedEvent } from '@flagline/event-sourcing';
 import { AdminCatalog } from './admin-catalog';
 import { CatalogHistory, parseAsOf, StreamSnapshots } from './catalog-history';
 
 const START = Date.parse('2026-03-01T00:00:00.000Z');
-const metadata = { actor: { kind: 'system', id: 'test' }, occurredAt: '2026-03-01T00:00:00.000Z', correlationId: 'c' };
+const metadata: EventMetadata = { actor: { kind: 'system', id: 'test' }, occurredAt: '2026-03-01T00:00:00.000Z', correlationId: 'c' };
 
 /** A deterministic pseudo-random sequence (mulberry32), so a failure can be replayed. */
 function random(seed: number): () => number {
@@ -47,7 +47,7 @@ async function aLog(events: number, seed: number) {
   }
   for (const [index, event] of project.entries()) {
     now += 1000;
-    await store.appendToStream('project-10', [{ id: `p${index}`, type: event.type, data: event.data, metadata }]);
+    await store.appendToStream('project-10', [{ id: `p${index}`, type: event.type, data: event.data as unknown as JsonValue, metadata }]);
     if (index % 3 === 0) await store.appendToStream('sequence-ids', [{ id: `s${index}`, type: 'IdsReserved', data: { from: index }, metadata }]);
   }
   const catalog = new AdminCatalog();

@@ -205,6 +205,32 @@ export class CatalogHistory {
     }
   }
 
+  /**
+   * A project's stream between two points: its state at `from` (undefined before its first
+   * event), then each event after it up to `to` with the states before and after it.
+   */
+  async walkProject(
+    projectId: number,
+    from: number,
+    to: number,
+    visit: (before: Project, after: Project, event: RecordedEvent<ProjectEvent>) => void,
+  ): Promise<{ readonly from: Project; readonly to: Project }> {
+    const streamName = toProjectStreamName(projectId);
+    const start = await this.fold(streamName, PROJECT, from);
+    let state = start?.state ?? initialProject();
+    const initial = state;
+    for (let fromRevision = start ? start.revision + 1 : 0; ; fromRevision += this.every) {
+      const { events } = await this.store.readStream(streamName, { fromRevision, maxCount: this.every });
+      for (const event of events) {
+        if (event.globalPosition > to) return { from: initial, to: state };
+        const next = evolveProject(state, event as RecordedEvent<ProjectEvent>, event.streamRevision);
+        visit(state, next, event as RecordedEvent<ProjectEvent>);
+        state = next;
+      }
+      if (events.length < this.every) return { from: initial, to: state };
+    }
+  }
+
   project(projectId: number, position: number): Promise<StreamSnapshot<Project> | undefined> {
     return this.fold(toProjectStreamName(projectId), PROJECT, position);
   }

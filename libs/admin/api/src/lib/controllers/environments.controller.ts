@@ -14,6 +14,7 @@ import { ApiKeyView, AuditEntryView, EnvironmentView, FeatureStateView, SegmentO
 import { AdminErrors, Changes, Creates, Deletes, Lists, Reads } from '../http/api-responses';
 import { ADMIN_APPLICATION } from '../http/admin-api.tokens';
 import { ApiKeyGuard } from '../http/api-key.guard';
+import { Diffs, ReadsAsOf } from '../http/as-of';
 import { IdPipe, OptionalIdPipe } from '../http/id.pipe';
 import { Caller, IfMatch } from '../http/request-context';
 import { HistoryQueryPipe, type HistoryOptions } from './history.query';
@@ -33,9 +34,10 @@ export class ProjectEnvironmentsController {
   constructor(@Inject(ADMIN_APPLICATION) private readonly app: AdminApplication) {}
 
   @Get()
+  @ReadsAsOf()
   @Lists(EnvironmentView)
-  list(@Caller() caller: RequestContext, @Param('projectId', IdPipe) projectId: number, @Query(BY_ID) page: PageRequest) {
-    return paginate(this.app.environments.list(caller, projectId), (environment) => [environment.id], page);
+  async list(@Caller() caller: RequestContext, @Param('projectId', IdPipe) projectId: number, @Query(BY_ID) page: PageRequest) {
+    return paginate(await this.app.environments.list(caller, projectId), (environment) => [environment.id], page);
   }
 
   @Post()
@@ -56,6 +58,7 @@ export class EnvironmentsController {
   constructor(@Inject(ADMIN_APPLICATION) private readonly app: AdminApplication) {}
 
   @Get()
+  @ReadsAsOf()
   @Reads(EnvironmentView)
   get(@Caller() caller: RequestContext, @Param('environment') environment: string) {
     return this.app.environments.get(caller, environment);
@@ -82,6 +85,12 @@ export class EnvironmentsController {
     return this.app.environments.clone(caller, environment, body);
   }
 
+  @Get('diff')
+  @Diffs('an environment (its settings, server keys, feature states and segment overrides)')
+  diff(@Caller() caller: RequestContext, @Param('environment') environment: string, @Query('from') from?: string, @Query('to') to?: string) {
+    return this.app.diff.environment(caller, environment, from, to);
+  }
+
   @Get('history')
   @Lists(AuditEntryView)
   history(@Caller() caller: RequestContext, @Param('environment') environment: string, @Query(HistoryQueryPipe) history: HistoryOptions) {
@@ -89,10 +98,11 @@ export class EnvironmentsController {
   }
 
   @Get('api-keys')
+  @ReadsAsOf()
   @Lists(ApiKeyView, BY_KEY_ID)
   @ApiOperation({ summary: 'Live server-side keys (prefix `ser.`), by key id' })
-  serverKeys(@Caller() caller: RequestContext, @Param('environment') environment: string, @Query(BY_KEY_ID) page: PageRequest) {
-    return paginate(this.app.environments.listServerKeys(caller, environment), (key) => [key.id], page);
+  async serverKeys(@Caller() caller: RequestContext, @Param('environment') environment: string, @Query(BY_KEY_ID) page: PageRequest) {
+    return paginate(await this.app.environments.listServerKeys(caller, environment), (key) => [key.id], page);
   }
 
   @Post('api-keys')
@@ -110,12 +120,14 @@ export class EnvironmentsController {
   }
 
   @Get('feature-states')
+  @ReadsAsOf()
   @Lists(FeatureStateView)
-  featureStates(@Caller() caller: RequestContext, @Param('environment') environment: string, @Query(BY_ID) page: PageRequest) {
-    return paginate(this.app.environments.listFeatureStates(caller, environment), (state) => [state.featureId], page);
+  async featureStates(@Caller() caller: RequestContext, @Param('environment') environment: string, @Query(BY_ID) page: PageRequest) {
+    return paginate(await this.app.environments.listFeatureStates(caller, environment), (state) => [state.featureId], page);
   }
 
   @Get('feature-states/:featureId')
+  @ReadsAsOf()
   @Reads(FeatureStateView)
   featureState(@Caller() caller: RequestContext, @Param('environment') environment: string, @Param('featureId', IdPipe) featureId: number) {
     return this.app.environments.getFeatureState(caller, environment, featureId);
@@ -135,15 +147,16 @@ export class EnvironmentsController {
   }
 
   @Get('segment-overrides')
+  @ReadsAsOf()
   @Lists(SegmentOverrideView, BY_FEATURE_AND_PRIORITY)
   @ApiQuery({ name: 'feature', required: false, schema: { type: 'integer', minimum: 1 } })
-  segmentOverrides(
+  async segmentOverrides(
     @Caller() caller: RequestContext,
     @Param('environment') environment: string,
     @Query(BY_FEATURE_AND_PRIORITY) page: PageRequest,
     @Query('feature', OptionalIdPipe) featureId?: number,
   ) {
-    return paginate(this.app.environments.listSegmentOverrides(caller, environment, featureId), (override) => [override.featureId, override.priority], page);
+    return paginate(await this.app.environments.listSegmentOverrides(caller, environment, featureId), (override) => [override.featureId, override.priority], page);
   }
 
   @Post('segment-overrides')
@@ -154,6 +167,7 @@ export class EnvironmentsController {
   }
 
   @Get('segment-overrides/:featureId/:segmentId')
+  @ReadsAsOf()
   @Reads(SegmentOverrideView)
   segmentOverride(
     @Caller() caller: RequestContext,

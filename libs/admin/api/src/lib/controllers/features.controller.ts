@@ -6,6 +6,7 @@ import { AuditEntryView, FeatureView } from '../dto/views.dto';
 import { AdminErrors, Changes, Creates, Deletes, Lists, Reads } from '../http/api-responses';
 import { ADMIN_APPLICATION } from '../http/admin-api.tokens';
 import { ApiKeyGuard } from '../http/api-key.guard';
+import { ReadsAsOf } from '../http/as-of';
 import { IdPipe, OptionalBooleanPipe, OptionalIdPipe } from '../http/id.pipe';
 import { Caller, IfMatch } from '../http/request-context';
 import { HistoryQueryPipe, type HistoryOptions } from './history.query';
@@ -20,11 +21,12 @@ export class FeaturesController {
   constructor(@Inject(ADMIN_APPLICATION) private readonly app: AdminApplication) {}
 
   @Get()
+  @ReadsAsOf()
   @Lists(FeatureView)
   @ApiQuery({ name: 'includeArchived', required: false, type: Boolean })
   @ApiQuery({ name: 'tag', required: false, type: Number })
   @ApiQuery({ name: 'search', required: false, type: String })
-  list(
+  async list(
     @Caller() caller: RequestContext,
     @Param('projectId', IdPipe) projectId: number,
     @Query(BY_ID) page: PageRequest,
@@ -32,7 +34,7 @@ export class FeaturesController {
     @Query('tag', OptionalIdPipe) tag?: number,
     @Query('search') search?: string,
   ) {
-    const features = this.app.features.list(caller, projectId, {
+    const features = await this.app.features.list(caller, projectId, {
       ...(includeArchived !== undefined ? { includeArchived } : {}),
       ...(tag !== undefined ? { tag } : {}),
       ...(search !== undefined ? { search } : {}),
@@ -48,6 +50,7 @@ export class FeaturesController {
   }
 
   @Get(':featureId')
+  @ReadsAsOf()
   @Reads(FeatureView)
   get(@Caller() caller: RequestContext, @Param('projectId', IdPipe) projectId: number, @Param('featureId', IdPipe) featureId: number) {
     return this.app.features.get(caller, projectId, featureId);

@@ -7,6 +7,7 @@ import { AdminErrors, Changes, Creates, Deletes, Lists, Reads } from '../http/ap
 import { RequestValidationError } from '../http/api-error';
 import { ADMIN_APPLICATION } from '../http/admin-api.tokens';
 import { ApiKeyGuard } from '../http/api-key.guard';
+import { ReadsAsOf } from '../http/as-of';
 import { IdPipe } from '../http/id.pipe';
 import { Caller, IfMatch } from '../http/request-context';
 import { HistoryQueryPipe, type HistoryOptions } from './history.query';
@@ -30,6 +31,7 @@ export class IdentitiesController {
   constructor(@Inject(ADMIN_APPLICATION) private readonly app: AdminApplication) {}
 
   @Get()
+  @ReadsAsOf()
   @Lists(IdentityView, BY_IDENTIFIER)
   @ApiQuery({ name: 'search', required: false, type: String, description: 'Keeps identifiers that contain it (case-insensitive)' })
   @ApiOperation({ summary: 'Identities of the environment, in identifier order' })
@@ -44,6 +46,7 @@ export class IdentitiesController {
   }
 
   @Get(':identifier')
+  @ReadsAsOf()
   @Reads(IdentityView)
   get(@Caller() caller: RequestContext, @Param('environment') environment: string, @Param('identifier') identifier: string) {
     return this.app.identities.get(caller, environment, identifier);

@@ -7,6 +7,7 @@ import { ApiKeyView, AuditEntryView, MemberView, MyOrganisationView, Organisatio
 import { AdminErrors, Changes, Creates, Deletes, Lists, Reads } from '../http/api-responses';
 import { ADMIN_APPLICATION } from '../http/admin-api.tokens';
 import { ApiKeyGuard } from '../http/api-key.guard';
+import { ReadsAsOf } from '../http/as-of';
 import { IdPipe } from '../http/id.pipe';
 import { Caller, IfMatch } from '../http/request-context';
 import { HistoryQueryPipe, type HistoryOptions } from './history.query';
@@ -29,13 +30,15 @@ export class OrganisationsController {
   }
 
   @Get()
+  @ReadsAsOf()
   @Lists(MyOrganisationView)
   @ApiOperation({ summary: 'Organisations of the caller, with the caller’s role' })
-  list(@Caller() caller: RequestContext, @Query(BY_ID) page: PageRequest) {
-    return paginate(this.app.organisations.list(caller), (organisation) => [organisation.id], page);
+  async list(@Caller() caller: RequestContext, @Query(BY_ID) page: PageRequest) {
+    return paginate(await this.app.organisations.list(caller), (organisation) => [organisation.id], page);
   }
 
   @Get(':organisationId')
+  @ReadsAsOf()
   @Reads(OrganisationView)
   get(@Caller() caller: RequestContext, @Param('organisationId', IdPipe) id: number) {
     return this.app.organisations.get(caller, id);
@@ -56,9 +59,10 @@ export class OrganisationsController {
   }
 
   @Get(':organisationId/members')
+  @ReadsAsOf()
   @Lists(MemberView)
-  members(@Caller() caller: RequestContext, @Param('organisationId', IdPipe) id: number, @Query(BY_ID) page: PageRequest) {
-    return paginate(this.app.organisations.members(caller, id), (member) => [member.userId], page);
+  async members(@Caller() caller: RequestContext, @Param('organisationId', IdPipe) id: number, @Query(BY_ID) page: PageRequest) {
+    return paginate(await this.app.organisations.members(caller, id), (member) => [member.userId], page);
   }
 
   @Post(':organisationId/members')
@@ -82,9 +86,10 @@ export class OrganisationsController {
   }
 
   @Get(':organisationId/api-keys')
+  @ReadsAsOf()
   @Lists(ApiKeyView, BY_KEY_ID)
-  keys(@Caller() caller: RequestContext, @Param('organisationId', IdPipe) id: number, @Query(BY_KEY_ID) page: PageRequest) {
-    return paginate(this.app.organisations.listKeys(caller, id), (key) => [key.id], page);
+  async keys(@Caller() caller: RequestContext, @Param('organisationId', IdPipe) id: number, @Query(BY_KEY_ID) page: PageRequest) {
+    return paginate(await this.app.organisations.listKeys(caller, id), (key) => [key.id], page);
   }
 
   @Post(':organisationId/api-keys')

@@ -6,6 +6,7 @@ import { AuditEntryView, ProjectView, TagView } from '../dto/views.dto';
 import { AdminErrors, Changes, Creates, Deletes, Lists, Reads } from '../http/api-responses';
 import { ADMIN_APPLICATION } from '../http/admin-api.tokens';
 import { ApiKeyGuard } from '../http/api-key.guard';
+import { Diffs, ReadsAsOf } from '../http/as-of';
 import { IdPipe, OptionalIdPipe } from '../http/id.pipe';
 import { Caller, IfMatch } from '../http/request-context';
 import { HistoryQueryPipe, type HistoryOptions } from './history.query';
@@ -27,13 +28,15 @@ export class ProjectsController {
   }
 
   @Get()
+  @ReadsAsOf()
   @Lists(ProjectView)
   @ApiQuery({ name: 'organisation', required: false, schema: { type: 'integer', minimum: 1 } })
-  list(@Caller() caller: RequestContext, @Query(BY_ID) page: PageRequest, @Query('organisation', OptionalIdPipe) organisationId?: number) {
-    return paginate(this.app.projects.list(caller, organisationId), (project) => [project.id], page);
+  async list(@Caller() caller: RequestContext, @Query(BY_ID) page: PageRequest, @Query('organisation', OptionalIdPipe) organisationId?: number) {
+    return paginate(await this.app.projects.list(caller, organisationId), (project) => [project.id], page);
   }
 
   @Get(':projectId')
+  @ReadsAsOf()
   @Reads(ProjectView)
   get(@Caller() caller: RequestContext, @Param('projectId', IdPipe) id: number) {
     return this.app.projects.get(caller, id);
@@ -52,6 +55,12 @@ export class ProjectsController {
     await this.app.projects.delete(caller, id, revision);
   }
 
+  @Get(':projectId/diff')
+  @Diffs('a project (its features, segments, tags and every environment)')
+  diff(@Caller() caller: RequestContext, @Param('projectId', IdPipe) id: number, @Query('from') from?: string, @Query('to') to?: string) {
+    return this.app.diff.project(caller, id, from, to);
+  }
+
   @Get(':projectId/history')
   @Lists(AuditEntryView)
   @ApiOperation({ summary: 'The whole history of the project, in order' })
@@ -60,9 +69,10 @@ export class ProjectsController {
   }
 
   @Get(':projectId/tags')
+  @ReadsAsOf()
   @Lists(TagView)
-  tags(@Caller() caller: RequestContext, @Param('projectId', IdPipe) id: number, @Query(BY_ID) page: PageRequest) {
-    return paginate(this.app.projects.listTags(caller, id), (tag) => [tag.id], page);
+  async tags(@Caller() caller: RequestContext, @Param('projectId', IdPipe) id: number, @Query(BY_ID) page: PageRequest) {
+    return paginate(await this.app.projects.listTags(caller, id), (tag) => [tag.id], page);
   }
 
   @Post(':projectId/tags')
@@ -72,6 +82,7 @@ export class ProjectsController {
   }
 
   @Get(':projectId/tags/:tagId')
+  @ReadsAsOf()
   @Reads(TagView)
   getTag(@Caller() caller: RequestContext, @Param('projectId', IdPipe) id: number, @Param('tagId', IdPipe) tagId: number) {
     return this.app.projects.getTag(caller, id, tagId);

@@ -6,6 +6,7 @@ import { AuditEntryView, SegmentView } from '../dto/views.dto';
 import { AdminErrors, Changes, Creates, Deletes, Lists, Reads } from '../http/api-responses';
 import { ADMIN_APPLICATION } from '../http/admin-api.tokens';
 import { ApiKeyGuard } from '../http/api-key.guard';
+import { ReadsAsOf } from '../http/as-of';
 import { IdPipe } from '../http/id.pipe';
 import { Caller, IfMatch } from '../http/request-context';
 import { HistoryQueryPipe, type HistoryOptions } from './history.query';
@@ -20,9 +21,10 @@ export class SegmentsController {
   constructor(@Inject(ADMIN_APPLICATION) private readonly app: AdminApplication) {}
 
   @Get()
+  @ReadsAsOf()
   @Lists(SegmentView)
-  list(@Caller() caller: RequestContext, @Param('projectId', IdPipe) projectId: number, @Query(BY_ID) page: PageRequest) {
-    return paginate(this.app.segments.list(caller, projectId), (segment) => [segment.id], page);
+  async list(@Caller() caller: RequestContext, @Param('projectId', IdPipe) projectId: number, @Query(BY_ID) page: PageRequest) {
+    return paginate(await this.app.segments.list(caller, projectId), (segment) => [segment.id], page);
   }
 
   @Post()
@@ -33,6 +35,7 @@ export class SegmentsController {
   }
 
   @Get(':segmentId')
+  @ReadsAsOf()
   @Reads(SegmentView)
   get(@Caller() caller: RequestContext, @Param('projectId', IdPipe) projectId: number, @Param('segmentId', IdPipe) segmentId: number) {
     return this.app.segments.get(caller, projectId, segmentId);

@@ -6,6 +6,8 @@ import { RequestValidationError } from './api-error';
 
 export interface AuthenticatedRequest extends Request {
   principal?: Principal;
+  /** The log position a read answers as of (set from `?asOf=` by `AsOfInterceptor`). */
+  asOf?: number;
 }
 
 const header = (request: Request, name: string): string | undefined => {
@@ -42,6 +44,7 @@ export const Caller = createParamDecorator((_data: unknown, context: ExecutionCo
     // (another organisation's key creating a project, say) makes a command of its own, never
     // replays this caller's events and answers.
     ...(idempotencyKey !== undefined ? { commandId: `${callerOf(request.principal)}:${request.method}:${request.path}:${idempotencyKey}` } : {}),
+    ...(request.asOf !== undefined ? { asOf: request.asOf } : {}),
   };
 });
 

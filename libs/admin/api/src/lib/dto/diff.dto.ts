@@ -1,0 +1,71 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ActorView } from './views.dto';
+
+const KINDS = ['project', 'feature', 'segment', 'tag', 'environment', 'serverKey', 'featureState', 'segmentOverride', 'segmentOverrideOrder'];
+
+export class DiffPointView {
+  @ApiProperty({ type: 'integer', minimum: 1, description: 'The log position the point resolved to' })
+  position!: number;
+
+  @ApiProperty({ type: 'string', format: 'date-time', description: 'When the event at that position was recorded' })
+  time!: string;
+}
+
+export class DiffEntityView {
+  @ApiProperty({ type: 'string', enum: KINDS })
+  kind!: string;
+
+  @ApiProperty({
+    type: 'string',
+    description: 'The entity id; `<environment>:<feature>` for a feature state and an override order, `<environment>:<feature>:<segment>` for a segment override, `<environment>:<key id>` for a server key',
+  })
+  id!: string;
+
+  @ApiPropertyOptional({ type: 'string' })
+  name?: string;
+}
+
+export class DiffEventView {
+  @ApiProperty({ type: 'string' })
+  id!: string;
+
+  @ApiProperty({ type: 'integer', minimum: 1 })
+  position!: number;
+
+  @ApiProperty({ type: 'string', description: 'The event type, like `FeatureStateChanged`' })
+  type!: string;
+
+  @ApiProperty({ type: ActorView })
+  actor!: ActorView;
+
+  @ApiProperty({ type: 'string', format: 'date-time' })
+  occurredAt!: string;
+}
+
+export class DiffChangeView {
+  @ApiProperty({ type: DiffEntityView })
+  entity!: DiffEntityView;
+
+  @ApiProperty({ type: 'string', description: 'The field as the admin reads show it; `entity` for an entity added (before null) or removed (after null), with all its fields' })
+  field!: string;
+
+  @ApiProperty({ nullable: true, description: 'The value at `from`' })
+  before!: unknown;
+
+  @ApiProperty({ nullable: true, description: 'The value at `to`' })
+  after!: unknown;
+
+  @ApiProperty({ type: [DiffEventView], description: 'The events between the two points that changed the entity, in log order' })
+  events!: DiffEventView[];
+}
+
+export class DiffView {
+  @ApiProperty({ type: DiffPointView })
+  from!: DiffPointView;
+
+  @ApiProperty({ type: DiffPointView })
+  to!: DiffPointView;
+
+  @ApiProperty({ type: [DiffChangeView] })
+  changes!: DiffChangeView[];
+}
