@@ -1,7 +1,8 @@
 import { AdminApplication } from '@flagline/admin-application';
 import { createAdminHttpApp } from '@flagline/admin-api';
 import { AdminCatalog, EnvironmentProjector } from '@flagline/admin-projections';
-import { identityIdFor, toIdentityStreamName, upcastRecordedAdminEvent } from '@flagline/admin-domain';
+import { IDENTITY_SEALING, identityIdFor, toIdentityStreamName, upcastRecordedAdminEvent } from '@flagline/admin-domain';
+import { SealingEventStore } from '@flagline/event-sealing';
 import { InProcessEventBus, Relay, UpcastingEventStore, type EventStore, type RecordedEvent, type Subscription } from '@flagline/event-sourcing';
 import { EmbeddedEventStore } from '@flagline/event-store-embedded';
 import { EnvironmentRegistry, FlagsmithSdkService, OfrepService } from '@flagline/evaluation-application';
@@ -15,6 +16,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { StandaloneConfig } from './config';
 import { catchUpReadModels } from './rebuild-parts';
+import { openKeyStore } from './sealing';
 
 export interface Standalone {
   readonly url: string;
@@ -47,11 +49,16 @@ export async function startStandalone(config: StandaloneConfig): Promise<Standal
   try {
     const log = await EmbeddedEventStore.open({ directory: join(config.dataDir, 'events') });
     closers.push(() => log.close());
-    // The one read boundary: everything below reads events in the shapes the code writes today.
-    const store: EventStore = new UpcastingEventStore(log, upcastRecordedAdminEvent);
+    // Identities' personal data is sealed in the log under a key per identity kept in keys.sqlite
+    // (see "Erasure (GDPR)" in the README); the keys close after everything that reads events.
+    const keys = openKeyStore(config.dataDir);
+    closers.push(() => keys.close());
+    // The one read boundary: everything below reads events opened, in the shapes the code writes today.
+    const store: EventStore = new UpcastingEventStore(new SealingEventStore(log, keys, IDENTITY_SEALING), upcastRecordedAdminEvent);
     // The admin catalog resumes from its persisted checkpoint and reads only the log after it.
+    const catalogStore = SqliteCatalogStore.open(join(config.dataDir, 'catalog.sqlite'), { onDiscarded: (reason) => console.warn(`admin catalog: ${reason}; rebuilding it from the event log`) });
     const catalog = await AdminCatalog.open(store, {
-      store: SqliteCatalogStore.open(join(config.dataDir, 'catalog.sqlite'), { onDiscarded: (reason) => console.warn(`admin catalog: ${reason}; rebuilding it from the event log`) }),
+      store: catalogStore,
       onError: (error) => console.error('admin catalog', error),
     });
     closers.push(() => catalog.close());
@@ -92,7 +99,24 @@ export async function startStandalone(config: StandaloneConfig): Promise<Standal
     const analytics = await InMemoryFlagAnalyticsStore.persistedTo(join(config.dataDir, 'analytics.json'));
     closers.push(() => analytics.close());
     const admin = new AdminApplication(
-      { store, storedLog: log, catalog, analytics, projectionBarrier: (position) => relay.progress.waitFor(position, 10_000) },
+      {
+        store,
+        storedLog: log, transparency,
+        catalog,
+        analytics,
+        projectionBarrier: (position) => relay.progress.waitFor(position, 10_000),
+        erasure: {
+          destroyKey: async (streamName) => {
+            await keys.destroy(streamName);
+          },
+          // The erased identity's rows were deleted (zeroed by secure_delete): persist them and cut the WALs' older page images.
+          scrub: () => {
+            catalog.flush();
+            catalogStore.scrub();
+            readModels.scrub();
+            return Promise.resolve();
+          },
+        },
       { adminApiKey: config.adminApiKey, adminEmail: config.adminEmail },
     );
     await admin.auth.bootstrap();
