@@ -58,8 +58,22 @@ export interface AdminDependencies {
    * waits on its in-process projector here, so an acknowledged change is already being served.
    */
   readonly projectionBarrier?: (position: number) => Promise<void>;
+  /** What erasing an identity's personal data needs beyond its event; without it, erasure is refused. */
+  readonly erasure?: PersonalDataErasure;
   /** Where SDK-reported flag evaluation counts are kept, for the analytics routes. */
   readonly analytics?: FlagAnalyticsStore;
+}
+
+/** The shell's part of an erasure (crypto-shredding): destroying the key that seals a stream's personal data. */
+export interface PersonalDataErasure {
+  /** Destroys the key of the stream's personal data, durably: its events read as erased from then on. */
+  destroyKey(streamName: string): Promise<void>;
+  /**
+   * Called once the erasure is projected and its key destroyed: derived stores persist what they
+   * hold and drop the page images of what they deleted (WAL checkpoints), so the erased data is
+   * gone from their files too.
+   */
+  scrub?(): Promise<void>;
 }
 
 /** A command handler plus what the write path needs around it. */

@@ -137,6 +137,29 @@ export class IdentitiesService {
     await this.run(request, project, environment, identifier, { type: 'DeleteIdentity', ...(expectedRevision !== undefined ? { expectedRevision } : {}) });
   }
 
+  /**
+   * Erases the identity's personal data (GDPR, organisation admins only): records IdentityErased
+   * in its stream, waits until the catalog and the evaluation read models have dropped it, then
+   * destroys the key that sealed its events, which read as erased from then on. A deleted
+   * identity can be erased too; erasing one already erased destroys its key again if a crash came
+   * between the event and the key (so a repeated request finishes the job).
+   */
+  async erase(request: RequestContext, reference: string, identifier: string): Promise<void> {
+    const { project, environment } = this.lookup.environment(request.principal, reference, 'admin', 'erase identities');
+    const erasure = this.context.deps.erasure;
+    if (!erasure) throw new ConflictError('IDENTITY.ERASURE_UNAVAILABLE', 'This instance keeps no sealing keys, so it cannot erase personal data');
+    const identityId = identityIdFor(environment.environmentId, identifier);
+    await this.run(request, project, environment, identifier, {
+      type: 'EraseIdentity',
+      identityId,
+      projectId: project.projectId,
+      environmentId: environment.environmentId,
+      identifier,
+    });
+    await erasure.destroyKey(toIdentityStreamName(identityId));
+    await erasure.scrub?.();
+  }
+
   /** Sets (creates or replaces) the identity's override of one feature of the environment's project. */
   async setOverride(request: RequestContext, reference: string, identifier: string, featureId: number, input: IdentityOverrideInput): Promise<Versioned<IdentityView>> {
     const { project, environment } = this.lookup.environment(request.principal, reference, 'member', 'set identity overrides');

@@ -1,9 +1,9 @@
 import type { AdminApplication, PageRequest, RequestContext } from '@flagline/admin-application';
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Put, Query, UseGuards } from '@nestjs/common';
-import { ApiOperation, ApiParam, ApiQuery, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { CreateIdentityDto, IdentityOverrideDto, TraitsDto } from '../dto/environments.dto';
 import { AuditEntryView, IdentityView } from '../dto/views.dto';
-import { AdminErrors, Changes, Creates, Deletes, Lists, Reads } from '../http/api-responses';
+import { AdminErrors, ApiErrors, Changes, Creates, Deletes, Lists, Reads } from '../http/api-responses';
 import { RequestValidationError } from '../http/api-error';
 import { ADMIN_APPLICATION } from '../http/admin-api.tokens';
 import { ApiKeyGuard } from '../http/api-key.guard';
@@ -57,6 +57,19 @@ export class IdentitiesController {
   @Deletes({ ifMatch: true })
   async delete(@Caller() caller: RequestContext, @Param('environment') environment: string, @Param('identifier') identifier: string, @IfMatch() revision?: number) {
     await this.app.identities.delete(caller, environment, identifier, revision);
+  }
+
+  @Post(':identifier/erase')
+  @HttpCode(204)
+  @ApiResponse({ status: 204, description: 'Erased: the identity is gone from every read, its earlier events read as erased' })
+  @ApiErrors(409)
+  @ApiOperation({
+    summary: 'Erase the identity’s personal data (GDPR; organisation admins only)',
+    description:
+      'Records IdentityErased in the identity’s stream, drops the identity from the catalog and the evaluation read models, then destroys the key that sealed its identifier and traits in the log: its events (stored bytes and proofs unchanged) read with `erased: true` in place of them from then on. A deleted identity can be erased too; an identify of the same identifier afterwards makes a new identity. Repeating the request finishes an erasure a crash interrupted.',
+  })
+  async erase(@Caller() caller: RequestContext, @Param('environment') environment: string, @Param('identifier') identifier: string) {
+    await this.app.identities.erase(caller, environment, identifier);
   }
 
   @Patch(':identifier/traits')
