@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the integration tests run against, without Docker:
 #   - redis-server from Debian's packages (only if not already on PATH),
+#   - chromium from Debian's packages, for the auditor page's browser tests (only if not on PATH),
 #   - the Apache Kafka broker jars from Maven Central (only if not already cached).
 # Idempotent: a second run does nothing and takes well under a second.
 #
@@ -30,23 +31,25 @@ as_root() {
   fi
 }
 
-install_redis() {
-  if command -v redis-server >/dev/null 2>&1; then
+# Installs a Debian package when the command it provides is not on PATH: install_apt <command> <package> <what it is for>.
+install_apt() {
+  local command="$1" package="$2" purpose="$3"
+  if command -v "$command" >/dev/null 2>&1; then
     return
   fi
   command -v apt-get >/dev/null 2>&1 ||
-    fail "redis-server is not on PATH and apt-get is not available: install Redis 7 (redis-server) by other means"
-  echo "installing redis-server (apt-get)"
+    fail "$command is not on PATH and apt-get is not available: install $package ($purpose) by other means"
+  echo "installing $package (apt-get)"
   local log
   log="$(mktemp)"
   # The package index is refreshed only when needed: an update costs more than the install.
-  if ! as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server >"$log" 2>&1; then
+  if ! as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$package" >"$log" 2>&1; then
     as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >>"$log" 2>&1 || { cat "$log" >&2; fail "apt-get update failed"; }
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server >>"$log" 2>&1 ||
-      { cat "$log" >&2; fail "apt-get install redis-server failed"; }
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$package" >>"$log" 2>&1 ||
+      { cat "$log" >&2; fail "apt-get install $package failed"; }
   fi
   rm -f "$log"
-  command -v redis-server >/dev/null 2>&1 || fail "redis-server was installed but is not on PATH"
+  command -v "$command" >/dev/null 2>&1 || fail "$package was installed but $command is not on PATH"
 }
 
 pom_hash() {
@@ -83,6 +86,7 @@ install_kafka() {
   mv -T "$tmp" "$libs"
 }
 
-install_redis
+install_apt redis-server redis-server "Redis 7, for the integration suites"
+install_apt chromium chromium "the headless browser of the auditor page's tests"
 install_kafka
-echo "infra ready: $(redis-server --version | cut -d' ' -f1-3), Kafka jars in $libs"
+echo "infra ready: $(redis-server --version | cut -d' ' -f1-3), $(chromium --version 2>/dev/null | head -n1), Kafka jars in $libs"
