@@ -4,3 +4,4 @@ export * from './lib/state-uuid';
 export * from './lib/admin-catalog';
 export * from './lib/catalog-history';
 export * from './lib/audit-index';
+export * from './lib/environment-history';

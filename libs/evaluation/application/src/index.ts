@@ -6,3 +6,4 @@ export * from './lib/sdk-answer';
 export * from './lib/identify-request';
 export * from './lib/environment-document.mapper';
 export * from './lib/evaluation-context.mapper';
+export * from './lib/evaluation-explainer.service';

@@ -4,7 +4,9 @@ import {
   compileIdentityOverrides,
   evaluate,
   evaluateFeatures,
+  explainEvaluation,
   withChangedDefaults,
+  type ExplainedEvaluation,
   type FeatureContext,
   type CompiledEnvironment,
   type CompiledIdentityOverrides,
@@ -227,8 +229,23 @@ export class ServedEnvironment {
    */
   evaluateIdentity(identity: IdentityInput, stored: IdentityDocument | null): readonly FlagOutcome[] {
     const overrides = stored && stored.overrides.length > 0 ? this.overridesFor(stored) : undefined;
+    return evaluate(this.compiled, this.keyed(identity, stored), overrides).flags;
+  }
+
+  /**
+   * {@link evaluateIdentity} explained: the same evaluation (the engine's serving path with a
+   * tracer), with why each flag got its answer. Without an identity, the environment flags explained.
+   */
+  explain(identity: IdentityInput | null, stored: IdentityDocument | null): ExplainedEvaluation {
+    if (identity === null) return explainEvaluation(this.compiled, null);
+    const overrides = stored && stored.overrides.length > 0 ? this.overridesFor(stored) : undefined;
+    return explainEvaluation(this.compiled, this.keyed(identity, stored), overrides);
+  }
+
+  /** The identity with the key it hashes by: its UUID unless the environment hashes by the composite key. */
+  private keyed(identity: IdentityInput, stored: IdentityDocument | null): IdentityInput {
     const key = this.document.settings.useIdentityCompositeKeyForHashing ? undefined : (stored?.identityUuid ?? identityUuidFor(this.id, identity.identifier));
-    return evaluate(this.compiled, key === undefined ? identity : { ...identity, key }, overrides).flags;
+    return key === undefined ? identity : { ...identity, key };
   }
 
   private overridesFor(identity: IdentityDocument): CompiledIdentityOverrides {
