@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync } from 'node:fs';
 import { dirname, extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { eventOpener, openKeyStore } from './sealing';
 
 /** Events applied per step; the read models are flushed, and progress reported, after each. */
 export const REBUILD_BATCH_EVENTS = 10_000;
@@ -175,17 +176,24 @@ export type PartMessage = { readonly kind: 'progress'; readonly position: number
 export async function rebuildPartFromLog(job: PartJob, onProgress: (position: number) => void): Promise<number> {
   const part = PART_FACTORIES[job.key]();
   await part.fresh(job.freshPath);
+  // Sealed events are opened as the running app opens them: erased identities read as erased.
+  const keys = openKeyStore(dirname(job.directory));
+  const open = eventOpener(keys);
   let events = 0;
   let sincePersisted = 0;
-  for await (const batch of scanLog({ directory: job.directory, upTo: job.head, batchEvents: Math.min(SCAN_BATCH_EVENTS, job.batchEvents) })) {
-    await part.apply(batch.map(upcastRecordedAdminEvent));
-    events += batch.length;
-    sincePersisted += batch.length;
-    if (sincePersisted >= job.batchEvents) {
-      part.persist?.();
-      sincePersisted = 0;
-      onProgress((batch[batch.length - 1] as RecordedEvent).globalPosition);
+  try {
+    for await (const batch of scanLog({ directory: job.directory, upTo: job.head, batchEvents: Math.min(SCAN_BATCH_EVENTS, job.batchEvents) })) {
+      await part.apply(batch.map((event) => upcastRecordedAdminEvent(open(event))));
+      events += batch.length;
+      sincePersisted += batch.length;
+      if (sincePersisted >= job.batchEvents) {
+        part.persist?.();
+        sincePersisted = 0;
+        onProgress((batch[batch.length - 1] as RecordedEvent).globalPosition);
+      }
     }
+  } finally {
+    await keys.close();
   }
   await part.finish();
   onProgress(job.head);

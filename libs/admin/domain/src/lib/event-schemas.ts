@@ -72,6 +72,7 @@ export const EVENT_SCHEMA_VERSIONS: Readonly<Record<CurrentAdminEvent['type'], n
   IdentityOverrideSet: 1,
   IdentityOverrideRemoved: 1,
   IdentityDeleted: 1,
+  IdentityErased: 1,
   IdsReserved: 1,
 };
 
@@ -81,6 +82,7 @@ const IDENTITY_EVENT_TYPES: ReadonlySet<string> = new Set<IdentityEvent['type']>
   'IdentityOverrideSet',
   'IdentityOverrideRemoved',
   'IdentityDeleted',
+  'IdentityErased',
 ]);
 
 /**

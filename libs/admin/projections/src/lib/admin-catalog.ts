@@ -8,6 +8,7 @@ import {
   initialOrganisation,
   initialProject,
   initialUser,
+  isErasedIdentityEvent,
   type AdminEvent,
   type Identity,
   normaliseEmail,
@@ -301,6 +302,9 @@ export class AdminCatalog {
   }
 
   private applyIdentity(event: RecordedEvent<IdentityEvent>): void {
+    // Read as erased, an event no longer says whose it was: its identity's row was unlisted (and
+    // its state emptied) when its IdentityErased was applied, and a rebuild makes none for it.
+    if (isErasedIdentityEvent(event)) return;
     const { identityId, environmentId, identifier } = event.data;
     // A stream's first event starts from nothing: no read for a new identity.
     const current = (event.streamRevision === 0 ? undefined : (this.storedIdentity(identityId)?.state as Identity | undefined)) ?? initialIdentity();

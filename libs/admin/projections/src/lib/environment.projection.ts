@@ -1,4 +1,4 @@
-import type { Allocation, FeatureValue, ProjectEvent, IdentityEvent } from '@flagline/admin-domain';
+import { isErasedIdentityEvent, type Allocation, type FeatureValue, type ProjectEvent, type IdentityEvent } from '@flagline/admin-domain';
 import { initialFeatureState } from '@flagline/admin-domain';
 import {
   deepFreeze,
@@ -41,12 +41,16 @@ const PROJECT_EVENT_TYPES: ReadonlySet<string> = new Set<ProjectEvent['type']>([
   'SegmentOverrideCreated', 'SegmentOverrideChanged', 'SegmentOverrideRemoved', 'SegmentOverridesReordered',
 ]);
 const IDENTITY_EVENT_TYPES: ReadonlySet<string> = new Set<IdentityEvent['type']>([
-  'IdentityCreated', 'IdentityTraitsChanged', 'IdentityOverrideSet', 'IdentityOverrideRemoved', 'IdentityDeleted',
+  'IdentityCreated', 'IdentityTraitsChanged', 'IdentityOverrideSet', 'IdentityOverrideRemoved', 'IdentityDeleted', 'IdentityErased',
 ]);
 
-/** Narrows a stored event to the ones this projection reads: project and identity events. */
+/**
+ * Narrows a stored event to the ones this projection reads: project and identity events. An
+ * identity event read as erased is not: its identity was erased (its document dropped when its
+ * `IdentityErased` was projected, or never made in a rebuild), and it no longer says whose it was.
+ */
 export function isProjectable(event: RecordedEvent): event is ProjectableEvent {
-  return PROJECT_EVENT_TYPES.has(event.type) || IDENTITY_EVENT_TYPES.has(event.type);
+  return PROJECT_EVENT_TYPES.has(event.type) || (IDENTITY_EVENT_TYPES.has(event.type) && !isErasedIdentityEvent(event));
 }
 
 /** The project an event belongs to: the projection's ordering and checkpoint partition. */
@@ -81,6 +85,7 @@ export function environmentsTouchedBy(event: ProjectableEvent, project: ProjectD
     case 'IdentityOverrideSet':
     case 'IdentityOverrideRemoved':
     case 'IdentityDeleted':
+    case 'IdentityErased':
       return [event.data.environmentId];
     case 'ProjectSettingsChanged':
     case 'ProjectDeleted':
@@ -113,7 +118,7 @@ export function environmentsAnIdentityEventReads(event: RecordedEvent<IdentityEv
   if (!IDENTITY_EVENT_TYPES.has(event.type)) return [];
   const { environmentId } = (event as RecordedEvent<IdentityEvent>).data;
   if (event.type === 'IdentityTraitsChanged') return [];
-  if (event.type === 'IdentityDeleted') return identity && identity.overrides.length > 0 ? [environmentId] : [];
+  if (event.type === 'IdentityDeleted' || event.type === 'IdentityErased') return identity && identity.overrides.length > 0 ? [environmentId] : [];
   return [environmentId];
 }
 
@@ -522,6 +527,7 @@ export function applyToEnvironments(event: ProjectableEvent, input: ProjectionIn
     case 'IdentityOverrideSet':
     case 'IdentityOverrideRemoved':
     case 'IdentityDeleted':
+    case 'IdentityErased':
       return applyIdentityEvent(event, input, out, touched);
   }
 }
@@ -612,7 +618,9 @@ function applyIdentityEvent(
       touched(environmentId, (environment) => identityOverridesWith(environment, next));
       return result(next);
     }
-    case 'IdentityDeleted': {
+    // Erased: the document goes as on a delete (and with it the identifier it was kept under).
+    case 'IdentityDeleted':
+    case 'IdentityErased': {
       if (current && current.overrides.length > 0) touched(environmentId, (environment) => identityOverridesWith(environment, { ...current, overrides: [] }));
       return result(null);
     }

@@ -442,6 +442,17 @@ export class SqliteReadModelStore implements BatchReadModelStore {
     if (this.closed) throw new Error('The read-model store is closed');
   }
 
+  /**
+   * Persists what is pending, then copies the WAL into the database and truncates it: after an
+   * erasure, so that no page image of a deleted document (zeroed in the database by
+   * `secure_delete`) is left in the WAL either.
+   */
+  scrub(): void {
+    this.assertOpen();
+    this.flush();
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+  }
+
   /** Persists what is pending and closes the file. */
   close(): Promise<void> {
     if (this.closed) return Promise.resolve();

@@ -23,4 +23,6 @@ export type IdentityCommand =
       allocations: readonly Allocation[];
     }
   | { type: 'RemoveIdentityOverride'; featureId: number }
-  | { type: 'DeleteIdentity'; expectedRevision?: number };
+  | { type: 'DeleteIdentity'; expectedRevision?: number }
+  /** Erases the identity's personal data (GDPR): allowed for an identity that exists or was deleted. */
+  | ({ type: 'EraseIdentity' } & IdentityAddress);

@@ -4,7 +4,7 @@ import { FloatNumber, sameScalar } from '@flagline/python-compat';
 import { checkRevision, ConflictError, NotFoundError } from '../shared/domain-error';
 import type { Allocation, FeatureValue, TraitValue } from '../shared/values';
 import type { IdentityAddress, IdentityCommand } from './identity.commands';
-import type { IdentityEvent, IdentityTraitsChanged, StoredTraitValue } from './identity.events';
+import { isErasedIdentityEvent, type IdentityEvent, type IdentityTraitsChanged, type StoredTraitValue } from './identity.events';
 import { upcastIdentityEvent, type StoredIdentityEvent } from './identity.events.v1';
 
 export interface IdentityOverride {
@@ -16,7 +16,8 @@ export interface IdentityOverride {
 }
 
 export interface Identity {
-  readonly status: 'absent' | 'active' | 'deleted';
+  /** `erased`: its personal data was erased; its earlier events read as erased, and an identify makes it again. */
+  readonly status: 'absent' | 'active' | 'deleted' | 'erased';
   readonly identityId: string;
   readonly projectId: number;
   readonly environmentId: number;
@@ -138,6 +139,14 @@ export function decideIdentity(command: IdentityCommand, state: Identity): Ident
       checkRevision('identity', command.expectedRevision, identity.revision);
       return { type: 'IdentityDeleted', data: address(identity) };
     }
+    case 'EraseIdentity': {
+      // A deleted identity's earlier events still hold its data: it may be erased too. One erased
+      // already needs no other event (its key may still have to be destroyed: the caller does that).
+      if (state.status === 'erased') return [];
+      if (state.status === 'absent') throw new NotFoundError('IDENTITY.NOT_FOUND', 'Identity not found');
+      const { identityId, projectId, environmentId, identifier } = command;
+      return { type: 'IdentityErased', data: { identityId, projectId, environmentId, identifier } };
+    }
   }
 }
 
@@ -153,6 +162,8 @@ function withTraits(current: ReadonlyMap<string, TraitValue>, set: Readonly<Reco
 }
 
 export function evolveIdentity(state: Identity, stored: StoredIdentityEvent, revision: number): Identity {
+  // An event whose identity was erased reads without its personal data: the identity it belonged to is erased.
+  if (isErasedIdentityEvent(stored)) return { ...initialIdentity(), status: 'erased', revision };
   const event = upcastIdentityEvent(stored);
   switch (event.type) {
     case 'IdentityCreated': {
@@ -174,6 +185,8 @@ export function evolveIdentity(state: Identity, stored: StoredIdentityEvent, rev
     }
     case 'IdentityDeleted':
       return { ...initialIdentity(), status: 'deleted', revision };
+    case 'IdentityErased':
+      return { ...initialIdentity(), status: 'erased', revision };
   }
 }
 

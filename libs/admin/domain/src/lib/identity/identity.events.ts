@@ -34,5 +34,29 @@ export type IdentityOverrideSet = DomainEvent<
 >;
 export type IdentityOverrideRemoved = DomainEvent<'IdentityOverrideRemoved', I<{ featureId: number }>>;
 export type IdentityDeleted = DomainEvent<'IdentityDeleted', I<object>>;
+/**
+ * The identity's personal data was erased on request (GDPR): the key that sealed its events is
+ * destroyed once this event is projected, so they, this one included, read as erased from then on.
+ * Like every identity event it names the identifier, which is sealed in the log (see
+ * `IDENTITY_SEALING`): the projections drop what they keep under it while it can still be read.
+ */
+export type IdentityErased = DomainEvent<'IdentityErased', I<object>>;
 
-export type IdentityEvent = IdentityCreated | IdentityTraitsChanged | IdentityOverrideSet | IdentityOverrideRemoved | IdentityDeleted;
+export type IdentityEvent = IdentityCreated | IdentityTraitsChanged | IdentityOverrideSet | IdentityOverrideRemoved | IdentityDeleted | IdentityErased;
+
+/**
+ * What of an identity's events is personal data: the identifier and the traits (names and values),
+ * and which streams carry it. The shell stores these fields only in a sealed box (AES-256-GCM under
+ * a key per identity stream, kept outside the log); once that key is destroyed the events read with
+ * `erased: true` in their place (`isErasedIdentityEvent`).
+ */
+export const IDENTITY_SEALING = {
+  sealsStream: (streamName: string): boolean => streamName.startsWith('identity-'),
+  personalFields: ['identifier', 'traits', 'floats', 'set', 'removed'] as readonly string[],
+};
+
+/** True for an identity event read after its identity was erased: its personal fields are gone, `erased: true` stands in for them. */
+export function isErasedIdentityEvent(event: { readonly data: unknown }): boolean {
+  const data = event.data as { erased?: unknown } | null;
+  return typeof data === 'object' && data !== null && data.erased === true;
+}
