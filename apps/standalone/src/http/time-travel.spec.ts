@@ -239,10 +239,13 @@ describe('Time travel and diff over HTTP', () => {
       expect(changes.find((change) => change['field'] === 'order')?.['events']).toEqual([expect.objectContaining({ type: 'SegmentOverridesReordered' })]);
     });
 
-    it('refuses a missing, malformed, reversed or out-of-log range with a 400 naming each bad end', async () => {
+    it('refuses a malformed, reversed or out-of-log range with a 400 naming each bad end, and reads absent ends as the whole log', async () => {
       const diff = `${ADMIN}/projects/${acme.projectId}/diff`;
       const head = await t.app.store.headPosition();
-      expect(errorFields(expectStatus(await admin.get(diff), 400))).toEqual(['from', 'to']);
+      // Absent ends are the first event and the head: the whole history of the project.
+      const whole = obj(expectStatus(await admin.get(diff), 200));
+      expect([obj(whole['from'])['position'], obj(whole['to'])['position']]).toEqual([1, head]);
+      expect(arr(whole['changes']).map((change) => obj(obj(change)['entity'])['kind'])).toContain('project');
       expect(errorFields(expectStatus(await admin.get(`${diff}?from=abc&to=${head + 5}`), 400))).toEqual(['from', 'to']);
       expect(errorFields(expectStatus(await admin.get(`${diff}?from=5&to=3`), 400))).toEqual(['from']);
       expect((await admin.get(`${ADMIN}/projects/999999/diff?from=1&to=2`)).status).toBe(404);

@@ -181,14 +181,15 @@ const environmentNotFound = (): NotFoundError => new NotFoundError('ENVIRONMENT.
 export class DiffService {
   constructor(private readonly context: AdminContext) {}
 
-  /** Reads `from` and `to` (each an ISO-8601 time or a log position), naming each bad one. */
+  /**
+   * Reads `from` and `to` (each an ISO-8601 time or a log position; the first event and the head
+   * of the log when absent), naming each bad one.
+   */
   private async points(from: string | undefined, to: string | undefined): Promise<{ from: DiffPointView; to: DiffPointView }> {
     const errors: FieldError[] = [];
+    const head = await this.context.deps.store.headPosition();
     const parse = (text: string | undefined, field: string): AsOf | undefined => {
-      if (text === undefined) {
-        errors.push({ field, message: 'is required: a log position (positive integer) or an ISO-8601 time' });
-        return undefined;
-      }
+      if (text === undefined) return { position: field === 'from' ? 1 : Math.max(head, 1) };
       try {
         return parseAsOf(text, field);
       } catch (error) {

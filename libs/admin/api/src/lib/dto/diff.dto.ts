@@ -1,6 +1,12 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ActorView } from './views.dto';
 
+/** Any JSON value: a field's value as the admin reads show it. */
+const ANY_VALUE = {
+  nullable: true,
+  oneOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }, { type: 'array', items: {} }, { type: 'object', additionalProperties: true }],
+} as const;
+
 const KINDS = ['project', 'feature', 'segment', 'tag', 'environment', 'serverKey', 'featureState', 'segmentOverride', 'segmentOverrideOrder'];
 
 export class DiffPointView {
@@ -49,10 +55,10 @@ export class DiffChangeView {
   @ApiProperty({ type: 'string', description: 'The field as the admin reads show it; `entity` for an entity added (before null) or removed (after null), with all its fields' })
   field!: string;
 
-  @ApiProperty({ nullable: true, description: 'The value at `from`' })
+  @ApiProperty({ ...ANY_VALUE, description: 'The value at `from` (null when the entity did not exist then)' })
   before!: unknown;
 
-  @ApiProperty({ nullable: true, description: 'The value at `to`' })
+  @ApiProperty({ ...ANY_VALUE, description: 'The value at `to` (null when the entity did not exist then)' })
   after!: unknown;
 
   @ApiProperty({ type: [DiffEventView], description: 'The events between the two points that changed the entity, in log order' })

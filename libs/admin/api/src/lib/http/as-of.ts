@@ -60,11 +60,11 @@ export class AsOfInterceptor implements NestInterceptor {
 
 const POINT = 'a log position (positive integer) or an ISO-8601 time with a zone';
 
-/** A diff route: `from` and `to` (both required, `from` not after `to`), answering a `DiffView`. */
+/** A diff route: `from` (default: the first event) and `to` (default: the head of the log), `from` not after `to`, answering a `DiffView`. */
 export const Diffs = (what: string): MethodDecorator =>
   applyDecorators(
     ApiOperation({ summary: `The structured changes to ${what} between two points of the log, each with the events behind it` }),
-    ApiQuery({ name: 'from', required: true, schema: { type: 'string' }, description: `The earlier point: ${POINT}` }),
-    ApiQuery({ name: 'to', required: true, schema: { type: 'string' }, description: `The later point: ${POINT}` }),
+    ApiQuery({ name: 'from', required: false, schema: { type: 'string' }, description: `The earlier point: ${POINT}; the first event of the log when absent` }),
+    ApiQuery({ name: 'to', required: false, schema: { type: 'string' }, description: `The later point: ${POINT}; the head of the log when absent` }),
     ApiResponse({ status: 200, description: 'The changes, field by field', type: DiffView }),
   );
