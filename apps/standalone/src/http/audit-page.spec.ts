@@ -27,10 +27,14 @@ async function changeRows(page: Page, position: number): Promise<{ where?: strin
   );
 }
 
-/** The checkout_button timeline: created, toggled on in Production, its value changed from blue to green. */
-async function expectFeatureTimeline(page: Page, positions: { created: number; toggled: number; valueChanged: number }): Promise<void> {
-  await page.getByText('3 events shown, the whole history.').waitFor();
-  await expect(page.locator('ol.timeline > li').count()).resolves.toBe(3);
+/** The checkout_button timeline: created, toggled on in Production, its value changed from blue to green, two overrides, reordered. */
+async function expectFeatureTimeline(
+  page: Page,
+  positions: { created: number; toggled: number; valueChanged: number; reordered: number },
+  segments: { power: number; beta: number },
+): Promise<void> {
+  await page.getByText('6 events shown, the whole history.').waitFor();
+  await expect(page.locator('ol.timeline > li').count()).resolves.toBe(6);
   const entry = (position: number) => page.locator(`ol.timeline > li[data-position="${position}"]`);
   await expect(entry(positions.created).getByRole('heading', { level: 3 }).textContent()).resolves.toBe('FeatureCreated');
   await expect(entry(positions.toggled).locator('.meta').textContent()).resolves.toContain('admin@flagline.local');
@@ -40,6 +44,11 @@ async function expectFeatureTimeline(page: Page, positions: { created: number; t
   expect(toggle[0]?.where).toContain('checkout_button');
   await expect(changeRows(page, positions.valueChanged)).resolves.toEqual([expect.objectContaining({ field: 'value', before: 'blue', after: 'green' })]);
   expect(await entry(positions.valueChanged).locator('time').getAttribute('datetime')).toMatch(/^\d{4}-\d\d-\d\dT/);
+  const reorder = await changeRows(page, positions.reordered);
+  expect(reorder).toEqual([
+    expect.objectContaining({ before: JSON.stringify([segments.power, segments.beta]), after: JSON.stringify([segments.beta, segments.power]) }),
+  ]);
+  expect(reorder[0]?.where).toContain('Production');
 }
 
 jest.setTimeout(60_000);
@@ -50,9 +59,9 @@ describeWithBrowser('auditor page (headless chromium)', () => {
   let page: Page;
   /** Script errors and console errors the page reported (a CSP violation among them); HTTP errors it answered (a 404 from a diff this server lacks) are not. */
   const pageErrors: string[] = [];
-  const ids = { organisation: 0, project: 0, environment: 0, feature: 0, xssFeature: 0 };
-  /** Log positions of the feature's creation, its toggle and its value change. */
-  const positions = { created: 0, toggled: 0, valueChanged: 0 };
+  const ids = { organisation: 0, project: 0, environment: 0, feature: 0, xssFeature: 0, power: 0, beta: 0 };
+  /** Log positions of the feature's creation, its toggle, its value change and the reordering of its segment overrides. */
+  const positions = { created: 0, toggled: 0, valueChanged: 0, reordered: 0 };
 
   beforeAll(async () => {
     test = await startTestApp();
@@ -68,9 +77,22 @@ describeWithBrowser('auditor page (headless chromium)', () => {
     const state = `${ADMIN}/environments/${ids.environment}/feature-states/${ids.feature}`;
     expectStatus(await admin.patch(state, { enabled: true }), 200);
     expectStatus(await admin.patch(state, { value: 'green' }), 200);
+    // Two segment overrides of the feature in Production, then their order reversed.
+    const segment = async (name: string) =>
+      num(expectStatus(await admin.post(`${ADMIN}/projects/${ids.project}/segments`, { name, rules: [{ type: 'ALL', conditions: [{ property: 'plan', operator: 'EQUAL', value: name }] }] }), 201), 'id');
+    const [power, beta] = [(ids.power = await segment('power users')), (ids.beta = await segment('beta testers'))];
+    for (const id of [power, beta]) expectStatus(await admin.post(`${ADMIN}/environments/${ids.environment}/segment-overrides`, { feature: ids.feature, segment: id, enabled: true, value: 'gold' }), 201);
+    expectStatus(await admin.put(`${ADMIN}/environments/${ids.environment}/features/${ids.feature}/segment-override-order`, { segmentIds: [beta, power] }), 200);
     const history = results(expectStatus(await admin.get(`${ADMIN}/projects/${ids.project}/features/${ids.feature}/history`), 200));
-    expect(history.map((entry) => entry['type'])).toEqual(['FeatureCreated', 'FeatureStateChanged', 'FeatureStateChanged']);
-    [positions.created, positions.toggled, positions.valueChanged] = history.map((entry) => num(entry, 'position'));
+    expect(history.map((entry) => entry['type'])).toEqual([
+      'FeatureCreated',
+      'FeatureStateChanged',
+      'FeatureStateChanged',
+      'SegmentOverrideCreated',
+      'SegmentOverrideCreated',
+      'SegmentOverridesReordered',
+    ]);
+    [positions.created, positions.toggled, positions.valueChanged, , , positions.reordered] = history.map((entry) => num(entry, 'position'));
 
     browser = await chromium.launch({ executablePath: CHROMIUM });
     page = await browser.newPage();
@@ -120,7 +142,7 @@ describeWithBrowser('auditor page (headless chromium)', () => {
   });
 
   it("shows the feature's timeline with who, when and the before and after of a toggle and a value change", async () => {
-    await expectFeatureTimeline(page, positions);
+    await expectFeatureTimeline(page, positions, ids);
     const diff = await test.admin.get(`${ADMIN}/projects/${ids.project}/diff?from=${positions.toggled - 1}&to=${positions.toggled}`);
     if (diff.status === 200) await expect(page.locator('caption').nth(1).textContent()).resolves.toContain("from the server's diff");
     else console.warn(`auditor page: the server has no diff yet (HTTP ${diff.status}); the timeline's before and after came from the events`);
@@ -152,6 +174,24 @@ describeWithBrowser('auditor page (headless chromium)', () => {
     await page.getByRole('button', { name: 'Show' }).click();
     await page.locator('#as-of-position').filter({ hasText: String(positions.valueChanged) }).waitFor();
     await expect(row.locator('td').allTextContents()).resolves.toEqual(['checkout_button', 'true', 'green', '[]']);
+    await expect(page.getByText('No segment overrides then.').count()).resolves.toBe(1);
+
+    // The override order before and after it was reversed.
+    const overrideOrder = async (position: number): Promise<string[][]> => {
+      await page.getByLabel('Point in time').fill(String(position));
+      await page.getByRole('button', { name: 'Show' }).click();
+      await page.locator('#as-of-position').filter({ hasText: new RegExp(`^${position}$`) }).waitFor();
+      const rows = await page.getByRole('table', { name: /^Segment overrides in Production/ }).locator('tbody tr').all();
+      return Promise.all(rows.map(async (tableRow) => (await tableRow.locator('td').allTextContents()).slice(0, 3)));
+    };
+    await expect(overrideOrder(positions.reordered - 1)).resolves.toEqual([
+      ['checkout_button', '0', 'power users'],
+      ['checkout_button', '1', 'beta testers'],
+    ]);
+    await expect(overrideOrder(positions.reordered)).resolves.toEqual([
+      ['checkout_button', '0', 'beta testers'],
+      ['checkout_button', '1', 'power users'],
+    ]);
   });
 
   it('shows a name that looks like markup as text, everywhere, and runs none of it', async () => {
@@ -190,7 +230,7 @@ describeWithBrowser('auditor page (headless chromium)', () => {
       await degraded.getByRole('button', { name: 'Sign in' }).click();
       await degraded.getByRole('heading', { name: 'Feature: checkout_button', level: 1 }).waitFor();
       await degraded.getByRole('status').filter({ hasText: "The server's diff is not available (HTTP 404" }).waitFor();
-      await expectFeatureTimeline(degraded, positions);
+      await expectFeatureTimeline(degraded, positions, ids);
       await expect(degraded.locator('caption').first().textContent()).resolves.toContain('from the event data');
 
       await degraded.locator(`ol.timeline > li[data-position="${positions.toggled}"]`).getByRole('link', { name: /just before this change/ }).click();

@@ -50,6 +50,13 @@ export class HistoryFold {
         this.values.set(`${stateScope}|allocations`, []);
       }
     }
+    // The order of a feature's segment overrides in an environment, as creations and removals leave it.
+    if (entry.type === 'SegmentOverrideCreated' || entry.type === 'SegmentOverrideRemoved') {
+      const key = `${scopeOf({ environmentId: data['environmentId'], featureId: data['featureId'] })}|segmentIds`;
+      const order = /** @type {unknown[]} */ (this.values.get(key) ?? []).filter((segmentId) => segmentId !== data['segmentId']);
+      if (entry.type === 'SegmentOverrideCreated') order.splice(typeof data['priority'] === 'number' ? data['priority'] : order.length, 0, data['segmentId']);
+      this.values.set(key, order);
+    }
     return changes;
   }
 }
