@@ -110,6 +110,8 @@ export interface RunningCommandService {
   readonly url: string;
   readonly port: number;
   readonly catalog: AdminCatalog;
+  /** The event log as stored (what exports carry). */
+  readonly storedLog: EventStore;
   close(): Promise<void>;
 }
 
@@ -161,6 +163,7 @@ export async function startCommandService(config: CommandServiceConfig, logger: 
     url: `http://127.0.0.1:${address.port}`,
     port: address.port,
     catalog,
+    storedLog,
     async close() {
       await app.close();
       await follower.stop();
