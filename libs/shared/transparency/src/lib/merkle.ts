@@ -43,7 +43,7 @@ export function rootFromInclusionProof(index: number, size: number, leafHash: Ui
   if (!isCount(index) || !isCount(size) || index >= size || !isHash(leafHash) || !proof.every(isHash)) return null;
   let fn = index;
   let sn = size - 1;
-  let r = Buffer.from(leafHash);
+  let r: Buffer = Buffer.from(leafHash);
   for (const p of proof) {
     if (sn === 0) return null;
     if (fn % 2 === 1 || fn === sn) {
@@ -89,8 +89,8 @@ export function verifyConsistency(first: number, second: number, firstRoot: Uint
   }
   const [head, ...rest] = path;
   if (!head) return false;
-  let fr = Buffer.from(head);
-  let sr = Buffer.from(head);
+  let fr: Buffer = Buffer.from(head);
+  let sr: Buffer = Buffer.from(head);
   for (const c of rest) {
     if (sn === 0) return false;
     if (fn % 2 === 1 || fn === sn) {

@@ -1,0 +1,134 @@
+import { canonicalEventBytes, type CanonicalEventFields } from '@flagline/event-sourcing';
+import { rfcLeaf, rfcMth, rfcRootFromPath, rfcVerifyConsistency } from '@flagline/transparency/testing';
+import { createPublicKey, verify } from 'node:crypto';
+import { setupOrganisation, type OrganisationSetup } from '../testing/fixtures';
+import { ADMIN, errorFields, expectStatus, num, obj, str, startTestApp, type ApiClient, type JsonObject, type TestApp } from '../testing/http-harness';
+
+const T = `${ADMIN}/transparency`;
+
+/** The NDJSON lines of the administrator's export: every stored event, in log order. */
+async function exportLines(client: ApiClient): Promise<JsonObject[]> {
+  const response = await client.get(`${ADMIN}/events/export?format=ndjson`);
+  expect(response.status).toBe(200);
+  return response.text
+    .split('\n')
+    .filter((line) => line.length > 0)
+    .map((line) => obj(JSON.parse(line) as JsonObject));
+}
+
+const leafOf = (line: JsonObject): Buffer => rfcLeaf(canonicalEventBytes(line as unknown as CanonicalEventFields));
+const hashes = (list: JsonObject, field: string): Buffer[] => (list[field] as string[]).map((hash) => Buffer.from(hash, 'hex'));
+
+/** Checks a tree head's signature over RFC 6962's TreeHeadSignature bytes, laid out here, with the served key. */
+function signatureVerifies(head: JsonObject, publicKeyPem: string): boolean {
+  const bytes = Buffer.alloc(50);
+  bytes[1] = 1;
+  bytes.writeBigUInt64BE(BigInt(num(head, 'timestamp')), 2);
+  bytes.writeBigUInt64BE(BigInt(num(head, 'treeSize')), 10);
+  Buffer.from(str(head, 'rootHash'), 'hex').copy(bytes, 18);
+  return verify(null, bytes, createPublicKey(publicKeyPem), Buffer.from(str(head, 'signature'), 'base64'));
+}
+
+describe('transparency routes', () => {
+  let t: TestApp;
+  let a: OrganisationSetup;
+  let b: OrganisationSetup;
+  let publicKey: string;
+
+  /** Waits until the tree holds the whole log, then answers its head. */
+  async function currentHead(): Promise<JsonObject> {
+    await t.app.transparency.progress.waitFor(await t.app.admin.context.deps.storedLog!.headPosition(), 5000);
+    return obj(expectStatus(await t.admin.get(`${T}/tree-head`), 200));
+  }
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    a = await setupOrganisation(t, 'alpha');
+    b = await setupOrganisation(t, 'beta');
+    publicKey = str(expectStatus(await t.client(a.memberOrgKey).get(`${T}/public-key`), 200), 'publicKey');
+  });
+  afterAll(() => t.dispose());
+
+  it('signs a tree head over every stored event, whose root an RFC 6962 implementation recomputes from the export', async () => {
+    const head = await currentHead();
+    const lines = await exportLines(t.admin);
+    expect(num(head, 'treeSize')).toBe(lines.length);
+    expect(str(head, 'rootHash')).toBe(rfcMth(lines.map(leafOf)).toString('hex'));
+    expect(signatureVerifies(head, publicKey)).toBe(true);
+    expect(signatureVerifies({ ...head, treeSize: num(head, 'treeSize') - 1 }, publicKey)).toBe(false);
+    // Any authenticated caller may read heads; the same size answers the same head.
+    expect(expectStatus(await t.client(b.memberOrgKey).get(`${T}/tree-head?treeSize=${num(head, 'treeSize')}`), 200)).toEqual(head);
+    const earlier = obj(expectStatus(await t.client(b.userKey).get(`${T}/tree-head?treeSize=5`), 200));
+    expect(str(earlier, 'rootHash')).toBe(rfcMth(lines.slice(0, 5).map(leafOf)).toString('hex'));
+    expect(signatureVerifies(earlier, publicKey)).toBe(true);
+  });
+
+  it('gives an inclusion proof of an event the caller may read, by position or id, that an RFC 6962 implementation verifies', async () => {
+    const head = await currentHead();
+    const lines = await exportLines(t.admin);
+    const root = Buffer.from(str(head, 'rootHash'), 'hex');
+    const mine = lines.filter((line) => obj(line['metadata']).organisationId === String(a.organisationId));
+    expect(mine.length).toBeGreaterThan(3);
+    for (const line of [mine[0], mine[Math.floor(mine.length / 2)], mine[mine.length - 1]].map(obj)) {
+      const byPosition = obj(expectStatus(await t.client(a.memberOrgKey).get(`${T}/proofs/inclusion?position=${num(line, 'position')}`), 200));
+      const byId = obj(expectStatus(await t.client(a.userKey).get(`${T}/proofs/inclusion?eventId=${str(line, 'id')}&treeSize=${num(head, 'treeSize')}`), 200));
+      expect(byId).toEqual(byPosition);
+      const leafIndex = num(byPosition, 'leafIndex');
+      expect(lines[leafIndex]).toEqual(line);
+      const { position: _position, ...fields } = line;
+      expect(byPosition['event']).toEqual(fields);
+      expect(str(byPosition, 'leafHash')).toBe(leafOf(line).toString('hex'));
+      expect(rfcRootFromPath(leafIndex, num(head, 'treeSize'), leafOf(line), hashes(byPosition, 'auditPath'))).toEqual(root);
+    }
+  });
+
+  it("answers not found for another organisation's event, an unknown one, or a user's own stream to someone else", async () => {
+    const lines = await exportLines(t.admin);
+    const alphaEvent = obj(lines.find((line) => obj(line['metadata']).organisationId === String(a.organisationId)));
+    const missing = await t.client(b.orgKey).get(`${T}/proofs/inclusion?position=${num(alphaEvent, 'position')}`);
+    expect(missing.status).toBe(404);
+    expect(obj(missing.body)['code']).toBe('EVENT.NOT_FOUND');
+    expect((await t.client(b.orgKey).get(`${T}/proofs/inclusion?eventId=${str(alphaEvent, 'id')}`)).status).toBe(404);
+    expect((await t.admin.get(`${T}/proofs/inclusion?eventId=no-such-event`)).status).toBe(404);
+    expect((await t.admin.get(`${T}/proofs/inclusion?position=99999999`)).status).toBe(404);
+    const alphaUserEvent = obj(lines.find((line) => line['streamName'] === `user-${a.userId}`));
+    expect((await t.client(a.userKey).get(`${T}/proofs/inclusion?position=${num(alphaUserEvent, 'position')}`)).status).toBe(200);
+    expect((await t.client(b.userKey).get(`${T}/proofs/inclusion?position=${num(alphaUserEvent, 'position')}`)).status).toBe(404);
+  });
+
+  it('gives consistency proofs from an earlier head to a later one that an RFC 6962 implementation verifies', async () => {
+    const earlier = await currentHead();
+    expectStatus(await t.client(a.orgKey).post(`${ADMIN}/projects/${a.projectId}/features`, { name: 'later_feature' }), 201);
+    const later = await currentHead();
+    expect(num(later, 'treeSize')).toBeGreaterThan(num(earlier, 'treeSize'));
+    for (const first of [0, 1, 7, num(earlier, 'treeSize')]) {
+      const firstRoot = first === num(earlier, 'treeSize') ? Buffer.from(str(earlier, 'rootHash'), 'hex') : Buffer.from(str(expectStatus(await t.admin.get(`${T}/tree-head?treeSize=${first}`), 200), 'rootHash'), 'hex');
+      const proof = obj(expectStatus(await t.client(b.memberOrgKey).get(`${T}/proofs/consistency?first=${first}&second=${num(later, 'treeSize')}`), 200));
+      expect(rfcVerifyConsistency(first, num(later, 'treeSize'), firstRoot, Buffer.from(str(later, 'rootHash'), 'hex'), hashes(proof, 'proof'))).toBe(true);
+    }
+  });
+
+  it('names every bad parameter in a 400, and wants a key', async () => {
+    const size = num(await currentHead(), 'treeSize');
+    const cases: [string, string[]][] = [
+      [`${T}/tree-head?treeSize=abc`, ['treeSize']],
+      [`${T}/tree-head?treeSize=-1`, ['treeSize']],
+      [`${T}/tree-head?treeSize=${size + 1}`, ['treeSize']],
+      [`${T}/tree-head?treeSize=99999999999999999999`, ['treeSize']],
+      [`${T}/proofs/inclusion`, ['position']],
+      [`${T}/proofs/inclusion?position=0&treeSize=x`, ['treeSize', 'position']],
+      [`${T}/proofs/inclusion?position=1&eventId=abc`, ['eventId']],
+      [`${T}/proofs/inclusion?position=${size}&treeSize=1`, ['treeSize']],
+      [`${T}/proofs/consistency`, ['first', 'second']],
+      [`${T}/proofs/consistency?first=5&second=3`, ['first']],
+      [`${T}/proofs/consistency?first=1&second=${size + 1}`, ['second']],
+      [`${T}/proofs/consistency?first=1&first=2&second=3`, ['first']],
+    ];
+    for (const [path, fields] of cases) {
+      const response = await t.admin.get(path);
+      expect([path, response.status]).toEqual([path, 400]);
+      expect(errorFields(response.body).sort()).toEqual([...fields].sort());
+    }
+    for (const path of [`${T}/tree-head`, `${T}/public-key`, `${T}/proofs/consistency?first=1&second=2`]) expect((await t.client(null).get(path)).status).toBe(401);
+  });
+});

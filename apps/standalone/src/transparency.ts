@@ -1,0 +1,34 @@
+import type { EventStore } from '@flagline/event-sourcing';
+import { TransparencyLog } from '@flagline/transparency';
+import { loadSigningKey, SqliteTreeStore, TRANSPARENCY_FILE_NAME } from '@flagline/transparency-store';
+import { join } from 'node:path';
+
+export interface TransparencyOptions {
+  readonly dataDir: string;
+  /** `TRANSPARENCY_SIGNING_KEY`: PEM, or the path of a PEM file; generated in the data directory when unset (`transparency-signing-key.pem`). */
+  readonly signingKey?: string;
+  readonly log: (message: string) => void;
+}
+
+/**
+ * The log's Merkle tree in `DATA_DIR/transparency.sqlite`, following the log as stored (the raw
+ * store, never the upcasting or unsealing one). Its start-up check runs in the background: tree
+ * heads are signed once it passed, and a log that no longer matches is reported with the position.
+ */
+export function startTransparency(storedLog: EventStore, options: TransparencyOptions): { transparency: TransparencyLog; close: () => Promise<void> } {
+  const signingKey = loadSigningKey({ dataDir: options.dataDir, ...(options.signingKey !== undefined ? { configured: options.signingKey } : {}) });
+  const tree = SqliteTreeStore.open(join(options.dataDir, TRANSPARENCY_FILE_NAME));
+  const transparency = new TransparencyLog(storedLog, tree, {
+    signingKey: signingKey.key,
+    onMismatch: (mismatch) => options.log(`transparency: THE EVENT LOG DOES NOT MATCH ITS MERKLE TREE at position ${mismatch.position}; no tree head will be signed. ${mismatch.message}`),
+    onError: (error) => options.log(`transparency: ${error instanceof Error ? error.message : String(error)}`),
+  });
+  transparency.start().catch((error: unknown) => options.log(`transparency: the start-up check failed: ${error instanceof Error ? error.message : String(error)}`));
+  return {
+    transparency,
+    close: async () => {
+      await transparency.stop();
+      tree.close();
+    },
+  };
+}

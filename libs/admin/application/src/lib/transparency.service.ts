@@ -1,0 +1,76 @@
+import { ConflictError, NotFoundError, ValidationError } from '@flagline/admin-domain';
+import { canonicalEventFields, type CanonicalEventFields, type EventStore, type RecordedEvent } from '@flagline/event-sourcing';
+import { LogMismatchError, TreeRangeError, type ConsistencyProofView, type InclusionProofView, type SignedTreeHead, type TransparencyLog } from '@flagline/transparency';
+import type { AdminContext, RequestContext } from './admin-context';
+import type { ExportService } from './export.service';
+
+/** An inclusion proof with the event's canonical fields, so a verifier can hash the leaf itself. */
+export interface InclusionProofAnswer extends InclusionProofView {
+  readonly event: CanonicalEventFields;
+}
+
+/** How long an inclusion proof waits for a just-written event to reach the tree. */
+const LEAF_WAIT_MS = 2000;
+
+/**
+ * The tamper-evident log's answers: signed tree heads and consistency proofs to any authenticated
+ * caller (they reveal sizes and hashes, nothing of any event), an inclusion proof only for an
+ * event the caller may read (as exports decide it; any other is not found).
+ */
+export class TransparencyService {
+  constructor(
+    private readonly context: AdminContext,
+    private readonly exports: ExportService,
+  ) {}
+
+  private get log(): TransparencyLog {
+    const log = this.context.deps.transparency;
+    if (!log) throw new NotFoundError('TRANSPARENCY.DISABLED', 'This instance keeps no Merkle tree of its log');
+    return log;
+  }
+
+  async treeHead(_request: RequestContext, treeSize?: number): Promise<SignedTreeHead> {
+    return guard(() => this.log.treeHead(treeSize));
+  }
+
+  publicKey(_request: RequestContext): { publicKey: string; algorithm: 'Ed25519'; keyId: string } {
+    return { publicKey: this.log.publicKeyPem, algorithm: 'Ed25519', keyId: this.log.keyId };
+  }
+
+  async inclusionProof(request: RequestContext, reference: { position: number } | { eventId: string }, treeSize?: number): Promise<InclusionProofAnswer> {
+    const log = this.log;
+    const notFound = () => new NotFoundError('EVENT.NOT_FOUND', 'position' in reference ? `No event at position ${reference.position}` : `Event ${reference.eventId} not found`);
+    // A just-written event may not be a leaf yet: wait for it, a little, if the log holds it.
+    if ('position' in reference && reference.position <= (await this.storedLog.headPosition())) await log.progress.waitFor(reference.position, LEAF_WAIT_MS).catch(() => undefined);
+    const leaf = log.leafOf(reference);
+    if (!leaf) throw notFound();
+    const event = await this.storedEventAt(leaf.position);
+    if (!event || event.id !== leaf.eventId || !this.exports.visibility(request.principal)(event)) throw notFound();
+    const proof = await guard(() => Promise.resolve(log.inclusionProof(leaf.index, treeSize ?? log.size)));
+    return { ...proof, event: canonicalEventFields(event) };
+  }
+
+  async consistencyProof(_request: RequestContext, first: number, second: number): Promise<ConsistencyProofView> {
+    return guard(() => Promise.resolve(this.log.consistencyProof(first, second)));
+  }
+
+  private get storedLog(): EventStore {
+    return this.context.deps.storedLog ?? this.context.deps.store;
+  }
+
+  private async storedEventAt(position: number): Promise<RecordedEvent | undefined> {
+    const [event] = await this.storedLog.readAll({ after: position - 1, maxCount: 1 });
+    return event?.globalPosition === position ? event : undefined;
+  }
+}
+
+/** The tree's errors as the API's: a size or leaf outside the tree is a 400 naming it, a log that no longer matches its tree a 409. */
+async function guard<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof TreeRangeError) throw new ValidationError('TRANSPARENCY.OUT_OF_RANGE', [{ field: error.field, message: error.message }]);
+    if (error instanceof LogMismatchError) throw new ConflictError('TRANSPARENCY.LOG_MISMATCH', error.message, { mismatch: error.mismatch });
+    throw error;
+  }
+}
