@@ -2,12 +2,12 @@ import { canonicalEventBytes, type CanonicalEventFields } from '@flagline/event-
 import { copyFile, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setupOrganisation, type OrganisationSetup } from '../testing/fixtures';
-import { ADMIN, expectStatus, listAll, num, obj, str, startTestApp, tempDataDir, type ApiClient, type Json, type TestApp } from '../testing/http-harness';
+import { ADMIN, expectStatus, listAll, num, obj, str, startTestApp, tempDataDir, type ApiClient, type ApiResponse, type Json, type TestApp } from '../testing/http-harness';
 import { exportToFile, type ExportOptions } from './export-events';
 import { importEvents } from './import-events';
 
-const created = async (response: Promise<{ status: number; body: Json }>): Promise<Json> => expectStatus(await response, 201);
-const ok = async (response: Promise<{ status: number; body: Json }>): Promise<Json> => expectStatus(await response, 200);
+const created = async (response: Promise<ApiResponse>): Promise<Json> => expectStatus(await response, 201);
+const ok = async (response: Promise<ApiResponse>): Promise<Json> => expectStatus(await response, 200);
 
 /** Builds the rest of a project on top of the shared fixture: overrides in order, multivariate weights, identities, a deleted feature. */
 async function buildProject(t: TestApp, s: OrganisationSetup): Promise<{ serverKey: string; identifiers: string[] }> {
