@@ -101,6 +101,8 @@ export class StreamSnapshots {
 }
 
 const ASOF_FIELD = 'asOf';
+/** Probes of the time search remembered (positions with the first event at or after each). */
+const PROBES_KEPT = 8192;
 
 /** Reads `asOf` as a caller wrote it: a positive integer is a log position, anything else must be an ISO-8601 time. */
 export function parseAsOf(text: string, field: string = ASOF_FIELD): AsOf {
@@ -130,6 +132,7 @@ export class CatalogHistory {
   readonly snapshots: StreamSnapshots;
   private readonly every: number;
   private readonly clock: () => Date;
+  private readonly probes = new Map<number, { position: number; time: string }>();
 
   constructor(
     private readonly store: Pick<EventStore, 'readStream' | 'readAll' | 'headPosition'>,
@@ -167,18 +170,33 @@ export class CatalogHistory {
    * `recordedAt` never going back along the log, which each store's append path guarantees.
    */
   private async lastAtOrBefore(time: number, first: RecordedEvent, head: number): Promise<{ position: number; time: string }> {
-    let found = first;
+    let found = { position: first.globalPosition, time: first.recordedAt };
     let low = first.globalPosition;
     let high = head;
     while (low < high) {
       const middle = low + Math.ceil((high - low) / 2);
-      const [event] = await this.store.readAll({ after: middle - 1, maxCount: 1 });
-      if (event && Date.parse(event.recordedAt) <= time) {
+      const event = await this.firstFrom(middle);
+      if (event && Date.parse(event.time) <= time) {
         found = event;
-        low = event.globalPosition;
+        low = event.position;
       } else high = middle - 1;
     }
-    return { position: found.globalPosition, time: found.recordedAt };
+    return { position: found.position, time: found.time };
+  }
+
+  /**
+   * The first event at or after a position, as its position and time. Remembered (a bounded
+   * map): the first probes of every search are the same few midpoints of the log.
+   */
+  private async firstFrom(position: number): Promise<{ position: number; time: string } | undefined> {
+    const known = this.probes.get(position);
+    if (known) return known;
+    const [event] = await this.store.readAll({ after: position - 1, maxCount: 1 });
+    if (!event) return undefined;
+    const found = { position: event.globalPosition, time: event.recordedAt };
+    if (this.probes.size >= PROBES_KEPT) this.probes.clear();
+    this.probes.set(position, found);
+    return found;
   }
 
   /** The catalog's reads as of a position (resolved with `resolve`). */
