@@ -8,6 +8,8 @@ import { startTestApp, tempDataDir, type JsonObject } from '../testing/http-harn
 
 const FIXTURE = join(__dirname, 'fixtures', 'log-2026-12-05');
 const ENV = { ADMIN_API_KEY: 'golden-admin-key-0123456789abcdef' };
+/** Event types the code learnt to write after this log was written: it cannot hold them (later fixtures do). */
+const WRITTEN_SINCE: readonly string[] = ['IdentityErased'];
 
 describe('a log written on 2026-12-05 holding every event type (fixtures/log-2026-12-05)', () => {
   let dataDir: string;
@@ -26,7 +28,7 @@ describe('a log written on 2026-12-05 holding every event type (fixtures/log-202
     const store = await EmbeddedEventStore.open({ directory: join(dataDir, 'events') });
     try {
       const types = new Set((await store.readAll()).map((event) => event.type));
-      expect([...types].sort()).toEqual(Object.keys(EVENT_SCHEMA_VERSIONS).sort());
+      expect([...types].sort()).toEqual(Object.keys(EVENT_SCHEMA_VERSIONS).filter((type) => !WRITTEN_SINCE.includes(type)).sort());
     } finally {
       await store.close();
     }
