@@ -5,7 +5,7 @@ import { IDENTITY_SEALING, identityIdFor, toIdentityStreamName, upcastRecordedAd
 import { SealingEventStore } from '@flagline/event-sealing';
 import { InProcessEventBus, Relay, UpcastingEventStore, type EventStore, type RecordedEvent, type Subscription } from '@flagline/event-sourcing';
 import { EmbeddedEventStore } from '@flagline/event-store-embedded';
-import { EnvironmentRegistry, FlagsmithSdkService, OfrepService } from '@flagline/evaluation-application';
+import { EnvironmentRegistry, EvaluationExplainer, FlagsmithSdkService, OfrepService } from '@flagline/evaluation-application';
 import { EvaluationHttpHandler, SdkIncomingMessage } from '@flagline/evaluation-http';
 import { answerClientErrors, MAX_HEADER_BYTES } from '@flagline/http-edge';
 import { InMemoryFlagAnalyticsStore } from '@flagline/read-model';
@@ -105,6 +105,7 @@ export async function startStandalone(config: StandaloneConfig): Promise<Standal
         catalog,
         analytics,
         projectionBarrier: (position) => relay.progress.waitFor(position, 10_000),
+        explainer: new EvaluationExplainer(),
         erasure: {
           destroyKey: async (streamName) => {
             await keys.destroy(streamName);
