@@ -137,6 +137,7 @@ export const ROUTES: readonly Route[] = [
   { method: 'DELETE', path: (s) => `/environments/${s.environmentId}/segment-overrides/${s.featureId}/${s.segmentId}` },
   { method: 'PUT', path: (s) => `/environments/${s.environmentId}/features/${s.featureId}/segment-override-order`, body: (s) => ({ segmentIds: [s.segmentId] }) },
   { method: 'GET', path: (s) => `/environments/${s.environmentId}/analytics/flags` },
+  { method: 'POST', path: (s) => `/environments/${s.environmentId}/evaluate`, body: (s) => ({ identifier: s.identifier }) },
 
   { method: 'GET', path: (s) => `/environments/${s.environmentId}/identities` },
   { method: 'POST', path: (s) => `/environments/${s.environmentId}/identities`, body: () => ({ identifier: 'planted', traits: { a: 1 } }) },
