@@ -3,15 +3,9 @@
 // timeline with the diff of each change, look at the project as of an earlier point, and see
 // names that look like markup shown as text. CI installs chromium (tools/infra/install.sh); a
 // machine without it reports the suite as skipped, with the reason.
-import { existsSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { collectPageErrors, describeWithChromium, launchChromium } from '@flagline/admin-web/testing';
+import type { Browser, Page } from 'playwright-core';
 import { ADMIN, expectStatus, num, results, startTestApp, type TestApp } from '../testing/http-harness';
-
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-const missing = existsSync(CHROMIUM) ? null : `no chromium at ${CHROMIUM} (install Debian's chromium, or set CHROMIUM_PATH)`;
-if (missing && process.env['CI'] === 'true') throw new Error(`auditor page browser tests: ${missing}`);
-if (missing) console.warn(`auditor page browser tests skipped: ${missing}`);
-const describeWithBrowser = missing ? describe.skip : describe;
 
 /** A name an attacker would like to see rendered as markup. */
 const XSS_NAME = '<img src=x onerror="window.__pwned=1">';
@@ -53,12 +47,11 @@ async function expectFeatureTimeline(
 
 jest.setTimeout(60_000);
 
-describeWithBrowser('auditor page (headless chromium)', () => {
+describeWithChromium('auditor page (headless chromium)', () => {
   let test: TestApp;
   let browser: Browser;
   let page: Page;
-  /** Script errors and console errors the page reported (a CSP violation among them); HTTP errors it answered (a 404 from a diff this server lacks) are not. */
-  const pageErrors: string[] = [];
+  let pageErrors: string[] = [];
   const ids = { organisation: 0, project: 0, environment: 0, feature: 0, xssFeature: 0, power: 0, beta: 0 };
   /** Log positions of the feature's creation, its toggle, its value change and the reordering of its segment overrides. */
   const positions = { created: 0, toggled: 0, valueChanged: 0, reordered: 0 };
@@ -92,14 +85,12 @@ describeWithBrowser('auditor page (headless chromium)', () => {
       'SegmentOverrideCreated',
       'SegmentOverridesReordered',
     ]);
-    [positions.created, positions.toggled, positions.valueChanged, , , positions.reordered] = history.map((entry) => num(entry, 'position'));
+    const at = (index: number) => num(history[index], 'position');
+    Object.assign(positions, { created: at(0), toggled: at(1), valueChanged: at(2), reordered: at(5) });
 
-    browser = await chromium.launch({ executablePath: CHROMIUM });
+    browser = await launchChromium();
     page = await browser.newPage();
-    page.on('console', (entry) => {
-      if (entry.type() === 'error' && !/Failed to load resource: the server responded with a status of 4\d\d/.test(entry.text())) pageErrors.push(entry.text());
-    });
-    page.on('pageerror', (error) => pageErrors.push(String(error)));
+    pageErrors = collectPageErrors(page);
   });
 
   afterAll(async () => {
