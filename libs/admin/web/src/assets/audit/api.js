@@ -37,6 +37,14 @@ export class ApiError extends Error {
 }
 
 /**
+ * What went wrong, for a message: an API error's status, code, message and fields, or any other error's text.
+ * @param {unknown} error
+ */
+export function describeError(error) {
+  return error instanceof ApiError ? error.describe() : String(error);
+}
+
+/**
  * A path from segments, each percent-encoded (identifiers and keys may hold any character).
  * @param {...(string | number)} segments
  */

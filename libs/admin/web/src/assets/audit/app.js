@@ -2,7 +2,7 @@
 // read the entity's history as a timeline with the diff of each change, or the project as of a
 // point in time. Small ES modules, no build step: a fuller console can take the modules in as
 // they are (api.js, router.js, dom.js, shell.js and the views).
-import { AdminApi, keyStore } from './api.js';
+import { AdminApi, ApiError, describeError, keyStore } from './api.js';
 import { startRouter } from './router.js';
 import { message } from './dom.js';
 import { render } from './shell.js';
@@ -22,11 +22,11 @@ const signedIn = (view) => async (/** @type {Record<string, string>} */ paramete
   try {
     await view(new AdminApi(key), parameters, query);
   } catch (error) {
-    if (error && typeof error === 'object' && 'status' in error && error.status === 401) {
+    if (error instanceof ApiError && error.status === 401) {
       keyStore.clear();
       return signInView('The key is no longer accepted: sign in again.');
     }
-    render('Something went wrong', [{ label: 'Organisations', href: '#/' }], message('alert', error instanceof Error && 'describe' in error && typeof error.describe === 'function' ? error.describe() : String(error)));
+    render('Something went wrong', [{ label: 'Organisations', href: '#/' }], message('alert', describeError(error)));
   }
 };
 

@@ -1,6 +1,6 @@
 // Sign in with an admin API key (the instance key, a user's key or an organisation's key). The key
 // is checked against the admin API before it is kept, in this tab's sessionStorage only.
-import { AdminApi, ApiError, keyStore } from '../api.js';
+import { AdminApi, ApiError, describeError, keyStore } from '../api.js';
 import { h, message, replace } from '../dom.js';
 import { render } from '../shell.js';
 
@@ -25,7 +25,7 @@ export function signInView(reason) {
           input.value = '';
           input.focus();
           const refused = error instanceof ApiError && (error.status === 401 || error.status === 403);
-          return replace(status, message('alert', refused ? `The key was refused (${error.describe()}).` : `The key could not be checked: ${error instanceof ApiError ? error.describe() : String(error)}`));
+          return replace(status, message('alert', refused ? `The key was refused (${error.describe()}).` : `The key could not be checked: ${describeError(error)}`));
         }
         keyStore.set(key);
         dispatchEvent(new HashChangeEvent('hashchange'));

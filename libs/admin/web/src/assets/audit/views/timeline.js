@@ -1,6 +1,6 @@
 // An entity's history as a timeline, in log order, a page at a time: who did what, when, and the
 // before and after of each field the change touched.
-import { ApiError, path } from '../api.js';
+import { ApiError, describeError, path } from '../api.js';
 import { h, message, replace, table } from '../dom.js';
 import { link } from '../router.js';
 import { render } from '../shell.js';
@@ -137,7 +137,7 @@ export async function timelineView(api, parameters) {
           await loadPage(next);
           /** @type {HTMLElement | null | undefined} */ (list.children[shown]?.querySelector('h3'))?.focus();
         } catch (error) {
-          replace(status, message('alert', `The next events could not be read: ${error instanceof ApiError ? error.describe() : String(error)}`));
+          replace(status, message('alert', `The next events could not be read: ${describeError(error)}`));
         }
       };
       more.appendChild(h('button', { type: 'button', onClick }, 'Load more events'));
