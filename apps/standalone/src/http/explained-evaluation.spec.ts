@@ -147,6 +147,7 @@ describe('Admin API: explained evaluation', () => {
       const { response, written } = await withoutWrites(t, () => explain({ identifier, traits: [{ trait_key: 'plan', trait_value: 'free' }], features: ['colour'] }));
       expect(written).toBe(0);
       const colour = flag(expectStatus(response, 200), 'colour');
+      expect(colour['featureId']).toBe(colourId);
       const bucket = obj(obj(colour['why'])['bucket']);
       const percentage = num(bucket, 'percentage');
       const ranges = arr(bucket['buckets']).map(obj);
@@ -159,7 +160,7 @@ describe('Admin API: explained evaluation', () => {
       expect(colour['variant']).toBe(bucket['chosen']);
       expect(colour['value']).toBe(holding === undefined ? 'grey' : holding['value']);
       expect(colour['reason']).toBe(holding === undefined ? 'STATIC' : 'SPLIT; weight=45');
-      seen.add(String(bucket['chosen']));
+      seen.add(JSON.stringify(bucket['chosen']));
       if (identifier === 'ada' || identifier === 'grace') {
         // Stored identities: identify evaluates them without writing, so their answers can be compared.
         const identify = expectStatus(await sdk(`/api/v1/identities/?identifier=${identifier}`), 200);

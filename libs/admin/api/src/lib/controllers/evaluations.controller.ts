@@ -1,9 +1,9 @@
 import type { AdminApplication, RequestContext } from '@flagline/admin-application';
 import { Body, Controller, HttpCode, Inject, Param, Post, Res, UseGuards } from '@nestjs/common';
-import { ApiOperation, ApiParam, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiExtension, ApiOperation, ApiParam, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { ExplainEvaluationDto, ExplainedEvaluationView } from '../dto/evaluations.dto';
-import { AdminErrors } from '../http/api-responses';
+import { AdminErrors, ApiErrors } from '../http/api-responses';
 import { ADMIN_APPLICATION } from '../http/admin-api.tokens';
 import { ApiKeyGuard } from '../http/api-key.guard';
 import { Caller } from '../http/request-context';
@@ -22,6 +22,9 @@ export class EvaluationsController {
 
   @Post()
   @HttpCode(200)
+  @ApiErrors(413)
+  // A POST only because its question has a body: it writes nothing, so it never meets a clash (409).
+  @ApiExtension('x-flagline-read-only', true)
   @ApiOperation({
     summary: 'Explained evaluation, now or then',
     description:

@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiExtraModels, ApiProperty, ApiPropertyOptional, getSchemaPath } from '@nestjs/swagger';
 import { ArrayMaxSize, IsArray, IsString, Length } from 'class-validator';
 import { FEATURE_VALUE_SCHEMA } from './common.dto';
 import { Optional, RawTraits } from './validators';
@@ -66,6 +66,7 @@ class ExplainedSplitView {
   threshold!: number | null;
 }
 
+@ApiExtraModels(ExplainedValueView)
 class ExplainedConditionView {
   @ApiProperty({ type: 'string', nullable: true })
   operator!: string | null;
@@ -79,7 +80,7 @@ class ExplainedConditionView {
   @ApiProperty({ description: 'False for conditions the engine did not need (ALL stops at the first false one, ANY and NONE at the first true one)' })
   evaluated!: boolean;
 
-  @ApiProperty({ type: ExplainedValueView, nullable: true, description: 'The context value the property resolved to' })
+  @ApiProperty({ allOf: [{ $ref: getSchemaPath(ExplainedValueView) }], nullable: true, description: 'The context value the property resolved to; null when not evaluated' })
   read!: ExplainedValueView | null;
 
   @ApiProperty({ type: 'boolean', nullable: true })
@@ -180,6 +181,7 @@ class ExplainedWinnerView {
   priority?: number;
 }
 
+@ApiExtraModels(ExplainedBucketView)
 class ExplainedWhyView {
   @ApiProperty({ description: 'The identity holds an override of the feature (it wins over every segment)' })
   identityOverride!: boolean;
@@ -190,7 +192,11 @@ class ExplainedWhyView {
   @ApiProperty({ type: ExplainedWinnerView })
   winner!: ExplainedWinnerView;
 
-  @ApiProperty({ type: ExplainedBucketView, nullable: true })
+  @ApiProperty({
+    allOf: [{ $ref: getSchemaPath(ExplainedBucketView) }],
+    nullable: true,
+    description: 'Multivariate bucketing of the served state; null without variants or without an identity',
+  })
   bucket!: ExplainedBucketView | null;
 }
 
