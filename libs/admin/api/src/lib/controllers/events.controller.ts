@@ -2,7 +2,6 @@ import type { AdminApplication, ExportedEvent, RequestContext } from '@flagline/
 import { Controller, Get, Inject, Logger, Query, Res, UseGuards } from '@nestjs/common';
 import { ApiOperation, ApiProduces, ApiQuery, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { once } from 'node:events';
 import { ADMIN_APPLICATION } from '../http/admin-api.tokens';
 import { AdminErrors } from '../http/api-responses';
 import { ApiKeyGuard } from '../http/api-key.guard';
@@ -35,6 +34,19 @@ const EXPORTED_EVENT_SCHEMA = {
     redacted: { type: 'array' as const, items: { type: 'string' as const }, description: 'Fields left out because the caller may not see them' },
   },
 };
+
+/** Resolves when the response takes more (or is closed); its listeners go with it. */
+function drained(response: Response): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      response.off('drain', done);
+      response.off('close', done);
+      resolve();
+    };
+    response.on('drain', done);
+    response.on('close', done);
+  });
+}
 
 @ApiTags('events')
 @ApiSecurity('api-key')
@@ -105,7 +117,7 @@ export class EventsController {
       const text = formatBatch(request.format, batch, first);
       first = false;
       batch = [];
-      if (text.length > 0 && !response.write(text)) await Promise.race([once(response, 'drain'), once(response, 'close')]);
+      if (text.length > 0 && !response.write(text)) await drained(response);
     };
     try {
       for await (const event of plan.events()) {
