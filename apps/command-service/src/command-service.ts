@@ -6,6 +6,7 @@ import { upcastRecordedAdminEvent } from '@flagline/admin-domain';
 import { LogFollower, UpcastingEventStore, type EventStore } from '@flagline/event-sourcing';
 import { EmbeddedEventStore } from '@flagline/event-store-embedded';
 import { EventStoreDbEventStore } from '@flagline/event-store-eventstoredb';
+import { EvaluationExplainer } from '@flagline/evaluation-application';
 import { EnvReader, PinoNestLogger, ServiceMetrics } from '@flagline/observability';
 import { RedisFlagAnalyticsStore } from '@flagline/read-model-redis';
 import { SqliteCatalogStore } from '@flagline/state-store-sqlite';
@@ -131,7 +132,11 @@ export async function startCommandService(config: CommandServiceConfig, logger: 
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2, lazyConnect: false }) : null;
   redis?.on('error', (error) => logger.warn({ err: error }, 'redis'));
   const analytics = redis ? new RedisFlagAnalyticsStore({ redis }) : undefined;
-  const admin = new AdminApplication({ store, storedLog, catalog, ...(analytics ? { analytics } : {}) }, { adminApiKey: config.adminApiKey, adminEmail: config.adminEmail });
+  // Explained evaluation runs the evaluation side's serving code on documents folded from the log.
+  const admin = new AdminApplication(
+    { store, storedLog, catalog, explainer: new EvaluationExplainer(), ...(analytics ? { analytics } : {}) },
+    { adminApiKey: config.adminApiKey, adminEmail: config.adminEmail },
+  );
   await admin.auth.bootstrap();
 
   const metrics = new ServiceMetrics('command-service');
