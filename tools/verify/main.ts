@@ -1,0 +1,170 @@
+/**
+ * Offline checks of the tamper-evident log (README, "Tamper evidence"):
+ *
+ *   npm run verify -- export <export.ndjson> --tree-head <head.json> --public-key <key.pem|key.json>
+ *                     [--server <url> --api-key <key>] [--inclusion-proofs <proofs.ndjson>]
+ *   npm run verify -- consistency --earlier <head.json> --later <head.json> --proof <proof.json> --public-key <key>
+ *
+ * `--json` prints the verdict as one JSON object (with `firstBad`: leafIndex, position, id).
+ * Exit codes: 0 verified, 1 not verified, 2 usage (bad arguments or files).
+ */
+import { ed25519PublicKey, parseSignedTreeHead, verifyExportWithProofs, verifyFullExport, verifyHeadsConsistent, type ConsistencyProofSource, type ExportLine, type ExportVerdict, type LineProof, type SignedTreeHead } from '@flagline/transparency';
+import type { KeyObject } from 'node:crypto';
+import { createReadStream, readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+
+class UsageError extends Error {}
+
+const USAGE = `Usage:
+  npm run verify -- export <export.ndjson> --tree-head <head.json> --public-key <key.pem|key.json> [--server <url> --api-key <key>] [--inclusion-proofs <proofs.ndjson>]
+  npm run verify -- consistency --earlier <head.json> --later <head.json> --proof <proof.json> --public-key <key.pem|key.json>`;
+
+function readText(path: string, what: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new UsageError(`Cannot read the ${what} ${path}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+function readJson(path: string, what: string): unknown {
+  try {
+    return JSON.parse(readText(path, what)) as unknown;
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(`The ${what} ${path} is not JSON`);
+  }
+}
+
+/** A public key file: PEM, or the JSON the public-key route answers. */
+function publicKeyFrom(path: string): KeyObject {
+  const text = readText(path, 'public key');
+  const pem = text.trimStart().startsWith('{') ? (JSON.parse(text) as { publicKey?: unknown }).publicKey : text;
+  const key = typeof pem === 'string' ? ed25519PublicKey(pem) : null;
+  if (!key) throw new UsageError(`${path} holds no Ed25519 public key`);
+  return key;
+}
+
+function treeHeadFrom(path: string): SignedTreeHead {
+  const head = parseSignedTreeHead(readJson(path, 'tree head'));
+  if (typeof head === 'string') throw new UsageError(`${path}: ${head}`);
+  return head;
+}
+
+function proofFrom(path: string): string[] {
+  const value = readJson(path, 'proof');
+  const proof = Array.isArray(value) ? value : typeof value === 'object' && value !== null ? (value as { proof?: unknown }).proof : undefined;
+  if (!Array.isArray(proof) || !proof.every((hash) => typeof hash === 'string' && /^[0-9a-f]{64}$/.test(hash))) throw new UsageError(`${path} holds no proof (a list of hex hashes, or {"proof": [...]})`);
+  return proof as string[];
+}
+
+async function* ndjson(path: string, what: string): AsyncGenerator<Record<string, unknown>> {
+  const lines = createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity });
+  let number = 0;
+  try {
+    for await (const line of lines) {
+      number += 1;
+      if (line.trim() === '') continue;
+      let value: unknown;
+      try {
+        value = JSON.parse(line);
+      } catch {
+        throw new UsageError(`${path} line ${number}: not JSON`);
+      }
+      if (typeof value !== 'object' || value === null) throw new UsageError(`${path} line ${number}: not an object`);
+      yield value as Record<string, unknown>;
+    }
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(`Cannot read the ${what} ${path}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+async function exportLines(path: string): Promise<ExportLine[]> {
+  const lines: ExportLine[] = [];
+  for await (const value of ndjson(path, 'export')) {
+    if (typeof value['position'] !== 'number' || typeof value['id'] !== 'string') throw new UsageError(`${path}: line ${lines.length + 1} is not an export line (position, id, type, streamName, streamRevision, data, metadata, recordedAt)`);
+    lines.push(value as unknown as ExportLine);
+  }
+  return lines;
+}
+
+async function inclusionProofs(path: string): Promise<Map<number, LineProof>> {
+  const proofs = new Map<number, LineProof>();
+  for await (const value of ndjson(path, 'inclusion proofs')) {
+    const proof = value as unknown as LineProof;
+    if (typeof proof.position !== 'number' || typeof proof.leafIndex !== 'number' || !Array.isArray(proof.auditPath)) throw new UsageError(`${path}: not an inclusion proof answer`);
+    proofs.set(proof.position, proof);
+  }
+  return proofs;
+}
+
+/** Consistency proofs fetched from the instance (the routes any authenticated caller may use). */
+function serverProofs(server: string, apiKey: string): ConsistencyProofSource {
+  return async (first, second) => {
+    const response = await fetch(`${server.replace(/\/$/, '')}/admin/v1/transparency/proofs/consistency?first=${first}&second=${second}`, { headers: { authorization: `Api-Key ${apiKey}` } });
+    if (!response.ok) throw new Error(`The server answered ${response.status} for the consistency proof from ${first} to ${second}: ${await response.text()}`);
+    return ((await response.json()) as { proof: string[] }).proof;
+  };
+}
+
+export async function runVerify(argv: readonly string[]): Promise<{ code: 0 | 1 | 2; message: string; verdict?: ExportVerdict; json?: boolean }> {
+  try {
+    const { values, positionals } = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: {
+        'tree-head': { type: 'string' },
+        'public-key': { type: 'string' },
+        server: { type: 'string' },
+        'api-key': { type: 'string' },
+        'inclusion-proofs': { type: 'string' },
+        earlier: { type: 'string' },
+        later: { type: 'string' },
+        proof: { type: 'string' },
+        json: { type: 'boolean' },
+      },
+    });
+    const [command, file, ...extra] = positionals;
+    const need = (name: keyof typeof values): string => {
+      const value = values[name];
+      if (typeof value !== 'string' || value === '') throw new UsageError(`--${name} is required`);
+      return value;
+    };
+    let verdict: ExportVerdict;
+    if (command === 'export' && file && extra.length === 0) {
+      const head = treeHeadFrom(need('tree-head'));
+      const key = publicKeyFrom(need('public-key'));
+      const lines = await exportLines(file);
+      if (values['inclusion-proofs']) verdict = verifyExportWithProofs(lines, head, key, await inclusionProofs(values['inclusion-proofs']));
+      else {
+        if ((values.server === undefined) !== (values['api-key'] === undefined)) throw new UsageError('--server and --api-key go together');
+        verdict = await verifyFullExport(lines, head, key, values.server && values['api-key'] ? serverProofs(values.server, values['api-key']) : undefined);
+      }
+    } else if (command === 'consistency' && positionals.length === 1) {
+      verdict = verifyHeadsConsistent(treeHeadFrom(need('earlier')), treeHeadFrom(need('later')), publicKeyFrom(need('public-key')), proofFrom(need('proof')));
+    } else {
+      throw new UsageError(USAGE);
+    }
+    return { code: verdict.verified ? 0 : 1, message: verdict.message, verdict, json: values.json === true };
+  } catch (error) {
+    const json = argv.includes('--json');
+    if (error instanceof UsageError || (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) return { code: 2, message: error.message, json };
+    return { code: 1, message: `Not verified: ${error instanceof Error ? error.message : String(error)}`, json };
+  }
+}
+
+if (require.main === module) {
+  runVerify(process.argv.slice(2)).then(
+    ({ code, message, verdict, json }) => {
+      if (json) console.log(JSON.stringify({ code, ...(verdict ?? { verified: false, message }) }));
+      else (code === 0 ? console.log : console.error)(message);
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      console.error(error);
+      process.exitCode = 2;
+    },
+  );
+}
