@@ -15,6 +15,5 @@ export type { HistoryTarget } from './lib/audit.service';
 export type { DiffView, DiffChangeView, DiffEventView, DiffPointView, DiffEntityKind } from './lib/diff.service';
 export type { ExportEntity, ExportQuery, ExportPlan, ExportedEvent } from './lib/export.service';
 export type { BootstrapOptions } from './lib/auth.service';
-export type { InclusionProofAnswer } from './lib/transparency.service';
 export type { EvaluationExplainerPort, ExplainInput, ExplainedEvaluationView, ExplainFieldProblem, ExplainedAnswerView } from './lib/evaluations.service';
 export type { InclusionProofAnswer } from './lib/transparency.service';
