@@ -29,9 +29,10 @@ const FEATURES = 1_000;
 const START = Date.parse('2026-01-01T00:00:00.000Z');
 const metadata: EventMetadata = { actor: { kind: 'system', id: 'bench' }, occurredAt: '2026-01-01T00:00:00.000Z', correlationId: 'audit-bench' };
 
-const event = (type: AdminEvent['type'], data: Record<string, unknown>): NewEvent => ({ id: randomUUID(), type, data: data as JsonValue, metadata });
+export const event = (type: AdminEvent['type'], data: Record<string, unknown>): NewEvent => ({ id: randomUUID(), type, data: data as JsonValue, metadata });
 
-function projectEvent(index: number, next: () => number): NewEvent {
+/** Event number `index` of the bench project's stream: its features created, then toggled and given new values at random. */
+export function projectEvent(index: number, next: () => number): NewEvent {
   if (index < FEATURES) {
     const featureId = 100 + index;
     return event('FeatureCreated', {
@@ -53,9 +54,9 @@ function projectEvent(index: number, next: () => number): NewEvent {
   return event('FeatureStateChanged', { projectId: 1, environmentId: 10, featureId: 100 + feature, featureStateId: 100_000 + feature, enabled: next() < 0.5, value: Math.floor(next() * 1000), allocations: [] });
 }
 
-const identifierOf = (index: number): string => `user-${index}`;
+export const identifierOf = (index: number): string => `user-${index}`;
 
-function identityEvents(index: number, changed: boolean): NewEvent {
+export function identityEvents(index: number, changed: boolean): NewEvent {
   const identifier = identifierOf(index);
   const address = { identityId: identityIdFor(10, identifier), projectId: 1, environmentId: 10, identifier };
   return changed
@@ -64,7 +65,7 @@ function identityEvents(index: number, changed: boolean): NewEvent {
 }
 
 /** A deterministic pseudo-random sequence (mulberry32). */
-function random(seed: number): () => number {
+export function random(seed: number): () => number {
   let a = seed;
   return () => {
     a = (a + 0x6d2b79f5) | 0;

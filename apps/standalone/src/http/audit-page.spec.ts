@@ -76,6 +76,10 @@ describeWithChromium('auditor page (headless chromium)', () => {
     const [power, beta] = [(ids.power = await segment('power users')), (ids.beta = await segment('beta testers'))];
     for (const id of [power, beta]) expectStatus(await admin.post(`${ADMIN}/environments/${ids.environment}/segment-overrides`, { feature: ids.feature, segment: id, enabled: true, value: 'gold' }), 201);
     expectStatus(await admin.put(`${ADMIN}/environments/${ids.environment}/features/${ids.feature}/segment-override-order`, { segmentIds: [beta, power] }), 200);
+    // An identity whose traits change: one trait changed, one removed.
+    const identities = `${ADMIN}/environments/${ids.environment}/identities`;
+    expectStatus(await admin.post(identities, { identifier: 'ada', traits: { plan: 'free', beta: true } }), 201);
+    expectStatus(await admin.patch(`${identities}/ada/traits`, { traits: { plan: 'pro', beta: null } }), 200);
     const history = results(expectStatus(await admin.get(`${ADMIN}/projects/${ids.project}/features/${ids.feature}/history`), 200));
     expect(history.map((entry) => entry['type'])).toEqual([
       'FeatureCreated',
@@ -182,6 +186,24 @@ describeWithChromium('auditor page (headless chromium)', () => {
     await expect(overrideOrder(positions.reordered)).resolves.toEqual([
       ['checkout_button', '0', 'beta testers'],
       ['checkout_button', '1', 'power users'],
+    ]);
+  });
+
+  it("shows an identity's timeline, picked from its environment, with each trait's before and after", async () => {
+    await page.goto(`${test.app.url}/audit/#/o/${ids.organisation}/p/${ids.project}`);
+    await page.getByRole('link', { name: 'ada', exact: true }).click();
+    await page.getByRole('heading', { name: 'Identity: ada', level: 1 }).waitFor();
+    await page.getByText('2 events shown, the whole history.').waitFor();
+    const position = async (index: number) => Number(await page.locator('ol.timeline > li').nth(index).getAttribute('data-position'));
+    const [created, changed] = [await position(0), await position(1)];
+    const fields = async (at: number) => (await changeRows(page, at)).map(({ field, before, after }) => ({ field, before, after }));
+    await expect(fields(created)).resolves.toEqual([
+      { field: 'trait plan', before: '—', after: 'free' },
+      { field: 'trait beta', before: '—', after: 'true' },
+    ]);
+    await expect(fields(changed)).resolves.toEqual([
+      { field: 'trait plan', before: 'free', after: 'pro' },
+      { field: 'trait beta', before: 'true', after: 'null' },
     ]);
   });
 

@@ -11,7 +11,22 @@ import { ApiError, path } from './api.js';
 
 /** Data fields that say which entity an event is about rather than what changed. */
 const SCOPE_KEYS = ['environmentId', 'featureId', 'segmentId', 'identifier'];
-const NOT_CHANGES = new Set([...SCOPE_KEYS, 'organisationId', 'projectId', 'featureStateId', 'environmentStates', 'createdAt']);
+const NOT_CHANGES = new Set([...SCOPE_KEYS, 'organisationId', 'projectId', 'identityId', 'featureStateId', 'featureStateUuid', 'environmentStates', 'createdAt', 'schemaVersion', 'floats']);
+
+/**
+ * The fields an event sets, with their values: its data, except an identity's traits, which are
+ * one field each (`trait plan`), a removed trait set to null.
+ * @param {string} type
+ * @param {Record<string, unknown>} data
+ * @returns {[string, unknown][]}
+ */
+function fieldsOf(type, data) {
+  const traits = (/** @type {unknown} */ values) => (values && typeof values === 'object' ? Object.entries(values).map(([key, value]) => [`trait ${key}`, value]) : []);
+  if (type === 'IdentityCreated') return [...Object.entries(data).filter(([field]) => field !== 'traits'), ...traits(data['traits'])];
+  if (type === 'IdentityTraitsChanged')
+    return [...traits(data['set']), ...(Array.isArray(data['removed']) ? data['removed'].map((key) => [`trait ${String(key)}`, null]) : [])];
+  return Object.entries(data);
+}
 
 const same = (/** @type {unknown} */ a, /** @type {unknown} */ b) => JSON.stringify(a) === JSON.stringify(b);
 
@@ -34,7 +49,7 @@ export class HistoryFold {
     const scope = scopeOf(data);
     /** @type {Change[]} */
     const changes = [];
-    for (const [field, after] of Object.entries(data)) {
+    for (const [field, after] of fieldsOf(entry.type, data)) {
       if (NOT_CHANGES.has(field)) continue;
       const key = `${scope}|${field}`;
       const before = this.values.get(key);
