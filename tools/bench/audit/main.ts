@@ -1,4 +1,5 @@
 import { measureAsOf } from './as-of';
+import { measureExplain } from './explain';
 import { measureExport } from './export';
 import { renderRows, type AuditRow } from './rows';
 
@@ -12,6 +13,7 @@ async function main(): Promise<void> {
   const events = Number(process.env['AUDIT_BENCH_EVENTS'] ?? 1_000_000);
   const rows: AuditRow[] = [...(await measureAsOf({ events, projectEvents: 5_000, reads: Number(process.env['AUDIT_BENCH_READS'] ?? 1_000) }))];
   rows.push(...(await measureExport({ events })));
+  rows.push(...(await measureExplain({ projectEvents: 20_000, reads: Number(process.env['AUDIT_BENCH_READS'] ?? 1_000) })));
   process.stdout.write(`${renderRows(rows)}\n`);
 }
 
