@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AdminApplication, type RequestContext } from '@flagline/admin-application';
 import { DEFAULT_ENVIRONMENT_SETTINGS, identityIdFor, upcastRecordedAdminEvent, type AdminEvent } from '@flagline/admin-domain';
@@ -104,17 +104,47 @@ async function writeLog(store: EmbeddedEventStore, options: AsOfOptions, tick: (
   return { identities };
 }
 
+/** Identities of a kept log: the IdentityCreated events are numbered from 0 in log order. */
+async function identitiesIn(log: EmbeddedEventStore): Promise<number> {
+  let count = 0;
+  for (let after = 0; ; ) {
+    const page = await log.readAll({ after, maxCount: 10_000 });
+    count += page.filter((recorded) => recorded.type === 'IdentityCreated').length;
+    const last = page.at(-1);
+    if (!last) return count;
+    after = last.globalPosition;
+  }
+}
+
+function failKept(existing: number, wanted: number): never {
+  throw new Error(`AUDIT_BENCH_DIR holds a log of ${existing} events, not ${wanted}: use another directory`);
+}
+
 const ms = (value: number): string => `${value.toFixed(2)} ms`;
 
+/** Where the log is written; AUDIT_BENCH_DIR keeps it (and a later run with the same options reuses it). */
+async function logDirectory(): Promise<{ directory: string; keep: boolean }> {
+  const kept = process.env['AUDIT_BENCH_DIR'];
+  if (kept) {
+    await mkdir(kept, { recursive: true });
+    return { directory: kept, keep: true };
+  }
+  return { directory: await mkdtemp(join(tmpdir(), 'flagline-audit-bench-')), keep: false };
+}
+
 export async function measureAsOf(options: AsOfOptions): Promise<AuditRow[]> {
-  const directory = await mkdtemp(join(tmpdir(), 'flagline-audit-bench-'));
+  const { directory, keep } = await logDirectory();
   let now = START;
   const log = await EmbeddedEventStore.open({ directory, clock: () => new Date(now) });
   try {
     const writing = performance.now();
-    const { identities } = await writeLog(log, options, () => (now += 1));
+    const existing = await log.headPosition();
+    // A kept log of the same size is reused: its identities are numbered 0.. in order, and its last event's time is the clock's.
+    const { identities } =
+      existing === options.events ? { identities: await identitiesIn(log) } : existing === 0 ? await writeLog(log, options, () => (now += 1)) : failKept(existing, options.events);
+    if (existing === options.events) now = Date.parse((await log.readAll({ after: existing - 1, maxCount: 1 }))[0]?.recordedAt ?? '') || now;
     const head = await log.headPosition();
-    process.stderr.write(`audit bench: wrote ${head.toLocaleString('en-US')} events in ${((performance.now() - writing) / 1000).toFixed(1)} s\n`);
+    process.stderr.write(`audit bench: ${existing === options.events ? 'reused' : 'wrote'} ${head.toLocaleString('en-US')} events in ${((performance.now() - writing) / 1000).toFixed(1)} s\n`);
 
     // The catalog as the app keeps it; identities are not needed for the reads measured (they fold their own streams).
     const catalog = new AdminCatalog();
@@ -131,12 +161,18 @@ export async function measureAsOf(options: AsOfOptions): Promise<AuditRow[]> {
 
     const next = random(7);
     const point = (): number => 1 + Math.floor(next() * head);
+    // Wall time of each read, and the CPU time this process spent meanwhile: on a shared machine
+    // the wall time's tail is mostly waiting for a CPU, which the CPU time leaves out.
+    const cpu: number[] = [];
     const timed = async (read: () => Promise<unknown>): Promise<number> => {
       const started = performance.now();
+      const used = process.cpuUsage();
       await read().catch((error: unknown) => {
         // Not found is an answer (an identity not yet created at the point); anything else is a failure.
         if (!(error instanceof Error) || !/NOT_FOUND|not found/i.test(`${(error as { code?: string }).code ?? ''} ${error.message}`)) throw error;
       });
+      const spent = process.cpuUsage(used);
+      cpu.push((spent.user + spent.system) / 1000);
       return performance.now() - started;
     };
     const cold = await timed(() => app.features.list(request(head), 1));
@@ -162,10 +198,12 @@ export async function measureAsOf(options: AsOfOptions): Promise<AuditRow[]> {
       row(`asOf identity read, ${options.reads} random points`, identity),
       row(`asOf time -> position, ${options.reads} random times`, time),
       row('asOf, all reads', all),
+      { name: 'asOf, all reads: CPU time of the process per read', value: `p50 ${ms(percentile(cpu, 0.5))}, p99 ${ms(percentile(cpu, 0.99))}, max ${ms(Math.max(...cpu))}` },
+      { name: 'Load average (1 min) at the end, CPUs', value: `${loadavg()[0]?.toFixed(1) ?? '?'}, ${cpus().length}` },
       { name: 'Snapshots kept', value: String(app.context.history.snapshots.size) },
     ];
   } finally {
     await log.close();
-    await rm(directory, { recursive: true, force: true });
+    if (!keep) await rm(directory, { recursive: true, force: true });
   }
 }

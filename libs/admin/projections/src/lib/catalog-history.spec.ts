@@ -1,6 +1,6 @@
 import { evolveProject, initialProject, type Project, type ProjectEvent } from '@flagline/admin-domain';
 import { aFeatureCreated, anEnvironmentCreated, aProjectCreated } from '@flagline/admin-domain/testing';
-import { InMemoryEventStore, type EventMetadata, type JsonValue, type RecordedEvent } from '@flagline/event-sourcing';
+import { InMemoryEventStore, type EventMetadata, type EventStore, type JsonValue, type ReadAllOptions, type ReadStreamOptions, type ReadStreamResult, type RecordedEvent } from '@flagline/event-sourcing';
 import { AdminCatalog } from './admin-catalog';
 import { CatalogHistory, parseAsOf, StreamSnapshots } from './catalog-history';
 
@@ -53,6 +53,33 @@ async function aLog(events: number, seed: number) {
   const catalog = new AdminCatalog();
   for (const event of await store.readAll()) catalog.apply(event);
   return { store, catalog, log: await store.readAll() };
+}
+
+/**
+ * The log with positions as EventStoreDB numbers them (far apart, not one per event), refusing a
+ * read of the whole log that starts anywhere but at an event, as EventStoreDB does.
+ */
+class SparseLog implements Pick<EventStore, 'readStream' | 'readAll' | 'headPosition'> {
+  static position = (dense: number): number => dense * 97 + 1000;
+  constructor(private readonly inner: InMemoryEventStore) {}
+
+  private sparse = (event: RecordedEvent): RecordedEvent => ({ ...event, globalPosition: SparseLog.position(event.globalPosition) });
+
+  async readStream(streamName: string, options?: ReadStreamOptions): Promise<ReadStreamResult> {
+    const result = await this.inner.readStream(streamName, options);
+    return { ...result, events: result.events.map(this.sparse) };
+  }
+
+  async readAll(options: ReadAllOptions = {}): Promise<readonly RecordedEvent[]> {
+    const { after } = options;
+    if (after !== undefined && after !== 0 && (after - 1000) % 97 !== 0) throw new Error(`Trying to read from an invalid position (${after})`);
+    const events = await this.inner.readAll({ ...options, ...(after !== undefined && after !== 0 ? { after: (after - 1000) / 97 } : {}) });
+    return events.map(this.sparse);
+  }
+
+  async headPosition(): Promise<number> {
+    return SparseLog.position(await this.inner.headPosition());
+  }
 }
 
 /** The project folded from its first event up to a position, as the catalog would have held it then. */
@@ -123,6 +150,25 @@ describe('Catalog history (the catalog as of a point of the log)', () => {
     // Several events recorded in the same millisecond: the last of them.
     const sameTime = log.filter((event) => event.recordedAt === log[1]?.recordedAt).at(-1);
     expect((await history.resolve({ time: log[1]?.recordedAt ?? '' })).position).toBe(sameTime?.globalPosition);
+  });
+
+  it('maps times and positions on a store numbering its log sparsely, reading only from event positions (as EventStoreDB must)', async () => {
+    const { store, catalog, log } = await aLog(700, 2);
+    const sparse = new SparseLog(store);
+    const history = new CatalogHistory(sparse, catalog, { positions: 'sparse', clock: () => new Date(START + 10_000_000) });
+    const next = random(8);
+    for (let probe = 0; probe < 40; probe++) {
+      const time = START + Math.floor(next() * 720_000) + 1000;
+      const expected = log.filter((event) => Date.parse(event.recordedAt) <= time).at(-1);
+      expect(await history.resolve({ time: new Date(time).toISOString() })).toEqual({ position: SparseLog.position(expected?.globalPosition ?? 0), time: expected?.recordedAt });
+      const position = Math.min(SparseLog.position(1 + Math.floor(next() * log.length)) + Math.floor(next() * 7), SparseLog.position(log.length));
+      const before = log.filter((event) => SparseLog.position(event.globalPosition) <= position).at(-1);
+      expect(await history.resolve({ position })).toEqual({ position, time: before?.recordedAt });
+    }
+    // A project read as of a sparse position folds its stream by revision, which any store reads.
+    const middle = log[350] as RecordedEvent;
+    expect((await history.project(10, SparseLog.position(middle.globalPosition)))?.state).toEqual(foldFromZero(log, middle.globalPosition));
+    await expect(history.resolve({ time: new Date(START).toISOString() })).rejects.toMatchObject({ code: 'ASOF.BEFORE_LOG' });
   });
 
   it('refuses a position past the head, a time in the future and a time before the first event, naming asOf', async () => {

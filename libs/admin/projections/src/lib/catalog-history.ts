@@ -18,6 +18,7 @@ import {
 } from '@flagline/admin-domain';
 import type { EventStore, RecordedEvent } from '@flagline/event-sourcing';
 import type { AdminCatalog } from './admin-catalog';
+import { LogTimeline } from './log-timeline';
 
 /** A point of the log as a caller names it: an ISO-8601 time or a global position. */
 export type AsOf = { readonly position: number } | { readonly time: string };
@@ -50,6 +51,13 @@ export interface CatalogHistoryOptions {
   readonly maxSnapshots?: number;
   /** Source of "now": a time after it is refused. */
   readonly clock?: () => Date;
+  /**
+   * How the store numbers its log: `dense` (one position per event, 1, 2, 3, …: the embedded and
+   * in-memory stores), where a time is found by binary search over positions; `sparse`
+   * (EventStoreDB's byte offsets, where a read may only start at an event), where it is found in a
+   * `LogTimeline` of sampled times. Default `dense`.
+   */
+  readonly positions?: 'dense' | 'sparse';
 }
 
 /** The bounded cache of stream snapshots, by stream, in revision order; least recently read streams are evicted first. */
@@ -133,6 +141,7 @@ export class CatalogHistory {
   private readonly every: number;
   private readonly clock: () => Date;
   private readonly probes = new Map<number, { position: number; time: string }>();
+  private readonly timeline: LogTimeline | null;
 
   constructor(
     private readonly store: Pick<EventStore, 'readStream' | 'readAll' | 'headPosition'>,
@@ -142,6 +151,7 @@ export class CatalogHistory {
     this.every = options.snapshotEvery ?? 64;
     this.snapshots = new StreamSnapshots(options.maxSnapshots ?? 20_000);
     this.clock = options.clock ?? (() => new Date());
+    this.timeline = options.positions === 'sparse' ? new LogTimeline(store) : null;
   }
 
   /**
@@ -153,14 +163,25 @@ export class CatalogHistory {
     const head = await this.store.headPosition();
     if ('position' in asOf) {
       if (asOf.position > head) throw new ValidationError('ASOF.BEYOND_HEAD', [{ field, message: `position ${asOf.position} is past the head of the log (${head})` }]);
-      const [event] = await this.store.readAll({ after: asOf.position - 1, maxCount: 1 });
-      return { position: asOf.position, time: event?.recordedAt ?? '' };
+      if (this.timeline) {
+        const point = await this.timeline.atOrBefore(asOf.position, head);
+        if (!point) throw new ValidationError('ASOF.BEFORE_LOG', [{ field, message: `position ${asOf.position} is before the first event of the log` }]);
+        return { position: asOf.position, time: point.time };
+      }
+      const event = await this.firstFrom(asOf.position);
+      return { position: asOf.position, time: event?.time ?? '' };
     }
     const time = Date.parse(asOf.time);
     if (time > this.clock().getTime()) throw new ValidationError('ASOF.IN_FUTURE', [{ field, message: `${asOf.time} is in the future` }]);
+    const beforeLog = (first?: string): ValidationError =>
+      new ValidationError('ASOF.BEFORE_LOG', [{ field, message: `${asOf.time} is before the first event of the log${first ? ` (${first})` : ''}` }]);
+    if (this.timeline) {
+      const point = await this.timeline.lastAtOrBefore(time, head);
+      if (!point) throw beforeLog();
+      return point;
+    }
     const [first] = await this.store.readAll({ maxCount: 1 });
-    if (!first || Date.parse(first.recordedAt) > time)
-      throw new ValidationError('ASOF.BEFORE_LOG', [{ field, message: `${asOf.time} is before the first event of the log${first ? ` (${first.recordedAt})` : ''}` }]);
+    if (!first || Date.parse(first.recordedAt) > time) throw beforeLog(first?.recordedAt);
     return this.lastAtOrBefore(time, first, head);
   }
 
