@@ -134,7 +134,7 @@ export async function startCommandService(config: CommandServiceConfig, logger: 
   const analytics = redis ? new RedisFlagAnalyticsStore({ redis }) : undefined;
   // Explained evaluation runs the evaluation side's serving code on documents folded from the log.
   const admin = new AdminApplication(
-    { store, storedLog, catalog, explainer: new EvaluationExplainer(), ...(analytics ? { analytics } : {}) },
+    { store, storedLog, catalog, explainer: new EvaluationExplainer(), logPositions: config.eventStore.kind === 'embedded' ? 'dense' : 'sparse', ...(analytics ? { analytics } : {}) },
     { adminApiKey: config.adminApiKey, adminEmail: config.adminEmail },
   );
   await admin.auth.bootstrap();

@@ -3,6 +3,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { stat, truncate } from 'node:fs/promises';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
+import { messageOf, runCommand } from './command';
 import { positionOf, resumePoint, type ExportFileFormat } from './export-file';
 
 const USAGE = `Usage: npm run export -- --url <base url> --key <admin API key> --out <file> [--format ndjson|csv]
@@ -137,7 +138,7 @@ export async function exportToFile(options: ExportOptions, progress?: ExportProg
   if (failure !== null || tail.length > 0) {
     // Count from the file: what it holds complete is what a --resume continues after.
     const point = await resumePoint(options.out, format);
-    const reason = failure instanceof Error ? (failure.cause instanceof Error ? `${failure.message}: ${failure.cause.message}` : failure.message) : 'the response ended inside a record';
+    const reason = failure !== null ? messageOf(failure) : 'the response ended inside a record';
     throw new ExportInterruptedError(`the export stopped (${reason})`, point.position);
   }
   return { records, position, head };
@@ -204,24 +205,20 @@ function parseCli(argv: readonly string[]): ExportOptions | string {
 }
 
 async function main(): Promise<void> {
-  const options = parseCli(process.argv.slice(2));
-  if (typeof options === 'string') {
-    console.error(options === '' ? USAGE : `${options}\n\n${USAGE}`);
-    process.exitCode = options === '' ? 0 : 2;
-    return;
-  }
   const quiet = process.argv.includes('--quiet') || !process.stderr.isTTY;
   const started = Date.now();
-  try {
-    const outcome = await exportToFile(options, quiet ? undefined : progressBar());
-    const seconds = (Date.now() - started) / 1000;
-    console.error(`${outcome.records} events written to ${options.out} in ${seconds.toFixed(1)} s, up to position ${outcome.position ?? 'none'} (head ${outcome.head})`);
-  } catch (error) {
-    if (error instanceof ExportInterruptedError) {
-      console.error(`${error.message}\n${options.out} holds complete records up to position ${error.position ?? 'none (no event yet)'}; run again with --resume to continue after it.`);
-    } else console.error(error instanceof Error ? error.message : String(error));
-    process.exitCode = 1;
-  }
+  await runCommand(
+    USAGE,
+    parseCli(process.argv.slice(2)),
+    async (options) => {
+      const outcome = await exportToFile(options, quiet ? undefined : progressBar());
+      return `${outcome.records} events written to ${options.out} in ${((Date.now() - started) / 1000).toFixed(1)} s, up to position ${outcome.position ?? 'none'} (head ${outcome.head})`;
+    },
+    (error, options) =>
+      error instanceof ExportInterruptedError
+        ? `${error.message}\n${options.out} holds complete records up to position ${error.position ?? 'none (no event yet)'}; run again with --resume to continue after it.`
+        : messageOf(error),
+  );
 }
 
 if (require.main === module) void main();

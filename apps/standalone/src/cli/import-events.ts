@@ -1,8 +1,10 @@
-import { ConcurrencyError, type EventMetadata, type JsonValue, type NewEvent } from '@flagline/event-sourcing';
+import { ConcurrencyError, type EventMetadata, type NewEvent } from '@flagline/event-sourcing';
 import { DirectoryLockedError, EmbeddedEventStore } from '@flagline/event-store-embedded';
 import { createReadStream } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import type { ExportedEvent } from '@flagline/admin-application';
+import { messageOf, runCommand } from './command';
 
 const USAGE = `Usage: npm run import -- --data-dir <dir> <export.ndjson>
 
@@ -12,17 +14,8 @@ data, metadata and recording times, in the export's order. Start the app on the 
 afterwards: it derives its read models and catalog from the log. A directory whose log already
 holds events is refused, as is a line the exporting key could not read in full ("redacted").`;
 
-/** One exported event, checked. */
-interface ImportedEvent {
-  readonly line: number;
-  readonly id: string;
-  readonly type: string;
-  readonly streamName: string;
-  readonly streamRevision: number;
-  readonly data: JsonValue;
-  readonly metadata: EventMetadata;
-  readonly recordedAt: string;
-}
+/** One exported event, checked, with its line in the file. */
+type ImportedEvent = Omit<ExportedEvent, 'position' | 'redacted'> & { readonly line: number };
 
 /** A line that is not an event of an export (named by its line number and what is wrong). */
 export class ImportLineError extends Error {
@@ -136,22 +129,20 @@ function parseCli(argv: readonly string[]): { dataDir: string; file: string } | 
 }
 
 async function main(): Promise<void> {
-  const parsed = parseCli(process.argv.slice(2));
-  if (typeof parsed === 'string') {
-    console.error(parsed === '' ? USAGE : `${parsed}\n\n${USAGE}`);
-    process.exitCode = parsed === '' ? 0 : 2;
-    return;
-  }
   const started = Date.now();
-  try {
-    const outcome = await importEvents(parsed.dataDir, parsed.file);
-    console.error(`${outcome.events} events of ${outcome.streams} streams appended to ${parsed.dataDir} in ${((Date.now() - started) / 1000).toFixed(1)} s (head ${outcome.head})`);
-  } catch (error) {
-    if (error instanceof DirectoryLockedError) console.error(`${parsed.dataDir} is in use by a running app: stop it first`);
-    else if (error instanceof ImportLineError) console.error(`${error.message}\nThe events before that line were appended: remove ${join(parsed.dataDir, 'events')} before importing again.`);
-    else console.error(error instanceof Error ? error.message : String(error));
-    process.exitCode = 1;
-  }
+  await runCommand(
+    USAGE,
+    parseCli(process.argv.slice(2)),
+    async ({ dataDir, file }) => {
+      const outcome = await importEvents(dataDir, file);
+      return `${outcome.events} events of ${outcome.streams} streams appended to ${dataDir} in ${((Date.now() - started) / 1000).toFixed(1)} s (head ${outcome.head})`;
+    },
+    (error, { dataDir }) => {
+      if (error instanceof DirectoryLockedError) return `${dataDir} is in use by a running app: stop it first`;
+      if (error instanceof ImportLineError) return `${error.message}\nThe events before that line were appended: remove ${join(dataDir, 'events')} before importing again.`;
+      return messageOf(error);
+    },
+  );
 }
 
 if (require.main === module) void main();

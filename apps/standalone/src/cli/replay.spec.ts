@@ -80,6 +80,9 @@ async function copySecrets(from: string, to: string): Promise<string[]> {
   return copied;
 }
 
+// Two apps and a few hundred requests: more than jest's default 5 s on a loaded machine.
+jest.setTimeout(60_000);
+
 describe('an export of a whole project replayed into an empty instance', () => {
   let source: TestApp;
   let replica: TestApp | null = null;

@@ -52,6 +52,11 @@ export interface AdminDependencies {
   /** The log's Merkle tree (tree heads, proofs); without it the transparency routes answer 404. */
   readonly transparency?: TransparencyLog;
   readonly catalog: AdminCatalog;
+  /**
+   * How the store numbers its log: `dense` (one position per event: the embedded and in-memory
+   * stores) or `sparse` (EventStoreDB's byte offsets); as-of reads find times accordingly.
+   */
+  readonly logPositions?: 'dense' | 'sparse';
   readonly clock?: () => Date;
   /**
    * Resolves once the read models used by evaluation include a position. The standalone app
@@ -91,7 +96,7 @@ export class AdminContext {
   constructor(readonly deps: AdminDependencies) {
     this.clock = deps.clock ?? (() => new Date());
     this.ids = new IdAllocator(deps.store, this.clock);
-    this.history = new CatalogHistory(deps.store, deps.catalog);
+    this.history = new CatalogHistory(deps.store, deps.catalog, { positions: deps.logPositions ?? 'dense' });
     // The catalog folds each stream with the same evolve the decider uses, so its state is the decider's state.
     const snapshots =
       <S>() =>
