@@ -7,7 +7,7 @@ import { checkCommandServiceExport } from './events-export.scenario';
 
 const ADMIN_KEY = 'command-service-export-admin-key';
 
-// Two apps and a few hundred requests: more than jest's default 5 s on a loaded machine.
+// Apps started and driven over HTTP: more than jest's default 5 s on a loaded machine.
 jest.setTimeout(60_000);
 
 describe('Command service on the embedded log: GET /admin/v1/events/export', () => {

@@ -80,7 +80,7 @@ async function copySecrets(from: string, to: string): Promise<string[]> {
   return copied;
 }
 
-// Two apps and a few hundred requests: more than jest's default 5 s on a loaded machine.
+// Apps started and driven over HTTP: more than jest's default 5 s on a loaded machine.
 jest.setTimeout(60_000);
 
 describe('an export of a whole project replayed into an empty instance', () => {

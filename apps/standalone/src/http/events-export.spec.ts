@@ -37,7 +37,7 @@ async function storedEvents(t: TestApp): Promise<RecordedEvent[]> {
 
 const positions = (events: readonly JsonObject[]): number[] => events.map((event) => num(event, 'position'));
 
-// Two apps and a few hundred requests: more than jest's default 5 s on a loaded machine.
+// Apps started and driven over HTTP: more than jest's default 5 s on a loaded machine.
 jest.setTimeout(60_000);
 
 describe('GET /admin/v1/events/export', () => {
