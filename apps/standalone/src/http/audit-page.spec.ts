@@ -187,6 +187,19 @@ describeWithChromium('auditor page (headless chromium)', () => {
       ['checkout_button', '0', 'beta testers'],
       ['checkout_button', '1', 'power users'],
     ]);
+
+    // A point the server refuses is a message naming what it refused, with nothing of the project shown.
+    await page.getByLabel('Point in time').fill('not-a-time');
+    await page.getByRole('button', { name: 'Show' }).click();
+    await page.getByRole('status').filter({ hasText: 'cannot be shown as of "not-a-time": HTTP 400' }).waitFor();
+    await expect(page.locator('table').count()).resolves.toBe(0);
+
+    // A local date and time picked fills the field with its ISO time; one before the log began is refused, and the page says so.
+    await page.getByLabel('Or pick a date and time').fill('2001-02-03T04:05:06');
+    await expect(page.getByLabel('Point in time').inputValue()).resolves.toBe(await page.evaluate("new Date('2001-02-03T04:05:06').toISOString()"));
+    await page.getByRole('button', { name: 'Show' }).click();
+    await page.getByRole('status').filter({ hasText: /cannot be shown as of "2001-02-03T\d\d:05:06\.000Z": HTTP 400/ }).waitFor();
+    await expect(page.locator('table').count()).resolves.toBe(0);
   });
 
   it("shows an identity's timeline, picked from its environment, with each trait's before and after", async () => {

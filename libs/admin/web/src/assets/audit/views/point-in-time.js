@@ -32,6 +32,18 @@ export async function pointInTimeView(api, { organisation = '', project = '' }, 
   const { crumbs, projectName } = await projectCrumbs(api, organisation, project);
   const asOf = query.get('asOf') ?? '';
   const input = /** @type {HTMLInputElement} */ (h('input', { id: 'as-of', name: 'asOf', type: 'text', value: asOf, required: true, autocomplete: 'off', 'aria-describedby': 'as-of-hint', inputmode: 'text' }));
+  // A local date and time, for those who would rather pick one: it fills the field with its UTC ISO time.
+  const local = /** @type {HTMLInputElement} */ (
+    h('input', {
+      id: 'as-of-local',
+      type: 'datetime-local',
+      step: '1',
+      onChange: () => {
+        const time = new Date(local.value);
+        if (!Number.isNaN(time.getTime())) input.value = time.toISOString();
+      },
+    })
+  );
   const form = h(
     'form',
     {
@@ -45,6 +57,8 @@ export async function pointInTimeView(api, { organisation = '', project = '' }, 
     input,
     ' ',
     h('button', { type: 'submit' }, 'Show'),
+    h('label', { for: 'as-of-local' }, 'Or pick a date and time (your time zone)'),
+    local,
   );
   const results = h('div', { 'aria-live': 'polite' });
   const title = `${projectName} as of a point in time`;
