@@ -1,2 +1,3 @@
 export * from './lib/sqlite-tree.store';
 export * from './lib/signing-key';
+export * from './lib/start-transparency';

@@ -1,2 +1,3 @@
 export * from './testing/tree-store.contract';
 export * from './testing/rfc6962-reference';
+export * from './testing/transparency-follower.contract';

@@ -1,9 +1,11 @@
 import type { EventStore } from '@flagline/event-sourcing';
 import { TransparencyLog } from '@flagline/transparency';
-import { loadSigningKey, SqliteTreeStore, TRANSPARENCY_FILE_NAME } from '@flagline/transparency-store';
 import { join } from 'node:path';
+import { loadSigningKey } from './signing-key';
+import { SqliteTreeStore, TRANSPARENCY_FILE_NAME } from './sqlite-tree.store';
 
 export interface TransparencyOptions {
+  /** Where `transparency.sqlite` (and a generated signing key) are kept. */
   readonly dataDir: string;
   /** `TRANSPARENCY_SIGNING_KEY`: PEM, or the path of a PEM file; generated in the data directory when unset (`transparency-signing-key.pem`). */
   readonly signingKey?: string;
@@ -11,7 +13,7 @@ export interface TransparencyOptions {
 }
 
 /**
- * The log's Merkle tree in `DATA_DIR/transparency.sqlite`, following the log as stored (the raw
+ * The log's Merkle tree in `<dataDir>/transparency.sqlite`, following the log as stored (the raw
  * store, never the upcasting or unsealing one). Its start-up check runs in the background: tree
  * heads are signed once it passed, and a log that no longer matches is reported with the position.
  */

@@ -3,6 +3,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { InMemoryTreeStore } from './in-memory-tree.store';
 import { hashLeaf, verifyConsistency, verifyInclusion } from './merkle';
 import { verifyTreeHead } from './signed-tree-head';
+import { describeTransparencyFollowerContract } from '../testing/transparency-follower.contract';
 import { eventLeafHash, LogMismatchError, TransparencyLog, TreeRangeError } from './transparency-log';
 
 const metadata = { actor: { kind: 'system' as const, id: 'spec' }, occurredAt: '2026-12-06T00:00:00.000Z', correlationId: 'c' };
@@ -123,3 +124,5 @@ describe('TransparencyLog', () => {
     });
   });
 });
+
+describeTransparencyFollowerContract('in-memory event store', () => Promise.resolve({ log: new InMemoryEventStore(), dispose: () => Promise.resolve() }));

@@ -51,8 +51,8 @@ export class CanonicalEventView {
   @ApiProperty({ type: 'integer', minimum: 0 })
   streamRevision!: number;
 
-  @ApiProperty({ description: 'As stored (never upcast)' })
-  data!: unknown;
+  @ApiProperty({ type: 'object', additionalProperties: true, description: 'As stored (never upcast)' })
+  data!: Record<string, unknown>;
 
   @ApiProperty({ type: 'object', additionalProperties: true })
   metadata!: Record<string, unknown>;
