@@ -52,7 +52,7 @@ describeWithChromium('auditor page (headless chromium)', () => {
   let browser: Browser;
   let page: Page;
   let pageErrors: string[] = [];
-  const ids = { organisation: 0, project: 0, environment: 0, feature: 0, xssFeature: 0, power: 0, beta: 0 };
+  const ids = { organisation: 0, project: 0, environment: 0, feature: 0, xssFeature: 0, power: 0, beta: 0, busy: 0 };
   /** Log positions of the feature's creation, its toggle, its value change and the reordering of its segment overrides. */
   const positions = { created: 0, toggled: 0, valueChanged: 0, reordered: 0 };
 
@@ -76,6 +76,9 @@ describeWithChromium('auditor page (headless chromium)', () => {
     const [power, beta] = [(ids.power = await segment('power users')), (ids.beta = await segment('beta testers'))];
     for (const id of [power, beta]) expectStatus(await admin.post(`${ADMIN}/environments/${ids.environment}/segment-overrides`, { feature: ids.feature, segment: id, enabled: true, value: 'gold' }), 201);
     expectStatus(await admin.put(`${ADMIN}/environments/${ids.environment}/features/${ids.feature}/segment-override-order`, { segmentIds: [beta, power] }), 200);
+    // A feature with more history than one page of the timeline (its creation, then 24 values).
+    ids.busy = num(expectStatus(await admin.post(`${ADMIN}/projects/${ids.project}/features`, { name: 'busy', initialValue: 'v0' }), 201), 'id');
+    for (let change = 1; change <= 24; change++) expectStatus(await admin.patch(`${ADMIN}/environments/${ids.environment}/feature-states/${ids.busy}`, { value: `v${change}` }), 200);
     // An identity whose traits change: one trait changed, one removed.
     const identities = `${ADMIN}/environments/${ids.environment}/identities`;
     expectStatus(await admin.post(identities, { identifier: 'ada', traits: { plan: 'free', beta: true } }), 201);
@@ -200,6 +203,19 @@ describeWithChromium('auditor page (headless chromium)', () => {
     await page.getByRole('button', { name: 'Show' }).click();
     await page.getByRole('status').filter({ hasText: /cannot be shown as of "2001-02-03T\d\d:05:06\.000Z": HTTP 400/ }).waitFor();
     await expect(page.locator('table').count()).resolves.toBe(0);
+  });
+
+  it("pages a long timeline by keyboard, keeping each change's before across pages", async () => {
+    await page.goto(`${test.app.url}/audit/#/o/${ids.organisation}/p/${ids.project}/feature/${ids.busy}`);
+    await page.getByRole('heading', { name: 'Feature: busy', level: 1 }).waitFor();
+    await page.getByText('20 events shown.').waitFor();
+    await page.getByRole('button', { name: 'Load more events' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByText('25 events shown, the whole history.').waitFor();
+    await expect(page.getByRole('button', { name: 'Load more events' }).count()).resolves.toBe(0);
+    const first = page.locator('ol.timeline > li').nth(20);
+    await expect(page.evaluate('document.activeElement.closest("li") === document.querySelectorAll("ol.timeline > li")[20]')).resolves.toBe(true);
+    await expect(changeRows(page, Number(await first.getAttribute('data-position')))).resolves.toEqual([expect.objectContaining({ field: 'value', before: 'v19', after: 'v20' })]);
   });
 
   it("shows an identity's timeline, picked from its environment, with each trait's before and after", async () => {
