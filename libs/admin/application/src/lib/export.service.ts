@@ -1,6 +1,6 @@
 import { identityIdFor, NotFoundError, toIdentityStreamName, toOrganisationStreamName, toUserStreamName, upcastRecordedAdminEvent, type AdminEvent } from '@flagline/admin-domain';
 import { auditEntityKey, auditKeysOf, type AuditEntity } from '@flagline/admin-projections';
-import type { EventMetadata, EventStore, JsonValue, RecordedEvent } from '@flagline/event-sourcing';
+import type { CatalogEventAddress, EventMetadata, EventStore, JsonValue, RecordedEvent } from '@flagline/event-sourcing';
 import type { AdminContext, RequestContext } from './admin-context';
 import { seesUser, type AuditService, type HistoryTarget } from './audit.service';
 import type { Principal } from './principal';
@@ -105,18 +105,15 @@ export class ExportService {
     const after = query.after ?? 0;
     const visible = this.visibility(principal);
     const matches = this.matcher(principal, query, entity, visible);
-    const identityStream = entity?.kind === 'identity' ? toIdentityStreamName(identityIdFor(entity.environmentId, entity.identifier)) : undefined;
     const redact = (event: RecordedEvent): ExportedEvent => this.exported(principal, event);
-    const log = this.log;
+    const pages = this.pages(entity, query.replayable === true, after, head);
     const limit = query.limit ?? Number.POSITIVE_INFINITY;
     return {
       head,
       after,
       async *events() {
         let count = 0;
-        // An identity's events are exactly its stream: read it instead of the whole log.
-        const pages = identityStream !== undefined ? streamPages(log, identityStream, after, head) : logPages(log, after, head);
-        for await (const page of pages) {
+        for await (const page of pages()) {
           for (const event of page) {
             if (count >= limit) return;
             if (!visible(event) || !matches(event)) continue;
@@ -125,6 +122,29 @@ export class ExportService {
           }
         }
       },
+    };
+  }
+
+  /**
+   * Where the events come from: an identity's stream (exactly its history); an entity's entries in
+   * the catalog's audit index, read back from the log as stored; the whole log otherwise (or for a
+   * replayable project, whose organisation, users and sequence are no entity of the index).
+   */
+  private pages(entity: AuditEntity | undefined, replayable: boolean, after: number, head: number): () => AsyncGenerator<readonly RecordedEvent[]> {
+    const log = this.log;
+    if (entity?.kind === 'identity') return () => streamPages(log, toIdentityStreamName(identityIdFor(entity.environmentId, entity.identifier)), after, head);
+    if (entity === undefined || replayable) return () => logPages(log, after, head);
+    const catalog = this.context.catalog;
+    return async function* indexed() {
+      // The index is kept by following the log: wait until it holds everything up to the head.
+      await catalog.waitFor(head);
+      for (let cursor = after; ; ) {
+        const page = catalog.history(entity, { after: cursor, limit: PAGE });
+        const entries = page.entries.filter((entry) => entry.position <= head);
+        if (entries.length > 0) yield await Promise.all(entries.map((entry) => storedEventAt(log, entry)));
+        if (page.next === null || entries.length < page.entries.length) return;
+        cursor = page.next;
+      }
     };
   }
 
@@ -240,6 +260,13 @@ export class ExportService {
       redacted: actorIsUser ? ['data.userId', 'metadata.actor.id'] : ['data.userId'],
     };
   }
+}
+
+/** The stored event at an address of the catalog. */
+async function storedEventAt(log: EventStore, address: CatalogEventAddress): Promise<RecordedEvent> {
+  const [event] = (await log.readStream(address.stream, { fromRevision: address.revision, maxCount: 1 })).events;
+  if (!event || event.globalPosition !== address.position) throw new Error(`Event ${address.stream}@${address.revision} (position ${address.position}) missing from the event store`);
+  return event;
 }
 
 /** The log after a position up to the head, a page at a time. */
