@@ -52,7 +52,7 @@ describeWithChromium('auditor page (headless chromium)', () => {
   let browser: Browser;
   let page: Page;
   let pageErrors: string[] = [];
-  const ids = { organisation: 0, project: 0, environment: 0, feature: 0, xssFeature: 0, power: 0, beta: 0, busy: 0 };
+  const ids = { organisation: 0, project: 0, environment: 0, feature: 0, xssFeature: 0, power: 0, beta: 0, busy: 0, retired: 0 };
   /** Log positions of the feature's creation, its toggle, its value change and the reordering of its segment overrides. */
   const positions = { created: 0, toggled: 0, valueChanged: 0, reordered: 0 };
 
@@ -62,6 +62,8 @@ describeWithChromium('auditor page (headless chromium)', () => {
     ids.organisation = num(expectStatus(await admin.post(`${ADMIN}/organisations`, { name: 'Acme' }), 201), 'id');
     ids.project = num(expectStatus(await admin.post(`${ADMIN}/projects`, { organisation: ids.organisation, name: 'Storefront' }), 201), 'id');
     ids.environment = num(expectStatus(await admin.post(`${ADMIN}/projects/${ids.project}/environments`, { name: 'Production' }), 201), 'id');
+    // A feature that existed for a while: deleted once everything else is in place.
+    ids.retired = num(expectStatus(await admin.post(`${ADMIN}/projects/${ids.project}/features`, { name: 'retired', initialValue: 'old' }), 201), 'id');
     ids.feature = num(
       expectStatus(await admin.post(`${ADMIN}/projects/${ids.project}/features`, { name: 'checkout_button', defaultEnabled: false, initialValue: 'blue' }), 201),
       'id',
@@ -92,6 +94,7 @@ describeWithChromium('auditor page (headless chromium)', () => {
       'SegmentOverrideCreated',
       'SegmentOverridesReordered',
     ]);
+    expect((await admin.delete(`${ADMIN}/projects/${ids.project}/features/${ids.retired}`)).status).toBe(204);
     const at = (index: number) => num(history[index], 'position');
     Object.assign(positions, { created: at(0), toggled: at(1), valueChanged: at(2), reordered: at(5) });
 
@@ -132,6 +135,7 @@ describeWithChromium('auditor page (headless chromium)', () => {
     await page.getByRole('link', { name: 'Acme' }).click();
     await page.getByRole('link', { name: 'Storefront' }).click();
     await page.getByRole('heading', { name: 'Storefront', level: 1 }).waitFor();
+    await expect(page.getByRole('link', { name: 'retired' }).count()).resolves.toBe(0);
     // Keyboard: the feature link is reached and followed without a mouse.
     await page.getByRole('link', { name: 'checkout_button' }).focus();
     await page.keyboard.press('Enter');
@@ -203,6 +207,14 @@ describeWithChromium('auditor page (headless chromium)', () => {
     await page.getByRole('button', { name: 'Show' }).click();
     await page.getByRole('status').filter({ hasText: /cannot be shown as of "2001-02-03T\d\d:05:06\.000Z": HTTP 400/ }).waitFor();
     await expect(page.locator('table').count()).resolves.toBe(0);
+
+    // A feature deleted since is in the older state, and its name leads to its history.
+    await page.getByLabel('Point in time').fill(String(positions.toggled));
+    await page.getByRole('button', { name: 'Show' }).click();
+    await page.getByRole('table', { name: 'Features' }).getByRole('link', { name: 'retired', exact: true }).click();
+    await page.getByRole('heading', { name: 'Feature: retired (deleted)', level: 1 }).waitFor();
+    await page.getByText('2 events shown, the whole history.').waitFor();
+    await expect(page.locator('ol.timeline h3').allTextContents()).resolves.toEqual(['FeatureCreated', 'FeatureDeleted']);
   });
 
   it("pages a long timeline by keyboard, keeping each change's before across pages", async () => {

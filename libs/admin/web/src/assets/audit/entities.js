@@ -14,8 +14,13 @@ import { path } from './api.js';
  * }} EntityKind
  */
 
-/** @type {(entity: Record<string, unknown>) => string} */
-const byName = (entity) => String(entity['name']);
+/**
+ * A field of an entity (or of the event that created it) as its name, or '' when it has none.
+ * @param {string} field
+ * @returns {(entity: Record<string, unknown>) => string}
+ */
+const textField = (field) => (entity) => (typeof entity[field] === 'string' ? entity[field] : '');
+const byName = textField('name');
 
 /** @type {Record<string, EntityKind>} */
 export const ENTITY_KINDS = {
@@ -49,7 +54,7 @@ export const ENTITY_KINDS = {
     list: (project) => path('projects', project, 'tags'),
     read: (project, id) => path('projects', project, 'tags', id),
     history: (project, id) => path('projects', project, 'tags', id, 'history'),
-    name: (entity) => String(entity['label']),
+    name: textField('label'),
   },
   identity: {
     label: 'Identity',
@@ -57,6 +62,6 @@ export const ENTITY_KINDS = {
     list: (_project) => '',
     read: (_project, id, environment = '') => path('environments', environment, 'identities', id),
     history: (_project, id, environment = '') => path('environments', environment, 'identities', id, 'history'),
-    name: (entity) => String(entity['identifier']),
+    name: textField('identifier'),
   },
 };

@@ -66,7 +66,7 @@ export async function pointInTimeView(api, { organisation = '', project = '' }, 
   if (asOf === '') return void replace(results, h('p', { class: 'hint' }, 'Pick a point to see the project as it was then.'));
   replace(results, h('p', {}, 'Loading…'));
   try {
-    replace(results, ...(await stateAt(api, project, asOf)));
+    replace(results, ...(await stateAt(api, project, asOf, (kind, id) => link(['o', organisation, 'p', project, kind, id]))));
   } catch (error) {
     if (error instanceof NoTimeTravel) return void replace(results, message('notice', `This server does not answer reads as of a point in time (${error.message}), so nothing is shown rather than today's state.`));
     if (error instanceof ApiError && (error.status === 400 || error.status === 404))
@@ -80,9 +80,12 @@ export async function pointInTimeView(api, { organisation = '', project = '' }, 
  * @param {import('../api.js').AdminApi} api
  * @param {string} project
  * @param {string} asOf
+ * @param {(kind: string, id: number) => string} timeline the link to an entity's timeline
  * @returns {Promise<HTMLElement[]>}
  */
-async function stateAt(api, project, asOf) {
+async function stateAt(api, project, asOf, timeline) {
+  /** An entity's name, linked to its timeline (deleted entities included: their history stays). */
+  const named = (/** @type {string} */ kind, /** @type {{id: number, name: string}} */ entity) => h('a', { href: timeline(kind, entity.id) }, entity.name);
   const projectAnswer = await api.get(path('projects', project), { asOf });
   if (projectAnswer.position === null) throw new NoTimeTravel(`the answer to projects/${project} carries no X-Flagline-Position header`);
   const [features, environments, segments] = await Promise.all(['features', 'environments', 'segments'].map((kind) => allAsOf(api, path('projects', project, kind), asOf)));
@@ -102,7 +105,7 @@ async function stateAt(api, project, asOf) {
       : table(
           'Features',
           ['Name', 'Type', 'Default enabled', 'Initial value', 'Archived'],
-          featureItems.map((feature) => [feature.name, feature.type, feature.defaultEnabled, feature.initialValue, feature.isArchived]),
+          featureItems.map((feature) => [named('feature', feature), feature.type, feature.defaultEnabled, feature.initialValue, feature.isArchived]),
         ),
     h('h2', {}, 'Environments'),
     perEnvironment.length === 0 ? h('p', { class: 'hint' }, 'No environments then.') : null,
@@ -110,7 +113,7 @@ async function stateAt(api, project, asOf) {
       h(
         'section',
         { 'aria-label': `Environment ${environment.name}` },
-        h('h3', {}, environment.name),
+        h('h3', {}, named('environment', environment)),
         table(
           `Feature states in ${environment.name}`,
           ['Feature', 'Enabled', 'Value', 'Multivariate allocations'],
@@ -126,6 +129,6 @@ async function stateAt(api, project, asOf) {
       ),
     ),
     h('h2', {}, 'Segments'),
-    segmentItems.length === 0 ? h('p', { class: 'hint' }, 'No segments then.') : table('Segments', ['Name', 'Description', 'Rules'], segmentItems.map((segment) => [segment.name, segment.description, segment.rules])),
+    segmentItems.length === 0 ? h('p', { class: 'hint' }, 'No segments then.') : table('Segments', ['Name', 'Description', 'Rules'], segmentItems.map((segment) => [named('segment', segment), segment.description, segment.rules])),
   ];
 }

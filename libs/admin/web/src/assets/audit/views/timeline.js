@@ -36,7 +36,10 @@ export async function timelineView(api, parameters) {
     name = entityKind.name((await api.get(entityKind.read(project, id, environment))).body);
   } catch (error) {
     if (!(error instanceof ApiError && error.status === 404)) throw error;
-    name = `${entityKind.label} ${id} (deleted or unknown)`;
+    // History outlives the entity: a deleted one is named as the event that created it named it.
+    const [first] = (await api.page(entityKind.history(project, id, environment), { pageSize: 1 })).results;
+    const data = first && typeof first.data === 'object' && first.data !== null ? first.data : {};
+    name = `${entityKind.name(data) || `${entityKind.label} ${id}`} (deleted)`;
   }
   /** @type {Record<string, Map<string, string>>} */
   const labels = await projectNames(api, project);
