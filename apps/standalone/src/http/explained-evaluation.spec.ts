@@ -228,6 +228,18 @@ describe('Admin API: explained evaluation', () => {
     expect(errorFields(body)).toEqual(['features[1]']);
   });
 
+  it('explains an environment deleted since as of a point when it existed, and not now', async () => {
+    const staging = num(expectStatus(await admin.post(`${ADMIN}/projects/${projectId}/environments`, { name: 'Staging' }), 201), 'id');
+    const existed = await explain({ identifier: 'ada' }, staging);
+    expect(flag(expectStatus(existed, 200), 'checkout_button')).toMatchObject({ value: 'blue', why: { winner: { kind: 'ENVIRONMENT_DEFAULT' } } });
+    expectStatus(await admin.delete(`${ADMIN}/environments/${staging}`), 204);
+
+    expect(obj(expectStatus(await explain({ identifier: 'ada' }, staging), 404))['code']).toBe('ENVIRONMENT.NOT_FOUND');
+    const then = await explain({ identifier: 'ada', asOf: String(position(existed)) }, staging);
+    expect(obj(expectStatus(then, 200))['environment']).toStrictEqual({ id: staging, name: 'Staging' });
+    expect(flagsOf(then.body)).toStrictEqual(flagsOf(existed.body));
+  });
+
   it('refuses bad bodies with a 400 naming every bad field, writing nothing', async () => {
     const cases: [unknown, string[]][] = [
       [{ identifier: 5 }, ['identifier']],
@@ -277,7 +289,10 @@ describe('Admin API: explained evaluation', () => {
     for (const at of [...positions, ...positions.reverse()]) {
       expect(await snapshotted.environmentDocumentAt(projectId, environmentId, at)).toStrictEqual(await whole.environmentDocumentAt(projectId, environmentId, at));
     }
-    expect(snapshotted.snapshots.size).toBeGreaterThan(0);
-    expect(snapshotted.snapshots.size).toBeLessThanOrEqual(4);
+    // One snapshot every two events up to four of them, then further and further apart.
+    const streamLength = (await t.app.store.readStream(`project-${projectId}`)).events.length;
+    expect(snapshotted.snapshots.size).toBeGreaterThanOrEqual(4);
+    expect(snapshotted.snapshots.size).toBeLessThanOrEqual(4 + 2 * Math.ceil(Math.log2(streamLength / 8)));
+    expect(snapshotted.snapshots.size).toBeLessThan(streamLength / 2 - 1);
   });
 });

@@ -1,5 +1,5 @@
 import { NotFoundError, ValidationError } from '@flagline/admin-domain';
-import { CatalogHistory, EnvironmentHistory, parseAsOf } from '@flagline/admin-projections';
+import { EnvironmentHistory, parseAsOf } from '@flagline/admin-projections';
 import type { EnvironmentDocument, IdentityDocument } from '@flagline/contracts';
 import type { AdminContext, RequestContext } from './admin-context';
 import { Lookup } from './lookup';
@@ -52,24 +52,26 @@ export interface ExplainedEvaluationView extends ExplainedAnswerView {
  */
 export class EvaluationsService {
   private readonly lookup: Lookup;
-  private readonly points: CatalogHistory;
   readonly documents: EnvironmentHistory;
 
   constructor(
     private readonly context: AdminContext,
     private readonly explainer: EvaluationExplainerPort | undefined,
   ) {
-    this.lookup = new Lookup(context.deps.catalog);
-    this.points = new CatalogHistory(context.deps.store, context.deps.catalog, { clock: context.clock });
+    this.lookup = new Lookup(context.deps.catalog, context.history);
     this.documents = new EnvironmentHistory(context.deps.store);
   }
 
   async explain(request: RequestContext, reference: string, input: ExplainInput): Promise<ExplainedEvaluationView> {
-    const { project, environment } = this.lookup.environment(request.principal, reference, 'member', 'explain evaluations');
     if (this.explainer === undefined) throw new Error('Explained evaluation is not wired in this service');
     const subject = this.explainer.subject(input);
     if ('errors' in subject) throw new ValidationError('VALIDATION_FAILED', subject.errors);
-    const point = await this.points.resolve(input.asOf === undefined ? { position: Math.max(1, this.context.deps.catalog.position) } : parseAsOf(input.asOf));
+    const point = await this.context.history.resolve(input.asOf === undefined ? { position: Math.max(1, this.context.deps.catalog.position) } : parseAsOf(input.asOf));
+    // As of a point, the environment as it was then (deleted since or not); the caller's rights are today's.
+    const { project, environment } =
+      input.asOf === undefined
+        ? this.lookup.environment(request.principal, reference, 'member', 'explain evaluations')
+        : await this.lookup.readEnvironment({ ...request, asOf: point.position }, reference, 'member', 'explain evaluations');
     const document = await this.documents.environmentDocumentAt(project.projectId, environment.environmentId, point.position);
     if (document === null) throw new NotFoundError('ENVIRONMENT.NOT_FOUND', `Environment not found at position ${point.position}: it was created later`);
     const unknown = input.features === undefined ? [] : this.explainer.unknownFeatures(document, input.features);

@@ -46,7 +46,11 @@ export function identityDocumentAfter(events: readonly RecordedEvent[], environm
 export interface EnvironmentHistoryOptions {
   /** A project's documents are kept after every this many events of its stream, as folds pass them (default 128). */
   readonly snapshotEvery?: number;
-  /** At most this many are kept over all projects; the projects read least recently lose theirs first (default 1,000). */
+  /**
+   * About this many are kept over all projects; the projects read least recently lose theirs first
+   * (default 1,000). A project folded past that many snapshots keeps them further apart (twice as
+   * far each time), so even one project alone stays within it plus a few per doubling of its length.
+   */
   readonly maxSnapshots?: number;
 }
 
@@ -63,13 +67,15 @@ export interface EnvironmentHistoryOptions {
 export class EnvironmentHistory {
   readonly snapshots: StreamSnapshots;
   private readonly every: number;
+  private readonly max: number;
 
   constructor(
     private readonly store: Pick<EventStore, 'readStream'>,
     options: EnvironmentHistoryOptions = {},
   ) {
     this.every = options.snapshotEvery ?? 128;
-    this.snapshots = new StreamSnapshots(options.maxSnapshots ?? 1_000);
+    this.max = options.maxSnapshots ?? 1_000;
+    this.snapshots = new StreamSnapshots(this.max);
   }
 
   /** The project's documents after its last event at or before `position`. */
@@ -84,10 +90,19 @@ export class EnvironmentHistory {
         if (event.globalPosition > position) return documents;
         documents = projectDocumentsAfter(documents, event);
         current = { state: documents, revision: event.streamRevision, position: event.globalPosition };
-        if ((event.streamRevision + 1) % this.every === 0) this.snapshots.add(streamName, current);
+        if (this.keepsSnapshotAfter(event.streamRevision)) this.snapshots.add(streamName, current);
       }
       if (events.length < this.every) return documents;
     }
+  }
+
+  /** Whether a fold keeps the documents after this revision: every `every` events, further apart past `max` of them. */
+  private keepsSnapshotAfter(revision: number): boolean {
+    const count = revision + 1;
+    if (count % this.every !== 0) return false;
+    let spacing = this.every;
+    while (count / spacing > this.max) spacing *= 2;
+    return count % spacing === 0;
   }
 
   /** An environment's document at `position`; null when it did not exist then. */
