@@ -10,6 +10,8 @@ import { EvaluationExplainer } from '@flagline/evaluation-application';
 import { EnvReader, PinoNestLogger, ServiceMetrics } from '@flagline/observability';
 import { RedisFlagAnalyticsStore } from '@flagline/read-model-redis';
 import { SqliteCatalogStore } from '@flagline/state-store-sqlite';
+import type { TransparencyLog } from '@flagline/transparency';
+import { startTransparency } from '@flagline/transparency-store';
 import type { Express } from 'express';
 import { Redis } from 'ioredis';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -37,6 +39,14 @@ export interface CommandServiceConfig {
    * close, so memory stays bounded but every start reads the whole log.
    */
   readonly catalogPath: string | null;
+  /**
+   * Where the log's Merkle tree persists (`transparency.sqlite`, and the generated signing key):
+   * `TRANSPARENCY_DIR`, else `DATA_DIR` on the embedded log or `CATALOG_DIR` on EventStoreDB. Null: a
+   * temporary directory removed at close, the tree rebuilt from `$all` at every start.
+   */
+  readonly transparencyDir: string | null;
+  /** `TRANSPARENCY_SIGNING_KEY`: the Ed25519 key tree heads are signed with (PEM, or a file's path). */
+  readonly transparencySigningKey?: string;
 }
 
 /**
@@ -62,6 +72,8 @@ export function loadCommandServiceConfig(env: NodeJS.ProcessEnv = process.env): 
     internalToken,
     redisUrl: read.optional('REDIS_URL') !== undefined ? read.url('REDIS_URL', ['redis', 'rediss']) : undefined,
     catalogPath: catalogPathOf(eventStore, read.optional('CATALOG_DIR')),
+    transparencyDir: read.optional('TRANSPARENCY_DIR') ?? (eventStore.kind === 'embedded' ? eventStore.dataDir : (read.optional('CATALOG_DIR') ?? null)),
+    ...(read.optional('TRANSPARENCY_SIGNING_KEY') !== undefined ? { transparencySigningKey: read.optional('TRANSPARENCY_SIGNING_KEY') } : {}),
   };
   if (adminApiKey && adminApiKey.length < 16) read.problem('ADMIN_API_KEY must be at least 16 characters');
   if (internalToken && internalToken.length < 16) read.problem('INTERNAL_API_TOKEN must be at least 16 characters');
@@ -111,6 +123,8 @@ export interface RunningCommandService {
   readonly url: string;
   readonly port: number;
   readonly catalog: AdminCatalog;
+  /** The log's Merkle tree. */
+  readonly transparency: TransparencyLog;
   /** The event log as stored (what exports carry). */
   readonly storedLog: EventStore;
   close(): Promise<void>;
@@ -129,12 +143,22 @@ export async function startCommandService(config: CommandServiceConfig, logger: 
   await follower.start();
   logger.info({ position: catalog.position, applied: catalog.appliedCount, ms: Date.now() - startedAt }, 'admin catalog caught up with the log');
 
+  // The log's Merkle tree follows the log as stored ($all order on EventStoreDB), behind the writes.
+  const transparencyDir = config.transparencyDir ?? mkdtempSync(join(tmpdir(), 'flagline-transparency-'));
+  if (config.transparencyDir === null) logger.warn({ transparencyDir }, 'no TRANSPARENCY_DIR or CATALOG_DIR: the Merkle tree is rebuilt from the log at every start');
+  mkdirSync(transparencyDir, { recursive: true });
+  const { transparency, close: closeTransparency } = startTransparency(storedLog, {
+    dataDir: transparencyDir,
+    ...(config.transparencySigningKey !== undefined ? { signingKey: config.transparencySigningKey } : {}),
+    log: (message) => logger.warn(message),
+  });
+
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2, lazyConnect: false }) : null;
   redis?.on('error', (error) => logger.warn({ err: error }, 'redis'));
   const analytics = redis ? new RedisFlagAnalyticsStore({ redis }) : undefined;
   // Explained evaluation runs the evaluation side's serving code on documents folded from the log.
   const admin = new AdminApplication(
-    { store, storedLog, catalog, explainer: new EvaluationExplainer(), logPositions: config.eventStore.kind === 'embedded' ? 'dense' : 'sparse', ...(analytics ? { analytics } : {}) },
+    { store, storedLog, transparency, catalog, explainer: new EvaluationExplainer(), logPositions: config.eventStore.kind === 'embedded' ? 'dense' : 'sparse', ...(analytics ? { analytics } : {}) },
     { adminApiKey: config.adminApiKey, adminEmail: config.adminEmail },
   );
   await admin.auth.bootstrap();
@@ -168,10 +192,13 @@ export async function startCommandService(config: CommandServiceConfig, logger: 
     url: `http://127.0.0.1:${address.port}`,
     port: address.port,
     catalog,
+    transparency,
     storedLog,
     async close() {
       await app.close();
       await follower.stop();
+      await closeTransparency();
+      if (config.transparencyDir === null) rmSync(transparencyDir, { recursive: true, force: true });
       release();
       redis?.disconnect();
       await store.close();

@@ -5,6 +5,8 @@ import { IDENTITY_SEALING, identityIdFor, toIdentityStreamName, upcastRecordedAd
 import { SealingEventStore } from '@flagline/event-sealing';
 import { InProcessEventBus, Relay, UpcastingEventStore, type EventStore, type RecordedEvent, type Subscription } from '@flagline/event-sourcing';
 import { EmbeddedEventStore } from '@flagline/event-store-embedded';
+import type { TransparencyLog } from '@flagline/transparency';
+import { startTransparency } from '@flagline/transparency-store';
 import { EnvironmentRegistry, EvaluationExplainer, FlagsmithSdkService, OfrepService } from '@flagline/evaluation-application';
 import { EvaluationHttpHandler, SdkIncomingMessage } from '@flagline/evaluation-http';
 import { answerClientErrors, MAX_HEADER_BYTES } from '@flagline/http-edge';
@@ -28,6 +30,8 @@ export interface Standalone {
   projectedSinceStart(): number;
   readonly admin: AdminApplication;
   readonly registry: EnvironmentRegistry;
+  /** The log's Merkle tree. */
+  readonly transparency: TransparencyLog;
   close(): Promise<void>;
 }
 
@@ -96,6 +100,13 @@ export async function startStandalone(config: StandaloneConfig): Promise<Standal
     await relay.start();
     await relay.progress.waitFor(await store.headPosition());
 
+    // The log's Merkle tree follows the log as stored, behind the writes.
+    const { transparency, close: closeTransparency } = startTransparency(log, {
+      dataDir: config.dataDir,
+      ...(config.transparencySigningKey !== undefined ? { signingKey: config.transparencySigningKey } : {}),
+      log: (message) => console.warn(message),
+    });
+    closers.push(closeTransparency);
     const analytics = await InMemoryFlagAnalyticsStore.persistedTo(join(config.dataDir, 'analytics.json'));
     closers.push(() => analytics.close());
     const admin = new AdminApplication(
@@ -187,6 +198,7 @@ export async function startStandalone(config: StandaloneConfig): Promise<Standal
       projectedSinceStart: () => projectedSinceStart,
       admin,
       registry,
+      transparency,
       close: closeAll,
     };
   } catch (error) {

@@ -16,6 +16,12 @@ export const GLOBAL_OPERATIONS: readonly string[] = [
   'POST /admin/v1/organisations',
   'GET /admin/v1/organisations',
   'GET /admin/v1/events/export',
+  // The log's tree: sizes and hashes for any caller; an inclusion proof names its event in the query, and
+  // another organisation's is not found (transparency.spec.ts).
+  'GET /admin/v1/transparency/tree-head',
+  'GET /admin/v1/transparency/public-key',
+  'GET /admin/v1/transparency/proofs/inclusion',
+  'GET /admin/v1/transparency/proofs/consistency',
 ];
 
 /** The OpenAPI template of a route of the isolation table (`/projects/:projectId` → `/admin/v1/projects/{projectId}`). */

@@ -1,22 +1,28 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 
 /** Bytes of a SHA-256 hash: every leaf, node and root of the tree. */
 export const HASH_BYTES = 32;
 
-const LEAF_PREFIX = Buffer.from([0x00]);
-const NODE_PREFIX = Buffer.from([0x01]);
 
 /** The root of the empty tree: SHA-256 of nothing (RFC 6962 §2.1). */
 export const EMPTY_ROOT: Buffer = createHash('sha256').digest();
 
 /** A leaf's hash: SHA-256(0x00 || entry), RFC 6962 §2.1. */
 export function hashLeaf(entry: Uint8Array): Buffer {
-  return createHash('sha256').update(LEAF_PREFIX).update(entry).digest();
+  // The one-shot digest over one buffer: no Hash object per leaf (the follower hashes every event).
+  const input = Buffer.allocUnsafe(1 + entry.length);
+  input[0] = 0x00;
+  input.set(entry, 1);
+  return hash('sha256', input, 'buffer');
 }
 
 /** An interior node's hash: SHA-256(0x01 || left || right), RFC 6962 §2.1. */
 export function hashChildren(left: Uint8Array, right: Uint8Array): Buffer {
-  return createHash('sha256').update(NODE_PREFIX).update(left).update(right).digest();
+  const input = Buffer.allocUnsafe(1 + left.length + right.length);
+  input[0] = 0x01;
+  input.set(left, 1);
+  input.set(right, 1 + left.length);
+  return hash('sha256', input, 'buffer');
 }
 
 /** The largest power of two strictly below `n` (n > 1): where RFC 6962 splits a tree of n leaves. */
