@@ -129,6 +129,7 @@ export async function startStandalone(config: StandaloneConfig): Promise<Standal
             return Promise.resolve();
           },
         },
+      },
       { adminApiKey: config.adminApiKey, adminEmail: config.adminEmail },
     );
     await admin.auth.bootstrap();
