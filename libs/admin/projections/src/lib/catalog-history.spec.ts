@@ -153,8 +153,10 @@ describe('Catalog history (the catalog as of a point of the log)', () => {
   });
 
   it('maps times and positions on a store numbering its log sparsely, reading only from event positions (as EventStoreDB must)', async () => {
-    const { store, catalog, log } = await aLog(700, 2);
+    const { store, log } = await aLog(700, 2);
     const sparse = new SparseLog(store);
+    const catalog = new AdminCatalog();
+    for (const event of await sparse.readAll()) catalog.apply(event);
     const history = new CatalogHistory(sparse, catalog, { positions: 'sparse', clock: () => new Date(START + 10_000_000) });
     const next = random(8);
     for (let probe = 0; probe < 40; probe++) {
@@ -179,6 +181,22 @@ describe('Catalog history (the catalog as of a point of the log)', () => {
     await expect(history.resolve({ time: new Date(START + 2_000_000).toISOString() })).rejects.toMatchObject({ code: 'ASOF.IN_FUTURE' });
     await expect(history.resolve({ time: new Date(START).toISOString() })).rejects.toMatchObject({ code: 'ASOF.BEFORE_LOG' });
     expect((await history.resolve({ position: head })).position).toBe(head);
+  });
+
+  it('answers a point only once the catalog, whose indexes say where entities live, has applied it', async () => {
+    const { store, log } = await aLog(30, 4);
+    const catalog = new AdminCatalog();
+    for (const event of log.slice(0, 10)) catalog.apply(event);
+    const history = new CatalogHistory(store, catalog);
+    let resolved = false;
+    const pending = history.resolve({ position: 20 }).then((point) => {
+      resolved = true;
+      return point;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(resolved).toBe(false);
+    for (const event of log.slice(10)) catalog.apply(event);
+    expect((await pending).position).toBe(20);
   });
 
   it('parses a position or an ISO-8601 time with a zone, and nothing else', () => {

@@ -160,6 +160,13 @@ export class CatalogHistory {
    * the future, a time before the first event (nothing was true then to answer with).
    */
   async resolve(asOf: AsOf, field = ASOF_FIELD): Promise<{ position: number; time: string }> {
+    const point = await this.pointOf(asOf, field);
+    // Where entities live comes from the catalog's indexes: they must have seen the point.
+    await this.catalog.waitFor(point.position);
+    return point;
+  }
+
+  private async pointOf(asOf: AsOf, field: string): Promise<{ position: number; time: string }> {
     const head = await this.store.headPosition();
     if ('position' in asOf) {
       if (asOf.position > head) throw new ValidationError('ASOF.BEYOND_HEAD', [{ field, message: `position ${asOf.position} is past the head of the log (${head})` }]);
