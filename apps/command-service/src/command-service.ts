@@ -2,7 +2,12 @@ import { AdminApplication } from '@flagline/admin-application';
 import { createAdminHttpApp } from '@flagline/admin-api';
 import { answerClientErrors, MAX_HEADER_BYTES } from '@flagline/http-edge';
 import { AdminCatalog } from '@flagline/admin-projections';
-import { upcastRecordedAdminEvent } from '@flagline/admin-domain';
+import { ConflictError, IDENTITY_SEALING, upcastRecordedAdminEvent } from '@flagline/admin-domain';
+import { projectCheckpointKey } from '@flagline/admin-projections';
+import type { PersonalDataErasure } from '@flagline/admin-application';
+import { SealingEventStore, type SealingKeyStore } from '@flagline/event-sealing';
+import { RedisSealingKeyStore } from '@flagline/key-store';
+import { RedisReadModelStore } from '@flagline/read-model-redis';
 import { LogFollower, UpcastingEventStore, type EventStore } from '@flagline/event-sourcing';
 import { EmbeddedEventStore } from '@flagline/event-store-embedded';
 import { EventStoreDbEventStore } from '@flagline/event-store-eventstoredb';
@@ -39,6 +44,10 @@ export interface CommandServiceConfig {
    * close, so memory stays bounded but every start reads the whole log.
    */
   readonly catalogPath: string | null;
+  /** `SEALING_KEY_PREFIX`: where in Redis the keys sealing identities' personal data live (the projector reads them). */
+  readonly sealingKeyPrefix?: string;
+  /** `READ_MODEL_PREFIX`: the projector's read models, whose checkpoints an erasure waits for. */
+  readonly readModelPrefix?: string;
   /**
    * Where the log's Merkle tree persists (`transparency.sqlite`, and the generated signing key):
    * `TRANSPARENCY_DIR`, else `DATA_DIR` on the embedded log or `CATALOG_DIR` on EventStoreDB. Null: a
@@ -72,6 +81,8 @@ export function loadCommandServiceConfig(env: NodeJS.ProcessEnv = process.env): 
     internalToken,
     redisUrl: read.optional('REDIS_URL') !== undefined ? read.url('REDIS_URL', ['redis', 'rediss']) : undefined,
     catalogPath: catalogPathOf(eventStore, read.optional('CATALOG_DIR')),
+    sealingKeyPrefix: read.string('SEALING_KEY_PREFIX', 'flagline:sealing-key:'),
+    readModelPrefix: read.string('READ_MODEL_PREFIX', 'flagline:rm:v1:'),
     transparencyDir: read.optional('TRANSPARENCY_DIR') ?? (eventStore.kind === 'embedded' ? eventStore.dataDir : (read.optional('CATALOG_DIR') ?? null)),
     ...(read.optional('TRANSPARENCY_SIGNING_KEY') !== undefined ? { transparencySigningKey: read.optional('TRANSPARENCY_SIGNING_KEY') } : {}),
   };
@@ -130,10 +141,38 @@ export interface RunningCommandService {
   close(): Promise<void>;
 }
 
+/** How long an erasure waits for the projector to apply it before the key may go. */
+const ERASURE_PROJECTION_TIMEOUT_MS = 30_000;
+
+/**
+ * Erasure in distributed mode: the key is destroyed once the projector's checkpoint of the
+ * identity's project (in Redis, beside the read models) has passed the IdentityErased event, so
+ * the projector has read the identifier it drops the identity's documents by. If it has not in
+ * time, the request is refused (409) with the event stored: repeating it finishes the erasure.
+ */
+function redisErasure(redis: Redis, keys: SealingKeyStore, readModelPrefix: string | undefined): PersonalDataErasure {
+  const readModels = new RedisReadModelStore({ redis, ...(readModelPrefix !== undefined ? { keyPrefix: readModelPrefix } : {}) });
+  return {
+    destroyKey: async (streamName, { projectId, position }) => {
+      const deadline = Date.now() + ERASURE_PROJECTION_TIMEOUT_MS;
+      while (position !== null && (await readModels.checkpoint(projectCheckpointKey(projectId))) < position) {
+        if (Date.now() > deadline) throw new ConflictError('IDENTITY.ERASURE_PENDING', 'The erasure is recorded but the read models have not applied it yet; repeat the request to finish it');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      await keys.destroy(streamName);
+    },
+  };
+}
+
 /** The admin API over the event store, with the catalog kept by following the log. */
 export async function startCommandService(config: CommandServiceConfig, logger: Logger): Promise<RunningCommandService> {
   const storedLog = await openStoredLog(config.eventStore);
-  const store: EventStore = new UpcastingEventStore(storedLog, upcastRecordedAdminEvent);
+  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2, lazyConnect: false }) : null;
+  redis?.on('error', (error) => logger.warn({ err: error }, 'redis'));
+  // Identities' personal data is sealed under keys kept in Redis, where the projector reads them.
+  const keys: SealingKeyStore | null = redis ? new RedisSealingKeyStore({ redis, ...(config.sealingKeyPrefix !== undefined ? { keyPrefix: config.sealingKeyPrefix } : {}) }) : null;
+  if (!keys) logger.warn('no REDIS_URL: identities are stored unsealed and cannot be erased');
+  const store: EventStore = new UpcastingEventStore(keys ? new SealingEventStore(storedLog, keys, IDENTITY_SEALING) : storedLog, upcastRecordedAdminEvent);
   const { catalog, release } = await openCatalog(store, config.catalogPath, logger);
   const follower = new LogFollower(store, (event) => catalog.apply(event), {
     after: catalog.position,
@@ -153,12 +192,10 @@ export async function startCommandService(config: CommandServiceConfig, logger: 
     log: (message) => logger.warn(message),
   });
 
-  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2, lazyConnect: false }) : null;
-  redis?.on('error', (error) => logger.warn({ err: error }, 'redis'));
   const analytics = redis ? new RedisFlagAnalyticsStore({ redis }) : undefined;
   // Explained evaluation runs the evaluation side's serving code on documents folded from the log.
   const admin = new AdminApplication(
-    { store, storedLog, transparency, catalog, explainer: new EvaluationExplainer(), logPositions: config.eventStore.kind === 'embedded' ? 'dense' : 'sparse', ...(analytics ? { analytics } : {}) },
+    { store, storedLog, transparency, catalog, explainer: new EvaluationExplainer(), logPositions: config.eventStore.kind === 'embedded' ? 'dense' : 'sparse', ...(analytics ? { analytics } : {}), ...(redis && keys ? { erasure: redisErasure(redis, keys, config.readModelPrefix) } : {}) },
     { adminApiKey: config.adminApiKey, adminEmail: config.adminEmail },
   );
   await admin.auth.bootstrap();

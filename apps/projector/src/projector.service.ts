@@ -1,6 +1,8 @@
 import { upcastRecordedAdminEvent } from '@flagline/admin-domain';
 import { EnvironmentProjector, type ProjectionOutcome } from '@flagline/admin-projections';
 import type { RecordedEvent } from '@flagline/event-sourcing';
+import { EventOpener } from '@flagline/event-sealing';
+import { RedisSealingKeyStore } from '@flagline/key-store';
 import { KafkaEventBus } from '@flagline/message-bus-kafka';
 import { createOpsHttpApp, EnvReader, PinoNestLogger, ServiceMetrics, type HealthReport } from '@flagline/observability';
 import { RedisReadModelStore } from '@flagline/read-model-redis';
@@ -22,6 +24,8 @@ export interface ProjectorConfig {
   readonly sessionTimeoutMs: number;
   /** Events applied per atomic batch commit (default 8000); 0 applies each event on its own (one Lua step each). */
   readonly batchEvents: number;
+  /** Where the command service keeps the keys that seal identities' personal data (`SEALING_KEY_PREFIX`). */
+  readonly sealingKeyPrefix?: string;
 }
 
 export function loadProjectorConfig(env: NodeJS.ProcessEnv = process.env): ProjectorConfig {
@@ -36,6 +40,7 @@ export function loadProjectorConfig(env: NodeJS.ProcessEnv = process.env): Proje
     readModelPrefix: read.string('READ_MODEL_PREFIX', 'flagline:rm:v1:'),
     sessionTimeoutMs: read.integer('KAFKA_SESSION_TIMEOUT_MS', 10_000, 6_000, 300_000),
     batchEvents: read.integer('PROJECTOR_BATCH_EVENTS', 8000, 0, 20_000),
+    sealingKeyPrefix: read.string('SEALING_KEY_PREFIX', 'flagline:sealing-key:'),
   };
   read.done();
   return config;
@@ -68,6 +73,9 @@ export async function startProjector(config: ProjectorConfig, logger: Logger): P
   redis.on('error', (error) => logger.warn({ err: error }, 'redis'));
   const store = new RedisReadModelStore({ redis, keyPrefix: config.readModelPrefix, onError: (error) => logger.warn({ err: error }, 'redis subscriber') });
   const projector = new EnvironmentProjector(store);
+  // Events come as the log stores them: identities' personal data sealed, opened with the keys the
+  // command service keeps in the same Redis (an erased identity's read as erased, which projects nothing).
+  const opener = new EventOpener(new RedisSealingKeyStore({ redis, ...(config.sealingKeyPrefix !== undefined ? { keyPrefix: config.sealingKeyPrefix } : {}) }));
   const metrics = new ServiceMetrics('projector');
   const handled = metrics.counter('flagline_projector_events_total', 'Events handled, by outcome', ['outcome']);
   const deadLetters = metrics.counter('flagline_projector_dead_letters_total', 'Events sent to the dead-letter topic', ['reason']);
@@ -95,14 +103,14 @@ export async function startProjector(config: ProjectorConfig, logger: Logger): P
   let ready = false;
   const handleOne = async (event: RecordedEvent): Promise<void> => {
     // Events reach the projector as the log stores them: upcast here, its read boundary.
-    const outcome: ProjectionOutcome = await projector.handle(upcastRecordedAdminEvent(event));
+    const outcome: ProjectionOutcome = await projector.handle(upcastRecordedAdminEvent(await opener.openOne(event)));
     handled.inc({ outcome });
     lastPosition = Math.max(lastPosition, event.globalPosition);
   };
   const batches = new BatchProjection(store);
   const handleBatch = async (events: readonly RecordedEvent[]): Promise<void> => {
     const counts = new Map<ProjectionOutcome, number>();
-    for (const outcome of await batches.apply(events.map(upcastRecordedAdminEvent))) counts.set(outcome, (counts.get(outcome) ?? 0) + 1);
+    for (const outcome of await batches.apply((await opener.open(events)).map(upcastRecordedAdminEvent))) counts.set(outcome, (counts.get(outcome) ?? 0) + 1);
     for (const [outcome, count] of counts) handled.inc({ outcome }, count);
     for (const event of events) lastPosition = Math.max(lastPosition, event.globalPosition);
   };

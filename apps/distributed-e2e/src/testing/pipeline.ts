@@ -30,6 +30,8 @@ export class Pipeline {
   readonly topic = `flagline.e2e.${this.namespace}.events`;
   readonly groupId = `flagline-e2e-projector-${this.namespace}`;
   readonly readModelPrefix = `flagline:e2e:${this.namespace}:rm:`;
+  /** The sealing keys of this pipeline's identities (the command service writes them, the projector reads them). */
+  readonly sealingKeyPrefix = `flagline:e2e:${this.namespace}:sealing-key:`;
   readonly relayCheckpoint = `e2e-relay-${this.namespace}`;
   /** Where the relay keeps its position (RedisCheckpointStore's default key prefix). */
   readonly relayCheckpointKey = `flagline:checkpoint:${this.relayCheckpoint}`;
@@ -53,6 +55,8 @@ export class Pipeline {
       ADMIN_API_KEY: this.adminApiKey,
       INTERNAL_API_TOKEN: this.internalToken,
       REDIS_URL: options.redisUrl,
+      READ_MODEL_PREFIX: this.readModelPrefix,
+      SEALING_KEY_PREFIX: this.sealingKeyPrefix,
     });
     this.relay = service('relay', 'relay', {
       EVENT_STORE: 'embedded',
@@ -68,6 +72,7 @@ export class Pipeline {
       KAFKA_GROUP_ID: this.groupId,
       REDIS_URL: options.redisUrl,
       READ_MODEL_PREFIX: this.readModelPrefix,
+      SEALING_KEY_PREFIX: this.sealingKeyPrefix,
     });
   }
 

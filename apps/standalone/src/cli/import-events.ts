@@ -14,6 +14,9 @@ data, metadata and recording times, in the export's order. Start the app on the 
 afterwards: it derives its read models and catalog from the log. A directory whose log already
 holds events is refused, as is a line the exporting key could not read in full ("redacted").`;
 
+/** Appends handed to the store before waiting for them to be durable. */
+const IN_FLIGHT = 512;
+
 /** One exported event, checked, with its line in the file. */
 type ImportedEvent = Omit<ExportedEvent, 'position' | 'redacted'> & { readonly line: number };
 
@@ -75,21 +78,33 @@ export async function importEvents(dataDir: string, file: string): Promise<Impor
     let events = 0;
     const streams = new Set<string>();
     let batch: ImportedEvent[] = [];
-    const append = async (): Promise<void> => {
+    // Appends in flight share the store's group commits; each is decided (revision checked, time
+    // and position taken) when it is called, so they stay in the export's order.
+    let inFlight: Promise<void>[] = [];
+    const settle = async (): Promise<void> => {
+      const pending = inFlight;
+      inFlight = [];
+      await Promise.all(pending);
+    };
+    const append = (): void => {
       const [first] = batch;
       if (!first) return;
       recordedAt = new Date(first.recordedAt);
       // A recording time Date cannot give back as stored (not the ISO form the stores write) would change the event.
       if (recordedAt.toISOString() !== first.recordedAt) throw new ImportLineError(`line ${first.line}: recordedAt ${first.recordedAt} is not in the form the event store writes (${recordedAt.toISOString()})`);
       const news: NewEvent[] = batch.map(({ id, type, data, metadata }) => ({ id, type, data, metadata }));
-      try {
-        await store.appendToStream(first.streamName, news, { expectedRevision: first.streamRevision === 0 ? 'no_stream' : first.streamRevision - 1 });
-      } catch (error) {
-        if (!(error instanceof ConcurrencyError)) throw error;
-        throw new ImportLineError(
-          `line ${first.line}: event ${first.id} is revision ${first.streamRevision} of ${first.streamName}, which is at ${error.actual === null ? 'no stream' : `revision ${error.actual}`}: the export misses events of this stream (was it filtered?)`,
-        );
-      }
+      const appended = store.appendToStream(first.streamName, news, { expectedRevision: first.streamRevision === 0 ? 'no_stream' : first.streamRevision - 1 });
+      inFlight.push(
+        appended.then(
+          () => undefined,
+          (error: unknown) => {
+            if (!(error instanceof ConcurrencyError)) throw error;
+            throw new ImportLineError(
+              `line ${first.line}: event ${first.id} is revision ${first.streamRevision} of ${first.streamName}, which is at ${error.actual === null ? 'no stream' : `revision ${error.actual}`}: the export misses events of this stream (was it filtered?)`,
+            );
+          },
+        ),
+      );
       events += batch.length;
       streams.add(first.streamName);
       batch = [];
@@ -100,10 +115,12 @@ export async function importEvents(dataDir: string, file: string): Promise<Impor
       number++;
       if (text.trim().length === 0) continue;
       const event = eventOf(text, number);
-      if (!sameAppend(batch, event)) await append();
+      if (!sameAppend(batch, event)) append();
       batch.push(event);
+      if (inFlight.length >= IN_FLIGHT) await settle();
     }
-    await append();
+    append();
+    await settle();
     return { events, streams: streams.size, head: await store.headPosition() };
   } finally {
     await store.close();

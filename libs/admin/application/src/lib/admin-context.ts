@@ -71,8 +71,13 @@ export interface AdminDependencies {
 
 /** The shell's part of an erasure (crypto-shredding): destroying the key that seals a stream's personal data. */
 export interface PersonalDataErasure {
-  /** Destroys the key of the stream's personal data, durably: its events read as erased from then on. */
-  destroyKey(streamName: string): Promise<void>;
+  /**
+   * Destroys the key of the stream's personal data, durably: its events read as erased from then
+   * on. Not before the evaluation read models have applied the erasure (`position`, in the
+   * project's order; null when nothing was appended): they drop the identity by the identifier
+   * the event names, which they can read only while the key exists.
+   */
+  destroyKey(streamName: string, erased: { readonly projectId: number; readonly position: number | null }): Promise<void>;
   /**
    * Called once the erasure is projected and its key destroyed: derived stores persist what they
    * hold and drop the page images of what they deleted (WAL checkpoints), so the erased data is

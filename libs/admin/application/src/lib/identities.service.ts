@@ -149,14 +149,17 @@ export class IdentitiesService {
     const erasure = this.context.deps.erasure;
     if (!erasure) throw new ConflictError('IDENTITY.ERASURE_UNAVAILABLE', 'This instance keeps no sealing keys, so it cannot erase personal data');
     const identityId = identityIdFor(environment.environmentId, identifier);
-    await this.run(request, project, environment, identifier, {
+    const result = await this.run(request, project, environment, identifier, {
       type: 'EraseIdentity',
       identityId,
       projectId: project.projectId,
       environmentId: environment.environmentId,
       identifier,
     });
-    await erasure.destroyKey(toIdentityStreamName(identityId));
+    const streamName = toIdentityStreamName(identityId);
+    // Erased before (a repeat): the key waits for the projection of the IdentityErased already stored.
+    const position = result.position ?? (await this.context.deps.store.readStream(streamName)).events.at(-1)?.globalPosition ?? null;
+    await erasure.destroyKey(streamName, { projectId: project.projectId, position });
     await erasure.scrub?.();
   }
 

@@ -15,6 +15,25 @@ import { isSealedData, newSealingKey, openEvent, sealEvent, type SealingPolicy }
 import type { SealingKey, SealingKeyStore } from './sealing-key.store';
 
 /**
+ * Opens sealed events read from the log, or from a bus carrying them as stored (the distributed
+ * projector's Kafka topic): each stream's key looked up once per batch.
+ */
+export class EventOpener {
+  constructor(private readonly keys: Pick<SealingKeyStore, 'get'>) {}
+
+  async open(events: readonly RecordedEvent[]): Promise<RecordedEvent[]> {
+    const owners = [...new Set(events.filter((event) => isSealedData(event.data)).map((event) => event.streamName))];
+    if (owners.length === 0) return [...events];
+    const keys = new Map(await Promise.all(owners.map(async (owner) => [owner, await this.keys.get(owner)] as const)));
+    return events.map((event) => (keys.has(event.streamName) ? openEvent(event, keys.get(event.streamName)) : event));
+  }
+
+  async openOne(event: RecordedEvent): Promise<RecordedEvent> {
+    return isSealedData(event.data) ? openEvent(event, await this.keys.get(event.streamName)) : event;
+  }
+}
+
+/**
  * Seals personal data on its way into the log and opens it on its way out, so the code above
  * (deciders, catalogs, projections) reads plaintext while the log holds only ciphertext under a
  * key per stream kept in a `SealingKeyStore`. A stream's key is made with its first sealed
@@ -23,11 +42,15 @@ import type { SealingKey, SealingKeyStore } from './sealing-key.store';
  * Events written before sealing (no box) read as they are.
  */
 export class SealingEventStore implements EventStore {
+  private readonly opener: EventOpener;
+
   constructor(
     private readonly inner: EventStore,
     private readonly keys: SealingKeyStore,
     private readonly policy: SealingPolicy,
-  ) {}
+  ) {
+    this.opener = new EventOpener(keys);
+  }
 
   /** The stream's key, made (durably) when it has none. */
   private async keyFor(streamName: string): Promise<SealingKey> {
@@ -52,20 +75,12 @@ export class SealingEventStore implements EventStore {
   }
 
   async readAll(options?: ReadAllOptions): Promise<readonly RecordedEvent[]> {
-    return this.open(await this.inner.readAll(options));
+    return this.opener.open(await this.inner.readAll(options));
   }
 
-  /** Opens events of any streams (each stream's key looked up once). */
-  async open(events: readonly RecordedEvent[]): Promise<RecordedEvent[]> {
-    const owners = [...new Set(events.filter((event) => isSealedData(event.data)).map((event) => event.streamName))];
-    if (owners.length === 0) return [...events];
-    const keys = new Map(await Promise.all(owners.map(async (owner) => [owner, await this.keys.get(owner)] as const)));
-    return events.map((event) => (keys.has(event.streamName) ? openEvent(event, keys.get(event.streamName)) : event));
-  }
-
-  /** Opens one event (read from the raw log elsewhere). */
-  async openOne(event: RecordedEvent): Promise<RecordedEvent> {
-    return isSealedData(event.data) ? openEvent(event, await this.keys.get(event.streamName)) : event;
+  /** Opens one event read from the raw log elsewhere. */
+  openOne(event: RecordedEvent): Promise<RecordedEvent> {
+    return this.opener.openOne(event);
   }
 
   subscribeToAll(options: SubscribeOptions, handler: SubscriptionHandler): Subscription {

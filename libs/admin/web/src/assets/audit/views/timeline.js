@@ -75,6 +75,13 @@ export async function timelineView(api, parameters) {
         return `${entity.kind} ${name}`;
     }
   };
+  /**
+   * An override order (segment ids, strongest first) as the segments' names; any other value as it is.
+   * @param {string} field
+   * @param {unknown} value
+   */
+  const readable = (field, value) =>
+    (field === 'order' || field === 'segmentIds') && Array.isArray(value) ? value.map((segmentId) => labels['segmentId']?.get(String(segmentId)) ?? `segment ${String(segmentId)}`) : value;
   const fold = new HistoryFold();
   const diff = new ProjectDiff(api, project);
   const list = h('ol', { class: 'timeline', 'aria-label': `History of ${name}` });
@@ -116,7 +123,12 @@ export async function timelineView(api, parameters) {
           : table(
               `Changes at position ${entry.position} (${useServer ? "from the server's diff" : 'from the event data and earlier events'})`,
               ['Where', 'Field', 'Before', 'After'],
-              changes.map((change) => [whereOf(change) || '—', change.field, { className: 'before', value: change.before }, { className: 'after', value: change.after }]),
+              changes.map((change) => [
+                whereOf(change) || '—',
+                change.field,
+                { className: 'before', value: readable(change.field, change.before) },
+                { className: 'after', value: readable(change.field, change.after) },
+              ]),
             ),
         previous >= 1 ? h('p', {}, h('a', { href: link(['o', organisation, 'p', project, 'at'], { asOf: previous }) }, `The project just before this change (position ${previous})`)) : null,
       ),
