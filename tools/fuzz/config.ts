@@ -10,7 +10,7 @@ export const KEY_KINDS: readonly { readonly pathRegex: string; readonly keyId: '
   { pathRegex: '^/admin/v1/environments/', keyId: 'serverKeyId' },
 ];
 
-export type Pins = Readonly<Record<string, string | number | readonly number[]>>;
+export type Pins = Readonly<Record<string, string | number | readonly number[] | readonly string[]>>;
 
 /** Settings of one operation, by Schemathesis's name for it (`METHOD /path`). */
 export interface OperationPins {
@@ -60,8 +60,8 @@ export function operationsWithMethod(document: { readonly paths: Readonly<Record
  */
 export const NO_2XX_EXPECTED: Readonly<Record<string, string>> = {};
 
-/** A TOML literal: a string, a number or an array of numbers (which JSON writes as TOML does). */
-const toml = (value: string | number | readonly number[]): string => (typeof value === 'number' ? String(value) : JSON.stringify(value));
+/** A TOML literal: a string, a number or an array of numbers or strings (which JSON writes as TOML does). */
+const toml = (value: string | number | readonly number[] | readonly string[]): string => (typeof value === 'number' ? String(value) : JSON.stringify(value));
 const inlineTable = (entries: Pins): string =>
   `{ ${Object.entries(entries)
     .map(([key, value]) => `${toml(key)} = ${toml(value)}`)

@@ -78,6 +78,8 @@ async function operationPins(admin: ApiClient, live: FixtureParameters): Promise
   // at the one segment whatever the other operations create.
   const reordered = await fixtureParameters(admin, 'Reordered');
   pins.push({ name: 'PUT /admin/v1/environments/{environment}/features/{featureId}/segment-override-order', parameters: { ...pathParameters(reordered), 'body.segmentIds': [reordered.segmentId] } });
+  // Explained evaluation names features the environment has, as of a point the log holds (a time just past).
+  pins.push({ name: 'POST /admin/v1/environments/{environment}/evaluate', parameters: { 'body.features': [live.flagKey], 'body.asOf': new Date().toISOString() } });
   for (const answer of ['accept', 'decline']) {
     const invitation = await invitee(admin, live.organisationId, `Invitee who will ${answer}`);
     pins.push({ name: `POST /admin/v1/invitations/{invitationId}/${answer}`, parameters: { 'path.invitationId': invitation.invitationId }, apiKey: invitation.userKey });
