@@ -5,7 +5,7 @@ import { ActorView } from './views.dto';
 const ANY_VALUE = {
   nullable: true,
   oneOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }, { type: 'array', items: {} }, { type: 'object', additionalProperties: true }],
-} as const;
+};
 
 const KINDS = ['project', 'feature', 'segment', 'tag', 'environment', 'serverKey', 'featureState', 'segmentOverride', 'segmentOverrideOrder'];
 
