@@ -82,6 +82,11 @@ export async function timelineView(api, parameters) {
    */
   const readable = (field, value) =>
     (field === 'order' || field === 'segmentIds') && Array.isArray(value) ? value.map((segmentId) => labels['segmentId']?.get(String(segmentId)) ?? `segment ${String(segmentId)}`) : value;
+  /**
+   * The server's diff names a whole entity added or removed with the field `entity`.
+   * @param {import('../changes.js').Change} change
+   */
+  const fieldLabel = (change) => (change.field !== 'entity' ? change.field : change.before === null ? '(created)' : change.after === null ? '(deleted)' : 'entity');
   const fold = new HistoryFold();
   const diff = new ProjectDiff(api, project);
   const list = h('ol', { class: 'timeline', 'aria-label': `History of ${name}` });
@@ -125,7 +130,7 @@ export async function timelineView(api, parameters) {
               ['Where', 'Field', 'Before', 'After'],
               changes.map((change) => [
                 whereOf(change) || '—',
-                change.field,
+                fieldLabel(change),
                 { className: 'before', value: readable(change.field, change.before) },
                 { className: 'after', value: readable(change.field, change.after) },
               ]),
