@@ -72,6 +72,7 @@ export interface ImportOutcome {
 export async function importEvents(dataDir: string, file: string): Promise<ImportOutcome> {
   let recordedAt = new Date(0);
   const store = await EmbeddedEventStore.open({ directory: join(dataDir, 'events'), clock: () => recordedAt });
+  let inFlight: Promise<void>[] = [];
   try {
     const head = await store.headPosition();
     if (head > 0) throw new Error(`${join(dataDir, 'events')} already holds events (up to position ${head}): import only into an empty data directory`);
@@ -80,7 +81,6 @@ export async function importEvents(dataDir: string, file: string): Promise<Impor
     let batch: ImportedEvent[] = [];
     // Appends in flight share the store's group commits; each is decided (revision checked, time
     // and position taken) when it is called, so they stay in the export's order.
-    let inFlight: Promise<void>[] = [];
     const settle = async (): Promise<void> => {
       const pending = inFlight;
       inFlight = [];
@@ -123,6 +123,8 @@ export async function importEvents(dataDir: string, file: string): Promise<Impor
     await settle();
     return { events, streams: streams.size, head: await store.headPosition() };
   } finally {
+    // A failure leaves appends in flight: they settle (durable or refused) before the store closes.
+    await Promise.allSettled(inFlight);
     await store.close();
   }
 }
