@@ -9,6 +9,9 @@ export interface InclusionProofAnswer extends InclusionProofView {
   readonly event: CanonicalEventFields;
 }
 
+/** How long a tree head waits for the start-up check before answering that it is still running. */
+const CHECK_WAIT_MS = 3000;
+
 /** How long an inclusion proof waits for a just-written event to reach the tree. */
 const LEAF_WAIT_MS = 2000;
 
@@ -29,8 +32,21 @@ export class TransparencyService {
     return log;
   }
 
+  /**
+   * A signed tree head. None is signed before the start-up check has compared the log with the
+   * tree: after a short wait, a check still running is a 409 saying how far it got (retry).
+   */
   async treeHead(_request: RequestContext, treeSize?: number): Promise<SignedTreeHead> {
-    return guard(() => this.log.treeHead(treeSize));
+    const log = this.log;
+    if (!log.check.done) {
+      const started = log.start();
+      const waited = await Promise.race([started.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), CHECK_WAIT_MS).unref())]);
+      if (!waited) {
+        const { checked, of } = log.check;
+        throw new ConflictError('TRANSPARENCY.CHECKING', `The log is being compared with its Merkle tree since the start (${checked} of ${of} events); tree heads are signed once it is done: retry shortly`, { checked, of });
+      }
+    }
+    return guard(() => log.treeHead(treeSize));
   }
 
   publicKey(_request: RequestContext): { publicKey: string; algorithm: 'Ed25519'; keyId: string } {

@@ -126,3 +126,21 @@ describe('TransparencyLog', () => {
 });
 
 describeTransparencyFollowerContract('in-memory event store', () => Promise.resolve({ log: new InMemoryEventStore(), dispose: () => Promise.resolve() }));
+
+describe('TransparencyLog start-up check progress', () => {
+  it('reports how far it got, and is done once the log was compared', async () => {
+    const log = new InMemoryEventStore();
+    for (let n = 1; n <= 30; n++) await log.appendToStream('thing-a', [event(n)]);
+    const tree = new InMemoryTreeStore();
+    const { privateKey } = generateKeyPairSync('ed25519');
+    const first = new TransparencyLog(log, tree, { signingKey: privateKey });
+    await first.start();
+    await first.progress.waitFor(30, 2000);
+    await first.stop();
+    const second = new TransparencyLog(log, tree, { signingKey: privateKey, batchSize: 2 });
+    expect(second.check).toEqual({ done: false, checked: 0, of: 30 });
+    await second.start();
+    expect(second.check).toEqual({ done: true, checked: 30, of: 30 });
+    await second.stop();
+  });
+});

@@ -93,6 +93,8 @@ export class TransparencyLog {
   private pending: RecordedEvent[] = [];
   private flushScheduled = false;
   private checked: Promise<void> | null = null;
+  private checkDone = false;
+  private leavesChecked = 0;
   private stopped = false;
   private readonly batchSize: number;
   private readonly clock: () => number;
@@ -119,6 +121,11 @@ export class TransparencyLog {
     return this.tree.size;
   }
 
+  /** Where the start-up check is: leaves compared so far, of the leaves the tree held at start, and whether it is done. */
+  get check(): { readonly done: boolean; readonly checked: number; readonly of: number } {
+    return { done: this.checkDone, checked: this.checkDone ? this.tree.size : this.leavesChecked, of: this.tree.size };
+  }
+
   /** The first place the log did not match the tree at start, or null. */
   get mismatch(): LogMismatch | null {
     return this.mismatchFound;
@@ -129,12 +136,13 @@ export class TransparencyLog {
    * the log matched, the follower is subscribed; `progress.waitFor(head)` waits for the leaves.
    */
   start(): Promise<void> {
-    this.checked ??= this.check().then((mismatch) => {
+    this.checked ??= this.compareWithLog().then((mismatch) => {
       if (mismatch) {
         this.mismatchFound = mismatch;
         this.options.onMismatch?.(mismatch);
         return;
       }
+      this.checkDone = true;
       if (!this.stopped) this.follow();
     });
     return this.checked;
@@ -148,7 +156,7 @@ export class TransparencyLog {
   }
 
   /** Compares every leaf the tree holds with the event at its place in the log, page by page. */
-  private async check(): Promise<LogMismatch | null> {
+  private async compareWithLog(): Promise<LogMismatch | null> {
     let after = 0;
     for (let index = 0; index < this.tree.size && !this.stopped; ) {
       const leaves = this.tree.leaves(index, Math.min(this.batchSize * 5, CHECK_PAGE));
@@ -160,6 +168,7 @@ export class TransparencyLog {
         after = (event as RecordedEvent).globalPosition;
       }
       index += leaves.length;
+      this.leavesChecked = index;
       // Yield between pages: the check runs beside requests, never in one long turn.
       await new Promise<void>((resolve) => setImmediate(resolve));
     }

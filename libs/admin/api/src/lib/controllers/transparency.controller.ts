@@ -27,7 +27,8 @@ export class TransparencyController {
   @Get('tree-head')
   @ApiOperation({
     summary: 'The latest signed tree head, or the one of an earlier size',
-    description: 'A head once signed for a size is answered again. 409 `TRANSPARENCY.LOG_MISMATCH` (with the first mismatching position in `details`) when the log no longer matches its tree.',
+    description: 'A head once signed for a size is answered again. 409 `TRANSPARENCY.LOG_MISMATCH` (with the first mismatching position in `details`) when the log no longer matches its tree; ' +
+      '409 `TRANSPARENCY.CHECKING` (retry) while the start-up comparison of the log with the tree runs.',
   })
   @ApiQuery({ name: 'treeSize', required: false, schema: COUNT, description: 'An earlier tree size (at most the current one)' })
   @ApiOkResponse({ type: SignedTreeHeadView })
