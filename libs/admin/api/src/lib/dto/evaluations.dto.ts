@@ -39,8 +39,8 @@ export class ExplainEvaluationDto {
 
   @ApiPropertyOptional({
     type: 'string',
-    example: '2026-12-06T02:00:00Z',
-    description: 'Evaluate as of this point of the log: a log position (positive integer) or an ISO-8601 time with a zone. Now when absent.',
+    pattern: '^([0-9]+|[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]{1,9})?)?(Z|[+-][0-9]{2}:[0-9]{2}))$',
+    description: 'Evaluate as of this point of the log: a log position (positive integer) or an ISO-8601 time with a zone, like 2026-12-06T02:00:00Z. Now when absent.',
   })
   @Optional()
   @IsString()
