@@ -110,8 +110,9 @@ describe('Catalog history (the catalog as of a point of the log)', () => {
     await history.project(10, head);
     const read = jest.spyOn(store, 'readStream');
     await history.project(10, Math.floor(head / 2));
+    // One read, of the events between the snapshots around the point at most.
     expect(read).toHaveBeenCalledTimes(1);
-    expect(read.mock.calls[0]?.[1]?.maxCount).toBe(32);
+    expect(read.mock.calls[0]?.[1]?.maxCount).toBeLessThanOrEqual(31);
   });
 
   it('shows a deleted feature as of a point before its deletion and not after', async () => {
@@ -137,12 +138,12 @@ describe('Catalog history (the catalog as of a point of the log)', () => {
     expect(await history.at(1).projectsOf(2)).toEqual([]);
   });
 
-  it('maps a time to the last position recorded at or before it', async () => {
-    const { store, catalog, log } = await aLog(120, 1);
+  it('maps a time to the last position recorded at or before it (a binary search, then a window read whole)', async () => {
+    const { store, catalog, log } = await aLog(900, 1);
     const history = new CatalogHistory(store, catalog, { clock: () => new Date(START + 10_000_000) });
     const next = random(5);
     for (let probe = 0; probe < 60; probe++) {
-      const time = START + Math.floor(next() * 121_000) + 1000;
+      const time = START + Math.floor(next() * 901_000) + 1000;
       const expected = log.filter((event) => Date.parse(event.recordedAt) <= time).at(-1);
       const resolved = await history.resolve({ time: new Date(time).toISOString() });
       expect(resolved.position).toBe(expected?.globalPosition);

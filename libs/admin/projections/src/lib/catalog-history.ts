@@ -45,7 +45,7 @@ const ORGANISATION: Fold<Organisation> = {
 const IDENTITY: Fold<Identity> = { initial: initialIdentity, evolve: (state, event, revision) => evolveIdentity(state, event as RecordedEvent<IdentityEvent>, revision) };
 
 export interface CatalogHistoryOptions {
-  /** A stream's state is kept after every this many of its events, when a fold passes them (default 64). */
+  /** A stream's state is kept after every this many of its events, when a fold passes them (default 16). */
   readonly snapshotEvery?: number;
   /** At most this many snapshots are kept, over all streams; the streams read least recently lose theirs first (default 20,000). */
   readonly maxSnapshots?: number;
@@ -92,6 +92,23 @@ export class StreamSnapshots {
     return found as StreamSnapshot<S> | undefined;
   }
 
+  /** The earliest snapshot after `position`. */
+  firstAfter(streamName: string, position: number): StreamSnapshot<unknown> | undefined {
+    const list = this.byStream.get(streamName) ?? [];
+    let low = 0;
+    let high = list.length - 1;
+    let found: StreamSnapshot<unknown> | undefined;
+    while (low <= high) {
+      const middle = (low + high) >> 1;
+      const candidate = list[middle] as StreamSnapshot<unknown>;
+      if (candidate.position > position) {
+        found = candidate;
+        high = middle - 1;
+      } else low = middle + 1;
+    }
+    return found;
+  }
+
   add<S>(streamName: string, snapshot: StreamSnapshot<S>): void {
     const list = this.byStream.get(streamName) ?? [];
     let index = list.length;
@@ -111,6 +128,8 @@ export class StreamSnapshots {
 const ASOF_FIELD = 'asOf';
 /** Probes of the time search remembered (positions with the first event at or after each). */
 const PROBES_KEPT = 8192;
+/** Positions read whole at the end of a time's binary search. */
+const WINDOW = 256;
 
 /** Reads `asOf` as a caller wrote it: a positive integer is a log position, anything else must be an ISO-8601 time. */
 export function parseAsOf(text: string, field: string = ASOF_FIELD): AsOf {
@@ -148,7 +167,7 @@ export class CatalogHistory {
     private readonly catalog: AdminCatalog,
     options: CatalogHistoryOptions = {},
   ) {
-    this.every = options.snapshotEvery ?? 64;
+    this.every = options.snapshotEvery ?? 16;
     this.snapshots = new StreamSnapshots(options.maxSnapshots ?? 20_000);
     this.clock = options.clock ?? (() => new Date());
     this.timeline = options.positions === 'sparse' ? new LogTimeline(store) : null;
@@ -202,6 +221,15 @@ export class CatalogHistory {
     let low = first.globalPosition;
     let high = head;
     while (low < high) {
+      // A short window is read whole: consecutive events share the store's frames, so one read of
+      // a few hundred costs about what one probe does.
+      if (high - low <= WINDOW) {
+        for (const event of await this.store.readAll({ after: low, maxCount: high - low })) {
+          if (Date.parse(event.recordedAt) > time) break;
+          found = { position: event.globalPosition, time: event.recordedAt };
+        }
+        break;
+      }
       const middle = low + Math.ceil((high - low) / 2);
       const event = await this.firstFrom(middle);
       if (event && Date.parse(event.time) <= time) {
@@ -238,16 +266,20 @@ export class CatalogHistory {
    */
   async fold<S>(streamName: string, how: Fold<S>, position: number): Promise<StreamSnapshot<S> | undefined> {
     let current = this.snapshots.latestAt<S>(streamName, position);
+    // A snapshot after the point bounds the events to read (each costs a share of a frame's decoding).
+    const bound = this.snapshots.firstAfter(streamName, position);
     for (;;) {
       const fromRevision = current ? current.revision + 1 : 0;
-      const { events } = await this.store.readStream(streamName, { fromRevision, maxCount: this.every });
+      const maxCount = bound ? Math.min(this.every, Math.max(1, bound.revision - fromRevision)) : this.every;
+      const { events } = await this.store.readStream(streamName, { fromRevision, maxCount });
       for (const event of events) {
         if (event.globalPosition > position) return current;
         const state = how.evolve(current?.state ?? how.initial(), event, event.streamRevision);
         current = { state, revision: event.streamRevision, position: event.globalPosition };
         if ((event.streamRevision + 1) % this.every === 0) this.snapshots.add(streamName, current);
       }
-      if (events.length < this.every) return current;
+      // Short of what was asked: the stream ends here; up to the next snapshot: it is past the point.
+      if (events.length < maxCount || (bound && (current?.revision ?? -1) + 1 >= bound.revision)) return current;
     }
   }
 
