@@ -108,6 +108,28 @@ describe('transparency routes', () => {
     }
   });
 
+  it("keeps every proof through an identity's erasure: its events' leaves are unchanged and the later head extends the earlier", async () => {
+    const identities = `${ADMIN}/environments/${a.environmentId}/identities`;
+    expectStatus(await t.client(a.orgKey).post(identities, { identifier: 'erase-me', traits: { email: 'erase-me@example.com' } }), 201);
+    const before = await currentHead();
+    const created = obj((await exportLines(t.admin)).filter((line) => line['type'] === 'IdentityCreated').pop());
+    const proofBefore = obj(expectStatus(await t.client(a.orgKey).get(`${T}/proofs/inclusion?eventId=${str(created, 'id')}`), 200));
+    expectStatus(await t.client(a.orgKey).post(`${identities}/erase-me/erase`), 204);
+    const after = await currentHead();
+    expect(num(after, 'treeSize')).toBeGreaterThan(num(before, 'treeSize'));
+    const proofAfter = obj(expectStatus(await t.client(a.orgKey).get(`${T}/proofs/inclusion?eventId=${str(created, 'id')}`), 200));
+    expect(proofAfter['event']).toEqual(proofBefore['event']);
+    // The event as stored: its personal data sealed, never in clear, before or after.
+    expect(JSON.stringify(proofBefore['event'])).not.toContain('erase-me@example.com');
+    expect(str(proofAfter, 'leafHash')).toBe(str(proofBefore, 'leafHash'));
+    const leaf = rfcLeaf(canonicalEventBytes(obj(proofAfter['event']) as unknown as CanonicalEventFields));
+    expect(leaf.toString('hex')).toBe(str(proofBefore, 'leafHash'));
+    expect(rfcRootFromPath(num(proofAfter, 'leafIndex'), num(after, 'treeSize'), leaf, hashes(proofAfter, 'auditPath'))?.toString('hex')).toBe(str(after, 'rootHash'));
+    expect(rfcRootFromPath(num(proofBefore, 'leafIndex'), num(before, 'treeSize'), leaf, hashes(proofBefore, 'auditPath'))?.toString('hex')).toBe(str(before, 'rootHash'));
+    const consistency = obj(expectStatus(await t.admin.get(`${T}/proofs/consistency?first=${num(before, 'treeSize')}&second=${num(after, 'treeSize')}`), 200));
+    expect(rfcVerifyConsistency(num(before, 'treeSize'), num(after, 'treeSize'), Buffer.from(str(before, 'rootHash'), 'hex'), Buffer.from(str(after, 'rootHash'), 'hex'), hashes(consistency, 'proof'))).toBe(true);
+  });
+
   it('names every bad parameter in a 400, and wants a key', async () => {
     const size = num(await currentHead(), 'treeSize');
     const cases: [string, string[]][] = [
