@@ -240,6 +240,23 @@ describe('Admin API: explained evaluation', () => {
     expect(flagsOf(then.body)).toStrictEqual(flagsOf(existed.body));
   });
 
+  it('after an erasure, the identity reads as never stored even as of a point before it: none of its traits or overrides are used', async () => {
+    expectStatus(await admin.post(`${ADMIN}/environments/${environmentId}/identities`, { identifier: 'erin', traits: { plan: 'enterprise', app_version: '9.0.0', nickname: 'zz-secret-zz' } }), 201);
+    expectStatus(await admin.put(`${ADMIN}/environments/${environmentId}/identities/erin/overrides/${colourId}`, { enabled: false, value: 'black' }), 200);
+    const before = await explain({ identifier: 'erin' });
+    expect(obj(expectStatus(before, 200))).toMatchObject({ identityStored: true });
+    expect(JSON.stringify(before.body)).toContain('zz-secret-zz');
+    expect(flag(before.body, 'checkout_button')).toMatchObject({ value: 'green' });
+    expect(flag(before.body, 'colour')).toMatchObject({ value: 'black', why: { identityOverride: true } });
+    expectStatus(await admin.post(`${ADMIN}/environments/${environmentId}/identities/erin/erase`), 204);
+
+    const then = obj(expectStatus(await explain({ identifier: 'erin', asOf: String(position(before)) }), 200));
+    expect(then).toMatchObject({ identityStored: false, traits: [] });
+    expect(flag(then, 'checkout_button')).toMatchObject({ value: 'blue', why: { winner: { kind: 'ENVIRONMENT_DEFAULT' } } });
+    expect(flag(then, 'colour')).toMatchObject({ why: { identityOverride: false } });
+    expect(JSON.stringify(then)).not.toContain('zz-secret-zz');
+  });
+
   it('refuses bad bodies with a 400 naming every bad field, writing nothing', async () => {
     const cases: [unknown, string[]][] = [
       [{ identifier: 5 }, ['identifier']],
