@@ -40,7 +40,9 @@ export class SealedEventError extends Error {
 const TAG_BYTES = 16;
 
 export function newSealingKey(): SealingKey {
-  return { id: randomBytes(8).toString('hex'), key: randomBytes(32) };
+  // One draw for both (one per new identity on the identify path): the id is not derived from the key.
+  const bytes = randomBytes(40);
+  return { id: bytes.subarray(32).toString('hex'), key: bytes.subarray(0, 32) };
 }
 
 const associatedData = (streamName: string, eventId: string): Buffer => Buffer.from(`${streamName}\u0000${eventId}`, 'utf8');

@@ -34,6 +34,26 @@ export class EventOpener {
 }
 
 /**
+ * Opens each delivered event once for every subscriber: a store delivers the same recorded event
+ * to each of its subscriptions (the catalog's and the relay's), so the second one finds it opened.
+ * Only for events delivered live: an erasure destroys the key after the subscribers have applied it.
+ */
+class OpenedOnce {
+  private readonly opened = new WeakMap<RecordedEvent, Promise<RecordedEvent>>();
+
+  constructor(private readonly opener: EventOpener) {}
+
+  open(event: RecordedEvent): Promise<RecordedEvent> {
+    let opened = this.opened.get(event);
+    if (!opened) {
+      opened = this.opener.openOne(event);
+      this.opened.set(event, opened);
+    }
+    return opened;
+  }
+}
+
+/**
  * Seals personal data on its way into the log and opens it on its way out, so the code above
  * (deciders, catalogs, projections) reads plaintext while the log holds only ciphertext under a
  * key per stream kept in a `SealingKeyStore`. A stream's key is made with its first sealed
@@ -43,6 +63,7 @@ export class EventOpener {
  */
 export class SealingEventStore implements EventStore {
   private readonly opener: EventOpener;
+  private readonly delivered: OpenedOnce;
 
   constructor(
     private readonly inner: EventStore,
@@ -50,6 +71,7 @@ export class SealingEventStore implements EventStore {
     private readonly policy: SealingPolicy,
   ) {
     this.opener = new EventOpener(keys);
+    this.delivered = new OpenedOnce(this.opener);
   }
 
   /** The stream's key, made (durably) when it has none. */
@@ -84,7 +106,7 @@ export class SealingEventStore implements EventStore {
   }
 
   subscribeToAll(options: SubscribeOptions, handler: SubscriptionHandler): Subscription {
-    return this.inner.subscribeToAll(options, (event) => (isSealedData(event.data) ? this.openOne(event).then(handler) : handler(event)));
+    return this.inner.subscribeToAll(options, (event) => (isSealedData(event.data) ? this.delivered.open(event).then(handler) : handler(event)));
   }
 
   headPosition(): Promise<number> {

@@ -1,5 +1,7 @@
 import Database from 'better-sqlite3';
 import type { SealingKey, SealingKeyStore } from '@flagline/event-sealing';
+import { LRUCache } from 'lru-cache';
+import { open, type FileHandle } from 'node:fs/promises';
 
 interface PendingEnsure {
   readonly owner: string;
@@ -10,18 +12,28 @@ interface PendingEnsure {
 
 /**
  * Sealing keys in a SQLite file of their own (the standalone app's `DATA_DIR/keys.sqlite`).
- * New keys asked for in one turn of the event loop are written in one transaction, one WAL sync
- * for all of them (the identify path makes thousands a second), and each `ensure` resolves once
- * that transaction is durable (`synchronous = FULL`). `secure_delete` zeroes a destroyed key's
- * bytes in the database pages, and a destroy checkpoints the WAL and truncates it, so the key is
- * gone from the files, not only from the table.
+ * Keys asked for while a write is under way are written together in the next transaction (the
+ * identify path makes thousands a second), and each `ensure` resolves once its transaction is
+ * durable. Durability without blocking the event loop: commits do not sync (`synchronous =
+ * NORMAL`, which still syncs the database before a checkpoint resets the WAL), and the WAL is
+ * then flushed with an `fdatasync` on the thread pool, as the event log flushes its appends.
+ * `secure_delete` zeroes a destroyed key's bytes in the database pages, and a destroy
+ * checkpoints the WAL and truncates it, so the key is gone from the files, not only from the table.
  */
 export class SqliteSealingKeyStore implements SealingKeyStore {
   private readonly statements;
+  /** The keys last read or made: every new identity's key is read by the append, the catalog and the projector. */
+  private readonly recent = new LRUCache<string, SealingKey>({ max: 10_000 });
   private pending: PendingEnsure[] = [];
+  private flushing: Promise<void> | null = null;
+  /** The WAL file, opened at the first flush and kept: SQLite removes it only when its last connection closes. */
+  private wal: FileHandle | null = null;
   private closed = false;
 
-  private constructor(private readonly db: Database.Database) {
+  private constructor(
+    private readonly db: Database.Database,
+    private readonly walPath: string,
+  ) {
     this.statements = {
       get: db.prepare<[string], { id: string; key: Buffer }>('SELECT id, key FROM sealing_key WHERE owner = ?'),
       insert: db.prepare<[string, string, Buffer]>('INSERT OR IGNORE INTO sealing_key (owner, id, key) VALUES (?, ?, ?)'),
@@ -33,10 +45,10 @@ export class SqliteSealingKeyStore implements SealingKeyStore {
     const db = new Database(path);
     try {
       db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = FULL');
+      db.pragma('synchronous = NORMAL');
       db.pragma('secure_delete = ON');
       db.exec('CREATE TABLE IF NOT EXISTS sealing_key (owner TEXT PRIMARY KEY, id TEXT NOT NULL, key BLOB NOT NULL) WITHOUT ROWID');
-      return new SqliteSealingKeyStore(db);
+      return new SqliteSealingKeyStore(db, `${path}-wal`);
     } catch (error) {
       db.close();
       throw error;
@@ -45,8 +57,13 @@ export class SqliteSealingKeyStore implements SealingKeyStore {
 
   /** Synchronous read (the file is local): for callers that open events without a promise per event. */
   getNow(owner: string): SealingKey | undefined {
+    const cached = this.recent.get(owner);
+    if (cached) return cached;
     const row = this.statements.get.get(owner);
-    return row ? { id: row.id, key: row.key } : undefined;
+    if (!row) return undefined;
+    const key = { id: row.id, key: row.key };
+    this.recent.set(owner, key);
+    return key;
   }
 
   get(owner: string): Promise<SealingKey | undefined> {
@@ -56,44 +73,64 @@ export class SqliteSealingKeyStore implements SealingKeyStore {
   ensure(owner: string, candidate: SealingKey): Promise<SealingKey> {
     if (this.closed) return Promise.reject(new Error('The key store is closed'));
     return new Promise<SealingKey>((resolve, reject) => {
-      if (this.pending.length === 0) setImmediate(() => this.flush());
       this.pending.push({ owner, candidate, resolve, reject });
+      this.flushing ??= this.flushAll();
     });
   }
 
-  /** Writes the keys asked for since the last flush in one transaction, then answers each with the key kept. */
-  private flush(): void {
-    const batch = this.pending;
-    this.pending = [];
-    if (batch.length === 0) return;
-    let kept: SealingKey[];
+  /** Writes batches until none is waiting: each one's transaction, then its WAL flush, then its answers. */
+  private async flushAll(): Promise<void> {
+    // Let the requests of this turn of the event loop join the first batch.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     try {
-      kept = this.db.transaction(() =>
-        batch.map(({ owner, candidate }) => {
-          this.statements.insert.run(owner, candidate.id, candidate.key);
-          return this.getNow(owner) as SealingKey;
-        }),
-      )();
-    } catch (error) {
-      for (const entry of batch) entry.reject(error);
-      return;
+      while (this.pending.length > 0) {
+        const batch = this.pending;
+        this.pending = [];
+        let kept: SealingKey[];
+        try {
+          kept = this.write(batch);
+          await this.syncWal();
+        } catch (error) {
+          for (const entry of batch) entry.reject(error);
+          continue;
+        }
+        batch.forEach((entry, index) => entry.resolve(kept[index] as SealingKey));
+      }
+    } finally {
+      this.flushing = null;
     }
-    batch.forEach((entry, index) => entry.resolve(kept[index] as SealingKey));
   }
 
-  destroy(owner: string): Promise<boolean> {
-    this.flush();
+  private write(batch: readonly PendingEnsure[]): SealingKey[] {
+    return this.db.transaction(() =>
+      batch.map(({ owner, candidate }) => {
+        this.statements.insert.run(owner, candidate.id, candidate.key);
+        return this.getNow(owner) as SealingKey;
+      }),
+    )();
+  }
+
+  /** Makes the committed transactions durable: the WAL's bytes (and size) on stable storage. */
+  private async syncWal(): Promise<void> {
+    this.wal ??= await open(this.walPath, 'r+');
+    await this.wal.datasync();
+  }
+
+  async destroy(owner: string): Promise<boolean> {
+    await this.flushing;
+    this.recent.delete(owner);
     const deleted = this.statements.delete.run(owner).changes > 0;
-    // The WAL still holds the page images that carried the key: copy them back (zeroed) and cut the file.
+    // The WAL still holds the page images that carried the key: copy them back (zeroed) and cut
+    // the file. The checkpoint syncs the database before it resets the WAL.
     this.db.pragma('wal_checkpoint(TRUNCATE)');
-    return Promise.resolve(deleted);
+    return deleted;
   }
 
-  close(): Promise<void> {
-    if (this.closed) return Promise.resolve();
-    this.flush();
+  async close(): Promise<void> {
+    if (this.closed) return;
     this.closed = true;
+    await this.flushing;
+    await this.wal?.close();
     this.db.close();
-    return Promise.resolve();
   }
 }
