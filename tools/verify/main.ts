@@ -4,13 +4,15 @@
  *   npm run verify -- export <export.ndjson> --tree-head <head.json> --public-key <key.pem|key.json>
  *                     [--server <url> --api-key <key>] [--inclusion-proofs <proofs.ndjson>]
  *   npm run verify -- consistency --earlier <head.json> --later <head.json> --proof <proof.json> --public-key <key>
+ *   npm run verify -- fetch-proofs <export.ndjson> --tree-head <head.json> --server <url> --api-key <key> --out <proofs.ndjson>
+ *     (the inclusion proof of every line, for a partial export to be checked offline with --inclusion-proofs)
  *
  * `--json` prints the verdict as one JSON object (with `firstBad`: leafIndex, position, id).
  * Exit codes: 0 verified, 1 not verified, 2 usage (bad arguments or files).
  */
 import { ed25519PublicKey, parseSignedTreeHead, verifyExportWithProofs, verifyFullExport, verifyHeadsConsistent, type ConsistencyProofSource, type ExportLine, type ExportVerdict, type LineProof, type SignedTreeHead } from '@flagline/transparency';
 import type { KeyObject } from 'node:crypto';
-import { createReadStream, readFileSync } from 'node:fs';
+import { createReadStream, readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 
@@ -18,7 +20,8 @@ class UsageError extends Error {}
 
 const USAGE = `Usage:
   npm run verify -- export <export.ndjson> --tree-head <head.json> --public-key <key.pem|key.json> [--server <url> --api-key <key>] [--inclusion-proofs <proofs.ndjson>]
-  npm run verify -- consistency --earlier <head.json> --later <head.json> --proof <proof.json> --public-key <key.pem|key.json>`;
+  npm run verify -- consistency --earlier <head.json> --later <head.json> --proof <proof.json> --public-key <key.pem|key.json>
+  npm run verify -- fetch-proofs <export.ndjson> --tree-head <head.json> --server <url> --api-key <key> --out <proofs.ndjson>`;
 
 function readText(path: string, what: string): string {
   try {
@@ -109,6 +112,19 @@ function serverProofs(server: string, apiKey: string): ConsistencyProofSource {
   };
 }
 
+/** The inclusion proof of every export line in the tree of the head's size (the lines after it have none). */
+async function fetchInclusionProofs(lines: readonly ExportLine[], head: SignedTreeHead, server: string, apiKey: string): Promise<LineProof[]> {
+  const proofs: LineProof[] = [];
+  for (const line of lines) {
+    const response = await fetch(`${server.replace(/\/$/, '')}/admin/v1/transparency/proofs/inclusion?position=${line.position}&treeSize=${head.treeSize}`, { headers: { authorization: `Api-Key ${apiKey}` } });
+    // A line after the head's tree (events appended since) is answered 400 on treeSize: it and every later line are not covered.
+    if (response.status === 400 && ((await response.json()) as { errors?: { field?: string }[] }).errors?.some((error) => error.field === 'treeSize')) break;
+    if (!response.ok) throw new Error(`The server answered ${response.status} for the inclusion proof of position ${line.position}: ${await response.text()}`);
+    proofs.push((await response.json()) as LineProof);
+  }
+  return proofs;
+}
+
 export async function runVerify(argv: readonly string[]): Promise<{ code: 0 | 1 | 2; message: string; verdict?: ExportVerdict; json?: boolean }> {
   try {
     const { values, positionals } = parseArgs({
@@ -124,6 +140,7 @@ export async function runVerify(argv: readonly string[]): Promise<{ code: 0 | 1 
         later: { type: 'string' },
         proof: { type: 'string' },
         json: { type: 'boolean' },
+        out: { type: 'string' },
       },
     });
     const [command, file, ...extra] = positionals;
@@ -142,6 +159,11 @@ export async function runVerify(argv: readonly string[]): Promise<{ code: 0 | 1 
         if ((values.server === undefined) !== (values['api-key'] === undefined)) throw new UsageError('--server and --api-key go together');
         verdict = await verifyFullExport(lines, head, key, values.server && values['api-key'] ? serverProofs(values.server, values['api-key']) : undefined);
       }
+    } else if (command === 'fetch-proofs' && file && extra.length === 0) {
+      const head = treeHeadFrom(need('tree-head'));
+      const fetched = await fetchInclusionProofs(await exportLines(file), head, need('server'), need('api-key'));
+      writeFileSync(need('out'), fetched.map((proof) => `${JSON.stringify(proof)}\n`).join(''));
+      return { code: 0, message: `${fetched.length} inclusion proofs for the tree of ${head.treeSize} events written to ${need('out')}`, json: values.json === true };
     } else if (command === 'consistency' && positionals.length === 1) {
       verdict = verifyHeadsConsistent(treeHeadFrom(need('earlier')), treeHeadFrom(need('later')), publicKeyFrom(need('public-key')), proofFrom(need('proof')));
     } else {
@@ -158,7 +180,7 @@ export async function runVerify(argv: readonly string[]): Promise<{ code: 0 | 1 
 if (require.main === module) {
   runVerify(process.argv.slice(2)).then(
     ({ code, message, verdict, json }) => {
-      if (json) console.log(JSON.stringify({ code, ...(verdict ?? { verified: false, message }) }));
+      if (json) console.log(JSON.stringify({ code, ...(verdict ?? { message }) }));
       else (code === 0 ? console.log : console.error)(message);
       process.exitCode = code;
     },

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setupOrganisation } from '../testing/fixtures';
+import { setupOrganisation, type OrganisationSetup } from '../testing/fixtures';
 import { ADMIN, expectStatus, num, obj, startTestApp, str, type JsonObject, type TestApp } from '../testing/http-harness';
 import { readFrames, recordOf, renumbered, withFields, writeFrames, type Frame } from '../testing/log-tampering';
 import { REPOSITORY_ROOT } from '../testing/process';
@@ -37,10 +37,11 @@ describe('a tampered embedded log', () => {
   let head: JsonObject;
   let files: string;
   let size: number;
+  let alpha: OrganisationSetup;
 
   beforeAll(async () => {
     original = await startTestApp();
-    await setupOrganisation(original, 'alpha');
+    alpha = await setupOrganisation(original, 'alpha');
     await setupOrganisation(original, 'beta');
     await original.app.transparency.progress.waitFor(await original.app.admin.context.deps.storedLog!.headPosition(), 5000);
     head = obj(expectStatus(await original.admin.get(`${T}/tree-head`), 200));
@@ -108,6 +109,18 @@ describe('a tampered embedded log', () => {
       await writeFile(join(files, 'forged.json'), JSON.stringify({ ...later, rootHash: str(head, 'rootHash') }));
       expect(await consistency('head.json', 'forged.json')).toMatchObject({ code: 1 });
       expect((await runVerify(['export'])).code).toBe(2);
+      // A member's export (part of the log) is checked line by line, offline, with the proofs it may fetch.
+      const mine = await t.client(alpha.memberOrgKey).get(`${ADMIN}/events/export?format=ndjson`);
+      await writeFile(join(files, 'mine.ndjson'), mine.text);
+      const member = ['--tree-head', join(files, 'later.json'), '--server', t.app.url, '--api-key', alpha.memberOrgKey];
+      expect(await runVerify(['fetch-proofs', join(files, 'mine.ndjson'), ...member, '--out', join(files, 'proofs.ndjson')])).toMatchObject({ code: 0 });
+      const lines = mine.text.split('\n').filter((line) => line !== '').length;
+      expect(await runVerify(['export', join(files, 'mine.ndjson'), '--tree-head', join(files, 'later.json'), '--public-key', join(files, 'key.pem'), '--inclusion-proofs', join(files, 'proofs.ndjson')])).toMatchObject({
+        code: 0,
+        verdict: { verified: true, lines },
+      });
+      await writeFile(join(files, 'mine-edited.ndjson'), mine.text.replace('"alpha project"', '"alpha projekt"'));
+      expect(await runVerify(['export', join(files, 'mine-edited.ndjson'), '--tree-head', join(files, 'later.json'), '--public-key', join(files, 'key.pem'), '--inclusion-proofs', join(files, 'proofs.ndjson')])).toMatchObject({ code: 1 });
     } finally {
       await t.dispose();
     }

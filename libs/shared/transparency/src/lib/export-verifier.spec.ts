@@ -55,6 +55,9 @@ describe('export verifier', () => {
     expect(verifyExportWithProofs(part, head, publicKey, proofs)).toMatchObject({ verified: true, lines: part.length });
     const edited = part.map((line, index) => (index === 3 ? { ...line, recordedAt: '2000-01-01T00:00:00.000Z' } : line));
     expect(verifyExportWithProofs(edited, head, publicKey, proofs)).toMatchObject({ verified: false, firstBad: { position: (part[3] as ExportLine).position } });
+    const tail = new Map(proofs);
+    tail.delete((part[part.length - 1] as ExportLine).position);
+    expect(verifyExportWithProofs(part, head, publicKey, tail)).toMatchObject({ verified: true, lines: part.length - 1, message: expect.stringMatching(/last 1 lines have no proof/) as unknown });
     const withoutOne = new Map(proofs);
     withoutOne.delete((part[2] as ExportLine).position);
     expect(verifyExportWithProofs(part, head, publicKey, withoutOne)).toMatchObject({ verified: false, firstBad: { position: (part[2] as ExportLine).position } });
