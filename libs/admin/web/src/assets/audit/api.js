@@ -20,13 +20,13 @@ export class ApiError extends Error {
    * @param {unknown} body
    */
   constructor(status, body) {
-    const text = body && typeof body.message === 'string' ? body.message : `HTTP ${status}`;
-    super(text);
+    const error = /** @type {import('./types').ErrorBody} */ (body && typeof body === 'object' ? body : {});
+    super(typeof error.message === 'string' ? error.message : `HTTP ${status}`);
     this.status = status;
     /** @type {string | undefined} */
-    this.code = body && typeof body.code === 'string' ? body.code : undefined;
+    this.code = typeof error.code === 'string' ? error.code : undefined;
     /** @type {{field: string, message: string}[]} */
-    this.errors = body && Array.isArray(body.errors) ? body.errors : [];
+    this.errors = Array.isArray(error.errors) ? error.errors : [];
   }
 
   /** The status, code and message, with each field the API named. */
@@ -53,8 +53,10 @@ export function path(...segments) {
 }
 
 /**
- * @typedef {{ body: unknown, position: number | null }} Answer
- * `position` is the `X-Flagline-Position` header: the log position a state read reflects (null when the server sent none).
+ * An answer: its body (callers say what they expect it to be), and `position`, the
+ * `X-Flagline-Position` header: the log position a state read reflects (null when the server sent none).
+ * @template [T=unknown]
+ * @typedef {{ body: T, position: number | null }} Answer
  */
 
 export class AdminApi {
@@ -68,10 +70,11 @@ export class AdminApi {
   }
 
   /**
-   * GET a route under /admin/v1 with query parameters (undefined ones left out).
+   * GET a route under /admin/v1 with query parameters (undefined ones left out); the body is of the type the caller names.
+   * @template [T=unknown]
    * @param {string} route
    * @param {Record<string, string | number | undefined>} [query]
-   * @returns {Promise<Answer>}
+   * @returns {Promise<Answer<T>>}
    */
   async get(route, query = {}) {
     const parameters = new URLSearchParams();
@@ -83,6 +86,7 @@ export class AdminApi {
       cache: 'no-store',
     });
     const text = await response.text();
+    /** @type {unknown} */
     let body = null;
     try {
       body = text ? JSON.parse(text) : null;
@@ -91,33 +95,38 @@ export class AdminApi {
     }
     if (!response.ok) throw new ApiError(response.status, body);
     const header = response.headers.get('x-flagline-position');
-    return { body, position: header !== null && /^\d+$/.test(header) ? Number(header) : null };
+    return { body: /** @type {T} */ (body), position: header !== null && /^\d+$/.test(header) ? Number(header) : null };
   }
 
   /**
-   * One page of a collection (`{results, next}`).
+   * One page of a collection (`{results, next}`), its items of the type the caller names.
+   * @template [T=unknown]
    * @param {string} route
    * @param {Record<string, string | number | undefined>} [query]
-   * @returns {Promise<{results: object[], next: string | null, position: number | null}>}
+   * @returns {Promise<{results: T[], next: string | null, position: number | null}>}
    */
   async page(route, query = {}) {
-    const { body, position } = await this.get(route, query);
+    const { body, position } = /** @type {Answer<import('./types').Page<T>>} */ (await this.get(route, query));
     return { results: body.results, next: body.next, position };
   }
 
   /**
-   * Every item of a collection, following `next` (at most `limit` items).
+   * Every item of a collection, following `next` (at most `limit` items), of the type the caller names.
+   * @template [T=unknown]
    * @param {string} route
    * @param {Record<string, string | number | undefined>} [query]
    * @param {number} [limit]
-   * @returns {Promise<{items: object[], position: number | null}>}
+   * @returns {Promise<{items: T[], position: number | null}>}
    */
   async all(route, query = {}, limit = 2000) {
-    /** @type {object[]} */
+    /** @type {T[]} */
     const items = [];
+    /** @type {string | undefined} */
     let after;
+    /** @type {number | null} */
     let position = null;
     do {
+      /** @type {{results: T[], next: string | null, position: number | null}} */
       const page = await this.page(route, { ...query, pageSize: 500, after });
       items.push(...page.results);
       position = position ?? page.position;

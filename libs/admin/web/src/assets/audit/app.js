@@ -36,8 +36,8 @@ startRouter(
     { pattern: '/o/:organisation', view: signedIn(projectsView) },
     { pattern: '/o/:organisation/p/:project', view: signedIn(projectView) },
     { pattern: '/o/:organisation/p/:project/at', view: signedIn(pointInTimeView) },
-    { pattern: '/o/:organisation/p/:project/identity/:environment/:identifier', view: signedIn((api, parameters, query) => timelineView(api, { ...parameters, kind: 'identity', id: parameters['identifier'] ?? '' }, query)) },
-    { pattern: '/o/:organisation/p/:project/:kind/:id', view: signedIn((api, parameters, query) => timelineView(api, { ...parameters, kind: parameters['kind'] ?? '', id: parameters['id'] ?? '' }, query)) },
+    { pattern: '/o/:organisation/p/:project/identity/:environment/:identifier', view: signedIn((api, parameters) => timelineView(api, { ...parameters, kind: 'identity', id: parameters['identifier'] ?? '' })) },
+    { pattern: '/o/:organisation/p/:project/:kind/:id', view: signedIn((api, parameters) => timelineView(api, { ...parameters, kind: parameters['kind'] ?? '', id: parameters['id'] ?? '' })) },
   ],
   () => render('Not found', [{ label: 'Organisations', href: '#/' }], message('alert', 'No such view. Start again from the organisations.')),
 );

@@ -21,10 +21,13 @@ const NOT_CHANGES = new Set([...SCOPE_KEYS, 'organisationId', 'projectId', 'iden
  * @returns {[string, unknown][]}
  */
 function fieldsOf(type, data) {
-  const traits = (/** @type {unknown} */ values) => (values && typeof values === 'object' ? Object.entries(values).map(([key, value]) => [`trait ${key}`, value]) : []);
+  /** @type {(values: unknown) => [string, unknown][]} */
+  const traits = (values) => (values && typeof values === 'object' ? Object.entries(values).map(([key, value]) => [`trait ${key}`, value]) : []);
   if (type === 'IdentityCreated') return [...Object.entries(data).filter(([field]) => field !== 'traits'), ...traits(data['traits'])];
-  if (type === 'IdentityTraitsChanged')
-    return [...traits(data['set']), ...(Array.isArray(data['removed']) ? data['removed'].map((key) => [`trait ${String(key)}`, null]) : [])];
+  if (type === 'IdentityTraitsChanged') {
+    const removed = Array.isArray(data['removed']) ? data['removed'] : [];
+    return [...traits(data['set']), ...removed.map((key) => /** @type {[string, unknown]} */ ([`trait ${String(key)}`, null]))];
+  }
   return Object.entries(data);
 }
 
@@ -101,14 +104,15 @@ export class ProjectDiff {
   async at(position) {
     if (this.unavailable !== null || position < 2) return null;
     try {
+      /** @type {import('./api.js').Answer<Partial<import('./types').Diff> | null>} */
       const { body } = await this.api.get(path('projects', this.project, 'diff'), { from: position - 1, to: position });
       if (!body || !Array.isArray(body.changes)) {
         this.unavailable = 'the diff answer has no changes list';
         return null;
       }
       return body.changes
-        .filter((/** @type {{events?: {position: number}[]}} */ change) => Array.isArray(change.events) && change.events.some((event) => event.position === position))
-        .map((/** @type {{entity: ChangedEntity, field: string, before: unknown, after: unknown}} */ change) => ({
+        .filter((change) => Array.isArray(change.events) && change.events.some((event) => event.position === position))
+        .map((change) => ({
           entity: change.entity,
           scope: '',
           field: change.field,

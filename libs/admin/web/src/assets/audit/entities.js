@@ -22,7 +22,9 @@ import { path } from './api.js';
 const textField = (field) => (entity) => (typeof entity[field] === 'string' ? entity[field] : '');
 const byName = textField('name');
 
-/** @type {Record<string, EntityKind>} */
+/** @typedef {'feature' | 'segment' | 'environment' | 'tag' | 'identity'} KindName */
+
+/** @type {Record<KindName, EntityKind>} */
 export const ENTITY_KINDS = {
   feature: {
     label: 'Feature',
@@ -65,3 +67,12 @@ export const ENTITY_KINDS = {
     name: textField('identifier'),
   },
 };
+
+/**
+ * The kind an address names, or undefined for a name that is none.
+ * @param {string} name
+ * @returns {EntityKind | undefined}
+ */
+export function entityKindNamed(name) {
+  return Object.hasOwn(ENTITY_KINDS, name) ? ENTITY_KINDS[/** @type {KindName} */ (name)] : undefined;
+}

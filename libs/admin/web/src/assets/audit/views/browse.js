@@ -1,4 +1,8 @@
 // Picking what to audit: organisations, then a project, then one of its entities.
+/** @typedef {import('../types').Organisation} Organisation */
+/** @typedef {import('../types').Project} Project */
+/** @typedef {import('../types').Environment} Environment */
+/** @typedef {import('../types').Identity} Identity */
 import { path } from '../api.js';
 import { h, message } from '../dom.js';
 import { link } from '../router.js';
@@ -9,6 +13,7 @@ import { ENTITY_KINDS } from '../entities.js';
  * @param {import('../api.js').AdminApi} api
  */
 export async function organisationsView(api) {
+  /** @type {{items: Organisation[]}} */
   const { items } = await api.all('organisations');
   render(
     'Organisations',
@@ -22,7 +27,11 @@ export async function organisationsView(api) {
  * @param {Record<string, string>} parameters
  */
 export async function projectsView(api, { organisation = '' }) {
-  const [{ body: organisationView }, { items }] = await Promise.all([api.get(path('organisations', organisation)), api.all('projects', { organisation })]);
+  /** @type {Promise<import('../api.js').Answer<Organisation>>} */
+  const organisationRead = api.get(path('organisations', organisation));
+  /** @type {Promise<{items: Project[]}>} */
+  const projectsRead = api.all('projects', { organisation });
+  const [{ body: organisationView }, { items }] = await Promise.all([organisationRead, projectsRead]);
   render(
     organisationView.name,
     [{ label: 'Organisations', href: '#/' }, { label: organisationView.name }],
@@ -39,7 +48,11 @@ export async function projectsView(api, { organisation = '' }) {
  * @returns {Promise<{ crumbs: import('../shell.js').Crumb[], projectName: string }>}
  */
 export async function projectCrumbs(api, organisation, project) {
-  const [{ body: organisationView }, { body: projectView }] = await Promise.all([api.get(path('organisations', organisation)), api.get(path('projects', project))]);
+  /** @type {Promise<import('../api.js').Answer<Organisation>>} */
+  const organisationRead = api.get(path('organisations', organisation));
+  /** @type {Promise<import('../api.js').Answer<Project>>} */
+  const projectRead = api.get(path('projects', project));
+  const [{ body: organisationView }, { body: projectView }] = await Promise.all([organisationRead, projectRead]);
   return {
     projectName: projectView.name,
     crumbs: [
@@ -57,10 +70,23 @@ export async function projectCrumbs(api, organisation, project) {
  */
 export async function projectView(api, { organisation = '', project = '' }) {
   const { crumbs, projectName } = await projectCrumbs(api, organisation, project);
+  /** @type {import('../entities.js').KindName[]} */
   const kinds = ['feature', 'segment', 'environment', 'tag'];
-  const lists = await Promise.all(kinds.map((kind) => api.all(ENTITY_KINDS[kind].list(project))));
+  const lists = await Promise.all(
+    kinds.map((kind) => {
+      /** @type {Promise<{items: (Environment & Record<string, unknown>)[]}>} */
+      const list = api.all(ENTITY_KINDS[kind].list(project));
+      return list;
+    }),
+  );
   const environments = lists[2]?.items ?? [];
-  const identities = await Promise.all(environments.map((environment) => api.page(path('environments', environment.id, 'identities'), { pageSize: 50 })));
+  const identities = await Promise.all(
+    environments.map((environment) => {
+      /** @type {Promise<{results: Identity[], next: string | null}>} */
+      const page = api.page(path('environments', environment.id, 'identities'), { pageSize: 50 });
+      return page;
+    }),
+  );
   const sections = kinds.map((kind, index) => {
     const entityKind = ENTITY_KINDS[kind];
     const items = lists[index]?.items ?? [];

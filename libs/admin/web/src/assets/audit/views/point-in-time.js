@@ -8,19 +8,29 @@ import { link } from '../router.js';
 import { render } from '../shell.js';
 import { projectCrumbs } from './browse.js';
 
+/** @typedef {import('../types').Feature} Feature */
+/** @typedef {import('../types').Environment} Environment */
+/** @typedef {import('../types').Segment} Segment */
+/** @typedef {import('../types').FeatureState} FeatureState */
+/** @typedef {import('../types').SegmentOverride} SegmentOverride */
+
 /** Why the server cannot answer reads as of a point in time, when it says so. */
 class NoTimeTravel extends Error {}
 
 /**
- * Every item of a collection as of a point, with the position the server read it at.
+ * Every item of a collection as of a point (of the type the caller names), refused when the
+ * server does not say which position it read them at.
+ * @template T
  * @param {import('../api.js').AdminApi} api
  * @param {string} route
  * @param {string} asOf
+ * @returns {Promise<T[]>}
  */
 async function allAsOf(api, route, asOf) {
+  /** @type {{items: T[], position: number | null}} */
   const answer = await api.all(route, { asOf });
   if (answer.position === null) throw new NoTimeTravel(`the answer to ${route} carries no X-Flagline-Position header`);
-  return answer;
+  return answer.items;
 }
 
 /**
@@ -81,22 +91,30 @@ export async function pointInTimeView(api, { organisation = '', project = '' }, 
  * @param {string} project
  * @param {string} asOf
  * @param {(kind: string, id: number) => string} timeline the link to an entity's timeline
- * @returns {Promise<HTMLElement[]>}
+ * @returns {Promise<unknown[]>}
  */
 async function stateAt(api, project, asOf, timeline) {
   /** An entity's name, linked to its timeline (deleted entities included: their history stays). */
   const named = (/** @type {string} */ kind, /** @type {{id: number, name: string}} */ entity) => h('a', { href: timeline(kind, entity.id) }, entity.name);
   const projectAnswer = await api.get(path('projects', project), { asOf });
   if (projectAnswer.position === null) throw new NoTimeTravel(`the answer to projects/${project} carries no X-Flagline-Position header`);
-  const [features, environments, segments] = await Promise.all(['features', 'environments', 'segments'].map((kind) => allAsOf(api, path('projects', project, kind), asOf)));
+  /** @type {Promise<Feature[]>} */
+  const featuresRead = allAsOf(api, path('projects', project, 'features'), asOf);
+  /** @type {Promise<Environment[]>} */
+  const environmentsRead = allAsOf(api, path('projects', project, 'environments'), asOf);
+  /** @type {Promise<Segment[]>} */
+  const segmentsRead = allAsOf(api, path('projects', project, 'segments'), asOf);
+  const [featureItems, environments, segmentItems] = await Promise.all([featuresRead, environmentsRead, segmentsRead]);
   const perEnvironment = await Promise.all(
-    (environments?.items ?? []).map(async (environment) => {
-      const [states, overrides] = await Promise.all(['feature-states', 'segment-overrides'].map((kind) => allAsOf(api, path('environments', environment.id, kind), asOf)));
-      return { environment, states: states?.items ?? [], overrides: overrides?.items ?? [] };
+    environments.map(async (environment) => {
+      /** @type {Promise<FeatureState[]>} */
+      const statesRead = allAsOf(api, path('environments', environment.id, 'feature-states'), asOf);
+      /** @type {Promise<SegmentOverride[]>} */
+      const overridesRead = allAsOf(api, path('environments', environment.id, 'segment-overrides'), asOf);
+      const [states, overrides] = await Promise.all([statesRead, overridesRead]);
+      return { environment, states, overrides };
     }),
   );
-  const featureItems = features?.items ?? [];
-  const segmentItems = segments?.items ?? [];
   return [
     h('p', { class: 'notice', role: 'status' }, `As of "${asOf}": the log up to position `, h('strong', { id: 'as-of-position' }, String(projectAnswer.position)), '.'),
     h('h2', {}, 'Features'),

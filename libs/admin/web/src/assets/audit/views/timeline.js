@@ -4,11 +4,13 @@ import { ApiError, describeError, path } from '../api.js';
 import { h, message, replace, table } from '../dom.js';
 import { link } from '../router.js';
 import { render } from '../shell.js';
-import { ENTITY_KINDS } from '../entities.js';
+import { ENTITY_KINDS, entityKindNamed } from '../entities.js';
 import { HistoryFold, ProjectDiff } from '../changes.js';
 import { projectCrumbs } from './browse.js';
 
 const PAGE_SIZE = 20;
+
+/** @typedef {import('../types').HistoryEntry} HistoryEntry */
 
 /**
  * Names of a project's environments, features and segments by id, for labelling changes.
@@ -16,7 +18,15 @@ const PAGE_SIZE = 20;
  * @param {string} project
  */
 async function projectNames(api, project) {
-  const [environments, features, segments] = await Promise.all(['environment', 'feature', 'segment'].map((kind) => api.all(ENTITY_KINDS[kind].list(project))));
+  /** @type {import('../entities.js').KindName[]} */
+  const kinds = ['environment', 'feature', 'segment'];
+  const [environments, features, segments] = await Promise.all(
+    kinds.map((kind) => {
+      /** @type {Promise<{items: {id: number, name: string}[]}>} */
+      const list = api.all(ENTITY_KINDS[kind].list(project));
+      return list;
+    }),
+  );
   /** @param {{items: {id: number, name: string}[]} | undefined} list */
   const byId = (list) => new Map((list?.items ?? []).map((item) => [String(item.id), item.name]));
   return { environmentId: byId(environments), featureId: byId(features), segmentId: byId(segments) };
@@ -28,17 +38,21 @@ async function projectNames(api, project) {
  */
 export async function timelineView(api, parameters) {
   const { organisation = '', project = '', kind = '', id = '', environment } = parameters;
-  const entityKind = ENTITY_KINDS[kind];
+  const entityKind = entityKindNamed(kind);
   const { crumbs } = await projectCrumbs(api, organisation, project);
   if (!entityKind) return void render('Not found', crumbs, message('alert', `There is no kind of entity called "${kind}".`));
   let name = `${entityKind.label} ${id}`;
   try {
-    name = entityKind.name((await api.get(entityKind.read(project, id, environment))).body);
+    /** @type {import('../api.js').Answer<Record<string, unknown>>} */
+    const read = await api.get(entityKind.read(project, id, environment));
+    name = entityKind.name(read.body);
   } catch (error) {
     if (!(error instanceof ApiError && error.status === 404)) throw error;
     // History outlives the entity: a deleted one is named as the event that created it named it.
-    const [first] = (await api.page(entityKind.history(project, id, environment), { pageSize: 1 })).results;
-    const data = first && typeof first.data === 'object' && first.data !== null ? first.data : {};
+    /** @type {{results: HistoryEntry[]}} */
+    const firstPage = await api.page(entityKind.history(project, id, environment), { pageSize: 1 });
+    const [first] = firstPage.results;
+    const data = first && typeof first.data === 'object' && first.data !== null ? /** @type {Record<string, unknown>} */ (first.data) : {};
     name = `${entityKind.name(data) || `${entityKind.label} ${id}`} (deleted)`;
   }
   /** @type {Record<string, Map<string, string>>} */
@@ -143,6 +157,7 @@ export async function timelineView(api, parameters) {
   /** @param {string | undefined} after */
   const loadPage = async (after) => {
     replace(status, h('p', {}, 'Loading…'));
+    /** @type {{results: HistoryEntry[], next: string | null}} */
     const page = await api.page(entityKind.history(project, id, environment), { pageSize: PAGE_SIZE, after });
     for (const entry of page.results) list.appendChild(await renderEntry(entry));
     if (diff.unavailable !== null && diffNotice.childElementCount === 0)
