@@ -142,6 +142,19 @@ describe('explained evaluation', () => {
     });
   });
 
+  it('given a flag dependency cycle when explained then the segments whose evaluation cut it are reported as such, not matched', () => {
+    const parsed = readGoldenCase(readFileSync(join(referenceDirectory, 'two_cycle.jsonc'), 'utf8'));
+    const { explanation } = explained(parsed);
+
+    for (const name of ['a', 'b']) {
+      const flag = explanation.find((candidate) => candidate.feature === name);
+      expect(flag?.reason).toBe('ERROR; code=CIRCULAR_DEPENDENCY');
+      expect(flag?.why.segments).toMatchObject([{ evaluated: true, matched: false, cutCycle: true, won: false }]);
+      // The condition that read the other flag saw nothing (the cycle was cut there).
+      expect(flag?.why.segments[0]?.rules[0]?.conditions.some((condition) => condition.property?.startsWith('$.flags.') === true && condition.read?.type === 'None')).toBe(true);
+    }
+  });
+
   it('given an identity override when explained then it is reported as applied and winning over a matching segment', () => {
     const environment = compileEnvironment({
       environment: { key: 'env', name: 'Production' },
