@@ -60,6 +60,9 @@ interface CatalogIndexes {
   readonly projectOf: Map<string, number>;
 }
 
+/** Told of a stream's folded state after one of its events, and where that event is. */
+export type StateListener = (streamName: string, folded: { readonly state: Organisation | Project; readonly revision: number; readonly position: number }) => void;
+
 interface Versioned<S> {
   readonly state: S;
   /** Revision of the stream's last event. */
@@ -96,6 +99,7 @@ export class AdminCatalog {
   private lastEvent: CatalogEventRef | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private appliedEvents = 0;
+  private readonly stateListeners: StateListener[] = [];
   /** The last flush failed: the next ones wait for the timer instead of running at every event. */
   private flushFailing = false;
 
@@ -263,11 +267,25 @@ export class AdminCatalog {
     }
   }
 
+  /**
+   * Calls `listener` with each organisation and project state the catalog folds, after the event
+   * it folded (the catalog history keeps some as snapshots, so points of what this process
+   * applied are read without folding their streams again).
+   */
+  observeStates(listener: StateListener): void {
+    this.stateListeners.push(listener);
+  }
+
+  private folded(event: RecordedEvent, state: Organisation | Project): void {
+    for (const listener of this.stateListeners) listener(event.streamName, { state, revision: event.streamRevision, position: event.globalPosition });
+  }
+
   private applyOrganisation(event: RecordedEvent<OrganisationEvent>): void {
     const organisationId = event.data.organisationId;
     const current = this.organisations.get(organisationId)?.state ?? initialOrganisation();
     const state = evolveOrganisation(current, event, event.streamRevision);
     this.organisations.set(organisationId, { state, revision: event.streamRevision });
+    this.folded(event, state);
     if (event.type === 'OrganisationApiKeyIssued')
       this.indexes.keyOwners.set(event.data.keyHash, { kind: 'organisation', organisationId, role: event.data.role, keyId: event.data.keyId });
     if (event.type === 'OrganisationApiKeyRevoked') {
@@ -286,6 +304,7 @@ export class AdminCatalog {
     const current = this.projects.get(projectId)?.state ?? initialProject();
     const state = evolveProject(current, event, event.streamRevision);
     this.projects.set(projectId, { state, revision: event.streamRevision });
+    this.folded(event, state);
     const data = event.data as Record<string, unknown>;
     for (const kind of ['featureId', 'segmentId', 'tagId', 'environmentId'] as const) {
       const id = data[kind];

@@ -103,6 +103,19 @@ describe('Catalog history (the catalog as of a point of the log)', () => {
     expect(history.snapshots.size).toBe(Math.floor(400 / 16));
   });
 
+  it('keeps snapshots of what the catalog folds live, so a point of it is read without folding its stream from the start', async () => {
+    const { store, log } = await aLog(100, 6);
+    const catalog = new AdminCatalog();
+    const history = new CatalogHistory(store, catalog, { snapshotEvery: 10 });
+    for (const event of log) catalog.apply(event);
+    expect(history.snapshots.size).toBe(10);
+    const read = jest.spyOn(store, 'readStream');
+    const point = (log.filter((event) => event.streamName === 'project-10')[55] as RecordedEvent).globalPosition;
+    expect((await history.project(10, point))?.state).toEqual(foldFromZero(log, point));
+    expect(read).toHaveBeenCalledTimes(1);
+    expect(read.mock.calls[0]?.[1]?.fromRevision).toBe(50);
+  });
+
   it('reads a point with a snapshot at hand by folding at most a snapshot interval of events', async () => {
     const { store, catalog } = await aLog(300, 3);
     const history = new CatalogHistory(store, catalog, { snapshotEvery: 32 });

@@ -171,6 +171,10 @@ export class CatalogHistory {
     this.snapshots = new StreamSnapshots(options.maxSnapshots ?? 20_000);
     this.clock = options.clock ?? (() => new Date());
     this.timeline = options.positions === 'sparse' ? new LogTimeline(store) : null;
+    // What the catalog folds live is kept at the same grain as a fold here would keep it.
+    catalog.observeStates((streamName, folded) => {
+      if ((folded.revision + 1) % this.every === 0) this.snapshots.add(streamName, folded);
+    });
   }
 
   /**
