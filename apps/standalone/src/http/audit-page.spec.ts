@@ -81,6 +81,9 @@ describeWithChromium('auditor page (headless chromium)', () => {
     // A feature with more history than one page of the timeline (its creation, then 24 values).
     ids.busy = num(expectStatus(await admin.post(`${ADMIN}/projects/${ids.project}/features`, { name: 'busy', initialValue: 'v0' }), 201), 'id');
     for (let change = 1; change <= 24; change++) expectStatus(await admin.patch(`${ADMIN}/environments/${ids.environment}/feature-states/${ids.busy}`, { value: `v${change}` }), 200);
+    // A tag, renamed.
+    const tag = num(expectStatus(await admin.post(`${ADMIN}/projects/${ids.project}/tags`, { label: 'release' }), 201), 'id');
+    expectStatus(await admin.patch(`${ADMIN}/projects/${ids.project}/tags/${tag}`, { label: 'release-2' }), 200);
     // An identity whose traits change: one trait changed, one removed.
     const identities = `${ADMIN}/environments/${ids.environment}/identities`;
     expectStatus(await admin.post(identities, { identifier: 'ada', traits: { plan: 'free', beta: true } }), 201);
@@ -228,6 +231,27 @@ describeWithChromium('auditor page (headless chromium)', () => {
     const first = page.locator('ol.timeline > li').nth(20);
     await expect(page.evaluate('document.activeElement.closest("li") === document.querySelectorAll("ol.timeline > li")[20]')).resolves.toBe(true);
     await expect(changeRows(page, Number(await first.getAttribute('data-position')))).resolves.toEqual([expect.objectContaining({ field: 'value', before: 'v19', after: 'v20' })]);
+  });
+
+  it.each([
+    ['Segment', 'power users', ['SegmentCreated', 'SegmentOverrideCreated', 'SegmentOverridesReordered']],
+    ['Tag', 'release-2', ['TagCreated', 'TagChanged']],
+  ])('shows the timeline of a %s picked from the project', async (label, name, types) => {
+    await page.goto(`${test.app.url}/audit/#/o/${ids.organisation}/p/${ids.project}`);
+    await page.getByRole('region', { name: `${label}s` }).getByRole('link', { name, exact: true }).click();
+    await page.getByRole('heading', { name: `${label}: ${name}`, level: 1 }).waitFor();
+    await page.getByText(/events? shown, the whole history\./).waitFor();
+    await expect(page.locator('ol.timeline h3').allTextContents()).resolves.toEqual(types);
+  });
+
+  it('shows the timeline of an environment: the states of every feature in it', async () => {
+    await page.goto(`${test.app.url}/audit/#/o/${ids.organisation}/p/${ids.project}`);
+    await page.getByRole('region', { name: 'Environments' }).getByRole('link', { name: 'Production', exact: true }).click();
+    await page.getByRole('heading', { name: 'Environment: Production', level: 1 }).waitFor();
+    await page.getByText(/events shown/).waitFor();
+    await expect(page.locator('ol.timeline h3').first().textContent()).resolves.toBe('EnvironmentCreated');
+    const toggle = await changeRows(page, positions.toggled);
+    expect(toggle).toEqual([expect.objectContaining({ field: 'enabled', before: 'false', after: 'true' })]);
   });
 
   it("shows an identity's timeline, picked from its environment, with each trait's before and after", async () => {
