@@ -91,6 +91,11 @@ describe('GET /admin/v1/events/export', () => {
     expect(out.some((line) => line['streamName'] === `user-${a.userId}`)).toBe(true);
     expect(out.some((line) => line['streamName'] === `project-${a.projectId}`)).toBe(true);
     expect(out.some((line) => str(line, 'streamName').startsWith('identity-'))).toBe(true);
+    // Identities' personal data comes out sealed, as stored: neither the identifier nor a trait value in clear.
+    const identityLines = out.filter((line) => str(line, 'streamName').startsWith('identity-'));
+    expect(identityLines.every((line) => typeof obj(obj(line['data'])['sealed'])['ct'] === 'string')).toBe(true);
+    expect(JSON.stringify(identityLines)).not.toContain(a.identifier);
+    expect(JSON.stringify(identityLines)).not.toContain('"plan"');
     // An organisation key reads its organisation's events, not the users'.
     const byKey = await exported(t.client(a.memberOrgKey));
     expect(byKey.length).toBeGreaterThan(10);
