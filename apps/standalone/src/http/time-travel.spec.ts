@@ -239,6 +239,27 @@ describe('Time travel and diff over HTTP', () => {
       expect(changes.find((change) => change['field'] === 'order')?.['events']).toEqual([expect.objectContaining({ type: 'SegmentOverridesReordered' })]);
     });
 
+    it('lists a segment’s rules and a multivariate allocation changed, each with its event', async () => {
+      const project = `${ADMIN}/projects/${acme.projectId}`;
+      const environment = `${ADMIN}/environments/${acme.environmentId}`;
+      const from = positionOf(await admin.get(project));
+      const rules = [{ type: 'ALL', conditions: [{ property: 'plan', operator: 'EQUAL', value: 'enterprise' }] }];
+      expectStatus(await admin.patch(`${project}/segments/${acme.segmentId}`, { rules }), 200);
+      const allocations = [{ optionId: acme.optionId, percentage: 55 }];
+      expectStatus(await admin.patch(`${environment}/feature-states/${acme.mvFeatureId}`, { multivariateAllocations: allocations }), 200);
+      const to = positionOf(await admin.get(project));
+
+      const changes = arr(obj(expectStatus(await admin.get(`${project}/diff?from=${from}&to=${to}`), 200))['changes']).map(obj);
+      const segment = changes.find((change) => obj(change['entity'])['kind'] === 'segment' && change['field'] === 'rules');
+      expect(segment).toMatchObject({ entity: { id: String(acme.segmentId), name: 'power users' }, after: rules });
+      expect(arr(segment?.['events']).map((event) => obj(event)['type'])).toEqual(['SegmentRuleChanged']);
+      const allocation = changes.find((change) => obj(change['entity'])['kind'] === 'featureState' && change['field'] === 'multivariateAllocations');
+      expect(allocation).toMatchObject({ entity: { id: `${acme.environmentId}:${acme.mvFeatureId}` }, after: allocations });
+      expect(arr(allocation?.['before'])).not.toEqual(allocations);
+      expect(arr(allocation?.['events']).map((event) => obj(event)['type'])).toEqual(['FeatureStateChanged']);
+      expect(changes).toHaveLength(2);
+    });
+
     it('refuses a malformed, reversed or out-of-log range with a 400 naming each bad end, and reads absent ends as the whole log', async () => {
       const diff = `${ADMIN}/projects/${acme.projectId}/diff`;
       const head = await t.app.store.headPosition();
