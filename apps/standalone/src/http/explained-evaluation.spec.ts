@@ -184,6 +184,9 @@ describe('Admin API: explained evaluation', () => {
   });
 
   it('as of a point before a toggle gives the old answer and after it the new one, each equal to what the SDK API answered then', async () => {
+    expectStatus(await admin.post(`${ADMIN}/environments/${environmentId}/identities`, { identifier: 'bob', traits: { plan: 'free' } }), 201);
+    const identifyBob = async () => arr(obj(expectStatus(await sdk('/api/v1/identities/?identifier=bob'), 200))['flags']).map(sdkFlag);
+    const bobServedBefore = await identifyBob();
     const beforeToggle = await explain({});
     const before = expectStatus(beforeToggle, 200);
     const beforePosition = position(beforeToggle);
@@ -200,10 +203,15 @@ describe('Admin API: explained evaluation', () => {
     expect([...flagsOf(expectStatus(afterToggle, 200)).values()].map(explainedFlag)).toStrictEqual(servedAfter);
     expect(flag(afterToggle.body, 'checkout_button')).toMatchObject({ enabled: false, value: 'red', ofrepReason: 'DISABLED' });
 
+    const bobServedAfter = await identifyBob();
+    expect(bobServedAfter).not.toStrictEqual(bobServedBefore);
+    expect([...flagsOf(expectStatus(await explain({ identifier: 'bob' }), 200)).values()].map(explainedFlag)).toStrictEqual(bobServedAfter);
     for (const asOf of [String(beforePosition), beforeTime]) {
       const then = await explain({ asOf });
       expect(position(then)).toBe(beforePosition);
       expect([...flagsOf(expectStatus(then, 200)).values()].map(explainedFlag)).toStrictEqual(servedBefore);
+      const bobThen = await explain({ identifier: 'bob', asOf });
+      expect([...flagsOf(expectStatus(bobThen, 200)).values()].map(explainedFlag)).toStrictEqual(bobServedBefore);
     }
     expectStatus(await admin.patch(`${ADMIN}/environments/${environmentId}/feature-states/${checkoutId}`, { enabled: true, value: 'blue' }), 200);
   });
