@@ -146,11 +146,13 @@ export async function measureAsOf(options: AsOfOptions): Promise<AuditRow[]> {
     const head = await log.headPosition();
     process.stderr.write(`audit bench: ${existing === options.events ? 'reused' : 'wrote'} ${head.toLocaleString('en-US')} events in ${((performance.now() - writing) / 1000).toFixed(1)} s\n`);
 
-    // The catalog as the app keeps it; identities are not needed for the reads measured (they fold their own streams).
+    // The catalog as the app keeps it, without its identity rows (the reads measured fold identity
+    // streams themselves): an identity event is applied under a stream name of no category, which
+    // only moves the catalog's position, as a point waits for the catalog to have applied it.
     const catalog = new AdminCatalog();
     for (let after = 0; ; ) {
       const page = await log.readAll({ after, maxCount: 10_000 });
-      for (const recorded of page) if (!recorded.streamName.startsWith('identity-')) catalog.apply(recorded);
+      for (const recorded of page) catalog.apply(recorded.streamName.startsWith('identity-') ? { ...recorded, streamName: 'bench-position' } : recorded);
       const last = page.at(-1);
       if (!last) break;
       after = last.globalPosition;
