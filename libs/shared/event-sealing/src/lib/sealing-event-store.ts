@@ -74,19 +74,25 @@ export class SealingEventStore implements EventStore {
     this.delivered = new OpenedOnce(this.opener);
   }
 
-  /** The stream's key, made (durably) when it has none. */
-  private async keyFor(streamName: string): Promise<SealingKey> {
-    return (await this.keys.get(streamName)) ?? (await this.keys.ensure(streamName, newSealingKey()));
-  }
-
   async appendToStream(streamName: string, events: readonly NewEvent[], options?: AppendOptions): Promise<AppendResult> {
     if (events.length === 0 || !this.policy.sealsStream(streamName)) return this.inner.appendToStream(streamName, events, options);
-    const key = await this.keyFor(streamName);
-    return this.inner.appendToStream(
-      streamName,
-      events.map((event) => sealEvent(event, streamName, key, this.policy)),
-      options,
-    );
+    const existing = await this.keys.get(streamName);
+    if (existing) return this.inner.appendToStream(streamName, this.sealAll(events, streamName, existing), options);
+    if (!this.keys.commit) {
+      const made = await this.keys.ensure(streamName, newSealingKey());
+      return this.inner.appendToStream(streamName, this.sealAll(events, streamName, made), options);
+    }
+    // A new stream's key: its flush and the append's overlap, and the append is acknowledged only
+    // once both are done. A crash between them can leave an unacknowledged event without its key,
+    // which reads as erased (its write is lost, as an unacknowledged write may be), never an
+    // acknowledged one.
+    const { key, durable } = await this.keys.commit(streamName, newSealingKey());
+    const [result] = await Promise.all([this.inner.appendToStream(streamName, this.sealAll(events, streamName, key), options), durable]);
+    return result;
+  }
+
+  private sealAll(events: readonly NewEvent[], streamName: string, key: SealingKey): NewEvent[] {
+    return events.map((event) => sealEvent(event, streamName, key, this.policy));
   }
 
   async readStream(streamName: string, options?: ReadStreamOptions): Promise<ReadStreamResult> {

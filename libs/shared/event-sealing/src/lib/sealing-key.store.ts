@@ -20,6 +20,12 @@ export interface SealingKeyStore {
    * with it may then be acknowledged.
    */
   ensure(owner: string, candidate: SealingKey): Promise<SealingKey>;
+  /**
+   * `ensure` in two steps, where the store can: answers once the key is committed, with the
+   * promise of its durability, so the caller's own write can proceed meanwhile. The caller must
+   * wait for both before acknowledging anything sealed with the key.
+   */
+  commit?(owner: string, candidate: SealingKey): Promise<{ readonly key: SealingKey; readonly durable: Promise<void> }>;
   /** Destroys the owner's key, durably (its bytes gone from the store's files); false when it had none. */
   destroy(owner: string): Promise<boolean>;
   close(): Promise<void>;

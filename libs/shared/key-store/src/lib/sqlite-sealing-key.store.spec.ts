@@ -52,6 +52,19 @@ describe('SqliteSealingKeyStore', () => {
     await keys.close();
   });
 
+  it('answers a committed key before it is durable only to the caller that made it: a read waits for its flush', async () => {
+    const keys = SqliteSealingKeyStore.open(join(directory, 'keys.sqlite'));
+    const committed = await keys.commit('identity-x', newSealingKey());
+    let durable = false;
+    void committed.durable.then(() => {
+      durable = true;
+    });
+    const read = await keys.get('identity-x');
+    expect(durable).toBe(true);
+    expect(read?.id).toBe(committed.key.id);
+    await keys.close();
+  });
+
   it('writes the keys asked for in one turn of the event loop in one transaction', async () => {
     const transactions = jest.spyOn(Database.prototype, 'transaction');
     const keys = SqliteSealingKeyStore.open(join(directory, 'keys.sqlite'));

@@ -3,10 +3,16 @@ import type { SealingKey, SealingKeyStore } from '@flagline/event-sealing';
 import { LRUCache } from 'lru-cache';
 import { open, type FileHandle } from 'node:fs/promises';
 
+/** A key committed, and the flush that makes it durable. */
+export interface CommittedKey {
+  readonly key: SealingKey;
+  readonly durable: Promise<void>;
+}
+
 interface PendingEnsure {
   readonly owner: string;
   readonly candidate: SealingKey;
-  readonly resolve: (key: SealingKey) => void;
+  readonly resolve: (committed: CommittedKey) => void;
   readonly reject: (error: unknown) => void;
 }
 
@@ -25,6 +31,8 @@ export class SqliteSealingKeyStore implements SealingKeyStore {
   /** The keys last read or made: every new identity's key is read by the append, the catalog and the projector. */
   private readonly recent = new LRUCache<string, SealingKey>({ max: 10_000 });
   private pending: PendingEnsure[] = [];
+  /** Keys committed whose WAL flush is under way: `get` answers them once they are durable. */
+  private readonly flushingKeys = new Map<string, Promise<void>>();
   private flushing: Promise<void> | null = null;
   /** The WAL file, opened at the first flush and kept: SQLite removes it only when its last connection closes. */
   private wal: FileHandle | null = null;
@@ -66,19 +74,32 @@ export class SqliteSealingKeyStore implements SealingKeyStore {
     return key;
   }
 
-  get(owner: string): Promise<SealingKey | undefined> {
-    return Promise.resolve(this.getNow(owner));
+  async get(owner: string): Promise<SealingKey | undefined> {
+    const durable = this.flushingKeys.get(owner);
+    if (durable) await durable;
+    return this.getNow(owner);
   }
 
-  ensure(owner: string, candidate: SealingKey): Promise<SealingKey> {
+  async ensure(owner: string, candidate: SealingKey): Promise<SealingKey> {
+    const { key, durable } = await this.commit(owner, candidate);
+    await durable;
+    return key;
+  }
+
+  /**
+   * Keeps the candidate unless the owner has a key, and answers once that is committed, with the
+   * promise of its durability: the caller may write what the key seals meanwhile, and must wait
+   * for both before acknowledging it (the two flushes overlap instead of following each other).
+   */
+  commit(owner: string, candidate: SealingKey): Promise<CommittedKey> {
     if (this.closed) return Promise.reject(new Error('The key store is closed'));
-    return new Promise<SealingKey>((resolve, reject) => {
+    return new Promise<CommittedKey>((resolve, reject) => {
       this.pending.push({ owner, candidate, resolve, reject });
       this.flushing ??= this.flushAll();
     });
   }
 
-  /** Writes batches until none is waiting: each one's transaction, then its WAL flush, then its answers. */
+  /** Writes batches until none is waiting: each one's transaction, its answers, then its WAL flush. */
   private async flushAll(): Promise<void> {
     // Let the requests of this turn of the event loop join the first batch.
     await new Promise<void>((resolve) => setImmediate(resolve));
@@ -89,12 +110,20 @@ export class SqliteSealingKeyStore implements SealingKeyStore {
         let kept: SealingKey[];
         try {
           kept = this.write(batch);
-          await this.syncWal();
         } catch (error) {
           for (const entry of batch) entry.reject(error);
           continue;
         }
-        batch.forEach((entry, index) => entry.resolve(kept[index] as SealingKey));
+        const durable = this.syncWal();
+        for (const { owner } of batch) this.flushingKeys.set(owner, durable);
+        batch.forEach((entry, index) => entry.resolve({ key: kept[index] as SealingKey, durable }));
+        try {
+          await durable;
+        } catch {
+          // Each caller was handed the failed flush; its keys stay committed and are flushed with the next batch or checkpoint.
+        } finally {
+          for (const { owner } of batch) if (this.flushingKeys.get(owner) === durable) this.flushingKeys.delete(owner);
+        }
       }
     } finally {
       this.flushing = null;
