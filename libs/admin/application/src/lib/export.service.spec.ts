@@ -1,0 +1,51 @@
+import { AdminCatalog } from '@flagline/admin-projections';
+import { InMemoryEventStore, type ReadAllOptions, type RecordedEvent } from '@flagline/event-sourcing';
+import { AdminApplication } from './admin-application';
+import type { RequestContext } from './admin-context';
+
+/** A log that counts what is read from it. */
+class CountingStore extends InMemoryEventStore {
+  readonly pages: number[] = [];
+  override async readAll(options?: ReadAllOptions): Promise<readonly RecordedEvent[]> {
+    const page = await super.readAll(options);
+    this.pages.push(page.length);
+    return page;
+  }
+}
+
+const metadata = { actor: { kind: 'system' as const, id: 'spec' }, occurredAt: '2026-12-06T00:00:00.000Z', correlationId: 'spec' };
+
+describe('Export service', () => {
+  it('when the whole log is exported, then it is read a page at a time as the events are taken, up to the head it started at', async () => {
+    const log = new CountingStore();
+    for (let index = 0; index < 2_500; index++) {
+      await log.appendToStream(`sequence-spec-${index % 7}`, [{ id: `e-${index}`, type: 'IdsReserved', data: { from: index, to: index }, metadata }]);
+    }
+    const catalog = new AdminCatalog();
+    const app = new AdminApplication({ store: log, storedLog: log, catalog }, { adminApiKey: 'k'.repeat(32), adminEmail: 'root@example.com' });
+    const request: RequestContext = { principal: { kind: 'user', userId: 1, isSuperuser: true, name: 'root' }, correlationId: 'spec' };
+    const plan = await app.exports.plan(request, { after: 100 });
+    expect(plan).toMatchObject({ head: 2_500, after: 100 });
+    const events = plan.events();
+    const first = await events.next();
+    expect(first.value).toMatchObject({ position: 101, id: 'e-100', streamName: 'sequence-spec-2' });
+    // One page read so far, not the log.
+    expect(log.pages).toEqual([1_000]);
+    // Written after the export started: beyond its head, left for the next export.
+    await log.appendToStream('sequence-spec-late', [{ id: 'late', type: 'IdsReserved', data: { from: 0, to: 0 }, metadata }]);
+    const positions = [101];
+    for await (const event of events) positions.push(event.position);
+    expect(positions).toEqual(Array.from({ length: 2_400 }, (_, index) => 101 + index));
+    expect(Math.max(...log.pages)).toBeLessThanOrEqual(1_000);
+  });
+
+  it('when a user who is no administrator exports, then no instance stream (the id sequence) comes out', async () => {
+    const log = new InMemoryEventStore();
+    await log.appendToStream('sequence-ids', [{ id: 'seq', type: 'IdsReserved', data: { from: 1, to: 10 }, metadata }]);
+    const app = new AdminApplication({ store: log, catalog: new AdminCatalog() }, { adminApiKey: 'k'.repeat(32), adminEmail: 'root@example.com' });
+    const member: RequestContext = { principal: { kind: 'user', userId: 5, isSuperuser: false, name: 'someone' }, correlationId: 'spec' };
+    const seen: string[] = [];
+    for await (const event of (await app.exports.plan(member, {})).events()) seen.push(event.id);
+    expect(seen).toEqual([]);
+  });
+});
