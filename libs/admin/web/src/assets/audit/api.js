@@ -111,12 +111,13 @@ export class AdminApi {
   }
 
   /**
-   * Every item of a collection, following `next` (at most `limit` items), of the type the caller names.
+   * Every item of a collection, following `next` (at most `limit` items, and `truncated` when there
+   * were more), of the type the caller names.
    * @template [T=unknown]
    * @param {string} route
    * @param {Record<string, string | number | undefined>} [query]
    * @param {number} [limit]
-   * @returns {Promise<{items: T[], position: number | null}>}
+   * @returns {Promise<{items: T[], position: number | null, truncated: boolean}>}
    */
   async all(route, query = {}, limit = 2000) {
     /** @type {T[]} */
@@ -132,6 +133,6 @@ export class AdminApi {
       position = position ?? page.position;
       after = page.next ?? undefined;
     } while (after !== undefined && items.length < limit);
-    return { items, position };
+    return { items, position, truncated: after !== undefined };
   }
 }

@@ -17,19 +17,24 @@ import { projectCrumbs } from './browse.js';
 /** Why the server cannot answer reads as of a point in time, when it says so. */
 class NoTimeTravel extends Error {}
 
+/** Most items of one collection the view reads; a longer one is cut and said to be. */
+const MOST_ITEMS = 5000;
+
 /**
  * Every item of a collection as of a point (of the type the caller names), refused when the
- * server does not say which position it read them at.
+ * server does not say which position it read them at; a route cut at `MOST_ITEMS` is added to `cut`.
  * @template T
  * @param {import('../api.js').AdminApi} api
  * @param {string} route
  * @param {string} asOf
+ * @param {string[]} cut
  * @returns {Promise<T[]>}
  */
-async function allAsOf(api, route, asOf) {
-  /** @type {{items: T[], position: number | null}} */
-  const answer = await api.all(route, { asOf });
+async function allAsOf(api, route, asOf, cut) {
+  /** @type {{items: T[], position: number | null, truncated: boolean}} */
+  const answer = await api.all(route, { asOf }, MOST_ITEMS);
   if (answer.position === null) throw new NoTimeTravel(`the answer to ${route} carries no X-Flagline-Position header`);
+  if (answer.truncated) cut.push(route);
   return answer.items;
 }
 
@@ -98,25 +103,28 @@ async function stateAt(api, project, asOf, timeline) {
   const named = (/** @type {string} */ kind, /** @type {{id: number, name: string}} */ entity) => h('a', { href: timeline(kind, entity.id) }, entity.name);
   const projectAnswer = await api.get(path('projects', project), { asOf });
   if (projectAnswer.position === null) throw new NoTimeTravel(`the answer to projects/${project} carries no X-Flagline-Position header`);
+  /** @type {string[]} routes whose answer was cut */
+  const cut = [];
   /** @type {Promise<Feature[]>} */
-  const featuresRead = allAsOf(api, path('projects', project, 'features'), asOf);
+  const featuresRead = allAsOf(api, path('projects', project, 'features'), asOf, cut);
   /** @type {Promise<Environment[]>} */
-  const environmentsRead = allAsOf(api, path('projects', project, 'environments'), asOf);
+  const environmentsRead = allAsOf(api, path('projects', project, 'environments'), asOf, cut);
   /** @type {Promise<Segment[]>} */
-  const segmentsRead = allAsOf(api, path('projects', project, 'segments'), asOf);
+  const segmentsRead = allAsOf(api, path('projects', project, 'segments'), asOf, cut);
   const [featureItems, environments, segmentItems] = await Promise.all([featuresRead, environmentsRead, segmentsRead]);
   const perEnvironment = await Promise.all(
     environments.map(async (environment) => {
       /** @type {Promise<FeatureState[]>} */
-      const statesRead = allAsOf(api, path('environments', environment.id, 'feature-states'), asOf);
+      const statesRead = allAsOf(api, path('environments', environment.id, 'feature-states'), asOf, cut);
       /** @type {Promise<SegmentOverride[]>} */
-      const overridesRead = allAsOf(api, path('environments', environment.id, 'segment-overrides'), asOf);
+      const overridesRead = allAsOf(api, path('environments', environment.id, 'segment-overrides'), asOf, cut);
       const [states, overrides] = await Promise.all([statesRead, overridesRead]);
       return { environment, states, overrides };
     }),
   );
   return [
     h('p', { class: 'notice', role: 'status' }, `As of "${asOf}": the log up to position `, h('strong', { id: 'as-of-position' }, String(projectAnswer.position)), '.'),
+    cut.length > 0 ? message('alert', `Only the first ${MOST_ITEMS} items of ${cut.join(', ')} are shown.`) : null,
     h('h2', {}, 'Features'),
     featureItems.length === 0
       ? h('p', { class: 'hint' }, 'No features then.')
