@@ -39,13 +39,15 @@ describe('Export service', () => {
     expect(Math.max(...log.pages)).toBeLessThanOrEqual(1_000);
   });
 
-  it('when a user who is no administrator exports, then no instance stream (the id sequence) comes out', async () => {
+  it('when a user who is no administrator exports, then their own user stream comes out, not another user’s nor the id sequence', async () => {
     const log = new InMemoryEventStore();
     await log.appendToStream('sequence-ids', [{ id: 'seq', type: 'IdsReserved', data: { from: 1, to: 10 }, metadata }]);
+    await log.appendToStream('user-5', [{ id: 'mine', type: 'UserProfileChanged', data: { userId: 5, name: 'me' }, metadata }]);
+    await log.appendToStream('user-6', [{ id: 'theirs', type: 'UserProfileChanged', data: { userId: 6, name: 'them' }, metadata }]);
     const app = new AdminApplication({ store: log, catalog: new AdminCatalog() }, { adminApiKey: 'k'.repeat(32), adminEmail: 'root@example.com' });
     const member: RequestContext = { principal: { kind: 'user', userId: 5, isSuperuser: false, name: 'someone' }, correlationId: 'spec' };
     const seen: string[] = [];
     for await (const event of (await app.exports.plan(member, {})).events()) seen.push(event.id);
-    expect(seen).toEqual([]);
+    expect(seen).toEqual(['mine']);
   });
 });
