@@ -10,7 +10,7 @@
  * `--json` prints the verdict as one JSON object (with `firstBad`: leafIndex, position, id).
  * Exit codes: 0 verified, 1 not verified, 2 usage (bad arguments or files).
  */
-import { ed25519PublicKey, parseSignedTreeHead, verifyExportWithProofs, verifyFullExport, verifyHeadsConsistent, type ConsistencyProofSource, type ExportLine, type ExportVerdict, type LineProof, type SignedTreeHead } from '@flagline/transparency';
+import { ed25519PublicKey, exportLeaf, parseSignedTreeHead, verifyExportWithProofs, verifyFullExport, verifyHeadsConsistent, type ConsistencyProofSource, type ExportLeaf, type ExportLine, type ExportVerdict, type LineProof, type SignedTreeHead } from '@flagline/transparency';
 import type { KeyObject } from 'node:crypto';
 import { createReadStream, readFileSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -84,13 +84,14 @@ async function* ndjson(path: string, what: string): AsyncGenerator<Record<string
   }
 }
 
-async function exportLines(path: string): Promise<ExportLine[]> {
-  const lines: ExportLine[] = [];
+/** The export's lines as leaves, read as a stream: only positions, ids and leaf hashes are kept. */
+async function exportLeaves(path: string): Promise<ExportLeaf[]> {
+  const leaves: ExportLeaf[] = [];
   for await (const value of ndjson(path, 'export')) {
-    if (typeof value['position'] !== 'number' || typeof value['id'] !== 'string') throw new UsageError(`${path}: line ${lines.length + 1} is not an export line (position, id, type, streamName, streamRevision, data, metadata, recordedAt)`);
-    lines.push(value as unknown as ExportLine);
+    if (typeof value['position'] !== 'number' || typeof value['id'] !== 'string') throw new UsageError(`${path}: line ${leaves.length + 1} is not an export line (position, id, type, streamName, streamRevision, data, metadata, recordedAt)`);
+    leaves.push(exportLeaf(value as unknown as ExportLine));
   }
-  return lines;
+  return leaves;
 }
 
 async function inclusionProofs(path: string): Promise<Map<number, LineProof>> {
@@ -113,7 +114,7 @@ function serverProofs(server: string, apiKey: string): ConsistencyProofSource {
 }
 
 /** The inclusion proof of every export line in the tree of the head's size (the lines after it have none). */
-async function fetchInclusionProofs(lines: readonly ExportLine[], head: SignedTreeHead, server: string, apiKey: string): Promise<LineProof[]> {
+async function fetchInclusionProofs(lines: readonly ExportLeaf[], head: SignedTreeHead, server: string, apiKey: string): Promise<LineProof[]> {
   const proofs: LineProof[] = [];
   for (const line of lines) {
     const response = await fetch(`${server.replace(/\/$/, '')}/admin/v1/transparency/proofs/inclusion?position=${line.position}&treeSize=${head.treeSize}`, { headers: { authorization: `Api-Key ${apiKey}` } });
@@ -153,7 +154,7 @@ export async function runVerify(argv: readonly string[]): Promise<{ code: 0 | 1 
     if (command === 'export' && file && extra.length === 0) {
       const head = treeHeadFrom(need('tree-head'));
       const key = publicKeyFrom(need('public-key'));
-      const lines = await exportLines(file);
+      const lines = await exportLeaves(file);
       if (values['inclusion-proofs']) verdict = verifyExportWithProofs(lines, head, key, await inclusionProofs(values['inclusion-proofs']));
       else {
         if ((values.server === undefined) !== (values['api-key'] === undefined)) throw new UsageError('--server and --api-key go together');
@@ -161,7 +162,7 @@ export async function runVerify(argv: readonly string[]): Promise<{ code: 0 | 1 
       }
     } else if (command === 'fetch-proofs' && file && extra.length === 0) {
       const head = treeHeadFrom(need('tree-head'));
-      const fetched = await fetchInclusionProofs(await exportLines(file), head, need('server'), need('api-key'));
+      const fetched = await fetchInclusionProofs(await exportLeaves(file), head, need('server'), need('api-key'));
       writeFileSync(need('out'), fetched.map((proof) => `${JSON.stringify(proof)}\n`).join(''));
       return { code: 0, message: `${fetched.length} inclusion proofs for the tree of ${head.treeSize} events written to ${need('out')}`, json: values.json === true };
     } else if (command === 'consistency' && positionals.length === 1) {

@@ -1,6 +1,6 @@
 import { InMemoryEventStore, type NewEvent, type RecordedEvent } from '@flagline/event-sourcing';
 import { generateKeyPairSync } from 'node:crypto';
-import { verifyExportWithProofs, verifyFullExport, verifyHeadsConsistent, type ExportLine, type LineProof } from './export-verifier';
+import { exportLeaf, verifyExportWithProofs, verifyFullExport, verifyHeadsConsistent, type ExportLine, type LineProof } from './export-verifier';
 import { InMemoryTreeStore } from './in-memory-tree.store';
 import { TransparencyLog } from './transparency-log';
 
@@ -25,42 +25,42 @@ describe('export verifier', () => {
   const consistency = (first: number, second: number) => Promise.resolve(transparency.consistencyProof(first, second).proof);
 
   it('verifies a full export against a head of the same or a smaller size', async () => {
-    expect(await verifyFullExport(lines, await transparency.treeHead(), publicKey)).toMatchObject({ verified: true, treeSize: 37 });
-    expect(await verifyFullExport(lines, await transparency.treeHead(20), publicKey)).toMatchObject({ verified: true, treeSize: 20 });
+    expect(await verifyFullExport(lines.map(exportLeaf), await transparency.treeHead(), publicKey)).toMatchObject({ verified: true, treeSize: 37 });
+    expect(await verifyFullExport(lines.map(exportLeaf), await transparency.treeHead(20), publicKey)).toMatchObject({ verified: true, treeSize: 20 });
   });
 
   it('locates the first event that does not verify, wherever it is', async () => {
     const head = await transparency.treeHead();
     for (const bad of [0, 1, 16, 17, 30, 36]) {
       const edited = lines.map((line, index) => (index === bad ? { ...line, data: { n: -1 } } : line));
-      expect(await verifyFullExport(edited, head, publicKey, consistency)).toMatchObject({ verified: false, firstBad: { leafIndex: bad, position: bad + 1, id: `event-${bad}` } });
+      expect(await verifyFullExport(edited.map(exportLeaf), head, publicKey, consistency)).toMatchObject({ verified: false, firstBad: { leafIndex: bad, position: bad + 1, id: `event-${bad}` } });
       // Later lines changed too: still the first is named.
       const more = edited.map((line, index) => (index > bad + 2 ? { ...line, type: 'Edited' } : line));
-      expect(await verifyFullExport(more, head, publicKey, consistency)).toMatchObject({ firstBad: { leafIndex: bad } });
+      expect(await verifyFullExport(more.map(exportLeaf), head, publicKey, consistency)).toMatchObject({ firstBad: { leafIndex: bad } });
     }
-    expect(await verifyFullExport(lines.slice(0, 30), head, publicKey, consistency)).toMatchObject({ verified: false, firstBad: { leafIndex: 30, afterPosition: 30 } });
-    expect(await verifyFullExport(lines.slice(0, 30), head, publicKey)).toMatchObject({ verified: false, message: expect.stringMatching(/30 events of the tree head's 37/) as unknown });
+    expect(await verifyFullExport(lines.slice(0, 30).map(exportLeaf), head, publicKey, consistency)).toMatchObject({ verified: false, firstBad: { leafIndex: 30, afterPosition: 30 } });
+    expect(await verifyFullExport(lines.slice(0, 30).map(exportLeaf), head, publicKey)).toMatchObject({ verified: false, message: expect.stringMatching(/30 events of the tree head's 37/) as unknown });
   });
 
   it('refuses a head whose signature does not verify', async () => {
     const head = await transparency.treeHead();
-    expect(await verifyFullExport(lines, { ...head, timestamp: head.timestamp + 1 }, publicKey)).toMatchObject({ verified: false, message: expect.stringMatching(/signature/) as unknown });
-    expect(await verifyFullExport(lines, head, generateKeyPairSync('ed25519').publicKey)).toMatchObject({ verified: false });
+    expect(await verifyFullExport(lines.map(exportLeaf), { ...head, timestamp: head.timestamp + 1 }, publicKey)).toMatchObject({ verified: false, message: expect.stringMatching(/signature/) as unknown });
+    expect(await verifyFullExport(lines.map(exportLeaf), head, generateKeyPairSync('ed25519').publicKey)).toMatchObject({ verified: false });
   });
 
   it('checks part of the log line by line against inclusion proofs', async () => {
     const head = await transparency.treeHead();
     const part = lines.filter((line) => line.streamName === 'thing-1');
     const proofs = new Map<number, LineProof>(part.map((line) => [line.position, transparency.inclusionProof(line.position - 1, head.treeSize)]));
-    expect(verifyExportWithProofs(part, head, publicKey, proofs)).toMatchObject({ verified: true, lines: part.length });
+    expect(verifyExportWithProofs(part.map(exportLeaf), head, publicKey, proofs)).toMatchObject({ verified: true, lines: part.length });
     const edited = part.map((line, index) => (index === 3 ? { ...line, recordedAt: '2000-01-01T00:00:00.000Z' } : line));
-    expect(verifyExportWithProofs(edited, head, publicKey, proofs)).toMatchObject({ verified: false, firstBad: { position: (part[3] as ExportLine).position } });
+    expect(verifyExportWithProofs(edited.map(exportLeaf), head, publicKey, proofs)).toMatchObject({ verified: false, firstBad: { position: (part[3] as ExportLine).position } });
     const tail = new Map(proofs);
     tail.delete((part[part.length - 1] as ExportLine).position);
-    expect(verifyExportWithProofs(part, head, publicKey, tail)).toMatchObject({ verified: true, lines: part.length - 1, message: expect.stringMatching(/last 1 lines have no proof/) as unknown });
+    expect(verifyExportWithProofs(part.map(exportLeaf), head, publicKey, tail)).toMatchObject({ verified: true, lines: part.length - 1, message: expect.stringMatching(/last 1 lines have no proof/) as unknown });
     const withoutOne = new Map(proofs);
     withoutOne.delete((part[2] as ExportLine).position);
-    expect(verifyExportWithProofs(part, head, publicKey, withoutOne)).toMatchObject({ verified: false, firstBad: { position: (part[2] as ExportLine).position } });
+    expect(verifyExportWithProofs(part.map(exportLeaf), head, publicKey, withoutOne)).toMatchObject({ verified: false, firstBad: { position: (part[2] as ExportLine).position } });
   });
 
   it('checks that a later head extends an earlier one', async () => {

@@ -11,6 +11,18 @@ export interface ExportLine extends CanonicalEventFields {
   readonly position: number;
 }
 
+/** What the verifier keeps of an export line: its place, its id and its leaf hash (not the event, so a large export fits in memory). */
+export interface ExportLeaf {
+  readonly position: number;
+  readonly id: string;
+  readonly hash: Buffer;
+}
+
+/** The leaf of an export line. */
+export function exportLeaf(line: ExportLine): ExportLeaf {
+  return { position: line.position, id: line.id, hash: eventLeafHash(line) };
+}
+
 /** An inclusion proof as the API answers it. */
 export interface LineProof {
   readonly leafIndex: number;
@@ -52,13 +64,13 @@ function describe(bad: FirstBadEvent): string {
  * leaves exactly when the consistency proof from k to `treeSize` leads from its root to the signed
  * root; the first bad leaf is the one after the longest such prefix.
  */
-export async function verifyFullExport(lines: readonly ExportLine[], head: SignedTreeHead, publicKey: KeyObject, consistency?: ConsistencyProofSource): Promise<ExportVerdict> {
+export async function verifyFullExport(lines: readonly ExportLeaf[], head: SignedTreeHead, publicKey: KeyObject, consistency?: ConsistencyProofSource): Promise<ExportVerdict> {
   if (!verifyTreeHead(publicKey, head)) return { verified: false, message: 'The tree head’s signature does not verify with the public key' };
   const covered = lines.slice(0, head.treeSize);
   const tree = new InMemoryTreeStore();
-  const leafHashes = covered.map((line) => eventLeafHash(line));
+  const leafHashes = covered.map((line) => line.hash);
   tree.append(
-    covered.map((line, index) => ({ index, position: index + 1, eventId: line.id, hash: leafHashes[index] as Buffer })),
+    covered.map((line, index) => ({ index, position: index + 1, eventId: line.id, hash: line.hash })),
     nodesForAppend(tree, 0, leafHashes),
   );
   const signedRoot = Buffer.from(head.rootHash, 'hex');
@@ -84,7 +96,7 @@ export async function verifyFullExport(lines: readonly ExportLine[], head: Signe
     }
   }
   const line = covered[low];
-  const firstBad: FirstBadEvent = line ? { leafIndex: low, position: line.position, id: line.id } : { leafIndex: low, ...(covered[low - 1] ? { afterPosition: (covered[low - 1] as ExportLine).position } : {}) };
+  const firstBad: FirstBadEvent = line ? { leafIndex: low, position: line.position, id: line.id } : { leafIndex: low, ...(covered[low - 1] ? { afterPosition: (covered[low - 1] as ExportLeaf).position } : {}) };
   return { verified: false, message: `Not verified: ${short}; ${describe(firstBad)}`, firstBad };
 }
 
@@ -93,19 +105,19 @@ export async function verifyFullExport(lines: readonly ExportLine[], head: Signe
  * against its inclusion proof and the signed root. The first line that does not verify, or has no
  * proof, is named.
  */
-export function verifyExportWithProofs(lines: readonly ExportLine[], head: SignedTreeHead, publicKey: KeyObject, proofs: ReadonlyMap<number, LineProof>): ExportVerdict {
+export function verifyExportWithProofs(lines: readonly ExportLeaf[], head: SignedTreeHead, publicKey: KeyObject, proofs: ReadonlyMap<number, LineProof>): ExportVerdict {
   if (!verifyTreeHead(publicKey, head)) return { verified: false, message: 'The tree head’s signature does not verify with the public key' };
   const root = Buffer.from(head.rootHash, 'hex');
   // Lines after the last one with a proof are events the head does not cover (appended since): said, not checked.
   let covered = lines.length;
-  while (covered > 0 && !proofs.has((lines[covered - 1] as ExportLine).position)) covered -= 1;
+  while (covered > 0 && !proofs.has((lines[covered - 1] as ExportLeaf).position)) covered -= 1;
   let checked = 0;
   for (const line of lines.slice(0, covered)) {
     const proof = proofs.get(line.position);
     if (!proof) {
       return { verified: false, message: `Not verified: no inclusion proof for the event at position ${line.position} (event ${line.id})`, firstBad: { leafIndex: -1, position: line.position, id: line.id } };
     }
-    if (proof.treeSize !== head.treeSize || !verifyInclusion(proof.leafIndex, head.treeSize, eventLeafHash(line), unhex(proof.auditPath), root)) {
+    if (proof.treeSize !== head.treeSize || !verifyInclusion(proof.leafIndex, head.treeSize, line.hash, unhex(proof.auditPath), root)) {
       const firstBad = { leafIndex: proof.leafIndex, position: line.position, id: line.id };
       return { verified: false, message: `Not verified: ${describe(firstBad)}`, firstBad };
     }
