@@ -141,6 +141,8 @@ describe('Admin API: explained evaluation', () => {
   });
 
   it('explains a multivariate flag: the hash percentage, every bucket and the one that holds it, as identify buckets it', async () => {
+    const colourFeature = obj(expectStatus(await admin.get(`${ADMIN}/projects/${projectId}/features/${colourId}`), 200));
+    const colourOptionIds = arr(colourFeature['multivariateOptions']).map((option) => num(option, 'id'));
     const identifiers = ['ada', 'grace', 'zed', 'quinn', 'mo', 'lu'];
     const seen = new Set<string>();
     for (const identifier of identifiers) {
@@ -158,6 +160,8 @@ describe('Admin API: explained evaluation', () => {
       const holding = ranges.find((range) => num(range, 'start') <= percentage && percentage < num(range, 'limit'));
       expect(bucket['chosen']).toBe(holding === undefined ? 'control' : holding['variant']);
       expect(colour['variant']).toBe(bucket['chosen']);
+      expect(colour['multivariateOptionId']).toBe(holding === undefined ? null : holding['priority']);
+      expect(ranges.map((range) => range['priority'])).toStrictEqual(colourOptionIds);
       expect(colour['value']).toBe(holding === undefined ? 'grey' : holding['value']);
       expect(colour['reason']).toBe(holding === undefined ? 'STATIC' : 'SPLIT; weight=45');
       seen.add(JSON.stringify(bucket['chosen']));

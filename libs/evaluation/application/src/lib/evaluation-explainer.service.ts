@@ -12,6 +12,8 @@ export type ExplainSubject = { readonly identity: IdentifyRequest } | { readonly
 /** One flag explained: the engine's explanation, with what SDK answers and keys make of it. */
 export interface ExplainedFlag extends FlagExplanation {
   readonly featureId: number;
+  /** The multivariate option served (its id), when a bucket applied; null otherwise. */
+  readonly multivariateOptionId: number | null;
   /** The reason OFREP reports (`STATIC`, `DEFAULT`, `TARGETING_MATCH`, `SPLIT`, `DISABLED`, `ERROR`). */
   readonly ofrepReason: OfrepReason;
   /** Whether an SDK answer with a key of each kind lists the flag (server-key-only features, hidden disabled flags). */
@@ -83,6 +85,8 @@ export class EvaluationExplainer {
         {
           ...flag,
           featureId: feature.id,
+          // Variants are the state's options with their id as priority (see toFeatureContext).
+          multivariateOptionId: flag.why.bucket?.buckets.find((bucket) => bucket.chosen)?.priority ?? null,
           ofrepReason: ofrepReason(outcome),
           listedFor: { clientKey: served.visible([outcome], 'client').length === 1, serverKey: served.visible([outcome], 'server').length === 1 },
         },

@@ -68,7 +68,16 @@ export interface ExplainedBucket {
   readonly percentage: number;
   readonly hashed: readonly [string, string];
   /** The variants in bucketing order, each with its range `[start, limit)`. */
-  readonly buckets: ReadonlyArray<{ readonly variant: string | null; readonly value: unknown; readonly weight: number; readonly start: number; readonly limit: number; readonly chosen: boolean }>;
+  readonly buckets: ReadonlyArray<{
+    readonly variant: string | null;
+    readonly value: unknown;
+    readonly weight: number;
+    /** The variant's priority, its place in bucketing order (`null` when it has none). */
+    readonly priority: number | null;
+    readonly start: number;
+    readonly limit: number;
+    readonly chosen: boolean;
+  }>;
   /** The result's variant: the chosen bucket's key, or `control` when no bucket holds the percentage. */
   readonly chosen: string | null;
 }
@@ -221,6 +230,7 @@ function explainBucket(state: CompiledFeatureState, recorder: TraceRecorder): Ex
       variant: variant.key,
       value: variant.value,
       weight: variant.weight,
+      priority: Number.isFinite(variant.priority) ? variant.priority : null,
       start: variant.start,
       limit: variant.limit,
       chosen: variant === bucket.variant,

@@ -143,6 +143,9 @@ class ExplainedBucketRangeView {
   @ApiProperty({ type: 'number' })
   weight!: number;
 
+  @ApiProperty({ type: 'number', nullable: true, description: 'Its place in bucketing order: the multivariate option’s id' })
+  priority!: number | null;
+
   @ApiProperty({ type: 'number' })
   start!: number;
 
@@ -223,6 +226,9 @@ class ExplainedFlagView {
 
   @ApiProperty({ type: 'string', nullable: true, description: 'The multivariate option’s key, `control`, or null' })
   variant!: string | null;
+
+  @ApiProperty({ type: 'integer', nullable: true, description: 'The id of the multivariate option served, when a bucket applied' })
+  multivariateOptionId!: number | null;
 
   @ApiProperty({ description: 'As the SDK API reports it, like `TARGETING_MATCH; segment=power users`' })
   reason!: string;
