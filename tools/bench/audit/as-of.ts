@@ -177,6 +177,7 @@ export async function measureAsOf(options: AsOfOptions): Promise<AuditRow[]> {
       cpu.push((spent.user + spent.system) / 1000);
       return performance.now() - started;
     };
+    process.stderr.write(`audit bench: catalog at ${catalog.position.toLocaleString('en-US')}, reading\n`);
     const cold = await timed(() => app.features.list(request(head), 1));
     const project: number[] = [];
     const identity: number[] = [];
