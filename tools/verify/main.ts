@@ -113,6 +113,20 @@ function serverProofs(server: string, apiKey: string): ConsistencyProofSource {
   };
 }
 
+/**
+ * Whether the instance's own tree of the head's size has another root than the signed head: then
+ * its tree was rewritten too (rebuilt over an edited log), and its proofs cannot locate anything.
+ * Null when it has the same root, or signs no head (its start-up check found the log edited).
+ */
+async function rewrittenTree(server: string, apiKey: string, head: SignedTreeHead): Promise<string | null> {
+  const response = await fetch(`${server.replace(/\/$/, '')}/admin/v1/transparency/tree-head?treeSize=${head.treeSize}`, { headers: { authorization: `Api-Key ${apiKey}` } });
+  if (!response.ok) return null;
+  const { rootHash } = (await response.json()) as { rootHash?: unknown };
+  return rootHash === head.rootHash
+    ? null
+    : `the instance's own tree of ${head.treeSize} events has another root (${String(rootHash)}) than the signed head: its tree was rewritten as well, so its proofs cannot locate the first edited event`;
+}
+
 /** The inclusion proof of every export line in the tree of the head's size (the lines after it have none). */
 async function fetchInclusionProofs(lines: readonly ExportLeaf[], head: SignedTreeHead, server: string, apiKey: string): Promise<LineProof[]> {
   const proofs: LineProof[] = [];
@@ -158,7 +172,9 @@ export async function runVerify(argv: readonly string[]): Promise<{ code: 0 | 1 
       if (values['inclusion-proofs']) verdict = verifyExportWithProofs(lines, head, key, await inclusionProofs(values['inclusion-proofs']));
       else {
         if ((values.server === undefined) !== (values['api-key'] === undefined)) throw new UsageError('--server and --api-key go together');
-        verdict = await verifyFullExport(lines, head, key, values.server && values['api-key'] ? serverProofs(values.server, values['api-key']) : undefined);
+        const rewritten = values.server && values['api-key'] ? await rewrittenTree(values.server, values['api-key'], head) : null;
+        verdict = await verifyFullExport(lines, head, key, values.server && values['api-key'] && rewritten === null ? serverProofs(values.server, values['api-key']) : undefined);
+        if (!verdict.verified && rewritten !== null) verdict = { verified: false, message: `${verdict.message.replace(/; give a source .*$/, '')}; ${rewritten}` };
       }
     } else if (command === 'fetch-proofs' && file && extra.length === 0) {
       const head = treeHeadFrom(need('tree-head'));

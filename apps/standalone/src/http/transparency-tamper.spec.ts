@@ -56,12 +56,13 @@ describe('a tampered embedded log', () => {
     await rm(files, { recursive: true, force: true });
   });
 
-  /** Starts an instance on a copy of the data directory, edited by `tamper`. */
-  async function restartedAfter(tamper: (frames: Frame[]) => Frame[]): Promise<TestApp> {
+  /** Starts an instance on a copy of the data directory, edited by `tamper` (and its tree rebuilt over the edit, when `rebuildTree`). */
+  async function restartedAfter(tamper: (frames: Frame[]) => Frame[], rebuildTree = false): Promise<TestApp> {
     const copy = await mkdtemp(join(tmpdir(), 'flagline-tampered-'));
     await cp(original.dataDir, copy, { recursive: true });
     const { magic, frames } = await readFrames(copy);
     await writeFrames(copy, magic, tamper(frames));
+    if (rebuildTree) for (const suffix of ['', '-wal', '-shm']) await rm(join(copy, `transparency.sqlite${suffix}`), { force: true });
     const app = await startTestApp({ dataDir: copy });
     await app.app.transparency.start();
     return app;
@@ -178,6 +179,32 @@ describe('a tampered embedded log', () => {
     try {
       await expectDetected(t, position, 'replaced');
       expect(await verifyExport(t)).toMatchObject({ code: 1, verdict: { firstBad: { position, leafIndex: position - 1 } } });
+    } finally {
+      await t.dispose();
+    }
+  });
+
+  it('an event changed and the tree rebuilt over the edit: the restart cannot tell, a head signed before can', async () => {
+    const t = await restartedAfter((frames) => {
+      const index = singleEventFrame(frames, (at) => (frames[at] as Frame).payload.includes('"name":"'));
+      const frame = frames[index] as Frame;
+      const at = frame.payload.indexOf('"name":"') + '"name":"'.length;
+      const payload = Buffer.from(frame.payload);
+      payload.writeUInt8(payload.readUInt8(at) ^ 0x01, at);
+      return frames.map((other, i) => (i === index ? { payload } : other));
+    }, true);
+    try {
+      expect(t.app.transparency.mismatch).toBeNull();
+      await t.app.transparency.progress.waitFor(await t.app.admin.context.deps.storedLog!.headPosition(), 5000);
+      const now = obj(expectStatus(await t.admin.get(`${T}/tree-head`), 200));
+      const proof = expectStatus(await t.admin.get(`${T}/proofs/consistency?first=${size}&second=${num(now, 'treeSize')}`), 200);
+      await writeFile(join(files, 'rebuilt.json'), JSON.stringify(now));
+      await writeFile(join(files, 'rebuilt-proof.json'), JSON.stringify(proof));
+      const consistency = await runVerify(['consistency', '--earlier', join(files, 'head.json'), '--later', join(files, 'rebuilt.json'), '--proof', join(files, 'rebuilt-proof.json'), '--public-key', join(files, 'key.pem')]);
+      expect(consistency).toMatchObject({ code: 1, verdict: { verified: false } });
+      const verdict = await verifyExport(t);
+      expect(verdict).toMatchObject({ code: 1, verdict: { verified: false, message: expect.stringMatching(/tree was rewritten/) as unknown } });
+      expect(verdict.verdict['firstBad']).toBeUndefined();
     } finally {
       await t.dispose();
     }
