@@ -1,3 +1,4 @@
+import { identityIdFor, toIdentityStreamName } from '@flagline/admin-domain';
 import { readModelKeys, type EnvironmentDocument } from '@flagline/contracts';
 import { canonicalEventBytes } from '@flagline/event-sourcing';
 import { EmbeddedEventStore } from '@flagline/event-store-embedded';
@@ -147,4 +148,26 @@ describe('Erasing an identity (GDPR)', () => {
     expect(entries.map((entry) => entry['type'])).toEqual(['IdentityCreated', 'IdentityOverrideSet', 'IdentityTraitsChanged', 'IdentityErased', 'IdentityCreated']);
     expect(obj(entries[4]?.['data'])['identifier']).toBe(s.identifier);
   });
+});
+
+describe('Erasing an identity whose as-of reads were answered from snapshots', () => {
+  let t: TestApp;
+  afterAll(async () => {
+    await t.dispose();
+  });
+
+  it('answers 404 as of any point afterwards: the snapshots of its stream go with its key', async () => {
+    t = await startTestApp();
+    const s = await setupOrganisation(t, 'Snapshots');
+    const path = `${ADMIN}/environments/${s.environmentId}/identities/${encodeURIComponent(s.identifier)}`;
+    // Enough events for the as-of reads to keep snapshots of the identity's stream in memory.
+    for (let index = 0; index < 40; index++) expectStatus(await t.admin.patch(`${path}/traits`, { traits: { visits: index, secret: `walrus-${index}` } }), 200);
+    const positions = (await t.app.store.readStream(toIdentityStreamName(identityIdFor(s.environmentId, s.identifier)))).events.map((event) => event.globalPosition);
+    expect(positions.length).toBeGreaterThan(40);
+    for (const at of positions) expectStatus(await t.admin.get(`${path}?asOf=${at}`), 200);
+    expectStatus(await t.client(s.orgKey).post(`${path}/erase`), 204);
+    const answered = [];
+    for (const at of positions) answered.push((await t.admin.get(`${path}?asOf=${at}`)).status);
+    expect(new Set(answered)).toEqual(new Set([404]));
+  }, 60_000);
 });

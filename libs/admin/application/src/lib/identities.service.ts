@@ -160,6 +160,8 @@ export class IdentitiesService {
     // Erased before (a repeat): the key waits for the projection of the IdentityErased already stored.
     const position = result.position ?? (await this.context.deps.store.readStream(streamName)).events.at(-1)?.globalPosition ?? null;
     await erasure.destroyKey(streamName, { projectId: project.projectId, position });
+    // As-of reads keep snapshots of long streams in memory: the erased identity's go with its key.
+    this.context.history.snapshots.forget(streamName);
     await erasure.scrub?.();
   }
 

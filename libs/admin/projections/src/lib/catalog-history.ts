@@ -123,6 +123,12 @@ export class StreamSnapshots {
       this.count -= oldest.length;
     }
   }
+
+  /** Drops a stream's snapshots (an erased identity's: they hold its personal data). */
+  forget(streamName: string): void {
+    this.count -= this.byStream.get(streamName)?.length ?? 0;
+    this.byStream.delete(streamName);
+  }
 }
 
 const ASOF_FIELD = 'asOf';
