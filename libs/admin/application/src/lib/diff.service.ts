@@ -47,8 +47,17 @@ interface EntityAt {
 /** Keys of a map whose entries differ between two versions (by reference: evolve keeps what an event does not touch). */
 function changedKeys<K, V>(before: ReadonlyMap<K, V> | undefined, after: ReadonlyMap<K, V> | undefined): K[] {
   if (before === after) return [];
-  const keys = new Set<K>([...(before?.keys() ?? []), ...(after?.keys() ?? [])]);
-  return [...keys].filter((key) => before?.get(key) !== after?.get(key));
+  const changed: K[] = [];
+  let added = 0;
+  for (const [key, value] of after ?? []) {
+    if (before?.get(key) === value) continue;
+    changed.push(key);
+    if (!before?.has(key)) added++;
+  }
+  // The keys of `after` also in `before` number before.size less the removed ones: when they are
+  // all of `before`'s, none was removed and `before` need not be walked (most events change one entry).
+  if ((after?.size ?? 0) - added !== (before?.size ?? 0)) for (const key of before?.keys() ?? []) if (!after?.has(key)) changed.push(key);
+  return changed;
 }
 
 const ENVIRONMENT_FIELDS = (project: Project, environmentId: number): object | undefined => {
