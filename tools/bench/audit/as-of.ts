@@ -188,6 +188,9 @@ export async function measureAsOf(options: AsOfOptions): Promise<AuditRow[]> {
       time.push(await timed(() => app.context.history.resolve({ time: new Date(START + Math.floor(next() * (now - START))).toISOString() })));
     }
     const all = [...project, ...identity, ...time];
+    const diffStarted = performance.now();
+    const whole = await app.diff.project({ principal, correlationId: 'bench' }, 1, '1', String(head));
+    const diffMs = performance.now() - diffStarted;
     const row = (name: string, values: readonly number[]): AuditRow => ({
       name,
       value: `p50 ${ms(percentile(values, 0.5))}, p99 ${ms(percentile(values, 0.99))}, max ${ms(Math.max(...values))}`,
@@ -204,6 +207,7 @@ export async function measureAsOf(options: AsOfOptions): Promise<AuditRow[]> {
       { name: 'asOf, all reads: CPU time of the process per read', value: `p50 ${ms(percentile(cpu, 0.5))}, p99 ${ms(percentile(cpu, 0.99))}, max ${ms(Math.max(...cpu))}` },
       { name: 'Load average (1 min) at the end, CPUs', value: `${loadavg()[0]?.toFixed(1) ?? '?'}, ${cpus().length}` },
       { name: 'Snapshots kept', value: String(app.context.history.snapshots.size) },
+      { name: `Diff of the project's whole history (${whole.changes.length.toLocaleString('en-US')} changes)`, value: ms(diffMs) },
     ];
   } finally {
     await log.close();
