@@ -16,7 +16,7 @@ import { EnvReader, PinoNestLogger, ServiceMetrics } from '@flagline/observabili
 import { RedisFlagAnalyticsStore } from '@flagline/read-model-redis';
 import { SqliteCatalogStore } from '@flagline/state-store-sqlite';
 import type { TransparencyLog } from '@flagline/transparency';
-import { startTransparency } from '@flagline/transparency-store';
+import { startTransparency, transparencyHealth } from '@flagline/transparency-store';
 import type { Express } from 'express';
 import { Redis } from 'ioredis';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -203,7 +203,7 @@ export async function startCommandService(config: CommandServiceConfig, logger: 
   const metrics = new ServiceMetrics('command-service');
   metrics.gauge('flagline_catalog_position', 'Global log position the admin catalog has applied', [], (gauge) => gauge.set(catalog.position));
   const app = await createAdminHttpApp(admin, {
-    health: () => ({ service: 'command-service', eventStore: config.eventStore.kind, position: catalog.position }),
+    health: () => ({ service: 'command-service', eventStore: config.eventStore.kind, position: catalog.position, transparency: transparencyHealth(transparency) }),
     internalToken: config.internalToken,
     logger: new PinoNestLogger(logger),
   });

@@ -6,7 +6,7 @@ import { SealingEventStore } from '@flagline/event-sealing';
 import { InProcessEventBus, Relay, UpcastingEventStore, type EventStore, type RecordedEvent, type Subscription } from '@flagline/event-sourcing';
 import { EmbeddedEventStore } from '@flagline/event-store-embedded';
 import type { TransparencyLog } from '@flagline/transparency';
-import { startTransparency } from '@flagline/transparency-store';
+import { startTransparency, transparencyHealth } from '@flagline/transparency-store';
 import { EnvironmentRegistry, EvaluationExplainer, FlagsmithSdkService, OfrepService } from '@flagline/evaluation-application';
 import { EvaluationHttpHandler, SdkIncomingMessage } from '@flagline/evaluation-http';
 import { answerClientErrors, MAX_HEADER_BYTES } from '@flagline/http-edge';
@@ -167,7 +167,7 @@ export async function startStandalone(config: StandaloneConfig): Promise<Standal
     const evaluation = new EvaluationHttpHandler(registry, sdk, new OfrepService(registry), { onError: (error) => console.error('evaluation', error) });
 
     const nest = await createAdminHttpApp(admin, {
-      health: () => ({ mode: 'standalone', position: catalog.position, projected: relay.progress.position, environments: registry.environmentCount }),
+      health: () => ({ mode: 'standalone', position: catalog.position, projected: relay.progress.position, environments: registry.environmentCount, transparency: transparencyHealth(transparency) }),
     });
     closers.push(() => nest.close());
     const expressHandler = nest.getHttpAdapter().getInstance() as (request: IncomingMessage, response: ServerResponse) => void;

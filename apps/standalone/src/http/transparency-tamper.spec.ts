@@ -82,6 +82,7 @@ describe('a tampered embedded log', () => {
     expect(refused.status).toBe(409);
     expect(obj(refused.body)['code']).toBe('TRANSPARENCY.LOG_MISMATCH');
     expect(obj(obj(obj(refused.body)['details'])['mismatch'])['position']).toBe(position);
+    expect(obj(expectStatus(await t.admin.get('/health', { key: null }), 200))['transparency']).toEqual({ treeSize: size, checked: true, mismatchAt: position });
   }
 
   /** A frame of one event, well inside the log, for which `also` holds. */

@@ -34,3 +34,8 @@ export function startTransparency(storedLog: EventStore, options: TransparencyOp
     },
   };
 }
+
+/** What the health routes say of the tree: its size, whether the start-up check is done, and where the log stopped matching it, if it did. */
+export function transparencyHealth(transparency: TransparencyLog): { treeSize: number; checked: boolean; mismatchAt: number | null } {
+  return { treeSize: transparency.size, checked: transparency.check.done, mismatchAt: transparency.mismatch?.position ?? null };
+}

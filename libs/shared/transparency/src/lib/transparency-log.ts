@@ -137,12 +137,12 @@ export class TransparencyLog {
    */
   start(): Promise<void> {
     this.checked ??= this.compareWithLog().then((mismatch) => {
+      this.checkDone = true;
       if (mismatch) {
         this.mismatchFound = mismatch;
         this.options.onMismatch?.(mismatch);
         return;
       }
-      this.checkDone = true;
       if (!this.stopped) this.follow();
     });
     return this.checked;
