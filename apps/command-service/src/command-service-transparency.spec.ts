@@ -21,6 +21,15 @@ describe('Command service: the log’s Merkle tree', () => {
   beforeAll(() => (dataDir = mkdtempSync(join(tmpdir(), 'command-service-transparency-'))));
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
+  it('keeps the tree in TRANSPARENCY_DIR, else DATA_DIR or CATALOG_DIR, else nowhere lasting', () => {
+    const base = { ADMIN_API_KEY: ADMIN_KEY, INTERNAL_API_TOKEN: 'internal-token-for-the-spec', EVENTSTORE_CONNECTION_STRING: 'esdb://localhost:2113?tls=false' };
+    expect(loadCommandServiceConfig(base).transparencyDir).toBeNull();
+    expect(loadCommandServiceConfig({ ...base, CATALOG_DIR: '/var/cache/flagline' }).transparencyDir).toBe('/var/cache/flagline');
+    expect(loadCommandServiceConfig({ ...base, CATALOG_DIR: '/var/cache/flagline', TRANSPARENCY_DIR: '/var/lib/tree' }).transparencyDir).toBe('/var/lib/tree');
+    expect(loadCommandServiceConfig({ ...base, TRANSPARENCY_SIGNING_KEY: '/etc/flagline/tree.pem' }).transparencySigningKey).toBe('/etc/flagline/tree.pem');
+    expect(loadCommandServiceConfig(base).transparencySigningKey).toBeUndefined();
+  });
+
   it('signs tree heads over the stored log, kept in DATA_DIR across a restart', async () => {
     expect(config().transparencyDir).toBe(dataDir);
     const first = await startCommandService(config(), logger);
