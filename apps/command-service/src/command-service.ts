@@ -16,8 +16,6 @@ import { EnvReader, PinoNestLogger, ServiceMetrics } from '@flagline/observabili
 import { RedisFlagAnalyticsStore } from '@flagline/read-model-redis';
 import { SqliteCatalogStore } from '@flagline/state-store-sqlite';
 import type { TransparencyLog } from '@flagline/transparency';
-import { startTransparency } from '@flagline/transparency-store';
-import type { TransparencyLog } from '@flagline/transparency';
 import { startTransparency, transparencyHealth } from '@flagline/transparency-store';
 import type { Express } from 'express';
 import { Redis } from 'ioredis';

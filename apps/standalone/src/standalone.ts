@@ -6,7 +6,6 @@ import { SealingEventStore } from '@flagline/event-sealing';
 import { InProcessEventBus, Relay, UpcastingEventStore, type EventStore, type RecordedEvent, type Subscription } from '@flagline/event-sourcing';
 import { EmbeddedEventStore } from '@flagline/event-store-embedded';
 import type { TransparencyLog } from '@flagline/transparency';
-import { startTransparency } from '@flagline/transparency-store';
 import { startTransparency, transparencyHealth } from '@flagline/transparency-store';
 import { EnvironmentRegistry, EvaluationExplainer, FlagsmithSdkService, OfrepService } from '@flagline/evaluation-application';
 import { EvaluationHttpHandler, SdkIncomingMessage } from '@flagline/evaluation-http';
