@@ -39,10 +39,33 @@ export class SealedEventError extends Error {
 
 const TAG_BYTES = 16;
 
+/**
+ * Random bytes drawn from the CSPRNG 16 KiB at a time and handed out once each: a draw costs
+ * about as much for 12 bytes as for thousands (the identify path takes a key and a nonce for
+ * every new identity), as `randomUUID` caches its entropy for the same reason.
+ */
+class RandomPool {
+  private pool = Buffer.alloc(0);
+  private offset = 0;
+
+  /** `size` bytes never handed out before, in a buffer of their own. */
+  take(size: number): Buffer {
+    if (this.offset + size > this.pool.length) {
+      this.pool = randomBytes(Math.max(16_384, size));
+      this.offset = 0;
+    }
+    const bytes = Buffer.from(this.pool.subarray(this.offset, this.offset + size));
+    // Handed out once: the pool keeps no copy of what it gave.
+    this.pool.fill(0, this.offset, this.offset + size);
+    this.offset += size;
+    return bytes;
+  }
+}
+
+const random = new RandomPool();
+
 export function newSealingKey(): SealingKey {
-  // One draw for both (one per new identity on the identify path): the id is not derived from the key.
-  const bytes = randomBytes(40);
-  return { id: bytes.subarray(32).toString('hex'), key: bytes.subarray(0, 32) };
+  return { id: random.take(8).toString('hex'), key: random.take(32) };
 }
 
 const associatedData = (streamName: string, eventId: string): Buffer => Buffer.from(`${streamName}\u0000${eventId}`, 'utf8');
@@ -70,7 +93,7 @@ function publicFields(data: Record<string, JsonValue>, policy: SealingPolicy): R
 /** The event as it is stored: its personal fields only in the sealed box (an event whose data is not an object is stored as it is). */
 export function sealEvent(event: NewEvent, streamName: string, key: SealingKey, policy: SealingPolicy): NewEvent {
   if (!isRecord(event.data)) return event;
-  const iv = randomBytes(12);
+  const iv = random.take(12);
   const cipher = createCipheriv('aes-256-gcm', key.key, iv);
   cipher.setAAD(associatedData(streamName, event.id));
   const ct = Buffer.concat([cipher.update(JSON.stringify(event.data), 'utf8'), cipher.final(), cipher.getAuthTag()]);

@@ -76,7 +76,9 @@ export class SealingEventStore implements EventStore {
 
   async appendToStream(streamName: string, events: readonly NewEvent[], options?: AppendOptions): Promise<AppendResult> {
     if (events.length === 0 || !this.policy.sealsStream(streamName)) return this.inner.appendToStream(streamName, events, options);
-    const existing = await this.keys.get(streamName);
+    // A stream the append expects to be new has no key worth looking up: `ensure` and `commit`
+    // answer the stored one if an earlier attempt made it.
+    const existing = options?.expectedRevision === 'no_stream' ? undefined : await this.keys.get(streamName);
     if (existing) return this.inner.appendToStream(streamName, this.sealAll(events, streamName, existing), options);
     if (!this.keys.commit) {
       const made = await this.keys.ensure(streamName, newSealingKey());

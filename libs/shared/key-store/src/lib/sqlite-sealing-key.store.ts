@@ -133,8 +133,10 @@ export class SqliteSealingKeyStore implements SealingKeyStore {
   private write(batch: readonly PendingEnsure[]): SealingKey[] {
     return this.db.transaction(() =>
       batch.map(({ owner, candidate }) => {
-        this.statements.insert.run(owner, candidate.id, candidate.key);
-        return this.getNow(owner) as SealingKey;
+        // Inserted: the candidate is the key (no read back); ignored: the one stored before it is.
+        if (this.statements.insert.run(owner, candidate.id, candidate.key).changes === 0) return this.getNow(owner) as SealingKey;
+        this.recent.set(owner, candidate);
+        return candidate;
       }),
     )();
   }
