@@ -151,6 +151,7 @@ export const ROUTES: readonly Route[] = [
   { method: 'POST', path: (s) => `/environments/${s.environmentId}/identities`, body: () => ({ identifier: 'planted', traits: { a: 1 } }) },
   { method: 'GET', path: (s) => identityPath(s) },
   { method: 'DELETE', path: (s) => identityPath(s) },
+  { method: 'POST', path: (s) => `${identityPath(s)}/erase` },
   { method: 'PATCH', path: (s) => `${identityPath(s)}/traits`, body: () => ({ traits: { plan: 'free' } }) },
   { method: 'PUT', path: (s) => `${identityPath(s)}/traits`, body: () => ({ traits: { plan: 'free' } }) },
   { method: 'PUT', path: (s) => `${identityPath(s)}/overrides/${s.featureId}`, body: () => ({ enabled: false }) },
