@@ -2,7 +2,7 @@ import { AdminApplication } from '@flagline/admin-application';
 import { createAdminHttpApp } from '@flagline/admin-api';
 import { answerClientErrors, MAX_HEADER_BYTES } from '@flagline/http-edge';
 import { AdminCatalog } from '@flagline/admin-projections';
-import { ConflictError, IDENTITY_SEALING, upcastRecordedAdminEvent } from '@flagline/admin-domain';
+import { ConflictError, IDENTITY_SEALING, identityIdsWith, upcastRecordedAdminEvent } from '@flagline/admin-domain';
 import { projectCheckpointKey } from '@flagline/admin-projections';
 import type { PersonalDataErasure } from '@flagline/admin-application';
 import { SealingEventStore, type SealingKeyStore } from '@flagline/event-sealing';
@@ -49,6 +49,12 @@ export interface CommandServiceConfig {
   /** `READ_MODEL_PREFIX`: the projector's read models, whose checkpoints an erasure waits for. */
   readonly readModelPrefix?: string;
   /**
+   * `IDENTITY_ID_KEY` (32 bytes in base64): identity ids are keyed with it (HMAC-SHA-256), so the
+   * log does not let whoever holds it confirm a guessed identifier. Set it before the first
+   * identity is stored and never change it (identities are found by it); unset, ids are unkeyed.
+   */
+  readonly identityIdKey?: Buffer;
+  /**
    * Where the log's Merkle tree persists (`transparency.sqlite`, and the generated signing key):
    * `TRANSPARENCY_DIR`, else `DATA_DIR` on the embedded log or `CATALOG_DIR` on EventStoreDB. Null: a
    * temporary directory removed at close, the tree rebuilt from `$all` at every start.
@@ -83,6 +89,7 @@ export function loadCommandServiceConfig(env: NodeJS.ProcessEnv = process.env): 
     catalogPath: catalogPathOf(eventStore, read.optional('CATALOG_DIR')),
     sealingKeyPrefix: read.string('SEALING_KEY_PREFIX', 'flagline:sealing-key:'),
     readModelPrefix: read.string('READ_MODEL_PREFIX', 'flagline:rm:v1:'),
+    ...identityIdKeyOf(read),
     transparencyDir: read.optional('TRANSPARENCY_DIR') ?? (eventStore.kind === 'embedded' ? eventStore.dataDir : (read.optional('CATALOG_DIR') ?? null)),
     ...(read.optional('TRANSPARENCY_SIGNING_KEY') !== undefined ? { transparencySigningKey: read.optional('TRANSPARENCY_SIGNING_KEY') } : {}),
   };
@@ -141,6 +148,14 @@ export interface RunningCommandService {
   close(): Promise<void>;
 }
 
+function identityIdKeyOf(read: EnvReader): { identityIdKey?: Buffer } {
+  const text = read.optional('IDENTITY_ID_KEY');
+  if (text === undefined) return {};
+  const key = Buffer.from(text, 'base64');
+  if (key.length !== 32 || key.toString('base64') !== text) read.problem('IDENTITY_ID_KEY must be 32 bytes in base64');
+  return { identityIdKey: key };
+}
+
 /** How long an erasure waits for the projector to apply it before the key may go. */
 const ERASURE_PROJECTION_TIMEOUT_MS = 30_000;
 
@@ -195,7 +210,7 @@ export async function startCommandService(config: CommandServiceConfig, logger: 
   const analytics = redis ? new RedisFlagAnalyticsStore({ redis }) : undefined;
   // Explained evaluation runs the evaluation side's serving code on documents folded from the log.
   const admin = new AdminApplication(
-    { store, storedLog, transparency, catalog, explainer: new EvaluationExplainer(), logPositions: config.eventStore.kind === 'embedded' ? 'dense' : 'sparse', ...(analytics ? { analytics } : {}), ...(redis && keys ? { erasure: redisErasure(redis, keys, config.readModelPrefix) } : {}) },
+    { store, storedLog, transparency, catalog, explainer: new EvaluationExplainer(), logPositions: config.eventStore.kind === 'embedded' ? 'dense' : 'sparse', ...(analytics ? { analytics } : {}), ...(redis && keys ? { erasure: redisErasure(redis, keys, config.readModelPrefix) } : {}), identityIds: identityIdsWith(config.identityIdKey ?? null) },
     { adminApiKey: config.adminApiKey, adminEmail: config.adminEmail },
   );
   await admin.auth.bootstrap();

@@ -1,7 +1,7 @@
 import { AdminApplication } from '@flagline/admin-application';
 import { createAdminHttpApp } from '@flagline/admin-api';
 import { AdminCatalog, EnvironmentProjector } from '@flagline/admin-projections';
-import { IDENTITY_SEALING, identityIdFor, toIdentityStreamName, upcastRecordedAdminEvent } from '@flagline/admin-domain';
+import { IDENTITY_SEALING, toIdentityStreamName, upcastRecordedAdminEvent, type IdentityIds } from '@flagline/admin-domain';
 import { SealingEventStore } from '@flagline/event-sealing';
 import { InProcessEventBus, Relay, UpcastingEventStore, type EventStore, type RecordedEvent, type Subscription } from '@flagline/event-sourcing';
 import { EmbeddedEventStore } from '@flagline/event-store-embedded';
@@ -18,7 +18,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { StandaloneConfig } from './config';
 import { catchUpReadModels } from './rebuild-parts';
-import { openKeyStore } from './sealing';
+import { identityIdsOf, openKeyStore } from './sealing';
 
 export interface Standalone {
   readonly url: string;
@@ -30,6 +30,8 @@ export interface Standalone {
   projectedSinceStart(): number;
   readonly admin: AdminApplication;
   readonly registry: EnvironmentRegistry;
+  /** How this data directory derives identity ids (identity stream names). */
+  readonly identityIds: IdentityIds;
   /** The log's Merkle tree. */
   readonly transparency: TransparencyLog;
   close(): Promise<void>;
@@ -53,6 +55,8 @@ export async function startStandalone(config: StandaloneConfig): Promise<Standal
   try {
     const log = await EmbeddedEventStore.open({ directory: join(config.dataDir, 'events') });
     closers.push(() => log.close());
+    // Keyed identity ids for a new data directory, the unkeyed ones its log already uses otherwise.
+    const identityIds = await identityIdsOf(config.dataDir, log);
     // Identities' personal data is sealed in the log under a key per identity kept in keys.sqlite
     // (see "Erasure (GDPR)" in the README); the keys close after everything that reads events.
     const keys = openKeyStore(config.dataDir);
@@ -112,7 +116,9 @@ export async function startStandalone(config: StandaloneConfig): Promise<Standal
     const admin = new AdminApplication(
       {
         store,
-        storedLog: log, transparency,
+        storedLog: log,
+        transparency,
+        identityIds,
         catalog,
         analytics,
         projectionBarrier: (position) => relay.progress.waitFor(position, 10_000),
@@ -143,7 +149,7 @@ export async function startStandalone(config: StandaloneConfig): Promise<Standal
       readNow: (key) => readModels.getNow(key),
       // A new identity's stream is in no log: most are answered absent from the log's stream filter,
       // without a read (the stream named as the write side names it, with the domain's identity id).
-      mayExist: (environmentId, identifier) => log.mayHaveStream(toIdentityStreamName(identityIdFor(environmentId, identifier))),
+      mayExist: (environmentId, identifier) => log.mayHaveStream(toIdentityStreamName(identityIds(environmentId, identifier))),
       onError: (error) => console.error('evaluation registry', error),
     });
     closers.push(() => registry.stop());
@@ -199,6 +205,7 @@ export async function startStandalone(config: StandaloneConfig): Promise<Standal
       projectedSinceStart: () => projectedSinceStart,
       admin,
       registry,
+      identityIds,
       transparency,
       close: closeAll,
     };

@@ -57,6 +57,7 @@ export class Pipeline {
       REDIS_URL: options.redisUrl,
       READ_MODEL_PREFIX: this.readModelPrefix,
       SEALING_KEY_PREFIX: this.sealingKeyPrefix,
+      IDENTITY_ID_KEY: randomBytes(32).toString('base64'),
     });
     this.relay = service('relay', 'relay', {
       EVENT_STORE: 'embedded',

@@ -1,4 +1,5 @@
 import { identityIdFor, toIdentityStreamName } from '@flagline/admin-domain';
+import { IDENTITY_IDS_FILE } from '../sealing';
 import { readModelKeys, type EnvironmentDocument } from '@flagline/contracts';
 import { canonicalEventBytes } from '@flagline/event-sourcing';
 import { EmbeddedEventStore } from '@flagline/event-store-embedded';
@@ -162,12 +163,35 @@ describe('Erasing an identity whose as-of reads were answered from snapshots', (
     const path = `${ADMIN}/environments/${s.environmentId}/identities/${encodeURIComponent(s.identifier)}`;
     // Enough events for the as-of reads to keep snapshots of the identity's stream in memory.
     for (let index = 0; index < 40; index++) expectStatus(await t.admin.patch(`${path}/traits`, { traits: { visits: index, secret: `walrus-${index}` } }), 200);
-    const positions = (await t.app.store.readStream(toIdentityStreamName(identityIdFor(s.environmentId, s.identifier)))).events.map((event) => event.globalPosition);
+    const positions = (await t.app.store.readStream(toIdentityStreamName(t.app.identityIds(s.environmentId, s.identifier)))).events.map((event) => event.globalPosition);
     expect(positions.length).toBeGreaterThan(40);
     for (const at of positions) expectStatus(await t.admin.get(`${path}?asOf=${at}`), 200);
     expectStatus(await t.client(s.orgKey).post(`${path}/erase`), 204);
     const answered = [];
     for (const at of positions) answered.push((await t.admin.get(`${path}?asOf=${at}`)).status);
     expect(new Set(answered)).toEqual(new Set([404]));
+  }, 60_000);
+});
+
+describe('Identity ids of a data directory', () => {
+  it('are keyed with a secret made at the first start of an empty directory, kept across restarts: the log names no identity by the unkeyed digest', async () => {
+    let t = await startTestApp();
+    try {
+      const s = await setupOrganisation(t, 'Keyed');
+      const recorded = readFileSync(join(t.dataDir, IDENTITY_IDS_FILE), 'utf8');
+      expect(recorded).toMatch(/^hmac-sha256:[A-Za-z0-9+/]{43}=\n$/);
+      const keyed = t.app.identityIds(s.environmentId, s.identifier);
+      expect(keyed).toMatch(/^[0-9a-f]{32}$/);
+      expect(keyed).not.toBe(identityIdFor(s.environmentId, s.identifier));
+      expect((await t.app.store.readStream(toIdentityStreamName(keyed))).events.length).toBeGreaterThan(0);
+      expect((await t.app.store.readStream(toIdentityStreamName(identityIdFor(s.environmentId, s.identifier)))).currentRevision).toBeNull();
+      await t.stop();
+      t = await startTestApp({ dataDir: t.dataDir });
+      expect(readFileSync(join(t.dataDir, IDENTITY_IDS_FILE), 'utf8')).toBe(recorded);
+      expect(t.app.identityIds(s.environmentId, s.identifier)).toBe(keyed);
+      expectStatus(await t.admin.get(`${ADMIN}/environments/${s.environmentId}/identities/${encodeURIComponent(s.identifier)}`), 200);
+    } finally {
+      await t.dispose();
+    }
   }, 60_000);
 });

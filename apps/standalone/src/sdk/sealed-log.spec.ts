@@ -5,7 +5,7 @@ import { EmbeddedEventStore } from '@flagline/event-store-embedded';
 import { SqliteSealingKeyStore } from '@flagline/key-store';
 import { cp, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { KEYS_FILE } from '../sealing';
+import { IDENTITY_IDS_FILE, KEYS_FILE } from '../sealing';
 import { ADMIN, expectStatus, obj, startTestApp, tempDataDir } from '../testing/http-harness';
 import type { SealedLogSetup } from '../testing/sealed-log.writer';
 
@@ -73,6 +73,8 @@ describe('a log with sealed identities and an erasure, written on 2026-12-06 (fi
   it('is served by the current code: the kept identities with their traits, the erased one not at all', async () => {
     const t = await startTestApp({ dataDir, env: ENV });
     try {
+      // Written before identity ids were keyed: its streams are named with the unkeyed digest, which it keeps.
+      expect((await readFile(join(dataDir, IDENTITY_IDS_FILE), 'utf8')).trim()).toBe('sha256');
       for (const [identifier, traits] of Object.entries(setup.kept)) {
         const identity = obj(expectStatus(await t.admin.get(`${ADMIN}/environments/${setup.environmentId}/identities/${encodeURIComponent(identifier)}`), 200));
         expect(identity['traits']).toEqual(traits);

@@ -1,8 +1,9 @@
-import { identityIdFor } from '@flagline/contracts';
+import { identityIdFor, type IdentityIds } from '@flagline/admin-domain';
 import type { EventMetadata, NewEvent } from '@flagline/event-sourcing';
 import { EmbeddedEventStore } from '@flagline/event-store-embedded';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import { identityIdsOf } from '../sealing';
 import { ADMIN, expectStatus, num, startTestApp, str } from './http-harness';
 
 export interface SeededEnvironment {
@@ -30,8 +31,8 @@ export async function seedEnvironment(dataDir: string, adminKey: string): Promis
 const metadata: EventMetadata = { actor: { kind: 'system', id: 'seed' }, occurredAt: '2026-12-05T00:00:00.000Z', correlationId: 'identity-log' };
 
 /** The event an SDK identify with five traits appends for a new identity. */
-export function identityEvents(environment: SeededEnvironment, identifier: string, n: number): NewEvent[] {
-  const base = { identityId: identityIdFor(environment.environmentId, identifier), projectId: environment.projectId, environmentId: environment.environmentId, identifier };
+export function identityEvents(environment: SeededEnvironment, identifier: string, n: number, identityIds: IdentityIds = identityIdFor): NewEvent[] {
+  const base = { identityId: identityIds(environment.environmentId, identifier), projectId: environment.projectId, environmentId: environment.environmentId, identifier };
   const traits = { plan: n % 3 === 0 ? 'pro' : 'free', age: n % 90, country: 'fr', beta: n % 2 === 0, app_version: '2.3.0' };
   return [{ id: randomUUID(), type: 'IdentityCreated', data: { ...base, schemaVersion: 2, createdAt: metadata.occurredAt, traits, floats: [] }, metadata }];
 }
@@ -43,12 +44,14 @@ export function identityEvents(environment: SeededEnvironment, identifier: strin
 export async function appendIdentities(dataDir: string, environment: SeededEnvironment, count: number, prefix = 'user'): Promise<void> {
   const store = await EmbeddedEventStore.open({ directory: join(dataDir, 'events') });
   try {
+    // Named as the data directory names identities (keyed since its first start).
+    const identityIds = await identityIdsOf(dataDir, store);
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < count) {
         const n = next++;
         const identifier = `${prefix}-${n}`;
-        await store.appendToStream(`identity-${identityIdFor(environment.environmentId, identifier)}`, identityEvents(environment, identifier, n), { expectedRevision: 'no_stream' });
+        await store.appendToStream(`identity-${identityIds(environment.environmentId, identifier)}`, identityEvents(environment, identifier, n, identityIds), { expectedRevision: 'no_stream' });
       }
     };
     await Promise.all(Array.from({ length: 256 }, worker));

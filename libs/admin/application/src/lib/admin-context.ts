@@ -1,6 +1,8 @@
 import {
   identityDecider,
+  identityIdFor,
   type AdminEvent,
+  type IdentityIds,
   organisationDecider,
   projectDecider,
   userDecider,
@@ -65,6 +67,8 @@ export interface AdminDependencies {
   readonly projectionBarrier?: (position: number) => Promise<void>;
   /** What erasing an identity's personal data needs beyond its event; without it, erasure is refused. */
   readonly erasure?: PersonalDataErasure;
+  /** How this instance derives identity ids (`identityIdsWith`); the unkeyed digest when not given. */
+  readonly identityIds?: IdentityIds;
   /** Where SDK-reported flag evaluation counts are kept, for the analytics routes. */
   readonly analytics?: FlagAnalyticsStore;
 }
@@ -89,6 +93,8 @@ export interface PersonalDataErasure {
 /** A command handler plus what the write path needs around it. */
 export class AdminContext {
   readonly clock: () => Date;
+  /** This instance's identity ids (the stream an identifier's identity lives in). */
+  readonly identityIdFor: IdentityIds;
   readonly ids: IdAllocator;
   readonly users: CommandHandler<User, UserCommand, UserEvent>;
   readonly organisations: CommandHandler<Organisation, OrganisationCommand, OrganisationEvent>;
@@ -100,6 +106,7 @@ export class AdminContext {
 
   constructor(readonly deps: AdminDependencies) {
     this.clock = deps.clock ?? (() => new Date());
+    this.identityIdFor = deps.identityIds ?? identityIdFor;
     this.ids = new IdAllocator(deps.store, this.clock);
     this.history = new CatalogHistory(deps.store, deps.catalog, { positions: deps.logPositions ?? 'dense' });
     // The catalog folds each stream with the same evolve the decider uses, so its state is the decider's state.

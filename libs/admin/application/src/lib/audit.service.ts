@@ -1,4 +1,4 @@
-import { identityIdFor, NotFoundError, toIdentityStreamName, toUserStreamName, type AdminEvent } from '@flagline/admin-domain';
+import { NotFoundError, toIdentityStreamName, toUserStreamName, type AdminEvent } from '@flagline/admin-domain';
 import type { RecordedEvent } from '@flagline/event-sourcing';
 import type { AuditEntity } from '@flagline/admin-projections';
 import type { AdminContext, RequestContext } from './admin-context';
@@ -107,7 +107,7 @@ export class AuditService {
     };
     const page =
       entity.kind === 'identity'
-        ? await this.streamPage(toIdentityStreamName(identityIdFor(entity.environmentId, entity.identifier)), query)
+        ? await this.streamPage(toIdentityStreamName(this.context.identityIdFor(entity.environmentId, entity.identifier)), query)
         : await this.indexedPage(entity, query);
     return { results: page.events.map((event) => this.withoutUnsharedUser(request.principal, auditEntryView(event))), next: page.next === null ? null : String(page.next) };
   }

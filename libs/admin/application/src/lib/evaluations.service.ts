@@ -59,7 +59,7 @@ export class EvaluationsService {
     private readonly explainer: EvaluationExplainerPort | undefined,
   ) {
     this.lookup = new Lookup(context.deps.catalog, context.history);
-    this.documents = new EnvironmentHistory(context.deps.store);
+    this.documents = new EnvironmentHistory(context.deps.store, { identityIds: context.identityIdFor });
   }
 
   async explain(request: RequestContext, reference: string, input: ExplainInput): Promise<ExplainedEvaluationView> {

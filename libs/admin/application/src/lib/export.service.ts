@@ -1,4 +1,4 @@
-import { identityIdFor, NotFoundError, toIdentityStreamName, toOrganisationStreamName, toUserStreamName, upcastRecordedAdminEvent, type AdminEvent } from '@flagline/admin-domain';
+import { NotFoundError, toIdentityStreamName, toOrganisationStreamName, toUserStreamName, upcastRecordedAdminEvent, type AdminEvent } from '@flagline/admin-domain';
 import { auditEntityKey, auditKeysOf, type AuditEntity } from '@flagline/admin-projections';
 import type { CatalogEventAddress, EventMetadata, EventStore, JsonValue, RecordedEvent } from '@flagline/event-sourcing';
 import type { AdminContext, RequestContext } from './admin-context';
@@ -132,7 +132,7 @@ export class ExportService {
    */
   private pages(entity: AuditEntity | undefined, replayable: boolean, after: number, head: number): () => AsyncGenerator<readonly RecordedEvent[]> {
     const log = this.log;
-    if (entity?.kind === 'identity') return () => streamPages(log, toIdentityStreamName(identityIdFor(entity.environmentId, entity.identifier)), after, head);
+    if (entity?.kind === 'identity') return () => streamPages(log, toIdentityStreamName(this.context.identityIdFor(entity.environmentId, entity.identifier)), after, head);
     if (entity === undefined || replayable) return () => logPages(log, after, head);
     const catalog = this.context.catalog;
     return async function* indexed() {
@@ -216,7 +216,7 @@ export class ExportService {
    */
   private entityMatcher(principal: Principal, entity: AuditEntity, replayable: boolean, visible: (event: RecordedEvent) => boolean): (event: RecordedEvent) => boolean {
     if (entity.kind === 'identity') {
-      const stream = toIdentityStreamName(identityIdFor(entity.environmentId, entity.identifier));
+      const stream = toIdentityStreamName(this.context.identityIdFor(entity.environmentId, entity.identifier));
       return (event) => event.streamName === stream;
     }
     const key = auditEntityKey(entity);

@@ -1,7 +1,6 @@
 import {
   checkAllocations,
   ConflictError,
-  identityIdFor,
   NotFoundError,
   toIdentityStreamName,
   type Allocation,
@@ -33,14 +32,14 @@ export class IdentitiesService {
   }
 
   private identity(project: Project, environment: Environment, identifier: string): Versioned<IdentityView> {
-    return this.found(project, this.context.catalog.identity(identityIdFor(environment.environmentId, identifier)), identifier);
+    return this.found(project, this.context.catalog.identity(this.context.identityIdFor(environment.environmentId, identifier)), identifier);
   }
 
   /** The identity as of the request's point (now when it has none). */
   private async readIdentity(request: RequestContext, project: Project, environment: Environment, identifier: string): Promise<Versioned<IdentityView>> {
     const at = this.lookup.at(request);
     if (!at) return this.identity(project, environment, identifier);
-    return this.found(project, await at.identity(identityIdFor(environment.environmentId, identifier)), identifier);
+    return this.found(project, await at.identity(this.context.identityIdFor(environment.environmentId, identifier)), identifier);
   }
 
   private found(project: Project, identity: Identity | undefined, identifier: string): Versioned<IdentityView> {
@@ -49,7 +48,7 @@ export class IdentitiesService {
   }
 
   private run(request: RequestContext, project: Project, environment: Environment, identifier: string, command: IdentityCommand) {
-    const identityId = identityIdFor(environment.environmentId, identifier);
+    const identityId = this.context.identityIdFor(environment.environmentId, identifier);
     const routing = { organisationId: project.organisationId, projectId: project.projectId };
     return this.context.run(this.context.identities, toIdentityStreamName(identityId), command, request, routing);
   }
@@ -84,13 +83,13 @@ export class IdentitiesService {
   private async listed(request: RequestContext, project: Project, environment: Environment, identifiers: readonly string[]): Promise<IdentityView[]> {
     const at = this.lookup.at(request);
     if (!at) return identifiers.map((identifier) => this.identity(project, environment, identifier).view);
-    const identities = await Promise.all(identifiers.map((identifier) => at.identity(identityIdFor(environment.environmentId, identifier))));
+    const identities = await Promise.all(identifiers.map((identifier) => at.identity(this.context.identityIdFor(environment.environmentId, identifier))));
     return identities.filter((identity): identity is Identity => identity !== undefined).map((identity) => identityView(project, identity));
   }
 
   async create(request: RequestContext, reference: string, input: { identifier: string; traits?: Record<string, TraitValue | null> }): Promise<Versioned<IdentityView>> {
     const { project, environment } = this.lookup.environment(request.principal, reference, 'member', 'create identities');
-    const identityId = identityIdFor(environment.environmentId, input.identifier);
+    const identityId = this.context.identityIdFor(environment.environmentId, input.identifier);
     await this.run(request, project, environment, input.identifier, {
       type: 'CreateIdentity',
       identityId,
@@ -148,7 +147,7 @@ export class IdentitiesService {
     const { project, environment } = this.lookup.environment(request.principal, reference, 'admin', 'erase identities');
     const erasure = this.context.deps.erasure;
     if (!erasure) throw new ConflictError('IDENTITY.ERASURE_UNAVAILABLE', 'This instance keeps no sealing keys, so it cannot erase personal data');
-    const identityId = identityIdFor(environment.environmentId, identifier);
+    const identityId = this.context.identityIdFor(environment.environmentId, identifier);
     const result = await this.run(request, project, environment, identifier, {
       type: 'EraseIdentity',
       identityId,
@@ -207,7 +206,7 @@ export class IdentitiesService {
     const environment = project?.environments.get(input.environmentId);
     if (!project || !environment) throw new NotFoundError('ENVIRONMENT.NOT_FOUND', 'Environment not found');
     // The hot write of SDK identify: the id (a SHA-256) and the time are taken once for the command and its events.
-    const identityId = identityIdFor(environment.environmentId, input.identifier);
+    const identityId = this.context.identityIdFor(environment.environmentId, input.identifier);
     const now = this.context.clock();
     const result = await this.context.identities.handle(
       toIdentityStreamName(identityId),

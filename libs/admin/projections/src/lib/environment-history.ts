@@ -52,6 +52,8 @@ export interface EnvironmentHistoryOptions {
    * far each time), so even one project alone stays within it plus a few per doubling of its length.
    */
   readonly maxSnapshots?: number;
+  /** The instance's identity ids (`identityIdsWith`); the unkeyed digest by default. */
+  readonly identityIds?: (environmentId: number, identifier: string) => string;
 }
 
 /**
@@ -68,11 +70,13 @@ export class EnvironmentHistory {
   readonly snapshots: StreamSnapshots;
   private readonly every: number;
   private readonly max: number;
+  private readonly identityIds: (environmentId: number, identifier: string) => string;
 
   constructor(
     private readonly store: Pick<EventStore, 'readStream'>,
     options: EnvironmentHistoryOptions = {},
   ) {
+    this.identityIds = options.identityIds ?? identityIdFor;
     this.every = options.snapshotEvery ?? 128;
     this.max = options.maxSnapshots ?? 1_000;
     this.snapshots = new StreamSnapshots(this.max);
@@ -112,7 +116,7 @@ export class EnvironmentHistory {
 
   /** The identity's document at `position` in `environment` (its document at that position); null when it was not stored then. */
   async identityDocumentAt(environment: EnvironmentDocument, identifier: string, position: number): Promise<IdentityDocument | null> {
-    const streamName = toIdentityStreamName(identityIdFor(environment.environmentId, identifier));
+    const streamName = toIdentityStreamName(this.identityIds(environment.environmentId, identifier));
     const events: RecordedEvent[] = [];
     for (let fromRevision = 0; ; ) {
       const page = await this.store.readStream(streamName, { fromRevision, maxCount: 256 });

@@ -2,6 +2,7 @@ import { isErasedIdentityEvent, type Allocation, type FeatureValue, type Project
 import { initialFeatureState } from '@flagline/admin-domain';
 import {
   deepFreeze,
+  identityUuidFor,
   READ_MODEL_SCHEMA_VERSION,
   type EnvironmentDocument,
   type FeatureDocument,
@@ -11,7 +12,7 @@ import {
   type ProjectDocument,
 } from '@flagline/contracts';
 import type { RecordedEvent } from '@flagline/event-sourcing';
-import { featureStateUuid, identityUuid } from './state-uuid';
+import { featureStateUuid } from './state-uuid';
 
 /** Documents an event may change, loaded before it is applied. */
 export interface ProjectionInput {
@@ -594,7 +595,9 @@ function applyIdentityEvent(
       return result({
         environmentId,
         identifier,
-        identityUuid: identityUuid(event.data.identityId),
+        // Flagsmith's identity_uuid seeds bucketing: derived as the evaluation side derives it for an
+        // identity not stored yet, whatever this instance's identity ids are (see identityIdsWith).
+        identityUuid: identityUuidFor(environmentId, identifier),
         createdAt: event.data.createdAt,
         traits: sortedTraits(traits),
         overrides: [],

@@ -1,4 +1,4 @@
-import { hash } from 'node:crypto';
+import { createHmac, hash } from 'node:crypto';
 import type { Decider } from '@flagline/event-sourcing';
 import { FloatNumber, sameScalar } from '@flagline/python-compat';
 import { checkRevision, ConflictError, NotFoundError } from '../shared/domain-error';
@@ -36,6 +36,21 @@ export interface Identity {
 export function identityIdFor(environmentId: number, identifier: string): string {
   // The one-shot digest: no Hash object per call (every SDK identify of an identity records through it).
   return hash('sha256', `${environmentId}\u0000${identifier}`, 'hex').slice(0, 32);
+}
+
+/** How an instance derives identity ids (and so identity stream names) from environment and identifier. */
+export type IdentityIds = (environmentId: number, identifier: string) => string;
+
+/**
+ * The identity ids of an instance: keyed (HMAC-SHA-256 with the instance's secret, kept outside
+ * the log), so that holding the log is not enough to confirm a guessed identifier, or, with no
+ * key, the unkeyed digest of `identityIdFor` (data directories that stored identities before
+ * keyed ids keep it: their streams are named with it). The same 128 bits either way. Flagsmith's
+ * `identity_uuid` is not derived from it (see `identityUuidFor` in the contracts).
+ */
+export function identityIdsWith(key: Buffer | null): IdentityIds {
+  if (!key) return identityIdFor;
+  return (environmentId, identifier) => createHmac('sha256', key).update(`${environmentId}\u0000${identifier}`).digest('hex').slice(0, 32);
 }
 
 export const toIdentityStreamName = (identityId: string): string => `identity-${identityId}`;
