@@ -76,6 +76,21 @@ describe('SealingEventStore', () => {
     await expect(store.openOne({ ...stored, id: 'e9' })).rejects.toThrow(SealedEventError);
   });
 
+  it('delivers an event it appended as given while its key is there, and as erased once the key is gone, as the log reads it', async () => {
+    await store.appendToStream('person-p6', [event('e1', { personId: 'p6', name: 'Grace' })]);
+    await store.appendToStream('person-p7', [event('e2', { personId: 'p7', name: 'Alan' })]);
+    await keys.destroy('person-p6');
+    // Subscribed afterwards: the first delivery of each comes after the key of p6 is gone.
+    const seen: RecordedEvent[] = [];
+    const subscription = store.subscribeToAll({}, (recorded) => void seen.push(recorded));
+    await subscription.caughtUp;
+    await subscription.stop();
+    expect(seen.map((recorded) => recorded.data)).toEqual([
+      { personId: 'p6', erased: true },
+      { personId: 'p7', name: 'Alan' },
+    ]);
+  });
+
   it('makes one key for concurrent first appends to a stream', async () => {
     await Promise.all(Array.from({ length: 10 }, (_, index) => store.appendToStream('person-p5', [event(`e${index}`, { personId: 'p5', name: `n${index}` })])));
     expect((await store.readStream('person-p5')).events.map((recorded) => (recorded.data as { name: string }).name).sort()).toHaveLength(10);

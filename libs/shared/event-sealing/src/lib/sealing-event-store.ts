@@ -11,6 +11,7 @@ import type {
   Subscription,
   SubscriptionHandler,
 } from '@flagline/event-sourcing';
+import { LRUCache } from 'lru-cache';
 import { isSealedData, newSealingKey, openEvent, sealEvent, type SealingPolicy } from './event-sealer';
 import type { SealingKey, SealingKeyStore } from './sealing-key.store';
 
@@ -35,21 +36,43 @@ export class EventOpener {
 
 /**
  * Opens each delivered event once for every subscriber: a store delivers the same recorded event
- * to each of its subscriptions (the catalog's and the relay's), so the second one finds it opened.
- * Only for events delivered live: an erasure destroys the key after the subscribers have applied it.
+ * to each of its subscriptions (the catalog's and the relay's), so the second one finds it opened;
+ * and an event this process has just sealed is not opened at all, its data taken as it was given
+ * to the append (kept only until the event is first delivered, or the append fails). Only for
+ * events delivered live: an erasure destroys the key after the subscribers have applied it.
  */
 class OpenedOnce {
   private readonly opened = new WeakMap<RecordedEvent, Promise<RecordedEvent>>();
+  /** The data of events being appended, by id, until their first delivery (bounded: a retried append is not delivered again). */
+  private readonly appending = new LRUCache<string, Exclude<NewEvent['data'], null>>({ max: 10_000 });
 
-  constructor(private readonly opener: EventOpener) {}
+  constructor(private readonly keys: Pick<SealingKeyStore, 'get'>) {}
+
+  /** Remembers what the events carry in the clear; `forget` them if their append fails. */
+  sealing(events: readonly NewEvent[]): void {
+    for (const event of events) if (event.data !== null) this.appending.set(event.id, event.data);
+  }
+
+  forget(events: readonly NewEvent[]): void {
+    for (const event of events) this.appending.delete(event.id);
+  }
 
   open(event: RecordedEvent): Promise<RecordedEvent> {
     let opened = this.opened.get(event);
     if (!opened) {
-      opened = this.opener.openOne(event);
+      opened = this.openFirst(event);
       this.opened.set(event, opened);
     }
     return opened;
+  }
+
+  private async openFirst(event: RecordedEvent): Promise<RecordedEvent> {
+    const data = this.appending.get(event.id);
+    this.appending.delete(event.id);
+    const key = await this.keys.get(event.streamName);
+    // Taken as given only while the key that sealed it is there: once destroyed, it reads as erased as it would from the log.
+    const sealedWith = isSealedData(event.data) ? event.data.sealed.kid : undefined;
+    return data !== undefined && key !== undefined && key.id === sealedWith ? ({ ...event, data }) : openEvent(event, key);
   }
 }
 
@@ -71,7 +94,7 @@ export class SealingEventStore implements EventStore {
     private readonly policy: SealingPolicy,
   ) {
     this.opener = new EventOpener(keys);
-    this.delivered = new OpenedOnce(this.opener);
+    this.delivered = new OpenedOnce(keys);
   }
 
   async appendToStream(streamName: string, events: readonly NewEvent[], options?: AppendOptions): Promise<AppendResult> {
@@ -79,6 +102,15 @@ export class SealingEventStore implements EventStore {
     // A stream the append expects to be new has no key worth looking up: `ensure` and `commit`
     // answer the stored one if an earlier attempt made it.
     const existing = options?.expectedRevision === 'no_stream' ? undefined : await this.keys.get(streamName);
+    try {
+      return await this.appendSealed(streamName, events, options, existing);
+    } catch (error) {
+      this.delivered.forget(events);
+      throw error;
+    }
+  }
+
+  private async appendSealed(streamName: string, events: readonly NewEvent[], options: AppendOptions | undefined, existing: SealingKey | undefined): Promise<AppendResult> {
     if (existing) return this.inner.appendToStream(streamName, this.sealAll(events, streamName, existing), options);
     if (!this.keys.commit) {
       const made = await this.keys.ensure(streamName, newSealingKey());
@@ -94,6 +126,7 @@ export class SealingEventStore implements EventStore {
   }
 
   private sealAll(events: readonly NewEvent[], streamName: string, key: SealingKey): NewEvent[] {
+    this.delivered.sealing(events);
     return events.map((event) => sealEvent(event, streamName, key, this.policy));
   }
 
