@@ -86,7 +86,7 @@ describeWithInfra(
     /** Waits for the pipeline to be idle, then checks the live read models against a rebuild from the log. */
     async function expectRebuildEquality(): Promise<{ idle: IdleReport; comparison: RebuildComparison }> {
       const idle = await waitForIdle(pipeline, redis, kafkaAdmin, IDLE_TIMEOUT_MS);
-      const comparison = await compareWithRebuild(redis, pipeline.dataDir, pipeline.readModelPrefix);
+      const comparison = await compareWithRebuild(redis, pipeline.dataDir, pipeline.readModelPrefix, pipeline.sealingKeyPrefix);
       expect({ missingInLive: comparison.missingInLive, missingInRebuild: comparison.missingInRebuild, different: comparison.different }).toEqual({
         missingInLive: [],
         missingInRebuild: [],

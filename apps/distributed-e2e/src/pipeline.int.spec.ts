@@ -159,7 +159,7 @@ describeWithInfra('distributed mode end to end (command service, relay, Kafka, p
 
     // The read models are exactly what a rebuild from the log gives.
     const idle = await waitForIdle(pipeline, redis, kafkaAdmin, 60_000);
-    const comparison = await compareWithRebuild(redis, pipeline.dataDir, pipeline.readModelPrefix);
+    const comparison = await compareWithRebuild(redis, pipeline.dataDir, pipeline.readModelPrefix, pipeline.sealingKeyPrefix);
     report('end to end', {
       events: idle.head,
       topicMessages: idle.topicMessages,
@@ -234,7 +234,7 @@ describeWithInfra('distributed mode end to end (command service, relay, Kafka, p
     await seen('Initrode');
 
     await waitForIdle(pipeline, redis, kafkaAdmin, 60_000);
-    const comparison = await compareWithRebuild(redis, pipeline.dataDir, pipeline.readModelPrefix);
+    const comparison = await compareWithRebuild(redis, pipeline.dataDir, pipeline.readModelPrefix, pipeline.sealingKeyPrefix);
     expect({ missingInLive: comparison.missingInLive, missingInRebuild: comparison.missingInRebuild, different: comparison.different }).toEqual({
       missingInLive: [],
       missingInRebuild: [],

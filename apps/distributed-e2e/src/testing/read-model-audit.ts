@@ -2,6 +2,8 @@ import { upcastRecordedAdminEvent } from '@flagline/admin-domain';
 import { EnvironmentProjector } from '@flagline/admin-projections';
 import type { RecordedEvent } from '@flagline/event-sourcing';
 import { EmbeddedEventStore } from '@flagline/event-store-embedded';
+import { EventOpener } from '@flagline/event-sealing';
+import { RedisSealingKeyStore } from '@flagline/key-store';
 import { RedisReadModelStore } from '@flagline/read-model-redis';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -128,15 +130,16 @@ function around(text: string | null, at: number): string {
  * `cp:`) and its raw value with the live read models, byte for byte. The rebuild's keys are
  * removed afterwards.
  */
-export async function compareWithRebuild(redis: Redis, dataDir: string, livePrefix: string): Promise<RebuildComparison> {
+export async function compareWithRebuild(redis: Redis, dataDir: string, livePrefix: string, sealingKeyPrefix: string): Promise<RebuildComparison> {
   const rebuildPrefix = `flagline:e2e-rebuild:${randomBytes(4).toString('hex')}:`;
   const started = Date.now();
   const events = await readLog(dataDir);
   const store = new RedisReadModelStore({ redis, keyPrefix: rebuildPrefix });
   const projector = new EnvironmentProjector(store);
   try {
-    // Upcast as the projector service does with what Kafka delivers.
-    for (const event of events) await projector.handle(upcastRecordedAdminEvent(event));
+    // Opened and upcast as the projector service does with what Kafka delivers.
+    const opener = new EventOpener(new RedisSealingKeyStore({ redis, keyPrefix: sealingKeyPrefix }));
+    for (const event of await opener.open(events)) await projector.handle(upcastRecordedAdminEvent(event));
   } finally {
     await store.close();
   }
