@@ -4,7 +4,7 @@ import { identityPath, ROUTES } from '../testing/routes';
 
 /** Every write route of the admin API, and the identity routes whose bodies are read again for float traits. */
 const WRITES = (s: OrganisationSetup): { method: 'POST' | 'PUT' | 'PATCH'; path: string }[] => [
-  ...ROUTES.flatMap((route) => (route.method === 'POST' || route.method === 'PUT' || route.method === 'PATCH') && route.body ? [{ method: route.method, path: route.path(s) }] : []),
+  ...ROUTES.flatMap((route) => (route.method === 'POST' || route.method === 'PUT' || route.method === 'PATCH') && route.body && route.readOnly !== true ? [{ method: route.method, path: route.path(s) }] : []),
   { method: 'POST', path: `/environments/${s.environmentId}/identities` },
   { method: 'PATCH', path: `${identityPath(s)}/traits` },
   { method: 'PUT', path: `${identityPath(s)}/traits` },

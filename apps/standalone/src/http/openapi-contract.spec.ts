@@ -211,18 +211,20 @@ describe('The OpenAPI document', () => {
 
     it('then every admin route answers as declared, reads, writes and deletes alike', async () => {
       const problems: string[] = [];
-      const statuses: number[] = [];
+      const refused: string[] = [];
       const order: Method[] = ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'];
-      const routes = [...ROUTES].sort((a, b) => order.indexOf(a.method) - order.indexOf(b.method));
+      // An erasure destroys the identity the later routes address: walked last, with the deletions.
+      const rank = (route: (typeof ROUTES)[number]): number => (route.path(s).endsWith('/erase') ? order.length : order.indexOf(route.method));
+      const routes = [...ROUTES].sort((a, b) => rank(a) - rank(b));
       for (const route of routes) {
         const path = `${ADMIN}${route.path(s)}`;
         const response = await t.admin.request(route.method, path, route.body ? { body: route.body(s, s) } : {});
-        statuses.push(response.status);
+        if (response.status >= 300) refused.push(`${route.method} ${path}: ${response.status}`);
         problems.push(...problemsOf(route.method, path, response));
       }
       expect(problems).toEqual([]);
       // The walk reached the entities: most answers are successes.
-      expect(statuses.filter((status) => status < 300).length).toBeGreaterThan(routes.length * 0.8);
+      expect({ refused: refused.length < routes.length * 0.2, which: refused }).toEqual({ refused: true, which: refused });
     });
 
     it('then error answers match the shared shape: no key, an unknown key, a bad body, an unknown entity, a stale If-Match, a bad cursor, a charset, a body too large', async () => {

@@ -6,6 +6,8 @@ export interface Route {
   readonly method: Method;
   readonly path: (s: OrganisationSetup) => string;
   readonly body?: (s: OrganisationSetup, other: OrganisationSetup) => unknown;
+  /** A POST that reads only (explained evaluation): every field of its body is optional, so an empty body asks for the defaults. */
+  readonly readOnly?: boolean;
 }
 
 /** Routes that do not address one organisation's resources (so the isolation table leaves them out). */
@@ -145,7 +147,7 @@ export const ROUTES: readonly Route[] = [
   { method: 'DELETE', path: (s) => `/environments/${s.environmentId}/segment-overrides/${s.featureId}/${s.segmentId}` },
   { method: 'PUT', path: (s) => `/environments/${s.environmentId}/features/${s.featureId}/segment-override-order`, body: (s) => ({ segmentIds: [s.segmentId] }) },
   { method: 'GET', path: (s) => `/environments/${s.environmentId}/analytics/flags` },
-  { method: 'POST', path: (s) => `/environments/${s.environmentId}/evaluate`, body: (s) => ({ identifier: s.identifier }) },
+  { method: 'POST', path: (s) => `/environments/${s.environmentId}/evaluate`, body: (s) => ({ identifier: s.identifier }), readOnly: true },
 
   { method: 'GET', path: (s) => `/environments/${s.environmentId}/identities` },
   { method: 'POST', path: (s) => `/environments/${s.environmentId}/identities`, body: () => ({ identifier: 'planted', traits: { a: 1 } }) },
