@@ -1,8 +1,11 @@
-import { describeTreeStoreContract } from '@flagline/transparency/testing';
+import { indexKeyOf } from '@flagline/event-sourcing';
+import { InMemoryTreeStore, nodesForAppend } from '@flagline/transparency';
+import { appendSample, describeTreeStoreContract, sampleLeaves } from '@flagline/transparency/testing';
+import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SqliteTreeStore } from './sqlite-tree.store';
+import { SqliteTreeStore, TreeFileError } from './sqlite-tree.store';
 
 describeTreeStoreContract(
   'SQLite',
@@ -21,3 +24,78 @@ describeTreeStoreContract(
   },
   { durable: true },
 );
+
+describe('SQLite tree file of schema 1 (leaves indexed by event id text)', () => {
+  let directory: string;
+  beforeEach(() => {
+    directory = mkdtempSync(join(tmpdir(), 'flagline-tree-v1-'));
+  });
+  afterEach(() => rmSync(directory, { recursive: true, force: true }));
+
+  /** A file as schema 1 wrote it: the same tables, `event_id` indexed as text, no `event_key`. */
+  function writeSchema1(path: string, count: number): void {
+    const db = new Database(path);
+    db.exec(`
+      CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+      CREATE TABLE leaves (idx INTEGER PRIMARY KEY, position INTEGER NOT NULL UNIQUE, event_id TEXT NOT NULL);
+      CREATE INDEX leaves_by_event ON leaves (event_id);
+      CREATE TABLE nodes (level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL, PRIMARY KEY (level, idx)) WITHOUT ROWID;
+      CREATE TABLE heads (tree_size INTEGER NOT NULL, key_id TEXT NOT NULL, root_hash TEXT NOT NULL, timestamp INTEGER NOT NULL, signature TEXT NOT NULL, PRIMARY KEY (tree_size, key_id)) WITHOUT ROWID;
+      INSERT INTO meta (key, value) VALUES ('schema', '1');
+    `);
+    const leaves = sampleLeaves(0, count);
+    const nodes = nodesForAppend(new InMemoryTreeStore(), 0, leaves.map((leaf) => leaf.hash));
+    for (const leaf of leaves) db.prepare('INSERT INTO leaves (idx, position, event_id) VALUES (?, ?, ?)').run(leaf.index, leaf.position, leaf.eventId);
+    for (const node of nodes) db.prepare('INSERT INTO nodes (level, idx, hash) VALUES (?, ?, ?)').run(node.level, node.index, node.hash);
+    db.close();
+  }
+
+  it('is migrated at open: every leaf is found by its event id, the old index is gone, and appends go on', () => {
+    const path = join(directory, 'transparency.sqlite');
+    writeSchema1(path, 37);
+    const store = SqliteTreeStore.open(path);
+    try {
+      expect(store.size).toBe(37);
+      for (let index = 0; index < 37; index++) expect(store.leafIndexOfEvent(`event-${index}`)).toBe(index);
+      expect(store.leafIndexOfEvent('event-37')).toBeUndefined();
+      appendSample(store, 5);
+      expect(store.leafIndexOfEvent('event-40')).toBe(40);
+    } finally {
+      store.close();
+    }
+    const db = new Database(path, { readonly: true });
+    try {
+      expect(db.prepare("SELECT value FROM meta WHERE key = 'schema'").get()).toEqual({ value: '2' });
+      const indexes = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'leaves'").all() as { name: string }[]).map((row) => row.name);
+      expect(indexes).toContain('leaves_by_event_key');
+      expect(indexes).not.toContain('leaves_by_event');
+    } finally {
+      db.close();
+    }
+  });
+
+  it('finds an event by its own id when another id shares its key', () => {
+    const path = join(directory, 'transparency.sqlite');
+    const store = SqliteTreeStore.open(path);
+    try {
+      appendSample(store, 3);
+      // Two leaves whose ids hash alike: the second row gets the first one's key written in by hand.
+      const db = new Database(path);
+      db.prepare('UPDATE leaves SET event_key = ? WHERE idx = 2').run(indexKeyOf('event-1'));
+      db.close();
+      expect(store.leafIndexOfEvent('event-1')).toBe(1);
+      expect(store.leafIndexOfEvent('event-2')).toBeUndefined();
+    } finally {
+      store.close();
+    }
+  });
+
+  it('refuses a file of a schema it does not know', () => {
+    const path = join(directory, 'transparency.sqlite');
+    SqliteTreeStore.open(path).close();
+    const db = new Database(path);
+    db.prepare("UPDATE meta SET value = '9' WHERE key = 'schema'").run();
+    db.close();
+    expect(() => SqliteTreeStore.open(path)).toThrow(TreeFileError);
+  });
+});

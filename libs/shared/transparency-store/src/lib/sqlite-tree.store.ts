@@ -1,10 +1,17 @@
 import { checkAppend, type StoredTreeHead, type SubtreeNode, type TransparencyTreeStore, type TreeLeaf } from '@flagline/transparency';
+import { indexKeyOf } from '@flagline/event-sourcing';
 import Database from 'better-sqlite3';
 
 /** File name of the tree in a data directory. */
 export const TRANSPARENCY_FILE_NAME = 'transparency.sqlite';
 
-const SCHEMA_VERSION = 1;
+/**
+ * 2: leaves are found by event id through `event_key`, a 53-bit hash of the id (`indexKeyOf`), the
+ * id itself checked on read: an index of small integers takes a fraction of the pages an index of
+ * the ids' text did, so inserting a leaf's random key stays in cached pages. 1 indexed `event_id`;
+ * a file of schema 1 is migrated at open (the key computed for every leaf, the old index dropped).
+ */
+const SCHEMA_VERSION = 2;
 
 interface LeafRow {
   readonly idx: number;
@@ -39,8 +46,8 @@ export class SqliteTreeStore implements TransparencyTreeStore {
     leaf: Database.Statement<[number], LeafRow>;
     leaves: Database.Statement<[number, number], LeafRow>;
     byPosition: Database.Statement<[number], { idx: number }>;
-    byEvent: Database.Statement<[string], { idx: number }>;
-    insertLeaf: Database.Statement<[number, number, string]>;
+    byEvent: Database.Statement<[number], { idx: number; event_id: string }>;
+    insertLeaf: Database.Statement<[number, number, string, number]>;
     insertNode: Database.Statement<[number, number, Buffer]>;
     head: Database.Statement<[number, string], HeadRow>;
     insertHead: Database.Statement<[number, string, string, number, string]>;
@@ -52,8 +59,8 @@ export class SqliteTreeStore implements TransparencyTreeStore {
       leaf: db.prepare('SELECT l.idx, l.position, l.event_id, n.hash FROM leaves l JOIN nodes n ON n.level = 0 AND n.idx = l.idx WHERE l.idx = ?'),
       leaves: db.prepare('SELECT l.idx, l.position, l.event_id, n.hash FROM leaves l JOIN nodes n ON n.level = 0 AND n.idx = l.idx WHERE l.idx >= ? ORDER BY l.idx LIMIT ?'),
       byPosition: db.prepare('SELECT idx FROM leaves WHERE position = ?'),
-      byEvent: db.prepare('SELECT idx FROM leaves WHERE event_id = ?'),
-      insertLeaf: db.prepare('INSERT INTO leaves (idx, position, event_id) VALUES (?, ?, ?)'),
+      byEvent: db.prepare('SELECT idx, event_id FROM leaves WHERE event_key = ?'),
+      insertLeaf: db.prepare('INSERT INTO leaves (idx, position, event_id, event_key) VALUES (?, ?, ?, ?)'),
       insertNode: db.prepare('INSERT OR REPLACE INTO nodes (level, idx, hash) VALUES (?, ?, ?)'),
       head: db.prepare('SELECT tree_size, key_id, root_hash, timestamp, signature FROM heads WHERE tree_size = ? AND key_id = ?'),
       insertHead: db.prepare('INSERT OR IGNORE INTO heads (tree_size, key_id, root_hash, timestamp, signature) VALUES (?, ?, ?, ?, ?)'),
@@ -71,13 +78,19 @@ export class SqliteTreeStore implements TransparencyTreeStore {
       db.pragma('synchronous = NORMAL');
       db.exec(`
         CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
-        CREATE TABLE IF NOT EXISTS leaves (idx INTEGER PRIMARY KEY, position INTEGER NOT NULL UNIQUE, event_id TEXT NOT NULL);
-        CREATE INDEX IF NOT EXISTS leaves_by_event ON leaves (event_id);
         CREATE TABLE IF NOT EXISTS nodes (level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL, PRIMARY KEY (level, idx)) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS heads (tree_size INTEGER NOT NULL, key_id TEXT NOT NULL, root_hash TEXT NOT NULL, timestamp INTEGER NOT NULL, signature TEXT NOT NULL, PRIMARY KEY (tree_size, key_id)) WITHOUT ROWID;
       `);
       const version = db.prepare("SELECT value FROM meta WHERE key = 'schema'").get() as { value: string } | undefined;
-      if (version === undefined) db.prepare("INSERT INTO meta (key, value) VALUES ('schema', ?)").run(String(SCHEMA_VERSION));
+      if (version === undefined) {
+        db.transaction(() => {
+          db.exec(`
+            CREATE TABLE leaves (idx INTEGER PRIMARY KEY, position INTEGER NOT NULL UNIQUE, event_id TEXT NOT NULL, event_key INTEGER NOT NULL);
+            CREATE INDEX leaves_by_event_key ON leaves (event_key);
+          `);
+          db.prepare("INSERT INTO meta (key, value) VALUES ('schema', ?)").run(String(SCHEMA_VERSION));
+        })();
+      } else if (version.value === '1') migrateFromSchema1(db);
       else if (version.value !== String(SCHEMA_VERSION)) throw new TreeFileError(`${path} holds a tree of schema ${version.value}; this code reads schema ${SCHEMA_VERSION}`);
       return new SqliteTreeStore(db);
     } catch (error) {
@@ -110,13 +123,14 @@ export class SqliteTreeStore implements TransparencyTreeStore {
   }
 
   leafIndexOfEvent(eventId: string): number | undefined {
-    return this.statements.byEvent.get(eventId)?.idx;
+    // Another id may share the key: the one whose id is this.
+    return this.statements.byEvent.all(indexKeyOf(eventId)).find((row) => row.event_id === eventId)?.idx;
   }
 
   append(leaves: readonly TreeLeaf[], nodes: readonly SubtreeNode[]): void {
     checkAppend(this.leafCount, leaves, this.lastPosition);
     this.db.transaction(() => {
-      for (const leaf of leaves) this.statements.insertLeaf.run(leaf.index, leaf.position, leaf.eventId);
+      for (const leaf of leaves) this.statements.insertLeaf.run(leaf.index, leaf.position, leaf.eventId, indexKeyOf(leaf.eventId));
       for (const node of nodes) this.statements.insertNode.run(node.level, node.index, node.hash);
     })();
     const last = leaves[leaves.length - 1];
@@ -142,4 +156,18 @@ export class SqliteTreeStore implements TransparencyTreeStore {
 
 function leafOf(row: LeafRow): TreeLeaf {
   return { index: row.idx, position: row.position, eventId: row.event_id, hash: row.hash };
+}
+
+/** Schema 1 to 2, in one transaction: every leaf's `event_key`, then the index on it in place of the index of ids. */
+function migrateFromSchema1(db: Database.Database): void {
+  db.function('flagline_index_key', { deterministic: true }, (text: unknown) => indexKeyOf(String(text)));
+  db.transaction(() => {
+    db.exec(`
+      ALTER TABLE leaves ADD COLUMN event_key INTEGER NOT NULL DEFAULT 0;
+      UPDATE leaves SET event_key = flagline_index_key(event_id);
+      DROP INDEX IF EXISTS leaves_by_event;
+      CREATE INDEX leaves_by_event_key ON leaves (event_key);
+    `);
+    db.prepare("UPDATE meta SET value = ? WHERE key = 'schema'").run(String(SCHEMA_VERSION));
+  })();
 }
