@@ -51,6 +51,33 @@ describe('TransparencyLog', () => {
     await transparency.stop();
   });
 
+  it('gathers the events that arrive within the flush delay into one write of the tree, and writes a full batch at once', async () => {
+    const log = await logOf([]);
+    const tree = new InMemoryTreeStore();
+    const appends: number[] = [];
+    const append = tree.append.bind(tree);
+    tree.append = (leaves, nodes) => {
+      appends.push(leaves.length);
+      append(leaves, nodes);
+    };
+    const transparency = new TransparencyLog(log, tree, { signingKey: privateKey, batchSize: 8, flushDelayMs: 200 });
+    await transparency.start();
+    for (let n = 1; n <= 5; n++) {
+      await log.appendToStream('thing-x', [event(n)]);
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    // Turns of the event loop went by, but not the delay: nothing written yet.
+    expect(appends).toEqual([]);
+    await transparency.progress.waitFor(5, 2000);
+    expect(appends).toEqual([5]);
+    // A full batch is written without waiting for the delay.
+    await log.appendToStream('thing-y', events(8).map((next, offset) => ({ ...next, id: `full-${offset}` })));
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(appends).toEqual([5, 8]);
+    expect(transparency.size).toBe(13);
+    await transparency.stop();
+  });
+
   it('names bad sizes and leaves', async () => {
     const transparency = new TransparencyLog(await logOf(events(3)), new InMemoryTreeStore(), { signingKey: privateKey });
     await transparency.start();
