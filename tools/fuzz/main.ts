@@ -55,7 +55,7 @@ function printSummary(summary: FuzzSummary, gaps: readonly string[]): void {
 }
 
 /**
- * What each operation needs besides the live fixture: every DELETE a fixture of its own, whole
+ * What each operation needs besides the live fixture: every DELETE (and the erasure) a fixture of its own, whole
  * until its first valid request deletes the entity (a shared one would be gone, or its parent
  * deleted, before most DELETEs ran); accepting and declining an invitation its addressee's key.
  */
@@ -72,6 +72,19 @@ async function operationPins(admin: ApiClient, live: FixtureParameters): Promise
     const doomed = await fixtureParameters(admin, `Doomed${index}`);
     pins.push({ name, parameters: pathParameters(doomed, keyIdFor(path, doomed)) });
   }
+  // A point in time the log holds (the live fixture is made by now): reads as of it answer the
+  // fixture, where a generated time is mostly in the future or before the log began (a 400).
+  const past = new Date().toISOString();
+  for (const [path, operations] of Object.entries(document.paths)) {
+    const parameters = (operations['get'] as { parameters?: { name: string; in: string }[] } | undefined)?.parameters ?? [];
+    const query = new Set(parameters.filter((parameter) => parameter.in === 'query').map((parameter) => parameter.name));
+    if (query.has('asOf')) pins.push({ name: `GET ${path}`, parameters: { 'query.asOf': past } });
+    else if (path.endsWith('/diff')) pins.push({ name: `GET ${path}`, parameters: { 'query.from': '1', 'query.to': past } });
+  }
+  // The first event's leaf in the tree of its first leaf: there as soon as the tree follows the log.
+  pins.push({ name: 'GET /admin/v1/transparency/proofs/inclusion', parameters: { 'query.position': 1, 'query.treeSize': 1 } });
+  // An erasure destroys its identity as a DELETE does: a fixture of its own keeps the live identity for the other operations.
+  pins.push({ name: 'POST /admin/v1/environments/{environment}/identities/{identifier}/erase', parameters: pathParameters(await fixtureParameters(admin, 'Erased')) });
   // A new override needs a feature and a segment of the environment's project that no override joins yet.
   pins.push({ name: 'POST /admin/v1/environments/{environment}/segment-overrides', parameters: { 'body.feature': live.featureId, 'body.segment': live.spareSegmentId } });
   // A new order lists every overridden segment of the feature once: a fixture of its own keeps that list
