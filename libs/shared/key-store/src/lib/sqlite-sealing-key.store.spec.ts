@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { InMemorySealingKeyStore, newSealingKey } from '@flagline/event-sealing';
 import { describeSealingKeyStoreContract } from '@flagline/event-sealing/testing';
+import { indexKeyOf } from '@flagline/event-sourcing';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,6 +64,53 @@ describe('SqliteSealingKeyStore', () => {
     expect(durable).toBe(true);
     expect(read?.id).toBe(committed.key.id);
     await keys.close();
+  });
+
+  it('moves the keys of a file of the first schema (keyed by the owner text) at open, and drops that table', async () => {
+    const path = join(directory, 'keys.sqlite');
+    const old = new Database(path);
+    old.pragma('journal_mode = WAL');
+    old.exec('CREATE TABLE sealing_key (owner TEXT PRIMARY KEY, id TEXT NOT NULL, key BLOB NOT NULL) WITHOUT ROWID');
+    const before = Array.from({ length: 30 }, (_, index) => ({ owner: `identity-${index}`, ...newSealingKey() }));
+    for (const { owner, id, key } of before) old.prepare('INSERT INTO sealing_key (owner, id, key) VALUES (?, ?, ?)').run(owner, id, key);
+    old.close();
+
+    const keys = SqliteSealingKeyStore.open(path);
+    for (const { owner, id, key } of before) expect(await keys.get(owner)).toEqual({ id, key });
+    // A moved key is kept: ensure answers it, not the candidate.
+    expect((await keys.ensure('identity-3', newSealingKey())).id).toBe(before[3]?.id);
+    expect(await keys.destroy('identity-4')).toBe(true);
+    await keys.close();
+
+    const reopened = SqliteSealingKeyStore.open(path);
+    expect(await reopened.get('identity-4')).toBeUndefined();
+    expect((await reopened.get('identity-29'))?.id).toBe(before[29]?.id);
+    await reopened.close();
+    const db = new Database(path, { readonly: true });
+    expect(db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'sealing_key'").get()).toBeUndefined();
+    db.close();
+  });
+
+  it("finds an owner's own key when another owner's key shares its index key", async () => {
+    const path = join(directory, 'keys.sqlite');
+    await SqliteSealingKeyStore.open(path).close();
+    // Another owner's row under identity-a's index key, as a colliding hash would put it, stored first.
+    const db = new Database(path);
+    db.prepare('INSERT INTO sealing_keys (owner_key, owner, id, key) VALUES (?, ?, ?, ?)').run(indexKeyOf('identity-a'), 'identity-b', 'other', newSealingKey().key);
+    db.close();
+    const keys = SqliteSealingKeyStore.open(path);
+    expect(await keys.get('identity-a')).toBeUndefined();
+    const made = newSealingKey();
+    expect((await keys.ensure('identity-a', made)).id).toBe(made.id);
+    await keys.close();
+    const reopened = SqliteSealingKeyStore.open(path);
+    expect((await reopened.get('identity-a'))?.id).toBe(made.id);
+    expect(await reopened.destroy('identity-a')).toBe(true);
+    expect(await reopened.get('identity-a')).toBeUndefined();
+    await reopened.close();
+    const after = new Database(path, { readonly: true });
+    expect(after.prepare('SELECT owner, id FROM sealing_keys').all()).toEqual([{ owner: 'identity-b', id: 'other' }]);
+    after.close();
   });
 
   it('writes the keys asked for in one turn of the event loop in one transaction', async () => {
