@@ -66,6 +66,8 @@ export interface TransparencyLogOptions {
   readonly batchSize?: number;
   /** Longest a followed event waits for others to share its batch, in ms (0: the next turn of the event loop). */
   readonly flushDelayMs?: number;
+  /** How long the follower waits before subscribing again after its subscription failed, in ms. */
+  readonly resubscribeDelayMs?: number;
   readonly onMismatch?: (mismatch: LogMismatch) => void;
   readonly onError?: (error: unknown) => void;
 }
@@ -83,6 +85,8 @@ const DEFAULT_BATCH = 200;
  * of 200 (tools' SqliteTreeStore measurements). Leaves still follow the log within this delay.
  */
 const DEFAULT_FLUSH_DELAY_MS = 20;
+/** Wait before subscribing again after the subscription failed (a dropped connection), and before checking again after the check failed. */
+const DEFAULT_RESUBSCRIBE_DELAY_MS = 500;
 /** Leaves compared per page of the start-up check, then the check yields to the event loop. */
 const CHECK_PAGE = 500;
 
@@ -101,6 +105,8 @@ export class TransparencyLog {
   private mismatchFound: LogMismatch | null = null;
   private subscription: Subscription | null = null;
   private pending: RecordedEvent[] = [];
+  /** Global position of the last event queued: pending or already a leaf. */
+  private queuedPosition = 0;
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
   private checked: Promise<void> | null = null;
   private checkDone = false;
@@ -108,6 +114,7 @@ export class TransparencyLog {
   private stopped = false;
   private readonly batchSize: number;
   private readonly flushDelayMs: number;
+  private readonly resubscribeDelayMs: number;
   private readonly clock: () => number;
 
   constructor(
@@ -119,6 +126,7 @@ export class TransparencyLog {
     this.keyId = createHash('sha256').update(this.publicKey.export({ format: 'der', type: 'spki' })).digest('hex');
     this.batchSize = options.batchSize ?? DEFAULT_BATCH;
     this.flushDelayMs = options.flushDelayMs ?? DEFAULT_FLUSH_DELAY_MS;
+    this.resubscribeDelayMs = options.resubscribeDelayMs ?? DEFAULT_RESUBSCRIBE_DELAY_MS;
     this.clock = options.clock ?? Date.now;
     this.progress.advance(tree.leaf(tree.size - 1)?.position ?? 0);
   }
@@ -148,16 +156,30 @@ export class TransparencyLog {
    * the log matched, the follower is subscribed; `progress.waitFor(head)` waits for the leaves.
    */
   start(): Promise<void> {
-    this.checked ??= this.compareWithLog().then((mismatch) => {
-      this.checkDone = true;
-      if (mismatch) {
-        this.mismatchFound = mismatch;
-        this.options.onMismatch?.(mismatch);
-        return;
-      }
-      if (!this.stopped) this.follow();
-    });
-    return this.checked;
+    if (this.checked) return this.checked;
+    const attempt = this.compareWithLog().then(
+      (mismatch) => {
+        this.checkDone = true;
+        if (mismatch) {
+          this.mismatchFound = mismatch;
+          this.options.onMismatch?.(mismatch);
+          return;
+        }
+        if (!this.stopped) this.follow();
+      },
+      (error: unknown) => {
+        // The log could not be read (the store unreachable): the next start, or this retry, checks again.
+        if (this.checked === attempt) this.checked = null;
+        if (!this.stopped) {
+          setTimeout(() => {
+            if (!this.stopped) this.start().catch((again: unknown) => this.options.onError?.(again));
+          }, this.resubscribeDelayMs).unref();
+        }
+        throw error;
+      },
+    );
+    this.checked = attempt;
+    return attempt;
   }
 
   async stop(): Promise<void> {
@@ -187,15 +209,29 @@ export class TransparencyLog {
     return null;
   }
 
+  /**
+   * Subscribes after the last position queued (held as a leaf or pending). When the subscription
+   * fails (a dropped connection to the store), it subscribes again from there; an event delivered
+   * again (at or below that position) is dropped, so none is lost and none becomes a second leaf.
+   */
   private follow(): void {
-    this.subscription = this.log.subscribeToAll({ after: this.progress.position }, (event) => {
+    this.queuedPosition = Math.max(this.queuedPosition, this.progress.position);
+    const subscription = this.log.subscribeToAll({ after: this.queuedPosition }, (event) => {
+      if (event.globalPosition <= this.queuedPosition) return;
+      this.queuedPosition = event.globalPosition;
       this.pending.push(event);
       if (this.pending.length >= this.batchSize) this.flush();
       else this.flushTimer ??= setTimeout(() => this.flush(), this.flushDelayMs);
     });
-    this.subscription.done.catch((error: unknown) => {
-      if (!this.stopped) this.options.onError?.(error);
+    this.subscription = subscription;
+    subscription.done.catch((error: unknown) => {
+      if (this.stopped || this.subscription !== subscription) return;
+      this.options.onError?.(error);
+      setTimeout(() => {
+        if (!this.stopped && this.subscription === subscription) this.follow();
+      }, this.resubscribeDelayMs).unref();
     });
+    subscription.caughtUp.catch(() => undefined);
   }
 
   /** Appends the pending events as leaves, with the subtree nodes they complete, in one write. */
