@@ -69,10 +69,16 @@ export class OrganisationsService {
 
   async members(request: RequestContext, organisationId: number): Promise<MemberView[]> {
     const organisation = await this.lookup.readOrganisation(request, organisationId, 'member', 'list members');
-    return [...organisation.members].flatMap(([userId, role]) => {
-      const user = this.context.catalog.user(userId);
-      return user ? [{ userId, email: user.email, name: user.name, role }] : [];
-    });
+    // As of a point, each member's profile as it was then (a user deleted since is still listed;
+    // a profile changed since reads as it was), never today's profile of someone who has left.
+    const at = this.lookup.at(request);
+    const found = await Promise.all(
+      [...organisation.members].map(async ([userId, role]) => {
+        const user = at ? await at.user(userId) : this.context.catalog.user(userId);
+        return user ? [{ userId, email: user.email, name: user.name, role }] : [];
+      }),
+    );
+    return found.flat();
   }
 
   /**

@@ -2,12 +2,15 @@ import {
   evolveIdentity,
   evolveOrganisation,
   evolveProject,
+  evolveUser,
   initialIdentity,
   initialOrganisation,
   initialProject,
+  initialUser,
   toIdentityStreamName,
   toOrganisationStreamName,
   toProjectStreamName,
+  toUserStreamName,
   ValidationError,
   type Identity,
   type IdentityEvent,
@@ -15,6 +18,8 @@ import {
   type OrganisationEvent,
   type Project,
   type ProjectEvent,
+  type User,
+  type UserEvent,
 } from '@flagline/admin-domain';
 import type { EventStore, RecordedEvent } from '@flagline/event-sourcing';
 import type { AdminCatalog } from './admin-catalog';
@@ -43,6 +48,7 @@ const ORGANISATION: Fold<Organisation> = {
   evolve: (state, event, revision) => evolveOrganisation(state, event as RecordedEvent<OrganisationEvent>, revision),
 };
 const IDENTITY: Fold<Identity> = { initial: initialIdentity, evolve: (state, event, revision) => evolveIdentity(state, event as RecordedEvent<IdentityEvent>, revision) };
+const USER: Fold<User> = { initial: initialUser, evolve: (state, event, revision) => evolveUser(state, event as RecordedEvent<UserEvent>, revision) };
 
 export interface CatalogHistoryOptions {
   /** A stream's state is kept after every this many of its events, when a fold passes them (default 16). */
@@ -330,6 +336,10 @@ export class CatalogHistory {
   identity(identityId: string, position: number): Promise<StreamSnapshot<Identity> | undefined> {
     return this.fold(toIdentityStreamName(identityId), IDENTITY, position);
   }
+
+  user(userId: number, position: number): Promise<StreamSnapshot<User> | undefined> {
+    return this.fold(toUserStreamName(userId), USER, position);
+  }
 }
 
 /** The reads the admin services make of the catalog, answered as of one position (only what was live then). */
@@ -368,6 +378,12 @@ export class CatalogAt {
 
   async identity(identityId: string): Promise<Identity | undefined> {
     const state = (await this.history.identity(identityId, this.position))?.state;
+    return state?.status === 'active' ? state : undefined;
+  }
+
+  /** A user's profile as it was at the point (registered by then and not deleted). */
+  async user(userId: number): Promise<User | undefined> {
+    const state = (await this.history.user(userId, this.position))?.state;
     return state?.status === 'active' ? state : undefined;
   }
 }
