@@ -85,8 +85,24 @@ function canonicalArray(values: readonly unknown[]): string {
   return `${text}]`;
 }
 
+/**
+ * An object's keys in UTF-16 code unit order (what `sort()` with no comparator gives, and what
+ * `<` compares strings by), by insertion: events' objects have a handful of keys, where this is
+ * faster than the generic sort.
+ */
+function sortedKeys(object: object): string[] {
+  const keys = Object.keys(object);
+  for (let next = 1; next < keys.length; next++) {
+    const key = keys[next] as string;
+    let at = next - 1;
+    for (; at >= 0 && (keys[at] as string) > key; at--) keys[at + 1] = keys[at] as string;
+    keys[at + 1] = key;
+  }
+  return keys;
+}
+
 function canonicalObject(object: Record<string, unknown>): string {
-  const keys = Object.keys(object).sort();
+  const keys = sortedKeys(object);
   let text = '{';
   for (const key of keys) {
     const member = object[key];

@@ -73,6 +73,13 @@ describe('canonicalJson (RFC 8785), against the canonicalize package as the refe
     const keys = { '\uffff': 1, '\ud83d\ude00': 2, '€': 3, '\r': 4, '1': 5, ö: 6 };
     expect(canonicalJson(keys)).toBe(canonicalize(keys));
     expect(canonicalJson(keys)).toBe('{"\\r":4,"1":5,"ö":6,"€":3,"😀":2,"\uffff":1}');
+    // Many keys, in every order of insertion: the same text as the reference.
+    const { string } = generator(1);
+    const many: Record<string, number> = {};
+    for (let index = 0; index < 300; index++) many[string() + String(index % 7)] = index;
+    const reversed = Object.fromEntries(Object.entries(many).reverse());
+    expect(canonicalJson(many)).toBe(canonicalize(many));
+    expect(canonicalJson(reversed)).toBe(canonicalize(many));
   });
 
   it('leaves out undefined members, writes undefined array items as null and honours toJSON, as canonicalize does', () => {
