@@ -2,7 +2,7 @@ import { evolveProject, initialProject, type Project, type ProjectEvent } from '
 import { aFeatureCreated, anEnvironmentCreated, aProjectCreated } from '@flagline/admin-domain/testing';
 import { InMemoryEventStore, type EventMetadata, type EventStore, type JsonValue, type ReadAllOptions, type ReadStreamOptions, type ReadStreamResult, type RecordedEvent } from '@flagline/event-sourcing';
 import { AdminCatalog } from './admin-catalog';
-import { CatalogHistory, parseAsOf, StreamSnapshots } from './catalog-history';
+import { CatalogHistory, keepsSnapshotAfter, parseAsOf, StreamSnapshots } from './catalog-history';
 
 const START = Date.parse('2026-03-01T00:00:00.000Z');
 const metadata: EventMetadata = { actor: { kind: 'system', id: 'test' }, occurredAt: '2026-03-01T00:00:00.000Z', correlationId: 'c' };
@@ -237,5 +237,39 @@ describe('Stream snapshots', () => {
     expect(snapshots.size).toBe(4);
     expect(snapshots.latestAt('b', 100)).toBeUndefined();
     expect(snapshots.latestAt('a', 100)?.state).toBe('a3');
+  });
+
+  it('holds its cap when the stream added to is the only one: 1,000 adds with a cap of 100 keep at most 100, spread over the stream, the latest kept', () => {
+    const snapshots = new StreamSnapshots(100);
+    for (let revision = 0; revision < 1_000; revision++) {
+      snapshots.add('only', { state: revision, revision, position: revision + 1 });
+      expect(snapshots.size).toBeLessThanOrEqual(100);
+    }
+    expect(snapshots.latestAt('only', 1_000)?.state).toBe(999);
+    // Thinned, not cut: the start of the stream still has a snapshot near it.
+    expect(snapshots.latestAt<number>('only', 64)?.state).toBeGreaterThanOrEqual(0);
+    expect(snapshots.size).toBeGreaterThanOrEqual(50);
+  });
+
+  it('holds its cap when the stream added to is the least recently read: the others go first, then its own are thinned', () => {
+    const snapshots = new StreamSnapshots(10);
+    for (let revision = 0; revision < 5; revision++) snapshots.add('old', { state: revision, revision, position: revision + 1 });
+    for (let revision = 0; revision < 5; revision++) snapshots.add('other', { state: revision, revision, position: 100 + revision });
+    snapshots.latestAt('other', 200);
+    for (let revision = 5; revision < 20; revision++) {
+      snapshots.add('old', { state: revision, revision, position: revision + 1 });
+      expect(snapshots.size).toBeLessThanOrEqual(10);
+    }
+    expect(snapshots.latestAt('other', 200)).toBeUndefined();
+    expect(snapshots.latestAt('old', 1_000)?.state).toBe(19);
+  });
+
+  it('keeps a stream’s state every so many events, twice as far apart each time the stream alone passes the cap', () => {
+    const kept = (every: number, max: number, events: number): number[] =>
+      Array.from({ length: events }, (_, revision) => revision).filter((revision) => keepsSnapshotAfter(revision, every, max));
+    expect(kept(4, 100, 20)).toEqual([3, 7, 11, 15, 19]);
+    expect(kept(2, 4, 8)).toEqual([1, 3, 5, 7]);
+    // Past 4 kept at every 2 events: every 4.
+    expect(kept(2, 4, 16).slice(4)).toEqual([11, 15]);
   });
 });

@@ -53,7 +53,10 @@ const USER: Fold<User> = { initial: initialUser, evolve: (state, event, revision
 export interface CatalogHistoryOptions {
   /** A stream's state is kept after every this many of its events, when a fold passes them (default 16). */
   readonly snapshotEvery?: number;
-  /** At most this many snapshots are kept, over all streams; the streams read least recently lose theirs first (default 20,000). */
+  /**
+   * At most this many snapshots are kept, over all streams; the streams read least recently lose
+   * theirs first, and a stream alone over it keeps every second of its own (default 20,000).
+   */
   readonly maxSnapshots?: number;
   /** Source of "now": a time after it is refused. */
   readonly clock?: () => Date;
@@ -64,6 +67,19 @@ export interface CatalogHistoryOptions {
    * `LogTimeline` of sampled times. Default `dense`.
    */
   readonly positions?: 'dense' | 'sparse';
+}
+
+/**
+ * Whether a fold keeps a stream's state after this revision: every `every` events, and twice as far
+ * apart each time the stream alone would hold more than `max` of them, so a long stream spreads
+ * its snapshots over its whole length instead of filling the cache with its start.
+ */
+export function keepsSnapshotAfter(revision: number, every: number, max: number): boolean {
+  const count = revision + 1;
+  if (count % every !== 0) return false;
+  let spacing = every;
+  while (count / spacing > max) spacing *= 2;
+  return count % spacing === 0;
 }
 
 /** The bounded cache of stream snapshots, by stream, in revision order; least recently read streams are evicted first. */
@@ -124,10 +140,17 @@ export class StreamSnapshots {
     this.byStream.set(streamName, list);
     this.count++;
     for (const [stream, oldest] of this.byStream) {
-      if (this.count <= this.max || stream === streamName) break;
+      if (this.count <= this.max) return;
+      if (stream === streamName) continue;
       this.byStream.delete(stream);
       this.count -= oldest.length;
     }
+    if (this.count <= this.max) return;
+    // The stream added to is the only one left and still over: every second snapshot of it goes
+    // (the latest stays), so it holds half as many, twice as far apart.
+    const kept = list.filter((_, at) => (list.length - 1 - at) % 2 === 0);
+    this.count -= list.length - kept.length;
+    this.byStream.set(streamName, kept);
   }
 
   /** Drops a stream's snapshots (an erased identity's: they hold its personal data). */
@@ -170,6 +193,7 @@ export function parseAsOf(text: string, field: string = ASOF_FIELD): AsOf {
 export class CatalogHistory {
   readonly snapshots: StreamSnapshots;
   private readonly every: number;
+  private readonly max: number;
   private readonly clock: () => Date;
   private readonly probes = new Map<number, { position: number; time: string }>();
   private readonly timeline: LogTimeline | null;
@@ -180,12 +204,13 @@ export class CatalogHistory {
     options: CatalogHistoryOptions = {},
   ) {
     this.every = options.snapshotEvery ?? 16;
-    this.snapshots = new StreamSnapshots(options.maxSnapshots ?? 20_000);
+    this.max = options.maxSnapshots ?? 20_000;
+    this.snapshots = new StreamSnapshots(this.max);
     this.clock = options.clock ?? (() => new Date());
     this.timeline = options.positions === 'sparse' ? new LogTimeline(store) : null;
     // What the catalog folds live is kept at the same grain as a fold here would keep it.
     catalog.observeStates((streamName, folded) => {
-      if ((folded.revision + 1) % this.every === 0) this.snapshots.add(streamName, folded);
+      if (keepsSnapshotAfter(folded.revision, this.every, this.max)) this.snapshots.add(streamName, folded);
     });
   }
 
@@ -292,7 +317,7 @@ export class CatalogHistory {
         if (event.globalPosition > position) return current;
         const state = how.evolve(current?.state ?? how.initial(), event, event.streamRevision);
         current = { state, revision: event.streamRevision, position: event.globalPosition };
-        if ((event.streamRevision + 1) % this.every === 0) this.snapshots.add(streamName, current);
+        if (keepsSnapshotAfter(event.streamRevision, this.every, this.max)) this.snapshots.add(streamName, current);
       }
       // Short of what was asked: the stream ends here; up to the next snapshot: it is past the point.
       if (events.length < maxCount || (bound && (current?.revision ?? -1) + 1 >= bound.revision)) return current;

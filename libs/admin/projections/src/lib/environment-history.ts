@@ -1,7 +1,7 @@
 import { identityIdFor, toIdentityStreamName, toProjectStreamName } from '@flagline/admin-domain';
 import type { EnvironmentDocument, IdentityDocument, ProjectDocument } from '@flagline/contracts';
 import type { EventStore, RecordedEvent } from '@flagline/event-sourcing';
-import { StreamSnapshots } from './catalog-history';
+import { keepsSnapshotAfter, StreamSnapshots } from './catalog-history';
 import { applyToEnvironments, isProjectable } from './environment.projection';
 
 /** The environment projection's state for one project: the project and its environments' documents. */
@@ -49,7 +49,7 @@ export interface EnvironmentHistoryOptions {
   /**
    * About this many are kept over all projects; the projects read least recently lose theirs first
    * (default 1,000). A project folded past that many snapshots keeps them further apart (twice as
-   * far each time), so even one project alone stays within it plus a few per doubling of its length.
+   * far each time), and one project alone over it keeps every second of its own.
    */
   readonly maxSnapshots?: number;
   /** The instance's identity ids (`identityIdsWith`); the unkeyed digest by default. */
@@ -94,19 +94,10 @@ export class EnvironmentHistory {
         if (event.globalPosition > position) return documents;
         documents = projectDocumentsAfter(documents, event);
         current = { state: documents, revision: event.streamRevision, position: event.globalPosition };
-        if (this.keepsSnapshotAfter(event.streamRevision)) this.snapshots.add(streamName, current);
+        if (keepsSnapshotAfter(event.streamRevision, this.every, this.max)) this.snapshots.add(streamName, current);
       }
       if (events.length < this.every) return documents;
     }
-  }
-
-  /** Whether a fold keeps the documents after this revision: every `every` events, further apart past `max` of them. */
-  private keepsSnapshotAfter(revision: number): boolean {
-    const count = revision + 1;
-    if (count % this.every !== 0) return false;
-    let spacing = this.every;
-    while (count / spacing > this.max) spacing *= 2;
-    return count % spacing === 0;
   }
 
   /** An environment's document at `position`; null when it did not exist then. */
