@@ -263,9 +263,9 @@ describe('Time travel and diff over HTTP', () => {
     it('refuses a malformed, reversed or out-of-log range with a 400 naming each bad end, and reads absent ends as the whole log', async () => {
       const diff = `${ADMIN}/projects/${acme.projectId}/diff`;
       const head = await t.app.store.headPosition();
-      // Absent ends are the first event and the head: the whole history of the project.
+      // Absent ends are before the log (position 0, no time) and the head: the whole history of the project.
       const whole = obj(expectStatus(await admin.get(diff), 200));
-      expect([obj(whole['from'])['position'], obj(whole['to'])['position']]).toEqual([1, head]);
+      expect([obj(whole['from'])['position'], obj(whole['from'])['time'], obj(whole['to'])['position']]).toEqual([0, null, head]);
       expect(arr(whole['changes']).map((change) => obj(obj(change)['entity'])['kind'])).toContain('project');
       expect(errorFields(expectStatus(await admin.get(`${diff}?from=abc&to=${head + 5}`), 400))).toEqual(['from', 'to']);
       expect(errorFields(expectStatus(await admin.get(`${diff}?from=5&to=3`), 400))).toEqual(['from']);

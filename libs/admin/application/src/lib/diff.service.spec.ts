@@ -1,5 +1,9 @@
-import { evolveProject, initialProject, type Project, type ProjectEvent } from '@flagline/admin-domain';
+import { evolveProject, initialProject, toOrganisationStreamName, type Project, type ProjectEvent } from '@flagline/admin-domain';
 import { aFeatureCreated, anEnvironmentCreated, aProjectCreated } from '@flagline/admin-domain/testing';
+import { AdminCatalog } from '@flagline/admin-projections';
+import { InMemoryEventStore, type EventMetadata, type JsonValue } from '@flagline/event-sourcing';
+import { AdminApplication } from './admin-application';
+import type { RequestContext } from './admin-context';
 import { changesBetween, touchedEntities, type DiffEventView } from './diff.service';
 
 const fold = (events: readonly ProjectEvent[], from: Project = initialProject()): Project =>
@@ -38,5 +42,33 @@ describe('Diff of two project states', () => {
       before,
     );
     expect(changesBetween(before, toggled, new Map([['featureState:20:31', [behind, behind]]]))).toEqual([]);
+  });
+});
+
+describe('Diff service', () => {
+  const metadata: EventMetadata = { actor: { kind: 'system', id: 'test' }, occurredAt: '2026-03-01T00:00:00.000Z', correlationId: 'c' };
+
+  it('reads an absent from as before the log: the change of the log’s first event is in the diff', async () => {
+    const store = new InMemoryEventStore();
+    // The project's creation is the first event of the log (position 1).
+    const project: ProjectEvent[] = [aProjectCreated(), anEnvironmentCreated(), featureCreated(30)];
+    for (const [index, event] of project.entries()) await store.appendToStream('project-10', [{ id: `p${index}`, type: event.type, data: event.data as unknown as JsonValue, metadata }]);
+    await store.appendToStream(toOrganisationStreamName(1), [
+      { id: 'o1', type: 'OrganisationCreated', data: { organisationId: 1, name: 'Acme', createdBy: null, createdAt: '2026-03-01T00:00:00.000Z' }, metadata },
+    ]);
+    const catalog = new AdminCatalog();
+    for (const event of await store.readAll()) catalog.apply(event);
+    const app = new AdminApplication({ store, catalog }, { adminApiKey: 'k'.repeat(32), adminEmail: 'root@example.com' });
+    const request: RequestContext = { principal: { kind: 'organisation-key', organisationId: 1, role: 'member', keyId: 'key', name: 'key' }, correlationId: 'test' };
+
+    const whole = await app.diff.project(request, 10, undefined, undefined);
+    expect(whole.from).toEqual({ position: 0, time: null });
+    expect(whole.to.position).toBe(4);
+    const created = whole.changes.find((change) => change.entity.kind === 'project');
+    expect(created).toMatchObject({ field: 'entity', before: null, after: expect.objectContaining({ id: 10, name: 'Web' }) as unknown });
+    expect(created?.events.map((event) => event.position)).toEqual([1]);
+    expect(whole.changes.map((change) => change.entity.kind).sort()).toEqual(['environment', 'feature', 'featureState', 'project']);
+    // From the first event on, its change is already made.
+    expect((await app.diff.project(request, 10, '1', undefined)).changes.map((change) => change.entity.kind)).not.toContain('project');
   });
 });

@@ -9,8 +9,12 @@ import { apiKeyView, environmentView, featureStateView, featureView, projectView
 /** A point of a diff: the log position and the time it was recorded at. */
 export interface DiffPointView {
   readonly position: number;
-  readonly time: string;
+  /** Null for position 0, before the first event (an absent `from`). */
+  readonly time: string | null;
 }
+
+/** Before the first event of the log: what an absent `from` names (the initial state, empty). */
+const BEFORE_LOG: DiffPointView = { position: 0, time: null };
 
 export interface DiffEventView {
   readonly id: string;
@@ -191,14 +195,15 @@ export class DiffService {
   constructor(private readonly context: AdminContext) {}
 
   /**
-   * Reads `from` and `to` (each an ISO-8601 time or a log position; the first event and the head
-   * of the log when absent), naming each bad one.
+   * Reads `from` and `to` (each an ISO-8601 time or a log position), naming each bad one. An
+   * absent `from` is before the log (position 0: every event is in the range, whatever the store's
+   * positions are), an absent `to` the head of the log.
    */
   private async points(from: string | undefined, to: string | undefined): Promise<{ from: DiffPointView; to: DiffPointView }> {
     const errors: FieldError[] = [];
     const head = await this.context.deps.store.headPosition();
     const parse = (text: string | undefined, field: string): AsOf | undefined => {
-      if (text === undefined) return { position: field === 'from' ? 1 : Math.max(head, 1) };
+      if (text === undefined) return { position: Math.max(head, 1) };
       try {
         return parseAsOf(text, field);
       } catch (error) {
@@ -218,7 +223,7 @@ export class DiffService {
         return undefined;
       }
     };
-    const points = { from: await resolve(parsed.from, 'from'), to: await resolve(parsed.to, 'to') };
+    const points = { from: from === undefined ? BEFORE_LOG : await resolve(parsed.from, 'from'), to: await resolve(parsed.to, 'to') };
     if (points.from && points.to && points.from.position > points.to.position) errors.push({ field: 'from', message: `is after to (positions ${points.from.position} > ${points.to.position})` });
     if (errors.length > 0 || !points.from || !points.to) throw new ValidationError('DIFF.INVALID_RANGE', errors);
     return { from: points.from, to: points.to };

@@ -10,11 +10,11 @@ const ANY_VALUE = {
 const KINDS = ['project', 'feature', 'segment', 'tag', 'environment', 'serverKey', 'featureState', 'segmentOverride', 'segmentOverrideOrder'];
 
 export class DiffPointView {
-  @ApiProperty({ type: 'integer', minimum: 1, description: 'The log position the point resolved to' })
+  @ApiProperty({ type: 'integer', minimum: 0, description: 'The log position the point resolved to; 0 for an absent `from`: before the first event' })
   position!: number;
 
-  @ApiProperty({ type: 'string', format: 'date-time', description: 'When the event at that position was recorded' })
-  time!: string;
+  @ApiProperty({ type: 'string', format: 'date-time', nullable: true, description: 'When the event at that position was recorded; null for position 0' })
+  time!: string | null;
 }
 
 export class DiffEntityView {

@@ -64,7 +64,7 @@ const POINT = 'a log position (positive integer) or an ISO-8601 time with a zone
 export const Diffs = (what: string): MethodDecorator =>
   applyDecorators(
     ApiOperation({ summary: `The structured changes to ${what} between two points of the log, each with the events behind it` }),
-    ApiQuery({ name: 'from', required: false, schema: { type: 'string' }, description: `The earlier point: ${POINT}; the first event of the log when absent` }),
+    ApiQuery({ name: 'from', required: false, schema: { type: 'string' }, description: `The earlier point: ${POINT}; before the first event of the log (position 0, every event in the range) when absent` }),
     ApiQuery({ name: 'to', required: false, schema: { type: 'string' }, description: `The later point: ${POINT}; the head of the log when absent` }),
     ApiResponse({ status: 200, description: 'The changes, field by field', type: DiffView }),
   );
