@@ -1,9 +1,10 @@
 import { canonicalEventBytes, type RecordedEvent } from '@flagline/event-sourcing';
 import { EmbeddedEventStore } from '@flagline/event-store-embedded';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { identityIdFor, identityIdsWith } from '@flagline/admin-domain';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { importEvents } from './import-events';
+import { importEvents, MissingIdentityIdsError } from './import-events';
 
 const metadata = { actor: { kind: 'user', id: '1', name: 'admin@flagline.local' }, occurredAt: '2026-12-01T10:00:00.000Z', correlationId: 'c-1' };
 const line = (position: number, streamName: string, streamRevision: number, recordedAt: string, extra: Record<string, unknown> = {}): string =>
@@ -41,5 +42,29 @@ describe('npm run import', () => {
     await expect(importEvents(join(dir, 'b'), join(dir, 'redacted.ndjson'))).rejects.toThrow(/^line 1: the exporting key could not read this event in full/);
     await writeFile(join(dir, 'bad.ndjson'), '{"position":1,"id":"x","type":"T","streamName":"s","streamRevision":-1,"data":{},"metadata":{},"recordedAt":"yesterday"}\n');
     await expect(importEvents(join(dir, 'c'), join(dir, 'bad.ndjson'))).rejects.toThrow('line 1: missing or bad streamRevision, metadata, recordedAt');
+  });
+
+  it('when identity streams are imported into a directory without identity-id-key, then the import fails naming the file, unless the export shows unkeyed ids', async () => {
+    const identity = (position: number, identityId: string, data: Record<string, unknown>): string =>
+      line(position, `identity-${identityId}`, 0, '2026-12-01T10:00:00.000Z', { type: 'IdentityCreated', data: { identityId, projectId: 1, environmentId: 20, ...data } });
+    const keyed = identityIdsWith(Buffer.alloc(32, 7))(20, 'ada');
+    // Sealed identifiers (what an export of today's log holds): nothing shows how ids were derived.
+    await writeFile(join(dir, 'sealed.ndjson'), `${identity(1, keyed, { sealed: 'box' })}\n`);
+    await expect(importEvents(join(dir, 'a'), join(dir, 'sealed.ndjson'))).rejects.toThrow(MissingIdentityIdsError);
+    await expect(importEvents(join(dir, 'b'), join(dir, 'sealed.ndjson')).catch((error: Error) => error.message)).resolves.toMatch(/1 identity streams were appended.*identity-id-key is missing: copy identity-id-key from the source data directory/);
+    // With the source's file copied beside it, the import finishes.
+    await mkdir(join(dir, 'c'));
+    await writeFile(join(dir, 'c', 'identity-id-key'), `hmac-sha256:${Buffer.alloc(32, 7).toString('base64')}\n`);
+    await expect(importEvents(join(dir, 'c'), join(dir, 'sealed.ndjson'))).resolves.toEqual({ events: 1, streams: 1, head: 1 });
+    // An identifier in clear whose id is not its unkeyed digest: a keyed source.
+    await writeFile(join(dir, 'keyed.ndjson'), `${identity(1, keyed, { identifier: 'ada' })}\n`);
+    await expect(importEvents(join(dir, 'd'), join(dir, 'keyed.ndjson'))).rejects.toThrow(/\(keyed: not the unkeyed digest of their identifiers\)/);
+    // An identifier in clear with its unkeyed digest as id: recorded as unkeyed, as the source was.
+    await writeFile(join(dir, 'unkeyed.ndjson'), `${identity(1, identityIdFor(20, 'ada'), { identifier: 'ada' })}\n`);
+    await expect(importEvents(join(dir, 'e'), join(dir, 'unkeyed.ndjson'))).resolves.toEqual({ events: 1, streams: 1, head: 1 });
+    expect(await readFile(join(dir, 'e', 'identity-id-key'), 'utf8')).toBe('sha256\n');
+    // No identities, no file needed.
+    await writeFile(join(dir, 'tags.ndjson'), `${line(1, 'project-1', 0, '2026-12-01T10:00:00.000Z')}\n`);
+    await expect(importEvents(join(dir, 'f'), join(dir, 'tags.ndjson'))).resolves.toEqual({ events: 1, streams: 1, head: 1 });
   });
 });

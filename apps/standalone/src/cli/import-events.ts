@@ -1,9 +1,12 @@
+import { identityIdFor } from '@flagline/admin-domain';
 import { ConcurrencyError, type EventMetadata, type NewEvent } from '@flagline/event-sourcing';
 import { DirectoryLockedError, EmbeddedEventStore } from '@flagline/event-store-embedded';
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { ExportedEvent } from '@flagline/admin-application';
+import { IDENTITY_IDS_FILE } from '../sealing';
 import { messageOf, runCommand } from './command';
 
 const USAGE = `Usage: npm run import -- --data-dir <dir> <export.ndjson>
@@ -12,13 +15,27 @@ Appends the events of an NDJSON export (npm run export, or GET /admin/v1/events/
 event log of an empty data directory, as they were stored: the same ids, streams, revisions,
 data, metadata and recording times, in the export's order. Start the app on the directory
 afterwards: it derives its read models and catalog from the log. A directory whose log already
-holds events is refused, as is a line the exporting key could not read in full ("redacted").`;
+holds events is refused, as is a line the exporting key could not read in full ("redacted").
+
+Identity streams are named with the source's identity ids: copy the source directory's
+identity-id-key (and keys.sqlite, which opens identities' sealed data) into the directory. An
+import of identities into a directory without identity-id-key fails at its end unless the export
+shows the source's ids unkeyed (then it records that, as the source did).`;
 
 /** Appends handed to the store before waiting for them to be durable. */
 const IN_FLIGHT = 512;
 
 /** One exported event, checked, with its line in the file. */
 type ImportedEvent = Omit<ExportedEvent, 'position' | 'redacted'> & { readonly line: number };
+
+/**
+ * Identity streams were imported into a directory that does not say how its identity ids are
+ * derived, and the export does not show them unkeyed: started so, the app would record unkeyed ids
+ * and find none of the (keyed) identity streams.
+ */
+export class MissingIdentityIdsError extends Error {
+  override readonly name = 'MissingIdentityIdsError';
+}
 
 /** A line that is not an event of an export (named by its line number and what is wrong). */
 export class ImportLineError extends Error {
@@ -50,6 +67,18 @@ function eventOf(text: string, line: number): ImportedEvent {
   return { line, id, type, streamName, streamRevision, data, metadata: metadata as EventMetadata, recordedAt } as ImportedEvent;
 }
 
+/**
+ * What an identity event shows of the source's identity ids: `unkeyed` when its identifier is in
+ * clear (events from before sealing) and its id is the unkeyed digest of it, `keyed` when it is
+ * not, nothing when the identifier is sealed (no one can tell without the source's secret).
+ */
+function identityIdsShown(event: ImportedEvent): 'unkeyed' | 'keyed' | undefined {
+  if (!event.streamName.startsWith('identity-') || !isObject(event.data)) return undefined;
+  const { identityId, environmentId, identifier } = event.data;
+  if (typeof identityId !== 'string' || typeof environmentId !== 'number' || typeof identifier !== 'string') return undefined;
+  return identityIdFor(environmentId, identifier) === identityId ? 'unkeyed' : 'keyed';
+}
+
 /** Events of one original append: consecutive, one stream, consecutive revisions, one recording time. */
 function sameAppend(batch: readonly ImportedEvent[], event: ImportedEvent): boolean {
   const last = batch[batch.length - 1];
@@ -78,6 +107,8 @@ export async function importEvents(dataDir: string, file: string): Promise<Impor
     if (head > 0) throw new Error(`${join(dataDir, 'events')} already holds events (up to position ${head}): import only into an empty data directory`);
     let events = 0;
     const streams = new Set<string>();
+    let identityStreams = 0;
+    let identityIds: 'unkeyed' | 'keyed' | undefined;
     let batch: ImportedEvent[] = [];
     // Appends in flight share the store's group commits; each is decided (revision checked, time
     // and position taken) when it is called, so they stay in the export's order.
@@ -106,6 +137,7 @@ export async function importEvents(dataDir: string, file: string): Promise<Impor
         ),
       );
       events += batch.length;
+      if (first.streamRevision === 0 && first.streamName.startsWith('identity-')) identityStreams++;
       streams.add(first.streamName);
       batch = [];
     };
@@ -115,12 +147,24 @@ export async function importEvents(dataDir: string, file: string): Promise<Impor
       number++;
       if (text.trim().length === 0) continue;
       const event = eventOf(text, number);
+      identityIds = identityIds === 'keyed' ? identityIds : (identityIdsShown(event) ?? identityIds);
       if (!sameAppend(batch, event)) append();
       batch.push(event);
       if (inFlight.length >= IN_FLIGHT) await settle();
     }
     append();
     await settle();
+    const idsFile = join(dataDir, IDENTITY_IDS_FILE);
+    if (identityStreams > 0 && !existsSync(idsFile)) {
+      // Recorded as the app would record it at its first start on a log that holds events.
+      if (identityIds === 'unkeyed') await writeFile(idsFile, 'sha256\n', { mode: 0o600, flag: 'wx' });
+      else
+        throw new MissingIdentityIdsError(
+          `${identityStreams} identity streams were appended, named with the source's identity ids${identityIds === 'keyed' ? ' (keyed: not the unkeyed digest of their identifiers)' : ''}, but ${idsFile} is missing: ` +
+            `copy ${IDENTITY_IDS_FILE} from the source data directory (with keys.sqlite) before starting the app, or none of these identities will be found` +
+            `${identityIds === undefined ? ` (if the source derived unkeyed ids, write "sha256" in it)` : ''}`,
+        );
+    }
     return { events, streams: streams.size, head: await store.headPosition() };
   } finally {
     // A failure leaves appends in flight: they settle (durable or refused) before the store closes.
@@ -158,6 +202,7 @@ async function main(): Promise<void> {
     },
     (error, { dataDir }) => {
       if (error instanceof DirectoryLockedError) return `${dataDir} is in use by a running app: stop it first`;
+      if (error instanceof MissingIdentityIdsError) return `${error.message}\nThe events were appended.`;
       if (error instanceof ImportLineError) return `${error.message}\nThe events before that line were appended: remove ${join(dataDir, 'events')} before importing again.`;
       return messageOf(error);
     },

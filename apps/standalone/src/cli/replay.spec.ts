@@ -1,5 +1,5 @@
 import { canonicalEventBytes, type CanonicalEventFields } from '@flagline/event-sourcing';
-import { copyFile, readdir, readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setupOrganisation, type OrganisationSetup } from '../testing/fixtures';
 import { ADMIN, expectStatus, listAll, num, obj, str, startTestApp, tempDataDir, type ApiClient, type ApiResponse, type Json, type TestApp } from '../testing/http-harness';
@@ -142,6 +142,9 @@ describe('an export of a whole project replayed into an empty instance', () => {
     expect(JSON.stringify(lines)).not.toContain('Elsewhere project');
 
     const replicaDir = join(dir, 'replica');
+    // Identity streams are named with the source's keyed ids: the import wants the source's derivation beside them.
+    await mkdir(replicaDir);
+    await copyFile(join(source.dataDir, 'identity-id-key'), join(replicaDir, 'identity-id-key'));
     const imported = await importEvents(replicaDir, file);
     expect(imported.events).toBe(lines.length);
     await expect(importEvents(replicaDir, file)).rejects.toThrow(/already holds events/);
