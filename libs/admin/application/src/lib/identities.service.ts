@@ -1,6 +1,7 @@
 import {
   checkAllocations,
   ConflictError,
+  isErasedIdentityEvent,
   NotFoundError,
   toIdentityStreamName,
   type Allocation,
@@ -47,7 +48,7 @@ export class IdentitiesService {
     return { view: identityView(project, identity), revision: identity.revision };
   }
 
-  private run(request: RequestContext, project: Project, environment: Environment, identifier: string, command: IdentityCommand) {
+  private run(request: RequestContext, project: Project, environment: Environment, identifier: string, command: IdentityCommand | ((state: Identity, revision: number | null) => IdentityCommand | Promise<IdentityCommand>)) {
     const identityId = this.context.identityIdFor(environment.environmentId, identifier);
     const routing = { organisationId: project.organisationId, projectId: project.projectId };
     return this.context.run(this.context.identities, toIdentityStreamName(identityId), command, request, routing);
@@ -90,7 +91,7 @@ export class IdentitiesService {
   async create(request: RequestContext, reference: string, input: { identifier: string; traits?: Record<string, TraitValue | null> }): Promise<Versioned<IdentityView>> {
     const { project, environment } = this.lookup.environment(request.principal, reference, 'member', 'create identities');
     const identityId = this.context.identityIdFor(environment.environmentId, input.identifier);
-    await this.run(request, project, environment, input.identifier, {
+    const command: IdentityCommand = {
       type: 'CreateIdentity',
       identityId,
       projectId: project.projectId,
@@ -98,8 +99,30 @@ export class IdentitiesService {
       identifier: input.identifier,
       traits: input.traits ?? {},
       now: this.context.now(),
-    });
+    };
+    await this.run(request, project, environment, input.identifier, this.unlessErasurePending(toIdentityStreamName(identityId), input.identifier, command));
     return this.identity(project, environment, input.identifier);
+  }
+
+  /**
+   * A command that may create an identity, refused (409 IDENTITY.ERASURE_PENDING) while the
+   * stream's erasure is pending: after IdentityErased, until its key is destroyed, a new identity
+   * would be sealed with that key and erased with the old one once acknowledged. The erasure is
+   * done when the IdentityErased reads as erased (the key that sealed it is gone); the new
+   * identity's events then get a new key. Checked on the state each attempt decides on (a
+   * conflict with the erasure reads the stream again).
+   */
+  private unlessErasurePending(streamName: string, identifier: string, command: IdentityCommand): (state: Identity, revision: number | null) => IdentityCommand | Promise<IdentityCommand> {
+    return (state, revision) => {
+      if (state.status !== 'erased' || !this.context.deps.erasure || revision === null) return command;
+      return this.context.deps.store.readStream(streamName, { fromRevision: revision, maxCount: 1 }).then(({ events }) => {
+        const erasure = events[0];
+        if (erasure && !isErasedIdentityEvent(erasure)) {
+          throw new ConflictError('IDENTITY.ERASURE_PENDING', `Identity "${identifier}" is being erased (its key is not destroyed yet): repeat the erasure to finish it, then write it again`);
+        }
+        return command;
+      });
+    };
   }
 
   /** Merges traits: each given trait is set, a null value removes it. */
@@ -158,6 +181,12 @@ export class IdentitiesService {
     const streamName = toIdentityStreamName(identityId);
     // Erased before (a repeat): the key waits for the projection of the IdentityErased already stored.
     const position = result.position ?? (await this.context.deps.store.readStream(streamName)).events.at(-1)?.globalPosition ?? null;
+    if (result.position === null && position !== null) {
+      // A repeat answers before anything is applied: the catalog and the read models must have
+      // dropped the identity (which they read by its key) before the key goes.
+      await this.context.catalog.waitFor(position);
+      await this.context.deps.projectionBarrier?.(position);
+    }
     await erasure.destroyKey(streamName, { projectId: project.projectId, position });
     // As-of reads keep snapshots of long streams in memory: the erased identity's go with its key.
     this.context.history.snapshots.forget(streamName);
@@ -208,9 +237,10 @@ export class IdentitiesService {
     // The hot write of SDK identify: the id (a SHA-256) and the time are taken once for the command and its events.
     const identityId = this.context.identityIdFor(environment.environmentId, input.identifier);
     const now = this.context.clock();
+    const streamName = toIdentityStreamName(identityId);
     const result = await this.context.identities.handle(
-      toIdentityStreamName(identityId),
-      {
+      streamName,
+      this.unlessErasurePending(streamName, input.identifier, {
         type: 'RecordIdentity',
         identityId,
         projectId: project.projectId,
@@ -218,7 +248,7 @@ export class IdentitiesService {
         identifier: input.identifier,
         traits: input.traits,
         now: now.toISOString(),
-      },
+      }),
       {
         commandId: randomUUID(),
         actor: input.actor,
