@@ -151,6 +151,12 @@ describe('Time travel and diff over HTTP', () => {
       expect(response.status).toBe(400);
       expect(errorFields(response.body)).toEqual(['asOf']);
     }
+    // A repeated asOf names no one point: refused, not answered as now.
+    for (const repeated of [`${read}?asOf=1&asOf=2`, `${read}?asOf=1&asOf=1`]) {
+      const response = await admin.get(repeated);
+      expect(response.status).toBe(400);
+      expect(errorFields(response.body)).toEqual(['asOf']);
+    }
     expect(await t.app.store.headPosition()).toBe(head);
   });
 
