@@ -2,10 +2,12 @@
  * Offline checks of the tamper-evident log (README, "Tamper evidence"):
  *
  *   npm run verify -- export <export.ndjson> --tree-head <head.json> --public-key <key.pem|key.json>
- *                     [--server <url> --api-key <key>] [--inclusion-proofs <proofs.ndjson>]
+ *                     [--server <url> --api-key <key>] [--inclusion-proofs <proofs.ndjson> [--allow-lines-after-head]]
  *   npm run verify -- consistency --earlier <head.json> --later <head.json> --proof <proof.json> --public-key <key>
  *   npm run verify -- fetch-proofs <export.ndjson> --tree-head <head.json> --server <url> --api-key <key> --out <proofs.ndjson>
- *     (the inclusion proof of every line, for a partial export to be checked offline with --inclusion-proofs)
+ *     (the inclusion proof of every line, for a partial export to be checked offline with --inclusion-proofs;
+ *     a line without a proof fails it unless --allow-lines-after-head takes the lines after the last proof as
+ *     events appended after the head)
  *
  * `--json` prints the verdict as one JSON object (with `firstBad`: leafIndex, position, id).
  * Exit codes: 0 verified, 1 not verified, 2 usage (bad arguments or files).
@@ -19,7 +21,7 @@ import { parseArgs } from 'node:util';
 class UsageError extends Error {}
 
 const USAGE = `Usage:
-  npm run verify -- export <export.ndjson> --tree-head <head.json> --public-key <key.pem|key.json> [--server <url> --api-key <key>] [--inclusion-proofs <proofs.ndjson>]
+  npm run verify -- export <export.ndjson> --tree-head <head.json> --public-key <key.pem|key.json> [--server <url> --api-key <key>] [--inclusion-proofs <proofs.ndjson> [--allow-lines-after-head]]
   npm run verify -- consistency --earlier <head.json> --later <head.json> --proof <proof.json> --public-key <key.pem|key.json>
   npm run verify -- fetch-proofs <export.ndjson> --tree-head <head.json> --server <url> --api-key <key> --out <proofs.ndjson>`;
 
@@ -127,15 +129,26 @@ async function rewrittenTree(server: string, apiKey: string, head: SignedTreeHea
     : `the instance's own tree of ${head.treeSize} events has another root (${String(rootHash)}) than the signed head: its tree was rewritten as well, so its proofs cannot locate the first edited event`;
 }
 
+/** Whether a 400 answer names treeSize among its bad fields (a body that is not JSON names none). */
+function badTreeSize(body: string): boolean {
+  try {
+    return ((JSON.parse(body) as { errors?: { field?: string }[] }).errors ?? []).some((error) => error.field === 'treeSize');
+  } catch {
+    return false;
+  }
+}
+
 /** The inclusion proof of every export line in the tree of the head's size (the lines after it have none). */
 async function fetchInclusionProofs(lines: readonly ExportLeaf[], head: SignedTreeHead, server: string, apiKey: string): Promise<LineProof[]> {
   const proofs: LineProof[] = [];
   for (const line of lines) {
     const response = await fetch(`${server.replace(/\/$/, '')}/admin/v1/transparency/proofs/inclusion?position=${line.position}&treeSize=${head.treeSize}`, { headers: { authorization: `Api-Key ${apiKey}` } });
+    // The body is read once: a 400 on another field than treeSize keeps its message for the error.
+    const body = await response.text();
     // A line after the head's tree (events appended since) is answered 400 on treeSize: it and every later line are not covered.
-    if (response.status === 400 && ((await response.json()) as { errors?: { field?: string }[] }).errors?.some((error) => error.field === 'treeSize')) break;
-    if (!response.ok) throw new Error(`The server answered ${response.status} for the inclusion proof of position ${line.position}: ${await response.text()}`);
-    proofs.push((await response.json()) as LineProof);
+    if (response.status === 400 && badTreeSize(body)) break;
+    if (!response.ok) throw new Error(`The server answered ${response.status} for the inclusion proof of position ${line.position}: ${body}`);
+    proofs.push(JSON.parse(body) as LineProof);
   }
   return proofs;
 }
@@ -151,6 +164,7 @@ export async function runVerify(argv: readonly string[]): Promise<{ code: 0 | 1 
         server: { type: 'string' },
         'api-key': { type: 'string' },
         'inclusion-proofs': { type: 'string' },
+        'allow-lines-after-head': { type: 'boolean' },
         earlier: { type: 'string' },
         later: { type: 'string' },
         proof: { type: 'string' },
@@ -169,7 +183,9 @@ export async function runVerify(argv: readonly string[]): Promise<{ code: 0 | 1 
       const head = treeHeadFrom(need('tree-head'));
       const key = publicKeyFrom(need('public-key'));
       const lines = await exportLeaves(file);
-      if (values['inclusion-proofs']) verdict = verifyExportWithProofs(lines, head, key, await inclusionProofs(values['inclusion-proofs']));
+      if (values['inclusion-proofs']) {
+        verdict = verifyExportWithProofs(lines, head, key, await inclusionProofs(values['inclusion-proofs']), { allowLinesAfterHead: values['allow-lines-after-head'] === true });
+      }
       else {
         if ((values.server === undefined) !== (values['api-key'] === undefined)) throw new UsageError('--server and --api-key go together');
         const rewritten = values.server && values['api-key'] ? await rewrittenTree(values.server, values['api-key'], head) : null;

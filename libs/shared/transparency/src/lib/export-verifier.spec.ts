@@ -57,10 +57,27 @@ describe('export verifier', () => {
     expect(verifyExportWithProofs(edited.map(exportLeaf), head, publicKey, proofs)).toMatchObject({ verified: false, firstBad: { position: (part[3] as ExportLine).position } });
     const tail = new Map(proofs);
     tail.delete((part[part.length - 1] as ExportLine).position);
-    expect(verifyExportWithProofs(part.map(exportLeaf), head, publicKey, tail)).toMatchObject({ verified: true, lines: part.length - 1, message: expect.stringMatching(/last 1 lines have no proof/) as unknown });
+    expect(verifyExportWithProofs(part.map(exportLeaf), head, publicKey, tail, { allowLinesAfterHead: true })).toMatchObject({ verified: true, lines: part.length - 1, message: expect.stringMatching(/last 1 lines have no proof/) as unknown });
+    // Without the option, a line without a proof is not verified, wherever it is.
+    expect(verifyExportWithProofs(part.map(exportLeaf), head, publicKey, tail)).toMatchObject({ verified: false, firstBad: { position: (part[part.length - 1] as ExportLine).position } });
     const withoutOne = new Map(proofs);
     withoutOne.delete((part[2] as ExportLine).position);
     expect(verifyExportWithProofs(part.map(exportLeaf), head, publicKey, withoutOne)).toMatchObject({ verified: false, firstBad: { position: (part[2] as ExportLine).position } });
+  });
+
+  it('refuses a partial export whose lines are repeated or out of log order, though each line has its proof', async () => {
+    const head = await transparency.treeHead();
+    const part = lines.filter((line) => line.streamName === 'thing-2');
+    const proofs = new Map<number, LineProof>(part.map((line) => [line.position, transparency.inclusionProof(line.position - 1, head.treeSize)]));
+    const repeated = [...part.slice(0, 3), part[2] as ExportLine, ...part.slice(3)];
+    expect(verifyExportWithProofs(repeated.map(exportLeaf), head, publicKey, proofs)).toMatchObject({ verified: false, firstBad: { position: (part[2] as ExportLine).position }, message: expect.stringMatching(/in log order, each once/) as unknown });
+    const swapped = [...part];
+    [swapped[1], swapped[4]] = [part[4] as ExportLine, part[1] as ExportLine];
+    // Lines 0, 4, 2, 3, 1: the first line whose leaf is not after the previous one's is the third.
+    expect(verifyExportWithProofs(swapped.map(exportLeaf), head, publicKey, proofs)).toMatchObject({ verified: false, firstBad: { position: (part[2] as ExportLine).position } });
+    // A proof answered for another position than the line's does not stand for it.
+    const misfiled = new Map(proofs).set((part[0] as ExportLine).position, proofs.get((part[1] as ExportLine).position) as LineProof);
+    expect(verifyExportWithProofs(part.map(exportLeaf), head, publicKey, misfiled)).toMatchObject({ verified: false });
   });
 
   it('checks that a later head extends an earlier one', async () => {

@@ -100,27 +100,43 @@ export async function verifyFullExport(lines: readonly ExportLeaf[], head: Signe
   return { verified: false, message: `Not verified: ${short}; ${describe(firstBad)}`, firstBad };
 }
 
+/** How `verifyExportWithProofs` takes lines without a proof. */
+export interface LineProofOptions {
+  /**
+   * Lines after the last one with a proof are events appended after the head's tree (the export
+   * was taken later): said, not checked. Without it, a line without a proof is not verified.
+   */
+  readonly allowLinesAfterHead?: boolean;
+}
+
 /**
  * Checks an export of some of the log (what a caller may read) line by line: each line's leaf
- * against its inclusion proof and the signed root. The first line that does not verify, or has no
- * proof, is named.
+ * against its inclusion proof and the signed root, and the lines' leaves in log order (each leaf
+ * after the previous line's, so a line repeated or moved does not verify). The first line that
+ * does not verify, or has no proof, is named; lines after the head's tree only with
+ * `allowLinesAfterHead`.
  */
-export function verifyExportWithProofs(lines: readonly ExportLeaf[], head: SignedTreeHead, publicKey: KeyObject, proofs: ReadonlyMap<number, LineProof>): ExportVerdict {
+export function verifyExportWithProofs(lines: readonly ExportLeaf[], head: SignedTreeHead, publicKey: KeyObject, proofs: ReadonlyMap<number, LineProof>, options: LineProofOptions = {}): ExportVerdict {
   if (!verifyTreeHead(publicKey, head)) return { verified: false, message: 'The tree head’s signature does not verify with the public key' };
   const root = Buffer.from(head.rootHash, 'hex');
-  // Lines after the last one with a proof are events the head does not cover (appended since): said, not checked.
   let covered = lines.length;
-  while (covered > 0 && !proofs.has((lines[covered - 1] as ExportLeaf).position)) covered -= 1;
+  if (options.allowLinesAfterHead) while (covered > 0 && !proofs.has((lines[covered - 1] as ExportLeaf).position)) covered -= 1;
   let checked = 0;
+  let previous: { readonly leafIndex: number; readonly position: number } | null = null;
   for (const line of lines.slice(0, covered)) {
     const proof = proofs.get(line.position);
     if (!proof) {
       return { verified: false, message: `Not verified: no inclusion proof for the event at position ${line.position} (event ${line.id})`, firstBad: { leafIndex: -1, position: line.position, id: line.id } };
     }
-    if (proof.treeSize !== head.treeSize || !verifyInclusion(proof.leafIndex, head.treeSize, line.hash, unhex(proof.auditPath), root)) {
+    if (previous && proof.leafIndex <= previous.leafIndex) {
+      const firstBad = { leafIndex: proof.leafIndex, position: line.position, id: line.id };
+      return { verified: false, message: `Not verified: the event at position ${line.position} (leaf ${proof.leafIndex}) follows the line at position ${previous.position} (leaf ${previous.leafIndex}): an export's lines are in log order, each once`, firstBad };
+    }
+    if (proof.position !== line.position || proof.treeSize !== head.treeSize || !verifyInclusion(proof.leafIndex, head.treeSize, line.hash, unhex(proof.auditPath), root)) {
       const firstBad = { leafIndex: proof.leafIndex, position: line.position, id: line.id };
       return { verified: false, message: `Not verified: ${describe(firstBad)}`, firstBad };
     }
+    previous = { leafIndex: proof.leafIndex, position: line.position };
     checked += 1;
   }
   const after = lines.length - covered;
