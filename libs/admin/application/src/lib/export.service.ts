@@ -1,4 +1,4 @@
-import { NotFoundError, toIdentityStreamName, toOrganisationStreamName, toUserStreamName, upcastRecordedAdminEvent, type AdminEvent } from '@flagline/admin-domain';
+import { NotFoundError, ValidationError, toIdentityStreamName, toOrganisationStreamName, toUserStreamName, upcastRecordedAdminEvent, type AdminEvent } from '@flagline/admin-domain';
 import { auditEntityKey, auditKeysOf, type AuditEntity } from '@flagline/admin-projections';
 import type { CatalogEventAddress, EventMetadata, EventStore, JsonValue, RecordedEvent } from '@flagline/event-sourcing';
 import type { AdminContext, RequestContext } from './admin-context';
@@ -106,8 +106,9 @@ export class ExportService {
     const visible = this.visibility(principal);
     const matches = this.matcher(principal, query, entity, visible);
     const redact = (event: RecordedEvent): ExportedEvent => this.exported(principal, event);
-    const pages = this.pages(entity, query.replayable === true, after, head);
+    const pages = this.pages(entity, query.replayable === true, await this.seek(after, query.from, head), head);
     const limit = query.limit ?? Number.POSITIVE_INFINITY;
+    const { to } = query;
     return {
       head,
       after,
@@ -116,6 +117,8 @@ export class ExportService {
         for await (const page of pages()) {
           for (const event of page) {
             if (count >= limit) return;
+            // recordedAt never goes back along the log: past `to`, every later event is too.
+            if (to !== undefined && Date.parse(event.recordedAt) > to) return;
             if (!visible(event) || !matches(event)) continue;
             count++;
             yield redact(event);
@@ -123,6 +126,27 @@ export class ExportService {
         }
       },
     };
+  }
+
+  /**
+   * Where an export with `from` starts: after the last event recorded before it (found by the
+   * catalog history's search of the log by time), rather than reading the log from `after` only
+   * to drop what is older. Never before `after`; the head when `from` is in the future.
+   */
+  private async seek(after: number, from: number | undefined, head: number): Promise<number> {
+    if (from === undefined) return after;
+    const before = new Date(from - 1);
+    // Beyond the times a Date holds: before or after every event.
+    if (Number.isNaN(before.getTime())) return from > 0 ? head : after;
+    try {
+      const { position } = await this.context.history.pointOf({ time: before.toISOString() }, 'from');
+      return Math.max(after, position);
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      if (error.code === 'ASOF.IN_FUTURE') return head;
+      if (error.code === 'ASOF.BEFORE_LOG') return after;
+      throw error;
+    }
   }
 
   /**

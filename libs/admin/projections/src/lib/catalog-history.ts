@@ -226,7 +226,8 @@ export class CatalogHistory {
     return point;
   }
 
-  private async pointOf(asOf: AsOf, field: string): Promise<{ position: number; time: string }> {
+  /** The log position a point names, refused as `resolve` refuses it, without waiting for the catalog (for reads of the log alone). */
+  async pointOf(asOf: AsOf, field = ASOF_FIELD): Promise<{ position: number; time: string }> {
     const head = await this.store.headPosition();
     if ('position' in asOf) {
       if (asOf.position > head) throw new ValidationError('ASOF.BEYOND_HEAD', [{ field, message: `position ${asOf.position} is past the head of the log (${head})` }]);
