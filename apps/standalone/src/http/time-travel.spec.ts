@@ -245,6 +245,29 @@ describe('Time travel and diff over HTTP', () => {
       expect(changes.find((change) => change['field'] === 'order')?.['events']).toEqual([expect.objectContaining({ type: 'SegmentOverridesReordered' })]);
     });
 
+    it('diffs an environment by id or client key where it exists at either end: created, then deleted since, and 404 when it exists at neither', async () => {
+      const project = `${ADMIN}/projects/${acme.projectId}`;
+      const before = positionOf(await admin.get(project));
+      const created = obj(expectStatus(await admin.post(`${project}/environments`, { name: 'Short lived' }), 201));
+      const references = [String(num(created, 'id')), str(created, 'apiKey')];
+      const alive = positionOf(await admin.get(project));
+      expect((await admin.delete(`${ADMIN}/environments/${references[0] ?? ''}`)).status).toBe(204);
+      const after = positionOf(await admin.get(project));
+      const kinds = (body: Json): [unknown, unknown][] =>
+        arr(obj(body)['changes'])
+          .map(obj)
+          .filter((change) => obj(change['entity'])['kind'] === 'environment')
+          .map((change) => [change['before'] === null ? null : 'before', change['after'] === null ? null : 'after']);
+      for (const reference of references) {
+        const diff = `${ADMIN}/environments/${reference}/diff`;
+        expect(kinds(expectStatus(await admin.get(`${diff}?from=${before}&to=${alive}`), 200))).toEqual([[null, 'after']]);
+        expect(kinds(expectStatus(await admin.get(`${diff}?from=${alive}&to=${after}`), 200))).toEqual([['before', null]]);
+        // Created after from and deleted before to: it exists at neither end.
+        expect((await admin.get(`${diff}?from=${before}&to=${after}`)).status).toBe(404);
+        expect((await t.client(other.orgKey).get(`${diff}?from=${before}&to=${alive}`)).status).toBe(404);
+      }
+    });
+
     it('lists a segment’s rules and a multivariate allocation changed, each with its event', async () => {
       const project = `${ADMIN}/projects/${acme.projectId}`;
       const environment = `${ADMIN}/environments/${acme.environmentId}`;

@@ -3,6 +3,7 @@ import { NotFoundError, toProjectStreamName, ValidationError, type FieldError, t
 import { parseAsOf, type AsOf } from '@flagline/admin-projections';
 import type { Actor, RecordedEvent } from '@flagline/event-sourcing';
 import type { AdminContext, RequestContext } from './admin-context';
+import { environmentNotFound, Lookup, projectNotFound } from './lookup';
 import { requireRole } from './principal';
 import { apiKeyView, environmentView, featureStateView, featureView, projectView, segmentOverrideView, segmentView, tagView } from './views';
 
@@ -182,9 +183,6 @@ const eventView = (event: RecordedEvent<ProjectEvent>): DiffEventView => ({
   occurredAt: event.metadata.occurredAt,
 });
 
-const projectNotFound = (): NotFoundError => new NotFoundError('PROJECT.NOT_FOUND', 'Project not found');
-const environmentNotFound = (): NotFoundError => new NotFoundError('ENVIRONMENT.NOT_FOUND', 'Environment not found');
-
 /**
  * What changed in a project or an environment between two points of the log: the project's
  * states at both points (folded as of each, as the as-of reads are) compared entity by entity
@@ -192,7 +190,11 @@ const environmentNotFound = (): NotFoundError => new NotFoundError('ENVIRONMENT.
  * points that changed that entity.
  */
 export class DiffService {
-  constructor(private readonly context: AdminContext) {}
+  private readonly lookup: Lookup;
+
+  constructor(private readonly context: AdminContext) {
+    this.lookup = new Lookup(context.catalog, context.history);
+  }
 
   /**
    * Reads `from` and `to` (each an ISO-8601 time or a log position), naming each bad one. An
@@ -259,18 +261,15 @@ export class DiffService {
     if (projectId === undefined || !known) throw environmentNotFound();
     requireRole(this.context.catalog, request.principal, known.organisationId, 'member', 'read environments', environmentNotFound);
     const range = await this.points(from, to);
-    const environmentId = byId ? Number(reference) : [...known.environments.values()].find((environment) => environment.apiKey === reference)?.environmentId;
-    // An environment deleted since is found by its key in the state where it still exists.
-    const ofKey = async (): Promise<number | undefined> => {
-      const then = await this.context.history.project(projectId, range.to.position);
-      const earlier = await this.context.history.project(projectId, range.from.position);
-      return [...(then?.state.environments.values() ?? []), ...(earlier?.state.environments.values() ?? [])].find((environment) => environment.apiKey === reference)?.environmentId;
-    };
-    const id = environmentId ?? (await ofKey());
-    if (id === undefined) throw environmentNotFound();
+    // The environment as the as-of reads find it (by id or key) at `to`, else at `from`: one deleted since, or in between, is found where it still exists.
+    const read = (point: DiffPointView) => this.lookup.readEnvironment({ ...request, asOf: point.position }, reference, 'member', 'read environments');
+    const { environment } = await read(range.to).catch((error: unknown) => {
+      if (!(error instanceof NotFoundError)) throw error;
+      return read(range.from);
+    });
+    const id = environment.environmentId;
     const prefix = [`environment:${id}`, `serverKey:${id}:`, `featureState:${id}:`, `segmentOverride:${id}:`, `segmentOverrideOrder:${id}:`];
-    const { view, from: before, to: after } = await this.diff(projectId, range, (key) => prefix.some((start) => key === start || (start.endsWith(':') && key.startsWith(start))));
-    if (!before.environments.has(id) && !after.environments.has(id)) throw environmentNotFound();
+    const { view } = await this.diff(projectId, range, (key) => prefix.some((start) => key === start || (start.endsWith(':') && key.startsWith(start))));
     return view;
   }
 }

@@ -4,8 +4,8 @@ import type { RequestContext } from './admin-context';
 import { requireRole, type Principal } from './principal';
 
 export const organisationNotFound = (): NotFoundError => new NotFoundError('ORGANISATION.NOT_FOUND', 'Organisation not found');
-const projectNotFound = (): NotFoundError => new NotFoundError('PROJECT.NOT_FOUND', 'Project not found');
-const environmentNotFound = (): NotFoundError => new NotFoundError('ENVIRONMENT.NOT_FOUND', 'Environment not found');
+export const projectNotFound = (): NotFoundError => new NotFoundError('PROJECT.NOT_FOUND', 'Project not found');
+export const environmentNotFound = (): NotFoundError => new NotFoundError('ENVIRONMENT.NOT_FOUND', 'Environment not found');
 
 /** The environment a reference (numeric id or client-side key) names in a project. */
 function environmentIn(project: Project | undefined, reference: string): Environment | undefined {
