@@ -1,9 +1,10 @@
 import { identityIdsWith, type IdentityIds } from '@flagline/admin-domain';
 import type { EventStore, RecordedEvent } from '@flagline/event-sourcing';
+import { writeNewFileDurably } from '@flagline/event-store-embedded';
 import { isSealedData, openEvent } from '@flagline/event-sealing';
 import { SqliteSealingKeyStore } from '@flagline/key-store';
 import { randomBytes } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** The sealing keys' file in the data directory (see "Erasure (GDPR)" in the README). */
@@ -39,7 +40,8 @@ export async function identityIdsOf(dataDir: string, log: Pick<EventStore, 'head
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     recorded = (await log.headPosition()) > 0 ? 'sha256' : `hmac-sha256:${randomBytes(32).toString('base64')}`;
-    await writeFile(path, `${recorded}\n`, { mode: 0o600, flag: 'wx' });
+    // Durable before any identity is stored under it: without it the keyed streams cannot be found.
+    writeNewFileDurably(path, `${recorded}\n`);
   }
   if (recorded === 'sha256') return identityIdsWith(null);
   const key = /^hmac-sha256:([A-Za-z0-9+/]{43}=)$/.exec(recorded)?.[1];

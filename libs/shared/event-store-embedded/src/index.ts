@@ -20,3 +20,4 @@ export { LogFileFormatError, type SyncData } from './lib/log-file';
 export { scanLog, type LogScanOptions } from './lib/log-scan';
 export { RecordFormatError, RecordTooLargeError } from './lib/record-codec';
 export { CheckpointFormatError, FileCheckpointStore } from './lib/file-checkpoint.store';
+export { syncDirectory, syncDirectorySync, writeNewFileDurably } from './lib/directory-sync';

@@ -1,5 +1,6 @@
 import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeNewFileDurably } from '@flagline/event-store-embedded';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** File name of the generated signing key in a data directory. */
@@ -41,7 +42,7 @@ export function loadSigningKey(source: SigningKeySource): { key: KeyObject; gene
   const file = join(source.dataDir, SIGNING_KEY_FILE_NAME);
   if (existsSync(file)) return { key: ed25519PrivateKey(readFileSync(file, 'utf8'), file), generated: false, from: file };
   const { privateKey } = generateKeyPairSync('ed25519');
-  writeFileSync(file, privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600, flag: 'wx' });
-  chmodSync(file, 0o600);
+  // Durable before a head is signed with it: a key lost in a crash leaves heads nobody can check again.
+  writeNewFileDurably(file, privateKey.export({ format: 'pem', type: 'pkcs8' }));
   return { key: privateKey, generated: true, from: file };
 }
