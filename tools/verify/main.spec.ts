@@ -30,12 +30,18 @@ describe('verify CLI', () => {
 
   beforeAll(async () => {
     const log = new InMemoryEventStore();
-    for (let n = 0; n < 6; n++) await log.appendToStream(`thing-${n % 2}`, [{ id: `event-${n}`, type: 'ThingHappened', data: { n }, metadata }]);
     transparency = new TransparencyLog(log, new InMemoryTreeStore(), { signingKey: privateKey, flushDelayMs: 0 });
     await transparency.start();
+    for (let n = 0; n < 6; n++) {
+      await log.appendToStream(`thing-${n % 2}`, [{ id: `event-${n}`, type: 'ThingHappened', data: { n }, metadata }]);
+      // The head the export is checked against, signed when the tree had 4 leaves.
+      if (n === 3) {
+        await transparency.progress.waitFor(4, 2000);
+        writeFileSync(join(files, 'head.json'), JSON.stringify(await transparency.treeHead()));
+      }
+    }
     await transparency.progress.waitFor(6, 2000);
     events = await log.readAll();
-    writeFileSync(join(files, 'head.json'), JSON.stringify(await transparency.treeHead(4)));
     writeFileSync(join(files, 'key.pem'), publicKey.export({ format: 'pem', type: 'spki' }).toString());
     writeFileSync(join(files, 'mine.ndjson'), events.filter((event) => event.streamName === 'thing-0').map(exportLine).join(''));
   });

@@ -1,6 +1,6 @@
 import { ConflictError, NotFoundError, ValidationError } from '@flagline/admin-domain';
 import { canonicalEventFields, type CanonicalEventFields, type EventStore, type RecordedEvent } from '@flagline/event-sourcing';
-import { LogMismatchError, TreeRangeError, type ConsistencyProofView, type InclusionProofView, type SignedTreeHead, type TransparencyLog } from '@flagline/transparency';
+import { LogMismatchError, TreeHeadNotSignedError, TreeRangeError, type ConsistencyProofView, type InclusionProofView, type SignedTreeHead, type TransparencyLog } from '@flagline/transparency';
 import type { AdminContext, RequestContext } from './admin-context';
 import type { ExportService } from './export.service';
 
@@ -80,13 +80,14 @@ export class TransparencyService {
   }
 }
 
-/** The tree's errors as the API's: a size or leaf outside the tree is a 400 naming it, a log that no longer matches its tree a 409. */
+/** The tree's errors as the API's: a size or leaf outside the tree is a 400 naming it, an earlier size no head was signed for a 404, a log that no longer matches its tree a 409. */
 async function guard<T>(run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (error) {
     if (error instanceof TreeRangeError) throw new ValidationError('TRANSPARENCY.OUT_OF_RANGE', [{ field: error.field, message: error.message }]);
     if (error instanceof LogMismatchError) throw new ConflictError('TRANSPARENCY.LOG_MISMATCH', error.message, { mismatch: error.mismatch });
+    if (error instanceof TreeHeadNotSignedError) throw new NotFoundError('TRANSPARENCY.HEAD_NOT_SIGNED', error.message);
     throw error;
   }
 }

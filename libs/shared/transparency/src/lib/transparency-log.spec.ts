@@ -4,7 +4,7 @@ import { InMemoryTreeStore } from './in-memory-tree.store';
 import { hashLeaf, verifyConsistency, verifyInclusion } from './merkle';
 import { verifyTreeHead } from './signed-tree-head';
 import { describeTransparencyFollowerContract } from '../testing/transparency-follower.contract';
-import { eventLeafHash, LogMismatchError, TransparencyLog, TreeRangeError } from './transparency-log';
+import { eventLeafHash, LogMismatchError, TransparencyLog, TreeHeadNotSignedError, TreeRangeError } from './transparency-log';
 
 const metadata = { actor: { kind: 'system' as const, id: 'spec' }, occurredAt: '2026-12-06T00:00:00.000Z', correlationId: 'c' };
 const event = (n: number, data: NewEvent['data'] = { n }): NewEvent => ({ id: `event-${n}`, type: 'ThingHappened', data, metadata });
@@ -27,6 +27,7 @@ describe('TransparencyLog', () => {
     const transparency = new TransparencyLog(log, tree, { signingKey: privateKey, batchSize: 4, clock: () => 1_000 });
     await transparency.start();
     await transparency.progress.waitFor(10, 2000);
+    const earlier = await transparency.treeHead();
     for (let more = 11; more <= 25; more++) await log.appendToStream('thing-x', [event(more)]);
     await transparency.progress.waitFor(25, 2000);
     expect(transparency.size).toBe(25);
@@ -39,15 +40,17 @@ describe('TransparencyLog', () => {
     expect(head.treeSize).toBe(25);
     expect(verifyTreeHead(transparency.publicKey, head)).toBe(true);
     expect(await transparency.treeHead()).toEqual(head);
-    const earlier = await transparency.treeHead(7);
-    expect(earlier.treeSize).toBe(7);
+    // An earlier size is answered with the head signed then; none is signed after the fact.
+    expect(earlier.treeSize).toBe(10);
+    expect(await transparency.treeHead(10)).toEqual(earlier);
+    await expect(transparency.treeHead(7)).rejects.toThrow(TreeHeadNotSignedError);
 
     const leaf = transparency.leafOf({ eventId: 'event-5' });
     const proof = transparency.inclusionProof(leaf?.index ?? -1, 25);
     expect(proof.position).toBe(5);
     expect(verifyInclusion(proof.leafIndex, 25, eventLeafHash(stored[4] as RecordedEvent), proof.auditPath.map((hash) => Buffer.from(hash, 'hex')), Buffer.from(head.rootHash, 'hex'))).toBe(true);
-    const consistency = transparency.consistencyProof(7, 25);
-    expect(verifyConsistency(7, 25, Buffer.from(earlier.rootHash, 'hex'), Buffer.from(head.rootHash, 'hex'), consistency.proof.map((hash) => Buffer.from(hash, 'hex')))).toBe(true);
+    const consistency = transparency.consistencyProof(10, 25);
+    expect(verifyConsistency(10, 25, Buffer.from(earlier.rootHash, 'hex'), Buffer.from(head.rootHash, 'hex'), consistency.proof.map((hash) => Buffer.from(hash, 'hex')))).toBe(true);
     await transparency.stop();
   });
 

@@ -43,6 +43,17 @@ export class TreeRangeError extends Error {
   }
 }
 
+/** An earlier size of the tree for which no head was signed when the tree had it (none is signed after the fact). */
+export class TreeHeadNotSignedError extends Error {
+  override readonly name = 'TreeHeadNotSignedError';
+  constructor(
+    readonly treeSize: number,
+    readonly currentSize: number,
+  ) {
+    super(`No tree head was signed when the tree held ${treeSize} leaves; heads are signed for the tree as it is (${currentSize} leaves: omit treeSize) and kept`);
+  }
+}
+
 export interface InclusionProofView {
   readonly leafIndex: number;
   readonly treeSize: number;
@@ -270,8 +281,10 @@ export class TransparencyLog {
 
   /**
    * The signed tree head of the tree as it is, or of its first `treeSize` leaves. A head once signed
-   * for a size is kept and answered again; none is signed before the start's check passed, or
-   * over a log that did not match.
+   * for a size is kept and answered again; only the tree's current size is signed anew (a head is
+   * a statement of what the log held when it was signed: an earlier size is answered only with the
+   * head signed then, `TreeHeadNotSignedError` otherwise). None is signed before the start's check
+   * passed, or over a log that did not match.
    */
   async treeHead(treeSize?: number): Promise<SignedTreeHead> {
     await this.start();
@@ -280,6 +293,7 @@ export class TransparencyLog {
     this.checkSize('treeSize', size);
     const kept = this.tree.signedHead(size, this.keyId);
     if (kept) return { treeSize: kept.treeSize, rootHash: kept.rootHash, timestamp: kept.timestamp, signature: kept.signature };
+    if (size !== this.tree.size) throw new TreeHeadNotSignedError(size, this.tree.size);
     const head = signTreeHead(this.options.signingKey, size, treeRoot(this.tree, size), this.clock());
     this.tree.saveSignedHead({ ...head, keyId: this.keyId });
     return head;

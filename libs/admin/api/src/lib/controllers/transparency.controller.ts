@@ -26,12 +26,13 @@ export class TransparencyController {
 
   @Get('tree-head')
   @ApiOperation({
-    summary: 'The latest signed tree head, or the one of an earlier size',
-    description: 'A head once signed for a size is answered again. 409 `TRANSPARENCY.LOG_MISMATCH` (with the first mismatching position in `details`) when the log no longer matches its tree; ' +
+    summary: 'The latest signed tree head, or the one signed at an earlier size',
+    description: 'Only the tree as it is gets a new signature; a head once signed for a size is answered again, and an earlier size for which none was signed is 404 `TRANSPARENCY.HEAD_NOT_SIGNED` (heads are never signed after the fact). 409 `TRANSPARENCY.LOG_MISMATCH` (with the first mismatching position in `details`) when the log no longer matches its tree; ' +
       '409 `TRANSPARENCY.CHECKING` (retry) while the start-up comparison of the log with the tree runs.',
   })
-  @ApiQuery({ name: 'treeSize', required: false, schema: COUNT, description: 'An earlier tree size (at most the current one)' })
+  @ApiQuery({ name: 'treeSize', required: false, schema: COUNT, description: 'An earlier tree size (at most the current one; 400 above it) a head was signed for' })
   @ApiOkResponse({ type: SignedTreeHeadView })
+  @ApiResponse({ status: 404, description: 'No head was signed when the tree had that size', type: ApiErrorView })
   @ApiResponse({ status: 409, description: 'The log does not match its tree: no head is signed', type: ApiErrorView })
   treeHead(@Caller() caller: RequestContext, @Query(TransparencyQueryPipe) query: TransparencyQuery) {
     return this.app.transparency.treeHead(caller, query.treeSize);
