@@ -1,1 +1,2 @@
 export * from './lib/sqlite-catalog-store';
+export * from './lib/sqlite-snapshot-archive';

@@ -24,6 +24,7 @@ import {
 import type { EventStore, RecordedEvent } from '@flagline/event-sourcing';
 import type { AdminCatalog } from './admin-catalog';
 import { LogTimeline } from './log-timeline';
+import type { SnapshotArchive } from './snapshot-archive';
 
 /** A point of the log as a caller names it: an ISO-8601 time or a global position. */
 export type AsOf = { readonly position: number } | { readonly time: string };
@@ -67,6 +68,11 @@ export interface CatalogHistoryOptions {
    * `LogTimeline` of sampled times. Default `dense`.
    */
   readonly positions?: 'dense' | 'sparse';
+  /**
+   * Where snapshots outlive the process: every snapshot kept is also put there (behind, batched),
+   * and a fold whose stream has no snapshot in memory near the point reads the archive's.
+   */
+  readonly archive?: SnapshotArchive;
 }
 
 /**
@@ -87,7 +93,11 @@ export class StreamSnapshots {
   private readonly byStream = new Map<string, StreamSnapshot<unknown>[]>();
   private count = 0;
 
-  constructor(private readonly max: number) {}
+  /** @param archive - told of every `forget`, so an erased identity's persisted snapshots go too. */
+  constructor(
+    private readonly max: number,
+    private readonly archive?: SnapshotArchive,
+  ) {}
 
   get size(): number {
     return this.count;
@@ -157,6 +167,7 @@ export class StreamSnapshots {
   forget(streamName: string): void {
     this.count -= this.byStream.get(streamName)?.length ?? 0;
     this.byStream.delete(streamName);
+    this.archive?.forget(streamName);
   }
 }
 
@@ -197,6 +208,9 @@ export class CatalogHistory {
   private readonly clock: () => Date;
   private readonly probes = new Map<number, { position: number; time: string }>();
   private readonly timeline: LogTimeline | null;
+  private readonly archive: SnapshotArchive | undefined;
+  /** Events folded by as-of reads since the start (what a snapshot saves is events not folded). */
+  eventsFolded = 0;
 
   constructor(
     private readonly store: Pick<EventStore, 'readStream' | 'readAll' | 'headPosition'>,
@@ -205,13 +219,19 @@ export class CatalogHistory {
   ) {
     this.every = options.snapshotEvery ?? 16;
     this.max = options.maxSnapshots ?? 20_000;
-    this.snapshots = new StreamSnapshots(this.max);
+    this.archive = options.archive;
+    this.snapshots = new StreamSnapshots(this.max, this.archive);
     this.clock = options.clock ?? (() => new Date());
     this.timeline = options.positions === 'sparse' ? new LogTimeline(store) : null;
     // What the catalog folds live is kept at the same grain as a fold here would keep it.
     catalog.observeStates((streamName, folded) => {
-      if (keepsSnapshotAfter(folded.revision, this.every, this.max)) this.snapshots.add(streamName, folded);
+      if (keepsSnapshotAfter(folded.revision, this.every, this.max)) this.keep(streamName, folded);
     });
+  }
+
+  private keep<S>(streamName: string, snapshot: StreamSnapshot<S>): void {
+    this.snapshots.add(streamName, snapshot);
+    this.archive?.put(streamName, snapshot);
   }
 
   /**
@@ -309,7 +329,17 @@ export class CatalogHistory {
   async fold<S>(streamName: string, how: Fold<S>, position: number): Promise<StreamSnapshot<S> | undefined> {
     let current = this.snapshots.latestAt<S>(streamName, position);
     // A snapshot after the point bounds the events to read (each costs a share of a frame's decoding).
-    const bound = this.snapshots.firstAfter(streamName, position);
+    let bound: { readonly revision: number } | undefined = this.snapshots.firstAfter(streamName, position);
+    // The memory's snapshots leave more than a step to fold (none yet since a start, or evicted): the archive may have closer ones.
+    if (this.archive && (!current || !bound || bound.revision - current.revision > this.every)) {
+      const archived = this.archive.latestAt(streamName, position, current?.revision ?? -1);
+      if (archived) {
+        current = archived as StreamSnapshot<S>;
+        this.snapshots.add(streamName, current);
+      }
+      const after = this.archive.firstAfter(streamName, position);
+      if (after && (!bound || after.revision < bound.revision)) bound = after;
+    }
     for (;;) {
       const fromRevision = current ? current.revision + 1 : 0;
       const maxCount = bound ? Math.min(this.every, Math.max(1, bound.revision - fromRevision)) : this.every;
@@ -317,8 +347,9 @@ export class CatalogHistory {
       for (const event of events) {
         if (event.globalPosition > position) return current;
         const state = how.evolve(current?.state ?? how.initial(), event, event.streamRevision);
+        this.eventsFolded++;
         current = { state, revision: event.streamRevision, position: event.globalPosition };
-        if (keepsSnapshotAfter(event.streamRevision, this.every, this.max)) this.snapshots.add(streamName, current);
+        if (keepsSnapshotAfter(event.streamRevision, this.every, this.max)) this.keep(streamName, current);
       }
       // Short of what was asked: the stream ends here; up to the next snapshot: it is past the point.
       if (events.length < maxCount || (bound && (current?.revision ?? -1) + 1 >= bound.revision)) return current;
