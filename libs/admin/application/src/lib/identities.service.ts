@@ -54,18 +54,22 @@ export class IdentitiesService {
     return this.context.run(this.context.identities, toIdentityStreamName(identityId), command, request, routing);
   }
 
-  /** Identities of the environment in identifier (code-point) order; `search` keeps those whose identifier contains it (case-insensitive). */
   /**
-   * As of a point, the identities listed are those listed now that existed then, as they were
-   * then: an identity deleted since is readable by its identifier but not listed.
+   * Identities of the environment in identifier (code-point) order; `search` keeps those whose
+   * identifier contains it (case-insensitive). As of a point, the candidates are the identifiers
+   * listed now and those of identities deleted after the point (kept in the index as tombstones),
+   * and the identities listed are those of them that existed then, as they were then. An erased
+   * identity leaves no identifier, so it is listed at no point.
    */
   async list(request: RequestContext, reference: string, options: { search?: string } & PageRequest): Promise<Page<IdentityView>> {
     const { project, environment } = await this.lookup.readEnvironment(request, reference, 'member', 'read identities');
     // One more than the page, to know whether another follows; the catalog pages by identifier (keyset).
     const after = options.after?.[0];
+    const point = this.lookup.at(request)?.position;
     const identifiers = this.context.catalog.identifiers(environment.environmentId, {
       ...(after !== undefined ? { after: String(after) } : {}),
       ...(options.search !== undefined ? { search: options.search } : {}),
+      ...(point !== undefined ? { deletedAfter: point } : {}),
       limit: options.limit + 1,
     });
     const results = identifiers.slice(0, options.limit);

@@ -328,7 +328,10 @@ export class AdminCatalog {
     // A stream's first event starts from nothing: no read for a new identity.
     const current = (event.streamRevision === 0 ? undefined : (this.storedIdentity(identityId)?.state as Identity | undefined)) ?? initialIdentity();
     const state = evolveIdentity(current, event, event.streamRevision);
-    this.pendingIdentities.set(identityId, { identityId, environmentId, identifier, listed: state.status === 'active', revision: event.streamRevision, state });
+    // A deleted identity's identifier stays in the index with its deletion's position (a tombstone,
+    // listed as of an earlier point); an erased one's leaves it: erasure keeps no identifier anywhere.
+    const deletedAt = state.status === 'deleted' ? { deletedAt: event.globalPosition } : {};
+    this.pendingIdentities.set(identityId, { identityId, environmentId, identifier, listed: state.status === 'active', ...deletedAt, revision: event.streamRevision, state });
   }
 
   private storedIdentity(identityId: string): Versioned<unknown> | undefined {
@@ -423,9 +426,10 @@ export class AdminCatalog {
 
   /**
    * Live identifiers of an environment in code-point order, after `after`, keeping those that
-   * contain `search` (compared lower-cased), at most `limit`.
+   * contain `search` (compared lower-cased), at most `limit`; with `deletedAfter` (a read as of that
+   * position), also those of identities deleted after it, erased ones excepted.
    */
-  identifiers(environmentId: number, query: { after?: string; search?: string; limit: number }): string[] {
+  identifiers(environmentId: number, query: { after?: string; search?: string; deletedAfter?: number; limit: number }): string[] {
     this.flush();
     return this.store.identifiers(environmentId, { ...query, ...(query.search !== undefined ? { search: query.search.toLowerCase() } : {}) });
   }

@@ -17,7 +17,10 @@ export interface CatalogStore {
   /** Every small folded state, by key. */
   states(): [string, unknown][];
   identity(identityId: string): CatalogIdentityRecord | undefined;
-  /** Listed identifiers of an environment in code-point order, after `after`, keeping those containing `search` (case-insensitive). */
+  /**
+   * Listed identifiers of an environment in code-point order, after `after`, keeping those containing
+   * `search` (case-insensitive); with `deletedAfter`, also the tombstones of identities deleted after it.
+   */
   identifiers(environmentId: number, options: IdentifierQuery): string[];
   /** Audit positions of an entity in log order, after `after`, of the given types only when given. */
   audit(entity: string, options: AuditQuery): CatalogAuditEntry[];
@@ -41,6 +44,11 @@ export interface CatalogIdentityRow extends CatalogIdentityRecord {
   readonly identifier: string;
   /** Listed among its environment's identities; a deleted identity keeps its state but is not listed. */
   readonly listed: boolean;
+  /**
+   * Not listed: the log position of its deletion, kept in the identifier index as a tombstone (for
+   * reads as of an earlier point); absent for an erased identity, whose identifier leaves the index.
+   */
+  readonly deletedAt?: number;
 }
 
 /**
@@ -69,6 +77,8 @@ export interface IdentifierQuery {
   readonly after?: string;
   /** Lower-cased text the identifier must contain, compared with the identifier lower-cased. */
   readonly search?: string;
+  /** For a read as of this position: also identifiers whose identity was deleted after it (tombstones). */
+  readonly deletedAfter?: number;
   readonly limit: number;
 }
 
@@ -110,7 +120,8 @@ export class InMemoryCatalogStore implements CatalogStore {
   private positionEvent: CatalogEventRef | null = null;
   private readonly stateByKey = new Map<string, unknown>();
   private readonly identityById = new Map<string, CatalogIdentityRecord>();
-  private readonly identifiersByEnvironment = new Map<number, Set<string>>();
+  /** Identifier -> null while listed, or the position of its deletion (a tombstone). */
+  private readonly identifiersByEnvironment = new Map<number, Map<string, number | null>>();
   private readonly auditByEntity = new Map<string, CatalogAuditEntry[]>();
   private readonly eventById = new Map<string, CatalogEventRef>();
 
@@ -131,8 +142,10 @@ export class InMemoryCatalogStore implements CatalogStore {
   }
 
   identifiers(environmentId: number, options: IdentifierQuery): string[] {
-    const { after, search } = options;
+    const { after, search, deletedAfter } = options;
     return [...(this.identifiersByEnvironment.get(environmentId) ?? [])]
+      .filter(([, deletedAt]) => deletedAt === null || (deletedAfter !== undefined && deletedAt > deletedAfter))
+      .map(([identifier]) => identifier)
       .filter((identifier) => (after === undefined || compareCodePoints(identifier, after) > 0) && (search === undefined || identifier.toLowerCase().includes(search)))
       .sort(compareCodePoints)
       .slice(0, options.limit);
@@ -151,8 +164,9 @@ export class InMemoryCatalogStore implements CatalogStore {
   write(batch: CatalogBatch): void {
     for (const row of batch.identities) {
       this.identityById.set(row.identityId, { revision: row.revision, state: row.state });
-      const listed = this.identifiersByEnvironment.get(row.environmentId) ?? new Set<string>();
-      if (row.listed) listed.add(row.identifier);
+      const listed = this.identifiersByEnvironment.get(row.environmentId) ?? new Map<string, number | null>();
+      if (row.listed) listed.set(row.identifier, null);
+      else if (row.deletedAt !== undefined) listed.set(row.identifier, row.deletedAt);
       else listed.delete(row.identifier);
       this.identifiersByEnvironment.set(row.environmentId, listed);
     }

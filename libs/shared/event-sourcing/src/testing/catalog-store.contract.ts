@@ -97,6 +97,42 @@ export function describeCatalogStoreContract(adapterName: string, factory: () =>
       expect(store.identifiers(1, { limit: 10 })).toEqual(['ada', 'bob']);
     });
 
+    it('keeps a deleted identity\'s identifier as a tombstone: skipped by live reads, listed by a read as of before its deletion', () => {
+      store.write(batch(1, { identities: ['ada', 'bob', 'cy'].map((name) => identityRow(1, name)) }));
+      store.write(batch(5, { identities: [{ ...identityRow(1, 'bob', 1, false), deletedAt: 5 }] }));
+      expect(store.identifiers(1, { limit: 10 })).toEqual(['ada', 'cy']);
+      // As of position 4 (before the deletion) the tombstone is listed; as of 5 (the deletion) it is not.
+      expect(store.identifiers(1, { deletedAfter: 4, limit: 10 })).toEqual(['ada', 'bob', 'cy']);
+      expect(store.identifiers(1, { deletedAfter: 5, limit: 10 })).toEqual(['ada', 'cy']);
+      // Paged and searched as the live list is.
+      expect(store.identifiers(1, { deletedAfter: 4, after: 'ada', limit: 1 })).toEqual(['bob']);
+      expect(store.identifiers(1, { deletedAfter: 4, search: 'bo', limit: 10 })).toEqual(['bob']);
+      expect(store.identifiers(1, { search: 'bo', limit: 10 })).toEqual([]);
+      // Created again, it is live; deleted again, its tombstone has the later position.
+      store.write(batch(7, { identities: [identityRow(1, 'bob', 2)] }));
+      expect(store.identifiers(1, { limit: 10 })).toEqual(['ada', 'bob', 'cy']);
+      store.write(batch(9, { identities: [{ ...identityRow(1, 'bob', 3, false), deletedAt: 9 }] }));
+      expect(store.identifiers(1, { deletedAfter: 6, limit: 10 })).toEqual(['ada', 'bob', 'cy']);
+      expect(store.identifiers(1, { deletedAfter: 9, limit: 10 })).toEqual(['ada', 'cy']);
+    });
+
+    it('removes an erased identity\'s identifier entirely, tombstone included', () => {
+      store.write(batch(1, { identities: [identityRow(1, 'ada'), identityRow(1, 'bob')] }));
+      store.write(batch(2, { identities: [{ ...identityRow(1, 'bob', 1, false), deletedAt: 2 }] }));
+      store.write(batch(3, { identities: [identityRow(1, 'bob', 2, false), identityRow(1, 'ada', 1, false)] }));
+      expect(store.identifiers(1, { limit: 10 })).toEqual([]);
+      expect(store.identifiers(1, { deletedAfter: 1, limit: 10 })).toEqual([]);
+      expect(store.identifiers(1, { deletedAfter: 1, search: 'a', limit: 10 })).toEqual([]);
+    });
+
+    it('lists an identifier deleted and created again in one batch once, as the last row left it', () => {
+      store.write(batch(4, { identities: [identityRow(1, 'ada'), { ...identityRow(1, 'ada', 1, false), deletedAt: 3 }] }));
+      expect(store.identifiers(1, { limit: 10 })).toEqual([]);
+      expect(store.identifiers(1, { deletedAfter: 2, limit: 10 })).toEqual(['ada']);
+      store.write(batch(6, { identities: [{ ...identityRow(1, 'ada', 2, false), deletedAt: 5 }, identityRow(1, 'ada', 3)] }));
+      expect(store.identifiers(1, { limit: 10 })).toEqual(['ada']);
+    });
+
     it('pages the audit index by position and filters by type', () => {
       store.write(
         batch(5, {
@@ -141,7 +177,7 @@ export function describeCatalogStoreContract(adapterName: string, factory: () =>
 
     if (options.durable) {
       it('keeps everything, checkpoint included, across a reopen', () => {
-        store.write(batch(7, { identities: [identityRow(1, 'ada', 3)], states: new Map([['user:1', { email: 'a@b.c' }]]), audit: [auditRow('user:1', 7, 'UserRegistered')], events: [ref('e7', 7)] }));
+        store.write(batch(7, { identities: [identityRow(1, 'ada', 3), { ...identityRow(1, 'bob', 1, false), deletedAt: 6 }], states: new Map([['user:1', { email: 'a@b.c' }]]), audit: [auditRow('user:1', 7, 'UserRegistered')], events: [ref('e7', 7)] }));
         store.close();
         const reopened = harness.reopen?.() as CatalogStore;
         store = reopened;
@@ -149,6 +185,7 @@ export function describeCatalogStoreContract(adapterName: string, factory: () =>
         expect(reopened.checkpointEvent()).toEqual(ref('event-7', 7));
         expect(reopened.identity('1/ada')?.revision).toBe(3);
         expect(reopened.identifiers(1, { limit: 10 })).toEqual(['ada']);
+        expect(reopened.identifiers(1, { deletedAfter: 5, limit: 10 })).toEqual(['ada', 'bob']);
         expect(reopened.states()).toEqual([['user:1', { email: 'a@b.c' }]]);
         expect(reopened.audit('user:1', { limit: 10 })).toEqual([{ type: 'UserRegistered', position: 7, stream: 'user-1', revision: 6 }]);
         expect(reopened.event('e7')).toEqual(ref('e7', 7));

@@ -5,8 +5,11 @@ import { CatalogStateRows, STATE_PARTS_SCHEMA } from './catalog-state-rows';
 import { decodeState, encodeStateByValue } from './state-codec';
 
 /** Written in the file's meta table; a file without it (or with another) is not served but rebuilt. */
-/** 8: snapshots as heads and parts of their big maps (`state_part`, see `CatalogStateRows`). */
-const FORMAT = 'flagline-catalog/8';
+/**
+ * 8: snapshots as heads and parts of their big maps (`state_part`, see `CatalogStateRows`).
+ * 9: the identifier index keeps a deleted identity's identifier with its deletion's position (`deleted`).
+ */
+const FORMAT = 'flagline-catalog/9';
 
 export interface SqliteCatalogStoreOptions {
   /** SQLite page cache in KiB (bounded: RSS must not grow with the data). Default 32 MiB. */
@@ -30,7 +33,9 @@ ${STATE_PARTS_SCHEMA}
 -- holds a 53-bit key of the id (indexKeyOf), not the 64-digit id: a fraction of the size, so it
 -- stays in the page cache far longer as identities grow. An id is written once (see setIdentity).
 CREATE TABLE identity (id_key INTEGER NOT NULL, id TEXT NOT NULL, revision INTEGER NOT NULL, state TEXT NOT NULL);
-CREATE TABLE identifier (environment INTEGER NOT NULL, identifier TEXT NOT NULL, PRIMARY KEY (environment, identifier)) WITHOUT ROWID;
+-- deleted: NULL while listed, else the log position of the identity's deletion (a tombstone, read
+-- only as of an earlier point). An erased identity's row is deleted, tombstone and all.
+CREATE TABLE identifier (environment INTEGER NOT NULL, identifier TEXT NOT NULL, deleted INTEGER, PRIMARY KEY (environment, identifier)) WITHOUT ROWID;
 CREATE TABLE audit (entity TEXT NOT NULL, position INTEGER NOT NULL, type TEXT NOT NULL, stream TEXT NOT NULL, revision INTEGER NOT NULL, PRIMARY KEY (entity, position)) WITHOUT ROWID;
 CREATE TABLE event_id (id TEXT PRIMARY KEY, position INTEGER NOT NULL, stream TEXT NOT NULL, revision INTEGER NOT NULL) WITHOUT ROWID;
 `;
@@ -117,7 +122,7 @@ export class BulkIdentities {
  */
 const BULK_ROWS = 64;
 
-type SqlValue = string | number;
+type SqlValue = string | number | null;
 
 /** An INSERT of `rows` rows a statement, written in the order they are added; `flush` writes the rest one by one. */
 class ChunkedInsert {
@@ -249,11 +254,12 @@ export class SqliteCatalogStore implements CatalogStore {
       identityAt: db.prepare<[number], { id: string; revision: number; state: string }>('SELECT id, revision, state FROM identity WHERE rowid = ?'),
       updateIdentityAt: db.prepare<[number, string, number]>('UPDATE identity SET revision = ?, state = ? WHERE rowid = ?'),
       unlist: db.prepare<[number, string]>('DELETE FROM identifier WHERE environment = ? AND identifier = ?'),
-      identifiers: db.prepare<[number, string, number], { identifier: string }>(
-        'SELECT identifier FROM identifier WHERE environment = ? AND identifier > ? ORDER BY identifier LIMIT ?',
+      // A live read passes no position (NULL): tombstones are skipped; as of a position, those deleted after it are kept.
+      identifiers: db.prepare<[number, string, number | null, number], { identifier: string }>(
+        'SELECT identifier FROM identifier WHERE environment = ? AND identifier > ? AND (deleted IS NULL OR deleted > ?) ORDER BY identifier LIMIT ?',
       ),
-      search: db.prepare<[number, string, string, number], { identifier: string }>(
-        'SELECT identifier FROM identifier WHERE environment = ? AND identifier > ? AND contains_lower(identifier, ?) ORDER BY identifier LIMIT ?',
+      search: db.prepare<[number, string, number | null, string, number], { identifier: string }>(
+        'SELECT identifier FROM identifier WHERE environment = ? AND identifier > ? AND (deleted IS NULL OR deleted > ?) AND contains_lower(identifier, ?) ORDER BY identifier LIMIT ?',
       ),
       audit: db.prepare<[string, number, number], CatalogAuditEntry>(
         'SELECT position, stream, revision, type FROM audit WHERE entity = ? AND position > ? ORDER BY position LIMIT ?',
@@ -283,7 +289,8 @@ export class SqliteCatalogStore implements CatalogStore {
     };
     const bulk = rows > 1 ? new BulkIdentities(idAt) : null;
     this.bulk = bulk;
-    const list = new ChunkedInsert(db, 'INSERT OR IGNORE INTO identifier (environment, identifier)', 2, rows);
+    // Listed (deleted NULL) and tombstoned rows in the order they come: the last row of an identifier wins.
+    const list = new ChunkedInsert(db, 'INSERT OR REPLACE INTO identifier (environment, identifier, deleted)', 3, rows);
     const addAudit = new ChunkedInsert(db, 'INSERT OR IGNORE INTO audit (entity, position, type, stream, revision)', 5, rows);
     this.discardBuffered = () => {
       for (const insert of [insertIdentity, list, addAudit]) insert.discard();
@@ -302,9 +309,10 @@ export class SqliteCatalogStore implements CatalogStore {
           if (rowid === undefined) insertIdentity.add(bulk.add(key, row.identityId), key, row.identityId, row.revision, state);
           else statements.updateIdentityAt.run(row.revision, state, rowid);
         } else if (statements.updateIdentity.run(row.revision, state, key, row.identityId).changes === 0) statements.insertIdentity.run(key, row.identityId, row.revision, state);
-        if (row.listed) list.add(row.environmentId, row.identifier);
+        if (row.listed) list.add(row.environmentId, row.identifier, null);
+        else if (row.deletedAt !== undefined) list.add(row.environmentId, row.identifier, row.deletedAt);
         else {
-          // Listed rows before it are written first: an identifier listed and unlisted ends unlisted.
+          // Rows before it are written first: an identifier listed and then erased ends with no row.
           list.flush();
           statements.unlist.run(row.environmentId, row.identifier);
         }
@@ -353,10 +361,11 @@ export class SqliteCatalogStore implements CatalogStore {
 
   identifiers(environmentId: number, options: IdentifierQuery): string[] {
     const after = options.after ?? '';
+    const deletedAfter = options.deletedAfter ?? null;
     const rows =
       options.search === undefined
-        ? this.statements.identifiers.all(environmentId, after, options.limit)
-        : this.statements.search.all(environmentId, after, options.search, options.limit);
+        ? this.statements.identifiers.all(environmentId, after, deletedAfter, options.limit)
+        : this.statements.search.all(environmentId, after, deletedAfter, options.search, options.limit);
     return rows.map(({ identifier }) => identifier);
   }
 
