@@ -125,6 +125,45 @@ describe('Time travel and diff over HTTP', () => {
     expect(obj(obj((await admin.get(asOf(identity, before.time))).body)['traits'])).toEqual({ plan: 'pro', age: 42, beta: true });
   });
 
+  it('lists an identity deleted after a point as of the point (paged and searched), not as of after its deletion; an erased one at no point', async () => {
+    const identities = `${ADMIN}/environments/${acme.environmentId}/identities`;
+    const listed = async (path: string): Promise<string[]> => results(expectStatus(await admin.get(path), 200)).map((identity) => str(identity, 'identifier'));
+    /** Every identifier of a search as of a point, one per page, following the cursors. */
+    const paged = async (point: number | string): Promise<string[]> => {
+      const seen: string[] = [];
+      let after: string | null = null;
+      do {
+        const cursor: string = after === null ? '' : `&after=${encodeURIComponent(after)}`;
+        const body = obj(expectStatus(await admin.get(asOf(`${identities}?search=TT-&pageSize=1${cursor}`, point)), 200));
+        seen.push(...arr(body['results']).map((identity) => str(identity, 'identifier')));
+        const next = body['next'];
+        after = typeof next === 'string' ? next : null;
+      } while (after !== null);
+      return seen;
+    };
+    for (const identifier of ['tt-keep', 'tt-gone', 'tt-erased']) {
+      expectStatus(await admin.post(identities, { identifier, traits: { plan: identifier } }), 201);
+    }
+    const all = await snapshot(admin, `${identities}?search=tt-`);
+    expect(results(all.body).map((identity) => str(identity, 'identifier'))).toEqual(['tt-erased', 'tt-gone', 'tt-keep']);
+    expect((await admin.delete(`${identities}/tt-gone`)).status).toBe(204);
+    const deleted = await snapshot(admin, `${identities}?search=tt-`);
+    expectStatus(await admin.post(identities, { identifier: 'tt-later' }), 201);
+    expectStatus(await admin.post(`${identities}/tt-erased/erase`), 204);
+
+    // Now, and as of the deletion: the deleted identity is not listed.
+    expect(await listed(`${identities}?search=tt-`)).toEqual(['tt-keep', 'tt-later']);
+    expect(await listed(asOf(`${identities}?search=tt-`, deleted.position))).toEqual(['tt-keep']);
+    // As of before it, by position and by time: listed as it was then; the erased identity is not.
+    const before = results(expectStatus(await admin.get(asOf(`${identities}?search=tt-`, all.position)), 200));
+    expect(before).toEqual(results(all.body).filter((identity) => identity['identifier'] !== 'tt-erased'));
+    expect(await listed(asOf(`${identities}?search=tt-`, all.time))).toEqual(['tt-gone', 'tt-keep']);
+    expect(await paged(all.position)).toEqual(['tt-gone', 'tt-keep']);
+    expect(await paged(deleted.time)).toEqual(['tt-keep']);
+    // The erased identifier is in no list at any point.
+    for (const point of [all.position, deleted.position]) expect(await listed(asOf(`${identities}?search=erased`, point))).toEqual([]);
+  });
+
   it('answers the organisation, project and tags as they were, and the organisation list as of a point', async () => {
     const organisation = `${ADMIN}/organisations/${acme.organisationId}`;
     const project = `${ADMIN}/projects/${acme.projectId}`;
