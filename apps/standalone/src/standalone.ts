@@ -12,7 +12,7 @@ import { EvaluationHttpHandler, SdkIncomingMessage } from '@flagline/evaluation-
 import { answerClientErrors, MAX_HEADER_BYTES } from '@flagline/http-edge';
 import { InMemoryFlagAnalyticsStore } from '@flagline/read-model';
 import { SqliteReadModelStore } from '@flagline/read-model-sqlite';
-import { SqliteCatalogStore } from '@flagline/state-store-sqlite';
+import { SqliteCatalogStore, SqliteSnapshotArchive } from '@flagline/state-store-sqlite';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -111,6 +111,9 @@ export async function startStandalone(config: StandaloneConfig): Promise<Standal
       log: (message) => console.warn(message),
     });
     closers.push(closeTransparency);
+    // As-of reads' stream snapshots, written behind, so a restart does not fold long streams from zero again.
+    const snapshotArchive = new SqliteSnapshotArchive(join(config.dataDir, 'snapshots.sqlite'), { onError: (error) => console.error('snapshot archive', error) });
+    closers.push(() => snapshotArchive.close());
     const analytics = await InMemoryFlagAnalyticsStore.persistedTo(join(config.dataDir, 'analytics.json'));
     closers.push(() => analytics.close());
     const admin = new AdminApplication(
@@ -123,6 +126,7 @@ export async function startStandalone(config: StandaloneConfig): Promise<Standal
         analytics,
         projectionBarrier: (position) => relay.progress.waitFor(position, 10_000),
         explainer: new EvaluationExplainer(),
+        snapshotArchive,
         erasure: {
           destroyKey: async (streamName) => {
             await keys.destroy(streamName);
@@ -132,6 +136,7 @@ export async function startStandalone(config: StandaloneConfig): Promise<Standal
             catalog.flush();
             catalogStore.scrub();
             readModels.scrub();
+            snapshotArchive.scrub();
             return Promise.resolve();
           },
         },

@@ -19,7 +19,7 @@ import {
   type UserCommand,
   type UserEvent,
 } from '@flagline/admin-domain';
-import { CatalogHistory, type AdminCatalog } from '@flagline/admin-projections';
+import { CatalogHistory, type AdminCatalog, type SnapshotArchive } from '@flagline/admin-projections';
 import type { FlagAnalyticsStore } from '@flagline/contracts';
 import type { TransparencyLog } from '@flagline/transparency';
 import { CommandHandler, eventIdFor, type Decider, type DomainEvent, type EventStore, type HandledCommand, type CatalogEventAddress, type CatalogEventRef, type RecordedEvent } from '@flagline/event-sourcing';
@@ -59,6 +59,8 @@ export interface AdminDependencies {
    * stores) or `sparse` (EventStoreDB's byte offsets); as-of reads find times accordingly.
    */
   readonly logPositions?: 'dense' | 'sparse';
+  /** Where as-of reads' stream snapshots outlive a restart (`snapshots.sqlite`); in memory only without one. */
+  readonly snapshotArchive?: SnapshotArchive;
   readonly clock?: () => Date;
   /**
    * Resolves once the read models used by evaluation include a position. The standalone app
@@ -108,7 +110,7 @@ export class AdminContext {
     this.clock = deps.clock ?? (() => new Date());
     this.identityIdFor = deps.identityIds ?? identityIdFor;
     this.ids = new IdAllocator(deps.store, this.clock);
-    this.history = new CatalogHistory(deps.store, deps.catalog, { positions: deps.logPositions ?? 'dense' });
+    this.history = new CatalogHistory(deps.store, deps.catalog, { positions: deps.logPositions ?? 'dense', ...(deps.snapshotArchive ? { archive: deps.snapshotArchive } : {}) });
     // The catalog folds each stream with the same evolve the decider uses, so its state is the decider's state.
     const snapshots =
       <S>() =>
