@@ -59,24 +59,35 @@ export class IdentitiesService {
    * identifier contains it (case-insensitive). As of a point, the candidates are the identifiers
    * listed now and those of identities deleted after the point (kept in the index as tombstones),
    * and the identities listed are those of them that existed then, as they were then. An erased
-   * identity leaves no identifier, so it is listed at no point.
+   * identity leaves no identifier, so it is listed at no point. A page is full whenever more
+   * follow: identifiers that did not exist then (created and deleted since) are skipped, not counted.
    */
   async list(request: RequestContext, reference: string, options: { search?: string } & PageRequest): Promise<Page<IdentityView>> {
     const { project, environment } = await this.lookup.readEnvironment(request, reference, 'member', 'read identities');
-    // One more than the page, to know whether another follows; the catalog pages by identifier (keyset).
-    const after = options.after?.[0];
     const point = this.lookup.at(request)?.position;
-    const identifiers = this.context.catalog.identifiers(environment.environmentId, {
-      ...(after !== undefined ? { after: String(after) } : {}),
-      ...(options.search !== undefined ? { search: options.search } : {}),
-      ...(point !== undefined ? { deletedAfter: point } : {}),
-      limit: options.limit + 1,
-    });
-    const results = identifiers.slice(0, options.limit);
+    // One more than the page, to know whether another follows; the catalog pages by identifier (keyset).
+    const found: { identifier: string; view: IdentityView }[] = [];
+    let after = options.after?.[0] === undefined ? undefined : String(options.after[0]);
+    for (;;) {
+      const identifiers = this.context.catalog.identifiers(environment.environmentId, {
+        ...(after !== undefined ? { after } : {}),
+        ...(options.search !== undefined ? { search: options.search } : {}),
+        ...(point !== undefined ? { deletedAfter: point } : {}),
+        limit: options.limit + 1,
+      });
+      const views = await this.listed(request, project, environment, identifiers);
+      identifiers.forEach((identifier, index) => {
+        const view = views[index];
+        if (view) found.push({ identifier, view });
+      });
+      after = identifiers[identifiers.length - 1];
+      if (found.length > options.limit || identifiers.length <= options.limit || after === undefined) break;
+    }
+    const results = found.slice(0, options.limit);
     const last = results[results.length - 1];
     return {
-      results: await this.listed(request, project, environment, results),
-      next: identifiers.length > options.limit && last !== undefined ? encodeCursor([last]) : null,
+      results: results.map(({ view }) => view),
+      next: found.length > options.limit && last !== undefined ? encodeCursor([last.identifier]) : null,
     };
   }
 
@@ -85,11 +96,12 @@ export class IdentitiesService {
     return this.readIdentity(request, project, environment, identifier);
   }
 
-  private async listed(request: RequestContext, project: Project, environment: Environment, identifiers: readonly string[]): Promise<IdentityView[]> {
+  /** The view of each identifier (in the same order), undefined for one whose identity did not exist at the request's point. */
+  private async listed(request: RequestContext, project: Project, environment: Environment, identifiers: readonly string[]): Promise<(IdentityView | undefined)[]> {
     const at = this.lookup.at(request);
     if (!at) return identifiers.map((identifier) => this.identity(project, environment, identifier).view);
     const identities = await Promise.all(identifiers.map((identifier) => at.identity(this.context.identityIdFor(environment.environmentId, identifier))));
-    return identities.filter((identity): identity is Identity => identity !== undefined).map((identity) => identityView(project, identity));
+    return identities.map((identity) => (identity === undefined ? undefined : identityView(project, identity)));
   }
 
   async create(request: RequestContext, reference: string, input: { identifier: string; traits?: Record<string, TraitValue | null> }): Promise<Versioned<IdentityView>> {
