@@ -78,6 +78,26 @@ describe('SqliteCatalogStore: files it must not serve', () => {
       dispose();
     }
   });
+
+  it('starts empty over a format 8 file (its identifier index has no tombstones), for the catalog to rebuild from the log', () => {
+    const { path, dispose } = tempDir();
+    try {
+      const old = new Database(path);
+      old.exec(
+        "CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID; INSERT INTO meta VALUES ('format', 'flagline-catalog/8'), ('checkpoint', 9);" +
+          "CREATE TABLE identifier (environment INTEGER NOT NULL, identifier TEXT NOT NULL, PRIMARY KEY (environment, identifier)) WITHOUT ROWID; INSERT INTO identifier VALUES (1, 'ada');",
+      );
+      old.close();
+      const reasons: string[] = [];
+      const store = SqliteCatalogStore.open(path, { onDiscarded: (reason) => reasons.push(reason) });
+      expect(reasons).toEqual([expect.stringContaining('format flagline-catalog/8, expected flagline-catalog/9')]);
+      expect(store.checkpoint()).toBe(0);
+      expect(store.identifiers(1, { limit: 10 })).toEqual([]);
+      store.close();
+    } finally {
+      dispose();
+    }
+  });
 });
 
 describe('SqliteCatalogStore: a bulk load', () => {
