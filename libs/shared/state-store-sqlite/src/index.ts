@@ -1,2 +1,3 @@
 export * from './lib/sqlite-catalog-store';
 export * from './lib/sqlite-snapshot-archive';
+export { encodeState } from './lib/state-codec';
