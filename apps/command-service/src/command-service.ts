@@ -14,7 +14,7 @@ import { EventStoreDbEventStore } from '@flagline/event-store-eventstoredb';
 import { EvaluationExplainer } from '@flagline/evaluation-application';
 import { EnvReader, PinoNestLogger, ServiceMetrics } from '@flagline/observability';
 import { RedisFlagAnalyticsStore } from '@flagline/read-model-redis';
-import { SqliteCatalogStore } from '@flagline/state-store-sqlite';
+import { SqliteCatalogStore, SqliteSnapshotArchive } from '@flagline/state-store-sqlite';
 import type { TransparencyLog } from '@flagline/transparency';
 import { startTransparency, transparencyHealth } from '@flagline/transparency-store';
 import type { Express } from 'express';
@@ -165,7 +165,7 @@ const ERASURE_PROJECTION_TIMEOUT_MS = 30_000;
  * the projector has read the identifier it drops the identity's documents by. If it has not in
  * time, the request is refused (409) with the event stored: repeating it finishes the erasure.
  */
-function redisErasure(redis: Redis, keys: SealingKeyStore, readModelPrefix: string | undefined): PersonalDataErasure {
+function redisErasure(redis: Redis, keys: SealingKeyStore, readModelPrefix: string | undefined, snapshots: SqliteSnapshotArchive | undefined): PersonalDataErasure {
   const readModels = new RedisReadModelStore({ redis, ...(readModelPrefix !== undefined ? { keyPrefix: readModelPrefix } : {}) });
   return {
     destroyKey: async (streamName, { projectId, position }) => {
@@ -175,6 +175,11 @@ function redisErasure(redis: Redis, keys: SealingKeyStore, readModelPrefix: stri
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
       await keys.destroy(streamName);
+    },
+    // The identity's as-of snapshots were deleted (zeroed by secure_delete): cut the WAL's older page images.
+    scrub: () => {
+      snapshots?.scrub();
+      return Promise.resolve();
     },
   };
 }
@@ -208,9 +213,12 @@ export async function startCommandService(config: CommandServiceConfig, logger: 
   });
 
   const analytics = redis ? new RedisFlagAnalyticsStore({ redis }) : undefined;
+  // As-of reads' stream snapshots outlive a restart beside a lasting catalog file (in memory only otherwise).
+  const snapshotArchive =
+    config.catalogPath !== null ? new SqliteSnapshotArchive(join(dirname(config.catalogPath), 'snapshots.sqlite'), { onError: (error) => logger.warn({ err: error }, 'snapshot archive write failed') }) : undefined;
   // Explained evaluation runs the evaluation side's serving code on documents folded from the log.
   const admin = new AdminApplication(
-    { store, storedLog, transparency, catalog, explainer: new EvaluationExplainer(), logPositions: config.eventStore.kind === 'embedded' ? 'dense' : 'sparse', ...(analytics ? { analytics } : {}), ...(redis && keys ? { erasure: redisErasure(redis, keys, config.readModelPrefix) } : {}), identityIds: identityIdsWith(config.identityIdKey ?? null) },
+    { store, storedLog, transparency, catalog, explainer: new EvaluationExplainer(), logPositions: config.eventStore.kind === 'embedded' ? 'dense' : 'sparse', ...(analytics ? { analytics } : {}), ...(redis && keys ? { erasure: redisErasure(redis, keys, config.readModelPrefix, snapshotArchive) } : {}), ...(snapshotArchive ? { snapshotArchive } : {}), identityIds: identityIdsWith(config.identityIdKey ?? null) },
     { adminApiKey: config.adminApiKey, adminEmail: config.adminEmail },
   );
   await admin.auth.bootstrap();
@@ -248,6 +256,7 @@ export async function startCommandService(config: CommandServiceConfig, logger: 
     storedLog,
     async close() {
       await app.close();
+      snapshotArchive?.close();
       await follower.stop();
       await closeTransparency();
       if (config.transparencyDir === null) rmSync(transparencyDir, { recursive: true, force: true });
