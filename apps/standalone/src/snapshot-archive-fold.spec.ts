@@ -43,14 +43,14 @@ describe('Stream snapshots read back from snapshots.sqlite', () => {
       const head = await store.headPosition();
 
       const written = new SqliteSnapshotArchive(path);
-      const first = new CatalogHistory(store, new AdminCatalog(), { archive: written });
+      const first = new CatalogHistory(store, new AdminCatalog(), { archive: written, archiveEvery: 16 });
       await first.project(10, head);
       written.close();
 
       const archive = new SqliteSnapshotArchive(path);
       try {
         expect(archive.size).toBe(Math.floor(events.length / 16));
-        const history = new CatalogHistory(store, new AdminCatalog(), { archive });
+        const history = new CatalogHistory(store, new AdminCatalog(), { archive, archiveEvery: 16 });
         for (let read = 0; read < 40; read++) {
           const position = 1 + Math.floor(next() * head);
           const archived = archive.latestAt('project-10', position);

@@ -73,6 +73,14 @@ export interface CatalogHistoryOptions {
    * and a fold whose stream has no snapshot in memory near the point reads the archive's.
    */
   readonly archive?: SnapshotArchive;
+  /**
+   * Events of a stream between the snapshots put in the archive (a multiple of `snapshotEvery`;
+   * default 256, sixteen times the memory's): each one is a whole state (a project of 1,000
+   * features is hundreds of KB encoded), so the file and the encoding beside the writes stay a
+   * sixteenth of what keeping every in-memory snapshot would cost, and a read after a restart
+   * folds at most that many events from the archive's snapshot.
+   */
+  readonly archiveEvery?: number;
 }
 
 /**
@@ -209,6 +217,7 @@ export class CatalogHistory {
   private readonly probes = new Map<number, { position: number; time: string }>();
   private readonly timeline: LogTimeline | null;
   private readonly archive: SnapshotArchive | undefined;
+  private readonly archiveEvery: number;
   /** Events folded by as-of reads since the start (what a snapshot saves is events not folded). */
   eventsFolded = 0;
 
@@ -220,6 +229,7 @@ export class CatalogHistory {
     this.every = options.snapshotEvery ?? 16;
     this.max = options.maxSnapshots ?? 20_000;
     this.archive = options.archive;
+    this.archiveEvery = options.archiveEvery ?? this.every * 16;
     this.snapshots = new StreamSnapshots(this.max, this.archive);
     this.clock = options.clock ?? (() => new Date());
     this.timeline = options.positions === 'sparse' ? new LogTimeline(store) : null;
@@ -231,7 +241,7 @@ export class CatalogHistory {
 
   private keep<S>(streamName: string, snapshot: StreamSnapshot<S>): void {
     this.snapshots.add(streamName, snapshot);
-    this.archive?.put(streamName, snapshot);
+    if (keepsSnapshotAfter(snapshot.revision, this.archiveEvery, this.max)) this.archive?.put(streamName, snapshot);
   }
 
   /**
