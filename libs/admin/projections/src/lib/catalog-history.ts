@@ -409,6 +409,11 @@ export class CatalogHistory {
   }
 }
 
+/** The state a fold reached, when the entity was live at that point (created and not deleted). */
+function live<S extends { readonly status: string }>(folded: { readonly state: S } | undefined): S | undefined {
+  return folded?.state.status === 'active' ? folded.state : undefined;
+}
+
 /** The reads the admin services make of the catalog, answered as of one position (only what was live then). */
 export class CatalogAt {
   constructor(
@@ -418,13 +423,11 @@ export class CatalogAt {
   ) {}
 
   async organisation(organisationId: number): Promise<Organisation | undefined> {
-    const state = (await this.history.organisation(organisationId, this.position))?.state;
-    return state?.status === 'active' ? state : undefined;
+    return live(await this.history.organisation(organisationId, this.position));
   }
 
   async project(projectId: number): Promise<Project | undefined> {
-    const state = (await this.history.project(projectId, this.position))?.state;
-    return state?.status === 'active' ? state : undefined;
+    return live(await this.history.project(projectId, this.position));
   }
 
   /** The organisation's projects live at the point, by id. */
@@ -444,13 +447,11 @@ export class CatalogAt {
   }
 
   async identity(identityId: string): Promise<Identity | undefined> {
-    const state = (await this.history.identity(identityId, this.position))?.state;
-    return state?.status === 'active' ? state : undefined;
+    return live(await this.history.identity(identityId, this.position));
   }
 
   /** A user's profile as it was at the point (registered by then and not deleted). */
   async user(userId: number): Promise<User | undefined> {
-    const state = (await this.history.user(userId, this.position))?.state;
-    return state?.status === 'active' ? state : undefined;
+    return live(await this.history.user(userId, this.position));
   }
 }
