@@ -29,4 +29,14 @@ describe('handler retry policy', () => {
   it('gives up at once with a single attempt', () => {
     expect(decideRetry(1, failure, { attempts: 1 })).toEqual({ retry: false });
   });
+
+  it('tells onRetry of each failure it retries, with the delay, and not of the one it gives up on', () => {
+    const retries: [number, unknown, number][] = [];
+    const options = { attempts: 3, initialDelayMs: 10, onRetry: (attempt: number, error: unknown, delayMs: number) => retries.push([attempt, error, delayMs]) };
+    expect([1, 2, 3].map((attempt) => decideRetry(attempt, failure, options).retry)).toEqual([true, true, false]);
+    expect(retries).toEqual([
+      [1, failure, 10],
+      [2, failure, 20],
+    ]);
+  });
 });

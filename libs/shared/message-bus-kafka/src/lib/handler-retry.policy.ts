@@ -12,6 +12,8 @@ export interface HandlerRetryOptions {
    * in the read model.
    */
   readonly isTransient?: (error: unknown) => boolean;
+  /** Told of each failure that will be retried (after `delayMs`), e.g. to count retries. */
+  readonly onRetry?: (attempt: number, error: unknown, delayMs: number) => void;
 }
 
 /** What to do after a handler's `attempt`-th failure (1-based). */
@@ -21,6 +23,7 @@ export function decideRetry(attempt: number, error: unknown, options: HandlerRet
   const initial = options.initialDelayMs ?? 200;
   const max = options.maxDelayMs ?? 5000;
   const delayMs = Math.min(max, initial * 2 ** Math.min(attempt - 1, 30));
-  if (options.isTransient?.(error)) return { retry: true, delayMs };
-  return attempt < (options.attempts ?? 5) ? { retry: true, delayMs } : { retry: false };
+  const retry = options.isTransient?.(error) === true || attempt < (options.attempts ?? 5);
+  if (retry) options.onRetry?.(attempt, error, delayMs);
+  return retry ? { retry: true, delayMs } : { retry: false };
 }

@@ -1,0 +1,131 @@
+import { Kafka, type Admin, type Consumer, type ConsumerConfig, type KafkaConfig } from 'kafkajs';
+
+/** How far one partition this member owns is behind the partition's end. */
+export interface PartitionLag {
+  readonly topic: string;
+  readonly partition: number;
+  /** High watermark minus the next offset to process (messages not yet handled). */
+  readonly lag: number;
+}
+
+/** Whether the member is in its group, and if not why. */
+export type Membership = { readonly joined: true } | { readonly joined: false; readonly reason: string };
+
+interface Position {
+  /** The partition's high watermark as last seen (next offset to be written). */
+  high?: bigint;
+  /** The next offset this member will process (the last one committed). */
+  next?: bigint;
+}
+
+const maxOf = (a: bigint | undefined, b: bigint): bigint => (a === undefined || b > a ? b : a);
+
+/**
+ * Follows group consumers through kafkajs's instrumentation events, to report consumer lag per
+ * owned partition and whether the member is in its group (for readiness), without reaching into
+ * how the bus consumes: assignments from GROUP_JOIN, high watermarks from each fetched batch,
+ * processed offsets from each commit (the bus commits after handling). A batch is fetched only
+ * when messages arrive, so `refresh` also reads the watermarks and committed offsets from the
+ * brokers, which keeps the lag true while the member is idle or held back (a handler retrying).
+ */
+export class ConsumerLagTracker {
+  /** topic → partition → position, for the partitions this member owns. */
+  private readonly owned = new Map<string, Map<number, Position>>();
+  private state: Membership = { joined: false, reason: 'not joined yet' };
+
+  /** Starts following a consumer (one member per tracker). */
+  watch(consumer: Consumer): void {
+    const { events } = consumer;
+    consumer.on(events.GROUP_JOIN, ({ payload }) => {
+      this.owned.clear();
+      for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
+        this.owned.set(topic, new Map(partitions.map((partition) => [partition, {}])));
+      }
+      this.state = { joined: true };
+    });
+    consumer.on(events.REBALANCING, () => this.leave('rebalancing'));
+    consumer.on(events.CRASH, ({ payload }) => this.leave(`consumer crashed${payload.restart ? ' (restarting)' : ''}: ${payload.error.message}`));
+    consumer.on(events.STOP, () => this.leave('consumer stopped'));
+    consumer.on(events.DISCONNECT, () => this.leave('consumer disconnected'));
+    consumer.on(events.START_BATCH_PROCESS, ({ payload }) => {
+      const position = this.position(payload.topic, payload.partition);
+      if (position === undefined) return;
+      position.high = maxOf(position.high, BigInt(payload.highWatermark));
+      position.next ??= BigInt(payload.firstOffset);
+    });
+    consumer.on(events.COMMIT_OFFSETS, ({ payload }) => {
+      for (const { topic, partitions } of payload.topics) {
+        for (const { partition, offset } of partitions) {
+          const position = this.position(topic, partition);
+          if (position !== undefined) position.next = maxOf(position.next, BigInt(offset));
+        }
+      }
+    });
+  }
+
+  private leave(reason: string): void {
+    this.owned.clear();
+    this.state = { joined: false, reason };
+  }
+
+  private position(topic: string, partition: number): Position | undefined {
+    return this.owned.get(topic)?.get(partition);
+  }
+
+  membership(): Membership {
+    return this.state;
+  }
+
+  /** Lag of each owned partition whose position is known. */
+  lag(): PartitionLag[] {
+    const lags: PartitionLag[] = [];
+    for (const [topic, partitions] of this.owned) {
+      for (const [partition, { high, next }] of partitions) {
+        if (high === undefined || next === undefined) continue;
+        lags.push({ topic, partition, lag: Number(high > next ? high - next : 0n) });
+      }
+    }
+    return lags;
+  }
+
+  /** Reads the owned partitions' high watermarks and the group's committed offsets from the brokers. */
+  async refresh(admin: Admin, groupId: string): Promise<void> {
+    for (const topic of [...this.owned.keys()]) {
+      const [ends, [committed]] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId, topics: [topic] })]);
+      const start = new Map(ends.map(({ partition, low }) => [partition, BigInt(low)]));
+      for (const { partition, high } of ends) {
+        const position = this.position(topic, partition);
+        if (position !== undefined) position.high = maxOf(position.high, BigInt(high));
+      }
+      for (const { partition, offset } of committed?.partitions ?? []) {
+        const position = this.position(topic, partition);
+        // -1: nothing committed yet; the group starts at the earliest retained offset.
+        if (position !== undefined) position.next = maxOf(position.next, offset === '-1' ? (start.get(partition) ?? 0n) : BigInt(offset));
+      }
+    }
+  }
+}
+
+/**
+ * A Kafka client whose consumers `tracker` follows: give it to the bus in place of a plain one.
+ * The tracker follows one member, so the bus it goes to should subscribe once.
+ */
+export function kafkaWithLagTracking(config: KafkaConfig, tracker: ConsumerLagTracker): Kafka {
+  return new (class extends Kafka {
+    override consumer(consumerConfig: ConsumerConfig): Consumer {
+      const consumer = super.consumer(consumerConfig);
+      tracker.watch(consumer);
+      return consumer;
+    }
+  })(config);
+}
+
+/** Rejects after `ms` with `message`, unless `work` settles first; kafkajs retries a lost broker for seconds before it fails. */
+export async function withDeadline<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([work, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
