@@ -50,7 +50,19 @@ export type IdentityIds = (environmentId: number, identifier: string) => string;
  */
 export function identityIdsWith(key: Buffer | null): IdentityIds {
   if (!key) return identityIdFor;
-  return (environmentId, identifier) => createHmac('sha256', key).update(`${environmentId}\u0000${identifier}`).digest('hex').slice(0, 32);
+  // The last id asked for is remembered: an SDK identify of a new identity asks for it twice (is
+  // its stream in the log? then the write), and an HMAC costs a few microseconds each time.
+  let lastEnvironmentId = Number.NaN;
+  let lastIdentifier = '';
+  let lastId = '';
+  return (environmentId, identifier) => {
+    if (environmentId === lastEnvironmentId && identifier === lastIdentifier) return lastId;
+    const id = createHmac('sha256', key).update(`${environmentId}\u0000${identifier}`).digest('hex').slice(0, 32);
+    lastEnvironmentId = environmentId;
+    lastIdentifier = identifier;
+    lastId = id;
+    return id;
+  };
 }
 
 export const toIdentityStreamName = (identityId: string): string => `identity-${identityId}`;
