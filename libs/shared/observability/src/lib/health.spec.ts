@@ -1,4 +1,5 @@
-import { failing, HealthChecks, PASSING } from './health';
+import { EventEmitter } from 'node:events';
+import { failing, HealthChecks, PASSING, watchConnection } from './health';
 import { ServiceMetrics } from './metrics';
 import { answerOps } from './ops-http-app';
 import { parseExposition } from './exposition';
@@ -100,5 +101,22 @@ describe('answerOps', () => {
     expect(answer?.contentType).toMatch(/^text\/plain/);
     expect(answer?.body).toContain('process_cpu_user_seconds_total');
     expect(await answerOps('/healthz', ops)).toBeNull();
+  });
+});
+
+describe('watchConnection', () => {
+  it('follows a reconnecting client: failing with its last error while down, passing once ready', () => {
+    const client = Object.assign(new EventEmitter(), { status: 'connecting' });
+    const health = new HealthChecks('projector').add('redis', 'not connected yet');
+    watchConnection(client, health, 'redis');
+    expect(health.report().checks['redis']).toMatchObject({ ok: false, reason: 'not connected yet' });
+    client.emit('error', new Error('connect ECONNREFUSED 127.0.0.1:6390'));
+    expect(health.report().checks['redis']).toMatchObject({ ok: false, reason: 'connection lost: connect ECONNREFUSED 127.0.0.1:6390' });
+    client.status = 'ready';
+    client.emit('ready');
+    expect(health.report()).toMatchObject({ ready: true, checks: { redis: { ok: true } } });
+    client.status = 'reconnecting';
+    client.emit('close');
+    expect(health.report()).toMatchObject({ ready: false, checks: { redis: { ok: false, reason: 'connection closed' } } });
   });
 });

@@ -141,3 +141,30 @@ export class HealthChecks {
     });
   }
 }
+
+/** What `watchConnection` needs of a client that reconnects by itself (ioredis's `Redis` has it). */
+export interface ReconnectingClient {
+  readonly status: string;
+  on(event: 'ready' | 'close' | 'end' | 'error', listener: (error?: unknown) => void): unknown;
+}
+
+/**
+ * Keeps the pushed check `check` in step with a reconnecting client: passing from `ready`,
+ * failing from `close`/`end` with the last error the client reported (the address it could not
+ * reach, usually).
+ */
+export function watchConnection(client: ReconnectingClient, health: HealthChecks, check: string): void {
+  let lastError: string | undefined;
+  const lost = (): void => health.down(check, lastError === undefined ? 'connection closed' : `connection lost: ${lastError}`);
+  client.on('error', (error) => {
+    lastError = reasonOf(error);
+    if (client.status !== 'ready') lost();
+  });
+  client.on('ready', () => {
+    lastError = undefined;
+    health.up(check);
+  });
+  client.on('close', lost);
+  client.on('end', lost);
+  if (client.status === 'ready') health.up(check);
+}
