@@ -26,7 +26,11 @@ export default async function globalSetup(): Promise<void> {
 
   const started = Date.now();
   const [redisStart, kafkaStart] = await Promise.allSettled([
-    needRedis ? RedisServer.start() : undefined,
+    // Persistent, as a deployment's Redis is: a drill that restarts the shared Redis keeps read
+    // models and checkpoints. Fsync once a second (see RedisOptions.appendFsync): a process
+    // restart or kill keeps what was acknowledged, and the run's writes do not each wait for the
+    // disk; the suites about durability start their own Redis with appendFsync 'always'.
+    needRedis ? RedisServer.start({ appendOnly: true, appendFsync: 'everysec' }) : undefined,
     needKafka ? KafkaBroker.start() : undefined,
   ]);
   if (redisStart.status === 'rejected' || kafkaStart.status === 'rejected') {

@@ -1,7 +1,8 @@
 // Runs a Redis server and a Kafka broker in the foreground until Ctrl-C, printing the variables
 // that make `npx jest -c jest.int.config.ts` reuse them instead of starting its own each run:
 //   node -r @swc-node/register tools/infra/serve.ts [--dir <path>]
-// With --dir the data survives between sessions (Kafka in <path>/kafka, Redis append-only in <path>/redis).
+// Redis is append-only either way (a restart keeps its data); with --dir the data also survives
+// between sessions (Kafka in <path>/kafka, Redis in <path>/redis).
 import { join, resolve } from 'node:path';
 import { KafkaBroker, RedisServer } from './brokers';
 
@@ -15,7 +16,7 @@ async function main(): Promise<void> {
   const dir = dirArgument();
   const started = Date.now();
   const [redis, kafka] = await Promise.all([
-    RedisServer.start(dir ? { dir: join(dir, 'redis'), appendOnly: true } : {}),
+    RedisServer.start({ ...(dir ? { dir: join(dir, 'redis') } : {}), appendOnly: true, appendFsync: 'everysec' }),
     KafkaBroker.start(dir ? { dir: join(dir, 'kafka') } : {}),
   ]);
   process.stdout.write(

@@ -1,9 +1,22 @@
 import type { BusHandler, BusSubscription, EventBus, RecordedEvent } from '@flagline/event-sourcing';
-import { type Admin, type ITopicConfig, type Kafka, type KafkaMessage, type Producer, KafkaJSError, Partitioners } from 'kafkajs';
+import { type Admin, type ITopicConfig, type Kafka, type KafkaMessage, type Producer, type RetryOptions, KafkaJSError, Partitioners } from 'kafkajs';
 import { type DeadLetter, deadLetterHeaders } from './dead-letter.codec';
 import { encodeEventEnvelope, messageKeyOf } from './event-envelope.codec';
 import type { HandlerRetryOptions } from './handler-retry.policy';
-import { type KafkaBatchHandling, KafkaGroupConsumer } from './kafka-group-consumer';
+import { type KafkaBatchHandling, KafkaGroupConsumer, type KafkaRecovery } from './kafka-group-consumer';
+
+/**
+ * Retries of Kafka requests and reconnections, for the client (`new Kafka({ retry })`) and for
+ * what the bus creates on it. kafkajs's default doubles the wait up to 30 s, so a broker that
+ * came back after a long outage waited up to 30 s for its clients; here no wait exceeds 1 s
+ * (below the cap kafkajs draws each within ±20 %), which keeps an outage at one attempt a
+ * second per client. Eight retries (about 5.5 s) before a request fails: a publish rejects and
+ * the relay starts again from its checkpoint; a consumer crashes and kafkajs restarts it.
+ */
+export const KAFKA_RECONNECT_RETRY: Readonly<RetryOptions> = { initialRetryTime: 100, maxRetryTime: 1000, factor: 0.2, multiplier: 2, retries: 8 };
+
+/** kafkajs's heartbeat interval when none is given. */
+const KAFKAJS_HEARTBEAT_INTERVAL_MS = 3000;
 
 export interface KafkaEventBusOptions {
   /** The client (brokers, client id, logging, connection retries). The bus does not own it. */
@@ -22,10 +35,16 @@ export interface KafkaEventBusOptions {
    */
   readonly fromBeginning?: boolean;
   readonly handlerRetry?: HandlerRetryOptions;
+  /** Retries of the consumers, producer and admin client the bus creates; default KAFKA_RECONNECT_RETRY. */
+  readonly retry?: RetryOptions;
   readonly consumer?: {
     readonly sessionTimeoutMs?: number;
     readonly heartbeatIntervalMs?: number;
-    /** Longest wait of a fetch for new messages; also bounds how long a stop waits. Default 1000. */
+    /**
+     * Longest wait of a fetch for new messages; also bounds how long a stop waits. kafkajs
+     * heartbeats between fetches, so an idle member learns of a rebalance only after its fetch
+     * returns. Default: the heartbeat interval, at most 1000.
+     */
     readonly maxWaitTimeMs?: number;
     /** Most bytes one fetch returns per partition (kafkajs default 1 MiB); it bounds a batch handler's batches. */
     readonly maxBytesPerPartition?: number;
@@ -36,8 +55,13 @@ export interface KafkaEventBusOptions {
   };
   /** Called after a message was written to the dead-letter topic. */
   readonly onDeadLetter?: (letter: DeadLetter) => void;
-  /** Consumer crashes (kafkajs restarts retriable ones by itself). */
+  /**
+   * A consumer's first crash of an outage (kafkajs restarts retriable ones by itself, the bus
+   * the others); further crashes until it is back in its group are only counted.
+   */
   readonly onError?: (error: unknown) => void;
+  /** A consumer is back in its group after an outage (see onError). */
+  readonly onRecovered?: (recovery: KafkaRecovery) => void;
 }
 
 /**
@@ -100,11 +124,13 @@ export class KafkaEventBus implements EventBus {
     this.assertOpen();
     await this.ensureTopics();
     const consumerOptions = this.options.consumer ?? {};
+    const heartbeatIntervalMs = consumerOptions.heartbeatIntervalMs ?? KAFKAJS_HEARTBEAT_INTERVAL_MS;
     const member = new KafkaGroupConsumer({
       consumer: this.kafka.consumer({
         groupId: group,
         allowAutoTopicCreation: false,
-        maxWaitTimeInMs: consumerOptions.maxWaitTimeMs ?? 1000,
+        retry: this.retry(),
+        maxWaitTimeInMs: consumerOptions.maxWaitTimeMs ?? Math.min(1000, heartbeatIntervalMs),
         ...(consumerOptions.maxBytesPerPartition === undefined ? {} : { maxBytesPerPartition: consumerOptions.maxBytesPerPartition }),
         ...(consumerOptions.sessionTimeoutMs === undefined ? {} : { sessionTimeout: consumerOptions.sessionTimeoutMs }),
         ...(consumerOptions.heartbeatIntervalMs === undefined ? {} : { heartbeatInterval: consumerOptions.heartbeatIntervalMs }),
@@ -118,7 +144,9 @@ export class KafkaEventBus implements EventBus {
       joinTimeoutMs: consumerOptions.joinTimeoutMs ?? 60_000,
       retry: this.options.handlerRetry ?? {},
       sendDeadLetter: (message, letter) => this.sendDeadLetter(message, letter),
+      heartbeatIntervalMs,
       ...(this.options.onError ? { onError: this.options.onError } : {}),
+      ...(this.options.onRecovered ? { onRecovered: this.options.onRecovered } : {}),
     });
     this.subscriptions.add(member);
     try {
@@ -151,6 +179,10 @@ export class KafkaEventBus implements EventBus {
     this.options.onDeadLetter?.(letter);
   }
 
+  private retry(): RetryOptions {
+    return { ...KAFKA_RECONNECT_RETRY, ...this.options.retry };
+  }
+
   private ensureTopics(): Promise<void> {
     if (this.options.createTopics === false) return Promise.resolve();
     this.topicsReady ??= this.createTopics().catch((error: unknown) => {
@@ -161,7 +193,7 @@ export class KafkaEventBus implements EventBus {
   }
 
   private async createTopics(): Promise<void> {
-    const admin = this.kafka.admin();
+    const admin = this.kafka.admin({ retry: this.retry() });
     await admin.connect();
     try {
       const replicationFactor = this.options.replicationFactor ?? -1;
@@ -178,6 +210,7 @@ export class KafkaEventBus implements EventBus {
       await this.ensureTopics();
       const producer = this.kafka.producer({
         idempotent: true,
+        retry: this.retry(),
         // kafkajs guarantees idempotence (and order) only with one request in flight.
         maxInFlightRequests: 1,
         allowAutoTopicCreation: false,

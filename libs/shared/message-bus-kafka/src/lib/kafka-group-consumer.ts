@@ -31,14 +31,49 @@ export interface KafkaGroupConsumerConfig {
   readonly joinTimeoutMs: number;
   readonly retry: HandlerRetryOptions;
   readonly sendDeadLetter: (message: KafkaMessage, letter: DeadLetter) => Promise<void>;
+  /**
+   * The consumer's heartbeat interval (as given to kafkajs): while a batch handler runs, the
+   * member keeps heartbeating at this pace, so a long batch does not cost it its session.
+   */
+  readonly heartbeatIntervalMs: number;
+  /** The first crash of an outage (later ones, until the member is back in its group, are counted, not reported). */
   readonly onError?: (error: unknown) => void;
+  /** The member is back in its group after an outage: how long since its first crash, and how many crashes. */
+  readonly onRecovered?: (recovery: KafkaRecovery) => void;
+}
+
+export interface KafkaRecovery {
+  readonly downMs: number;
+  readonly crashes: number;
+}
+
+/** A consumer whose session timeout the broker refuses (outside group.min/max.session.timeout.ms). */
+export class KafkaSessionTimeoutError extends Error {
+  constructor(cause: unknown) {
+    super(
+      `The broker refused the consumer's session timeout (${cause instanceof Error ? cause.message : String(cause)}): ` +
+        "it must lie within the broker's group.min.session.timeout.ms and group.max.session.timeout.ms",
+    );
+    this.name = 'KafkaSessionTimeoutError';
+  }
 }
 
 type Outcome = 'handled' | 'dead-lettered' | 'stopped';
 
-/** First delay before a member kafkajs gave up on runs again; it doubles on each failure, to the limit. */
-const REVIVAL_FIRST_DELAY_MS = 500;
-const REVIVAL_MAX_DELAY_MS = 30_000;
+/**
+ * First delay before a member kafkajs gave up on runs again; it doubles on each failure, to the
+ * limit. The limit is what a recovered broker may wait for the member to come back: 1 s, not
+ * kafkajs's 30 s. Each delay is drawn between half and all of it, so members that crashed
+ * together do not all reconnect at the same instant.
+ */
+export const REVIVAL_FIRST_DELAY_MS = 200;
+export const REVIVAL_MAX_DELAY_MS = 1000;
+
+/** The revival delay after `failures` failed attempts: exponential from the first delay, capped, with jitter. */
+export function revivalDelayMs(failures: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(REVIVAL_FIRST_DELAY_MS * 2 ** Math.max(0, failures), REVIVAL_MAX_DELAY_MS);
+  return Math.round(ceiling * (0.5 + random() * 0.5));
+}
 
 /** The offset to commit after `offset` was dealt with: Kafka stores the next one to read. */
 const nextOffset = (offset: string): string => (BigInt(offset) + 1n).toString();
@@ -63,7 +98,10 @@ export class KafkaGroupConsumer implements BusSubscription {
   /** From a revival's scheduling until its run started or failed. */
   private reviving = false;
   private crashedWhileReviving = false;
-  private revivalDelayMs = REVIVAL_FIRST_DELAY_MS;
+  /** Failed revivals since the member was last in its group: the next delay grows with them. */
+  private revivalFailures = 0;
+  /** Since the first crash after the member was last in its group, and the crashes since. */
+  private outage: { since: number; crashes: number } | null = null;
 
   constructor(private readonly config: KafkaGroupConsumerConfig) {}
 
@@ -71,11 +109,11 @@ export class KafkaGroupConsumer implements BusSubscription {
   async start(): Promise<void> {
     const { consumer } = this.config;
     consumer.on(consumer.events.CRASH, ({ payload }) => {
-      this.config.onError?.(payload.error);
+      this.crashed(payload.error);
       // kafkajs restarts after retriable crashes; after any other it leaves the consumer stopped.
       if (!payload.restart && this.started) this.scheduleRevival();
     });
-    consumer.on(consumer.events.GROUP_JOIN, () => (this.revivalDelayMs = REVIVAL_FIRST_DELAY_MS));
+    consumer.on(consumer.events.GROUP_JOIN, () => this.joined());
     try {
       const joined = this.firstJoin();
       // Awaited below; until then a rejection must not count as unhandled.
@@ -102,6 +140,24 @@ export class KafkaGroupConsumer implements BusSubscription {
     });
   }
 
+  /** Reports the first crash of an outage; the rest of it only counts, so a long outage logs one line, not one per attempt. */
+  private crashed(error: unknown): void {
+    if (this.outage) {
+      this.outage.crashes++;
+      return;
+    }
+    this.outage = { since: Date.now(), crashes: 1 };
+    this.config.onError?.(error);
+  }
+
+  private joined(): void {
+    this.revivalFailures = 0;
+    const outage = this.outage;
+    if (!outage) return;
+    this.outage = null;
+    this.config.onRecovered?.({ downMs: Date.now() - outage.since, crashes: outage.crashes });
+  }
+
   /**
    * A subscription never ends on its own: a member whose consumer kafkajs gave up on (a crash it
    * does not count as retriable, such as an unexpected answer while a broker restarts) runs it
@@ -116,8 +172,7 @@ export class KafkaGroupConsumer implements BusSubscription {
       return;
     }
     this.reviving = true;
-    const delay = this.revivalDelayMs;
-    this.revivalDelayMs = Math.min(delay * 2, REVIVAL_MAX_DELAY_MS);
+    const delay = revivalDelayMs(this.revivalFailures++);
     this.revival = setTimeout(() => {
       this.revival = null;
       if (this.stopping) return;
@@ -125,7 +180,7 @@ export class KafkaGroupConsumer implements BusSubscription {
       this.run().then(
         () => this.revived(),
         async (error: unknown) => {
-          this.config.onError?.(error);
+          this.crashed(error);
           await this.config.consumer.disconnect().catch(() => undefined);
           this.crashedWhileReviving = true;
           this.revived();
@@ -152,7 +207,7 @@ export class KafkaGroupConsumer implements BusSubscription {
       const removeJoin = consumer.on(consumer.events.GROUP_JOIN, () => settle(resolve));
       // A crash kafkajs restarts from (a coordinator moving, say) only delays the join.
       const removeCrash = consumer.on(consumer.events.CRASH, ({ payload }) => {
-        if (!payload.restart) settle(() => reject(payload.error));
+        if (!payload.restart) settle(() => reject(isSessionTimeoutRefused(payload.error) ? new KafkaSessionTimeoutError(payload.error) : payload.error));
       });
     });
   }
@@ -209,7 +264,7 @@ export class KafkaGroupConsumer implements BusSubscription {
   ): Promise<Outcome> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await handler(decoded.map(({ event }) => event));
+        await this.keepingSessionAlive(heartbeat, () => handler(decoded.map(({ event }) => event)));
         return 'handled';
       } catch (error) {
         if (this.stopping) return 'stopped';
@@ -230,6 +285,25 @@ export class KafkaGroupConsumer implements BusSubscription {
       await heartbeat();
     }
     return 'handled';
+  }
+
+  /**
+   * Runs `work` while heartbeating at the configured pace: kafkajs heartbeats only between
+   * fetches and when asked, and one batch (thousands of events in one Redis step) can outlast a
+   * short session. kafkajs sends a heartbeat only when the interval has passed since its last
+   * request, so asking twice per interval costs nothing in between. A heartbeat that fails
+   * (the group is rebalancing) is left to the commit after the batch, which then fails the same
+   * way and makes kafkajs rejoin; the handler's checkpoints make the redelivery a no-op.
+   */
+  private async keepingSessionAlive<T>(heartbeat: () => Promise<void>, work: () => Promise<T>): Promise<T> {
+    const timer = setInterval(() => {
+      heartbeat().catch(() => undefined);
+    }, Math.max(50, Math.floor(this.config.heartbeatIntervalMs / 2)));
+    try {
+      return await work();
+    } finally {
+      clearInterval(timer);
+    }
   }
 
   /** The message's event, or null when it cannot be read and was dead-lettered. */
@@ -253,7 +327,7 @@ export class KafkaGroupConsumer implements BusSubscription {
   private async handle(partition: number, message: KafkaMessage, event: RecordedEvent, heartbeat: () => Promise<void>): Promise<Outcome> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.config.handler(event);
+        await this.keepingSessionAlive(heartbeat, async () => this.config.handler(event));
         return 'handled';
       } catch (error) {
         if (this.stopping) return 'stopped';
@@ -309,4 +383,12 @@ export class KafkaGroupConsumer implements BusSubscription {
     })();
     return this.stopped;
   }
+}
+
+/** kafkajs's error for a JoinGroup the broker answered with INVALID_SESSION_TIMEOUT. */
+function isSessionTimeoutRefused(error: unknown): boolean {
+  for (let current: unknown = error; current instanceof Error; current = (current as Error & { cause?: unknown }).cause) {
+    if ((current as Error & { type?: unknown }).type === 'INVALID_SESSION_TIMEOUT') return true;
+  }
+  return false;
 }
