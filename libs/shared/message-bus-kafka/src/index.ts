@@ -1,4 +1,5 @@
 export { KafkaEventBus, type KafkaEventBusOptions } from './lib/kafka-event-bus';
+export { checkKafkaReachable } from './lib/kafka-reachability';
 export {
   EVENT_MESSAGE_TYPE,
   EVENT_SCHEMA_VERSION,

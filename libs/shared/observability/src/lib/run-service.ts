@@ -6,32 +6,93 @@ export interface StoppableService {
   close(): Promise<void>;
 }
 
+/** A dependency a service could not reach at start: the log line names it and its address. */
+export class DependencyUnreachableError extends Error {
+  constructor(
+    readonly dependency: string,
+    readonly address: string,
+    override readonly cause: unknown,
+  ) {
+    super(`${dependency} unreachable at ${address}: ${cause instanceof Error ? cause.message : String(cause)}`);
+  }
+}
+
+/** An address as it may be logged: a URL's user name and password are left out. */
+export function loggableAddress(address: string): string {
+  try {
+    const url = new URL(address);
+    if (!url.username && !url.password) return address;
+    url.username = '';
+    url.password = '';
+    return url.toString();
+  } catch {
+    return address;
+  }
+}
+
+/**
+ * Runs a start-up step that needs a dependency; its failure becomes a DependencyUnreachableError
+ * naming the dependency and its address (credentials left out), which runService logs as such.
+ */
+export async function reach<T>(dependency: string, address: string, attempt: () => Promise<T>): Promise<T> {
+  try {
+    return await attempt();
+  } catch (error: unknown) {
+    throw new DependencyUnreachableError(dependency, loggableAddress(address), error);
+  }
+}
+
+/** The fields of the one JSON line a failed start logs (beside level, time, msg): what to fix. */
+export function startFailureFields(error: unknown): Record<string, unknown> {
+  if (error instanceof ConfigError) return { variable: error.variables[0], variables: error.variables, problems: error.problems };
+  if (error instanceof DependencyUnreachableError) {
+    return { dependency: error.dependency, address: error.address, reason: error.cause instanceof Error ? error.cause.message : String(error.cause) };
+  }
+  return { err: error };
+}
+
+function startFailureMessage(name: string, error: unknown): string {
+  if (error instanceof ConfigError) return `${name}: invalid configuration: ${error.problems.join('; ')}`;
+  if (error instanceof DependencyUnreachableError) return `${name} failed to start: ${error.message}`;
+  return `${name} failed to start`;
+}
+
 /**
  * The shell of every service process: a JSON logger, a fail-fast start (configuration
- * problems are reported together, then the process exits 1), and a graceful stop on
- * SIGINT/SIGTERM.
+ * problems are reported together in one JSON line naming the variables, an unreachable
+ * dependency in one naming its address, then the process exits 1, with no stack trace on
+ * stderr), and a graceful stop on SIGINT/SIGTERM.
  */
 export function runService(name: string, start: (logger: Logger) => Promise<StoppableService>): void {
   const logger = createLogger(name);
-  start(logger).then(
-    (service) => {
-      const shutdown = (signal: string): void => {
-        logger.info({ signal }, 'shutting down');
-        service.close().then(
-          () => process.exit(0),
-          (error: unknown) => {
-            logger.error({ err: error }, 'shutdown failed');
-            process.exit(1);
-          },
-        );
-      };
-      process.once('SIGINT', () => shutdown('SIGINT'));
-      process.once('SIGTERM', () => shutdown('SIGTERM'));
-    },
-    (error: unknown) => {
-      if (error instanceof ConfigError) logger.fatal({ problems: error.problems }, error.message);
-      else logger.fatal({ err: error }, `${name} failed to start`);
-      process.exit(1);
-    },
-  );
+  let started = false;
+  // Anything thrown outside a handler still ends the process, as a JSON line rather than a raw trace.
+  process.on('uncaughtException', (error) => {
+    logger.fatal(startFailureFields(error), started ? `${name} crashed` : startFailureMessage(name, error));
+    process.exit(1);
+  });
+  // A configuration error thrown before start returns its promise is a failed start too.
+  Promise.resolve()
+    .then(() => start(logger))
+    .then(
+      (service) => {
+        started = true;
+        const shutdown = (signal: string): void => {
+          logger.info({ signal }, 'shutting down');
+          service.close().then(
+            () => process.exit(0),
+            (error: unknown) => {
+              logger.error({ err: error }, 'shutdown failed');
+              process.exit(1);
+            },
+          );
+        };
+        process.once('SIGINT', () => shutdown('SIGINT'));
+        process.once('SIGTERM', () => shutdown('SIGTERM'));
+      },
+      (error: unknown) => {
+        logger.fatal(startFailureFields(error), startFailureMessage(name, error));
+        process.exit(1);
+      },
+    );
 }

@@ -1,4 +1,4 @@
-import { ConfigError, EnvReader } from './service-config';
+import { ConfigError, EnvReader, PLACEHOLDER_SECRETS, readKafkaTopicSettings, secretProblem } from './service-config';
 
 describe('EnvReader', () => {
   it('reads values with fallbacks', () => {
@@ -26,5 +26,71 @@ describe('EnvReader', () => {
     const problems = (error as ConfigError).problems;
     expect(problems).toHaveLength(4);
     expect(problems.join('\n')).toMatch(/PORT.*REDIS_URL.*KAFKA_BROKERS.*EVENTSTORE_CONNECTION_STRING/s);
+  });
+});
+
+describe('EnvReader secrets', () => {
+  const problemsOf = (read: EnvReader): readonly string[] => {
+    try {
+      read.done();
+      return [];
+    } catch (error) {
+      return (error as ConfigError).problems;
+    }
+  };
+
+  it('accepts a generated secret', () => {
+    const read = new EnvReader({ ADMIN_API_KEY: 'Zq3n9Vb2Lr7Tx1Wc5Hy8Kp4M' });
+    expect(read.secret('ADMIN_API_KEY')).toBe('Zq3n9Vb2Lr7Tx1Wc5Hy8Kp4M');
+    expect(problemsOf(read)).toEqual([]);
+  });
+
+  it.each(PLACEHOLDER_SECRETS)('refuses the published placeholder %s, naming the variable', (placeholder) => {
+    const read = new EnvReader({ INTERNAL_API_TOKEN: placeholder });
+    read.secret('INTERNAL_API_TOKEN');
+    expect(problemsOf(read)).toEqual([expect.stringMatching(/^INTERNAL_API_TOKEN is a published placeholder/)]);
+  });
+
+  it('refuses a placeholder-looking value and a short one', () => {
+    expect(secretProblem('ADMIN_API_KEY', 'please-CHANGE_ME-before-production')).toMatch(/placeholder/);
+    expect(secretProblem('ADMIN_API_KEY', 'short-key')).toBe('ADMIN_API_KEY must be at least 16 characters');
+  });
+
+  it('requires a secret unless optional', () => {
+    const read = new EnvReader({});
+    expect(read.secret('INTERNAL_API_TOKEN', { optional: true })).toBeUndefined();
+    expect(problemsOf(read)).toEqual([]);
+    read.secret('ADMIN_API_KEY');
+    expect(problemsOf(read)).toEqual(['ADMIN_API_KEY is required']);
+  });
+});
+
+describe('ConfigError', () => {
+  it('names the variables its problems start with, once each', () => {
+    const error = new ConfigError(['PORT must be an integer', 'KAFKA_BROKERS is required', 'PORT again', 'something without a name']);
+    expect(error.variables).toEqual(['PORT', 'KAFKA_BROKERS']);
+  });
+});
+
+describe('readKafkaTopicSettings', () => {
+  it('defaults to 6 partitions, the broker default replication and creating the topics', () => {
+    const read = new EnvReader({});
+    expect(readKafkaTopicSettings(read)).toEqual({ partitions: 6, createTopics: true });
+  });
+
+  it('reads the replication factor and whether to create topics', () => {
+    const read = new EnvReader({ KAFKA_PARTITIONS: '12', KAFKA_REPLICATION_FACTOR: '3', KAFKA_CREATE_TOPICS: 'false' });
+    expect(readKafkaTopicSettings(read)).toEqual({ partitions: 12, replicationFactor: 3, createTopics: false });
+  });
+
+  it('names each bad variable', () => {
+    const read = new EnvReader({ KAFKA_REPLICATION_FACTOR: '0', KAFKA_CREATE_TOPICS: 'maybe' });
+    readKafkaTopicSettings(read);
+    expect(() => read.done()).toThrow(ConfigError);
+    try {
+      read.done();
+    } catch (error) {
+      expect((error as ConfigError).variables).toEqual(['KAFKA_REPLICATION_FACTOR', 'KAFKA_CREATE_TOPICS']);
+    }
   });
 });

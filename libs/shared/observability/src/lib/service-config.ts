@@ -1,8 +1,40 @@
 /** A configuration problem found at start: the service stops with a message naming the variable. */
 export class ConfigError extends Error {
+  /** The variables the problems name, in the order found (a problem may name none). */
+  readonly variables: readonly string[];
+
   constructor(readonly problems: readonly string[]) {
     super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.variables = [...new Set(problems.map(variableOf).filter((name): name is string => name !== undefined))];
   }
+}
+
+/** The variable a problem message starts with (`ADMIN_API_KEY is required` → `ADMIN_API_KEY`). */
+function variableOf(problem: string): string | undefined {
+  return /^([A-Z][A-Z0-9_]*)\b/.exec(problem)?.[1];
+}
+
+/**
+ * Secret values published as examples (deploy/, the README): a deployment that forgot to set its
+ * own secret would otherwise run with a key anyone can read. A service refuses to start with one.
+ */
+export const PLACEHOLDER_SECRETS: readonly string[] = [
+  'change-me-at-least-16-characters',
+  'replace-with-output-of-openssl-rand-base64-32',
+];
+
+/** Secrets shorter than this are refused: 16 characters of base64 is 96 bits. */
+export const MIN_SECRET_LENGTH = 16;
+
+const PLACEHOLDER_PATTERN = /change[-_ ]?me|replace[-_ ]?with|placeholder/i;
+
+/** Why a secret's value must not be used, or undefined when it may. */
+export function secretProblem(name: string, value: string): string | undefined {
+  if (PLACEHOLDER_SECRETS.includes(value) || PLACEHOLDER_PATTERN.test(value)) {
+    return `${name} is a published placeholder value; generate one (openssl rand -base64 32)`;
+  }
+  if (value.length < MIN_SECRET_LENGTH) return `${name} must be at least ${MIN_SECRET_LENGTH} characters`;
+  return undefined;
 }
 
 /**
@@ -61,6 +93,25 @@ export class EnvReader {
     return list;
   }
 
+  /** A secret: required (unless optional), at least 16 characters, and not a published placeholder. */
+  secret(name: string, options: { readonly optional?: boolean } = {}): string | undefined {
+    const value = options.optional ? this.optional(name) : this.string(name);
+    if (!value) return undefined;
+    const problem = secretProblem(name, value);
+    if (problem !== undefined) this.problems.push(problem);
+    return value;
+  }
+
+  /** `true`/`false` (also 1/0, yes/no). */
+  boolean(name: string, fallback: boolean): boolean {
+    const raw = this.env[name]?.trim().toLowerCase();
+    if (!raw) return fallback;
+    if (['true', '1', 'yes'].includes(raw)) return true;
+    if (['false', '0', 'no'].includes(raw)) return false;
+    this.problems.push(`${name} must be true or false, got "${raw}"`);
+    return fallback;
+  }
+
   /** Records a problem the caller found (a rule across variables, an unknown choice). */
   problem(message: string): void {
     this.problems.push(message);
@@ -70,4 +121,23 @@ export class EnvReader {
   done(): void {
     if (this.problems.length > 0) throw new ConfigError(this.problems);
   }
+}
+
+/** How a service that may create the event topics creates them (the relay and the projector read the same variables). */
+export interface KafkaTopicSettings {
+  /** `KAFKA_PARTITIONS` (default 6): partitions of the event topic, the bound of a projector group's parallelism. */
+  readonly partitions: number;
+  /** `KAFKA_REPLICATION_FACTOR`: replicas of a created topic; unset, the broker's `default.replication.factor`. */
+  readonly replicationFactor?: number;
+  /** `KAFKA_CREATE_TOPICS` (default true): false where operators create the topics themselves. */
+  readonly createTopics: boolean;
+}
+
+export function readKafkaTopicSettings(read: EnvReader): KafkaTopicSettings {
+  const replication = read.optional('KAFKA_REPLICATION_FACTOR') !== undefined ? read.integer('KAFKA_REPLICATION_FACTOR', 1, 1, 32) : undefined;
+  return {
+    partitions: read.integer('KAFKA_PARTITIONS', 6, 1, 10_000),
+    ...(replication !== undefined ? { replicationFactor: replication } : {}),
+    createTopics: read.boolean('KAFKA_CREATE_TOPICS', true),
+  };
 }
