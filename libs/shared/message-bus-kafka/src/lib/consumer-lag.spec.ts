@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
-import type { Admin, Consumer } from 'kafkajs';
-import { ConsumerLagTracker, withDeadline } from './consumer-lag';
+import { Kafka, logLevel, type Admin, type Consumer } from 'kafkajs';
+import { ConsumerLagTracker, trackConsumerLag, withDeadline } from './consumer-lag';
 
 const EVENTS = {
   GROUP_JOIN: 'consumer.group_join',
@@ -69,5 +69,19 @@ describe('withDeadline', () => {
   it('passes a result through, and rejects with the message when the work outlasts the deadline', async () => {
     await expect(withDeadline(Promise.resolve(3), 50, 'late')).resolves.toBe(3);
     await expect(withDeadline(new Promise(() => undefined), 10, 'kafka did not answer within 10 ms')).rejects.toThrow('kafka did not answer within 10 ms');
+  });
+});
+
+describe('trackConsumerLag', () => {
+  it('hands the tracker every consumer the client makes, and leaves the rest of the client as it was', () => {
+    const kafka = new Kafka({ clientId: 'lag-spec', brokers: ['127.0.0.1:1'], logLevel: logLevel.NOTHING });
+    const tracker = new ConsumerLagTracker();
+    const watch = jest.spyOn(tracker, 'watch');
+    const tracked = trackConsumerLag(kafka, tracker);
+    const consumer = tracked.consumer({ groupId: 'spec' });
+    expect(watch).toHaveBeenCalledTimes(1);
+    expect(watch).toHaveBeenCalledWith(consumer);
+    expect(typeof tracked.admin().connect).toBe('function');
+    expect(tracked.producer()).toBeDefined();
   });
 });

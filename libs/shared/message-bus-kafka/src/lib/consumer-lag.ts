@@ -1,4 +1,4 @@
-import { Kafka, type Admin, type Consumer, type ConsumerConfig, type KafkaConfig } from 'kafkajs';
+import type { Admin, Consumer, ConsumerConfig, Kafka } from 'kafkajs';
 
 /** How far one partition this member owns is behind the partition's end. */
 export interface PartitionLag {
@@ -107,17 +107,22 @@ export class ConsumerLagTracker {
 }
 
 /**
- * A Kafka client whose consumers `tracker` follows: give it to the bus in place of a plain one.
- * The tracker follows one member, so the bus it goes to should subscribe once.
+ * The same Kafka client, except that `tracker` follows the consumers made with it: give it to
+ * the bus in place of the plain one. The tracker follows one member, so the bus should subscribe once.
  */
-export function kafkaWithLagTracking(config: KafkaConfig, tracker: ConsumerLagTracker): Kafka {
-  return new (class extends Kafka {
-    override consumer(consumerConfig: ConsumerConfig): Consumer {
-      const consumer = super.consumer(consumerConfig);
-      tracker.watch(consumer);
-      return consumer;
-    }
-  })(config);
+export function trackConsumerLag(kafka: Kafka, tracker: ConsumerLagTracker): Kafka {
+  const consumer = (config: ConsumerConfig): Consumer => {
+    const made = kafka.consumer(config);
+    tracker.watch(made);
+    return made;
+  };
+  return new Proxy(kafka, {
+    get: (target, property) => {
+      if (property === 'consumer') return consumer;
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }
 
 /** Rejects after `ms` with `message`, unless `work` settles first; kafkajs retries a lost broker for seconds before it fails. */
