@@ -2,6 +2,13 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import { RequestMetrics, type RequestMetricsOptions } from './request-metrics';
 
 /**
+ * Buckets (seconds) of the end-to-end propagation histograms, from an event's recordedAt to its
+ * change applied (projector) or served (evaluation service): milliseconds when flowing, up to
+ * minutes after an outage or during a replay.
+ */
+export const PROPAGATION_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
+
+/**
  * Prometheus metrics (prom-client, the standard client) with process defaults, in a registry
  * per service so tests can create several.
  */
@@ -32,9 +39,9 @@ export class ServiceMetrics {
     });
   }
 
-  histogram(name: string, help: string, labelNames: string[] = [], buckets?: number[]): Histogram {
+  histogram(name: string, help: string, labelNames: string[] = [], buckets?: readonly number[]): Histogram {
     this.assertUnused(name);
-    return new Histogram({ name, help, labelNames, registers: [this.registry], ...(buckets ? { buckets } : {}) });
+    return new Histogram({ name, help, labelNames, registers: [this.registry], ...(buckets ? { buckets: [...buckets] } : {}) });
   }
 
   /** Request counts and durations for a hot path (see `RequestMetrics`), rendered with the rest. */
