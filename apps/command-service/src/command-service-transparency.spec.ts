@@ -22,7 +22,7 @@ describe('Command service: the log’s Merkle tree', () => {
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('keeps the tree in TRANSPARENCY_DIR, else DATA_DIR or CATALOG_DIR, else nowhere lasting', () => {
-    const base = { ADMIN_API_KEY: ADMIN_KEY, INTERNAL_API_TOKEN: 'internal-token-for-the-spec', EVENTSTORE_CONNECTION_STRING: 'esdb://localhost:2113?tls=false' };
+    const base = { ADMIN_API_KEY: ADMIN_KEY, INTERNAL_API_TOKEN: 'internal-token-for-the-spec', EVENTSTORE_CONNECTION_STRING: 'kurrentdb://localhost:2113?tls=false' };
     expect(loadCommandServiceConfig(base).transparencyDir).toBeNull();
     expect(loadCommandServiceConfig({ ...base, CATALOG_DIR: '/var/cache/flagline' }).transparencyDir).toBe('/var/cache/flagline');
     expect(loadCommandServiceConfig({ ...base, CATALOG_DIR: '/var/cache/flagline', TRANSPARENCY_DIR: '/var/lib/tree' }).transparencyDir).toBe('/var/lib/tree');

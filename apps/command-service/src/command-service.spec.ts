@@ -64,12 +64,12 @@ describe('Command service configuration: where the admin catalog persists', () =
 
   it('is DATA_DIR/catalog.sqlite on the embedded log, CATALOG_DIR/catalog.sqlite when given', () => {
     expect(loadCommandServiceConfig({ ...base, EVENT_STORE: 'embedded', DATA_DIR: '/srv/flagline' }).catalogPath).toBe(join('/srv/flagline', 'catalog.sqlite'));
-    expect(loadCommandServiceConfig({ ...base, EVENTSTORE_CONNECTION_STRING: 'esdb://localhost:2113?tls=false', CATALOG_DIR: '/var/cache/catalog' }).catalogPath).toBe(
+    expect(loadCommandServiceConfig({ ...base, EVENTSTORE_CONNECTION_STRING: 'kurrentdb://localhost:2113?tls=false', CATALOG_DIR: '/var/cache/catalog' }).catalogPath).toBe(
       join('/var/cache/catalog', 'catalog.sqlite'),
     );
   });
 
   it('is a temporary file on EventStoreDB without CATALOG_DIR (null here)', () => {
-    expect(loadCommandServiceConfig({ ...base, EVENTSTORE_CONNECTION_STRING: 'esdb://localhost:2113?tls=false' }).catalogPath).toBeNull();
+    expect(loadCommandServiceConfig({ ...base, EVENTSTORE_CONNECTION_STRING: 'kurrentdb://localhost:2113?tls=false' }).catalogPath).toBeNull();
   });
 });

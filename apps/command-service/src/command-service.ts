@@ -12,7 +12,7 @@ import { LogFollower, UpcastingEventStore, type EventStore } from '@flagline/eve
 import { EmbeddedEventStore } from '@flagline/event-store-embedded';
 import { EventStoreDbEventStore } from '@flagline/event-store-eventstoredb';
 import { EvaluationExplainer } from '@flagline/evaluation-application';
-import { EnvReader, PinoNestLogger, ServiceMetrics } from '@flagline/observability';
+import { EnvReader, PinoNestLogger, reach, ServiceMetrics } from '@flagline/observability';
 import { RedisFlagAnalyticsStore } from '@flagline/read-model-redis';
 import { SqliteCatalogStore, SqliteSnapshotArchive } from '@flagline/state-store-sqlite';
 import type { TransparencyLog } from '@flagline/transparency';
@@ -74,10 +74,10 @@ export function loadCommandServiceConfig(env: NodeJS.ProcessEnv = process.env): 
   const eventStore: EventStoreConfig =
     kind === 'embedded'
       ? { kind, dataDir: read.string('DATA_DIR') }
-      : { kind: 'eventstoredb', connectionString: read.url('EVENTSTORE_CONNECTION_STRING', ['esdb', 'esdb+discover', 'kurrentdb', 'kurrentdb+discover', 'kdb', 'kdb+discover']) };
+      : { kind: 'eventstoredb', connectionString: read.url('EVENTSTORE_CONNECTION_STRING', ['kurrentdb', 'kurrentdb+discover', 'kurrent', 'kurrent+discover', 'kdb', 'kdb+discover', 'esdb', 'esdb+discover']) };
   if (kind !== 'embedded' && kind !== 'eventstoredb') read.problem(`EVENT_STORE must be "eventstoredb" or "embedded", got "${kind}"`);
-  const adminApiKey = read.string('ADMIN_API_KEY');
-  const internalToken = read.string('INTERNAL_API_TOKEN');
+  const adminApiKey = read.secret('ADMIN_API_KEY') ?? '';
+  const internalToken = read.secret('INTERNAL_API_TOKEN') ?? '';
   const config: CommandServiceConfig = {
     port: read.integer('PORT', 8001, 0, 65535),
     host: read.string('HOST', '0.0.0.0'),
@@ -93,8 +93,6 @@ export function loadCommandServiceConfig(env: NodeJS.ProcessEnv = process.env): 
     transparencyDir: read.optional('TRANSPARENCY_DIR') ?? (eventStore.kind === 'embedded' ? eventStore.dataDir : (read.optional('CATALOG_DIR') ?? null)),
     ...(read.optional('TRANSPARENCY_SIGNING_KEY') !== undefined ? { transparencySigningKey: read.optional('TRANSPARENCY_SIGNING_KEY') } : {}),
   };
-  if (adminApiKey && adminApiKey.length < 16) read.problem('ADMIN_API_KEY must be at least 16 characters');
-  if (internalToken && internalToken.length < 16) read.problem('INTERNAL_API_TOKEN must be at least 16 characters');
   read.done();
   return config;
 }
@@ -129,7 +127,9 @@ async function openCatalog(store: EventStore, path: string | null, logger: Logge
 
 /** The event store as stored: exports and proofs read it, nothing else does. */
 export async function openStoredLog(config: EventStoreConfig): Promise<EventStore> {
-  return config.kind === 'embedded' ? await EmbeddedEventStore.open({ directory: join(config.dataDir, 'events') }) : await EventStoreDbEventStore.connect(config.connectionString);
+  return config.kind === 'embedded'
+    ? await reach('embedded event log', join(config.dataDir, 'events'), () => EmbeddedEventStore.open({ directory: join(config.dataDir, 'events') }))
+    : await reach('EventStoreDB', config.connectionString, () => EventStoreDbEventStore.connect(config.connectionString));
 }
 
 /** The event store, read through the upcasting boundary: everything above it sees today's event shapes. */

@@ -1,5 +1,5 @@
 // asOf reads and diffs of the command service over a real EventStoreDB / KurrentDB server: the one
-// EVENTSTORE_CONNECTION_STRING names (e.g. esdb://localhost:2113?tls=false). Without one the suite is
+// EVENTSTORE_CONNECTION_STRING names (e.g. kurrentdb://localhost:2113?tls=false). Without one the suite is
 // reported as skipped with the reason, never as passed; FLAGLINE_REQUIRE_EVENTSTORE=1 makes it fail.
 import pino from 'pino';
 import { loadCommandServiceConfig, startCommandService } from './command-service';

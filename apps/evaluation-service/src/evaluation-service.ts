@@ -23,7 +23,7 @@ export interface EvaluationServiceConfig {
 export function loadEvaluationServiceConfig(env: NodeJS.ProcessEnv = process.env): EvaluationServiceConfig {
   const read = new EnvReader(env);
   const commandServiceUrl = read.optional('COMMAND_SERVICE_URL') !== undefined ? read.url('COMMAND_SERVICE_URL', ['http', 'https']) : undefined;
-  const internalToken = read.optional('INTERNAL_API_TOKEN');
+  const internalToken = read.secret('INTERNAL_API_TOKEN', { optional: true });
   if (commandServiceUrl && !internalToken) read.problem('INTERNAL_API_TOKEN is required with COMMAND_SERVICE_URL');
   const config: EvaluationServiceConfig = {
     port: read.integer('PORT', 8002, 0, 65535),

@@ -6,6 +6,8 @@ import { RedisSealingKeyStore } from '@flagline/key-store';
 import { KafkaEventBus } from '@flagline/message-bus-kafka';
 import { createOpsHttpApp, EnvReader, PinoNestLogger, ServiceMetrics, type HealthReport } from '@flagline/observability';
 import { RedisReadModelStore } from '@flagline/read-model-redis';
+import { ConsumerLagTracker, trackConsumerLag, withDeadline } from '@flagline/message-bus-kafka';
+import { HealthChecks, failing, PASSING, PROPAGATION_BUCKETS, reasonOf, watchConnection } from '@flagline/observability';
 import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Server } from 'node:http';
@@ -81,12 +83,40 @@ export async function startProjector(config: ProjectorConfig, logger: Logger): P
   const deadLetters = metrics.counter('flagline_projector_dead_letters_total', 'Events sent to the dead-letter topic', ['reason']);
   let lastPosition = 0;
   metrics.gauge('flagline_projector_last_position', 'Global position of the last event handled', [], (gauge) => gauge.set(lastPosition));
+  const retries = metrics.counter('flagline_projector_handler_retries_total', 'Handler failures retried, by cause (redis-unavailable is retried without limit)', ['cause']);
+  const propagation = metrics.histogram(
+    'flagline_projector_propagation_seconds',
+    "From an event's recordedAt to its change committed to the read model in Redis",
+    [],
+    PROPAGATION_BUCKETS,
+  );
+  const observePropagation = (events: readonly RecordedEvent[]): void => {
+    const now = Date.now();
+    for (const event of events) propagation.observe(Math.max(0, now - Date.parse(event.recordedAt)) / 1000);
+  };
+  // Consumer lag and group membership, followed on the bus's consumer and refreshed from the brokers.
+  const lag = new ConsumerLagTracker();
+  metrics.gauge('flagline_kafka_consumer_lag', 'Messages of an owned partition not yet projected (high watermark minus next offset)', ['group', 'topic', 'partition'], (gauge) => {
+    gauge.reset();
+    for (const { topic, partition, lag: behind } of lag.lag()) gauge.set({ group: config.groupId, topic, partition: String(partition) }, behind);
+  });
+  const health = new HealthChecks('projector')
+    .probe('kafka', () => {
+      const membership = lag.membership();
+      return membership.joined ? PASSING : failing(`not in consumer group ${config.groupId}: ${membership.reason}`);
+    }, { dependency: 'kafka' })
+    .add('redis', 'not connected yet', { dependency: 'redis' });
+  watchConnection(redis, health, 'redis');
+  health.exportTo(metrics);
 
   const kafka = new Kafka({ clientId: 'flagline-projector', brokers: config.kafkaBrokers, logLevel: logLevel.NOTHING });
   const bus = new KafkaEventBus({
-    kafka,
+    kafka: trackConsumerLag(kafka, lag),
     topic: config.topic,
-    handlerRetry: { isTransient: isRedisUnavailable },
+    handlerRetry: {
+      isTransient: isRedisUnavailable,
+      onRetry: (_attempt, error) => retries.inc({ cause: isRedisUnavailable(error) ? 'redis-unavailable' : 'handler-error' }),
+    },
     // A crashed member's partitions wait for its session to expire: keep that short (kafkajs: 30 s).
     consumer: {
       sessionTimeoutMs: config.sessionTimeoutMs,
@@ -105,6 +135,7 @@ export async function startProjector(config: ProjectorConfig, logger: Logger): P
     // Events reach the projector as the log stores them: upcast here, its read boundary.
     const outcome: ProjectionOutcome = await projector.handle(upcastRecordedAdminEvent(await opener.openOne(event)));
     handled.inc({ outcome });
+    observePropagation([event]);
     lastPosition = Math.max(lastPosition, event.globalPosition);
   };
   const batches = new BatchProjection(store);
@@ -112,6 +143,7 @@ export async function startProjector(config: ProjectorConfig, logger: Logger): P
     const counts = new Map<ProjectionOutcome, number>();
     for (const outcome of await batches.apply((await opener.open(events)).map(upcastRecordedAdminEvent))) counts.set(outcome, (counts.get(outcome) ?? 0) + 1);
     for (const [outcome, count] of counts) handled.inc({ outcome }, count);
+    observePropagation(events);
     for (const event of events) lastPosition = Math.max(lastPosition, event.globalPosition);
   };
   const subscription =
@@ -120,15 +152,34 @@ export async function startProjector(config: ProjectorConfig, logger: Logger): P
       : await bus.subscribe(config.groupId, handleOne);
   ready = true;
 
-  const health = (): HealthReport => ({ status: 'ok', ready, service: 'projector', group: config.groupId, lastPosition, redis: redis.status });
-  const app = await createOpsHttpApp({ health, metrics }, new PinoNestLogger(logger));
+  // The lag is refreshed from the brokers every few seconds (a batch is fetched only when messages arrive).
+  const admin = kafka.admin();
+  let adminConnected: Promise<void> | null = null;
+  let refreshing = false;
+  const lagTimer = setInterval(() => {
+    if (refreshing) return;
+    refreshing = true;
+    adminConnected ??= admin.connect();
+    withDeadline(adminConnected.then(() => lag.refresh(admin, config.groupId)), 4000, 'Kafka did not answer the lag query within 4 s')
+      .catch((error: unknown) => {
+        logger.debug({ err: reasonOf(error) }, 'consumer lag not refreshed');
+        adminConnected = null;
+        void admin.disconnect().catch(() => undefined);
+      })
+      .finally(() => (refreshing = false));
+  }, 5000);
+  lagTimer.unref();
+  const report = (): HealthReport => health.report({ group: config.groupId, subscribed: ready, lastPosition });
+  const app = await createOpsHttpApp({ health: report, metrics }, new PinoNestLogger(logger));
   await app.listen(config.port, config.host);
   const port = ((app.getHttpServer() as Server).address() as AddressInfo).port;
   logger.info({ port, topic: config.topic, group: config.groupId }, 'projector running');
   return {
     url: `http://127.0.0.1:${port}`,
     async close() {
+      clearInterval(lagTimer);
       await subscription.stop();
+      await admin.disconnect().catch(() => undefined);
       await app.close();
       await bus.close();
       await store.close();

@@ -1,5 +1,5 @@
 // The event-store contract against a real EventStoreDB / KurrentDB server: the one
-// EVENTSTORE_CONNECTION_STRING names (e.g. esdb://localhost:2113?tls=false), or one started with
+// EVENTSTORE_CONNECTION_STRING names (e.g. kurrentdb://localhost:2113?tls=false), or one started with
 // testcontainers where a Docker engine is reachable. Otherwise the suite is reported as skipped,
 // with the reason, never as passed. FLAGLINE_REQUIRE_EVENTSTORE=1 turns the skip into a failure.
 import { randomUUID } from 'node:crypto';
@@ -29,7 +29,7 @@ async function serverConnectionString(): Promise<string> {
     .withExposedPorts(2113)
     .withWaitStrategy(Wait.forHttp('/health/live', 2113).forStatusCode(204).withStartupTimeout(120_000))
     .start();
-  return `esdb://${container.getHost()}:${container.getMappedPort(2113)}?tls=false`;
+  return `kurrentdb://${container.getHost()}:${container.getMappedPort(2113)}?tls=false`;
 }
 
 const reason = unavailableReason();

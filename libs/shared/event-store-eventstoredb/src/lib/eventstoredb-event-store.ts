@@ -58,8 +58,9 @@ export class EventStoreDbEventStore implements EventStore {
   ) {}
 
   /**
-   * Connects with a connection string such as `esdb://localhost:2113?tls=false` (also
-   * `kurrentdb://`) and checks the server answers, so a wrong address fails at start-up.
+   * Connects with a connection string such as `kurrentdb://localhost:2113?tls=false` (the
+   * deprecated `esdb://` still parses, with a client warning) and checks the server answers, so a
+   * wrong address fails at start-up.
    */
   static async connect(connectionString: string): Promise<EventStoreDbEventStore> {
     const client = KurrentDBClient.connectionString(connectionString);
