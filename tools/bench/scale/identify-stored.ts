@@ -1,15 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { AdminClient } from '../admin-client';
 import { createBenchEnvironment } from '../fixture';
+import { chooseGenerator, describeChoice, type GeneratorName, type TimedLoad } from '../load-generator';
 import { freePort, identityBody, waitFor } from '../support';
-import { scaleIdentity } from './identities';
-import { load, type LoadOptions } from './load';
+import { bodiesFor, pinServer, scaleIdentity, storedIdentifyBodies, timedRun } from './identities';
+import { load } from './load';
 import { NodeProcess, rssMb } from './processes';
-import { percentile } from './report';
 
 /**
  * Identify of STORED identities on one standalone server, the read path alone: loads N identities
@@ -18,13 +19,16 @@ import { percentile } from './report';
  * server's CPU per request (the honest before/after figure on a shared machine) and its RSS.
  *
  *   node -r @swc-node/register tools/bench/scale/identify-stored.ts [--identities N] [--data-dir DIR] [--dist] [--profile] [--floor] [--transient]
+ *     [--generator wrk|oha|autocannon] [--pin|--no-pin] [--runs R]
  *
  * `--data-dir DIR` keeps the loaded data: a later run with the same DIR skips the load (the
  * server is started over the data as it is, so another build can be measured on the same
  * identities). The server runs from the TypeScript sources unless `--dist`. `--profile` writes
  * the server's CPU profile under DIR/profile; `--floor` also measures `GET /api/v1/flags/`
  * (a prebuilt answer), the HTTP front's own cost on this machine; `--transient` also measures
- * transient identifies of identities never stored. Env: IDENTIFY_DURATION (s,
+ * transient identifies of identities never stored. The load comes from tools/bench/load-generator.ts:
+ * wrk with the server pinned to CPU 0 and wrk to CPU 1 by default (`--generator`, `--no-pin`);
+ * `--runs R` measures R times in a row (other identities each time). Env: IDENTIFY_DURATION (s,
  * default 10), IDENTIFY_CONNECTIONS (default 50), SERVER_NODE_ARGS (node options for the server,
  * space-separated, e.g. `--trace-gc`; its output goes to DIR/server.log).
  */
@@ -36,13 +40,6 @@ const PREFIX = 'scale-';
 function option(name: string): string | undefined {
   const at = process.argv.indexOf(name);
   return at === -1 ? undefined : process.argv[at + 1];
-}
-
-/** CPU time the process has used (user + system), in ms, from /proc (Linux). */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  // utime and stime are fields 14 and 15 of the whole line, in clock ticks (100 per second).
-  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 interface Loaded {
@@ -106,47 +103,56 @@ async function main(): Promise<void> {
       loaded = await loadIdentities(dataDir, Number(option('--identities') ?? 200_000));
       writeFileSync(manifest, JSON.stringify(loaded));
     }
+    const generatorOption = option('--generator');
+    if (generatorOption !== undefined && !['wrk', 'oha', 'autocannon'].includes(generatorOption)) throw new Error(`--generator must be wrk, oha or autocannon, got "${generatorOption}"`);
+    const choice = chooseGenerator({
+      ...(generatorOption ? { generator: generatorOption as GeneratorName } : {}),
+      ...(process.argv.includes('--pin') ? { pin: true } : process.argv.includes('--no-pin') ? { pin: false } : {}),
+    });
+    for (const note of choice.notes) console.log(`load generator: ${note}`);
     const { server, base } = await startServer(dataDir, loaded.adminKey, profile ? join(dataDir, 'profile') : undefined);
     try {
-      // Random stored identities, with the traits they have: a stable sequence, as in bench:scale.
-      let seed = 12_345;
-      const stored = {
+      pinServer(server.pid, choice);
+      // Below the last requests of the load, which may not all have been sent.
+      const below = Math.max(1, loaded.identities - 2 * CONNECTIONS);
+      const headers = { 'x-environment-key': loaded.serverKey, 'content-type': 'application/json' };
+      // Random stored identities with the traits they have, a stable sequence per seed.
+      const stored = (seed: number, seconds: number): TimedLoad => ({
         url: base,
-        method: 'POST' as const,
+        method: 'POST',
         path: '/api/v1/identities/',
-        headers: { 'x-environment-key': loaded.serverKey, 'content-type': 'application/json' },
+        headers,
         connections: CONNECTIONS,
-        body: () => {
-          seed = (Math.imul(seed, 1_664_525) + 1_013_904_223) >>> 0;
-          // Below the last requests of the load, which may not all have been sent.
-          return identityBody(scaleIdentity(PREFIX, seed % Math.max(1, loaded.identities - 2 * CONNECTIONS)));
-        },
-      };
+        duration: seconds,
+        bodies: storedIdentifyBodies(PREFIX, below, bodiesFor(seconds), seed),
+      });
+      const runs = Number(option('--runs') ?? 1);
       console.log(
-        `\nidentify stored (${loaded.identities.toLocaleString('en')} identities, ${CONNECTIONS} connections, ${DURATION} s, server from ${process.argv.includes('--dist') ? 'dist' : 'sources'}${profile ? ', profiling' : ''})`,
+        `\nidentify stored (${loaded.identities.toLocaleString('en')} identities, ${CONNECTIONS} connections, ${DURATION} s, server from ${process.argv.includes('--dist') ? 'dist' : 'sources'}${profile ? ', profiling' : ''}; ${describeChoice(choice)}; load average ${loadavg()[0]?.toFixed(2)})`,
       );
-      const measure = async (name: string, options: LoadOptions): Promise<void> => {
-        await load({ ...options, duration: 2 });
-        const cpuBefore = cpuMs(server.pid);
-        const run = await load({ ...options, duration: DURATION, keepLatencies: true });
-        const cpu = cpuMs(server.pid) - cpuBefore;
+      const measure = async (name: string, make: (seed: number, seconds: number) => TimedLoad, seed: number): Promise<void> => {
+        await timedRun(make(seed + 1, 2), server.pid, choice);
+        const run = await timedRun(make(seed, DURATION), server.pid, choice);
         const rss = await rssMb(server.pid);
         console.log(
-          `  ${name.padEnd(16)} ${(run.ok / run.seconds).toFixed(0).padStart(6)}/s  p50 ${percentile(run.latencies, 0.5).toFixed(2)} ms  p99 ${percentile(run.latencies, 0.99).toFixed(2)} ms  ` +
-            `server CPU ${((cpu * 1000) / Math.max(1, run.ok + run.failed)).toFixed(0)} µs/request  requests ${run.ok}  failed ${run.failed}  RSS ${rss?.toFixed(0)} MB`,
+          `  ${name.padEnd(16)} ${run.rate.toFixed(0).padStart(6)}/s  p50 ${run.p50.toFixed(2)} ms  p99 ${run.p99.toFixed(2)} ms  p99.9 ${run.p999.toFixed(2)} ms  ` +
+            `server CPU ${run.cpuPerRequest.toFixed(0)} µs/request  requests ${run.ok}  failed ${run.failed}  RSS ${rss?.toFixed(0)} MB  load average ${loadavg()[0]?.toFixed(2)}`,
         );
       };
-      await measure('stored', stored);
+      for (let round = 0; round < runs; round++) await measure('stored', stored, 12_345 + 1_000 * round);
       // The floor of the HTTP front on this machine: environment flags, answered from a prebuilt buffer.
-      if (process.argv.includes('--floor')) await measure('flags (floor)', { ...stored, method: 'GET', path: '/api/v1/flags/', body: undefined });
+      if (process.argv.includes('--floor')) await measure('flags (floor)', (seed, seconds) => ({ ...stored(seed, seconds), method: 'GET', path: '/api/v1/flags/', bodies: undefined }), 7);
       // Transient identifies of identities never stored (evaluated, nothing read or written): the
       // same parse, checks and answer as a stored identify, without the identity's lookup.
       if (process.argv.includes('--transient')) {
-        let visitor = 0;
-        await measure('transient', {
-          ...stored,
-          body: () => identityBody({ ...scaleIdentity(PREFIX, visitor), identifier: `visitor-${visitor++}` }, { transient: true }),
-        });
+        await measure(
+          'transient',
+          (seed, seconds) => ({
+            ...stored(seed, seconds),
+            bodies: { count: 5_040, at: (index) => identityBody({ ...scaleIdentity(PREFIX, index), identifier: `visitor-${seed}-{{n}}` }, { transient: true }) },
+          }),
+          9,
+        );
       }
     } finally {
       await server.stop();

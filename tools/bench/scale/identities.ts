@@ -1,9 +1,10 @@
 import { createBenchEnvironment, type BenchEnvironment, type BenchIdentity } from '../fixture';
+import { GENERATOR_CPU, pinProcess, runTimedLoad, SERVER_CPU, type GeneratorChoice, type TimedLoad } from '../load-generator';
 import { identityBody } from '../support';
 import type { Build } from './builds';
 import { load } from './load';
-import { sleep } from './processes';
-import { median, percentile, type Results } from './report';
+import { cpuMs, sleep } from './processes';
+import { median, type Results } from './report';
 import { StandaloneServer } from './standalone';
 
 export interface IdentityOptions {
@@ -14,6 +15,8 @@ export interface IdentityOptions {
   readonly rounds: number;
   /** Identities read back through the admin API to check they were stored. */
   readonly sample: number;
+  /** The generator of scenarios 3 and 4 and whether server and generator are pinned (scenario 1 loads a count of identities with autocannon). */
+  readonly generator: GeneratorChoice;
   readonly log: (line: string) => void;
 }
 
@@ -45,9 +48,63 @@ function sampleIndexes(count: number, below: number, seed: number): number[] {
   });
 }
 
+/**
+ * Identify bodies of stored identities (`prefix` + index, below `below`), drawn at random by a
+ * seeded LCG with the traits they have, one for each request a run can send (`count`, so that a
+ * run rarely asks for an identity twice, as a million users would not): the generator rotates them.
+ */
+export function storedIdentifyBodies(prefix: string, below: number, count: number, seed: number): NonNullable<TimedLoad['bodies']> {
+  const indexes = sampleIndexes(count, below, seed);
+  return { count: indexes.length, at: (index) => identityBody(scaleIdentity(prefix, indexes[index] as number)) };
+}
+
+/** Bodies enough for `seconds` of identifies at a rate well above what one server answers. */
+export const bodiesFor = (seconds: number): number => Math.max(50_000, 30_000 * seconds);
+
+export interface TimedRun {
+  readonly ok: number;
+  readonly failed: number;
+  readonly rate: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly p999: number;
+  /** The server's CPU (all threads) per answered request, µs. */
+  readonly cpuPerRequest: number;
+  readonly sentBelow: number;
+}
+
+/** A timed load with the chosen generator, and the server's CPU per request over it. */
+export async function timedRun(load: TimedLoad, serverPid: number, choice: GeneratorChoice): Promise<TimedRun> {
+  const before = cpuMs(serverPid);
+  const outcome = await runTimedLoad(load, choice);
+  const cpu = cpuMs(serverPid) - before;
+  const requests = outcome.ok + outcome.failed;
+  return {
+    ok: outcome.ok,
+    failed: outcome.failed,
+    rate: outcome.ok / outcome.seconds,
+    ...outcome.latency,
+    cpuPerRequest: (cpu * 1000) / Math.max(1, requests),
+    sentBelow: outcome.sentBelow,
+  };
+}
+
+/** Pins the server to its CPU when the choice says so (the generator is pinned as it runs). */
+export function pinServer(pid: number, choice: GeneratorChoice): void {
+  if (choice.pin) pinProcess(pid, SERVER_CPU);
+}
+
+export { GENERATOR_CPU };
+
 interface StoredIdentity {
   traits?: Record<string, unknown> | { trait_key: string; trait_value: unknown }[];
 }
+
+/** Trait sets the new identities of scenario 4 rotate over (their identifiers are all new). */
+const TRAIT_ROTATION = 5_040;
+
+/** The identity `prefix` + `number` carrying the traits of the `traitsOf`-th identity of a load. */
+const newIdentity = (prefix: string, traitsOf: number, number: string): BenchIdentity => ({ ...scaleIdentity(prefix, traitsOf), identifier: `${prefix}${number}` });
 
 /** Identities of the sample that the admin API does not return with all their traits. */
 async function missingIdentities(server: StandaloneServer, environmentId: number, identities: BenchIdentity[]): Promise<string[]> {
@@ -142,50 +199,58 @@ export async function measureIdentities(
     log(`  restart ${results['restart.seconds'].value?.toFixed(2)} s, RSS ${Math.round(results['restart.rss'].value ?? 0)} MB, ${intact.length} of the sample missing`);
 
     // 3. Identify of stored identities, random among those loaded, with the traits they have.
-    log('identify of stored identities …');
-    let seed = 12_345;
-    const stored = {
+    const choice = options.generator;
+    log(`identify of stored identities (${choice.generator}${choice.pin ? ', pinned' : ''}) …`);
+    pinServer(server.process.pid, choice);
+    const stored = (seed: number, seconds: number): TimedLoad => ({
       url: server.url,
-      method: 'POST' as const,
+      method: 'POST',
       path: '/api/v1/identities/',
       headers,
       connections: options.connections,
-      body: () => {
-        seed = (Math.imul(seed, 1_664_525) + 1_013_904_223) >>> 0;
-        return identityBody(scaleIdentity(LOADED, seed % n));
-      },
-    };
-    await load({ ...stored, duration: 2 });
-    const identified = await load({ ...stored, duration: options.duration, keepLatencies: true });
-    results['stored.p99'] = { value: percentile(identified.latencies, 0.99), ...(identified.failed > 0 ? { note: `${identified.failed} failed` } : {}) };
-    results['stored.p50'] = { value: percentile(identified.latencies, 0.5) };
-    results['stored.rate'] = { value: identified.ok / identified.seconds };
+      duration: seconds,
+      bodies: storedIdentifyBodies(LOADED, surelySent, bodiesFor(seconds), seed),
+    });
+    await timedRun(stored(54_321, 2), server.process.pid, choice);
+    const identified = await timedRun(stored(12_345, options.duration), server.process.pid, choice);
+    results['stored.p99'] = { value: identified.p99, ...(identified.failed > 0 ? { note: `${identified.failed} failed` } : {}) };
+    results['stored.p999'] = { value: identified.p999 };
+    results['stored.p50'] = { value: identified.p50 };
+    results['stored.rate'] = { value: identified.rate };
+    results['stored.cpu'] = { value: identified.cpuPerRequest };
 
     // 4. New identities against transient identifies, alternating rounds in the same run.
     log('identify of new identities against transient identifies …');
     const newRates: number[] = [];
     const transientRates: number[] = [];
+    const cpu: { new: number[]; transient: number[] } = { new: [], transient: [] };
     const acknowledged: BenchIdentity[] = [];
     let failedNew = 0;
     for (let round = 0; round < options.rounds; round++) {
       const order = round % 2 === 0 ? (['transient', 'new'] as const) : (['new', 'transient'] as const);
       for (const kind of order) {
         const prefix = `${kind}-${round}-`;
-        const outcome = await load({
-          url: server.url,
-          method: 'POST',
-          path: '/api/v1/identities/',
-          headers,
-          connections: options.connections,
-          duration: options.duration,
-          body: (index) => identityBody(scaleIdentity(prefix, index), kind === 'transient' ? { transient: true } : {}),
-        });
-        (kind === 'new' ? newRates : transientRates).push(outcome.ok / outcome.seconds);
+        // Every request a new identifier ("{{n}}", the request's number) with the traits of the n-th identity of a rotation.
+        const outcome = await timedRun(
+          {
+            url: server.url,
+            method: 'POST',
+            path: '/api/v1/identities/',
+            headers,
+            connections: options.connections,
+            duration: options.duration,
+            bodies: { count: TRAIT_ROTATION, at: (index) => identityBody(newIdentity(prefix, index, '{{n}}'), kind === 'transient' ? { transient: true } : {}) },
+          },
+          server.process.pid,
+          choice,
+        );
+        (kind === 'new' ? newRates : transientRates).push(outcome.rate);
+        cpu[kind].push(outcome.cpuPerRequest);
         if (kind === 'new') {
           failedNew += outcome.failed;
-          // The last requests built may still be in flight when the run ends: not acknowledged.
-          const answered = Math.max(0, outcome.sent - 2 * options.connections);
-          for (const index of sampleIndexes(Math.ceil(options.sample / options.rounds), answered, 31 + round)) acknowledged.push(scaleIdentity(prefix, index));
+          // The last requests sent may still be in flight when the run ends: not acknowledged.
+          const answered = Math.max(0, outcome.sentBelow - 2 * options.connections);
+          for (const index of sampleIndexes(Math.ceil(options.sample / options.rounds), answered, 31 + round)) acknowledged.push(newIdentity(prefix, index % TRAIT_ROTATION, String(index)));
         }
       }
     }
@@ -194,6 +259,8 @@ export async function measureIdentities(
     results['new.rate'] = { value: newRate, ...(failedNew > 0 ? { note: `${failedNew} failed` } : {}) };
     results['transient.rate'] = { value: transientRate };
     results['new.ratio'] = { value: newRate / transientRate };
+    results['new.cpu'] = { value: median(cpu.new) };
+    results['transient.cpu'] = { value: median(cpu.transient) };
     await sleep(500);
     const lost = await missingIdentities(server, bench.environmentId, acknowledged);
     results['new.missing'] = { value: lost.length, note: `of ${acknowledged.length}${lost.length > 0 ? `, e.g. ${lost[0]}` : ''}` };

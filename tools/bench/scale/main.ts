@@ -2,6 +2,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { chooseGenerator, describeChoice, type GeneratorChoice, type GeneratorName } from '../load-generator';
 import { currentTree, refTree, type Build } from './builds';
 import { measureFeatures } from './feature-costs';
 import { measureIdentities } from './identities';
@@ -24,6 +25,8 @@ const HELP = `npm run bench:scale -- [options]
   --duration S           seconds of each measured load run (default 10)
   --rounds R             rounds of new against transient identifies (default 2)
   --sample K             identities read back to check they were stored (default 200)
+  --generator G          load generator of scenarios 3 and 4: wrk, oha or autocannon (default wrk when installed)
+  --pin / --no-pin       pin the server to CPU 0 and the generator to CPU 1 (default: pinned, unless autocannon)
   --only LIST            scenarios to run, of identities,rebuild,distributed,features (default all)
   --builds LIST          columns to measure, of before,now (default both)
   --no-build             measure the current tree's dist/ as it is
@@ -49,6 +52,8 @@ export interface ScaleOptions {
   readonly duration: number;
   readonly rounds: number;
   readonly sample: number;
+  readonly generator?: GeneratorName;
+  readonly pin?: boolean;
   readonly only: readonly Scenario[];
   readonly builds: readonly ('before' | 'now')[];
   readonly build: boolean;
@@ -68,6 +73,9 @@ export function parseOptions(argv: string[]): ScaleOptions | 'help' {
       duration: { type: 'string' },
       rounds: { type: 'string' },
       sample: { type: 'string' },
+      generator: { type: 'string' },
+      pin: { type: 'boolean' },
+      'no-pin': { type: 'boolean' },
       only: { type: 'string' },
       builds: { type: 'string' },
       'no-build': { type: 'boolean' },
@@ -85,6 +93,10 @@ export function parseOptions(argv: string[]): ScaleOptions | 'help' {
   if (features < 10 + window) throw new Error(`--features must be at least 10 + --window (${10 + window})`);
   const builds = (values.builds ?? 'before,now').split(',').map((name) => name.trim());
   if (builds.length === 0 || builds.some((name) => name !== 'before' && name !== 'now')) throw new Error(`--builds: a list of before and now, got "${values.builds}"`);
+  const generator = values.generator;
+  if (generator !== undefined && generator !== 'wrk' && generator !== 'oha' && generator !== 'autocannon') throw new Error(`--generator must be wrk, oha or autocannon, got "${generator}"`);
+  if (values.pin && values['no-pin']) throw new Error('--pin and --no-pin: one or the other');
+  const pin = values.pin ? true : values['no-pin'] ? false : undefined;
   return {
     identities,
     beforeIdentities: integer(values['before-identities'], 'before-identities', identities),
@@ -95,6 +107,8 @@ export function parseOptions(argv: string[]): ScaleOptions | 'help' {
     duration: integer(values.duration, 'duration', 10),
     rounds: integer(values.rounds, 'rounds', 2),
     sample: integer(values.sample, 'sample', 200),
+    ...(generator !== undefined ? { generator } : {}),
+    ...(pin !== undefined ? { pin } : {}),
     only: only as Scenario[],
     builds: builds as ('before' | 'now')[],
     build: !values['no-build'],
@@ -117,7 +131,7 @@ async function attempt(results: Results, firstKey: string, log: (line: string) =
   }
 }
 
-async function measure(build: Build, options: ScaleOptions, identities: number): Promise<Results> {
+async function measure(build: Build, options: ScaleOptions, identities: number, generator: GeneratorChoice): Promise<Results> {
   const results: Results = {};
   const log = (line: string): void => console.error(`[${build.label}] ${line}`);
   const dir = join(WORK, build.label);
@@ -131,7 +145,7 @@ async function measure(build: Build, options: ScaleOptions, identities: number):
   let position: number | undefined;
   if (runs('identities')) {
     await attempt(results, 'load.rate', log, async () => {
-      const outcome = await measureIdentities(build, identityDir, ADMIN_KEY, logFile, { ...options, identities, log }, results);
+      const outcome = await measureIdentities(build, identityDir, ADMIN_KEY, logFile, { ...options, identities, generator, log }, results);
       position = outcome.position;
     });
   }
@@ -166,25 +180,28 @@ async function main(): Promise<void> {
   if (options.before !== null && options.builds.includes('before')) builds.push({ build: refTree(root, options.before), identities: options.beforeIdentities });
   if (options.builds.includes('now')) builds.push({ build: currentTree(root, options.build), identities: options.identities });
 
+  const generator = chooseGenerator({ ...(options.generator ? { generator: options.generator } : {}), ...(options.pin !== undefined ? { pin: options.pin } : {}) });
+  for (const note of generator.notes) console.error(`load generator: ${note}`);
   const startedAt = new Date().toISOString();
   const columns: { title: string; label: string; describe: string; identities: number; loadAverage: { before: number; after: number }; results: Results }[] = [];
   for (const { build, identities } of builds) {
     // The machine's 1-minute load average around each column: figures from a busy machine read as such.
     const loadBefore = loadavg()[0] as number;
-    const results = await measure(build, options, identities);
+    const results = await measure(build, options, identities, generator);
     const loadAverage = { before: loadBefore, after: loadavg()[0] as number };
     columns.push({ title: `${build.label} ${build.describe.split(' ')[0]} (N=${identities.toLocaleString('en')})`, label: build.label, describe: build.describe, identities, loadAverage, results });
   }
 
   const table = renderTable(columns);
   console.log(`\nbench:scale, ${startedAt}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB; F = ${options.features.toLocaleString('en')} features, ${options.connections} connections`);
+  console.log(`  load of scenarios 3 and 4: ${describeChoice(generator)}${generator.notes.length > 0 ? ` (${generator.notes.join('; ')})` : ''}`);
   for (const column of columns) {
     console.log(`  ${column.label}: ${column.describe}; load average ${column.loadAverage.before.toFixed(1)} at its start, ${column.loadAverage.after.toFixed(1)} at its end`);
   }
   console.log(`\n${table}\n`);
   await mkdir(join(root, 'tmp'), { recursive: true });
   const out = join(root, 'tmp', 'bench-scale.json');
-  await writeFile(out, `${JSON.stringify({ startedAt, finishedAt: new Date().toISOString(), cores: cpus().length, options, columns, table: table.split('\n') }, null, 2)}\n`);
+  await writeFile(out, `${JSON.stringify({ startedAt, finishedAt: new Date().toISOString(), cores: cpus().length, options, generator, columns, table: table.split('\n') }, null, 2)}\n`);
   console.log(`written to ${out}`);
 }
 
