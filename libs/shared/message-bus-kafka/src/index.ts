@@ -12,5 +12,5 @@ export {
 } from './lib/event-envelope.codec';
 export { DEAD_LETTER_HEADER, readDeadLetter, type DeadLetter, type DeadLetterReason } from './lib/dead-letter.codec';
 export type { HandlerRetryOptions } from './lib/handler-retry.policy';
-export { ConsumerLagTracker, kafkaWithLagTracking, withDeadline, type Membership, type PartitionLag } from './lib/consumer-lag';
+export { ConsumerLagTracker, KafkaAdminSession, trackConsumerLag, withDeadline, type Membership, type PartitionLag } from './lib/consumer-lag';
 export type { BusBatchHandler, KafkaBatchHandling } from './lib/kafka-group-consumer';

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { Kafka, logLevel, type Admin, type Consumer } from 'kafkajs';
-import { ConsumerLagTracker, trackConsumerLag, withDeadline } from './consumer-lag';
+import { ConsumerLagTracker, KafkaAdminSession, trackConsumerLag, withDeadline } from './consumer-lag';
 
 const EVENTS = {
   GROUP_JOIN: 'consumer.group_join',
@@ -83,5 +83,25 @@ describe('trackConsumerLag', () => {
     expect(watch).toHaveBeenCalledWith(consumer);
     expect(typeof tracked.admin().connect).toBe('function');
     expect(tracked.producer()).toBeDefined();
+  });
+});
+
+describe('KafkaAdminSession', () => {
+  it('fails a query past its deadline naming the wait, and connects afresh for the next one', async () => {
+    let connects = 0;
+    let disconnects = 0;
+    const admin = {
+      connect: () => Promise.resolve(void connects++),
+      disconnect: () => Promise.resolve(void disconnects++),
+    };
+    const kafka = { admin: () => admin } as unknown as Kafka;
+    const session = new KafkaAdminSession(kafka, 20);
+    await expect(session.run(() => Promise.resolve('cluster'))).resolves.toBe('cluster');
+    await expect(session.run(() => Promise.resolve(2))).resolves.toBe(2);
+    expect(connects).toBe(1);
+    await expect(session.run(() => new Promise(() => undefined))).rejects.toThrow('Kafka did not answer within 20 ms');
+    expect(disconnects).toBe(1);
+    await expect(session.run(() => Promise.resolve(3))).resolves.toBe(3);
+    expect(connects).toBe(2);
   });
 });

@@ -125,6 +125,43 @@ export function trackConsumerLag(kafka: Kafka, tracker: ConsumerLagTracker): Kaf
   });
 }
 
+/**
+ * One admin connection for periodic queries (lag, reachability), each bounded by a deadline:
+ * kafkajs retries a lost broker for seconds before failing, and a probe must answer sooner. A
+ * failed query drops the connection, so the next one connects afresh.
+ */
+export class KafkaAdminSession {
+  private readonly admin: Admin;
+  private connected: Promise<void> | null = null;
+
+  constructor(
+    kafka: Kafka,
+    private readonly timeoutMs = 4000,
+  ) {
+    this.admin = kafka.admin();
+  }
+
+  async run<T>(query: (admin: Admin) => Promise<T>): Promise<T> {
+    const connected = (this.connected ??= this.admin.connect());
+    try {
+      return await withDeadline(
+        connected.then(() => query(this.admin)),
+        this.timeoutMs,
+        `Kafka did not answer within ${this.timeoutMs} ms`,
+      );
+    } catch (error) {
+      this.connected = null;
+      await this.admin.disconnect().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.connected = null;
+    await this.admin.disconnect().catch(() => undefined);
+  }
+}
+
 /** Rejects after `ms` with `message`, unless `work` settles first; kafkajs retries a lost broker for seconds before it fails. */
 export async function withDeadline<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
