@@ -6,7 +6,7 @@ import { RedisSealingKeyStore } from '@flagline/key-store';
 import { KafkaEventBus } from '@flagline/message-bus-kafka';
 import { createOpsHttpApp, EnvReader, PinoNestLogger, ServiceMetrics, type HealthReport } from '@flagline/observability';
 import { RedisReadModelStore } from '@flagline/read-model-redis';
-import { ConsumerLagTracker, trackConsumerLag, withDeadline } from '@flagline/message-bus-kafka';
+import { ConsumerLagTracker, KafkaAdminSession, trackConsumerLag } from '@flagline/message-bus-kafka';
 import { HealthChecks, failing, PASSING, PROPAGATION_BUCKETS, reasonOf, watchConnection } from '@flagline/observability';
 import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
@@ -153,19 +153,14 @@ export async function startProjector(config: ProjectorConfig, logger: Logger): P
   ready = true;
 
   // The lag is refreshed from the brokers every few seconds (a batch is fetched only when messages arrive).
-  const admin = kafka.admin();
-  let adminConnected: Promise<void> | null = null;
+  const admin = new KafkaAdminSession(kafka);
   let refreshing = false;
   const lagTimer = setInterval(() => {
     if (refreshing) return;
     refreshing = true;
-    adminConnected ??= admin.connect();
-    withDeadline(adminConnected.then(() => lag.refresh(admin, config.groupId)), 4000, 'Kafka did not answer the lag query within 4 s')
-      .catch((error: unknown) => {
-        logger.debug({ err: reasonOf(error) }, 'consumer lag not refreshed');
-        adminConnected = null;
-        void admin.disconnect().catch(() => undefined);
-      })
+    admin
+      .run((client) => lag.refresh(client, config.groupId))
+      .catch((error: unknown) => logger.debug({ err: reasonOf(error) }, 'consumer lag not refreshed'))
       .finally(() => (refreshing = false));
   }, 5000);
   lagTimer.unref();
@@ -179,7 +174,7 @@ export async function startProjector(config: ProjectorConfig, logger: Logger): P
     async close() {
       clearInterval(lagTimer);
       await subscription.stop();
-      await admin.disconnect().catch(() => undefined);
+      await admin.close();
       await app.close();
       await bus.close();
       await store.close();
