@@ -50,15 +50,25 @@ class RandomPool {
 
   /** `size` bytes never handed out before, in a buffer of their own. */
   take(size: number): Buffer {
+    const view = this.lend(size);
+    const bytes = Buffer.from(view);
+    // Handed out once: the pool keeps no copy of what it gave.
+    view.fill(0);
+    return bytes;
+  }
+
+  /**
+   * `size` bytes never handed out before, as a view of the pool, for a caller that uses them at
+   * once (a nonce: copied by the cipher and written out) and then zeroes them itself.
+   */
+  lend(size: number): Buffer {
     if (this.offset + size > this.pool.length) {
       this.pool = randomBytes(Math.max(16_384, size));
       this.offset = 0;
     }
-    const bytes = Buffer.from(this.pool.subarray(this.offset, this.offset + size));
-    // Handed out once: the pool keeps no copy of what it gave.
-    this.pool.fill(0, this.offset, this.offset + size);
+    const view = this.pool.subarray(this.offset, this.offset + size);
     this.offset += size;
-    return bytes;
+    return view;
   }
 }
 
@@ -86,19 +96,27 @@ export function isErasedData(data: unknown): data is ErasedData {
 
 function publicFields(data: Record<string, JsonValue>, policy: SealingPolicy): Record<string, JsonValue> {
   const open: Record<string, JsonValue> = {};
-  for (const [field, value] of Object.entries(data)) if (!policy.personalFields.includes(field)) open[field] = value;
+  for (const field of Object.keys(data)) if (!policy.personalFields.includes(field)) open[field] = data[field] as JsonValue;
   return open;
 }
 
 /** The event as it is stored: its personal fields only in the sealed box (an event whose data is not an object is stored as it is). */
 export function sealEvent(event: NewEvent, streamName: string, key: SealingKey, policy: SealingPolicy): NewEvent {
-  if (!isRecord(event.data)) return event;
-  const iv = random.take(12);
+  const data = event.data;
+  if (!isRecord(data)) return event;
+  // The nonce is read from the pool where it lies (the cipher copies it), then zeroed there.
+  const iv = random.lend(12);
   const cipher = createCipheriv('aes-256-gcm', key.key, iv);
+  const ivText = iv.toString('base64');
+  iv.fill(0);
   cipher.setAAD(associatedData(streamName, event.id));
-  const ct = Buffer.concat([cipher.update(JSON.stringify(event.data), 'utf8'), cipher.final(), cipher.getAuthTag()]);
-  const sealed: SealedBox = { v: 1, kid: key.id, iv: iv.toString('base64'), ct: ct.toString('base64') };
-  return { ...event, data: { ...publicFields(event.data, policy), sealed: { ...sealed } } };
+  // GCM is a stream mode: update answers as many bytes as it is given, and final none.
+  const body = cipher.update(JSON.stringify(data), 'utf8');
+  const rest = cipher.final();
+  const ct = Buffer.concat([body, rest, cipher.getAuthTag()], body.length + rest.length + TAG_BYTES);
+  const stored = publicFields(data, policy);
+  stored['sealed'] = { v: 1, kid: key.id, iv: ivText, ct: ct.toString('base64') } satisfies SealedBox;
+  return { ...event, data: stored };
 }
 
 /**

@@ -71,6 +71,12 @@ export function describeSealingKeyStoreContract(name: string, open: () => Promis
         expect(read?.id).toBe(kept.id);
         expect(read?.key.equals(kept.key)).toBe(true);
         expect(await reopened.get('identity-e')).toBeUndefined();
+        // A candidate offered after the reopen (nothing of the owner in memory) gets the stored key.
+        const offered = newSealingKey();
+        const answered = await reopened.ensure('identity-d', offered);
+        expect(answered.id).toBe(kept.id);
+        expect(answered.key.equals(kept.key)).toBe(true);
+        expect((await reopened.get('identity-d'))?.id).toBe(kept.id);
       } finally {
         await reopened.close();
       }

@@ -59,7 +59,10 @@ export class SqliteSealingKeyStore implements SealingKeyStore {
   ) {
     this.statements = {
       get: db.prepare<[number, string], { id: string; key: Buffer }>('SELECT id, key FROM sealing_keys WHERE owner_key = ? AND owner = ?'),
-      insert: db.prepare<[number, string, string, Buffer]>('INSERT INTO sealing_keys (owner_key, owner, id, key) VALUES (?, ?, ?, ?)'),
+      // One statement: the row goes in unless the owner has one (an earlier attempt's), found through the index it is inserted into.
+      insertIfAbsent: db.prepare<[number, string, string, Buffer, number, string]>(
+        'INSERT INTO sealing_keys (owner_key, owner, id, key) SELECT ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM sealing_keys WHERE owner_key = ? AND owner = ?)',
+      ),
       delete: db.prepare<[number, string]>('DELETE FROM sealing_keys WHERE owner_key = ? AND owner = ?'),
     };
   }
@@ -150,9 +153,10 @@ export class SqliteSealingKeyStore implements SealingKeyStore {
     return this.db.transaction(() =>
       batch.map(({ owner, candidate }) => {
         // Kept: the one stored before (an earlier attempt's); otherwise the candidate is the key (no read back).
-        const stored = this.getNow(owner);
-        if (stored) return stored;
-        this.statements.insert.run(indexKeyOf(owner), owner, candidate.id, candidate.key);
+        const cached = this.recent.get(owner);
+        if (cached) return cached;
+        const ownerKey = indexKeyOf(owner);
+        if (this.statements.insertIfAbsent.run(ownerKey, owner, candidate.id, candidate.key, ownerKey, owner).changes === 0) return this.getNow(owner) as SealingKey;
         this.recent.set(owner, candidate);
         return candidate;
       }),
