@@ -3,8 +3,8 @@ import { EnvironmentProjector, type ProjectionOutcome } from '@flagline/admin-pr
 import type { RecordedEvent } from '@flagline/event-sourcing';
 import { EventOpener } from '@flagline/event-sealing';
 import { RedisSealingKeyStore } from '@flagline/key-store';
-import { KafkaEventBus } from '@flagline/message-bus-kafka';
-import { createOpsHttpApp, EnvReader, PinoNestLogger, ServiceMetrics, type HealthReport } from '@flagline/observability';
+import { KAFKA_RECONNECT_RETRY, KafkaEventBus, KafkaSessionTimeoutError } from '@flagline/message-bus-kafka';
+import { ConfigError, createOpsHttpApp, EnvReader, PinoNestLogger, ServiceMetrics, type HealthReport } from '@flagline/observability';
 import { RedisReadModelStore } from '@flagline/read-model-redis';
 import { ConsumerLagTracker, KafkaAdminSession, trackConsumerLag } from '@flagline/message-bus-kafka';
 import { HealthChecks, failing, PASSING, PROPAGATION_BUCKETS, reasonOf, watchConnection } from '@flagline/observability';
@@ -23,7 +23,14 @@ export interface ProjectorConfig {
   readonly groupId: string;
   readonly redisUrl: string;
   readonly readModelPrefix: string;
+  /**
+   * How long the group waits for a member that stopped heartbeating (a killed projector) before
+   * giving its partitions to the others. The broker must allow it: group.min.session.timeout.ms
+   * (Kafka's default 6000) at or below it.
+   */
   readonly sessionTimeoutMs: number;
+  /** How often a member heartbeats (and, idle, how long its fetches wait); at most a third of the session timeout, which is the default. */
+  readonly heartbeatIntervalMs?: number;
   /** Events applied per atomic batch commit (default 8000); 0 applies each event on its own (one Lua step each). */
   readonly batchEvents: number;
   /** Where the command service keeps the keys that seal identities' personal data (`SEALING_KEY_PREFIX`). */
@@ -32,6 +39,13 @@ export interface ProjectorConfig {
 
 export function loadProjectorConfig(env: NodeJS.ProcessEnv = process.env): ProjectorConfig {
   const read = new EnvReader(env);
+  const sessionTimeoutMs = read.integer('KAFKA_SESSION_TIMEOUT_MS', 1500, 500, 300_000);
+  const heartbeatIntervalMs = read.integer('KAFKA_HEARTBEAT_INTERVAL_MS', Math.min(500, Math.floor(sessionTimeoutMs / 3)), 50, 100_000);
+  if (heartbeatIntervalMs * 3 > sessionTimeoutMs) {
+    read.problem(
+      `KAFKA_HEARTBEAT_INTERVAL_MS (${heartbeatIntervalMs}) must be at most a third of KAFKA_SESSION_TIMEOUT_MS (${sessionTimeoutMs}): one late heartbeat must not end a member's session`,
+    );
+  }
   const config: ProjectorConfig = {
     port: read.integer('PORT', 8004, 0, 65535),
     host: read.string('HOST', '0.0.0.0'),
@@ -40,7 +54,8 @@ export function loadProjectorConfig(env: NodeJS.ProcessEnv = process.env): Proje
     groupId: read.string('KAFKA_GROUP_ID', 'flagline-projector'),
     redisUrl: read.url('REDIS_URL', ['redis', 'rediss']),
     readModelPrefix: read.string('READ_MODEL_PREFIX', 'flagline:rm:v1:'),
-    sessionTimeoutMs: read.integer('KAFKA_SESSION_TIMEOUT_MS', 10_000, 6_000, 300_000),
+    sessionTimeoutMs,
+    heartbeatIntervalMs,
     batchEvents: read.integer('PROJECTOR_BATCH_EVENTS', 8000, 0, 20_000),
     sealingKeyPrefix: read.string('SEALING_KEY_PREFIX', 'flagline:sealing-key:'),
   };
@@ -109,7 +124,7 @@ export async function startProjector(config: ProjectorConfig, logger: Logger): P
   watchConnection(redis, health, 'redis');
   health.exportTo(metrics);
 
-  const kafka = new Kafka({ clientId: 'flagline-projector', brokers: config.kafkaBrokers, logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({ clientId: 'flagline-projector', brokers: config.kafkaBrokers, logLevel: logLevel.NOTHING, retry: KAFKA_RECONNECT_RETRY });
   const bus = new KafkaEventBus({
     kafka: trackConsumerLag(kafka, lag),
     topic: config.topic,
@@ -120,7 +135,7 @@ export async function startProjector(config: ProjectorConfig, logger: Logger): P
     // A crashed member's partitions wait for its session to expire: keep that short (kafkajs: 30 s).
     consumer: {
       sessionTimeoutMs: config.sessionTimeoutMs,
-      heartbeatIntervalMs: Math.floor(config.sessionTimeoutMs / 4),
+      heartbeatIntervalMs: config.heartbeatIntervalMs ?? Math.floor(config.sessionTimeoutMs / 3),
       // Room for a whole batch in one fetch (an event's message is about 0.5 KiB).
       ...(config.batchEvents > 0 ? { maxBytesPerPartition: Math.max(1 << 20, config.batchEvents * 1024) } : {}),
     },
@@ -128,7 +143,8 @@ export async function startProjector(config: ProjectorConfig, logger: Logger): P
       deadLetters.inc({ reason: letter.reason });
       logger.error({ reason: letter.reason, error: letter.error, partition: letter.partition, offset: letter.offset }, 'event sent to the dead-letter topic');
     },
-    onError: (error) => logger.warn({ err: error }, 'kafka'),
+    onError: (error) => logger.warn({ err: error }, 'kafka consumer crashed; reconnecting every second at most until it is back in its group'),
+    onRecovered: ({ downMs, crashes }) => logger.info({ downMs, crashes }, 'kafka consumer back in its group'),
   });
   let ready = false;
   const handleOne = async (event: RecordedEvent): Promise<void> => {
@@ -146,10 +162,12 @@ export async function startProjector(config: ProjectorConfig, logger: Logger): P
     observePropagation(events);
     for (const event of events) lastPosition = Math.max(lastPosition, event.globalPosition);
   };
-  const subscription =
-    config.batchEvents > 0
-      ? await bus.subscribeBatches(config.groupId, handleOne, { handler: handleBatch, maxEvents: config.batchEvents })
-      : await bus.subscribe(config.groupId, handleOne);
+  const subscription = await (
+    config.batchEvents > 0 ? bus.subscribeBatches(config.groupId, handleOne, { handler: handleBatch, maxEvents: config.batchEvents }) : bus.subscribe(config.groupId, handleOne)
+  ).catch((error: unknown) => {
+    if (error instanceof KafkaSessionTimeoutError) throw new ConfigError([`KAFKA_SESSION_TIMEOUT_MS (${config.sessionTimeoutMs}): ${error.message}`]);
+    throw error;
+  });
   ready = true;
 
   // The lag is refreshed from the brokers every few seconds (a batch is fetched only when messages arrive).
