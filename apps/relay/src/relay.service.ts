@@ -1,7 +1,7 @@
 import { Relay, type EventStore } from '@flagline/event-sourcing';
 import { EmbeddedEventStore } from '@flagline/event-store-embedded';
 import { EventStoreDbEventStore } from '@flagline/event-store-eventstoredb';
-import { KafkaEventBus } from '@flagline/message-bus-kafka';
+import { KAFKA_RECONNECT_RETRY, KafkaEventBus } from '@flagline/message-bus-kafka';
 import { createOpsHttpApp, EnvReader, PinoNestLogger, ServiceMetrics, type HealthReport } from '@flagline/observability';
 import { RedisCheckpointStore } from '@flagline/read-model-redis';
 import { Redis } from 'ioredis';
@@ -67,7 +67,7 @@ export async function startRelay(config: RelayConfig, logger: Logger): Promise<R
   const store = await openEventStore(config.eventStore);
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3 });
   redis.on('error', (error) => logger.warn({ err: error }, 'redis'));
-  const kafka = new Kafka({ clientId: 'flagline-relay', brokers: config.kafkaBrokers, logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({ clientId: 'flagline-relay', brokers: config.kafkaBrokers, logLevel: logLevel.NOTHING, retry: KAFKA_RECONNECT_RETRY });
   const bus = new KafkaEventBus({ kafka, topic: config.topic, partitions: config.partitions, onError: (error) => logger.warn({ err: error }, 'kafka') });
   const relay = new Relay(store, bus, new RedisCheckpointStore({ redis }), {
     name: config.checkpointName,
