@@ -4,6 +4,9 @@ import { EventStoreDbEventStore } from '@flagline/event-store-eventstoredb';
 import { KAFKA_RECONNECT_RETRY, KafkaEventBus } from '@flagline/message-bus-kafka';
 import { createOpsHttpApp, EnvReader, PinoNestLogger, ServiceMetrics, type HealthReport } from '@flagline/observability';
 import { RedisCheckpointStore } from '@flagline/read-model-redis';
+import { KafkaAdminSession } from '@flagline/message-bus-kafka';
+import { HealthChecks, reasonOf, watchConnection } from '@flagline/observability';
+import type { EventBus } from '@flagline/event-sourcing';
 import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import { join } from 'node:path';
@@ -69,7 +72,35 @@ export async function startRelay(config: RelayConfig, logger: Logger): Promise<R
   redis.on('error', (error) => logger.warn({ err: error }, 'redis'));
   const kafka = new Kafka({ clientId: 'flagline-relay', brokers: config.kafkaBrokers, logLevel: logLevel.NOTHING, retry: KAFKA_RECONNECT_RETRY });
   const bus = new KafkaEventBus({ kafka, topic: config.topic, partitions: config.partitions, onError: (error) => logger.warn({ err: error }, 'kafka') });
-  const relay = new Relay(store, bus, new RedisCheckpointStore({ redis }), {
+  const metrics = new ServiceMetrics('relay');
+  const published = metrics.counter('flagline_relay_published_events_total', 'Events published to Kafka and acknowledged');
+  const publishErrors = metrics.counter('flagline_relay_publish_errors_total', 'Publish attempts Kafka did not acknowledge (the relay retries from its checkpoint)');
+  // Progress needs the log, Kafka (brokers reachable, publishes acknowledged) and Redis (the checkpoint).
+  const health = new HealthChecks('relay')
+    .add('eventstore', 'not read yet', { dependency: 'eventstore' })
+    .add('kafka', 'not probed yet', { dependency: 'kafka' })
+    .add('kafka-publish', 'nothing published yet', { dependency: 'kafka' })
+    .add('redis', 'not connected yet', { dependency: 'redis' });
+  health.up('eventstore'); // opened above
+  health.up('kafka-publish'); // fails only once a publish did
+  watchConnection(redis, health, 'redis');
+  health.exportTo(metrics);
+  const observedBus: EventBus = {
+    publish: async (events) => {
+      try {
+        await bus.publish(events);
+      } catch (error) {
+        publishErrors.inc();
+        health.down('kafka-publish', `publish failed: ${reasonOf(error)}`);
+        throw error;
+      }
+      published.inc(events.length);
+      health.up('kafka-publish');
+    },
+    subscribe: (group, handler) => bus.subscribe(group, handler),
+    close: () => bus.close(),
+  };
+  const relay = new Relay(store, observedBus, new RedisCheckpointStore({ redis }), {
     name: config.checkpointName,
     // The id-sequence streams stay off the topic; the relay drops them at publish time.
     filter: (event) => !event.streamName.startsWith('sequence-'),
@@ -78,19 +109,27 @@ export async function startRelay(config: RelayConfig, logger: Logger): Promise<R
   await relay.start();
 
   let head = 0;
+  const kafkaAdmin = new KafkaAdminSession(kafka, 1500);
   const headTimer = setInterval(() => {
     store.headPosition().then(
-      (position) => (head = position),
-      () => undefined,
+      (position) => {
+        head = position;
+        health.up('eventstore');
+      },
+      (error: unknown) => health.down('eventstore', `log head not readable: ${reasonOf(error)}`),
+    );
+    // An idle relay publishes nothing: ask the brokers whether they answer.
+    kafkaAdmin.run((admin) => admin.describeCluster()).then(
+      () => health.up('kafka'),
+      (error: unknown) => health.down('kafka', `brokers ${config.kafkaBrokers.join(',')} not answering: ${reasonOf(error)}`),
     );
   }, 2000);
   headTimer.unref();
 
-  const metrics = new ServiceMetrics('relay');
   metrics.gauge('flagline_relay_position', 'Global log position published and acknowledged by Kafka', [], (gauge) => gauge.set(relay.progress.position));
   metrics.gauge('flagline_relay_lag_events', 'Log head minus the relay position', [], (gauge) => gauge.set(Math.max(0, head - relay.progress.position)));
-  const health = (): HealthReport => ({ status: 'ok', ready: true, service: 'relay', position: relay.progress.position, head });
-  const app = await createOpsHttpApp({ health, metrics }, new PinoNestLogger(logger));
+  const report = (): HealthReport => health.report({ position: relay.progress.position, head });
+  const app = await createOpsHttpApp({ health: report, metrics }, new PinoNestLogger(logger));
   await app.listen(config.port, config.host);
   const port = ((app.getHttpServer() as Server).address() as AddressInfo).port;
   logger.info({ port, topic: config.topic, eventStore: config.eventStore.kind }, 'relay running');
@@ -98,6 +137,7 @@ export async function startRelay(config: RelayConfig, logger: Logger): Promise<R
     url: `http://127.0.0.1:${port}`,
     async close() {
       clearInterval(headTimer);
+      await kafkaAdmin.close();
       await relay.stop();
       await app.close();
       await bus.close();
