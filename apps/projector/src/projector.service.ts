@@ -3,8 +3,8 @@ import { EnvironmentProjector, type ProjectionOutcome } from '@flagline/admin-pr
 import type { RecordedEvent } from '@flagline/event-sourcing';
 import { EventOpener } from '@flagline/event-sealing';
 import { RedisSealingKeyStore } from '@flagline/key-store';
-import { KAFKA_RECONNECT_RETRY, KafkaEventBus, KafkaSessionTimeoutError } from '@flagline/message-bus-kafka';
-import { ConfigError, createOpsHttpApp, EnvReader, PinoNestLogger, ServiceMetrics, type HealthReport } from '@flagline/observability';
+import { checkKafkaReachable, KAFKA_RECONNECT_RETRY, KafkaEventBus, KafkaSessionTimeoutError } from '@flagline/message-bus-kafka';
+import { ConfigError, createOpsHttpApp, EnvReader, PinoNestLogger, reach, readKafkaTopicSettings, ServiceMetrics, type HealthReport, type KafkaTopicSettings } from '@flagline/observability';
 import { RedisReadModelStore } from '@flagline/read-model-redis';
 import { ConsumerLagTracker, KafkaAdminSession, trackConsumerLag } from '@flagline/message-bus-kafka';
 import { HealthChecks, failing, PASSING, PROPAGATION_BUCKETS, reasonOf, watchConnection } from '@flagline/observability';
@@ -20,6 +20,8 @@ export interface ProjectorConfig {
   readonly host: string;
   readonly kafkaBrokers: string[];
   readonly topic: string;
+  /** Partitions, replication and creation of the topics, should this member create them; unset, the bus's defaults. */
+  readonly topics?: KafkaTopicSettings;
   readonly groupId: string;
   readonly redisUrl: string;
   readonly readModelPrefix: string;
@@ -51,6 +53,7 @@ export function loadProjectorConfig(env: NodeJS.ProcessEnv = process.env): Proje
     host: read.string('HOST', '0.0.0.0'),
     kafkaBrokers: read.hostPorts('KAFKA_BROKERS'),
     topic: read.string('KAFKA_TOPIC', 'flagline.events'),
+    topics: readKafkaTopicSettings(read),
     groupId: read.string('KAFKA_GROUP_ID', 'flagline-projector'),
     redisUrl: read.url('REDIS_URL', ['redis', 'rediss']),
     readModelPrefix: read.string('READ_MODEL_PREFIX', 'flagline:rm:v1:'),
@@ -124,10 +127,13 @@ export async function startProjector(config: ProjectorConfig, logger: Logger): P
   watchConnection(redis, health, 'redis');
   health.exportTo(metrics);
 
+  await reach('Redis', config.redisUrl, () => redis.ping());
+  await reach('Kafka', config.kafkaBrokers.join(','), () => checkKafkaReachable(config.kafkaBrokers, 'flagline-projector'));
   const kafka = new Kafka({ clientId: 'flagline-projector', brokers: config.kafkaBrokers, logLevel: logLevel.NOTHING, retry: KAFKA_RECONNECT_RETRY });
   const bus = new KafkaEventBus({
     kafka: trackConsumerLag(kafka, lag),
     topic: config.topic,
+    ...config.topics,
     handlerRetry: {
       isTransient: isRedisUnavailable,
       onRetry: (_attempt, error) => retries.inc({ cause: isRedisUnavailable(error) ? 'redis-unavailable' : 'handler-error' }),

@@ -1,8 +1,8 @@
 import { Relay, type EventStore } from '@flagline/event-sourcing';
 import { EmbeddedEventStore } from '@flagline/event-store-embedded';
 import { EventStoreDbEventStore } from '@flagline/event-store-eventstoredb';
-import { KAFKA_RECONNECT_RETRY, KafkaEventBus } from '@flagline/message-bus-kafka';
-import { createOpsHttpApp, EnvReader, PinoNestLogger, ServiceMetrics, type HealthReport } from '@flagline/observability';
+import { checkKafkaReachable, KAFKA_RECONNECT_RETRY, KafkaEventBus } from '@flagline/message-bus-kafka';
+import { createOpsHttpApp, EnvReader, PinoNestLogger, reach, readKafkaTopicSettings, ServiceMetrics, type HealthReport, type KafkaTopicSettings } from '@flagline/observability';
 import { RedisCheckpointStore } from '@flagline/read-model-redis';
 import { KafkaAdminSession } from '@flagline/message-bus-kafka';
 import { HealthChecks, reasonOf, watchConnection } from '@flagline/observability';
@@ -22,7 +22,7 @@ export interface RelayConfig {
     | { readonly kind: 'embedded'; readonly dataDir: string; readonly pollIntervalMs: number };
   readonly kafkaBrokers: string[];
   readonly topic: string;
-  readonly partitions: number;
+  readonly topics: KafkaTopicSettings;
   readonly redisUrl: string;
   readonly checkpointName: string;
 }
@@ -37,10 +37,10 @@ export function loadRelayConfig(env: NodeJS.ProcessEnv = process.env): RelayConf
     eventStore:
       kind === 'embedded'
         ? { kind, dataDir: read.string('DATA_DIR'), pollIntervalMs: read.integer('FOLLOW_POLL_INTERVAL_MS', 100, 1, 10_000) }
-        : { kind: 'eventstoredb', connectionString: read.url('EVENTSTORE_CONNECTION_STRING', ['esdb', 'esdb+discover', 'kurrentdb', 'kurrentdb+discover', 'kdb', 'kdb+discover']) },
+        : { kind: 'eventstoredb', connectionString: read.url('EVENTSTORE_CONNECTION_STRING', ['kurrentdb', 'kurrentdb+discover', 'kurrent', 'kurrent+discover', 'kdb', 'kdb+discover', 'esdb', 'esdb+discover']) },
     kafkaBrokers: read.hostPorts('KAFKA_BROKERS'),
     topic: read.string('KAFKA_TOPIC', 'flagline.events'),
-    partitions: read.integer('KAFKA_PARTITIONS', 6, 1, 10_000),
+    topics: readKafkaTopicSettings(read),
     redisUrl: read.url('REDIS_URL', ['redis', 'rediss']),
     checkpointName: read.string('RELAY_CHECKPOINT', 'relay'),
   };
@@ -52,8 +52,8 @@ export function loadRelayConfig(env: NodeJS.ProcessEnv = process.env): RelayConf
 async function openEventStore(config: RelayConfig['eventStore']): Promise<EventStore> {
   return config.kind === 'embedded'
     ? // New records are read when the file system reports a write; the poll is the fallback.
-      EmbeddedEventStore.openFollower({ directory: join(config.dataDir, 'events'), pollIntervalMs: config.pollIntervalMs })
-    : EventStoreDbEventStore.connect(config.connectionString);
+      reach('embedded event log', join(config.dataDir, 'events'), () => EmbeddedEventStore.openFollower({ directory: join(config.dataDir, 'events'), pollIntervalMs: config.pollIntervalMs }))
+    : reach('EventStoreDB', config.connectionString, () => EventStoreDbEventStore.connect(config.connectionString));
 }
 
 export interface RunningRelay {
@@ -70,8 +70,10 @@ export async function startRelay(config: RelayConfig, logger: Logger): Promise<R
   const store = await openEventStore(config.eventStore);
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 3 });
   redis.on('error', (error) => logger.warn({ err: error }, 'redis'));
+  await reach('Redis', config.redisUrl, () => redis.ping());
+  await reach('Kafka', config.kafkaBrokers.join(','), () => checkKafkaReachable(config.kafkaBrokers, 'flagline-relay'));
   const kafka = new Kafka({ clientId: 'flagline-relay', brokers: config.kafkaBrokers, logLevel: logLevel.NOTHING, retry: KAFKA_RECONNECT_RETRY });
-  const bus = new KafkaEventBus({ kafka, topic: config.topic, partitions: config.partitions, onError: (error) => logger.warn({ err: error }, 'kafka') });
+  const bus = new KafkaEventBus({ kafka, topic: config.topic, ...config.topics, onError: (error) => logger.warn({ err: error }, 'kafka') });
   const metrics = new ServiceMetrics('relay');
   const published = metrics.counter('flagline_relay_published_events_total', 'Events published to Kafka and acknowledged');
   const publishErrors = metrics.counter('flagline_relay_publish_errors_total', 'Publish attempts Kafka did not acknowledge (the relay retries from its checkpoint)');
