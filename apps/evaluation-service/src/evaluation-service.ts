@@ -1,13 +1,17 @@
 import { EnvironmentRegistry, FlagsmithSdkService, OfrepService } from '@flagline/evaluation-application';
 import { EvaluationHttpHandler, HttpIdentityWriter, SdkIncomingMessage } from '@flagline/evaluation-http';
 import { answerClientErrors, MAX_HEADER_BYTES } from '@flagline/http-edge';
-import { EnvReader, ServiceMetrics } from '@flagline/observability';
+import { answerOps, EnvReader, failing, FeedStaleness, HealthChecks, PASSING, ServiceMetrics, type OpsEndpoints } from '@flagline/observability';
 import { RedisFlagAnalyticsStore, RedisReadModelStore } from '@flagline/read-model-redis';
 import { Redis } from 'ioredis';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
+
+/** The update feeds of the in-memory copy: the command connection to Redis, and its change notifications. */
+const CONNECTION = 'redis-connection';
+const NOTIFICATIONS = 'redis-notifications';
 
 export interface EvaluationServiceConfig {
   readonly port: number;
@@ -63,28 +67,35 @@ export async function startEvaluationService(config: EvaluationServiceConfig, lo
     onError: (error) => logger.debug({ err: error }, 'redis subscriber'),
     // Notifications travel on their own connection, which can drop and come back alone: what
     // was published meanwhile is lost, so reload everything once it is subscribed again.
-    onResubscribed: () => {
-      notificationsLostAt = null;
-      resync();
-    },
-    onNotificationsLost: () => {
-      notificationsLostAt ??= Date.now();
-    },
+    onResubscribed: () => resync(NOTIFICATIONS),
+    onNotificationsLost: () => staleness.lost(NOTIFICATIONS),
   });
   const registry = new EnvironmentRegistry(store, {
     identityTtlMs: config.identityTtlMs,
     onError: (error) => logger.warn({ err: error }, 'read-model sync failed'),
   });
-  const resync = (): void => {
-    if (registry.ready) registry.refreshAll().catch(() => undefined);
+  // The copy is current up to the moment a feed dropped, whenever this replica last reloaded in
+  // full: staleness counts from the drop, so replicas that lost Redis together report the same.
+  // Until the first load the copy is as stale as the process is old.
+  const staleness = new FeedStaleness();
+  staleness.lost(CONNECTION);
+  /** Reloads everything after `feed` came back (what it carried meanwhile is lost); the feed counts as restored once that reload succeeded. */
+  const resync = (feed: string): void => {
+    if (!registry.ready) return;
+    registry.refreshAll().then(
+      () => {
+        if (redis.status === 'ready') staleness.restored(feed);
+      },
+      () => undefined,
+    );
   };
-  let disconnectedAt: number | null = Date.now();
-  /** Since when changes may have gone unheard because the notification connection is down. */
-  let notificationsLostAt: number | null = null;
   let firstLoad: Promise<void> | null = null;
   const load = (): void => {
     firstLoad ??= registry.start().then(
-      () => logger.info({ environments: registry.environmentCount }, 'read models loaded'),
+      () => {
+        staleness.restored(CONNECTION);
+        logger.info({ environments: registry.environmentCount }, 'read models loaded');
+      },
       (error: unknown) => {
         firstLoad = null;
         logger.warn({ err: error }, 'first load failed; retrying');
@@ -92,36 +103,37 @@ export async function startEvaluationService(config: EvaluationServiceConfig, lo
     );
   };
   redis.on('ready', () => {
-    disconnectedAt = null;
     // Notifications sent while disconnected are lost: reload everything on reconnect.
-    if (registry.ready) resync();
+    if (registry.ready) resync(CONNECTION);
     else load();
   });
-  redis.on('close', () => {
-    disconnectedAt ??= Date.now();
-  });
+  redis.on('close', () => staleness.lost(CONNECTION));
   redis.on('error', (error) => logger.debug({ err: error }, 'redis'));
   redis.connect().catch((error: unknown) => logger.warn({ err: error }, 'redis not reachable yet'));
   const poller = setInterval(() => {
-    if (registry.ready && disconnectedAt === null) registry.refreshEnvironments().catch(() => undefined);
+    if (registry.ready && redis.status === 'ready') registry.refreshEnvironments().catch(() => undefined);
     else if (!registry.ready && redis.status === 'ready') load();
   }, config.pollIntervalMs);
   poller.unref();
 
-  // The copy may have missed changes since the earliest of: the command connection dropping, the
-  // notification connection dropping (while the copy was last synced before either).
-  const stalenessMs = (): number => {
-    const since = [disconnectedAt, notificationsLostAt].filter((at): at is number => at !== null);
-    if (since.length === 0) return 0;
-    const earliest = Math.min(...since);
-    return Date.now() - Math.min(earliest, registry.syncedAt ?? earliest);
-  };
   const metrics = new ServiceMetrics('evaluation-service');
   metrics.gauge('flagline_evaluation_read_model_staleness_seconds', 'How long the in-memory copy may have missed changes (0 while connected)', [], (gauge) =>
-    gauge.set(stalenessMs() / 1000),
+    gauge.set(staleness.ms() / 1000),
   );
   metrics.gauge('flagline_evaluation_environments', 'Environments held in memory', [], (gauge) => gauge.set(registry.environmentCount));
-  metrics.gauge('flagline_evaluation_ready', '1 once the read models were loaded', [], (gauge) => gauge.set(registry.ready ? 1 : 0));
+  // Stale but consistent data keeps being served: a replica that lost Redis stays ready, degraded.
+  const health = new HealthChecks('evaluation-service')
+    .probe('read-models', () => (registry.ready ? PASSING : failing('read models not loaded yet')))
+    .probe(
+      'redis',
+      () => {
+        const lost = Object.entries(staleness.lostFeeds());
+        if (lost.length === 0) return PASSING;
+        return failing(`update feed lost (${lost.map(([feed, since]) => `${feed} since ${since}`).join(', ')}); answering from the copy in memory`);
+      },
+      { effect: 'degrading', dependency: 'redis' },
+    );
+  health.exportTo(metrics);
   const requests = metrics.requests({
     requests: { name: 'flagline_evaluation_requests_total', help: 'SDK and OFREP requests, by route and status' },
     duration: { name: 'flagline_evaluation_request_duration_seconds', help: 'Time to answer, by route', buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25] },
@@ -143,9 +155,9 @@ export async function startEvaluationService(config: EvaluationServiceConfig, lo
     onAnswered: (route, status, startedAt) => requests.record(route, status, (performance.now() - startedAt) / 1000),
   });
 
-  const health = () => {
-    const staleness = stalenessMs();
-    return { status: !registry.ready ? 'starting' : staleness > 0 ? 'degraded' : 'ok', ready: registry.ready, service: 'evaluation-service', environments: registry.environmentCount, redis: redis.status, stalenessMs: staleness };
+  const ops: OpsEndpoints = {
+    health: () => health.report({ environments: registry.environmentCount, redis: redis.status, stalenessMs: staleness.ms() }),
+    metrics,
   };
   const json = (response: ServerResponse, status: number, body: unknown): void => {
     const text = JSON.stringify(body);
@@ -154,27 +166,11 @@ export async function startEvaluationService(config: EvaluationServiceConfig, lo
   };
   const server = createServer({ IncomingMessage: SdkIncomingMessage, maxHeaderSize: MAX_HEADER_BYTES }, (request: IncomingMessage, response: ServerResponse) => {
     if (handler.handle(request, response)) return;
-    switch (request.url ?? '') {
-      case '/health':
-        return json(response, 200, health());
-      case '/health/live':
-        return json(response, 200, { status: 'ok' });
-      case '/health/ready': {
-        const report = health();
-        return json(response, report.ready ? 200 : 503, report);
-      }
-      case '/metrics':
-        metrics.render().then(
-          ({ contentType, body }) => {
-            response.writeHead(200, { 'content-type': contentType });
-            response.end(body);
-          },
-          () => json(response, 500, { detail: 'metrics unavailable' }),
-        );
-        return;
-      default:
-        return json(response, 404, { detail: 'Not found', statusCode: 404, code: 'ROUTE_NOT_FOUND' });
-    }
+    void answerOps(request.url ?? '', ops).then((answer) => {
+      if (answer === null) return json(response, 404, { detail: 'Not found', statusCode: 404, code: 'ROUTE_NOT_FOUND' });
+      response.writeHead(answer.status, { 'content-type': answer.contentType, 'content-length': Buffer.byteLength(answer.body) });
+      response.end(answer.body);
+    });
   });
   server.keepAliveTimeout = 65_000;
   answerClientErrors(server);
