@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SqliteTreeStore, TreeFileError } from './sqlite-tree.store';
+import { KEYS_FOLDED_EVERY, SqliteTreeStore, TreeFileError } from './sqlite-tree.store';
 
 describeTreeStoreContract(
   'SQLite',
@@ -25,7 +25,7 @@ describeTreeStoreContract(
   { durable: true },
 );
 
-describe('SQLite tree file of schema 1 (leaves indexed by event id text)', () => {
+describe('SQLite tree files of earlier schemas, and finding leaves by event id', () => {
   let directory: string;
   beforeEach(() => {
     directory = mkdtempSync(join(tmpdir(), 'flagline-tree-v1-'));
@@ -65,12 +65,91 @@ describe('SQLite tree file of schema 1 (leaves indexed by event id text)', () =>
     }
     const db = new Database(path, { readonly: true });
     try {
-      expect(db.prepare("SELECT value FROM meta WHERE key = 'schema'").get()).toEqual({ value: '2' });
+      expect(db.prepare("SELECT value FROM meta WHERE key = 'schema'").get()).toEqual({ value: '3' });
       const indexes = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'leaves'").all() as { name: string }[]).map((row) => row.name);
-      expect(indexes).toContain('leaves_by_event_key');
+      expect(indexes).not.toContain('leaves_by_event_key');
       expect(indexes).not.toContain('leaves_by_event');
+      expect(db.prepare('SELECT count(*) AS n FROM event_keys').get()).toEqual({ n: 37 });
     } finally {
       db.close();
+    }
+  });
+
+  /** A file as schema 2 wrote it: each leaf's `event_key` indexed in `leaves` as it was appended, no `event_keys`. */
+  function writeSchema2(path: string, count: number): void {
+    const db = new Database(path);
+    db.exec(`
+      CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+      CREATE TABLE leaves (idx INTEGER PRIMARY KEY, position INTEGER NOT NULL UNIQUE, event_id TEXT NOT NULL, event_key INTEGER NOT NULL);
+      CREATE INDEX leaves_by_event_key ON leaves (event_key);
+      CREATE TABLE nodes (level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL, PRIMARY KEY (level, idx)) WITHOUT ROWID;
+      CREATE TABLE heads (tree_size INTEGER NOT NULL, key_id TEXT NOT NULL, root_hash TEXT NOT NULL, timestamp INTEGER NOT NULL, signature TEXT NOT NULL, PRIMARY KEY (tree_size, key_id)) WITHOUT ROWID;
+      INSERT INTO meta (key, value) VALUES ('schema', '2');
+    `);
+    const leaves = sampleLeaves(0, count);
+    const nodes = nodesForAppend(new InMemoryTreeStore(), 0, leaves.map((leaf) => leaf.hash));
+    for (const leaf of leaves) db.prepare('INSERT INTO leaves (idx, position, event_id, event_key) VALUES (?, ?, ?, ?)').run(leaf.index, leaf.position, leaf.eventId, indexKeyOf(leaf.eventId));
+    for (const node of nodes) db.prepare('INSERT INTO nodes (level, idx, hash) VALUES (?, ?, ?)').run(node.level, node.index, node.hash);
+    db.close();
+  }
+
+  it('migrates a file of schema 2 at open: its leaves keyed in event_keys, the index of leaves.event_key gone, the same root, appends go on', () => {
+    const path = join(directory, 'transparency.sqlite');
+    writeSchema2(path, 53);
+    const expected = new InMemoryTreeStore();
+    appendSample(expected, 53);
+    const store = SqliteTreeStore.open(path);
+    try {
+      expect(store.size).toBe(53);
+      for (let index = 0; index < 53; index++) expect(store.leafIndexOfEvent(`event-${index}`)).toBe(index);
+      expect(store.leaves(0, 53).map((leaf) => leaf.hash.toString('hex'))).toEqual(expected.leaves(0, 53).map((leaf) => leaf.hash.toString('hex')));
+      appendSample(store, 4);
+      expect(store.leafIndexOfEvent('event-56')).toBe(56);
+      expect(store.leafIndexOfEvent('event-57')).toBeUndefined();
+    } finally {
+      store.close();
+    }
+    const db = new Database(path, { readonly: true });
+    try {
+      expect(db.prepare("SELECT value FROM meta WHERE key = 'schema'").get()).toEqual({ value: '3' });
+      expect(db.prepare("SELECT value FROM meta WHERE key = 'keyed_upto'").get()).toEqual({ value: '53' });
+      expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 'leaves_by_event_key'").get()).toBeUndefined();
+    } finally {
+      db.close();
+    }
+  });
+
+  it(`finds every leaf by its event id, before and after its key is written to event_keys (every ${KEYS_FOLDED_EVERY} leaves, sorted), and after a reopen`, () => {
+    const path = join(directory, 'transparency.sqlite');
+    const total = 2 * KEYS_FOLDED_EVERY + 300;
+    let store = SqliteTreeStore.open(path);
+    try {
+      // In the follower's batch sizes, so a fold happens inside an append that crosses the boundary.
+      while (store.size < total) appendSample(store, Math.min(200, total - store.size));
+      const keyed = (): number => {
+        const db = new Database(path, { readonly: true });
+        try {
+          return (db.prepare('SELECT count(*) AS n FROM event_keys').get() as { n: number }).n;
+        } finally {
+          db.close();
+        }
+      };
+      // Two folds: the keys of the leaves up to the append that reached each boundary; the last leaves are scanned.
+      const folded = keyed();
+      expect(folded).toBeGreaterThanOrEqual(2 * KEYS_FOLDED_EVERY);
+      expect(folded).toBeLessThan(total);
+      const probe = [0, 1, KEYS_FOLDED_EVERY - 1, KEYS_FOLDED_EVERY, folded - 1, folded, total - 1];
+      for (const index of probe) expect(store.leafIndexOfEvent(`event-${index}`)).toBe(index);
+      for (let index = 0; index < total; index += 97) expect(store.leafIndexOfEvent(`event-${index}`)).toBe(index);
+      expect(store.leafIndexOfEvent(`event-${total}`)).toBeUndefined();
+      store.close();
+      store = SqliteTreeStore.open(path);
+      for (const index of probe) expect(store.leafIndexOfEvent(`event-${index}`)).toBe(index);
+      appendSample(store, KEYS_FOLDED_EVERY);
+      expect(keyed()).toBe(total + KEYS_FOLDED_EVERY);
+      for (const index of [...probe, total, total + KEYS_FOLDED_EVERY - 1]) expect(store.leafIndexOfEvent(`event-${index}`)).toBe(index);
+    } finally {
+      store.close();
     }
   });
 

@@ -6,12 +6,23 @@ import Database from 'better-sqlite3';
 export const TRANSPARENCY_FILE_NAME = 'transparency.sqlite';
 
 /**
- * 2: leaves are found by event id through `event_key`, a 53-bit hash of the id (`indexKeyOf`), the
- * id itself checked on read: an index of small integers takes a fraction of the pages an index of
- * the ids' text did, so inserting a leaf's random key stays in cached pages. 1 indexed `event_id`;
- * a file of schema 1 is migrated at open (the key computed for every leaf, the old index dropped).
+ * 3: leaves are found by event id through `event_key`, a 53-bit hash of the id (`indexKeyOf`), the
+ * id itself checked on read, in `event_keys`: (key, leaf index) pairs written in bulk, sorted by
+ * key, once `KEYS_FOLDED_EVERY` leaves have no pair yet (`meta.keyed_upto` says how many have);
+ * the leaves after it are found by scanning them. An index of the keys written with each leaf put
+ * every leaf's random key at a random page of the index: about half of an append's SQLite time
+ * (one page per leaf to rewrite in the WAL once the index outgrows the cache), where sorted
+ * batches rewrite each page once for many keys. 2 indexed `leaves.event_key` with each leaf;
+ * 1 indexed `event_id`. A file of either is migrated at open.
  */
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
+
+/**
+ * Leaves whose keys are written to `event_keys` together, sorted: a lookup by event id scans at
+ * most this many leaves (about a millisecond), and the append that reaches it writes them (a few
+ * milliseconds).
+ */
+export const KEYS_FOLDED_EVERY = 4096;
 
 interface LeafRow {
   readonly idx: number;
@@ -41,12 +52,16 @@ export class TreeFileError extends Error {
 export class SqliteTreeStore implements TransparencyTreeStore {
   private leafCount: number;
   private lastPosition: number | undefined;
+  /** Leaves (from index 0) whose event keys are in `event_keys`; the ones after are scanned. */
+  private keyedUpTo: number;
   private readonly statements: {
     node: Database.Statement<[number, number], { hash: Buffer }>;
     leaf: Database.Statement<[number], LeafRow>;
     leaves: Database.Statement<[number, number], LeafRow>;
     byPosition: Database.Statement<[number], { idx: number }>;
-    byEvent: Database.Statement<[number], { idx: number; event_id: string }>;
+    byEvent: Database.Statement<[number, number, number], { idx: number; event_id: string }>;
+    foldKeys: Database.Statement<[number]>;
+    setKeyedUpTo: Database.Statement<[string]>;
     insertLeaf: Database.Statement<[number, number, string, number]>;
     insertNode: Database.Statement<[number, number, Buffer]>;
     head: Database.Statement<[number, string], HeadRow>;
@@ -59,7 +74,11 @@ export class SqliteTreeStore implements TransparencyTreeStore {
       leaf: db.prepare('SELECT l.idx, l.position, l.event_id, n.hash FROM leaves l JOIN nodes n ON n.level = 0 AND n.idx = l.idx WHERE l.idx = ?'),
       leaves: db.prepare('SELECT l.idx, l.position, l.event_id, n.hash FROM leaves l JOIN nodes n ON n.level = 0 AND n.idx = l.idx WHERE l.idx >= ? ORDER BY l.idx LIMIT ?'),
       byPosition: db.prepare('SELECT idx FROM leaves WHERE position = ?'),
-      byEvent: db.prepare('SELECT idx, event_id FROM leaves WHERE event_key = ?'),
+      byEvent: db.prepare(
+        'SELECT l.idx, l.event_id FROM event_keys k JOIN leaves l ON l.idx = k.idx WHERE k.event_key = ? UNION ALL SELECT idx, event_id FROM leaves WHERE idx >= ? AND event_key = ?',
+      ),
+      foldKeys: db.prepare('INSERT INTO event_keys (event_key, idx) SELECT event_key, idx FROM leaves WHERE idx >= ? ORDER BY event_key, idx'),
+      setKeyedUpTo: db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('keyed_upto', ?)"),
       insertLeaf: db.prepare('INSERT INTO leaves (idx, position, event_id, event_key) VALUES (?, ?, ?, ?)'),
       insertNode: db.prepare('INSERT OR REPLACE INTO nodes (level, idx, hash) VALUES (?, ?, ?)'),
       head: db.prepare('SELECT tree_size, key_id, root_hash, timestamp, signature FROM heads WHERE tree_size = ? AND key_id = ?'),
@@ -68,6 +87,7 @@ export class SqliteTreeStore implements TransparencyTreeStore {
     const last = db.prepare('SELECT idx, position FROM leaves ORDER BY idx DESC LIMIT 1').get() as { idx: number; position: number } | undefined;
     this.leafCount = last ? last.idx + 1 : 0;
     this.lastPosition = last?.position;
+    this.keyedUpTo = Number((db.prepare("SELECT value FROM meta WHERE key = 'keyed_upto'").get() as { value: string } | undefined)?.value ?? 0);
   }
 
   /** Opens (or creates) the tree file at `path`. */
@@ -80,17 +100,18 @@ export class SqliteTreeStore implements TransparencyTreeStore {
         CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS nodes (level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL, PRIMARY KEY (level, idx)) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS heads (tree_size INTEGER NOT NULL, key_id TEXT NOT NULL, root_hash TEXT NOT NULL, timestamp INTEGER NOT NULL, signature TEXT NOT NULL, PRIMARY KEY (tree_size, key_id)) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS event_keys (event_key INTEGER NOT NULL, idx INTEGER NOT NULL, PRIMARY KEY (event_key, idx)) WITHOUT ROWID;
       `);
       const version = db.prepare("SELECT value FROM meta WHERE key = 'schema'").get() as { value: string } | undefined;
       if (version === undefined) {
         db.transaction(() => {
-          db.exec(`
-            CREATE TABLE leaves (idx INTEGER PRIMARY KEY, position INTEGER NOT NULL UNIQUE, event_id TEXT NOT NULL, event_key INTEGER NOT NULL);
-            CREATE INDEX leaves_by_event_key ON leaves (event_key);
-          `);
+          db.exec('CREATE TABLE leaves (idx INTEGER PRIMARY KEY, position INTEGER NOT NULL UNIQUE, event_id TEXT NOT NULL, event_key INTEGER NOT NULL);');
           db.prepare("INSERT INTO meta (key, value) VALUES ('schema', ?)").run(String(SCHEMA_VERSION));
         })();
-      } else if (version.value === '1') migrateFromSchema1(db);
+      } else if (version.value === '1') {
+        migrateFromSchema1(db);
+        migrateFromSchema2(db);
+      } else if (version.value === '2') migrateFromSchema2(db);
       else if (version.value !== String(SCHEMA_VERSION)) throw new TreeFileError(`${path} holds a tree of schema ${version.value}; this code reads schema ${SCHEMA_VERSION}`);
       return new SqliteTreeStore(db);
     } catch (error) {
@@ -124,7 +145,8 @@ export class SqliteTreeStore implements TransparencyTreeStore {
 
   leafIndexOfEvent(eventId: string): number | undefined {
     // Another id may share the key: the one whose id is this.
-    return this.statements.byEvent.all(indexKeyOf(eventId)).find((row) => row.event_id === eventId)?.idx;
+    const key = indexKeyOf(eventId);
+    return this.statements.byEvent.all(key, this.keyedUpTo, key).find((row) => row.event_id === eventId)?.idx;
   }
 
   append(leaves: readonly TreeLeaf[], nodes: readonly SubtreeNode[]): void {
@@ -132,12 +154,18 @@ export class SqliteTreeStore implements TransparencyTreeStore {
     this.db.transaction(() => {
       for (const leaf of leaves) this.statements.insertLeaf.run(leaf.index, leaf.position, leaf.eventId, indexKeyOf(leaf.eventId));
       for (const node of nodes) this.statements.insertNode.run(node.level, node.index, node.hash);
+      const size = this.leafCount + leaves.length;
+      if (size - this.keyedUpTo >= KEYS_FOLDED_EVERY) {
+        this.statements.foldKeys.run(this.keyedUpTo);
+        this.statements.setKeyedUpTo.run(String(size));
+      }
     })();
     const last = leaves[leaves.length - 1];
     if (last) {
       this.leafCount = last.index + 1;
       this.lastPosition = last.position;
     }
+    if (this.leafCount - this.keyedUpTo >= KEYS_FOLDED_EVERY) this.keyedUpTo = this.leafCount;
   }
 
   signedHead(treeSize: number, keyId: string): StoredTreeHead | undefined {
@@ -158,6 +186,19 @@ function leafOf(row: LeafRow): TreeLeaf {
   return { index: row.idx, position: row.position, eventId: row.event_id, hash: row.hash };
 }
 
+/** Schema 2 to 3, in one transaction: every leaf's key into `event_keys`, sorted, and the index of `leaves.event_key` dropped. */
+function migrateFromSchema2(db: Database.Database): void {
+  db.transaction(() => {
+    const leaves = (db.prepare('SELECT coalesce(max(idx) + 1, 0) AS n FROM leaves').get() as { n: number }).n;
+    db.exec(`
+      INSERT INTO event_keys (event_key, idx) SELECT event_key, idx FROM leaves ORDER BY event_key, idx;
+      DROP INDEX IF EXISTS leaves_by_event_key;
+    `);
+    db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('keyed_upto', ?)").run(String(leaves));
+    db.prepare("UPDATE meta SET value = ? WHERE key = 'schema'").run(String(SCHEMA_VERSION));
+  })();
+}
+
 /** Schema 1 to 2, in one transaction: every leaf's `event_key`, then the index on it in place of the index of ids. */
 function migrateFromSchema1(db: Database.Database): void {
   db.function('flagline_index_key', { deterministic: true }, (text: unknown) => indexKeyOf(String(text)));
@@ -168,6 +209,6 @@ function migrateFromSchema1(db: Database.Database): void {
       DROP INDEX IF EXISTS leaves_by_event;
       CREATE INDEX leaves_by_event_key ON leaves (event_key);
     `);
-    db.prepare("UPDATE meta SET value = ? WHERE key = 'schema'").run(String(SCHEMA_VERSION));
+    db.prepare("UPDATE meta SET value = '2' WHERE key = 'schema'").run();
   })();
 }
