@@ -1,6 +1,7 @@
 export * from './lib/logger';
 export * from './lib/metrics';
 export * from './lib/request-metrics';
+export * from './lib/http-request-metrics';
 export * from './lib/service-config';
 export * from './lib/health';
 export * from './lib/feed-staleness';
