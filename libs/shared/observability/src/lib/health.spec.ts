@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { failing, HealthChecks, PASSING, watchConnection } from './health';
+import { CatchUpWindow, failing, HealthChecks, PASSING, watchConnection } from './health';
 import { ServiceMetrics } from './metrics';
 import { answerOps } from './ops-http-app';
 import { parseExposition } from './exposition';
@@ -118,5 +118,27 @@ describe('watchConnection', () => {
     client.status = 'reconnecting';
     client.emit('close');
     expect(health.report()).toMatchObject({ ready: false, checks: { redis: { ok: false, reason: 'connection closed' } } });
+  });
+});
+
+describe('CatchUpWindow', () => {
+  it('passes a follower that reached where the head was a window ago, and fails one left behind', () => {
+    const clock = fakeClock();
+    const window = new CatchUpWindow(10_000, clock.now);
+    expect(window.check(0).ok).toBe(true); // nothing sampled yet
+    window.head(100);
+    clock.advance(5000);
+    window.head(200);
+    expect(window.check(50).ok).toBe(true); // no sample is a window old yet
+    clock.advance(5000);
+    window.head(300);
+    // The head was 100 ten seconds ago.
+    expect(window.check(100).ok).toBe(true);
+    expect(window.check(99)).toEqual({ ok: false, reason: "at position 99, behind where the log's head was 10 s ago (100)" });
+    clock.advance(5000);
+    window.head(300);
+    // Now the head of ten seconds ago was 200.
+    expect(window.check(150).ok).toBe(false);
+    expect(window.check(250).ok).toBe(true);
   });
 });

@@ -168,3 +168,32 @@ export function watchConnection(client: ReconnectingClient, health: HealthChecks
   client.on('end', lost);
   if (client.status === 'ready') health.up(check);
 }
+
+/**
+ * Whether a follower of a log (a catalog, a projection) is caught up enough to serve: it must
+ * have reached where the log's head was `windowMs` ago. Positions may be sparse (EventStoreDB's
+ * commit positions), so no count of events is assumed; a follower that keeps up under a steady
+ * stream of writes passes, one that stopped or falls ever further behind fails.
+ */
+export class CatchUpWindow {
+  private readonly samples: { at: number; head: number }[] = [];
+
+  constructor(
+    private readonly windowMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Records the log's head as read now. */
+  head(position: number): void {
+    const at = this.now();
+    this.samples.push({ at, head: position });
+    // Keep the newest sample at least a window old, and those after it.
+    while (this.samples.length > 1 && (this.samples[1] as { at: number }).at <= at - this.windowMs) this.samples.shift();
+  }
+
+  check(position: number): CheckOutcome {
+    const due = this.samples[0];
+    if (due === undefined || due.at > this.now() - this.windowMs || position >= due.head) return PASSING;
+    return failing(`at position ${position}, behind where the log's head was ${Math.round(this.windowMs / 1000)} s ago (${due.head})`);
+  }
+}
