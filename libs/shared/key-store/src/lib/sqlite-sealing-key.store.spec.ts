@@ -5,7 +5,7 @@ import { indexKeyOf } from '@flagline/event-sourcing';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SqliteSealingKeyStore } from './sqlite-sealing-key.store';
+import { KEYS_FOLDED_EVERY, SqliteSealingKeyStore } from './sqlite-sealing-key.store';
 
 describeSealingKeyStoreContract('in memory', () => {
   const keys = new InMemorySealingKeyStore();
@@ -91,6 +91,77 @@ describe('SqliteSealingKeyStore', () => {
     db.close();
   });
 
+  it('folds a file of the second schema (each key indexed as written) at open: every key found, the index gone', async () => {
+    const path = join(directory, 'keys.sqlite');
+    const old = new Database(path);
+    old.pragma('journal_mode = WAL');
+    old.exec(`
+      CREATE TABLE sealing_keys (owner_key INTEGER NOT NULL, owner TEXT NOT NULL, id TEXT NOT NULL, key BLOB NOT NULL);
+      CREATE INDEX sealing_keys_by_owner ON sealing_keys (owner_key);
+    `);
+    const before = Array.from({ length: 40 }, (_, index) => ({ owner: `identity-${index}`, ...newSealingKey() }));
+    for (const { owner, id, key } of before) old.prepare('INSERT INTO sealing_keys (owner_key, owner, id, key) VALUES (?, ?, ?, ?)').run(indexKeyOf(owner), owner, id, key);
+    old.close();
+
+    const keys = SqliteSealingKeyStore.open(path);
+    for (const { owner, id, key } of before) expect(keys.getNow(owner)).toEqual({ id, key });
+    expect((await keys.ensure('identity-7', newSealingKey())).id).toBe(before[7]?.id);
+    const made = await keys.ensure('identity-new', newSealingKey());
+    expect(await keys.destroy('identity-8')).toBe(true);
+    await keys.close();
+
+    const reopened = SqliteSealingKeyStore.open(path);
+    expect(reopened.getNow('identity-8')).toBeUndefined();
+    expect(reopened.getNow('identity-39')?.id).toBe(before[39]?.id);
+    expect(reopened.getNow('identity-new')?.id).toBe(made.id);
+    await reopened.close();
+    const db = new Database(path, { readonly: true });
+    expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 'sealing_keys_by_owner'").get()).toBeUndefined();
+    expect(db.prepare('SELECT count(*) AS n FROM owner_keys').get()).toEqual({ n: 39 });
+    expect(db.pragma('user_version', { simple: true })).toBe(1);
+    db.close();
+  });
+
+  it(`finds keys before and after their pairs are written ${KEYS_FOLDED_EVERY} at a time, destroys either kind, and keeps a key whose row reuses a destroyed row's number`, async () => {
+    const path = join(directory, 'keys.sqlite');
+    const keys = SqliteSealingKeyStore.open(path);
+    const owners = Array.from({ length: KEYS_FOLDED_EVERY }, (_, index) => `identity-${index}`);
+    // One turn: one transaction, which reaches the fold with its last key.
+    const made = await Promise.all(owners.map((owner) => keys.ensure(owner, newSealingKey())));
+    const pairs = (): number => {
+      const db = new Database(path, { readonly: true });
+      try {
+        return (db.prepare('SELECT count(*) AS n FROM owner_keys').get() as { n: number }).n;
+      } finally {
+        db.close();
+      }
+    };
+    expect(pairs()).toBe(KEYS_FOLDED_EVERY);
+    // The last row is destroyed: the next key's row takes its number, below the fold.
+    expect(await keys.destroy(`identity-${KEYS_FOLDED_EVERY - 1}`)).toBe(true);
+    const reused = await keys.ensure('identity-reused', newSealingKey());
+    const later = await Promise.all(['identity-t1', 'identity-t2', 'identity-t3'].map((owner) => keys.ensure(owner, newSealingKey())));
+    expect(await keys.destroy('identity-t2')).toBe(true);
+    expect(await keys.destroy('identity-5')).toBe(true);
+    await keys.close();
+
+    const reopened = SqliteSealingKeyStore.open(path);
+    try {
+      for (const index of [0, 1, 4, 6, 1000, KEYS_FOLDED_EVERY - 2]) expect(reopened.getNow(`identity-${index}`)?.id).toBe(made[index]?.id);
+      expect(reopened.getNow('identity-5')).toBeUndefined();
+      expect(reopened.getNow(`identity-${KEYS_FOLDED_EVERY - 1}`)).toBeUndefined();
+      expect(reopened.getNow('identity-reused')?.id).toBe(reused.id);
+      expect(reopened.getNow('identity-t1')?.id).toBe(later[0]?.id);
+      expect(reopened.getNow('identity-t2')).toBeUndefined();
+      expect(reopened.getNow('identity-t3')?.id).toBe(later[2]?.id);
+      // A stored key is kept against a new candidate, folded or not.
+      expect((await reopened.ensure('identity-1000', newSealingKey())).id).toBe(made[1000]?.id);
+      expect((await reopened.ensure('identity-t3', newSealingKey())).id).toBe(later[2]?.id);
+    } finally {
+      await reopened.close();
+    }
+  });
+
   it("finds an owner's own key when another owner's key shares its index key", async () => {
     const path = join(directory, 'keys.sqlite');
     await SqliteSealingKeyStore.open(path).close();
@@ -114,8 +185,8 @@ describe('SqliteSealingKeyStore', () => {
   });
 
   it('writes the keys asked for in one turn of the event loop in one transaction', async () => {
-    const transactions = jest.spyOn(Database.prototype, 'transaction');
     const keys = SqliteSealingKeyStore.open(join(directory, 'keys.sqlite'));
+    const transactions = jest.spyOn(Database.prototype, 'transaction');
     const kept = await Promise.all(Array.from({ length: 100 }, (_, index) => keys.ensure(`identity-${index}`, newSealingKey())));
     expect(transactions).toHaveBeenCalledTimes(1);
     expect(new Set(kept.map((key) => key.id)).size).toBe(100);

@@ -29,17 +29,30 @@ interface PendingEnsure {
  */
 /**
  * Keys are rows in insertion order, found through `owner_key`, a 53-bit hash of the owner
- * (`indexKeyOf`), with the owner itself checked: a new identity's key appends a row and puts one
- * small integer in a compact index, where a table keyed by the owners' text put a row of about 120
- * bytes at a random place of a large tree, a page to rewrite per key (about 7 us of CPU per new
- * identity). Files made before keep `sealing_key (owner TEXT PRIMARY KEY, id, key) WITHOUT
- * ROWID`: its rows are moved at open, in one transaction, and the table dropped (`secure_delete`
- * zeroes its pages).
+ * (`indexKeyOf`), with the owner itself checked. A row's (owner_key, row) pair goes to
+ * `owner_keys` in batches of `KEYS_FOLDED_EVERY`, sorted (the rows after `key_fold.upto` are the
+ * ones not written there yet, kept in memory too, at most a batch of them): an index of the
+ * owners' random keys written with each row put every new identity's key at a random page of
+ * the index, a page to rewrite in the WAL per key once it outgrows the cache, where a sorted batch
+ * rewrites each page once for many keys. Files made before keep `sealing_key (owner TEXT PRIMARY
+ * KEY, id, key) WITHOUT ROWID` (first schema; its rows are moved at open, and the table dropped,
+ * `secure_delete` zeroing its pages) or an index of `owner_key` (second; `user_version` 0): the
+ * pairs are written and the index dropped at open.
  */
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS sealing_keys (owner_key INTEGER NOT NULL, owner TEXT NOT NULL, id TEXT NOT NULL, key BLOB NOT NULL);
-  CREATE INDEX IF NOT EXISTS sealing_keys_by_owner ON sealing_keys (owner_key);
+  CREATE TABLE IF NOT EXISTS owner_keys (owner_key INTEGER NOT NULL, row INTEGER NOT NULL, PRIMARY KEY (owner_key, row)) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS key_fold (upto INTEGER NOT NULL);
 `;
+
+/** Keys whose (owner_key, row) pairs are written to `owner_keys` together, sorted. */
+export const KEYS_FOLDED_EVERY = 4096;
+
+/** A key in a row not yet in `owner_keys`. */
+interface TailKey {
+  readonly key: SealingKey;
+  readonly row: number;
+}
 
 export class SqliteSealingKeyStore implements SealingKeyStore {
   private readonly statements;
@@ -52,19 +65,35 @@ export class SqliteSealingKeyStore implements SealingKeyStore {
   /** The WAL file, opened at the first flush and kept: SQLite removes it only when its last connection closes. */
   private wal: FileHandle | null = null;
   private closed = false;
+  /** The keys in rows after `key_fold.upto`, by owner: not in `owner_keys` yet. */
+  private readonly tail = new Map<string, TailKey>();
+  private foldedUpTo: number;
 
   private constructor(
     private readonly db: Database.Database,
     private readonly walPath: string,
   ) {
     this.statements = {
-      get: db.prepare<[number, string], { id: string; key: Buffer }>('SELECT id, key FROM sealing_keys WHERE owner_key = ? AND owner = ?'),
-      // One statement: the row goes in unless the owner has one (an earlier attempt's), found through the index it is inserted into.
-      insertIfAbsent: db.prepare<[number, string, string, Buffer, number, string]>(
-        'INSERT INTO sealing_keys (owner_key, owner, id, key) SELECT ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM sealing_keys WHERE owner_key = ? AND owner = ?)',
+      get: db.prepare<[number, string], { row: number; id: string; key: Buffer }>(
+        'SELECT s.rowid AS row, s.id, s.key FROM owner_keys k JOIN sealing_keys s ON s.rowid = k.row WHERE k.owner_key = ? AND s.owner = ?',
       ),
-      delete: db.prepare<[number, string]>('DELETE FROM sealing_keys WHERE owner_key = ? AND owner = ?'),
+      insert: db.prepare<[number, string, string, Buffer]>('INSERT INTO sealing_keys (owner_key, owner, id, key) VALUES (?, ?, ?, ?)'),
+      insertPair: db.prepare<[number, number]>('INSERT INTO owner_keys (owner_key, row) VALUES (?, ?)'),
+      fold: db.prepare<[number]>('INSERT INTO owner_keys (owner_key, row) SELECT owner_key, rowid FROM sealing_keys WHERE rowid > ? ORDER BY owner_key, rowid'),
+      setFolded: db.prepare<[number]>('UPDATE key_fold SET upto = ?'),
+      delete: db.prepare<[number]>('DELETE FROM sealing_keys WHERE rowid = ?'),
+      deletePair: db.prepare<[number, number]>('DELETE FROM owner_keys WHERE owner_key = ? AND row = ?'),
     };
+    this.foldedUpTo = this.loadTail();
+  }
+
+  /** The fold's place and the keys after it, as the file has them (at open, and after a transaction that failed). */
+  private loadTail(): number {
+    const upto = (this.db.prepare('SELECT upto FROM key_fold').get() as { upto: number }).upto;
+    const rows = this.db.prepare('SELECT rowid AS row, owner, id, key FROM sealing_keys WHERE rowid > ?').all(upto) as { row: number; owner: string; id: string; key: Buffer }[];
+    this.tail.clear();
+    for (const { row, owner, id, key } of rows) this.tail.set(owner, { key: { id, key }, row });
+    return upto;
   }
 
   static open(path: string): SqliteSealingKeyStore {
@@ -75,6 +104,7 @@ export class SqliteSealingKeyStore implements SealingKeyStore {
       db.pragma('secure_delete = ON');
       db.exec(SCHEMA);
       moveKeysOfFirstSchema(db);
+      foldKeysOfSecondSchema(db);
       return new SqliteSealingKeyStore(db, `${path}-wal`);
     } catch (error) {
       db.close();
@@ -84,7 +114,7 @@ export class SqliteSealingKeyStore implements SealingKeyStore {
 
   /** Synchronous read (the file is local): for callers that open events without a promise per event. */
   getNow(owner: string): SealingKey | undefined {
-    const cached = this.recent.get(owner);
+    const cached = this.recent.get(owner) ?? this.tail.get(owner)?.key;
     if (cached) return cached;
     const row = this.statements.get.get(indexKeyOf(owner), owner);
     if (!row) return undefined;
@@ -150,17 +180,40 @@ export class SqliteSealingKeyStore implements SealingKeyStore {
   }
 
   private write(batch: readonly PendingEnsure[]): SealingKey[] {
+    try {
+      return this.writeRows(batch);
+    } catch (error) {
+      // Rolled back: what memory says of the rows after the fold is read again from the file.
+      this.foldedUpTo = this.loadTail();
+      throw error;
+    }
+  }
+
+  private writeRows(batch: readonly PendingEnsure[]): SealingKey[] {
     return this.db.transaction(() =>
       batch.map(({ owner, candidate }) => {
         // Kept: the one stored before (an earlier attempt's); otherwise the candidate is the key (no read back).
-        const cached = this.recent.get(owner);
-        if (cached) return cached;
+        const stored = this.getNow(owner);
+        if (stored) return stored;
         const ownerKey = indexKeyOf(owner);
-        if (this.statements.insertIfAbsent.run(ownerKey, owner, candidate.id, candidate.key, ownerKey, owner).changes === 0) return this.getNow(owner) as SealingKey;
-        this.recent.set(owner, candidate);
+        const row = Number(this.statements.insert.run(ownerKey, owner, candidate.id, candidate.key).lastInsertRowid);
+        // A row at or below the fold reuses the number of a destroyed last row: its pair is written now.
+        if (row <= this.foldedUpTo) this.statements.insertPair.run(ownerKey, row);
+        else this.tail.set(owner, { key: candidate, row });
+        if (this.tail.size >= KEYS_FOLDED_EVERY) this.fold();
         return candidate;
       }),
     )();
+  }
+
+  /** Writes the tail's pairs to `owner_keys`, sorted, inside the caller's transaction; the map is cleared once it commits. */
+  private fold(): void {
+    let last = this.foldedUpTo;
+    for (const { row } of this.tail.values()) last = Math.max(last, row);
+    this.statements.fold.run(this.foldedUpTo);
+    this.statements.setFolded.run(last);
+    this.foldedUpTo = last;
+    this.tail.clear();
   }
 
   /** Makes the committed transactions durable: the WAL's bytes (and size) on stable storage. */
@@ -172,7 +225,15 @@ export class SqliteSealingKeyStore implements SealingKeyStore {
   async destroy(owner: string): Promise<boolean> {
     await this.flushing;
     this.recent.delete(owner);
-    const deleted = this.statements.delete.run(indexKeyOf(owner), owner).changes > 0;
+    const ownerKey = indexKeyOf(owner);
+    const row = this.tail.get(owner)?.row ?? this.statements.get.get(ownerKey, owner)?.row;
+    const deleted =
+      row !== undefined &&
+      this.db.transaction(() => {
+        this.statements.deletePair.run(ownerKey, row);
+        return this.statements.delete.run(row).changes > 0;
+      })();
+    this.tail.delete(owner);
     // The WAL still holds the page images that carried the key: copy them back (zeroed) and cut
     // the file. The checkpoint syncs the database before it resets the WAL.
     this.db.pragma('wal_checkpoint(TRUNCATE)');
@@ -194,5 +255,20 @@ function moveKeysOfFirstSchema(db: Database.Database): void {
   db.function('flagline_index_key', { deterministic: true }, (owner: unknown) => indexKeyOf(String(owner)));
   db.transaction(() => {
     db.exec('INSERT INTO sealing_keys (owner_key, owner, id, key) SELECT flagline_index_key(owner), owner, id, key FROM sealing_key; DROP TABLE sealing_key;');
+  })();
+}
+
+/**
+ * A file of the second schema (`user_version` 0: each row's `owner_key` indexed as it was
+ * written) gets every row's pair in `owner_keys`, sorted, and loses the index, in one
+ * transaction; a new file is marked folded with nothing to fold.
+ */
+function foldKeysOfSecondSchema(db: Database.Database): void {
+  if ((db.pragma('user_version', { simple: true }) as number) >= 1) return;
+  db.transaction(() => {
+    const last = (db.prepare('SELECT coalesce(max(rowid), 0) AS last FROM sealing_keys').get() as { last: number }).last;
+    db.exec('INSERT INTO owner_keys (owner_key, row) SELECT owner_key, rowid FROM sealing_keys ORDER BY owner_key, rowid; DROP INDEX IF EXISTS sealing_keys_by_owner; DELETE FROM key_fold;');
+    db.prepare('INSERT INTO key_fold (upto) VALUES (?)').run(last);
+    db.pragma('user_version = 1');
   })();
 }
