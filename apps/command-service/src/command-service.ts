@@ -13,11 +13,11 @@ import { EmbeddedEventStore } from '@flagline/event-store-embedded';
 import { EventStoreDbEventStore } from '@flagline/event-store-eventstoredb';
 import { EvaluationExplainer } from '@flagline/evaluation-application';
 import { EnvReader, PinoNestLogger, reach, ServiceMetrics } from '@flagline/observability';
+import { CatchUpWindow, HealthChecks, httpRequestMetrics, opsMiddleware, reasonOf, watchConnection, type OpsEndpoints } from '@flagline/observability';
 import { RedisFlagAnalyticsStore } from '@flagline/read-model-redis';
 import { SqliteCatalogStore, SqliteSnapshotArchive } from '@flagline/state-store-sqlite';
 import type { TransparencyLog } from '@flagline/transparency';
 import { startTransparency, transparencyHealth } from '@flagline/transparency-store';
-import type { Express } from 'express';
 import { Redis } from 'ioredis';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -184,6 +184,9 @@ function redisErasure(redis: Redis, keys: SealingKeyStore, readModelPrefix: stri
   };
 }
 
+/** The catalog is ready to serve while it has reached where the log's head was this long ago. */
+const CATALOG_CATCH_UP_WINDOW_MS = 10_000;
+
 /** The admin API over the event store, with the catalog kept by following the log. */
 export async function startCommandService(config: CommandServiceConfig, logger: Logger): Promise<RunningCommandService> {
   const storedLog = await openStoredLog(config.eventStore);
@@ -225,17 +228,43 @@ export async function startCommandService(config: CommandServiceConfig, logger: 
 
   const metrics = new ServiceMetrics('command-service');
   metrics.gauge('flagline_catalog_position', 'Global log position the admin catalog has applied', [], (gauge) => gauge.set(catalog.position));
+  // Serving needs the log, the catalog caught up with it, and Redis where identities are sealed.
+  const health = new HealthChecks('command-service').add('eventstore', 'not read yet', { dependency: 'eventstore' });
+  health.up('eventstore'); // the catalog just caught up with it
+  const catchUp = new CatchUpWindow(CATALOG_CATCH_UP_WINDOW_MS);
+  health.probe('catalog', () => catchUp.check(catalog.position));
+  if (redis) {
+    health.add('redis', 'not connected yet', { dependency: 'redis' });
+    watchConnection(redis, health, 'redis');
+  }
+  health.exportTo(metrics);
+  let head = catalog.position;
+  metrics.gauge('flagline_catalog_head_position', "The log's head position as last read (every 2 s)", [], (gauge) => gauge.set(head));
+  const headTimer = setInterval(() => {
+    storedLog.headPosition().then(
+      (position) => {
+        head = position;
+        catchUp.head(position);
+        health.up('eventstore');
+      },
+      (error: unknown) => health.down('eventstore', `log head not readable: ${reasonOf(error)}`),
+    );
+  }, 2000);
+  headTimer.unref();
+  const ops: OpsEndpoints = {
+    health: () => health.report({ eventStore: config.eventStore.kind, position: catalog.position, head, transparency: transparencyHealth(transparency) }),
+    metrics,
+  };
   const app = await createAdminHttpApp(admin, {
-    health: () => ({ service: 'command-service', eventStore: config.eventStore.kind, position: catalog.position, transparency: transparencyHealth(transparency) }),
+    health: () => ops.health(),
     internalToken: config.internalToken,
     logger: new PinoNestLogger(logger),
-  });
-  const express = app.getHttpAdapter().getInstance() as Express;
-  express.get('/metrics', (_request, response) => {
-    metrics.render().then(
-      ({ contentType, body }) => response.type(contentType).send(body),
-      (error: unknown) => response.status(500).send(String(error)),
-    );
+    // Ahead of Nest's routes (a route added after its initialisation answers 404): operations
+    // routes, and request counts and durations by route template.
+    beforeRoutes: (server) => {
+      server.use(opsMiddleware(ops));
+      server.use(httpRequestMetrics(metrics, 'flagline_admin'));
+    },
   });
   // Outlive the idle timeouts of clients and load balancers in front, so a pooled connection is
   // never closed by us just as it is reused (Node's default is 5 s).
@@ -257,6 +286,7 @@ export async function startCommandService(config: CommandServiceConfig, logger: 
     async close() {
       await app.close();
       snapshotArchive?.close();
+      clearInterval(headTimer);
       await follower.stop();
       await closeTransparency();
       if (config.transparencyDir === null) rmSync(transparencyDir, { recursive: true, force: true });

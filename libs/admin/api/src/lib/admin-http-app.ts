@@ -47,6 +47,8 @@ export interface AdminHttpAppOptions {
   readonly internalToken?: string;
   /** Where NestJS logs go (default: its console logger at the given levels). */
   readonly logger?: LoggerService;
+  /** Mounts Express middleware ahead of the API's routes (a service's operations routes and request metrics). */
+  readonly beforeRoutes?: (server: express.Express) => void;
 }
 
 /**
@@ -61,6 +63,7 @@ export async function createAdminHttpApp(application: AdminApplication, options:
   server.use((request, response, next) => {
     if (!audit(request, response)) next();
   });
+  options.beforeRoutes?.(server);
   const app = await NestFactory.create(AdminHttpModule.register(application, options.health, options.internalToken), new ExpressAdapter(server), {
     logger: options.logger ?? options.logLevels ?? ['error', 'warn'],
     bodyParser: false,
