@@ -10,10 +10,15 @@ import { type KafkaBatchHandling, KafkaGroupConsumer, type KafkaRecovery } from 
  * what the bus creates on it. kafkajs's default doubles the wait up to 30 s, so a broker that
  * came back after a long outage waited up to 30 s for its clients; here no wait exceeds 1 s
  * (below the cap kafkajs draws each within ±20 %), which keeps an outage at one attempt a
- * second per client. Eight retries (about 5.5 s) before a request fails: a publish rejects and
- * the relay starts again from its checkpoint; a consumer crashes and kafkajs restarts it.
+ * second per client. A request fails only after 120 retries (about two minutes): through a
+ * shorter outage a consumer keeps retrying inside kafkajs with its group membership, so that
+ * when the broker is back it goes on as the member it was. A consumer that crashed instead comes
+ * back as a new member, and the group (reloaded by the restarted broker with the old member in
+ * it) waits out the old member's session before it hands out partitions. Past two minutes a
+ * publish rejects (the relay starts again from its checkpoint) and a consumer crashes and is
+ * run again.
  */
-export const KAFKA_RECONNECT_RETRY: Readonly<RetryOptions> = { initialRetryTime: 100, maxRetryTime: 1000, factor: 0.2, multiplier: 2, retries: 8 };
+export const KAFKA_RECONNECT_RETRY: Readonly<RetryOptions> = { initialRetryTime: 100, maxRetryTime: 1000, factor: 0.2, multiplier: 2, retries: 120 };
 
 /** kafkajs's heartbeat interval when none is given. */
 const KAFKAJS_HEARTBEAT_INTERVAL_MS = 3000;
