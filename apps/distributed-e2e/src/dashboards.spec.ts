@@ -1,0 +1,112 @@
+// The operator's pictures, checked without a Prometheus or Grafana: every PromQL expression of
+// deploy/prometheus/alerts.yml and deploy/grafana/flagline-dashboard.json parses with
+// Prometheus's own parser, and selects only metrics the services register. The command and the
+// evaluation service are started here as processes (on a temporary embedded log, and on a Redis
+// that is not there) and their /metrics read; the relay and the projector need the brokers, so their
+// registries are read in the distributed end-to-end spec (pipeline.int.spec.ts), which checks the
+// same names against all four services' /metrics.
+import { parseExposition } from '@flagline/observability';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ServiceProcess } from './testing/service-process';
+import { alertRules, allQueries, dashboard, dashboardPanels, metricNames, PROMETHEUS_OWN_METRICS, promqlErrors } from './testing/deploy-queries';
+
+/**
+ * Names a service's /metrics exposes: families from `# TYPE` lines (with a histogram's `_bucket`,
+ * `_sum` and `_count`, which have no sample before the first observation) and every sample name.
+ */
+async function exposedNames(url: string): Promise<Set<string>> {
+  const exposition = parseExposition(await (await fetch(`${url}/metrics`)).text());
+  const names = new Set(exposition.samples.map((sample) => sample.name));
+  for (const [family, type] of exposition.types) {
+    names.add(family);
+    if (type === 'histogram') for (const suffix of ['_bucket', '_sum', '_count']) names.add(`${family}${suffix}`);
+  }
+  return names;
+}
+
+/** Names the relay and the projector register, read from their source (their registries are read in pipeline.int.spec.ts). */
+function declaredIn(file: string): string[] {
+  const source = readFileSync(join(__dirname, '..', '..', file), 'utf8');
+  const names = [...source.matchAll(/metrics\.(counter|gauge|histogram)\(\s*'([a-zA-Z_:][a-zA-Z0-9_:]*)'/g)].map((match) => match[2] as string);
+  return names.flatMap((name) => [name, `${name}_bucket`, `${name}_sum`, `${name}_count`]);
+}
+
+describe('deploy/prometheus/alerts.yml and deploy/grafana/flagline-dashboard.json', () => {
+  it('parse as PromQL, every expression of both files', () => {
+    const queries = allQueries();
+    expect(queries.length).toBeGreaterThan(20);
+    const failures = queries.map((query) => ({ ...query, errors: promqlErrors(query.expr) })).filter((query) => query.errors.length > 0);
+    expect(failures).toEqual([]);
+  });
+
+  it('the parser finds errors (so the check above can fail)', () => {
+    expect(promqlErrors('sum(rate(flagline_ready[5m])')).not.toEqual([]);
+    expect(promqlErrors('flagline_ready >')).not.toEqual([]);
+    expect(promqlErrors('histogram_quantile(0.99, sum by (le) (rate(x_bucket[$__rate_interval])))')).toEqual([]);
+  });
+
+  it('alerts cover lag, staleness, dead letters, readiness, error rates and propagation, each with a severity and a description', () => {
+    const rules = alertRules();
+    const names = rules.map((rule) => rule.source);
+    expect(new Set(names).size).toBe(names.length);
+    for (const metric of ['flagline_kafka_consumer_lag', 'flagline_relay_lag_events', 'flagline_evaluation_read_model_staleness_seconds', 'flagline_projector_dead_letters_total', 'flagline_ready', 'flagline_dependency_up', 'flagline_admin_requests_total', 'flagline_projector_propagation_seconds_bucket']) {
+      expect(rules.filter((rule) => metricNames(rule.expr).includes(metric)).map((rule) => rule.source)).not.toEqual([]);
+    }
+    for (const rule of rules) {
+      expect(['critical', 'warning']).toContain(rule.labels['severity']);
+      expect(String(rule.annotations['description'])).toContain('Observing it');
+    }
+  });
+
+  it('the dashboard takes its datasource as a variable, and every panel queries it with targets', () => {
+    const templating = dashboard()['templating'] as { list: { name: string; type: string; query: string }[] };
+    expect(templating.list).toContainEqual(expect.objectContaining({ name: 'datasource', type: 'datasource', query: 'prometheus' }));
+    const panels = dashboardPanels();
+    expect(panels.length).toBeGreaterThanOrEqual(15);
+    for (const panel of panels) {
+      expect(panel.datasource).toEqual({ type: 'prometheus', uid: '${datasource}' });
+      expect(panel.targets.length).toBeGreaterThan(0);
+      const refIds = panel.targets.map((target) => target['refId']);
+      expect(new Set(refIds).size).toBe(refIds.length);
+      for (const target of panel.targets) expect(typeof target['expr']).toBe('string');
+    }
+  });
+
+  describe('select only metrics the services register', () => {
+    const workDir = mkdtempSync(join(tmpdir(), 'flagline-dashboards-'));
+    const exposed = new Set<string>(PROMETHEUS_OWN_METRICS);
+    const services = [
+      new ServiceProcess({
+        app: 'command-service',
+        label: 'command-service',
+        logDir: workDir,
+        env: { EVENT_STORE: 'embedded', DATA_DIR: join(workDir, 'data'), ADMIN_API_KEY: 'dashboards-spec-admin-key', INTERNAL_API_TOKEN: 'dashboards-spec-internal-token', PORT: '0', HOST: '127.0.0.1' },
+      }),
+      // Nothing listens on port 1: the service starts, unready, and registers its metrics all the same.
+      new ServiceProcess({ app: 'evaluation-service', label: 'evaluation-service', logDir: workDir, env: { REDIS_URL: 'redis://127.0.0.1:1', PORT: '0', HOST: '127.0.0.1' } }),
+    ];
+
+    beforeAll(async () => {
+      for (const service of services) service.start();
+      for (const service of services) {
+        await service.waitReady(60_000, '/health/live');
+        for (const name of await exposedNames(service.url)) exposed.add(name);
+      }
+      for (const file of ['relay/src/relay.service.ts', 'projector/src/projector.service.ts']) for (const name of declaredIn(file)) exposed.add(name);
+    }, 90_000);
+
+    afterAll(async () => {
+      for (const service of services) await service.stop();
+      rmSync(workDir, { recursive: true, force: true });
+    });
+
+    it('every name used in an expression is one a service exposes', () => {
+      const unknown = allQueries().flatMap((query) => metricNames(query.expr).filter((name) => !exposed.has(name)).map((name) => `${query.source}: ${name}`));
+      expect(unknown).toEqual([]);
+      // And the check can fail.
+      expect(metricNames('rate(flagline_no_such_metric_total[5m])').filter((name) => !exposed.has(name))).toEqual(['flagline_no_such_metric_total']);
+    });
+  });
+});

@@ -1,0 +1,99 @@
+import { parser } from '@prometheus-io/lezer-promql';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+
+/** The repository's deploy/ directory. */
+export const DEPLOY_DIR = join(__dirname, '..', '..', '..', '..', 'deploy');
+export const ALERTS_FILE = join(DEPLOY_DIR, 'prometheus', 'alerts.yml');
+export const DASHBOARD_FILE = join(DEPLOY_DIR, 'grafana', 'flagline-dashboard.json');
+
+/** One PromQL expression and where it comes from (an alert's or a panel's name). */
+export interface Query {
+  readonly source: string;
+  readonly expr: string;
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const listAt = (value: Record<string, unknown>, key: string): unknown[] => {
+  const list = value[key];
+  if (!Array.isArray(list)) throw new Error(`"${key}" must be a list`);
+  return list;
+};
+
+/** Every alerting rule of alerts.yml, checked for the fields Prometheus requires. */
+export function alertRules(): (Query & { readonly labels: Record<string, unknown>; readonly annotations: Record<string, unknown> })[] {
+  const document: unknown = parse(readFileSync(ALERTS_FILE, 'utf8'));
+  if (!isRecord(document)) throw new Error('alerts.yml is not a mapping');
+  return listAt(document, 'groups').flatMap((group) => {
+    if (!isRecord(group) || typeof group['name'] !== 'string') throw new Error('a rule group without a name');
+    return listAt(group, 'rules').map((rule) => {
+      if (!isRecord(rule) || typeof rule['alert'] !== 'string' || typeof rule['expr'] !== 'string') throw new Error(`group ${String(group['name'])}: a rule without alert or expr`);
+      if (!isRecord(rule['labels']) || !isRecord(rule['annotations'])) throw new Error(`${rule['alert']}: labels and annotations are required`);
+      return { source: rule['alert'], expr: rule['expr'], labels: rule['labels'], annotations: rule['annotations'] };
+    });
+  });
+}
+
+/** The Grafana dashboard, parsed. */
+export function dashboard(): Record<string, unknown> {
+  const parsed: unknown = JSON.parse(readFileSync(DASHBOARD_FILE, 'utf8'));
+  if (!isRecord(parsed)) throw new Error('the dashboard is not a JSON object');
+  return parsed;
+}
+
+/** Every panel of the dashboard that shows data (rows excluded), with its targets. */
+export function dashboardPanels(): { readonly title: string; readonly type: string; readonly datasource: unknown; readonly targets: Record<string, unknown>[] }[] {
+  return listAt(dashboard(), 'panels')
+    .filter((panel): panel is Record<string, unknown> => isRecord(panel) && panel['type'] !== 'row')
+    .map((panel) => ({
+      title: String(panel['title']),
+      type: String(panel['type']),
+      datasource: panel['datasource'],
+      targets: Array.isArray(panel['targets']) ? panel['targets'].filter(isRecord) : [],
+    }));
+}
+
+export function dashboardQueries(): Query[] {
+  return dashboardPanels().flatMap((panel) => panel.targets.map((target) => ({ source: panel.title, expr: String(target['expr']) })));
+}
+
+/**
+ * Grafana's interval variables stand for a duration; they are replaced by one before parsing (a
+ * dashboard query is not PromQL until Grafana has done so).
+ */
+export function withGrafanaVariables(expr: string): string {
+  return expr.replace(/\$__(rate_interval|interval|range)\b/g, '5m');
+}
+
+/** Parse errors of an expression as Prometheus's own parser (the one of its web UI) reports them: `at <offset>: <text>`. */
+export function promqlErrors(expr: string): string[] {
+  const errors: string[] = [];
+  const text = withGrafanaVariables(expr);
+  parser.parse(text).iterate({
+    enter: (node) => {
+      if (node.type.isError) errors.push(`at ${node.from}: "${text.slice(Math.max(0, node.from - 10), node.to + 10)}"`);
+    },
+  });
+  return errors;
+}
+
+/** The metric names an expression selects. */
+export function metricNames(expr: string): string[] {
+  const text = withGrafanaVariables(expr);
+  const names = new Set<string>();
+  parser.parse(text).iterate({
+    enter: (node) => {
+      if (node.name === 'Identifier' && node.node.parent?.name === 'VectorSelector') names.add(text.slice(node.from, node.to));
+    },
+  });
+  return [...names];
+}
+
+/** Metrics Prometheus itself writes for every target, not the services. */
+export const PROMETHEUS_OWN_METRICS: ReadonlySet<string> = new Set(['up']);
+
+/** Every query of both files. */
+export function allQueries(): Query[] {
+  return [...alertRules(), ...dashboardQueries()];
+}
