@@ -19,7 +19,7 @@ import { NodeProcess, rssMb } from './processes';
  * server's CPU per request (the honest before/after figure on a shared machine) and its RSS.
  *
  *   node -r @swc-node/register tools/bench/scale/identify-stored.ts [--identities N] [--data-dir DIR] [--dist] [--profile] [--floor] [--transient]
- *     [--generator wrk|oha|autocannon] [--pin|--no-pin] [--runs R]
+ *     [--generator wrk|oha|autocannon] [--pin|--no-pin] [--runs R] [--wait-check] [--server-root DIR]
  *
  * `--data-dir DIR` keeps the loaded data: a later run with the same DIR skips the load (the
  * server is started over the data as it is, so another build can be measured on the same
@@ -28,11 +28,15 @@ import { NodeProcess, rssMb } from './processes';
  * (a prebuilt answer), the HTTP front's own cost on this machine; `--transient` also measures
  * transient identifies of identities never stored. The load comes from tools/bench/load-generator.ts:
  * wrk with the server pinned to CPU 0 and wrk to CPU 1 by default (`--generator`, `--no-pin`);
- * `--runs R` measures R times in a row (other identities each time). Env: IDENTIFY_DURATION (s,
+ * `--runs R` measures R times in a row (other identities each time). After a start the server
+ * checks the log against its Merkle tree (minutes at 1,000,000 events): each line says whether that
+ * check was still running, and `--wait-check` waits for it to end before measuring.
+ * `--server-root DIR` starts the server of another checkout (say, a worktree of the code before a
+ * change) on the same data, measured by this script. Env: IDENTIFY_DURATION (s,
  * default 10), IDENTIFY_CONNECTIONS (default 50), SERVER_NODE_ARGS (node options for the server,
  * space-separated, e.g. `--trace-gc`; its output goes to DIR/server.log).
  */
-const root = resolve(__dirname, '..', '..', '..');
+const root = resolve(option('--server-root') ?? resolve(__dirname, '..', '..', '..'));
 const DURATION = Number(process.env['IDENTIFY_DURATION'] ?? 10);
 const CONNECTIONS = Number(process.env['IDENTIFY_CONNECTIONS'] ?? 50);
 const PREFIX = 'scale-';
@@ -63,6 +67,12 @@ async function startServer(dataDir: string, adminKey: string, profileDir?: strin
   const base = `http://127.0.0.1:${port}`;
   await Promise.race([waitFor(`${base}/health`, 600_000), server.failOnExit()]);
   return { server, base };
+}
+
+/** Whether the server's start-up check of the log against its Merkle tree is done (true when it has no such check). */
+async function transparencyChecked(base: string): Promise<boolean> {
+  const health = (await (await fetch(`${base}/health`)).json()) as { transparency?: { checked?: boolean } };
+  return health.transparency?.checked !== false;
 }
 
 async function loadIdentities(dataDir: string, count: number): Promise<Loaded> {
@@ -112,6 +122,11 @@ async function main(): Promise<void> {
     for (const note of choice.notes) console.log(`load generator: ${note}`);
     const { server, base } = await startServer(dataDir, loaded.adminKey, profile ? join(dataDir, 'profile') : undefined);
     try {
+      if (process.argv.includes('--wait-check')) {
+        const waitedFrom = performance.now();
+        while (!(await transparencyChecked(base))) await new Promise((resolveWait) => setTimeout(resolveWait, 500));
+        console.log(`the start-up check of the log against the Merkle tree took ${((performance.now() - waitedFrom) / 1000).toFixed(0)} s after /health answered`);
+      }
       pinServer(server.pid, choice);
       // Below the last requests of the load, which may not all have been sent.
       const below = Math.max(1, loaded.identities - 2 * CONNECTIONS);
@@ -132,11 +147,13 @@ async function main(): Promise<void> {
       );
       const measure = async (name: string, make: (seed: number, seconds: number) => TimedLoad, seed: number): Promise<void> => {
         await timedRun(make(seed + 1, 2), server.pid, choice);
+        const checking = !(await transparencyChecked(base));
         const run = await timedRun(make(seed, DURATION), server.pid, choice);
+        const checkState = checking ? ((await transparencyChecked(base)) ? '  (the Merkle check ended during the run)' : '  (the Merkle check ran throughout)') : '';
         const rss = await rssMb(server.pid);
         console.log(
           `  ${name.padEnd(16)} ${run.rate.toFixed(0).padStart(6)}/s  p50 ${run.p50.toFixed(2)} ms  p99 ${run.p99.toFixed(2)} ms  p99.9 ${run.p999.toFixed(2)} ms  ` +
-            `server CPU ${run.cpuPerRequest.toFixed(0)} µs/request  requests ${run.ok}  failed ${run.failed}  RSS ${rss?.toFixed(0)} MB  load average ${loadavg()[0]?.toFixed(2)}`,
+            `server CPU ${run.cpuPerRequest.toFixed(0)} µs/request  requests ${run.ok}  failed ${run.failed}  RSS ${rss?.toFixed(0)} MB  load average ${loadavg()[0]?.toFixed(2)}${checkState}`,
         );
       };
       for (let round = 0; round < runs; round++) await measure('stored', stored, 12_345 + 1_000 * round);
