@@ -5,26 +5,11 @@
 // that is not there) and their /metrics read; the relay and the projector need the brokers, so their
 // registries are read in the distributed end-to-end spec (pipeline.int.spec.ts), which checks the
 // same names against all four services' /metrics.
-import { parseExposition } from '@flagline/observability';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ServiceProcess } from './testing/service-process';
-import { alertRules, allQueries, dashboard, dashboardPanels, metricNames, PROMETHEUS_OWN_METRICS, promqlErrors } from './testing/deploy-queries';
-
-/**
- * Names a service's /metrics exposes: families from `# TYPE` lines (with a histogram's `_bucket`,
- * `_sum` and `_count`, which have no sample before the first observation) and every sample name.
- */
-async function exposedNames(url: string): Promise<Set<string>> {
-  const exposition = parseExposition(await (await fetch(`${url}/metrics`)).text());
-  const names = new Set(exposition.samples.map((sample) => sample.name));
-  for (const [family, type] of exposition.types) {
-    names.add(family);
-    if (type === 'histogram') for (const suffix of ['_bucket', '_sum', '_count']) names.add(`${family}${suffix}`);
-  }
-  return names;
-}
+import { alertRules, allQueries, dashboard, dashboardPanels, exposedNames, metricNames, PROMETHEUS_OWN_METRICS, promqlErrors } from './testing/deploy-queries';
 
 /** Names the relay and the projector register, read from their source (their registries are read in pipeline.int.spec.ts). */
 function declaredIn(file: string): string[] {

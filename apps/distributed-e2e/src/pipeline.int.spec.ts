@@ -13,6 +13,8 @@ import { Pipeline } from './testing/pipeline';
 import { compareWithRebuild, waitForIdle } from './testing/read-model-audit';
 import { report } from './testing/report';
 import { eventually } from './testing/wait';
+import { allQueries, exposedNames, metricNames, PROMETHEUS_OWN_METRICS } from './testing/deploy-queries';
+import { parseExposition, type Exposition } from '@flagline/observability';
 
 const POWER_USERS = [
   {
@@ -209,6 +211,63 @@ describeWithInfra('distributed mode end to end (command service, relay, Kafka, p
     expect(sample(after, 'flagline_evaluation_requests_total{route="identities",status="200",service="evaluation-service"}')).toBeGreaterThan(0);
     expect(after).toContain('process_cpu_user_seconds_total');
   });
+
+  it('exposes consumer lag per partition, relay progress and propagation latency that move as events flow, and every metric the dashboard and alerts use', async () => {
+    const scrape = async (url: string): Promise<Exposition> => {
+      const response = await fetch(`${url}/metrics`);
+      expect(response.status).toBe(200);
+      return parseExposition(await response.text());
+    };
+    const propagated = (metrics: Exposition): number => metrics.sum('flagline_projector_propagation_seconds_count');
+    const before = { projector: await scrape(pipeline.projector.url), relay: await scrape(pipeline.relay.url) };
+    const admin = pipeline.admin;
+    const organisation = numberAt(await admin.ok('POST', '/organisations', { name: 'Metrics Inc' }), 'id');
+    const project = numberAt(await admin.ok('POST', '/projects', { organisation, name: 'Observed' }), 'id');
+    await admin.ok('POST', `/projects/${project}/environments`, { name: 'Production' });
+    for (let index = 0; index < 5; index++) await admin.ok('POST', `/projects/${project}/features`, { name: `metered_${index}` });
+    // Nine events at least (organisation, project, environment, five features and their states).
+    const { value: after } = await eventually(
+      'the projector to report the new events propagated and its lag back to 0',
+      async () => {
+        const projector = await scrape(pipeline.projector.url);
+        const lags = projector.matching('flagline_kafka_consumer_lag', { group: pipeline.groupId });
+        return propagated(projector) - propagated(before.projector) >= 8 && lags.length > 0 && lags.every((lag) => lag.value === 0) ? projector : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 200 },
+    );
+    // One series per partition the member owns (here all of them), on this pipeline's topic.
+    const partitions = after.matching('flagline_kafka_consumer_lag', { group: pipeline.groupId, topic: pipeline.topic }).map((lag) => Number(lag.labels['partition']));
+    expect(partitions.length).toBeGreaterThan(0);
+    expect(new Set(partitions).size).toBe(partitions.length);
+    // Propagation: recorded → read model, observed for each event, under the 5-minute top bucket.
+    const count = propagated(after) - propagated(before.projector);
+    const sum = after.sum('flagline_projector_propagation_seconds_sum') - before.projector.sum('flagline_projector_propagation_seconds_sum');
+    expect(sum).toBeGreaterThan(0);
+    expect(sum / count).toBeLessThan(30);
+    const { value: relay } = await eventually(
+      'the relay to report the events published and no lag',
+      async () => {
+        const metrics = await scrape(pipeline.relay.url);
+        return metrics.sum('flagline_relay_published_events_total') - before.relay.sum('flagline_relay_published_events_total') >= 8 && metrics.value('flagline_relay_lag_events') === 0
+          ? metrics
+          : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 200 },
+    );
+    expect(relay.value('flagline_relay_position')).toBeGreaterThan(before.relay.value('flagline_relay_position') ?? 0);
+    // Every service ready, every dependency up, in its metrics as in its readiness.
+    const services = [pipeline.command, pipeline.relay, pipeline.projector, ...pipeline.evaluations];
+    for (const service of services) {
+      const metrics = await scrape(service.url);
+      expect({ service: service.label, ready: metrics.value('flagline_ready') }).toEqual({ service: service.label, ready: 1 });
+      expect(metrics.matching('flagline_dependency_up').filter((sample) => sample.value !== 1)).toEqual([]);
+      expect((await fetch(`${service.url}/health/ready`)).status).toBe(200);
+    }
+    // The dashboard and the alerts use only names these four services expose.
+    const exposed = new Set<string>(PROMETHEUS_OWN_METRICS);
+    for (const service of services) for (const name of await exposedNames(service.url)) exposed.add(name);
+    expect(allQueries().flatMap((query) => metricNames(query.expr).filter((name) => !exposed.has(name)).map((name) => `${query.source}: ${name}`))).toEqual([]);
+  }, 90_000);
 
   it('names the organisation in the environment document on both evaluation services, and follows its rename (another stream, another partition)', async () => {
     const admin = pipeline.admin;

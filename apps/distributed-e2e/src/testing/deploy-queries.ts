@@ -1,3 +1,4 @@
+import { parseExposition } from '@flagline/observability';
 import { parser } from '@prometheus-io/lezer-promql';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -96,4 +97,18 @@ export const PROMETHEUS_OWN_METRICS: ReadonlySet<string> = new Set(['up']);
 /** Every query of both files. */
 export function allQueries(): Query[] {
   return [...alertRules(), ...dashboardQueries()];
+}
+
+/**
+ * Names a service's /metrics exposes: families from `# TYPE` lines (with a histogram's `_bucket`,
+ * `_sum` and `_count`, which have no sample before the first observation) and every sample name.
+ */
+export async function exposedNames(url: string): Promise<Set<string>> {
+  const exposition = parseExposition(await (await fetch(`${url}/metrics`)).text());
+  const names = new Set(exposition.samples.map((sample) => sample.name));
+  for (const [family, type] of exposition.types) {
+    names.add(family);
+    if (type === 'histogram') for (const suffix of ['_bucket', '_sum', '_count']) names.add(`${family}${suffix}`);
+  }
+  return names;
 }
