@@ -12,7 +12,16 @@ export const LOG_INDEX_FILE_NAME = 'index.sqlite';
  * built has `user_version` 0 until its secondary indexes exist, so an interrupted build is
  * rebuilt as well.
  */
-export const LOG_INDEX_VERSION = 4;
+export const LOG_INDEX_VERSION = 5;
+
+/** The layout before streams were found through `stream_keys`: migrated in place at open. */
+const STREAMS_INDEXED_VERSION = 4;
+
+/**
+ * Streams whose (name key, stream id) pairs are written to `stream_keys` together, sorted: the
+ * streams after the last such batch are found in memory (at most this many).
+ */
+export const STREAMS_FOLDED_EVERY = 4096;
 
 /** Distinguishes an index from any other SQLite file that might sit at the same path. */
 const APPLICATION_ID = 0x464c4758; // "FLGX"
@@ -32,11 +41,15 @@ const SCHEMA = `
     last_frame_bytes INTEGER NOT NULL,
     last_frame_checksum INTEGER NOT NULL
   );
-  -- Found by a 53-bit hash of the name (then the name itself): an index of small integers stays
-  -- in the page cache far longer than one of the names (identity-<64 hex digits>), which new
-  -- streams extend at random places. Names are unique: checked before a stream is added.
+  -- Found by a 53-bit hash of the name (then the name itself) in stream_keys, whose pairs are
+  -- written STREAMS_FOLDED_EVERY streams at a time, sorted; the streams after stream_fold.upto
+  -- are held in memory. An index of the keys written with each stream (layout 4) put every new
+  -- stream's random key at a random page, one to rewrite per new identity. Names are unique:
+  -- checked before a stream is added.
   CREATE TABLE streams (stream_id INTEGER PRIMARY KEY, name_key INTEGER NOT NULL, name TEXT NOT NULL, revision INTEGER NOT NULL);
-  CREATE INDEX streams_by_key ON streams (name_key);
+  CREATE TABLE stream_keys (name_key INTEGER NOT NULL, stream_id INTEGER NOT NULL, PRIMARY KEY (name_key, stream_id)) WITHOUT ROWID;
+  CREATE TABLE stream_fold (singleton INTEGER PRIMARY KEY CHECK (singleton = 1), upto INTEGER NOT NULL);
+  INSERT INTO stream_fold VALUES (1, 0);
   CREATE TABLE events (
     position INTEGER PRIMARY KEY,
     id TEXT,
@@ -148,6 +161,9 @@ export class LogIndexStore {
   /** The last stream id the filter was filled up to; null once it holds every stream. */
   private filterFilledTo: number | null = 0;
   private lookups = 0;
+  /** Streams after `stream_fold.upto` (not in `stream_keys` yet), by name, with their id and revision. */
+  private readonly tail = new Map<string, { readonly streamId: number; revision: number }>();
+  private foldedUpTo = 0;
 
   private constructor(
     private readonly path: string,
@@ -158,10 +174,12 @@ export class LogIndexStore {
       saveCoverage: db.prepare(
         'UPDATE coverage SET covered_offset = ?, head_position = ?, last_frame_offset = ?, last_frame_bytes = ?, last_frame_checksum = ?',
       ),
-      stream: db.prepare('SELECT stream_id, revision FROM streams WHERE name_key = ? AND name = ?'),
+      stream: db.prepare('SELECT s.stream_id, s.revision FROM stream_keys k JOIN streams s ON s.stream_id = k.stream_id WHERE k.name_key = ? AND s.name = ?'),
       streamKeysAfter: db.prepare('SELECT stream_id, name_key FROM streams WHERE stream_id > ? ORDER BY stream_id LIMIT ?').raw(),
       insertStream: db.prepare('INSERT INTO streams (name_key, name, revision) VALUES (?, ?, ?)'),
-      extendStream: db.prepare('UPDATE streams SET revision = ? WHERE name_key = ? AND name = ? AND revision = ? RETURNING stream_id'),
+      extendStream: db.prepare('UPDATE streams SET revision = ? WHERE stream_id = ? AND revision = ?'),
+      foldStreams: db.prepare('INSERT INTO stream_keys (name_key, stream_id) SELECT name_key, stream_id FROM streams WHERE stream_id > ? ORDER BY name_key, stream_id'),
+      setFolded: db.prepare('UPDATE stream_fold SET upto = ?'),
       insertEvent: db.prepare(
         'INSERT INTO events (position, id, stream_id, revision, frame_offset, frame_bytes, index_in_frame) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
@@ -175,6 +193,15 @@ export class LogIndexStore {
     };
     this.coverageState = this.readCoverage();
     this.complete = (db.pragma('user_version', { simple: true }) as number) === LOG_INDEX_VERSION;
+    this.loadTail();
+  }
+
+  /** The fold's place and the streams after it, as the file has them (at open, and after a transaction rolled back). */
+  private loadTail(): void {
+    this.foldedUpTo = (this.db.prepare('SELECT upto FROM stream_fold').get() as { upto: number }).upto;
+    this.tail.clear();
+    const rows = this.db.prepare('SELECT stream_id, name, revision FROM streams WHERE stream_id > ?').raw().all(this.foldedUpTo) as [number, string, number][];
+    for (const [streamId, name, revision] of rows) this.tail.set(name, { streamId, revision });
   }
 
   /**
@@ -208,7 +235,8 @@ export class LogIndexStore {
       const applicationId = db.pragma('application_id', { simple: true }) as number;
       const version = db.pragma('user_version', { simple: true }) as number;
       if (applicationId !== APPLICATION_ID) throw new Error('not an event log index');
-      if (version !== LOG_INDEX_VERSION) throw new Error(`layout version ${version}, not ${LOG_INDEX_VERSION}`);
+      if (version === STREAMS_INDEXED_VERSION) migrateToStreamKeys(db);
+      else if (version !== LOG_INDEX_VERSION) throw new Error(`layout version ${version}, not ${LOG_INDEX_VERSION}`);
       const index = new LogIndexStore(path, db);
       if (index.coverage.coveredOffset < logHeaderBytes) throw new Error('coverage row is invalid');
       return index;
@@ -302,6 +330,8 @@ export class LogIndexStore {
   }
 
   private findStream(key: number, streamName: string): { stream_id: number; revision: number } | undefined {
+    const recent = this.tail.get(streamName);
+    if (recent) return { stream_id: recent.streamId, revision: recent.revision };
     if (this.filterFilledTo === null && !this.streamFilter.mayHave(key)) return undefined;
     this.lookups++;
     return this.statements.stream.get(key, streamName) as { stream_id: number; revision: number } | undefined;
@@ -337,6 +367,16 @@ export class LogIndexStore {
   addFrames(frames: readonly IndexedFrame[], { decided = false }: { readonly decided?: boolean } = {}): void {
     const last = frames[frames.length - 1];
     if (!last) return;
+    try {
+      this.writeFrames(frames, last, decided);
+    } catch (error) {
+      // Rolled back: what memory says of the streams after the fold is read again from the file.
+      this.loadTail();
+      throw error;
+    }
+  }
+
+  private writeFrames(frames: readonly IndexedFrame[], last: IndexedFrame, decided: boolean): void {
     const { statements } = this;
     let head = this.coverageState.head;
     this.db.transaction(() => {
@@ -378,13 +418,30 @@ export class LogIndexStore {
     const lastRevision = firstRevision + events - 1;
     const key = indexKeyOf(streamName);
     if (firstRevision > 0) {
-      const row = this.statements.extendStream.get(lastRevision, key, streamName, firstRevision - 1) as { stream_id: number } | undefined;
-      return row ? row.stream_id : null;
+      const stream = this.findStream(key, streamName);
+      if (!stream || stream.revision !== firstRevision - 1) return null;
+      this.statements.extendStream.run(lastRevision, stream.stream_id, firstRevision - 1);
+      const recent = this.tail.get(streamName);
+      if (recent) recent.revision = lastRevision;
+      return stream.stream_id;
     }
     if (!decided && this.findStream(key, streamName) !== undefined) return null;
     // In the filter before the row exists: a transaction rolled back leaves a key too many, never one too few.
     this.streamFilter.add(key);
-    return Number(this.statements.insertStream.run(key, streamName, lastRevision).lastInsertRowid);
+    const streamId = Number(this.statements.insertStream.run(key, streamName, lastRevision).lastInsertRowid);
+    this.tail.set(streamName, { streamId, revision: lastRevision });
+    if (this.tail.size >= STREAMS_FOLDED_EVERY) this.foldStreams();
+    return streamId;
+  }
+
+  /** Writes the tail's pairs to `stream_keys`, sorted, inside the caller's transaction (a rollback reloads the tail). */
+  private foldStreams(): void {
+    let last = this.foldedUpTo;
+    for (const { streamId } of this.tail.values()) last = Math.max(last, streamId);
+    this.statements.foldStreams.run(this.foldedUpTo);
+    this.statements.setFolded.run(last);
+    this.foldedUpTo = last;
+    this.tail.clear();
   }
 
   private readCoverage(): IndexCoverage {
@@ -396,6 +453,23 @@ export class LogIndexStore {
       lastFrame: row.head_position === 0 ? null : { offset: row.last_frame_offset, bytes: row.last_frame_bytes, checksum: row.last_frame_checksum },
     };
   }
+}
+
+/**
+ * Layout 4 to 5, in one transaction: every stream's (name key, id) pair into `stream_keys`,
+ * sorted, and the index of `streams.name_key` dropped.
+ */
+function migrateToStreamKeys(db: Database.Database): void {
+  db.transaction(() => {
+    db.exec(`
+      CREATE TABLE stream_keys (name_key INTEGER NOT NULL, stream_id INTEGER NOT NULL, PRIMARY KEY (name_key, stream_id)) WITHOUT ROWID;
+      CREATE TABLE stream_fold (singleton INTEGER PRIMARY KEY CHECK (singleton = 1), upto INTEGER NOT NULL);
+      INSERT INTO stream_keys (name_key, stream_id) SELECT name_key, stream_id FROM streams ORDER BY name_key, stream_id;
+      INSERT INTO stream_fold VALUES (1, (SELECT coalesce(max(stream_id), 0) FROM streams));
+      DROP INDEX streams_by_key;
+    `);
+    db.pragma(`user_version = ${LOG_INDEX_VERSION}`);
+  })();
 }
 
 function configure(db: Database.Database): void {
