@@ -1,6 +1,7 @@
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { secretProblem } from '@flagline/observability';
 
 export interface StandaloneConfig {
   readonly port: number;
@@ -33,7 +34,8 @@ export async function loadStandaloneConfig(env: NodeJS.ProcessEnv = process.env)
   const keyFile = join(dataDir, 'admin-api-key');
   let adminApiKey = env['ADMIN_API_KEY']?.trim() ?? '';
   let adminKeyGenerated = false;
-  if (adminApiKey !== '' && adminApiKey.length < 16) throw new ConfigError('ADMIN_API_KEY must be at least 16 characters');
+  const keyProblem = adminApiKey === '' ? undefined : secretProblem('ADMIN_API_KEY', adminApiKey);
+  if (keyProblem !== undefined) throw new ConfigError(keyProblem);
   if (adminApiKey === '') {
     try {
       adminApiKey = (await readFile(keyFile, 'utf8')).trim();
