@@ -1,14 +1,15 @@
 import { AdminCatalog, EnvironmentProjector } from '@flagline/admin-projections';
 import { upcastRecordedAdminEvent } from '@flagline/admin-domain';
 import type { EventStore, RecordedEvent } from '@flagline/event-sourcing';
-import { EmbeddedEventStore, scanLog } from '@flagline/event-store-embedded';
+import { EmbeddedEventStore, recordedEventsOf, scanLogRecords, type ScannedRecord } from '@flagline/event-store-embedded';
+import { isSealedData, openedDataText, withOpenedData } from '@flagline/event-sealing';
 import { removeReadModelFile, SqliteReadModelStore } from '@flagline/read-model-sqlite';
 import { SqliteCatalogStore } from '@flagline/state-store-sqlite';
 import Database from 'better-sqlite3';
 import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync } from 'node:fs';
 import { dirname, extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { eventOpener, openKeyStore } from './sealing';
+import { LogOrderKeys, openKeyStore } from './sealing';
 
 /** Events applied per step; the read models are flushed, and progress reported, after each. */
 export const REBUILD_BATCH_EVENTS = 10_000;
@@ -156,48 +157,101 @@ export type PartKey = 'read-models' | 'catalog';
 /** Every part of the standalone app's derived state. */
 export const standaloneParts = (): RebuildablePart[] => [readModelsPart(), catalogPart()];
 
-/** What a worker thread rebuilds: one part, from the log in `directory`, up to `head`. */
+/** What a worker thread rebuilds: one part, from the events the main thread feeds it, up to `head`. */
 export interface PartJob {
   readonly key: PartKey;
   readonly freshPath: string;
-  readonly directory: string;
   readonly head: number;
   readonly batchEvents: number;
 }
 
-/** A worker's messages: its position after each batch, then the count of events it applied. */
-export type PartMessage = { readonly kind: 'progress'; readonly position: number } | { readonly kind: 'done'; readonly events: number };
+/**
+ * A lot of the log the main thread hands each worker: whole records as the log would hold them
+ * if their sealed events were stored open (the text of each record's payload), so that a worker
+ * decodes each event once and neither opens it nor reads the sealed box's ciphertext.
+ */
+export interface FeedBatch {
+  readonly kind: 'batch';
+  readonly records: readonly string[];
+}
+
+/** The main thread's messages to a worker: lots of the log, then the end of it. */
+export type FeedMessage = FeedBatch | { readonly kind: 'end' };
+
+/** A worker's messages: each lot applied, its position after each `batchEvents`, then the count of events it applied. */
+export type PartMessage = { readonly kind: 'applied' } | { readonly kind: 'progress'; readonly position: number } | { readonly kind: 'done'; readonly events: number };
+
+/** The events of a lot, upcast at the same boundary as the running app's reads; a record's events past `upTo` are left out, as the scan left them. */
+export function eventsOfBatch(batch: FeedBatch, upTo: number): RecordedEvent[] {
+  const events: RecordedEvent[] = [];
+  for (const text of batch.records) {
+    for (const event of recordedEventsOf(text)) {
+      if (event.globalPosition > upTo) break;
+      events.push(upcastRecordedAdminEvent(event));
+    }
+  }
+  return events;
+}
 
 /**
- * Rebuilds one part into its fresh file: reads the log straight through (upcast at the same
- * boundary as the running app's reads), applies it in batches and finishes the file. Runs in a
- * worker thread of the rebuild, whose main thread holds the data directory's lock.
+ * A record's payload with its sealed events opened, as `encodeAppend` would write it (the same
+ * fields in the same order; the events past `upTo`, which the scan left out, are left out): each
+ * sealed event's data is the text it was sealed from, or what it reads as once erased. A record
+ * without a sealed event is handed on as it is.
  */
-export async function rebuildPartFromLog(job: PartJob, onProgress: (position: number) => void): Promise<number> {
-  const part = PART_FACTORIES[job.key]();
-  await part.fresh(job.freshPath);
-  // Sealed events are opened as the running app opens them: erased identities read as erased.
-  const keys = openKeyStore(dirname(job.directory));
-  const open = eventOpener(keys);
-  let events = 0;
-  let sincePersisted = 0;
-  try {
-    for await (const batch of scanLog({ directory: job.directory, upTo: job.head, batchEvents: Math.min(SCAN_BATCH_EVENTS, job.batchEvents) })) {
-      await part.apply(batch.map((event) => upcastRecordedAdminEvent(open(event))));
-      events += batch.length;
-      sincePersisted += batch.length;
-      if (sincePersisted >= job.batchEvents) {
-        part.persist?.();
-        sincePersisted = 0;
-        onProgress((batch[batch.length - 1] as RecordedEvent).globalPosition);
-      }
-    }
-  } finally {
-    await keys.close();
+export function openedRecordText(record: ScannedRecord, keys: Pick<LogOrderKeys, 'keyFor'>): string {
+  const { events } = record;
+  const first = events[0];
+  if (!first || !events.some((event) => isSealedData(event.data))) return record.text;
+  const texts = events.map((event) => {
+    const data: unknown = event.data;
+    const opened = isSealedData(data) ? (openedDataText(event, data, keys.keyFor(event)) ?? JSON.stringify(withOpenedData(event, data, null).data)) : JSON.stringify(data);
+    return `{"id":${JSON.stringify(event.id)},"type":${JSON.stringify(event.type)},"data":${opened},"metadata":${JSON.stringify(event.metadata)}}`;
+  });
+  return `{"streamName":${JSON.stringify(first.streamName)},"firstRevision":${first.streamRevision},"firstPosition":${first.globalPosition},"recordedAt":${JSON.stringify(first.recordedAt)},"events":[${texts.join(',')}]}`;
+}
+
+/**
+ * Rebuilds one part into its fresh file from the lots fed to it (`apply` each in order, then
+ * `finish`): persisted, and progress reported, every `batchEvents`. Runs in a worker thread of
+ * the rebuild, whose main thread holds the data directory's lock and reads the log.
+ */
+export class PartRebuild {
+  private readonly part: RebuildablePart;
+  private readonly started: Promise<void>;
+  private events = 0;
+  private sincePersisted = 0;
+
+  constructor(
+    private readonly job: PartJob,
+    private readonly onProgress: (position: number) => void,
+  ) {
+    this.part = PART_FACTORIES[job.key]();
+    this.started = this.part.fresh(job.freshPath);
   }
-  await part.finish();
-  onProgress(job.head);
-  return events;
+
+  async apply(batch: FeedBatch): Promise<void> {
+    await this.started;
+    const events = eventsOfBatch(batch, this.job.head);
+    const last = events[events.length - 1];
+    if (!last) return;
+    await this.part.apply(events);
+    this.events += events.length;
+    this.sincePersisted += events.length;
+    if (this.sincePersisted >= this.job.batchEvents) {
+      this.part.persist?.();
+      this.sincePersisted = 0;
+      this.onProgress(last.globalPosition);
+    }
+  }
+
+  /** Finishes the file; the count of events applied. */
+  async finish(): Promise<number> {
+    await this.started;
+    await this.part.finish();
+    this.onProgress(this.job.head);
+    return this.events;
+  }
 }
 
 /** The worker thread's script, beside this file (TypeScript from the sources, JavaScript once built). */
@@ -208,13 +262,30 @@ const WORKER_SCRIPT = join(__dirname, `rebuild-worker${extname(__filename)}`);
  */
 const WORKER_OPTIONS = extname(__filename) === '.ts' ? { execArgv: [...process.execArgv, '-r', '@swc-node/register'] } : {};
 
+/** Lots fed to a worker and not yet applied, at most: the main thread waits for one to be applied before it sends more. */
+const LOTS_IN_FLIGHT = 32;
+
+interface PartWorker {
+  readonly done: Promise<number>;
+  /** Hands a message to the worker, once it has fewer than `LOTS_IN_FLIGHT` lots to apply; fails once the worker has. */
+  feed(message: FeedMessage): Promise<void>;
+  readonly stop: () => void;
+}
+
 /** Runs a part's job in a worker thread; `stop` ends it early (another part failed). */
-function inWorker(job: PartJob, onProgress: (position: number) => void): { readonly done: Promise<number>; readonly stop: () => void } {
+function inWorker(job: PartJob, onProgress: (position: number) => void): PartWorker {
   const worker = new Worker(WORKER_SCRIPT, { ...WORKER_OPTIONS, workerData: job });
+  let inFlight = 0;
+  let failure: { readonly error: unknown } | null = null;
+  let waiting: { readonly resolve: () => void; readonly reject: (error: unknown) => void } | null = null;
   const done = new Promise<number>((resolve, reject) => {
     let events: number | null = null;
     worker.on('message', (message: PartMessage) => {
-      if (message.kind === 'progress') onProgress(message.position);
+      if (message.kind === 'applied') {
+        inFlight--;
+        waiting?.resolve();
+        waiting = null;
+      } else if (message.kind === 'progress') onProgress(message.position);
       else events = message.events;
     });
     worker.once('error', reject);
@@ -223,7 +294,39 @@ function inWorker(job: PartJob, onProgress: (position: number) => void): { reado
       else reject(new Error(`the rebuild of ${job.key} stopped (exit code ${code})`));
     });
   });
-  return { done, stop: () => void worker.terminate() };
+  done.catch((error: unknown) => {
+    failure = { error };
+    waiting?.reject(error);
+    waiting = null;
+  });
+  const feed = async (message: FeedMessage): Promise<void> => {
+    while (inFlight >= LOTS_IN_FLIGHT || failure) {
+      if (failure) throw failure.error;
+      await new Promise<void>((resolve, reject) => (waiting = { resolve, reject }));
+    }
+    if (message.kind === 'batch') inFlight++;
+    worker.postMessage(message);
+  };
+  return { done, feed, stop: () => void worker.terminate() };
+}
+
+/**
+ * Reads the log once, up to `head`, and feeds it to every worker in lots of `SCAN_BATCH_EVENTS`:
+ * each record's text, with its sealed events opened once here (the keys read in the order they
+ * were made: see `LogOrderKeys`) instead of in every worker (`openedRecordText`).
+ */
+async function feedWorkers(dataDir: string, head: number, workers: readonly PartWorker[]): Promise<void> {
+  const keyStore = openKeyStore(dataDir);
+  const keys = new LogOrderKeys(keyStore);
+  try {
+    for await (const records of scanLogRecords({ directory: join(dataDir, 'events'), upTo: head, batchEvents: SCAN_BATCH_EVENTS })) {
+      const batch: FeedBatch = { kind: 'batch', records: records.map((record) => openedRecordText(record, keys)) };
+      for (const worker of workers) await worker.feed(batch);
+    }
+    for (const worker of workers) await worker.feed({ kind: 'end' });
+  } finally {
+    await keyStore.close();
+  }
 }
 
 export interface RebuildProgress {
@@ -265,16 +368,17 @@ export async function rebuildParts<T>(
       const livePath = join(options.dataDir, part.fileName);
       return { part, livePath, freshPath: options.freshPath?.(part, livePath) ?? `${livePath}.rebuild` };
     });
-    // One worker thread per part, each reading the log itself: the parts share nothing but the log.
+    // One worker thread per part, fed the log by this one: the parts share nothing but the log.
     const positions = parts.map(() => 0);
     const running = parts.map(({ part, freshPath }, index) =>
-      inWorker({ key: part.key, freshPath, directory: join(options.dataDir, 'events'), head, batchEvents: options.batchEvents ?? REBUILD_BATCH_EVENTS }, (position) => {
+      inWorker({ key: part.key, freshPath, head, batchEvents: options.batchEvents ?? REBUILD_BATCH_EVENTS }, (position) => {
         positions[index] = position;
         options.onProgress?.({ position: Math.min(...positions), head });
       }),
     );
     let counts: number[];
     try {
+      await feedWorkers(options.dataDir, head, running);
       counts = await Promise.all(running.map(({ done }) => done));
     } catch (error) {
       for (const worker of running) worker.stop();

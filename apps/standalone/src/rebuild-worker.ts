@@ -1,15 +1,27 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { rebuildPartFromLog, type PartJob, type PartMessage } from './rebuild-parts';
+import { PartRebuild, type FeedMessage, type PartJob, type PartMessage } from './rebuild-parts';
 
-/** A worker thread of `npm run rebuild`: rebuilds the one part it is given (see `rebuildParts`). */
+/** A worker thread of `npm run rebuild`: rebuilds the one part it is given from the lots the main thread feeds it (see `rebuildParts`). */
 const post = (message: PartMessage): void => parentPort?.postMessage(message);
 
-rebuildPartFromLog(workerData as PartJob, (position) => post({ kind: 'progress', position })).then(
-  (events) => post({ kind: 'done', events }),
-  (error: unknown) => {
+const rebuild = new PartRebuild(workerData as PartJob, (position) => post({ kind: 'progress', position }));
+// Lots are applied one after another, in the order they came.
+let applying: Promise<void> = Promise.resolve();
+
+parentPort?.on('message', (message: FeedMessage) => {
+  applying = applying.then(async () => {
+    if (message.kind === 'batch') {
+      await rebuild.apply(message);
+      post({ kind: 'applied' });
+    } else {
+      post({ kind: 'done', events: await rebuild.finish() });
+      parentPort?.close();
+    }
+  });
+  applying.catch((error: unknown) => {
     // Thrown out of the thread: the main thread receives it as the worker's 'error'.
     setImmediate(() => {
       throw error;
     });
-  },
-);
+  });
+});

@@ -17,7 +17,7 @@ export {
 export { EventLogReplacedError, EventStoreReadOnlyError } from './lib/event-store.errors';
 export { DirectoryLockedError } from './lib/directory-lock';
 export { LogFileFormatError, type SyncData } from './lib/log-file';
-export { scanLog, type LogScanOptions } from './lib/log-scan';
-export { RecordFormatError, RecordTooLargeError } from './lib/record-codec';
+export { scanLog, scanLogRecords, type LogScanOptions, type ScannedRecord } from './lib/log-scan';
+export { RecordFormatError, RecordTooLargeError, recordedEventsOf } from './lib/record-codec';
 export { CheckpointFormatError, FileCheckpointStore } from './lib/file-checkpoint.store';
 export { syncDirectory, syncDirectorySync, writeNewFileDurably } from './lib/directory-sync';

@@ -127,18 +127,37 @@ export function sealEvent(event: NewEvent, streamName: string, key: SealingKey, 
 export function openEvent(event: RecordedEvent, key: SealingKey | undefined): RecordedEvent {
   const data: unknown = event.data;
   if (!isSealedData(data)) return event;
-  const { sealed, ...rest } = data;
-  if (!key || key.id !== sealed.kid) {
-    const erased: ErasedData = { ...rest, erased: true };
-    return { ...event, data: erased };
-  }
+  return withOpenedData(event, data, openedDataText(event, data, key));
+}
+
+/**
+ * The first half of `openEvent`: the JSON text a sealed event's data was sealed from, or null
+ * when it reads as erased (its key gone, or not the one that sealed it). With `withOpenedData`,
+ * one thread can open the events and hand the text to others (the rebuild's).
+ */
+export function openedDataText(event: RecordedEvent, data: SealedData, key: SealingKey | undefined): string | null {
+  const { sealed } = data;
+  if (!key || key.id !== sealed.kid) return null;
   const box = Buffer.from(sealed.ct, 'base64');
   if (box.length < TAG_BYTES) throw new SealedEventError(event.id);
   try {
     const decipher = createDecipheriv('aes-256-gcm', key.key, Buffer.from(sealed.iv, 'base64'));
     decipher.setAAD(associatedData(event.streamName, event.id));
     decipher.setAuthTag(box.subarray(box.length - TAG_BYTES));
-    const text = Buffer.concat([decipher.update(box.subarray(0, box.length - TAG_BYTES)), decipher.final()]).toString('utf8');
+    return Buffer.concat([decipher.update(box.subarray(0, box.length - TAG_BYTES)), decipher.final()]).toString('utf8');
+  } catch {
+    throw new SealedEventError(event.id);
+  }
+}
+
+/** The second half of `openEvent`: the sealed event with the data its `openedDataText` gave (null: read as erased). */
+export function withOpenedData(event: RecordedEvent, data: SealedData, text: string | null): RecordedEvent {
+  if (text === null) {
+    const { sealed: _sealed, ...rest } = data;
+    const erased: ErasedData = { ...rest, erased: true };
+    return { ...event, data: erased };
+  }
+  try {
     return { ...event, data: JSON.parse(text) as JsonValue };
   } catch {
     throw new SealedEventError(event.id);

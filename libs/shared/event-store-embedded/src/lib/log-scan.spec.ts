@@ -5,7 +5,8 @@ import { aNewEvent } from '@flagline/event-sourcing/testing';
 import { aTempDirectory } from '../testing/temp-directory';
 import { EmbeddedEventStore, EventLogCorruptedError } from './embedded-event-store';
 import { EVENT_LOG_FILE_NAME, LogFileFormatError } from './log-file';
-import { scanLog } from './log-scan';
+import { scanLog, scanLogRecords } from './log-scan';
+import { recordedEventsOf } from './record-codec';
 
 async function scanned(options: Parameters<typeof scanLog>[0]): Promise<RecordedEvent[][]> {
   const batches: RecordedEvent[][] = [];
@@ -69,6 +70,15 @@ describe('scanLog', () => {
     const batches = await scanned({ directory: directory.path, upTo: 10, batchEvents: 1 });
     expect(batches.map((batch) => batch.length)).toEqual([1, 3, 2, 1, 2, 1]);
     expect(batches.flat()).toEqual(all);
+  });
+
+  it('reads by record: each record with the text of its payload, which decodes to all its events; a record past upTo keeps only the events up to it', async () => {
+    const batches: { text: string; events: readonly RecordedEvent[] }[][] = [];
+    for await (const batch of scanLogRecords({ directory: directory.path, upTo: 5, batchEvents: 2 })) batches.push(batch);
+    expect(batches.map((batch) => batch.map((record) => record.events.length))).toEqual([[1, 3], [1]]);
+    const records = batches.flat();
+    expect(records.flatMap((record) => record.events)).toEqual(stored.slice(0, 5));
+    expect(records.map((record) => recordedEventsOf(record.text))).toEqual([stored.slice(0, 1), stored.slice(1, 4), stored.slice(4, 6)]);
   });
 
   it('refuses a file that is not an event log', async () => {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { RecordedEvent } from '@flagline/event-sourcing';
 import { EventLogCorruptedError } from './event-store.errors';
 import { checkPayload, EVENT_LOG_FILE_NAME, LogFileFormatError } from './log-file';
-import { decodeRecordedEvents, FRAME_HEADER_BYTES, LOG_FILE_MAGIC, MAX_PAYLOAD_BYTES } from './record-codec';
+import { FRAME_HEADER_BYTES, LOG_FILE_MAGIC, MAX_PAYLOAD_BYTES, recordedEventsOf } from './record-codec';
 
 export interface LogScanOptions {
   /** The event store's directory. */
@@ -70,6 +70,18 @@ class BlockWindow {
   }
 }
 
+/** One record of the log as a scan reads it: its payload's text and the events it holds (those up to the scan's `upTo`). */
+export interface ScannedRecord {
+  readonly text: string;
+  readonly events: readonly RecordedEvent[];
+}
+
+/** A record's payload as text with its events: the text can be handed on (to a thread that decodes it again) without encoding the events anew. */
+function decodeScannedRecord(payload: Buffer): ScannedRecord {
+  const text = payload.toString('utf8');
+  return { text, events: recordedEventsOf(text) };
+}
+
 /**
  * Reads the events of the log file in order, from the first to `upTo`, in batches, straight
  * through the file without its index: each record's checksum is verified and its events must
@@ -79,6 +91,19 @@ class BlockWindow {
  * `upTo` or holds a damaged record there is an `EventLogCorruptedError`.
  */
 export async function* scanLog(options: LogScanOptions): AsyncGenerator<RecordedEvent[]> {
+  for await (const records of scanLogRecords(options)) {
+    const batch: RecordedEvent[] = [];
+    for (const record of records) for (const event of record.events) batch.push(event);
+    yield batch;
+  }
+}
+
+/**
+ * `scanLog` by record: each batch holds whole records (at least `batchEvents` events but the
+ * last), each with its payload's text; a record holding events past `upTo` has only the ones up
+ * to it in `events`, and all of them in its text.
+ */
+export async function* scanLogRecords(options: LogScanOptions): AsyncGenerator<ScannedRecord[]> {
   const path = join(options.directory, EVENT_LOG_FILE_NAME);
   const handle = await open(path, 'r');
   try {
@@ -90,25 +115,33 @@ export async function* scanLog(options: LogScanOptions): AsyncGenerator<Recorded
       new EventLogCorruptedError(`The event log record at byte ${offset} cannot be read before position ${options.upTo}: ${damage}`);
     let offset = LOG_FILE_MAGIC.length;
     let position = 0;
-    let batch: RecordedEvent[] = [];
+    let batch: ScannedRecord[] = [];
+    let batchEvents = 0;
     while (position < options.upTo) {
       if (!window.holds(offset, FRAME_HEADER_BYTES) && !(await window.moveTo(offset, FRAME_HEADER_BYTES))) throw damaged(offset, 'partial record header');
       const length = window.uint32At(offset);
       if (length === 0 || length > MAX_PAYLOAD_BYTES) throw damaged(offset, `record length ${length} out of bounds`);
       const frameBytes = FRAME_HEADER_BYTES + length;
       if (!window.holds(offset, frameBytes) && !(await window.moveTo(offset, frameBytes))) throw damaged(offset, 'partial record');
-      const scan = checkPayload(window.bytes(offset, 4), window.uint32At(offset + 4), window.bytes(offset + FRAME_HEADER_BYTES, length), decodeRecordedEvents);
+      const scan = checkPayload(window.bytes(offset, 4), window.uint32At(offset + 4), window.bytes(offset + FRAME_HEADER_BYTES, length), decodeScannedRecord);
       if (scan.kind !== 'frame') throw damaged(offset, scan.damage);
-      for (const event of scan.entry) {
+      let events = scan.entry.events;
+      for (let index = 0; index < events.length; index++) {
+        const event = events[index] as RecordedEvent;
         if (event.globalPosition !== position + 1) throw new EventLogCorruptedError(`The event log record at byte ${offset} holds position ${event.globalPosition} after ${position}`);
-        if (event.globalPosition > options.upTo) break;
-        batch.push(event);
+        if (event.globalPosition > options.upTo) {
+          events = events.slice(0, index);
+          break;
+        }
         position = event.globalPosition;
       }
+      batch.push(events === scan.entry.events ? scan.entry : { text: scan.entry.text, events });
+      batchEvents += events.length;
       offset += frameBytes;
-      if (batch.length >= options.batchEvents) {
+      if (batchEvents >= options.batchEvents) {
         yield batch;
         batch = [];
+        batchEvents = 0;
       }
     }
     if (batch.length > 0) yield batch;

@@ -123,6 +123,20 @@ export class SqliteSealingKeyStore implements SealingKeyStore {
     return key;
   }
 
+  /**
+   * Up to `limit` keys in the order they were made, after the one numbered `after` (0: from the
+   * first), each with its number: a reader of the whole log (the rebuild) finds its streams' keys
+   * in about that order, reading the table straight through instead of one lookup per stream.
+   */
+  keysInOrder(after: number, limit: number): { readonly row: number; readonly owner: string; readonly key: SealingKey }[] {
+    this.inOrder ??= this.db.prepare<[number, number], { row: number; owner: string; id: string; key: Buffer }>(
+      'SELECT rowid AS row, owner, id, key FROM sealing_keys WHERE rowid > ? ORDER BY rowid LIMIT ?',
+    );
+    return this.inOrder.all(after, limit).map(({ row, owner, id, key }) => ({ row, owner, key: { id, key } }));
+  }
+
+  private inOrder: Database.Statement<[number, number], { row: number; owner: string; id: string; key: Buffer }> | null = null;
+
   async get(owner: string): Promise<SealingKey | undefined> {
     const durable = this.flushingKeys.get(owner);
     if (durable) await durable;
