@@ -72,9 +72,14 @@ async function main(): Promise<number> {
       (result) => {
         bar.stop();
         const seconds = (Date.now() - started) / 1000;
-        console.log(`rebuilt ${result.parts.map(({ part }) => part.name).join(' and ')} from ${result.events} events in ${seconds.toFixed(1)} s (${Math.round(result.events / seconds)} events/s)`);
+        // CPU of every thread of the process so far (the comparison of --verify not included): what a loaded host changes least.
+        const used = process.cpuUsage();
+        const cpuSeconds = Math.round((used.user + used.system) / 1_000) / 1_000;
+        console.log(
+          `rebuilt ${result.parts.map(({ part }) => part.name).join(' and ')} from ${result.events} events in ${seconds.toFixed(1)} s (${Math.round(result.events / seconds)} events/s, ${cpuSeconds.toFixed(1)} s of CPU, ${((cpuSeconds * 1e6) / Math.max(1, result.events)).toFixed(1)} µs per event)`,
+        );
         // The last line, for scripts (the scale benchmark reads it).
-        const summary = (extra: Record<string, unknown>): void => console.log(JSON.stringify({ events: result.events, seconds, ...extra }));
+        const summary = (extra: Record<string, unknown>): void => console.log(JSON.stringify({ events: result.events, seconds, cpuSeconds, ...extra }));
         if (!parsed.verify) {
           for (const { freshPath, livePath } of result.parts) swapIn(freshPath, livePath);
           console.log(`swapped in: ${result.parts.map(({ livePath }) => basename(livePath)).join(', ')}`);
