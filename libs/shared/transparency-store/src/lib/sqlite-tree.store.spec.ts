@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KEYS_FOLDED_EVERY, SqliteTreeStore, TreeFileError } from './sqlite-tree.store';
+import { KEYS_FOLDED_EVERY, LEAVES_PAGE_SQL, SqliteTreeStore, TreeFileError } from './sqlite-tree.store';
 
 describeTreeStoreContract(
   'SQLite',
@@ -24,6 +24,31 @@ describeTreeStoreContract(
   },
   { durable: true },
 );
+
+describe('a page of leaves', () => {
+  it('is read from its first leaf to its limit, without sorting the leaves after it', () => {
+    const directory = mkdtempSync(join(tmpdir(), 'flagline-tree-page-'));
+    const path = join(directory, 'transparency.sqlite');
+    const store = SqliteTreeStore.open(path);
+    try {
+      appendSample(store, 300);
+      expect(store.leaves(290, 5).map((leaf) => leaf.index)).toEqual([290, 291, 292, 293, 294]);
+      expect(store.leaves(298, 5).map((leaf) => leaf.eventId)).toEqual(['event-298', 'event-299']);
+      const db = new Database(path, { readonly: true });
+      try {
+        const plan = (db.prepare(`EXPLAIN QUERY PLAN ${LEAVES_PAGE_SQL}`).all(290, 5) as { detail: string }[]).map((row) => row.detail);
+        // A temporary B-tree would hold every leaf from the first asked for to the end of the tree.
+        expect(plan.join(' | ')).not.toMatch(/TEMP B-TREE/);
+        expect(plan.join(' | ')).toMatch(/PRIMARY KEY \(level=\? AND idx>\?\)/);
+      } finally {
+        db.close();
+      }
+    } finally {
+      store.close();
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+});
 
 describe('SQLite tree files of earlier schemas, and finding leaves by event id', () => {
   let directory: string;
