@@ -36,7 +36,7 @@ describe('deploy/prometheus/alerts.yml and deploy/grafana/flagline-dashboard.jso
     const rules = alertRules();
     const names = rules.map((rule) => rule.source);
     expect(new Set(names).size).toBe(names.length);
-    for (const metric of ['flagline_kafka_consumer_lag', 'flagline_relay_lag_events', 'flagline_evaluation_read_model_staleness_seconds', 'flagline_projector_dead_letters_total', 'flagline_ready', 'flagline_dependency_up', 'flagline_admin_requests_total', 'flagline_projector_propagation_seconds_bucket']) {
+    for (const metric of ['flagline_kafka_consumer_lag', 'flagline_relay_lag_events', 'flagline_evaluation_read_model_staleness_seconds', 'flagline_projector_dead_letters_total', 'flagline_ready', 'flagline_dependency_up', 'flagline_admin_requests_total', 'flagline_evaluation_propagation_seconds_bucket']) {
       expect(rules.filter((rule) => metricNames(rule.expr).includes(metric)).map((rule) => rule.source)).not.toEqual([]);
     }
     for (const rule of rules) {

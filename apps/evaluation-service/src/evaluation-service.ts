@@ -1,7 +1,8 @@
 import { EnvironmentRegistry, FlagsmithSdkService, OfrepService } from '@flagline/evaluation-application';
 import { EvaluationHttpHandler, HttpIdentityWriter, SdkIncomingMessage } from '@flagline/evaluation-http';
 import { answerClientErrors, MAX_HEADER_BYTES } from '@flagline/http-edge';
-import { answerOps, EnvReader, failing, FeedStaleness, HealthChecks, PASSING, ServiceMetrics, type OpsEndpoints } from '@flagline/observability';
+import { answerOps, EnvReader, failing, FeedStaleness, HealthChecks, PASSING, PROPAGATION_BUCKETS, ServiceMetrics, type OpsEndpoints } from '@flagline/observability';
+import { timeServedChanges } from './served-propagation';
 import { RedisFlagAnalyticsStore, RedisReadModelStore } from '@flagline/read-model-redis';
 import { Redis } from 'ioredis';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -70,7 +71,14 @@ export async function startEvaluationService(config: EvaluationServiceConfig, lo
     onResubscribed: () => resync(NOTIFICATIONS),
     onNotificationsLost: () => staleness.lost(NOTIFICATIONS),
   });
-  const registry = new EnvironmentRegistry(store, {
+  const metrics = new ServiceMetrics('evaluation-service');
+  const propagation = metrics.histogram(
+    'flagline_evaluation_propagation_seconds',
+    'From a change (its environment document updatedAt, the event time) to this replica serving it, for changes that arrived by notification',
+    [],
+    PROPAGATION_BUCKETS,
+  );
+  const registry = new EnvironmentRegistry(timeServedChanges(store, (seconds) => propagation.observe(seconds)), {
     identityTtlMs: config.identityTtlMs,
     onError: (error) => logger.warn({ err: error }, 'read-model sync failed'),
   });
@@ -116,7 +124,6 @@ export async function startEvaluationService(config: EvaluationServiceConfig, lo
   }, config.pollIntervalMs);
   poller.unref();
 
-  const metrics = new ServiceMetrics('evaluation-service');
   metrics.gauge('flagline_evaluation_read_model_staleness_seconds', 'How long the in-memory copy may have missed changes (0 while connected)', [], (gauge) =>
     gauge.set(staleness.ms() / 1000),
   );
