@@ -1,12 +1,13 @@
 // deploy/k8s as an operator applies it: parsed, each Deployment checked against the service's
 // own sources (the secrets it reads, the routes its probes ask), and the kustomization checked to
 // refuse to render without the operator's secrets.env.
-import { OPS_PATHS, secretProblem } from '@flagline/observability';
+import { secretProblem } from '@flagline/observability';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { requiredSecrets, servedRoutes, serviceSources } from './service-sources';
 
 const ROOT = resolve(__dirname, '..', '..');
 const K8S = join(ROOT, 'deploy', 'k8s');
@@ -53,31 +54,6 @@ const deployments: Deployment[] = resources
     const spec = resource['spec'] as { template: { spec: { containers: Container[] } } };
     return { name: metadata.name, containers: spec.template.spec.containers };
   });
-
-/** The non-spec TypeScript of a service (apps/<name>/src), where it reads its configuration. */
-function serviceSources(app: string): string {
-  const dir = join(ROOT, 'apps', app, 'src');
-  return readdirSync(dir)
-    .filter((file) => file.endsWith('.ts') && !file.endsWith('.spec.ts'))
-    .map((file) => readFileSync(join(dir, file), 'utf8'))
-    .join('\n');
-}
-
-/** Secrets a service requires: `read.secret('NAME')` without `optional`. */
-function requiredSecrets(source: string): string[] {
-  return [...source.matchAll(/\.secret\('([A-Z0-9_]+)'(, \{ optional: true \})?\)/g)].filter((match) => match[2] === undefined).map((match) => match[1] ?? '');
-}
-
-/** The health routes a service answers: the shared operations routes where it serves them, and the literal routes of its own handlers. */
-function servedRoutes(app: string): Set<string> {
-  const sources = [serviceSources(app)];
-  if (app === 'command-service') sources.push(readFileSync(join(ROOT, 'libs', 'admin', 'api', 'src', 'lib', 'admin-http-app.ts'), 'utf8'));
-  const text = sources.join('\n');
-  const routes = new Set<string>();
-  if (/\b(answerOps|opsMiddleware|createOpsHttpApp|OPS_PATHS)\b/.test(text)) for (const path of OPS_PATHS) routes.add(path);
-  for (const match of text.matchAll(/(?:case|@Get\()\s*'\/?((?:health|metrics)[a-z/]*)'/g)) routes.add(`/${match[1] ?? ''}`);
-  return routes;
-}
 
 const SECRET_NAME = 'flagline-secrets';
 const exampleSecrets = readFileSync(join(K8S, 'secrets.env.example'), 'utf8')
