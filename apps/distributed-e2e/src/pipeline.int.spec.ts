@@ -212,14 +212,18 @@ describeWithInfra('distributed mode end to end (command service, relay, Kafka, p
     expect(after).toContain('process_cpu_user_seconds_total');
   });
 
-  it('exposes consumer lag per partition, relay progress and propagation latency that move as events flow, and every metric the dashboard and alerts use', async () => {
+  it('exposes consumer lag per partition, relay progress and propagation latency (to the read model and to what is served) that move as events flow, and every metric the dashboard and alerts use', async () => {
     const scrape = async (url: string): Promise<Exposition> => {
       const response = await fetch(`${url}/metrics`);
       expect(response.status).toBe(200);
       return parseExposition(await response.text());
     };
     const propagated = (metrics: Exposition): number => metrics.sum('flagline_projector_propagation_seconds_count');
-    const before = { projector: await scrape(pipeline.projector.url), relay: await scrape(pipeline.relay.url) };
+    const before = {
+      projector: await scrape(pipeline.projector.url),
+      relay: await scrape(pipeline.relay.url),
+      evaluations: await Promise.all(pipeline.evaluations.map((evaluation) => scrape(evaluation.url))),
+    };
     const admin = pipeline.admin;
     const organisation = numberAt(await admin.ok('POST', '/organisations', { name: 'Metrics Inc' }), 'id');
     const project = numberAt(await admin.ok('POST', '/projects', { organisation, name: 'Observed' }), 'id');
@@ -255,6 +259,19 @@ describeWithInfra('distributed mode end to end (command service, relay, Kafka, p
       { timeoutMs: 30_000, intervalMs: 200 },
     );
     expect(relay.value('flagline_relay_position')).toBeGreaterThan(before.relay.value('flagline_relay_position') ?? 0);
+    // And to what each evaluation service serves: the changes notified were timed there too.
+    for (const [index, evaluation] of pipeline.evaluations.entries()) {
+      const timed = (metrics: Exposition): number => metrics.sum('flagline_evaluation_propagation_seconds_count');
+      const { value: metrics } = await eventually(
+        `${evaluation.label} to time the changes it serves`,
+        async () => {
+          const now = await scrape(evaluation.url);
+          return timed(now) > timed(before.evaluations[index] as Exposition) ? now : undefined;
+        },
+        { timeoutMs: 15_000, intervalMs: 100 },
+      );
+      expect(metrics.sum('flagline_evaluation_propagation_seconds_sum') / timed(metrics)).toBeLessThan(30);
+    }
     // Every service ready, every dependency up, in its metrics as in its readiness.
     const services = [pipeline.command, pipeline.relay, pipeline.projector, ...pipeline.evaluations];
     for (const service of services) {
