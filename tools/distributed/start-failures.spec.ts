@@ -1,64 +1,10 @@
 // What an operator sees when a service cannot start: one JSON log line (level, time, msg) naming
 // the variable to fix or the address it could not reach, exit code 1, and nothing on stderr.
 import { findFreePort } from '@flagline/infra-testing';
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-
-const ROOT = resolve(__dirname, '..', '..');
-
-interface Run {
-  readonly code: number | null;
-  readonly lines: Record<string, unknown>[];
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs a service's entry point from the sources with only `env` (and PATH, HOME) set. */
-function runService(app: string, env: Record<string, string>): Promise<Run> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ['-r', '@swc-node/register', `apps/${app}/src/main.ts`], {
-      cwd: ROOT,
-      env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', HOST: '127.0.0.1', PORT: '0', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      fail(new Error(`${app} still running after 45 s:\n${stdout}\n${stderr}`));
-    }, 45_000);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      const lines = stdout
-        .trim()
-        .split('\n')
-        .filter(Boolean)
-        .map((line) => {
-          try {
-            return JSON.parse(line) as Record<string, unknown>;
-          } catch {
-            return { notJson: line };
-          }
-        });
-      done({ code, lines, stdout, stderr });
-    });
-  });
-}
-
-function expectOneFatalLine(run: Run): Record<string, unknown> {
-  expect(run.stderr).toBe('');
-  expect(run.lines.filter((line) => 'notJson' in line)).toEqual([]);
-  const fatal = run.lines.filter((line) => line['level'] === 60);
-  expect(fatal).toHaveLength(1);
-  const line = fatal[0] ?? {};
-  expect(line).toEqual(expect.objectContaining({ time: expect.any(String), msg: expect.any(String) }));
-  expect(run.code).toBe(1);
-  return line;
-}
+import { join } from 'node:path';
+import { expectOneFatalLine, runServiceProcess } from './start-failure.testing';
 
 describe('a service that cannot start', () => {
   let dir: string;
@@ -72,7 +18,7 @@ describe('a service that cannot start', () => {
   });
 
   it('names every bad variable, a published placeholder secret among them, in one line', async () => {
-    const run = await runService('command-service', { EVENT_STORE: 'embedded', DATA_DIR: dir, PORT: 'eighty', ADMIN_API_KEY: 'change-me-at-least-16-characters', INTERNAL_API_TOKEN: 'short' });
+    const run = await runServiceProcess('command-service', { EVENT_STORE: 'embedded', DATA_DIR: dir, PORT: 'eighty', ADMIN_API_KEY: 'change-me-at-least-16-characters', INTERNAL_API_TOKEN: 'short' });
     const line = expectOneFatalLine(run);
     expect(line['variable']).toBe('ADMIN_API_KEY');
     expect(line['variables']).toEqual(['ADMIN_API_KEY', 'INTERNAL_API_TOKEN', 'PORT']);
@@ -80,13 +26,13 @@ describe('a service that cannot start', () => {
   }, 60_000);
 
   it('names a variable a rule across variables needs (the evaluation service\'s token)', async () => {
-    const run = await runService('evaluation-service', { REDIS_URL: 'redis://127.0.0.1:6379', COMMAND_SERVICE_URL: 'http://127.0.0.1:8001' });
+    const run = await runServiceProcess('evaluation-service', { REDIS_URL: 'redis://127.0.0.1:6379', COMMAND_SERVICE_URL: 'http://127.0.0.1:8001' });
     expect(expectOneFatalLine(run)['variable']).toBe('INTERNAL_API_TOKEN');
   }, 60_000);
 
   it('names an unreachable Redis by its address, without its password', async () => {
     const port = await findFreePort();
-    const run = await runService('relay', { EVENT_STORE: 'embedded', DATA_DIR: dir, REDIS_URL: `redis://:secret-password@127.0.0.1:${port}`, KAFKA_BROKERS: '127.0.0.1:9' });
+    const run = await runServiceProcess('relay', { EVENT_STORE: 'embedded', DATA_DIR: dir, REDIS_URL: `redis://:secret-password@127.0.0.1:${port}`, KAFKA_BROKERS: '127.0.0.1:9' });
     const line = expectOneFatalLine(run);
     expect(line).toEqual(expect.objectContaining({ dependency: 'Redis', address: `redis://127.0.0.1:${port}` }));
     expect(run.stdout).not.toContain('secret-password');
@@ -95,7 +41,7 @@ describe('a service that cannot start', () => {
   it('names an unreachable EventStoreDB by its connection string', async () => {
     const port = await findFreePort();
     const address = `kurrentdb://127.0.0.1:${port}?tls=false`;
-    const run = await runService('command-service', { EVENTSTORE_CONNECTION_STRING: address, ADMIN_API_KEY: 'Zq3n9Vb2Lr7Tx1Wc5Hy8Kp4M', INTERNAL_API_TOKEN: 'Hy8Kp4MZq3n9Vb2Lr7Tx1Wc5' });
+    const run = await runServiceProcess('command-service', { EVENTSTORE_CONNECTION_STRING: address, ADMIN_API_KEY: 'Zq3n9Vb2Lr7Tx1Wc5Hy8Kp4M', INTERNAL_API_TOKEN: 'Hy8Kp4MZq3n9Vb2Lr7Tx1Wc5' });
     const line = expectOneFatalLine(run);
     expect(line).toEqual(expect.objectContaining({ dependency: 'EventStoreDB', address }));
   }, 60_000);
