@@ -41,8 +41,8 @@ export interface ProjectorConfig {
 
 export function loadProjectorConfig(env: NodeJS.ProcessEnv = process.env): ProjectorConfig {
   const read = new EnvReader(env);
-  const sessionTimeoutMs = read.integer('KAFKA_SESSION_TIMEOUT_MS', 1500, 500, 300_000);
-  const heartbeatIntervalMs = read.integer('KAFKA_HEARTBEAT_INTERVAL_MS', Math.min(500, Math.floor(sessionTimeoutMs / 3)), 50, 100_000);
+  const sessionTimeoutMs = read.integer('KAFKA_SESSION_TIMEOUT_MS', 1200, 500, 300_000);
+  const heartbeatIntervalMs = read.integer('KAFKA_HEARTBEAT_INTERVAL_MS', Math.min(400, Math.floor(sessionTimeoutMs / 3)), 50, 100_000);
   if (heartbeatIntervalMs * 3 > sessionTimeoutMs) {
     read.problem(
       `KAFKA_HEARTBEAT_INTERVAL_MS (${heartbeatIntervalMs}) must be at most a third of KAFKA_SESSION_TIMEOUT_MS (${sessionTimeoutMs}): one late heartbeat must not end a member's session`,
