@@ -9,17 +9,17 @@ import type { Admin } from 'kafkajs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { environmentSdk as sdkOf, expectRebuildEquality as expectEqualToRebuild, fleetServed as environmentsServed, IDLE_TIMEOUT_MS } from './testing/audits';
 import { createFleet, type Fleet, type FleetEnvironment } from './testing/fleet';
-import { httpRequest, numberAt, SdkClient, stringAt, type HttpAnswer } from './testing/http';
+import { httpRequest, numberAt, stringAt, type HttpAnswer, type SdkClient } from './testing/http';
 import { runHttpLoad, sample, signal, type LoadRequest } from './testing/load';
 import { Pipeline } from './testing/pipeline';
-import { compareWithRebuild, isRelayed, readLog, waitForIdle, type IdleReport, type RebuildComparison } from './testing/read-model-audit';
+import { isRelayed, readLog, waitForIdle, type IdleReport, type RebuildComparison } from './testing/read-model-audit';
 import { report } from './testing/report';
 import { eventually, runSeed, seededRandom, sleep } from './testing/wait';
 
-/** A projector that restarts while killed members still hold their group sessions waits them out (30 s). */
+/** A projector restarted while killed members still hold their group sessions waits them out (KAFKA_SESSION_TIMEOUT_MS, 1.2 s); the rest is a cold start on busy cores. */
 const RESTART_READY_TIMEOUT_MS = 90_000;
-const IDLE_TIMEOUT_MS = 120_000;
 const KAFKA_DOWN_MS = 12_000;
 /** How a projector reports that its consumer group did not let it join in time. */
 const JOIN_TIMEOUT = /Consumer group \S+ not joined within/;
@@ -51,7 +51,7 @@ describeWithInfra(
   () => {
     const kafka = withOwnKafka();
     // Append-only with fsync: a stopped Redis comes back with its read models and checkpoints.
-    const redisServer = withOwnRedis({ appendOnly: true });
+    const redisServer = withOwnRedis({ appendOnly: true, appendFsync: 'always' });
     const seed = runSeed();
     const random = seededRandom(seed);
     let pipeline: Pipeline;
@@ -84,22 +84,12 @@ describeWithInfra(
     });
 
     /** Waits for the pipeline to be idle, then checks the live read models against a rebuild from the log. */
-    async function expectRebuildEquality(): Promise<{ idle: IdleReport; comparison: RebuildComparison }> {
-      const idle = await waitForIdle(pipeline, redis, kafkaAdmin, IDLE_TIMEOUT_MS);
-      const comparison = await compareWithRebuild(redis, pipeline.dataDir, pipeline.readModelPrefix, pipeline.sealingKeyPrefix);
-      expect({ missingInLive: comparison.missingInLive, missingInRebuild: comparison.missingInRebuild, different: comparison.different }).toEqual({
-        missingInLive: [],
-        missingInRebuild: [],
-        different: [],
-      });
-      // 3 projects, 6 environments, 24 identities at least: an empty comparison proves nothing.
-      expect(comparison.documents).toBeGreaterThanOrEqual(33);
-      return { idle, comparison };
-    }
+    // 3 projects, 6 environments, 24 identities at least: an empty comparison proves nothing.
+    const expectRebuildEquality = (): Promise<{ idle: IdleReport; comparison: RebuildComparison }> => expectEqualToRebuild(pipeline, redis, kafkaAdmin, 33);
 
     /**
-     * Waits for the restarted projector. Killed members keep their group sessions for kafkajs's
-     * 30 s, and a rebalance waits for them; the projector gives up joining after 60 s and exits
+     * Waits for the restarted projector. Killed members keep their group sessions (1.2 s), and a
+     * rebalance waits for them; the projector gives up joining after 60 s and exits
      * (fail fast, for its orchestrator to restart it). It is restarted here as an orchestrator
      * would, and the restarts are counted.
      */
@@ -116,14 +106,9 @@ describeWithInfra(
     }
 
     /** Each test may run alone (`-t`): the fleet must be projected and served before it starts. */
-    async function fleetServed(): Promise<void> {
-      await waitForIdle(pipeline, redis, kafkaAdmin, IDLE_TIMEOUT_MS);
-      for (const environment of fleet.environments) {
-        await eventually(`environment ${environment.id} served`, async () => ((await environmentSdk(environment).flags()).size > 0 ? true : undefined), { timeoutMs: 10_000 });
-      }
-    }
+    const fleetServed = (): Promise<void> => environmentsServed(pipeline, redis, kafkaAdmin, fleet.environments);
 
-    const environmentSdk = (environment: FleetEnvironment): SdkClient => new SdkClient((pipeline.evaluations[0] as { url: string }).url, environment.clientKey);
+    const environmentSdk = (environment: FleetEnvironment): SdkClient => sdkOf(pipeline, environment);
 
     it('equals a rebuild from the log byte for byte after the projector and the relay are SIGKILLed and restarted while 1,000 commands flow', async () => {
       const admin = pipeline.admin;
@@ -471,8 +456,8 @@ describeWithInfra(
         stopRequestedAt = Date.now();
         await kafka().stop();
         downAt = Date.now();
-        // Longer than the producer's retries (kafkajs: 5, about 9 s in all): publishes fail and
-        // the relay starts over from its checkpoint, rather than only waiting for the broker.
+        // Many reconnection attempts (one a second at most, KAFKA_RECONNECT_RETRY): the relay's
+        // publish and the projector's fetches wait through the outage and carry on after it.
         await sleep(KAFKA_DOWN_MS);
         restartAt = Date.now();
         await kafka().start();

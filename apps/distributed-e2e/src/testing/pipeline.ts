@@ -41,6 +41,9 @@ export class Pipeline {
   readonly relay: ServiceProcess;
   readonly projector: ServiceProcess;
   readonly evaluations: ServiceProcess[] = [];
+  /** Further members of the projector group, made by addProjector. */
+  readonly extraProjectors: ServiceProcess[] = [];
+  private readonly projectorEnv: Readonly<Record<string, string>>;
 
   constructor(readonly options: PipelineOptions) {
     this.dataDir = join(options.workDir, 'data');
@@ -67,18 +70,26 @@ export class Pipeline {
       REDIS_URL: options.redisUrl,
       RELAY_CHECKPOINT: this.relayCheckpoint,
     });
-    this.projector = service('projector', 'projector', {
+    this.projectorEnv = {
       KAFKA_BROKERS: brokers,
       KAFKA_TOPIC: this.topic,
       KAFKA_GROUP_ID: this.groupId,
       REDIS_URL: options.redisUrl,
       READ_MODEL_PREFIX: this.readModelPrefix,
       SEALING_KEY_PREFIX: this.sealingKeyPrefix,
-    });
+    };
+    this.projector = service('projector', 'projector', this.projectorEnv);
+  }
+
+  /** Another projector process in the same consumer group (same topic, Redis and prefixes); not started. */
+  addProjector(): ServiceProcess {
+    const projector = new ServiceProcess({ app: 'projector', label: `projector-${this.extraProjectors.length + 2}`, env: this.projectorEnv, logDir: this.logDir });
+    this.extraProjectors.push(projector);
+    return projector;
   }
 
   get services(): ServiceProcess[] {
-    return [this.command, this.relay, this.projector, ...this.evaluations];
+    return [this.command, this.relay, this.projector, ...this.extraProjectors, ...this.evaluations];
   }
 
   get admin(): AdminClient {
