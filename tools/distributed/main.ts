@@ -102,6 +102,7 @@ async function main(): Promise<void> {
       },
     );
   };
+  process.once('exit', () => topology.killAll());
   process.on('SIGINT', () => shutdown('SIGINT', 0));
   process.on('SIGTERM', () => shutdown('SIGTERM', 0));
 

@@ -84,12 +84,21 @@ export class ServiceChild {
     }
     const child = this.child;
     this.exited = new Promise((done) => {
-      child.once('exit', (code, signal) => {
+      const exited = (code: number | null, signal: NodeJS.Signals | null, lastMessage: string): void => {
+        if (this.child !== child) return;
         this.child = undefined;
-        if (!this.expectingExit) this.options.onExit({ code, signal, lastMessage: lastLoggedMessage(this.options.logFile) });
+        if (!this.expectingExit) this.options.onExit({ code, signal, lastMessage });
         done();
-      });
+      };
+      child.once('exit', (code, signal) => exited(code, signal, lastLoggedMessage(this.options.logFile)));
+      child.once('error', (error) => exited(null, null, `could not run node: ${error.message}`));
     });
+  }
+
+  /** SIGKILL, without waiting. */
+  kill(): void {
+    this.expectingExit = true;
+    this.child?.kill('SIGKILL');
   }
 
   /** SIGTERM (the services' graceful stop), SIGKILL after the timeout. */

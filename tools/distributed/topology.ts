@@ -161,11 +161,14 @@ export class DistributedTopology {
     log.info({ source: chosen.source, reason: chosen.reason }, 'services start from ' + chosen.source);
 
     const brokersStarted = Date.now();
-    [this.redis, this.kafka] = await Promise.all([
+    // Both settle before a failure is thrown, so stop() finds whichever did start.
+    const brokers = await Promise.allSettled([
       // Sealing keys live in this Redis: every write reaches the disk before it is answered.
-      RedisServer.start({ dir: join(dir, 'redis'), appendOnly: true, appendFsync: 'always', port: ports.redis }),
-      KafkaBroker.start({ dir: join(dir, 'kafka'), port: ports.kafka, controllerPort: ports.kafkaController }),
+      RedisServer.start({ dir: join(dir, 'redis'), appendOnly: true, appendFsync: 'always', port: ports.redis }).then((redis) => (this.redis = redis)),
+      KafkaBroker.start({ dir: join(dir, 'kafka'), port: ports.kafka, controllerPort: ports.kafkaController }).then((kafka) => (this.kafka = kafka)),
     ]);
+    for (const result of brokers) if (result.status === 'rejected') throw result.reason;
+    if (!this.redis || !this.kafka) throw new Error('the brokers did not start');
     log.info({ redis: this.redis.url, kafka: this.kafka.brokers.join(','), ms: Date.now() - brokersStarted }, 'brokers started');
 
     const adminKeyFile = join(dir, 'admin-api-key');
@@ -250,6 +253,11 @@ export class DistributedTopology {
     // An evaluation instance is one of several behind the balancer: the tier goes on while one is left.
     const fatal = !this.instances.includes(child) || !this.instances.some((instance) => instance.running);
     this.options.onServiceExit(child.label, exit, fatal);
+  }
+
+  /** Last resort when the runner exits without stop(): no service outlives it (the brokers have the same hook in tools/infra). */
+  killAll(): void {
+    for (const child of this.children) child.kill();
   }
 
   /** Stops everything, services first (SIGTERM, then SIGKILL after 10 s), then the brokers; data stays in the directory. */
