@@ -13,7 +13,7 @@ function* sourceFiles(dir: string): Generator<string> {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) {
       if (entry.name !== 'node_modules' && entry.name !== 'testing') yield* sourceFiles(path);
-    } else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.spec.ts') && entry.name !== 'testing.ts') {
+    } else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.spec.ts') && entry.name !== 'testing.ts' && !entry.name.endsWith('.testing.ts')) {
       yield path;
     }
   }
