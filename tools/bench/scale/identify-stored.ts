@@ -56,8 +56,8 @@ async function startServer(dataDir: string, adminKey: string, profileDir?: strin
   const port = await freePort();
   const useDist = process.argv.includes('--dist');
   const entry = useDist ? [join(root, 'dist', 'apps', 'standalone', 'src', 'main.js')] : ['-r', '@swc-node/register', join(root, 'apps', 'standalone', 'src', 'main.ts')];
-  const extra = (process.env['SERVER_NODE_ARGS'] ?? '').split(' ').filter((arg) => arg !== '');
-  const args = [...extra, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), ...entry];
+  // SERVER_NODE_ARGS are added by NodeProcess itself.
+  const args = [...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), ...entry];
   const server = new NodeProcess(args[0] as string, {
     cwd: root,
     args: args.slice(1),
