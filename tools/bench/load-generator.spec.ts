@@ -25,7 +25,7 @@ Transfer/sec:      2.94MB
 WRK_JSON {"requests":26815,"duration_us":1100490,"bytes":3390187,"errors":{"connect":0,"read":0,"write":0,"status":3831,"timeout":0},"latency_us":{"min":15,"mean":3718.9,"max":83412,"p50":142,"p90":13523,"p99":40947,"p99.9":77180},"sent":[26823]}
 `;
 
-const machine = (commands: string[], cpus = 2): Machine => ({ has: (command) => commands.includes(command), cpus });
+const machine = (commands: string[], cpus = 2, loadAverage = 0.2): Machine => ({ has: (command) => commands.includes(command), cpus, loadAverage });
 
 const hasWrk = (): boolean => {
   try {
@@ -114,6 +114,15 @@ describe('load generator', () => {
       expect(chooseGenerator({ pin: true }, machine(['wrk', 'taskset'], 1))).toEqual({ generator: 'wrk', pin: false, notes: ['1 CPU: server and generator not pinned'] });
       expect(chooseGenerator({ generator: 'autocannon', pin: true }, machine(['wrk', 'taskset'])).pin).toBe(true);
       expect(chooseGenerator({ pin: false }, machine(['wrk', 'taskset'])).pin).toBe(false);
+    });
+
+    it('pins on a busy host too, saying that a pinned server cannot move away from the other work', () => {
+      const choice = chooseGenerator({}, machine(['wrk', 'taskset'], 2, 12.4));
+      expect(choice.pin).toBe(true);
+      expect(choice.notes).toEqual([
+        "load average 12.4: other processes share the server's CPU, and pinned it cannot move away from them; its figures suffer more than unpinned (--no-pin)",
+      ]);
+      expect(chooseGenerator({ pin: false }, machine(['wrk', 'taskset'], 2, 12.4)).notes).toEqual([]);
     });
   });
 

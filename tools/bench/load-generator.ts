@@ -1,7 +1,7 @@
 import autocannon from 'autocannon';
 import { execFile, execFileSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /**
@@ -229,6 +229,8 @@ export interface GeneratorChoice {
 export interface Machine {
   readonly has: (command: string) => boolean;
   readonly cpus: number;
+  /** The 1-minute load average as the bench starts: the other work on the host. */
+  readonly loadAverage: number;
 }
 
 const onPath = (command: string): boolean => {
@@ -240,7 +242,10 @@ const onPath = (command: string): boolean => {
   }
 };
 
-export const thisMachine: Machine = { has: onPath, cpus: cpus().length };
+export const thisMachine: Machine = { has: onPath, cpus: cpus().length, loadAverage: loadavg()[0] ?? 0 };
+
+/** A load average above this, before the bench runs anything, is other work sharing the CPUs. */
+const BUSY_HOST = 1.5;
 
 /**
  * The generator and pinning to use: by default wrk, pinned, when wrk is installed, autocannon
@@ -266,6 +271,10 @@ export function chooseGenerator(asked: { generator?: GeneratorName; pin?: boolea
   } else if (pin && machine.cpus < 2) {
     pin = false;
     notes.push(`${machine.cpus} CPU: server and generator not pinned`);
+  }
+  // Measured at 1,000,000 identities with a load average of 12: pinned, 2,500 to 2,900 stored identifies/s; unpinned, 5,500 to 9,500.
+  if (pin && machine.loadAverage > BUSY_HOST) {
+    notes.push(`load average ${machine.loadAverage.toFixed(1)}: other processes share the server's CPU, and pinned it cannot move away from them; its figures suffer more than unpinned (--no-pin)`);
   }
   return { generator, pin, notes };
 }
