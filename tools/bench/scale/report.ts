@@ -32,6 +32,7 @@ export const FIGURES: readonly Figure[] = [
   { key: 'restart.seconds', label: '2. restart to ready (s)', digits: 2, target: atMost(5) },
   { key: 'restart.rssPeak', label: '2. RSS peak during restart (MB)', digits: 0 },
   { key: 'restart.rss', label: '2. RSS after restart (MB)', digits: 0, target: atMost(600) },
+  { key: 'restart.check', label: '2. start-up Merkle check done (s after start)', digits: 1 },
   { key: 'restart.stored', label: '2. sampled identities intact after restart (missing)', digits: 0, target: atMost(0) },
   { key: 'stored.p99', label: '3. identify stored p99 (ms, 50 conns)', digits: 2, target: below(5) },
   { key: 'stored.p999', label: '3. identify stored p99.9 (ms)', digits: 2 },
