@@ -111,7 +111,8 @@ export async function startRelay(config: RelayConfig, logger: Logger): Promise<R
   await relay.start();
 
   let head = 0;
-  const kafkaAdmin = new KafkaAdminSession(kafka, 1500);
+  const kafkaAdmin = new KafkaAdminSession(kafka, 4000);
+  let probing = false;
   const headTimer = setInterval(() => {
     store.headPosition().then(
       (position) => {
@@ -120,11 +121,16 @@ export async function startRelay(config: RelayConfig, logger: Logger): Promise<R
       },
       (error: unknown) => health.down('eventstore', `log head not readable: ${reasonOf(error)}`),
     );
-    // An idle relay publishes nothing: ask the brokers whether they answer.
-    kafkaAdmin.run((admin) => admin.describeCluster()).then(
-      () => health.up('kafka'),
-      (error: unknown) => health.down('kafka', `brokers ${config.kafkaBrokers.join(',')} not answering: ${reasonOf(error)}`),
-    );
+    // An idle relay publishes nothing: ask the brokers whether they answer (one question at a time).
+    if (probing) return;
+    probing = true;
+    kafkaAdmin
+      .run((admin) => admin.describeCluster())
+      .then(
+        () => health.up('kafka'),
+        (error: unknown) => health.down('kafka', `brokers ${config.kafkaBrokers.join(',')} not answering: ${reasonOf(error)}`),
+      )
+      .finally(() => (probing = false));
   }, 2000);
   headTimer.unref();
 
