@@ -1,3 +1,4 @@
+import type { IdentityDocument } from '@flagline/contracts';
 import type { FlagOutcome } from '@flagline/evaluation-engine';
 import { FloatNumber } from '@flagline/python-compat';
 import { createHash } from 'node:crypto';
@@ -92,8 +93,23 @@ export class OfrepService {
     // Without an identity there are no traits to match: the environment's own evaluation applies.
     if (context.targetingKey === null) return environment.visible(environment.anonymousOutcomes, kind);
     const stored = await this.registry.identity(environment.id, context.targetingKey);
-    const traits: Record<string, TraitValue> = { ...(stored ? storedTraits(stored) : {}), ...context.traits };
-    return environment.visible(environment.evaluateIdentity({ identifier: context.targetingKey, traits }, stored), kind);
+    return environment.visible(environment.evaluateIdentity({ identifier: context.targetingKey, traits: this.traits(stored, context) }, stored), kind);
+  }
+
+  /** The stored identity's traits, with the context's attributes over them for this evaluation only. */
+  private traits(stored: IdentityDocument | null, context: ParsedContext): Record<string, TraitValue> {
+    return { ...(stored ? storedTraits(stored) : {}), ...context.traits };
+  }
+
+  /**
+   * The one flag `key` as {@link outcomes} would list it, evaluating only that flag (and what it
+   * depends on); `undefined` when this key does not see such a flag.
+   */
+  private async outcome({ environment, kind }: ResolvedKey, context: ParsedContext, key: string): Promise<FlagOutcome | undefined> {
+    if (context.targetingKey === null) return environment.environmentFlag(key, kind);
+    if (!environment.compiled.featureIndexByName.has(key)) return undefined;
+    const stored = await this.registry.identity(environment.id, context.targetingKey);
+    return environment.evaluateIdentityFeature({ identifier: context.targetingKey, traits: this.traits(stored, context) }, stored, key, kind);
   }
 
   /** Without a targeting key, a flag whose value depends on the identity cannot be evaluated. */
@@ -111,7 +127,7 @@ export class OfrepService {
   async evaluateFlag(resolved: ResolvedKey, key: string, body: unknown): Promise<SdkAnswer> {
     const context = this.parse(body);
     if ('errorCode' in context) return json(400, { ...context, key });
-    const outcome = (await this.outcomes(resolved, context)).find((candidate) => candidate.feature.name === key);
+    const outcome = await this.outcome(resolved, context, key);
     if (!outcome) return json(404, { key, errorCode: 'FLAG_NOT_FOUND', errorDetails: `Flag "${key}" not found in this environment` });
     const result = this.result(resolved, outcome, context);
     return json('errorCode' in result ? 400 : 200, result);

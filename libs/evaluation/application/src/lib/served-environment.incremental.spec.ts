@@ -1,6 +1,7 @@
 import type { EnvironmentDocument, FeatureDocument, FeatureStateDocument } from '@flagline/contracts';
 import { ServedEnvironment } from './served-environment';
 import { aFeatureDocument, aFeatureStateDocument } from './testing/environment-documents';
+import { seededRandom } from './testing/random';
 
 const feature = (id: number): FeatureDocument => aFeatureDocument(id, `feature_${id}`, { description: `about ${id}` });
 
@@ -116,13 +117,6 @@ describe('ServedEnvironment built from its previous revision', () => {
 });
 
 describe('ServedEnvironment revisions built one from another, against compiles from scratch', () => {
-  /** A small deterministic generator (mulberry32), so a failure can be replayed. */
-  const random = (seed: number) => () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
   const answers = (served: ServedEnvironment) => ({
     client: body(served),
     server: String(served.environmentFlagsAnswer('server').body),
@@ -132,7 +126,7 @@ describe('ServedEnvironment revisions built one from another, against compiles f
   });
 
   it.each([1, 2, 3, 4, 5])('gives the same answers over 40 random toggles, value changes and new features (seed %i)', (seed) => {
-    const next = random(seed);
+    const next = seededRandom(seed);
     const withOptions = (id: number): FeatureDocument =>
       id % 4 === 0 ? aFeatureDocument(id, `feature_${id}`, { type: 'MULTIVARIATE', options: [{ id: 900 + id, value: 'variant', key: 'v', defaultAllocation: 50 }] }) : feature(id);
     const entryFor = (id: number) => {

@@ -157,12 +157,13 @@ export class ServedEnvironment {
   visible(outcomes: readonly FlagOutcome[], kind: KeyKind): readonly FlagOutcome[] {
     if (kind === 'server' && !this.hideDisabled) return outcomes;
     const out: FlagOutcome[] = [];
-    for (const outcome of outcomes) {
-      if (kind === 'client' && this.serverOnly[outcome.feature.index] === true) continue;
-      if (this.hideDisabled && !outcome.enabled) continue;
-      out.push(outcome);
-    }
+    for (const outcome of outcomes) if (this.shows(outcome, kind)) out.push(outcome);
     return out;
+  }
+
+  /** Whether a key of this kind sees this outcome (see {@link visible}). */
+  private shows(outcome: FlagOutcome, kind: KeyKind): boolean {
+    return !(kind === 'client' && this.serverOnly[outcome.feature.index] === true) && !(this.hideDisabled && !outcome.enabled);
   }
 
   /** The whole `GET /api/v1/flags/` answer, body and headers, identical for every request with the same kind of key. */
@@ -184,7 +185,7 @@ export class ServedEnvironment {
   environmentFlag(name: string, kind: KeyKind): FlagOutcome | undefined {
     const index = this.compiled.featureIndexByName.get(name);
     const outcome = index === undefined ? undefined : this.environmentOutcomes[index];
-    return outcome && this.visible([outcome], kind).length === 1 ? outcome : undefined;
+    return outcome && this.shows(outcome, kind) ? outcome : undefined;
   }
 
   /** A remembered identify answer for a stored identity whose call brought no new traits. */
@@ -230,6 +231,19 @@ export class ServedEnvironment {
   evaluateIdentity(identity: IdentityInput, stored: IdentityDocument | null): readonly FlagOutcome[] {
     const overrides = stored && stored.overrides.length > 0 ? this.overridesFor(stored) : undefined;
     return evaluate(this.compiled, this.keyed(identity, stored), overrides).flags;
+  }
+
+  /**
+   * The outcome {@link evaluateIdentity} gives feature `name`, when a key of this kind sees it;
+   * `undefined` for a feature the environment lacks or hides from this key. Only that feature is
+   * evaluated: the segments overriding it and, through their conditions, the flags it depends on.
+   */
+  evaluateIdentityFeature(identity: IdentityInput, stored: IdentityDocument | null, name: string, kind: KeyKind): FlagOutcome | undefined {
+    const index = this.compiled.featureIndexByName.get(name);
+    if (index === undefined || (kind === 'client' && this.serverOnly[index] === true)) return undefined;
+    const overrides = stored && stored.overrides.length > 0 ? this.overridesFor(stored) : undefined;
+    const [outcome] = evaluateFeatures(this.compiled, this.keyed(identity, stored), [name], overrides);
+    return outcome && this.shows(outcome, kind) ? outcome : undefined;
   }
 
   /**
