@@ -534,7 +534,7 @@ export class KafkaBroker extends ManagedProcess {
       'transaction.state.log.min.isr': 1,
       'transaction.state.log.num.partitions': 1,
       'group.initial.rebalance.delay.ms': 0,
-      // Kafka refuses consumer sessions under 6 s by default; the projector's is 1.2 s, so that a
+      // Kafka refuses consumer sessions under 6 s by default; the projector's is 1 s, so that a
       // killed member's partitions move to the others within seconds (see KAFKA_SESSION_TIMEOUT_MS).
       'group.min.session.timeout.ms': 500,
       'num.network.threads': 2,

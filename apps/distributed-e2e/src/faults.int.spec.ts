@@ -18,7 +18,7 @@ import { isRelayed, readLog, waitForIdle, type IdleReport, type RebuildCompariso
 import { report } from './testing/report';
 import { eventually, runSeed, seededRandom, sleep } from './testing/wait';
 
-/** A projector restarted while killed members still hold their group sessions waits them out (KAFKA_SESSION_TIMEOUT_MS, 1.2 s); the rest is a cold start on busy cores. */
+/** A projector restarted while killed members still hold their group sessions waits them out (KAFKA_SESSION_TIMEOUT_MS, 1 s); the rest is a cold start on busy cores. */
 const RESTART_READY_TIMEOUT_MS = 90_000;
 const KAFKA_DOWN_MS = 12_000;
 /** How a projector reports that its consumer group did not let it join in time. */
@@ -88,7 +88,7 @@ describeWithInfra(
     const expectRebuildEquality = (): Promise<{ idle: IdleReport; comparison: RebuildComparison }> => expectEqualToRebuild(pipeline, redis, kafkaAdmin, 33);
 
     /**
-     * Waits for the restarted projector. Killed members keep their group sessions (1.2 s), and a
+     * Waits for the restarted projector. Killed members keep their group sessions (1 s), and a
      * rebalance waits for them; the projector gives up joining after 60 s and exits
      * (fail fast, for its orchestrator to restart it). It is restarted here as an orchestrator
      * would, and the restarts are counted.

@@ -14,14 +14,14 @@ function configProblems(env: NodeJS.ProcessEnv): readonly string[] {
 }
 
 describe('projector consumer session configuration', () => {
-  it('defaults to a 1.2 s session with a heartbeat every 400 ms, so a killed member is replaced within seconds', () => {
+  it('defaults to a 1 s session with a heartbeat every 300 ms, so a killed member is replaced within seconds', () => {
     const config = loadProjectorConfig(required);
-    expect({ session: config.sessionTimeoutMs, heartbeat: config.heartbeatIntervalMs }).toEqual({ session: 1200, heartbeat: 400 });
+    expect({ session: config.sessionTimeoutMs, heartbeat: config.heartbeatIntervalMs }).toEqual({ session: 1000, heartbeat: 300 });
   });
 
-  it('keeps the default heartbeat within a third of a shorter session, and at 400 ms for a longer one', () => {
-    expect(loadProjectorConfig({ ...required, KAFKA_SESSION_TIMEOUT_MS: '900' }).heartbeatIntervalMs).toBe(300);
-    expect(loadProjectorConfig({ ...required, KAFKA_SESSION_TIMEOUT_MS: '10000' }).heartbeatIntervalMs).toBe(400);
+  it('keeps the default heartbeat within a third of a shorter session, and at 300 ms for a longer one', () => {
+    expect(loadProjectorConfig({ ...required, KAFKA_SESSION_TIMEOUT_MS: '600' }).heartbeatIntervalMs).toBe(200);
+    expect(loadProjectorConfig({ ...required, KAFKA_SESSION_TIMEOUT_MS: '10000' }).heartbeatIntervalMs).toBe(300);
     expect(loadProjectorConfig({ ...required, KAFKA_SESSION_TIMEOUT_MS: '10000', KAFKA_HEARTBEAT_INTERVAL_MS: '3000' }).heartbeatIntervalMs).toBe(3000);
   });
 
