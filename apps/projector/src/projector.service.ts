@@ -123,7 +123,10 @@ export async function startProjector(config: ProjectorConfig, logger: Logger): P
       const membership = lag.membership();
       return membership.joined ? PASSING : failing(`not in consumer group ${config.groupId}: ${membership.reason}`);
     }, { dependency: 'kafka' })
+    // The group membership alone can stay "joined" for a while after the brokers went away.
+    .add('kafka-brokers', 'not asked yet', { dependency: 'kafka' })
     .add('redis', 'not connected yet', { dependency: 'redis' });
+  health.up('kafka-brokers'); // asked every 2 s from the start (below)
   watchConnection(redis, health, 'redis');
   health.exportTo(metrics);
 
@@ -176,17 +179,25 @@ export async function startProjector(config: ProjectorConfig, logger: Logger): P
   });
   ready = true;
 
-  // The lag is refreshed from the brokers every few seconds (a batch is fetched only when messages arrive).
-  const admin = new KafkaAdminSession(kafka);
+  // The lag is refreshed from the brokers every 2 s (a batch is fetched only when messages
+  // arrive), which also tells whether they answer.
+  const admin = new KafkaAdminSession(kafka, 4000);
   let refreshing = false;
   const lagTimer = setInterval(() => {
     if (refreshing) return;
     refreshing = true;
     admin
-      .run((client) => lag.refresh(client, config.groupId))
-      .catch((error: unknown) => logger.debug({ err: reasonOf(error) }, 'consumer lag not refreshed'))
+      .run(async (client) => {
+        // Asked even when the member owns no partition, so an idle member notices the brokers going away.
+        await client.describeCluster();
+        await lag.refresh(client, config.groupId);
+      })
+      .then(
+        () => health.up('kafka-brokers'),
+        (error: unknown) => health.down('kafka-brokers', `brokers ${config.kafkaBrokers.join(',')} not answering: ${reasonOf(error)}`),
+      )
       .finally(() => (refreshing = false));
-  }, 5000);
+  }, 2000);
   lagTimer.unref();
   const report = (): HealthReport => health.report({ group: config.groupId, subscribed: ready, lastPosition });
   const app = await createOpsHttpApp({ health: report, metrics }, new PinoNestLogger(logger));
