@@ -26,6 +26,8 @@ import { eventually, runSeed, sleep } from './testing/wait';
 /** The targets (issue 17): projection resumes within 2 s of Kafka's return; a killed member's partitions are taken over within 3 s. */
 const KAFKA_RETURN_BUDGET_MS = 2000;
 const TAKEOVER_BUDGET_MS = 3000;
+/** A stopped projector leaves its group: the handover waits for no session, only for the other member's next heartbeat. */
+const STOP_HANDOVER_BUDGET_MS = 1500;
 /** Longer than a publish's retries (KAFKA_RECONNECT_RETRY: about 5.5 s), so the relay's publishes fail and it starts over, and the consumer crashes. */
 const KAFKA_DOWN_MS = 8000;
 /**
@@ -310,45 +312,71 @@ describeWithInfra(
       expect(pipeline.unexpectedExits()).toEqual([]);
     }, 600_000);
 
-    it('applies a change within 3 s of one of two projectors being SIGKILLed: the survivor takes its partitions', async () => {
-      await served();
+    /** Two projector processes in the group, both ready (the second is added once and kept). */
+    async function twoProjectors(): Promise<ServiceProcess[]> {
       const second = pipeline.extraProjectors[0] ?? pipeline.addProjector();
       if (!second.running) second.start();
       await second.waitReady(START_TIMEOUT_MS);
-      const members: ServiceProcess[] = [pipeline.projector, second];
-      const attempts = await measureWithRetries('projector SIGKILLed: change applied by the survivor', TAKEOVER_BUDGET_MS, async (attempt) => {
-        // Both members hold partitions before the kill.
-        const { value: before } = await eventually(
-          'two projectors sharing the partitions',
-          async () => {
-            const group = await assignments(kafkaAdmin, pipeline.groupId, pipeline.topic);
-            const sizes = [...group.members.values()].map((held) => held.length);
-            return group.state === 'Stable' && sizes.length === 2 && sizes.every((size) => size > 0) ? group.members : undefined;
-          },
-          { timeoutMs: 60_000, intervalMs: 100 },
-        );
-        const victim = members[(attempt - 1) % 2] as ServiceProcess;
-        const killedAt = Date.now();
-        await victim.kill();
-        const changes = await changeEverywhere(`after-projector-kill-${attempt}`);
-        const { inRedisAt } = await arrivals(changes, 60_000);
-        const after = await assignments(kafkaAdmin, pipeline.groupId, pipeline.topic);
-        const [killedMember] = [...before.keys()].filter((memberId) => !after.members.has(memberId));
-        const orphaned = killedMember ? (before.get(killedMember) ?? []) : [];
-        const takenOver = changes.map((change, index) => ({ change, at: inRedisAt[index] as number })).filter(({ change }) => orphaned.includes(change.partition));
-        // The figure is about the dead member's partitions: without a change there, nothing was measured.
-        expect(takenOver.length).toBeGreaterThan(0);
-        const ms = Math.max(...takenOver.map(({ at }) => at)) - killedAt;
-        const allMs = Math.max(...inRedisAt) - killedAt;
-        // Back to two members for the next attempt and the next test.
-        victim.start();
-        await victim.waitReady(START_TIMEOUT_MS);
-        return {
-          ms,
-          detail: `${victim.label} killed holding partitions ${orphaned.join(',')}; ${takenOver.length} changes there applied ${ms} ms after the kill (all ${changes.length}: ${allMs} ms); survivor holds ${[...after.members.values()].map((held) => held.join(',')).join(' | ')}`,
-        };
-      });
-      expect((attempts.at(-1) as Attempt).ms).toBeLessThan(TAKEOVER_BUDGET_MS);
+      return [pipeline.projector, second];
+    }
+
+    /**
+     * Takes one of two projectors away (SIGKILL: a crash, found by its session expiring; SIGTERM:
+     * a stop, which leaves the group), appends a change in every project, and measures from the
+     * signal until every change on the partitions it held is in the read models; then starts it
+     * again, so both members are back for the next attempt.
+     */
+    async function takeover(members: readonly ServiceProcess[], attempt: number, how: 'kill' | 'stop'): Promise<{ ms: number; detail: string }> {
+      const { value: before } = await eventually(
+        'two projectors sharing the partitions',
+        async () => {
+          const group = await assignments(kafkaAdmin, pipeline.groupId, pipeline.topic);
+          const sizes = [...group.members.values()].map((held) => held.length);
+          return group.state === 'Stable' && sizes.length === 2 && sizes.every((size) => size > 0) ? group.members : undefined;
+        },
+        { timeoutMs: 60_000, intervalMs: 100 },
+      );
+      const victim = members[(attempt - 1) % 2] as ServiceProcess;
+      const signalledAt = Date.now();
+      // A stop is not awaited: the process finishes its shutdown while the change is appended.
+      const gone = how === 'kill' ? victim.kill() : victim.stop();
+      const changes = await changeEverywhere(`after-projector-${how}-${attempt}`);
+      const { inRedisAt } = await arrivals(changes, 60_000);
+      await gone;
+      const after = await assignments(kafkaAdmin, pipeline.groupId, pipeline.topic);
+      const [goneMember] = [...before.keys()].filter((memberId) => !after.members.has(memberId));
+      const orphaned = goneMember ? (before.get(goneMember) ?? []) : [];
+      const takenOver = changes.map((change, index) => ({ change, at: inRedisAt[index] as number })).filter(({ change }) => orphaned.includes(change.partition));
+      // The figure is about the partitions the member held: without a change there, nothing was measured.
+      expect(takenOver.length).toBeGreaterThan(0);
+      const ms = Math.max(...takenOver.map(({ at }) => at)) - signalledAt;
+      const allMs = Math.max(...inRedisAt) - signalledAt;
+      victim.start();
+      await victim.waitReady(START_TIMEOUT_MS);
+      return {
+        ms,
+        detail: `${victim.label} (${how}) held partitions ${orphaned.join(',')}; ${takenOver.length} changes there applied ${ms} ms after the signal (all ${changes.length}: ${allMs} ms); survivor held ${[...after.members.values()].map((held) => held.join(',')).join(' | ')}`,
+      };
+    }
+
+    it.each([
+      {
+        name: 'applies a change within 3 s of one of two projectors being SIGKILLed: the survivor takes its partitions',
+        how: 'kill' as const,
+        figure: 'projector SIGKILLed: change applied by the survivor',
+        budgetMs: TAKEOVER_BUDGET_MS,
+      },
+      {
+        name: "hands a stopped (SIGTERM) projector's partitions over at once: it leaves the group, no session to wait out",
+        how: 'stop' as const,
+        figure: 'projector stopped: change applied by the other',
+        budgetMs: STOP_HANDOVER_BUDGET_MS,
+      },
+    ])('$name', async ({ how, figure, budgetMs }) => {
+      await served();
+      const members = await twoProjectors();
+      const attempts = await measureWithRetries(figure, budgetMs, (attempt) => takeover(members, attempt, how));
+      expect((attempts.at(-1) as Attempt).ms).toBeLessThan(budgetMs);
       await equalToRebuild();
       expect(pipeline.unexpectedExits()).toEqual([]);
     }, 600_000);
