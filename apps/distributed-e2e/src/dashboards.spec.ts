@@ -9,7 +9,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ServiceProcess } from './testing/service-process';
-import { alertRules, allQueries, dashboard, dashboardPanels, exposedNames, metricNames, PROMETHEUS_OWN_METRICS, promqlErrors } from './testing/deploy-queries';
+import { parse } from 'yaml';
+import { alertRules, allQueries, dashboard, dashboardPanels, DEPLOY_DIR, exposedNames, metricNames, PROMETHEUS_OWN_METRICS, promqlErrors } from './testing/deploy-queries';
 
 /** Names the relay and the projector register, read from their source (their registries are read in pipeline.int.spec.ts). */
 function declaredIn(file: string): string[] {
@@ -43,6 +44,16 @@ describe('deploy/prometheus/alerts.yml and deploy/grafana/flagline-dashboard.jso
       expect(['critical', 'warning']).toContain(rule.labels['severity']);
       expect(String(rule.annotations['description'])).toContain('Observing it');
     }
+  });
+
+  it('the example Prometheus configuration loads the rules and names every job as FlaglineTargetDown selects', () => {
+    const config = parse(readFileSync(join(DEPLOY_DIR, 'prometheus', 'prometheus.yml'), 'utf8')) as { rule_files: string[]; scrape_configs: { job_name: string }[] };
+    expect(config.rule_files).toEqual(['alerts.yml']);
+    const selector = /up\{job=~"([^"]+)"\}/.exec(alertRules().find((rule) => rule.source === 'FlaglineTargetDown')?.expr ?? '');
+    expect(selector).not.toBeNull();
+    const jobs = new RegExp(`^(?:${selector?.[1] ?? ''})$`);
+    expect(config.scrape_configs.length).toBeGreaterThanOrEqual(4);
+    for (const { job_name } of config.scrape_configs) expect(job_name).toMatch(jobs);
   });
 
   it('the dashboard takes its datasource as a variable, and every panel queries it with targets', () => {
