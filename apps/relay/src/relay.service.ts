@@ -113,7 +113,8 @@ export async function startRelay(config: RelayConfig, logger: Logger): Promise<R
   let head = 0;
   const kafkaAdmin = new KafkaAdminSession(kafka, 4000);
   let probing = false;
-  const headTimer = setInterval(() => {
+  // Every 2 s, and once now: readiness reflects the brokers from the start.
+  const check = (): void => {
     store.headPosition().then(
       (position) => {
         head = position;
@@ -131,7 +132,9 @@ export async function startRelay(config: RelayConfig, logger: Logger): Promise<R
         (error: unknown) => health.down('kafka', `brokers ${config.kafkaBrokers.join(',')} not answering: ${reasonOf(error)}`),
       )
       .finally(() => (probing = false));
-  }, 2000);
+  };
+  check();
+  const headTimer = setInterval(check, 2000);
   headTimer.unref();
 
   metrics.gauge('flagline_relay_position', 'Global log position published and acknowledged by Kafka', [], (gauge) => gauge.set(relay.progress.position));
