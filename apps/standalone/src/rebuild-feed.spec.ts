@@ -16,6 +16,9 @@ const event = (data: NewEvent['data']): NewEvent => ({ id: `e-${++sequence}`, ty
 /** A stream's first event as `LogOrderKeys` is asked for it. */
 const firstOf = (streamName: string): RecordedEvent => ({ id: 'x', type: 'PersonSeen', data: {}, metadata, streamName, streamRevision: 0, globalPosition: 1, recordedAt: metadata.occurredAt });
 
+// 5,000 keys made and made durable: seconds on a loaded host.
+jest.setTimeout(60_000);
+
 describe('the rebuild feed', () => {
   let dataDir: string;
   beforeEach(() => {
