@@ -272,6 +272,29 @@ interface PartWorker {
   readonly stop: () => void;
 }
 
+/** What a worker thread compares instead of rebuilding: a live file and its rebuild (see `compareInWorkers`). */
+export interface CompareJob {
+  readonly livePath: string;
+  readonly freshPath: string;
+}
+
+/** Compares each part's live file with its rebuild (`compareFiles`), every part in a worker thread of its own, at once. */
+export function compareInWorkers(parts: readonly Pick<RebuiltPart, 'livePath' | 'freshPath'>[]): Promise<(FileDifference | null)[]> {
+  return Promise.all(
+    parts.map(
+      ({ livePath, freshPath }) =>
+        new Promise<FileDifference | null>((resolve, reject) => {
+          const job: CompareJob = { livePath, freshPath };
+          const worker = new Worker(WORKER_SCRIPT, { ...WORKER_OPTIONS, workerData: job });
+          let answer: { readonly difference: FileDifference | null } | null = null;
+          worker.once('message', (difference: FileDifference | null) => (answer = { difference }));
+          worker.once('error', reject);
+          worker.once('exit', (code) => (answer ? resolve(answer.difference) : reject(new Error(`the comparison of ${livePath} stopped (exit code ${code})`))));
+        }),
+    ),
+  );
+}
+
 /** Runs a part's job in a worker thread; `stop` ends it early (another part failed). */
 function inWorker(job: PartJob, onProgress: (position: number) => void): PartWorker {
   const worker = new Worker(WORKER_SCRIPT, { ...WORKER_OPTIONS, workerData: job });
@@ -358,7 +381,7 @@ export interface RebuiltPart {
  */
 export async function rebuildParts<T>(
   options: RebuildOptions,
-  whileLocked: (rebuilt: { readonly parts: RebuiltPart[]; readonly events: number }) => T,
+  whileLocked: (rebuilt: { readonly parts: RebuiltPart[]; readonly events: number }) => T | Promise<T>,
 ): Promise<T> {
   const log = await EmbeddedEventStore.open({ directory: join(options.dataDir, 'events') });
   try {
@@ -387,7 +410,8 @@ export async function rebuildParts<T>(
       for (const { freshPath } of parts) removeReadModelFile(freshPath);
       throw error;
     }
-    return whileLocked({ parts, events: counts[0] ?? 0 });
+    // Awaited here: the lock is let go only once what whileLocked does (a comparison in worker threads) is over.
+    return await whileLocked({ parts, events: counts[0] ?? 0 });
   } finally {
     await log.close();
   }

@@ -3,7 +3,7 @@ import { SingleBar } from 'cli-progress';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { compareFiles, REBUILD_BATCH_EVENTS, rebuildParts, standaloneParts, swapIn } from './rebuild-parts';
+import { compareInWorkers, REBUILD_BATCH_EVENTS, rebuildParts, standaloneParts, swapIn } from './rebuild-parts';
 
 const USAGE = `Usage: npm run rebuild -- [--data-dir <dir>] [--verify] [--batch-events <n>]
 
@@ -86,16 +86,19 @@ async function main(): Promise<number> {
           summary({ swapped: true });
           return 0;
         }
-        let same = true;
-        for (const { part, freshPath, livePath } of result.parts) {
-          const difference = compareFiles(livePath, freshPath);
-          if (difference) {
-            same = false;
-            console.log(`${part.name}: ${basename(livePath)} differs from a rebuild: table ${difference.table}, key ${JSON.stringify(difference.key)}: ${difference.detail}`);
-          } else console.log(`${part.name}: ${basename(livePath)} equals a rebuild from the log`);
-        }
-        summary({ equal: same });
-        return same ? 0 : 1;
+        // The parts' files are compared at once, each in a worker thread.
+        return compareInWorkers(result.parts).then((differences) => {
+          let same = true;
+          result.parts.forEach(({ part, livePath }, index) => {
+            const difference = differences[index] ?? null;
+            if (difference) {
+              same = false;
+              console.log(`${part.name}: ${basename(livePath)} differs from a rebuild: table ${difference.table}, key ${JSON.stringify(difference.key)}: ${difference.detail}`);
+            } else console.log(`${part.name}: ${basename(livePath)} equals a rebuild from the log`);
+          });
+          summary({ equal: same });
+          return same ? 0 : 1;
+        });
       },
     );
   } catch (error) {

@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startTestApp, tempDataDir } from '../testing/http-harness';
 import { appendIdentities, seedEnvironment } from '../testing/identity-log';
-import { compareFiles, rebuildParts, standaloneParts, type RebuildProgress } from '../rebuild-parts';
+import { compareFiles, compareInWorkers, rebuildParts, standaloneParts, type RebuildProgress } from '../rebuild-parts';
 
 jest.setTimeout(120_000);
 
@@ -48,6 +48,8 @@ describe('rebuildParts (a worker thread per part)', () => {
     expect(progress.map(({ position }) => position)).toEqual([...progress.map(({ position }) => position)].sort((a, b) => a - b));
     expect(progress[progress.length - 1]).toEqual({ position: head, head });
     for (const { livePath, freshPath } of rebuilt.parts) expect(compareFiles(livePath, freshPath)).toBeNull();
+    // The same answer from the worker threads --verify compares in.
+    expect(await compareInWorkers(rebuilt.parts)).toEqual([null, null]);
   });
 
   it('fails with the error of a part that fails, without calling whileLocked, and lets go of the data directory', async () => {
