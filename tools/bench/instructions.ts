@@ -11,13 +11,13 @@ import { freePort, identityBody, waitFor } from './support';
 
 /**
  * `npm run bench:instructions`: CPU instructions per request, counted by valgrind's callgrind, for
- * (a) environment flags and (b) identify with 5 traits on the standalone app, each beside the bare
+ * (a) environment flags, (b) identify with 5 traits and (c) one flag over OFREP for the same identities on the standalone app, each beside the bare
  * node:http ceiling answering the same body. An instruction count does not move with what else the machine is doing, so it shows
  * what a change costs or saves per request when req/s on a shared machine is too noisy to tell.
  * Each server runs under callgrind with instrumentation off while it starts and warms up; it is
  * switched on for the measured requests only, and an idle stretch of the same length is measured
  * too and taken off (timers, GC that idle would do anyway). Options (env): INSTR_REQUESTS (measured
- * requests, default 3000), INSTR_WARM_UP (default 10000), INSTR_CONNECTIONS (default 1), and
+ * requests, default 3000), INSTR_WARM_UP (default 10000), INSTR_CONNECTIONS (default 1), INSTR_ONLY (workloads by letter, `a,c`), and
  * INSTR_BUILDS, builds of the project to measure side by side as `name=dir,name=dir` (directories
  * under the project, each laid out as dist/ is; default `this build=dist`) to compare two versions
  * of the code on the same data. INSTR_KEEP=1 keeps the callgrind dumps for callgrind_annotate.
@@ -31,6 +31,10 @@ const BUILDS = (process.env['INSTR_BUILDS'] ?? 'this build=dist').split(',').map
   if (!name || !dir) throw new Error(`INSTR_BUILDS: "${entry}" is not name=dir`);
   return { name, main: resolve(root, dir, 'apps', 'standalone', 'src', 'main.js') };
 });
+/** INSTR_ONLY: the workloads to measure, by letter (`a,c`); all by default. */
+const ONLY = process.env['INSTR_ONLY'] ? new Set(process.env['INSTR_ONLY'].split(',').map((letter) => letter.trim())) : null;
+/** The flag the single-flag OFREP workload asks for: overridden by one of the benchmark's segments. */
+const SINGLE_FLAG = 'feature_04';
 const run = promisify(execFile);
 
 /** vgdb, which callgrind_control talks through, names a process's pipes by these as well as its pid. */
@@ -183,10 +187,20 @@ async function main(): Promise<void> {
         return join(dataDir, file);
       };
       const flags: SdkRequest = { method: 'GET', path: '/api/v1/flags/', headers: { 'x-environment-key': bench.clientKey } };
+      // One flag with a segment override ('staff'), for the same identities and traits in OFREP's terms.
+      const ofrepFlag = benchIdentities(100).map(
+        (identity): SdkRequest => ({
+          method: 'POST',
+          path: `/ofrep/v1/evaluate/flags/${SINGLE_FLAG}`,
+          headers: { 'x-api-key': bench.serverKey, 'content-type': 'application/json' },
+          body: JSON.stringify({ context: { targetingKey: identity.identifier, ...identity.traits } }),
+        }),
+      );
       workloads = [
         { name: '(a) GET /api/v1/flags/', requests: [flags], ceilingBody: await answer(flags, 'environment-flags.json') },
         { name: '(b) POST /api/v1/identities/ (5 traits)', requests: identify, ceilingBody: await answer(identify[1] as SdkRequest, 'identity-flags.json') },
-      ];
+        { name: `(c) POST /ofrep/v1/evaluate/flags/${SINGLE_FLAG} (5 traits)`, requests: ofrepFlag, ceilingBody: await answer(ofrepFlag[1] as SdkRequest, 'ofrep-flag.json') },
+      ].filter((workload) => ONLY === null || ONLY.has(workload.name.slice(1, 2)));
     } finally {
       setup.kill();
       await new Promise((r) => setup.once('exit', r));
