@@ -89,11 +89,29 @@ export class OfrepService {
     return { targetingKey: typeof targetingKey === 'string' && targetingKey !== '' ? targetingKey : null, traits };
   }
 
-  private async outcomes({ environment, kind }: ResolvedKey, context: ParsedContext): Promise<readonly FlagOutcome[]> {
+  /**
+   * The stored identity: from the registry's cache or a synchronous read where there is one (no
+   * promise then), else read from the store.
+   */
+  private stored(environmentId: number, identifier: string): IdentityDocument | null | Promise<IdentityDocument | null> {
+    const cached = this.registry.cachedIdentity(environmentId, identifier);
+    if (cached !== undefined) return cached;
+    const readNow = this.registry.readIdentityNow(environmentId, identifier, true);
+    return readNow !== undefined ? readNow : this.registry.identity(environmentId, identifier);
+  }
+
+  /** `then` applied to the stored identity, at once when it is at hand. */
+  private withStored<T>(environmentId: number, identifier: string, then: (stored: IdentityDocument | null) => T): T | Promise<T> {
+    const stored = this.stored(environmentId, identifier);
+    return stored instanceof Promise ? stored.then(then) : then(stored);
+  }
+
+  /** Every flag this key sees, for the context; synchronous when the identity is at hand. */
+  private outcomes({ environment, kind }: ResolvedKey, context: ParsedContext): readonly FlagOutcome[] | Promise<readonly FlagOutcome[]> {
     // Without an identity there are no traits to match: the environment's own evaluation applies.
-    if (context.targetingKey === null) return environment.visible(environment.anonymousOutcomes, kind);
-    const stored = await this.registry.identity(environment.id, context.targetingKey);
-    return environment.visible(environment.evaluateIdentity({ identifier: context.targetingKey, traits: this.traits(stored, context) }, stored), kind);
+    const identifier = context.targetingKey;
+    if (identifier === null) return environment.visible(environment.anonymousOutcomes, kind);
+    return this.withStored(environment.id, identifier, (stored) => environment.visible(environment.evaluateIdentity({ identifier, traits: this.traits(stored, context) }, stored), kind));
   }
 
   /** The stored identity's traits, with the context's attributes over them for this evaluation only. */
@@ -105,11 +123,11 @@ export class OfrepService {
    * The one flag `key` as {@link outcomes} would list it, evaluating only that flag (and what it
    * depends on); `undefined` when this key does not see such a flag.
    */
-  private async outcome({ environment, kind }: ResolvedKey, context: ParsedContext, key: string): Promise<FlagOutcome | undefined> {
-    if (context.targetingKey === null) return environment.environmentFlag(key, kind);
+  private outcome({ environment, kind }: ResolvedKey, context: ParsedContext, key: string): FlagOutcome | undefined | Promise<FlagOutcome | undefined> {
+    const identifier = context.targetingKey;
+    if (identifier === null) return environment.environmentFlag(key, kind);
     if (!environment.compiled.featureIndexByName.has(key)) return undefined;
-    const stored = await this.registry.identity(environment.id, context.targetingKey);
-    return environment.evaluateIdentityFeature({ identifier: context.targetingKey, traits: this.traits(stored, context) }, stored, key, kind);
+    return this.withStored(environment.id, identifier, (stored) => environment.evaluateIdentityFeature({ identifier, traits: this.traits(stored, context) }, stored, key, kind));
   }
 
   /** Without a targeting key, a flag whose value depends on the identity cannot be evaluated. */
@@ -123,26 +141,33 @@ export class OfrepService {
     return toOfrep(outcome, resolved.environment.features[outcome.feature.index]?.id ?? 0);
   }
 
-  /** `POST /ofrep/v1/evaluate/flags/{key}`. */
-  async evaluateFlag(resolved: ResolvedKey, key: string, body: unknown): Promise<SdkAnswer> {
+  /** `POST /ofrep/v1/evaluate/flags/{key}`; synchronous when the identity is at hand. */
+  evaluateFlag(resolved: ResolvedKey, key: string, body: unknown): SdkAnswer | Promise<SdkAnswer> {
     const context = this.parse(body);
     if ('errorCode' in context) return json(400, { ...context, key });
-    const outcome = await this.outcome(resolved, context, key);
-    if (!outcome) return json(404, { key, errorCode: 'FLAG_NOT_FOUND', errorDetails: `Flag "${key}" not found in this environment` });
-    const result = this.result(resolved, outcome, context);
-    return json('errorCode' in result ? 400 : 200, result);
+    const answer = (outcome: FlagOutcome | undefined): SdkAnswer => {
+      if (!outcome) return json(404, { key, errorCode: 'FLAG_NOT_FOUND', errorDetails: `Flag "${key}" not found in this environment` });
+      const result = this.result(resolved, outcome, context);
+      return json('errorCode' in result ? 400 : 200, result);
+    };
+    const outcome = this.outcome(resolved, context, key);
+    return outcome instanceof Promise ? outcome.then(answer) : answer(outcome);
   }
 
-  /** `POST /ofrep/v1/evaluate/flags`, with `ETag` / `If-None-Match` → 304. */
-  async evaluateAll(resolved: ResolvedKey, body: unknown, ifNoneMatch?: string): Promise<SdkAnswer> {
+  /** `POST /ofrep/v1/evaluate/flags`, with `ETag` / `If-None-Match` → 304; synchronous when the identity is at hand. */
+  evaluateAll(resolved: ResolvedKey, body: unknown, ifNoneMatch?: string): SdkAnswer | Promise<SdkAnswer> {
     const context = this.parse(body);
     if ('errorCode' in context) return json(400, { errorCode: context.errorCode, errorDetails: context.errorDetails });
-    const flags = (await this.outcomes(resolved, context)).map((outcome) => this.result(resolved, outcome, context));
-    const text = JSON.stringify({ flags });
-    const etag = `"${createHash('sha1').update(text).digest('base64url')}"`;
-    const headers = { etag };
-    if (ifNoneMatch !== undefined && ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag)) return { status: 304, body: null, headers };
-    return { status: 200, body: text, headers };
+    const answer = (outcomes: readonly FlagOutcome[]): SdkAnswer => {
+      const flags = outcomes.map((outcome) => this.result(resolved, outcome, context));
+      const text = JSON.stringify({ flags });
+      const etag = `"${createHash('sha1').update(text).digest('base64url')}"`;
+      const headers = { etag };
+      if (ifNoneMatch !== undefined && ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag)) return { status: 304, body: null, headers };
+      return { status: 200, body: text, headers };
+    };
+    const outcomes = this.outcomes(resolved, context);
+    return outcomes instanceof Promise ? outcomes.then(answer) : answer(outcomes);
   }
 
   /** `GET /ofrep/v1/configuration`. */

@@ -168,11 +168,28 @@ export class EvaluationHttpHandler {
           } catch (failure) {
             return this.fail(response, failure, 'identities', startedAt);
           }
-          if (!(answer instanceof Promise)) return this.send(response, answer, 'identities', startedAt);
-          answer.then(
-            (settled) => this.send(response, settled, 'identities', startedAt),
-            (failure: unknown) => this.fail(response, failure, 'identities', startedAt),
-          );
+          this.sendSettled(response, answer, 'identities', startedAt);
+        });
+        return true;
+      }
+    }
+
+    // OFREP evaluation, likewise: answered as soon as the body is read, with no promise in between
+    // when the identity is at hand. A request this cannot serve (no or unknown key) is dispatched.
+    const ofrepRoute = match.route === 'ofrep-flag' || match.route === 'ofrep-flags' ? match.route : null;
+    if (ofrepRoute !== null && request.method === 'POST' && this.registry.ready && this.registry.pending === null) {
+      const resolved = this.authenticate(request, true);
+      if (!('status' in resolved)) {
+        this.readBody(request, (error, body) => {
+          if (error) return this.send(response, this.bodyError(error, match.flagKey, true), ofrepRoute, startedAt);
+          let answer: SdkAnswer | Promise<SdkAnswer>;
+          try {
+            answer =
+              ofrepRoute === 'ofrep-flag' ? this.ofrep.evaluateFlag(resolved, match.flagKey ?? '', body) : this.ofrep.evaluateAll(resolved, body, header(request, 'if-none-match'));
+          } catch (failure) {
+            return this.fail(response, failure, ofrepRoute, startedAt);
+          }
+          this.sendSettled(response, answer, ofrepRoute, startedAt);
         });
         return true;
       }
@@ -182,6 +199,15 @@ export class EvaluationHttpHandler {
       this.fail(response, error, match.route, startedAt),
     );
     return true;
+  }
+
+  /** Sends the answer now, or once it settles (a failure answers 500). */
+  private sendSettled(response: ServerResponse, answer: SdkAnswer | Promise<SdkAnswer>, route: string, startedAt: number): void {
+    if (!(answer instanceof Promise)) return this.send(response, answer, route, startedAt);
+    answer.then(
+      (settled) => this.send(response, settled, route, startedAt),
+      (failure: unknown) => this.fail(response, failure, route, startedAt),
+    );
   }
 
   private fail(response: ServerResponse, error: unknown, route: string, startedAt: number): void {
