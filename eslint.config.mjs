@@ -21,7 +21,7 @@ const frameworkAndDrivers = [
 ];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.nx/**', 'tmp/**', 'data/**', 'coverage/**', '.infra/**', '**/*.mjs', '**/*.js'] },
+  { ignores: ['dist/**', 'node_modules/**', '.nx/**', 'tmp/**', 'data/**', 'coverage/**', '.infra/**', '**/*.mjs', '**/*.cjs', '**/*.js'] },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
