@@ -1,7 +1,7 @@
 // npm run distributed -- [--evaluation N] [--dir <data dir>] [--port-base N] [--from-sources | --from-dist]
 // Runs the distributed tier on this machine until Ctrl-C or SIGTERM; see the README's
 // "Running the distributed tier".
-import { createLogger } from '@flagline/observability';
+import { createLoggerOrExit } from '@flagline/observability';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DistributedTopology, type TopologyView } from './topology';
@@ -60,7 +60,7 @@ function describe(view: TopologyView): string {
 }
 
 async function main(): Promise<void> {
-  const log = createLogger('distributed');
+  const log = createLoggerOrExit('distributed');
   let args: RunnerArguments;
   try {
     args = parseRunnerArguments(process.argv.slice(2));

@@ -13,8 +13,13 @@ export interface Run {
 
 /** Runs a service's entry point from the sources with only `env` (and PATH, HOME) set. */
 export function runServiceProcess(app: string, env: Record<string, string>): Promise<Run> {
+  return runEntryProcess(`apps/${app}/src/main.ts`, env);
+}
+
+/** Runs an entry point (a path from the repository's root) from the sources with only `env` (and PATH, HOME) set. */
+export function runEntryProcess(entry: string, env: Record<string, string>): Promise<Run> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ['-r', '@swc-node/register', `apps/${app}/src/main.ts`], {
+    const child = spawn(process.execPath, ['-r', '@swc-node/register', entry], {
       cwd: ROOT,
       env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '', HOST: '127.0.0.1', PORT: '0', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -25,7 +30,7 @@ export function runServiceProcess(app: string, env: Record<string, string>): Pro
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      fail(new Error(`${app} still running after 45 s:\n${stdout}\n${stderr}`));
+      fail(new Error(`${entry} still running after 45 s:\n${stdout}\n${stderr}`));
     }, 45_000);
     child.once('exit', (code) => {
       clearTimeout(timer);

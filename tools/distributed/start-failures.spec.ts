@@ -4,7 +4,7 @@ import { findFreePort } from '@flagline/infra-testing';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expectOneFatalLine, runServiceProcess } from './start-failure.testing';
+import { expectOneFatalLine, runEntryProcess, runServiceProcess } from './start-failure.testing';
 
 describe('a service that cannot start', () => {
   let dir: string;
@@ -36,6 +36,19 @@ describe('a service that cannot start', () => {
     const line = expectOneFatalLine(run);
     expect(line).toEqual(expect.objectContaining({ dependency: 'Redis', address: `redis://127.0.0.1:${port}` }));
     expect(run.stdout).not.toContain('secret-password');
+  }, 60_000);
+
+  it.each([
+    'apps/command-service/src/main.ts',
+    'apps/relay/src/main.ts',
+    'apps/projector/src/main.ts',
+    'apps/evaluation-service/src/main.ts',
+    'tools/distributed/main.ts',
+  ])('%s names a LOG_LEVEL pino does not know, with the levels it may be, in one JSON line', async (entry) => {
+    const run = await runEntryProcess(entry, { LOG_LEVEL: 'verbose', DATA_DIR: dir });
+    const line = expectOneFatalLine(run);
+    expect(line['variable']).toBe('LOG_LEVEL');
+    expect(String(line['msg'])).toContain('LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "verbose"');
   }, 60_000);
 
   it('names an unreachable EventStoreDB by its connection string', async () => {

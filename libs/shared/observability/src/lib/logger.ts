@@ -1,11 +1,20 @@
 import pino, { type Logger } from 'pino';
 import type { LoggerService } from '@nestjs/common';
 
+/** The levels `LOG_LEVEL` may name (pino's). */
+export const LOG_LEVELS: readonly string[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** Why `LOG_LEVEL`'s value cannot be used, or undefined when it can (unset means info). */
+export function logLevelProblem(value: string | undefined): string | undefined {
+  if (value === undefined || value.trim() === '' || LOG_LEVELS.includes(value.trim())) return undefined;
+  return `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${value}"`;
+}
+
 /**
  * Structured JSON logs (pino: fast, one line per event, the de facto Node choice). Every line
  * names its service so logs of many instances can be merged and filtered.
  */
-export function createLogger(service: string, level = process.env['LOG_LEVEL'] ?? 'info'): Logger {
+export function createLogger(service: string, level = process.env['LOG_LEVEL']?.trim() || 'info'): Logger {
   return pino({ name: service, level, base: { service, pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime });
 }
 

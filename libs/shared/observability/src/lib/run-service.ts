@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { createLogger } from './logger';
+import { createLogger, logLevelProblem } from './logger';
 import { ConfigError } from './service-config';
 
 export interface StoppableService {
@@ -58,13 +58,26 @@ function startFailureMessage(name: string, error: unknown): string {
 }
 
 /**
+ * A process's logger at `LOG_LEVEL`; a level pino does not know is a configuration error like
+ * any other (one fatal JSON line naming LOG_LEVEL and the allowed levels, exit 1), logged at info.
+ */
+export function createLoggerOrExit(name: string, env: NodeJS.ProcessEnv = process.env): Logger {
+  const problem = logLevelProblem(env['LOG_LEVEL']);
+  if (problem === undefined) return createLogger(name, env['LOG_LEVEL']?.trim() || 'info');
+  const logger = createLogger(name, 'info');
+  const error = new ConfigError([problem]);
+  logger.fatal(startFailureFields(error), startFailureMessage(name, error));
+  process.exit(1);
+}
+
+/**
  * The shell of every service process: a JSON logger, a fail-fast start (configuration
  * problems are reported together in one JSON line naming the variables, an unreachable
  * dependency in one naming its address, then the process exits 1, with no stack trace on
  * stderr), and a graceful stop on SIGINT/SIGTERM.
  */
 export function runService(name: string, start: (logger: Logger) => Promise<StoppableService>): void {
-  const logger = createLogger(name);
+  const logger = createLoggerOrExit(name);
   let started = false;
   // Anything thrown outside a handler still ends the process, as a JSON line rather than a raw trace.
   process.on('uncaughtException', (error) => {
