@@ -10,7 +10,7 @@ import { RedisSealingKeyStore } from '@flagline/key-store';
 import { RedisReadModelStore } from '@flagline/read-model-redis';
 import { LogFollower, UpcastingEventStore, type EventStore } from '@flagline/event-sourcing';
 import { EmbeddedEventStore } from '@flagline/event-store-embedded';
-import { EventStoreDbEventStore } from '@flagline/event-store-eventstoredb';
+import { EventStoreDbEventStore, eventStoreConnectionStringProblem } from '@flagline/event-store-eventstoredb';
 import { EvaluationExplainer } from '@flagline/evaluation-application';
 import { EnvReader, PinoNestLogger, reach, ServiceMetrics } from '@flagline/observability';
 import { CatchUpWindow, HealthChecks, httpRequestMetrics, opsMiddleware, reasonOf, watchConnection, type OpsEndpoints } from '@flagline/observability';
@@ -74,7 +74,7 @@ export function loadCommandServiceConfig(env: NodeJS.ProcessEnv = process.env): 
   const eventStore: EventStoreConfig =
     kind === 'embedded'
       ? { kind, dataDir: read.string('DATA_DIR') }
-      : { kind: 'eventstoredb', connectionString: read.url('EVENTSTORE_CONNECTION_STRING', ['kurrentdb', 'kurrentdb+discover', 'kurrent', 'kurrent+discover', 'kdb', 'kdb+discover', 'esdb', 'esdb+discover']) };
+      : { kind: 'eventstoredb', connectionString: read.connectionString('EVENTSTORE_CONNECTION_STRING', eventStoreConnectionStringProblem) };
   if (kind !== 'embedded' && kind !== 'eventstoredb') read.problem(`EVENT_STORE must be "eventstoredb" or "embedded", got "${kind}"`);
   const adminApiKey = read.secret('ADMIN_API_KEY') ?? '';
   const internalToken = read.secret('INTERNAL_API_TOKEN') ?? '';

@@ -1,6 +1,6 @@
 import { Relay, type EventStore } from '@flagline/event-sourcing';
 import { EmbeddedEventStore } from '@flagline/event-store-embedded';
-import { EventStoreDbEventStore } from '@flagline/event-store-eventstoredb';
+import { EventStoreDbEventStore, eventStoreConnectionStringProblem } from '@flagline/event-store-eventstoredb';
 import { checkKafkaReachable, KAFKA_RECONNECT_RETRY, KafkaEventBus } from '@flagline/message-bus-kafka';
 import { createOpsHttpApp, EnvReader, PinoNestLogger, reach, readKafkaTopicSettings, ServiceMetrics, type HealthReport, type KafkaTopicSettings } from '@flagline/observability';
 import { RedisCheckpointStore } from '@flagline/read-model-redis';
@@ -37,7 +37,7 @@ export function loadRelayConfig(env: NodeJS.ProcessEnv = process.env): RelayConf
     eventStore:
       kind === 'embedded'
         ? { kind, dataDir: read.string('DATA_DIR'), pollIntervalMs: read.integer('FOLLOW_POLL_INTERVAL_MS', 100, 1, 10_000) }
-        : { kind: 'eventstoredb', connectionString: read.url('EVENTSTORE_CONNECTION_STRING', ['kurrentdb', 'kurrentdb+discover', 'kurrent', 'kurrent+discover', 'kdb', 'kdb+discover', 'esdb', 'esdb+discover']) },
+        : { kind: 'eventstoredb', connectionString: read.connectionString('EVENTSTORE_CONNECTION_STRING', eventStoreConnectionStringProblem) },
     kafkaBrokers: read.hostPorts('KAFKA_BROKERS'),
     topic: read.string('KAFKA_TOPIC', 'flagline.events'),
     topics: readKafkaTopicSettings(read),

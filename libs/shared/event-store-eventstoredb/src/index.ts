@@ -3,3 +3,4 @@ export type { EventStoreDbClient, CatchUpSubscriptionStream } from './lib/events
 export { SubscriptionEndedError } from './lib/catch-up.subscription';
 export { UnsupportedPositionError } from './lib/position.mapping';
 export { UnsupportedRecordedEventError } from './lib/recorded-event.mapping';
+export { eventStoreConnectionStringProblem } from './lib/connection-string';

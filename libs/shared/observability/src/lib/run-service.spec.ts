@@ -1,5 +1,5 @@
-import { ConfigError } from './service-config';
-import { DependencyUnreachableError, loggableAddress, reach, startFailureFields } from './run-service';
+import { ConfigError, loggableAddress } from './service-config';
+import { DependencyUnreachableError, reach, startFailureFields } from './run-service';
 
 describe('start-up failures', () => {
   it('leave user name and password out of an address', () => {
@@ -13,6 +13,27 @@ describe('start-up failures', () => {
     await expect(failure).rejects.toBeInstanceOf(DependencyUnreachableError);
     const error = await failure.catch((caught: unknown) => caught);
     expect(startFailureFields(error)).toEqual({ dependency: 'Kafka', address: 'kafka-0:9092', reason: 'Connection error: connect ECONNREFUSED' });
+  });
+
+  it('never carry the password of an address, parseable or not, nor of a copy of it in the reason', async () => {
+    const password = 'Pw-9f2Kq7ZxLm';
+    const addresses = [
+      `kurrentdb://admin:${password}@n1:2113,n2:2113,n3:2113?tls=true`,
+      `kurrentdb+discover://admin:${password}@cluster.internal:2113`,
+      `esdb://admin:${password}@[bad:2113`,
+      `redis://user:${password}@redis.internal:6379`,
+      `http://user:${password}@redis.internal:6379`,
+      `admin:${password}@n1:2113`,
+    ];
+    for (const address of addresses) {
+      const failure = await reach('X', address, () => Promise.reject(new Error(`cannot connect to ${address}; tried //other:${password}@n2`))).catch((caught: unknown) => caught);
+      const fields = startFailureFields(failure);
+      expect(JSON.stringify(fields)).not.toContain(password);
+      expect((failure as Error).message).not.toContain(password);
+      expect(fields['address']).toBe(loggableAddress(address));
+    }
+    expect(loggableAddress(addresses[0] ?? '')).toBe('kurrentdb://n1:2113,n2:2113,n3:2113?tls=true');
+    expect(loggableAddress(addresses[5] ?? '')).toBe('n1:2113');
   });
 
   it('pass a step that succeeds through', async () => {

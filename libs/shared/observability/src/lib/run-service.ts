@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { createLogger, logLevelProblem } from './logger';
-import { ConfigError } from './service-config';
+import { ConfigError, loggableAddress, redactCredentials } from './service-config';
 
 export interface StoppableService {
   close(): Promise<void>;
@@ -8,25 +8,20 @@ export interface StoppableService {
 
 /** A dependency a service could not reach at start: the log line names it and its address. */
 export class DependencyUnreachableError extends Error {
+  /** Where the dependency was looked for, without user name and password. */
+  readonly address: string;
+  /** The driver's reason, with any copy of the address or `//user:password@` in it redacted. */
+  readonly reason: string;
+
   constructor(
     readonly dependency: string,
-    readonly address: string,
+    rawAddress: string,
     override readonly cause: unknown,
   ) {
-    super(`${dependency} unreachable at ${address}: ${cause instanceof Error ? cause.message : String(cause)}`);
-  }
-}
-
-/** An address as it may be logged: a URL's user name and password are left out. */
-export function loggableAddress(address: string): string {
-  try {
-    const url = new URL(address);
-    if (!url.username && !url.password) return address;
-    url.username = '';
-    url.password = '';
-    return url.toString();
-  } catch {
-    return address;
+    const reason = redactCredentials(cause instanceof Error ? cause.message : String(cause), rawAddress);
+    super(`${dependency} unreachable at ${loggableAddress(rawAddress)}: ${reason}`);
+    this.address = loggableAddress(rawAddress);
+    this.reason = reason;
   }
 }
 
@@ -38,7 +33,7 @@ export async function reach<T>(dependency: string, address: string, attempt: () 
   try {
     return await attempt();
   } catch (error: unknown) {
-    throw new DependencyUnreachableError(dependency, loggableAddress(address), error);
+    throw new DependencyUnreachableError(dependency, address, error);
   }
 }
 
@@ -46,7 +41,7 @@ export async function reach<T>(dependency: string, address: string, attempt: () 
 export function startFailureFields(error: unknown): Record<string, unknown> {
   if (error instanceof ConfigError) return { variable: error.variables[0], variables: error.variables, problems: error.problems };
   if (error instanceof DependencyUnreachableError) {
-    return { dependency: error.dependency, address: error.address, reason: error.cause instanceof Error ? error.cause.message : String(error.cause) };
+    return { dependency: error.dependency, address: error.address, reason: error.reason };
   }
   return { err: error };
 }

@@ -29,6 +29,37 @@ describe('EnvReader', () => {
   });
 });
 
+describe('EnvReader addresses', () => {
+  const password = 'Pw-9f2Kq7ZxLm';
+  const problemsOf = (read: EnvReader): readonly string[] => {
+    try {
+      read.done();
+      return [];
+    } catch (error) {
+      return (error as ConfigError).problems;
+    }
+  };
+
+  it('quotes a URL of the wrong scheme or an unparseable one without its credentials', () => {
+    const read = new EnvReader({ REDIS_URL: `http://user:${password}@redis:6379`, OTHER_URL: `redis://user:${password}@[oops` });
+    read.url('REDIS_URL', ['redis', 'rediss']);
+    read.url('OTHER_URL', ['redis']);
+    const problems = problemsOf(read);
+    expect(problems).toEqual(['REDIS_URL must use redis or rediss, got "http://redis:6379"', 'OTHER_URL is not a valid URL: "redis://[oops"']);
+    expect(problems.join('\n')).not.toContain(password);
+  });
+
+  it('takes a connection string its parser accepts and quotes a refused one without its credentials', () => {
+    const parser = (value: string): string | undefined => (value.includes('bad') ? 'expected host at position 9' : undefined);
+    const accepted = new EnvReader({ C: `kurrentdb://admin:${password}@n1:2113,n2:2113?tls=true` });
+    expect(accepted.connectionString('C', parser)).toBe(`kurrentdb://admin:${password}@n1:2113,n2:2113?tls=true`);
+    expect(problemsOf(accepted)).toEqual([]);
+    const refused = new EnvReader({ C: `kurrentdb://admin:${password}@bad` });
+    refused.connectionString('C', parser);
+    expect(problemsOf(refused)).toEqual(['C is not a valid connection string (expected host at position 9): "kurrentdb://bad"']);
+  });
+});
+
 describe('EnvReader secrets', () => {
   const problemsOf = (read: EnvReader): readonly string[] => {
     try {

@@ -15,6 +15,24 @@ function variableOf(problem: string): string | undefined {
 }
 
 /**
+ * An address as it may be printed: whatever stands between the scheme's `//` (or the start) and
+ * the last `@` (the user name and password) is left out, whether or not the address parses, so
+ * a multi-host connection string or a malformed URL gives nothing away either.
+ */
+export function loggableAddress(address: string): string {
+  const schemeEnd = address.indexOf('://');
+  const start = schemeEnd >= 0 ? schemeEnd + 3 : 0;
+  const at = address.lastIndexOf('@');
+  return at < start ? address : address.slice(0, start) + address.slice(at + 1);
+}
+
+/** A message that may quote `address` (a driver's error): every copy of it, and any `//user:password@`, redacted. */
+export function redactCredentials(text: string, address?: string): string {
+  const quoted = address && address !== loggableAddress(address) ? text.split(address).join(loggableAddress(address)) : text;
+  return quoted.replace(/\/\/[^\s/@"']*:[^\s@"']*@/g, '//');
+}
+
+/**
  * Secret values published as examples (deploy/, the README): a deployment that forgot to set its
  * own secret would otherwise run with a key anyone can read. A service refuses to start with one.
  */
@@ -70,15 +88,28 @@ export class EnvReader {
     return value;
   }
 
+  /** A URL of one of `protocols`; a problem quotes it without its user name and password. */
   url(name: string, protocols: readonly string[], fallback?: string): string {
     const value = this.string(name, fallback);
     if (!value) return value;
     try {
       const parsed = new URL(value);
-      if (!protocols.includes(parsed.protocol.replace(/:$/, ''))) this.problems.push(`${name} must use ${protocols.join(' or ')}, got "${value}"`);
+      if (!protocols.includes(parsed.protocol.replace(/:$/, ''))) this.problems.push(`${name} must use ${protocols.join(' or ')}, got "${loggableAddress(value)}"`);
     } catch {
-      this.problems.push(`${name} is not a valid URL: "${value}"`);
+      this.problems.push(`${name} is not a valid URL: "${loggableAddress(value)}"`);
     }
+    return value;
+  }
+
+  /**
+   * A connection string a driver parses (`problemOf` is its parser's verdict, undefined when it
+   * accepts the string); a problem quotes it without its user name and password.
+   */
+  connectionString(name: string, problemOf: (value: string) => string | undefined, fallback?: string): string {
+    const value = this.string(name, fallback);
+    if (!value) return value;
+    const problem = problemOf(value);
+    if (problem !== undefined) this.problems.push(`${name} is not a valid connection string (${problem}): "${loggableAddress(value)}"`);
     return value;
   }
 
