@@ -22,6 +22,8 @@ interface EnvEntry {
 
 interface Probe {
   readonly httpGet?: { readonly path: string };
+  readonly periodSeconds?: number;
+  readonly failureThreshold?: number;
 }
 
 interface Container {
@@ -31,11 +33,14 @@ interface Container {
   readonly readinessProbe?: Probe;
   readonly livenessProbe?: Probe;
   readonly startupProbe?: Probe;
+  readonly securityContext?: { readonly readOnlyRootFilesystem?: boolean };
+  readonly volumeMounts?: readonly { readonly name: string; readonly mountPath: string; readonly readOnly?: boolean }[];
 }
 
 interface Deployment {
   readonly name: string;
   readonly containers: readonly Container[];
+  readonly volumes: readonly { readonly name: string }[];
 }
 
 function documents(file: string): Json[] {
@@ -51,9 +56,33 @@ const deployments: Deployment[] = resources
   .filter((resource) => resource['kind'] === 'Deployment')
   .map((resource) => {
     const metadata = resource['metadata'] as { name: string };
-    const spec = resource['spec'] as { template: { spec: { containers: Container[] } } };
-    return { name: metadata.name, containers: spec.template.spec.containers };
+    const spec = resource['spec'] as { template: { spec: { containers: Container[]; volumes?: { name: string }[] } } };
+    return { name: metadata.name, containers: spec.template.spec.containers, volumes: spec.template.spec.volumes ?? [] };
   });
+
+const configMap = (resources.find((resource) => resource['kind'] === 'ConfigMap')?.['data'] ?? {}) as Record<string, string>;
+
+/**
+ * The directories a container writes: each `*_DIR` variable (from the config map or its own env)
+ * its service's sources read, and the system's temporary directory where they call tmpdir().
+ */
+function writtenDirectories(source: string, container: Container, config: Record<string, string>): { variable: string; path: string }[] {
+  const values: Record<string, string> = { ...config };
+  for (const entry of container.env ?? []) if (entry.value !== undefined) values[entry.name] = entry.value;
+  const dirs = Object.entries(values)
+    .filter(([variable]) => variable.endsWith('_DIR') && source.includes(`'${variable}'`))
+    .map(([variable, path]) => ({ variable, path }));
+  if (/\btmpdir\(\)/.test(source)) dirs.push({ variable: 'tmpdir()', path: '/tmp' });
+  return dirs;
+}
+
+/** The written directories no writable volume of the container holds. */
+function unmountedDirectories(dirs: readonly { variable: string; path: string }[], container: Container, volumes: readonly { name: string }[]): string[] {
+  const mounts = (container.volumeMounts ?? []).filter((mount) => mount.readOnly !== true && volumes.some((volume) => volume.name === mount.name));
+  return dirs
+    .filter(({ path }) => !mounts.some((mount) => path === mount.mountPath || path.startsWith(`${mount.mountPath.replace(/\/$/, '')}/`)))
+    .map(({ variable, path }) => `${variable}=${path}`);
+}
 
 const SECRET_NAME = 'flagline-secrets';
 const exampleSecrets = readFileSync(join(K8S, 'secrets.env.example'), 'utf8')
@@ -96,12 +125,32 @@ describe('deploy/k8s', () => {
       for (const ref of refs.filter((r) => r.optional !== true)) expect(exampleSecrets).toContain(ref.key);
     });
 
+    it('writes only to mounted volumes when its root file system is read-only', () => {
+      if (container.securityContext?.readOnlyRootFilesystem !== true) return;
+      expect(unmountedDirectories(writtenDirectories(source, container, configMap), container, deployment.volumes)).toEqual([]);
+    });
+
     it('probes routes the service answers', () => {
       const routes = servedRoutes(name);
       const probes = [container.readinessProbe, container.livenessProbe, container.startupProbe].flatMap((probe) => (probe?.httpGet ? [probe.httpGet.path] : []));
       expect(probes.length).toBeGreaterThan(0);
       expect(probes.filter((path) => !routes.has(path))).toEqual([]);
     });
+  });
+
+  it('finds a read-only container writing where no volume is (the command service without its catalog volume)', () => {
+    const command = deployments.find((deployment) => deployment.name === 'command-service');
+    const container = command?.containers[0];
+    if (!command || !container) throw new Error('no command-service container');
+    const bare: Container = { ...container, volumeMounts: [] };
+    expect(unmountedDirectories(writtenDirectories(serviceSources('command-service'), bare, configMap), bare, command.volumes)).toEqual(['CATALOG_DIR=/var/lib/flagline/catalog', 'tmpdir()=/tmp']);
+  });
+
+  it('lets the command service read a long log before liveness counts (a startup probe of 10 min or more)', () => {
+    const container = deployments.find((deployment) => deployment.name === 'command-service')?.containers[0];
+    const startup = container?.startupProbe;
+    expect(startup?.httpGet?.path).toBe('/health/live');
+    expect((startup?.periodSeconds ?? 10) * (startup?.failureThreshold ?? 3)).toBeGreaterThanOrEqual(600);
   });
 
   it('gives the admin key to the command service alone', () => {
