@@ -22,7 +22,7 @@ export function requiredSecrets(source: string): string[] {
 /** The health routes a service answers: the shared operations routes where it serves them, and the literal routes of its own handlers. */
 export function servedRoutes(app: string): Set<string> {
   const sources = [serviceSources(app)];
-  if (app === 'command-service') sources.push(readFileSync(join(ROOT, 'libs', 'admin', 'api', 'src', 'lib', 'admin-http-app.ts'), 'utf8'));
+  if (app === 'command-service' || app === 'standalone') sources.push(readFileSync(join(ROOT, 'libs', 'admin', 'api', 'src', 'lib', 'admin-http-app.ts'), 'utf8'));
   const text = sources.join('\n');
   const routes = new Set<string>();
   if (/\b(answerOps|opsMiddleware|createOpsHttpApp|OPS_PATHS)\b/.test(text)) for (const path of OPS_PATHS) routes.add(path);
