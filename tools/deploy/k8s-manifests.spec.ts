@@ -1,7 +1,7 @@
 // deploy/k8s as an operator applies it: parsed, each Deployment checked against the service's
 // own sources (the secrets it reads, the routes its probes ask), and the kustomization checked to
 // refuse to render without the operator's secrets.env.
-import { secretProblem } from '@flagline/observability';
+import { generatedSecret, secretProblem } from '@flagline/observability';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -185,7 +185,7 @@ describe('deploy/k8s', () => {
     });
 
     it('renders the secret from secrets.env and points every reference at its hashed name', () => {
-      writeFileSync(join(copy, 'secrets.env'), 'ADMIN_API_KEY=Zq3n9Vb2Lr7Tx1Wc5Hy8Kp4M\nINTERNAL_API_TOKEN=Hy8Kp4MZq3n9Vb2Lr7Tx1Wc5\n');
+      writeFileSync(join(copy, 'secrets.env'), `ADMIN_API_KEY=${generatedSecret()}\nINTERNAL_API_TOKEN=${generatedSecret()}\n`);
       const rendered = parseAllDocuments(execFileSync('kubectl', ['kustomize', copy], { encoding: 'utf8' })).map((document) => document.toJS() as Json);
       const secret = rendered.find((resource) => resource['kind'] === 'Secret');
       const secretName = (secret?.['metadata'] as { name: string } | undefined)?.name ?? '';

@@ -1,6 +1,7 @@
 // What an operator sees when a service cannot start: one JSON log line (level, time, msg) naming
 // the variable to fix or the address it could not reach, exit code 1, and nothing on stderr.
 import { findFreePort } from '@flagline/infra-testing';
+import { generatedSecret } from '@flagline/observability';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,7 +55,7 @@ describe('a service that cannot start', () => {
   it('names an unreachable EventStoreDB by its connection string', async () => {
     const port = await findFreePort();
     const address = `kurrentdb://127.0.0.1:${port}?tls=false`;
-    const run = await runServiceProcess('command-service', { EVENTSTORE_CONNECTION_STRING: address, ADMIN_API_KEY: 'Zq3n9Vb2Lr7Tx1Wc5Hy8Kp4M', INTERNAL_API_TOKEN: 'Hy8Kp4MZq3n9Vb2Lr7Tx1Wc5' });
+    const run = await runServiceProcess('command-service', { EVENTSTORE_CONNECTION_STRING: address, ADMIN_API_KEY: generatedSecret(), INTERNAL_API_TOKEN: generatedSecret() });
     const line = expectOneFatalLine(run);
     expect(line).toEqual(expect.objectContaining({ dependency: 'EventStoreDB', address }));
   }, 60_000);

@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { generatedSecret } from '@flagline/observability';
 import { ConfigError, loadStandaloneConfig } from './config';
 
 describe('standalone configuration', () => {
@@ -20,7 +21,8 @@ describe('standalone configuration', () => {
   });
 
   it('takes a chosen key, and generates and keeps one when none is set', async () => {
-    expect((await loadStandaloneConfig({ DATA_DIR: dataDir, ADMIN_API_KEY: 'Zq3n9Vb2Lr7Tx1Wc5Hy8Kp4M' })).adminApiKey).toBe('Zq3n9Vb2Lr7Tx1Wc5Hy8Kp4M');
+    const key = generatedSecret();
+    expect((await loadStandaloneConfig({ DATA_DIR: dataDir, ADMIN_API_KEY: key })).adminApiKey).toBe(key);
     const generated = await loadStandaloneConfig({ DATA_DIR: dataDir });
     expect(generated.adminKeyGenerated).toBe(true);
     expect((await readFile(join(dataDir, 'admin-api-key'), 'utf8')).trim()).toBe(generated.adminApiKey);

@@ -1,8 +1,12 @@
+import { generatedSecret } from '@flagline/observability';
 import { canonicalEventBytes, type EventStore, type RecordedEvent } from '@flagline/event-sourcing';
 import { cp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setupOrganisation, type OrganisationSetup } from '../testing/fixtures';
 import { ADMIN, errorFields, expectStatus, num, obj, str, startTestApp, tempDataDir, type ApiClient, type JsonObject, type TestApp } from '../testing/http-harness';
+
+/** A generated admin key: the published example keys are refused, as any deployment's would be. */
+const ADMIN_KEY_FOR_THE_SPEC = generatedSecret();
 
 const EXPORT = `${ADMIN}/events/export`;
 
@@ -191,7 +195,7 @@ describe('an export of a log written by older code', () => {
   it('when events of an older schema version are exported, then they come out as stored, not upcast', async () => {
     const dataDir = await tempDataDir();
     await cp(join(__dirname, '..', 'sdk', 'fixtures', 'log-2026-12-05', 'events'), join(dataDir, 'events'), { recursive: true });
-    const t = await startTestApp({ dataDir, env: { ADMIN_API_KEY: 'golden-admin-key-0123456789abcdef' } });
+    const t = await startTestApp({ dataDir, env: { ADMIN_API_KEY: ADMIN_KEY_FOR_THE_SPEC } });
     try {
       const out = await exported(t.admin, '?types=IdentityCreated');
       const upcast = (await t.app.store.readAll({ maxCount: 100_000 })).filter((event) => event.type === 'IdentityCreated');

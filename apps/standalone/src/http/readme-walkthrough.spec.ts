@@ -1,8 +1,12 @@
+import { generatedSecret } from '@flagline/observability';
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPOSITORY_ROOT } from '../testing/process';
 import { startTestApp, type TestApp } from '../testing/http-harness';
+
+/** A generated admin key: the published example keys are refused, as any deployment's would be. */
+const ADMIN_KEY_FOR_THE_SPEC = generatedSecret();
 
 /** The shell block of the README's "A walk through the API", as a reader copies it. */
 function walkThrough(): string {
@@ -38,7 +42,7 @@ if (missing.length > 0) console.warn(`README walk-through skipped: ${missing.joi
 const describeWithTools = missing.length > 0 ? describe.skip : describe;
 
 describeWithTools('the README walk-through, run as written', () => {
-  const ADMIN_API_KEY = 'walkthrough-admin-key-0123456789';
+  const ADMIN_API_KEY = ADMIN_KEY_FOR_THE_SPEC;
   let app: TestApp;
   let env: Record<string, string>;
 

@@ -1,6 +1,10 @@
+import { generatedSecret } from '@flagline/observability';
 import { cp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ADMIN, arr, expectStatus, num, obj, startTestApp, str, tempDataDir, type ApiClient, type Json, type TestApp } from '../testing/http-harness';
+
+/** A generated admin key: the published example keys are refused, as any deployment's would be. */
+const ADMIN_KEY_FOR_THE_SPEC = generatedSecret();
 
 /**
  * A trait sent as `5.0` is a float to Flagsmith (Python's JSON) and `5` an int, and segment
@@ -186,7 +190,7 @@ describe('Traits written as floats, as Flagsmith reads them', () => {
     beforeAll(async () => {
       const dataDir = await tempDataDir('flagline-v1-log-');
       await cp(join(__dirname, 'fixtures', 'log-before-float-traits', 'events'), join(dataDir, 'events'), { recursive: true });
-      old = await startTestApp({ dataDir, env: { ADMIN_API_KEY: 'fixture-admin-key-0123456789' } });
+      old = await startTestApp({ dataDir, env: { ADMIN_API_KEY: ADMIN_KEY_FOR_THE_SPEC } });
     });
 
     afterAll(async () => {
@@ -211,7 +215,7 @@ describe('Traits written as floats, as Flagsmith reads them', () => {
       const response = await old.client(null).request('POST', '/api/v1/identities/', { raw: body, headers: { 'x-environment-key': SERVER_KEY } });
       expect(flagValues(expectStatus(response, 200))).toEqual(WHEN_FLOATS);
       await old.stop();
-      old = await startTestApp({ dataDir: old.dataDir, env: { ADMIN_API_KEY: 'fixture-admin-key-0123456789' } });
+      old = await startTestApp({ dataDir: old.dataDir, env: { ADMIN_API_KEY: ADMIN_KEY_FOR_THE_SPEC } });
       expect(flagValues((await read('sdk-before')).body)).toEqual(WHEN_FLOATS);
       expect(flagValues((await read('admin-before')).body)).toEqual(WHEN_INTS);
       expect((await read('sdk-before')).text).toContain('{"trait_key":"ratio","trait_value":0.5,');

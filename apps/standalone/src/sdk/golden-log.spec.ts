@@ -1,3 +1,4 @@
+import { generatedSecret } from '@flagline/observability';
 import { EVENT_SCHEMA_VERSIONS, evolveIdentity, initialIdentity, upcastRecordedAdminEvent, type StoredIdentityEvent } from '@flagline/admin-domain';
 import { UpcastingEventStore, type RecordedEvent } from '@flagline/event-sourcing';
 import { EmbeddedEventStore } from '@flagline/event-store-embedded';
@@ -6,8 +7,11 @@ import { join } from 'node:path';
 import { captureGoldenState, type GoldenSetup } from '../testing/golden-log';
 import { startTestApp, tempDataDir, type JsonObject } from '../testing/http-harness';
 
+/** A generated admin key: the published example keys are refused, as any deployment's would be. */
+const ADMIN_KEY_FOR_THE_SPEC = generatedSecret();
+
 const FIXTURE = join(__dirname, 'fixtures', 'log-2026-12-05');
-const ENV = { ADMIN_API_KEY: 'golden-admin-key-0123456789abcdef' };
+const ENV = { ADMIN_API_KEY: ADMIN_KEY_FOR_THE_SPEC };
 /** Event types the code learnt to write after this log was written: it cannot hold them (later fixtures do). */
 const WRITTEN_SINCE: readonly string[] = ['IdentityErased'];
 

@@ -1,3 +1,4 @@
+import { generatedSecret } from '@flagline/observability';
 import { IDENTITY_SEALING, isErasedIdentityEvent } from '@flagline/admin-domain';
 import type { RecordedEvent } from '@flagline/event-sourcing';
 import { isSealedData, SealingEventStore } from '@flagline/event-sealing';
@@ -9,8 +10,11 @@ import { IDENTITY_IDS_FILE, KEYS_FILE } from '../sealing';
 import { ADMIN, expectStatus, obj, startTestApp, tempDataDir } from '../testing/http-harness';
 import type { SealedLogSetup } from '../testing/sealed-log.writer';
 
+/** A generated admin key: the published example keys are refused, as any deployment's would be. */
+const ADMIN_KEY_FOR_THE_SPEC = generatedSecret();
+
 const FIXTURE = join(__dirname, 'fixtures', 'sealed-log-2026-12-06');
-const ENV = { ADMIN_API_KEY: 'sealed-admin-key-0123456789abcdef' };
+const ENV = { ADMIN_API_KEY: ADMIN_KEY_FOR_THE_SPEC };
 
 describe('a log with sealed identities and an erasure, written on 2026-12-06 (fixtures/sealed-log-2026-12-06)', () => {
   let dataDir: string;

@@ -1,7 +1,11 @@
+import { generatedSecret } from '@flagline/observability';
 import { cp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { captureGoldenState, writeGoldenLog } from './golden-log';
 import { startTestApp, tempDataDir } from './http-harness';
+
+/** A generated admin key: the published example keys are refused, as any deployment's would be. */
+const ADMIN_KEY_FOR_THE_SPEC = generatedSecret();
 
 /**
  * Writes the golden log fixture: `node -r @swc-node/register apps/standalone/src/testing/golden-log.writer.ts <fixture dir>`.
@@ -11,7 +15,7 @@ import { startTestApp, tempDataDir } from './http-harness';
 async function main(): Promise<void> {
   const target = resolve(process.argv[2] ?? 'apps/standalone/src/sdk/fixtures/log-2026-12-05');
   const dataDir = await tempDataDir('flagline-golden-');
-  const env = { ADMIN_API_KEY: 'golden-admin-key-0123456789abcdef' };
+  const env = { ADMIN_API_KEY: ADMIN_KEY_FOR_THE_SPEC };
   const first = await startTestApp({ dataDir, env });
   const setup = await writeGoldenLog(first);
   await first.stop();

@@ -1,7 +1,11 @@
+import { generatedSecret } from '@flagline/observability';
 import { cp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { KEYS_FILE } from '../sealing';
 import { ADMIN, expectStatus, num, obj, str, startTestApp, tempDataDir } from './http-harness';
+
+/** A generated admin key: the published example keys are refused, as any deployment's would be. */
+const ADMIN_KEY_FOR_THE_SPEC = generatedSecret();
 
 /** What the sealed-log fixture's spec reads it with. */
 export interface SealedLogSetup {
@@ -21,7 +25,7 @@ export interface SealedLogSetup {
 async function main(): Promise<void> {
   const target = resolve(process.argv[2] ?? 'apps/standalone/src/sdk/fixtures/sealed-log-2026-12-06');
   const dataDir = await tempDataDir('flagline-sealed-');
-  const t = await startTestApp({ dataDir, env: { ADMIN_API_KEY: 'sealed-admin-key-0123456789abcdef' } });
+  const t = await startTestApp({ dataDir, env: { ADMIN_API_KEY: ADMIN_KEY_FOR_THE_SPEC } });
   const organisationId = num(expectStatus(await t.admin.post(`${ADMIN}/organisations`, { name: 'Sealed' }), 201), 'id');
   const projectId = num(expectStatus(await t.admin.post(`${ADMIN}/projects`, { organisation: organisationId, name: 'Sealed project' }), 201), 'id');
   const environment = obj(expectStatus(await t.admin.post(`${ADMIN}/projects/${projectId}/environments`, { name: 'Production' }), 201));

@@ -1,4 +1,4 @@
-import { ConfigError, EnvReader, PLACEHOLDER_SECRETS, readKafkaTopicSettings, secretProblem } from './service-config';
+import { ConfigError, EnvReader, generatedSecret, PLACEHOLDER_SECRETS, readKafkaTopicSettings, secretProblem } from './service-config';
 
 describe('EnvReader', () => {
   it('reads values with fallbacks', () => {
@@ -71,8 +71,9 @@ describe('EnvReader secrets', () => {
   };
 
   it('accepts a generated secret', () => {
-    const read = new EnvReader({ ADMIN_API_KEY: 'Zq3n9Vb2Lr7Tx1Wc5Hy8Kp4M' });
-    expect(read.secret('ADMIN_API_KEY')).toBe('Zq3n9Vb2Lr7Tx1Wc5Hy8Kp4M');
+    const key = generatedSecret();
+    const read = new EnvReader({ ADMIN_API_KEY: key });
+    expect(read.secret('ADMIN_API_KEY')).toBe(key);
     expect(problemsOf(read)).toEqual([]);
   });
 
@@ -85,6 +86,14 @@ describe('EnvReader secrets', () => {
   it('refuses a placeholder-looking value and a short one', () => {
     expect(secretProblem('ADMIN_API_KEY', 'please-CHANGE_ME-before-production')).toMatch(/placeholder/);
     expect(secretProblem('ADMIN_API_KEY', 'short-key')).toBe('ADMIN_API_KEY must be at least 16 characters');
+  });
+
+  it.each(['aaaaaaaaaaaaaaaa', 'abababababababababababab', '0123012301230123', 'abcdefghiabcdefghi', 'aabbccddeeffgghh'])('refuses the weak %s, naming the variable', (weak) => {
+    expect(secretProblem('ADMIN_API_KEY', weak)).toMatch(/^ADMIN_API_KEY is too weak/);
+  });
+
+  it('accepts 16 characters with 10 different ones that repeat no pattern', () => {
+    expect(secretProblem('ADMIN_API_KEY', 'k3Q9-vLm2Xz8Rt0p')).toBeUndefined();
   });
 
   it('requires a secret unless optional', () => {

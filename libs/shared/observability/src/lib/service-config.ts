@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+
 /** A configuration problem found at start: the service stops with a message naming the variable. */
 export class ConfigError extends Error {
   /** The variables the problems name, in the order found (a problem may name none). */
@@ -33,18 +35,42 @@ export function redactCredentials(text: string, address?: string): string {
 }
 
 /**
- * Secret values published as examples (deploy/, the README): a deployment that forgot to set its
- * own secret would otherwise run with a key anyone can read. A service refuses to start with one.
+ * Secret values published as examples (deploy/, the README, the fixture logs' READMEs and the
+ * specs that once used them as valid keys): a deployment that forgot to set its own secret, or
+ * copied one from the docs, would otherwise run with a key anyone can read. A service refuses
+ * to start with one.
  */
 export const PLACEHOLDER_SECRETS: readonly string[] = [
   'change-me-at-least-16-characters',
   'replace-with-output-of-openssl-rand-base64-32',
+  'golden-admin-key-0123456789abcdef',
+  'sealed-admin-key-0123456789abcdef',
+  'fixture-admin-key-0123456789',
+  'walkthrough-admin-key-0123456789',
+  'Zq3n9Vb2Lr7Tx1Wc5Hy8Kp4M',
+  'Hy8Kp4MZq3n9Vb2Lr7Tx1Wc5',
 ];
 
 /** Secrets shorter than this are refused: 16 characters of base64 is 96 bits. */
 export const MIN_SECRET_LENGTH = 16;
 
+/** Fewer different characters than this is a typed pattern (`aaaaaaaaaaaaaaaa`, `0123012301230123`), not a generated secret. */
+export const MIN_SECRET_DISTINCT_CHARACTERS = 10;
+
 const PLACEHOLDER_PATTERN = /change[-_ ]?me|replace[-_ ]?with|placeholder/i;
+
+/** The length of the shortest unit the value repeats (`abcabcabc` → 3); the value's length when it repeats none. */
+function repeatedUnit(value: string): number {
+  for (let unit = 1; unit <= value.length / 2; unit++) {
+    if (value.length % unit === 0 && value.slice(0, unit).repeat(value.length / unit) === value) return unit;
+  }
+  return value.length;
+}
+
+/** A secret as `openssl rand -base64 32` makes one (for tests and generated keys): 32 random bytes, base64. */
+export function generatedSecret(): string {
+  return randomBytes(32).toString('base64');
+}
 
 /** Why a secret's value must not be used, or undefined when it may. */
 export function secretProblem(name: string, value: string): string | undefined {
@@ -52,6 +78,9 @@ export function secretProblem(name: string, value: string): string | undefined {
     return `${name} is a published placeholder value; generate one (openssl rand -base64 32)`;
   }
   if (value.length < MIN_SECRET_LENGTH) return `${name} must be at least ${MIN_SECRET_LENGTH} characters`;
+  if (new Set(value).size < MIN_SECRET_DISTINCT_CHARACTERS || repeatedUnit(value) < value.length) {
+    return `${name} is too weak: a repeated pattern or fewer than ${MIN_SECRET_DISTINCT_CHARACTERS} different characters; generate one (openssl rand -base64 32)`;
+  }
   return undefined;
 }
 
