@@ -44,6 +44,21 @@ async function rssOf(pid: number): Promise<number> {
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN) * 1024;
 }
 
+/** The V8 heap's used and total sizes, the young generation's and the external memory, from the service's default metrics. */
+async function heapOf(url: string): Promise<string> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const value = (pattern: RegExp): string => {
+    const found = pattern.exec(text)?.[1];
+    return found === undefined ? 'n/a' : megabytes(Number(found));
+  };
+  return [
+    `heap used ${value(/^nodejs_heap_size_used_bytes\{[^}]*\} (\S+)$/m)} of ${value(/^nodejs_heap_size_total_bytes\{[^}]*\} (\S+)$/m)}`,
+    `new space ${value(/^nodejs_heap_space_size_total_bytes\{[^}]*space="new"[^}]*\} (\S+)$/m)}`,
+    `old space used ${value(/^nodejs_heap_space_size_used_bytes\{[^}]*space="old"[^}]*\} (\S+)$/m)}`,
+    `external ${value(/^nodejs_external_memory_bytes\{[^}]*\} (\S+)$/m)}`,
+  ].join(', ');
+}
+
 /** The benchmark environment's read models, made by a standalone app through the admin API, then read from its file. */
 async function benchReadModels(dataDir: string): Promise<{ writes: ReadModelWrite[]; environmentId: number; serverKey: string }> {
   const port = await freePort();
@@ -149,6 +164,7 @@ async function main(): Promise<void> {
     const loaded = await rssOf(pid);
     await new Promise((settle) => setTimeout(settle, SETTLE_S * 1000));
     const settled = await rssOf(pid);
+    const heap = await heapOf(url);
     console.log(
       [
         '',
@@ -159,6 +175,8 @@ async function main(): Promise<void> {
         `| ready, benchmark environment loaded | ${megabytes(started)} |`,
         `| after identifying ${IDENTITIES.toLocaleString('en-US')} distinct identities (${seconds.toFixed(1)} s) | ${megabytes(loaded)} |`,
         `| settled ${SETTLE_S} s later | ${megabytes(settled)} |`,
+        '',
+        `Then, from its /metrics: ${heap}.`,
         '',
       ].join('\n'),
     );
