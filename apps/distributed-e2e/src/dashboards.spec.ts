@@ -37,13 +37,44 @@ describe('deploy/prometheus/alerts.yml and deploy/grafana/flagline-dashboard.jso
     const rules = alertRules();
     const names = rules.map((rule) => rule.source);
     expect(new Set(names).size).toBe(names.length);
-    for (const metric of ['flagline_kafka_consumer_lag', 'flagline_relay_lag_events', 'flagline_evaluation_read_model_staleness_seconds', 'flagline_projector_dead_letters_total', 'flagline_ready', 'flagline_dependency_up', 'flagline_admin_requests_total', 'flagline_evaluation_propagation_seconds_bucket']) {
+    for (const metric of ['flagline_kafka_consumer_lag', 'flagline_kafka_topic_partitions', 'flagline_relay_lag_positions', 'flagline_evaluation_read_model_staleness_seconds', 'flagline_projector_dead_letters_total', 'flagline_ready', 'flagline_dependency_up', 'flagline_admin_requests_total', 'flagline_evaluation_propagation_seconds_bucket']) {
       expect(rules.filter((rule) => metricNames(rule.expr).includes(metric)).map((rule) => rule.source)).not.toEqual([]);
     }
     for (const rule of rules) {
       expect(['critical', 'warning']).toContain(rule.labels['severity']);
       expect(String(rule.annotations['description'])).toContain('Observing it');
     }
+  });
+
+  it('use the relay\'s lag in positions, which both event stores expose, never its lag in events, which EventStoreDB does not', () => {
+    const users = allQueries().filter((query) => metricNames(query.expr).includes('flagline_relay_lag_events'));
+    expect(users.map((query) => query.source)).toEqual([]);
+    const relay = readFileSync(join(__dirname, '..', '..', 'relay', 'src', 'relay.service.ts'), 'utf8');
+    expect(relay).toMatch(/if \(config\.eventStore\.kind === 'embedded'\) \{\s*metrics\.gauge\('flagline_relay_lag_events'/);
+    // Behind and not moving: a threshold in events means nothing in EventStoreDB's byte positions.
+    const stuck = alertRules().find((rule) => metricNames(rule.expr).includes('flagline_relay_lag_positions'));
+    expect(stuck?.expr).toMatch(/flagline_relay_lag_positions\) > 0\s+and .*changes\(flagline_relay_position\[5m\]\)\) == 0/);
+  });
+
+  it('alert when partitions have no owner, which the consumer lag cannot show (it has no series for them)', () => {
+    const exprs = alertRules().map((rule) => rule.expr);
+    expect(exprs).toContain('absent(flagline_kafka_consumer_lag)');
+    expect(exprs).toContain('max by (group, topic) (flagline_kafka_topic_partitions) > count by (group, topic) (flagline_kafka_consumer_lag)');
+  });
+
+  it('say in the README what each alert\'s threshold and for: are', () => {
+    const readme = readFileSync(join(DEPLOY_DIR, '..', 'README.md'), 'utf8');
+    const words = (duration: string): string => duration.replace(/^(\d+)m$/, '$1 min').replace(/^(\d+)s$/, '$1 s').replace(/^(\d+)h$/, '$1 h');
+    for (const rule of alertRules()) {
+      const row = readme.split('\n').find((line) => line.startsWith(`| \`${rule.source}\` |`));
+      expect({ alert: rule.source, documented: row !== undefined }).toEqual({ alert: rule.source, documented: true });
+      const documented = row ?? '';
+      if (typeof rule.for === 'string') expect({ alert: rule.source, row: documented.includes(words(rule.for)) }).toEqual({ alert: rule.source, row: true });
+      else expect({ alert: rule.source, row: /\bfor \d/.test(documented.split(' | ')[1] ?? '') }).toEqual({ alert: rule.source, row: false });
+    }
+    const stale = alertRules().find((rule) => rule.source === 'FlaglineReadModelStale');
+    const threshold = /> (\d+)$/.exec(stale?.expr.trim() ?? '')?.[1];
+    expect(readme).toContain(`| \`FlaglineReadModelStale\` | an evaluation service's copy has been cut off for over ${threshold} s`);
   });
 
   it('the example Prometheus configuration loads the rules and names every job as FlaglineTargetDown selects', () => {

@@ -118,6 +118,11 @@ export async function startProjector(config: ProjectorConfig, logger: Logger): P
     gauge.reset();
     for (const { topic, partition, lag: behind } of lag.lag()) gauge.set({ group: config.groupId, topic, partition: String(partition) }, behind);
   });
+  // With the lag's series per owned partition, tells partitions no member owns (their lag has no series).
+  metrics.gauge('flagline_kafka_topic_partitions', 'Partitions of the topic, as the brokers last said (compare with the count of flagline_kafka_consumer_lag series)', ['group', 'topic'], (gauge) => {
+    gauge.reset();
+    for (const { topic, partitions } of lag.partitionCounts()) gauge.set({ group: config.groupId, topic }, partitions);
+  });
   const health = new HealthChecks('projector')
     .probe('kafka', () => {
       const membership = lag.membership();
@@ -190,7 +195,7 @@ export async function startProjector(config: ProjectorConfig, logger: Logger): P
       .run(async (client) => {
         // Asked even when the member owns no partition, so an idle member notices the brokers going away.
         await client.describeCluster();
-        await lag.refresh(client, config.groupId);
+        await lag.refresh(client, config.groupId, [config.topic]);
       })
       .then(
         () => health.up('kafka-brokers'),

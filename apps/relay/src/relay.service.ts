@@ -138,7 +138,14 @@ export async function startRelay(config: RelayConfig, logger: Logger): Promise<R
   headTimer.unref();
 
   metrics.gauge('flagline_relay_position', 'Global log position published and acknowledged by Kafka', [], (gauge) => gauge.set(relay.progress.position));
-  metrics.gauge('flagline_relay_lag_events', 'Log head minus the relay position', [], (gauge) => gauge.set(Math.max(0, head - relay.progress.position)));
+  // Positions are event numbers on the embedded log but commit positions (byte offsets in the
+  // transaction log) on EventStoreDB: the lag in positions is exposed for both, and as a count of
+  // events only where it is one.
+  const unit = config.eventStore.kind === 'embedded' ? "the embedded log's positions (event numbers)" : 'EventStoreDB commit positions (bytes of its transaction log, not events)';
+  metrics.gauge('flagline_relay_lag_positions', `Log head minus the relay position, in ${unit}`, [], (gauge) => gauge.set(Math.max(0, head - relay.progress.position)));
+  if (config.eventStore.kind === 'embedded') {
+    metrics.gauge('flagline_relay_lag_events', 'Events in the log not yet published (the embedded log\'s head minus the relay position)', [], (gauge) => gauge.set(Math.max(0, head - relay.progress.position)));
+  }
   const report = (): HealthReport => health.report({ position: relay.progress.position, head });
   const app = await createOpsHttpApp({ health: report, metrics }, new PinoNestLogger(logger));
   await app.listen(config.port, config.host);

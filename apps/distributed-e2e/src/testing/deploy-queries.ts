@@ -23,7 +23,7 @@ const listAt = (value: Record<string, unknown>, key: string): unknown[] => {
 };
 
 /** Every alerting rule of alerts.yml, checked for the fields Prometheus requires. */
-export function alertRules(): (Query & { readonly labels: Record<string, unknown>; readonly annotations: Record<string, unknown> })[] {
+export function alertRules(): (Query & { readonly for?: unknown; readonly labels: Record<string, unknown>; readonly annotations: Record<string, unknown> })[] {
   const document: unknown = parse(readFileSync(ALERTS_FILE, 'utf8'));
   if (!isRecord(document)) throw new Error('alerts.yml is not a mapping');
   return listAt(document, 'groups').flatMap((group) => {
@@ -31,7 +31,7 @@ export function alertRules(): (Query & { readonly labels: Record<string, unknown
     return listAt(group, 'rules').map((rule) => {
       if (!isRecord(rule) || typeof rule['alert'] !== 'string' || typeof rule['expr'] !== 'string') throw new Error(`group ${String(group['name'])}: a rule without alert or expr`);
       if (!isRecord(rule['labels']) || !isRecord(rule['annotations'])) throw new Error(`${rule['alert']}: labels and annotations are required`);
-      return { source: rule['alert'], expr: rule['expr'], labels: rule['labels'], annotations: rule['annotations'] };
+      return { source: rule['alert'], expr: rule['expr'], ...(rule['for'] !== undefined ? { for: rule['for'] } : {}), labels: rule['labels'], annotations: rule['annotations'] };
     });
   });
 }

@@ -62,6 +62,23 @@ describe('ConsumerLagTracker', () => {
       { topic: TOPIC, partition: 0, lag: 8 },
       { topic: TOPIC, partition: 1, lag: 3 },
     ]);
+    expect(tracker.partitionCounts()).toEqual([{ topic: TOPIC, partitions: 3 }]);
+  });
+
+  it('counts the partitions of a topic it was asked about while owning none of them', async () => {
+    const tracker = new ConsumerLagTracker();
+    const { consumer, emit } = fakeConsumer();
+    tracker.watch(consumer);
+    emit('GROUP_JOIN', { memberAssignment: {} });
+    const admin = {
+      fetchTopicOffsets: () => Promise.resolve([0, 1, 2, 3, 4, 5].map((partition) => ({ partition, high: '1', low: '0', offset: '1' }))),
+      fetchOffsets: () => Promise.resolve([]),
+    } as unknown as Admin;
+    await tracker.refresh(admin, 'projector');
+    expect(tracker.partitionCounts()).toEqual([]);
+    await tracker.refresh(admin, 'projector', [TOPIC]);
+    expect(tracker.partitionCounts()).toEqual([{ topic: TOPIC, partitions: 6 }]);
+    expect(tracker.lag()).toEqual([]);
   });
 });
 

@@ -32,6 +32,8 @@ export class ConsumerLagTracker {
   /** topic → partition → position, for the partitions this member owns. */
   private readonly owned = new Map<string, Map<number, Position>>();
   private state: Membership = { joined: false, reason: 'not joined yet' };
+  /** topic → partitions the topic has, as the brokers last said. */
+  private readonly counts = new Map<string, number>();
 
   /** Starts following a consumer (one member per tracker). */
   watch(consumer: Consumer): void {
@@ -88,10 +90,20 @@ export class ConsumerLagTracker {
     return lags;
   }
 
-  /** Reads the owned partitions' high watermarks and the group's committed offsets from the brokers. */
-  async refresh(admin: Admin, groupId: string): Promise<void> {
-    for (const topic of [...this.owned.keys()]) {
+  /** How many partitions each topic had at the last refresh (the topics owned, and those `refresh` was asked about). */
+  partitionCounts(): { topic: string; partitions: number }[] {
+    return [...this.counts].map(([topic, partitions]) => ({ topic, partitions }));
+  }
+
+  /**
+   * Reads the owned partitions' high watermarks and the group's committed offsets from the
+   * brokers, and the partition count of those topics and of `topics` (asked even when this member
+   * owns none of their partitions, so the count of partitions no member owns can be told).
+   */
+  async refresh(admin: Admin, groupId: string, topics: readonly string[] = []): Promise<void> {
+    for (const topic of new Set([...this.owned.keys(), ...topics])) {
       const [ends, [committed]] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId, topics: [topic] })]);
+      this.counts.set(topic, ends.length);
       const start = new Map(ends.map(({ partition, low }) => [partition, BigInt(low)]));
       for (const { partition, high } of ends) {
         const position = this.position(topic, partition);
