@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ServiceProcess } from './testing/service-process';
 import { parse } from 'yaml';
-import { alertRules, allQueries, dashboard, dashboardPanels, DEPLOY_DIR, exposedNames, metricNames, PROMETHEUS_OWN_METRICS, promqlErrors } from './testing/deploy-queries';
+import { alertRules, allQueries, dashboard, dashboardPanels, DEPLOY_DIR, exposedNames, metricNames, PROMETHEUS_OWN_METRICS, promqlErrors, promqlTypeErrors, rawAlertRules, ruleProblems } from './testing/deploy-queries';
 
 /** Names the relay and the projector register, read from their source (their registries are read in pipeline.int.spec.ts). */
 function declaredIn(file: string): string[] {
@@ -31,6 +31,37 @@ describe('deploy/prometheus/alerts.yml and deploy/grafana/flagline-dashboard.jso
     expect(promqlErrors('sum(rate(flagline_ready[5m])')).not.toEqual([]);
     expect(promqlErrors('flagline_ready >')).not.toEqual([]);
     expect(promqlErrors('histogram_quantile(0.99, sum by (le) (rate(x_bucket[$__rate_interval])))')).toEqual([]);
+  });
+
+  it('type-check, every expression of both files (range and instant vectors where functions and aggregations take them)', () => {
+    const failures = allQueries().map((query) => ({ ...query, errors: promqlTypeErrors(query.expr) })).filter((query) => query.errors.length > 0);
+    expect(failures).toEqual([]);
+  });
+
+  it('the type check finds what the grammar lets through', () => {
+    expect(promqlErrors('rate(flagline_ready)')).toEqual([]);
+    expect(promqlTypeErrors('rate(flagline_ready)')).toEqual(['at 5: expected type matrix in call to function "rate", got vector']);
+    expect(promqlTypeErrors('sum(flagline_ready[5m])')).toEqual(['at 4: expected type vector in aggregation expression, got matrix']);
+    expect(promqlTypeErrors('increase(flagline_projector_dead_letters_total)')).not.toEqual([]);
+    expect(promqlTypeErrors('histogram_quantile(0.99, sum by (le) (rate(x_bucket[$__rate_interval])))')).toEqual([]);
+  });
+
+  it('every alerting rule has a name, a typed expression, a valid for, a severity, a summary and a description', () => {
+    const rules = rawAlertRules();
+    expect(rules.length).toBe(alertRules().length);
+    expect(rules.flatMap((rule) => ruleProblems(rule))).toEqual([]);
+  });
+
+  it('the rule check finds each kind of bad rule', () => {
+    const good = { alert: 'Good', expr: 'flagline_ready == 0', for: '1h30m', labels: { severity: 'warning' }, annotations: { summary: 's', description: 'd' } };
+    expect(ruleProblems(good)).toEqual([]);
+    expect(ruleProblems({ ...good, expr: 'rate(flagline_ready) > 0' })).toEqual([expect.stringContaining('Good: expr at 5: expected type matrix')]);
+    expect(ruleProblems({ ...good, for: '5 minutes' })).toEqual(['Good: for must be a duration like 5m, got "5 minutes"']);
+    expect(ruleProblems({ ...good, for: '5m1h' })).toEqual(['Good: for must be a duration like 5m, got "5m1h"']);
+    expect(ruleProblems({ ...good, alert: 'Bad name' })).toEqual(['Bad name: alert must be a name ([a-zA-Z_][a-zA-Z0-9_]*)']);
+    expect(ruleProblems({ ...good, labels: {} })).toEqual(['Good: labels.severity must be critical or warning']);
+    expect(ruleProblems({ ...good, annotations: { description: 'd' } })).toEqual(['Good: annotations.summary is required']);
+    expect(ruleProblems({ ...good, fro: '5m' })).toEqual(['Good: unknown field fro']);
   });
 
   it('alerts cover lag, staleness, dead letters, readiness, error rates and propagation, each with a severity and a description', () => {

@@ -1,4 +1,8 @@
+import { ensureSyntaxTree } from '@codemirror/language';
+import { EditorState } from '@codemirror/state';
 import { parseExposition } from '@flagline/observability';
+import { LanguageType, promQLLanguage } from '@prometheus-io/codemirror-promql';
+import { Parser as PromQLChecker } from '@prometheus-io/codemirror-promql/dist/cjs/parser/parser';
 import { parser } from '@prometheus-io/lezer-promql';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -77,6 +81,60 @@ export function promqlErrors(expr: string): string[] {
     },
   });
   return errors;
+}
+
+/**
+ * Type errors of an expression, as the Prometheus web UI's linter (codemirror-promql, run here
+ * without an editor) reports them: a function given an instant vector where it takes a range
+ * (`rate(x)`), an aggregation over a range vector (`sum(x[5m])`), a binary operator between
+ * incompatible types. Grammar errors are promqlErrors' part.
+ */
+export function promqlTypeErrors(expr: string): string[] {
+  const text = withGrafanaVariables(expr);
+  const state = EditorState.create({ doc: text, extensions: promQLLanguage(LanguageType.PromQL) });
+  if (ensureSyntaxTree(state, text.length, 5_000) === null) return [`not parsed within 5 s: ${text}`];
+  const checker = new PromQLChecker(state);
+  checker.analyze();
+  return checker
+    .getDiagnostics()
+    .filter((diagnostic) => diagnostic.severity === 'error')
+    .map((diagnostic) => `at ${diagnostic.from}: ${diagnostic.message}`);
+}
+
+/** A Prometheus duration (`30s`, `5m`, `1h30m`, `2d`): units in decreasing order, at least one. */
+const PROMETHEUS_DURATION = /^(?=\d)(\d+y)?(\d+w)?(\d+d)?(\d+h)?(\d+m)?(\d+s)?(\d+ms)?$/;
+
+const RULE_FIELDS = new Set(['alert', 'expr', 'for', 'keep_firing_for', 'labels', 'annotations']);
+
+/**
+ * What Prometheus would refuse in an alerting rule, or an operator would miss: its name, its
+ * expression (parsed and typed), `for` a valid duration, `labels.severity` one of ours,
+ * `annotations.summary` and `description` present, and no field Prometheus does not know.
+ */
+export function ruleProblems(rule: Record<string, unknown>): string[] {
+  const name = typeof rule['alert'] === 'string' ? rule['alert'] : '(no name)';
+  const problems: string[] = [];
+  if (typeof rule['alert'] !== 'string' || !/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(rule['alert'])) problems.push(`${name}: alert must be a name ([a-zA-Z_][a-zA-Z0-9_]*)`);
+  if (typeof rule['expr'] !== 'string' || rule['expr'].trim() === '') problems.push(`${name}: expr is required`);
+  else problems.push(...[...promqlErrors(rule['expr']), ...promqlTypeErrors(rule['expr'])].map((error) => `${name}: expr ${error}`));
+  for (const field of ['for', 'keep_firing_for']) {
+    if (rule[field] !== undefined && (typeof rule[field] !== 'string' || !PROMETHEUS_DURATION.test(rule[field]))) problems.push(`${name}: ${field} must be a duration like 5m, got ${JSON.stringify(rule[field])}`);
+  }
+  const labels = isRecord(rule['labels']) ? rule['labels'] : {};
+  if (!['critical', 'warning'].includes(String(labels['severity']))) problems.push(`${name}: labels.severity must be critical or warning`);
+  const annotations = isRecord(rule['annotations']) ? rule['annotations'] : {};
+  for (const field of ['summary', 'description']) {
+    if (typeof annotations[field] !== 'string' || annotations[field].trim() === '') problems.push(`${name}: annotations.${field} is required`);
+  }
+  for (const field of Object.keys(rule)) if (!RULE_FIELDS.has(field)) problems.push(`${name}: unknown field ${field}`);
+  return problems;
+}
+
+/** Every rule of alerts.yml as written (no check), for ruleProblems. */
+export function rawAlertRules(): Record<string, unknown>[] {
+  const document: unknown = parse(readFileSync(ALERTS_FILE, 'utf8'));
+  if (!isRecord(document)) throw new Error('alerts.yml is not a mapping');
+  return listAt(document, 'groups').flatMap((group) => (isRecord(group) ? listAt(group, 'rules').filter(isRecord) : []));
 }
 
 /** The metric names an expression selects. */
