@@ -9,6 +9,8 @@ import { benchIdentities, createBenchEnvironment, type BenchEnvironment } from '
 
 export interface DistributedSetup {
   readonly evaluationUrl: string;
+  /** The evaluation service's process, to pin it and read its CPU and RSS. */
+  readonly evaluationPid: number;
   readonly admin: AdminClient;
   readonly bench: BenchEnvironment;
   /**
@@ -88,7 +90,8 @@ export async function startDistributed(root: string, ports: () => Promise<number
     pipeline.push(startService(root, 'relay', { ...common, EVENT_STORE: 'embedded', DATA_DIR: dataDir, PORT: String(relayPort) }));
     pipeline.push(startService(root, 'projector', { ...common, PORT: String(projectorPort) }));
     children.push(...pipeline);
-    children.push(startService(root, 'evaluation-service', { ...common, COMMAND_SERVICE_URL: commandUrl, PORT: String(evaluationPort) }));
+    const evaluation = startService(root, 'evaluation-service', { ...common, COMMAND_SERVICE_URL: commandUrl, PORT: String(evaluationPort) });
+    children.push(evaluation);
     const evaluationUrl = `http://127.0.0.1:${evaluationPort}`;
     await waitUntil(healthy(`http://127.0.0.1:${relayPort}`), 'the relay');
     await waitUntil(healthy(`http://127.0.0.1:${projectorPort}`), 'the projector');
@@ -117,7 +120,7 @@ export async function startDistributed(root: string, ports: () => Promise<number
       const response = await fetch(`${evaluationUrl}/api/v1/flags/?feature=${bench.probeFeature.name}`, { headers: { 'x-environment-key': bench.clientKey } });
       return response.ok && ((await response.json()) as { feature_state_value: unknown }).feature_state_value === sentinel;
     }, 'the projection to catch up');
-    return { evaluationUrl, admin, bench, quiesce, stop };
+    return { evaluationUrl, evaluationPid: evaluation.pid ?? 0, admin, bench, quiesce, stop };
   } catch (error) {
     await stop();
     throw error;

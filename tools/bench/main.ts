@@ -1,8 +1,7 @@
-import autocannon from 'autocannon';
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
   compileEnvironment,
@@ -13,23 +12,57 @@ import {
   type EvaluationContext,
 } from '@flagline/evaluation-engine';
 import { AdminClient } from './admin-client';
-import { benchIdentities, createBenchEnvironment, type BenchEnvironment } from './fixture';
+import { benchIdentities, createBenchEnvironment, type BenchEnvironment, type BenchIdentity } from './fixture';
 import { loadSdkEngine } from './flagsmith-nodejs-engine';
 import { distributedUnavailableReason, startDistributed, type DistributedSetup } from './distributed';
+import { chooseGenerator, describeChoice, pinProcess, runTimedLoad, SERVER_CPU, type GeneratorChoice, type GeneratorName, type TimedLoad } from './load-generator';
+import { disagreements, edgeContext, type EdgeToggle, type EnvironmentDocument } from './peers/unleash-edge/bootstrap';
+import { EDGE_TOKEN, edgeBinary, startEdge, type RunningEdge } from './peers/unleash-edge/edge';
+import { cpuMs, rssMb } from './scale/processes';
+import { median, percentile } from './scale/report';
 import { freePort, identityBody, waitFor } from './support';
 
 /**
- * `npm run bench`: the evaluation service under load on loopback, beside a bare node:http
- * ceiling and flagsmith-nodejs's engine behind the same bare server, plus in-process engine
- * throughput and change propagation. One run, one table. Options (env): BENCH_DURATION (s per
- * measured run), BENCH_ROUNDS, BENCH_CONNECTIONS.
+ * `npm run bench`: the evaluation service and the standalone app under load on loopback, beside
+ * a bare node:http ceiling answering a body of the same size, flagsmith-nodejs's engine behind the
+ * same bare server and Unleash Edge (when installed: tools/bench/peers/unleash-edge/setup.sh).
+ * The default scenario is many different users: 1,000 identities with 5 traits rotating, every
+ * flag evaluated on every request (transient identify and OFREP bulk); the repeated-body case
+ * (answers the service remembers) is a separate section; then a "new user on every request"
+ * steadiness run, in-process engine throughput and change propagation. The load comes from wrk
+ * with the server pinned to one CPU and wrk to the other (tools/bench/load-generator.ts), and an
+ * autocannon row beside it. Options (env): BENCH_DURATION (s per measured run, 4), BENCH_ROUNDS (6),
+ * BENCH_CONNECTIONS (50), BENCH_GENERATOR (wrk, oha or autocannon), BENCH_PIN (0 or 1),
+ * BENCH_STEADY_SECONDS (300; 0 leaves the steadiness run out), BENCH_STEADY_WINDOW (30 s),
+ * BENCH_STEADY_CONNECTIONS (32), BENCH_SERVER_NODE_ARGS (node options for the standalone app, e.g.
+ * `-r ./tools/bench/scale/event-loop-delay.cjs` or `--cpu-prof`), BENCH_ONLY (sections by name:
+ * rotating, repeated, steady, engine, propagation; all by default), BENCH_DISTRIBUTED=0 (leaves the
+ * distributed topology out).
  */
 const root = resolve(__dirname, '..', '..');
 const DURATION = Number(process.env['BENCH_DURATION'] ?? 4);
 const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 50);
-const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 12);
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 6);
 const WARM_UP = 3;
+const STEADY_SECONDS = Number(process.env['BENCH_STEADY_SECONDS'] ?? 300);
+const STEADY_WINDOW = Number(process.env['BENCH_STEADY_WINDOW'] ?? 30);
+const STEADY_CONNECTIONS = Number(process.env['BENCH_STEADY_CONNECTIONS'] ?? 32);
+const SERVER_NODE_ARGS = (process.env['BENCH_SERVER_NODE_ARGS'] ?? '').split(' ').filter((arg) => arg !== '');
+const ONLY = process.env['BENCH_ONLY'] ? new Set(process.env['BENCH_ONLY'].split(',').map((name) => name.trim())) : null;
+const section = (name: string): boolean => ONLY === null || ONLY.has(name);
+/** Identities rotating in the default scenario, and the single flag OFREP is asked for (a segment override, 'staff'). */
+const ROTATING_IDENTITIES = 1000;
+const SINGLE_FLAG = 'feature_04';
 const children: ChildProcess[] = [];
+
+const asked = {
+  ...(process.env['BENCH_GENERATOR'] ? { generator: process.env['BENCH_GENERATOR'] as GeneratorName } : {}),
+  ...(process.env['BENCH_PIN'] !== undefined ? { pin: process.env['BENCH_PIN'] !== '0' } : {}),
+};
+const choice: GeneratorChoice = chooseGenerator(asked);
+const AUTOCANNON: GeneratorChoice = { generator: 'autocannon', pin: false, notes: [] };
+
+const loadAverage = (): string => loadavg().map((value) => value.toFixed(2)).join(' ');
 
 function forkPeer(script: string, args: string[]): Promise<ChildProcess> {
   const child = fork(join(__dirname, 'peers', script), args, { execArgv: ['-r', '@swc-node/register'], cwd: root, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
@@ -40,73 +73,95 @@ function forkPeer(script: string, args: string[]): Promise<ChildProcess> {
   });
 }
 
-interface LoadResult {
-  rps: number;
-  p50: number;
-  p99: number;
-  errors: number;
-}
+/** Pins a server under test to the server's CPU when the load is pinned. */
+const pinServer = (pid: number | undefined): void => {
+  if (choice.pin && pid !== undefined) pinProcess(pid, SERVER_CPU);
+};
 
-/** A saturating load: each connection sends its next request as soon as the last is answered. */
-async function load(url: string, requests: autocannon.Request[], headers: Record<string, string>, warmUp = true): Promise<LoadResult> {
-  const options = { url, connections: CONNECTIONS, pipelining: 1, headers, requests };
-  if (warmUp) await autocannon({ ...options, duration: 2 });
-  const result = await autocannon({ ...options, duration: DURATION });
-  return {
-    rps: result.requests.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    errors: result.errors + result.non2xx + result.timeouts,
-  };
-}
-
+/** A server and the load sent to it. */
 interface Target {
   readonly name: string;
-  readonly url: string;
-  readonly requests: autocannon.Request[];
-  readonly headers: Record<string, string>;
+  readonly pid: number;
+  readonly load: Omit<TimedLoad, 'connections' | 'duration'>;
 }
 
-interface Compared {
-  /** Medians over the rounds, errors summed. */
-  readonly results: LoadResult[];
-  /** Per round: each target's req/s over the first target's (the ceiling), in the same round. */
-  readonly ratios: number[][];
+/** One measured run. */
+interface Run {
+  readonly rps: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly p999: number;
+  readonly errors: number;
+  /** The server's CPU (all threads, user + system) per answered request, µs. */
+  readonly cpuUs: number;
+  readonly rssMb: number;
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((x, y) => x - y);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+async function measure(target: Target, seconds: number, generator: GeneratorChoice = choice, connections = CONNECTIONS): Promise<Run> {
+  const cpuBefore = cpuMs(target.pid);
+  const outcome = await runTimedLoad({ ...target.load, connections, duration: seconds }, generator, tmpdir(), () => undefined);
+  const cpu = cpuMs(target.pid) - cpuBefore;
+  return {
+    rps: outcome.ok / outcome.seconds,
+    p50: outcome.latency.p50,
+    p99: outcome.latency.p99,
+    p999: outcome.latency.p999,
+    errors: outcome.failed,
+    cpuUs: outcome.ok > 0 ? (cpu * 1000) / outcome.ok : Number.NaN,
+    rssMb: (await rssMb(target.pid)) ?? Number.NaN,
+  };
 }
 
 /**
  * Loads the targets in turn, ROUNDS rounds of DURATION seconds each, the order reversed every
  * other round; each target is warmed up once first. The machine's drift and stalls hit runs close
- * together alike, so a ratio is taken within each round (target over the first target, measured
- * seconds apart) and its median over the rounds reported: far steadier on a shared machine than
- * the ratio of two long runs minutes apart.
+ * together alike, so a ratio is taken within each round (two targets measured seconds apart) and
+ * its median over the rounds reported with the middle half of the rounds beside it.
  */
-async function rounds(targets: Target[]): Promise<Compared> {
-  for (const target of targets) await autocannon({ url: target.url, connections: CONNECTIONS, headers: target.headers, requests: target.requests, duration: WARM_UP });
-  const runs: LoadResult[][] = targets.map(() => []);
-  for (let round = 0; round < ROUNDS; round++) {
+async function rounds(targets: Target[], generator: GeneratorChoice = choice, count = ROUNDS): Promise<Run[][]> {
+  for (const target of targets) await measure(target, WARM_UP, generator);
+  const runs: Run[][] = targets.map(() => []);
+  for (let round = 0; round < count; round++) {
     const order = targets.map((_, index) => index);
     if (round % 2 === 1) order.reverse();
-    for (const index of order) {
-      const target = targets[index] as Target;
-      (runs[index] as LoadResult[]).push(await load(target.url, target.requests, target.headers, false));
-    }
+    for (const index of order) (runs[index] as Run[]).push(await measure(targets[index] as Target, DURATION, generator));
   }
-  const results = runs.map((results) => ({
-    rps: median(results.map((result) => result.rps)),
-    p50: median(results.map((result) => result.p50)),
-    p99: median(results.map((result) => result.p99)),
-    errors: results.reduce((sum, result) => sum + result.errors, 0),
-  }));
-  const ceiling = runs[0] as LoadResult[];
-  const ratios = runs.map((results) => results.map((result, round) => result.rps / (ceiling[round] as LoadResult).rps));
-  return { results, ratios };
+  return runs;
+}
+
+/** Medians over the rounds; errors summed; RSS the largest seen. */
+function summary(runs: readonly Run[]): Run {
+  const of = (pick: (run: Run) => number) => median(runs.map(pick));
+  return {
+    rps: of((run) => run.rps),
+    p50: of((run) => run.p50),
+    p99: of((run) => run.p99),
+    p999: of((run) => run.p999),
+    cpuUs: of((run) => run.cpuUs),
+    errors: runs.reduce((sum, run) => sum + run.errors, 0),
+    rssMb: Math.max(...runs.map((run) => run.rssMb)),
+  };
+}
+
+/** Per round, `runs` req/s over `reference`'s in the same round. */
+const ratios = (runs: readonly Run[], reference: readonly Run[]): number[] => runs.map((run, round) => run.rps / (reference[round] as Run).rps);
+
+/** "0.52 (middle half of rounds 0.49–0.55)". */
+function spread(values: readonly number[]): string {
+  return `${median(values).toFixed(2)} (middle half of rounds ${percentile(values, 0.25).toFixed(2)}–${percentile(values, 0.75).toFixed(2)})`;
+}
+
+const ms = (value: number): string => (value >= 10 ? value.toFixed(1) : value.toFixed(2));
+const HEAD = ['| HTTP | req/s | p50 ms | p99 ms | p99.9 ms | CPU µs/req | RSS MB | errors | |', '|---|---:|---:|---:|---:|---:|---:|---:|---|'];
+const row = (name: string, run: Run, note = ''): string =>
+  `| ${name} | ${Math.round(run.rps).toLocaleString('en-US')} | ${ms(run.p50)} | ${ms(run.p99)} | ${ms(run.p999)} | ${run.cpuUs.toFixed(1)} | ${run.rssMb.toFixed(0)} | ${run.errors} | ${note} |`;
+
+/** What our server answers to one request, to be the ceiling's body (same size, same headers asked). */
+async function answerOf(load: Target['load'], index: number): Promise<Buffer> {
+  const body = load.bodies?.at(index);
+  const response = await fetch(`${load.url}${load.path}`, { method: load.method, headers: load.headers, ...(body !== undefined ? { body } : {}) });
+  if (!response.ok) throw new Error(`${load.method} ${load.path} answered ${response.status}`);
+  return Buffer.from(await response.arrayBuffer());
 }
 
 function stop(child: ChildProcess): Promise<void> {
@@ -134,11 +189,7 @@ async function measurePropagation(admin: AdminClient, bench: BenchEnvironment, e
 }
 
 function propagationRow(name: string, delays: number[]): string {
-  return `| ${name} | ${percentile(delays, 50).toFixed(2)} | ${percentile(delays, 99).toFixed(2)} | ${(delays[delays.length - 1] as number).toFixed(2)} |`;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+  return `| ${name} | ${percentile(delays, 0.5).toFixed(2)} | ${percentile(delays, 0.99).toFixed(2)} | ${(delays[delays.length - 1] as number).toFixed(2)} |`;
 }
 
 function engineThroughput(run: (index: number) => unknown, count: number, minMs = 3000): number {
@@ -154,172 +205,320 @@ function engineThroughput(run: (index: number) => unknown, count: number, minMs 
   return (done / elapsed) * 1000;
 }
 
+const bodiesOf = (list: readonly string[]): NonNullable<TimedLoad['bodies']> => ({ count: list.length, at: (index) => list[index] as string });
+const json = { 'content-type': 'application/json' };
+/** The same identities as OFREP evaluation contexts. */
+const ofrepBody = (identity: BenchIdentity): string => JSON.stringify({ context: { targetingKey: identity.identifier, ...identity.traits } });
+/** Transient identify bodies for `identities`, each identifier prefixed so none is ever stored. */
+const transientBodies = (identities: readonly BenchIdentity[], prefix: string): string[] =>
+  identities.map((identity) => identityBody({ ...identity, identifier: `${prefix}${identity.identifier}` }, { transient: true }));
+
+interface Server {
+  readonly process: ChildProcess;
+  readonly base: string;
+}
+
+async function startStandalone(dataDir: string, port: number, adminKey: string): Promise<Server> {
+  const child = spawn(process.execPath, [...SERVER_NODE_ARGS, join(root, 'dist', 'apps', 'standalone', 'src', 'main.js')], {
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, ADMIN_API_KEY: adminKey },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  children.push(child);
+  pinServer(child.pid);
+  const base = `http://127.0.0.1:${port}`;
+  await waitFor(`${base}/health`);
+  return { process: child, base };
+}
+
+/** A ceiling (bare node:http answering `body`) pinned like the servers. */
+async function startCeiling(dataDir: string, file: string, body: Buffer): Promise<{ process: ChildProcess; url: string }> {
+  await writeFile(join(dataDir, file), body);
+  const port = await freePort();
+  const child = await forkPeer('bare-server.ts', [String(port), join(dataDir, file)]);
+  pinServer(child.pid);
+  return { process: child, url: `http://127.0.0.1:${port}` };
+}
+
+/** Unleash Edge from our environment document, checked against our answers; or why its row is skipped. */
+async function startCheckedEdge(dataDir: string, document: string, ours: Target, identities: readonly BenchIdentity[]): Promise<RunningEdge | string> {
+  const binary = edgeBinary();
+  if (!binary) return 'unleash-edge is not installed (tools/bench/peers/unleash-edge/setup.sh)';
+  let edge: RunningEdge;
+  try {
+    edge = await startEdge(binary, JSON.parse(document) as EnvironmentDocument, dataDir, await freePort());
+  } catch (error) {
+    return `unleash-edge did not start: ${error instanceof Error ? error.message : String(error)}`;
+  }
+  children.push(edge.process);
+  for (const [index, identity] of identities.entries()) {
+    const flags = (JSON.parse((await answerOf(ours.load, index)).toString()) as { flags: { feature: { name: string }; enabled: boolean; feature_state_value: unknown }[] }).flags;
+    const edgeResponse = await fetch(`${edge.url}/api/frontend`, { method: 'POST', headers: { authorization: EDGE_TOKEN, ...json }, body: edgeContext(identity.identifier, identity.traits) });
+    const toggles = ((await edgeResponse.json()) as { toggles: EdgeToggle[] }).toggles;
+    const differ = disagreements(
+      edge.bootstrap.deterministicFeatures,
+      flags.map((flag) => ({ name: flag.feature.name, enabled: flag.enabled, value: flag.feature_state_value })),
+      toggles,
+    );
+    if (differ.length > 0) {
+      await stop(edge.process);
+      return `Edge's answers differ from ours for ${identity.identifier}: ${differ.slice(0, 3).join('; ')}`;
+    }
+  }
+  pinServer(edge.process.pid);
+  return edge;
+}
+
+/** A ceiling and the servers compared with it, in one scenario. */
+interface Group {
+  readonly title: string;
+  readonly ceiling: Target;
+  readonly members: readonly Target[];
+  /** Ratio target for the targeted server, e.g. 0.5. */
+  readonly target?: number;
+}
+
+/** Runs each group's ceiling and members in the same rounds; returns the runs by target name. */
+async function groupRounds(groups: readonly Group[], generator: GeneratorChoice = choice, count = ROUNDS): Promise<Map<string, Run[]>> {
+  const targets = groups.flatMap((group) => [group.ceiling, ...group.members]);
+  const runs = await rounds(targets, generator, count);
+  return new Map(targets.map((target, index) => [target.name, runs[index] as Run[]]));
+}
+
+function groupRows(groups: readonly Group[], runs: Map<string, Run[]>, targeted: string, extra: (target: Target, own: Run[]) => string = () => ''): string[] {
+  return groups.flatMap((group) => {
+    const ceiling = runs.get(group.ceiling.name) as Run[];
+    return [
+      row(group.ceiling.name, summary(ceiling), `ceiling of ${group.title}`),
+      ...group.members.map((member) => {
+        const own = runs.get(member.name) as Run[];
+        const result = summary(own);
+        const goal =
+          group.target !== undefined && member.name.endsWith(targeted)
+            ? ` (target ≥ ${group.target}: ${median(ratios(own, ceiling)) >= group.target ? 'met' : 'missed'}; p99 ≤ 10 ms: ${result.p99 <= 10 ? 'met' : 'missed'})`
+            : '';
+        return row(member.name, result, `**${spread(ratios(own, ceiling))}** of ceiling${goal}${extra(member, own)}`);
+      }),
+    ];
+  });
+}
+
 async function main(): Promise<void> {
   const dataDir = await mkdtemp(join(tmpdir(), 'flagline-bench-'));
+  const out: string[] = [];
   try {
+    const loadAtStart = loadAverage();
     const port = await freePort();
     const adminKey = `flk_${randomBytes(24).toString('base64url')}`;
-    const server = spawn(process.execPath, [join(root, 'dist', 'apps', 'standalone', 'src', 'main.js')], {
-      env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, ADMIN_API_KEY: adminKey },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    children.push(server);
-    const base = `http://127.0.0.1:${port}`;
-    await waitFor(`${base}/health`);
-    const admin = new AdminClient(base, adminKey);
+    let server = await startStandalone(dataDir, port, adminKey);
+    const admin = new AdminClient(server.base, adminKey);
     const bench = await createBenchEnvironment(admin);
-    const identities = benchIdentities(100);
-
-    // Identities are stored once (first identify); the measured requests then find their traits unchanged.
-    for (const identity of identities) {
-      const response = await fetch(`${base}/api/v1/identities/`, { method: 'POST', headers: { 'x-environment-key': bench.serverKey, 'content-type': 'application/json' }, body: identityBody(identity) });
+    const stored = benchIdentities(100);
+    // Identities are stored once (first identify); the repeated-body requests then find their traits unchanged.
+    for (const identity of stored) {
+      const response = await fetch(`${server.base}/api/v1/identities/`, { method: 'POST', headers: { 'x-environment-key': bench.serverKey, ...json }, body: identityBody(identity) });
       if (!response.ok) throw new Error(`identify failed: ${response.status}`);
       await response.arrayBuffer();
     }
-    const environmentBody = Buffer.from(await (await fetch(`${base}/api/v1/flags/`, { headers: { 'x-environment-key': bench.clientKey } })).arrayBuffer());
-    const sampleIdentity = await (
-      await fetch(`${base}/api/v1/identities/`, { method: 'POST', headers: { 'x-environment-key': bench.serverKey, 'content-type': 'application/json' }, body: identityBody(identities[1] as (typeof identities)[number]) })
-    ).text();
-    const document = await (await fetch(`${base}/api/v1/environment-document/`, { headers: { 'x-environment-key': bench.serverKey } })).text();
-    await writeFile(join(dataDir, 'environment-flags.json'), environmentBody);
-    await writeFile(join(dataDir, 'identity-flags.json'), sampleIdentity);
+    const document = await (await fetch(`${server.base}/api/v1/environment-document/`, { headers: { 'x-environment-key': bench.serverKey } })).text();
     await writeFile(join(dataDir, 'environment-document.json'), document);
 
-    const environmentRequest = [{ method: 'GET' as const, path: '/api/v1/flags/' }];
-    const identityRequests = identities.map((identity) => ({ method: 'POST' as const, path: '/api/v1/identities/', body: identityBody(identity) }));
-    const identityHeaders = { 'x-environment-key': bench.serverKey, 'content-type': 'application/json' };
-    // Transient identities are never stored nor remembered: every request is evaluated afresh.
-    const transientRequests = benchIdentities(1000).map((identity) => ({
-      method: 'POST' as const,
-      path: '/api/v1/identities/',
-      body: identityBody({ ...identity, identifier: `visitor-${identity.identifier}` }, { transient: true }),
-    }));
-
     // The distributed path: command service → log → relay → Kafka → projector → Redis → evaluation
-    // service. Its evaluation service is the production evaluation tier; once propagation is
-    // measured the write pipeline stops, and it joins the (a) and (b) rounds beside the standalone app.
-    const unavailable = distributedUnavailableReason();
+    // service, the production evaluation tier. Once propagation is measured the write pipeline
+    // stops and the evaluation service joins the rounds beside the standalone app.
+    const loadRounds = section('rotating') || section('repeated');
+    const unavailable =
+      process.env['BENCH_DISTRIBUTED'] === '0' ? 'left out (BENCH_DISTRIBUTED=0)' : loadRounds || section('propagation') ? distributedUnavailableReason() : 'not asked for (BENCH_ONLY)';
     let setup: DistributedSetup | undefined;
     let distributedDelays: number[] | undefined;
     if (!unavailable) {
       setup = await startDistributed(root, freePort);
       distributedDelays = await measurePropagation(setup.admin, setup.bench, setup.evaluationUrl);
       await setup.quiesce();
+      pinServer(setup.evaluationPid);
     }
-    const distributedBodyBytes = setup
-      ? (await (await fetch(`${setup.evaluationUrl}/api/v1/flags/`, { headers: { 'x-environment-key': setup.bench.clientKey } })).arrayBuffer()).byteLength
-      : undefined;
+    const targeted = setup ? 'evaluation service' : 'standalone';
 
-    // The ceilings receive the very requests ours do, key headers included, and answer ours's body.
-    const [bareAPort, bareBPort] = [await freePort(), await freePort()];
-    const bareEnvironment = await forkPeer('bare-server.ts', [String(bareAPort), join(dataDir, 'environment-flags.json')]);
-    const bareIdentity = await forkPeer('bare-server.ts', [String(bareBPort), join(dataDir, 'identity-flags.json')]);
-    const environmentTargets: Target[] = [
-      { name: 'ceiling', url: `http://127.0.0.1:${bareAPort}`, requests: environmentRequest, headers: { 'x-environment-key': bench.clientKey } },
-      ...(setup ? [{ name: 'evaluation service', url: setup.evaluationUrl, requests: environmentRequest, headers: { 'x-environment-key': setup.bench.clientKey } }] : []),
-      { name: 'standalone', url: base, requests: environmentRequest, headers: { 'x-environment-key': bench.clientKey } },
-    ];
-    const identityTargets: Target[] = [
-      { name: 'ceiling', url: `http://127.0.0.1:${bareBPort}`, requests: identityRequests, headers: identityHeaders },
-      ...(setup ? [{ name: 'evaluation service', url: setup.evaluationUrl, requests: identityRequests, headers: { 'x-environment-key': setup.bench.serverKey, 'content-type': 'application/json' } }] : []),
-      { name: 'standalone', url: base, requests: identityRequests, headers: identityHeaders },
-    ];
-    let environmentFlags: Compared;
-    let identityFlags: Compared;
-    try {
-      environmentFlags = await rounds(environmentTargets);
-      identityFlags = await rounds(identityTargets);
-    } finally {
-      await stop(bareEnvironment);
-      await stop(bareIdentity);
-      await setup?.stop();
-    }
-
-    const oursTransient = await load(base, transientRequests, identityHeaders);
-    const sdkPort = await freePort();
-    const sdkServer = await forkPeer('flagsmith-nodejs-server.ts', [String(sdkPort), join(dataDir, 'environment-document.json')]);
-    const sdkB = await load(`http://127.0.0.1:${sdkPort}`, identityRequests, identityHeaders);
-    sdkServer.kill();
-
-    // In-process engines on the same contexts: flagsmith-nodejs's mapping of our environment document.
-    const sdk = loadSdkEngine();
-    const environmentModel = sdk.buildEnvironmentModel(JSON.parse(document));
-    const engineIdentities = benchIdentities(1000);
-    const contexts = engineIdentities.map((identity) => sdk.identityContext(environmentModel, identity.identifier, identity.traits) as EvaluationContext);
-    const { identity: _identity, ...environmentContext } = contexts[0] as EvaluationContext;
-    const compiled = compileEnvironment(environmentContext);
-    const inputs = contexts.map((context) => context.identity as NonNullable<EvaluationContext['identity']>);
-    // Value, enabled state and reason must agree. flagsmith-nodejs's engine predates Flagsmith's engine 11 and
-    // reports every environment default as DEFAULT; ours, like 11.1.1, reports STATIC for a feature no segment
-    // overrides, so that reason alone is read the older way before comparing.
-    const agree = contexts.every((context, index) => {
-      const theirs = sdk.getEvaluationResult(context) as { flags: Record<string, { value: unknown; enabled: boolean; reason: string }> };
-      const ours = withLegacyFallbackReasons(context, toEvaluationResult(evaluate(compiled, inputs[index] as NonNullable<EvaluationContext['identity']>))).result;
-      return Object.entries(theirs.flags).every(
-        ([name, flag]) => ours.flags[name]?.value === flag.value && ours.flags[name]?.enabled === flag.enabled && ours.flags[name]?.reason === flag.reason,
-      );
-    });
-    const oursEngine = engineThroughput((index) => toEvaluationResult(evaluate(compiled, inputs[index] as NonNullable<EvaluationContext['identity']>)), inputs.length);
-    const oursEngineUncompiled = engineThroughput((index) => getEvaluationResult(contexts[index] as EvaluationContext), contexts.length, 1500);
-    const sdkEngine = engineThroughput((index) => sdk.getEvaluationResult(contexts[index]), contexts.length);
-
-    const delays = await measurePropagation(admin, bench, base);
-
-    await stop(server);
-
-    const row = (name: string, result: LoadResult, note = '') =>
-      `| ${name} | ${Math.round(result.rps).toLocaleString('en-US')} | ${result.p50} | ${result.p99} | ${result.errors} | ${note} |`;
-    const quartile = (values: number[], q: number): number => {
-      const sorted = [...values].sort((x, y) => x - y);
-      return sorted[Math.min(sorted.length - 1, Math.round(q * (sorted.length - 1)))] as number;
+    const rotating = benchIdentities(ROTATING_IDENTITIES);
+    const loadsOf = (url: string, keys: Pick<BenchEnvironment, 'clientKey' | 'serverKey'>) => ({
+      transient: { url, method: 'POST', path: '/api/v1/identities/', headers: { 'x-environment-key': keys.serverKey, ...json }, bodies: bodiesOf(transientBodies(rotating, 'visitor-')) },
+      bulk: { url, method: 'POST', path: '/ofrep/v1/evaluate/flags', headers: { 'x-api-key': keys.serverKey, ...json }, bodies: bodiesOf(rotating.map(ofrepBody)) },
+      single: { url, method: 'POST', path: `/ofrep/v1/evaluate/flags/${SINGLE_FLAG}`, headers: { 'x-api-key': keys.serverKey, ...json }, bodies: bodiesOf(rotating.map(ofrepBody)) },
+      environment: { url, method: 'GET', path: '/api/v1/flags/', headers: { 'x-environment-key': keys.clientKey } },
+      stored: { url, method: 'POST', path: '/api/v1/identities/', headers: { 'x-environment-key': keys.serverKey, ...json }, bodies: bodiesOf(stored.map((identity) => identityBody(identity))) },
+    }) satisfies Record<string, Target['load']>;
+    const ours = loadsOf(server.base, bench);
+    const theirs = setup ? loadsOf(setup.evaluationUrl, setup.bench) : undefined;
+    const pid = server.process.pid ?? 0;
+    const ceilingFor = async (name: string, load: Target['load'], file: string): Promise<Target> => {
+      const ceiling = await startCeiling(dataDir, file, await answerOf(load, 1));
+      return { name, pid: ceiling.process.pid ?? 0, load: { ...load, url: ceiling.url } };
     };
-    const ratioNote = (ratios: number[], target: string) =>
-      `**${median(ratios).toFixed(2)}** of ceiling (middle half of rounds ${quartile(ratios, 0.25).toFixed(2)}–${quartile(ratios, 0.75).toFixed(2)})${target}`;
-    // Targets apply to the evaluation service, the production evaluation tier; without Kafka and
-    // Redis here, to the standalone app, which serves the same API from the same handler.
-    const targetedName = setup ? 'evaluation service' : 'standalone';
-    const compareRows = (compared: Compared, targets: Target[], labels: { which: string; ceiling: string; ours: string; target: string }): string[] =>
-      targets.map((entry, index) => {
-        const result = compared.results[index] as LoadResult;
-        if (index === 0) return row(labels.ceiling, result, `ceiling ${labels.which}`);
-        const ratios = compared.ratios[index] as number[];
-        return row(`${labels.which} ${labels.ours}, ${entry.name}`, result, ratioNote(ratios, entry.name === targetedName ? ` (target ≥ ${labels.target}); p99 < 5 ms at saturation: ${result.p99 < 5 ? 'met' : 'missed'}` : ''));
-      });
-    const standaloneB = identityFlags.results[identityTargets.findIndex((entry) => entry.name === 'standalone')] as LoadResult;
-    const bareB = identityFlags.results[0] as LoadResult;
-    const lines = [
-      `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; loopback, ${CONNECTIONS} connections.`,
-      `(a) and (b): ${ROUNDS} rounds of ${DURATION} s runs, the ceiling and ours in turn (order reversed every other round, ${WARM_UP} s warm-up each first); req/s, p50 and p99 are medians over the rounds, errors summed; the ratio is the median of the ratios within each round.${distributedBodyBytes !== undefined ? ` Environment-flags body: ${environmentBody.length} bytes (standalone, ceiling), ${distributedBodyBytes} (evaluation service).` : ''}`,
+    const members = (label: string, kind: keyof ReturnType<typeof loadsOf>): Target[] => [
+      ...(setup && theirs ? [{ name: `${label}, evaluation service`, pid: setup.evaluationPid, load: theirs[kind] }] : []),
+      { name: `${label}, standalone`, pid, load: ours[kind] },
+    ];
+
+    out.push(
+      `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; loopback, ${CONNECTIONS} connections; load average at start ${loadAtStart}.`,
+      `Load: ${describeChoice(choice)}.${choice.notes.length > 0 ? ` ${choice.notes.join('; ')}.` : ''}`,
+      `Rounds: ${ROUNDS} rounds of ${DURATION} s runs, every server of a section in turn (order reversed every other round, ${WARM_UP} s warm-up each first); req/s, latency percentiles and CPU per request are medians over the rounds, RSS the largest seen, errors summed; a ratio is taken within each round and its median given with the middle half of the rounds.`,
       `Environment: 20 features (3 multivariate), 5 segments (percentage split, semver, regex, IN/numeric, nested NONE) with 10 overrides; identities with 5 traits.`,
       unavailable
         ? `Evaluation service (distributed) not measured: ${unavailable}.`
         : 'The evaluation service runs as on its own nodes: beside Redis and the command service, the write pipeline (relay, projector, Kafka) stopped after its propagation was measured.',
-      '',
-      '| HTTP | req/s | p50 ms | p99 ms | errors | |',
-      '|---|---:|---:|---:|---:|---|',
-      ...compareRows(environmentFlags, environmentTargets, { which: '(a)', ceiling: 'bare node:http, environment-flags body', ours: 'GET /api/v1/flags/', target: '0.85' }),
-      ...compareRows(identityFlags, identityTargets, { which: '(b)', ceiling: 'bare node:http, identity-flags body', ours: 'POST /api/v1/identities/ (5 traits)', target: '0.6' }),
-      row('(b) transient identities (5 traits), evaluated on every request, standalone', oursTransient, `${(oursTransient.rps / bareB.rps).toFixed(2)} of ceiling (b)`),
-      row('flagsmith-nodejs engine behind bare node:http (b)', sdkB, `standalone ${(standaloneB.rps / sdkB.rps).toFixed(2)}×, evaluating every request ${(oursTransient.rps / sdkB.rps).toFixed(2)}×`),
-      '',
-      '| Engine, in process, same contexts | evaluations/s | |',
-      '|---|---:|---|',
-      `| ours (compiled once per environment revision) | ${Math.round(oursEngine).toLocaleString('en-US')} | ${(oursEngine / sdkEngine).toFixed(1)}× flagsmith-nodejs (target ≥ 3×) |`,
-      `| ours, compiling on every call (getEvaluationResult) | ${Math.round(oursEngineUncompiled).toLocaleString('en-US')} | ${(oursEngineUncompiled / sdkEngine).toFixed(1)}× |`,
-      `| flagsmith-nodejs getEvaluationResult | ${Math.round(sdkEngine).toLocaleString('en-US')} | results (value, enabled, reason with STATIC read as DEFAULT) agree on ${agree ? 'all' : 'NOT all'} ${contexts.length} identities |`,
-      '',
-      '| Change propagation, 100 changes: acknowledged admin write → new value in GET /api/v1/flags/ | p50 ms | p99 ms | max ms |',
-      '|---|---:|---:|---:|',
-      propagationRow('standalone (target p99 < 20 ms)', delays),
-      distributedDelays
-        ? propagationRow('distributed: log → relay → Kafka → projector → Redis → evaluation service (target p99 < 100 ms)', distributedDelays)
-        : `| distributed: not measured (${unavailable ?? 'unavailable'}) | | | |`,
-    ];
-    console.log(`\n${lines.join('\n')}\n`);
+    );
+
+    if (section('rotating')) {
+      const transientCeiling = await ceilingFor('bare node:http, transient identify body', ours.transient, 'transient.json');
+      const bulkCeiling = await ceilingFor('bare node:http, OFREP bulk body', ours.bulk, 'ofrep-bulk.json');
+      const singleCeiling = await ceilingFor('bare node:http, OFREP single-flag body', ours.single, 'ofrep-single.json');
+      const sdkPort = await freePort();
+      const sdkServer = await forkPeer('flagsmith-nodejs-server.ts', [String(sdkPort), join(dataDir, 'environment-document.json')]);
+      pinServer(sdkServer.pid);
+      const sdkTarget: Target = { name: 'flagsmith-nodejs engine behind bare node:http, identify', pid: sdkServer.pid ?? 0, load: { ...ours.transient, url: `http://127.0.0.1:${sdkPort}` } };
+      const edge = await startCheckedEdge(dataDir, document, { name: 'ours', pid, load: ours.transient }, rotating);
+      const edgeTarget: Target | undefined =
+        typeof edge === 'string'
+          ? undefined
+          : { name: 'Unleash Edge, frontend API (POST /api/frontend)', pid: edge.process.pid ?? 0, load: { url: edge.url, method: 'POST', path: '/api/frontend', headers: { authorization: EDGE_TOKEN, ...json }, bodies: bodiesOf(rotating.map((identity) => edgeContext(identity.identifier, identity.traits))) } };
+      const groups: Group[] = [
+        { title: 'transient identify', ceiling: transientCeiling, members: [...members('POST /api/v1/identities/ transient', 'transient'), sdkTarget], target: 0.5 },
+        { title: 'OFREP bulk', ceiling: bulkCeiling, members: [...members('POST /ofrep/v1/evaluate/flags', 'bulk'), ...(edgeTarget ? [edgeTarget] : [])], target: 0.5 },
+        { title: 'OFREP single flag', ceiling: singleCeiling, members: members(`POST /ofrep/v1/evaluate/flags/${SINGLE_FLAG}`, 'single'), target: 0.6 },
+      ];
+      const runs = await groupRounds(groups);
+      // Each peer against the targeted server's transient identify and OFREP bulk, per round.
+      const mine = [groups[0]?.members[0], groups[1]?.members[0]] as Target[];
+      const peerNote = (target: Target, own: Run[]): string => {
+        if (target !== sdkTarget && target !== edgeTarget) return '';
+        const parts = mine.map((server) => `${server.name.split(',')[0] ?? ''} ÷ it ${spread(ratios(runs.get(server.name) as Run[], own))}`);
+        return `; ${parts.join('; ')}${target === edgeTarget ? ' (target ≥ 2)' : ''}`;
+      };
+      const autocannonGroups: Group[] = [{ title: 'transient identify, autocannon', ceiling: { ...transientCeiling, name: 'bare node:http, transient identify body (autocannon, unpinned)' }, members: [{ name: 'POST /api/v1/identities/ transient, standalone (autocannon, unpinned)', pid, load: ours.transient }] }];
+      const autocannonRuns = await groupRounds(autocannonGroups, AUTOCANNON, Math.min(ROUNDS, 4));
+      await Promise.all([stop(sdkServer), ...(typeof edge === 'string' ? [] : [stop(edge.process)])]);
+      const bodyBytes = async (load: Target['load']) => (await answerOf(load, 1)).length;
+      out.push(
+        '',
+        `**Many different users** (the default scenario): ${ROTATING_IDENTITIES.toLocaleString('en-US')} identities with 5 traits rotating, every flag evaluated on every request; answers of ${await bodyBytes(ours.transient)} bytes (transient identify), ${await bodyBytes(ours.bulk)} (OFREP bulk), ${await bodyBytes(ours.single)} (single flag), each ceiling answering its body. Load average ${loadAverage()}.`,
+        typeof edge === 'string' ? `Unleash Edge row skipped: ${edge}.` : `Unleash Edge ${edge.bootstrap.features.length} toggles from our environment document; its answers agree with ours on the ${edge.bootstrap.deterministicFeatures.length} deterministic features for all ${rotating.length} identities (percentage splits and multivariate weights hash differently, so they are not compared).`,
+        '',
+        ...HEAD,
+        ...groupRows(groups, runs, targeted, peerNote),
+        ...groupRows(autocannonGroups, autocannonRuns, targeted),
+      );
+      await Promise.all([transientCeiling, bulkCeiling, singleCeiling].map((ceiling) => stopPid(ceiling.pid)));
+    }
+
+    if (section('repeated')) {
+      const groups: Group[] = [
+        { title: '(a) environment flags', ceiling: await ceilingFor('bare node:http, environment-flags body', ours.environment, 'environment-flags.json'), members: members('(a) GET /api/v1/flags/', 'environment'), target: 0.85 },
+        { title: '(b) the same 100 identify bodies', ceiling: await ceilingFor('bare node:http, identity-flags body', ours.stored, 'identity-flags.json'), members: members('(b) POST /api/v1/identities/, 100 stored identities', 'stored'), target: 0.6 },
+      ];
+      const runs = await groupRounds(groups);
+      out.push('', `**Repeated bodies**: (a) one GET, (b) 100 stored identities' bodies rotating, whose answers the service remembers. Load average ${loadAverage()}.`, '', ...HEAD, ...groupRows(groups, runs, targeted));
+      await Promise.all(groups.map((group) => stopPid(group.ceiling.pid)));
+    }
+    await setup?.stop();
+
+    if (section('engine')) out.push('', ...engineRows(document));
+
+    if (section('propagation')) {
+      const delays = await measurePropagation(admin, bench, server.base);
+      out.push(
+        '',
+        '| Change propagation, 100 changes: acknowledged admin write → new value in GET /api/v1/flags/ | p50 ms | p99 ms | max ms |',
+        '|---|---:|---:|---:|',
+        propagationRow('standalone (target p99 < 20 ms)', delays),
+        distributedDelays
+          ? propagationRow('distributed: log → relay → Kafka → projector → Redis → evaluation service (target p99 < 100 ms)', distributedDelays)
+          : `| distributed: not measured (${unavailable ?? 'unavailable'}) | | | |`,
+      );
+    }
+
+    if (section('steady') && STEADY_SECONDS > 0) {
+      // A fresh app on the same data: what fills up with new users starts empty.
+      await stop(server.process);
+      server = await startStandalone(dataDir, port, adminKey);
+      out.push('', ...(await steadiness(server, bench)));
+    }
+    await stop(server.process);
+    out.push('', `Load average at the end: ${loadAverage()}.`);
+    console.log(`\n${out.join('\n')}\n`);
   } finally {
     await Promise.all(children.map((child) => stop(child)));
     await rm(dataDir, { recursive: true, force: true });
   }
+}
+
+const stopPid = (pid: number): Promise<void> => {
+  const child = children.find((candidate) => candidate.pid === pid);
+  return child ? stop(child) : Promise.resolve();
+};
+
+/**
+ * A new user on every request (transient identify, each request its own identifier) for
+ * STEADY_SECONDS, in windows of STEADY_WINDOW seconds back to back: req/s and the server's CPU per
+ * request in each, and the last window against the first (target: within 10 %).
+ */
+async function steadiness(server: Server, bench: BenchEnvironment): Promise<string[]> {
+  const windows = Math.max(1, Math.ceil(STEADY_SECONDS / STEADY_WINDOW));
+  const identities = benchIdentities(ROTATING_IDENTITIES);
+  const results: Run[] = [];
+  for (let window = 0; window < windows; window++) {
+    const load: Target['load'] = {
+      url: server.base,
+      method: 'POST',
+      path: '/api/v1/identities/',
+      headers: { 'x-environment-key': bench.serverKey, ...json },
+      bodies: bodiesOf(transientBodies(identities, `new-${window}-{{n}}-`)),
+    };
+    results.push(await measure({ name: 'steady', pid: server.process.pid ?? 0, load }, STEADY_WINDOW, choice, STEADY_CONNECTIONS));
+  }
+  const first = results[0] as Run;
+  const last = results[results.length - 1] as Run;
+  const change = last.rps / first.rps - 1;
+  return [
+    `**A new user on every request**: transient identify, every request its own identifier (5 traits), ${STEADY_CONNECTIONS} connections, a fresh standalone app, ${windows} windows of ${STEADY_WINDOW} s back to back. Last window against the first: ${(change * 100).toFixed(1)} % (target within 10 %: ${Math.abs(change) <= 0.1 ? 'met' : 'missed'}). Load average ${loadAverage()}.`,
+    '',
+    `| window | ${results.map((_, index) => `${index * STEADY_WINDOW}–${(index + 1) * STEADY_WINDOW} s`).join(' | ')} |`,
+    `|---|${results.map(() => '---:').join('|')}|`,
+    `| req/s | ${results.map((run) => Math.round(run.rps).toLocaleString('en-US')).join(' | ')} |`,
+    `| CPU µs/req | ${results.map((run) => run.cpuUs.toFixed(1)).join(' | ')} |`,
+    `| p99 ms | ${results.map((run) => ms(run.p99)).join(' | ')} |`,
+    `| RSS MB | ${results.map((run) => run.rssMb.toFixed(0)).join(' | ')} |`,
+  ];
+}
+
+/** In-process engines on the same contexts: ours and flagsmith-nodejs's mapping of our environment document. */
+function engineRows(document: string): string[] {
+  const sdk = loadSdkEngine();
+  const environmentModel = sdk.buildEnvironmentModel(JSON.parse(document));
+  const engineIdentities = benchIdentities(1000);
+  const contexts = engineIdentities.map((identity) => sdk.identityContext(environmentModel, identity.identifier, identity.traits) as EvaluationContext);
+  const { identity: _identity, ...environmentContext } = contexts[0] as EvaluationContext;
+  const compiled = compileEnvironment(environmentContext);
+  const inputs = contexts.map((context) => context.identity as NonNullable<EvaluationContext['identity']>);
+  // Value, enabled state and reason must agree. flagsmith-nodejs's engine predates Flagsmith's engine 11 and
+  // reports every environment default as DEFAULT; ours, like 11.1.1, reports STATIC for a feature no segment
+  // overrides, so that reason alone is read the older way before comparing.
+  const agree = contexts.every((context, index) => {
+    const theirs = sdk.getEvaluationResult(context) as { flags: Record<string, { value: unknown; enabled: boolean; reason: string }> };
+    const ours = withLegacyFallbackReasons(context, toEvaluationResult(evaluate(compiled, inputs[index] as NonNullable<EvaluationContext['identity']>))).result;
+    return Object.entries(theirs.flags).every(
+      ([name, flag]) => ours.flags[name]?.value === flag.value && ours.flags[name]?.enabled === flag.enabled && ours.flags[name]?.reason === flag.reason,
+    );
+  });
+  const oursEngine = engineThroughput((index) => toEvaluationResult(evaluate(compiled, inputs[index] as NonNullable<EvaluationContext['identity']>)), inputs.length);
+  const oursEngineUncompiled = engineThroughput((index) => getEvaluationResult(contexts[index] as EvaluationContext), contexts.length, 1500);
+  const sdkEngine = engineThroughput((index) => sdk.getEvaluationResult(contexts[index]), contexts.length);
+  return [
+    '| Engine, in process, same contexts | evaluations/s | |',
+    '|---|---:|---|',
+    `| ours (compiled once per environment revision) | ${Math.round(oursEngine).toLocaleString('en-US')} | ${(oursEngine / sdkEngine).toFixed(1)}× flagsmith-nodejs (target ≥ 3×) |`,
+    `| ours, compiling on every call (getEvaluationResult) | ${Math.round(oursEngineUncompiled).toLocaleString('en-US')} | ${(oursEngineUncompiled / sdkEngine).toFixed(1)}× |`,
+    `| flagsmith-nodejs getEvaluationResult | ${Math.round(sdkEngine).toLocaleString('en-US')} | results (value, enabled, reason with STATIC read as DEFAULT) agree on ${agree ? 'all' : 'NOT all'} ${contexts.length} identities |`,
+  ];
 }
 
 main().catch((error: unknown) => {
