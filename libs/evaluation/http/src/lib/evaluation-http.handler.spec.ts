@@ -1,10 +1,7 @@
 import { readModelKeys, type EnvironmentDocument } from '@flagline/contracts';
-import { EnvironmentRegistry, FlagsmithSdkService, OfrepService } from '@flagline/evaluation-application';
+import { EnvironmentRegistry } from '@flagline/evaluation-application';
 import { InMemoryReadModelStore } from '@flagline/read-model';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { EvaluationHttpHandler } from './evaluation-http.handler';
-import { SdkIncomingMessage } from './sdk-incoming-message';
+import { serveHandler, type ServedHandler } from './handler-server.testing';
 
 const environment = (environmentId: number, apiKey: string, updatedAt: string): EnvironmentDocument => ({
   schemaVersion: 1,
@@ -23,7 +20,7 @@ const environment = (environmentId: number, apiKey: string, updatedAt: string): 
 
 /** The SDK API's answers on a real node:http server: status, headers and body as a client reads them. */
 describe('EvaluationHttpHandler answers', () => {
-  let server: Server;
+  let served: ServedHandler;
   let registry: EnvironmentRegistry;
   let base = '';
 
@@ -39,18 +36,13 @@ describe('EvaluationHttpHandler answers', () => {
     });
     registry = new EnvironmentRegistry(store);
     await registry.start();
-    const handler = new EvaluationHttpHandler(registry, new FlagsmithSdkService(registry), new OfrepService(registry));
-    server = createServer({ IncomingMessage: SdkIncomingMessage }, (request, response) => {
-      if (!handler.handle(request, response)) response.writeHead(404).end();
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    served = await serveHandler(registry);
+    base = served.base;
   });
 
   afterAll(async () => {
     registry.stop();
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await served.close();
   });
 
   const identify = (key: string, body: string): Promise<Response> =>

@@ -1,30 +1,20 @@
-import { EnvironmentRegistry, FlagsmithSdkService, OfrepService } from '@flagline/evaluation-application';
+import { EnvironmentRegistry } from '@flagline/evaluation-application';
 import { InMemoryReadModelStore } from '@flagline/read-model';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { EvaluationHttpHandler } from './evaluation-http.handler';
-import { SdkIncomingMessage } from './sdk-incoming-message';
+import { serveHandler, type ServedHandler } from './handler-server.testing';
 
 /** A replica that has not loaded its read models answers 503 on every SDK and OFREP route, so a balancer passes the request on. */
 describe('EvaluationHttpHandler before its read models are loaded', () => {
-  let server: Server;
+  let served: ServedHandler;
   let base = '';
 
   beforeAll(async () => {
     const registry = new EnvironmentRegistry(new InMemoryReadModelStore());
     expect(registry.ready).toBe(false);
-    const handler = new EvaluationHttpHandler(registry, new FlagsmithSdkService(registry), new OfrepService(registry));
-    server = createServer({ IncomingMessage: SdkIncomingMessage }, (request, response) => {
-      if (!handler.handle(request, response)) response.writeHead(404).end();
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    served = await serveHandler(registry);
+    base = served.base;
   });
 
-  afterAll(async () => {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  });
+  afterAll(() => served.close());
 
   it.each([
     ['GET', '/api/v1/flags/', undefined],

@@ -1,5 +1,15 @@
 import { ConfigError, EnvReader, generatedSecret, PLACEHOLDER_SECRETS, readKafkaTopicSettings, secretProblem } from './service-config';
 
+/** The problems an EnvReader found, as its done() reports them (none: an empty list). */
+function problemsOf(read: EnvReader): readonly string[] {
+  try {
+    read.done();
+    return [];
+  } catch (error) {
+    return (error as ConfigError).problems;
+  }
+}
+
 describe('EnvReader', () => {
   it('reads values with fallbacks', () => {
     const env = new EnvReader({ PORT: '9000', REDIS_URL: 'redis://127.0.0.1:6379', KAFKA_BROKERS: 'a:9092, b:9093' });
@@ -31,14 +41,6 @@ describe('EnvReader', () => {
 
 describe('EnvReader addresses', () => {
   const password = 'Pw-9f2Kq7ZxLm';
-  const problemsOf = (read: EnvReader): readonly string[] => {
-    try {
-      read.done();
-      return [];
-    } catch (error) {
-      return (error as ConfigError).problems;
-    }
-  };
 
   it('quotes a URL of the wrong scheme or an unparseable one without its credentials', () => {
     const read = new EnvReader({ REDIS_URL: `http://user:${password}@redis:6379`, OTHER_URL: `redis://user:${password}@[oops` });
@@ -61,14 +63,6 @@ describe('EnvReader addresses', () => {
 });
 
 describe('EnvReader secrets', () => {
-  const problemsOf = (read: EnvReader): readonly string[] => {
-    try {
-      read.done();
-      return [];
-    } catch (error) {
-      return (error as ConfigError).problems;
-    }
-  };
 
   it('accepts a generated secret', () => {
     const key = generatedSecret();
