@@ -36,6 +36,13 @@ describe('start-up failures', () => {
     expect(loggableAddress(addresses[5] ?? '')).toBe('n1:2113');
   });
 
+  it('leave credentials out of any other error they log', () => {
+    const fields = startFailureFields(new TypeError('connect failed: redis://app:Pw-9f2Kq7ZxLm@redis.internal:6379'));
+    expect(JSON.stringify({ message: (fields['err'] as Error).message, stack: (fields['err'] as Error).stack })).not.toContain('Pw-9f2Kq7ZxLm');
+    expect((fields['err'] as Error).message).toBe('connect failed: redis://redis.internal:6379');
+    expect((fields['err'] as Error).name).toBe('TypeError');
+  });
+
   it('pass a step that succeeds through', async () => {
     await expect(reach('Redis', 'redis://x:6379', () => Promise.resolve('PONG'))).resolves.toBe('PONG');
   });

@@ -43,7 +43,17 @@ export function startFailureFields(error: unknown): Record<string, unknown> {
   if (error instanceof DependencyUnreachableError) {
     return { dependency: error.dependency, address: error.address, reason: error.reason };
   }
-  return { err: error };
+  return { err: withoutCredentials(error) };
+}
+
+/** Any other error as it may be logged: `//user:password@` left out of its message and stack. */
+function withoutCredentials(error: unknown): unknown {
+  if (typeof error === 'string') return redactCredentials(error);
+  if (!(error instanceof Error)) return error;
+  const copy = new Error(redactCredentials(error.message));
+  copy.name = error.name;
+  copy.stack = error.stack === undefined ? undefined : redactCredentials(error.stack);
+  return copy;
 }
 
 function startFailureMessage(name: string, error: unknown): string {
