@@ -305,6 +305,8 @@ function groupRows(groups: readonly Group[], runs: Map<string, Run[]>, targeted:
 async function main(): Promise<void> {
   const dataDir = await mkdtemp(join(tmpdir(), 'flagline-bench-'));
   const out: string[] = [];
+  // Each section is printed as soon as it is measured, so a failure later loses nothing.
+  const flush = (): void => console.log(out.splice(0).join('\n'));
   try {
     const loadAtStart = loadAverage();
     const port = await freePort();
@@ -368,6 +370,7 @@ async function main(): Promise<void> {
         : 'The evaluation service runs as on its own nodes: beside Redis and the command service, the write pipeline (relay, projector, Kafka) stopped after its propagation was measured.',
     );
 
+    flush();
     if (section('rotating')) {
       const transientCeiling = await ceilingFor('bare node:http, transient identify body', ours.transient, 'transient.json');
       const bulkCeiling = await ceilingFor('bare node:http, OFREP bulk body', ours.bulk, 'ofrep-bulk.json');
@@ -410,6 +413,7 @@ async function main(): Promise<void> {
       await Promise.all([transientCeiling, bulkCeiling, singleCeiling].map((ceiling) => stopPid(ceiling.pid)));
     }
 
+    flush();
     if (section('repeated')) {
       const groups: Group[] = [
         { title: '(a) environment flags', ceiling: await ceilingFor('bare node:http, environment-flags body', ours.environment, 'environment-flags.json'), members: members('(a) GET /api/v1/flags/', 'environment'), target: 0.85 },
@@ -421,8 +425,10 @@ async function main(): Promise<void> {
     }
     await setup?.stop();
 
+    flush();
     if (section('engine')) out.push('', ...engineRows(document));
 
+    flush();
     if (section('propagation')) {
       const delays = await measurePropagation(admin, bench, server.base);
       out.push(
@@ -436,6 +442,7 @@ async function main(): Promise<void> {
       );
     }
 
+    flush();
     if (section('steady') && STEADY_SECONDS > 0) {
       // A fresh app on the same data: what fills up with new users starts empty.
       await stop(server.process);
@@ -444,7 +451,8 @@ async function main(): Promise<void> {
     }
     await stop(server.process);
     out.push('', `Load average at the end: ${loadAverage()}.`);
-    console.log(`\n${out.join('\n')}\n`);
+    out.push('');
+    flush();
   } finally {
     await Promise.all(children.map((child) => stop(child)));
     await rm(dataDir, { recursive: true, force: true });
