@@ -15,8 +15,8 @@ if [ ! -x "$CARGO" ]; then
   exit 1
 fi
 if [ -x "$HOME/.cargo/bin/unleash-edge" ]; then
-  echo "unleash-edge already installed: $("$HOME/.cargo/bin/unleash-edge" --version)"
+  echo "unleash-edge already installed: $HOME/.cargo/bin/unleash-edge"
   exit 0
 fi
 nice -n 19 "$CARGO" install unleash-edge --locked
-"$HOME/.cargo/bin/unleash-edge" --version
+echo "unleash-edge installed: $HOME/.cargo/bin/unleash-edge"
