@@ -9,6 +9,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
+import { FeedResync } from './feed-resync';
 
 /** The update feeds of the in-memory copy: the command connection to Redis, and its change notifications. */
 const CONNECTION = 'redis-connection';
@@ -68,8 +69,11 @@ export async function startEvaluationService(config: EvaluationServiceConfig, lo
     onError: (error) => logger.debug({ err: error }, 'redis subscriber'),
     // Notifications travel on their own connection, which can drop and come back alone: what
     // was published meanwhile is lost, so reload everything once it is subscribed again.
-    onResubscribed: () => resync(NOTIFICATIONS),
-    onNotificationsLost: () => staleness.lost(NOTIFICATIONS),
+    onResubscribed: () => resync.returned(NOTIFICATIONS),
+    onNotificationsLost: () => {
+      staleness.lost(NOTIFICATIONS);
+      resync.lost(NOTIFICATIONS);
+    },
   });
   const metrics = new ServiceMetrics('evaluation-service');
   const propagation = metrics.histogram(
@@ -87,21 +91,20 @@ export async function startEvaluationService(config: EvaluationServiceConfig, lo
   // Until the first load the copy is as stale as the process is old.
   const staleness = new FeedStaleness();
   staleness.lost(CONNECTION);
-  /** Reloads everything after `feed` came back (what it carried meanwhile is lost); the feed counts as restored once that reload succeeded. */
-  const resync = (feed: string): void => {
-    if (!registry.ready) return;
-    registry.refreshAll().then(
-      () => {
-        if (redis.status === 'ready') staleness.restored(feed);
-      },
-      () => undefined,
-    );
-  };
+  // A feed that came back missed what it carried meanwhile: everything is reloaded, and the feed
+  // counts as restored once a reload started after its return succeeded (tried again until one
+  // does: the subscription can return before the connection the reload reads through).
+  const resync = new FeedResync({
+    reload: () => registry.refreshAll(),
+    canReload: () => registry.ready && redis.status === 'ready',
+    restored: (feed) => staleness.restored(feed),
+  });
   let firstLoad: Promise<void> | null = null;
   const load = (): void => {
     firstLoad ??= registry.start().then(
       () => {
         staleness.restored(CONNECTION);
+        resync.run();
         logger.info({ environments: registry.environmentCount }, 'read models loaded');
       },
       (error: unknown) => {
@@ -112,10 +115,13 @@ export async function startEvaluationService(config: EvaluationServiceConfig, lo
   };
   redis.on('ready', () => {
     // Notifications sent while disconnected are lost: reload everything on reconnect.
-    if (registry.ready) resync(CONNECTION);
+    if (registry.ready) resync.returned(CONNECTION);
     else load();
   });
-  redis.on('close', () => staleness.lost(CONNECTION));
+  redis.on('close', () => {
+    staleness.lost(CONNECTION);
+    resync.lost(CONNECTION);
+  });
   redis.on('error', (error) => logger.debug({ err: error }, 'redis'));
   redis.connect().catch((error: unknown) => logger.warn({ err: error }, 'redis not reachable yet'));
   const poller = setInterval(() => {
@@ -193,6 +199,7 @@ export async function startEvaluationService(config: EvaluationServiceConfig, lo
     registry,
     async close() {
       clearInterval(poller);
+      resync.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
