@@ -133,7 +133,7 @@ async function measureWithRetries(what: string, budgetMs: number, measure: (atte
 /** The partition a message with this key goes to (kafkajs's default partitioner, as the relay's producer uses). */
 function partitionOf(key: string, partitions: number): number {
   const partitionMetadata: PartitionMetadata[] = Array.from({ length: partitions }, (_, partitionId) => ({ partitionErrorCode: 0, partitionId, leader: 1, replicas: [1], isr: [1] }));
-  return Partitioners.DefaultPartitioner()({ topic: 'any', partitionMetadata, message: { key, value: null } });
+  return Partitioners.DefaultPartitioner()({ topic: 'flagline.events', partitionMetadata, message: { key, value: null } });
 }
 
 /** Each member of the group and the partitions of `topic` it holds. */

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { setupOrganisation, type OrganisationSetup } from '../testing/fixtures';
 import { ADMIN, errorFields, expectStatus, num, obj, str, startTestApp, tempDataDir, type ApiClient, type JsonObject, type TestApp } from '../testing/http-harness';
 
-/** A generated admin key: the published example keys are refused, as any deployment's would be. */
+/** A generated admin key: the published example keys are refused, as a deployment's would be. */
 const ADMIN_KEY_FOR_THE_SPEC = generatedSecret();
 
 const EXPORT = `${ADMIN}/events/export`;

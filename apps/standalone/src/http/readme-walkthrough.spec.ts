@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { REPOSITORY_ROOT } from '../testing/process';
 import { startTestApp, type TestApp } from '../testing/http-harness';
 
-/** A generated admin key: the published example keys are refused, as any deployment's would be. */
+/** A generated admin key: the published example keys are refused, as a deployment's would be. */
 const ADMIN_KEY_FOR_THE_SPEC = generatedSecret();
 
 /** The shell block of the README's "A walk through the API", as a reader copies it. */

@@ -3,7 +3,7 @@ import { cp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ADMIN, arr, expectStatus, num, obj, startTestApp, str, tempDataDir, type ApiClient, type Json, type TestApp } from '../testing/http-harness';
 
-/** A generated admin key: the published example keys are refused, as any deployment's would be. */
+/** A generated admin key: the published example keys are refused, as a deployment's would be. */
 const ADMIN_KEY_FOR_THE_SPEC = generatedSecret();
 
 /**

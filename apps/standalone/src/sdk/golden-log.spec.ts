@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { captureGoldenState, type GoldenSetup } from '../testing/golden-log';
 import { startTestApp, tempDataDir, type JsonObject } from '../testing/http-harness';
 
-/** A generated admin key: the published example keys are refused, as any deployment's would be. */
+/** A generated admin key: the published example keys are refused, as a deployment's would be. */
 const ADMIN_KEY_FOR_THE_SPEC = generatedSecret();
 
 const FIXTURE = join(__dirname, 'fixtures', 'log-2026-12-05');

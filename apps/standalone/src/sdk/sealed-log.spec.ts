@@ -10,7 +10,7 @@ import { IDENTITY_IDS_FILE, KEYS_FILE } from '../sealing';
 import { ADMIN, expectStatus, obj, startTestApp, tempDataDir } from '../testing/http-harness';
 import type { SealedLogSetup } from '../testing/sealed-log.writer';
 
-/** A generated admin key: the published example keys are refused, as any deployment's would be. */
+/** A generated admin key: the published example keys are refused, as a deployment's would be. */
 const ADMIN_KEY_FOR_THE_SPEC = generatedSecret();
 
 const FIXTURE = join(__dirname, 'fixtures', 'sealed-log-2026-12-06');

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { KEYS_FILE } from '../sealing';
 import { ADMIN, expectStatus, num, obj, str, startTestApp, tempDataDir } from './http-harness';
 
-/** A generated admin key: the published example keys are refused, as any deployment's would be. */
+/** A generated admin key: the published example keys are refused, as a deployment's would be. */
 const ADMIN_KEY_FOR_THE_SPEC = generatedSecret();
 
 /** What the sealed-log fixture's spec reads it with. */

@@ -43,7 +43,7 @@ describe('LogIndexStore stream filter', () => {
 
     const { index } = LogIndexStore.open(path, HEADER_BYTES);
     try {
-      // Not filled yet: any stream may exist, and every question goes to the file, answered right
+      // Not filled yet: every stream may exist, and every question goes to the file, answered right
       // (but for the streams after the last fold of stream keys, held in memory: all 3,000 here).
       expect(index.mayHaveStream('absent-0')).toBe(true);
       expect(index.streamRevision('absent-0')).toBeNull();
