@@ -19,6 +19,12 @@ export interface DistributedSetup {
    * own nodes, measured without a JVM broker and two followers sharing this machine's two cores.
    */
   quiesce(): Promise<void>;
+  /**
+   * Starts another evaluation service, from the build under `buildRoot` (another checkout's dist/),
+   * on the same Redis and command service, and resolves once it serves the benchmark environment:
+   * the code from before a change, measured in the same rounds as the current one.
+   */
+  startEvaluation(buildRoot: string): Promise<{ readonly url: string; readonly pid: number }>;
   stop(): Promise<void>;
 }
 
@@ -120,7 +126,22 @@ export async function startDistributed(root: string, ports: () => Promise<number
       const response = await fetch(`${evaluationUrl}/api/v1/flags/?feature=${bench.probeFeature.name}`, { headers: { 'x-environment-key': bench.clientKey } });
       return response.ok && ((await response.json()) as { feature_state_value: unknown }).feature_state_value === sentinel;
     }, 'the projection to catch up');
-    return { evaluationUrl, evaluationPid: evaluation.pid ?? 0, admin, bench, quiesce, stop };
+    const probe = async (url: string): Promise<unknown> => {
+      const response = await fetch(`${url}/api/v1/flags/?feature=${bench.probeFeature.name}`, { headers: { 'x-environment-key': bench.clientKey } });
+      return response.ok ? ((await response.json()) as { feature_state_value: unknown }).feature_state_value : undefined;
+    };
+    const startEvaluation = async (buildRoot: string): Promise<{ url: string; pid: number }> => {
+      const port = await ports();
+      const child = startService(buildRoot, 'evaluation-service', { ...common, COMMAND_SERVICE_URL: commandUrl, PORT: String(port) });
+      children.push(child);
+      const url = `http://127.0.0.1:${port}`;
+      await waitUntil(async () => (await fetch(`${url}/health`)).ok, `the evaluation service of ${buildRoot}`);
+      // Serving what the current evaluation service serves (the probe's last value, after the propagation runs).
+      const served = await probe(evaluationUrl);
+      await waitUntil(async () => (await probe(url)) === served, `the benchmark environment in the evaluation service of ${buildRoot}`);
+      return { url, pid: child.pid ?? 0 };
+    };
+    return { evaluationUrl, evaluationPid: evaluation.pid ?? 0, admin, bench, quiesce, startEvaluation, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -18,6 +18,7 @@ import { distributedUnavailableReason, startDistributed, type DistributedSetup }
 import { chooseGenerator, describeChoice, pinProcess, runTimedLoad, SERVER_CPU, type GeneratorChoice, type GeneratorName, type TimedLoad } from './load-generator';
 import { disagreements, edgeContext, type EdgeToggle, type EnvironmentDocument } from './peers/unleash-edge/bootstrap';
 import { EDGE_TOKEN, edgeBinary, startEdge, type RunningEdge } from './peers/unleash-edge/edge';
+import { refTree } from './scale/builds';
 import { cpuMs, rssMb } from './scale/processes';
 import { median, percentile } from './scale/report';
 import { freePort, identityBody, waitFor } from './support';
@@ -37,7 +38,9 @@ import { freePort, identityBody, waitFor } from './support';
  * BENCH_STEADY_CONNECTIONS (32), BENCH_SERVER_NODE_ARGS (node options for the standalone app, e.g.
  * `-r ./tools/bench/scale/event-loop-delay.cjs` or `--cpu-prof`), BENCH_ONLY (sections by name:
  * rotating, repeated, steady, engine, propagation; all by default), BENCH_DISTRIBUTED=0 (leaves the
- * distributed topology out).
+ * distributed topology out), BENCH_BEFORE (a git ref: its evaluation service, built in a worktree
+ * under /tmp, joins every round beside the current one, on the same Redis, so the code from before a
+ * change is measured in the same run).
  */
 const root = resolve(__dirname, '..', '..');
 const DURATION = Number(process.env['BENCH_DURATION'] ?? 4);
@@ -48,6 +51,7 @@ const STEADY_SECONDS = Number(process.env['BENCH_STEADY_SECONDS'] ?? 300);
 const STEADY_WINDOW = Number(process.env['BENCH_STEADY_WINDOW'] ?? 30);
 const STEADY_CONNECTIONS = Number(process.env['BENCH_STEADY_CONNECTIONS'] ?? 32);
 const SERVER_NODE_ARGS = (process.env['BENCH_SERVER_NODE_ARGS'] ?? '').split(' ').filter((arg) => arg !== '');
+const BEFORE = process.env['BENCH_BEFORE'];
 const ONLY = process.env['BENCH_ONLY'] ? new Set(process.env['BENCH_ONLY'].split(',').map((name) => name.trim())) : null;
 const section = (name: string): boolean => ONLY === null || ONLY.has(name);
 /** Identities rotating in the default scenario, and the single flag OFREP is asked for (a segment override, 'staff'). */
@@ -338,6 +342,11 @@ async function main(): Promise<void> {
       await setup.quiesce();
       pinServer(setup.evaluationPid);
     }
+    // The code from before a change: its evaluation service beside the current one, in the same rounds.
+    const beforeBuild = BEFORE !== undefined && setup ? refTree(root, BEFORE) : undefined;
+    const beforeService = beforeBuild && setup ? await setup.startEvaluation(beforeBuild.root) : undefined;
+    if (beforeService) pinServer(beforeService.pid);
+    const beforeSuffix = beforeBuild ? `evaluation service (before, ${beforeBuild.describe})` : undefined;
     const targeted = setup ? 'evaluation service' : 'standalone';
 
     const rotating = benchIdentities(ROTATING_IDENTITIES);
@@ -357,6 +366,7 @@ async function main(): Promise<void> {
     };
     const members = (label: string, kind: keyof ReturnType<typeof loadsOf>): Target[] => [
       ...(setup && theirs ? [{ name: `${label}, evaluation service`, pid: setup.evaluationPid, load: theirs[kind] }] : []),
+      ...(beforeService && beforeSuffix && theirs ? [{ name: `${label}, ${beforeSuffix}`, pid: beforeService.pid, load: { ...theirs[kind], url: beforeService.url } }] : []),
       { name: `${label}, standalone`, pid, load: ours[kind] },
     ];
 
@@ -368,6 +378,8 @@ async function main(): Promise<void> {
       unavailable
         ? `Evaluation service (distributed) not measured: ${unavailable}.`
         : 'The evaluation service runs as on its own nodes: beside Redis and the command service, the write pipeline (relay, projector, Kafka) stopped after its propagation was measured.',
+      ...(beforeBuild ? [`Before: the evaluation service of ${beforeBuild.describe} (BENCH_BEFORE=${BEFORE ?? ''}), built in ${beforeBuild.root}, on the same Redis, pinned to the same CPU, in every round beside the current one.`] : []),
+      ...(BEFORE !== undefined && !setup ? [`BENCH_BEFORE=${BEFORE} not measured: it compares evaluation services, and the distributed topology is not running.`] : []),
     );
 
     flush();
@@ -391,10 +403,12 @@ async function main(): Promise<void> {
       ];
       const runs = await groupRounds(groups);
       // Each peer against the targeted server's transient identify and OFREP bulk, per round.
-      const mine = [groups[0]?.members[0], groups[1]?.members[0]] as Target[];
+      const mine = [groups[0], groups[1]].flatMap((group) =>
+        group ? group.members.filter((member) => member.name.endsWith(targeted) || (beforeSuffix !== undefined && member.name.endsWith(beforeSuffix))) : [],
+      );
       const peerNote = (target: Target, own: Run[]): string => {
         if (target !== sdkTarget && target !== edgeTarget) return '';
-        const parts = mine.map((server) => `${server.name.split(',')[0] ?? ''} ÷ it ${spread(ratios(runs.get(server.name) as Run[], own))}`);
+        const parts = mine.map((server) => `${server.name.split(',')[0] ?? ''}${beforeSuffix !== undefined && server.name.endsWith(beforeSuffix) ? ' (before)' : ''} ÷ it ${spread(ratios(runs.get(server.name) as Run[], own))}`);
         return `; ${parts.join('; ')}${target === edgeTarget ? ' (target ≥ 2)' : ''}`;
       };
       const autocannonGroups: Group[] = [{ title: 'transient identify, autocannon', ceiling: { ...transientCeiling, name: 'bare node:http, transient identify body (autocannon, unpinned)' }, members: [{ name: 'POST /api/v1/identities/ transient, standalone (autocannon, unpinned)', pid, load: ours.transient }] }];
