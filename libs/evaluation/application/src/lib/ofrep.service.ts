@@ -1,16 +1,20 @@
 import type { IdentityDocument } from '@flagline/contracts';
 import type { FlagOutcome } from '@flagline/evaluation-engine';
 import { FloatNumber } from '@flagline/python-compat';
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
+import { AnswerSlab, joinedBytes } from './answer-bytes';
 import type { EnvironmentRegistry, ResolvedKey } from './environment-registry';
 import type { TraitValue } from './identify-request';
 import { storedTraits } from './identity-traits';
-import type { SdkAnswer } from './sdk-answer';
+import { OfrepFlagRenderer, targetingKeyMissing, toOfrep, type OfrepEvaluated } from './ofrep-flag.renderer';
+import { SDK_CORS_HEADERS, type SdkAnswer } from './sdk-answer';
+import type { ServedEnvironment } from './served-environment';
+
+export { ofrepReason, type OfrepReason } from './ofrep-flag.renderer';
 
 /** OpenFeature error codes used by OFREP responses. */
 export type OfrepErrorCode = 'FLAG_NOT_FOUND' | 'PARSE_ERROR' | 'TARGETING_KEY_MISSING' | 'INVALID_CONTEXT' | 'GENERAL';
 
-type Evaluated = { key: string; value: unknown; reason: string; variant?: string; metadata: Record<string, string | number | boolean> };
 type Failed = { key: string; errorCode: OfrepErrorCode; errorDetails: string };
 
 interface ParsedContext {
@@ -28,48 +32,22 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** OpenFeature's resolution reasons that Flagsmith's reasons map to. */
-export type OfrepReason = 'STATIC' | 'DEFAULT' | 'TARGETING_MATCH' | 'SPLIT' | 'DISABLED' | 'ERROR';
-
-/**
- * The OFREP reason of an evaluated flag: DISABLED for a disabled flag, otherwise Flagsmith's
- * reason by its leading word (`STATIC`, `DEFAULT`, `TARGETING_MATCH; segment=…`, `SPLIT; weight=…`,
- * `ERROR; code=…`); a reason of no known kind is DEFAULT.
- */
-export function ofrepReason(outcome: Pick<FlagOutcome, 'enabled' | 'reason'>): OfrepReason {
-  if (!outcome.enabled) return 'DISABLED';
-  const kind = outcome.reason.split(';', 1)[0]?.trim() ?? '';
-  switch (kind) {
-    case 'STATIC':
-    case 'TARGETING_MATCH':
-    case 'SPLIT':
-    case 'ERROR':
-      return kind;
-    default:
-      return 'DEFAULT';
-  }
-}
-
-/**
- * Flagsmith flags in OpenFeature's terms: the value is the flag's value (an empty string is a
- * string value), or its enabled state when it has none; `variant` only when the flag has one.
- * Flagsmith's own reason and the enabled state travel in the metadata.
- */
-function toOfrep(outcome: FlagOutcome, featureId: number): Evaluated {
-  const raw = outcome.value;
-  const value = raw === null || raw === undefined ? outcome.enabled : raw;
-  return {
-    key: outcome.feature.name,
-    value,
-    reason: ofrepReason(outcome),
-    ...(typeof outcome.variantKey === 'string' ? { variant: outcome.variantKey } : {}),
-    metadata: { enabled: outcome.enabled, flagsmithReason: outcome.reason, featureId },
-  };
-}
-
 /** The OpenFeature Remote Evaluation Protocol over the same evaluation as the Flagsmith API. */
 export class OfrepService {
+  /** Per environment revision, its flags' OFREP bytes. */
+  private readonly renderers = new WeakMap<ServedEnvironment, OfrepFlagRenderer>();
+  /** One array reused by every bulk answer: assembly is synchronous, so no two answers share it at once. */
+  private readonly fragments: Buffer[] = [];
+  private readonly slab = new AnswerSlab();
+  private readonly slabTake = (length: number): Buffer => this.slab.take(length);
+
   constructor(private readonly registry: EnvironmentRegistry) {}
+
+  private renderer(environment: ServedEnvironment): OfrepFlagRenderer {
+    let renderer = this.renderers.get(environment);
+    if (renderer === undefined) this.renderers.set(environment, (renderer = new OfrepFlagRenderer(environment)));
+    return renderer;
+  }
 
   /** `context.targetingKey` is the identity; every other scalar attribute is a trait for this evaluation only. */
   private parse(body: unknown): ParsedContext | Failed {
@@ -135,9 +113,8 @@ export class OfrepService {
     return context.targetingKey === null && resolved.environment.dependsOnIdentity(outcome.feature.index);
   }
 
-  private result(resolved: ResolvedKey, outcome: FlagOutcome, context: ParsedContext): Evaluated | Failed {
-    if (this.needsTargetingKey(resolved, outcome, context))
-      return { key: outcome.feature.name, errorCode: 'TARGETING_KEY_MISSING', errorDetails: 'This flag is split by identity: give context.targetingKey' };
+  private result(resolved: ResolvedKey, outcome: FlagOutcome, context: ParsedContext): OfrepEvaluated | Failed {
+    if (this.needsTargetingKey(resolved, outcome, context)) return targetingKeyMissing(outcome.feature.name);
     return toOfrep(outcome, resolved.environment.features[outcome.feature.index]?.id ?? 0);
   }
 
@@ -158,16 +135,29 @@ export class OfrepService {
   evaluateAll(resolved: ResolvedKey, body: unknown, ifNoneMatch?: string): SdkAnswer | Promise<SdkAnswer> {
     const context = this.parse(body);
     if ('errorCode' in context) return json(400, { errorCode: context.errorCode, errorDetails: context.errorDetails });
-    const answer = (outcomes: readonly FlagOutcome[]): SdkAnswer => {
-      const flags = outcomes.map((outcome) => this.result(resolved, outcome, context));
-      const text = JSON.stringify({ flags });
-      const etag = `"${createHash('sha1').update(text).digest('base64url')}"`;
-      const headers = { etag };
-      if (ifNoneMatch !== undefined && ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag)) return { status: 304, body: null, headers };
-      return { status: 200, body: text, headers };
-    };
+    const answer = (outcomes: readonly FlagOutcome[]): SdkAnswer => this.bulkAnswer(resolved, outcomes, context, ifNoneMatch);
     const outcomes = this.outcomes(resolved, context);
     return outcomes instanceof Promise ? outcomes.then(answer) : answer(outcomes);
+  }
+
+  /**
+   * `{"flags":[…]}` copied together from each flag's ready-made bytes into one buffer, and its
+   * `ETag` (SHA-1 of those bytes): no object of the answer and no text of it is built.
+   */
+  private bulkAnswer({ environment }: ResolvedKey, outcomes: readonly FlagOutcome[], context: ParsedContext, ifNoneMatch: string | undefined): SdkAnswer {
+    const renderer = this.renderer(environment);
+    const anonymous = context.targetingKey === null;
+    const fragments = this.fragments;
+    fragments.length = outcomes.length;
+    for (let index = 0; index < outcomes.length; index++) {
+      const outcome = outcomes[index] as FlagOutcome;
+      fragments[index] = anonymous && environment.dependsOnIdentity(outcome.feature.index) ? renderer.targetingKeyMissing(outcome) : renderer.entry(outcome);
+    }
+    const body = joinedBytes('{"flags":[', fragments, ']}', this.slabTake);
+    fragments.length = 0;
+    const etag = `"${hash('sha1', body, 'base64url')}"`;
+    if (ifNoneMatch !== undefined && ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag)) return { status: 304, body: null, headers: { etag } };
+    return { status: 200, body, headers: { ...SDK_CORS_HEADERS, 'content-type': 'application/json', 'content-length': body.length, etag }, complete: true };
   }
 
   /** `GET /ofrep/v1/configuration`. */
