@@ -89,7 +89,6 @@ export async function startStandalone(config: StandaloneConfig): Promise<Standal
     // An empty file (first start, or a bad one replaced) catches up with the log in batches, as the
     // rebuild does, and the relay takes over from the position it reached.
     if (readModels.created) projectedSinceStart += await catchUpReadModels(store, readModels, projector);
-    readModels.forgetWrittenIdentities();
     const bus = new InProcessEventBus();
     closers.push(() => bus.close());
     await bus.subscribe('environment-projector', async (event: RecordedEvent) => {
@@ -152,9 +151,10 @@ export async function startStandalone(config: StandaloneConfig): Promise<Standal
     const registry = new EnvironmentRegistry(readModels, {
       identityCacheSize: 10_000,
       readNow: (key) => readModels.getNow(key),
-      // A new identity's stream is in no log: most are answered absent from the log's stream filter,
-      // without a read (the stream named as the write side names it, with the domain's identity id).
-      mayExist: (environmentId, identifier) => log.mayHaveStream(toIdentityStreamName(identityIds(environmentId, identifier))),
+      // A new identity is answered absent without a read: by the read models' own filter of the identity
+      // keys they hold once it is filled (behind the serving, after a start), or else by the log's filter
+      // of stream names, which needs the identity id (an HMAC each) that a stored identity does not.
+      mayExist: (environmentId, identifier) => readModels.identityFilterComplete || log.mayHaveStream(toIdentityStreamName(identityIds(environmentId, identifier))),
       onError: (error) => console.error('evaluation registry', error),
     });
     closers.push(() => registry.stop());

@@ -385,3 +385,71 @@ describe('SqliteReadModelStore tracking the identities it wrote (rebuild into a 
     }
   });
 });
+
+describe('SqliteReadModelStore tracking the identities of an existing file (the standalone app after a restart)', () => {
+  const waitForFilter = async (store: SqliteReadModelStore): Promise<void> => {
+    for (let turn = 0; turn < 10_000 && !store.identityFilterComplete; turn++) await new Promise((resolve) => setImmediate(resolve));
+    expect(store.identityFilterComplete).toBe(true);
+  };
+
+  it('reads the file until its identity keys are all in the filter, then answers a key it does not hold without the file', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'flagline-read-models-'));
+    const path = join(directory, 'read-models.sqlite');
+    try {
+      const first = SqliteReadModelStore.open({ path, flushIntervalMs: 60_000 });
+      const writes = Array.from({ length: 3_000 }, (_, n) => ({ key: `identity:1:u${n}`, value: { n } }));
+      await first.commit({ checkpoint: { key: 'c', expected: 0, next: 1 }, writes: [...writes, { key: 'environment:1', value: { id: 1 } }], changedEnvironments: [] });
+      await first.close();
+
+      const store = SqliteReadModelStore.open({ path, trackWrittenIdentities: true, identityCacheSize: 2, flushIntervalMs: 60_000 });
+      try {
+        // Filled behind: not complete at open, so no read is answered from it yet.
+        expect(store.identityFilterComplete).toBe(false);
+        // A row another writer put in the file shows whether a read still goes to the file.
+        const other = new Database(path);
+        other.prepare('INSERT INTO documents (key, value) VALUES (?, ?)').run('identity:1:outside', '{"n":-1}');
+        expect(store.getNow<{ n: number }>('identity:1:outside')).toEqual({ n: -1 });
+        await waitForFilter(store);
+        // Every key of the file is found (no key left out of the filter, across its slices)...
+        const read = Array.from({ length: 3_000 }, (_, n) => store.getNow<{ n: number }>(`identity:1:u${n}`)?.n ?? null);
+        expect(read).toEqual(Array.from({ length: 3_000 }, (_, n) => n));
+        // ...and one written after the fill passed its place, through the store, too.
+        await store.commit({ checkpoint: { key: 'c', expected: 1, next: 2 }, writes: [{ key: 'identity:1:a-new-one', value: { n: 3_000 } }], changedEnvironments: [] });
+        store.flush();
+        expect(store.getNow<{ n: number }>('identity:1:a-new-one')).toEqual({ n: 3_000 });
+        // A key the filter never saw (written behind the store's back after the fill) is answered absent without the file.
+        other.prepare('INSERT INTO documents (key, value) VALUES (?, ?)').run('identity:1:behind-its-back', '{"n":-2}');
+        other.close();
+        expect(store.getNow('identity:1:behind-its-back')).toBeNull();
+        expect(store.getNow('environment:1')).toEqual({ id: 1 });
+      } finally {
+        await store.close();
+      }
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+
+  it('stops filling at close, and without the option an existing file has no filter', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'flagline-read-models-'));
+    const path = join(directory, 'read-models.sqlite');
+    try {
+      const first = SqliteReadModelStore.open({ path, trackWrittenIdentities: true, flushIntervalMs: 60_000 });
+      // A file created empty holds every key it will ever hold in its filter from the start.
+      expect(first.identityFilterComplete).toBe(true);
+      await first.commit({ checkpoint: { key: 'c', expected: 0, next: 1 }, writes: Array.from({ length: 1_000 }, (_, n) => ({ key: `identity:1:u${n}`, value: { n } })), changedEnvironments: [] });
+      await first.close();
+      const untracked = SqliteReadModelStore.open({ path, flushIntervalMs: 60_000 });
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(untracked.identityFilterComplete).toBe(false);
+      await untracked.close();
+      const closedEarly = SqliteReadModelStore.open({ path, trackWrittenIdentities: true, flushIntervalMs: 60_000 });
+      await closedEarly.close();
+      // A slice scheduled before the close does not touch the closed file (it would throw).
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(closedEarly.identityFilterComplete).toBe(false);
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+});

@@ -34,10 +34,12 @@ export interface SqliteReadModelStoreOptions {
   /** Integrity check at open: `quick` (default) or `none`. */
   readonly integrityCheck?: 'quick' | 'none';
   /**
-   * Only for a file created empty by this instance that nothing else writes (the rebuild): the
-   * hashes of the identity keys it persisted are kept (a fixed 8 MiB filter, up to 4 million keys),
-   * so reading an identity never written (every new identity) mostly skips the file. Ignored for
-   * an existing file.
+   * For a file that nothing but this instance writes: the hashes of the identity keys it holds
+   * are kept (a fixed 8 MiB filter, up to 4 million keys), so reading an identity never written
+   * (every new identity) mostly skips the file. A file created empty starts with the filter
+   * complete; an existing one has its keys read into it in the background, a slice of about a
+   * millisecond at a time (`identityFilterComplete` says when it is done; until then every read
+   * goes to the file).
    */
   readonly trackWrittenIdentities?: boolean;
   /** When the file is created: no journal and no syncs (see `ReadModelFileOptions.bulkLoad`); for the rebuild's fresh file only. */
@@ -69,6 +71,11 @@ function fingerprint(key: string): number {
 
 const MAX_TRACKED_IDENTITIES = 4_000_000;
 
+/** Identity keys read into the filter per slice of its background fill: from this many, sized to about `FILL_SLICE_MS` after each slice. */
+const FILL_FIRST_ROWS = 256;
+const FILL_MAX_ROWS = 16_384;
+const FILL_SLICE_MS = 1;
+
 /** Bits of the written-identity filter: 8 MiB, whatever the number of identities. */
 const WRITTEN_FILTER_BITS = 1 << 26;
 
@@ -84,7 +91,11 @@ class WrittenIdentities {
 
   add(key: string): void {
     const bit = fingerprint(key) & (WRITTEN_FILTER_BITS - 1);
-    this.words[bit >>> 5] = (this.words[bit >>> 5] as number) | (1 << (bit & 31));
+    const word = this.words[bit >>> 5] as number;
+    const mask = 1 << (bit & 31);
+    // Bits set, not keys added: a key written again (an identity's new traits) costs nothing.
+    if ((word & mask) !== 0) return;
+    this.words[bit >>> 5] = word | mask;
     this.added++;
   }
 
@@ -93,12 +104,14 @@ class WrittenIdentities {
     return ((this.words[bit >>> 5] as number) & (1 << (bit & 31))) !== 0;
   }
 
-  /** Past this many additions the filter answers "maybe" too often to be worth keeping. */
+  /** Past this many bits set the filter answers "maybe" too often to be worth keeping. */
   get full(): boolean {
     return this.added > MAX_TRACKED_IDENTITIES;
   }
 }
 
+/** The first key past every identity key. */
+const IDENTITY_RANGE_END = `${IDENTITY_PREFIX.slice(0, -1)}${String.fromCharCode(IDENTITY_PREFIX.charCodeAt(IDENTITY_PREFIX.length - 1) + 1)}`;
 const isIdentityKey = (key: string): boolean => key.startsWith(IDENTITY_PREFIX);
 /** Whether some identity key could start with `prefix` (or the reverse), so the listing needs the file. */
 const reachesIdentities = (prefix: string): boolean => prefix.startsWith(IDENTITY_PREFIX) || IDENTITY_PREFIX.startsWith(prefix);
@@ -139,12 +152,20 @@ export class SqliteReadModelStore implements BatchReadModelStore {
   private flushScheduled = false;
   /** Fingerprints of every identity key persisted (see `trackWrittenIdentities`), or null: read the file. */
   private written: WrittenIdentities | null;
+  /**
+   * The last identity key of the file read into `written` by its background fill, or null when
+   * no fill is under way (the filter holds every key of the file, or there is no filter).
+   */
+  private filledTo: string | null = null;
+  private fillTimer: NodeJS.Immediate | null = null;
   private closed = false;
   private flushCount = 0;
   private readonly statements: {
     /** The value alone (plucked): no row object per read. */
     readonly getDocument: Database.Statement<[string], string>;
     readonly keysFrom: Database.Statement<[string], { key: string }>;
+    /** Identity keys after a key, in key order, plucked: a slice of the filter's fill. */
+    readonly identityKeysAfter: Database.Statement<[string, string, number], string>;
     readonly putDocument: Database.Statement<[string, string]>;
     readonly deleteDocument: Database.Statement<[string]>;
     readonly putCheckpoint: Database.Statement<[string, number]>;
@@ -163,12 +184,13 @@ export class SqliteReadModelStore implements BatchReadModelStore {
     private readonly options: SqliteReadModelStoreOptions,
   ) {
     this.created = opened.created;
-    this.written = opened.created && options.trackWrittenIdentities ? new WrittenIdentities() : null;
+    this.written = options.trackWrittenIdentities ? new WrittenIdentities() : null;
     this.recreatedBecause = opened.recreatedBecause;
     this.identities = new LRUCache({ max: Math.max(1, options.identityCacheSize ?? 10_000) });
     this.statements = {
       getDocument: db.prepare<[string], string>('SELECT value FROM documents WHERE key = ?').pluck(),
       keysFrom: db.prepare('SELECT key FROM documents WHERE key >= ? ORDER BY key'),
+      identityKeysAfter: db.prepare<[string, string, number], string>('SELECT key FROM documents WHERE key > ? AND key < ? ORDER BY key LIMIT ?').pluck(),
       putDocument: db.prepare('INSERT INTO documents (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
       deleteDocument: db.prepare('DELETE FROM documents WHERE key = ?'),
       putCheckpoint: db.prepare('INSERT INTO checkpoints (key, position) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET position = excluded.position'),
@@ -192,6 +214,11 @@ export class SqliteReadModelStore implements BatchReadModelStore {
     this.load();
     this.timer = setInterval(() => this.flushQuietly(), options.flushIntervalMs ?? 200);
     this.timer.unref();
+    // An existing file's identity keys go into the filter behind the serving; until then it answers nothing.
+    if (this.written && !opened.created) {
+      this.filledTo = IDENTITY_PREFIX;
+      this.scheduleFill(FILL_FIRST_ROWS);
+    }
   }
 
   /** Opens (or creates, or replaces when it cannot be served) the file and loads what stays in memory. */
@@ -226,7 +253,7 @@ export class SqliteReadModelStore implements BatchReadModelStore {
 
   private load(): void {
     // Everything but identities: the keys below and above the identity range.
-    const upper = `${IDENTITY_PREFIX.slice(0, -1)}${String.fromCharCode(IDENTITY_PREFIX.charCodeAt(IDENTITY_PREFIX.length - 1) + 1)}`;
+    const upper = IDENTITY_RANGE_END;
     // All at once (they are few): an iterator left open by a damaged part would keep the file busy.
     const heads = this.db.prepare('SELECT key, value FROM documents WHERE key < ? OR key >= ?').all(IDENTITY_PREFIX, upper) as { key: string; value: string }[];
     for (const [key, document] of this.residentRows.read(heads)) {
@@ -249,7 +276,7 @@ export class SqliteReadModelStore implements BatchReadModelStore {
     if (pending !== undefined) return pending === DELETED ? null : pending;
     const cached = this.identities.get(key);
     if (cached !== undefined) return cached === ABSENT ? null : cached;
-    if (this.written && !this.written.mayHave(key)) return null;
+    if (this.written && this.filledTo === null && !this.written.mayHave(key)) return null;
     const value = this.statements.getDocument.get(key);
     const document = value === undefined ? null : deepFreeze(JSON.parse(value) as object);
     if (keep) this.remember(key, document);
@@ -387,7 +414,59 @@ export class SqliteReadModelStore implements BatchReadModelStore {
 
   /** Stops keeping the fingerprints of written identities (see `trackWrittenIdentities`): every lookup reads the file again. */
   forgetWrittenIdentities(): void {
+    this.stopFill();
     this.written = null;
+  }
+
+  /**
+   * True when an identity this store never held is answered absent without reading the file
+   * (mostly: about 1.5% of them still reach it at a million identities), so a caller need not
+   * rule it out first: the filter of `trackWrittenIdentities` holds every key of the file.
+   */
+  get identityFilterComplete(): boolean {
+    return this.written !== null && this.filledTo === null;
+  }
+
+  private scheduleFill(rows: number): void {
+    this.fillTimer = setImmediate(() => this.fillSlice(rows));
+    this.fillTimer.unref();
+  }
+
+  private stopFill(): void {
+    if (this.fillTimer) clearImmediate(this.fillTimer);
+    this.fillTimer = null;
+    this.filledTo = null;
+  }
+
+  /**
+   * One slice of the filter's fill: the next identity keys of the file, in key order, then the
+   * next slice sized from this one's pace. Keys flushed meanwhile are added by the flush, wherever
+   * the fill is; a key deleted meanwhile stays in the filter, which only ever answers "maybe".
+   */
+  private fillSlice(rows: number): void {
+    this.fillTimer = null;
+    const written = this.written;
+    const after = this.filledTo;
+    if (this.closed || written === null || after === null) return;
+    let keys: string[];
+    const started = performance.now();
+    try {
+      keys = this.statements.identityKeysAfter.all(after, IDENTITY_RANGE_END, rows);
+    } catch (error) {
+      // Reads go to the file, as without a filter.
+      this.forgetWrittenIdentities();
+      this.options.onError?.(error);
+      return;
+    }
+    for (const key of keys) written.add(key);
+    if (written.full) return this.forgetWrittenIdentities();
+    if (keys.length < rows) {
+      this.filledTo = null;
+      return;
+    }
+    this.filledTo = keys[keys.length - 1] as string;
+    const took = performance.now() - started;
+    this.scheduleFill(Math.max(64, Math.min(FILL_MAX_ROWS, Math.round((rows * FILL_SLICE_MS) / Math.max(took, 0.01)))));
   }
 
   /** Transactions written so far (each one flush of pending documents and checkpoints). */
@@ -424,7 +503,7 @@ export class SqliteReadModelStore implements BatchReadModelStore {
       this.remember(key, value === DELETED ? null : value);
       if (this.written && value !== DELETED) this.written.add(key);
     }
-    if (this.written?.full) this.written = null;
+    if (this.written?.full) this.forgetWrittenIdentities();
   }
 
   private flushQuietly(): void {
@@ -457,6 +536,7 @@ export class SqliteReadModelStore implements BatchReadModelStore {
   close(): Promise<void> {
     if (this.closed) return Promise.resolve();
     clearInterval(this.timer);
+    this.forgetWrittenIdentities();
     return settle(() => {
       try {
         this.flush();
