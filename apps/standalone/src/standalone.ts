@@ -103,9 +103,10 @@ export async function startStandalone(config: StandaloneConfig): Promise<Standal
     await relay.start();
     await relay.progress.waitFor(await store.headPosition());
 
-    // The log's Merkle tree follows the log as stored, behind the writes.
+    // The log's Merkle tree follows the log as stored, behind the writes, its leaves written by a worker thread reading the log's file.
     const { transparency, close: closeTransparency } = startTransparency(log, {
       dataDir: config.dataDir,
+      embeddedLog: { directory: join(config.dataDir, 'events'), tailStart: (after) => log.tailStart(after) },
       ...(config.transparencySigningKey !== undefined ? { signingKey: config.transparencySigningKey } : {}),
       log: (message) => console.warn(message),
     });

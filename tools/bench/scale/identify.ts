@@ -1,162 +1,133 @@
-import autocannon from 'autocannon';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { AdminClient } from '../admin-client';
-import { benchIdentities, createBenchEnvironment } from '../fixture';
-import { freePort, identityBody, waitFor } from '../support';
+import { createBenchEnvironment, type BenchIdentity } from '../fixture';
+import { chooseGenerator, describeChoice, type GeneratorName } from '../load-generator';
+import { freePort, waitFor } from '../support';
+import { newIdentifyRound, newIdentity, pinServer, timedRun, TRAIT_ROTATION, type TimedRun } from './identities';
+import { NodeProcess, rssMb } from './processes';
 
-/**
- * Identify of new identities against transient identifies, on one standalone server:
- * `POST /api/v1/identities/` with a server key, a new identifier and 5 traits per request
- * (each one creates an identity: one event appended, catalogued and projected before the
- * answer), then the same bodies with `"transient": true` (evaluated, nothing stored). Prints
- * both rates, their ratio, p50/p99 and the server's RSS.
- *
- *   node -r @swc-node/register tools/bench/scale/identify.ts [--dist] [--profile]
- *
- * The server runs from the TypeScript sources (through @swc-node/register) unless `--dist` is
- * given, which runs `dist/apps/standalone/src/main.js` (`npm run build` first). `--profile`
- * starts the server with `--cpu-prof` and writes its CPU profile under the data directory,
- * which is then kept; `--new-only` skips the transient run (a profile of new identities alone). Env: IDENTIFY_DURATION (s per run, default 10), IDENTIFY_CONNECTIONS
- * (default 50), SERVER_NODE_ARGS (node options for the server, space-separated, e.g. `--trace-gc`).
- */
-const root = resolve(__dirname, '..', '..', '..');
+const HELP = `Identify of new identities against transient identifies, on one standalone server:
+POST /api/v1/identities/ with a server key, a new identifier and 5 traits per request (each one
+creates an identity: one event sealed and appended, its key durable, before the answer), and the
+same bodies with "transient": true (evaluated, nothing stored), in alternating rounds, as
+bench:scale's scenario 4 makes them. Prints each run's rate, p50/p99, the server's CPU per request
+(all its threads: the figure a loaded host moves least), both ratios, and checks that a sample of
+the acknowledged identities is served with its traits.
+
+  node -r @swc-node/register tools/bench/scale/identify.ts [options]
+  --dist               run dist/apps/standalone/src/main.js (npm run build first); sources otherwise
+  --server-root DIR    the checkout whose server runs (a worktree of the code before a change)
+  --rounds R           rounds of new and transient runs (default 1; orders alternate)
+  --new-only           new identities only (a profile of them alone)
+  --profile            the server's CPU profile (--cpu-prof) under the data directory, kept
+  --generator G        wrk, oha or autocannon (default wrk when installed)
+  --pin / --no-pin     server on CPU 0 and generator on CPU 1, or the server free on every core
+                       (default: pinned with wrk)
+Env: IDENTIFY_DURATION (s per run, default 10), IDENTIFY_CONNECTIONS (default 50),
+SERVER_NODE_ARGS (node options for the server, e.g. --trace-gc; output in DIR/server.log).`;
+
+const root = resolve(option('--server-root') ?? resolve(__dirname, '..', '..', '..'));
 const DURATION = Number(process.env['IDENTIFY_DURATION'] ?? 10);
 const CONNECTIONS = Number(process.env['IDENTIFY_CONNECTIONS'] ?? 50);
 const useDist = process.argv.includes('--dist');
 const profile = process.argv.includes('--profile');
 const newOnly = process.argv.includes('--new-only');
 
-interface Run {
-  readonly rps: number;
-  readonly p50: number;
-  readonly p99: number;
-  readonly errors: number;
-  readonly total: number;
+function option(name: string): string | undefined {
+  const at = process.argv.indexOf(name);
+  return at === -1 ? undefined : process.argv[at + 1];
 }
 
-/** The resident set of a process, in MB, from /proc (Linux). */
-function rssMb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const match = /VmRSS:\s+(\d+) kB/.exec(status);
-  return match ? Number(match[1]) / 1024 : Number.NaN;
-}
+const row = (name: string, run: TimedRun): string =>
+  `${name.padEnd(10)} ${run.rate.toFixed(0).padStart(7)}/s  p50 ${run.p50.toFixed(2).padStart(6)} ms  p99 ${run.p99.toFixed(2).padStart(7)} ms  server CPU ${run.cpuPerRequest.toFixed(0).padStart(4)} µs/request  ok ${run.ok}  failed ${run.failed}  load average ${loadavg()[0]?.toFixed(2)}`;
 
-/** CPU time the process has used (user + system), in ms, from /proc (Linux). */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  // utime and stime are fields 14 and 15 of the whole line, in clock ticks (100 per second).
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
-/** A saturating load where every request carries a body made for it (a fresh identifier each time). */
-async function load(url: string, headers: Record<string, string>, body: (n: number) => string, duration: number, acknowledged?: number[]): Promise<Run> {
-  let next = 0;
-  const result = await autocannon({
-    url: `${url}/api/v1/identities/`,
-    connections: CONNECTIONS,
-    pipelining: 1,
-    duration,
-    method: 'POST',
-    headers,
-    requests: [
-      {
-        // One request in flight per connection: the context holds the number its answer is for.
-        setupRequest: (request, context) => {
-          (context as { n?: number }).n = next;
-          return { ...request, body: body(next++) };
-        },
-        onResponse: (status, _body, context) => {
-          if (status === 200) acknowledged?.push((context as { n: number }).n);
-        },
-      },
-    ],
-  });
-  return {
-    rps: result.requests.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    errors: result.errors + result.non2xx + result.timeouts,
-    total: result.requests.total,
-  };
-}
+const median = (values: readonly number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+};
 
 async function main(): Promise<void> {
+  if (process.argv.includes('--help')) {
+    console.log(HELP);
+    return;
+  }
+  const generatorOption = option('--generator');
+  if (generatorOption !== undefined && !['wrk', 'oha', 'autocannon'].includes(generatorOption)) throw new Error(`--generator must be wrk, oha or autocannon, got "${generatorOption}"`);
+  const choice = chooseGenerator({
+    ...(generatorOption ? { generator: generatorOption as GeneratorName } : {}),
+    ...(process.argv.includes('--pin') ? { pin: true } : process.argv.includes('--no-pin') ? { pin: false } : {}),
+  });
+  for (const note of choice.notes) console.log(`load generator: ${note}`);
+  const rounds = Number(option('--rounds') ?? 1);
   const dataDir = await mkdtemp(join(tmpdir(), 'flagline-identify-'));
-  let server: ChildProcess | undefined;
+  let server: NodeProcess | undefined;
   try {
     const port = await freePort();
     const adminKey = `flk_${randomBytes(24).toString('base64url')}`;
-    const entry = useDist
-      ? [join(root, 'dist', 'apps', 'standalone', 'src', 'main.js')]
-      : ['-r', '@swc-node/register', join(root, 'apps', 'standalone', 'src', 'main.ts')];
-    const profiling = profile ? ['--cpu-prof', `--cpu-prof-dir=${join(dataDir, 'profile')}`] : [];
-    const extra = (process.env['SERVER_NODE_ARGS'] ?? '').split(' ').filter((arg) => arg !== '');
-    server = spawn(process.execPath, [...extra, ...profiling, ...entry], {
+    const entry = useDist ? [join(root, 'dist', 'apps', 'standalone', 'src', 'main.js')] : ['-r', '@swc-node/register', join(root, 'apps', 'standalone', 'src', 'main.ts')];
+    const args = [...(profile ? ['--cpu-prof', `--cpu-prof-dir=${join(dataDir, 'profile')}`] : []), ...entry];
+    server = new NodeProcess(args[0] as string, {
       cwd: root,
-      env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, ADMIN_API_KEY: adminKey },
-      stdio: ['ignore', 'ignore', 'inherit'],
+      args: args.slice(1),
+      env: { PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, ADMIN_API_KEY: adminKey },
+      logFile: join(tmpdir(), `flagline-identify-${process.pid}.log`),
     });
-    const pid = server.pid as number;
     const base = `http://127.0.0.1:${port}`;
-    await waitFor(`${base}/health`, 60_000);
+    await Promise.race([waitFor(`${base}/health`, 60_000), server.failOnExit()]);
     const bench = await createBenchEnvironment(new AdminClient(base, adminKey));
     const headers = { 'x-environment-key': bench.serverKey, 'content-type': 'application/json' };
-    const rssBefore = rssMb(pid);
+    pinServer(server.pid, choice);
+    const rssBefore = await rssMb(server.pid);
+    console.log(`\nIdentify, ${CONNECTIONS} connections, ${DURATION} s each, server from ${useDist ? 'dist' : 'sources'} of ${root}${profile ? ' (profiling)' : ''}; ${describeChoice(choice)}`);
 
-    // 1,000 trait sets spread over the segments; every request gets a new identifier.
-    const people = benchIdentities(1000);
-    const run = `${Date.now().toString(36)}`;
-    const newBody = (n: number) => identityBody({ identifier: `new-${run}-${n}`, traits: (people[n % people.length] as (typeof people)[number]).traits });
-    const transientBody = (n: number) =>
-      identityBody({ identifier: `visitor-${run}-${n}`, traits: (people[n % people.length] as (typeof people)[number]).traits }, { transient: true });
-
+    const make = (kind: 'new' | 'transient', prefix: string, seconds: number) => newIdentifyRound(base, headers, CONNECTIONS, seconds, kind, prefix);
     // Warm-up: both paths compiled and the JIT settled before measuring.
-    const warmUp = await load(base, headers, (n) => newBody(n + 10_000_000), 2);
-    if (!newOnly) await load(base, headers, transientBody, 2);
+    await timedRun(make('new', 'warm-', 2), server.pid, choice);
+    if (!newOnly) await timedRun(make('transient', 'warm-', 2), server.pid, choice);
 
-    const acknowledged: number[] = [];
-    // Server CPU per request: robust to other load on the machine, which moves the rates.
-    let cpuBefore = cpuMs(pid);
-    const created = await load(base, headers, newBody, DURATION, acknowledged);
-    const createdCpu = cpuMs(pid) - cpuBefore;
-    const rssAfter = rssMb(pid);
-    cpuBefore = cpuMs(pid);
-    const transient = newOnly ? undefined : await load(base, headers, (n) => transientBody(n + 10_000_000), DURATION);
-    const transientCpu = cpuMs(pid) - cpuBefore;
-
-    const row = (name: string, r: Run, cpu: number) =>
-      `${name.padEnd(22)} ${r.rps.toFixed(0).padStart(8)}/s  p50 ${String(r.p50).padStart(4)} ms  p99 ${String(r.p99).padStart(4)} ms  server CPU ${((cpu * 1000) / r.total).toFixed(0).padStart(4)} µs/request  requests ${r.total}  errors ${r.errors}`;
-    console.log(`\nIdentify, ${CONNECTIONS} connections, ${DURATION} s each, server from ${useDist ? 'dist' : 'sources'}${profile ? ' (profiling)' : ''}`);
-    console.log(row('new identities', created, createdCpu));
-    if (transient) {
-      console.log(row('transient identifies', transient, transientCpu));
-      console.log(`ratio new/transient     ${(created.rps / transient.rps).toFixed(2)} (rates), ${(transientCpu / transient.total / (createdCpu / created.total)).toFixed(2)} (server CPU per request)`);
+    const runs: { new: TimedRun[]; transient: TimedRun[] } = { new: [], transient: [] };
+    const acknowledged: BenchIdentity[] = [];
+    for (let round = 0; round < rounds; round++) {
+      const order = newOnly ? (['new'] as const) : round % 2 === 0 ? (['transient', 'new'] as const) : (['new', 'transient'] as const);
+      for (const kind of order) {
+        const prefix = `${kind}-${round}-`;
+        const run = await timedRun(make(kind, prefix, DURATION), server.pid, choice);
+        runs[kind].push(run);
+        console.log(row(kind, run));
+        if (kind === 'new') {
+          // The last requests sent may still be in flight when the run ends: not acknowledged.
+          const answered = Math.max(0, run.sentBelow - 2 * CONNECTIONS);
+          for (let index = 0; index < 20 && answered > 0; index++) {
+            const n = index < 10 ? answered - 1 - index : Math.floor(Math.random() * answered);
+            acknowledged.push(newIdentity(prefix, n % TRAIT_ROTATION, String(n)));
+          }
+        }
+      }
     }
-    console.log(`new identities in all   ${warmUp.total + created.total} (with the warm-up)`);
-    console.log(`server RSS              ${rssBefore.toFixed(0)} MB before, ${rssAfter.toFixed(0)} MB after ${created.total} new identities`);
+    if (!newOnly) {
+      const newRate = median(runs.new.map((run) => run.rate));
+      const transientRate = median(runs.transient.map((run) => run.rate));
+      const newCpu = median(runs.new.map((run) => run.cpuPerRequest));
+      const transientCpu = median(runs.transient.map((run) => run.cpuPerRequest));
+      console.log(`ratio new/transient: ${(newRate / transientRate).toFixed(2)} (medians of the rates), ${(transientCpu / newCpu).toFixed(2)} (of server CPU per request: ${newCpu.toFixed(0)} against ${transientCpu.toFixed(0)} µs)`);
+    }
+    console.log(`server RSS ${rssBefore?.toFixed(0)} MB before, ${(await rssMb(server.pid))?.toFixed(0)} MB after`);
 
-    // Acknowledged identities are served with their traits by the next request: the last 20 and 20 drawn at random.
-    const sample = [...acknowledged.slice(-20), ...Array.from({ length: 20 }, () => acknowledged[Math.floor(Math.random() * acknowledged.length)] as number)];
+    // Acknowledged identities are served with their traits by the next request.
     let missing = 0;
-    for (const n of sample) {
-      const response = await fetch(`${base}/api/v1/identities/?identifier=new-${run}-${n}`, { headers });
-      const answer = (await response.json()) as { traits: { trait_key: string; trait_value: unknown }[] };
-      const stored = new Map(answer.traits.map((trait) => [trait.trait_key, trait.trait_value]));
-      const expected = (people[n % people.length] as (typeof people)[number]).traits;
-      if (!Object.entries(expected).every(([key, value]) => stored.get(key) === value)) missing++;
+    for (const identity of acknowledged) {
+      const response = await fetch(`${base}/api/v1/identities/?identifier=${encodeURIComponent(identity.identifier)}`, { headers });
+      const answer = (await response.json()) as { traits?: { trait_key: string; trait_value: unknown }[] };
+      const stored = new Map((answer.traits ?? []).map((trait) => [trait.trait_key, trait.trait_value]));
+      if (!Object.entries(identity.traits).every(([key, value]) => stored.get(key) === value)) missing++;
     }
-    console.log(`acknowledged, checked   ${sample.length - missing} of ${sample.length} served with their traits${missing > 0 ? ' (SOME LOST)' : ''}`);
+    console.log(`acknowledged, checked: ${acknowledged.length - missing} of ${acknowledged.length} served with their traits${missing > 0 ? ' (SOME LOST)' : ''}`);
   } finally {
-    if (server && server.exitCode === null) {
-      const exited = new Promise((resolveExit) => server?.once('exit', resolveExit));
-      server.kill('SIGINT');
-      await exited;
-    }
+    await server?.stop();
     if (profile) console.log(`CPU profile in ${join(dataDir, 'profile')}`);
     else await rm(dataDir, { recursive: true, force: true });
   }

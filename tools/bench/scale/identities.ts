@@ -101,10 +101,27 @@ interface StoredIdentity {
 }
 
 /** Trait sets the new identities of scenario 4 rotate over (their identifiers are all new). */
-const TRAIT_ROTATION = 5_040;
+export const TRAIT_ROTATION = 5_040;
 
 /** The identity `prefix` + `number` carrying the traits of the `traitsOf`-th identity of a load. */
-const newIdentity = (prefix: string, traitsOf: number, number: string): BenchIdentity => ({ ...scaleIdentity(prefix, traitsOf), identifier: `${prefix}${number}` });
+export const newIdentity = (prefix: string, traitsOf: number, number: string): BenchIdentity => ({ ...scaleIdentity(prefix, traitsOf), identifier: `${prefix}${number}` });
+
+/**
+ * A run of identifies of identities never seen (scenario 4, and tools/bench/scale/identify.ts):
+ * every request a new identifier (`prefix` and "{{n}}", the request's number) with the traits of
+ * the n-th identity of a rotation, stored (`new`) or evaluated only (`transient`).
+ */
+export function newIdentifyRound(url: string, headers: Record<string, string>, connections: number, duration: number, kind: 'new' | 'transient', prefix: string): TimedLoad {
+  return {
+    url,
+    method: 'POST',
+    path: '/api/v1/identities/',
+    headers,
+    connections,
+    duration,
+    bodies: { count: TRAIT_ROTATION, at: (index) => identityBody(newIdentity(prefix, index, '{{n}}'), kind === 'transient' ? { transient: true } : {}) },
+  };
+}
 
 /**
  * Seconds from `startedAt` (performance.now()) until /health says the start-up check of the log
@@ -247,20 +264,7 @@ export async function measureIdentities(
       const order = round % 2 === 0 ? (['transient', 'new'] as const) : (['new', 'transient'] as const);
       for (const kind of order) {
         const prefix = `${kind}-${round}-`;
-        // Every request a new identifier ("{{n}}", the request's number) with the traits of the n-th identity of a rotation.
-        const outcome = await timedRun(
-          {
-            url: server.url,
-            method: 'POST',
-            path: '/api/v1/identities/',
-            headers,
-            connections: options.connections,
-            duration: options.duration,
-            bodies: { count: TRAIT_ROTATION, at: (index) => identityBody(newIdentity(prefix, index, '{{n}}'), kind === 'transient' ? { transient: true } : {}) },
-          },
-          server.process.pid,
-          choice,
-        );
+        const outcome = await timedRun(newIdentifyRound(server.url, headers, options.connections, options.duration, kind, prefix), server.process.pid, choice);
         (kind === 'new' ? newRates : transientRates).push(outcome.rate);
         cpu[kind].push(outcome.cpuPerRequest);
         if (kind === 'new') {

@@ -25,6 +25,7 @@ import { IndexedLogReads } from './indexed-log-reads';
 import { EventStoreClosedError } from './event-store.errors';
 import { LOG_INDEX_FILE_NAME, LogIndexStore, type IndexedFrame } from './log-index.store';
 import { EVENT_LOG_FILE_NAME, LogFile, syncDataWithFdatasync, type ScannedFrame, type SyncData } from './log-file';
+import type { LogTailStart } from './log-tail';
 import { PersistedLogView, type LogViewFootprint } from './persisted-log-view';
 import { APPEND_PAYLOAD_PREFIX, LOG_FILE_MAGIC, decodeAppend, encodeAppend, recordedEventsOf, recordedEventsOfPlain, type StoredAppend } from './record-codec';
 
@@ -236,6 +237,17 @@ export class EmbeddedEventStore implements EventStore {
   mayHaveStream(streamName: string): boolean {
     this.needStreamFilter();
     return this.pendingRevisions.has(streamName) || this.index.mayHaveStream(streamName);
+  }
+
+  /**
+   * Where a `LogTail` (a reader of the file on another thread) starts to read the events after
+   * position `after`, which must be durable: the record holding it, or the first record.
+   */
+  tailStart(after: number): LogTailStart {
+    if (after <= 0) return { offset: LOG_FILE_MAGIC.length, after: 0 };
+    const offset = this.index.frameOffsetOf(after);
+    if (offset === undefined) throw new RangeError(`Position ${after} is not in the log's index (its head is ${this.nextPosition - 1})`);
+    return { offset, after };
   }
 
   /** What the store holds in memory, for operators and for tests that check it stays bounded. */

@@ -92,10 +92,22 @@ export class SqliteTreeStore implements TransparencyTreeStore {
       head: db.prepare('SELECT tree_size, key_id, root_hash, timestamp, signature FROM heads WHERE tree_size = ? AND key_id = ?'),
       insertHead: db.prepare('INSERT OR IGNORE INTO heads (tree_size, key_id, root_hash, timestamp, signature) VALUES (?, ?, ?, ?, ?)'),
     };
-    const last = db.prepare('SELECT idx, position FROM leaves ORDER BY idx DESC LIMIT 1').get() as { idx: number; position: number } | undefined;
+    this.readEnd = db.prepare('SELECT idx, position FROM leaves ORDER BY idx DESC LIMIT 1');
+    this.readKeyedUpTo = db.prepare("SELECT value FROM meta WHERE key = 'keyed_upto'");
+    this.leafCount = 0;
+    this.keyedUpTo = 0;
+    this.refresh();
+  }
+
+  private readonly readEnd: Database.Statement<[], { idx: number; position: number }>;
+  private readonly readKeyedUpTo: Database.Statement<[], { value: string }>;
+
+  /** Reads the tree's size again: another connection (the follower's worker thread) appends to the file. */
+  refresh(): void {
+    const last = this.readEnd.get();
     this.leafCount = last ? last.idx + 1 : 0;
     this.lastPosition = last?.position;
-    this.keyedUpTo = Number((db.prepare("SELECT value FROM meta WHERE key = 'keyed_upto'").get() as { value: string } | undefined)?.value ?? 0);
+    this.keyedUpTo = Number(this.readKeyedUpTo.get()?.value ?? 0);
   }
 
   /** Opens (or creates) the tree file at `path`. */

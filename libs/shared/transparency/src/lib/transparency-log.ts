@@ -81,6 +81,20 @@ export interface TransparencyLogOptions {
   readonly resubscribeDelayMs?: number;
   readonly onMismatch?: (mismatch: LogMismatch) => void;
   readonly onError?: (error: unknown) => void;
+  /**
+   * Leaves hashed and written elsewhere (a worker thread reading the log file): the follower then
+   * only tells the writer how far the log is and learns back how far the tree is, and the tree
+   * store is `refresh`ed. Made when following starts, with the position of the tree's last leaf.
+   * Without it, leaves are hashed and written on this thread.
+   */
+  readonly leafWriter?: (after: number) => LeafWriter;
+}
+
+/** Appends the log's events as leaves of the tree somewhere else (see `TransparencyLogOptions.leafWriter`). */
+export interface LeafWriter {
+  /** Makes every event up to `position` a leaf (whole records: perhaps a few more); resolves with the position of the tree's last leaf once written. */
+  writeTo(position: number): Promise<number>;
+  close(): Promise<void>;
 }
 
 /**
@@ -127,6 +141,9 @@ export class TransparencyLog {
   /** Global position of the last event queued: pending or already a leaf. */
   private queuedPosition = 0;
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
+  private writer: LeafWriter | null = null;
+  /** The writer's write under way, if any: one at a time, each to the last position queued when it began. */
+  private writing: Promise<void> | null = null;
   private checked: Promise<void> | null = null;
   private checkDone = false;
   private leavesChecked = 0;
@@ -206,6 +223,12 @@ export class TransparencyLog {
     await this.checked?.catch(() => undefined);
     await this.subscription?.stop();
     this.flush();
+    if (this.writer) {
+      // Every event delivered becomes a leaf before the writer goes.
+      while (this.writing) await this.writing;
+      if (this.queuedPosition > this.progress.position) await this.writeRemotely(this.writer);
+      await this.writer.close();
+    }
   }
 
   /** Compares every leaf the tree holds with the event at its place in the log, page by page. */
@@ -240,9 +263,14 @@ export class TransparencyLog {
    */
   private follow(): void {
     this.queuedPosition = Math.max(this.queuedPosition, this.progress.position);
+    if (this.options.leafWriter) this.writer ??= this.options.leafWriter(this.progress.position);
     const subscription = this.log.subscribeToAll({ after: this.queuedPosition }, (event) => {
       if (event.globalPosition <= this.queuedPosition) return;
       this.queuedPosition = event.globalPosition;
+      if (this.writer) {
+        this.flushTimer ??= setTimeout(() => this.flush(), this.flushDelayMs);
+        return;
+      }
       this.pending.push(event);
       if (this.pending.length >= this.batchSize) this.flush();
       else this.flushTimer ??= setTimeout(() => this.flush(), this.flushDelayMs);
@@ -262,6 +290,10 @@ export class TransparencyLog {
   private flush(): void {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = null;
+    if (this.writer) {
+      if (!this.writing && this.queuedPosition > this.progress.position) void this.writeRemotely(this.writer);
+      return;
+    }
     const events = this.pending;
     if (events.length === 0) return;
     this.pending = [];
@@ -284,6 +316,28 @@ export class TransparencyLog {
       return;
     }
     this.progress.advance((events[events.length - 1] as RecordedEvent).globalPosition);
+  }
+
+  /**
+   * Asks the writer for the leaves up to the last position queued; once written, the store reads
+   * the tree again and the progress moves. Events queued meanwhile go in the next write, which
+   * starts at once; a failed write is tried again shortly (nothing is lost: the writer reads the log).
+   */
+  private writeRemotely(writer: LeafWriter): Promise<void> {
+    this.writing = writer.writeTo(this.queuedPosition).then(
+      (position) => {
+        this.tree.refresh?.();
+        this.progress.advance(position);
+        this.writing = null;
+        if (!this.stopped && this.queuedPosition > position) void this.writeRemotely(writer);
+      },
+      (error: unknown) => {
+        this.options.onError?.(error);
+        this.writing = null;
+        if (!this.stopped) this.flushTimer ??= setTimeout(() => this.flush(), 1000);
+      },
+    );
+    return this.writing;
   }
 
   /** Root hash of the first `treeSize` leaves, hex. */

@@ -32,6 +32,8 @@ export interface TransparencyTreeStore extends SubtreeReader {
   append(leaves: readonly TreeLeaf[], nodes: readonly SubtreeNode[]): void;
   signedHead(treeSize: number, keyId: string): StoredTreeHead | undefined;
   saveSignedHead(head: StoredTreeHead): void;
+  /** Reads again what another connection appended (a store whose leaves a `LeafWriter` writes elsewhere). */
+  refresh?(): void;
   close(): void;
 }
 
