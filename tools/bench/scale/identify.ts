@@ -14,7 +14,7 @@ POST /api/v1/identities/ with a server key, a new identifier and 5 traits per re
 creates an identity: one event sealed and appended, its key durable, before the answer), and the
 same bodies with "transient": true (evaluated, nothing stored), in alternating rounds, as
 bench:scale's scenario 4 makes them. Prints each run's rate, p50/p99, the server's CPU per request
-(all its threads: the figure a loaded host moves least), both ratios, and checks that a sample of
+(all its threads: the figure a loaded host moves least, and its main thread's, the event loop's), both ratios, and checks that a sample of
 the acknowledged identities is served with its traits.
 
   node -r @swc-node/register tools/bench/scale/identify.ts [options]
@@ -42,7 +42,7 @@ function option(name: string): string | undefined {
 }
 
 const row = (name: string, run: TimedRun): string =>
-  `${name.padEnd(10)} ${run.rate.toFixed(0).padStart(7)}/s  p50 ${run.p50.toFixed(2).padStart(6)} ms  p99 ${run.p99.toFixed(2).padStart(7)} ms  server CPU ${run.cpuPerRequest.toFixed(0).padStart(4)} µs/request  ok ${run.ok}  failed ${run.failed}  load average ${loadavg()[0]?.toFixed(2)}`;
+  `${name.padEnd(10)} ${run.rate.toFixed(0).padStart(7)}/s  p50 ${run.p50.toFixed(2).padStart(6)} ms  p99 ${run.p99.toFixed(2).padStart(7)} ms  server CPU ${run.cpuPerRequest.toFixed(0).padStart(4)} µs/request (main thread ${run.mainThreadCpuPerRequest.toFixed(0).padStart(4)})  ok ${run.ok}  failed ${run.failed}  load average ${loadavg()[0]?.toFixed(2)}`;
 
 const median = (values: readonly number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);

@@ -70,14 +70,18 @@ export interface TimedRun {
   readonly p999: number;
   /** The server's CPU (all threads) per answered request, µs. */
   readonly cpuPerRequest: number;
+  /** Its main thread's (the event loop's) alone, µs. */
+  readonly mainThreadCpuPerRequest: number;
   readonly sentBelow: number;
 }
 
 /** A timed load with the chosen generator, and the server's CPU per request over it. */
 export async function timedRun(load: TimedLoad, serverPid: number, choice: GeneratorChoice): Promise<TimedRun> {
   const before = cpuMs(serverPid);
+  const mainBefore = cpuMs(serverPid, true);
   const outcome = await runTimedLoad(load, choice);
   const cpu = cpuMs(serverPid) - before;
+  const mainCpu = cpuMs(serverPid, true) - mainBefore;
   const requests = outcome.ok + outcome.failed;
   return {
     ok: outcome.ok,
@@ -85,6 +89,7 @@ export async function timedRun(load: TimedLoad, serverPid: number, choice: Gener
     rate: outcome.ok / outcome.seconds,
     ...outcome.latency,
     cpuPerRequest: (cpu * 1000) / Math.max(1, requests),
+    mainThreadCpuPerRequest: (mainCpu * 1000) / Math.max(1, requests),
     sentBelow: outcome.sentBelow,
   };
 }
@@ -253,35 +258,47 @@ export async function measureIdentities(
     results['stored.rate'] = { value: identified.rate };
     results['stored.cpu'] = { value: identified.cpuPerRequest };
 
-    // 4. New identities against transient identifies, alternating rounds in the same run.
-    log('identify of new identities against transient identifies …');
-    const newRates: number[] = [];
-    const transientRates: number[] = [];
-    const cpu: { new: number[]; transient: number[] } = { new: [], transient: [] };
+    // 4. New identities against transient identifies, alternating rounds in the same run: first
+    // with the server free on every core (as a deployment runs it: its worker threads, the Merkle
+    // tree's follower, on the other core), the generator still pinned to its CPU when pinning;
+    // then, when pinning, with the server pinned to CPU 0 as scenario 3 measures it.
+    const modes: { mode: 'unpinned' | 'pinned'; prefix: string }[] = [{ mode: 'unpinned', prefix: '' }, ...(choice.pin ? [{ mode: 'pinned' as const, prefix: 'pinned.' }] : [])];
     const acknowledged: BenchIdentity[] = [];
-    let failedNew = 0;
-    for (let round = 0; round < options.rounds; round++) {
-      const order = round % 2 === 0 ? (['transient', 'new'] as const) : (['new', 'transient'] as const);
-      for (const kind of order) {
-        const prefix = `${kind}-${round}-`;
-        const outcome = await timedRun(newIdentifyRound(server.url, headers, options.connections, options.duration, kind, prefix), server.process.pid, choice);
-        (kind === 'new' ? newRates : transientRates).push(outcome.rate);
-        cpu[kind].push(outcome.cpuPerRequest);
-        if (kind === 'new') {
-          failedNew += outcome.failed;
-          // The last requests sent may still be in flight when the run ends: not acknowledged.
-          const answered = Math.max(0, outcome.sentBelow - 2 * options.connections);
-          for (const index of sampleIndexes(Math.ceil(options.sample / options.rounds), answered, 31 + round)) acknowledged.push(newIdentity(prefix, index % TRAIT_ROTATION, String(index)));
+    let newRate = 0;
+    let transientRate = 0;
+    for (const { mode, prefix: key } of modes) {
+      log(`identify of new identities against transient identifies (server ${mode}) …`);
+      if (choice.pin) pinProcess(server.process.pid, mode === 'pinned' ? SERVER_CPU : 'all');
+      const rates: { new: number[]; transient: number[] } = { new: [], transient: [] };
+      const cpu: { new: number[]; transient: number[] } = { new: [], transient: [] };
+      const mainCpu: number[] = [];
+      let failedNew = 0;
+      for (let round = 0; round < options.rounds; round++) {
+        const order = round % 2 === 0 ? (['transient', 'new'] as const) : (['new', 'transient'] as const);
+        for (const kind of order) {
+          const prefix = `${kind}-${mode}-${round}-`;
+          const outcome = await timedRun(newIdentifyRound(server.url, headers, options.connections, options.duration, kind, prefix), server.process.pid, choice);
+          rates[kind].push(outcome.rate);
+          cpu[kind].push(outcome.cpuPerRequest);
+          if (kind === 'new') {
+            mainCpu.push(outcome.mainThreadCpuPerRequest);
+            failedNew += outcome.failed;
+            // The last requests sent may still be in flight when the run ends: not acknowledged.
+            const answered = Math.max(0, outcome.sentBelow - 2 * options.connections);
+            for (const index of sampleIndexes(Math.ceil(options.sample / options.rounds / modes.length), answered, 31 + round)) acknowledged.push(newIdentity(prefix, index % TRAIT_ROTATION, String(index)));
+          }
         }
       }
+      const modeNew = median(rates.new);
+      const modeTransient = median(rates.transient);
+      results[`new.${key}rate`] = { value: modeNew, ...(failedNew > 0 ? { note: `${failedNew} failed` } : {}) };
+      results[`transient.${key}rate`] = { value: modeTransient };
+      results[`new.${key}ratio`] = { value: modeNew / modeTransient };
+      results[`new.${key}cpu`] = { value: median(cpu.new) };
+      results[`new.${key}mainCpu`] = { value: median(mainCpu) };
+      results[`transient.${key}cpu`] = { value: median(cpu.transient) };
+      if (mode === 'unpinned') [newRate, transientRate] = [modeNew, modeTransient];
     }
-    const newRate = median(newRates);
-    const transientRate = median(transientRates);
-    results['new.rate'] = { value: newRate, ...(failedNew > 0 ? { note: `${failedNew} failed` } : {}) };
-    results['transient.rate'] = { value: transientRate };
-    results['new.ratio'] = { value: newRate / transientRate };
-    results['new.cpu'] = { value: median(cpu.new) };
-    results['transient.cpu'] = { value: median(cpu.transient) };
     await sleep(500);
     const lost = await missingIdentities(server, bench.environmentId, acknowledged);
     results['new.missing'] = { value: lost.length, note: `of ${acknowledged.length}${lost.length > 0 ? `, e.g. ${lost[0]}` : ''}` };

@@ -26,7 +26,9 @@ const HELP = `npm run bench:scale -- [options]
   --rounds R             rounds of new against transient identifies (default 2)
   --sample K             identities read back to check they were stored (default 200)
   --generator G          load generator of scenarios 3 and 4: wrk, oha or autocannon (default wrk when installed)
-  --pin / --no-pin       pin the server to CPU 0 and the generator to CPU 1 (default: pinned, unless autocannon)
+  --pin / --no-pin       pin the server to CPU 0 and the generator to CPU 1 (default: pinned, unless autocannon);
+                         scenario 4 runs with the server on every core first (the generator still on CPU 1),
+                         then, when pinning, with the server pinned too
   --only LIST            scenarios to run, of identities,rebuild,distributed,features (default all)
   --builds LIST          columns to measure, of before,now (default both)
   --no-build             measure the current tree's dist/ as it is
