@@ -14,8 +14,12 @@ import { percentile } from './report';
  * the standalone app's registry and SDK service over them, and `identifyRaw` called with the
  * identify bodies of stored identities drawn at random, one at a time. Prints CPU per call and
  * the p50/p99/max of single calls: a figure the other load on a shared machine hardly moves.
+ * The store is opened as the standalone app opens it (its filter of identity keys filled first, so
+ * an identity never stored is answered without a read). `--transient` also calls it with
+ * transient identifies of identities never stored (the same traits): the difference is the
+ * stored identity's read.
  *
- *   node -r @swc-node/register tools/bench/scale/identify-read-path.ts DIR [calls, default 200000]
+ *   node -r @swc-node/register tools/bench/scale/identify-read-path.ts DIR [calls, default 200000] [--transient]
  */
 interface Loaded {
   readonly serverKey: string;
@@ -24,7 +28,7 @@ interface Loaded {
 
 async function main(): Promise<void> {
   const dataDir = resolve(process.argv[2] ?? '');
-  const calls = Number(process.argv[3] ?? 200_000);
+  const calls = Number(process.argv[3] !== undefined && !process.argv[3].startsWith('--') ? process.argv[3] : 200_000);
   const manifest = join(dataDir, 'identify-stored.json');
   if (!existsSync(manifest)) throw new Error(`${manifest} is missing: load identities with identify-stored.ts --data-dir ${dataDir} first`);
   const loaded = JSON.parse(readFileSync(manifest, 'utf8')) as Loaded;
@@ -32,10 +36,11 @@ async function main(): Promise<void> {
   const path = join(work, 'read-models.sqlite');
   copyFileSync(join(dataDir, 'read-models.sqlite'), path);
   if (existsSync(join(dataDir, 'read-models.sqlite-wal'))) copyFileSync(join(dataDir, 'read-models.sqlite-wal'), `${path}-wal`);
-  const store = SqliteReadModelStore.open({ path, integrityCheck: 'none' });
-  // As the standalone app makes it (apps/standalone/src/standalone.ts).
+  const store = SqliteReadModelStore.open({ path, integrityCheck: 'none', trackWrittenIdentities: true });
+  // As the standalone app makes it (apps/standalone/src/standalone.ts), once its filter is filled.
   const registry = new EnvironmentRegistry(store, { identityCacheSize: 10_000, readNow: (key) => store.getNow(key) });
   try {
+    while (!store.identityFilterComplete) await new Promise((resolveFill) => setImmediate(resolveFill));
     await registry.start();
     const sdk = new FlagsmithSdkService(registry);
     const resolved = registry.resolve(loaded.serverKey);
@@ -45,28 +50,41 @@ async function main(): Promise<void> {
       seed = (Math.imul(seed, 1_664_525) + 1_013_904_223) >>> 0;
       return identityBody(scaleIdentity('scale-', seed % Math.max(1, loaded.identities - 100)));
     };
-    const bodies = Array.from({ length: calls }, nextBody);
     const call = async (body: string): Promise<SdkAnswer> => sdk.identifyRaw(resolved, body, () => 'bench');
     // Warm-up: the JIT settled, SQLite's cache as a running server's.
     for (let index = 0; index < 20_000; index++) await call(nextBody());
-    const times = new Float64Array(calls);
-    let failed = 0;
-    const cpuBefore = process.cpuUsage();
-    const started = performance.now();
-    for (let index = 0; index < calls; index++) {
-      const at = performance.now();
-      const answer = await call(bodies[index] as string);
-      times[index] = performance.now() - at;
-      if (answer.status !== 200) failed++;
+    const measure = async (name: string, bodies: readonly string[]): Promise<void> => {
+      const times = new Float64Array(bodies.length);
+      let failed = 0;
+      const cpuBefore = process.cpuUsage();
+      const started = performance.now();
+      for (let index = 0; index < bodies.length; index++) {
+        const at = performance.now();
+        const answer = await call(bodies[index] as string);
+        times[index] = performance.now() - at;
+        if (answer.status !== 200) failed++;
+      }
+      const elapsed = performance.now() - started;
+      const cpu = process.cpuUsage(cpuBefore);
+      const sorted = Array.from(times);
+      console.log(
+        `identifyRaw, ${name} (${loaded.identities.toLocaleString('en')} stored): ${((cpu.user + cpu.system) / bodies.length).toFixed(1)} µs CPU/call, ` +
+          `${((elapsed * 1000) / bodies.length).toFixed(1)} µs wall/call, p50 ${(percentile(sorted, 0.5) * 1000).toFixed(1)} µs, ` +
+          `p99 ${(percentile(sorted, 0.99) * 1000).toFixed(1)} µs, max ${(sorted.reduce((most, time) => Math.max(most, time), 0) * 1000).toFixed(0)} µs, ${failed} failed, RSS ${(process.memoryUsage().rss / 1048576).toFixed(0)} MB`,
+      );
+    };
+    await measure('stored identities', Array.from({ length: calls }, nextBody));
+    if (process.argv.includes('--transient')) {
+      // Never stored (a prefix no stored identifier has), with the traits of a stored one: evaluated, nothing read.
+      await measure(
+        'transient identities',
+        Array.from({ length: calls }, () => {
+          seed = (Math.imul(seed, 1_664_525) + 1_013_904_223) >>> 0;
+          const identity = scaleIdentity('scale-', seed % Math.max(1, loaded.identities - 100));
+          return identityBody({ ...identity, identifier: `visitor-${identity.identifier}` }, { transient: true });
+        }),
+      );
     }
-    const elapsed = performance.now() - started;
-    const cpu = process.cpuUsage(cpuBefore);
-    const sorted = Array.from(times);
-    console.log(
-      `identifyRaw, stored identities (${loaded.identities.toLocaleString('en')}): ${((cpu.user + cpu.system) / calls).toFixed(1)} µs CPU/call, ` +
-        `${((elapsed * 1000) / calls).toFixed(1)} µs wall/call, p50 ${(percentile(sorted, 0.5) * 1000).toFixed(1)} µs, ` +
-        `p99 ${(percentile(sorted, 0.99) * 1000).toFixed(1)} µs, max ${(sorted.reduce((most, time) => Math.max(most, time), 0) * 1000).toFixed(0)} µs, ${failed} failed, RSS ${(process.memoryUsage().rss / 1048576).toFixed(0)} MB`,
-    );
   } finally {
     registry.stop();
     await store.close();
