@@ -7,12 +7,13 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { AdminClient } from './admin-client';
 import { benchIdentities, createBenchEnvironment } from './fixture';
-import { freePort, identityBody, waitFor } from './support';
+import { freePort, identityBody, ofrepBody, transientBodies, waitFor } from './support';
 
 /**
  * `npm run bench:instructions`: CPU instructions per request, counted by valgrind's callgrind, for
- * (a) environment flags, (b) identify with 5 traits and (c) one flag over OFREP for the same identities on the standalone app, each beside the bare
- * node:http ceiling answering the same body. An instruction count does not move with what else the machine is doing, so it shows
+ * (a) environment flags, (b) identify with 5 traits and (c) one flag over OFREP for the same identities on the standalone app, and, for
+ * many different users, (d) transient identify and (e) OFREP bulk (every flag) with 1,000 identities of 5 traits rotating, each beside
+ * the bare node:http ceiling answering a body of the same size. An instruction count does not move with what else the machine is doing, so it shows
  * what a change costs or saves per request when req/s on a shared machine is too noisy to tell.
  * Each server runs under callgrind with instrumentation off while it starts and warms up; it is
  * switched on for the measured requests only, and an idle stretch of the same length is measured
@@ -35,6 +36,8 @@ const BUILDS = (process.env['INSTR_BUILDS'] ?? 'this build=dist').split(',').map
 const ONLY = process.env['INSTR_ONLY'] ? new Set(process.env['INSTR_ONLY'].split(',').map((letter) => letter.trim())) : null;
 /** The flag the single-flag OFREP workload asks for: overridden by one of the benchmark's segments. */
 const SINGLE_FLAG = 'feature_04';
+/** Identities rotating in (d) and (e), as in npm run bench's default scenario. */
+const ROTATING_IDENTITIES = 1000;
 const run = promisify(execFile);
 
 /** vgdb, which callgrind_control talks through, names a process's pipes by these as well as its pid. */
@@ -196,10 +199,21 @@ async function main(): Promise<void> {
           body: JSON.stringify({ context: { targetingKey: identity.identifier, ...identity.traits } }),
         }),
       );
+      // Many different users, as npm run bench's default scenario: the same 1,000 identities with 5
+      // traits rotating, every flag evaluated on every request (no answer is remembered for them).
+      const rotating = benchIdentities(ROTATING_IDENTITIES);
+      const transient = transientBodies(rotating, 'visitor-').map(
+        (body): SdkRequest => ({ method: 'POST', path: '/api/v1/identities/', headers: { 'x-environment-key': bench.serverKey, 'content-type': 'application/json' }, body }),
+      );
+      const bulk = rotating.map(
+        (identity): SdkRequest => ({ method: 'POST', path: '/ofrep/v1/evaluate/flags', headers: { 'x-api-key': bench.serverKey, 'content-type': 'application/json' }, body: ofrepBody(identity) }),
+      );
       workloads = [
         { name: '(a) GET /api/v1/flags/', requests: [flags], ceilingBody: await answer(flags, 'environment-flags.json') },
         { name: '(b) POST /api/v1/identities/ (5 traits)', requests: identify, ceilingBody: await answer(identify[1] as SdkRequest, 'identity-flags.json') },
         { name: `(c) POST /ofrep/v1/evaluate/flags/${SINGLE_FLAG} (5 traits)`, requests: ofrepFlag, ceilingBody: await answer(ofrepFlag[1] as SdkRequest, 'ofrep-flag.json') },
+        { name: `(d) POST /api/v1/identities/ transient, ${count(ROTATING_IDENTITIES)} identities rotating`, requests: transient, ceilingBody: await answer(transient[1] as SdkRequest, 'transient-flags.json') },
+        { name: `(e) POST /ofrep/v1/evaluate/flags, ${count(ROTATING_IDENTITIES)} identities rotating`, requests: bulk, ceilingBody: await answer(bulk[1] as SdkRequest, 'ofrep-flags.json') },
       ].filter((workload) => ONLY === null || ONLY.has(workload.name.slice(1, 2)));
     } finally {
       setup.kill();

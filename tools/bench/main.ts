@@ -21,7 +21,7 @@ import { EDGE_TOKEN, edgeBinary, startEdge, type RunningEdge } from './peers/unl
 import { refTree } from './scale/builds';
 import { cpuMs, rssMb } from './scale/processes';
 import { median, percentile } from './scale/report';
-import { freePort, identityBody, waitFor } from './support';
+import { freePort, identityBody, ofrepBody, transientBodies, waitFor } from './support';
 
 /**
  * `npm run bench`: the evaluation service and the standalone app under load on loopback, beside
@@ -211,11 +211,6 @@ function engineThroughput(run: (index: number) => unknown, count: number, minMs 
 
 const bodiesOf = (list: readonly string[]): NonNullable<TimedLoad['bodies']> => ({ count: list.length, at: (index) => list[index] as string });
 const json = { 'content-type': 'application/json' };
-/** The same identities as OFREP evaluation contexts. */
-const ofrepBody = (identity: BenchIdentity): string => JSON.stringify({ context: { targetingKey: identity.identifier, ...identity.traits } });
-/** Transient identify bodies for `identities`, each identifier prefixed so none is ever stored. */
-const transientBodies = (identities: readonly BenchIdentity[], prefix: string): string[] =>
-  identities.map((identity) => identityBody({ ...identity, identifier: `${prefix}${identity.identifier}` }, { transient: true }));
 
 interface Server {
   readonly process: ChildProcess;

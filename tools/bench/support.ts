@@ -29,3 +29,10 @@ export async function waitFor(url: string, timeoutMs = 30_000): Promise<void> {
 /** The identify body the benchmarks send for an identity: its identifier and its 5 traits. */
 export const identityBody = (identity: BenchIdentity, extra: Record<string, unknown> = {}): string =>
   JSON.stringify({ identifier: identity.identifier, ...extra, traits: Object.entries(identity.traits).map(([trait_key, trait_value]) => ({ trait_key, trait_value })) });
+
+/** An identity as an OFREP evaluation context: its identifier as the targeting key, its traits beside it. */
+export const ofrepBody = (identity: BenchIdentity): string => JSON.stringify({ context: { targetingKey: identity.identifier, ...identity.traits } });
+
+/** Transient identify bodies for `identities`, each identifier prefixed so none is ever stored. */
+export const transientBodies = (identities: readonly BenchIdentity[], prefix: string): string[] =>
+  identities.map((identity) => identityBody({ ...identity, identifier: `${prefix}${identity.identifier}` }, { transient: true }));
