@@ -227,6 +227,8 @@ export class TransparencyLog {
       // Every event delivered becomes a leaf before the writer goes.
       while (this.writing) await this.writing;
       if (this.queuedPosition > this.progress.position) await this.writeRemotely(this.writer);
+      if (this.flushTimer) clearTimeout(this.flushTimer);
+      this.flushTimer = null;
       await this.writer.close();
     }
   }
@@ -320,8 +322,8 @@ export class TransparencyLog {
 
   /**
    * Asks the writer for the leaves up to the last position queued; once written, the store reads
-   * the tree again and the progress moves. Events queued meanwhile go in the next write, which
-   * starts at once; a failed write is tried again shortly (nothing is lost: the writer reads the log).
+   * the tree again and the progress moves. Events queued meanwhile go in the next write, after the
+   * batching delay; a failed write is tried again shortly (nothing is lost: the writer reads the log).
    */
   private writeRemotely(writer: LeafWriter): Promise<void> {
     this.writing = writer.writeTo(this.queuedPosition).then(
@@ -329,7 +331,9 @@ export class TransparencyLog {
         this.tree.refresh?.();
         this.progress.advance(position);
         this.writing = null;
-        if (!this.stopped && this.queuedPosition > position) void this.writeRemotely(writer);
+        // Events queued meanwhile wait for the next batch, as they would for the first: a write per
+        // event arrived during the last one was a message, a transaction and a read-back each.
+        if (!this.stopped && this.queuedPosition > position) this.flushTimer ??= setTimeout(() => this.flush(), this.flushDelayMs);
       },
       (error: unknown) => {
         this.options.onError?.(error);
