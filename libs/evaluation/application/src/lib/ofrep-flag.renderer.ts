@@ -1,4 +1,5 @@
 import type { FlagOutcome } from '@flagline/evaluation-engine';
+import { SDK_CORS_HEADERS, type SdkAnswer } from './sdk-answer';
 import type { ServedEnvironment } from './served-environment';
 
 /** OpenFeature's resolution reasons that Flagsmith's reasons map to. */
@@ -71,6 +72,7 @@ function ownBytes(value: unknown): Buffer {
 export class OfrepFlagRenderer {
   private readonly entries = new WeakMap<FlagOutcome, Buffer>();
   private readonly keyMissing = new WeakMap<FlagOutcome, Buffer>();
+  private readonly answers = new WeakMap<FlagOutcome, SdkAnswer>();
 
   constructor(private readonly environment: ServedEnvironment) {}
 
@@ -82,6 +84,20 @@ export class OfrepFlagRenderer {
       this.entries.set(outcome, bytes);
     }
     return bytes;
+  }
+
+  /**
+   * The whole answer of a single-flag evaluation (`POST /ofrep/v1/evaluate/flags/{key}`) with this
+   * outcome: its entry as the body, with complete headers, made once and sent as it is.
+   */
+  answer(outcome: FlagOutcome): SdkAnswer {
+    let answer = this.answers.get(outcome);
+    if (answer === undefined) {
+      const body = this.entry(outcome);
+      answer = { status: 200, body, headers: { ...SDK_CORS_HEADERS, 'content-type': 'application/json', 'content-length': body.length }, complete: true };
+      this.answers.set(outcome, answer);
+    }
+    return answer;
   }
 
   /** The flag's TARGETING_KEY_MISSING entry (`{"key":…,"errorCode":…,"errorDetails":…}`). */

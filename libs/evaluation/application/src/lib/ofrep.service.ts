@@ -6,7 +6,7 @@ import { AnswerSlab, joinedBytes } from './answer-bytes';
 import type { EnvironmentRegistry, ResolvedKey } from './environment-registry';
 import type { TraitValue } from './identify-request';
 import { storedTraits } from './identity-traits';
-import { OfrepFlagRenderer, targetingKeyMissing, toOfrep, type OfrepEvaluated } from './ofrep-flag.renderer';
+import { OfrepFlagRenderer, targetingKeyMissing } from './ofrep-flag.renderer';
 import { SDK_CORS_HEADERS, type SdkAnswer } from './sdk-answer';
 import type { ServedEnvironment } from './served-environment';
 
@@ -19,7 +19,13 @@ type Failed = { key: string; errorCode: OfrepErrorCode; errorDetails: string };
 
 interface ParsedContext {
   readonly targetingKey: string | null;
-  readonly traits: Record<string, TraitValue>;
+  /** The request's `context` object (its scalar attributes other than `targetingKey` are traits), or null. */
+  readonly attributes: Readonly<Record<string, unknown>> | null;
+}
+
+/** An attribute usable as a trait: a string, a boolean, a finite number or a float. */
+function isTraitValue(value: unknown): value is TraitValue {
+  return typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value)) || value instanceof FloatNumber;
 }
 
 const json = (status: number, body: unknown, headers?: Record<string, string>): SdkAnswer => ({
@@ -53,18 +59,14 @@ export class OfrepService {
   private parse(body: unknown): ParsedContext | Failed {
     if (body !== undefined && !isRecord(body)) return { key: '', errorCode: 'INVALID_CONTEXT', errorDetails: 'The request body must be a JSON object' };
     const context = body?.['context'];
-    if (context === undefined || context === null) return { targetingKey: null, traits: {} };
+    if (context === undefined || context === null) return { targetingKey: null, attributes: null };
     if (!isRecord(context)) return { key: '', errorCode: 'INVALID_CONTEXT', errorDetails: 'context must be an object' };
     const targetingKey = context['targetingKey'];
     if (targetingKey !== undefined && targetingKey !== null && (typeof targetingKey !== 'string' || targetingKey.length > 2000))
       return { key: '', errorCode: 'INVALID_CONTEXT', errorDetails: 'context.targetingKey must be a string of at most 2000 characters' };
-    const traits: Record<string, TraitValue> = {};
-    for (const [name, value] of Object.entries(context)) {
-      if (name === 'targetingKey') continue;
-      if (typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value)) || value instanceof FloatNumber)
-        Object.defineProperty(traits, name, { value, enumerable: true, writable: true, configurable: true });
-    }
-    return { targetingKey: typeof targetingKey === 'string' && targetingKey !== '' ? targetingKey : null, traits };
+    // The traits are taken from the context only once the identity is known (see `traits`): an
+    // evaluation without a targeting key reads none, and one with it builds a single object.
+    return { targetingKey: typeof targetingKey === 'string' && targetingKey !== '' ? targetingKey : null, attributes: context };
   }
 
   /**
@@ -94,7 +96,19 @@ export class OfrepService {
 
   /** The stored identity's traits, with the context's attributes over them for this evaluation only. */
   private traits(stored: IdentityDocument | null, context: ParsedContext): Record<string, TraitValue> {
-    return { ...(stored ? storedTraits(stored) : {}), ...context.traits };
+    const traits: Record<string, TraitValue> = stored ? { ...storedTraits(stored) } : {};
+    const attributes = context.attributes;
+    if (attributes === null) return traits;
+    const names = Object.keys(attributes);
+    for (let index = 0; index < names.length; index++) {
+      const name = names[index] as string;
+      const value = attributes[name];
+      if (name === 'targetingKey' || !isTraitValue(value)) continue;
+      // An own property even when named __proto__ (assigning that one would set the prototype).
+      if (name === '__proto__') Object.defineProperty(traits, name, { value, enumerable: true, writable: true, configurable: true });
+      else traits[name] = value;
+    }
+    return traits;
   }
 
   /**
@@ -105,7 +119,10 @@ export class OfrepService {
     const identifier = context.targetingKey;
     if (identifier === null) return environment.environmentFlag(key, kind);
     if (!environment.compiled.featureIndexByName.has(key)) return undefined;
-    return this.withStored(environment.id, identifier, (stored) => environment.evaluateIdentityFeature({ identifier, traits: this.traits(stored, context) }, stored, key, kind));
+    // No closure unless the identity must be waited for.
+    const stored = this.stored(environment.id, identifier);
+    if (stored instanceof Promise) return stored.then((document) => environment.evaluateIdentityFeature({ identifier, traits: this.traits(document, context) }, document, key, kind));
+    return environment.evaluateIdentityFeature({ identifier, traits: this.traits(stored, context) }, stored, key, kind);
   }
 
   /** Without a targeting key, a flag whose value depends on the identity cannot be evaluated. */
@@ -113,22 +130,19 @@ export class OfrepService {
     return context.targetingKey === null && resolved.environment.dependsOnIdentity(outcome.feature.index);
   }
 
-  private result(resolved: ResolvedKey, outcome: FlagOutcome, context: ParsedContext): OfrepEvaluated | Failed {
-    if (this.needsTargetingKey(resolved, outcome, context)) return targetingKeyMissing(outcome.feature.name);
-    return toOfrep(outcome, resolved.environment.features[outcome.feature.index]?.id ?? 0);
-  }
-
   /** `POST /ofrep/v1/evaluate/flags/{key}`; synchronous when the identity is at hand. */
   evaluateFlag(resolved: ResolvedKey, key: string, body: unknown): SdkAnswer | Promise<SdkAnswer> {
     const context = this.parse(body);
     if ('errorCode' in context) return json(400, { ...context, key });
-    const answer = (outcome: FlagOutcome | undefined): SdkAnswer => {
-      if (!outcome) return json(404, { key, errorCode: 'FLAG_NOT_FOUND', errorDetails: `Flag "${key}" not found in this environment` });
-      const result = this.result(resolved, outcome, context);
-      return json('errorCode' in result ? 400 : 200, result);
-    };
     const outcome = this.outcome(resolved, context, key);
-    return outcome instanceof Promise ? outcome.then(answer) : answer(outcome);
+    return outcome instanceof Promise ? outcome.then((settled) => this.flagAnswer(resolved, key, context, settled)) : this.flagAnswer(resolved, key, context, outcome);
+  }
+
+  private flagAnswer(resolved: ResolvedKey, key: string, context: ParsedContext, outcome: FlagOutcome | undefined): SdkAnswer {
+    if (!outcome) return json(404, { key, errorCode: 'FLAG_NOT_FOUND', errorDetails: `Flag "${key}" not found in this environment` });
+    if (this.needsTargetingKey(resolved, outcome, context)) return json(400, targetingKeyMissing(outcome.feature.name));
+    // The outcome's answer, made once per environment revision: no object or text per request.
+    return this.renderer(resolved.environment).answer(outcome);
   }
 
   /** `POST /ofrep/v1/evaluate/flags`, with `ETag` / `If-None-Match` → 304; synchronous when the identity is at hand. */

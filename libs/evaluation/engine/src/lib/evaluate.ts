@@ -196,6 +196,16 @@ function segmentsOverriding(environment: CompiledEnvironment, indexes: ReadonlyA
   return [...segments].sort((a, b) => a.index - b.index);
 }
 
+/** Per compiled environment (frozen once made), the segments overriding each feature alone, made on first use. */
+const overridersByFeature = new WeakMap<CompiledEnvironment, Array<readonly CompiledSegment[] | undefined>>();
+
+/** {@link segmentsOverriding} for one feature, made once per compiled environment and feature. */
+function segmentsOverridingOne(environment: CompiledEnvironment, index: number): readonly CompiledSegment[] {
+  let byFeature = overridersByFeature.get(environment);
+  if (byFeature === undefined) overridersByFeature.set(environment, (byFeature = []));
+  return (byFeature[index] ??= segmentsOverriding(environment, [index]));
+}
+
 /**
  * Evaluates only the named features (and, through their conditions, the flags they depend on):
  * each outcome is the one {@link evaluate} gives that feature, but only the segments overriding
@@ -216,7 +226,9 @@ export function evaluateFeatures(
 ): Array<FlagOutcome | undefined> {
   const indexes = names.map((name) => environment.featureIndexByName.get(name));
   let prepared = prepare(environment, identity, identityOverrides, tracer);
-  let { winners } = passSegments(environment, prepared, environment.hasGenericQueries ? environment.segments : segmentsOverriding(environment, indexes));
+  const only = indexes.length === 1 ? indexes[0] : undefined;
+  const segments = environment.hasGenericQueries ? environment.segments : only !== undefined ? segmentsOverridingOne(environment, only) : segmentsOverriding(environment, indexes);
+  let { winners } = passSegments(environment, prepared, segments);
   if (prepared.resolver !== null && prepared.resolver.cycleHits > 0) {
     // A cycle was cut. Whether a segment's verdict rests on a cut depends on what other segments
     // resolved before it, so only the whole pass gives the whole evaluation's outcomes.
