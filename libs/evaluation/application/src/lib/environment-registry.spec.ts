@@ -128,7 +128,23 @@ describe('EnvironmentRegistry identity reads', () => {
   it('reads again once the cached copy is older than its time to live', async () => {
     await readAdaAnew('pro');
     now += 60_000;
+    expect(registry.cachedIdentity(1, 'ada')?.traits).toEqual({ plan: 'pro' });
+    now += 1;
     await readAdaAnew('enterprise');
+  });
+
+  it('caches an identity known not to exist, and caches nothing with a time to live of 0', async () => {
+    const absent = registry.identity(1, 'nobody');
+    store.reads[0]?.answer(null);
+    expect(await absent).toBeNull();
+    expect(registry.cachedIdentity(1, 'nobody')).toBeNull();
+    const uncaching = new EnvironmentRegistry(store, { clock: () => now, identityTtlMs: 0 });
+    await uncaching.start();
+    const read = uncaching.identity(1, 'ada');
+    store.reads[store.reads.length - 1]?.answer(identityDocument('ada', 'pro'));
+    expect((await read)?.traits).toEqual({ plan: 'pro' });
+    expect(uncaching.cachedIdentity(1, 'ada')).toBeUndefined();
+    uncaching.stop();
   });
 
   it('keeps cached identities through the periodic environment check, and forgets them on a full resync', async () => {
