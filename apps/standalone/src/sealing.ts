@@ -2,7 +2,7 @@ import { identityIdsWith, type IdentityIds } from '@flagline/admin-domain';
 import type { EventStore, RecordedEvent } from '@flagline/event-sourcing';
 import { writeNewFileDurably } from '@flagline/event-store-embedded';
 import type { SealingKey } from '@flagline/event-sealing';
-import { SqliteSealingKeyStore } from '@flagline/key-store';
+import { SqliteSealingKeyStore, ThreadedSealingKeyStore } from '@flagline/key-store';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -12,6 +12,11 @@ export const KEYS_FILE = 'keys.sqlite';
 
 export function openKeyStore(dataDir: string): SqliteSealingKeyStore {
   return SqliteSealingKeyStore.open(join(dataDir, KEYS_FILE));
+}
+
+/** The server's keys: new keys committed and made durable by a worker thread, off the event loop (see `ThreadedSealingKeyStore`). */
+export function openServedKeyStore(dataDir: string): ThreadedSealingKeyStore {
+  return ThreadedSealingKeyStore.open(join(dataDir, KEYS_FILE));
 }
 
 /** Keys read at a time by `LogOrderKeys`, and how many such pages it keeps (about 16,000 keys, 4 MB). */
@@ -30,6 +35,8 @@ const KEY_PAGES_AHEAD = 4;
  */
 export class LogOrderKeys {
   private readonly pages: Map<string, SealingKey>[] = [];
+  /** The page the last key was found in, asked first: the log reaches keys in about the order they were made. */
+  private lastHit: Map<string, SealingKey> | null = null;
   private after = 0;
   private exhausted = false;
 
@@ -37,14 +44,24 @@ export class LogOrderKeys {
 
   keyFor(event: RecordedEvent): SealingKey | undefined {
     const owner = event.streamName;
+    const likely = this.lastHit?.get(owner);
+    if (likely) return likely;
     for (let index = this.pages.length - 1; index >= 0; index--) {
-      const key = (this.pages[index] as Map<string, SealingKey>).get(owner);
-      if (key) return key;
+      const page = this.pages[index] as Map<string, SealingKey>;
+      const key = page === this.lastHit ? undefined : page.get(owner);
+      if (key) {
+        this.lastHit = page;
+        return key;
+      }
     }
     if (event.streamRevision === 0) {
       for (let read = 0; read < KEY_PAGES_AHEAD && !this.exhausted; read++) {
-        const key = this.nextPage().get(owner);
-        if (key) return key;
+        const page = this.nextPage();
+        const key = page.get(owner);
+        if (key) {
+          this.lastHit = page;
+          return key;
+        }
       }
     }
     return this.keys.getNow(owner);
@@ -59,7 +76,7 @@ export class LogOrderKeys {
     }
     if (rows.length < KEY_PAGE) this.exhausted = true;
     this.pages.push(page);
-    if (this.pages.length > KEY_PAGES_KEPT) this.pages.shift();
+    if (this.pages.length > KEY_PAGES_KEPT && this.pages.shift() === this.lastHit) this.lastHit = null;
     return page;
   }
 }

@@ -1,2 +1,3 @@
 export * from './lib/sqlite-sealing-key.store';
 export * from './lib/redis-sealing-key.store';
+export * from './lib/threaded-sealing-key.store';
