@@ -101,14 +101,49 @@ describe('OFREP bulk answers assembled from ready-made flag bytes', () => {
     expect(other.headers?.['etag']).not.toBe(etag);
   });
 
-  it('gives contexts with the same outcomes the same answer, and a new environment revision its new values', () => {
+  it('gives contexts whose flags come out the same one shared answer, and a new environment revision its new values', () => {
     const ofrep = service();
-    const a = text(bulk(ofrep, { context: { targetingKey: 'ada', plan: 'pro' } }));
-    const b = text(bulk(ofrep, { context: { targetingKey: 'eve', plan: 'pro' } }));
+    const a = bulk(ofrep, { context: { targetingKey: 'ada', plan: 'pro' } });
+    const b = bulk(ofrep, { context: { targetingKey: 'eve', plan: 'pro', country: 'FR' } });
+    // Made once for that list of flag outcomes: the same answer, body and headers, not a copy.
     expect(b).toBe(a);
+    const c = bulk(ofrep, { context: { targetingKey: 'bob', plan: 'free' } });
+    expect(c).not.toBe(a);
+    expect(text(c)).not.toBe(text(a));
+    expect(bulk(ofrep, { context: { targetingKey: 'ada', plan: 'pro' } })).toBe(a);
     const changed = new ServedEnvironment({ ...document, revision: 2, features: [{ ...document.features[0]!, state: aFeatureStateDocument(11, true, 'new default') }, ...document.features.slice(1)] }, resolved.environment);
     const answer = ofrep.evaluateAll({ environment: changed, kind: 'server' }, { context: { targetingKey: 'bob', plan: 'free' } });
     if (answer instanceof Promise) throw new Error('unexpected promise');
     expect(text(answer)).toContain(banner('new default', 'DEFAULT', 'DEFAULT', true));
+  });
+});
+
+describe('OFREP bulk answers kept per list of outcomes', () => {
+  // 11 flags, each switched on by a segment of its own: 2,048 different lists, more than are kept.
+  const names = Array.from({ length: 11 }, (_, index) => `flag_${index}`);
+  const many: EnvironmentDocument = {
+    ...document,
+    features: names.map((name, index) => ({ feature: aFeatureDocument(100 + index, name), state: aFeatureStateDocument(200 + index, false, 'off') })),
+    segments: names.map((name, index) => ({
+      id: 300 + index,
+      name: `${name}_on`,
+      rules: [{ type: 'ALL', conditions: [{ property: name, operator: 'EQUAL', value: 'on' }], rules: [] }],
+      overrides: [{ featureId: 100 + index, priority: 0, state: aFeatureStateDocument(400 + index, true, 'on') }],
+    })),
+  };
+  const manyResolved: ResolvedKey = { environment: new ServedEnvironment(many), kind: 'server' };
+
+  it('answers every context right when there are more lists than answers kept, an evicted list included', () => {
+    const ofrep = service();
+    const check = (mask: number): void => {
+      const context: Record<string, string> = { targetingKey: `user-${mask}` };
+      names.forEach((name, index) => (context[name] = mask & (1 << index) ? 'on' : 'no'));
+      const answer = ofrep.evaluateAll(manyResolved, { context });
+      if (answer instanceof Promise) throw new Error('unexpected promise');
+      const values = (JSON.parse(text(answer)) as { flags: { key: string; value: string }[] }).flags.map((flag) => flag.value);
+      expect({ mask, values }).toStrictEqual({ mask, values: names.map((_, index) => (mask & (1 << index) ? 'on' : 'off')) });
+    };
+    for (let mask = 0; mask < 1 << names.length; mask++) check(mask);
+    for (const mask of [0, 1, 1023, 2047]) check(mask);
   });
 });

@@ -1,4 +1,6 @@
 import type { FlagOutcome } from '@flagline/evaluation-engine';
+import { hash } from 'node:crypto';
+import { joinedBytes } from './answer-bytes';
 import { SDK_CORS_HEADERS, type SdkAnswer } from './sdk-answer';
 import type { ServedEnvironment } from './served-environment';
 
@@ -63,27 +65,70 @@ function ownBytes(value: unknown): Buffer {
   return bytes;
 }
 
+/** A flag's rendered OFREP entry and a number told apart from every other entry of its renderer. */
+interface Entry {
+  readonly bytes: Buffer;
+  readonly id: number;
+}
+
+/** A bulk answer made for one list of entries, reused for every request whose flags come out the same. */
+export interface BulkAnswer {
+  readonly entries: readonly Entry[];
+  readonly etag: string;
+  readonly answer: SdkAnswer;
+}
+
+/** Bulk answers kept per environment revision: different flag outcome lists, not contexts (many contexts share one). */
+const MAX_BULK_ANSWERS = 1024;
+
+/** Memory of its own for an answer kept for reuse. */
+const ownAllocation = (length: number): Buffer => Buffer.allocUnsafeSlow(length);
+
 /**
  * OFREP's JSON of each flag outcome of one environment revision, as UTF-8 bytes, rendered the
  * first time the outcome is served and reused after: an outcome (value, variant, reason, the
- * feature's id) is fixed for the life of a compiled environment, so an answer of many flags is
- * copied together from ready-made bytes instead of built and serialized flag by flag.
+ * feature's id) is fixed for the life of a compiled environment. A bulk answer depends only on
+ * the list of outcomes, and contexts that differ mostly come out with the same list (an identity's
+ * own key appears nowhere in it), so whole answers are kept by that list: body, ETag and headers
+ * made once, and a request whose list was answered before allocates nothing for its answer.
  */
 export class OfrepFlagRenderer {
-  private readonly entries = new WeakMap<FlagOutcome, Buffer>();
-  private readonly keyMissing = new WeakMap<FlagOutcome, Buffer>();
+  private readonly entries = new WeakMap<FlagOutcome, Entry>();
+  private readonly keyMissing = new WeakMap<FlagOutcome, Entry>();
   private readonly answers = new WeakMap<FlagOutcome, SdkAnswer>();
+  private nextId = 1;
+  /** By a hash of the entries' ids; a hit is checked entry by entry, so a collision only misses. */
+  private readonly bulkAnswers = new Map<number, BulkAnswer>();
+  /** One list reused by every lookup: assembly is synchronous, so no two answers share it at once. */
+  private readonly pending: Entry[] = [];
 
   constructor(private readonly environment: ServedEnvironment) {}
 
+  private rendered(value: unknown): Entry {
+    return { bytes: ownBytes(value), id: this.nextId++ };
+  }
+
+  private entryOf(outcome: FlagOutcome): Entry {
+    let entry = this.entries.get(outcome);
+    if (entry === undefined) {
+      entry = this.rendered(toOfrep(outcome, this.environment.features[outcome.feature.index]?.id ?? 0));
+      this.entries.set(outcome, entry);
+    }
+    return entry;
+  }
+
+  private keyMissingOf(outcome: FlagOutcome): Entry {
+    let entry = this.keyMissing.get(outcome);
+    if (entry === undefined) {
+      entry = this.rendered(targetingKeyMissing(outcome.feature.name));
+      this.keyMissing.set(outcome, entry);
+    }
+    return entry;
+  }
+
   /** The flag as OFREP evaluates it: `{"key":…,"value":…,"reason":…,"variant":…,"metadata":{…}}`. */
   entry(outcome: FlagOutcome): Buffer {
-    let bytes = this.entries.get(outcome);
-    if (bytes === undefined) {
-      bytes = ownBytes(toOfrep(outcome, this.environment.features[outcome.feature.index]?.id ?? 0));
-      this.entries.set(outcome, bytes);
-    }
-    return bytes;
+    return this.entryOf(outcome).bytes;
   }
 
   /**
@@ -102,11 +147,56 @@ export class OfrepFlagRenderer {
 
   /** The flag's TARGETING_KEY_MISSING entry (`{"key":…,"errorCode":…,"errorDetails":…}`). */
   targetingKeyMissing(outcome: FlagOutcome): Buffer {
-    let bytes = this.keyMissing.get(outcome);
-    if (bytes === undefined) {
-      bytes = ownBytes(targetingKeyMissing(outcome.feature.name));
-      this.keyMissing.set(outcome, bytes);
-    }
-    return bytes;
+    return this.keyMissingOf(outcome).bytes;
   }
+
+  /**
+   * `{"flags":[…]}` for these outcomes (a flag split by identity as TARGETING_KEY_MISSING when
+   * there is no targeting key), with its `ETag`, the SHA-1 of the body: the answer made for the
+   * same list of outcomes before, or made now and kept.
+   */
+  bulk(outcomes: readonly FlagOutcome[], anonymous: boolean): BulkAnswer {
+    const entries = this.pending;
+    entries.length = outcomes.length;
+    // Two 32-bit lanes of a multiplicative hash of the ids, in order, as one 53-bit number.
+    let high = 0x2545f491;
+    let low = 0x6b43a9b5;
+    for (let index = 0; index < outcomes.length; index++) {
+      const outcome = outcomes[index] as FlagOutcome;
+      const entry = anonymous && this.environment.dependsOnIdentity(outcome.feature.index) ? this.keyMissingOf(outcome) : this.entryOf(outcome);
+      entries[index] = entry;
+      high = Math.imul(high ^ entry.id, 0x9e3779b1);
+      high ^= high >>> 15;
+      low = Math.imul(low ^ entry.id, 0x85ebca77);
+      low ^= low >>> 13;
+    }
+    const key = (high >>> 0) * 0x200000 + (low >>> 11);
+    const known = this.bulkAnswers.get(key);
+    if (known !== undefined && sameEntries(known.entries, entries)) {
+      entries.length = 0;
+      return known;
+    }
+    const made = bulkAnswerOf(entries.slice());
+    entries.length = 0;
+    if (this.bulkAnswers.size >= MAX_BULK_ANSWERS) this.bulkAnswers.delete(this.bulkAnswers.keys().next().value as number);
+    this.bulkAnswers.set(key, made);
+    return made;
+  }
+}
+
+function sameEntries(a: readonly Entry[], b: readonly Entry[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let index = 0; index < a.length; index++) if (a[index] !== b[index]) return false;
+  return true;
+}
+
+function bulkAnswerOf(entries: readonly Entry[]): BulkAnswer {
+  const body = joinedBytes(
+    '{"flags":[',
+    entries.map((entry) => entry.bytes),
+    ']}',
+    ownAllocation,
+  );
+  const etag = `"${hash('sha1', body, 'base64url')}"`;
+  return { entries, etag, answer: { status: 200, body, headers: { ...SDK_CORS_HEADERS, 'content-type': 'application/json', 'content-length': body.length, etag }, complete: true } };
 }

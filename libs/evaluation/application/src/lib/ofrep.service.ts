@@ -1,13 +1,11 @@
 import type { IdentityDocument } from '@flagline/contracts';
 import type { FlagOutcome } from '@flagline/evaluation-engine';
 import { FloatNumber } from '@flagline/python-compat';
-import { hash } from 'node:crypto';
-import { AnswerSlab, joinedBytes } from './answer-bytes';
 import type { EnvironmentRegistry, ResolvedKey } from './environment-registry';
 import type { TraitValue } from './identify-request';
 import { storedTraits } from './identity-traits';
 import { OfrepFlagRenderer, targetingKeyMissing } from './ofrep-flag.renderer';
-import { SDK_CORS_HEADERS, type SdkAnswer } from './sdk-answer';
+import type { SdkAnswer } from './sdk-answer';
 import type { ServedEnvironment } from './served-environment';
 
 export { ofrepReason, type OfrepReason } from './ofrep-flag.renderer';
@@ -42,10 +40,6 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 export class OfrepService {
   /** Per environment revision, its flags' OFREP bytes. */
   private readonly renderers = new WeakMap<ServedEnvironment, OfrepFlagRenderer>();
-  /** One array reused by every bulk answer: assembly is synchronous, so no two answers share it at once. */
-  private readonly fragments: Buffer[] = [];
-  private readonly slab = new AnswerSlab();
-  private readonly slabTake = (length: number): Buffer => this.slab.take(length);
 
   constructor(private readonly registry: EnvironmentRegistry) {}
 
@@ -154,24 +148,11 @@ export class OfrepService {
     return outcomes instanceof Promise ? outcomes.then(answer) : answer(outcomes);
   }
 
-  /**
-   * `{"flags":[…]}` copied together from each flag's ready-made bytes into one buffer, and its
-   * `ETag` (SHA-1 of those bytes): no object of the answer and no text of it is built.
-   */
+  /** The answer kept for these outcomes (see `OfrepFlagRenderer#bulk`), or 304 when the client has it. */
   private bulkAnswer({ environment }: ResolvedKey, outcomes: readonly FlagOutcome[], context: ParsedContext, ifNoneMatch: string | undefined): SdkAnswer {
-    const renderer = this.renderer(environment);
-    const anonymous = context.targetingKey === null;
-    const fragments = this.fragments;
-    fragments.length = outcomes.length;
-    for (let index = 0; index < outcomes.length; index++) {
-      const outcome = outcomes[index] as FlagOutcome;
-      fragments[index] = anonymous && environment.dependsOnIdentity(outcome.feature.index) ? renderer.targetingKeyMissing(outcome) : renderer.entry(outcome);
-    }
-    const body = joinedBytes('{"flags":[', fragments, ']}', this.slabTake);
-    fragments.length = 0;
-    const etag = `"${hash('sha1', body, 'base64url')}"`;
+    const { answer, etag } = this.renderer(environment).bulk(outcomes, context.targetingKey === null);
     if (ifNoneMatch !== undefined && ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag)) return { status: 304, body: null, headers: { etag } };
-    return { status: 200, body, headers: { ...SDK_CORS_HEADERS, 'content-type': 'application/json', 'content-length': body.length, etag }, complete: true };
+    return answer;
   }
 
   /** `GET /ofrep/v1/configuration`. */
