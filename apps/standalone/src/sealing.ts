@@ -2,7 +2,7 @@ import { identityIdsWith, type IdentityIds } from '@flagline/admin-domain';
 import type { EventStore, RecordedEvent } from '@flagline/event-sourcing';
 import { writeNewFileDurably } from '@flagline/event-store-embedded';
 import type { SealingKey } from '@flagline/event-sealing';
-import { SqliteSealingKeyStore, ThreadedSealingKeyStore } from '@flagline/key-store';
+import { SqliteSealingKeyStore } from '@flagline/key-store';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -12,11 +12,6 @@ export const KEYS_FILE = 'keys.sqlite';
 
 export function openKeyStore(dataDir: string): SqliteSealingKeyStore {
   return SqliteSealingKeyStore.open(join(dataDir, KEYS_FILE));
-}
-
-/** The server's keys: new keys committed and made durable by a worker thread, off the event loop (see `ThreadedSealingKeyStore`). */
-export function openServedKeyStore(dataDir: string): ThreadedSealingKeyStore {
-  return ThreadedSealingKeyStore.open(join(dataDir, KEYS_FILE));
 }
 
 /** Keys read at a time by `LogOrderKeys`, and how many such pages it keeps (about 16,000 keys, 4 MB). */

@@ -18,7 +18,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { StandaloneConfig } from './config';
 import { catchUpReadModels } from './rebuild-parts';
-import { identityIdsOf, openServedKeyStore } from './sealing';
+import { identityIdsOf, openKeyStore } from './sealing';
 
 export interface Standalone {
   readonly url: string;
@@ -58,8 +58,8 @@ export async function startStandalone(config: StandaloneConfig): Promise<Standal
     // Keyed identity ids for a new data directory, the unkeyed ones its log already uses otherwise.
     const identityIds = await identityIdsOf(config.dataDir, log);
     // Identities' personal data is sealed in the log under a key per identity kept in keys.sqlite
-    // (see "Erasure (GDPR)" in the README), written by a worker thread; the keys close after everything that reads events.
-    const keys = openServedKeyStore(config.dataDir);
+    // (see "Erasure (GDPR)" in the README); the keys close after everything that reads events.
+    const keys = openKeyStore(config.dataDir);
     closers.push(() => keys.close());
     // The one read boundary: everything below reads events opened, in the shapes the code writes today.
     const store: EventStore = new UpcastingEventStore(new SealingEventStore(log, keys, IDENTITY_SEALING), upcastRecordedAdminEvent);

@@ -1,3 +1,2 @@
 export * from './lib/sqlite-sealing-key.store';
 export * from './lib/redis-sealing-key.store';
-export * from './lib/threaded-sealing-key.store';

@@ -236,37 +236,6 @@ export class SqliteSealingKeyStore implements SealingKeyStore {
     await this.wal.datasync();
   }
 
-  /**
-   * Where a key committed here is found: its row while the row is not in `owner_keys` yet, and
-   * the last row whose pair is there. For a reader of the file in another thread (see
-   * `ThreadedSealingKeyStore`), which keeps those keys in memory until they are folded.
-   */
-  placeOf(owner: string): { readonly row: number | null; readonly foldedUpTo: number } {
-    return { row: this.tail.get(owner)?.row ?? null, foldedUpTo: this.foldedUpTo };
-  }
-
-  /**
-   * Learns keys another connection (a writer thread) committed to the file: each with its row
-   * while that row is not folded (`row` null: found by the file's index already), and how far the
-   * writer has folded. Only for a store that does not write keys itself.
-   */
-  adoptWritten(keys: readonly { readonly owner: string; readonly key: SealingKey; readonly row: number | null }[], foldedUpTo: number): void {
-    for (const { owner, key, row } of keys) {
-      if (row !== null && row > foldedUpTo) this.tail.set(owner, { key, row });
-      else this.recent.set(owner, key);
-    }
-    if (foldedUpTo > this.foldedUpTo) {
-      for (const [owner, { row }] of this.tail) if (row <= foldedUpTo) this.tail.delete(owner);
-      this.foldedUpTo = foldedUpTo;
-    }
-  }
-
-  /** Forgets a key another connection destroyed. */
-  forget(owner: string): void {
-    this.recent.delete(owner);
-    this.tail.delete(owner);
-  }
-
   async destroy(owner: string): Promise<boolean> {
     await this.flushing;
     this.recent.delete(owner);
