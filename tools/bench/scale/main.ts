@@ -32,7 +32,7 @@ const HELP = `npm run bench:scale -- [options]
   --only LIST            scenarios to run, of identities,rebuild,distributed,features (default all)
   --builds LIST          columns to measure, of before,now (default both)
   --no-build             measure the current tree's dist/ as it is
-  --keep                 keep the data directories (under /tmp/flagline-bench-scale)`;
+  --keep                 keep the data directories (under /tmp/flagline-bench-scale, or $BENCH_SCALE_DIR)`;
 
 const SCENARIOS = ['identities', 'rebuild', 'distributed', 'features'] as const;
 type Scenario = (typeof SCENARIOS)[number];
@@ -119,7 +119,8 @@ export function parseOptions(argv: string[]): ScaleOptions | 'help' {
 }
 
 const root = resolve(__dirname, '..', '..', '..');
-const WORK = '/tmp/flagline-bench-scale';
+/** Where the data directories go; BENCH_SCALE_DIR gives another, for runs beside someone else's. */
+const WORK = process.env['BENCH_SCALE_DIR'] ?? '/tmp/flagline-bench-scale';
 const ADMIN_KEY = 'flk_bench_scale_admin_key_0001';
 
 /** Runs one scenario; a failure is recorded against its first figure and the run goes on. */
