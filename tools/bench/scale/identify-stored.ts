@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { AdminClient } from '../admin-client';
 import { createBenchEnvironment } from '../fixture';
-import { chooseGenerator, describeChoice, type GeneratorName, type TimedLoad } from '../load-generator';
+import { describeChoice, type TimedLoad } from '../load-generator';
 import { freePort, identityBody, waitFor } from '../support';
-import { bodiesFor, pinServer, scaleIdentity, storedIdentifyBodies, timedRun } from './identities';
+import { bodiesFor, generatorFromArguments, pinServer, scaleIdentity, storedIdentifyBodies, timedRun } from './identities';
 import { load } from './load';
 import { NodeProcess, rssMb } from './processes';
 
@@ -113,13 +113,7 @@ async function main(): Promise<void> {
       loaded = await loadIdentities(dataDir, Number(option('--identities') ?? 200_000));
       writeFileSync(manifest, JSON.stringify(loaded));
     }
-    const generatorOption = option('--generator');
-    if (generatorOption !== undefined && !['wrk', 'oha', 'autocannon'].includes(generatorOption)) throw new Error(`--generator must be wrk, oha or autocannon, got "${generatorOption}"`);
-    const choice = chooseGenerator({
-      ...(generatorOption ? { generator: generatorOption as GeneratorName } : {}),
-      ...(process.argv.includes('--pin') ? { pin: true } : process.argv.includes('--no-pin') ? { pin: false } : {}),
-    });
-    for (const note of choice.notes) console.log(`load generator: ${note}`);
+    const choice = generatorFromArguments(process.argv);
     const { server, base } = await startServer(dataDir, loaded.adminKey, profile ? join(dataDir, 'profile') : undefined);
     try {
       if (process.argv.includes('--wait-check')) {

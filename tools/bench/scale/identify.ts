@@ -4,9 +4,9 @@ import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { AdminClient } from '../admin-client';
 import { createBenchEnvironment, type BenchIdentity } from '../fixture';
-import { chooseGenerator, describeChoice, type GeneratorName } from '../load-generator';
+import { describeChoice } from '../load-generator';
 import { freePort, waitFor } from '../support';
-import { newIdentifyRound, newIdentity, pinServer, timedRun, TRAIT_ROTATION, type TimedRun } from './identities';
+import { generatorFromArguments, newIdentifyRound, newIdentity, pinServer, timedRun, TRAIT_ROTATION, type TimedRun } from './identities';
 import { NodeProcess, rssMb } from './processes';
 
 const HELP = `Identify of new identities against transient identifies, on one standalone server:
@@ -55,13 +55,7 @@ async function main(): Promise<void> {
     console.log(HELP);
     return;
   }
-  const generatorOption = option('--generator');
-  if (generatorOption !== undefined && !['wrk', 'oha', 'autocannon'].includes(generatorOption)) throw new Error(`--generator must be wrk, oha or autocannon, got "${generatorOption}"`);
-  const choice = chooseGenerator({
-    ...(generatorOption ? { generator: generatorOption as GeneratorName } : {}),
-    ...(process.argv.includes('--pin') ? { pin: true } : process.argv.includes('--no-pin') ? { pin: false } : {}),
-  });
-  for (const note of choice.notes) console.log(`load generator: ${note}`);
+  const choice = generatorFromArguments(process.argv);
   const rounds = Number(option('--rounds') ?? 1);
   const dataDir = await mkdtemp(join(tmpdir(), 'flagline-identify-'));
   let server: NodeProcess | undefined;

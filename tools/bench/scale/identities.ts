@@ -1,5 +1,5 @@
 import { createBenchEnvironment, type BenchEnvironment, type BenchIdentity } from '../fixture';
-import { GENERATOR_CPU, pinProcess, runTimedLoad, SERVER_CPU, type GeneratorChoice, type TimedLoad } from '../load-generator';
+import { chooseGenerator, GENERATOR_CPU, pinProcess, runTimedLoad, SERVER_CPU, type GeneratorChoice, type TimedLoad } from '../load-generator';
 import { identityBody } from '../support';
 import type { Build } from './builds';
 import { load } from './load';
@@ -92,6 +92,19 @@ export async function timedRun(load: TimedLoad, serverPid: number, choice: Gener
     mainThreadCpuPerRequest: (mainCpu * 1000) / Math.max(1, requests),
     sentBelow: outcome.sentBelow,
   };
+}
+
+/** The generator and pinning a script's command line asks for (`--generator G`, `--pin`, `--no-pin`), its notes printed. */
+export function generatorFromArguments(argv: readonly string[]): GeneratorChoice {
+  const at = argv.indexOf('--generator');
+  const generator = at === -1 ? undefined : argv[at + 1];
+  if (generator !== undefined && generator !== 'wrk' && generator !== 'oha' && generator !== 'autocannon') throw new Error(`--generator must be wrk, oha or autocannon, got "${generator}"`);
+  const choice = chooseGenerator({
+    ...(generator ? { generator } : {}),
+    ...(argv.includes('--pin') ? { pin: true } : argv.includes('--no-pin') ? { pin: false } : {}),
+  });
+  for (const note of choice.notes) console.log(`load generator: ${note}`);
+  return choice;
 }
 
 /** Pins the server to its CPU when the choice says so (the generator is pinned as it runs). */
