@@ -1,6 +1,7 @@
 import { EnvironmentRegistry, FlagsmithSdkService, type SdkAnswer } from '@flagline/evaluation-application';
 import { SqliteReadModelStore } from '@flagline/read-model-sqlite';
 import { copyFileSync, existsSync, readFileSync } from 'node:fs';
+import { startStandalone } from '../../../apps/standalone/src/standalone';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -17,13 +18,44 @@ import { percentile } from './report';
  * The store is opened as the standalone app opens it (its filter of identity keys filled first, so
  * an identity never stored is answered without a read). `--transient` also calls it with
  * transient identifies of identities never stored (the same traits): the difference is the
- * stored identity's read.
+ * stored identity's read. `--app` starts the whole standalone app in process on DIR itself (the
+ * data directory's lock taken: no server may run on it) and calls its own registry, with what the
+ * app asks before reading an identity, once the start-up check of the log against the Merkle tree
+ * is done; run from a worktree of another commit, it measures that commit's code the same way.
  *
- *   node -r @swc-node/register tools/bench/scale/identify-read-path.ts DIR [calls, default 200000] [--transient]
+ *   node -r @swc-node/register tools/bench/scale/identify-read-path.ts DIR [calls, default 200000] [--transient] [--app]
  */
 interface Loaded {
+  readonly adminKey: string;
   readonly serverKey: string;
   readonly identities: number;
+}
+
+/** The registry identify reads through: over a copy of DIR's read models, or the standalone app's own (`--app`). */
+async function openRegistry(dataDir: string, loaded: Loaded): Promise<{ registry: EnvironmentRegistry; close(): Promise<void> }> {
+  if (process.argv.includes('--app')) {
+    const app = await startStandalone({ port: 0, host: '127.0.0.1', dataDir, adminApiKey: loaded.adminKey, adminEmail: 'admin@flagline.local', adminKeyGenerated: false });
+    // The check runs behind the serving, on the same thread: its CPU would count as the calls'.
+    while (!app.transparency.check.done) await new Promise((resolveCheck) => setTimeout(resolveCheck, 200));
+    return { registry: app.registry, close: () => app.close() };
+  }
+  const work = await mkdtemp(join(tmpdir(), 'flagline-read-path-'));
+  const path = join(work, 'read-models.sqlite');
+  copyFileSync(join(dataDir, 'read-models.sqlite'), path);
+  if (existsSync(join(dataDir, 'read-models.sqlite-wal'))) copyFileSync(join(dataDir, 'read-models.sqlite-wal'), `${path}-wal`);
+  const store = SqliteReadModelStore.open({ path, integrityCheck: 'none', trackWrittenIdentities: true });
+  // As the standalone app makes it (apps/standalone/src/standalone.ts), once its filter is filled.
+  const registry = new EnvironmentRegistry(store, { identityCacheSize: 10_000, readNow: (key) => store.getNow(key) });
+  while (!store.identityFilterComplete) await new Promise((resolveFill) => setImmediate(resolveFill));
+  await registry.start();
+  return {
+    registry,
+    close: async () => {
+      registry.stop();
+      await store.close();
+      await rm(work, { recursive: true, force: true });
+    },
+  };
 }
 
 async function main(): Promise<void> {
@@ -32,16 +64,8 @@ async function main(): Promise<void> {
   const manifest = join(dataDir, 'identify-stored.json');
   if (!existsSync(manifest)) throw new Error(`${manifest} is missing: load identities with identify-stored.ts --data-dir ${dataDir} first`);
   const loaded = JSON.parse(readFileSync(manifest, 'utf8')) as Loaded;
-  const work = await mkdtemp(join(tmpdir(), 'flagline-read-path-'));
-  const path = join(work, 'read-models.sqlite');
-  copyFileSync(join(dataDir, 'read-models.sqlite'), path);
-  if (existsSync(join(dataDir, 'read-models.sqlite-wal'))) copyFileSync(join(dataDir, 'read-models.sqlite-wal'), `${path}-wal`);
-  const store = SqliteReadModelStore.open({ path, integrityCheck: 'none', trackWrittenIdentities: true });
-  // As the standalone app makes it (apps/standalone/src/standalone.ts), once its filter is filled.
-  const registry = new EnvironmentRegistry(store, { identityCacheSize: 10_000, readNow: (key) => store.getNow(key) });
+  const { registry, close } = await openRegistry(dataDir, loaded);
   try {
-    while (!store.identityFilterComplete) await new Promise((resolveFill) => setImmediate(resolveFill));
-    await registry.start();
     const sdk = new FlagsmithSdkService(registry);
     const resolved = registry.resolve(loaded.serverKey);
     if (!resolved) throw new Error('the server key of the manifest resolves to no environment');
@@ -86,9 +110,7 @@ async function main(): Promise<void> {
       );
     }
   } finally {
-    registry.stop();
-    await store.close();
-    await rm(work, { recursive: true, force: true });
+    await close();
   }
 }
 
