@@ -62,6 +62,10 @@ export async function measureRebuild(build: Build, dataDir: string, events: numb
   const seconds = numberField(line, 'seconds') ?? (text ? Number(text[2]) : undefined);
   const count = numberField(line, 'events') ?? (text ? Number((text[1] as string).replace(/,/g, '')) : events);
   results['rebuild.seconds'] = seconds !== undefined ? { value: seconds } : { value: run.timed, note: 'timed here' };
+  // The CPU of every thread until the comparison starts (builds that print it), and the whole command's wall time, the comparison of --verify included.
+  const cpuSeconds = numberField(line, 'cpuSeconds');
+  if (cpuSeconds !== undefined) results['rebuild.cpuSeconds'] = { value: cpuSeconds };
+  results['rebuild.commandSeconds'] = { value: run.timed };
   const rate = count === undefined ? undefined : count / (seconds ?? run.timed);
   results['rebuild.rate'] = rate === undefined ? { value: null, note: 'n/a (event count unknown)' } : { value: rate };
   results['rebuild.differs'] = verified

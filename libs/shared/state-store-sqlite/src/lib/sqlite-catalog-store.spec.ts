@@ -191,6 +191,17 @@ describe('SqliteCatalogStore: where a bulk load finds the identities it wrote', 
     expect([bulk.rowidOf(7, 'a'), bulk.rowidOf(7, 'b'), bulk.rowidOf(9, 'c')]).toEqual([1, undefined, undefined]);
     expect(added(9, 'c')).toBe(4);
   });
+
+  it('tells apart 53-bit keys that share their low 30 bits (kept as small integers)', () => {
+    const rows = new Map<number, string>();
+    const bulk = new BulkIdentities((rowid) => rows.get(rowid));
+    const high = 2 ** 52 + 2 ** 40 + 5;
+    const keys = [5, 2 ** 30 + 5, high, 2 ** 53 - 1, 2 ** 30 - 1];
+    keys.forEach((key, index) => rows.set(bulk.add(key, `id-${index}`), `id-${index}`));
+    expect(keys.map((key, index) => bulk.rowidOf(key, `id-${index}`))).toEqual([1, 2, 3, 4, 5]);
+    expect(bulk.rowidOf(high, 'id-0')).toBe(1);
+    expect(bulk.rowidOf(high + 2 ** 30, 'id-9')).toBeUndefined();
+  });
 });
 
 describe('SqliteCatalogStore: a batch that fails part-way', () => {

@@ -73,10 +73,17 @@ function headerProblem(path: string): string | null {
 const byKey = (a: { key: number }, b: { key: number }): number => a.key - b.key;
 
 /**
+ * The low 30 bits of an identity's key: a small integer, which a Map hashes and holds without a
+ * heap number per entry (a million 53-bit keys were a million heap numbers to allocate, hash and
+ * carry through every collection of a rebuild).
+ */
+const shortKey = (key: number): number => key & 0x3fffffff;
+
+/**
  * Where a bulk load put each identity, so that it needs no index on the identity table until it
- * is done: the rowid of the first identity of each key, and of any other identity whose id shares
- * its key (53 bits: about one pair in ten thousand at a million identities). Rowids are given in
- * order, never reused.
+ * is done: the rowid of the first identity of each short key (`shortKey`), and of any other
+ * identity whose key shares it (about 500 pairs at a million identities, each then found through
+ * its id, checked against the row). Rowids are given in order, never reused.
  */
 export class BulkIdentities {
   private readonly byKey = new Map<number, number>();
@@ -86,7 +93,7 @@ export class BulkIdentities {
   constructor(private readonly idAt: (rowid: number) => string | undefined) {}
 
   rowidOf(key: number, identityId: string): number | undefined {
-    const rowid = this.byKey.get(key);
+    const rowid = this.byKey.get(shortKey(key));
     if (rowid === undefined) return undefined;
     return this.idAt(rowid) === identityId ? rowid : this.sharingKey.get(identityId);
   }
@@ -94,8 +101,9 @@ export class BulkIdentities {
   /** A rowid for a new identity (one `rowidOf` did not find). */
   add(key: number, identityId: string): number {
     const rowid = ++this.lastRowid;
-    if (this.byKey.has(key)) this.sharingKey.set(identityId, rowid);
-    else this.byKey.set(key, rowid);
+    const short = shortKey(key);
+    if (this.byKey.has(short)) this.sharingKey.set(identityId, rowid);
+    else this.byKey.set(short, rowid);
     return rowid;
   }
 
