@@ -28,6 +28,23 @@ describe('hashed percentage', () => {
     });
   });
 
+  describe('given ASCII texts of every length around one MD5 block (the allocation-free path up to 55 characters)', () => {
+    it('when hashed then each equals the BigInt formula over node:crypto MD5', () => {
+      let seed = 7;
+      const next = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
+      for (let length = 0; length <= 130; length += 1) {
+        for (let sample = 0; sample < 20; sample += 1) {
+          const text = Array.from({ length }, () => String.fromCharCode(32 + (next() % 95))).join('');
+          const [first, ...rest] = text.split(',');
+          const expected = referencePercentage(text);
+          // The pair form hashes `first,second`; a text that hashes to exactly 100 is hashed again, as the spec above shows.
+          if (rest.length === 1 && expected !== 100) expect({ text, value: hashedPercentageForPair(first ?? '', rest[0] ?? '') }).toStrictEqual({ text, value: expected });
+          if (expected !== 100) expect({ text, value: hashedPercentageForIds([text]) }).toStrictEqual({ text, value: expected });
+        }
+      }
+    });
+  });
+
   describe('given arbitrary ids', () => {
     it('when hashed then the result equals the BigInt formula and stays in [0, 100)', () => {
       for (let index = 0; index < 500; index += 1) {
