@@ -131,10 +131,12 @@ export class FlagsmithSdkService {
       const memo = environment.identityAnswer(stored, kind);
       if (memo) return memo;
     }
-    let transientKeys: Set<string> | undefined;
     // Traits a client key may not store are used for this evaluation only: transient, as
-    // Flagsmith labels traits it evaluates without persisting them.
+    // Flagsmith labels traits it evaluates without persisting them. With nothing stored, every
+    // trait is one of the request's, so then all are, with no set of their names to make.
     const allTransient = request.transient || (kind === 'client' && !environment.document.settings.allowClientTraits);
+    const everyTraitTransient = allTransient && stored === null;
+    let transientKeys: Set<string> | undefined;
     let traits: Readonly<Record<string, TraitValue>>;
     if (sameTraits) {
       // Every trait sent is stored with that value: the stored traits are the ones to evaluate, as they are.
@@ -145,7 +147,7 @@ export class FlagsmithSdkService {
       for (const trait of request.traits) {
         if (trait.value === null) delete overlaid[trait.key];
         else setOwn(overlaid, trait.key, trait.value);
-        if (trait.transient || allTransient) (transientKeys ??= new Set()).add(trait.key);
+        if (!everyTraitTransient && (trait.transient || allTransient)) (transientKeys ??= new Set()).add(trait.key);
       }
       traits = overlaid;
     }
@@ -157,7 +159,7 @@ export class FlagsmithSdkService {
     }
 
     const headers = this.headers(environment);
-    const tail = environment.document.settings.hideSensitiveData ? NO_TRAITS_TAIL : this.traitsTail(traits, transientKeys);
+    const tail = environment.document.settings.hideSensitiveData ? NO_TRAITS_TAIL : this.traitsTail(traits, everyTraitTransient || transientKeys);
     if (!request.transient && this.options.writer && this.needsWrite(resolved, request, stored)) {
       return this.persist(resolved, request, stored, correlationId()).then((persisted) =>
         this.answer(resolved, request, stored, outcomes, tail, persisted ? headers : { ...headers, 'x-flagline-traits-persisted': 'false' }, false),
@@ -263,7 +265,7 @@ export class FlagsmithSdkService {
    * pieces at once: adding them up one by one made a string for every step (about 2.7 KB per
    * answer of 5 traits, a quarter of what an identify allocated).
    */
-  private traitsTail(traits: Readonly<Record<string, TraitValue>>, transientKeys: Set<string> | undefined): string {
+  private traitsTail(traits: Readonly<Record<string, TraitValue>>, transientKeys: Set<string> | true | undefined): string {
     const keys = Object.keys(traits);
     // Stored traits are usually in key order already: checked in one pass, sorted only if not.
     if (!inOrder(keys)) keys.sort();
@@ -278,7 +280,7 @@ export class FlagsmithSdkService {
         JSON.stringify(key),
         ',"trait_value":',
         traitValueJson(traits[key]),
-        transientKeys?.has(key) === true ? ',"transient":true}' : ',"transient":false}',
+        transientKeys === true || transientKeys?.has(key) === true ? ',"transient":true}' : ',"transient":false}',
       );
     }
     pieces.push(']}');
