@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AdminClient } from './admin-client';
 import { benchIdentities, createBenchEnvironment, type BenchEnvironment } from './fixture';
+import { EVALUATION_SERVICE_NODE_OPTIONS } from '../../apps/evaluation-service/src/node-options';
 
 export interface DistributedSetup {
   readonly evaluationUrl: string;
@@ -36,8 +37,10 @@ function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
+/** Starts a service's build under `root`; the evaluation service with the Node options it runs with everywhere. */
 function startService(root: string, app: string, env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, [join(root, 'dist', 'apps', app, 'src', 'main.js')], {
+  const nodeOptions = app === 'evaluation-service' ? EVALUATION_SERVICE_NODE_OPTIONS : [];
+  return spawn(process.execPath, [...nodeOptions, join(root, 'dist', 'apps', app, 'src', 'main.js')], {
     env: { ...process.env, LOG_LEVEL: 'warn', HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

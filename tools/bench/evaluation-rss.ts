@@ -9,6 +9,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { Agent, request as httpRequest } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { EVALUATION_SERVICE_NODE_OPTIONS } from '../../apps/evaluation-service/src/node-options';
 import { AdminClient } from './admin-client';
 import { benchIdentities, createBenchEnvironment } from './fixture';
 import { freePort, identityBody, waitFor } from './support';
@@ -20,13 +21,14 @@ import { freePort, identityBody, waitFor } from './support';
  * Redis with the identities' documents; the evaluation service then identifies every identity
  * once (same traits as stored, so nothing is written) and its RSS is read when it has settled.
  * Options (env): IDENTITIES, RSS_BUILD (the build directory, default dist), RSS_SETTLE_S (default 20),
- * RSS_NODE_ARGS (Node options for the service, space-separated, to try heap settings).
+ * RSS_NODE_ARGS (Node options for the service, space-separated, to try heap settings; by default the
+ * options it runs with everywhere, EVALUATION_SERVICE_NODE_OPTIONS; empty for Node's own defaults).
  */
 const root = resolve(__dirname, '..', '..');
 const IDENTITIES = Number(process.env['IDENTITIES'] ?? 100_000);
 const BUILD = process.env['RSS_BUILD'] ?? 'dist';
 const SETTLE_S = Number(process.env['RSS_SETTLE_S'] ?? 20);
-const NODE_ARGS = (process.env['RSS_NODE_ARGS'] ?? '').split(' ').filter((arg) => arg !== '');
+const NODE_ARGS = process.env['RSS_NODE_ARGS'] === undefined ? EVALUATION_SERVICE_NODE_OPTIONS : process.env['RSS_NODE_ARGS'].split(' ').filter((arg) => arg !== '');
 const CONNECTIONS = 16;
 const PREFIX = `flagline:rss-${randomBytes(3).toString('hex')}:`;
 

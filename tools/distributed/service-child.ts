@@ -4,6 +4,7 @@ import { closeSync, existsSync, fstatSync, openSync, readSync, statSync } from '
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { terminate } from '@flagline/infra-testing';
+import { EVALUATION_SERVICE_NODE_OPTIONS } from '../../apps/evaluation-service/src/node-options';
 
 export type ServiceApp = 'command-service' | 'relay' | 'projector' | 'evaluation-service';
 
@@ -75,7 +76,8 @@ export class ServiceChild {
 
   start(): void {
     const { root, app, source } = this.options;
-    const args = source === 'dist' ? [join(root, 'dist', 'apps', app, 'src', 'main.js')] : ['-r', '@swc-node/register', join(root, 'apps', app, 'src', 'main.ts')];
+    const nodeOptions = app === 'evaluation-service' ? EVALUATION_SERVICE_NODE_OPTIONS : [];
+    const args = [...nodeOptions, ...(source === 'dist' ? [join(root, 'dist', 'apps', app, 'src', 'main.js')] : ['-r', '@swc-node/register', join(root, 'apps', app, 'src', 'main.ts')])];
     const fd = openSync(this.options.logFile, 'a');
     try {
       this.child = spawn(process.execPath, args, { cwd: root, env: this.options.env, stdio: ['ignore', fd, fd] });
