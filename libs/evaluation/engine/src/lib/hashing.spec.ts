@@ -28,7 +28,7 @@ describe('hashed percentage', () => {
     });
   });
 
-  describe('given ASCII texts of every length around one MD5 block (the allocation-free path up to 55 characters)', () => {
+  describe('given ASCII texts of every length from 0 to 130 characters (one to three MD5 blocks)', () => {
     it('when hashed then each equals the BigInt formula over node:crypto MD5', () => {
       let seed = 7;
       const next = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
