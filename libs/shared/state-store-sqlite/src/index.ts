@@ -1,3 +1,4 @@
+export * from './lib/chunked-insert';
 export * from './lib/sqlite-catalog-store';
 export * from './lib/sqlite-snapshot-archive';
 export { encodeState } from './lib/state-codec';

@@ -100,6 +100,45 @@ describe('SqliteReadModelStore', () => {
     await store.close();
   });
 
+  it('writes identities many to a statement: a file holds each document once, as last committed, across flushes', async () => {
+    const store = open();
+    await commitIdentities(store, 1, 150);
+    store.flush();
+    await store.commit({
+      checkpoint: { key: 'checkpoint:project:1', expected: 150, next: 151 },
+      writes: [...Array.from({ length: 70 }, (_, n) => ({ key: identity(n + 40), value: { again: n + 40 } })), { key: identity(3), delete: true }, { key: identity(151), value: { n: 151 } }],
+      changedEnvironments: [],
+    });
+    store.flush();
+    const expected: Record<string, unknown> = {};
+    for (let n = 1; n <= 150; n++) if (n !== 3) expected[identity(n)] = n >= 40 && n < 110 ? { again: n } : { identifier: `user-${n}`, traits: [{ key: 'n', value: n }] };
+    expected[identity(151)] = { n: 151 };
+    expect(onDisk().documents).toEqual(expected);
+    await store.close();
+  });
+
+  it('writes nothing a failed flush had waiting: a document deleted since stays deleted', async () => {
+    const store = open();
+    await store.commit({ checkpoint: { key: 'checkpoint:project:1', expected: 0, next: 5 }, writes: [{ key: identity(5), value: { n: 5 } }], changedEnvironments: [] });
+    store.flush();
+    await store.commit({
+      checkpoint: { key: 'checkpoint:project:1', expected: 5, next: 6 },
+      writes: [...[1, 2, 3, 4].map((n) => ({ key: identity(n), value: { n } })), { key: identity(5), delete: true }],
+      changedEnvironments: [],
+    });
+    const other = new Database(path);
+    other.exec("CREATE TRIGGER refuse BEFORE DELETE ON documents BEGIN SELECT RAISE(ABORT, 'refused'); END");
+    // The delete comes after the four identities in key order: they wait in the failed transaction's statement.
+    expect(() => store.flush()).toThrow(/refused/);
+    other.exec('DROP TRIGGER refuse');
+    other.close();
+    await store.commit({ checkpoint: { key: 'checkpoint:project:1', expected: 6, next: 7 }, writes: [{ key: identity(1), delete: true }], changedEnvironments: [] });
+    store.flush();
+    expect(onDisk().documents).toEqual({ [identity(2)]: { n: 2 }, [identity(3)]: { n: 3 }, [identity(4)]: { n: 4 } });
+    expect(onDisk().checkpoints).toEqual({ 'checkpoint:project:1': 7 });
+    await store.close();
+  });
+
   it('keeps a bounded number of decoded identities and reads the others back from the file', async () => {
     const store = open({ identityCacheSize: 3, flushAtDirty: 1_000_000 });
     await commitIdentities(store, 1, 20);

@@ -10,6 +10,7 @@ import {
 } from '@flagline/contracts';
 import type { CheckpointStore } from '@flagline/event-sourcing';
 import { deepFreeze } from '@flagline/read-model';
+import { ChunkedInsert } from '@flagline/state-store-sqlite';
 import { LRUCache } from 'lru-cache';
 import { openReadModelFile, removeReadModelFile, type ReadModelFileOptions } from './read-model-file';
 import { DamagedReadModelFile, ResidentDocumentRows } from './resident-document-rows';
@@ -166,7 +167,6 @@ export class SqliteReadModelStore implements BatchReadModelStore {
     readonly keysFrom: Database.Statement<[string], { key: string }>;
     /** Identity keys after a key, in key order, plucked: a slice of the filter's fill. */
     readonly identityKeysAfter: Database.Statement<[string, string, number], string>;
-    readonly putDocument: Database.Statement<[string, string]>;
     readonly deleteDocument: Database.Statement<[string]>;
     readonly putCheckpoint: Database.Statement<[string, number]>;
     readonly putConsumer: Database.Statement<[string, number]>;
@@ -191,23 +191,27 @@ export class SqliteReadModelStore implements BatchReadModelStore {
       getDocument: db.prepare<[string], string>('SELECT value FROM documents WHERE key = ?').pluck(),
       keysFrom: db.prepare('SELECT key FROM documents WHERE key >= ? ORDER BY key'),
       identityKeysAfter: db.prepare<[string, string, number], string>('SELECT key FROM documents WHERE key > ? AND key < ? ORDER BY key LIMIT ?').pluck(),
-      putDocument: db.prepare('INSERT INTO documents (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
       deleteDocument: db.prepare('DELETE FROM documents WHERE key = ?'),
       putCheckpoint: db.prepare('INSERT INTO checkpoints (key, position) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET position = excluded.position'),
       putConsumer: db.prepare('INSERT INTO consumers (name, position) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET position = excluded.position'),
     };
     this.residentRows = new ResidentDocumentRows(db);
+    // Identity documents, 64 to a statement (a flush writes hundreds of new identities).
+    const putIdentities = new ChunkedInsert(db, 'INSERT INTO documents (key, value)', 2, 64, 'ON CONFLICT (key) DO UPDATE SET value = excluded.value');
     this.persist = db.transaction((documents: Map<string, unknown>, checkpoints: Set<string>, consumers: Set<string>) => {
+      // Rows a failed flush left buffered are dropped: its documents stay pending and are written again.
+      putIdentities.discard();
       // In key order: neighbouring inserts land on the same B-tree pages.
       for (const key of [...documents.keys()].sort()) {
         const value = documents.get(key);
         // Identity documents share no remembered parts worth the walk: V8's own JSON.stringify (the same text) is faster.
         if (isIdentityKey(key)) {
           if (value === DELETED) this.statements.deleteDocument.run(key);
-          else this.statements.putDocument.run(key, JSON.stringify(value));
+          else putIdentities.add(key, JSON.stringify(value));
         } else if (value === DELETED) this.residentRows.delete(key);
         else this.residentRows.write(key, value, this.persisted.get(key));
       }
+      putIdentities.flush();
       for (const key of checkpoints) this.statements.putCheckpoint.run(key, this.checkpoints.get(key) ?? 0);
       for (const name of consumers) this.statements.putConsumer.run(name, this.consumers.get(name) ?? 0);
     });

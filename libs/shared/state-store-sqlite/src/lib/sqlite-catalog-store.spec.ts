@@ -226,3 +226,29 @@ describe('SqliteCatalogStore: a batch that fails part-way', () => {
     }
   });
 });
+
+describe('SqliteCatalogStore: new identities', () => {
+  it('inserts an identity at its first event without looking for it, and updates that row at its next events', () => {
+    const { path, dispose } = tempDir();
+    try {
+      const ref = (position: number) => ({ id: `e${position}`, position, stream: 'identity-x', revision: 0 });
+      const row = (index: number, revision: number) => ({ identityId: `i${index}`, environmentId: 1, identifier: `id-${index}`, listed: true, revision, state: { index, revision } });
+      const store = SqliteCatalogStore.open(path);
+      // 150 new identities: two statements of 64 rows and the rest in smaller ones.
+      store.write({ checkpoint: 150, checkpointEvent: ref(150), identities: Array.from({ length: 150 }, (_, index) => row(index, 0)), states: new Map(), audit: [], events: [] });
+      store.write({ checkpoint: 152, checkpointEvent: ref(152), identities: [row(7, 1), row(150, 0)], states: new Map(), audit: [], events: [] });
+      store.close();
+      const reopened = SqliteCatalogStore.open(path);
+      expect(reopened.identity('i7')).toEqual({ revision: 1, state: { index: 7, revision: 1 } });
+      expect(reopened.identity('i149')).toEqual({ revision: 0, state: { index: 149, revision: 0 } });
+      expect(reopened.identity('i150')).toEqual({ revision: 0, state: { index: 150, revision: 0 } });
+      expect(reopened.identifiers(1, { limit: 1000 })).toHaveLength(151);
+      reopened.close();
+      const raw = new Database(path, { readonly: true });
+      expect(raw.prepare('SELECT count(*) AS rows, count(DISTINCT id) AS ids FROM identity').get()).toEqual({ rows: 151, ids: 151 });
+      raw.close();
+    } finally {
+      dispose();
+    }
+  });
+});

@@ -2,6 +2,7 @@ import { indexKeyOf, type AuditQuery, type CatalogAuditEntry, type CatalogBatch,
 import Database from 'better-sqlite3';
 import { closeSync, existsSync, openSync, readSync, rmSync, statSync } from 'node:fs';
 import { CatalogStateRows, STATE_PARTS_SCHEMA } from './catalog-state-rows';
+import { ChunkedInsert } from './chunked-insert';
 import { decodeState, encodeStateByValue } from './state-codec';
 
 /** Written in the file's meta table; a file without it (or with another) is not served but rebuilt. */
@@ -124,43 +125,11 @@ export class BulkIdentities {
 }
 
 /**
- * Rows a bulk load writes per INSERT statement: a rebuild writes millions (an identity, its
- * identifier and two audit rows per identity), and one statement of 64 rows costs about 0.45 us
- * a row where 64 statements cost 1.2 us.
+ * Rows written per INSERT statement: a rebuild writes millions (an identity, its identifier and
+ * two audit rows per identity), a live flush hundreds (each new identity's row and identifier),
+ * and one statement of 64 rows costs about 0.45 us a row where 64 statements cost 1.2 us.
  */
-const BULK_ROWS = 64;
-
-type SqlValue = string | number | null;
-
-/** An INSERT of `rows` rows a statement, written in the order they are added; `flush` writes the rest one by one. */
-class ChunkedInsert {
-  private readonly values: SqlValue[] = [];
-  private readonly one: Database.Statement<[SqlValue[]]>;
-  private readonly many: Database.Statement<[SqlValue[]]>;
-
-  constructor(db: Database.Database, insert: string, private readonly columns: number, private readonly rows: number) {
-    const row = `(${Array<string>(columns).fill('?').join(', ')})`;
-    this.one = db.prepare<[SqlValue[]]>(`${insert} VALUES ${row}`);
-    this.many = rows === 1 ? this.one : db.prepare<[SqlValue[]]>(`${insert} VALUES ${Array<string>(rows).fill(row).join(', ')}`);
-  }
-
-  add(...row: SqlValue[]): void {
-    for (const value of row) this.values.push(value);
-    if (this.values.length < this.rows * this.columns) return;
-    // Taken out before running: rows of a statement that failed are never sent again.
-    this.many.run(this.values.splice(0));
-  }
-
-  flush(): void {
-    const values = this.values.splice(0);
-    for (let at = 0; at < values.length; at += this.columns) this.one.run(values.slice(at, at + this.columns));
-  }
-
-  /** Drops rows still waiting (those of a batch whose transaction failed and was rolled back). */
-  discard(): void {
-    this.values.length = 0;
-  }
-}
+const CHUNK_ROWS = 64;
 
 /** Errors of a file in use or out of reach (busy, locked, no permission, no space, I/O), which discarding it would not mend. */
 const OUT_OF_REACH = /^(SQLITE_(BUSY|LOCKED|CANTOPEN|FULL|IOERR|PERM|READONLY|AUTH|NOMEM)|E[A-Z]+$)/;
@@ -287,21 +256,25 @@ export class SqliteCatalogStore implements CatalogStore {
       db.close();
       throw error;
     }
-    // Rows of a bulk load, many to a statement, in the order they come (the first audit row of a key stays, as one by one).
-    const rows = options.bulkLoad && created ? BULK_ROWS : 1;
+    // Rows many to a statement, in the order they come (the first audit row of a key stays, as one by one).
+    const rows = CHUNK_ROWS;
     const insertIdentity = new ChunkedInsert(db, 'INSERT INTO identity (rowid, id_key, id, revision, state)', 5, rows);
+    // A live batch's new identities (their stream's first event): no row can hold them yet, since
+    // a checkpoint commits with the rows of every event it covers, so they are inserted without
+    // the update's search of the index first.
+    const insertNewIdentity = new ChunkedInsert(db, 'INSERT INTO identity (id_key, id, revision, state)', 4, rows);
     // Rows still buffered are written before one is looked up: the identity may be among them.
     const idAt = (rowid: number): string | undefined => {
       insertIdentity.flush();
       return statements.identityAt.get(rowid)?.id;
     };
-    const bulk = rows > 1 ? new BulkIdentities(idAt) : null;
+    const bulk = options.bulkLoad && created ? new BulkIdentities(idAt) : null;
     this.bulk = bulk;
     // Listed (deleted NULL) and tombstoned rows in the order they come: the last row of an identifier wins.
     const list = new ChunkedInsert(db, 'INSERT OR REPLACE INTO identifier (environment, identifier, deleted)', 3, rows);
     const addAudit = new ChunkedInsert(db, 'INSERT OR IGNORE INTO audit (entity, position, type, stream, revision)', 5, rows);
     this.discardBuffered = () => {
-      for (const insert of [insertIdentity, list, addAudit]) insert.discard();
+      for (const insert of [insertIdentity, insertNewIdentity, list, addAudit]) insert.discard();
     };
     this.writeBatch = db.transaction((batch: CatalogBatch) => {
       // In key order: neighbouring keys share index pages, so a batch dirties fewer of them (a bulk
@@ -316,7 +289,8 @@ export class SqliteCatalogStore implements CatalogStore {
           const rowid = bulk.rowidOf(key, row.identityId);
           if (rowid === undefined) insertIdentity.add(bulk.add(key, row.identityId), key, row.identityId, row.revision, state);
           else statements.updateIdentityAt.run(row.revision, state, rowid);
-        } else if (statements.updateIdentity.run(row.revision, state, key, row.identityId).changes === 0) statements.insertIdentity.run(key, row.identityId, row.revision, state);
+        } else if (row.revision === 0) insertNewIdentity.add(key, row.identityId, row.revision, state);
+        else if (statements.updateIdentity.run(row.revision, state, key, row.identityId).changes === 0) statements.insertIdentity.run(key, row.identityId, row.revision, state);
         if (row.listed) list.add(row.environmentId, row.identifier, null);
         else if (row.deletedAt !== undefined) list.add(row.environmentId, row.identifier, row.deletedAt);
         else {
@@ -326,6 +300,7 @@ export class SqliteCatalogStore implements CatalogStore {
         }
       }
       insertIdentity.flush();
+      insertNewIdentity.flush();
       list.flush();
       for (const [key, value] of batch.states) this.committed.push(stateRows.write(key, value));
       for (const row of batch.audit) addAudit.add(row.entity, row.position, row.type, row.stream, row.revision);
