@@ -2,29 +2,9 @@ import { readModelKeys, type EnvironmentDocument, type IdentityDocument, type Re
 import { EnvironmentRegistry } from './environment-registry';
 import { FlagsmithSdkService } from './flagsmith-sdk.service';
 import type { SdkAnswer } from './sdk-answer';
-import { aFeatureDocument, aFeatureStateDocument } from './testing/environment-documents';
+import { anEnvironmentDocument } from './testing/environment-documents';
 
-const environment: EnvironmentDocument = {
-  schemaVersion: 1,
-  environmentId: 7,
-  name: 'Production',
-  apiKey: 'client-key',
-  serverKeys: [],
-  settings: { hideDisabledFlags: null, allowClientTraits: true, hideSensitiveData: false, useIdentityCompositeKeyForHashing: false, useIdentityOverridesInLocalEval: true },
-  project: { id: 3, name: 'Storefront', organisationId: 1, hideDisabledFlags: false },
-  features: [{ feature: aFeatureDocument(1, 'banner'), state: aFeatureStateDocument(11, false, 'default') }],
-  segments: [
-    {
-      id: 21,
-      name: 'pro',
-      rules: [{ type: 'ALL', conditions: [{ property: 'plan', operator: 'EQUAL', value: 'pro' }], rules: [] }],
-      overrides: [{ featureId: 1, priority: 0, state: aFeatureStateDocument(31, true, 'für pro ☂') }],
-    },
-  ],
-  identityOverrides: [],
-  revision: 1,
-  updatedAt: '2026-01-01T00:00:00.000Z',
-};
+const environment: EnvironmentDocument = anEnvironmentDocument();
 
 const identity = (identifier: string): IdentityDocument => ({
   environmentId: 7,

@@ -4,7 +4,7 @@ import type { EnvironmentRegistry, ResolvedKey } from './environment-registry';
 import { OfrepService } from './ofrep.service';
 import type { SdkAnswer } from './sdk-answer';
 import { ServedEnvironment } from './served-environment';
-import { aFeatureDocument, aFeatureStateDocument } from './testing/environment-documents';
+import { aFeatureDocument, aFeatureStateDocument, anEnvironmentDocument } from './testing/environment-documents';
 
 /**
  * `POST /ofrep/v1/evaluate/flags` assembles its answer from each flag outcome's ready-made bytes:
@@ -13,14 +13,7 @@ import { aFeatureDocument, aFeatureStateDocument } from './testing/environment-d
  * change when the next one is assembled.
  */
 
-const document: EnvironmentDocument = {
-  schemaVersion: 1,
-  environmentId: 7,
-  name: 'Production',
-  apiKey: 'client-key',
-  serverKeys: [],
-  settings: { hideDisabledFlags: null, allowClientTraits: true, hideSensitiveData: false, useIdentityCompositeKeyForHashing: false, useIdentityOverridesInLocalEval: true },
-  project: { id: 3, name: 'Storefront', organisationId: 1, hideDisabledFlags: false },
+const document: EnvironmentDocument = anEnvironmentDocument({
   features: [
     { feature: aFeatureDocument(1, 'banner'), state: aFeatureStateDocument(11, false, 'default') },
     {
@@ -29,18 +22,7 @@ const document: EnvironmentDocument = {
     },
     { feature: aFeatureDocument(3, 'quota'), state: { ...aFeatureStateDocument(13, true, ''), value: 25 } },
   ],
-  segments: [
-    {
-      id: 21,
-      name: 'pro',
-      rules: [{ type: 'ALL', conditions: [{ property: 'plan', operator: 'EQUAL', value: 'pro' }], rules: [] }],
-      overrides: [{ featureId: 1, priority: 0, state: aFeatureStateDocument(31, true, 'für pro ☂') }],
-    },
-  ],
-  identityOverrides: [],
-  revision: 1,
-  updatedAt: '2026-01-01T00:00:00.000Z',
-};
+});
 
 const noIdentities: Pick<EnvironmentRegistry, 'cachedIdentity' | 'readIdentityNow' | 'identity'> = {
   cachedIdentity: () => undefined,

@@ -1,4 +1,4 @@
-import type { FeatureDocument, FeatureStateDocument } from '@flagline/contracts';
+import type { EnvironmentDocument, FeatureDocument, FeatureStateDocument } from '@flagline/contracts';
 
 /** A standard feature document for specs; `overrides` replace any field. */
 export const aFeatureDocument = (id: number, name: string, overrides: Partial<FeatureDocument> = {}): FeatureDocument => ({
@@ -22,4 +22,32 @@ export const aFeatureStateDocument = (id: number | null, enabled: boolean, value
   enabled,
   value,
   allocations: [],
+});
+
+/**
+ * An environment read model for specs: environment 7 ("client-key") of project 3, one feature
+ * `banner` (id 1, disabled, "default") and a segment `pro` (plan = pro) overriding it with
+ * "für pro ☂"; `overrides` replace any field.
+ */
+export const anEnvironmentDocument = (overrides: Partial<EnvironmentDocument> = {}): EnvironmentDocument => ({
+  schemaVersion: 1,
+  environmentId: 7,
+  name: 'Production',
+  apiKey: 'client-key',
+  serverKeys: [],
+  settings: { hideDisabledFlags: null, allowClientTraits: true, hideSensitiveData: false, useIdentityCompositeKeyForHashing: false, useIdentityOverridesInLocalEval: true },
+  project: { id: 3, name: 'Storefront', organisationId: 1, hideDisabledFlags: false },
+  features: [{ feature: aFeatureDocument(1, 'banner'), state: aFeatureStateDocument(11, false, 'default') }],
+  segments: [
+    {
+      id: 21,
+      name: 'pro',
+      rules: [{ type: 'ALL', conditions: [{ property: 'plan', operator: 'EQUAL', value: 'pro' }], rules: [] }],
+      overrides: [{ featureId: 1, priority: 0, state: aFeatureStateDocument(31, true, 'für pro ☂') }],
+    },
+  ],
+  identityOverrides: [],
+  revision: 1,
+  updatedAt: '2026-01-01T00:00:00.000Z',
+  ...overrides,
 });
