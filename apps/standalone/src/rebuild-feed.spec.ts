@@ -1,12 +1,12 @@
 import { upcastRecordedAdminEvent } from '@flagline/admin-domain';
 import { openEvent, SealingEventStore, type SealingPolicy } from '@flagline/event-sealing';
 import type { NewEvent, RecordedEvent } from '@flagline/event-sourcing';
-import { EmbeddedEventStore, recordedEventsOf, scanLogRecords, type ScannedRecord } from '@flagline/event-store-embedded';
+import { EmbeddedEventStore, scanLogRecords } from '@flagline/event-store-embedded';
 import { newSealingKey } from '@flagline/event-sealing';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { eventsOfBatch, FeedFormatError, lotText, openedRecordText } from './rebuild-parts';
+import { eventsOfBatch, openedRecordText } from './rebuild-parts';
 import { LogOrderKeys, openKeyStore } from './sealing';
 
 const policy: SealingPolicy = { sealsStream: (name) => name.startsWith('person-'), personalFields: ['name'] };
@@ -60,26 +60,13 @@ describe('the rebuild feed', () => {
       const order = new LogOrderKeys(keys);
       const fed: RecordedEvent[] = [];
       for await (const records of scanLogRecords({ directory: join(dataDir, 'events'), upTo: 5, batchEvents: 2 })) {
-        const text = lotText(records, order);
-        for (const record of records) {
-          const opened = openedRecordText(record, order);
-          // A record is handed on as the log holds it but for its sealed events' data, opened in its place; an unsealed one as it is.
-          expect(text).toContain(opened);
-          if (record.events[0]?.streamName === 'project-1') expect(opened).toBe(record.text);
-          // The record's own text is kept around the data (a field the events do not carry, like freshIds, stays).
-          const marked: ScannedRecord = { ...record, text: `${record.text.slice(0, -1)},"freshIds":true}` };
-          expect(openedRecordText(marked, order)).toBe(`${opened.slice(0, -1)},"freshIds":true}`);
-          // A record whose sealed data is not found as JSON.stringify writes it is written anew: the same events.
-          const spaced: ScannedRecord = { ...record, text: record.text.replace(/,"/g, ', "') };
-          expect(recordedEventsOf(openedRecordText(spaced, order))).toEqual(recordedEventsOf(opened).filter((opened) => opened.globalPosition <= 5));
-        }
-        fed.push(...eventsOfBatch({ kind: 'batch', text }, 5));
+        const texts = records.map((record) => openedRecordText(record, order));
+        // The project's record is not sealed: handed on as the log holds it.
+        for (const record of records) if (record.events[0]?.streamName === 'project-1') expect(texts).toContain(record.text);
+        fed.push(...eventsOfBatch({ kind: 'batch', records: texts }, 5));
       }
       expect(fed).toEqual(expected.slice(0, 5));
       expect(JSON.stringify(fed)).not.toContain('"sealed"');
-      // A lot that is not what lotText writes fails with what is wrong, not a TypeError.
-      expect(() => eventsOfBatch({ kind: 'batch', text: '[[{"streamName":' }, 5)).toThrow(FeedFormatError);
-      expect(() => eventsOfBatch({ kind: 'batch', text: '{}' }, 5)).toThrow('not an array of records');
     } finally {
       await keys.close();
       await log.close();

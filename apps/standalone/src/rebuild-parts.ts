@@ -1,8 +1,8 @@
 import { AdminCatalog, EnvironmentProjector } from '@flagline/admin-projections';
 import { upcastRecordedAdminEvent } from '@flagline/admin-domain';
 import type { EventStore, RecordedEvent } from '@flagline/event-sourcing';
-import { EmbeddedEventStore, recordedEventsOfParsed, scanLogRecords, type ScannedRecord } from '@flagline/event-store-embedded';
-import { isSealedData, openedDataText, withOpenedData, type SealedData } from '@flagline/event-sealing';
+import { EmbeddedEventStore, recordedEventsOf, scanLogRecords, type ScannedRecord } from '@flagline/event-store-embedded';
+import { isSealedData, openedDataText, withOpenedData } from '@flagline/event-sealing';
 import { removeReadModelFile, SqliteReadModelStore } from '@flagline/read-model-sqlite';
 import { SqliteCatalogStore } from '@flagline/state-store-sqlite';
 import Database from 'better-sqlite3';
@@ -166,14 +166,13 @@ export interface PartJob {
 }
 
 /**
- * A lot of the log the main thread hands each worker, as one JSON text (one string to copy into
- * each worker, where an array of strings was copied string by string): an array of the records'
- * payloads as the log would hold them if their sealed events were stored open, so that a worker
- * parses each event once and never opens one (see `lotText`).
+ * A lot of the log the main thread hands each worker: whole records as the log would hold them
+ * if their sealed events were stored open (the text of each record's payload), so that a worker
+ * decodes each event once and neither opens it nor reads the sealed box's ciphertext.
  */
 export interface FeedBatch {
   readonly kind: 'batch';
-  readonly text: string;
+  readonly records: readonly string[];
 }
 
 /** The main thread's messages to a worker: lots of the log, then the end of it. */
@@ -182,23 +181,11 @@ export type FeedMessage = FeedBatch | { readonly kind: 'end' };
 /** A worker's messages: each lot applied, its position after each `batchEvents`, then the count of events it applied. */
 export type PartMessage = { readonly kind: 'applied' } | { readonly kind: 'progress'; readonly position: number } | { readonly kind: 'done'; readonly events: number };
 
-/** A lot's text that is not what `lotText` writes. */
-export class FeedFormatError extends Error {
-  override readonly name = 'FeedFormatError';
-}
-
 /** The events of a lot, upcast at the same boundary as the running app's reads; a record's events past `upTo` are left out, as the scan left them. */
 export function eventsOfBatch(batch: FeedBatch, upTo: number): RecordedEvent[] {
-  let records: unknown;
-  try {
-    records = JSON.parse(batch.text);
-  } catch (error) {
-    throw new FeedFormatError(`a lot of the log does not parse: ${error instanceof Error ? error.message : String(error)}`);
-  }
-  if (!Array.isArray(records)) throw new FeedFormatError('a lot of the log is not an array of records');
   const events: RecordedEvent[] = [];
-  for (const record of records as unknown[]) {
-    for (const event of recordedEventsOfParsed(record)) {
+  for (const text of batch.records) {
+    for (const event of recordedEventsOf(text)) {
       if (event.globalPosition > upTo) break;
       events.push(upcastRecordedAdminEvent(event));
     }
@@ -207,59 +194,21 @@ export function eventsOfBatch(batch: FeedBatch, upTo: number): RecordedEvent[] {
 }
 
 /**
- * A record's payload with its sealed events opened: each sealed event's data is the text it was
- * sealed from, or what it reads as once erased. The record's text is kept but for that data,
- * put in the place of the sealed data's own text (the log's records are `JSON.stringify`'s, so
- * the data parsed and written again is found in it as it stands); a record whose data is not
- * found so (written otherwise) is written anew, as `encodeAppend` would (the events past `upTo`,
- * which the scan left out, are left out then). A record without a sealed event is handed on as it is.
+ * A record's payload with its sealed events opened, as `encodeAppend` would write it (the same
+ * fields in the same order; the events past `upTo`, which the scan left out, are left out): each
+ * sealed event's data is the text it was sealed from, or what it reads as once erased. A record
+ * without a sealed event is handed on as it is.
  */
 export function openedRecordText(record: ScannedRecord, keys: Pick<LogOrderKeys, 'keyFor'>): string {
   const { events } = record;
   const first = events[0];
   if (!first || !events.some((event) => isSealedData(event.data))) return record.text;
-  let text = record.text;
-  let from = 0;
-  // Each event's data as handed on: a sealed event's opened (or erased), another's as it is.
-  const opened = events.map((event) => {
+  const texts = events.map((event) => {
     const data: unknown = event.data;
-    if (!isSealedData(data)) return null;
-    const open = openedDataText(event, data, keys.keyFor(event)) ?? JSON.stringify(withOpenedData(event, data, null).data);
-    const at = text === '' ? null : storedDataAt(text, data, from);
-    if (!at) text = '';
-    else {
-      text = `${text.slice(0, at.start)}${open}${text.slice(at.end)}`;
-      from = at.start + open.length;
-    }
-    return open;
+    const opened = isSealedData(data) ? (openedDataText(event, data, keys.keyFor(event)) ?? JSON.stringify(withOpenedData(event, data, null).data)) : JSON.stringify(data);
+    return `{"id":${JSON.stringify(event.id)},"type":${JSON.stringify(event.type)},"data":${opened},"metadata":${JSON.stringify(event.metadata)}}`;
   });
-  if (text !== '') return text;
-  const texts = events.map((event, index) => `{"id":${JSON.stringify(event.id)},"type":${JSON.stringify(event.type)},"data":${opened[index] ?? JSON.stringify(event.data)},"metadata":${JSON.stringify(event.metadata)}}`);
   return `{"streamName":${JSON.stringify(first.streamName)},"firstRevision":${first.streamRevision},"firstPosition":${first.globalPosition},"recordedAt":${JSON.stringify(first.recordedAt)},"events":[${texts.join(',')}]}`;
-}
-
-/**
- * Where a sealed event's data stands in its record's text, from `from` on, written as
- * `JSON.stringify` writes it with its box last (as `sealEvent` puts it); null when it is not found
- * so. The box's ciphertext, most of its length, is compared where it stands rather than written
- * again.
- */
-function storedDataAt(text: string, data: SealedData, from: number): { readonly start: number; readonly end: number } | null {
-  const { sealed, ...rest } = data;
-  const open = JSON.stringify(rest);
-  const head = `"data":${open.length > 2 ? `${open.slice(0, -1)},` : '{'}"sealed":{"v":1,"kid":${JSON.stringify(sealed.kid)},"iv":${JSON.stringify(sealed.iv)},"ct":"`;
-  const at = text.indexOf(head, from);
-  if (at < 0) return null;
-  const ct = at + head.length;
-  if (typeof sealed.ct !== 'string' || !text.startsWith(sealed.ct, ct) || !text.startsWith('"}}', ct + sealed.ct.length)) return null;
-  return { start: at + 7, end: ct + sealed.ct.length + 3 };
-}
-
-/** The text of a lot of records (see `FeedBatch`). */
-export function lotText(records: readonly ScannedRecord[], keys: Pick<LogOrderKeys, 'keyFor'>): string {
-  let text = '[';
-  for (let index = 0; index < records.length; index++) text += `${index === 0 ? '' : ','}${openedRecordText(records[index] as ScannedRecord, keys)}`;
-  return `${text}]`;
 }
 
 /**
@@ -387,14 +336,14 @@ function inWorker(job: PartJob, onProgress: (position: number) => void): PartWor
 /**
  * Reads the log once, up to `head`, and feeds it to every worker in lots of `SCAN_BATCH_EVENTS`:
  * each record's text, with its sealed events opened once here (the keys read in the order they
- * were made: see `LogOrderKeys`) instead of in every worker (`lotText`).
+ * were made: see `LogOrderKeys`) instead of in every worker (`openedRecordText`).
  */
 async function feedWorkers(dataDir: string, head: number, workers: readonly PartWorker[]): Promise<void> {
   const keyStore = openKeyStore(dataDir);
   const keys = new LogOrderKeys(keyStore);
   try {
     for await (const records of scanLogRecords({ directory: join(dataDir, 'events'), upTo: head, batchEvents: SCAN_BATCH_EVENTS })) {
-      const batch: FeedBatch = { kind: 'batch', text: lotText(records, keys) };
+      const batch: FeedBatch = { kind: 'batch', records: records.map((record) => openedRecordText(record, keys)) };
       for (const worker of workers) await worker.feed(batch);
     }
     for (const worker of workers) await worker.feed({ kind: 'end' });

@@ -19,6 +19,6 @@ export { DirectoryLockedError } from './lib/directory-lock';
 export { LogFileFormatError, type SyncData } from './lib/log-file';
 export { scanLog, scanLogRecords, type LogScanOptions, type ScannedRecord } from './lib/log-scan';
 export { LogTail, type LogTailStart } from './lib/log-tail';
-export { RecordFormatError, RecordTooLargeError, recordedEventsOf, recordedEventsOfParsed } from './lib/record-codec';
+export { RecordFormatError, RecordTooLargeError, recordedEventsOf } from './lib/record-codec';
 export { CheckpointFormatError, FileCheckpointStore } from './lib/file-checkpoint.store';
 export { syncDirectory, syncDirectorySync, writeNewFileDurably } from './lib/directory-sync';

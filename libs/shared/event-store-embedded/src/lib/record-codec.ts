@@ -103,11 +103,6 @@ function parseAppend(text: string): ParsedAppend {
   } catch (error) {
     throw new RecordFormatError(`payload is not JSON: ${error instanceof Error ? error.message : String(error)}`);
   }
-  return checkAppend(parsed);
-}
-
-/** A parsed payload, shape-checked as an append. */
-function checkAppend(parsed: unknown): ParsedAppend {
   if (
     !isObject(parsed) ||
     typeof parsed['streamName'] !== 'string' ||
@@ -142,18 +137,7 @@ export function decodeRecordedEvents(payload: Buffer): RecordedEvent[] {
 
 /** `decodeRecordedEvents` of a payload still in the string it was encoded from (`encodeAppend`'s `text`). */
 export function recordedEventsOf(text: string): RecordedEvent[] {
-  return recordedEventsOfAppend(parseAppend(text));
-}
-
-/**
- * `recordedEventsOf` of a payload parsed already, as part of a larger JSON text (the rebuild hands
- * its worker threads many records in one): checked as an append, then its events.
- */
-export function recordedEventsOfParsed(parsed: unknown): RecordedEvent[] {
-  return recordedEventsOfAppend(checkAppend(parsed));
-}
-
-function recordedEventsOfAppend({ streamName, firstRevision, firstPosition, recordedAt, events }: ParsedAppend): RecordedEvent[] {
+  const { streamName, firstRevision, firstPosition, recordedAt, events } = parseAppend(text);
   return events.map((event, index) => {
     checkEvent(event);
     return {
