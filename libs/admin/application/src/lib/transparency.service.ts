@@ -1,6 +1,6 @@
 import { ConflictError, NotFoundError, ValidationError } from '@flagline/admin-domain';
 import { canonicalEventFields, type CanonicalEventFields, type EventStore, type RecordedEvent } from '@flagline/event-sourcing';
-import { LogMismatchError, TreeHeadNotSignedError, TreeRangeError, type ConsistencyProofView, type InclusionProofView, type SignedTreeHead, type TransparencyLog } from '@flagline/transparency';
+import { LogMismatchError, TreeHeadNotSignedError, TreeRangeError, type ConsistencyProofView, type InclusionProofView, type SignedTreeHead, type TransparencyLog, type TreeLeaf } from '@flagline/transparency';
 import type { AdminContext, RequestContext } from './admin-context';
 import type { ExportService } from './export.service';
 
@@ -12,7 +12,7 @@ export interface InclusionProofAnswer extends InclusionProofView {
 /** How long a tree head waits for the start-up check before answering that it is still running. */
 const CHECK_WAIT_MS = 3000;
 
-/** How long an inclusion proof waits for a just-written event to reach the tree. */
+/** How long an inclusion proof waits for a just-written event to reach the tree (by position or by event id). */
 const LEAF_WAIT_MS = 2000;
 
 /**
@@ -56,9 +56,7 @@ export class TransparencyService {
   async inclusionProof(request: RequestContext, reference: { position: number } | { eventId: string }, treeSize?: number): Promise<InclusionProofAnswer> {
     const log = this.log;
     const notFound = () => new NotFoundError('EVENT.NOT_FOUND', 'position' in reference ? `No event at position ${reference.position}` : `Event ${reference.eventId} not found`);
-    // A just-written event may not be a leaf yet: wait for it, a little, if the log holds it.
-    if ('position' in reference && reference.position <= (await this.storedLog.headPosition())) await log.progress.waitFor(reference.position, LEAF_WAIT_MS).catch(() => undefined);
-    const leaf = log.leafOf(reference);
+    const leaf = await this.leafWhenWritten(log, reference);
     if (!leaf) throw notFound();
     const event = await this.storedEventAt(leaf.position);
     if (!event || event.id !== leaf.eventId || !this.exports.visibility(request.principal)(event)) throw notFound();
@@ -68,6 +66,26 @@ export class TransparencyService {
 
   async consistencyProof(_request: RequestContext, first: number, second: number): Promise<ConsistencyProofView> {
     return guard(() => Promise.resolve(this.log.consistencyProof(first, second)));
+  }
+
+  /**
+   * The event's leaf. A just-written event, or one the tree's writer has not reached yet while it
+   * catches up on a long log, may not be a leaf of the tree as known: while the tree is behind the
+   * log's head, each step it takes is looked at, for up to LEAF_WAIT_MS in all. By position, the
+   * wait ends once the tree holds that position; by event id (whose position is not known), once
+   * it holds the head as it was when asked.
+   */
+  private async leafWhenWritten(log: TransparencyLog, reference: { position: number } | { eventId: string }): Promise<TreeLeaf | undefined> {
+    const head = await this.storedLog.headPosition();
+    if ('position' in reference && reference.position > head) return log.leafOf(reference);
+    const until = 'position' in reference ? reference.position : head;
+    const deadline = Date.now() + LEAF_WAIT_MS;
+    for (;;) {
+      const leaf = log.leafOf(reference);
+      const left = deadline - Date.now();
+      if (leaf || log.progress.position >= until || left <= 0) return leaf;
+      await log.progress.waitFor(log.progress.position + 1, left).catch(() => undefined);
+    }
   }
 
   private get storedLog(): EventStore {

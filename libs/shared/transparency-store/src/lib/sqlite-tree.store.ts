@@ -159,14 +159,22 @@ export class SqliteTreeStore implements TransparencyTreeStore {
     return this.statements.leaves.all(index, count).map(leafOf);
   }
 
+  // The look-ups below answer only leaves of the tree as this connection knows it (`size`): the
+  // follower's thread commits leaves to the file before this connection is `refresh`ed, and a leaf
+  // found past `size` would be named in no tree a proof can be asked for yet.
+
   leafIndexAtPosition(position: number): number | undefined {
-    return this.statements.byPosition.get(position)?.idx;
+    return this.known(this.statements.byPosition.get(position)?.idx);
   }
 
   leafIndexOfEvent(eventId: string): number | undefined {
     // Another id may share the key: the one whose id is this.
     const key = indexKeyOf(eventId);
-    return this.statements.byEvent.all(key, this.keyedUpTo, key).find((row) => row.event_id === eventId)?.idx;
+    return this.known(this.statements.byEvent.all(key, this.keyedUpTo, key).find((row) => row.event_id === eventId)?.idx);
+  }
+
+  private known(index: number | undefined): number | undefined {
+    return index !== undefined && index < this.leafCount ? index : undefined;
   }
 
   append(leaves: readonly TreeLeaf[], nodes: readonly SubtreeNode[]): void {

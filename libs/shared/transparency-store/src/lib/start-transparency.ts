@@ -27,7 +27,7 @@ export function startTransparency(storedLog: EventStore, options: TransparencyOp
   const tree = SqliteTreeStore.open(treePath);
   const transparency = new TransparencyLog(storedLog, tree, {
     signingKey: signingKey.key,
-    ...(options.embeddedLog ? { leafWriter: workerLeafWriter(treePath, options.embeddedLog.directory, options.embeddedLog.tailStart) } : {}),
+    ...(options.embeddedLog ? { leafWriter: workerLeafWriter(treePath, options.embeddedLog.directory, options.embeddedLog.tailStart, { log: options.log }) } : {}),
     onMismatch: (mismatch) => options.log(`transparency: THE EVENT LOG DOES NOT MATCH ITS MERKLE TREE at position ${mismatch.position}; no tree head will be signed. ${mismatch.message}`),
     onError: (error) => options.log(`transparency: ${error instanceof Error ? error.message : String(error)}`),
   });

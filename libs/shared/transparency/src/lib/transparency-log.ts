@@ -84,10 +84,12 @@ export interface TransparencyLogOptions {
   /**
    * Leaves hashed and written elsewhere (a worker thread reading the log file): the follower then
    * only tells the writer how far the log is and learns back how far the tree is, and the tree
-   * store is `refresh`ed. Made when following starts, with the position of the tree's last leaf.
+   * store is `refresh`ed. Made when following starts, with the position of the tree's last leaf,
+   * and a callback the writer calls with that position after each transaction it commits (a write
+   * of many leaves is seen slice by slice, not only when it is whole).
    * Without it, leaves are hashed and written on this thread.
    */
-  readonly leafWriter?: (after: number) => LeafWriter;
+  readonly leafWriter?: (after: number, progress: (position: number) => void) => LeafWriter;
 }
 
 /** Appends the log's events as leaves of the tree somewhere else (see `TransparencyLogOptions.leafWriter`). */
@@ -142,7 +144,7 @@ export class TransparencyLog {
   private queuedPosition = 0;
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
   private writer: LeafWriter | null = null;
-  /** The writer's write under way, if any: one at a time, each to the last position queued when it began. */
+  /** The writer's write under way, or null: one at a time, each to the last position queued when it began. */
   private writing: Promise<void> | null = null;
   private checked: Promise<void> | null = null;
   private checkDone = false;
@@ -265,7 +267,7 @@ export class TransparencyLog {
    */
   private follow(): void {
     this.queuedPosition = Math.max(this.queuedPosition, this.progress.position);
-    if (this.options.leafWriter) this.writer ??= this.options.leafWriter(this.progress.position);
+    if (this.options.leafWriter) this.writer ??= this.options.leafWriter(this.progress.position, (position) => this.advanceTo(position));
     const subscription = this.log.subscribeToAll({ after: this.queuedPosition }, (event) => {
       if (event.globalPosition <= this.queuedPosition) return;
       this.queuedPosition = event.globalPosition;
@@ -328,8 +330,7 @@ export class TransparencyLog {
   private writeRemotely(writer: LeafWriter): Promise<void> {
     this.writing = writer.writeTo(this.queuedPosition).then(
       (position) => {
-        this.tree.refresh?.();
-        this.progress.advance(position);
+        this.advanceTo(position);
         this.writing = null;
         // Events queued meanwhile wait for the next batch, as they would for the first: a write per
         // event arrived during the last one was a message, a transaction and a read-back each.
@@ -342,6 +343,12 @@ export class TransparencyLog {
       },
     );
     return this.writing;
+  }
+
+  /** The writer committed leaves up to `position`: the store reads the tree again, then the progress moves. */
+  private advanceTo(position: number): void {
+    this.tree.refresh?.();
+    this.progress.advance(position);
   }
 
   /** Root hash of the first `treeSize` leaves, hex. */

@@ -26,7 +26,9 @@ export interface TransparencyTreeStore extends SubtreeReader {
   leaf(index: number): TreeLeaf | undefined;
   /** Up to `count` leaves from `index` on, in order. */
   leaves(index: number, count: number): TreeLeaf[];
+  /** The index of the leaf of the event at a position, among the `size` leaves held (a leaf another connection wrote past them is not one yet). */
   leafIndexAtPosition(position: number): number | undefined;
+  /** The index of an event's leaf, among the `size` leaves held. */
   leafIndexOfEvent(eventId: string): number | undefined;
   /** Appends leaves (indexes `size`, `size + 1`, ...) with the subtree nodes they complete, atomically. */
   append(leaves: readonly TreeLeaf[], nodes: readonly SubtreeNode[]): void;
