@@ -133,6 +133,20 @@ describe('EnvironmentRegistry identity reads', () => {
     await readAdaAnew('enterprise');
   });
 
+  it('lets a copy read when the clock reads 0 go stale as every other copy does', async () => {
+    now = 0;
+    const fromZero = new EnvironmentRegistry(store, { clock: () => now, identityTtlMs: 60_000 });
+    await fromZero.start();
+    const read = fromZero.identity(1, 'ada');
+    store.reads[store.reads.length - 1]?.answer(identityDocument('ada', 'pro'));
+    expect((await read)?.traits).toEqual({ plan: 'pro' });
+    now = 60_000;
+    expect(fromZero.cachedIdentity(1, 'ada')?.traits).toEqual({ plan: 'pro' });
+    now = 60_001;
+    expect(fromZero.cachedIdentity(1, 'ada')).toBeUndefined();
+    fromZero.stop();
+  });
+
   it('caches an identity known not to exist, and caches nothing with a time to live of 0', async () => {
     const absent = registry.identity(1, 'nobody');
     store.reads[0]?.answer(null);

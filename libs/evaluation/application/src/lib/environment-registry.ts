@@ -88,7 +88,8 @@ export class EnvironmentRegistry {
   private readonly serverKeyHashes = new Map<string, string>();
   /**
    * Least recently used dropped first (a library LRU: dropping a Map's oldest entry scans the holes
-   * deletes left); an entry older than the time to live is stale (read by `clock`, no timers).
+   * deletes left); an entry older than the time to live is stale (read by `clock`, no timers), one
+   * exactly as old as the time to live is not yet.
    */
   private readonly identities: LRUCache<string, CachedIdentity>;
   /** How long a cached identity is trusted; 0 caches none. */
@@ -274,10 +275,15 @@ export class EnvironmentRegistry {
     return cached === ABSENT ? null : cached;
   }
 
-  /** Caches a document (or its absence) read at `at`: it is trusted until it is older than the time to live. */
+  /**
+   * Caches a document (or its absence) read at `at`: it is trusted while its age is at most the
+   * time to live, and stale once older (lru-cache's test is `now - start > ttl`). lru-cache takes
+   * a start of 0 for "never stale", so a clock reading 0 is stored as the smallest positive number,
+   * which gives the same ages.
+   */
   private remember(key: string, document: IdentityDocument | null, at: number): void {
     if (this.identityTtlMs <= 0) return;
-    this.identities.set(key, document ?? ABSENT, { start: at });
+    this.identities.set(key, document ?? ABSENT, { start: at === 0 ? Number.MIN_VALUE : at });
   }
 
   /**
