@@ -63,6 +63,7 @@ async function main(): Promise<void> {
         checkpoints: [{ key: 'checkpoint:project:1', expected: from, next: position }],
         writes: identities.map(({ identifier, document }) => ({ key: `identity:1:${identifier}`, value: document })),
         changedEnvironments: [],
+        changedIdentities: [],
       });
       const rows = identities.map(({ id, identifier, state }) => ({ identityId: id, environmentId: 1, identifier, listed: true, revision: 0, state }));
       const started = cpuMicros();
