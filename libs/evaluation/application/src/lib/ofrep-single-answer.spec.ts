@@ -4,24 +4,17 @@ import type { EnvironmentRegistry, ResolvedKey } from './environment-registry';
 import { OfrepService } from './ofrep.service';
 import type { SdkAnswer } from './sdk-answer';
 import { ServedEnvironment } from './served-environment';
-import { aFeatureDocument, aFeatureStateDocument } from './testing/environment-documents';
+import { aFeatureDocument, aFeatureStateDocument, anEnvironmentDocument } from './testing/environment-documents';
 
 /**
  * `POST /ofrep/v1/evaluate/flags/{key}` answers with bytes made once per flag outcome: the body must
  * be exactly the flag's JSON with headers that describe it, the traits must be the stored
  * identity's with the context's scalar attributes over them (a non-scalar attribute leaves a stored
- * trait alone; one named `__proto__` is a trait like any other), and bad contexts still get OFREP's
+ * trait alone; one named `__proto__` is a trait like every other), and bad contexts still get OFREP's
  * errors.
  */
 
-const environment: EnvironmentDocument = {
-  schemaVersion: 1,
-  environmentId: 9,
-  name: 'Production',
-  apiKey: 'client-key',
-  serverKeys: [],
-  settings: { hideDisabledFlags: null, allowClientTraits: true, hideSensitiveData: false, useIdentityCompositeKeyForHashing: false, useIdentityOverridesInLocalEval: true },
-  project: { id: 4, name: 'Shop', organisationId: 1, hideDisabledFlags: false },
+const environment: EnvironmentDocument = anEnvironmentDocument({
   features: [
     { feature: aFeatureDocument(1, 'greeting'), state: aFeatureStateDocument(11, true, 'hello') },
     {
@@ -43,13 +36,10 @@ const environment: EnvironmentDocument = {
       overrides: [{ featureId: 1, priority: 1, state: aFeatureStateDocument(32, true, 'proto') }],
     },
   ],
-  identityOverrides: [],
-  revision: 1,
-  updatedAt: '2026-01-01T00:00:00.000Z',
-};
+});
 
 const storedAlice: IdentityDocument = {
-  environmentId: 9,
+  environmentId: 7,
   identifier: 'alice',
   identityUuid: '6b0c8e4e-0a3b-4d7e-9a55-1f2d3c4b5a69',
   createdAt: '2026-01-01T00:00:00.000Z',

@@ -82,7 +82,7 @@ const shortKey = (key: number): number => key & 0x3fffffff;
 
 /**
  * Where a bulk load put each identity, so that it needs no index on the identity table until it
- * is done: the rowid of the first identity of each short key (`shortKey`), and of any other
+ * is done: the rowid of the first identity of each short key (`shortKey`), and of every other
  * identity whose key shares it (about 500 pairs at a million identities, each then found through
  * its id, checked against the row). Rowids are given in order, never reused.
  */

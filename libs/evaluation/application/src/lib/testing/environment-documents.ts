@@ -1,6 +1,6 @@
 import type { EnvironmentDocument, FeatureDocument, FeatureStateDocument } from '@flagline/contracts';
 
-/** A standard feature document for specs; `overrides` replace any field. */
+/** A standard feature document for specs; `overrides` replace the fields they name. */
 export const aFeatureDocument = (id: number, name: string, overrides: Partial<FeatureDocument> = {}): FeatureDocument => ({
   id,
   name,
@@ -27,7 +27,7 @@ export const aFeatureStateDocument = (id: number | null, enabled: boolean, value
 /**
  * An environment read model for specs: environment 7 ("client-key") of project 3, one feature
  * `banner` (id 1, disabled, "default") and a segment `pro` (plan = pro) overriding it with
- * "für pro ☂"; `overrides` replace any field.
+ * "für pro ☂"; `overrides` replace the fields they name.
  */
 export const anEnvironmentDocument = (overrides: Partial<EnvironmentDocument> = {}): EnvironmentDocument => ({
   schemaVersion: 1,
