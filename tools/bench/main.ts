@@ -306,6 +306,8 @@ async function main(): Promise<void> {
   const out: string[] = [];
   // Each section is printed as soon as it is measured, so a failure later loses nothing.
   const flush = (): void => console.log(out.splice(0).join('\n'));
+  // Stopped in `finally` too, so a failure part-way leaves no service of the topology running.
+  let setup: DistributedSetup | undefined;
   try {
     const loadAtStart = loadAverage();
     const port = await freePort();
@@ -329,7 +331,6 @@ async function main(): Promise<void> {
     const loadRounds = section('rotating') || section('repeated');
     const unavailable =
       process.env['BENCH_DISTRIBUTED'] === '0' ? 'left out (BENCH_DISTRIBUTED=0)' : loadRounds || section('propagation') ? distributedUnavailableReason() : 'not asked for (BENCH_ONLY)';
-    let setup: DistributedSetup | undefined;
     let distributedDelays: number[] | undefined;
     if (!unavailable) {
       setup = await startDistributed(root, freePort);
@@ -433,6 +434,7 @@ async function main(): Promise<void> {
       await Promise.all(groups.map((group) => stopPid(group.ceiling.pid)));
     }
     await setup?.stop();
+    setup = undefined;
 
     flush();
     if (section('engine')) out.push('', ...engineRows(document));
@@ -463,6 +465,7 @@ async function main(): Promise<void> {
     out.push('');
     flush();
   } finally {
+    await setup?.stop();
     await Promise.all(children.map((child) => stop(child)));
     await rm(dataDir, { recursive: true, force: true });
   }
