@@ -1,17 +1,29 @@
 import { EmbeddedEventStore, EVENT_LOG_FILE_NAME, EventLogCorruptedError, LogTail } from '@flagline/event-store-embedded';
-import { rfcLeaf, rfcMth } from '@flagline/transparency/testing';
+import { rfcLeaf, rfcMth, rfcRootFromPath } from '@flagline/transparency/testing';
+import { TransparencyLog } from '@flagline/transparency';
 import { canonicalEventBytes, type NewEvent, type RecordedEvent } from '@flagline/event-sourcing';
 import { randomUUID } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Worker } from 'node:worker_threads';
+import { loadSigningKey } from './signing-key';
+import { SqliteTreeStore, TRANSPARENCY_FILE_NAME } from './sqlite-tree.store';
 import { startTransparency } from './start-transparency';
+import { workerLeafWriter } from './worker-leaf-writer';
 
 const metadata = { actor: { kind: 'system' as const, id: 'worker-follower-spec' }, occurredAt: '2026-12-06T00:00:00.000Z', correlationId: 'spec' };
 const newEvent = (n: number): NewEvent => ({ id: randomUUID(), type: 'ThingHappened', data: { n, text: `event ${n}` }, metadata });
 
 async function everything(log: EmbeddedEventStore): Promise<RecordedEvent[]> {
-  return [...(await log.readAll({ after: 0, maxCount: 10_000 }))];
+  return [...(await log.readAll({ after: 0, maxCount: 100_000 }))];
+}
+
+/** `count` events in records of one, appended `inParallel` at a time (group commits). */
+async function appendMany(log: EmbeddedEventStore, from: number, count: number, inParallel = 500): Promise<void> {
+  for (let done = 0; done < count; done += inParallel) {
+    await Promise.all(Array.from({ length: Math.min(inParallel, count - done) }, (_, k) => log.appendToStream(`many-${from + done + k}`, [newEvent(from + done + k)])));
+  }
 }
 
 describe('the Merkle tree written by a worker thread reading the embedded log', () => {
@@ -79,6 +91,102 @@ describe('the Merkle tree written by a worker thread reading the embedded log', 
     await close();
     await log.close();
   });
+});
+
+describe('the Merkle tree worker thread while it catches up, and when it dies', () => {
+  let dataDir: string;
+  const directory = (): string => join(dataDir, 'events');
+  beforeEach(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'flagline-worker-tree-'));
+  });
+  afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  /** The tree over `log` with its leaves written by `workerLeafWriter`, its threads and log lines kept. */
+  const follow = (log: EmbeddedEventStore) => {
+    const treePath = join(dataDir, TRANSPARENCY_FILE_NAME);
+    const tree = SqliteTreeStore.open(treePath);
+    const lines: string[] = [];
+    const workers: Worker[] = [];
+    const transparency = new TransparencyLog(log, tree, {
+      signingKey: loadSigningKey({ dataDir }).key,
+      leafWriter: workerLeafWriter(treePath, directory(), (after) => log.tailStart(after), { log: (line) => lines.push(line), onWorker: (worker) => workers.push(worker), restartDelayMs: 20 }),
+    });
+    return {
+      transparency,
+      lines,
+      workers,
+      close: async () => {
+        await transparency.stop();
+        tree.close();
+      },
+    };
+  };
+
+  it('answers, during a long catch-up, only leaves of the tree it knows, with proofs that verify, and moves slice by slice', async () => {
+    const log = await EmbeddedEventStore.open({ directory: directory() });
+    await appendMany(log, 0, 12_000);
+    const events = await everything(log);
+    const hashes = events.map((event) => rfcLeaf(canonicalEventBytes(event)));
+    const { transparency, close } = follow(log);
+    await transparency.start();
+    // An event of the first slice, and events the worker writes in its last slices: looked up (by id and by position) while it writes the first ones.
+    const targets = [events[1000], events[events.length - 1500], events[events.length - 1]] as RecordedEvent[];
+    const sizesSeen = new Set<number>();
+    let proofs = 0;
+    while (transparency.size < events.length) {
+      const size = transparency.size;
+      sizesSeen.add(size);
+      for (const target of targets) {
+        for (const leaf of [transparency.leafOf({ eventId: target.id }), transparency.leafOf({ position: target.globalPosition })]) {
+          if (!leaf) continue;
+          expect(leaf.index).toBeLessThan(size);
+          const proof = transparency.inclusionProof(leaf.index, size);
+          const root = rfcRootFromPath(leaf.index, size, hashes[leaf.index] as Buffer, proof.auditPath.map((hash) => Buffer.from(hash, 'hex')));
+          expect(root?.toString('hex')).toBe(rfcMth(hashes.slice(0, size)).toString('hex'));
+          proofs++;
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    // 12,000 leaves in slices of 2,000: the tree as known moved through sizes between 0 and the end, not in one step.
+    expect([...sizesSeen].filter((size) => size > 0 && size < events.length).length).toBeGreaterThanOrEqual(2);
+    await transparency.progress.waitFor(events.length, 10_000);
+    expect(transparency.leafOf({ eventId: (targets[1] as RecordedEvent).id })?.index).toBe(events.length - 1500);
+    // The first slice's event was proved in each size seen between.
+    expect(proofs).toBeGreaterThanOrEqual(4);
+    await close();
+    await log.close();
+  }, 60_000);
+
+  it('starts a thread that died again: the tree reaches the log head and a head is signed over it', async () => {
+    const log = await EmbeddedEventStore.open({ directory: directory() });
+    await appendMany(log, 0, 3_000);
+    const { transparency, lines, workers, close } = follow(log);
+    await transparency.start();
+    // Ended while it has the first writes to do, then more events arrive.
+    await (workers[0] as Worker).terminate();
+    await appendMany(log, 3_000, 1_000);
+    const head = await log.headPosition();
+    await transparency.progress.waitFor(head, 20_000);
+    const events = await everything(log);
+    expect(transparency.size).toBe(events.length);
+    expect(transparency.rootHash(events.length)).toBe(rfcMth(events.map((event) => rfcLeaf(canonicalEventBytes(event)))).toString('hex'));
+    const signed = await transparency.treeHead();
+    expect(signed.treeSize).toBe(events.length);
+    expect(workers.length).toBe(2);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/follower thread exited .*starting it again in 20 ms, from position \d+ \(restart 1\)/);
+    // Ended again once it had written: the next one resumes where the tree is, and the log grows on.
+    await (workers[1] as Worker).terminate();
+    await appendMany(log, 4_000, 50);
+    await transparency.progress.waitFor(await log.headPosition(), 20_000);
+    const after = await everything(log);
+    expect(transparency.size).toBe(after.length);
+    expect(transparency.rootHash(after.length)).toBe(rfcMth(after.map((event) => rfcLeaf(canonicalEventBytes(event)))).toString('hex'));
+    expect(lines).toHaveLength(2);
+    await close();
+    await log.close();
+  }, 60_000);
 });
 
 describe('LogTail', () => {
