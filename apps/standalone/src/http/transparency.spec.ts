@@ -97,6 +97,25 @@ describe('transparency routes', () => {
     expect((await t.client(b.userKey).get(`${T}/proofs/inclusion?position=${num(alphaUserEvent, 'position')}`)).status).toBe(404);
   });
 
+  it('proves a just-written event asked for at once by id, as by position: the proof waits, bounded, for its leaf', async () => {
+    const storedLog = t.app.admin.context.deps.storedLog!;
+    for (const [n, by] of [
+      [1, 'eventId'],
+      [2, 'position'],
+    ] as const) {
+      expectStatus(await t.client(a.orgKey).post(`${ADMIN}/projects/${a.projectId}/features`, { name: `just_written_${n}` }), 201);
+      const head = await storedLog.headPosition();
+      const [event] = await storedLog.readAll({ after: head - 1, maxCount: 1 });
+      // Asked before the tree has been waited for (its follower batches for up to 20 ms).
+      const query = by === 'eventId' ? `eventId=${event!.id}` : `position=${head}`;
+      const proof = obj(expectStatus(await t.client(a.orgKey).get(`${T}/proofs/inclusion?${query}`), 200));
+      expect(num(proof, 'position')).toBe(head);
+      const leaf = rfcLeaf(canonicalEventBytes(obj(proof['event']) as unknown as CanonicalEventFields));
+      const treeSize = num(proof, 'treeSize');
+      expect(rfcRootFromPath(num(proof, 'leafIndex'), treeSize, leaf, hashes(proof, 'auditPath'))?.toString('hex')).toBe(t.app.transparency.rootHash(treeSize));
+    }
+  });
+
   it('gives consistency proofs from an earlier head to a later one that an RFC 6962 implementation verifies', async () => {
     const earlier = await currentHead();
     expectStatus(await t.client(a.orgKey).post(`${ADMIN}/projects/${a.projectId}/features`, { name: 'later_feature' }), 201);
