@@ -16,9 +16,9 @@ const CHECK_WAIT_MS = 3000;
 const LEAF_WAIT_MS = 2000;
 
 /**
- * The tamper-evident log's answers: signed tree heads and consistency proofs to any authenticated
- * caller (they reveal sizes and hashes, nothing of any event), an inclusion proof only for an
- * event the caller may read (as exports decide it; any other is not found).
+ * The tamper-evident log's answers: signed tree heads and consistency proofs to every authenticated
+ * caller (they reveal sizes and hashes, nothing of the events), an inclusion proof only for an
+ * event the caller may read (as exports decide it; every other is not found).
  */
 export class TransparencyService {
   constructor(

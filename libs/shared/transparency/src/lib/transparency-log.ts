@@ -19,7 +19,7 @@ export interface LogMismatch {
   readonly position: number;
   /** The event the tree recorded there. */
   readonly eventId: string;
-  /** The event the log holds there now, if any. */
+  /** The event the log holds there now, when it holds one. */
   readonly foundEventId?: string;
   readonly message: string;
 }
