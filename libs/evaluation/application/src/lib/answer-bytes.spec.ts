@@ -15,6 +15,12 @@ describe('joinedBytes', () => {
     expect(joinedBytes('[', [], ']', own).toString()).toBe('[]');
   });
 
+  it('joins only the first `count` fragments of a longer array', () => {
+    const fragments = [Buffer.from('1'), Buffer.from('2'), Buffer.from('3')];
+    expect(joinedBytes('[', fragments, ']', own, 2).toString()).toBe('[1,2]');
+    expect(joinedBytes('[', fragments, ']', own, 0).toString()).toBe('[]');
+  });
+
   it('fills exactly the memory it is given', () => {
     const lengths: number[] = [];
     const body = joinedBytes('ab', [Buffer.from('cd'), Buffer.from('e')], 'f', (length) => {

@@ -42,15 +42,16 @@ const COMMA = 0x2c;
  * `head`, the fragments separated by commas, and `tail`, as one buffer: the texts are encoded
  * straight into it and the fragments copied with `TypedArray#set`, with no buffer made for each
  * text and no array of parts. `into` gives the memory (`AnswerSlab#take`, or an allocation of its
- * own for an answer kept long).
+ * own for an answer kept long). Only the first `count` fragments are joined: an array reused
+ * between answers keeps its length, since cutting it and growing it again reallocates its storage.
  */
-export function joinedBytes(head: string, fragments: readonly Buffer[], tail: string, into: (length: number) => Buffer): Buffer {
+export function joinedBytes(head: string, fragments: readonly Buffer[], tail: string, into: (length: number) => Buffer, count = fragments.length): Buffer {
   const headLength = Buffer.byteLength(head);
-  let length = headLength + Buffer.byteLength(tail) + Math.max(0, fragments.length - 1);
-  for (let index = 0; index < fragments.length; index++) length += (fragments[index] as Buffer).length;
+  let length = headLength + Buffer.byteLength(tail) + Math.max(0, count - 1);
+  for (let index = 0; index < count; index++) length += (fragments[index] as Buffer).length;
   const body = into(length);
   let offset = body.write(head, 0);
-  for (let index = 0; index < fragments.length; index++) {
+  for (let index = 0; index < count; index++) {
     if (index > 0) body[offset++] = COMMA;
     const fragment = fragments[index] as Buffer;
     body.set(fragment, offset);

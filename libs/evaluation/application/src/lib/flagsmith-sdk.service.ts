@@ -32,6 +32,9 @@ function setOwn<V>(target: Record<string, V>, key: string, value: V): void {
 /** The end of an answer that lists no traits (an environment hiding sensitive data). */
 const NO_TRAITS_TAIL = '],"traits":[]}';
 
+/** What a reused fragment slot holds between answers. */
+const NO_BYTES = Buffer.alloc(0);
+
 /** Memory of an answer's own, for one kept long (see `answerBody`). */
 const ownAllocation = (length: number): Buffer => Buffer.allocUnsafeSlow(length);
 
@@ -199,11 +202,13 @@ export class FlagsmithSdkService {
   private answerBody(environment: ServedEnvironment, identifier: string, outcomes: readonly FlagOutcome[], tail: string, remembered: boolean): Buffer {
     const renderer = environment.renderer;
     // One array reused by every answer: assembly is synchronous, so no two answers share it at once.
+    // Its length only grows; the entries used are cleared afterwards so no answer keeps an old revision's bytes.
     const fragments = this.fragments;
-    fragments.length = outcomes.length;
-    for (let index = 0; index < outcomes.length; index++) fragments[index] = renderer.flagBytes(outcomes[index] as FlagOutcome);
-    const body = joinedBytes(`{"identifier":${JSON.stringify(identifier)},"flags":[`, fragments, tail, remembered ? ownAllocation : this.slabTake);
-    fragments.length = 0;
+    const count = outcomes.length;
+    while (fragments.length < count) fragments.push(NO_BYTES);
+    for (let index = 0; index < count; index++) fragments[index] = renderer.flagBytes(outcomes[index] as FlagOutcome);
+    const body = joinedBytes(`{"identifier":${JSON.stringify(identifier)},"flags":[`, fragments, tail, remembered ? ownAllocation : this.slabTake, count);
+    fragments.fill(NO_BYTES, 0, count);
     return body;
   }
 

@@ -387,15 +387,18 @@ export class EvaluationHttpHandler {
     });
   }
 
-  /** Answer headers (an environment's own, the same object on every answer) and their list, made once each. */
-  private readonly headerLists = new WeakMap<NonNullable<SdkAnswer['headers']>, readonly (string | number)[]>();
-  private readonly noHeaderList = headerListOf(undefined);
+  /**
+   * Answer headers (an environment's own, the same object on every answer) and their lists, made
+   * once each: with a body (ending in its type and a length to fill in) and without.
+   */
+  private readonly headerLists = new WeakMap<NonNullable<SdkAnswer['headers']>, HeaderLists>();
+  private readonly noHeaderLists = headerListsOf(undefined);
 
-  private headerListFor(headers: SdkAnswer['headers']): readonly (string | number)[] {
-    if (headers === undefined) return this.noHeaderList;
-    let list = this.headerLists.get(headers);
-    if (list === undefined) this.headerLists.set(headers, (list = headerListOf(headers)));
-    return list;
+  private headerListsFor(headers: SdkAnswer['headers']): HeaderLists {
+    if (headers === undefined) return this.noHeaderLists;
+    let lists = this.headerLists.get(headers);
+    if (lists === undefined) this.headerLists.set(headers, (lists = headerListsOf(headers)));
+    return lists;
   }
 
   private send(response: ServerResponse, answer: SdkAnswer, route: string, startedAt: number): void {
@@ -403,26 +406,37 @@ export class EvaluationHttpHandler {
     if (answer.complete) response.writeHead(answer.status, answer.headers);
     else {
       // A flat list of names and values, copied from one made once for these headers: Node reads
-      // an array pair by pair, where an object merged per answer is enumerated key by key.
-      const headers = this.headerListFor(answer.headers).slice();
-      if (body !== null) headers.push('content-type', JSON_TYPE, 'content-length', typeof body === 'string' ? Buffer.byteLength(body) : body.length);
-      response.writeHead(answer.status, headers);
+      // an array pair by pair, where an object merged per answer is enumerated key by key. The
+      // copy has its final size, so filling in the length grows nothing.
+      const lists = this.headerListsFor(answer.headers);
+      if (body === null) response.writeHead(answer.status, lists.withoutBody.slice());
+      else {
+        const headers = lists.withBody.slice();
+        headers[headers.length - 1] = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+        response.writeHead(answer.status, headers);
+      }
     }
     response.end(body ?? undefined);
     this.options.onAnswered?.(route, answer.status, startedAt);
   }
 }
 
+interface HeaderLists {
+  readonly withoutBody: readonly (string | number)[];
+  /** Ends with `content-length` and a placeholder for the body's length. */
+  readonly withBody: readonly (string | number)[];
+}
+
 /**
- * The CORS headers and `headers` (which win over them) as a flat list of names and values, the
- * form `writeHead` takes without enumerating an object; a body's type and length are added per
+ * The CORS headers and `headers` (which win over them) as flat lists of names and values, the
+ * form `writeHead` takes without enumerating an object; a body's type and length are set per
  * answer, so the ones given here are dropped.
  */
-function headerListOf(headers: SdkAnswer['headers']): readonly (string | number)[] {
+function headerListsOf(headers: SdkAnswer['headers']): HeaderLists {
   const list: (string | number)[] = [];
   for (const [name, value] of Object.entries({ ...CORS_HEADERS, ...headers })) {
     if (name === 'content-type' || name === 'content-length') continue;
     list.push(name, value);
   }
-  return list;
+  return { withoutBody: list, withBody: [...list, 'content-type', JSON_TYPE, 'content-length', 0] };
 }
