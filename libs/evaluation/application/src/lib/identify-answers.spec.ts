@@ -161,6 +161,26 @@ describe('identify answers of stored identities', () => {
     synchronous.stop();
   });
 
+  it('lists transient traits in UTF-16 code-unit order, for a few traits and for many, answer after answer', async () => {
+    const documents = new Map<string, unknown>([[readModelKeys.environment(7), environment]]);
+    const synchronous = new EnvironmentRegistry(new MapStore(documents), { readNow: (key) => documents.get(key) ?? null });
+    await synchronous.start();
+    const resolved = synchronous.resolve('client-key');
+    if (!resolved) throw new Error('the client key does not resolve');
+    const service = new FlagsmithSdkService(synchronous);
+    const keysOf = async (keys: readonly string[]): Promise<string[]> => {
+      const traits = keys.map((key, index) => ({ trait_key: key, trait_value: index }));
+      const answer = await service.identifyRaw(resolved, JSON.stringify({ identifier: 'visitor', transient: true, traits }), () => 'correlation');
+      return (JSON.parse(String(answer.body)) as { traits: { trait_key: string }[] }).traits.map((trait) => trait.trait_key);
+    };
+    // 'Z' < 'a' < 'é' < '𝄞' (a surrogate pair, D834) < 'ｆ' (FF46) by code unit; code points would put '𝄞' last.
+    const few = ['plan', 'ｆ', 'é', 'a', 'Z', '𝄞', 'age'];
+    const many = Array.from({ length: 20 }, (_, index) => `k${(index * 7) % 20}`);
+    for (const keys of [few, many, few.slice(0, 2), many, few]) expect(await keysOf(keys)).toEqual([...keys].sort());
+    expect(await keysOf(few)).toEqual(['Z', 'a', 'age', 'plan', 'é', '𝄞', 'ｆ']);
+    synchronous.stop();
+  });
+
   it('marks the traits a client key repeats as transient where client traits are not stored', async () => {
     const closed: EnvironmentDocument = { ...environment, settings: { ...environment.settings, allowClientTraits: false } };
     const documents = new Map<string, unknown>([[readModelKeys.environment(7), closed], [readModelKeys.identity(7, 'ada'), { ...identity('ada'), traits: { plan: 'pro', seats: 3 } }]]);
