@@ -1,5 +1,6 @@
 import { KafkaBroker, RedisServer, kafkaUnavailableReason, redisUnavailableReason } from '@flagline/infra-testing';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -37,9 +38,13 @@ function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
-/** Starts a service's build under `root`; the evaluation service with the Node options it runs with everywhere. */
+/**
+ * Starts a service's build under `root`; the evaluation service with the Node options it runs with
+ * everywhere, or none for a build from before it had them (as that build ran).
+ */
 function startService(root: string, app: string, env: Record<string, string>): ChildProcess {
-  const nodeOptions = app === 'evaluation-service' ? EVALUATION_SERVICE_NODE_OPTIONS : [];
+  const ownOptions = existsSync(join(root, 'apps', 'evaluation-service', 'src', 'node-options.ts'));
+  const nodeOptions = app === 'evaluation-service' && ownOptions ? EVALUATION_SERVICE_NODE_OPTIONS : [];
   return spawn(process.execPath, [...nodeOptions, join(root, 'dist', 'apps', app, 'src', 'main.js')], {
     env: { ...process.env, LOG_LEVEL: 'warn', HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
