@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve, sep } from 'node:path';
 import { AdminClient } from '../admin-client';
 import { createBenchEnvironment, type BenchIdentity } from '../fixture';
 import { describeChoice } from '../load-generator';
@@ -23,6 +23,8 @@ the acknowledged identities is served with its traits.
   --rounds R           rounds of new and transient runs (default 1; orders alternate)
   --new-only           new identities only (a profile of them alone)
   --profile            the server's CPU profile (--cpu-prof) under the data directory, kept
+  --data-dir-from DIR  start from a copy of DIR, loaded by identify-stored.ts --data-dir DIR
+                       (the new identities then land in files of that size; default: empty)
   --generator G        wrk, oha or autocannon (default wrk when installed)
   --pin / --no-pin     server on CPU 0 and generator on CPU 1, or the server free on every core
                        (default: pinned with wrk)
@@ -58,10 +60,15 @@ async function main(): Promise<void> {
   const choice = generatorFromArguments(process.argv);
   const rounds = Number(option('--rounds') ?? 1);
   const dataDir = await mkdtemp(join(tmpdir(), 'flagline-identify-'));
+  const from = option('--data-dir-from');
   let server: NodeProcess | undefined;
   try {
     const port = await freePort();
-    const adminKey = `flk_${randomBytes(24).toString('base64url')}`;
+    // A loaded directory is copied whole (the copy is removed at the end), its keys read from identify-stored.ts's manifest.
+    const loaded = from === undefined ? undefined : (JSON.parse(await readFile(join(from, 'identify-stored.json'), 'utf8')) as { adminKey: string; serverKey: string; identities: number });
+    const left = (source: string): boolean => ['server.log', 'profile'].includes(relative(from ?? '', source).split(sep)[0] ?? '');
+    if (from !== undefined) await cp(from, dataDir, { recursive: true, filter: (source) => !left(source) });
+    const adminKey = loaded?.adminKey ?? `flk_${randomBytes(24).toString('base64url')}`;
     const entry = useDist ? [join(root, 'dist', 'apps', 'standalone', 'src', 'main.js')] : ['-r', '@swc-node/register', join(root, 'apps', 'standalone', 'src', 'main.ts')];
     const args = [...(profile ? ['--cpu-prof', `--cpu-prof-dir=${join(dataDir, 'profile')}`] : []), ...entry];
     server = new NodeProcess(args[0] as string, {
@@ -71,12 +78,12 @@ async function main(): Promise<void> {
       logFile: join(tmpdir(), `flagline-identify-${process.pid}.log`),
     });
     const base = `http://127.0.0.1:${port}`;
-    await Promise.race([waitFor(`${base}/health`, 60_000), server.failOnExit()]);
-    const bench = await createBenchEnvironment(new AdminClient(base, adminKey));
-    const headers = { 'x-environment-key': bench.serverKey, 'content-type': 'application/json' };
+    await Promise.race([waitFor(`${base}/health`, 600_000), server.failOnExit()]);
+    const serverKey = loaded?.serverKey ?? (await createBenchEnvironment(new AdminClient(base, adminKey))).serverKey;
+    const headers = { 'x-environment-key': serverKey, 'content-type': 'application/json' };
     pinServer(server.pid, choice);
     const rssBefore = await rssMb(server.pid);
-    console.log(`\nIdentify, ${CONNECTIONS} connections, ${DURATION} s each, server from ${useDist ? 'dist' : 'sources'} of ${root}${profile ? ' (profiling)' : ''}; ${describeChoice(choice)}`);
+    console.log(`\nIdentify, ${CONNECTIONS} connections, ${DURATION} s each, server from ${useDist ? 'dist' : 'sources'} of ${root}${profile ? ' (profiling)' : ''}${loaded ? `, on a copy of ${from ?? ''} (${loaded.identities.toLocaleString('en')} identities)` : ''}; ${describeChoice(choice)}`);
 
     const make = (kind: 'new' | 'transient', prefix: string, seconds: number) => newIdentifyRound(base, headers, CONNECTIONS, seconds, kind, prefix);
     // Warm-up: both paths compiled and the JIT settled before measuring.
