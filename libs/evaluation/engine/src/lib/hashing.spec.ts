@@ -45,6 +45,29 @@ describe('hashed percentage', () => {
     });
   });
 
+  describe('given pairs whose joined text is 1 to 70 characters (one MD5 block up to 55 bytes, two after), ASCII from NUL to DEL and not', () => {
+    it('when hashed as a pair then each equals the BigInt formula over node:crypto MD5', () => {
+      let seed = 11;
+      const next = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
+      // Every ASCII code unit (0x00 and 0x7f included), and characters just past ASCII and far past it.
+      const alphabets = [Array.from({ length: 128 }, (_, code) => String.fromCharCode(code)), ['a', '0', '\u0080', 'é', '中', '😀']];
+      for (let total = 1; total <= 70; total += 1) {
+        for (const alphabet of alphabets) {
+          for (let sample = 0; sample < 12; sample += 1) {
+            // Cut between characters, never inside a surrogate pair (a lone surrogate is refused at the HTTP edge).
+            const characters = Array.from({ length: total - 1 }, () => alphabet[next() % alphabet.length] as string);
+            const cut = next() % total;
+            const first = characters.slice(0, cut).join('');
+            const second = characters.slice(cut).join('');
+            const expected = referencePercentage(`${first},${second}`);
+            const value = expected === 100 ? referencePercentage(`${first},${second},${first},${second}`) : expected;
+            expect({ first, second, value: hashedPercentageForPair(first, second) }).toStrictEqual({ first, second, value });
+          }
+        }
+      }
+    });
+  });
+
   describe('given arbitrary ids', () => {
     it('when hashed then the result equals the BigInt formula and stays in [0, 100)', () => {
       for (let index = 0; index < 500; index += 1) {
