@@ -32,7 +32,7 @@ function setOwn<V>(target: Record<string, V>, key: string, value: V): void {
 /** The end of an answer that lists no traits (an environment hiding sensitive data). */
 const NO_TRAITS_TAIL = '],"traits":[]}';
 
-/** What a reused fragment slot holds between answers. */
+/** What the reused block slot holds between answers. */
 const NO_BYTES = Buffer.alloc(0);
 
 /** Memory of an answer's own, for one kept long (see `answerBody`). */
@@ -79,7 +79,7 @@ function inOrder(keys: readonly string[]): boolean {
 export class FlagsmithSdkService {
   private readonly clock: () => number;
   private readonly documents = new WeakMap<ServedEnvironment, string>();
-  private readonly fragments: Buffer[] = [];
+  private readonly block: Buffer[] = [NO_BYTES];
   private readonly pieces: string[] = [];
   private readonly slab = new AnswerSlab();
   private readonly slabTake = (length: number): Buffer => this.slab.take(length);
@@ -223,15 +223,13 @@ export class FlagsmithSdkService {
    * own allocation then; any other is cut from the answer slab (it lives until it is written).
    */
   private answerBody(environment: ServedEnvironment, identifier: string, outcomes: readonly FlagOutcome[], tail: string, remembered: boolean): Buffer {
-    const renderer = environment.renderer;
-    // One array reused by every answer: assembly is synchronous, so no two answers share it at once.
-    // Its length only grows; the entries used are cleared afterwards so no answer keeps an old revision's bytes.
-    const fragments = this.fragments;
-    const count = outcomes.length;
-    while (fragments.length < count) fragments.push(NO_BYTES);
-    for (let index = 0; index < count; index++) fragments[index] = renderer.flagBytes(outcomes[index] as FlagOutcome);
-    const body = joinedBytes(`{"identifier":${JSON.stringify(identifier)},"flags":[`, fragments, tail, remembered ? ownAllocation : this.slabTake, count);
-    fragments.fill(NO_BYTES, 0, count);
+    // The flags come as one block kept per list of outcomes (see `FlagRenderer#flagsBlock`),
+    // between the identifier and the traits, which are this answer's own. One array reused by
+    // every answer: assembly is synchronous, so no two answers share it at once.
+    const block = this.block;
+    block[0] = environment.renderer.flagsBlock(outcomes);
+    const body = joinedBytes(`{"identifier":${JSON.stringify(identifier)},"flags":[`, block, tail, remembered ? ownAllocation : this.slabTake, 1);
+    block[0] = NO_BYTES;
     return body;
   }
 

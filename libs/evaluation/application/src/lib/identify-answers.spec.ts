@@ -198,6 +198,22 @@ describe('identify answers of stored identities', () => {
     synchronous.stop();
   });
 
+  it('answers transient identities byte for byte: their own identifier and traits around the flags of their list', async () => {
+    const resolved = registry.resolve('client-key');
+    if (!resolved) throw new Error('the client key does not resolve');
+    const renderer = resolved.environment.renderer;
+    const expected = (identifier: string, plan: string): string => {
+      const outcomes = resolved.environment.visible(resolved.environment.evaluateIdentity({ identifier, traits: { plan } }, null), 'client');
+      const flagsJson = outcomes.map((outcome) => renderer.flag(outcome)).join(',');
+      return `{"identifier":${JSON.stringify(identifier)},"flags":[${flagsJson}],"traits":[{"trait_key":"plan","trait_value":${JSON.stringify(plan)},"transient":true}]}`;
+    };
+    for (const [identifier, plan] of [['visitor-1', 'pro'], ['visitor-2', 'pro'], ['ñ "quoted" 😀', 'free'], ['visitor-1', 'pro']] as const) {
+      const body = JSON.stringify({ identifier, transient: true, traits: [{ trait_key: 'plan', trait_value: plan }] });
+      const answer = await sdk.identifyRaw(resolved, body, () => 'correlation');
+      expect({ identifier, body: Buffer.isBuffer(answer.body) ? answer.body.toString('utf8') : answer.body }).toStrictEqual({ identifier, body: expected(identifier, plan) });
+    }
+  });
+
   it('forgets a remembered answer once its identity has left the cache', async () => {
     await identify('ada');
     const second = await identify('ada');

@@ -1,7 +1,7 @@
 import type { FlagOutcome } from '@flagline/evaluation-engine';
-import { LRUCache } from 'lru-cache';
 import { hash } from 'node:crypto';
 import { joinedBytes } from './answer-bytes';
+import { KeptByList, keptIds, listKey } from './kept-by-list';
 import { SDK_CORS_HEADERS, type SdkAnswer } from './sdk-answer';
 import type { ServedEnvironment } from './served-environment';
 
@@ -120,21 +120,22 @@ export class OfrepFlagRenderer {
   private readonly keyMissing = new WeakMap<FlagOutcome, Entry>();
   private readonly answers = new WeakMap<FlagOutcome, SdkAnswer>();
   private nextId = 1;
-  /** By a hash of the entries' ids; a hit is checked id by id, so a collision only misses. */
-  private readonly bulkAnswers: LRUCache<number, BulkAnswer>;
+  /** By the list of the entries' ids (see `KeptByList`). */
+  private readonly bulkAnswers: KeptByList<BulkAnswer>;
   /** One list reused by every lookup: assembly is synchronous, so no two answers share it at once. */
   private readonly pending: Entry[] = [];
+  private readonly pendingIds: number[] = [];
 
   constructor(
     private readonly environment: ServedEnvironment,
     budget: { readonly bytes: number; readonly perAnswer: number } = { bytes: BULK_ANSWER_BYTES, perAnswer: MAX_KEPT_BULK_ANSWER_BYTES },
   ) {
-    this.bulkAnswers = new LRUCache({ maxSize: budget.bytes, maxEntrySize: budget.perAnswer, sizeCalculation: keptSize });
+    this.bulkAnswers = new KeptByList({ bytes: budget.bytes, perList: budget.perAnswer }, keptSize);
   }
 
   /** Bytes the kept bulk answers take, as counted against the budget. */
   get bulkBytesKept(): number {
-    return this.bulkAnswers.calculatedSize;
+    return this.bulkAnswers.bytesKept;
   }
 
   private rendered(value: unknown): Entry {
@@ -190,47 +191,33 @@ export class OfrepFlagRenderer {
    */
   bulk(outcomes: readonly FlagOutcome[], anonymous: boolean): BulkAnswer {
     const entries = this.pending;
-    entries.length = outcomes.length;
-    // Two 32-bit lanes of a multiplicative hash of the ids, in order, as one 53-bit number.
-    let high = 0x2545f491;
-    let low = 0x6b43a9b5;
-    for (let index = 0; index < outcomes.length; index++) {
+    const ids = this.pendingIds;
+    const count = outcomes.length;
+    entries.length = count;
+    ids.length = count;
+    for (let index = 0; index < count; index++) {
       const outcome = outcomes[index] as FlagOutcome;
       const entry = anonymous && this.environment.dependsOnIdentity(outcome.feature.index) ? this.keyMissingOf(outcome) : this.entryOf(outcome);
       entries[index] = entry;
-      high = Math.imul(high ^ entry.id, 0x9e3779b1);
-      high ^= high >>> 15;
-      low = Math.imul(low ^ entry.id, 0x85ebca77);
-      low ^= low >>> 13;
+      ids[index] = entry.id;
     }
-    const key = (high >>> 0) * 0x200000 + (low >>> 11);
-    const known = this.bulkAnswers.get(key);
-    if (known !== undefined && sameIds(known.ids, entries)) {
+    const key = listKey(ids, count);
+    const known = this.bulkAnswers.get(key, ids, count);
+    if (known !== undefined) {
       entries.length = 0;
       return known;
     }
-    const made = bulkAnswerOf(entries);
+    const made = bulkAnswerOf(entries, keptIds(ids, count));
     entries.length = 0;
     // Not kept when larger than the budget's share for one answer.
-    this.bulkAnswers.set(key, made);
+    this.bulkAnswers.keep(key, made);
     return made;
   }
 }
 
-function sameIds(ids: Float64Array, entries: readonly Entry[]): boolean {
-  if (ids.length !== entries.length) return false;
-  for (let index = 0; index < ids.length; index++) if (ids[index] !== (entries[index] as Entry).id) return false;
-  return true;
-}
-
-function bulkAnswerOf(entries: readonly Entry[]): BulkAnswer {
-  const ids = new Float64Array(entries.length);
+function bulkAnswerOf(entries: readonly Entry[], ids: Float64Array): BulkAnswer {
   const parts = new Array<Buffer>(entries.length);
-  for (let index = 0; index < entries.length; index++) {
-    const entry = entries[index] as Entry;
-    ids[index] = entry.id;
-    parts[index] = entry.bytes;
-  }
+  for (let index = 0; index < entries.length; index++) parts[index] = (entries[index] as Entry).bytes;
   const body = joinedBytes('{"flags":[', parts, ']}', ownAllocation);
   const etag = `"${hash('sha1', body, 'base64url')}"`;
   return { ids, etag, answer: { status: 200, body, headers: { ...SDK_CORS_HEADERS, 'content-type': 'application/json', 'content-length': body.length, etag }, complete: true } };
