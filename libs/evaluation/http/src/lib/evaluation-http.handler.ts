@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { SdkIncomingMessage } from './sdk-incoming-message';
+import { TurnWrites } from './turn-writes';
 
 export interface EvaluationHttpOptions {
   /** Largest accepted request body in bytes. */
@@ -401,7 +402,20 @@ export class EvaluationHttpHandler {
     return lists;
   }
 
+  /** Answers are written at the end of the event loop's turn, all of its answers together (see `TurnWrites`). */
+  private readonly writes = new TurnWrites<SdkAnswer>(
+    (response, answer, route, startedAt) => this.write(response, answer, route, startedAt),
+    (error, response) => {
+      this.options.onError?.(error);
+      response.destroy();
+    },
+  );
+
   private send(response: ServerResponse, answer: SdkAnswer, route: string, startedAt: number): void {
+    this.writes.add(response, answer, route, startedAt);
+  }
+
+  private write(response: ServerResponse, answer: SdkAnswer, route: string, startedAt: number): void {
     const body = answer.body;
     if (answer.complete) response.writeHead(answer.status, answer.headers);
     else {

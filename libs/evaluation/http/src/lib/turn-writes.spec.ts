@@ -1,0 +1,102 @@
+import type { ServerResponse } from 'node:http';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { TurnWrites } from './turn-writes';
+
+/** Stand-ins for responses: TurnWrites only hands them to its writer. */
+const responses = (count: number): ServerResponse[] => Array.from({ length: count }, (_, index) => ({ index }) as unknown as ServerResponse);
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+const indexOf = (response: ServerResponse): number => (response as unknown as { index: number }).index;
+
+describe('TurnWrites: the answers of one event-loop turn written together at its end', () => {
+  it('writes nothing while the turn runs, then every answer of the turn in the order it was made', async () => {
+    const written: string[] = [];
+    const writes = new TurnWrites<string>((response, answer, route, startedAt) => written.push(`${indexOf(response)}:${answer}:${route}:${startedAt}`), () => undefined);
+    const [first, second, third] = responses(3) as [ServerResponse, ServerResponse, ServerResponse];
+    writes.add(first, 'a', 'ofrep-flags', 1);
+    writes.add(second, 'b', 'ofrep-flag', 2);
+    writes.add(third, 'c', 'identities', 3);
+    expect(written).toEqual([]);
+    await nextTurn();
+    expect(written).toEqual(['0:a:ofrep-flags:1', '1:b:ofrep-flag:2', '2:c:identities:3']);
+  });
+
+  it('starts afresh each turn: a later turn writes only its own answers, even fewer than before', async () => {
+    const written: string[] = [];
+    const writes = new TurnWrites<string>((_response, answer) => written.push(answer), () => undefined);
+    const [first, second, third] = responses(3) as [ServerResponse, ServerResponse, ServerResponse];
+    writes.add(first, 'a', 'r', 0);
+    writes.add(second, 'b', 'r', 0);
+    writes.add(third, 'c', 'r', 0);
+    await nextTurn();
+    writes.add(first, 'd', 'r', 0);
+    await nextTurn();
+    await nextTurn();
+    expect(written).toEqual(['a', 'b', 'c', 'd']);
+  });
+
+  it('writes an answer added while the turn is being written in the same pass, once', async () => {
+    const written: string[] = [];
+    const [first, second] = responses(2) as [ServerResponse, ServerResponse];
+    const writes: TurnWrites<string> = new TurnWrites<string>((_response, answer) => {
+      written.push(answer);
+      if (answer === 'a') writes.add(second, 'late', 'r', 0);
+    }, () => undefined);
+    writes.add(first, 'a', 'r', 0);
+    await nextTurn();
+    await nextTurn();
+    expect(written).toEqual(['a', 'late']);
+  });
+
+  it('reports a write that throws with its response and still writes the rest of the turn', async () => {
+    const written: string[] = [];
+    const failures: [string, number][] = [];
+    const writes = new TurnWrites<string>(
+      (_response, answer) => {
+        if (answer === 'bad') throw new Error('invalid header');
+        written.push(answer);
+      },
+      (error, response) => failures.push([(error as Error).message, indexOf(response)]),
+    );
+    const [first, second, third] = responses(3) as [ServerResponse, ServerResponse, ServerResponse];
+    writes.add(first, 'a', 'r', 0);
+    writes.add(second, 'bad', 'r', 0);
+    writes.add(third, 'c', 'r', 0);
+    await nextTurn();
+    expect(written).toEqual(['a', 'c']);
+    expect(failures).toEqual([['invalid header', 1]]);
+  });
+
+  it('answers requests on many connections at once over HTTP, each with its own answer', async () => {
+    const writes = new TurnWrites<string>(
+      (response, answer) => {
+        response.writeHead(200, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(answer) });
+        response.end(answer);
+      },
+      () => undefined,
+    );
+    const server = createServer((incoming, response) => {
+      incoming.resume();
+      incoming.on('end', () => writes.add(response, `answer to ${incoming.url ?? ''}`, 'r', 0));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const get = (path: string): Promise<string> =>
+      new Promise((resolve, reject) => {
+        const outgoing = request({ port, host: '127.0.0.1', path, agent: false }, (response) => {
+          let text = '';
+          response.setEncoding('utf8');
+          response.on('data', (chunk: string) => (text += chunk));
+          response.on('end', () => resolve(text));
+        });
+        outgoing.on('error', reject);
+        outgoing.end();
+      });
+    try {
+      const paths = Array.from({ length: 20 }, (_, index) => `/${index}`);
+      expect(await Promise.all(paths.map(get))).toEqual(paths.map((path) => `answer to ${path}`));
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});
