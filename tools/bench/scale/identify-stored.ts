@@ -8,7 +8,7 @@ import { AdminClient } from '../admin-client';
 import { createBenchEnvironment } from '../fixture';
 import { describeChoice, type TimedLoad } from '../load-generator';
 import { freePort, identityBody, waitFor } from '../support';
-import { bodiesFor, generatorFromArguments, pinServer, scaleIdentity, storedIdentifyBodies, timedRun } from './identities';
+import { bodiesFor, generatorFromArguments, pinServer, scaleIdentity, storedIdentifyBodies, timedRun, transparencyChecked } from './identities';
 import { load } from './load';
 import { NodeProcess, rssMb } from './processes';
 
@@ -67,12 +67,6 @@ async function startServer(dataDir: string, adminKey: string, profileDir?: strin
   const base = `http://127.0.0.1:${port}`;
   await Promise.race([waitFor(`${base}/health`, 600_000), server.failOnExit()]);
   return { server, base };
-}
-
-/** Whether the server's start-up check of the log against its Merkle tree is done (true when it has no such check). */
-async function transparencyChecked(base: string): Promise<boolean> {
-  const health = (await (await fetch(`${base}/health`)).json()) as { transparency?: { checked?: boolean } };
-  return health.transparency?.checked !== false;
 }
 
 async function loadIdentities(dataDir: string, count: number): Promise<Loaded> {

@@ -6,7 +6,7 @@ import { AdminClient } from '../admin-client';
 import { createBenchEnvironment, type BenchIdentity } from '../fixture';
 import { describeChoice } from '../load-generator';
 import { freePort, waitFor } from '../support';
-import { generatorFromArguments, newIdentifyRound, newIdentity, pinServer, timedRun, TRAIT_ROTATION, type TimedRun } from './identities';
+import { generatorFromArguments, newIdentifyRound, newIdentity, pinServer, timedRun, TRAIT_ROTATION, transparencyChecked, type TimedRun } from './identities';
 import { NodeProcess, rssMb } from './processes';
 
 const HELP = `Identify of new identities against transient identifies, on one standalone server:
@@ -24,7 +24,8 @@ the acknowledged identities is served with its traits.
   --new-only           new identities only (a profile of them alone)
   --profile            the server's CPU profile (--cpu-prof) under the data directory, kept
   --data-dir-from DIR  start from a copy of DIR, loaded by identify-stored.ts --data-dir DIR
-                       (the new identities then land in files of that size; default: empty)
+                       (the new identities then land in files of that size; default: empty),
+                       once the server's start-up check of the log against its tree is done
   --generator G        wrk, oha or autocannon (default wrk when installed)
   --pin / --no-pin     server on CPU 0 and generator on CPU 1, or the server free on every core
                        (default: pinned with wrk)
@@ -79,6 +80,8 @@ async function main(): Promise<void> {
     });
     const base = `http://127.0.0.1:${port}`;
     await Promise.race([waitFor(`${base}/health`, 600_000), server.failOnExit()]);
+    // A loaded log's start-up check against its Merkle tree runs behind the serving: measured after it.
+    while (loaded && !(await transparencyChecked(base))) await new Promise((resolveWait) => setTimeout(resolveWait, 500));
     const serverKey = loaded?.serverKey ?? (await createBenchEnvironment(new AdminClient(base, adminKey))).serverKey;
     const headers = { 'x-environment-key': serverKey, 'content-type': 'application/json' };
     pinServer(server.pid, choice);

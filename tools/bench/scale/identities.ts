@@ -7,6 +7,12 @@ import { cpuMs, sleep } from './processes';
 import { median, type Results } from './report';
 import { StandaloneServer } from './standalone';
 
+/** Whether the server's start-up check of the log against its Merkle tree is done (true when it has no such check). */
+export async function transparencyChecked(base: string): Promise<boolean> {
+  const health = (await (await fetch(`${base}/health`)).json()) as { transparency?: { checked?: boolean } };
+  return health.transparency?.checked !== false;
+}
+
 export interface IdentityOptions {
   readonly identities: number;
   readonly connections: number;
