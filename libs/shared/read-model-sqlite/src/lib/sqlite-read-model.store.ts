@@ -10,7 +10,7 @@ import {
 } from '@flagline/contracts';
 import type { CheckpointStore } from '@flagline/event-sourcing';
 import { deepFreeze } from '@flagline/read-model';
-import { ChunkedInsert } from '@flagline/state-store-sqlite';
+import { ChunkedInsert, truncateWal } from '@flagline/state-store-sqlite';
 import { LRUCache } from 'lru-cache';
 import { openReadModelFile, removeReadModelFile, type ReadModelFileOptions } from './read-model-file';
 import { DamagedReadModelFile, ResidentDocumentRows } from './resident-document-rows';
@@ -28,6 +28,11 @@ export interface SqliteReadModelStoreOptions {
   readonly maxDirty?: number;
   /** Decoded identity documents kept in memory, least recently used dropped first. Default 10,000. */
   readonly identityCacheSize?: number;
+  /**
+   * WAL pages after which a commit checkpoints (SQLite's `wal_autocheckpoint`). Default SQLite's
+   * 1,000; a file whose checkpoints a `WalCheckpointer` thread runs passes `CHECKPOINTED_ELSEWHERE_PAGES`.
+   */
+  readonly walAutocheckpointPages?: number;
   /** SQLite's page cache in KiB. Default 16,384 (16 MiB). */
   readonly cacheSizeKiB?: number;
   /** The event log's last position: a file whose consumer is past it is replaced by an empty one. */
@@ -187,6 +192,7 @@ export class SqliteReadModelStore implements BatchReadModelStore {
     this.written = options.trackWrittenIdentities ? new WrittenIdentities() : null;
     this.recreatedBecause = opened.recreatedBecause;
     this.identities = new LRUCache({ max: Math.max(1, options.identityCacheSize ?? 10_000) });
+    if (options.walAutocheckpointPages !== undefined) db.pragma(`wal_autocheckpoint = ${Math.max(0, Math.floor(options.walAutocheckpointPages))}`);
     this.statements = {
       getDocument: db.prepare<[string], string>('SELECT value FROM documents WHERE key = ?').pluck(),
       keysFrom: db.prepare('SELECT key FROM documents WHERE key >= ? ORDER BY key'),
@@ -528,12 +534,13 @@ export class SqliteReadModelStore implements BatchReadModelStore {
   /**
    * Persists what is pending, then copies the WAL into the database and truncates it: after an
    * erasure, so that no page image of a deleted document (zeroed in the database by
-   * `secure_delete`) is left in the WAL either.
+   * `secure_delete`) is left in the WAL either. Tried again while a checkpoint of another
+   * connection (a `WalCheckpointer`'s) holds it busy.
    */
   scrub(): void {
     this.assertOpen();
     this.flush();
-    this.db.pragma('wal_checkpoint(TRUNCATE)');
+    truncateWal(this.db);
   }
 
   /** Persists what is pending and closes the file. */
