@@ -12,7 +12,7 @@ import { EvaluationHttpHandler, SdkIncomingMessage } from '@flagline/evaluation-
 import { answerClientErrors, MAX_HEADER_BYTES } from '@flagline/http-edge';
 import { InMemoryFlagAnalyticsStore } from '@flagline/read-model';
 import { SqliteReadModelStore } from '@flagline/read-model-sqlite';
-import { CHECKPOINTED_ELSEWHERE_PAGES, SqliteCatalogStore, SqliteSnapshotArchive, WalCheckpointer } from '@flagline/state-store-sqlite';
+import { SqliteCatalogStore, SqliteSnapshotArchive } from '@flagline/state-store-sqlite';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -64,11 +64,7 @@ export async function startStandalone(config: StandaloneConfig): Promise<Standal
     // The one read boundary: everything below reads events opened, in the shapes the code writes today.
     const store: EventStore = new UpcastingEventStore(new SealingEventStore(log, keys, IDENTITY_SEALING), upcastRecordedAdminEvent);
     // The admin catalog resumes from its persisted checkpoint and reads only the log after it.
-    // Its WAL checkpoints, and the read models', are run by a thread of their own (below) once both files are open.
-    const catalogStore = SqliteCatalogStore.open(join(config.dataDir, 'catalog.sqlite'), {
-      walAutocheckpointPages: CHECKPOINTED_ELSEWHERE_PAGES,
-      onDiscarded: (reason) => console.warn(`admin catalog: ${reason}; rebuilding it from the event log`),
-    });
+    const catalogStore = SqliteCatalogStore.open(join(config.dataDir, 'catalog.sqlite'), { onDiscarded: (reason) => console.warn(`admin catalog: ${reason}; rebuilding it from the event log`) });
     const catalog = await AdminCatalog.open(store, {
       store: catalogStore,
       onError: (error) => console.error('admin catalog', error),
@@ -84,14 +80,9 @@ export async function startStandalone(config: StandaloneConfig): Promise<Standal
       path: join(config.dataDir, 'read-models.sqlite'),
       logHead: await store.headPosition(),
       trackWrittenIdentities: true,
-      walAutocheckpointPages: CHECKPOINTED_ELSEWHERE_PAGES,
       onError: (error) => console.error('read models', error),
     });
     closers.push(() => readModels.close());
-    // Copying the two files' WAL pages back into them (and the syncs around it) off the event loop;
-    // closed before the stores, whose connections then checkpoint what is left as they close.
-    const checkpointer = WalCheckpointer.start([join(config.dataDir, 'catalog.sqlite'), join(config.dataDir, 'read-models.sqlite')], { log: (message) => console.warn(message) });
-    closers.push(() => checkpointer.close());
     if (readModels.recreatedBecause) console.warn(`read models: ${readModels.recreatedBecause}; rebuilding them from the event log`);
     const projector = new EnvironmentProjector(readModels);
     let projectedSinceStart = 0;

@@ -28,11 +28,6 @@ export interface SqliteReadModelStoreOptions {
   readonly maxDirty?: number;
   /** Decoded identity documents kept in memory, least recently used dropped first. Default 10,000. */
   readonly identityCacheSize?: number;
-  /**
-   * WAL pages after which a commit checkpoints (SQLite's `wal_autocheckpoint`). Default SQLite's
-   * 1,000; a file whose checkpoints a `WalCheckpointer` thread runs passes `CHECKPOINTED_ELSEWHERE_PAGES`.
-   */
-  readonly walAutocheckpointPages?: number;
   /** SQLite's page cache in KiB. Default 16,384 (16 MiB). */
   readonly cacheSizeKiB?: number;
   /** The event log's last position: a file whose consumer is past it is replaced by an empty one. */
@@ -192,7 +187,6 @@ export class SqliteReadModelStore implements BatchReadModelStore {
     this.written = options.trackWrittenIdentities ? new WrittenIdentities() : null;
     this.recreatedBecause = opened.recreatedBecause;
     this.identities = new LRUCache({ max: Math.max(1, options.identityCacheSize ?? 10_000) });
-    if (options.walAutocheckpointPages !== undefined) db.pragma(`wal_autocheckpoint = ${Math.max(0, Math.floor(options.walAutocheckpointPages))}`);
     this.statements = {
       getDocument: db.prepare<[string], string>('SELECT value FROM documents WHERE key = ?').pluck(),
       keysFrom: db.prepare('SELECT key FROM documents WHERE key >= ? ORDER BY key'),
@@ -534,8 +528,8 @@ export class SqliteReadModelStore implements BatchReadModelStore {
   /**
    * Persists what is pending, then copies the WAL into the database and truncates it: after an
    * erasure, so that no page image of a deleted document (zeroed in the database by
-   * `secure_delete`) is left in the WAL either. Tried again while a checkpoint of another
-   * connection (a `WalCheckpointer`'s) holds it busy.
+   * `secure_delete`) is left in the WAL either. Tried again while another connection keeps the
+   * WAL busy (see `truncateWal`).
    */
   scrub(): void {
     this.assertOpen();

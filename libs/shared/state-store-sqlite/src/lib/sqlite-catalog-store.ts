@@ -4,7 +4,7 @@ import { closeSync, existsSync, openSync, readSync, rmSync, statSync } from 'nod
 import { CatalogStateRows, STATE_PARTS_SCHEMA } from './catalog-state-rows';
 import { ChunkedInsert } from './chunked-insert';
 import { decodeState, encodeStateByValue } from './state-codec';
-import { truncateWal } from './wal-checkpointer';
+import { truncateWal } from './truncate-wal';
 
 /** Written in the file's meta table; a file without it (or with another) is not served but rebuilt. */
 /**
@@ -23,12 +23,6 @@ export interface SqliteCatalogStoreOptions {
    * completes (the rebuild's, synced once before it is swapped in). Reopened normally, it is WAL again.
    */
   readonly bulkLoad?: boolean;
-  /**
-   * WAL pages after which a commit checkpoints (SQLite's `wal_autocheckpoint`). Default 4,000:
-   * fewer, larger checkpoints, since batches touch pages all over the identity index. A file
-   * whose checkpoints a `WalCheckpointer` thread runs passes `CHECKPOINTED_ELSEWHERE_PAGES`.
-   */
-  readonly walAutocheckpointPages?: number;
 }
 
 const SCHEMA = `
@@ -202,7 +196,8 @@ export class SqliteCatalogStore implements CatalogStore {
       db.pragma(options.bulkLoad ? 'journal_mode = OFF' : 'journal_mode = WAL');
       db.pragma(options.bulkLoad ? 'synchronous = OFF' : 'synchronous = NORMAL');
       db.pragma(`cache_size = -${Math.max(1024, Math.floor(options.cacheKiB ?? 32 * 1024))}`);
-      db.pragma(`wal_autocheckpoint = ${Math.max(0, Math.floor(options.walAutocheckpointPages ?? 4000))}`);
+      // Fewer, larger WAL checkpoints: batches touch pages all over the identity index.
+      db.pragma('wal_autocheckpoint = 4000');
       db.pragma('mmap_size = 0');
       db.pragma('temp_store = FILE');
       // Deleted rows (an erased identity's identifier) are zeroed in the pages written anyway.
@@ -395,7 +390,7 @@ export class SqliteCatalogStore implements CatalogStore {
   /**
    * Copies the WAL into the database and truncates it: after an erasure, so that the page images
    * the WAL held of rows since deleted (zeroed in the database by `secure_delete`) are gone too.
-   * Tried again while a checkpoint of another connection (a `WalCheckpointer`'s) holds it busy.
+   * Tried again while another connection keeps the WAL busy (see `truncateWal`).
    */
   scrub(): void {
     truncateWal(this.db);
