@@ -12,6 +12,7 @@ import type { CheckpointStore } from '@flagline/event-sourcing';
 import { deepFreeze } from '@flagline/read-model';
 import { ChunkedInsert, truncateWal } from '@flagline/state-store-sqlite';
 import { LRUCache } from 'lru-cache';
+import { parseFrozen } from './frozen-json';
 import { openReadModelFile, removeReadModelFile, type ReadModelFileOptions } from './read-model-file';
 import { DamagedReadModelFile, ResidentDocumentRows } from './resident-document-rows';
 
@@ -282,7 +283,7 @@ export class SqliteReadModelStore implements BatchReadModelStore {
     if (cached !== undefined) return cached === ABSENT ? null : cached;
     if (this.written && this.filledTo === null && !this.written.mayHave(key)) return null;
     const value = this.statements.getDocument.get(key);
-    const document = value === undefined ? null : deepFreeze(JSON.parse(value) as object);
+    const document = value === undefined ? null : parseFrozen(value);
     if (keep) this.remember(key, document);
     return document;
   }
