@@ -43,6 +43,15 @@ function isBlank(text: string): boolean {
   return text.charCodeAt(0) !== 0x7b && text.trim() === '';
 }
 
+/** The end of a trait in an answer's list, followed by another or ending the list and the answer. */
+const TRANSIENT_NEXT = ',"transient":true},';
+const TRANSIENT_LAST = ',"transient":true}]}';
+const STORED_NEXT = ',"transient":false},';
+const STORED_LAST = ',"transient":false}]}';
+
+/** Trait names whose answer opening is kept (up to 255 characters each: about 600 KB at the most). */
+const MAX_TRAIT_OPENINGS = 1024;
+
 /** Keys up to this many are sorted by insertion (a few comparisons), more by `Array#sort`. */
 const INSERTION_SORT_UP_TO = 16;
 
@@ -81,6 +90,7 @@ export class FlagsmithSdkService {
   private readonly documents = new WeakMap<ServedEnvironment, string>();
   private readonly block: Buffer[] = [NO_BYTES];
   private readonly pieces: string[] = [];
+  private readonly traitOpenings = new Map<string, string>();
   private readonly slab = new AnswerSlab();
   private readonly slabTake = (length: number): Buffer => this.slab.take(length);
 
@@ -295,26 +305,41 @@ export class FlagsmithSdkService {
     const keys = Object.keys(traits);
     // Stored traits are usually in key order already: checked in one pass, sorted only if not.
     if (!inOrder(keys)) sortKeys(keys);
-    // One array reused by every answer, as `fragments` is, written by index at the length this
+    // One array reused by every answer, as the block slot is, written by index at the length this
     // answer needs (usually the last one's): emptying it and pushing again regrew its storage.
+    // Three pieces a trait: its key's opening (made once per key name), its value, and its end
+    // with the separator before the next trait or the list's end.
     const pieces = this.pieces;
-    const count = 2 + keys.length * 5;
+    const count = 1 + keys.length * 3;
     if (pieces.length !== count) pieces.length = count;
     let at = 0;
-    pieces[at++] = '],"traits":[';
+    pieces[at++] = keys.length === 0 ? '],"traits":[]}' : '],"traits":[';
     for (let index = 0; index < keys.length; index++) {
       const key = keys[index] as string;
-      pieces[at++] = index === 0 ? '{"trait_key":' : ',{"trait_key":';
-      pieces[at++] = JSON.stringify(key);
-      pieces[at++] = ',"trait_value":';
+      const last = index === keys.length - 1;
+      pieces[at++] = this.traitOpening(key);
       pieces[at++] = traitValueJson(traits[key]);
-      pieces[at++] = transientKeys === true || transientKeys?.has(key) === true ? ',"transient":true}' : ',"transient":false}';
+      pieces[at++] = transientKeys === true || transientKeys?.has(key) === true ? (last ? TRANSIENT_LAST : TRANSIENT_NEXT) : last ? STORED_LAST : STORED_NEXT;
     }
-    pieces[at] = ']}';
     const tail = pieces.join('');
     // Nothing of this answer is kept alive by the array.
     pieces.fill('');
     return tail;
+  }
+
+  /**
+   * `{"trait_key":<key>,"trait_value":` for a trait's key, made once per key name: SDKs send the
+   * same few names on every call. Names are the clients' text, so the set kept is bounded: it
+   * starts again once it holds {@link MAX_TRAIT_OPENINGS} names.
+   */
+  private traitOpening(key: string): string {
+    let opening = this.traitOpenings.get(key);
+    if (opening === undefined) {
+      if (this.traitOpenings.size >= MAX_TRAIT_OPENINGS) this.traitOpenings.clear();
+      opening = `{"trait_key":${JSON.stringify(key)},"trait_value":`;
+      this.traitOpenings.set(key, opening);
+    }
+    return opening;
   }
 
   /** Whether identifying would change what is stored: a new identity, or a storable trait that differs. */

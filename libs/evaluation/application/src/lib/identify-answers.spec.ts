@@ -214,6 +214,38 @@ describe('identify answers of stored identities', () => {
     }
   });
 
+  it('writes every trait as JSON.stringify would, for names and values that need escaping and past the names whose opening is kept', async () => {
+    const resolved = registry.resolve('client-key');
+    if (!resolved) throw new Error('the client key does not resolve');
+    const traitsText = async (traits: readonly { trait_key: string; trait_value: unknown }[]): Promise<string> => {
+      const answer = await sdk.identifyRaw(resolved, JSON.stringify({ identifier: 'visitor', transient: true, traits }), () => 'correlation');
+      const body = Buffer.isBuffer(answer.body) ? answer.body.toString('utf8') : String(answer.body);
+      return body.slice(body.indexOf('],"traits":[') + 11, -1);
+    };
+    const expected = (traits: readonly { trait_key: string; trait_value: unknown }[]): string =>
+      JSON.stringify([...traits].sort((a, b) => (a.trait_key < b.trait_key ? -1 : 1)).map((trait) => ({ ...trait, transient: true })));
+    const odd = [
+      { trait_key: 'quote "and" \\ back', trait_value: 'line\nbreak "q" \\ \u0001 ☂ 😀' },
+      { trait_key: 'ünï', trait_value: -0 },
+      { trait_key: 'n', trait_value: -12.5 },
+      { trait_key: 'big', trait_value: 1e21 },
+      { trait_key: 'small', trait_value: 1e-7 },
+      { trait_key: 'yes', trait_value: true },
+      { trait_key: 'no', trait_value: false },
+    ];
+    expect(await traitsText(odd)).toBe(expected(odd));
+    expect(await traitsText(odd)).toBe(expected(odd));
+    // More distinct names than are kept: each answer is still right, before and after the set starts again.
+    for (let round = 0; round < 6; round++) {
+      const many = Array.from({ length: 200 }, (_, index) => ({ trait_key: `k"${round}-${index}`, trait_value: index % 2 === 0 ? `v${index}` : index }));
+      expect(await traitsText(many)).toBe(expected(many));
+    }
+    expect(await traitsText([])).toBe('[]');
+    // A float keeps its written form.
+    const float = await sdk.identifyRaw(resolved, '{"identifier":"visitor","transient":true,"traits":[{"trait_key":"f","trait_value":5.0}]}', () => 'correlation');
+    expect(String(float.body)).toContain('{"trait_key":"f","trait_value":5.0,"transient":true}]}');
+  });
+
   it('forgets a remembered answer once its identity has left the cache', async () => {
     await identify('ada');
     const second = await identify('ada');

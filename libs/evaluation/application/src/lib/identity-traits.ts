@@ -27,5 +27,8 @@ export function storedTraits(identity: IdentityDocument): Readonly<Record<string
 
 /** A trait value as JSON, a float written as a float (`5.0`), as Flagsmith answers it. */
 export function traitValueJson(value: TraitValue | undefined): string {
-  return value instanceof FloatNumber ? floatJson(value.valueOf()) : JSON.stringify(value) ?? 'null';
+  // A finite number's JSON is its String() form (-0 included); only strings need JSON's escaping.
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : 'null';
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  return value instanceof FloatNumber ? floatJson(value.valueOf()) : (JSON.stringify(value) ?? 'null');
 }
