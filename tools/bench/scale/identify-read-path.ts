@@ -23,7 +23,9 @@ import { percentile } from './report';
  * app asks before reading an identity, once the start-up check of the log against the Merkle tree
  * is done; run from a worktree of another commit, it measures that commit's code the same way.
  *
- *   node -r @swc-node/register tools/bench/scale/identify-read-path.ts DIR [calls, default 200000] [--transient] [--app]
+ *   node -r @swc-node/register tools/bench/scale/identify-read-path.ts DIR [calls, default 200000] [--transient] [--app] [--help]
+ *
+ * `--help` prints this and opens nothing.
  */
 interface Loaded {
   readonly adminKey: string;
@@ -59,6 +61,11 @@ async function openRegistry(dataDir: string, loaded: Loaded): Promise<{ registry
 }
 
 async function main(): Promise<void> {
+  if (process.argv.includes('--help')) {
+    const usage = /\/\*\*\n( \* The read path of identify alone[\s\S]*?)\n \*\//.exec(readFileSync(__filename, 'utf8'))?.[1] ?? '';
+    console.log(usage.replace(/^ \* ?/gm, ''));
+    return;
+  }
   const dataDir = resolve(process.argv[2] ?? '');
   const calls = Number(process.argv[3] !== undefined && !process.argv[3].startsWith('--') ? process.argv[3] : 200_000);
   const manifest = join(dataDir, 'identify-stored.json');

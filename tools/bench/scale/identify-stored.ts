@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,6 +11,7 @@ import { freePort, identityBody, waitFor } from '../support';
 import { bodiesFor, generatorFromArguments, pinServer, scaleIdentity, storedIdentifyBodies, timedRun, transparencyChecked } from './identities';
 import { load } from './load';
 import { NodeProcess, rssMb } from './processes';
+import { loopStallsBetween, summariseStalls } from './stalls';
 
 /**
  * Identify of STORED identities on one standalone server, the read path alone: loads N identities
@@ -19,7 +20,7 @@ import { NodeProcess, rssMb } from './processes';
  * server's CPU per request (the honest before/after figure on a shared machine) and its RSS.
  *
  *   node -r @swc-node/register tools/bench/scale/identify-stored.ts [--identities N] [--data-dir DIR] [--dist] [--profile] [--floor] [--transient]
- *     [--generator wrk|oha|autocannon] [--pin|--no-pin] [--runs R] [--wait-check] [--server-root DIR]
+ *     [--generator wrk|oha|autocannon] [--pin|--no-pin] [--runs R] [--wait-check] [--server-root DIR] [--stalls] [--help]
  *
  * `--data-dir DIR` keeps the loaded data: a later run with the same DIR skips the load (the
  * server is started over the data as it is, so another build can be measured on the same
@@ -32,11 +33,18 @@ import { NodeProcess, rssMb } from './processes';
  * checks the log against its Merkle tree (minutes at 1,000,000 events): each line says whether that
  * check was still running, and `--wait-check` waits for it to end before measuring.
  * `--server-root DIR` starts the server of another checkout (say, a worktree of the code before a
- * change) on the same data, measured by this script. Env: IDENTIFY_DURATION (s,
+ * change) on the same data, measured by this script. `--stalls` preloads
+ * tools/bench/scale/event-loop-delay.cjs into the server (1 s windows) and prints, per run, the
+ * event loop's worst delay and the collections in it (scavenges, mark-compacts: count, longest).
+ * Each line gives the server's CPU per request over all its threads and its main thread's.
+ * `--help` prints this and loads nothing. Env: IDENTIFY_DURATION (s,
  * default 10), IDENTIFY_CONNECTIONS (default 50), SERVER_NODE_ARGS (node options for the server,
  * space-separated, e.g. `--trace-gc`; its output goes to DIR/server.log).
  */
 const root = resolve(option('--server-root') ?? resolve(__dirname, '..', '..', '..'));
+const STALLS = process.argv.includes('--stalls');
+/** Where the server's event-loop windows go with `--stalls` (under the data directory). */
+const stallsFile = (dataDir: string): string => join(dataDir, 'loop-delay.jsonl');
 const DURATION = Number(process.env['IDENTIFY_DURATION'] ?? 10);
 const CONNECTIONS = Number(process.env['IDENTIFY_CONNECTIONS'] ?? 50);
 const PREFIX = 'scale-';
@@ -57,11 +65,17 @@ async function startServer(dataDir: string, adminKey: string, profileDir?: strin
   const useDist = process.argv.includes('--dist');
   const entry = useDist ? [join(root, 'dist', 'apps', 'standalone', 'src', 'main.js')] : ['-r', '@swc-node/register', join(root, 'apps', 'standalone', 'src', 'main.ts')];
   // SERVER_NODE_ARGS are added by NodeProcess itself.
-  const args = [...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), ...entry];
+  const args = [
+    ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+    // Plain CommonJS from this checkout's tools, so it loads into any build's server.
+    ...(STALLS ? ['-r', resolve(__dirname, 'event-loop-delay.cjs')] : []),
+    ...entry,
+  ];
+  if (STALLS) rmSync(stallsFile(dataDir), { force: true });
   const server = new NodeProcess(args[0] as string, {
     cwd: root,
     args: args.slice(1),
-    env: { PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, ADMIN_API_KEY: adminKey },
+    env: { PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, ADMIN_API_KEY: adminKey, ...(STALLS ? { LOOP_DELAY_EVERY: '1000', LOOP_DELAY_FILE: stallsFile(dataDir) } : {}) },
     logFile: join(dataDir, 'server.log'),
   });
   const base = `http://127.0.0.1:${port}`;
@@ -93,6 +107,12 @@ async function loadIdentities(dataDir: string, count: number): Promise<Loaded> {
 }
 
 async function main(): Promise<void> {
+  if (process.argv.includes('--help')) {
+    // The usage is this file's own comment: nothing is loaded or started.
+    const usage = /\/\*\*\n( \* Identify of STORED[\s\S]*?)\n \*\//.exec(readFileSync(__filename, 'utf8'))?.[1] ?? '';
+    console.log(usage.replace(/^ \* ?/gm, ''));
+    return;
+  }
   const kept = option('--data-dir');
   const dataDir = kept ? resolve(kept) : await mkdtemp(join(tmpdir(), 'flagline-identify-stored-'));
   await mkdir(dataDir, { recursive: true });
@@ -136,13 +156,17 @@ async function main(): Promise<void> {
       const measure = async (name: string, make: (seed: number, seconds: number) => TimedLoad, seed: number): Promise<void> => {
         await timedRun(make(seed + 1, 2), server.pid, choice);
         const checking = !(await transparencyChecked(base));
+        const startedAt = Date.now();
         const run = await timedRun(make(seed, DURATION), server.pid, choice);
+        const endedAt = Date.now();
         const checkState = checking ? ((await transparencyChecked(base)) ? '  (the Merkle check ended during the run)' : '  (the Merkle check ran throughout)') : '';
         const rss = await rssMb(server.pid);
         console.log(
           `  ${name.padEnd(16)} ${run.rate.toFixed(0).padStart(6)}/s  p50 ${run.p50.toFixed(2)} ms  p99 ${run.p99.toFixed(2)} ms  p99.9 ${run.p999.toFixed(2)} ms  ` +
-            `server CPU ${run.cpuPerRequest.toFixed(0)} µs/request  requests ${run.ok}  failed ${run.failed}  RSS ${rss?.toFixed(0)} MB  load average ${loadavg()[0]?.toFixed(2)}${checkState}`,
+            `server CPU ${run.cpuPerRequest.toFixed(0)} µs/request (main thread ${run.mainThreadCpuPerRequest.toFixed(0)})  requests ${run.ok}  failed ${run.failed}  RSS ${rss?.toFixed(0)} MB  load average ${loadavg()[0]?.toFixed(2)}${checkState}`,
         );
+        // The windows that lie within the run (the last one ends a second after it at most).
+        if (STALLS) console.log(`  ${''.padEnd(16)} ${summariseStalls(await loopStallsBetween(stallsFile(dataDir), startedAt + 1_000, endedAt + 1_000))}`);
       };
       for (let round = 0; round < runs; round++) await measure('stored', stored, 12_345 + 1_000 * round);
       // The floor of the HTTP front on this machine: environment flags, answered from a prebuilt buffer.
