@@ -20,7 +20,7 @@ describe('event-loop stalls of a run', () => {
       const within = await loopStallsBetween(file, Date.parse('2026-12-06T10:00:01Z'), Date.parse('2026-12-06T10:00:03Z'));
       expect(within.map((line) => line.at)).toEqual(['2026-12-06T10:00:01.500Z', '2026-12-06T10:00:02.500Z']);
       expect(summariseStalls(within)).toBe(
-        'stalls over 2 s: event-loop delay p50 1.1, p99 up to 15.0, max 30.0 ms; scavenge 22 (23 ms, longest 2.5 ms), mark-compact 1 (25 ms, longest 25.0 ms)',
+        'stalls in 2 windows of 1 s: event-loop delay p50 1.1, p99 up to 15.0, max 30.0 ms; scavenge 22 (23 ms, longest 2.5 ms), mark-compact 1 (25 ms, longest 25.0 ms)',
       );
       expect(await loopStallsBetween(join(directory, 'missing.jsonl'), 0, Date.now())).toEqual([]);
       expect(summariseStalls([])).toBe('stalls: no event-loop windows recorded');

@@ -38,7 +38,7 @@ export function summariseStalls(windows: readonly LoopWindow[]): string {
   }
   const collections = [...kinds].map(([kind, total]) => `${kind} ${total.count} (${total.ms.toFixed(0)} ms, longest ${total.longest.toFixed(1)} ms)`);
   return (
-    `stalls over ${windows.length} s: event-loop delay p50 ${worst((window) => window.loopDelayMs.p50).toFixed(1)}, p99 up to ${worst((window) => window.loopDelayMs.p99).toFixed(1)}, ` +
+    `stalls in ${windows.length} windows of 1 s: event-loop delay p50 ${worst((window) => window.loopDelayMs.p50).toFixed(1)}, p99 up to ${worst((window) => window.loopDelayMs.p99).toFixed(1)}, ` +
     `max ${worst((window) => window.loopDelayMs.max).toFixed(1)} ms; ${collections.length > 0 ? collections.join(', ') : 'no collections'}`
   );
 }
