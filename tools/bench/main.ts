@@ -230,10 +230,10 @@ async function startStandalone(dataDir: string, port: number, adminKey: string):
 }
 
 /** A ceiling (bare node:http answering `body`) pinned like the servers. */
-async function startCeiling(dataDir: string, file: string, body: Buffer): Promise<{ process: ChildProcess; url: string }> {
+async function startCeiling(dataDir: string, file: string, body: Buffer, mode: 'each' | 'turn' = 'each'): Promise<{ process: ChildProcess; url: string }> {
   await writeFile(join(dataDir, file), body);
   const port = await freePort();
-  const child = await forkPeer('bare-server.ts', [String(port), join(dataDir, file)]);
+  const child = await forkPeer('bare-server.ts', [String(port), join(dataDir, file), mode]);
   pinServer(child.pid);
   return { process: child, url: `http://127.0.0.1:${port}` };
 }
@@ -271,6 +271,8 @@ async function startCheckedEdge(dataDir: string, document: string, ours: Target,
 interface Group {
   readonly title: string;
   readonly ceiling: Target;
+  /** The same bare server writing its answers at the end of the event loop's turn, as the evaluation tier does. */
+  readonly turnCeiling?: Target;
   readonly members: readonly Target[];
   /** Ratio target for the targeted server, e.g. 0.5. */
   readonly target?: number;
@@ -278,7 +280,7 @@ interface Group {
 
 /** Runs each group's ceiling and members in the same rounds; returns the runs by target name. */
 async function groupRounds(groups: readonly Group[], generator: GeneratorChoice = choice, count = ROUNDS): Promise<Map<string, Run[]>> {
-  const targets = groups.flatMap((group) => [group.ceiling, ...group.members]);
+  const targets = groups.flatMap((group) => [group.ceiling, ...(group.turnCeiling ? [group.turnCeiling] : []), ...group.members]);
   const runs = await rounds(targets, generator, count);
   return new Map(targets.map((target, index) => [target.name, runs[index] as Run[]]));
 }
@@ -286,8 +288,11 @@ async function groupRounds(groups: readonly Group[], generator: GeneratorChoice 
 function groupRows(groups: readonly Group[], runs: Map<string, Run[]>, targeted: string, extra: (target: Target, own: Run[]) => string = () => ''): string[] {
   return groups.flatMap((group) => {
     const ceiling = runs.get(group.ceiling.name) as Run[];
+    const turn = group.turnCeiling ? (runs.get(group.turnCeiling.name) as Run[]) : undefined;
+    const againstTurn = (own: Run[]): string => (turn ? `; ${spread(ratios(own, turn))} of the bare server written at the turn's end` : '');
     return [
       row(group.ceiling.name, summary(ceiling), `ceiling of ${group.title}`),
+      ...(group.turnCeiling && turn ? [row(group.turnCeiling.name, summary(turn), `${spread(ratios(turn, ceiling))} of ceiling: the write strategy alone`)] : []),
       ...group.members.map((member) => {
         const own = runs.get(member.name) as Run[];
         const result = summary(own);
@@ -295,7 +300,7 @@ function groupRows(groups: readonly Group[], runs: Map<string, Run[]>, targeted:
           group.target !== undefined && member.name.endsWith(targeted)
             ? ` (target ≥ ${group.target}: ${median(ratios(own, ceiling)) >= group.target ? 'met' : 'missed'}; p99 ≤ 10 ms: ${result.p99 <= 10 ? 'met' : 'missed'})`
             : '';
-        return row(member.name, result, `**${spread(ratios(own, ceiling))}** of ceiling${goal}${extra(member, own)}`);
+        return row(member.name, result, `**${spread(ratios(own, ceiling))}** of ceiling${goal}${againstTurn(own)}${extra(member, own)}`);
       }),
     ];
   });
@@ -356,8 +361,8 @@ async function main(): Promise<void> {
     const ours = loadsOf(server.base, bench);
     const theirs = setup ? loadsOf(setup.evaluationUrl, setup.bench) : undefined;
     const pid = server.process.pid ?? 0;
-    const ceilingFor = async (name: string, load: Target['load'], file: string): Promise<Target> => {
-      const ceiling = await startCeiling(dataDir, file, await answerOf(load, 1));
+    const ceilingFor = async (name: string, load: Target['load'], file: string, mode: 'each' | 'turn' = 'each'): Promise<Target> => {
+      const ceiling = await startCeiling(dataDir, file, await answerOf(load, 1), mode);
       return { name, pid: ceiling.process.pid ?? 0, load: { ...load, url: ceiling.url } };
     };
     const members = (label: string, kind: keyof ReturnType<typeof loadsOf>): Target[] => [
@@ -383,6 +388,11 @@ async function main(): Promise<void> {
       const transientCeiling = await ceilingFor('bare node:http, transient identify body', ours.transient, 'transient.json');
       const bulkCeiling = await ceilingFor('bare node:http, OFREP bulk body', ours.bulk, 'ofrep-bulk.json');
       const singleCeiling = await ceilingFor('bare node:http, OFREP single-flag body', ours.single, 'ofrep-single.json');
+      // The same bare server writing at the end of the turn, as the evaluation tier does: what of a ratio is the write strategy.
+      const turnCeilingFor = (ceiling: Target, load: Target['load'], file: string): Promise<Target> => ceilingFor(`${ceiling.name}, written at the turn's end`, load, file, 'turn');
+      const transientTurn = await turnCeilingFor(transientCeiling, ours.transient, 'transient-turn.json');
+      const bulkTurn = await turnCeilingFor(bulkCeiling, ours.bulk, 'ofrep-bulk-turn.json');
+      const singleTurn = await turnCeilingFor(singleCeiling, ours.single, 'ofrep-single-turn.json');
       const sdkPort = await freePort();
       const sdkServer = await forkPeer('flagsmith-nodejs-server.ts', [String(sdkPort), join(dataDir, 'environment-document.json')]);
       pinServer(sdkServer.pid);
@@ -393,9 +403,9 @@ async function main(): Promise<void> {
           ? undefined
           : { name: 'Unleash Edge, frontend API (POST /api/frontend)', pid: edge.process.pid ?? 0, load: { url: edge.url, method: 'POST', path: '/api/frontend', headers: { authorization: EDGE_TOKEN, ...json }, bodies: bodiesOf(rotating.map((identity) => edgeContext(identity.identifier, identity.traits))) } };
       const groups: Group[] = [
-        { title: 'transient identify', ceiling: transientCeiling, members: [...members('POST /api/v1/identities/ transient', 'transient'), sdkTarget], target: 0.5 },
-        { title: 'OFREP bulk', ceiling: bulkCeiling, members: [...members('POST /ofrep/v1/evaluate/flags', 'bulk'), ...(edgeTarget ? [edgeTarget] : [])], target: 0.5 },
-        { title: 'OFREP single flag', ceiling: singleCeiling, members: members(`POST /ofrep/v1/evaluate/flags/${SINGLE_FLAG}`, 'single'), target: 0.6 },
+        { title: 'transient identify', ceiling: transientCeiling, turnCeiling: transientTurn, members: [...members('POST /api/v1/identities/ transient', 'transient'), sdkTarget], target: 0.5 },
+        { title: 'OFREP bulk', ceiling: bulkCeiling, turnCeiling: bulkTurn, members: [...members('POST /ofrep/v1/evaluate/flags', 'bulk'), ...(edgeTarget ? [edgeTarget] : [])], target: 0.5 },
+        { title: 'OFREP single flag', ceiling: singleCeiling, turnCeiling: singleTurn, members: members(`POST /ofrep/v1/evaluate/flags/${SINGLE_FLAG}`, 'single'), target: 0.6 },
       ];
       const runs = await groupRounds(groups);
       // Each peer against the targeted server's transient identify and OFREP bulk, per round.
@@ -420,7 +430,7 @@ async function main(): Promise<void> {
         ...groupRows(groups, runs, targeted, peerNote),
         ...groupRows(autocannonGroups, autocannonRuns, targeted),
       );
-      await Promise.all([transientCeiling, bulkCeiling, singleCeiling].map((ceiling) => stopPid(ceiling.pid)));
+      await Promise.all([transientCeiling, bulkCeiling, singleCeiling, transientTurn, bulkTurn, singleTurn].map((ceiling) => stopPid(ceiling.pid)));
     }
 
     flush();
