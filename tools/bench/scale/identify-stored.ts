@@ -67,7 +67,7 @@ async function startServer(dataDir: string, adminKey: string, profileDir?: strin
   // SERVER_NODE_ARGS are added by NodeProcess itself.
   const args = [
     ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
-    // Plain CommonJS from this checkout's tools, so it loads into any build's server.
+    // Plain CommonJS from this checkout's tools, so it loads into the server of every build.
     ...(STALLS ? ['-r', resolve(__dirname, 'event-loop-delay.cjs')] : []),
     ...entry,
   ];
