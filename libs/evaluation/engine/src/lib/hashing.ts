@@ -77,24 +77,42 @@ function bigEndian(word: number): number {
  * compressed once (RFC 1321). A character past ASCII hands the text to the general path.
  */
 function pairPercentage(first: string, second: string): number {
-  block.fill(0);
+  // Bytes are gathered into a word held in a local and stored once it is full, so each character
+  // costs no load or store of the block.
+  let word = 0;
   let at = 0;
   let high = 0;
   for (let index = 0; index < first.length; index++, at++) {
     const code = first.charCodeAt(index);
     high |= code;
-    block[at >> 2] = (block[at >> 2] as number) | (code << ((at & 3) << 3));
+    word |= code << ((at & 3) << 3);
+    if ((at & 3) === 3) {
+      block[at >> 2] = word;
+      word = 0;
+    }
   }
-  block[at >> 2] = (block[at >> 2] as number) | (0x2c << ((at & 3) << 3));
+  word |= 0x2c << ((at & 3) << 3);
+  if ((at & 3) === 3) {
+    block[at >> 2] = word;
+    word = 0;
+  }
   at++;
   for (let index = 0; index < second.length; index++, at++) {
     const code = second.charCodeAt(index);
     high |= code;
-    block[at >> 2] = (block[at >> 2] as number) | (code << ((at & 3) << 3));
+    word |= code << ((at & 3) << 3);
+    if ((at & 3) === 3) {
+      block[at >> 2] = word;
+      word = 0;
+    }
   }
   if (high > 0x7f) return percentageOf(`${first},${second}`);
-  block[at >> 2] = (block[at >> 2] as number) | (0x80 << ((at & 3) << 3));
+  // The padding's 0x80 ends the last word, which is stored with it; the words after it up to the
+  // length are zero.
+  block[at >> 2] = word | (0x80 << ((at & 3) << 3));
+  for (let index = (at >> 2) + 1; index < 14; index++) block[index] = 0;
   block[14] = at << 3;
+  block[15] = 0;
   return compressOneBlock();
 }
 
