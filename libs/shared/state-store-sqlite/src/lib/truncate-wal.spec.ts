@@ -66,10 +66,27 @@ describe('truncateWal', () => {
       reader.exec('BEGIN');
       reader.prepare('SELECT count(*) FROM row').get();
       writeRandomRows(db, 50, 2);
+      // A connection whose busy timeout is long: the bound is the call's, not attempts times it.
+      db.pragma('busy_timeout = 5000');
+      let clock = 0;
       let waits = 0;
-      expect(() => truncateWal(db, { attempts: 3, sleep: () => waits++ })).toThrow(`The WAL of ${path} could not be truncated`);
-      expect(waits).toBe(2);
+      const started = performance.now();
+      expect(() =>
+        truncateWal(db, {
+          withinMs: 12,
+          waitMs: 4,
+          now: () => clock,
+          sleep: (ms) => {
+            waits++;
+            clock += ms;
+          },
+        }),
+      ).toThrow(`The WAL of ${path} could not be truncated: another connection kept it busy for 12 ms`);
+      expect(waits).toBe(3);
+      expect(performance.now() - started).toBeLessThan(1000);
       expect(walBytes(path)).toBeGreaterThan(0);
+      // The connection's own busy timeout is put back.
+      expect(db.pragma('busy_timeout', { simple: true })).toBe(5000);
     } finally {
       reader.exec('COMMIT');
       reader.close();
