@@ -1,5 +1,5 @@
 import { EnvironmentRegistry, FlagsmithSdkService, OfrepService } from '@flagline/evaluation-application';
-import { EvaluationHttpHandler, HttpIdentityWriter, SdkIncomingMessage } from '@flagline/evaluation-http';
+import { closeServer, EvaluationHttpHandler, HttpIdentityWriter, SdkIncomingMessage } from '@flagline/evaluation-http';
 import { answerClientErrors, MAX_HEADER_BYTES } from '@flagline/http-edge';
 import { answerOps, EnvReader, failing, FeedStaleness, HealthChecks, PASSING, PROPAGATION_BUCKETS, ServiceMetrics, type OpsEndpoints } from '@flagline/observability';
 import { timeServedChanges } from './served-propagation';
@@ -200,10 +200,7 @@ export async function startEvaluationService(config: EvaluationServiceConfig, lo
     async close() {
       clearInterval(poller);
       resync.stop();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      await closeServer(server);
       registry.stop();
       await store.close();
       redis.disconnect();

@@ -8,7 +8,7 @@ import { EmbeddedEventStore } from '@flagline/event-store-embedded';
 import type { TransparencyLog } from '@flagline/transparency';
 import { startTransparency, transparencyHealth } from '@flagline/transparency-store';
 import { EnvironmentRegistry, EvaluationExplainer, FlagsmithSdkService, OfrepService } from '@flagline/evaluation-application';
-import { EvaluationHttpHandler, SdkIncomingMessage } from '@flagline/evaluation-http';
+import { closeServer, EvaluationHttpHandler, SdkIncomingMessage } from '@flagline/evaluation-http';
 import { answerClientErrors, MAX_HEADER_BYTES } from '@flagline/http-edge';
 import { InMemoryFlagAnalyticsStore } from '@flagline/read-model';
 import { SqliteReadModelStore } from '@flagline/read-model-sqlite';
@@ -206,13 +206,7 @@ export async function startStandalone(config: StandaloneConfig): Promise<Standal
       server.once('error', reject);
       server.listen(config.port, config.host, () => resolve());
     });
-    closers.push(
-      () =>
-        new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        }),
-    );
+    closers.push(() => closeServer(server));
     const { port } = server.address() as AddressInfo;
 
     return {

@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import { TurnWrites } from './turn-writes';
 
 /** Stand-ins for responses: TurnWrites only hands them to its writer. */
@@ -65,6 +66,65 @@ describe('TurnWrites: the answers of one event-loop turn written together at its
     await nextTurn();
     expect(written).toEqual(['a', 'c']);
     expect(failures).toEqual([['invalid header', 1]]);
+  });
+
+  it('destroys the response when reporting a failed write throws too, and later turns are still written', async () => {
+    const written: string[] = [];
+    const destroyed: number[] = [];
+    const writes = new TurnWrites<string>(
+      (_response, answer) => {
+        if (answer === 'bad') throw new Error('invalid header');
+        written.push(answer);
+      },
+      () => {
+        throw new Error('the error reporter failed');
+      },
+    );
+    const [first, second, third] = responses(3).map((response, index): ServerResponse => Object.assign(response, { destroy: () => destroyed.push(index) })) as [ServerResponse, ServerResponse, ServerResponse];
+    writes.add(first, 'bad', 'r', 0);
+    writes.add(second, 'b', 'r', 0);
+    await nextTurn();
+    writes.add(third, 'c', 'r', 0);
+    await nextTurn();
+    expect(written).toEqual(['b', 'c']);
+    expect(destroyed).toEqual([0]);
+  });
+
+  it('answers requests pipelined on one kept-alive connection in the order they were sent', async () => {
+    const writes = new TurnWrites<string>(
+      (response, answer) => {
+        response.writeHead(200, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(answer) });
+        response.end(answer);
+      },
+      () => undefined,
+    );
+    const server = createServer((incoming, response) => {
+      incoming.resume();
+      incoming.on('end', () => writes.add(response, `answer to ${incoming.url ?? ''}`, 'r', 0));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const paths = Array.from({ length: 8 }, (_, index) => `/${index}`);
+    try {
+      const text = await new Promise<string>((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1', () => socket.write(paths.map((path) => `GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`).join('')));
+        let received = '';
+        socket.setEncoding('utf8');
+        socket.on('data', (chunk: string) => {
+          received += chunk;
+          if (received.split('answer to ').length - 1 === paths.length) {
+            socket.end();
+            resolve(received);
+          }
+        });
+        socket.on('error', reject);
+      });
+      const bodies = [...text.matchAll(/answer to (\/\d+)/g)].map((match) => match[1]);
+      expect(bodies).toEqual(paths);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 
   it('answers requests on many connections at once over HTTP, each with its own answer', async () => {

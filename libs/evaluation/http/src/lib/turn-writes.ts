@@ -47,20 +47,37 @@ export class TurnWrites<A> {
   }
 
   private writeAll(): void {
-    // `count` is read on every step: an answer added while writing is written in this pass too.
-    for (let at = 0; at < this.count; at++) {
-      const response = this.responses[at] as ServerResponse;
-      const answer = this.answers[at] as A;
-      // Released now: nothing of a finished request is kept until the next busy turn.
-      this.responses[at] = undefined;
-      this.answers[at] = undefined;
-      try {
-        this.write(response, answer, this.routes[at] as string, this.starts[at] as number);
-      } catch (error) {
-        this.failed(error, response);
+    try {
+      // `count` is read on every step: an answer added while writing is written in this pass too.
+      for (let at = 0; at < this.count; at++) {
+        const response = this.responses[at] as ServerResponse;
+        const answer = this.answers[at] as A;
+        // Released now: nothing of a finished request is kept until the next busy turn.
+        this.responses[at] = undefined;
+        this.answers[at] = undefined;
+        try {
+          this.write(response, answer, this.routes[at] as string, this.starts[at] as number);
+        } catch (error) {
+          this.fail(error, response);
+        }
       }
+    } finally {
+      // Whatever happened, the next turn's answers are queued and flushed afresh.
+      for (let at = 0; at < this.count; at++) {
+        this.responses[at] = undefined;
+        this.answers[at] = undefined;
+      }
+      this.count = 0;
+      this.scheduled = false;
     }
-    this.count = 0;
-    this.scheduled = false;
+  }
+
+  /** Reports a failed write; if reporting itself throws, the response is still destroyed and the turn goes on. */
+  private fail(error: unknown, response: ServerResponse): void {
+    try {
+      this.failed(error, response);
+    } catch {
+      response.destroy();
+    }
   }
 }
