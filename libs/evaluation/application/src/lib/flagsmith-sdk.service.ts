@@ -32,7 +32,7 @@ function setOwn<V>(target: Record<string, V>, key: string, value: V): void {
 /** The end of an answer that lists no traits (an environment hiding sensitive data). */
 const NO_TRAITS_TAIL = '],"traits":[]}';
 
-/** What the reused block slot holds between answers. */
+/** What a reused fragment slot holds between answers. */
 const NO_BYTES = Buffer.alloc(0);
 
 /** Memory of an answer's own, for one kept long (see `answerBody`). */
@@ -49,7 +49,7 @@ const TRANSIENT_LAST = ',"transient":true}]}';
 const STORED_NEXT = ',"transient":false},';
 const STORED_LAST = ',"transient":false}]}';
 
-/** Trait names whose answer opening is kept (up to 255 characters each: about 600 KB at the most). */
+/** Trait names whose answer opening is kept (up to 255 characters each, a character escaped in at most 6: under 2 MB at the most). */
 const MAX_TRAIT_OPENINGS = 1024;
 
 /** Keys up to this many are sorted by insertion (a few comparisons), more by `Array#sort`. */
@@ -88,7 +88,7 @@ function inOrder(keys: readonly string[]): boolean {
 export class FlagsmithSdkService {
   private readonly clock: () => number;
   private readonly documents = new WeakMap<ServedEnvironment, string>();
-  private readonly block: Buffer[] = [NO_BYTES];
+  private readonly fragments: Buffer[] = [];
   private readonly pieces: string[] = [];
   private readonly traitOpenings = new Map<string, string>();
   private readonly slab = new AnswerSlab();
@@ -233,13 +233,15 @@ export class FlagsmithSdkService {
    * own allocation then; any other is cut from the answer slab (it lives until it is written).
    */
   private answerBody(environment: ServedEnvironment, identifier: string, outcomes: readonly FlagOutcome[], tail: string, remembered: boolean): Buffer {
-    // The flags come as one block kept per list of outcomes (see `FlagRenderer#flagsBlock`),
-    // between the identifier and the traits, which are this answer's own. One array reused by
-    // every answer: assembly is synchronous, so no two answers share it at once.
-    const block = this.block;
-    block[0] = environment.renderer.flagsBlock(outcomes);
-    const body = joinedBytes(`{"identifier":${JSON.stringify(identifier)},"flags":[`, block, tail, remembered ? ownAllocation : this.slabTake, 1);
-    block[0] = NO_BYTES;
+    const renderer = environment.renderer;
+    // One array reused by every answer: assembly is synchronous, so no two answers share it at once.
+    // Its length only grows; the entries used are cleared afterwards so no answer keeps an old revision's bytes.
+    const fragments = this.fragments;
+    const count = outcomes.length;
+    while (fragments.length < count) fragments.push(NO_BYTES);
+    for (let index = 0; index < count; index++) fragments[index] = renderer.flagBytes(outcomes[index] as FlagOutcome);
+    const body = joinedBytes(`{"identifier":${JSON.stringify(identifier)},"flags":[`, fragments, tail, remembered ? ownAllocation : this.slabTake, count);
+    fragments.fill(NO_BYTES, 0, count);
     return body;
   }
 
@@ -305,7 +307,7 @@ export class FlagsmithSdkService {
     const keys = Object.keys(traits);
     // Stored traits are usually in key order already: checked in one pass, sorted only if not.
     if (!inOrder(keys)) sortKeys(keys);
-    // One array reused by every answer, as the block slot is, written by index at the length this
+    // One array reused by every answer, as `fragments` is, written by index at the length this
     // answer needs (usually the last one's): emptying it and pushing again regrew its storage.
     // Three pieces a trait: its key's opening (made once per key name), its value, and its end
     // with the separator before the next trait or the list's end.

@@ -47,34 +47,80 @@ function sameIds(kept: Float64Array, ids: readonly number[], count: number): boo
 }
 
 /**
- * Values made once per list of flag outcomes (a whole answer, or the joined bytes of its flags)
+ * The budget every {@link KeptByList} made without one of its own shares, across environments
+ * and their revisions (OFREP bulk answers): at most 8 MiB in all, least recently used out first,
+ * whichever list it belongs to, and no value over 1 MiB. So what is kept does not grow with the number of environments served, and the lists of a
+ * revision no longer served age out as the current ones are used.
+ */
+export const SHARED_LIST_BUDGET: ListBudget = { bytes: 8 * 1024 * 1024, perList: 1024 * 1024 };
+
+/** A value in a cache, with the list that kept it and the bytes it counts. */
+interface Held {
+  readonly owner: object;
+  readonly value: KeptForList;
+  readonly size: number;
+}
+
+/** Each kept value's bytes are taken off its owner's count when it leaves the cache. */
+const released = (held: Held): void => (held.owner as KeptByList<KeptForList>).release(held.size);
+
+const cacheOf = (budget: ListBudget): LRUCache<number, Held> => new LRUCache<number, Held>({ maxSize: budget.bytes, dispose: released });
+
+let shared: LRUCache<number, Held> | undefined;
+/** Told apart per instance in a shared cache's keys (17 bits; a repeat only misses: values are checked by owner). */
+let nextSalt = 0;
+const KEY_SPAN = 2 ** 36;
+
+/**
+ * Values made once per list of flag outcomes (a whole OFREP bulk answer)
  * and reused for every request whose flags come out the same: contexts that differ mostly share a
  * list. A client choosing its contexts can still make many lists (distinct keys falling into
  * different splits, identities with overrides of their own), so what is kept is bounded by bytes,
  * not count (lru-cache with `maxSize`, least recently used out first), and a value larger than its
- * share of the budget is not kept at all.
+ * share of the budget is not kept at all. By default every instance keeps in one cache shared
+ * process-wide ({@link SHARED_LIST_BUDGET}); a value is only ever handed back to the instance that
+ * kept it, since the ids of two environments' lists can be the same.
  */
 export class KeptByList<T extends KeptForList> {
-  private readonly kept: LRUCache<number, T>;
+  private readonly kept: LRUCache<number, Held>;
+  private readonly perList: number;
+  private readonly salt: number;
+  private bytes = 0;
 
-  /** @param sizeOf - the bytes a kept value holds, its ids included. */
-  constructor(budget: ListBudget, sizeOf: (value: T) => number) {
-    this.kept = new LRUCache({ maxSize: budget.bytes, maxEntrySize: budget.perList, sizeCalculation: sizeOf });
+  /**
+   * @param sizeOf - the bytes a kept value holds, its ids included.
+   * @param budget - a budget of its own (tests); the shared one by default.
+   */
+  constructor(
+    private readonly sizeOf: (value: T) => number,
+    budget?: ListBudget,
+  ) {
+    this.kept = budget === undefined ? (shared ??= cacheOf(SHARED_LIST_BUDGET)) : cacheOf(budget);
+    this.perList = (budget ?? SHARED_LIST_BUDGET).perList;
+    this.salt = (nextSalt++ % 2 ** 17) * KEY_SPAN;
   }
 
-  /** Bytes the kept values take, as counted against the budget. */
+  /** Bytes this instance's kept values take, as counted against the budget. */
   get bytesKept(): number {
-    return this.kept.calculatedSize;
+    return this.bytes;
   }
 
-  /** The value kept for the first `count` of `ids` (whose {@link listKey} is `key`), if any. */
+  /** The value kept for the first `count` of `ids` (whose {@link listKey} is `key`), or undefined. */
   get(key: number, ids: readonly number[], count: number): T | undefined {
-    const known = this.kept.get(key);
-    return known !== undefined && sameIds(known.ids, ids, count) ? known : undefined;
+    const held = this.kept.get(this.salt + (key % KEY_SPAN));
+    return held !== undefined && held.owner === this && sameIds(held.value.ids, ids, count) ? (held.value as T) : undefined;
   }
 
   /** Keeps `value` under `key`, unless it is larger than one list's share of the budget. */
   keep(key: number, value: T): void {
-    this.kept.set(key, value);
+    const size = this.sizeOf(value);
+    if (size > this.perList) return;
+    this.bytes += size;
+    this.kept.set(this.salt + (key % KEY_SPAN), { owner: this, value, size }, { size });
+  }
+
+  /** @internal Called by the cache when one of this instance's values leaves it. */
+  release(size: number): void {
+    this.bytes -= size;
   }
 }

@@ -1,5 +1,6 @@
 import type { EnvironmentDocument } from '@flagline/contracts';
-import { BULK_ANSWER_BYTES, MAX_KEPT_BULK_ANSWER_BYTES, OfrepFlagRenderer } from './ofrep-flag.renderer';
+import { SHARED_LIST_BUDGET } from './kept-by-list';
+import { OfrepFlagRenderer } from './ofrep-flag.renderer';
 import { ServedEnvironment } from './served-environment';
 import { aFeatureDocument, aFeatureStateDocument, anEnvironmentDocument } from './testing/environment-documents';
 
@@ -40,24 +41,26 @@ describe('OFREP bulk answers kept within a byte budget', () => {
   it('keeps no more bytes than the budget through many large lists, and answers each right', () => {
     const renderer = new OfrepFlagRenderer(environment);
     let largest = 0;
+    const original = answerFor(renderer, 0);
     for (let mask = 0; mask < 200; mask++) {
       const body = answerFor(renderer, mask).answer.body;
       largest = Math.max(largest, body === null ? 0 : body.length);
-      expect(renderer.bulkBytesKept).toBeLessThanOrEqual(BULK_ANSWER_BYTES);
+      expect(renderer.bulkBytesKept).toBeLessThanOrEqual(SHARED_LIST_BUDGET.bytes);
     }
     // Large enough to be kept, and too many to keep them all: the budget is what bounds them.
     expect(largest).toBeGreaterThan(400_000);
-    expect(largest).toBeLessThan(MAX_KEPT_BULK_ANSWER_BYTES);
-    expect(renderer.bulkBytesKept).toBeGreaterThan(BULK_ANSWER_BYTES - 2 * largest);
+    expect(largest).toBeLessThan(SHARED_LIST_BUDGET.perList);
+    expect(renderer.bulkBytesKept).toBeGreaterThan(SHARED_LIST_BUDGET.bytes - 2 * largest);
     // The list answered last is still kept and handed out again; the first was evicted, and is made anew, right.
     expect(answerFor(renderer, 199)).toBe(answerFor(renderer, 199));
     const first = answerFor(renderer, 0);
+    expect(first).not.toBe(original);
     expect(answerFor(renderer, 0)).toBe(first);
-    expect(renderer.bulkBytesKept).toBeLessThanOrEqual(BULK_ANSWER_BYTES);
+    expect(renderer.bulkBytesKept).toBeLessThanOrEqual(SHARED_LIST_BUDGET.bytes);
   });
 
   it('keeps no answer larger than its share of the budget, and still answers it right', () => {
-    const renderer = new OfrepFlagRenderer(environment, { bytes: 1_000_000, perAnswer: 250_000 });
+    const renderer = new OfrepFlagRenderer(environment, { bytes: 1_000_000, perList: 250_000 });
     const once = answerFor(renderer, 5);
     expect(renderer.bulkBytesKept).toBe(0);
     const again = answerFor(renderer, 5);

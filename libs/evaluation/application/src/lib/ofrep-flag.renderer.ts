@@ -1,7 +1,7 @@
 import type { FlagOutcome } from '@flagline/evaluation-engine';
 import { hash } from 'node:crypto';
 import { joinedBytes } from './answer-bytes';
-import { KeptByList, keptIds, listKey } from './kept-by-list';
+import { KeptByList, keptIds, listKey, type ListBudget } from './kept-by-list';
 import { SDK_CORS_HEADERS, type SdkAnswer } from './sdk-answer';
 import type { ServedEnvironment } from './served-environment';
 
@@ -80,18 +80,6 @@ export interface BulkAnswer {
   readonly answer: SdkAnswer;
 }
 
-/**
- * Bytes of bulk answers kept per environment revision. Answers are kept per list of flag outcomes,
- * not per context, but a client can still make many lists (distinct targeting keys falling into
- * different splits, identities with overrides of their own), so they are bounded by size, not
- * count: the benchmark environment's 433 lists at 1,000 identities (694 at 5,000), 2.7 KB bodies
- * of 20 flags, count about 1.5 MB (2.3 MB) of it, so all of them stay kept.
- */
-export const BULK_ANSWER_BYTES = 4 * 1024 * 1024;
-
-/** A body larger than this share of the budget is built for its request and not kept. */
-export const MAX_KEPT_BULK_ANSWER_BYTES = BULK_ANSWER_BYTES / 4;
-
 /** Bytes a kept answer holds: its body, 8 per entry id, and about 512 for the answer, ETag and header objects. */
 function keptSize({ answer, ids }: BulkAnswer): number {
   return (answer.body === null ? 0 : Buffer.byteLength(answer.body)) + ids.byteLength + 512;
@@ -108,7 +96,7 @@ const ownAllocation = (length: number): Buffer => Buffer.allocUnsafeSlow(length)
  * own key appears nowhere in it), so whole answers are kept by that list: body, ETag and headers
  * made once, and a request whose list was answered before allocates nothing for its answer.
  *
- * What is kept is bounded: the answers by bytes (see {@link BULK_ANSWER_BYTES}, least recently
+ * What is kept is bounded: the answers by bytes (see `SHARED_LIST_BUDGET`, least recently
  * used out first); the entries and single-flag answers by the outcomes they render, which they
  * are keyed by weakly. An environment revision has a fixed, finite set of outcomes (per compiled
  * feature state its own, its control and one per variant, and at most one dependency-cycle copy of
@@ -120,7 +108,12 @@ export class OfrepFlagRenderer {
   private readonly keyMissing = new WeakMap<FlagOutcome, Entry>();
   private readonly answers = new WeakMap<FlagOutcome, SdkAnswer>();
   private nextId = 1;
-  /** By the list of the entries' ids (see `KeptByList`). */
+  /**
+   * By the list of the entries' ids (see `KeptByList`), in the process-wide budget
+   * (`SHARED_LIST_BUDGET`). Answers are kept per list of flag outcomes, not per context: the
+   * benchmark environment's 433 lists at 1,000 identities (694 at 5,000), 2.7 KB bodies of 20
+   * flags, count about 1.5 MB (2.3 MB).
+   */
   private readonly bulkAnswers: KeptByList<BulkAnswer>;
   /** One list reused by every lookup: assembly is synchronous, so no two answers share it at once. */
   private readonly pending: Entry[] = [];
@@ -128,9 +121,9 @@ export class OfrepFlagRenderer {
 
   constructor(
     private readonly environment: ServedEnvironment,
-    budget: { readonly bytes: number; readonly perAnswer: number } = { bytes: BULK_ANSWER_BYTES, perAnswer: MAX_KEPT_BULK_ANSWER_BYTES },
+    budget?: ListBudget,
   ) {
-    this.bulkAnswers = new KeptByList({ bytes: budget.bytes, perList: budget.perAnswer }, keptSize);
+    this.bulkAnswers = new KeptByList(keptSize, budget);
   }
 
   /** Bytes the kept bulk answers take, as counted against the budget. */
