@@ -63,10 +63,6 @@ export class TurnWrites<A> {
       }
     } finally {
       // Whatever happened, the next turn's answers are queued and flushed afresh.
-      for (let at = 0; at < this.count; at++) {
-        this.responses[at] = undefined;
-        this.answers[at] = undefined;
-      }
       this.count = 0;
       this.scheduled = false;
     }

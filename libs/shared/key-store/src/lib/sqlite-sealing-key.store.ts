@@ -3,6 +3,7 @@ import type { SealingKey, SealingKeyStore } from '@flagline/event-sealing';
 import { indexKeyOf } from '@flagline/event-sourcing';
 import { LRUCache } from 'lru-cache';
 import { open, type FileHandle } from 'node:fs/promises';
+import { truncateWal } from '@flagline/state-store-sqlite';
 
 /** A key committed, and the flush that makes it durable. */
 export interface CommittedKey {
@@ -249,8 +250,9 @@ export class SqliteSealingKeyStore implements SealingKeyStore {
       })();
     this.tail.delete(owner);
     // The WAL still holds the page images that carried the key: copy them back (zeroed) and cut
-    // the file. The checkpoint syncs the database before it resets the WAL.
-    this.db.pragma('wal_checkpoint(TRUNCATE)');
+    // the file, tried again while another connection keeps the WAL busy (a busy answer is not
+    // done). The checkpoint syncs the database before it resets the WAL.
+    truncateWal(this.db);
     return deleted;
   }
 

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { decodeState, encodeState } from './state-codec';
+import { truncateWal } from './truncate-wal';
 
 /** Written in the file's meta table; a file with another format is emptied (snapshots are a cache of the log). */
 const FORMAT = 'flagline-snapshots/1';
@@ -123,10 +124,13 @@ export class SqliteSnapshotArchive {
     })();
   }
 
-  /** Copies the WAL into the database and truncates it: after an erasure, no page image of a deleted snapshot stays in the WAL. */
+  /**
+   * Copies the WAL into the database and truncates it: after an erasure, no page image of a
+   * deleted snapshot stays in the WAL. Tried again while another connection keeps it busy (see `truncateWal`).
+   */
   scrub(): void {
     this.flush();
-    if (this.db.open) this.db.pragma('wal_checkpoint(TRUNCATE)');
+    if (this.db.open) truncateWal(this.db);
   }
 
   close(): void {
