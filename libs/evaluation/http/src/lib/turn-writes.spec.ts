@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
@@ -8,6 +8,23 @@ import { TurnWrites } from './turn-writes';
 const responses = (count: number): ServerResponse[] => Array.from({ length: count }, (_, index) => ({ index }) as unknown as ServerResponse);
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 const indexOf = (response: ServerResponse): number => (response as unknown as { index: number }).index;
+
+/** An HTTP server answering each request with `answer to <path>` through TurnWrites, listening on a free port. */
+async function answeringServer(): Promise<{ server: Server; port: number }> {
+  const writes = new TurnWrites<string>(
+    (response, answer) => {
+      response.writeHead(200, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(answer) });
+      response.end(answer);
+    },
+    () => undefined,
+  );
+  const server = createServer((incoming, response) => {
+    incoming.resume();
+    incoming.on('end', () => writes.add(response, `answer to ${incoming.url ?? ''}`, 'r', 0));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, port: (server.address() as AddressInfo).port };
+}
 
 describe('TurnWrites: the answers of one event-loop turn written together at its end', () => {
   it('writes nothing while the turn runs, then every answer of the turn in the order it was made', async () => {
@@ -91,19 +108,7 @@ describe('TurnWrites: the answers of one event-loop turn written together at its
   });
 
   it('answers requests pipelined on one kept-alive connection in the order they were sent', async () => {
-    const writes = new TurnWrites<string>(
-      (response, answer) => {
-        response.writeHead(200, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(answer) });
-        response.end(answer);
-      },
-      () => undefined,
-    );
-    const server = createServer((incoming, response) => {
-      incoming.resume();
-      incoming.on('end', () => writes.add(response, `answer to ${incoming.url ?? ''}`, 'r', 0));
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
+    const { server, port } = await answeringServer();
     const paths = Array.from({ length: 8 }, (_, index) => `/${index}`);
     try {
       const text = await new Promise<string>((resolve, reject) => {
@@ -128,19 +133,7 @@ describe('TurnWrites: the answers of one event-loop turn written together at its
   });
 
   it('answers requests on many connections at once over HTTP, each with its own answer', async () => {
-    const writes = new TurnWrites<string>(
-      (response, answer) => {
-        response.writeHead(200, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(answer) });
-        response.end(answer);
-      },
-      () => undefined,
-    );
-    const server = createServer((incoming, response) => {
-      incoming.resume();
-      incoming.on('end', () => writes.add(response, `answer to ${incoming.url ?? ''}`, 'r', 0));
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
+    const { server, port } = await answeringServer();
     const get = (path: string): Promise<string> =>
       new Promise((resolve, reject) => {
         const outgoing = request({ port, host: '127.0.0.1', path, agent: false }, (response) => {
