@@ -22,3 +22,4 @@ export { LogTail, type LogTailStart } from './lib/log-tail';
 export { RecordFormatError, RecordTooLargeError, recordedEventsOf } from './lib/record-codec';
 export { CheckpointFormatError, FileCheckpointStore } from './lib/file-checkpoint.store';
 export { syncDirectory, syncDirectorySync, writeNewFileDurably } from './lib/directory-sync';
+export { StreamKeyFilter } from './lib/stream-key-filter';

@@ -184,6 +184,37 @@ describe('SqliteSealingKeyStore', () => {
     after.close();
   });
 
+  it('writes a new owner\'s key without a lookup once the owner filter is filled, and still keeps a stored key, a destroyed key gone', async () => {
+    const path = join(directory, 'keys.sqlite');
+    const keys = SqliteSealingKeyStore.open(path);
+    // More than one fold and more pairs than the filter reads in one turn; the last ones stay in the tail.
+    const owners = Array.from({ length: 2 * KEYS_FOLDED_EVERY + 100 }, (_, index) => `identity-${index}`);
+    const made = await Promise.all(owners.map((owner) => keys.ensure(owner, newSealingKey())));
+    expect(await keys.destroy('identity-3')).toBe(true);
+    await keys.close();
+
+    const reopened = SqliteSealingKeyStore.open(path);
+    try {
+      expect(reopened.ownerFilterComplete).toBe(false);
+      while (!reopened.ownerFilterComplete) await new Promise<void>((resolve) => setImmediate(resolve));
+      const lookupsBefore = reopened.ownerLookups;
+      const fresh = await Promise.all(Array.from({ length: 1000 }, (_, index) => reopened.ensure(`identity-new-${index}`, newSealingKey())));
+      // A Bloom filter of 2^24 bits holding about 9,300 keys: false positives are rare, not impossible.
+      expect(reopened.ownerLookups - lookupsBefore).toBeLessThan(5);
+      expect(reopened.getNow('identity-new-999')?.id).toBe(fresh[999]?.id);
+      // Stored keys, folded (early rows) and in the tail (last rows), are kept against a candidate.
+      for (const index of [0, 1, KEYS_FOLDED_EVERY + 7, owners.length - 1]) {
+        expect((await reopened.ensure(`identity-${index}`, newSealingKey())).id).toBe(made[index]?.id);
+      }
+      // The destroyed key never comes back: its owner gets the new candidate.
+      const candidate = newSealingKey();
+      expect((await reopened.ensure('identity-3', candidate)).id).toBe(candidate.id);
+      expect(candidate.id).not.toBe(made[3]?.id);
+    } finally {
+      await reopened.close();
+    }
+  });
+
   it('writes the keys asked for in one turn of the event loop in one transaction', async () => {
     const keys = SqliteSealingKeyStore.open(join(directory, 'keys.sqlite'));
     const transactions = jest.spyOn(Database.prototype, 'transaction');

@@ -4,6 +4,7 @@ import { indexKeyOf } from '@flagline/event-sourcing';
 import { LRUCache } from 'lru-cache';
 import { open, type FileHandle } from 'node:fs/promises';
 import { truncateWal } from '@flagline/state-store-sqlite';
+import { StreamKeyFilter } from '@flagline/event-store-embedded';
 
 /** A key committed, and the flush that makes it durable. */
 export interface CommittedKey {
@@ -49,6 +50,9 @@ const SCHEMA = `
 /** Keys whose (owner_key, row) pairs are written to `owner_keys` together, sorted. */
 export const KEYS_FOLDED_EVERY = 4096;
 
+/** `owner_keys` pairs read into the owner filter per turn of the event loop after open (about a millisecond each). */
+const FILTER_PAIRS_PER_TURN = 2_000;
+
 /** A key in a row not yet in `owner_keys`. */
 interface TailKey {
   readonly key: SealingKey;
@@ -69,6 +73,17 @@ export class SqliteSealingKeyStore implements SealingKeyStore {
   /** The keys in rows after `key_fold.upto`, by owner: not in `owner_keys` yet. */
   private readonly tail = new Map<string, TailKey>();
   private foldedUpTo: number;
+  /**
+   * Every owner's `owner_key` once filled (a Bloom filter: "certainly no key" or "maybe"), so a
+   * new owner's key, the identify path's thousands a second, is written without a lookup in
+   * `owner_keys` first. Filled from `owner_keys` a slice per turn after open; the tail's keys and
+   * every key written since open are added as they come. A destroyed key's bits stay: its owner
+   * is then looked up, and found without a key, as before.
+   */
+  private readonly ownerFilter = new StreamKeyFilter();
+  /** The last (owner_key, row) pair read into the filter; null once it holds them all. */
+  private filledTo: readonly [number, number] | null = [-1, 0];
+  private lookups = 0;
 
   private constructor(
     private readonly db: Database.Database,
@@ -84,8 +99,35 @@ export class SqliteSealingKeyStore implements SealingKeyStore {
       setFolded: db.prepare<[number]>('UPDATE key_fold SET upto = ?'),
       delete: db.prepare<[number]>('DELETE FROM sealing_keys WHERE rowid = ?'),
       deletePair: db.prepare<[number, number]>('DELETE FROM owner_keys WHERE owner_key = ? AND row = ?'),
+      pairsAfter: db
+        .prepare<[number, number, number], [number, number]>('SELECT owner_key, row FROM owner_keys WHERE (owner_key, row) > (?, ?) ORDER BY owner_key, row LIMIT ?')
+        .raw(),
     };
     this.foldedUpTo = this.loadTail();
+    this.fillOwnerFilter();
+  }
+
+  /** Reads the next slice of `owner_keys` into the owner filter, and schedules the next until all are read. */
+  private fillOwnerFilter(): void {
+    if (this.closed || this.filledTo === null) return;
+    const pairs = this.statements.pairsAfter.all(this.filledTo[0], this.filledTo[1], FILTER_PAIRS_PER_TURN);
+    for (const pair of pairs) this.ownerFilter.add(pair[0]);
+    const last = pairs[pairs.length - 1];
+    if (pairs.length < FILTER_PAIRS_PER_TURN || last === undefined) this.filledTo = null;
+    else {
+      this.filledTo = last;
+      setImmediate(() => this.fillOwnerFilter());
+    }
+  }
+
+  /** True once the owner filter holds every owner with a key: until then every lookup reads the file. */
+  get ownerFilterComplete(): boolean {
+    return this.filledTo === null;
+  }
+
+  /** Lookups of an owner's key that reached the file (neither cached nor ruled out by the filter). */
+  get ownerLookups(): number {
+    return this.lookups;
   }
 
   /** The fold's place and the keys after it, as the file has them (at open, and after a transaction that failed). */
@@ -93,7 +135,10 @@ export class SqliteSealingKeyStore implements SealingKeyStore {
     const upto = (this.db.prepare('SELECT upto FROM key_fold').get() as { upto: number }).upto;
     const rows = this.db.prepare('SELECT rowid AS row, owner, id, key FROM sealing_keys WHERE rowid > ?').all(upto) as { row: number; owner: string; id: string; key: Buffer }[];
     this.tail.clear();
-    for (const { row, owner, id, key } of rows) this.tail.set(owner, { key: { id, key }, row });
+    for (const { row, owner, id, key } of rows) {
+      this.tail.set(owner, { key: { id, key }, row });
+      this.ownerFilter.add(indexKeyOf(owner));
+    }
     return upto;
   }
 
@@ -115,9 +160,16 @@ export class SqliteSealingKeyStore implements SealingKeyStore {
 
   /** Synchronous read (the file is local): for callers that open events without a promise per event. */
   getNow(owner: string): SealingKey | undefined {
+    return this.stored(owner, indexKeyOf(owner));
+  }
+
+  private stored(owner: string, ownerKey: number): SealingKey | undefined {
     const cached = this.recent.get(owner) ?? this.tail.get(owner)?.key;
     if (cached) return cached;
-    const row = this.statements.get.get(indexKeyOf(owner), owner);
+    // An owner never given a key (every new identity's) is mostly answered by the filter alone.
+    if (this.filledTo === null && !this.ownerFilter.mayHave(ownerKey)) return undefined;
+    this.lookups++;
+    const row = this.statements.get.get(ownerKey, owner);
     if (!row) return undefined;
     const key = { id: row.id, key: row.key };
     this.recent.set(owner, key);
@@ -208,10 +260,12 @@ export class SqliteSealingKeyStore implements SealingKeyStore {
     return this.db.transaction(() =>
       batch.map(({ owner, candidate }) => {
         // Kept: the one stored before (an earlier attempt's); otherwise the candidate is the key (no read back).
-        const stored = this.getNow(owner);
-        if (stored) return stored;
         const ownerKey = indexKeyOf(owner);
+        const stored = this.stored(owner, ownerKey);
+        if (stored) return stored;
         const row = Number(this.statements.insert.run(ownerKey, owner, candidate.id, candidate.key).lastInsertRowid);
+        // Added before the commit: a transaction rolled back leaves a bit set for nothing, which only costs a lookup.
+        this.ownerFilter.add(ownerKey);
         // A row at or below the fold reuses the number of a destroyed last row: its pair is written now.
         if (row <= this.foldedUpTo) this.statements.insertPair.run(ownerKey, row);
         else this.tail.set(owner, { key: candidate, row });
