@@ -182,13 +182,14 @@ export class SqliteSealingKeyStore implements SealingKeyStore {
    * in about that order, reading the table straight through instead of one lookup per stream.
    */
   keysInOrder(after: number, limit: number): { readonly row: number; readonly owner: string; readonly key: SealingKey }[] {
-    this.inOrder ??= this.db.prepare<[number, number], { row: number; owner: string; id: string; key: Buffer }>(
-      'SELECT rowid AS row, owner, id, key FROM sealing_keys WHERE rowid > ? ORDER BY rowid LIMIT ?',
-    );
-    return this.inOrder.all(after, limit).map(({ row, owner, id, key }) => ({ row, owner, key: { id, key } }));
+    // Rows as arrays and each key as hex text: a BLOB comes back as a Buffer with memory of its own
+    // (allocated outside the heap and released by the collector, a key per sealed event in a
+    // rebuild), where Buffer.from(hex) takes a slice of Node's buffer pool.
+    this.inOrder ??= this.db.prepare<[number, number], [number, string, string, string]>('SELECT rowid, owner, id, hex(key) FROM sealing_keys WHERE rowid > ? ORDER BY rowid LIMIT ?').raw();
+    return this.inOrder.all(after, limit).map(([row, owner, id, hex]) => ({ row, owner, key: { id, key: Buffer.from(hex, 'hex') } }));
   }
 
-  private inOrder: Database.Statement<[number, number], { row: number; owner: string; id: string; key: Buffer }> | null = null;
+  private inOrder: Database.Statement<[number, number], [number, string, string, string]> | null = null;
 
   async get(owner: string): Promise<SealingKey | undefined> {
     const durable = this.flushingKeys.get(owner);
