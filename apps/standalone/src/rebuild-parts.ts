@@ -339,7 +339,8 @@ function inWorker(job: PartJob, onProgress: (position: number) => void): PartWor
  * were made: see `LogOrderKeys`) instead of in every worker (`openedRecordText`).
  */
 async function feedWorkers(dataDir: string, head: number, workers: readonly PartWorker[]): Promise<void> {
-  const keyStore = openKeyStore(dataDir);
+  // The rebuild writes no key: the store's owner filter, which spares new owners a lookup, is not filled.
+  const keyStore = openKeyStore(dataDir, { ownerFilter: false });
   const keys = new LogOrderKeys(keyStore);
   try {
     for await (const records of scanLogRecords({ directory: join(dataDir, 'events'), upTo: head, batchEvents: SCAN_BATCH_EVENTS })) {

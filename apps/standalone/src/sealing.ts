@@ -10,8 +10,9 @@ import { join } from 'node:path';
 /** The sealing keys' file in the data directory (see "Erasure (GDPR)" in the README). */
 export const KEYS_FILE = 'keys.sqlite';
 
-export function openKeyStore(dataDir: string): SqliteSealingKeyStore {
-  return SqliteSealingKeyStore.open(join(dataDir, KEYS_FILE));
+/** `ownerFilter: false` for a reader that writes no key (the rebuild): see `SqliteSealingKeyStore.open`. */
+export function openKeyStore(dataDir: string, options: { readonly ownerFilter?: boolean } = {}): SqliteSealingKeyStore {
+  return SqliteSealingKeyStore.open(join(dataDir, KEYS_FILE), options);
 }
 
 /** Keys read at a time by `LogOrderKeys`, and how many such pages it keeps (about 16,000 keys, 4 MB). */

@@ -215,6 +215,28 @@ describe('SqliteSealingKeyStore', () => {
     }
   });
 
+  it('opened without its owner filter (a reader that writes no key), fills none and still finds every key by reading the file', async () => {
+    const path = join(directory, 'keys.sqlite');
+    const keys = SqliteSealingKeyStore.open(path);
+    const owners = Array.from({ length: KEYS_FOLDED_EVERY + 10 }, (_, index) => `identity-${index}`);
+    const made = await Promise.all(owners.map((owner) => keys.ensure(owner, newSealingKey())));
+    await keys.close();
+
+    const reader = SqliteSealingKeyStore.open(path, { ownerFilter: false });
+    try {
+      for (let turn = 0; turn < 5; turn++) await new Promise<void>((resolve) => setImmediate(resolve));
+      expect(reader.ownerFilterComplete).toBe(false);
+      const lookupsBefore = reader.ownerLookups;
+      // Folded (early rows) and in the tail (last rows).
+      for (const index of [0, 1, owners.length - 1]) expect(reader.getNow(`identity-${index}`)).toEqual(made[index]);
+      expect(reader.getNow('identity-none')).toBeUndefined();
+      expect(reader.ownerLookups - lookupsBefore).toBeGreaterThanOrEqual(3);
+      expect((await reader.ensure('identity-0', newSealingKey())).id).toBe(made[0]?.id);
+    } finally {
+      await reader.close();
+    }
+  });
+
   it('writes the keys asked for in one turn of the event loop in one transaction', async () => {
     const keys = SqliteSealingKeyStore.open(join(directory, 'keys.sqlite'));
     const transactions = jest.spyOn(Database.prototype, 'transaction');
