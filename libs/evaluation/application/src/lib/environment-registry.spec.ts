@@ -1,5 +1,6 @@
 import type { IdentityDocument, ReadModelChange, ReadModelCommit, ReadModelStore } from '@flagline/contracts';
 import { EnvironmentRegistry } from './environment-registry';
+import { ADMIT_AT } from './identity-admission';
 
 const identityDocument = (identifier: string, plan: string): IdentityDocument => ({
   environmentId: 1,
@@ -183,8 +184,22 @@ describe('EnvironmentRegistry identity reads', () => {
   });
 });
 
+/** A started registry of `identityCacheSize` whose synchronous reads find every identity, and the keys it read. */
+async function readingEveryIdentity(identityCacheSize: number): Promise<{ registry: EnvironmentRegistry; reads: string[] }> {
+  const reads: string[] = [];
+  const registry = new EnvironmentRegistry(new HeldReadsStore(), {
+    identityCacheSize,
+    readNow: (key) => {
+      reads.push(key);
+      return identityDocument(key.split(':')[2] ?? '', 'pro');
+    },
+  });
+  await registry.start();
+  return { registry, reads };
+}
+
 describe('EnvironmentRegistry synchronous identity reads', () => {
-  it('reads an uncached identity at once when the store can, caches one read again lately, and reads again after a change notification', async () => {
+  it(`reads an uncached identity at once when the store can, caches one read ${ADMIT_AT} times lately, and reads again after a change notification`, async () => {
     const store = new HeldReadsStore();
     const documents = new Map<string, IdentityDocument>([['identity:1:ada', identityDocument('ada', 'pro')]]);
     const reads: string[] = [];
@@ -195,16 +210,18 @@ describe('EnvironmentRegistry synchronous identity reads', () => {
       },
     });
     await registry.start();
-    // Read once: not cached (most identities of a large population are asked for once in a while).
-    expect(registry.readIdentityNow(1, 'ada')?.traits).toEqual({ plan: 'pro' });
-    expect(registry.readIdentityNow(1, 'nobody')).toBeNull();
-    expect(registry.cachedIdentity(1, 'ada')).toBeUndefined();
-    // Read again while read lately: cached from then on.
-    expect(registry.readIdentityNow(1, 'ada')?.traits).toEqual({ plan: 'pro' });
-    expect(registry.readIdentityNow(1, 'nobody')).toBeNull();
-    expect(registry.readIdentityNow(1, 'ada')?.traits).toEqual({ plan: 'pro' });
-    expect(registry.readIdentityNow(1, 'nobody')).toBeNull();
-    expect(reads).toEqual(['identity:1:ada', 'identity:1:nobody', 'identity:1:ada', 'identity:1:nobody']);
+    // Read fewer times than ADMIT_AT: not cached (most identities of a large population are asked for once in a while).
+    for (let read = 1; read < ADMIT_AT; read++) {
+      expect(registry.readIdentityNow(1, 'ada')?.traits).toEqual({ plan: 'pro' });
+      expect(registry.readIdentityNow(1, 'nobody')).toBeNull();
+      expect(registry.cachedIdentity(1, 'ada')).toBeUndefined();
+    }
+    // Read once more while read lately: cached from then on.
+    for (let read = 0; read < 3; read++) {
+      expect(registry.readIdentityNow(1, 'ada')?.traits).toEqual({ plan: 'pro' });
+      expect(registry.readIdentityNow(1, 'nobody')).toBeNull();
+    }
+    expect(reads).toEqual(Array.from({ length: ADMIT_AT }, () => ['identity:1:ada', 'identity:1:nobody']).flat());
     expect(registry.cachedIdentity(1, 'ada')?.traits).toEqual({ plan: 'pro' });
     expect(registry.cachedIdentity(1, 'nobody')).toBeNull();
 
@@ -216,28 +233,37 @@ describe('EnvironmentRegistry synchronous identity reads', () => {
     registry.stop();
   });
 
-  it('caches an identity read again only while it is among those read lately (about twice the cache size)', async () => {
-    const reads: string[] = [];
-    const registry = new EnvironmentRegistry(new HeldReadsStore(), {
-      identityCacheSize: 100,
-      readNow: (key) => {
-        reads.push(key);
-        return identityDocument(key.split(':')[2] ?? '', 'pro');
-      },
-    });
-    await registry.start();
-    registry.readIdentityNow(1, 'ada');
+  it(`caches an identity read ${ADMIT_AT} times only while those reads are recent (their counts halve every ten times the cache size in reads)`, async () => {
+    const { registry, reads } = await readingEveryIdentity(100);
+    for (let read = 1; read < ADMIT_AT; read++) registry.readIdentityNow(1, 'ada');
     registry.readIdentityNow(2, 'ada');
-    // Read again soon after: cached; the same identifier in another environment is another identity.
+    // Read once more soon after: cached; the same identifier in another environment is another identity.
     registry.readIdentityNow(1, 'ada');
     expect(registry.cachedIdentity(1, 'ada')?.identifier).toBe('ada');
     expect(registry.cachedIdentity(2, 'ada')).toBeUndefined();
-    // Read again only after thousands of others: no longer among those read lately, so not cached.
-    registry.readIdentityNow(1, 'grace');
+    // Read once more only after thousands of others: its earlier reads have faded, so not cached.
+    for (let read = 1; read < ADMIT_AT; read++) registry.readIdentityNow(1, 'grace');
     for (let index = 0; index < 5_000; index++) registry.readIdentityNow(1, `visitor-${index}`);
     registry.readIdentityNow(1, 'grace');
     expect(registry.cachedIdentity(1, 'grace')).toBeUndefined();
-    expect(reads.filter((key) => key === 'identity:1:grace')).toHaveLength(2);
+    expect(reads.filter((key) => key === 'identity:1:grace')).toHaveLength(ADMIT_AT);
+    registry.stop();
+  });
+
+  it('keeps the identities read most often once the cache is full: one read as often as the one it would drop does not take its place', async () => {
+    const { registry, reads } = await readingEveryIdentity(2);
+    // Two hot identities fill the cache, then are read from it.
+    for (const identifier of ['hot-1', 'hot-2']) for (let read = 0; read < ADMIT_AT + 3; read++) registry.readIdentityNow(1, identifier);
+    expect(reads).toEqual([...Array<string>(ADMIT_AT).fill('identity:1:hot-1'), ...Array<string>(ADMIT_AT).fill('identity:1:hot-2')]);
+    // An identity read ADMIT_AT times, fewer than either: read every time, and the hot ones stay cached.
+    for (let read = 0; read < ADMIT_AT + 1; read++) registry.readIdentityNow(1, 'warm');
+    expect(registry.cachedIdentity(1, 'warm')).toBeUndefined();
+    expect(registry.cachedIdentity(1, 'hot-1')?.identifier).toBe('hot-1');
+    expect(registry.cachedIdentity(1, 'hot-2')?.identifier).toBe('hot-2');
+    // Read more often than the least recently used of them: it takes that one's place.
+    for (let read = 0; read < 12; read++) registry.readIdentityNow(1, 'warm');
+    expect(registry.cachedIdentity(1, 'warm')?.identifier).toBe('warm');
+    expect(reads.filter((key) => key === 'identity:1:warm').length).toBeLessThan(ADMIT_AT + 13);
     registry.stop();
   });
 

@@ -1,6 +1,7 @@
 import { readModelKeys, type EnvironmentDocument, type IdentityDocument, type ReadModelChange, type ReadModelStore } from '@flagline/contracts';
 import { LRUCache } from 'lru-cache';
 import { createHash } from 'node:crypto';
+import { admits, FrequencySketch, identityPrint, keyPrint } from './identity-admission';
 import { ServedEnvironment, type KeyKind } from './served-environment';
 
 export interface RegistryOptions {
@@ -45,38 +46,6 @@ export interface ResolvedKey {
 const identityCacheKey = (environmentId: number, identifier: string): string => `${environmentId}\u0000${identifier}`;
 
 /**
- * Identities read lately, as a table of their 32-bit fingerprints, one slot per fingerprint's low
- * bits: an identity was read lately while its slot still holds its fingerprint, until another
- * identity's takes the slot (after about `capacity` other reads, as an LRU of that size would
- * drop it). A read notes nothing but a number: no key string, no map entry, nothing that lives
- * through collections of the young generation on every read of a large population. Two
- * identities sharing a fingerprint (one in 4 billion) only make one be cached a read early.
- */
-class RecentReads {
-  private readonly slots: Uint32Array;
-  private readonly mask: number;
-
-  constructor(capacity: number) {
-    const size = 2 ** Math.ceil(Math.log2(Math.max(2, capacity)));
-    this.slots = new Uint32Array(size);
-    this.mask = size - 1;
-  }
-
-  /** Whether the identity was read lately; it is noted as read either way. */
-  seenAgain(environmentId: number, identifier: string): boolean {
-    // FNV-1a over the environment id and the identifier's UTF-16 code units; 0 marks an empty slot.
-    let print = Math.imul(0x811c9dc5 ^ environmentId, 0x01000193);
-    for (let index = 0; index < identifier.length; index++) print = Math.imul(print ^ identifier.charCodeAt(index), 0x01000193);
-    print = (print >>> 0) || 1;
-    // The slot from the fingerprint mixed again (FNV-1a mixes its low bits least), the fingerprint compared whole.
-    const slot = ((print >>> 16) ^ Math.imul(print, 0x9e3779b1)) & this.mask;
-    if (this.slots[slot] === print) return true;
-    this.slots[slot] = print;
-    return false;
-  }
-}
-
-/**
  * The evaluation service's copy of the read models: every environment compiled in memory,
  * reloaded on change notifications, and identities cached on demand. Requests never wait on
  * the store except for identities not yet cached, or while a notified change is being loaded.
@@ -95,10 +64,10 @@ export class EnvironmentRegistry {
   /** How long a cached identity is trusted; 0 caches none. */
   private readonly identityTtlMs: number;
   /**
-   * Identities read synchronously lately: such an identity is cached when it is read again (see
-   * `readIdentityNow`). About twice as many as the cache holds; only with `readNow`.
+   * How often each identity was read lately (from the cache or the store), which decides whether
+   * one read synchronously is cached (see `readIdentityNow`); only with `readNow`.
    */
-  private readonly readLately: RecentReads | undefined;
+  private readonly frequencies: FrequencySketch | undefined;
   /** Reads under way, so that concurrent requests for one uncached identity share a single read. */
   private readonly identityReads = new Map<string, IdentityRead>();
   /** Bumped whenever identity documents may have changed, so a read that raced a change is not cached. */
@@ -108,6 +77,7 @@ export class EnvironmentRegistry {
   private unsubscribe: (() => void) | null = null;
   private lastSyncAt: number | null = null;
   private lastError: unknown = null;
+  private cachedCount = 0;
   private readonly clock: () => number;
 
   constructor(
@@ -119,7 +89,7 @@ export class EnvironmentRegistry {
     const clock = this.clock;
     // ttlResolution 0: the clock is read on every look-up rather than remembered behind a timer.
     this.identities = new LRUCache({ max: Math.max(1, options.identityCacheSize ?? 100_000), ttl: Math.max(1, this.identityTtlMs), ttlResolution: 0, perf: { now: clock } });
-    this.readLately = options.readNow ? new RecentReads(2 * (options.identityCacheSize ?? 100_000)) : undefined;
+    this.frequencies = options.readNow ? new FrequencySketch(Math.max(1, options.identityCacheSize ?? 100_000)) : undefined;
   }
 
   /** Subscribes, then loads everything: a change during the load is reloaded after it. */
@@ -148,6 +118,11 @@ export class EnvironmentRegistry {
 
   get environmentCount(): number {
     return this.byId.size;
+  }
+
+  /** Identities (or their absence) put into the cache so far: each one a document kept, to be dropped in the old generation later. */
+  get identitiesCached(): number {
+    return this.cachedCount;
   }
 
   /**
@@ -272,6 +247,8 @@ export class EnvironmentRegistry {
   /** The identity if the cache holds a fresh copy (null: known not to exist); undefined when it must be read. */
   cachedIdentity(environmentId: number, identifier: string): IdentityDocument | null | undefined {
     const cached = this.identities.get(identityCacheKey(environmentId, identifier));
+    if (cached === undefined) return undefined;
+    this.frequencies?.increment(identityPrint(environmentId, identifier));
     return cached === ABSENT ? null : cached;
   }
 
@@ -284,23 +261,25 @@ export class EnvironmentRegistry {
   private remember(key: string, document: IdentityDocument | null, at: number): void {
     if (this.identityTtlMs <= 0) return;
     this.identities.set(key, document ?? ABSENT, { start: at === 0 ? Number.MIN_VALUE : at });
+    this.cachedCount++;
   }
 
   /**
    * The stored identity, from the cache or read synchronously (see `RegistryOptions.readNow`);
    * null when it does not exist; undefined when the store has no synchronous read (then call
-   * `identity`). A read is cheap, so an identity is cached only when it is read a second time
-   * while it is among those read lately: in a large population most identities are asked for
-   * once in a while, and caching each would only keep documents alive through collections of
-   * the young generation (their copying was the longest pause of identify at a million
-   * identities) to be dropped unused. A store that fails is reported, and the identity evaluated
+   * `identity`). A read is cheap, so an identity is cached only once it was read `ADMIT_AT`
+   * times lately and, the cache being full, more often than the one it would drop (see
+   * identity-admission.ts): in a large population most identities are asked for once in a
+   * while, and caching each would only keep documents alive through collections of the young
+   * generation (their copying was the longest pause of identify at a million identities), then
+   * in the old generation until its next mark-compact, to be dropped unused. A store that fails is reported, and the identity evaluated
    * without stored traits, as `identity` does. `cacheMissed`: the caller found it in no cache
    * (`cachedIdentity`) just now, so it is read without looking again.
    */
   readIdentityNow(environmentId: number, identifier: string, cacheMissed = false): IdentityDocument | null | undefined {
     const readNow = this.options.readNow;
-    const readLately = this.readLately;
-    if (readNow === undefined || readLately === undefined) return undefined;
+    const frequencies = this.frequencies;
+    if (readNow === undefined || frequencies === undefined) return undefined;
     if (!cacheMissed) {
       const cached = this.cachedIdentity(environmentId, identifier);
       if (cached !== undefined) return cached;
@@ -314,9 +293,19 @@ export class EnvironmentRegistry {
       return null;
     }
     // Synchronous: no change can have been notified since the read began.
-    if (readLately.seenAgain(environmentId, identifier)) this.remember(identityCacheKey(environmentId, identifier), document, this.clock());
+    const print = identityPrint(environmentId, identifier);
+    frequencies.increment(print);
+    if (admits(frequencies, print, this.victim)) this.remember(identityCacheKey(environmentId, identifier), document, this.clock());
     return document;
   }
+
+  /** The fingerprint of the identity the full cache would drop next (its least recently used), or undefined when it has room. */
+  private readonly victim = (): number | undefined => {
+    const identities = this.identities;
+    if (identities.size < identities.max) return undefined;
+    const key = identities.rkeys().next().value;
+    return key === undefined ? undefined : keyPrint(key);
+  };
 
   /**
    * The stored identity, from the cache or the store; null when it does not exist. Requests for

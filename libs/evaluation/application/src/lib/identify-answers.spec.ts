@@ -1,6 +1,7 @@
 import { readModelKeys, type EnvironmentDocument, type IdentityDocument, type ReadModelChange, type ReadModelStore } from '@flagline/contracts';
 import { EnvironmentRegistry } from './environment-registry';
 import { FlagsmithSdkService } from './flagsmith-sdk.service';
+import { ADMIT_AT } from './identity-admission';
 import type { SdkAnswer } from './sdk-answer';
 import { anEnvironmentDocument } from './testing/environment-documents';
 
@@ -116,17 +117,16 @@ describe('identify answers of stored identities', () => {
     const resolved = synchronous.resolve('client-key');
     if (!resolved) throw new Error('the client key does not resolve');
     const service = new FlagsmithSdkService(synchronous);
-    const answers = [1, 2, 3, 4].map(() => service.identifyRaw(resolved, bodyOf('ada'), () => 'correlation'));
+    const answers = Array.from({ length: ADMIT_AT + 2 }, () => service.identifyRaw(resolved, bodyOf('ada'), () => 'correlation'));
     for (const answer of answers) {
       expect(answer).not.toBeInstanceOf(Promise);
       expect(flags(answer as SdkAnswer)).toEqual(['für pro ☂']);
     }
-    // Read, read again (and cached), then answered from the cache and remembered, then the remembered answer.
-    expect(reads).toEqual([readModelKeys.identity(7, 'ada'), readModelKeys.identity(7, 'ada')]);
-    expect((answers[0] as SdkAnswer).complete).toBeUndefined();
-    expect((answers[1] as SdkAnswer).complete).toBeUndefined();
-    expect((answers[2] as SdkAnswer).complete).toBe(true);
-    expect(answers[3]).toBe(answers[2]);
+    // Read ADMIT_AT times (cached at the last), then answered from the cache and remembered, then the remembered answer.
+    expect(reads).toEqual(Array.from({ length: ADMIT_AT }, () => readModelKeys.identity(7, 'ada')));
+    for (const answer of answers.slice(0, ADMIT_AT)) expect((answer as SdkAnswer).complete).toBeUndefined();
+    expect((answers[ADMIT_AT] as SdkAnswer).complete).toBe(true);
+    expect(answers[ADMIT_AT + 1]).toBe(answers[ADMIT_AT]);
     synchronous.stop();
   });
 
