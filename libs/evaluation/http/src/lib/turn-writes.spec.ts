@@ -2,7 +2,7 @@ import type { Server, ServerResponse } from 'node:http';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
-import { TurnWrites } from './turn-writes';
+import { PROBE_EVERY, SINGLE_TURNS, TurnWrites } from './turn-writes';
 
 /** Stand-ins for responses: TurnWrites only hands them to its writer. */
 const responses = (count: number): ServerResponse[] => Array.from({ length: count }, (_, index) => ({ index }) as unknown as ServerResponse);
@@ -107,6 +107,72 @@ describe('TurnWrites: the answers of one event-loop turn written together at its
     expect(destroyed).toEqual([0]);
   });
 
+  /** Makes `turns` turns that each hold one answer. */
+  async function singleTurns(writes: TurnWrites<string>, response: ServerResponse, turns: number): Promise<void> {
+    for (let turn = 0; turn < turns; turn++) {
+      writes.add(response, `single ${turn}`, 'r', 0);
+      await nextTurn();
+    }
+  }
+
+  it('writes answers as soon as they are made once enough turns in a row held one answer each, and not before', async () => {
+    const written: string[] = [];
+    const writes = new TurnWrites<string>((_response, answer) => written.push(answer), () => undefined);
+    const [first, second] = responses(2) as [ServerResponse, ServerResponse];
+    await singleTurns(writes, first, SINGLE_TURNS - 2);
+    writes.add(first, 'a', 'r', 0);
+    writes.add(second, 'b', 'r', 0);
+    await nextTurn();
+    // The turn with two answers started the count again.
+    await singleTurns(writes, first, SINGLE_TURNS - 1);
+    writes.add(first, 'still queued', 'r', 0);
+    expect(written).not.toContain('still queued');
+    await nextTurn();
+    expect(written.at(-1)).toBe('still queued');
+    writes.add(first, 'at once', 'r', 0);
+    expect(written.at(-1)).toBe('at once');
+  });
+
+  it('queues per turn again when a probed turn holds more than one answer, and keeps writing at once while turns hold one', async () => {
+    const written: string[] = [];
+    const writes = new TurnWrites<string>((_response, answer) => written.push(answer), () => undefined);
+    const [first, second] = responses(2) as [ServerResponse, ServerResponse];
+    await singleTurns(writes, first, SINGLE_TURNS);
+    // Turns of one answer, probed or not, keep answers written at once.
+    for (let turn = 0; turn < 2 * PROBE_EVERY; turn++) {
+      writes.add(first, `one ${turn}`, 'r', 0);
+      expect(written.at(-1)).toBe(`one ${turn}`);
+      await nextTurn();
+    }
+    // A turn of many answers: the probe among them sees it; they are still written in order, at once.
+    const busy = Array.from({ length: 2 * PROBE_EVERY }, (_, at) => `busy ${at}`);
+    busy.forEach((answer, at) => writes.add(at % 2 === 0 ? first : second, answer, 'r', 0));
+    expect(written.slice(-busy.length)).toEqual(busy);
+    await nextTurn();
+    writes.add(first, 'queued again', 'r', 0);
+    expect(written.at(-1)).not.toBe('queued again');
+    await nextTurn();
+    expect(written.at(-1)).toBe('queued again');
+  });
+
+  it('reports a write that throws when writing at once, and goes on', async () => {
+    const written: string[] = [];
+    const failures: number[] = [];
+    const writes = new TurnWrites<string>(
+      (_response, answer) => {
+        if (answer === 'bad') throw new Error('invalid header');
+        written.push(answer);
+      },
+      (_error, response) => failures.push(indexOf(response)),
+    );
+    const [first, second] = responses(2) as [ServerResponse, ServerResponse];
+    await singleTurns(writes, first, SINGLE_TURNS);
+    writes.add(second, 'bad', 'r', 0);
+    writes.add(first, 'after', 'r', 0);
+    expect(failures).toEqual([1]);
+    expect(written.at(-1)).toBe('after');
+  });
+
   it('answers requests pipelined on one kept-alive connection in the order they were sent', async () => {
     const { server, port } = await answeringServer();
     const paths = Array.from({ length: 8 }, (_, index) => `/${index}`);
@@ -132,7 +198,7 @@ describe('TurnWrites: the answers of one event-loop turn written together at its
     }
   });
 
-  it('answers requests on many connections at once over HTTP, each with its own answer', async () => {
+  it('answers requests on many connections at once and one at a time over HTTP, each with its own answer', async () => {
     const { server, port } = await answeringServer();
     const get = (path: string): Promise<string> =>
       new Promise((resolve, reject) => {
@@ -147,6 +213,9 @@ describe('TurnWrites: the answers of one event-loop turn written together at its
       });
     try {
       const paths = Array.from({ length: 20 }, (_, index) => `/${index}`);
+      expect(await Promise.all(paths.map(get))).toEqual(paths.map((path) => `answer to ${path}`));
+      // One at a time, long enough for answers to be written as soon as they are made, then many at once again.
+      for (let turn = 0; turn < SINGLE_TURNS + 2 * PROBE_EVERY; turn++) expect(await get(`/one/${turn}`)).toBe(`answer to /one/${turn}`);
       expect(await Promise.all(paths.map(get))).toEqual(paths.map((path) => `answer to ${path}`));
     } finally {
       await new Promise<void>((resolve) => server.close(() => resolve()));
