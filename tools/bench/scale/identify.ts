@@ -30,7 +30,8 @@ the acknowledged identities is served with its traits.
   --pin / --no-pin     server on CPU 0 and generator on CPU 1, or the server free on every core
                        (default: pinned with wrk)
 Env: IDENTIFY_DURATION (s per run, default 10), IDENTIFY_CONNECTIONS (default 50),
-SERVER_NODE_ARGS (node options for the server, e.g. --trace-gc; output in DIR/server.log).`;
+SERVER_NODE_ARGS (node options for the server, e.g. --trace-gc; the server's output goes to
+$TMPDIR/flagline-identify-<this script's pid>.log, kept).`;
 
 const root = resolve(option('--server-root') ?? resolve(__dirname, '..', '..', '..'));
 const DURATION = Number(process.env['IDENTIFY_DURATION'] ?? 10);
