@@ -12,7 +12,7 @@
  */
 
 /** Reads (within the sketch's window) that make an identity worth caching. */
-export const ADMIT_AT = 3;
+export const ADMIT_AT = 4;
 
 /** Counters stop at this (4 bits' worth, as TinyLFU's). */
 const MAX_COUNT = 15;
