@@ -1,6 +1,6 @@
-import type { ProjectEvent } from '@flagline/admin-domain';
+import type { IdentityEvent, ProjectEvent } from '@flagline/admin-domain';
 import { aFeatureCreated, anEnvironmentCreated, aProjectCreated } from '@flagline/admin-domain/testing';
-import { deepFreeze, type EnvironmentDocument, type ProjectDocument } from '@flagline/contracts';
+import { deepFreeze, type EnvironmentDocument, type IdentityDocument, type ProjectDocument } from '@flagline/contracts';
 import type { RecordedEvent } from '@flagline/event-sourcing';
 import { applyToEnvironments } from './environment.projection';
 
@@ -126,5 +126,44 @@ describe('Environment projection of a toggle', () => {
     const { project: projectDocument, environment } = project(events, true);
     const output = applyToEnvironments(recorded(toggle(99), events.length + 1), { project: projectDocument, environments: new Map([[20, environment]]), identity: null });
     expect((output.environments.get(20) as EnvironmentDocument).features).toBe(environment.features);
+  });
+});
+
+describe('Environment projection of an identity', () => {
+  const environment = project(history, true).environment;
+  const identityEvent = (event: IdentityEvent, position: number): RecordedEvent<IdentityEvent> => ({
+    ...event,
+    id: `i${position}`,
+    metadata: { actor: { kind: 'system', id: 'test' }, occurredAt: NOW, correlationId: 'c' },
+    streamName: 'identity-abc',
+    streamRevision: position - 1,
+    globalPosition: history.length + position,
+    recordedAt: NOW,
+  });
+  // Out of order, with index-like names (which objects always list first), "__proto__", an accent and a capital.
+  const traits = JSON.parse('{"b":1,"__proto__":"p","10":"ten","9":"nine","a":true,"é":2.5,"Z":"z"}') as Record<string, string | number | boolean>;
+  const sortedText = '{"9":"nine","10":"ten","Z":"z","__proto__":"p","a":true,"b":1,"é":2.5}';
+  const identityOf = (output: ReturnType<typeof applyToEnvironments>): IdentityDocument => {
+    const document = output.identity?.document;
+    if (!document) throw new Error('no identity document');
+    return document;
+  };
+
+  it('keeps a created identity\'s traits in key order as own properties, "__proto__" one of them', () => {
+    const created: IdentityEvent = {
+      type: 'IdentityCreated',
+      data: { identityId: 'abc', projectId: 10, environmentId: 20, identifier: 'ada', schemaVersion: 2, createdAt: NOW, traits, floats: [] },
+    };
+    const document = identityOf(applyToEnvironments(identityEvent(created, 1), { project: null, environments: new Map([[20, environment]]), identity: null }));
+    expect(JSON.stringify(document.traits)).toBe(sortedText);
+    expect(Object.getPrototypeOf(document.traits)).toBe(Object.prototype);
+    expect(Object.prototype.hasOwnProperty.call(document.traits, '__proto__')).toBe(true);
+
+    const changed: IdentityEvent = {
+      type: 'IdentityTraitsChanged',
+      data: { identityId: 'abc', projectId: 10, environmentId: 20, identifier: 'ada', schemaVersion: 2, set: JSON.parse('{"__proto__":"q","B":0}') as Record<string, string | number | boolean>, floats: [], removed: ['9'] },
+    };
+    const after = identityOf(applyToEnvironments(identityEvent(changed, 2), { project: null, environments: new Map([[20, environment]]), identity: document }));
+    expect(JSON.stringify(after.traits)).toBe('{"10":"ten","B":0,"Z":"z","__proto__":"q","a":true,"b":1,"é":2.5}');
   });
 });
