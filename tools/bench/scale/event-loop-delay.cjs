@@ -4,12 +4,14 @@
  * any build: plain CommonJS): every LOOP_DELAY_EVERY ms (default 5,000) it writes one JSON line to
  * stderr with the event loop's delay over the window (perf_hooks.monitorEventLoopDelay, 1 ms
  * resolution: p50/p99/max in ms) and the garbage collections in it by kind (count, total and
- * longest pause in ms), so a latency tail can be set against the pauses that make it. The main
+ * longest pause in ms) and the bytes scavenges promoted to the old generation (`promotedBytes`,
+ * from v8.GCProfiler), so a latency tail can be set against the pauses that make it. The main
  * thread's only (a worker thread, which inherits the option, writes nothing). With LOOP_DELAY_FILE
  * the lines go to that file instead (`identify-stored.ts --stalls` reads them back per run).
  */
 const { monitorEventLoopDelay, PerformanceObserver, constants } = require('node:perf_hooks');
 const { isMainThread } = require('node:worker_threads');
+const { GCProfiler } = require('node:v8');
 const { appendFileSync } = require('node:fs');
 
 if (isMainThread) watch();
@@ -36,12 +38,27 @@ function watch() {
     }
   }).observe({ entryTypes: ['gc'] });
 
+  // What scavenges moved into the old generation (its used size after each against before it):
+  // what a request leaves alive long enough to be marked and compacted later.
+  let profiler = new GCProfiler();
+  profiler.start();
+  const oldSpaceUsed = (heap) => heap.heapSpaceStatistics.find((space) => space.spaceName === 'old_space')?.spaceUsedSize ?? 0;
+  const promotedSince = () => {
+    const statistics = profiler.stop()?.statistics ?? [];
+    profiler = new GCProfiler();
+    profiler.start();
+    let promoted = 0;
+    for (const collection of statistics) if (collection.gcType === 'Scavenge') promoted += Math.max(0, oldSpaceUsed(collection.afterGC) - oldSpaceUsed(collection.beforeGC));
+    return promoted;
+  };
+
   const round = (value) => Math.round(value * 100) / 100;
   setInterval(() => {
     const window = {
       at: new Date().toISOString(),
       loopDelayMs: { p50: round(delay.percentile(50) / 1e6), p99: round(delay.percentile(99) / 1e6), max: round(delay.max / 1e6) },
       gc: Object.fromEntries(Object.entries(gc).map(([kind, seen]) => [kind, { count: seen.count, ms: round(seen.ms), longest: round(seen.longest) }])),
+      promotedBytes: promotedSince(),
     };
     if (file) appendFileSync(file, `${JSON.stringify(window)}\n`);
     else process.stderr.write(`LOOP_DELAY ${JSON.stringify(window)}\n`);

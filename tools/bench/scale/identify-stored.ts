@@ -35,7 +35,8 @@ import { loopStallsBetween, summariseStalls } from './stalls';
  * `--server-root DIR` starts the server of another checkout (say, a worktree of the code before a
  * change) on the same data, measured by this script. `--stalls` preloads
  * tools/bench/scale/event-loop-delay.cjs into the server (1 s windows) and prints, per run, the
- * event loop's worst delay and the collections in it (scavenges, mark-compacts: count, longest).
+ * event loop's worst delay and the collections in it (scavenges, mark-compacts: count, longest)
+ * and the bytes scavenges promoted to the old generation, in all and per request.
  * Each line gives the server's CPU per request over all its threads and its main thread's.
  * `--help` prints this and loads nothing. Env: IDENTIFY_DURATION (s,
  * default 10), IDENTIFY_CONNECTIONS (default 50), SERVER_NODE_ARGS (node options for the server,
@@ -166,7 +167,7 @@ async function main(): Promise<void> {
             `server CPU ${run.cpuPerRequest.toFixed(0)} µs/request (main thread ${run.mainThreadCpuPerRequest.toFixed(0)})  requests ${run.ok}  failed ${run.failed}  RSS ${rss?.toFixed(0)} MB  load average ${loadavg()[0]?.toFixed(2)}${checkState}`,
         );
         // The windows that lie within the run (the last one ends a second after it at most).
-        if (STALLS) console.log(`  ${''.padEnd(16)} ${summariseStalls(await loopStallsBetween(stallsFile(dataDir), startedAt + 1_000, endedAt + 1_000))}`);
+        if (STALLS) console.log(`  ${''.padEnd(16)} ${summariseStalls(await loopStallsBetween(stallsFile(dataDir), startedAt + 1_000, endedAt + 1_000), run.ok)}`);
       };
       for (let round = 0; round < runs; round++) await measure('stored', stored, 12_345 + 1_000 * round);
       // The floor of the HTTP front on this machine: environment flags, answered from a prebuilt buffer.

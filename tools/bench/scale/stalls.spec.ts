@@ -24,6 +24,12 @@ describe('event-loop stalls of a run', () => {
       );
       expect(await loopStallsBetween(join(directory, 'missing.jsonl'), 0, Date.now())).toEqual([]);
       expect(summariseStalls([])).toBe('stalls: no event-loop windows recorded');
+      // Windows that record what scavenges promoted: summed, and per request when the run's requests are given.
+      const promoting = within.map((line, index) => ({ ...line, promotedBytes: 1_500_000 * (index + 1) }));
+      expect(summariseStalls(promoting, 90_000)).toMatch(/; promoted to the old generation 4\.5 MB, 50 B per request$/);
+      expect(summariseStalls(promoting)).toMatch(/; promoted to the old generation 4\.5 MB$/);
+      // One window without the figure (an older preload): no promoted figure at all, rather than a partial sum.
+      expect(summariseStalls([promoting[0] as LoopWindow, within[1] as LoopWindow], 90_000)).not.toContain('promoted');
     } finally {
       rmSync(directory, { recursive: true, force: true });
     }

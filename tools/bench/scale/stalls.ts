@@ -5,6 +5,8 @@ export interface LoopWindow {
   readonly at: string;
   readonly loopDelayMs: { readonly p50: number; readonly p99: number; readonly max: number };
   readonly gc: Readonly<Record<string, { readonly count: number; readonly ms: number; readonly longest: number }>>;
+  /** Bytes the window's scavenges promoted to the old generation (absent in lines written before it was recorded). */
+  readonly promotedBytes?: number;
 }
 
 /** The windows of `file` that ended between `fromMs` and `toMs` (epoch ms); none when the file is missing. */
@@ -25,8 +27,11 @@ export async function loopStallsBetween(file: string, fromMs: number, toMs: numb
   return windows;
 }
 
-/** One line: the worst event-loop delay over the windows and each kind of collection's count and longest pause. */
-export function summariseStalls(windows: readonly LoopWindow[]): string {
+/**
+ * One line: the worst event-loop delay over the windows, each kind of collection's count and
+ * longest pause, and what scavenges promoted to the old generation (per request, given `requests`).
+ */
+export function summariseStalls(windows: readonly LoopWindow[], requests?: number): string {
   if (windows.length === 0) return 'stalls: no event-loop windows recorded';
   const worst = (pick: (window: LoopWindow) => number): number => windows.reduce((most, window) => Math.max(most, pick(window)), 0);
   const kinds = new Map<string, { count: number; ms: number; longest: number }>();
@@ -39,6 +44,14 @@ export function summariseStalls(windows: readonly LoopWindow[]): string {
   const collections = [...kinds].map(([kind, total]) => `${kind} ${total.count} (${total.ms.toFixed(0)} ms, longest ${total.longest.toFixed(1)} ms)`);
   return (
     `stalls in ${windows.length} windows of 1 s: event-loop delay p50 ${worst((window) => window.loopDelayMs.p50).toFixed(1)}, p99 up to ${worst((window) => window.loopDelayMs.p99).toFixed(1)}, ` +
-    `max ${worst((window) => window.loopDelayMs.max).toFixed(1)} ms; ${collections.length > 0 ? collections.join(', ') : 'no collections'}`
+    `max ${worst((window) => window.loopDelayMs.max).toFixed(1)} ms; ${collections.length > 0 ? collections.join(', ') : 'no collections'}` +
+    promotedSummary(windows, requests)
   );
+}
+
+function promotedSummary(windows: readonly LoopWindow[], requests: number | undefined): string {
+  if (windows.some((window) => window.promotedBytes === undefined)) return '';
+  const promoted = windows.reduce((sum, window) => sum + (window.promotedBytes ?? 0), 0);
+  const perRequest = requests !== undefined && requests > 0 ? `, ${Math.round(promoted / requests)} B per request` : '';
+  return `; promoted to the old generation ${(promoted / 1e6).toFixed(1)} MB${perRequest}`;
 }
