@@ -40,10 +40,12 @@ function watch() {
 
   // What scavenges moved into the old generation (its used size after each against before it):
   // what a request leaves alive long enough to be marked and compacted later.
-  let profiler = new GCProfiler();
-  profiler.start();
+  // (Node 18.15 and later; without it the windows carry no figure and the summary prints none.)
+  let profiler = GCProfiler ? new GCProfiler() : null;
+  profiler?.start();
   const oldSpaceUsed = (heap) => heap.heapSpaceStatistics.find((space) => space.spaceName === 'old_space')?.spaceUsedSize ?? 0;
   const promotedSince = () => {
+    if (!profiler) return undefined;
     const statistics = profiler.stop()?.statistics ?? [];
     profiler = new GCProfiler();
     profiler.start();
