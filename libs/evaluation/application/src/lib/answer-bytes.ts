@@ -44,8 +44,10 @@ const COMMA = 0x2c;
  * `body.write` would each pass through the generic property-load handler (about 70 instructions
  * under callgrind, once per flag of an answer).
  */
-const typedArraySet = Uint8Array.prototype.set;
-const bufferWrite = Buffer.prototype.write;
+// eslint-disable-next-line @typescript-eslint/unbound-method -- only ever called with `.call` on a buffer
+const typedArraySet: (this: Uint8Array, source: Uint8Array, offset: number) => void = Uint8Array.prototype.set;
+// eslint-disable-next-line @typescript-eslint/unbound-method -- likewise
+const bufferWrite: (this: Buffer, text: string, offset: number) => number = (Buffer.prototype as Buffer).write;
 
 /**
  * `head`, the fragments separated by commas, and `tail`, as one buffer: the texts are encoded
