@@ -31,13 +31,6 @@ export class FlagRenderer {
   private readonly fragmentBytes: WeakMap<FlagOutcome, Buffer>;
   /** Per feature index, its JSON once a flag of it was rendered. */
   private readonly featureJson: (string | undefined)[] = [];
-  /**
-   * Per feature index, the outcome whose bytes were asked for last, and those bytes. Different
-   * users mostly come out with the same outcome of a feature, found here by one comparison
-   * instead of a lookup in `fragmentBytes` (a hash lookup per flag of every answer).
-   */
-  private readonly lastOutcomes: (FlagOutcome | undefined)[];
-  private readonly lastBytes: (Buffer | undefined)[];
 
   /**
    * @param previous - the renderer of an earlier revision of the environment. Its fragments stay
@@ -57,8 +50,6 @@ export class FlagRenderer {
       previous.environment.settings.hideSensitiveData === sensitive;
     this.fragments = reusable ? previous.fragments : new WeakMap();
     this.fragmentBytes = reusable ? previous.fragmentBytes : new WeakMap();
-    this.lastOutcomes = new Array<FlagOutcome | undefined>(features.length).fill(undefined);
-    this.lastBytes = new Array<Buffer | undefined>(features.length).fill(undefined);
   }
 
   /** The JSON of one flag. */
@@ -76,8 +67,6 @@ export class FlagRenderer {
    * rather than joined as text and encoded again on every request.
    */
   flagBytes(outcome: FlagOutcome): Buffer {
-    const index = outcome.feature.index;
-    if (this.lastOutcomes[index] === outcome) return this.lastBytes[index] as Buffer;
     let bytes = this.fragmentBytes.get(outcome);
     if (bytes === undefined) {
       const text = this.flag(outcome);
@@ -86,8 +75,6 @@ export class FlagRenderer {
       bytes.write(text);
       this.fragmentBytes.set(outcome, bytes);
     }
-    this.lastOutcomes[index] = outcome;
-    this.lastBytes[index] = bytes;
     return bytes;
   }
 
