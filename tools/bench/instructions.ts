@@ -21,7 +21,9 @@ import { freePort, identityBody, ofrepBody, transientBodies, waitFor } from './s
  * requests, default 3000), INSTR_WARM_UP (default 10000), INSTR_CONNECTIONS (default 1), INSTR_ONLY (workloads by letter, `a,c`), and
  * INSTR_BUILDS, builds of the project to measure side by side as `name=dir,name=dir` (directories
  * under the project, each laid out as dist/ is; default `this build=dist`) to compare two versions
- * of the code on the same data. INSTR_KEEP=1 keeps the callgrind dumps for callgrind_annotate.
+ * of the code on the same data. INSTR_KEEP=1 keeps the callgrind dumps for callgrind_annotate, and
+ * INSTR_NODE_ARGS (space-separated) goes to every measured node process before its script
+ * (`--perf-basic-prof` writes the map that names the JIT code in them).
  */
 const root = resolve(__dirname, '..', '..');
 const REQUESTS = Number(process.env['INSTR_REQUESTS'] ?? 3000);
@@ -39,6 +41,8 @@ const SINGLE_FLAG = 'feature_04';
 /** Identities rotating in (d) and (e), as in npm run bench's default scenario. */
 const ROTATING_IDENTITIES = 1000;
 const run = promisify(execFile);
+/** INSTR_NODE_ARGS: node options for every measured process. */
+const NODE_ARGS = (process.env['INSTR_NODE_ARGS'] ?? '').split(' ').filter((arg) => arg !== '');
 
 /** vgdb, which callgrind_control talks through, names a process's pipes by these as well as its pid. */
 const vgEnv = { ...process.env, USER: process.env['USER'] ?? userInfo().username, HOSTNAME: hostname(), HOST: hostname() };
@@ -129,7 +133,7 @@ async function measure(name: string, argv: string[], env: NodeJS.ProcessEnv, url
   const serverEnv = { ...vgEnv, ...env };
   const child: ChildProcess = spawn(
     'valgrind',
-    ['--tool=callgrind', '--instr-atstart=no', '--separate-threads=yes', '--smc-check=all-non-file', `--callgrind-out-file=${join(directory, 'callgrind.out.%p')}`, process.execPath, ...argv],
+    ['--tool=callgrind', '--instr-atstart=no', '--separate-threads=yes', '--smc-check=all-non-file', `--callgrind-out-file=${join(directory, 'callgrind.out.%p')}`, process.execPath, ...NODE_ARGS, ...argv],
     { cwd: root, env: serverEnv, stdio: ['ignore', 'ignore', 'ignore'] },
   );
   try {

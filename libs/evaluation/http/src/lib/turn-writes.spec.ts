@@ -1,5 +1,5 @@
 import type { Server, ServerResponse } from 'node:http';
-import { createServer, request } from 'node:http';
+import { Agent, createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
 import { PROBE_EVERY, SINGLE_TURNS, TurnWrites } from './turn-writes';
@@ -144,15 +144,35 @@ describe('TurnWrites: the answers of one event-loop turn written together at its
       expect(written.at(-1)).toBe(`one ${turn}`);
       await nextTurn();
     }
-    // A turn of many answers: the probe among them sees it; they are still written in order, at once.
+    // A turn of many answers: they are still written in order, at once; the probe then counts a whole turn.
     const busy = Array.from({ length: 2 * PROBE_EVERY }, (_, at) => `busy ${at}`);
     busy.forEach((answer, at) => writes.add(at % 2 === 0 ? first : second, answer, 'r', 0));
     expect(written.slice(-busy.length)).toEqual(busy);
+    await nextTurn();
+    writes.add(first, 'counted', 'r', 0);
+    writes.add(second, 'counted too', 'r', 0);
+    expect(written.slice(-2)).toEqual(['counted', 'counted too']);
     await nextTurn();
     writes.add(first, 'queued again', 'r', 0);
     expect(written.at(-1)).not.toBe('queued again');
     await nextTurn();
     expect(written.at(-1)).toBe('queued again');
+  });
+
+  it.each([2, 8, 32])('goes back to queueing under a steady load of %i answers every turn', async (perTurn) => {
+    const written: string[] = [];
+    const writes = new TurnWrites<string>((_response, answer) => written.push(answer), () => undefined);
+    const [first] = responses(1) as [ServerResponse];
+    await singleTurns(writes, first, SINGLE_TURNS);
+    let queuedAfter: number | undefined;
+    for (let turn = 0; turn < 2 * PROBE_EVERY && queuedAfter === undefined; turn++) {
+      for (let at = 0; at < perTurn; at++) writes.add(first, `${turn}.${at}`, 'r', 0);
+      if (written.at(-1) !== `${turn}.${perTurn - 1}`) queuedAfter = turn;
+      await nextTurn();
+    }
+    // Within the turns that take PROBE_EVERY answers, plus the turn the probe counts.
+    expect(queuedAfter).toBeDefined();
+    expect(queuedAfter).toBeLessThanOrEqual(Math.ceil(PROBE_EVERY / perTurn) + 1);
   });
 
   it('reports a write that throws when writing at once, and goes on', async () => {
@@ -200,9 +220,9 @@ describe('TurnWrites: the answers of one event-loop turn written together at its
 
   it('answers requests on many connections at once and one at a time over HTTP, each with its own answer', async () => {
     const { server, port } = await answeringServer();
-    const get = (path: string): Promise<string> =>
+    const get = (path: string, agent: Agent | false = false): Promise<string> =>
       new Promise((resolve, reject) => {
-        const outgoing = request({ port, host: '127.0.0.1', path, agent: false }, (response) => {
+        const outgoing = request({ port, host: '127.0.0.1', path, agent }, (response) => {
           let text = '';
           response.setEncoding('utf8');
           response.on('data', (chunk: string) => (text += chunk));
@@ -213,10 +233,16 @@ describe('TurnWrites: the answers of one event-loop turn written together at its
       });
     try {
       const paths = Array.from({ length: 20 }, (_, index) => `/${index}`);
-      expect(await Promise.all(paths.map(get))).toEqual(paths.map((path) => `answer to ${path}`));
-      // One at a time, long enough for answers to be written as soon as they are made, then many at once again.
-      for (let turn = 0; turn < SINGLE_TURNS + 2 * PROBE_EVERY; turn++) expect(await get(`/one/${turn}`)).toBe(`answer to /one/${turn}`);
-      expect(await Promise.all(paths.map(get))).toEqual(paths.map((path) => `answer to ${path}`));
+      expect(await Promise.all(paths.map((path) => get(path)))).toEqual(paths.map((path) => `answer to ${path}`));
+      // One at a time on one kept-alive connection, long enough for answers to be written as soon
+      // as they are made, then many at once again.
+      const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+      try {
+        for (let turn = 0; turn < SINGLE_TURNS + 2 * PROBE_EVERY; turn++) expect(await get(`/one/${turn}`, agent)).toBe(`answer to /one/${turn}`);
+      } finally {
+        agent.destroy();
+      }
+      expect(await Promise.all(paths.map((path) => get(path)))).toEqual(paths.map((path) => `answer to ${path}`));
     } finally {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }

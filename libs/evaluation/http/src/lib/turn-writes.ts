@@ -2,8 +2,10 @@ import type { ServerResponse } from 'node:http';
 
 /** Turns in a row holding one answer each after which answers are written as soon as they are made. */
 export const SINGLE_TURNS = 16;
-/** While answers are written as soon as they are made, one in this many checks whether its turn held more. */
+/** While answers are written as soon as they are made, one in this many has the next whole turn's answers counted. */
 export const PROBE_EVERY = 32;
+const PROBE_WAITING = -1;
+const PROBE_COUNTING = -2;
 
 /** Writes one answer to its response (the head and the body). */
 export type WriteAnswer<A> = (response: ServerResponse, answer: A, route: string, startedAt: number) => void;
@@ -21,9 +23,10 @@ export type WriteAnswer<A> = (response: ServerResponse, answer: A, route: string
  * A turn that holds one answer gains nothing from waiting and pays for scheduling the write. So
  * when `SINGLE_TURNS` turns in a row have held one answer each (one client at a time, a quiet
  * service), answers are written as soon as they are made, and every `PROBE_EVERY`-th of them
- * schedules a look at the end of its turn: if that turn held more than one answer, the load has
- * risen and answers are queued per turn again. Only the mode changes, at a turn's end with nothing
- * queued, so no answer overtakes another.
+ * has the answers of the next whole turn counted (from the end of its own turn to the end of the
+ * next): if that turn held more than one, the load has risen and answers are queued per turn
+ * again. Only the mode changes, at a turn's end with nothing queued, so no answer overtakes
+ * another.
  *
  * A write that throws is reported to `failed` with its response, and the other answers of the turn
  * are still written.
@@ -42,10 +45,19 @@ export class TurnWrites<A> {
   private direct = false;
   /** Queued turns in a row that held one answer. */
   private singleTurns = 0;
-  /** Answers written as soon as made since the last probe, or -1 while a probe is waiting for its turn's end. */
+  /**
+   * Answers written as soon as made since the last probe; `PROBE_WAITING` once the probe is
+   * scheduled, until its turn starts; `PROBE_COUNTING` while it counts that turn's answers.
+   */
   private sinceProbe = 0;
   /** Answers made in the turn a probe is looking at. */
   private probed = 0;
+  /** Runs at the end of the turn that made the probing answer: the next turn is counted whole. */
+  private readonly startProbe = (): void => {
+    this.sinceProbe = PROBE_COUNTING;
+    this.probed = 0;
+    setImmediate(this.endProbe);
+  };
   private readonly endProbe = (): void => {
     this.sinceProbe = 0;
     if (this.probed > 1) {
@@ -62,11 +74,10 @@ export class TurnWrites<A> {
   /** Queues an answer for the end of this turn. */
   add(response: ServerResponse, answer: A, route: string, startedAt: number): void {
     if (this.direct) {
-      if (this.sinceProbe < 0) this.probed++;
-      else if (++this.sinceProbe === PROBE_EVERY) {
-        this.sinceProbe = -1;
-        this.probed = 1;
-        setImmediate(this.endProbe);
+      if (this.sinceProbe === PROBE_COUNTING) this.probed++;
+      else if (this.sinceProbe !== PROBE_WAITING && ++this.sinceProbe === PROBE_EVERY) {
+        this.sinceProbe = PROBE_WAITING;
+        setImmediate(this.startProbe);
       }
       this.writeOne(response, answer, route, startedAt);
       return;
