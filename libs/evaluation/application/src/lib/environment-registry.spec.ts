@@ -267,6 +267,20 @@ describe('EnvironmentRegistry synchronous identity reads', () => {
     registry.stop();
   });
 
+  it('counts a look at a cached identity that is not a read (asRead false) as nothing: it does not keep a busier identity out', async () => {
+    const { registry, reads } = await readingEveryIdentity(1);
+    for (let read = 0; read < ADMIT_AT; read++) registry.readIdentityNow(1, 'looked-at');
+    expect(registry.cachedIdentity(1, 'looked-at', false)?.identifier).toBe('looked-at');
+    // Looked at again and again within requests that read it once each: not counted.
+    for (let look = 0; look < 20; look++) registry.cachedIdentity(1, 'looked-at', false);
+    // Read once more than it was, the newcomer takes its place.
+    for (let read = 0; read < ADMIT_AT + 1; read++) registry.readIdentityNow(1, 'busier');
+    expect(registry.cachedIdentity(1, 'busier', false)?.identifier).toBe('busier');
+    expect(registry.cachedIdentity(1, 'looked-at', false)).toBeUndefined();
+    expect(reads.filter((key) => key === 'identity:1:busier')).toHaveLength(ADMIT_AT + 1);
+    registry.stop();
+  });
+
   it('answers an identity that cannot exist as absent without reading it, and reads every other', async () => {
     const reads: string[] = [];
     const registry = new EnvironmentRegistry(new HeldReadsStore(), {

@@ -244,11 +244,15 @@ export class EnvironmentRegistry {
     return byServer ? { environment: byServer, kind: 'server' } : null;
   }
 
-  /** The identity if the cache holds a fresh copy (null: known not to exist); undefined when it must be read. */
-  cachedIdentity(environmentId: number, identifier: string): IdentityDocument | null | undefined {
+  /**
+   * The identity if the cache holds a fresh copy (null: known not to exist); undefined when it must
+   * be read. A hit counts as a read of the identity (see `readIdentityNow`) unless `asRead` is
+   * false: a second look within the same request is not another read.
+   */
+  cachedIdentity(environmentId: number, identifier: string, asRead = true): IdentityDocument | null | undefined {
     const cached = this.identities.get(identityCacheKey(environmentId, identifier));
     if (cached === undefined) return undefined;
-    this.frequencies?.increment(identityPrint(environmentId, identifier));
+    if (asRead) this.frequencies?.increment(identityPrint(environmentId, identifier));
     return cached === ABSENT ? null : cached;
   }
 

@@ -284,7 +284,8 @@ export class FlagsmithSdkService {
 
   /** `answer`, kept for this exact body when it is one remembered for a stored identity (complete): only those are worth keying by body. */
   private rememberBody({ environment, kind }: ResolvedKey, text: string, request: IdentifyRequest, answer: SdkAnswer): SdkAnswer {
-    const identity = answer.complete ? this.registry.cachedIdentity(environment.id, request.identifier) : undefined;
+    // The identity was read for this request already: looked at again, not counted as another read.
+    const identity = answer.complete ? this.registry.cachedIdentity(environment.id, request.identifier, false) : undefined;
     if (identity) environment.rememberBodyAnswer(kind, text, { identifier: request.identifier, identity, answer });
     return answer;
   }

@@ -71,7 +71,7 @@ export class TurnWrites<A> {
     private readonly failed: (error: unknown, response: ServerResponse) => void,
   ) {}
 
-  /** Queues an answer for the end of this turn. */
+  /** Writes an answer: queued for the end of this turn, or at once while turns hold one answer each (see above). */
   add(response: ServerResponse, answer: A, route: string, startedAt: number): void {
     if (this.direct) {
       if (this.sinceProbe === PROBE_COUNTING) this.probed++;
