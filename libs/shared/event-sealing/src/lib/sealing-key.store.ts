@@ -5,6 +5,14 @@ export interface SealingKey {
   readonly key: Buffer;
 }
 
+/** What every call on a key store answers once the store is closed: the store, not the caller, is the cause. */
+export class SealingKeyStoreClosed extends Error {
+  constructor() {
+    super('The sealing key store is closed');
+    this.name = 'SealingKeyStoreClosed';
+  }
+}
+
 /**
  * Where the keys that seal personal data in the log live: outside the log, so destroying a key
  * (crypto-shredding) makes what it sealed unreadable while the log itself, and every proof over
@@ -28,24 +36,29 @@ export interface SealingKeyStore {
   commit?(owner: string, candidate: SealingKey): Promise<{ readonly key: SealingKey; readonly durable: Promise<void> }>;
   /** Destroys the owner's key, durably (its bytes gone from the store's files); false when it had none. */
   destroy(owner: string): Promise<boolean>;
+  /** Lets go of the store's resources once what is under way is done; every later call rejects with `SealingKeyStoreClosed`. Closing twice is allowed. */
   close(): Promise<void>;
 }
 
 /** The in-memory twin: keys in a map, for tests and as the model of the adapters. */
 export class InMemorySealingKeyStore implements SealingKeyStore {
   private readonly keys = new Map<string, SealingKey>();
+  private closed = false;
 
   get(owner: string): Promise<SealingKey | undefined> {
+    if (this.closed) return Promise.reject(new SealingKeyStoreClosed());
     return Promise.resolve(this.keys.get(owner));
   }
 
   ensure(owner: string, candidate: SealingKey): Promise<SealingKey> {
+    if (this.closed) return Promise.reject(new SealingKeyStoreClosed());
     const kept = this.keys.get(owner) ?? candidate;
     this.keys.set(owner, kept);
     return Promise.resolve(kept);
   }
 
   destroy(owner: string): Promise<boolean> {
+    if (this.closed) return Promise.reject(new SealingKeyStoreClosed());
     return Promise.resolve(this.keys.delete(owner));
   }
 
@@ -55,6 +68,7 @@ export class InMemorySealingKeyStore implements SealingKeyStore {
   }
 
   close(): Promise<void> {
+    this.closed = true;
     return Promise.resolve();
   }
 }

@@ -1,5 +1,5 @@
 import { newSealingKey } from '../lib/event-sealer';
-import type { SealingKeyStore } from '../lib/sealing-key.store';
+import { SealingKeyStoreClosed, type SealingKeyStore } from '../lib/sealing-key.store';
 
 export interface SealingKeyStoreFixture {
   readonly keys: SealingKeyStore;
@@ -55,6 +55,25 @@ export function describeSealingKeyStoreContract(name: string, open: () => Promis
       const fresh = await fixture.keys.ensure('identity-b', newSealingKey());
       expect(fresh.id).not.toBe(old.id);
       expect((await fixture.keys.get('identity-b'))?.id).toBe(fresh.id);
+    });
+
+    it('refuses every call once closed, saying the store is closed, and may be closed again', async () => {
+      await fixture.keys.ensure('identity-f', newSealingKey());
+      await fixture.keys.close();
+      await expect(fixture.keys.get('identity-f')).rejects.toThrow(SealingKeyStoreClosed);
+      await expect(fixture.keys.ensure('identity-g', newSealingKey())).rejects.toThrow(SealingKeyStoreClosed);
+      await expect(fixture.keys.destroy('identity-f')).rejects.toThrow(SealingKeyStoreClosed);
+      if (fixture.keys.commit) await expect(fixture.keys.commit('identity-g', newSealingKey())).rejects.toThrow(SealingKeyStoreClosed);
+      await expect(fixture.keys.close()).resolves.toBeUndefined();
+      if (!fixture.reopen) return;
+      // Nothing was written by the refused calls: the key kept before the close is still the owner's, and no other owner got one.
+      const reopened = await fixture.reopen();
+      try {
+        expect(await reopened.get('identity-f')).toBeDefined();
+        expect(await reopened.get('identity-g')).toBeUndefined();
+      } finally {
+        await reopened.close();
+      }
     });
 
     it('keeps keys, and destroyed keys destroyed, across a reopen', async () => {

@@ -1,4 +1,4 @@
-import type { SealingKey, SealingKeyStore } from '@flagline/event-sealing';
+import { SealingKeyStoreClosed, type SealingKey, type SealingKeyStore } from '@flagline/event-sealing';
 import type Redis from 'ioredis';
 
 /**
@@ -9,9 +9,12 @@ import type Redis from 'ioredis';
  * crash of the server before an event sealed with them is acknowledged.
  */
 export class RedisSealingKeyStore implements SealingKeyStore {
+  private closed = false;
+
   constructor(private readonly options: { readonly redis: Redis; readonly keyPrefix?: string }) {}
 
   private keyOf(owner: string): string {
+    if (this.closed) throw new SealingKeyStoreClosed();
     return `${this.options.keyPrefix ?? 'flagline:sealing-key:'}${owner}`;
   }
 
@@ -32,7 +35,9 @@ export class RedisSealingKeyStore implements SealingKeyStore {
     return (await this.options.redis.del(this.keyOf(owner))) > 0;
   }
 
+  /** The connection is the caller's and stays open; this store answers nothing once closed. */
   close(): Promise<void> {
+    this.closed = true;
     return Promise.resolve();
   }
 }

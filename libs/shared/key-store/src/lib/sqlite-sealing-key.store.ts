@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import type { SealingKey, SealingKeyStore } from '@flagline/event-sealing';
+import { SealingKeyStoreClosed, type SealingKey, type SealingKeyStore } from '@flagline/event-sealing';
 import { indexKeyOf } from '@flagline/event-sourcing';
 import { LRUCache } from 'lru-cache';
 import { open, type FileHandle } from 'node:fs/promises';
@@ -166,6 +166,7 @@ export class SqliteSealingKeyStore implements SealingKeyStore {
 
   /** Synchronous read (the file is local): for callers that open events without a promise per event. */
   getNow(owner: string): SealingKey | undefined {
+    if (this.closed) throw new SealingKeyStoreClosed();
     return this.stored(owner, indexKeyOf(owner));
   }
 
@@ -215,7 +216,7 @@ export class SqliteSealingKeyStore implements SealingKeyStore {
    * for both before acknowledging it (the two flushes overlap instead of following each other).
    */
   commit(owner: string, candidate: SealingKey): Promise<CommittedKey> {
-    if (this.closed) return Promise.reject(new Error('The key store is closed'));
+    if (this.closed) return Promise.reject(new SealingKeyStoreClosed());
     return new Promise<CommittedKey>((resolve, reject) => {
       this.pending.push({ owner, candidate, resolve, reject });
       this.flushing ??= this.flushAll();
@@ -299,6 +300,7 @@ export class SqliteSealingKeyStore implements SealingKeyStore {
   }
 
   async destroy(owner: string): Promise<boolean> {
+    if (this.closed) throw new SealingKeyStoreClosed();
     await this.flushing;
     this.recent.delete(owner);
     const ownerKey = indexKeyOf(owner);
