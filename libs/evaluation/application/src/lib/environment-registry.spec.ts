@@ -281,6 +281,37 @@ describe('EnvironmentRegistry synchronous identity reads', () => {
     registry.stop();
   });
 
+  it('lets an identity read often enough take the place of an expired entry, however often that one was read, and never serves an expired one', async () => {
+    let now = 1_000;
+    const reads: string[] = [];
+    const registry = new EnvironmentRegistry(new HeldReadsStore(), {
+      identityCacheSize: 3,
+      identityTtlMs: 100,
+      clock: () => now,
+      readNow: (key) => {
+        reads.push(key);
+        return identityDocument(key.split(':')[2] ?? '', 'pro');
+      },
+    });
+    await registry.start();
+    const readsOf = (identifier: string): number => reads.filter((key) => key === `identity:1:${identifier}`).length;
+    // Three identities read twice as often as ADMIT_AT fill the cache; the two least recently used expire.
+    // (28 reads in all: fewer than the 30 after which the counts halve.)
+    for (const identifier of ['hot-1', 'hot-2']) for (let read = 0; read < 2 * ADMIT_AT; read++) registry.readIdentityNow(1, identifier);
+    now += 101;
+    for (let read = 0; read < 2 * ADMIT_AT; read++) registry.readIdentityNow(1, 'hot-3');
+    // A newcomer read ADMIT_AT times, half as often as any of them: the entry it drops has expired, so it is cached.
+    for (let read = 0; read < ADMIT_AT; read++) registry.readIdentityNow(1, 'newcomer');
+    expect(registry.cachedIdentity(1, 'newcomer', false)?.identifier).toBe('newcomer');
+    expect(registry.cachedIdentity(1, 'hot-3', false)?.identifier).toBe('hot-3');
+    expect(readsOf('newcomer')).toBe(ADMIT_AT);
+    expect(readsOf('hot-3')).toBe(ADMIT_AT);
+    // An expired entry is read again from the store, not served.
+    registry.readIdentityNow(1, 'hot-2');
+    expect(readsOf('hot-2')).toBe(ADMIT_AT + 1);
+    registry.stop();
+  });
+
   it('answers an identity that cannot exist as absent without reading it, and reads every other', async () => {
     const reads: string[] = [];
     const registry = new EnvironmentRegistry(new HeldReadsStore(), {

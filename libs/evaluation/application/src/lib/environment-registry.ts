@@ -50,6 +50,9 @@ const identityCacheKey = (environmentId: number, identifier: string): string => 
  * reloaded on change notifications, and identities cached on demand. Requests never wait on
  * the store except for identities not yet cached, or while a notified change is being loaded.
  */
+/** A cached identity older than its time to live is not served (the cache itself keeps expired entries visible to its walks). */
+const NOT_STALE = { allowStale: false } as const;
+
 export class EnvironmentRegistry {
   private readonly byId = new Map<number, ServedEnvironment>();
   private readonly byClientKey = new Map<string, ServedEnvironment>();
@@ -88,7 +91,8 @@ export class EnvironmentRegistry {
     this.identityTtlMs = options.identityTtlMs ?? 60_000;
     const clock = this.clock;
     // ttlResolution 0: the clock is read on every look-up rather than remembered behind a timer.
-    this.identities = new LRUCache({ max: Math.max(1, options.identityCacheSize ?? 100_000), ttl: Math.max(1, this.identityTtlMs), ttlResolution: 0, perf: { now: clock } });
+    // allowStale: the walks (`victim`'s) see expired entries too, as eviction does; reads pass NOT_STALE.
+    this.identities = new LRUCache({ max: Math.max(1, options.identityCacheSize ?? 100_000), ttl: Math.max(1, this.identityTtlMs), ttlResolution: 0, perf: { now: clock }, allowStale: true });
     this.frequencies = options.readNow ? new FrequencySketch(Math.max(1, options.identityCacheSize ?? 100_000)) : undefined;
   }
 
@@ -250,7 +254,7 @@ export class EnvironmentRegistry {
    * false: a second look within the same request is not another read.
    */
   cachedIdentity(environmentId: number, identifier: string, asRead = true): IdentityDocument | null | undefined {
-    const cached = this.identities.get(identityCacheKey(environmentId, identifier));
+    const cached = this.identities.get(identityCacheKey(environmentId, identifier), NOT_STALE);
     if (cached === undefined) return undefined;
     if (asRead) this.frequencies?.increment(identityPrint(environmentId, identifier));
     return cached === ABSENT ? null : cached;
@@ -303,12 +307,15 @@ export class EnvironmentRegistry {
     return document;
   }
 
-  /** The fingerprint of the identity the full cache would drop next (its least recently used), or undefined when it has room. */
+  /**
+   * The fingerprint of the identity the full cache would drop next (its least recently used), or
+   * undefined when it has room or would drop an expired entry, which costs nothing to lose.
+   */
   private readonly victim = (): number | undefined => {
     const identities = this.identities;
     if (identities.size < identities.max) return undefined;
     const key = identities.rkeys().next().value;
-    return key === undefined ? undefined : keyPrint(key);
+    return key === undefined || identities.getRemainingTTL(key) < 0 ? undefined : keyPrint(key);
   };
 
   /**
