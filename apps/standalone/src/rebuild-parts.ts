@@ -6,7 +6,7 @@ import { isSealedData, openedDataText, withOpenedData } from '@flagline/event-se
 import { removeReadModelFile, SqliteReadModelStore } from '@flagline/read-model-sqlite';
 import { SqliteCatalogStore } from '@flagline/state-store-sqlite';
 import Database from 'better-sqlite3';
-import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { dirname, extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { LogOrderKeys, openKeyStore } from './sealing';
@@ -178,8 +178,25 @@ export interface FeedBatch {
 /** The main thread's messages to a worker: lots of the log, then the end of it. */
 export type FeedMessage = FeedBatch | { readonly kind: 'end' };
 
-/** A worker's messages: each lot applied, its position after each `batchEvents`, then the count of events it applied. */
-export type PartMessage = { readonly kind: 'applied' } | { readonly kind: 'progress'; readonly position: number } | { readonly kind: 'done'; readonly events: number };
+/** A worker's messages: each lot applied, its position after each `batchEvents`, then the count of events it applied and the CPU its thread used (`threadCpuSeconds`). */
+export type PartMessage =
+  | { readonly kind: 'applied' }
+  | { readonly kind: 'progress'; readonly position: number }
+  | { readonly kind: 'done'; readonly events: number; readonly cpuSeconds: number | null };
+
+/**
+ * The CPU time the calling thread has used, in seconds (the first field of Linux's
+ * /proc/thread-self/schedstat: nanoseconds on a CPU), or null where that cannot be read. Node 20
+ * has no per-thread figure of its own (`process.cpuUsage` counts every thread of the process).
+ */
+export function threadCpuSeconds(): number | null {
+  try {
+    const nanoseconds = Number(readFileSync('/proc/thread-self/schedstat', 'latin1').split(' ', 1)[0]);
+    return Number.isFinite(nanoseconds) ? nanoseconds / 1e9 : null;
+  } catch {
+    return null;
+  }
+}
 
 /** The events of a lot, upcast at the same boundary as the running app's reads; a record's events past `upTo` are left out, as the scan left them. */
 export function eventsOfBatch(batch: FeedBatch, upTo: number): RecordedEvent[] {
@@ -265,8 +282,14 @@ const WORKER_OPTIONS = extname(__filename) === '.ts' ? { execArgv: [...process.e
 /** Lots fed to a worker and not yet applied, at most: the main thread waits for one to be applied before it sends more. */
 const LOTS_IN_FLIGHT = 32;
 
+/** What a worker answers once its part is finished: the events it applied and the CPU its thread used. */
+interface PartDone {
+  readonly events: number;
+  readonly cpuSeconds: number | null;
+}
+
 interface PartWorker {
-  readonly done: Promise<number>;
+  readonly done: Promise<PartDone>;
   /** Hands a message to the worker, once it has fewer than `LOTS_IN_FLIGHT` lots to apply; fails once the worker has. */
   feed(message: FeedMessage): Promise<void>;
   readonly stop: () => void;
@@ -301,19 +324,19 @@ function inWorker(job: PartJob, onProgress: (position: number) => void): PartWor
   let inFlight = 0;
   let failure: { readonly error: unknown } | null = null;
   let waiting: { readonly resolve: () => void; readonly reject: (error: unknown) => void } | null = null;
-  const done = new Promise<number>((resolve, reject) => {
-    let events: number | null = null;
+  const done = new Promise<PartDone>((resolve, reject) => {
+    let answer: PartDone | null = null;
     worker.on('message', (message: PartMessage) => {
       if (message.kind === 'applied') {
         inFlight--;
         waiting?.resolve();
         waiting = null;
       } else if (message.kind === 'progress') onProgress(message.position);
-      else events = message.events;
+      else answer = { events: message.events, cpuSeconds: message.cpuSeconds };
     });
     worker.once('error', reject);
     worker.once('exit', (code) => {
-      if (events !== null) resolve(events);
+      if (answer !== null) resolve(answer);
       else reject(new Error(`the rebuild of ${job.key} stopped (exit code ${code})`));
     });
   });
@@ -372,6 +395,15 @@ export interface RebuiltPart {
   readonly part: RebuildablePart;
   readonly livePath: string;
   readonly freshPath: string;
+  /** The CPU its worker thread used, in seconds (null where it cannot be read: see `threadCpuSeconds`). */
+  readonly cpuSeconds: number | null;
+}
+
+/** What `rebuildParts` hands `whileLocked`: the parts rebuilt, the count of events, and the CPU the main thread used until then. */
+export interface Rebuilt {
+  readonly parts: RebuiltPart[];
+  readonly events: number;
+  readonly mainCpuSeconds: number | null;
 }
 
 /**
@@ -382,7 +414,7 @@ export interface RebuiltPart {
  */
 export async function rebuildParts<T>(
   options: RebuildOptions,
-  whileLocked: (rebuilt: { readonly parts: RebuiltPart[]; readonly events: number }) => T | Promise<T>,
+  whileLocked: (rebuilt: Rebuilt) => T | Promise<T>,
 ): Promise<T> {
   const log = await EmbeddedEventStore.open({ directory: join(options.dataDir, 'events') });
   try {
@@ -400,10 +432,10 @@ export async function rebuildParts<T>(
         options.onProgress?.({ position: Math.min(...positions), head });
       }),
     );
-    let counts: number[];
+    let answers: PartDone[];
     try {
       await feedWorkers(options.dataDir, head, running);
-      counts = await Promise.all(running.map(({ done }) => done));
+      answers = await Promise.all(running.map(({ done }) => done));
     } catch (error) {
       for (const worker of running) worker.stop();
       await Promise.allSettled(running.map(({ done }) => done));
@@ -412,7 +444,8 @@ export async function rebuildParts<T>(
       throw error;
     }
     // Awaited here: the lock is let go only once what whileLocked does (a comparison in worker threads) is over.
-    return await whileLocked({ parts, events: counts[0] ?? 0 });
+    const rebuilt = parts.map((part, index) => ({ ...part, cpuSeconds: answers[index]?.cpuSeconds ?? null }));
+    return await whileLocked({ parts: rebuilt, events: answers[0]?.events ?? 0, mainCpuSeconds: threadCpuSeconds() });
   } finally {
     await log.close();
   }

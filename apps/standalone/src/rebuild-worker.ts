@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { compareFiles, PartRebuild, type CompareJob, type FeedMessage, type PartJob, type PartMessage } from './rebuild-parts';
+import { compareFiles, PartRebuild, threadCpuSeconds, type CompareJob, type FeedMessage, type PartJob, type PartMessage } from './rebuild-parts';
 
 /**
  * A worker thread of `npm run rebuild`: rebuilds the one part it is given from the lots the main
@@ -25,7 +25,8 @@ function rebuildFromFeed(job: PartJob): void {
         await rebuild.apply(message);
         post({ kind: 'applied' });
       } else {
-        post({ kind: 'done', events: await rebuild.finish() });
+        const events = await rebuild.finish();
+        post({ kind: 'done', events, cpuSeconds: threadCpuSeconds() });
         parentPort?.close();
       }
     });

@@ -3,7 +3,7 @@ import { SingleBar } from 'cli-progress';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { compareInWorkers, REBUILD_BATCH_EVENTS, rebuildParts, standaloneParts, swapIn } from './rebuild-parts';
+import { compareInWorkers, REBUILD_BATCH_EVENTS, rebuildParts, standaloneParts, swapIn, type Rebuilt } from './rebuild-parts';
 
 const USAGE = `Usage: npm run rebuild -- [--data-dir <dir>] [--verify] [--batch-events <n>]
 
@@ -42,6 +42,17 @@ function parseArguments(argv: readonly string[]): Arguments | string {
   return { dataDir: resolve(dataDir), verify, batchEvents };
 }
 
+/** The CPU seconds of the main thread and of each part's worker thread, by name (`main`, then each part's key), or null where a thread's cannot be read. */
+function threadShares(rebuilt: Rebuilt): Record<string, number> | null {
+  if (rebuilt.mainCpuSeconds === null) return null;
+  const shares: Record<string, number> = { main: Math.round(rebuilt.mainCpuSeconds * 1_000) / 1_000 };
+  for (const { part, cpuSeconds } of rebuilt.parts) {
+    if (cpuSeconds === null) return null;
+    shares[part.key] = Math.round(cpuSeconds * 1_000) / 1_000;
+  }
+  return shares;
+}
+
 async function main(): Promise<number> {
   const parsed = parseArguments(process.argv.slice(2));
   if (typeof parsed === 'string') {
@@ -78,8 +89,12 @@ async function main(): Promise<number> {
         console.log(
           `rebuilt ${result.parts.map(({ part }) => part.name).join(' and ')} from ${result.events} events in ${seconds.toFixed(1)} s (${Math.round(result.events / seconds)} events/s, ${cpuSeconds.toFixed(1)} s of CPU, ${((cpuSeconds * 1e6) / Math.max(1, result.events)).toFixed(1)} µs per event)`,
         );
+        // Where the CPU went, thread by thread (Linux); the rest is V8's collector and compiler threads and libuv's.
+        const threads = threadShares(result);
+        if (threads) console.log(`CPU by thread: ${Object.entries(threads).map(([name, used]) => `${name} ${used.toFixed(2)} s`).join(', ')}, other threads ${(cpuSeconds - Object.values(threads).reduce((sum, used) => sum + used, 0)).toFixed(2)} s`);
         // The last line, for scripts (the scale benchmark reads it).
-        const summary = (extra: Record<string, unknown>): void => console.log(JSON.stringify({ events: result.events, seconds, cpuSeconds, ...extra }));
+        const summary = (extra: Record<string, unknown>): void =>
+          console.log(JSON.stringify({ events: result.events, seconds, cpuSeconds, ...(threads ? { threadCpuSeconds: threads } : {}), ...extra }));
         if (!parsed.verify) {
           for (const { freshPath, livePath } of result.parts) swapIn(freshPath, livePath);
           console.log(`swapped in: ${result.parts.map(({ livePath }) => basename(livePath)).join(', ')}`);

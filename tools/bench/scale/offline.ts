@@ -65,6 +65,11 @@ export async function measureRebuild(build: Build, dataDir: string, events: numb
   // The CPU of every thread until the comparison starts (builds that print it), and the whole command's wall time, the comparison of --verify included.
   const cpuSeconds = numberField(line, 'cpuSeconds');
   if (cpuSeconds !== undefined) results['rebuild.cpuSeconds'] = { value: cpuSeconds };
+  // And each thread's share (builds that print it): the main thread's and each part worker's, as `rebuild.cpuSeconds.<thread>`.
+  const threads = line?.['threadCpuSeconds'];
+  if (typeof threads === 'object' && threads !== null) {
+    for (const [thread, used] of Object.entries(threads)) if (typeof used === 'number') results[`rebuild.cpuSeconds.${thread}`] = { value: used };
+  }
   results['rebuild.commandSeconds'] = { value: run.timed };
   const rate = count === undefined ? undefined : count / (seconds ?? run.timed);
   results['rebuild.rate'] = rate === undefined ? { value: null, note: 'n/a (event count unknown)' } : { value: rate };

@@ -15,11 +15,27 @@ import type { Results } from './report';
  * change, say); every run runs `npm run rebuild -- --data-dir DIR --verify` of each build in turn
  * (before, after, before, after), as bench:scale's scenario 6 does, and prints one JSON line per
  * build and run: events/s and seconds as the benchmark reads them (the comparison of --verify
- * left out), the CPU of every thread until then when the build reports it, the whole command's
+ * left out), the CPU of every thread until then when the build reports it (and per event by
+ * thread: main, each part's worker, the rest, when it reports that too), the whole command's
  * wall time with the comparison, differing files, and the load average before and after.
  * --verify writes only under the system's temporary directory, so the same DIR serves every run.
  */
 const HELP = 'node -r @swc-node/register tools/bench/scale/rebuild.ts --data-dir DIR --root LABEL=DIR [--root LABEL=DIR ...] [--runs R]';
+
+/** µs of CPU per event of each thread the build reported (`rebuild.cpuSeconds.<thread>`), and of the other threads, or null when it reported none. */
+function byThread(results: Results, cpu: number | null, events: number): Record<string, number> | null {
+  const prefix = 'rebuild.cpuSeconds.';
+  const shares: Record<string, number> = {};
+  let named = 0;
+  for (const [key, result] of Object.entries(results)) {
+    if (!key.startsWith(prefix) || typeof result.value !== 'number') continue;
+    shares[key.slice(prefix.length)] = Math.round((result.value * 1e7) / events) / 10;
+    named += result.value;
+  }
+  if (Object.keys(shares).length === 0) return null;
+  if (cpu !== null) shares['other'] = Math.round(((cpu - named) * 1e7) / events) / 10;
+  return shares;
+}
 
 async function main(): Promise<number> {
   const { values } = parseArgs({ options: { 'data-dir': { type: 'string' }, root: { type: 'string', multiple: true }, runs: { type: 'string' }, help: { type: 'boolean' } } });
@@ -54,6 +70,8 @@ async function main(): Promise<number> {
           seconds: value('rebuild.seconds'),
           cpuSeconds: cpu,
           cpuMicrosPerEvent: cpu !== null && events ? Math.round((cpu * 1e7) / events) / 10 : null,
+          // Per thread (builds that report it): the main thread, each part's worker, and the rest (V8's collector and compiler threads, libuv's).
+          ...(events ? { cpuMicrosPerEventByThread: byThread(results, cpu, events) } : {}),
           commandSeconds: value('rebuild.commandSeconds') === null ? null : Math.round((value('rebuild.commandSeconds') as number) * 10) / 10,
           differing: value('rebuild.differs'),
           loadAverage: [Math.round(loadBefore * 100) / 100, Math.round((loadavg()[0] ?? 0) * 100) / 100],

@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startTestApp, tempDataDir } from '../testing/http-harness';
 import { appendIdentities, seedEnvironment } from '../testing/identity-log';
-import { compareFiles, compareInWorkers, rebuildParts, standaloneParts, type RebuildProgress } from '../rebuild-parts';
+import { compareFiles, compareInWorkers, rebuildParts, standaloneParts, threadCpuSeconds, type RebuildProgress } from '../rebuild-parts';
 
 jest.setTimeout(120_000);
 
@@ -50,6 +50,35 @@ describe('rebuildParts (a worker thread per part)', () => {
     for (const { livePath, freshPath } of rebuilt.parts) expect(compareFiles(livePath, freshPath)).toBeNull();
     // The same answer from the worker threads --verify compares in.
     expect(await compareInWorkers(rebuilt.parts)).toEqual([null, null]);
+    // Each thread's CPU (Linux), each a part of the process's: the main thread's and every part worker's, each of which did work.
+    if (process.platform === 'linux') {
+      const threads = [rebuilt.mainCpuSeconds, ...rebuilt.parts.map(({ cpuSeconds }) => cpuSeconds)];
+      for (const used of threads) expect(used).toBeGreaterThan(0);
+      const all = process.cpuUsage();
+      expect(threads.reduce((sum: number, used) => sum + (used ?? 0), 0)).toBeLessThanOrEqual((all.user + all.system) / 1e6 + 0.05);
+    } else console.log('rebuild-parts spec: per-thread CPU is read from /proc on Linux only; not checked on', process.platform);
+  });
+
+  it('reads the CPU time of the calling thread, which grows with work done on it and not with work on another', async () => {
+    if (process.platform !== 'linux') {
+      console.log('threadCpuSeconds spec skipped: /proc/thread-self is Linux only');
+      return;
+    }
+    const before = threadCpuSeconds() as number;
+    let spin = 0;
+    for (const end = Date.now() + 200; Date.now() < end; ) spin++;
+    const after = threadCpuSeconds() as number;
+    expect(spin).toBeGreaterThan(0);
+    expect(after - before).toBeGreaterThan(0.1);
+    // A worker spinning as long leaves this thread's time where it was, give or take a little.
+    const { Worker } = await import('node:worker_threads');
+    const quiet = threadCpuSeconds() as number;
+    await new Promise<void>((resolve, reject) => {
+      const worker = new Worker('for (const end = Date.now() + 300; Date.now() < end; );', { eval: true });
+      worker.once('error', reject);
+      worker.once('exit', () => resolve());
+    });
+    expect((threadCpuSeconds() as number) - quiet).toBeLessThan(0.15);
   });
 
   it('fails with the error of a part that fails, without calling whileLocked, and lets go of the data directory', async () => {
