@@ -8,6 +8,7 @@ import { describeChoice } from '../load-generator';
 import { freePort, waitFor } from '../support';
 import { generatorFromArguments, newIdentifyRound, newIdentity, pinServer, timedRun, TRAIT_ROTATION, transparencyChecked, type TimedRun } from './identities';
 import { NodeProcess, rssMb } from './processes';
+import { breakdownByKind, formatBreakdown, profileThreads, recordThreads, threadCpuMs } from './thread-cpu';
 
 const HELP = `Identify of new identities against transient identifies, on one standalone server:
 POST /api/v1/identities/ with a server key, a new identifier and 5 traits per request (each one
@@ -23,6 +24,10 @@ the acknowledged identities is served with its traits.
   --rounds R           rounds of new and transient runs (default 1; orders alternate)
   --new-only           new identities only (a profile of them alone)
   --profile            the server's CPU profile (--cpu-prof) under the data directory, kept
+  --threads            where the first new-identity run's CPU goes: each kind of thread's CPU per
+                       request (main, V8 platform, libuv pool, Node workers; from /proc) split by
+                       kind of work (GC, compiling, fsync, SQLite, JSON, crypto, network, kernel, other) by
+                       the shares of \`perf record\` call stacks of every thread (needs perf)
   --data-dir-from DIR  start from a copy of DIR, loaded by identify-stored.ts --data-dir DIR
                        (the new identities then land in files of that size; default: empty),
                        once the server's start-up check of the log against its tree is done
@@ -39,6 +44,7 @@ const CONNECTIONS = Number(process.env['IDENTIFY_CONNECTIONS'] ?? 50);
 const useDist = process.argv.includes('--dist');
 const profile = process.argv.includes('--profile');
 const newOnly = process.argv.includes('--new-only');
+const threads = process.argv.includes('--threads');
 
 function option(name: string): string | undefined {
   const at = process.argv.indexOf(name);
@@ -53,6 +59,24 @@ const median = (values: readonly number[]): number => {
   const middle = sorted.length >> 1;
   return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 };
+
+/**
+ * Each thread's CPU over a run (from its start to \`report\`), and perf's call stacks of every thread
+ * over its middle (from 1 s in, for the run's length less 3 s), to name and split it.
+ */
+function traceThreads(pid: number, file: string): { report: (requests: number) => Promise<string> } {
+  const before = threadCpuMs(pid);
+  const recorded = new Promise<void>((resolveWait) => setTimeout(resolveWait, 1000)).then(() => recordThreads(pid, Math.max(1, DURATION - 3), file));
+  return {
+    async report(requests) {
+      const after = threadCpuMs(pid);
+      const used = new Map([...after].map(([tid, ms]) => [tid, ms - (before.get(tid) ?? 0)] as const));
+      const perf = await recorded;
+      if ('unavailable' in perf) return `threads: ${perf.unavailable}; CPU per request by thread id: ${[...used].map(([tid, ms]) => `${tid} ${((ms * 1000) / Math.max(1, requests)).toFixed(1)}`).join(', ')} µs`;
+      return `where the CPU went, µs per request (perf samples split each kind's /proc CPU):\n${formatBreakdown(breakdownByKind(used, profileThreads(perf.script, pid), requests))}`;
+    },
+  };
+}
 
 async function main(): Promise<void> {
   if (process.argv.includes('--help')) {
@@ -100,9 +124,11 @@ async function main(): Promise<void> {
       const order = newOnly ? (['new'] as const) : round % 2 === 0 ? (['transient', 'new'] as const) : (['new', 'transient'] as const);
       for (const kind of order) {
         const prefix = `${kind}-${round}-`;
+        const traced = threads && kind === 'new' && runs.new.length === 0 ? traceThreads(server.pid, join(dataDir, 'perf.data')) : null;
         const run = await timedRun(make(kind, prefix, DURATION), server.pid, choice);
         runs[kind].push(run);
         console.log(row(kind, run));
+        if (traced) console.log(await traced.report(run.ok + run.failed));
         if (kind === 'new') {
           // The last requests sent may still be in flight when the run ends: not acknowledged.
           const answered = Math.max(0, run.sentBelow - 2 * CONNECTIONS);
