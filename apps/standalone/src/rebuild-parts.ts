@@ -132,13 +132,16 @@ export function catalogPart(): RebuildablePart {
     fresh: (path) => {
       removeReadModelFile(path);
       // An empty store has no checkpoint to check against the log, so the log is not read here.
-      // Written in transactions of 50,000 events (and at finish), not on a timer: a rebuild has no readers to serve.
+      // Written in transactions of 1,000 events (and at finish), not on a timer: a rebuild has no readers to serve.
+      // Not more: the identity states a transaction waits for outlive the worker's young-generation
+      // collections past a few thousand events, and are promoted to be collected again (at 50,000,
+      // about 1 KB per identity).
       // No journal, no syncs: the file is synced once before it is swapped in, and thrown away if the rebuild stops.
       // A failed write fails the rebuild (its file has no journal to roll the write back) instead of being retried later.
       catalog = new AdminCatalog({
         store: SqliteCatalogStore.open(path, { bulkLoad: true, cacheKiB: 65_536 }),
         flushIntervalMs: 3_600_000,
-        flushEvents: 50_000,
+        flushEvents: 1_000,
         onError: (error) => {
           throw error;
         },
