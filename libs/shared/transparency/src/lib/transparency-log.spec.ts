@@ -4,7 +4,7 @@ import { InMemoryTreeStore } from './in-memory-tree.store';
 import { hashLeaf, verifyConsistency, verifyInclusion } from './merkle';
 import { verifyTreeHead } from './signed-tree-head';
 import { describeTransparencyFollowerContract } from '../testing/transparency-follower.contract';
-import { eventLeafHash, LogMismatchError, TransparencyLog, TreeHeadNotSignedError, TreeRangeError } from './transparency-log';
+import { BUSY_WRITE_LEAVES, eventLeafHash, LogMismatchError, TransparencyLog, TreeHeadNotSignedError, TreeRangeError } from './transparency-log';
 
 const metadata = { actor: { kind: 'system' as const, id: 'spec' }, occurredAt: '2026-12-06T00:00:00.000Z', correlationId: 'c' };
 const event = (n: number, data: NewEvent['data'] = { n }): NewEvent => ({ id: `event-${n}`, type: 'ThingHappened', data, metadata });
@@ -78,6 +78,43 @@ describe('TransparencyLog', () => {
     await new Promise<void>((resolve) => setImmediate(resolve));
     expect(appends).toEqual([5, 8]);
     expect(transparency.size).toBe(13);
+    await transparency.stop();
+  });
+
+  it('with a leaf writer, waits the busy delay after a write of many events, and the flush delay again after a write of few', async () => {
+    const log = await logOf([]);
+    const writes: { at: number; from: number; to: number }[] = [];
+    const transparency = new TransparencyLog(log, new InMemoryTreeStore(), {
+      signingKey: privateKey,
+      flushDelayMs: 10,
+      busyFlushDelayMs: 500,
+      // Takes every event asked for as written at once.
+      leafWriter: (after) => {
+        let end = after;
+        return {
+          writeTo: (position) => {
+            writes.push({ at: performance.now(), from: end, to: position });
+            end = position;
+            return Promise.resolve(position);
+          },
+          close: () => Promise.resolve(),
+        };
+      },
+    });
+    await transparency.start();
+    const appended = (count: number, prefix: string) => log.appendToStream('thing-x', events(count).map((next, offset) => ({ ...next, id: `${prefix}-${offset}` })));
+    const startedAt = performance.now();
+    await appended(BUSY_WRITE_LEAVES, 'busy');
+    await transparency.progress.waitFor(BUSY_WRITE_LEAVES, 2000);
+    await appended(1, 'after-busy');
+    await transparency.progress.waitFor(BUSY_WRITE_LEAVES + 1, 2000);
+    await appended(1, 'after-quiet');
+    await transparency.progress.waitFor(BUSY_WRITE_LEAVES + 2, 2000);
+    expect(writes.map(({ from, to }) => to - from)).toEqual([BUSY_WRITE_LEAVES, 1, 1]);
+    const [busy, afterBusy, afterQuiet] = writes.map((write) => write.at) as [number, number, number];
+    expect(busy - startedAt).toBeLessThan(400);
+    expect(afterBusy - busy).toBeGreaterThanOrEqual(450);
+    expect(afterQuiet - afterBusy).toBeLessThan(400);
     await transparency.stop();
   });
 
