@@ -300,7 +300,7 @@ describe('EnvironmentRegistry synchronous identity reads', () => {
     for (const identifier of ['hot-1', 'hot-2']) for (let read = 0; read < 2 * ADMIT_AT; read++) registry.readIdentityNow(1, identifier);
     now += 101;
     for (let read = 0; read < 2 * ADMIT_AT; read++) registry.readIdentityNow(1, 'hot-3');
-    // A newcomer read ADMIT_AT times, half as often as any of them: the entry it drops has expired, so it is cached.
+    // A newcomer read ADMIT_AT times, half as often as each of them: the entry it drops has expired, so it is cached.
     for (let read = 0; read < ADMIT_AT; read++) registry.readIdentityNow(1, 'newcomer');
     expect(registry.cachedIdentity(1, 'newcomer', false)?.identifier).toBe('newcomer');
     expect(registry.cachedIdentity(1, 'hot-3', false)?.identifier).toBe('hot-3');
