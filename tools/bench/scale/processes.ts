@@ -20,7 +20,12 @@ export async function rssMb(pid: number): Promise<number | undefined> {
  * `mainThreadOnly`, its main thread's alone (the event loop's, which bounds a Node server's rate).
  */
 export function cpuMs(pid: number, mainThreadOnly = false): number {
-  const fields = readFileSync(mainThreadOnly ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return statCpuMs(mainThreadOnly ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`);
+}
+
+/** User + system CPU time in ms from a /proc `stat` file (a process's, or a thread's under `task/`). */
+export function statCpuMs(path: string): number {
+  const fields = readFileSync(path, 'utf8').split(') ')[1]?.split(' ') ?? [];
   // utime and stime are fields 14 and 15 of the whole line, in clock ticks (100 per second).
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }

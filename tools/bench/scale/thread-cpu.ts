@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
+import { statCpuMs } from './processes';
 
 /**
  * Where a server's CPU goes, by thread and by kind of work: each thread's CPU time from /proc
@@ -15,9 +16,7 @@ export function threadCpuMs(pid: number): Map<number, number> {
   const used = new Map<number, number>();
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
-      const fields = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-      // utime and stime, fields 14 and 15 of the whole line, in clock ticks (100 per second).
-      used.set(Number(tid), (Number(fields[11]) + Number(fields[12])) * 10);
+      used.set(Number(tid), statCpuMs(`/proc/${pid}/task/${tid}/stat`));
     } catch {
       // A thread that ended between the listing and the read.
     }

@@ -41,6 +41,17 @@ function keysByOwner(store: SqliteSealingKeyStore): Map<string, SealingKey[]> {
   }
 }
 
+/** Opens the file, checks its owner filter is still being filled, runs `body` with the store, and closes it whatever happens. */
+async function openedMidFill<T>(path: string, body: (keys: SqliteSealingKeyStore) => Promise<T>): Promise<T> {
+  const keys = SqliteSealingKeyStore.open(path);
+  try {
+    expect(keys.ownerFilterComplete).toBe(false);
+    return await body(keys);
+  } finally {
+    await keys.close();
+  }
+}
+
 const hex = (key: SealingKey | undefined): string | undefined => (key ? `${key.id}:${key.key.toString('hex')}` : undefined);
 
 /** The file holds exactly the expected keys: one per owner with a key (its bytes), none for an owner without. */
@@ -90,19 +101,13 @@ describe('SqliteSealingKeyStore while its owner filter is still being filled', (
   const original = (): Map<string, SealingKey | undefined> => new Map(made.map((key, index) => [owner(index), key]));
 
   it('takes several turns to fill after open on this file', async () => {
-    const keys = SqliteSealingKeyStore.open(path);
-    try {
-      expect(keys.ownerFilterComplete).toBe(false);
+    await openedMidFill(path, async (keys) => {
       expect(await untilFilled(keys)).toBeGreaterThanOrEqual(5);
-    } finally {
-      await keys.close();
-    }
+    });
   });
 
   it("answers an owner's stored key, early or late in the fill's order or in the tail, and keeps it against a new candidate", async () => {
-    const keys = SqliteSealingKeyStore.open(path);
-    try {
-      expect(keys.ownerFilterComplete).toBe(false);
+    await openedMidFill(path, async (keys) => {
       const read = [...early(3), ...late(3), ...tail];
       const lookupsBefore = keys.ownerLookups;
       for (const index of read) expect(hex(keys.getNow(owner(index)))).toBe(hex(made[index]));
@@ -127,15 +132,11 @@ describe('SqliteSealingKeyStore while its owner filter is still being filled', (
       await untilFilled(keys);
       for (const index of [...read, ...asked]) expect(hex(keys.getNow(owner(index)))).toBe(hex(made[index]));
       expectExactly(keys, original());
-    } finally {
-      await keys.close();
-    }
+    });
   });
 
   it('keeps the first key of each new owner written mid-fill (a fold among them), one key per owner, the same once the fill is done', async () => {
-    const keys = SqliteSealingKeyStore.open(path);
-    try {
-      expect(keys.ownerFilterComplete).toBe(false);
+    await openedMidFill(path, async (keys) => {
       // The tail holds OWNERS - FOLDED keys: these new owners reach the next fold mid-batch.
       const fresh = Array.from({ length: 600 }, (_, index) => `identity-new-${index}`);
       const candidates = fresh.map(() => newSealingKey());
@@ -160,15 +161,11 @@ describe('SqliteSealingKeyStore while its owner filter is still being filled', (
       const later = await Promise.all(fresh.map((name) => keys.ensure(name, newSealingKey())));
       fresh.forEach((_, at) => expect(hex(later[at])).toBe(hex(candidates[at])));
       expectExactly(keys, expected);
-    } finally {
-      await keys.close();
-    }
+    });
   });
 
   it('never answers a key destroyed mid-fill: not read, not kept against a candidate, once the fill is done', async () => {
-    const keys = SqliteSealingKeyStore.open(path);
-    try {
-      expect(keys.ownerFilterComplete).toBe(false);
+    await openedMidFill(path, async (keys) => {
       const doomed = [...early(2), ...late(2), tail[0] as number, OWNERS - 1];
       for (const index of doomed.slice(0, 3)) expect(await keys.destroy(owner(index))).toBe(true);
       expect(keys.ownerFilterComplete).toBe(false);
@@ -199,14 +196,11 @@ describe('SqliteSealingKeyStore while its owner filter is still being filled', (
         expected.set(owner(index), candidate);
       }
       expectExactly(keys, expected);
-    } finally {
-      await keys.close();
-    }
+    });
   });
 
   it('closed mid-fill, with writes in flight, and reopened (again mid-fill): no key lost, no second key, a destroyed key stays destroyed', async () => {
     const expected = original();
-    const first = SqliteSealingKeyStore.open(path);
     const fresh = Array.from({ length: 50 }, (_, index) => `identity-new-${index}`);
     const freshKeys = fresh.map(() => newSealingKey());
     const doomed = [...early(2), ...late(2), tail[1] as number];
@@ -214,9 +208,8 @@ describe('SqliteSealingKeyStore while its owner filter is still being filled', (
     const rebornKey = newSealingKey();
     /** The destroyed owners not asked for again. */
     const gone = doomed.filter((index) => index !== reborn);
-    let inFlight: Promise<SealingKey[]> = Promise.resolve([]);
-    try {
-      expect(first.ownerFilterComplete).toBe(false);
+    // Handed out in an object: the writes must still be in flight when the store is closed.
+    const { inFlight } = await openedMidFill(path, async (first) => {
       for (const index of doomed) expect(await first.destroy(owner(index))).toBe(true);
       for (const index of doomed) expected.set(owner(index), undefined);
       const committed = await Promise.all([
@@ -233,18 +226,15 @@ describe('SqliteSealingKeyStore while its owner filter is still being filled', (
       fresh.forEach((name, at) => expected.set(name, freshKeys[at]));
       expected.set(owner(reborn), rebornKey);
       // Asked for in the same turn as the close: written before the file is closed.
-      inFlight = Promise.all(['identity-last-0', 'identity-last-1'].map((name) => first.ensure(name, newSealingKey())));
+      const writes = Promise.all(['identity-last-0', 'identity-last-1'].map((name) => first.ensure(name, newSealingKey())));
       expect(first.ownerFilterComplete).toBe(false);
-    } finally {
-      await first.close();
-    }
+      return { inFlight: writes };
+    });
     const last = await inFlight;
     expected.set('identity-last-0', last[0]);
     expected.set('identity-last-1', last[1]);
 
-    const second = SqliteSealingKeyStore.open(path);
-    try {
-      expect(second.ownerFilterComplete).toBe(false);
+    await openedMidFill(path, async (second) => {
       for (const [name, key] of [...expected].filter((_, at) => at % 97 === 0)) expect(hex(second.getNow(name))).toBe(hex(key));
       for (const index of gone) expect(second.getNow(owner(index))).toBeUndefined();
       for (const [name, key] of [...expected].filter(([name]) => name.startsWith('identity-new-') || name.startsWith('identity-last-'))) {
@@ -258,13 +248,9 @@ describe('SqliteSealingKeyStore while its owner filter is still being filled', (
       for (const index of gone) expect(second.getNow(owner(index))).toBeUndefined();
       // Closed mid-fill once more, their flush under way.
       expect(second.ownerFilterComplete).toBe(false);
-    } finally {
-      await second.close();
-    }
+    });
 
-    const third = SqliteSealingKeyStore.open(path);
-    try {
-      expect(third.ownerFilterComplete).toBe(false);
+    await openedMidFill(path, async (third) => {
       await untilFilled(third);
       expectExactly(third, expected);
       for (const index of gone) expect(await third.get(owner(index))).toBeUndefined();
@@ -272,8 +258,6 @@ describe('SqliteSealingKeyStore while its owner filter is still being filled', (
         expect(hex(await third.ensure(name, newSealingKey()))).toBe(hex(expected.get(name)));
       }
       expectExactly(third, expected);
-    } finally {
-      await third.close();
-    }
+    });
   });
 });
