@@ -68,6 +68,19 @@ describe('hashed percentage', () => {
     });
   });
 
+  describe('given one identity key hashed with several keys in a row, as an evaluation does, then a shorter one', () => {
+    it('when each pair is hashed then it equals the BigInt formula (the second id\'s characters, read once, are not stale)', () => {
+      const firsts = ['7', '12345', 'é', 'segment-with-a-longer-key', ''];
+      for (const second of ['env_key_visitor-000123', 'env_key_v-9', 'env_key_visitor-000123', 'é_ascii', 'a']) {
+        for (const first of firsts) {
+          const expected = referencePercentage(`${first},${second}`);
+          const value = expected === 100 ? referencePercentage(`${first},${second},${first},${second}`) : expected;
+          expect({ first, second, value: hashedPercentageForPair(first, second) }).toStrictEqual({ first, second, value });
+        }
+      }
+    });
+  });
+
   describe('given arbitrary ids', () => {
     it('when hashed then the result equals the BigInt formula and stays in [0, 100)', () => {
       for (let index = 0; index < 500; index += 1) {

@@ -33,7 +33,7 @@ export function hashedPercentageForIds(ids: readonly string[]): number {
  * bucketing, without allocating the list.
  */
 export function hashedPercentageForPair(first: string, second: string): number {
-  const percentage = first.length + second.length < MAX_ONE_BLOCK ? pairPercentage(first, second) : percentageOf(`${first},${second}`);
+  const percentage = LITTLE_ENDIAN && first.length + second.length < MAX_ONE_BLOCK ? pairPercentage(first, second) : percentageOf(`${first},${second}`);
   return percentage === 100 ? hashedPercentageForIds([first, second]) : percentage;
 }
 
@@ -66,51 +66,59 @@ const MAX_ONE_BLOCK = 55;
 /** The one block {@link pairPercentage} fills: MD5's sixteen little-endian 32-bit words. */
 const block = new Int32Array(16);
 
+/** The same block as bytes: on a little-endian machine, byte `i` is byte `i % 4` of word `i >> 2`, as MD5 reads them. */
+const blockBytes = new Uint8Array(block.buffer);
+
+/** Whether the block's bytes lie in its words as MD5 reads them; elsewhere every text goes through `js-md5`. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
 /** A word of an MD5 state as the digest's bytes read big-endian (MD5 writes its state little-endian), unsigned. */
 function bigEndian(word: number): number {
   return ((word << 24) | ((word & 0xff00) << 8) | ((word >>> 8) & 0xff00) | (word >>> 24)) >>> 0;
 }
 
 /**
+ * The character codes of the last second id hashed ({@link pairPercentage}). An evaluation hashes
+ * one identity key with several feature-state and segment keys: its characters are read from the
+ * string once, then copied from here (reading a string built by concatenation character by
+ * character walks its representation on every read).
+ */
+let secondText: string | null = null;
+const secondCodes = new Uint8Array(MAX_ONE_BLOCK);
+/** The codes OR-ed together: above 0x7f when the text is not ASCII. */
+let secondHigh = 0;
+
+/**
  * The percentage of `first,second` when that text is ASCII of at most 55 bytes (the caller checks
- * the length): the characters are written into one MD5 block as its bytes and the block is
- * compressed once (RFC 1321). A character past ASCII hands the text to the general path.
+ * the length): its bytes are written into one MD5 block and the block is compressed once
+ * (RFC 1321). A character past ASCII hands the text to the general path.
  */
 function pairPercentage(first: string, second: string): number {
-  // Bytes are gathered into a word held in a local and stored once it is full, so each character
-  // costs no load or store of the block.
-  let word = 0;
-  let at = 0;
-  let high = 0;
-  for (let index = 0; index < first.length; index++, at++) {
+  const secondLength = second.length;
+  if (second !== secondText) {
+    let high = 0;
+    for (let index = 0; index < secondLength; index++) {
+      const code = second.charCodeAt(index);
+      high |= code;
+      secondCodes[index] = code;
+    }
+    secondText = second;
+    secondHigh = high;
+  }
+  let high = secondHigh;
+  // Whole words zeroed, so the bytes after the message's padding are zero.
+  for (let index = 0; index < 14; index++) block[index] = 0;
+  const firstLength = first.length;
+  for (let index = 0; index < firstLength; index++) {
     const code = first.charCodeAt(index);
     high |= code;
-    word |= code << ((at & 3) << 3);
-    if ((at & 3) === 3) {
-      block[at >> 2] = word;
-      word = 0;
-    }
+    blockBytes[index] = code;
   }
-  word |= 0x2c << ((at & 3) << 3);
-  if ((at & 3) === 3) {
-    block[at >> 2] = word;
-    word = 0;
-  }
-  at++;
-  for (let index = 0; index < second.length; index++, at++) {
-    const code = second.charCodeAt(index);
-    high |= code;
-    word |= code << ((at & 3) << 3);
-    if ((at & 3) === 3) {
-      block[at >> 2] = word;
-      word = 0;
-    }
-  }
+  blockBytes[firstLength] = 0x2c;
+  let at = firstLength + 1;
+  for (let index = 0; index < secondLength; index++, at++) blockBytes[at] = secondCodes[index] as number;
   if (high > 0x7f) return percentageOf(`${first},${second}`);
-  // The padding's 0x80 ends the last word, which is stored with it; the words after it up to the
-  // length are zero.
-  block[at >> 2] = word | (0x80 << ((at & 3) << 3));
-  for (let index = (at >> 2) + 1; index < 14; index++) block[index] = 0;
+  blockBytes[at] = 0x80;
   block[14] = at << 3;
   block[15] = 0;
   return compressOneBlock();
