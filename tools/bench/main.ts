@@ -36,7 +36,7 @@ import { freePort, identityBody, ofrepBody, transientBodies, waitFor } from './s
  * autocannon row beside it. Options (env): BENCH_DURATION (s per measured run, 4), BENCH_ROUNDS (6),
  * BENCH_CONNECTIONS (50), BENCH_GENERATOR (wrk, oha or autocannon), BENCH_PIN (0 or 1),
  * BENCH_STEADY_SECONDS (300; 0 leaves the steadiness run out), BENCH_STEADY_WINDOW (30 s),
- * BENCH_STEADY_CONNECTIONS (32), BENCH_STEADY_CONTROL (s of the host-speed control around each window, 10; 0 leaves it out), BENCH_SERVER_NODE_ARGS (node options for the standalone app, e.g.
+ * BENCH_STEADY_CONNECTIONS (32), BENCH_STEADY_SLICE (s of each slice of a window, each followed by as long on the host-speed control, 5; 0: windows back to back, no control), BENCH_SERVER_NODE_ARGS (node options for the standalone app, e.g.
  * `-r ./tools/bench/scale/event-loop-delay.cjs` or `--cpu-prof`), BENCH_ONLY (sections by name:
  * rotating, repeated, steady, engine, propagation; all by default), BENCH_DISTRIBUTED=0 (leaves the
  * distributed topology out), BENCH_BEFORE (a git ref: its evaluation service, built in a worktree
@@ -51,7 +51,7 @@ const WARM_UP = 3;
 const STEADY_SECONDS = Number(process.env['BENCH_STEADY_SECONDS'] ?? 300);
 const STEADY_WINDOW = Number(process.env['BENCH_STEADY_WINDOW'] ?? 30);
 const STEADY_CONNECTIONS = Number(process.env['BENCH_STEADY_CONNECTIONS'] ?? 32);
-const STEADY_CONTROL = Number(process.env['BENCH_STEADY_CONTROL'] ?? 10);
+const STEADY_SLICE = Number(process.env['BENCH_STEADY_SLICE'] ?? 5);
 const SERVER_NODE_ARGS = (process.env['BENCH_SERVER_NODE_ARGS'] ?? '').split(' ').filter((arg) => arg !== '');
 const BEFORE = process.env['BENCH_BEFORE'];
 const ONLY = process.env['BENCH_ONLY'] ? new Set(process.env['BENCH_ONLY'].split(',').map((name) => name.trim())) : null;
@@ -490,39 +490,49 @@ const stopPid = (pid: number): Promise<void> => {
 
 /**
  * A new user on every request (transient identify, each request its own identifier) for
- * STEADY_SECONDS, in windows of STEADY_WINDOW seconds back to back: req/s and the server's CPU per
- * request in each, and each window after the first minute against it (target: every one within 10 %).
+ * STEADY_SECONDS, in windows of STEADY_WINDOW seconds: req/s and the server's CPU per request in
+ * each, and each window after the first minute against it (target: every one within 10 %).
  * The host's own speed moves too (a fixed CPU-bound loop on this VM ran 10 to 20 % slower for tens
- * of seconds at a time), so unless STEADY_CONTROL is 0, a control of that many seconds (default 10)
- * runs before the first window and after each: the bare node:http ceiling, pinned like the app,
- * answering the app's answer to the same kind of request under the same load. It shows whether a
- * window's dip is the host's (the control dips too) or the app's. Each window's rate over the mean
- * of the controls on either side is printed as well; the controls are short and the host moves
- * within a window, so that ratio is itself noisy (10 to 15 % in runs on this VM) and the target is
- * judged on the raw rates.
+ * of seconds at a time), so unless STEADY_SLICE is 0 each window's load comes in slices of that many
+ * seconds (default 5), each followed by a slice of the same load on a control: the bare node:http
+ * ceiling, pinned like the app, answering the app's answer. The app's state carries over the
+ * control's slices (it is not restarted), and both sample the same stretches of the host, so the
+ * app's rate over the control's in a window is its steadiness with the host's drift taken out.
  */
 async function steadiness(server: Server, bench: BenchEnvironment, dataDir: string): Promise<string[]> {
   const windows = Math.max(1, Math.ceil(STEADY_SECONDS / STEADY_WINDOW));
+  const slices = STEADY_SLICE > 0 ? Math.max(1, Math.round(STEADY_WINDOW / STEADY_SLICE)) : 1;
+  const sliceSeconds = STEADY_WINDOW / slices;
   const identities = benchIdentities(ROTATING_IDENTITIES);
-  const loadOf = (window: number, url: string): Target['load'] => ({
+  const loadOf = (prefix: string, url: string): Target['load'] => ({
     url,
     method: 'POST',
     path: '/api/v1/identities/',
     headers: { 'x-environment-key': bench.serverKey, ...json },
-    bodies: bodiesOf(transientBodies(identities, `new-${window}-{{n}}-`)),
+    bodies: bodiesOf(transientBodies(identities, `new-${prefix}-{{n}}-`)),
   });
-  let ceiling: { process: ChildProcess; url: string } | undefined;
-  if (STEADY_CONTROL > 0) ceiling = await startCeiling(dataDir, 'steady-control.json', await answerOf(loadOf(-1, server.base), 0));
-  const controls: Run[] = [];
-  const control = async (): Promise<void> => {
-    if (ceiling) controls.push(await measure({ name: 'steady control', pid: ceiling.process.pid ?? 0, load: loadOf(-1, ceiling.url) }, STEADY_CONTROL, choice, STEADY_CONNECTIONS));
-  };
+  const ceiling = STEADY_SLICE > 0 ? await startCeiling(dataDir, 'steady-control.json', await answerOf(loadOf('control', server.base), 0)) : undefined;
   const results: Run[] = [];
+  const controls: number[] = [];
   try {
-    await control();
     for (let window = 0; window < windows; window++) {
-      results.push(await measure({ name: 'steady', pid: server.process.pid ?? 0, load: loadOf(window, server.base) }, STEADY_WINDOW, choice, STEADY_CONNECTIONS));
-      await control();
+      const own: Run[] = [];
+      const theirs: Run[] = [];
+      for (let slice = 0; slice < slices; slice++) {
+        own.push(await measure({ name: 'steady', pid: server.process.pid ?? 0, load: loadOf(`${window}-${slice}`, server.base) }, sliceSeconds, choice, STEADY_CONNECTIONS));
+        if (ceiling) theirs.push(await measure({ name: 'steady control', pid: ceiling.process.pid ?? 0, load: loadOf('control', ceiling.url) }, sliceSeconds, choice, STEADY_CONNECTIONS));
+      }
+      const mean = (runs: Run[], pick: (run: Run) => number): number => runs.reduce((sum, run) => sum + pick(run), 0) / runs.length;
+      results.push({
+        rps: mean(own, (run) => run.rps),
+        p50: median(own.map((run) => run.p50)),
+        p99: median(own.map((run) => run.p99)),
+        p999: median(own.map((run) => run.p999)),
+        errors: own.reduce((sum, run) => sum + run.errors, 0),
+        cpuUs: mean(own, (run) => run.cpuUs),
+        rssMb: (own[own.length - 1] as Run).rssMb,
+      });
+      if (ceiling) controls.push(mean(theirs, (run) => run.rps));
     }
   } finally {
     if (ceiling) await stop(ceiling.process);
@@ -530,16 +540,15 @@ async function steadiness(server: Server, bench: BenchEnvironment, dataDir: stri
   const steady = steadyAgainstFirstMinute(results.map((run) => run.rps), STEADY_WINDOW);
   const percent = (change: number): string => `${change > 0 ? '+' : ''}${(change * 100).toFixed(1)} %`;
   const rate = (value: number): string => Math.round(value).toLocaleString('en-US');
-  // The host's speed around each window: the mean of the controls just before and just after it.
-  const around = controls.length === results.length + 1 ? results.map((_, index) => (((controls[index] as Run).rps + (controls[index + 1] as Run).rps) / 2)) : [];
-  const adjusted = around.length > 0 ? steadyAgainstFirstMinute(results.map((run, index) => run.rps / (around[index] as number)), STEADY_WINDOW) : undefined;
-  const hostDrift = around.length > 0 ? steadyAgainstFirstMinute(around, STEADY_WINDOW) : undefined;
+  const adjusted = controls.length === results.length ? steadyAgainstFirstMinute(results.map((run, index) => run.rps / (controls[index] as number)), STEADY_WINDOW) : undefined;
+  const host = controls.length === results.length ? steadyAgainstFirstMinute(controls, STEADY_WINDOW) : undefined;
+  const how = ceiling ? `, each window in ${slices} slices of ${sliceSeconds} s, each followed by ${sliceSeconds} s of the same load on the bare node:http ceiling answering the same answer (a control of the host's speed)` : ' back to back';
   return [
-    `**A new user on every request**: transient identify, every request its own identifier (5 traits), ${STEADY_CONNECTIONS} connections, a fresh standalone app, ${windows} windows of ${STEADY_WINDOW} s back to back. Against the first minute (${rate(steady.firstMinute)} req/s): the last window ${percent(steady.last)}, the farthest ${percent(steady.farthest)} (target: every window within 10 %: ${steady.within ? 'met' : 'missed'}). Load average ${loadAverage()}.`,
-    ...(adjusted && hostDrift
+    `**A new user on every request**: transient identify, every request its own identifier (5 traits), ${STEADY_CONNECTIONS} connections, a fresh standalone app, ${windows} windows of ${STEADY_WINDOW} s${how}. Against the first minute (${rate(steady.firstMinute)} req/s): the last window ${percent(steady.last)}, the farthest ${percent(steady.farthest)} (target: every window within 10 %: ${steady.within ? 'met' : 'missed'}). Load average ${loadAverage()}.`,
+    ...(adjusted && host
       ? [
           '',
-          `Host control (${STEADY_CONTROL} s of the bare node:http ceiling answering the same answer, before the first window and after each): around the windows it moved by up to ${percent(hostDrift.farthest)} from its first minute. The app's rate over the control's, against the first minute: the last window ${percent(adjusted.last)}, the farthest ${percent(adjusted.farthest)} (a noisy figure: the controls are short and the host moves within a window).`,
+          `The control moved by up to ${percent(host.farthest)} from its first minute (the host's drift). The app's rate over the control's in the same window, against the first minute: the last window ${percent(adjusted.last)}, the farthest ${percent(adjusted.farthest)} (${adjusted.within ? 'every window within 10 %' : 'not every window within 10 %'}).`,
         ]
       : []),
     '',
@@ -549,12 +558,7 @@ async function steadiness(server: Server, bench: BenchEnvironment, dataDir: stri
     `| CPU µs/req | ${results.map((run) => run.cpuUs.toFixed(1)).join(' | ')} |`,
     `| p99 ms | ${results.map((run) => ms(run.p99)).join(' | ')} |`,
     `| RSS MB | ${results.map((run) => run.rssMb.toFixed(0)).join(' | ')} |`,
-    ...(around.length > 0
-      ? [
-          `| control req/s (mean of the two around) | ${around.map(rate).join(' | ')} |`,
-          `| app ÷ control | ${results.map((run, index) => (run.rps / (around[index] as number)).toFixed(3)).join(' | ')} |`,
-        ]
-      : []),
+    ...(adjusted ? [`| control req/s | ${controls.map(rate).join(' | ')} |`, `| app ÷ control | ${results.map((run, index) => (run.rps / (controls[index] as number)).toFixed(3)).join(' | ')} |`] : []),
   ];
 }
 
