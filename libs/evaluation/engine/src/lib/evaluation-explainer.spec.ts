@@ -122,15 +122,18 @@ describe('explained evaluation', () => {
     expect(reference.length).toBeGreaterThanOrEqual(18);
   });
 
-  describe.each(golden.map((file) => [relative(goldenDirectory, file), file]))('golden case %s', (_name, file) => {
-    it('when explained then every flag answers as expected and the explanation is consistent with itself', () => {
-      const parsed = readGoldenCase(readFileSync(file, 'utf8'));
-      const { result, explanation } = explained(parsed);
+  // jest refuses an empty table: without the golden cases (warned above) there is nothing to list.
+  if (golden.length > 0) {
+    describe.each(golden.map((file) => [relative(goldenDirectory, file), file]))('golden case %s', (_name, file) => {
+      it('when explained then every flag answers as expected and the explanation is consistent with itself', () => {
+        const parsed = readGoldenCase(readFileSync(file, 'utf8'));
+        const { result, explanation } = explained(parsed);
 
-      expect(withLegacyFallbackReasons(parsed.context, result).result.flags).toStrictEqual(parsed.result.flags);
-      explanation.forEach(checkExplanation);
+        expect(withLegacyFallbackReasons(parsed.context, result).result.flags).toStrictEqual(parsed.result.flags);
+        explanation.forEach(checkExplanation);
+      });
     });
-  });
+  }
 
   describe.each(reference.map((file) => [relative(referenceDirectory, file), file]))('reference case %s', (_name, file) => {
     it('when explained then every flag answers as the reference engine did and the explanation is consistent with itself', () => {
