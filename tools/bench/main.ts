@@ -511,7 +511,9 @@ async function steadiness(server: Server, bench: BenchEnvironment, dataDir: stri
     headers: { 'x-environment-key': bench.serverKey, ...json },
     bodies: bodiesOf(transientBodies(identities, `new-${prefix}-{{n}}-`)),
   });
-  const ceiling = STEADY_SLICE > 0 ? await startCeiling(dataDir, 'steady-control.json', await answerOf(loadOf('control', server.base), 0)) : undefined;
+  const controlLoad = loadOf('control', server.base);
+  const ceiling = STEADY_SLICE > 0 ? await startCeiling(dataDir, 'steady-control.json', await answerOf(controlLoad, 0)) : undefined;
+  const mean = (runs: readonly Run[], pick: (run: Run) => number): number => runs.reduce((sum, run) => sum + pick(run), 0) / runs.length;
   const results: Run[] = [];
   const controls: number[] = [];
   try {
@@ -520,18 +522,10 @@ async function steadiness(server: Server, bench: BenchEnvironment, dataDir: stri
       const theirs: Run[] = [];
       for (let slice = 0; slice < slices; slice++) {
         own.push(await measure({ name: 'steady', pid: server.process.pid ?? 0, load: loadOf(`${window}-${slice}`, server.base) }, sliceSeconds, choice, STEADY_CONNECTIONS));
-        if (ceiling) theirs.push(await measure({ name: 'steady control', pid: ceiling.process.pid ?? 0, load: loadOf('control', ceiling.url) }, sliceSeconds, choice, STEADY_CONNECTIONS));
+        if (ceiling) theirs.push(await measure({ name: 'steady control', pid: ceiling.process.pid ?? 0, load: { ...controlLoad, url: ceiling.url } }, sliceSeconds, choice, STEADY_CONNECTIONS));
       }
-      const mean = (runs: Run[], pick: (run: Run) => number): number => runs.reduce((sum, run) => sum + pick(run), 0) / runs.length;
-      results.push({
-        rps: mean(own, (run) => run.rps),
-        p50: median(own.map((run) => run.p50)),
-        p99: median(own.map((run) => run.p99)),
-        p999: median(own.map((run) => run.p999)),
-        errors: own.reduce((sum, run) => sum + run.errors, 0),
-        cpuUs: mean(own, (run) => run.cpuUs),
-        rssMb: (own[own.length - 1] as Run).rssMb,
-      });
+      // Slices of equal length: the window's rate and CPU per request are their means; the rest as over rounds.
+      results.push({ ...summary(own), rps: mean(own, (run) => run.rps), cpuUs: mean(own, (run) => run.cpuUs) });
       if (ceiling) controls.push(mean(theirs, (run) => run.rps));
     }
   } finally {
