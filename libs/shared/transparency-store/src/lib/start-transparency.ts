@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { loadSigningKey } from './signing-key';
 import { SqliteTreeStore, TRANSPARENCY_FILE_NAME } from './sqlite-tree.store';
 import { workerLeafWriter } from './worker-leaf-writer';
+import { workerLogChecker } from './worker-log-checker';
 
 export interface TransparencyOptions {
   /** Where `transparency.sqlite` (and a generated signing key) are kept. */
@@ -12,13 +13,13 @@ export interface TransparencyOptions {
   /** `TRANSPARENCY_SIGNING_KEY`: PEM, or the path of a PEM file; generated in the data directory when unset (`transparency-signing-key.pem`). */
   readonly signingKey?: string;
   readonly log: (message: string) => void;
-  /** The embedded log's directory and where its file holds a position: the leaves are then written by a worker thread reading that file (`workerLeafWriter`). */
+  /** The embedded log's directory and where its file holds a position: the leaves are then written, and the start-up check run, by worker threads reading that file (`workerLeafWriter`, `workerLogChecker`). */
   readonly embeddedLog?: { readonly directory: string; readonly tailStart: (after: number) => LogTailStart };
 }
 
 /**
  * The log's Merkle tree in `<dataDir>/transparency.sqlite`, following the log as stored (the raw
- * store, never the upcasting or unsealing one; over an embedded log, from a worker thread). Its start-up check runs in the background: tree
+ * store, never the upcasting or unsealing one; over an embedded log, from worker threads). Its start-up check runs in the background: tree
  * heads are signed once it passed, and a log that no longer matches is reported with the position.
  */
 export function startTransparency(storedLog: EventStore, options: TransparencyOptions): { transparency: TransparencyLog; close: () => Promise<void> } {
@@ -27,7 +28,12 @@ export function startTransparency(storedLog: EventStore, options: TransparencyOp
   const tree = SqliteTreeStore.open(treePath);
   const transparency = new TransparencyLog(storedLog, tree, {
     signingKey: signingKey.key,
-    ...(options.embeddedLog ? { leafWriter: workerLeafWriter(treePath, options.embeddedLog.directory, options.embeddedLog.tailStart, { log: options.log }) } : {}),
+    ...(options.embeddedLog
+      ? {
+          leafWriter: workerLeafWriter(treePath, options.embeddedLog.directory, options.embeddedLog.tailStart, { log: options.log }),
+          logChecker: workerLogChecker(treePath, options.embeddedLog.directory, options.embeddedLog.tailStart),
+        }
+      : {}),
     onMismatch: (mismatch) => options.log(`transparency: THE EVENT LOG DOES NOT MATCH ITS MERKLE TREE at position ${mismatch.position}; no tree head will be signed. ${mismatch.message}`),
     onError: (error) => options.log(`transparency: ${error instanceof Error ? error.message : String(error)}`),
   });

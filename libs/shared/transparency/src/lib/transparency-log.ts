@@ -97,6 +97,24 @@ export interface TransparencyLogOptions {
    * Without it, leaves are hashed and written on this thread.
    */
   readonly leafWriter?: (after: number, progress: (position: number) => void) => LeafWriter;
+  /**
+   * The start-up check run elsewhere (a worker thread reading the tree's and the log's files), so
+   * that comparing every leaf with its event, minutes over a long log, takes nothing from the event
+   * loop. Without it, the check runs on this thread a page at a time between other work.
+   */
+  readonly logChecker?: LogChecker;
+}
+
+/** Compares the tree with the log somewhere else (see `TransparencyLogOptions.logChecker`). */
+export interface LogChecker {
+  /**
+   * Compares the tree's first `treeSize` leaves, in order, with the log's events from its first,
+   * the log ending at position `logHead`; `progress` is told how many leaves matched so far.
+   * Resolves with the first mismatch or null; rejects when it could not read the tree or the log.
+   */
+  check(treeSize: number, logHead: number, progress: (checked: number) => void): Promise<LogMismatch | null>;
+  /** Ends a check under way, which then resolves with null. */
+  stop(): Promise<void>;
 }
 
 /** Appends the log's events as leaves of the tree somewhere else (see `TransparencyLogOptions.leafWriter`). */
@@ -242,6 +260,7 @@ export class TransparencyLog {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    await this.options.logChecker?.stop();
     await this.checked?.catch(() => undefined);
     await this.subscription?.stop();
     this.flush();
@@ -257,6 +276,12 @@ export class TransparencyLog {
 
   /** Compares every leaf the tree holds with the event at its place in the log, page by page. */
   private async compareWithLog(): Promise<LogMismatch | null> {
+    const checker = this.options.logChecker;
+    if (checker) {
+      const size = this.tree.size;
+      const head = await this.log.headPosition();
+      return this.stopped ? null : checker.check(size, head, (checked) => (this.leavesChecked = checked));
+    }
     let after = 0;
     let page = MIN_CHECK_PAGE;
     for (let index = 0; index < this.tree.size && !this.stopped; ) {
@@ -431,8 +456,8 @@ export class TransparencyLog {
   }
 }
 
-/** How the event now at a leaf's place differs from what the tree recorded, or null when it is the same. */
-function compareLeaf(leaf: TreeLeaf, event: RecordedEvent | undefined): LogMismatch | null {
+/** How the event now at a leaf's place differs from what the tree recorded (`undefined`: the log ends before it), or null when it is the same. */
+export function compareLeaf(leaf: TreeLeaf, event: RecordedEvent | undefined): LogMismatch | null {
   const at = `Leaf ${leaf.index} (position ${leaf.position}, event ${leaf.eventId})`;
   if (!event) return { kind: 'missing', leafIndex: leaf.index, position: leaf.position, eventId: leaf.eventId, message: `${at}: the log ends before it (truncated)` };
   const hash = eventLeafHash(event);

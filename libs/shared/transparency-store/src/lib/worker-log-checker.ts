@@ -1,0 +1,59 @@
+import type { LogTailStart } from '@flagline/event-store-embedded';
+import type { LogChecker, LogMismatch } from '@flagline/transparency';
+import { extname, join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { TreeCheckJob, TreeCheckMessage } from './tree-check.worker';
+
+const WORKER_SCRIPT = join(__dirname, `tree-check.worker${extname(__filename)}`);
+/** From the sources (tests, `node -r @swc-node/register`), the thread compiles them as this one does. */
+const WORKER_OPTIONS = extname(__filename) === '.ts' ? { execArgv: [...process.execArgv, '-r', '@swc-node/register'] } : {};
+
+export interface WorkerLogCheckerOptions {
+  /** Each thread as it starts (tests end one to see the check fail). */
+  readonly onWorker?: (worker: Worker) => void;
+}
+
+/**
+ * The start-up check of the embedded log against its Merkle tree on a worker thread (see
+ * tree-check.worker.ts), one thread per check: reading and hashing every event of a long log runs
+ * beside the event loop, on another core when there is one. `start(0)` gives where the log's file
+ * holds its first event. A thread that dies before its outcome rejects the check (`TransparencyLog`
+ * then checks again later); `stop` ends the thread, and the check resolves with null.
+ */
+export function workerLogChecker(treePath: string, logDirectory: string, start: (after: number) => LogTailStart, options: WorkerLogCheckerOptions = {}): LogChecker {
+  let current: Worker | null = null;
+  let stopped = false;
+  return {
+    check(treeSize: number, logHead: number, progress: (checked: number) => void): Promise<LogMismatch | null> {
+      if (stopped) return Promise.resolve(null);
+      return new Promise((resolve, reject) => {
+        const job: TreeCheckJob = { treePath, treeSize, logDirectory, start: start(0), logHead };
+        const worker = new Worker(WORKER_SCRIPT, { ...WORKER_OPTIONS, workerData: job });
+        current = worker;
+        let settled = false;
+        let cause: Error | undefined;
+        worker.on('message', (message: TreeCheckMessage) => {
+          if (message.kind === 'progress') progress(message.checked);
+          else {
+            settled = true;
+            resolve(message.mismatch);
+          }
+        });
+        worker.on('error', (error) => {
+          cause = error;
+        });
+        worker.on('exit', (code) => {
+          if (current === worker) current = null;
+          if (settled) return;
+          if (stopped) resolve(null);
+          else reject(new Error(`the check's thread ended (code ${code}) before its outcome${cause ? `: ${cause.message}` : ''}`));
+        });
+        options.onWorker?.(worker);
+      });
+    },
+    async stop(): Promise<void> {
+      stopped = true;
+      await current?.terminate();
+    },
+  };
+}
