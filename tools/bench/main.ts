@@ -516,14 +516,24 @@ async function steadiness(server: Server, bench: BenchEnvironment, dataDir: stri
   const mean = (runs: readonly Run[], pick: (run: Run) => number): number => runs.reduce((sum, run) => sum + pick(run), 0) / runs.length;
   const results: Run[] = [];
   const controls: number[] = [];
+  // The app's own CPU while the control runs (it is idle then, its connections closed): work it
+  // leaves for later (collections, flushes, its threads) lands on the control's CPU and slows it.
+  const idleCpu: number[] = [];
+  const appPid = server.process.pid ?? 0;
   try {
     for (let window = 0; window < windows; window++) {
       const own: Run[] = [];
       const theirs: Run[] = [];
+      let appIdleMs = 0;
       for (let slice = 0; slice < slices; slice++) {
-        own.push(await measure({ name: 'steady', pid: server.process.pid ?? 0, load: loadOf(`${window}-${slice}`, server.base) }, sliceSeconds, choice, STEADY_CONNECTIONS));
-        if (ceiling) theirs.push(await measure({ name: 'steady control', pid: ceiling.process.pid ?? 0, load: { ...controlLoad, url: ceiling.url } }, sliceSeconds, choice, STEADY_CONNECTIONS));
+        own.push(await measure({ name: 'steady', pid: appPid, load: loadOf(`${window}-${slice}`, server.base) }, sliceSeconds, choice, STEADY_CONNECTIONS));
+        if (ceiling) {
+          const appBefore = cpuMs(appPid);
+          theirs.push(await measure({ name: 'steady control', pid: ceiling.process.pid ?? 0, load: { ...controlLoad, url: ceiling.url } }, sliceSeconds, choice, STEADY_CONNECTIONS));
+          appIdleMs += cpuMs(appPid) - appBefore;
+        }
       }
+      if (ceiling) idleCpu.push((100 * appIdleMs) / (slices * sliceSeconds * 1000));
       // Slices of equal length: the window's rate and CPU per request are their means; the rest as over rounds.
       results.push({ ...summary(own), rps: mean(own, (run) => run.rps), cpuUs: mean(own, (run) => run.cpuUs) });
       if (ceiling) controls.push(mean(theirs, (run) => run.rps));
@@ -552,7 +562,13 @@ async function steadiness(server: Server, bench: BenchEnvironment, dataDir: stri
     `| CPU µs/req | ${results.map((run) => run.cpuUs.toFixed(1)).join(' | ')} |`,
     `| p99 ms | ${results.map((run) => ms(run.p99)).join(' | ')} |`,
     `| RSS MB | ${results.map((run) => run.rssMb.toFixed(0)).join(' | ')} |`,
-    ...(adjusted ? [`| control req/s | ${controls.map(rate).join(' | ')} |`, `| app ÷ control | ${results.map((run, index) => (run.rps / (controls[index] as number)).toFixed(3)).join(' | ')} |`] : []),
+    ...(adjusted
+      ? [
+          `| control req/s | ${controls.map(rate).join(' | ')} |`,
+          `| app ÷ control | ${results.map((run, index) => (run.rps / (controls[index] as number)).toFixed(3)).join(' | ')} |`,
+          `| app's CPU % while the control runs | ${idleCpu.map((share) => share.toFixed(1)).join(' | ')} |`,
+        ]
+      : []),
   ];
 }
 
