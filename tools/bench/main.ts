@@ -544,8 +544,10 @@ async function steadiness(server: Server, bench: BenchEnvironment, dataDir: stri
   const steady = steadyAgainstFirstMinute(results.map((run) => run.rps), STEADY_WINDOW);
   const percent = (change: number): string => `${change > 0 ? '+' : ''}${(change * 100).toFixed(1)} %`;
   const rate = (value: number): string => Math.round(value).toLocaleString('en-US');
-  const adjusted = controls.length === results.length ? steadyAgainstFirstMinute(results.map((run, index) => run.rps / (controls[index] as number)), STEADY_WINDOW) : undefined;
-  const host = controls.length === results.length ? steadyAgainstFirstMinute(controls, STEADY_WINDOW) : undefined;
+  // With the control, every window has its rate (the loop above pushes one per window).
+  const ratios = ceiling ? results.map((run, index) => run.rps / (controls[index] as number)) : undefined;
+  const adjusted = ratios ? steadyAgainstFirstMinute(ratios, STEADY_WINDOW) : undefined;
+  const host = ceiling ? steadyAgainstFirstMinute(controls, STEADY_WINDOW) : undefined;
   const how = ceiling ? `, each window in ${slices} slices of ${sliceSeconds} s, each followed by ${sliceSeconds} s of the same load on the bare node:http ceiling answering the same answer (a control of the host's speed)` : ' back to back';
   return [
     `**A new user on every request**: transient identify, every request its own identifier (5 traits), ${STEADY_CONNECTIONS} connections, a fresh standalone app, ${windows} windows of ${STEADY_WINDOW} s${how}. Against the first minute (${rate(steady.firstMinute)} req/s): the last window ${percent(steady.last)}, the farthest ${percent(steady.farthest)} (target: every window within 10 %: ${steady.within ? 'met' : 'missed'}). Load average ${loadAverage()}.`,
@@ -562,10 +564,10 @@ async function steadiness(server: Server, bench: BenchEnvironment, dataDir: stri
     `| CPU µs/req | ${results.map((run) => run.cpuUs.toFixed(1)).join(' | ')} |`,
     `| p99 ms | ${results.map((run) => ms(run.p99)).join(' | ')} |`,
     `| RSS MB | ${results.map((run) => run.rssMb.toFixed(0)).join(' | ')} |`,
-    ...(adjusted
+    ...(ratios
       ? [
           `| control req/s | ${controls.map(rate).join(' | ')} |`,
-          `| app ÷ control | ${results.map((run, index) => (run.rps / (controls[index] as number)).toFixed(3)).join(' | ')} |`,
+          `| app ÷ control | ${ratios.map((ratio) => ratio.toFixed(3)).join(' | ')} |`,
           `| app's CPU % while the control runs | ${idleCpu.map((share) => share.toFixed(1)).join(' | ')} |`,
         ]
       : []),

@@ -1,12 +1,8 @@
 import type { LogTailStart } from '@flagline/event-store-embedded';
 import type { LeafWriter } from '@flagline/transparency';
-import { extname, join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { TreeFollowerJob, TreeFollowerProgress, TreeFollowerReply, TreeFollowerRequest } from './tree-follower.worker';
-
-const WORKER_SCRIPT = join(__dirname, `tree-follower.worker${extname(__filename)}`);
-/** From the sources (tests, `node -r @swc-node/register`), the thread compiles them as this one does. */
-const WORKER_OPTIONS = extname(__filename) === '.ts' ? { execArgv: [...process.execArgv, '-r', '@swc-node/register'] } : {};
+import { startWorker } from './worker-thread';
 
 /** Wait before starting a thread again after one died, ms: doubled after each death with no write between, up to the most. */
 const FIRST_RESTART_DELAY_MS = 100;
@@ -48,7 +44,7 @@ export function workerLeafWriter(
     let worker: Worker;
     const run = (): void => {
       const job: TreeFollowerJob = { treePath, logDirectory, start: start(treeEnd) };
-      const current = new Worker(WORKER_SCRIPT, { ...WORKER_OPTIONS, workerData: job });
+      const current = startWorker('tree-follower', job);
       worker = current;
       let cause = '';
       current.on('message', (message: TreeFollowerReply | TreeFollowerProgress) => {

@@ -1,12 +1,8 @@
 import type { LogTailStart } from '@flagline/event-store-embedded';
 import type { LogChecker, LogMismatch } from '@flagline/transparency';
-import { extname, join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { TreeCheckJob, TreeCheckMessage } from './tree-check.worker';
-
-const WORKER_SCRIPT = join(__dirname, `tree-check.worker${extname(__filename)}`);
-/** From the sources (tests, `node -r @swc-node/register`), the thread compiles them as this one does. */
-const WORKER_OPTIONS = extname(__filename) === '.ts' ? { execArgv: [...process.execArgv, '-r', '@swc-node/register'] } : {};
+import { startWorker } from './worker-thread';
 
 export interface WorkerLogCheckerOptions {
   /** Each thread as it starts (tests end one to see the check fail). */
@@ -28,7 +24,7 @@ export function workerLogChecker(treePath: string, logDirectory: string, start: 
       if (stopped) return Promise.resolve(null);
       return new Promise((resolve, reject) => {
         const job: TreeCheckJob = { treePath, treeSize, logDirectory, start: start(0), logHead };
-        const worker = new Worker(WORKER_SCRIPT, { ...WORKER_OPTIONS, workerData: job });
+        const worker = startWorker('tree-check', job);
         current = worker;
         let settled = false;
         let cause: Error | undefined;
