@@ -18,7 +18,7 @@ import { distributedUnavailableReason, startDistributed, type DistributedSetup }
 import { chooseGenerator, describeChoice, pinProcess, runTimedLoad, SERVER_CPU, type GeneratorChoice, type GeneratorName, type TimedLoad } from './load-generator';
 import { disagreements, edgeContext, type EdgeToggle, type EnvironmentDocument } from './peers/unleash-edge/bootstrap';
 import { EDGE_TOKEN, edgeBinary, startEdge, type RunningEdge } from './peers/unleash-edge/edge';
-import { refTree } from './scale/builds';
+import { refTree, startOptionsOf } from './scale/builds';
 import { cpuMs, rssMb } from './scale/processes';
 import { median, percentile } from './scale/report';
 import { steadyAgainstFirstMinute } from './steadiness';
@@ -220,7 +220,8 @@ interface Server {
 }
 
 async function startStandalone(dataDir: string, port: number, adminKey: string): Promise<Server> {
-  const child = spawn(process.execPath, [...SERVER_NODE_ARGS, join(root, 'dist', 'apps', 'standalone', 'src', 'main.js')], {
+  // As its npm start starts it (its Node options), then BENCH_SERVER_NODE_ARGS.
+  const child = spawn(process.execPath, [...startOptionsOf(root), ...SERVER_NODE_ARGS, join(root, 'dist', 'apps', 'standalone', 'src', 'main.js')], {
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, ADMIN_API_KEY: adminKey },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

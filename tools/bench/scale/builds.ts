@@ -20,6 +20,18 @@ function scriptsOf(root: string): Record<string, string> {
   return manifest.scripts ?? {};
 }
 
+/**
+ * The Node options a build's `npm start` gives the standalone app (`node <options> dist/…/main.js`),
+ * so the benchmarks start every build, the code from before a change included, as it starts
+ * itself; none when its start script is not of that shape.
+ */
+export function startOptionsOf(root: string): string[] {
+  const words = (scriptsOf(root)['start'] ?? '').trim().split(/\s+/);
+  const main = words.indexOf('dist/apps/standalone/src/main.js');
+  if (words[0] !== 'node' || main === -1) return [];
+  return words.slice(1, main).filter((word) => word.startsWith('--'));
+}
+
 /** The tree itself, built into its dist/ unless `build` is false (then dist/ must exist). */
 export function currentTree(root: string, build: boolean): Build {
   if (build) {

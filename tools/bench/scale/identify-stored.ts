@@ -10,6 +10,7 @@ import { describeChoice, type TimedLoad } from '../load-generator';
 import { freePort, identityBody, waitFor } from '../support';
 import { bodiesFor, generatorFromArguments, pinServer, scaleIdentity, storedIdentifyBodies, timedRun, transparencyChecked } from './identities';
 import { load } from './load';
+import { startOptionsOf } from './builds';
 import { NodeProcess, rssMb } from './processes';
 import { loopStallsBetween, summariseStalls } from './stalls';
 
@@ -76,6 +77,7 @@ async function startServer(dataDir: string, adminKey: string, profileDir?: strin
   const server = new NodeProcess(args[0] as string, {
     cwd: root,
     args: args.slice(1),
+    nodeOptions: startOptionsOf(root),
     env: { PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, ADMIN_API_KEY: adminKey, ...(STALLS ? { LOOP_DELAY_EVERY: '1000', LOOP_DELAY_FILE: stallsFile(dataDir) } : {}) },
     logFile: join(dataDir, 'server.log'),
   });

@@ -7,6 +7,7 @@ import { createBenchEnvironment, type BenchIdentity } from '../fixture';
 import { describeChoice } from '../load-generator';
 import { freePort, waitFor } from '../support';
 import { generatorFromArguments, newIdentifyRound, newIdentity, pinServer, timedRun, TRAIT_ROTATION, transparencyChecked, type TimedRun } from './identities';
+import { startOptionsOf } from './builds';
 import { NodeProcess, rssMb } from './processes';
 import { breakdownByKind, formatBreakdown, profileThreads, recordThreads, threadCpuMs } from './thread-cpu';
 
@@ -100,6 +101,7 @@ async function main(): Promise<void> {
     server = new NodeProcess(args[0] as string, {
       cwd: root,
       args: args.slice(1),
+      nodeOptions: startOptionsOf(root),
       env: { PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, ADMIN_API_KEY: adminKey },
       logFile: join(tmpdir(), `flagline-identify-${process.pid}.log`),
     });

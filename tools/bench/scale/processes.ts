@@ -84,11 +84,12 @@ export class NodeProcess {
   readonly startedAt = performance.now();
   private readonly exited: Promise<number | null>;
 
-  constructor(script: string, options: { cwd: string; env: Record<string, string>; logFile: string; args?: string[] }) {
+  /** `nodeOptions`: the build's own (its `npm start`'s, `startOptionsOf`), before SERVER_NODE_ARGS. */
+  constructor(script: string, options: { cwd: string; env: Record<string, string>; logFile: string; args?: string[]; nodeOptions?: readonly string[] }) {
     const log = openSync(options.logFile, 'a');
     // SERVER_NODE_ARGS: node options for every process of the build under test (e.g. --cpu-prof), which NODE_OPTIONS may not carry.
     const nodeArgs = (process.env['SERVER_NODE_ARGS'] ?? '').split(' ').filter((arg) => arg !== '');
-    this.child = spawn(process.execPath, [...nodeArgs, script, ...(options.args ?? [])], { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', log, log] });
+    this.child = spawn(process.execPath, [...(options.nodeOptions ?? []), ...nodeArgs, script, ...(options.args ?? [])], { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', log, log] });
     closeSync(log);
     if (this.child.pid === undefined) throw new Error(`could not start ${script}`);
     this.rss = new RssSampler(this.child.pid);

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { AdminClient } from '../admin-client';
 import { freePort } from '../support';
-import type { Build } from './builds';
+import { startOptionsOf, type Build } from './builds';
 import { NodeProcess, poll } from './processes';
 
 /** The standalone app of a build, on a free loopback port, over one data directory. */
@@ -16,6 +16,7 @@ export class StandaloneServer {
     const port = await freePort();
     const server = new NodeProcess(join(build.root, 'dist/apps/standalone/src/main.js'), {
       cwd: build.root,
+      nodeOptions: startOptionsOf(build.root),
       env: { PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, ADMIN_API_KEY: adminKey },
       logFile,
     });
