@@ -1,7 +1,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { STANDALONE_NODE_OPTIONS } from '../../../apps/standalone/src/node-options';
+import { join } from 'node:path';
 import { startOptionsOf } from './builds';
 
 describe('startOptionsOf', () => {
@@ -14,10 +13,6 @@ describe('startOptionsOf', () => {
       rmSync(root, { recursive: true, force: true });
     }
   };
-
-  it('gives this build the options its npm start runs the standalone app with', () => {
-    expect(startOptionsOf(resolve(__dirname, '..', '..', '..'))).toEqual(STANDALONE_NODE_OPTIONS);
-  });
 
   it('reads the options between node and the script, in order', () => {
     expect(withStart('node --max-semi-space-size=8 --stack-size=2000 dist/apps/standalone/src/main.js')).toEqual(['--max-semi-space-size=8', '--stack-size=2000']);
