@@ -1,8 +1,9 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { benchIdentities } from './fixture';
+import { forkPeer } from './peers/fork-peer';
 import { chooseGenerator, describeChoice, pinProcess, runTimedLoad, SERVER_CPU, type TimedLoad } from './load-generator';
 import { steadyAgainstFirstMinute } from './steadiness';
 import { freePort, transientBodies } from './support';
@@ -18,8 +19,6 @@ each against its first minute by the steadiness rule (every window after the fir
 
   node -r @swc-node/register tools/bench/host-drift.ts [--seconds 300] [--window 30] [--slice 5] [--connections 32] [--answer-bytes 6578]`;
 
-const root = resolve(__dirname, '..', '..');
-
 function option(name: string, fallback: number): number {
   const at = process.argv.indexOf(name);
   const value = at === -1 ? fallback : Number(process.argv[at + 1]);
@@ -27,25 +26,15 @@ function option(name: string, fallback: number): number {
   return value;
 }
 
-/** A bare server answering `bodyFile`, started as the bench starts its ceiling. */
-function startBare(port: number, bodyFile: string): Promise<ChildProcess> {
-  const child = fork(join(__dirname, 'peers', 'bare-server.ts'), [String(port), bodyFile], { execArgv: ['-r', '@swc-node/register'], cwd: root, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-  return new Promise((resolveChild, reject) => {
-    child.once('message', () => resolveChild(child));
-    child.once('exit', (code) => reject(new Error(`bare-server.ts exited with ${code}`)));
-  });
-}
-
 /** A JSON answer of about `bytes` bytes, shaped like an identify answer (flags, then traits). */
 function answerBody(bytes: number): Buffer {
   const flags: string[] = [];
-  let length = 0;
-  for (let index = 0; length < bytes - 64; index++) {
+  for (let index = 0, length = 0; length < bytes - 64; index++) {
     const flag = JSON.stringify({ feature: { id: index, name: `feature_${index}`, type: 'STANDARD' }, enabled: index % 2 === 0, feature_state_value: `value-${index}` });
     flags.push(flag);
     length += flag.length + 1;
   }
-  return Buffer.from(JSON.stringify({ flags: flags.map((flag) => JSON.parse(flag) as unknown), traits: [] }));
+  return Buffer.from(`{"flags":[${flags.join(',')}],"traits":[]}`);
 }
 
 async function main(): Promise<number> {
@@ -67,8 +56,7 @@ async function main(): Promise<number> {
     await writeFile(bodyFile, answerBody(answerBytes));
     const ports = [await freePort(), await freePort()];
     for (const port of ports) {
-      const server = await startBare(port, bodyFile);
-      servers.push(server);
+      const server = await forkPeer('bare-server.ts', [String(port), bodyFile], (child) => servers.push(child));
       if (choice.pin && server.pid !== undefined) pinProcess(server.pid, SERVER_CPU);
     }
     const bodies = transientBodies(benchIdentities(1000), 'drift-{{n}}-');

@@ -1,4 +1,4 @@
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
@@ -17,6 +17,7 @@ import { loadSdkEngine } from './flagsmith-nodejs-engine';
 import { distributedUnavailableReason, startDistributed, type DistributedSetup } from './distributed';
 import { chooseGenerator, describeChoice, pinProcess, runTimedLoad, SERVER_CPU, type GeneratorChoice, type GeneratorName, type TimedLoad } from './load-generator';
 import { disagreements, edgeContext, type EdgeToggle, type EnvironmentDocument } from './peers/unleash-edge/bootstrap';
+import { forkPeer } from './peers/fork-peer';
 import { EDGE_TOKEN, edgeBinary, startEdge, type RunningEdge } from './peers/unleash-edge/edge';
 import { refTree, startOptionsOf } from './scale/builds';
 import { cpuMs, rssMb } from './scale/processes';
@@ -70,14 +71,7 @@ const AUTOCANNON: GeneratorChoice = { generator: 'autocannon', pin: false, notes
 
 const loadAverage = (): string => loadavg().map((value) => value.toFixed(2)).join(' ');
 
-function forkPeer(script: string, args: string[]): Promise<ChildProcess> {
-  const child = fork(join(__dirname, 'peers', script), args, { execArgv: ['-r', '@swc-node/register'], cwd: root, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-  children.push(child);
-  return new Promise((resolveChild, reject) => {
-    child.once('message', () => resolveChild(child));
-    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
-  });
-}
+const startPeer = (script: string, args: string[]): Promise<ChildProcess> => forkPeer(script, args, (child) => children.push(child));
 
 /** Pins a server under test to the server's CPU when the load is pinned. */
 const pinServer = (pid: number | undefined): void => {
@@ -236,7 +230,7 @@ async function startStandalone(dataDir: string, port: number, adminKey: string):
 async function startCeiling(dataDir: string, file: string, body: Buffer, mode: 'each' | 'turn' = 'each'): Promise<{ process: ChildProcess; url: string }> {
   await writeFile(join(dataDir, file), body);
   const port = await freePort();
-  const child = await forkPeer('bare-server.ts', [String(port), join(dataDir, file), mode]);
+  const child = await startPeer('bare-server.ts', [String(port), join(dataDir, file), mode]);
   pinServer(child.pid);
   return { process: child, url: `http://127.0.0.1:${port}` };
 }
@@ -397,7 +391,7 @@ async function main(): Promise<void> {
       const bulkTurn = await turnCeilingFor(bulkCeiling, ours.bulk, 'ofrep-bulk-turn.json');
       const singleTurn = await turnCeilingFor(singleCeiling, ours.single, 'ofrep-single-turn.json');
       const sdkPort = await freePort();
-      const sdkServer = await forkPeer('flagsmith-nodejs-server.ts', [String(sdkPort), join(dataDir, 'environment-document.json')]);
+      const sdkServer = await startPeer('flagsmith-nodejs-server.ts', [String(sdkPort), join(dataDir, 'environment-document.json')]);
       pinServer(sdkServer.pid);
       const sdkTarget: Target = { name: 'flagsmith-nodejs engine behind bare node:http, identify', pid: sdkServer.pid ?? 0, load: { ...ours.transient, url: `http://127.0.0.1:${sdkPort}` } };
       const edge = await startCheckedEdge(dataDir, document, { name: 'ours', pid, load: ours.transient }, rotating);
