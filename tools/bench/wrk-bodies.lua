@@ -10,6 +10,13 @@
 --   wrk -t T -c C -d Ds --latency -s wrk-bodies.lua URL -- BODIES_FILE METHOD
 --
 -- Without a bodies file, requests carry no body (a GET rotating over nothing).
+--
+-- A body without "{{n}}" is made into its whole request once, at init, and request() returns
+-- that same string each time: no string is made per request. Made per request (wrk.format of a
+-- body read from a file of 300,000), each one was a new string for LuaJIT to intern and collect,
+-- and wrk's own pauses then showed as the server's latency: against a bare node:http server,
+-- p99 5.5 to 11.1 ms and p99.9 70 to 117 ms that way, 3.1 to 3.5 ms and 5.4 to 5.5 ms with the
+-- requests made once (a load generator in Go on the same server: 2.3 to 2.6 ms and 3.6 to 4.1 ms).
 
 local threads = {}
 
@@ -30,6 +37,16 @@ function init(args)
     end
   end
   count = #bodies
+  -- Each fixed body's whole request, made once (see the top of this file); templated ones are made per request.
+  formatted = {}
+  for index = 1, count do
+    if not templated[index] then
+      formatted[index] = wrk.format(nil, nil, nil, bodies[index])
+      bodies[index] = false
+    end
+  end
+  -- The bodies read are garbage now: collected here rather than by steps during the run.
+  collectgarbage("collect")
   stride = tonumber(args[3] or "1")
   n = id
   sent = 0
@@ -50,10 +67,10 @@ function request()
     return fixed
   end
   local at = (number % count) + 1
-  local body = bodies[at]
-  if templated[at] then
-    body = string.gsub(body, "{{n}}", tostring(number))
+  if not templated[at] then
+    return formatted[at]
   end
+  local body = string.gsub(bodies[at], "{{n}}", tostring(number))
   return wrk.format(nil, nil, nil, body)
 end
 
