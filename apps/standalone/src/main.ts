@@ -1,7 +1,10 @@
 import { ConfigError, loadStandaloneConfig } from './config';
+import { workersWithV8HeapDefaults } from './node-options';
 import { startStandalone } from './standalone';
 
 async function main(): Promise<void> {
+  // The old-generation floor of `npm start` is the event loop's; threads started from here on get V8's defaults.
+  workersWithV8HeapDefaults();
   const config = await loadStandaloneConfig();
   const app = await startStandalone(config);
   if (config.adminKeyGenerated) {
