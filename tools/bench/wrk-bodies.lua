@@ -15,7 +15,7 @@
 -- that same string each time: no string is made per request. Made per request (wrk.format of a
 -- body read from a file of 300,000), each one was a new string for LuaJIT to intern and collect,
 -- and wrk's own pauses then showed as the server's latency: against a bare node:http server,
--- p99 5.5 to 11.1 ms and p99.9 70 to 117 ms that way, 3.1 to 3.5 ms and 5.4 to 5.5 ms with the
+-- p99 5.5 to 11.1 ms and p99.9 70 to 117 ms that way, 2.4 to 3.0 ms and 4.3 to 5.8 ms with the
 -- requests made once (a load generator in Go on the same server: 2.3 to 2.6 ms and 3.6 to 4.1 ms).
 
 local threads = {}

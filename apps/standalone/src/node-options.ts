@@ -12,8 +12,9 @@ import { setFlagsFromString } from 'node:v8';
  * the room left under it is less than the young generation (two 16 MB semi-spaces), V8 starts
  * incremental marking as a task, again and again: under stored identifies, 4 to 6 mark-compacts
  * per 10 s, each freeing about 2 MB, with marking steps of up to 24 ms between requests. With
- * the floor there were none, and the p99 of stored identify at 300,000 identities went from 12 to
- * 24 ms to 4.4 to 7 ms (README, "Scale benchmark", "Old generation of the standalone app"). The
+ * the floor there were none, and the p99 of stored identify at 300,000 identities went from a
+ * median of 14.9 ms to 6.7 ms over six runs each (README, "Scale benchmark", "Old generation of
+ * the standalone app"). The
  * cost is memory: garbage that reaches the old generation is collected once it holds about
  * 128 MB instead of about 45 MB.
  */
