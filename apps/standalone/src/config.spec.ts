@@ -28,4 +28,13 @@ describe('standalone configuration', () => {
     expect((await readFile(join(dataDir, 'admin-api-key'), 'utf8')).trim()).toBe(generated.adminApiKey);
     expect((await loadStandaloneConfig({ DATA_DIR: dataDir })).adminApiKey).toBe(generated.adminApiKey);
   });
+
+  it('maps 256 MiB of the read models by default, takes READ_MODELS_MAPPED_MB in MiB (0: none), and refuses anything but a whole number in range, naming it', async () => {
+    expect((await loadStandaloneConfig({ DATA_DIR: dataDir })).readModelsMappedMiB).toBe(256);
+    expect((await loadStandaloneConfig({ DATA_DIR: dataDir, READ_MODELS_MAPPED_MB: '0' })).readModelsMappedMiB).toBe(0);
+    expect((await loadStandaloneConfig({ DATA_DIR: dataDir, READ_MODELS_MAPPED_MB: '1024' })).readModelsMappedMiB).toBe(1024);
+    for (const bad of ['-1', '1.5', 'lots', '65537']) {
+      await expect(loadStandaloneConfig({ DATA_DIR: dataDir, READ_MODELS_MAPPED_MB: bad })).rejects.toThrow(new ConfigError(`READ_MODELS_MAPPED_MB must be an integer from 0 to 65536 (MiB), got "${bad}"`));
+    }
+  });
 });

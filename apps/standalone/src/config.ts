@@ -13,6 +13,8 @@ export interface StandaloneConfig {
   readonly adminKeyGenerated: boolean;
   /** `TRANSPARENCY_SIGNING_KEY`: the Ed25519 key tree heads are signed with (PEM, or a file's path); generated in the data directory when unset. */
   readonly transparencySigningKey?: string;
+  /** `READ_MODELS_MAPPED_MB`: how much of the read models' file identity reads see through a memory map, in MiB (0: none). */
+  readonly readModelsMappedMiB?: number;
 }
 
 export class ConfigError extends Error {}
@@ -21,6 +23,21 @@ function port(value: string | undefined, fallback: number): number {
   if (value === undefined || value === '') return fallback;
   const parsed = Number(value);
   if (!Number.isInteger(parsed) || parsed < 0 || parsed > 65535) throw new ConfigError(`PORT must be an integer from 0 to 65535, got "${value}"`);
+  return parsed;
+}
+
+/**
+ * The default of `READ_MODELS_MAPPED_MB`: the first 256 MiB of the read models' file (all of it up
+ * to about 750,000 identities of five traits). The kernel caches the file's pages read by `pread`
+ * just the same; mapped, they are counted in the process's RSS (as file-backed pages) instead of
+ * being copied again into SQLite's page cache.
+ */
+export const DEFAULT_READ_MODELS_MAPPED_MIB = 256;
+
+function mebibytes(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0 || parsed > 65536) throw new ConfigError(`${name} must be an integer from 0 to 65536 (MiB), got "${value}"`);
   return parsed;
 }
 
@@ -53,6 +70,7 @@ export async function loadStandaloneConfig(env: NodeJS.ProcessEnv = process.env)
     adminApiKey,
     adminEmail: env['ADMIN_EMAIL'] ?? 'admin@flagline.local',
     adminKeyGenerated,
+    readModelsMappedMiB: mebibytes('READ_MODELS_MAPPED_MB', env['READ_MODELS_MAPPED_MB'], DEFAULT_READ_MODELS_MAPPED_MIB),
     ...(env['TRANSPARENCY_SIGNING_KEY'] ? { transparencySigningKey: env['TRANSPARENCY_SIGNING_KEY'] } : {}),
   };
 }

@@ -16,7 +16,7 @@ import { SqliteCatalogStore, SqliteSnapshotArchive } from '@flagline/state-store
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import type { StandaloneConfig } from './config';
+import { DEFAULT_READ_MODELS_MAPPED_MIB, type StandaloneConfig } from './config';
 import { catchUpReadModels } from './rebuild-parts';
 import { identityIdsOf, openKeyStore } from './sealing';
 
@@ -91,6 +91,7 @@ export async function startStandalone(config: StandaloneConfig): Promise<Standal
       path: join(config.dataDir, 'read-models.sqlite'),
       logHead: await store.headPosition(),
       trackWrittenIdentities: true,
+      mappedReadBytes: (config.readModelsMappedMiB ?? DEFAULT_READ_MODELS_MAPPED_MIB) * 1024 * 1024,
       flushIntervalMs: WRITE_BEHIND_INTERVAL_MS,
       onError: (error) => console.error('read models', error),
     });

@@ -3,7 +3,7 @@ import { chooseGenerator, GENERATOR_CPU, pinProcess, runTimedLoad, SERVER_CPU, t
 import { identityBody } from '../support';
 import type { Build } from './builds';
 import { load } from './load';
-import { cpuMs, sleep } from './processes';
+import { cpuMs, rssFileMb, rssMb, sleep } from './processes';
 import { median, type Results } from './report';
 import { StandaloneServer } from './standalone';
 
@@ -276,6 +276,10 @@ export async function measureIdentities(
     results['stored.p50'] = { value: identified.p50 };
     results['stored.rate'] = { value: identified.rate };
     results['stored.cpu'] = { value: identified.cpuPerRequest };
+    // What serving random stored identities leaves in memory (a map of the read models' file counts here, as file-backed pages).
+    const servedRss = await rssMb(server.process.pid);
+    const servedRssFile = await rssFileMb(server.process.pid);
+    results['stored.rss'] = { value: servedRss ?? null, ...(servedRssFile !== undefined ? { note: `${Math.round(servedRssFile)} MB of it file-backed` } : {}) };
 
     // 4. New identities against transient identifies, alternating rounds in the same run: first
     // with the server free on every core (as a deployment runs it: its worker threads, the Merkle

@@ -15,6 +15,17 @@ export async function rssMb(pid: number): Promise<number | undefined> {
   }
 }
 
+/** The file-backed part of a process's RSS in MB (`RssFile`: pages of files it maps, such as a memory-mapped database), or undefined once it is gone. */
+export async function rssFileMb(pid: number): Promise<number | undefined> {
+  try {
+    const status = await readFile(`/proc/${pid}/status`, 'utf8');
+    const match = /^RssFile:\s+(\d+)\s+kB/m.exec(status);
+    return match ? Number(match[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * CPU time a process has used (user + system, all its threads), in ms, from /proc (Linux); with
  * `mainThreadOnly`, its main thread's alone (the event loop's, which bounds a Node server's rate).

@@ -70,7 +70,8 @@ describe('Killing the standalone process while SDK identifies create identities'
     killed = true;
     await running.kill();
     await Promise.all(callers);
-    running = await startStandaloneProcess({ DATA_DIR: dataDir, ADMIN_API_KEY: adminKey });
+    // Started again with identity reads through a memory map: a second connection to a file whose WAL the kill left to recover.
+    running = await startStandaloneProcess({ DATA_DIR: dataDir, ADMIN_API_KEY: adminKey, READ_MODELS_MAPPED_MB: '64' });
   });
 
   afterAll(async () => {

@@ -17,7 +17,7 @@ export interface StandaloneProcess {
  * Runs `apps/standalone/src/main.ts` as its own process (compiled on the fly by
  * @swc-node/register) on a data directory, and resolves once it listens.
  */
-export function startStandaloneProcess(env: { DATA_DIR: string; ADMIN_API_KEY: string }, timeoutMs = 30_000): Promise<StandaloneProcess> {
+export function startStandaloneProcess(env: { DATA_DIR: string; ADMIN_API_KEY: string; READ_MODELS_MAPPED_MB?: string }, timeoutMs = 30_000): Promise<StandaloneProcess> {
   const child = spawn(process.execPath, ['-r', '@swc-node/register', 'apps/standalone/src/main.ts'], {
     cwd: REPOSITORY_ROOT,
     env: { ...process.env, ...env, PORT: '0', HOST: '127.0.0.1' },

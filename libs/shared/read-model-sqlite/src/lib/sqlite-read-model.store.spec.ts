@@ -1,6 +1,6 @@
 import { describeBatchReadModelStoreContract, describeReadModelStoreContract } from '@flagline/read-model/testing';
 import Database from 'better-sqlite3';
-import { closeSync, mkdtempSync, openSync, rmSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteReadModelStore, type SqliteReadModelStoreOptions } from './sqlite-read-model.store';
@@ -17,8 +17,31 @@ function openInTemporaryDirectory(): Promise<{ store: SqliteReadModelStore; disp
   });
 }
 
+function openMappedInTemporaryDirectory(): Promise<{ store: SqliteReadModelStore; dispose(): Promise<void> }> {
+  const directory = mkdtempSync(join(tmpdir(), 'flagline-read-models-'));
+  // A one-entry cache of decoded identities: nearly every read of a flushed identity goes through the map.
+  const store = SqliteReadModelStore.open({ path: join(directory, 'read-models.sqlite'), mappedReadBytes: 1 << 20, identityCacheSize: 1 });
+  return Promise.resolve({
+    store,
+    dispose: async () => {
+      await store.close();
+      rmSync(directory, { recursive: true, force: true });
+    },
+  });
+}
+
 describeReadModelStoreContract('sqlite', openInTemporaryDirectory);
 describeBatchReadModelStoreContract('sqlite', openInTemporaryDirectory);
+describeReadModelStoreContract('sqlite, identities read through a memory map', openMappedInTemporaryDirectory);
+describeBatchReadModelStoreContract('sqlite, identities read through a memory map', openMappedInTemporaryDirectory);
+
+/** Whether this process maps `path` into its memory (Linux's /proc/self/maps; null where there is none). */
+function mapsFile(path: string): boolean | null {
+  if (!existsSync('/proc/self/maps')) return null;
+  return readFileSync('/proc/self/maps', 'utf8')
+    .split('\n')
+    .some((line) => line.endsWith(` ${path}`));
+}
 
 describe('SqliteReadModelStore', () => {
   let directory: string;
@@ -178,6 +201,50 @@ describe('SqliteReadModelStore', () => {
     expect(store.getNow(identity(3))).not.toBe(fromFile);
     await store.close();
     expect(() => store.getNow(identity(9))).toThrow('closed');
+  });
+
+  it('reads identities through a memory map of the file when asked, on a second connection: flushed writes and deletes are seen, an erasure still truncates the WAL, close unmaps it', async () => {
+    const maps = mapsFile(path);
+    if (maps === null) console.warn('skipped the checks of the mapping: this system has no /proc/self/maps');
+    const store = open({ identityCacheSize: 1, flushAtDirty: 1_000_000, mappedReadBytes: 1 << 20 });
+    await commitIdentities(store, 1, 20);
+    // Copied from the WAL into the file itself, where the map reaches them.
+    store.scrub();
+    // Nothing is mapped until a read of the file: loading identities maps nothing.
+    if (maps !== null) expect(mapsFile(path)).toBe(false);
+    expect(store.getNow(identity(5))).toEqual({ identifier: 'user-5', traits: [{ key: 'n', value: 5 }] });
+    if (maps !== null) expect(mapsFile(path)).toBe(true);
+    await store.commit({
+      checkpoint: { key: 'checkpoint:project:1', expected: 20, next: 21 },
+      writes: [
+        { key: identity(5), delete: true },
+        { key: identity(6), value: { identifier: 'user-6', traits: [] } },
+      ],
+      changedEnvironments: [],
+    });
+    store.flush();
+    await store.get(identity(1));
+    expect(store.getNow(identity(5))).toBeNull();
+    expect(store.getNow(identity(6))).toEqual({ identifier: 'user-6', traits: [] });
+    expect(store.getNow(identity(7))).toEqual({ identifier: 'user-7', traits: [{ key: 'n', value: 7 }] });
+    store.scrub();
+    expect(statSync(`${path}-wal`).size).toBe(0);
+    expect(store.getNow(identity(8))).toEqual({ identifier: 'user-8', traits: [{ key: 'n', value: 8 }] });
+    await store.close();
+    if (maps !== null) expect(mapsFile(path)).toBe(false);
+    expect(onDisk().documents[identity(5)]).toBeUndefined();
+  });
+
+  it('maps nothing without the option', async () => {
+    const store = open({ identityCacheSize: 1, flushAtDirty: 1_000_000 });
+    await commitIdentities(store, 1, 3);
+    store.flush();
+    await store.get(identity(1));
+    expect(store.getNow(identity(2))).toEqual({ identifier: 'user-2', traits: [{ key: 'n', value: 2 }] });
+    const maps = mapsFile(path);
+    if (maps === null) console.warn('skipped the check of the mapping: this system has no /proc/self/maps');
+    else expect(maps).toBe(false);
+    await store.close();
   });
 
   it('flushes before a commit returns once too much is pending, so memory stays bounded', async () => {

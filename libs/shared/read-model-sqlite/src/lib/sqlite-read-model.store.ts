@@ -1,4 +1,4 @@
-import type Database from 'better-sqlite3';
+import Database from 'better-sqlite3';
 import {
   readModelKeys,
   type BatchReadModelStore,
@@ -44,6 +44,16 @@ export interface SqliteReadModelStoreOptions {
    * goes to the file).
    */
   readonly trackWrittenIdentities?: boolean;
+  /**
+   * Bytes of the file that identity reads see through a memory map (SQLite's `mmap_size`), on a
+   * second, read-only connection that does nothing else. Default 0: every read copies its pages
+   * with `pread` into the page cache. A mapped page is the kernel's own cached page, not a copy,
+   * so a read skips the system calls and the copy; the process's RSS counts the pages it has
+   * touched, up to this many bytes, as file-backed memory the kernel can take back under
+   * pressure. Writes, the filter's fill and every other read stay on the main connection,
+   * unmapped, so loading identities maps nothing.
+   */
+  readonly mappedReadBytes?: number;
   /** When the file is created: no journal and no syncs (see `ReadModelFileOptions.bulkLoad`); for the rebuild's fresh file only. */
   readonly bulkLoad?: boolean;
   /** A flush failed (the documents stay pending and the next flush tries again). */
@@ -112,6 +122,23 @@ class WrittenIdentities {
   }
 }
 
+/**
+ * A read-only connection to the file, for identity reads through a memory map of up to `bytes`:
+ * its own page cache is small, since mapped pages bypass it. A read transaction lasts one
+ * statement, so it never holds back the main connection's checkpoints.
+ */
+function openMappedReader(path: string, bytes: number): Database.Database {
+  const reader = new Database(path, { readonly: true, fileMustExist: true });
+  try {
+    reader.pragma('cache_size = -1024');
+    reader.pragma(`mmap_size = ${Math.floor(bytes)}`);
+    return reader;
+  } catch (error) {
+    reader.close();
+    throw error;
+  }
+}
+
 /** The first key past every identity key. */
 const IDENTITY_RANGE_END = `${IDENTITY_PREFIX.slice(0, -1)}${String.fromCharCode(IDENTITY_PREFIX.charCodeAt(IDENTITY_PREFIX.length - 1) + 1)}`;
 const isIdentityKey = (key: string): boolean => key.startsWith(IDENTITY_PREFIX);
@@ -162,6 +189,8 @@ export class SqliteReadModelStore implements BatchReadModelStore {
   private fillTimer: NodeJS.Immediate | null = null;
   private closed = false;
   private flushCount = 0;
+  /** The read-only connection whose memory map identity reads go through (see `mappedReadBytes`), or null. */
+  private readonly reader: Database.Database | null;
   private readonly statements: {
     /** The value alone (plucked): no row object per read. */
     readonly getDocument: Database.Statement<[string], string>;
@@ -188,8 +217,9 @@ export class SqliteReadModelStore implements BatchReadModelStore {
     this.written = options.trackWrittenIdentities ? new WrittenIdentities() : null;
     this.recreatedBecause = opened.recreatedBecause;
     this.identities = new LRUCache({ max: Math.max(1, options.identityCacheSize ?? 10_000) });
+    this.reader = (options.mappedReadBytes ?? 0) > 0 ? openMappedReader(options.path, options.mappedReadBytes ?? 0) : null;
     this.statements = {
-      getDocument: db.prepare<[string], string>('SELECT value FROM documents WHERE key = ?').pluck(),
+      getDocument: (this.reader ?? db).prepare<[string], string>('SELECT value FROM documents WHERE key = ?').pluck(),
       keysFrom: db.prepare('SELECT key FROM documents WHERE key >= ? ORDER BY key'),
       identityKeysAfter: db.prepare<[string, string, number], string>('SELECT key FROM documents WHERE key > ? AND key < ? ORDER BY key LIMIT ?').pluck(),
       deleteDocument: db.prepare('DELETE FROM documents WHERE key = ?'),
@@ -216,7 +246,13 @@ export class SqliteReadModelStore implements BatchReadModelStore {
       for (const key of checkpoints) this.statements.putCheckpoint.run(key, this.checkpoints.get(key) ?? 0);
       for (const name of consumers) this.statements.putConsumer.run(name, this.consumers.get(name) ?? 0);
     });
-    this.load();
+    try {
+      this.load();
+    } catch (error) {
+      // The caller closes the main connection (and may start over with an empty file).
+      this.reader?.close();
+      throw error;
+    }
     this.timer = setInterval(() => this.flushQuietly(), options.flushIntervalMs ?? 200);
     this.timer.unref();
     // An existing file's identity keys go into the filter behind the serving; until then it answers nothing.
@@ -549,6 +585,7 @@ export class SqliteReadModelStore implements BatchReadModelStore {
       } finally {
         this.closed = true;
         this.listeners.clear();
+        this.reader?.close();
         this.db.close();
       }
     });
