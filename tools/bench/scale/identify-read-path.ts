@@ -23,7 +23,8 @@ import { percentile } from './report';
  * app asks before reading an identity, once the start-up check of the log against the Merkle tree
  * is done; run from a worktree of another commit, it measures that commit's code the same way.
  * `--mapped MIB` has identity reads go through a memory map of that much of the file (the store's
- * `mappedReadBytes`, the app's `READ_MODELS_MAPPED_MB`); without it, none.
+ * `mappedReadBytes`, the app's `READ_MODELS_MAPPED_MB`); without it, the store maps none and the
+ * app (`--app`) maps what it does by default.
  *
  *   node -r @swc-node/register tools/bench/scale/identify-read-path.ts DIR [calls, default 200000] [--transient] [--app] [--mapped MIB] [--help]
  *
@@ -35,10 +36,10 @@ interface Loaded {
   readonly identities: number;
 }
 
-/** `--mapped MIB`: MiB of the file mapped for identity reads (0 without the option). */
-function mappedMiB(): number {
+/** `--mapped MIB`: MiB of the file mapped for identity reads (undefined without the option). */
+function mappedMiB(): number | undefined {
   const at = process.argv.indexOf('--mapped');
-  if (at < 0) return 0;
+  if (at < 0) return undefined;
   const value = Number(process.argv[at + 1]);
   if (!Number.isInteger(value) || value < 0) throw new Error('--mapped takes a whole number of MiB');
   return value;
@@ -47,7 +48,7 @@ function mappedMiB(): number {
 /** The registry identify reads through: over a copy of DIR's read models, or the standalone app's own (`--app`). */
 async function openRegistry(dataDir: string, loaded: Loaded): Promise<{ registry: EnvironmentRegistry; close(): Promise<void> }> {
   if (process.argv.includes('--app')) {
-    const app = await startStandalone({ port: 0, host: '127.0.0.1', dataDir, adminApiKey: loaded.adminKey, adminEmail: 'admin@flagline.local', adminKeyGenerated: false, readModelsMappedMiB: mappedMiB() });
+    const app = await startStandalone({ port: 0, host: '127.0.0.1', dataDir, adminApiKey: loaded.adminKey, adminEmail: 'admin@flagline.local', adminKeyGenerated: false, ...(mappedMiB() !== undefined ? { readModelsMappedMiB: mappedMiB() } : {}) });
     // The check runs behind the serving, on the same thread: its CPU would count as the calls'.
     while (!app.transparency.check.done) await new Promise((resolveCheck) => setTimeout(resolveCheck, 200));
     return { registry: app.registry, close: () => app.close() };
@@ -56,7 +57,7 @@ async function openRegistry(dataDir: string, loaded: Loaded): Promise<{ registry
   const path = join(work, 'read-models.sqlite');
   copyFileSync(join(dataDir, 'read-models.sqlite'), path);
   if (existsSync(join(dataDir, 'read-models.sqlite-wal'))) copyFileSync(join(dataDir, 'read-models.sqlite-wal'), `${path}-wal`);
-  const store = SqliteReadModelStore.open({ path, integrityCheck: 'none', trackWrittenIdentities: true, mappedReadBytes: mappedMiB() * 1024 * 1024 });
+  const store = SqliteReadModelStore.open({ path, integrityCheck: 'none', trackWrittenIdentities: true, mappedReadBytes: (mappedMiB() ?? 0) * 1024 * 1024 });
   // As the standalone app makes it (apps/standalone/src/standalone.ts), once its filter is filled.
   const registry = new EnvironmentRegistry(store, { identityCacheSize: 10_000, readNow: (key) => store.getNow(key) });
   while (!store.identityFilterComplete) await new Promise((resolveFill) => setImmediate(resolveFill));

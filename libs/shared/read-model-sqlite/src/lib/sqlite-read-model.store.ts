@@ -124,8 +124,9 @@ class WrittenIdentities {
 
 /**
  * A read-only connection to the file, for identity reads through a memory map of up to `bytes`:
- * its own page cache is small, since mapped pages bypass it. A read transaction lasts one
- * statement, so it never holds back the main connection's checkpoints.
+ * its own page cache is small, since mapped pages bypass it. Its read transaction is held
+ * between the main connection's writes and ended before each (see `holdReads`), so it never holds
+ * back their checkpoints and always reads what the last write committed.
  */
 function openMappedReader(path: string, bytes: number): Database.Database {
   const reader = new Database(path, { readonly: true, fileMustExist: true });
@@ -218,6 +219,7 @@ export class SqliteReadModelStore implements BatchReadModelStore {
     this.recreatedBecause = opened.recreatedBecause;
     this.identities = new LRUCache({ max: Math.max(1, options.identityCacheSize ?? 10_000) });
     this.reader = (options.mappedReadBytes ?? 0) > 0 ? openMappedReader(options.path, options.mappedReadBytes ?? 0) : null;
+    this.holdReads();
     this.statements = {
       getDocument: (this.reader ?? db).prepare<[string], string>('SELECT value FROM documents WHERE key = ?').pluck(),
       keysFrom: db.prepare('SELECT key FROM documents WHERE key >= ? ORDER BY key'),
@@ -516,6 +518,20 @@ export class SqliteReadModelStore implements BatchReadModelStore {
   }
 
   /** Persists everything pending in one transaction; the pending state is kept if it fails. */
+  /**
+   * Opens the mapped reader's read transaction (deferred: its snapshot is taken by the first read),
+   * held until the next write, so that a read does not lock and unlock the WAL and check the file
+   * (two `fcntl`s and an `fstat`) each time: between flushes nothing changes the file.
+   */
+  private holdReads(): void {
+    if (this.reader && !this.reader.inTransaction) this.reader.exec('BEGIN');
+  }
+
+  /** Ends the mapped reader's read transaction: before a write, so the write's checkpoint is not held back and the next read sees it. */
+  private releaseReads(): void {
+    if (this.reader?.inTransaction) this.reader.exec('COMMIT');
+  }
+
   flush(): void {
     if (this.dirty.size === 0 && this.dirtyCheckpoints.size === 0 && this.dirtyConsumers.size === 0) return;
     const documents = this.dirty;
@@ -524,6 +540,7 @@ export class SqliteReadModelStore implements BatchReadModelStore {
     this.dirty = new Map();
     this.dirtyCheckpoints = new Set();
     this.dirtyConsumers = new Set();
+    this.releaseReads();
     try {
       this.persist(documents, checkpoints, consumers);
     } catch (error) {
@@ -533,6 +550,8 @@ export class SqliteReadModelStore implements BatchReadModelStore {
       for (const key of checkpoints) this.dirtyCheckpoints.add(key);
       for (const name of consumers) this.dirtyConsumers.add(name);
       throw error;
+    } finally {
+      this.holdReads();
     }
     this.flushCount++;
     for (const [key, value] of documents) {
@@ -571,7 +590,12 @@ export class SqliteReadModelStore implements BatchReadModelStore {
   scrub(): void {
     this.assertOpen();
     this.flush();
-    truncateWal(this.db);
+    this.releaseReads();
+    try {
+      truncateWal(this.db);
+    } finally {
+      this.holdReads();
+    }
   }
 
   /** Persists what is pending and closes the file. */
@@ -585,6 +609,7 @@ export class SqliteReadModelStore implements BatchReadModelStore {
       } finally {
         this.closed = true;
         this.listeners.clear();
+        this.releaseReads();
         this.reader?.close();
         this.db.close();
       }
