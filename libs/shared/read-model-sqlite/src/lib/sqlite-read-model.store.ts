@@ -128,12 +128,12 @@ class WrittenIdentities {
  * between the main connection's writes and ended before each (see `holdReads`), so it never holds
  * back their checkpoints and always reads what the last write committed.
  */
-function openMappedReader(path: string, bytes: number): Database.Database {
+function openMappedReader(path: string, bytes: number): { readonly db: Database.Database; readonly getDocument: Database.Statement<[string], string> } {
   const reader = new Database(path, { readonly: true, fileMustExist: true });
   try {
     reader.pragma('cache_size = -1024');
     reader.pragma(`mmap_size = ${Math.floor(bytes)}`);
-    return reader;
+    return { db: reader, getDocument: reader.prepare<[string], string>('SELECT value FROM documents WHERE key = ?').pluck() };
   } catch (error) {
     reader.close();
     throw error;
@@ -192,6 +192,8 @@ export class SqliteReadModelStore implements BatchReadModelStore {
   private flushCount = 0;
   /** The read-only connection whose memory map identity reads go through (see `mappedReadBytes`), or null. */
   private readonly reader: Database.Database | null;
+  /** An identity document's text by key: on the mapped reader when there is one, else on the main connection. */
+  private readonly readDocument: Database.Statement<[string], string>;
   private readonly statements: {
     /** The value alone (plucked): no row object per read. */
     readonly getDocument: Database.Statement<[string], string>;
@@ -218,10 +220,8 @@ export class SqliteReadModelStore implements BatchReadModelStore {
     this.written = options.trackWrittenIdentities ? new WrittenIdentities() : null;
     this.recreatedBecause = opened.recreatedBecause;
     this.identities = new LRUCache({ max: Math.max(1, options.identityCacheSize ?? 10_000) });
-    this.reader = (options.mappedReadBytes ?? 0) > 0 ? openMappedReader(options.path, options.mappedReadBytes ?? 0) : null;
-    this.holdReads();
     this.statements = {
-      getDocument: (this.reader ?? db).prepare<[string], string>('SELECT value FROM documents WHERE key = ?').pluck(),
+      getDocument: db.prepare<[string], string>('SELECT value FROM documents WHERE key = ?').pluck(),
       keysFrom: db.prepare('SELECT key FROM documents WHERE key >= ? ORDER BY key'),
       identityKeysAfter: db.prepare<[string, string, number], string>('SELECT key FROM documents WHERE key > ? AND key < ? ORDER BY key LIMIT ?').pluck(),
       deleteDocument: db.prepare('DELETE FROM documents WHERE key = ?'),
@@ -248,13 +248,12 @@ export class SqliteReadModelStore implements BatchReadModelStore {
       for (const key of checkpoints) this.statements.putCheckpoint.run(key, this.checkpoints.get(key) ?? 0);
       for (const name of consumers) this.statements.putConsumer.run(name, this.consumers.get(name) ?? 0);
     });
-    try {
-      this.load();
-    } catch (error) {
-      // The caller closes the main connection (and may start over with an empty file).
-      this.reader?.close();
-      throw error;
-    }
+    this.load();
+    // Opened last: nothing above can fail and leave it open (the caller closes the main connection).
+    const mapped = (options.mappedReadBytes ?? 0) > 0 ? openMappedReader(options.path, options.mappedReadBytes ?? 0) : null;
+    this.reader = mapped?.db ?? null;
+    this.readDocument = mapped?.getDocument ?? this.statements.getDocument;
+    this.holdReads();
     this.timer = setInterval(() => this.flushQuietly(), options.flushIntervalMs ?? 200);
     this.timer.unref();
     // An existing file's identity keys go into the filter behind the serving; until then it answers nothing.
@@ -320,7 +319,7 @@ export class SqliteReadModelStore implements BatchReadModelStore {
     const cached = this.identities.get(key);
     if (cached !== undefined) return cached === ABSENT ? null : cached;
     if (this.written && this.filledTo === null && !this.written.mayHave(key)) return null;
-    const value = this.statements.getDocument.get(key);
+    const value = this.readDocument.get(key);
     const document = value === undefined ? null : parseFrozen(value);
     if (keep) this.remember(key, document);
     return document;
@@ -517,7 +516,6 @@ export class SqliteReadModelStore implements BatchReadModelStore {
     return this.flushCount;
   }
 
-  /** Persists everything pending in one transaction; the pending state is kept if it fails. */
   /**
    * Opens the mapped reader's read transaction (deferred: its snapshot is taken by the first read),
    * held until the next write, so that a read does not lock and unlock the WAL and check the file
@@ -532,6 +530,7 @@ export class SqliteReadModelStore implements BatchReadModelStore {
     if (this.reader?.inTransaction) this.reader.exec('COMMIT');
   }
 
+  /** Persists everything pending in one transaction; the pending state is kept if it fails. */
   flush(): void {
     if (this.dirty.size === 0 && this.dirtyCheckpoints.size === 0 && this.dirtyConsumers.size === 0) return;
     const documents = this.dirty;
