@@ -47,8 +47,9 @@ function mappedMiB(): number | undefined {
 
 /** The registry identify reads through: over a copy of DIR's read models, or the standalone app's own (`--app`). */
 async function openRegistry(dataDir: string, loaded: Loaded): Promise<{ registry: EnvironmentRegistry; close(): Promise<void> }> {
+  const mapped = mappedMiB();
   if (process.argv.includes('--app')) {
-    const app = await startStandalone({ port: 0, host: '127.0.0.1', dataDir, adminApiKey: loaded.adminKey, adminEmail: 'admin@flagline.local', adminKeyGenerated: false, ...(mappedMiB() !== undefined ? { readModelsMappedMiB: mappedMiB() } : {}) });
+    const app = await startStandalone({ port: 0, host: '127.0.0.1', dataDir, adminApiKey: loaded.adminKey, adminEmail: 'admin@flagline.local', adminKeyGenerated: false, ...(mapped !== undefined ? { readModelsMappedMiB: mapped } : {}) });
     // The check runs behind the serving, on the same thread: its CPU would count as the calls'.
     while (!app.transparency.check.done) await new Promise((resolveCheck) => setTimeout(resolveCheck, 200));
     return { registry: app.registry, close: () => app.close() };
@@ -57,7 +58,7 @@ async function openRegistry(dataDir: string, loaded: Loaded): Promise<{ registry
   const path = join(work, 'read-models.sqlite');
   copyFileSync(join(dataDir, 'read-models.sqlite'), path);
   if (existsSync(join(dataDir, 'read-models.sqlite-wal'))) copyFileSync(join(dataDir, 'read-models.sqlite-wal'), `${path}-wal`);
-  const store = SqliteReadModelStore.open({ path, integrityCheck: 'none', trackWrittenIdentities: true, mappedReadBytes: (mappedMiB() ?? 0) * 1024 * 1024 });
+  const store = SqliteReadModelStore.open({ path, integrityCheck: 'none', trackWrittenIdentities: true, mappedReadBytes: (mapped ?? 0) * 1024 * 1024 });
   // As the standalone app makes it (apps/standalone/src/standalone.ts), once its filter is filled.
   const registry = new EnvironmentRegistry(store, { identityCacheSize: 10_000, readNow: (key) => store.getNow(key) });
   while (!store.identityFilterComplete) await new Promise((resolveFill) => setImmediate(resolveFill));

@@ -4,27 +4,22 @@ import { readFile } from 'node:fs/promises';
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolveSleep) => setTimeout(resolveSleep, ms));
 
-/** VmRSS of a process in MB (from /proc/<pid>/status), or undefined once it is gone. */
-export async function rssMb(pid: number): Promise<number | undefined> {
+/** A memory field of `/proc/<pid>/status` (given in kB) in MB, or undefined once the process is gone. */
+async function statusMb(pid: number, field: 'VmRSS' | 'RssFile'): Promise<number | undefined> {
   try {
     const status = await readFile(`/proc/${pid}/status`, 'utf8');
-    const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
+    const match = new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(status);
     return match ? Number(match[1]) / 1024 : undefined;
   } catch {
     return undefined;
   }
 }
 
+/** VmRSS of a process in MB (from /proc/<pid>/status), or undefined once it is gone. */
+export const rssMb = (pid: number): Promise<number | undefined> => statusMb(pid, 'VmRSS');
+
 /** The file-backed part of a process's RSS in MB (`RssFile`: pages of files it maps, such as a memory-mapped database), or undefined once it is gone. */
-export async function rssFileMb(pid: number): Promise<number | undefined> {
-  try {
-    const status = await readFile(`/proc/${pid}/status`, 'utf8');
-    const match = /^RssFile:\s+(\d+)\s+kB/m.exec(status);
-    return match ? Number(match[1]) / 1024 : undefined;
-  } catch {
-    return undefined;
-  }
-}
+export const rssFileMb = (pid: number): Promise<number | undefined> => statusMb(pid, 'RssFile');
 
 /**
  * CPU time a process has used (user + system, all its threads), in ms, from /proc (Linux); with
