@@ -1,5 +1,5 @@
 import type { RecordedEvent } from '@flagline/event-sourcing';
-import { EVENT_SCHEMA_VERSIONS, upcastAdminEvent, upcastRecordedAdminEvent } from './event-schemas';
+import { EVENT_SCHEMA_VERSIONS, IDENTITY_EVENT_TYPES, PROJECT_EVENT_TYPES, upcastAdminEvent, upcastRecordedAdminEvent } from './event-schemas';
 
 const recorded = (type: string, data: Record<string, unknown>): RecordedEvent => ({
   id: '00000000-0000-0000-0000-000000000001',
@@ -19,6 +19,15 @@ describe('event schema versions', () => {
     const versions = Object.entries(EVENT_SCHEMA_VERSIONS);
     expect(versions.length).toBeGreaterThanOrEqual(58);
     for (const [, version] of versions) expect(version).toBeGreaterThanOrEqual(1);
+  });
+
+  it('names project and identity event types apart, each one the log may hold', () => {
+    // The sets are built from records typed over each union, so the compiler checks that none is left out.
+    expect(PROJECT_EVENT_TYPES.size).toBe(35);
+    expect(IDENTITY_EVENT_TYPES.size).toBe(6);
+    for (const type of [...PROJECT_EVENT_TYPES, ...IDENTITY_EVENT_TYPES]) expect(Object.keys(EVENT_SCHEMA_VERSIONS)).toContain(type);
+    expect([...PROJECT_EVENT_TYPES].filter((type) => IDENTITY_EVENT_TYPES.has(type))).toEqual([]);
+    expect(PROJECT_EVENT_TYPES.has('UserRegistered') || PROJECT_EVENT_TYPES.has('IdsReserved') || IDENTITY_EVENT_TYPES.has('MemberAdded')).toBe(false);
   });
 
   it('upcasts a version 1 IdentityTraitsChanged to the version the code writes, marking no floats', () => {

@@ -76,15 +76,63 @@ export const EVENT_SCHEMA_VERSIONS: Readonly<Record<CurrentAdminEvent['type'], n
   IdsReserved: 1,
 };
 
-const IDENTITY_EVENT_TYPES: ReadonlySet<string> = new Set<IdentityEvent['type']>([
-  'IdentityCreated',
-  'IdentityTraitsChanged',
-  'IdentityOverrideSet',
-  'IdentityOverrideRemoved',
-  'IdentityDeleted',
-  'IdentityErased',
-]);
+/**
+ * The names of a union of events, from a record naming every one of them: the record is typed over
+ * the whole union, so a new event type fails to compile until it is named here, and no reader of
+ * the set (the projection's gate, the upcaster) can skip it without saying so.
+ */
+function eventTypeSet<T extends string>(members: Readonly<Record<T, true>>): ReadonlySet<string> {
+  return new Set(Object.keys(members));
+}
 
+/** Every project event type (a project stream's events). */
+export const PROJECT_EVENT_TYPES = eventTypeSet<ProjectEvent['type']>({
+  ProjectCreated: true,
+  ProjectSettingsChanged: true,
+  ProjectDeleted: true,
+  TagCreated: true,
+  TagChanged: true,
+  TagDeleted: true,
+  FeatureCreated: true,
+  FeatureRenamed: true,
+  FeatureDescriptionChanged: true,
+  FeatureTagsChanged: true,
+  FeatureDefaultsChanged: true,
+  FeatureVisibilityChanged: true,
+  FeatureArchived: true,
+  FeatureUnarchived: true,
+  FeatureDeleted: true,
+  MultivariateOptionAdded: true,
+  MultivariateOptionChanged: true,
+  MultivariateOptionRemoved: true,
+  SegmentCreated: true,
+  SegmentRenamed: true,
+  SegmentDescriptionChanged: true,
+  SegmentRuleChanged: true,
+  SegmentDeleted: true,
+  EnvironmentCreated: true,
+  EnvironmentCloned: true,
+  EnvironmentRenamed: true,
+  EnvironmentSettingsChanged: true,
+  EnvironmentDeleted: true,
+  ServerKeyIssued: true,
+  ServerKeyRevoked: true,
+  FeatureStateChanged: true,
+  SegmentOverrideCreated: true,
+  SegmentOverrideChanged: true,
+  SegmentOverrideRemoved: true,
+  SegmentOverridesReordered: true,
+});
+
+/** Every identity event type (an identity stream's events). */
+export const IDENTITY_EVENT_TYPES = eventTypeSet<IdentityEvent['type']>({
+  IdentityCreated: true,
+  IdentityTraitsChanged: true,
+  IdentityOverrideSet: true,
+  IdentityOverrideRemoved: true,
+  IdentityDeleted: true,
+  IdentityErased: true,
+});
 /**
  * Brings a stored admin event to the shape the code reads; a current event comes back as the
  * same object, and so does an event of a type this code does not know (a projection ignores it).

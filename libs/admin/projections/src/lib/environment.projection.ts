@@ -1,4 +1,4 @@
-import { isErasedIdentityEvent, type Allocation, type FeatureValue, type ProjectEvent, type IdentityEvent } from '@flagline/admin-domain';
+import { IDENTITY_EVENT_TYPES, isErasedIdentityEvent, PROJECT_EVENT_TYPES, type Allocation, type FeatureValue, type ProjectEvent, type IdentityEvent } from '@flagline/admin-domain';
 import { initialFeatureState } from '@flagline/admin-domain';
 import {
   deepFreeze,
@@ -31,19 +31,6 @@ export interface ProjectionOutput {
 }
 
 export type ProjectableEvent = RecordedEvent<ProjectEvent | IdentityEvent>;
-
-const PROJECT_EVENT_TYPES: ReadonlySet<string> = new Set<ProjectEvent['type']>([
-  'ProjectCreated', 'ProjectSettingsChanged', 'ProjectDeleted', 'TagCreated', 'TagChanged', 'TagDeleted',
-  'FeatureCreated', 'FeatureRenamed', 'FeatureDescriptionChanged', 'FeatureTagsChanged', 'FeatureDefaultsChanged',
-  'FeatureVisibilityChanged', 'FeatureArchived', 'FeatureUnarchived', 'FeatureDeleted', 'MultivariateOptionAdded',
-  'MultivariateOptionChanged', 'MultivariateOptionRemoved', 'SegmentCreated', 'SegmentRenamed', 'SegmentDescriptionChanged',
-  'SegmentRuleChanged', 'SegmentDeleted', 'EnvironmentCreated', 'EnvironmentCloned', 'EnvironmentRenamed',
-  'EnvironmentSettingsChanged', 'EnvironmentDeleted', 'ServerKeyIssued', 'ServerKeyRevoked', 'FeatureStateChanged',
-  'SegmentOverrideCreated', 'SegmentOverrideChanged', 'SegmentOverrideRemoved', 'SegmentOverridesReordered',
-]);
-const IDENTITY_EVENT_TYPES: ReadonlySet<string> = new Set<IdentityEvent['type']>([
-  'IdentityCreated', 'IdentityTraitsChanged', 'IdentityOverrideSet', 'IdentityOverrideRemoved', 'IdentityDeleted', 'IdentityErased',
-]);
 
 /**
  * Narrows a stored event to the ones this projection reads: project and identity events. An
