@@ -67,6 +67,8 @@ export function storedIdentifyBodies(prefix: string, below: number, count: numbe
 /** Bodies enough for `seconds` of identifies at a rate well above what one server answers. */
 /** Seconds of stored identifies after the start-up check before scenario 3's measured run. */
 export const WARM_UP_SECONDS = 5;
+/** Seconds of stored identifies after scenario 3's measured run before RSS is read again. */
+export const SUSTAINED_SECONDS = 60;
 
 export const bodiesFor = (seconds: number): number => Math.max(50_000, 30_000 * seconds);
 
@@ -263,14 +265,14 @@ export async function measureIdentities(
     const choice = options.generator;
     log(`identify of stored identities (${choice.generator}${choice.pin ? ', pinned' : ''}) …`);
     pinServer(server.process.pid, choice);
-    const stored = (seed: number, seconds: number): TimedLoad => ({
+    const stored = (seed: number, seconds: number, bodies = bodiesFor(seconds)): TimedLoad => ({
       url: server.url,
       method: 'POST',
       path: '/api/v1/identities/',
       headers,
       connections: options.connections,
       duration: seconds,
-      bodies: storedIdentifyBodies(LOADED, surelySent, bodiesFor(seconds), seed),
+      bodies: storedIdentifyBodies(LOADED, surelySent, bodies, seed),
     });
     // The first seconds after a start run the stored path's code unoptimised while V8 compiles it
     // (a pinned server's compiler threads share its CPU): about a seventh of the steady rate for the
@@ -287,6 +289,15 @@ export async function measureIdentities(
     const servedRss = await rssMb(server.process.pid);
     const servedRssFile = await rssFileMb(server.process.pid);
     results['stored.rss'] = { value: servedRss ?? null, ...(servedRssFile !== undefined ? { note: `${Math.round(servedRssFile)} MB of it file-backed` } : {}) };
+    // Kept up for longer: what the app keeps per identity served (answers, documents) must stay bounded too.
+    // wrk goes round its bodies: 600,000 (each about twice in a minute) keep its memory and the file it reads bounded.
+    await timedRun(stored(67_890, SUSTAINED_SECONDS, 600_000), server.process.pid, choice);
+    const sustainedRss = await rssMb(server.process.pid);
+    const sustainedRssFile = await rssFileMb(server.process.pid);
+    results['stored.rssSustained'] = {
+      value: sustainedRss ?? null,
+      note: `after ${SUSTAINED_SECONDS} s more${sustainedRssFile !== undefined ? `, ${Math.round(sustainedRssFile)} MB file-backed` : ''}`,
+    };
 
     // 4. New identities against transient identifies, alternating rounds in the same run: first
     // with the server free on every core (as a deployment runs it: its worker threads, the Merkle

@@ -1,7 +1,7 @@
 import { readModelKeys, type EnvironmentDocument, type IdentityDocument, type ReadModelChange, type ReadModelStore } from '@flagline/contracts';
 import { LRUCache } from 'lru-cache';
 import { createHash } from 'node:crypto';
-import { admits, FrequencySketch, identityPrint, keyPrint } from './identity-admission';
+import { admits, FrequencySketch, identityPrint, KEEP_ANSWER_AT, keyPrint } from './identity-admission';
 import { ServedEnvironment, type KeyKind } from './served-environment';
 
 export interface RegistryOptions {
@@ -246,6 +246,16 @@ export class EnvironmentRegistry {
     }
     const byServer = this.byServerKeyHash.get(hash);
     return byServer ? { environment: byServer, kind: 'server' } : null;
+  }
+
+  /**
+   * Whether the identity was read often lately (the frequency sketch's estimate reaches
+   * `KEEP_ANSWER_AT`): only then is an answer made for it worth keeping. Without a sketch (a
+   * registry whose store answers asynchronously) every cached identity counts as read often.
+   */
+  readOften(environmentId: number, identifier: string): boolean {
+    const frequencies = this.frequencies;
+    return frequencies === undefined || frequencies.frequency(identityPrint(environmentId, identifier)) >= KEEP_ANSWER_AT;
   }
 
   /**

@@ -201,7 +201,9 @@ export class FlagsmithSdkService {
         this.answer(resolved, request, stored, outcomes, tail, persisted ? headers : { ...headers, 'x-flagline-traits-persisted': 'false' }, false),
       );
     }
-    return this.answer(resolved, request, stored, outcomes, tail, headers, repeat && recent);
+    // Kept only for an identity asked for again and again: one cached once and never asked for
+    // again would keep an answer of its own until the old generation is collected.
+    return this.answer(resolved, request, stored, outcomes, tail, headers, repeat && recent && this.registry.readOften(environment.id, request.identifier));
   }
 
   /** The identify answer of these outcomes and traits; `remember`: kept for the identity (an unchanged call repeating its traits). */

@@ -1,7 +1,7 @@
 import { readModelKeys, type EnvironmentDocument, type IdentityDocument, type ReadModelChange, type ReadModelStore } from '@flagline/contracts';
 import { EnvironmentRegistry } from './environment-registry';
 import { FlagsmithSdkService } from './flagsmith-sdk.service';
-import { ADMIT_AT } from './identity-admission';
+import { ADMIT_AT, KEEP_ANSWER_AT } from './identity-admission';
 import type { SdkAnswer } from './sdk-answer';
 import { anEnvironmentDocument } from './testing/environment-documents';
 
@@ -117,16 +117,17 @@ describe('identify answers of stored identities', () => {
     const resolved = synchronous.resolve('client-key');
     if (!resolved) throw new Error('the client key does not resolve');
     const service = new FlagsmithSdkService(synchronous);
-    const answers = Array.from({ length: ADMIT_AT + 2 }, () => service.identifyRaw(resolved, bodyOf('ada'), () => 'correlation'));
+    const answers = Array.from({ length: KEEP_ANSWER_AT + 1 }, () => service.identifyRaw(resolved, bodyOf('ada'), () => 'correlation'));
     for (const answer of answers) {
       expect(answer).not.toBeInstanceOf(Promise);
       expect(flags(answer as SdkAnswer)).toEqual(['für pro ☂']);
     }
-    // Read ADMIT_AT times (cached at the last), then answered from the cache and remembered, then the remembered answer.
+    // Read ADMIT_AT times (cached at the last), then answered from the cache; its answer is kept once
+    // it was asked for KEEP_ANSWER_AT times, and the next call is that answer.
     expect(reads).toEqual(Array.from({ length: ADMIT_AT }, () => readModelKeys.identity(7, 'ada')));
-    for (const answer of answers.slice(0, ADMIT_AT)) expect((answer as SdkAnswer).complete).toBeUndefined();
-    expect((answers[ADMIT_AT] as SdkAnswer).complete).toBe(true);
-    expect(answers[ADMIT_AT + 1]).toBe(answers[ADMIT_AT]);
+    for (const answer of answers.slice(0, KEEP_ANSWER_AT - 1)) expect((answer as SdkAnswer).complete).toBeUndefined();
+    expect((answers[KEEP_ANSWER_AT - 1] as SdkAnswer).complete).toBe(true);
+    expect(answers[KEEP_ANSWER_AT]).toBe(answers[KEEP_ANSWER_AT - 1]);
     synchronous.stop();
   });
 

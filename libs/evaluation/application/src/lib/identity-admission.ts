@@ -19,6 +19,18 @@
  */
 export const ADMIT_AT = 4;
 
+/**
+ * Reads (within the sketch's window) that make an identity's answer worth keeping (see
+ * `EnvironmentRegistry.readOften`). Twice the admission's: a cached identity of a large population
+ * read at random is seldom asked for again while its answer is kept, and each answer kept is a few
+ * KB of memory of its own (about 7 KB at 30 flags) that outlives the young generation and dies in
+ * the old one. At 1,000,000 identities read at random about one answer in 40 was kept at the
+ * cache's own threshold, which held the process about 120 MB above what it serves with (README,
+ * "Answers kept for hot identities only"); an identity asked for again and again reaches this
+ * within a few reads.
+ */
+export const KEEP_ANSWER_AT = 2 * ADMIT_AT;
+
 /** Counters stop at this (4 bits' worth, as TinyLFU's). */
 const MAX_COUNT = 15;
 /** Rows of the count-min sketch, each indexed by another mix of the fingerprint. */

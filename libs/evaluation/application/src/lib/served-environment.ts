@@ -31,8 +31,21 @@ export interface RememberedBody {
   readonly answer: SdkAnswer;
 }
 
-const MAX_REMEMBERED_BODIES = 20_000;
+/**
+ * Bytes of answers remembered by exact body, per environment and kind of key: bounded by size, not
+ * by count, since an answer grows with the environment's flags (about 7 KB at 30 flags, 1,000 of
+ * them rotating fit). Counted by entries, 20,000 answers of 7 KB each had held about 140 MB.
+ */
+export const REMEMBERED_BODY_BYTES = 16 * 1024 * 1024;
 const MAX_REMEMBERED_BODY_LENGTH = 4096;
+/** What an entry holds beside its body and answer bytes: the entry, its key's string and the answer's headers. */
+const REMEMBERED_ENTRY_OVERHEAD = 512;
+
+/** The bytes a remembered body's entry keeps alive, for its cache's bound. */
+function rememberedBytes(remembered: RememberedBody, body: string): number {
+  const answer = remembered.answer.body;
+  return REMEMBERED_ENTRY_OVERHEAD + body.length + (answer === null ? 0 : answer.length);
+}
 
 /** Which kind of environment key a request used. */
 export type KeyKind = 'client' | 'server';
@@ -208,9 +221,9 @@ export class ServedEnvironment {
   /** Bounded: past the limit, the least recently used entries go (they are only a shortcut). */
   rememberBodyAnswer(kind: KeyKind, body: string, remembered: RememberedBody): void {
     if (body.length > MAX_REMEMBERED_BODY_LENGTH) return;
-    // Bounded by size, not `max`: a `max` makes lru-cache allocate every slot up front (about 430 KB
-    // at 20,000), paid again by every revision of every environment; this grows as it is used.
-    (this.bodyAnswers[kind] ??= new LRUCache({ maxSize: MAX_REMEMBERED_BODIES, sizeCalculation: () => 1 })).set(body, remembered);
+    // Bounded by bytes (`maxSize`), not by `max`: a `max` also makes lru-cache allocate every slot up
+    // front, paid again by every revision of every environment; this grows as it is used.
+    (this.bodyAnswers[kind] ??= new LRUCache({ maxSize: REMEMBERED_BODY_BYTES, sizeCalculation: rememberedBytes })).set(body, remembered);
   }
 
   /** Outcomes without an identity (what `GET /api/v1/flags/` serves). */

@@ -1,0 +1,46 @@
+import type { IdentityDocument } from '@flagline/contracts';
+import { REMEMBERED_BODY_BYTES, ServedEnvironment } from './served-environment';
+import type { SdkAnswer } from './sdk-answer';
+import { anEnvironmentDocument } from './testing/environment-documents';
+
+const identity: IdentityDocument = {
+  environmentId: 7,
+  identifier: 'ada',
+  identityUuid: '00000000-0000-0000-0000-000000000003',
+  createdAt: '2026-01-01T00:00:00.000Z',
+  traits: { plan: 'pro' },
+  overrides: [],
+  revision: 1,
+};
+
+const answerOf = (bytes: number): SdkAnswer => ({ status: 200, body: Buffer.alloc(bytes, 0x20), complete: true });
+const bodyOf = (index: number): string => JSON.stringify({ identifier: `user-${index}`, traits: [{ trait_key: 'plan', trait_value: 'pro' }] });
+
+/** Remembers `count` answers of `bytes` each under distinct bodies; answers how many of them are still remembered, and whether the newest is. */
+function remember(count: number, bytes: number): { kept: number; newestKept: boolean; oldestKept: boolean } {
+  const served = new ServedEnvironment(anEnvironmentDocument());
+  for (let index = 0; index < count; index++) served.rememberBodyAnswer('server', bodyOf(index), { identifier: `user-${index}`, identity, answer: answerOf(bytes) });
+  let kept = 0;
+  for (let index = 0; index < count; index++) if (served.bodyAnswer('server', bodyOf(index)) !== undefined) kept++;
+  return { kept, newestKept: served.bodyAnswer('server', bodyOf(count - 1)) !== undefined, oldestKept: served.bodyAnswer('server', bodyOf(0)) !== undefined };
+}
+
+describe('answers remembered by exact body', () => {
+  it('keeps answers up to a size in bytes, not a count: large answers are fewer, the least recently used go first', () => {
+    const large = remember(1_000, 64 * 1024);
+    expect(large.kept).toBeGreaterThan(200);
+    expect(large.kept * 64 * 1024).toBeLessThanOrEqual(REMEMBERED_BODY_BYTES);
+    expect(large.newestKept).toBe(true);
+    expect(large.oldestKept).toBe(false);
+  });
+
+  it('keeps every answer of 1,000 identities rotating at about 30 flags (7 KB each)', () => {
+    const rotating = remember(1_000, 7 * 1024);
+    expect(rotating.kept).toBe(1_000);
+  });
+
+  it('keeps tens of thousands of small answers within the same bytes', () => {
+    const small = remember(20_000, 200);
+    expect(small.kept).toBe(20_000);
+  });
+});
