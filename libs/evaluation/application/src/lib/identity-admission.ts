@@ -21,13 +21,13 @@ export const ADMIT_AT = 4;
 
 /**
  * Reads (within the sketch's window) that make an identity's answer worth keeping (see
- * `EnvironmentRegistry.readOften`). Twice the admission's: a cached identity of a large population
- * read at random is seldom asked for again while its answer is kept, and each answer kept is a few
- * KB of memory of its own (about 7 KB at 30 flags) that outlives the young generation and dies in
- * the old one. At 1,000,000 identities read at random about one answer in 40 was kept at the
- * cache's own threshold, which held the process about 120 MB above what it serves with (README,
- * "Answers kept for hot identities only"); an identity asked for again and again reaches this
- * within a few reads.
+ * `EnvironmentRegistry.readOften`). Twice the admission's: an identity of a working set larger than
+ * the cache is seldom asked for again while its answer is kept, and each answer kept is a few KB
+ * of memory of its own (about 7 KB at 20 flags) that outlives the young generation and dies in the
+ * old one. With 30,000 of 1,000,000 identities asked for in turn, about one answer in 40 was kept
+ * at the cache's own threshold, which held the process about 180 MB above what it serves with
+ * (README, "Answers kept for hot identities only"); an identity asked for again and again reaches
+ * this within a few reads.
  */
 export const KEEP_ANSWER_AT = 2 * ADMIT_AT;
 

@@ -34,7 +34,7 @@ describe('answers remembered by exact body', () => {
     expect(large.oldestKept).toBe(false);
   });
 
-  it('keeps every answer of 1,000 identities rotating at about 30 flags (7 KB each)', () => {
+  it('keeps every answer of 1,000 identities rotating at about 20 flags (7 KB each)', () => {
     const rotating = remember(1_000, 7 * 1024);
     expect(rotating.kept).toBe(1_000);
   });

@@ -33,8 +33,9 @@ export interface RememberedBody {
 
 /**
  * Bytes of answers remembered by exact body, per environment and kind of key: bounded by size, not
- * by count, since an answer grows with the environment's flags (about 7 KB at 30 flags, 1,000 of
- * them rotating fit). Counted by entries, 20,000 answers of 7 KB each had held about 140 MB.
+ * by count, since an answer grows with the environment's flags (about 7 KB at the benchmarks' 20
+ * flags and 5 traits: 1,000 of them rotating fit). Counted by entries, 20,000 such answers had
+ * held about 140 MB.
  */
 export const REMEMBERED_BODY_BYTES = 16 * 1024 * 1024;
 const MAX_REMEMBERED_BODY_LENGTH = 4096;
