@@ -1,5 +1,5 @@
 import type { IdentityDocument } from '@flagline/contracts';
-import { REMEMBERED_BODY_BYTES, ServedEnvironment } from './served-environment';
+import { REMEMBERED_BODY_BYTES, REMEMBERED_IDENTITY_BYTES, ServedEnvironment } from './served-environment';
 import type { SdkAnswer } from './sdk-answer';
 import { anEnvironmentDocument } from './testing/environment-documents';
 
@@ -42,5 +42,29 @@ describe('answers remembered by exact body', () => {
   it('keeps tens of thousands of small answers within the same bytes', () => {
     const small = remember(20_000, 200);
     expect(small.kept).toBe(20_000);
+  });
+});
+
+describe('answers remembered per identity document', () => {
+  it('keeps answers up to a size in bytes, whatever the number of documents cached', () => {
+    const served = new ServedEnvironment(anEnvironmentDocument());
+    const documents = Array.from({ length: 1_000 }, (_, index): IdentityDocument => ({ ...identity, identifier: `user-${index}` }));
+    for (const document of documents) served.rememberIdentityAnswer(document, 'server', answerOf(64 * 1024));
+    const kept = documents.filter((document) => served.identityAnswer(document, 'server') !== undefined).length;
+    expect(kept).toBeGreaterThan(200);
+    expect(kept * 64 * 1024).toBeLessThanOrEqual(REMEMBERED_IDENTITY_BYTES);
+    expect(served.identityAnswer(documents[999] as IdentityDocument, 'server')).toBeDefined();
+    expect(served.identityAnswer(documents[0] as IdentityDocument, 'server')).toBeUndefined();
+  });
+
+  it('keeps both kinds of key of one document, each its own answer', () => {
+    const served = new ServedEnvironment(anEnvironmentDocument());
+    const client = answerOf(100);
+    const server = answerOf(200);
+    served.rememberIdentityAnswer(identity, 'client', client);
+    served.rememberIdentityAnswer(identity, 'server', server);
+    expect(served.identityAnswer(identity, 'client')).toBe(client);
+    expect(served.identityAnswer(identity, 'server')).toBe(server);
+    expect(served.identityAnswer({ ...identity }, 'server')).toBeUndefined();
   });
 });

@@ -39,6 +39,8 @@ export interface RememberedBody {
  */
 export const REMEMBERED_BODY_BYTES = 16 * 1024 * 1024;
 const MAX_REMEMBERED_BODY_LENGTH = 4096;
+/** Bytes of answers kept per identity document (an unchanged call repeating its stored traits), per environment. */
+export const REMEMBERED_IDENTITY_BYTES = 16 * 1024 * 1024;
 /** What an entry holds beside its body and answer bytes: the entry, its key's string and the answer's headers. */
 const REMEMBERED_ENTRY_OVERHEAD = 512;
 
@@ -46,6 +48,13 @@ const REMEMBERED_ENTRY_OVERHEAD = 512;
 function rememberedBytes(remembered: RememberedBody, body: string): number {
   const answer = remembered.answer.body;
   return REMEMBERED_ENTRY_OVERHEAD + body.length + (answer === null ? 0 : answer.length);
+}
+
+/** The bytes an identity document's kept answers hold (the document itself is the registry's). */
+function identityAnswerBytes(answers: Partial<Record<KeyKind, SdkAnswer>>): number {
+  let bytes = REMEMBERED_ENTRY_OVERHEAD;
+  for (const answer of [answers.client, answers.server]) if (answer?.body) bytes += answer.body.length;
+  return bytes;
 }
 
 /** Which kind of environment key a request used. */
@@ -67,7 +76,12 @@ export class ServedEnvironment {
   private readonly environmentFlagAnswers = new Map<KeyKind, SdkAnswer>();
   private readonly environmentOutcomes: readonly FlagOutcome[];
   private readonly overridesCache = new WeakMap<IdentityDocument, CompiledIdentityOverrides>();
-  private readonly identityAnswers = new WeakMap<IdentityDocument, Partial<Record<KeyKind, SdkAnswer>>>();
+  /**
+   * Answers kept per identity document, bounded by bytes like those kept by body: by the documents
+   * alone (a WeakMap) it was every cached identity's, 10,000 answers of about 7 KB each. Made at the
+   * first answer kept.
+   */
+  private identityAnswers: LRUCache<IdentityDocument, Partial<Record<KeyKind, SdkAnswer>>> | undefined;
   /**
    * Per kind of key, so a lookup hashes the body as it arrived, with nothing concatenated to it;
    * made at the first answer remembered (the cache allocates its bounds up front).
@@ -204,14 +218,14 @@ export class ServedEnvironment {
 
   /** A remembered identify answer for a stored identity whose call brought no new traits. */
   identityAnswer(identity: IdentityDocument, kind: KeyKind): SdkAnswer | undefined {
-    return this.identityAnswers.get(identity)?.[kind];
+    return this.identityAnswers?.get(identity)?.[kind];
   }
 
-  /** Kept as long as this compile and that identity document live: either changing makes a new object. */
+  /** Valid as long as this compile and that identity document live (either changing makes a new object); the least recently used go past the bound. */
   rememberIdentityAnswer(identity: IdentityDocument, kind: KeyKind, answer: SdkAnswer): void {
-    const answers = this.identityAnswers.get(identity) ?? {};
-    answers[kind] = answer;
-    this.identityAnswers.set(identity, answers);
+    const kept = (this.identityAnswers ??= new LRUCache({ maxSize: REMEMBERED_IDENTITY_BYTES, sizeCalculation: identityAnswerBytes }));
+    // A new record each time: its size is taken when it is set.
+    kept.set(identity, { ...kept.get(identity), [kind]: answer });
   }
 
   /** An answer remembered for an exact identify body (see `FlagsmithSdkService.identifyRaw`). */
