@@ -3,19 +3,11 @@ import { EnvironmentRegistry } from './environment-registry';
 import { FlagsmithSdkService } from './flagsmith-sdk.service';
 import { ADMIT_AT, KEEP_ANSWER_AT } from './identity-admission';
 import type { SdkAnswer } from './sdk-answer';
-import { anEnvironmentDocument } from './testing/environment-documents';
+import { anEnvironmentDocument, anIdentityDocument } from './testing/environment-documents';
 
 const environment: EnvironmentDocument = anEnvironmentDocument();
 
-const identity = (identifier: string): IdentityDocument => ({
-  environmentId: 7,
-  identifier,
-  identityUuid: `00000000-0000-0000-0000-00000000000${identifier.length}`,
-  createdAt: '2026-01-01T00:00:00.000Z',
-  traits: { plan: 'pro' },
-  overrides: [],
-  revision: 1,
-});
+const identity = (identifier: string): IdentityDocument => anIdentityDocument(identifier);
 
 /** Documents in a map; counts identity reads. */
 class MapStore implements ReadModelStore {

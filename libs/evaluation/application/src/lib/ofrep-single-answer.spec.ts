@@ -4,7 +4,7 @@ import type { EnvironmentRegistry, ResolvedKey } from './environment-registry';
 import { OfrepService } from './ofrep.service';
 import type { SdkAnswer } from './sdk-answer';
 import { ServedEnvironment } from './served-environment';
-import { aFeatureDocument, aFeatureStateDocument, anEnvironmentDocument } from './testing/environment-documents';
+import { aFeatureDocument, aFeatureStateDocument, anEnvironmentDocument, anIdentityDocument } from './testing/environment-documents';
 
 /**
  * `POST /ofrep/v1/evaluate/flags/{key}` answers with bytes made once per flag outcome: the body must
@@ -38,15 +38,7 @@ const environment: EnvironmentDocument = anEnvironmentDocument({
   ],
 });
 
-const storedAlice: IdentityDocument = {
-  environmentId: 7,
-  identifier: 'alice',
-  identityUuid: '6b0c8e4e-0a3b-4d7e-9a55-1f2d3c4b5a69',
-  createdAt: '2026-01-01T00:00:00.000Z',
-  traits: { plan: 'pro' },
-  overrides: [],
-  revision: 1,
-};
+const storedAlice: IdentityDocument = anIdentityDocument('alice', { identityUuid: '6b0c8e4e-0a3b-4d7e-9a55-1f2d3c4b5a69' });
 
 const registry: Pick<EnvironmentRegistry, 'cachedIdentity' | 'readIdentityNow' | 'identity'> = {
   cachedIdentity: (_environmentId, identifier) => (identifier === 'alice' ? storedAlice : null),

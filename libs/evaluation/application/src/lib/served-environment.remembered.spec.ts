@@ -1,17 +1,9 @@
 import type { IdentityDocument } from '@flagline/contracts';
 import { REMEMBERED_BODY_BYTES, REMEMBERED_IDENTITY_BYTES, ServedEnvironment } from './served-environment';
 import type { SdkAnswer } from './sdk-answer';
-import { anEnvironmentDocument } from './testing/environment-documents';
+import { anEnvironmentDocument, anIdentityDocument } from './testing/environment-documents';
 
-const identity: IdentityDocument = {
-  environmentId: 7,
-  identifier: 'ada',
-  identityUuid: '00000000-0000-0000-0000-000000000003',
-  createdAt: '2026-01-01T00:00:00.000Z',
-  traits: { plan: 'pro' },
-  overrides: [],
-  revision: 1,
-};
+const identity: IdentityDocument = anIdentityDocument('ada');
 
 const answerOf = (bytes: number): SdkAnswer => ({ status: 200, body: Buffer.alloc(bytes, 0x20), complete: true });
 const bodyOf = (index: number): string => JSON.stringify({ identifier: `user-${index}`, traits: [{ trait_key: 'plan', trait_value: 'pro' }] });
@@ -48,7 +40,7 @@ describe('answers remembered by exact body', () => {
 describe('answers remembered per identity document', () => {
   it('keeps answers up to a size in bytes, whatever the number of documents cached', () => {
     const served = new ServedEnvironment(anEnvironmentDocument());
-    const documents = Array.from({ length: 1_000 }, (_, index): IdentityDocument => ({ ...identity, identifier: `user-${index}` }));
+    const documents = Array.from({ length: 1_000 }, (_, index) => anIdentityDocument(`user-${index}`));
     for (const document of documents) served.rememberIdentityAnswer(document, 'server', answerOf(64 * 1024));
     const kept = documents.filter((document) => served.identityAnswer(document, 'server') !== undefined).length;
     expect(kept).toBeGreaterThan(200);

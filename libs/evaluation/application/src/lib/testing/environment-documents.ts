@@ -1,4 +1,4 @@
-import type { EnvironmentDocument, FeatureDocument, FeatureStateDocument } from '@flagline/contracts';
+import type { EnvironmentDocument, FeatureDocument, FeatureStateDocument, IdentityDocument } from '@flagline/contracts';
 
 /** A standard feature document for specs; `overrides` replace the fields they name. */
 export const aFeatureDocument = (id: number, name: string, overrides: Partial<FeatureDocument> = {}): FeatureDocument => ({
@@ -49,5 +49,20 @@ export const anEnvironmentDocument = (overrides: Partial<EnvironmentDocument> = 
   identityOverrides: [],
   revision: 1,
   updatedAt: '2026-01-01T00:00:00.000Z',
+  ...overrides,
+});
+
+/**
+ * A stored identity of environment 7 for specs: trait `plan` = pro (so `anEnvironmentDocument`'s
+ * segment `pro` matches it), no overrides; `overrides` replace the fields they name.
+ */
+export const anIdentityDocument = (identifier: string, overrides: Partial<IdentityDocument> = {}): IdentityDocument => ({
+  environmentId: 7,
+  identifier,
+  identityUuid: `00000000-0000-0000-0000-00000000000${identifier.length}`,
+  createdAt: '2026-01-01T00:00:00.000Z',
+  traits: { plan: 'pro' },
+  overrides: [],
+  revision: 1,
   ...overrides,
 });
