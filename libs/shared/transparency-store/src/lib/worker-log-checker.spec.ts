@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { TRANSPARENCY_FILE_NAME } from './sqlite-tree.store';
 import { startTransparency } from './start-transparency';
-import { workerLogChecker } from './worker-log-checker';
+import { LOW_PRIORITY_CHECK_FROM, workerLogChecker } from './worker-log-checker';
+import type { LoweredPriority } from './worker-thread';
 
 const metadata = { actor: { kind: 'system' as const, id: 'worker-check-spec' }, occurredAt: '2026-12-06T00:00:00.000Z', correlationId: 'spec' };
 const newEvent = (n: number): NewEvent => ({ id: randomUUID(), type: 'ThingHappened', data: { n, text: `event ${n}` }, metadata });
@@ -64,6 +65,23 @@ describe('the start-up check of the embedded log against its tree, on a worker t
     expect(checked.length).toBeGreaterThanOrEqual(2);
     expect(checked).toEqual([...checked].sort((a, b) => a - b));
     expect(checked[checked.length - 1]).toBe(SIZE);
+  });
+
+  it('runs a long check at the lowest priority and a short one at the process’s own', async () => {
+    const { start, head } = await logAt(logDirectory());
+    const check = async (lowPriorityFrom?: number): Promise<LoweredPriority[]> => {
+      const priorities: LoweredPriority[] = [];
+      const checker = workerLogChecker(treePath(), logDirectory(), start, { ...(lowPriorityFrom !== undefined ? { lowPriorityFrom } : {}), onPriority: (lowered) => priorities.push(lowered) });
+      expect(await checker.check(SIZE, head, () => undefined)).toBeNull();
+      return priorities;
+    };
+    // This log's 10,000 leaves are a short check.
+    expect(SIZE).toBeLessThan(LOW_PRIORITY_CHECK_FROM);
+    expect(await check()).toEqual([null]);
+    const long = await check(SIZE);
+    expect(long).toHaveLength(1);
+    if (process.platform === 'linux') expect(long[0]).toEqual({ threadId: expect.any(Number), policy: expect.stringMatching(/^(idle|nice)$/) });
+    else expect(long).toEqual([null]);
   });
 
   it('names the first leaf past the end of a log that was cut short', async () => {
