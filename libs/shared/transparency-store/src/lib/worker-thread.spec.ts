@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { getPriority } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { LoweredPriority } from './worker-thread';
+import { lowerThisThreadPriority, type LoweredPriority } from './worker-thread';
 
 /** A thread that lowers its own priority, reports how, and stays until told to end. */
 const LOWERING_THREAD = `
@@ -27,6 +27,12 @@ const hasChrt = (): boolean => {
 };
 
 describe('lowerThisThreadPriority', () => {
+  it('changes nothing and throws nothing where the thread’s id cannot be read', () => {
+    const before = getPriority();
+    expect(lowerThisThreadPriority(join(__dirname, 'no-such-link'))).toBeNull();
+    expect(getPriority()).toBe(before);
+  });
+
   it('runs the calling thread at nice 19 under the idle policy and leaves the process’s other threads as they were', async () => {
     if (process.platform !== 'linux') {
       console.log('lowerThisThreadPriority spec skipped: threads have a priority of their own on Linux only');

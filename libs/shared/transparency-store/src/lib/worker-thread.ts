@@ -23,12 +23,19 @@ export type LoweredPriority = { readonly threadId: number; readonly policy: 'idl
  * waking request thread by up to a time slice; under the idle policy the scheduler preempts the
  * thread at once. Node has no call for a policy, so util-linux's `chrt` sets it (the thread waits
  * for it, the event loop does not); without `chrt` the thread stays at nice 19. Returns how the
- * thread was lowered, or null on a system without per-thread priorities, where nothing changes.
+ * thread was lowered, or null where it could not be (another system, no /proc, a sandbox that
+ * refuses the call): never throws, so background work runs at the process's priority rather than
+ * not at all. `threadSelf` is where Linux links the calling thread's id (another path in specs).
  */
-export function lowerThisThreadPriority(): LoweredPriority {
+export function lowerThisThreadPriority(threadSelf = '/proc/thread-self'): LoweredPriority {
   if (process.platform !== 'linux') return null;
-  const threadId = Number(basename(readlinkSync('/proc/thread-self')));
-  setPriority(threadId, constants.priority.PRIORITY_LOW);
+  let threadId: number;
+  try {
+    threadId = Number(basename(readlinkSync(threadSelf)));
+    setPriority(threadId, constants.priority.PRIORITY_LOW);
+  } catch {
+    return null;
+  }
   try {
     execFileSync('chrt', ['--idle', '--pid', '0', String(threadId)], { stdio: 'ignore', timeout: 5_000 });
     return { threadId, policy: 'idle' };
