@@ -64,7 +64,7 @@ export function storedIdentifyBodies(prefix: string, below: number, count: numbe
   return { count: indexes.length, at: (index) => identityBody(scaleIdentity(prefix, indexes[index] as number)) };
 }
 
-/** Seconds of stored identifies after the start-up check before scenario 3's measured run. */
+/** Seconds of stored identifies right after the restart, beside the start-up check, before scenario 3's measured run. */
 export const WARM_UP_SECONDS = 5;
 /** Seconds of identifies of working sets of stored identities after scenario 3's measured run, before RSS is read again. */
 export const SUSTAINED_SECONDS = 60;

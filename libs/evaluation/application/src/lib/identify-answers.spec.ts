@@ -7,7 +7,6 @@ import { anEnvironmentDocument, anIdentityDocument } from './testing/environment
 
 const environment: EnvironmentDocument = anEnvironmentDocument();
 
-const identity = (identifier: string): IdentityDocument => anIdentityDocument(identifier);
 
 /** Documents in a map; counts identity reads. */
 class MapStore implements ReadModelStore {
@@ -54,8 +53,8 @@ describe('identify answers of stored identities', () => {
     store = new MapStore(
       new Map<string, unknown>([
         [readModelKeys.environment(7), environment],
-        [readModelKeys.identity(7, 'ada'), identity('ada')],
-        [readModelKeys.identity(7, 'grace'), identity('grace')],
+        [readModelKeys.identity(7, 'ada'), anIdentityDocument('ada')],
+        [readModelKeys.identity(7, 'grace'), anIdentityDocument('grace')],
       ]),
     );
     registry = new EnvironmentRegistry(store, { identityCacheSize: 1 });
@@ -98,7 +97,7 @@ describe('identify answers of stored identities', () => {
 
   it('answers without a promise when the store reads synchronously', async () => {
     const reads: string[] = [];
-    const documents = new Map<string, unknown>([[readModelKeys.environment(7), environment], [readModelKeys.identity(7, 'ada'), identity('ada')]]);
+    const documents = new Map<string, unknown>([[readModelKeys.environment(7), environment], [readModelKeys.identity(7, 'ada'), anIdentityDocument('ada')]]);
     const synchronous = new EnvironmentRegistry(new MapStore(documents), {
       readNow: (key) => {
         reads.push(key);
@@ -124,7 +123,7 @@ describe('identify answers of stored identities', () => {
   });
 
   it('lists the traits in key order, whatever order the stored document keeps them in', async () => {
-    const unordered: IdentityDocument = { ...identity('lin'), traits: { zeta: 'z', plan: 'pro', alpha: 1 } };
+    const unordered: IdentityDocument = { ...anIdentityDocument('lin'), traits: { zeta: 'z', plan: 'pro', alpha: 1 } };
     const documents = new Map<string, unknown>([[readModelKeys.environment(7), environment], [readModelKeys.identity(7, 'lin'), unordered]]);
     const synchronous = new EnvironmentRegistry(new MapStore(documents), { readNow: (key) => documents.get(key) ?? null });
     await synchronous.start();
@@ -176,7 +175,7 @@ describe('identify answers of stored identities', () => {
 
   it('marks the traits a client key repeats as transient where client traits are not stored', async () => {
     const closed: EnvironmentDocument = { ...environment, settings: { ...environment.settings, allowClientTraits: false } };
-    const documents = new Map<string, unknown>([[readModelKeys.environment(7), closed], [readModelKeys.identity(7, 'ada'), { ...identity('ada'), traits: { plan: 'pro', seats: 3 } }]]);
+    const documents = new Map<string, unknown>([[readModelKeys.environment(7), closed], [readModelKeys.identity(7, 'ada'), { ...anIdentityDocument('ada'), traits: { plan: 'pro', seats: 3 } }]]);
     const synchronous = new EnvironmentRegistry(new MapStore(documents), { readNow: (key) => documents.get(key) ?? null });
     await synchronous.start();
     const resolved = synchronous.resolve('client-key');
