@@ -1,12 +1,13 @@
 import { upcastRecordedAdminEvent } from '@flagline/admin-domain';
-import { openEvent, SealingEventStore, type SealingPolicy } from '@flagline/event-sealing';
+import { openEvent, SealedEventError, sealEvent, SealingEventStore, type SealingKey, type SealingPolicy } from '@flagline/event-sealing';
 import type { NewEvent, RecordedEvent } from '@flagline/event-sourcing';
-import { EmbeddedEventStore, scanLogRecords } from '@flagline/event-store-embedded';
+import { EmbeddedEventStore, EventLogCorruptedError, recordedEventsOf, scanLogPayloads } from '@flagline/event-store-embedded';
 import { newSealingKey } from '@flagline/event-sealing';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { eventsOfBatch, openedRecordText } from './rebuild-parts';
+import { openedPayloadText, type KeyFor } from './opened-payload';
+import { eventsOfBatch, feedBatchOf } from './rebuild-parts';
 import { LogOrderKeys, openKeyStore } from './sealing';
 
 const policy: SealingPolicy = { sealsStream: (name) => name.startsWith('person-'), personalFields: ['name'] };
@@ -58,12 +59,13 @@ describe('the rebuild feed', () => {
       expect(expected.map((opened) => opened.data)).toContainEqual({ personId: 1, name: 'Ada' });
 
       const order = new LogOrderKeys(keys);
+      const keyFor: KeyFor = (stream) => order.keyFor(stream);
       const fed: RecordedEvent[] = [];
-      for await (const records of scanLogRecords({ directory: join(dataDir, 'events'), upTo: 5, batchEvents: 2 })) {
-        const texts = records.map((record) => openedRecordText(record, order));
+      for await (const payloads of scanLogPayloads({ directory: join(dataDir, 'events'), upTo: 5, batchEvents: 2 })) {
+        const batch = feedBatchOf(payloads, keyFor);
         // The project's record is not sealed: handed on as the log holds it.
-        for (const record of records) if (record.events[0]?.streamName === 'project-1') expect(texts).toContain(record.text);
-        fed.push(...eventsOfBatch({ kind: 'batch', records: texts }, 5));
+        for (const payload of payloads) if (payload.text.startsWith('{"streamName":"project-1"')) expect(batch.records.split('\n')).toContain(payload.text);
+        fed.push(...eventsOfBatch(batch, 5, fed.at(-1)?.globalPosition ?? 0));
       }
       expect(fed).toEqual(expected.slice(0, 5));
       expect(JSON.stringify(fed)).not.toContain('"sealed"');
@@ -72,4 +74,81 @@ describe('the rebuild feed', () => {
       await log.close();
     }
   });
+
+  it('reads lots whose positions do not continue as a corrupted log', () => {
+    const stream = (streamName: string, firstPosition: number, count: number): string =>
+      JSON.stringify({ streamName, firstRevision: 0, firstPosition, recordedAt: metadata.occurredAt, events: Array.from({ length: count }, () => ({ id: `e-${++sequence}`, type: 'PersonSeen', data: {}, metadata })) });
+    const keyFor: KeyFor = () => undefined;
+    const lot = feedBatchOf([{ text: stream('project-1', 1, 2) }, { text: stream('project-2', 3, 1) }], keyFor);
+    expect(eventsOfBatch(lot, 10, 0).map((read) => read.globalPosition)).toEqual([1, 2, 3]);
+    // Cut at the head, inside a record.
+    expect(eventsOfBatch(lot, 2, 0).map((read) => read.globalPosition)).toEqual([1, 2]);
+    expect(() => eventsOfBatch(lot, 10, 1)).toThrow(EventLogCorruptedError);
+    expect(() => eventsOfBatch(feedBatchOf([{ text: stream('project-1', 1, 2) }, { text: stream('project-2', 4, 1) }], keyFor), 10, 0)).toThrow(/position 4 after 2/);
+  });
+
+  it('keeps one record to a line when a payload holds line breaks between its tokens', () => {
+    const text = JSON.stringify({ streamName: 'project-1', firstRevision: 0, firstPosition: 1, recordedAt: metadata.occurredAt, events: [{ id: 'e-n', type: 'PersonSeen', data: { note: 'a\nb' }, metadata }] }, null, 2);
+    expect(text).toContain('\n');
+    const lot = feedBatchOf([{ text }, { text: text.replace('"firstPosition": 1', '"firstPosition": 2').replace('e-n', 'e-m') }], () => undefined);
+    expect(lot.records.split('\n')).toHaveLength(2);
+    expect(eventsOfBatch(lot, 2, 0).map((read) => read.data)).toEqual([{ note: 'a\nb' }, { note: 'a\nb' }]);
+  });
 });
+
+describe('openedPayloadText', () => {
+  const key: SealingKey = newSealingKey();
+  const streamName = 'person-7';
+  const sealedPolicy: SealingPolicy = { sealsStream: () => true, personalFields: ['name', 'traits'] };
+  /** A payload as the store writes it (`encodeAppend`'s fields and order, and `freshIds`, which the decoding path does not write again). */
+  const payloadOf = (events: readonly NewEvent[], name = streamName): string =>
+    JSON.stringify({ streamName: name, firstRevision: 0, firstPosition: 1, recordedAt: metadata.occurredAt, events: events.map(({ id, type, data, metadata: meta }) => ({ id, type, data, metadata: meta })), freshIds: true });
+  const plain = [event({ personId: 7, name: 'Ada', traits: { plan: 'pro', seats: 3, note: '"sealed":{"v":1,' } }), event({ personId: 7, name: 'Ada L.' }), event({ personId: 7 })];
+  const sealed = plain.map((one, index) => (index === 2 ? one : sealEvent(one, streamName, key, sealedPolicy)));
+  const keyOf = (found: SealingKey | undefined): KeyFor => (stream) => (stream.streamName === streamName ? found : undefined);
+  const decoded = (text: string): unknown[] => recordedEventsOf(text).map((read) => read.data);
+
+  it('opens every sealed event of a payload in its text, and leaves the rest of the text as it was', () => {
+    const text = payloadOf(sealed);
+    expect(text.split('"sealed":{"v":1,')).toHaveLength(3);
+    const opened = openedPayloadText(text, keyOf(key));
+    expect(decoded(opened)).toEqual(plain.map((one) => one.data));
+    // Opened in place: what the decoding path would not write again is still there.
+    expect(opened.endsWith(',"freshIds":true}')).toBe(true);
+    expect(opened.startsWith(text.slice(0, text.indexOf('"data":')))).toBe(true);
+  });
+
+  it('hands a payload without a sealed box on as it is', () => {
+    const text = payloadOf(plain.slice(2));
+    expect(openedPayloadText(text, keyOf(key))).toBe(text);
+  });
+
+  it('reads events whose key is gone, or was made again, as erased (decoding the payload)', () => {
+    const text = payloadOf(sealed);
+    for (const found of [undefined, newSealingKey()]) {
+      expect(decoded(openedPayloadText(text, keyOf(found)))).toEqual([{ personId: 7, erased: true }, { personId: 7, erased: true }, { personId: 7 }]);
+    }
+  });
+
+  it('reports a box whose ciphertext was altered, or which was moved to another event', () => {
+    const text = payloadOf(sealed);
+    const ct = /"ct":"([^"]*)"/.exec(text)?.[1] as string;
+    const altered = text.replace(ct, `${ct.slice(0, 10)}${ct[10] === 'A' ? 'B' : 'A'}${ct.slice(11)}`);
+    expect(() => openedPayloadText(altered, keyOf(key))).toThrow(SealedEventError);
+    // The first event's box under the second event's id: its associated data no longer matches.
+    const [first, second] = sealed as [NewEvent, NewEvent];
+    const swapped = payloadOf([{ ...second, data: first.data }, first]);
+    expect(() => openedPayloadText(swapped, keyOf(key))).toThrow(SealedEventError);
+  });
+
+  it('decodes a payload whose text it does not read in place, with the same result', () => {
+    // A stream name with an escape, and a public field that looks like a box.
+    const escaped = 'person-"7"';
+    const escapedEvents = plain.slice(0, 1).map((one) => sealEvent(one, escaped, key, sealedPolicy));
+    expect(decoded(openedPayloadText(payloadOf(escapedEvents, escaped), (stream) => (stream.streamName === escaped ? key : undefined)))).toEqual([plain[0]?.data]);
+    const lookAlike = sealEvent(event({ personId: 7, name: 'Ada', extra: { sealed: { v: 1, kid: 'x', iv: 'y', ct: 'z' } } }), streamName, key, sealedPolicy);
+    const opened = openedPayloadText(payloadOf([lookAlike]), keyOf(key));
+    expect(decoded(opened)).toEqual([{ personId: 7, name: 'Ada', extra: { sealed: { v: 1, kid: 'x', iv: 'y', ct: 'z' } } }]);
+  });
+});
+

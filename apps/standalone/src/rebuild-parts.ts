@@ -1,14 +1,14 @@
 import { AdminCatalog, EnvironmentProjector } from '@flagline/admin-projections';
 import { upcastRecordedAdminEvent } from '@flagline/admin-domain';
 import type { EventStore, RecordedEvent } from '@flagline/event-sourcing';
-import { EmbeddedEventStore, recordedEventsOf, scanLogRecords, type ScannedRecord } from '@flagline/event-store-embedded';
-import { isSealedData, openedDataText, withOpenedData } from '@flagline/event-sealing';
+import { checkEventPositions, EmbeddedEventStore, EventLogCorruptedError, recordedEventsOf, scanLogPayloads, type ScannedPayload } from '@flagline/event-store-embedded';
 import { removeReadModelFile, SqliteReadModelStore } from '@flagline/read-model-sqlite';
 import { SqliteCatalogStore } from '@flagline/state-store-sqlite';
 import Database from 'better-sqlite3';
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { dirname, extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { openedPayloadText, type KeyFor } from './opened-payload';
 import { LogOrderKeys, openKeyStore } from './sealing';
 
 /**
@@ -23,9 +23,10 @@ export const REBUILD_BATCH_EVENTS = 1_000;
 const CATCH_UP_BATCH_EVENTS = 10_000;
 
 /**
- * Events decoded from the log at a time, each lot folded before the next is decoded: a step's
- * worth decoded at once (about 30 MB at 10,000 identity events) stays alive through the young
- * generation's collections, which copy it and move it to the old one, only for it to die there.
+ * Records read from the log at a time and handed to the workers as one lot, each lot folded
+ * before the next is decoded: a step's worth decoded at once (about 30 MB at 10,000 identity
+ * events) stays alive through the young generation's collections, which copy it and move it to
+ * the old one, only for it to die there.
  */
 export const SCAN_BATCH_EVENTS = 128;
 
@@ -177,12 +178,13 @@ export interface PartJob {
 
 /**
  * A lot of the log the main thread hands each worker: whole records as the log would hold them
- * if their sealed events were stored open (the text of each record's payload), so that a worker
- * decodes each event once and neither opens it nor reads the sealed box's ciphertext.
+ * if their sealed events were stored open (see `openedPayloadText`), their texts joined by line
+ * breaks (JSON text holds none) into one string, which crosses to a thread in one copy; so a
+ * worker decodes each event once and neither opens it nor reads the sealed box's ciphertext.
  */
 export interface FeedBatch {
   readonly kind: 'batch';
-  readonly records: readonly string[];
+  readonly records: string;
 }
 
 /** The main thread's messages to a worker: lots of the log, then the end of it. */
@@ -208,34 +210,21 @@ export function threadCpuSeconds(): number | null {
   }
 }
 
-/** The events of a lot, upcast at the same boundary as the running app's reads; a record's events past `upTo` are left out, as the scan left them. */
-export function eventsOfBatch(batch: FeedBatch, upTo: number): RecordedEvent[] {
+/**
+ * The events of a lot, upcast at the same boundary as the running app's reads, up to `upTo`; each
+ * must continue the position before it (`after`: the lots come undecoded from the scan, which
+ * cannot check that itself).
+ */
+export function eventsOfBatch(batch: FeedBatch, upTo: number, after: number): RecordedEvent[] {
   const events: RecordedEvent[] = [];
-  for (const text of batch.records) {
+  for (const text of batch.records.split('\n')) {
     for (const event of recordedEventsOf(text)) {
       if (event.globalPosition > upTo) break;
       events.push(upcastRecordedAdminEvent(event));
     }
   }
+  checkEventPositions(events, after);
   return events;
-}
-
-/**
- * A record's payload with its sealed events opened, as `encodeAppend` would write it (the same
- * fields in the same order; the events past `upTo`, which the scan left out, are left out): each
- * sealed event's data is the text it was sealed from, or what it reads as once erased. A record
- * without a sealed event is handed on as it is.
- */
-export function openedRecordText(record: ScannedRecord, keys: Pick<LogOrderKeys, 'keyFor'>): string {
-  const { events } = record;
-  const first = events[0];
-  if (!first || !events.some((event) => isSealedData(event.data))) return record.text;
-  const texts = events.map((event) => {
-    const data: unknown = event.data;
-    const opened = isSealedData(data) ? (openedDataText(event, data, keys.keyFor(event)) ?? JSON.stringify(withOpenedData(event, data, null).data)) : JSON.stringify(data);
-    return `{"id":${JSON.stringify(event.id)},"type":${JSON.stringify(event.type)},"data":${opened},"metadata":${JSON.stringify(event.metadata)}}`;
-  });
-  return `{"streamName":${JSON.stringify(first.streamName)},"firstRevision":${first.streamRevision},"firstPosition":${first.globalPosition},"recordedAt":${JSON.stringify(first.recordedAt)},"events":[${texts.join(',')}]}`;
 }
 
 /**
@@ -247,6 +236,8 @@ export class PartRebuild {
   private readonly part: RebuildablePart;
   private readonly started: Promise<void>;
   private events = 0;
+  /** The position of the last event applied. */
+  private position = 0;
   private sincePersisted = 0;
 
   constructor(
@@ -259,9 +250,10 @@ export class PartRebuild {
 
   async apply(batch: FeedBatch): Promise<void> {
     await this.started;
-    const events = eventsOfBatch(batch, this.job.head);
+    const events = eventsOfBatch(batch, this.job.head, this.position);
     const last = events[events.length - 1];
     if (!last) return;
+    this.position = last.globalPosition;
     await this.part.apply(events);
     this.events += events.length;
     this.sincePersisted += events.length;
@@ -275,6 +267,7 @@ export class PartRebuild {
   /** Finishes the file; the count of events applied. */
   async finish(): Promise<number> {
     await this.started;
+    if (this.position !== this.job.head) throw new EventLogCorruptedError(`The event log ends at position ${this.position}, before position ${this.job.head}`);
     await this.part.finish();
     this.onProgress(this.job.head);
     return this.events;
@@ -367,23 +360,39 @@ function inWorker(job: PartJob, onProgress: (position: number) => void): PartWor
 }
 
 /**
- * Reads the log once, up to `head`, and feeds it to every worker in lots of `SCAN_BATCH_EVENTS`:
- * each record's text, with its sealed events opened once here (the keys read in the order they
- * were made: see `LogOrderKeys`) instead of in every worker (`openedRecordText`).
+ * Reads the log once, up to `head`, and feeds it to every worker in lots of `SCAN_BATCH_EVENTS`
+ * records: each record's text, undecoded, with its sealed events opened once here (the keys read
+ * in the order they were made: see `LogOrderKeys`) instead of in every worker (`openedPayloadText`).
  */
 async function feedWorkers(dataDir: string, head: number, workers: readonly PartWorker[]): Promise<void> {
   // The rebuild writes no key: the store's owner filter, which spares new owners a lookup, is not filled.
   const keyStore = openKeyStore(dataDir, { ownerFilter: false });
   const keys = new LogOrderKeys(keyStore);
   try {
-    for await (const records of scanLogRecords({ directory: join(dataDir, 'events'), upTo: head, batchEvents: SCAN_BATCH_EVENTS })) {
-      const batch: FeedBatch = { kind: 'batch', records: records.map((record) => openedRecordText(record, keys)) };
+    const keyFor: KeyFor = (event) => keys.keyFor(event);
+    for await (const payloads of scanLogPayloads({ directory: join(dataDir, 'events'), upTo: head, batchEvents: SCAN_BATCH_EVENTS })) {
+      const batch = feedBatchOf(payloads, keyFor);
       for (const worker of workers) await worker.feed(batch);
     }
     for (const worker of workers) await worker.feed({ kind: 'end' });
   } finally {
     await keyStore.close();
   }
+}
+
+/**
+ * A lot of the log as the workers take it (`FeedBatch`): the payloads' texts, their sealed events
+ * opened (`openedPayloadText`), one to a line.
+ */
+export function feedBatchOf(payloads: readonly Pick<ScannedPayload, 'text'>[], keyFor: KeyFor): FeedBatch {
+  let records = '';
+  for (const payload of payloads) {
+    // A line break in JSON text is whitespace between tokens (a string holds none raw), so a
+    // payload written with one keeps its meaning with a space instead, and the lot its lines.
+    const text = openedPayloadText(payload.text.includes('\n') ? payload.text.replace(/\n/g, ' ') : payload.text, keyFor);
+    records += records === '' ? text : `\n${text}`;
+  }
+  return { kind: 'batch', records };
 }
 
 export interface RebuildProgress {

@@ -38,7 +38,7 @@ export class LogOrderKeys {
 
   constructor(private readonly keys: SqliteSealingKeyStore) {}
 
-  keyFor(event: RecordedEvent): SealingKey | undefined {
+  keyFor(event: Pick<RecordedEvent, 'streamName' | 'streamRevision'>): SealingKey | undefined {
     const owner = event.streamName;
     const likely = this.lastHit?.get(owner);
     if (likely) return likely;

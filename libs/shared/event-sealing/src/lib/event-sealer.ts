@@ -138,15 +138,24 @@ export function openEvent(event: RecordedEvent, key: SealingKey | undefined): Re
 export function openedDataText(event: RecordedEvent, data: SealedData, key: SealingKey | undefined): string | null {
   const { sealed } = data;
   if (!key || key.id !== sealed.kid) return null;
+  return openSealedBox(event.streamName, event.id, sealed, key);
+}
+
+/**
+ * The JSON text sealed in a box of the event `eventId` of `streamName`, under `key` (the one its
+ * `kid` names): for a reader that finds the box's fields in the stored text without decoding the
+ * event (the rebuild's). A box that does not open is a `SealedEventError`.
+ */
+export function openSealedBox(streamName: string, eventId: string, sealed: Pick<SealedBox, 'iv' | 'ct'>, key: SealingKey): string {
   const box = Buffer.from(sealed.ct, 'base64');
-  if (box.length < TAG_BYTES) throw new SealedEventError(event.id);
+  if (box.length < TAG_BYTES) throw new SealedEventError(eventId);
   try {
     const decipher = createDecipheriv('aes-256-gcm', key.key, Buffer.from(sealed.iv, 'base64'));
-    decipher.setAAD(associatedData(event.streamName, event.id));
+    decipher.setAAD(associatedData(streamName, eventId));
     decipher.setAuthTag(box.subarray(box.length - TAG_BYTES));
     return Buffer.concat([decipher.update(box.subarray(0, box.length - TAG_BYTES)), decipher.final()]).toString('utf8');
   } catch {
-    throw new SealedEventError(event.id);
+    throw new SealedEventError(eventId);
   }
 }
 

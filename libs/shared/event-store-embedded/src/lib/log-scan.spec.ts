@@ -5,7 +5,7 @@ import { aNewEvent } from '@flagline/event-sourcing/testing';
 import { aTempDirectory } from '../testing/temp-directory';
 import { EmbeddedEventStore, EventLogCorruptedError } from './embedded-event-store';
 import { EVENT_LOG_FILE_NAME, LogFileFormatError } from './log-file';
-import { scanLog, scanLogRecords } from './log-scan';
+import { checkEventPositions, scanLog, scanLogPayloads, scanLogRecords, type ScannedPayload } from './log-scan';
 import { recordedEventsOf } from './record-codec';
 
 async function scanned(options: Parameters<typeof scanLog>[0]): Promise<RecordedEvent[][]> {
@@ -79,6 +79,39 @@ describe('scanLog', () => {
     const records = batches.flat();
     expect(records.flatMap((record) => record.events)).toEqual(stored.slice(0, 5));
     expect(records.map((record) => recordedEventsOf(record.text))).toEqual([stored.slice(0, 1), stored.slice(1, 4), stored.slice(4, 6)]);
+  });
+
+  async function payloads(options: Parameters<typeof scanLogPayloads>[0]): Promise<ScannedPayload[][]> {
+    const batches: ScannedPayload[][] = [];
+    for await (const batch of scanLogPayloads(options)) batches.push(batch);
+    return batches;
+  }
+
+  it('reads by payload, undecoded: each record text and its first position, in batches of whole records, to the record holding upTo', async () => {
+    const batches = await payloads({ directory: directory.path, upTo: 6, batchEvents: 2 });
+    expect(batches.map((batch) => batch.map((payload) => payload.firstPosition))).toEqual([[1, 2], [5]]);
+    expect(batches.flat().map((payload) => recordedEventsOf(payload.text))).toEqual([stored.slice(0, 1), stored.slice(1, 4), stored.slice(4, 6)]);
+    // The record holding upTo is the last one read, whole: its reader cuts it.
+    expect((await payloads({ directory: directory.path, upTo: 3, batchEvents: 100 })).flat().map((payload) => payload.firstPosition)).toEqual([1, 2]);
+    expect((await payloads({ directory: directory.path, upTo: 5, batchEvents: 100 })).flat().map((payload) => payload.firstPosition)).toEqual([1, 2, 5]);
+    expect(await payloads({ directory: directory.path, upTo: 0, batchEvents: 100 })).toEqual([]);
+  });
+
+  it('reports a damaged record read by payload as corrupted, and leaves the count of events to the reader that decodes them', async () => {
+    const path = join(directory.path, EVENT_LOG_FILE_NAME);
+    const handle = await open(path, 'r+');
+    try {
+      const { size } = await handle.stat();
+      await handle.write(Buffer.from('#'), 0, 1, size - 5);
+    } finally {
+      await handle.close();
+    }
+    await expect(payloads({ directory: directory.path, upTo: 6, batchEvents: 100 })).rejects.toThrow(/byte \d+ cannot be read before position 6: checksum mismatch/);
+    expect(checkEventPositions(stored.slice(0, 4), 0)).toBe(4);
+    expect(checkEventPositions([], 7)).toBe(7);
+    // A record missing, or one read twice: the positions do not continue.
+    expect(() => checkEventPositions([...stored.slice(0, 1), ...stored.slice(4, 6)], 0)).toThrow(/position 5 after 1/);
+    expect(() => checkEventPositions(stored.slice(1, 4), 4)).toThrow(EventLogCorruptedError);
   });
 
   it('refuses a file that is not an event log', async () => {

@@ -104,47 +104,123 @@ export async function* scanLog(options: LogScanOptions): AsyncGenerator<Recorded
  * to it in `events`, and all of them in its text.
  */
 export async function* scanLogRecords(options: LogScanOptions): AsyncGenerator<ScannedRecord[]> {
+  if (options.upTo < 1) return;
+  let position = 0;
+  let batch: ScannedRecord[] = [];
+  let batchEvents = 0;
+  for await (const frame of scanFrames(options, decodeScannedRecord)) {
+    const { entry, offset } = frame;
+    let events = entry.events;
+    for (let index = 0; index < events.length; index++) {
+      const event = events[index] as RecordedEvent;
+      if (event.globalPosition !== position + 1) throw new EventLogCorruptedError(`The event log record at byte ${offset} holds position ${event.globalPosition} after ${position}`);
+      if (event.globalPosition > options.upTo) {
+        events = events.slice(0, index);
+        break;
+      }
+      position = event.globalPosition;
+    }
+    batch.push(events === entry.events ? entry : { text: entry.text, events });
+    batchEvents += events.length;
+    if (batchEvents >= options.batchEvents) {
+      yield batch;
+      batch = [];
+      batchEvents = 0;
+    }
+    if (position >= options.upTo) break;
+  }
+  if (batch.length > 0) yield batch;
+  if (position < options.upTo) throw new EventLogCorruptedError(`The event log ends at position ${position}, before position ${options.upTo}`);
+}
+
+/** One record of the log as `scanLogPayloads` reads it: its payload's text, undecoded, and the position of its first event. */
+export interface ScannedPayload {
+  readonly text: string;
+  readonly firstPosition: number;
+}
+
+/**
+ * The start of every payload `encodeAppend` writes, up to its first event's position: read with
+ * one anchored match instead of decoding the whole payload.
+ */
+const PAYLOAD_HEAD = /^\{"streamName":"(?:[^"\\]|\\.)*","firstRevision":\d+,"firstPosition":(\d+),/;
+
+function decodeScannedPayload(payload: Buffer): ScannedPayload {
+  const text = payload.toString('utf8');
+  const head = PAYLOAD_HEAD.exec(text);
+  // Another writer's shape: decoded whole, as `scanLogRecords` would.
+  const firstPosition = head ? Number(head[1]) : ((recordedEventsOf(text)[0] as RecordedEvent).globalPosition);
+  return { text, firstPosition };
+}
+
+/**
+ * `scanLogRecords` for a reader that decodes the payloads elsewhere (the rebuild's worker
+ * threads): each record's checksum is verified and its text handed out undecoded, with its first
+ * event's position (read from the head of the text); records from the first to the one holding
+ * `upTo`, in batches of at least `batchEvents` records. Unlike `scanLogRecords`, it cannot tell
+ * how many events a record holds: records must start at increasing positions, and the reader that
+ * decodes them checks that their events continue one another up to `upTo` (see `checkEventPositions`).
+ */
+export async function* scanLogPayloads(options: LogScanOptions): AsyncGenerator<ScannedPayload[]> {
+  let last = 0;
+  let batch: ScannedPayload[] = [];
+  for await (const { entry, offset } of scanFrames(options, decodeScannedPayload)) {
+    if (entry.firstPosition > options.upTo) break;
+    if (entry.firstPosition <= last) throw new EventLogCorruptedError(`The event log record at byte ${offset} holds position ${entry.firstPosition} after ${last}`);
+    last = entry.firstPosition;
+    batch.push(entry);
+    if (batch.length >= options.batchEvents) {
+      yield batch;
+      batch = [];
+    }
+    // The record holding `upTo` is the last read (one holding it past its first event is not told
+    // apart: the next record, starting past `upTo`, ends the scan then).
+    if (entry.firstPosition >= options.upTo) break;
+  }
+  if (batch.length > 0) yield batch;
+}
+
+/**
+ * Checks that decoded events continue the positions before them (`after`), as a reader of
+ * `scanLogPayloads` must: the position of the last one, or an `EventLogCorruptedError`.
+ */
+export function checkEventPositions(events: readonly RecordedEvent[], after: number): number {
+  let position = after;
+  for (const event of events) {
+    if (event.globalPosition !== position + 1) throw new EventLogCorruptedError(`The event log holds position ${event.globalPosition} after ${position}`);
+    position = event.globalPosition;
+  }
+  return position;
+}
+
+/**
+ * The frames of the log file in order, each checked against its checksum and decoded with
+ * `decode`, with its byte offset; ends where the file ends. A record cut short or damaged is an
+ * `EventLogCorruptedError` (the store, opened by the caller, has already cut a torn tail).
+ */
+async function* scanFrames<T>(options: LogScanOptions, decode: (payload: Buffer) => T): AsyncGenerator<{ readonly entry: T; readonly offset: number }> {
   const path = join(options.directory, EVENT_LOG_FILE_NAME);
   const handle = await open(path, 'r');
   try {
-    const window = new BlockWindow(handle, (await handle.stat()).size);
+    const fileSize = (await handle.stat()).size;
+    const window = new BlockWindow(handle, fileSize);
     if (!(await window.moveTo(0, LOG_FILE_MAGIC.length)) || !window.bytes(0, LOG_FILE_MAGIC.length).equals(LOG_FILE_MAGIC)) {
       throw new LogFileFormatError(`${path} is not an event log (bad header)`);
     }
     const damaged = (offset: number, damage: string): EventLogCorruptedError =>
       new EventLogCorruptedError(`The event log record at byte ${offset} cannot be read before position ${options.upTo}: ${damage}`);
     let offset = LOG_FILE_MAGIC.length;
-    let position = 0;
-    let batch: ScannedRecord[] = [];
-    let batchEvents = 0;
-    while (position < options.upTo) {
+    while (offset < fileSize) {
       if (!window.holds(offset, FRAME_HEADER_BYTES) && !(await window.moveTo(offset, FRAME_HEADER_BYTES))) throw damaged(offset, 'partial record header');
       const length = window.uint32At(offset);
       if (length === 0 || length > MAX_PAYLOAD_BYTES) throw damaged(offset, `record length ${length} out of bounds`);
       const frameBytes = FRAME_HEADER_BYTES + length;
       if (!window.holds(offset, frameBytes) && !(await window.moveTo(offset, frameBytes))) throw damaged(offset, 'partial record');
-      const scan = checkPayload(window.bytes(offset, 4), window.uint32At(offset + 4), window.bytes(offset + FRAME_HEADER_BYTES, length), decodeScannedRecord);
+      const scan = checkPayload(window.bytes(offset, 4), window.uint32At(offset + 4), window.bytes(offset + FRAME_HEADER_BYTES, length), decode);
       if (scan.kind !== 'frame') throw damaged(offset, scan.damage);
-      let events = scan.entry.events;
-      for (let index = 0; index < events.length; index++) {
-        const event = events[index] as RecordedEvent;
-        if (event.globalPosition !== position + 1) throw new EventLogCorruptedError(`The event log record at byte ${offset} holds position ${event.globalPosition} after ${position}`);
-        if (event.globalPosition > options.upTo) {
-          events = events.slice(0, index);
-          break;
-        }
-        position = event.globalPosition;
-      }
-      batch.push(events === scan.entry.events ? scan.entry : { text: scan.entry.text, events });
-      batchEvents += events.length;
+      yield { entry: scan.entry, offset };
       offset += frameBytes;
-      if (batchEvents >= options.batchEvents) {
-        yield batch;
-        batch = [];
-        batchEvents = 0;
-      }
     }
-    if (batch.length > 0) yield batch;
   } finally {
     await handle.close();
   }
