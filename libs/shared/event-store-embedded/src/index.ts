@@ -17,7 +17,7 @@ export {
 export { EventLogReplacedError, EventStoreReadOnlyError } from './lib/event-store.errors';
 export { DirectoryLockedError } from './lib/directory-lock';
 export { LogFileFormatError, type SyncData } from './lib/log-file';
-export { checkEventPositions, scanLog, scanLogPayloads, scanLogRecords, type LogScanOptions, type ScannedPayload, type ScannedRecord } from './lib/log-scan';
+export { checkEventPositions, scanLogPayloads, type LogScanOptions, type ScannedPayload } from './lib/log-scan';
 export { LogTail, type LogTailStart } from './lib/log-tail';
 export { RecordFormatError, RecordTooLargeError, recordedEventsOf } from './lib/record-codec';
 export { CheckpointFormatError, FileCheckpointStore } from './lib/file-checkpoint.store';

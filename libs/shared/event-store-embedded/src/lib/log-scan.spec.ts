@@ -5,16 +5,19 @@ import { aNewEvent } from '@flagline/event-sourcing/testing';
 import { aTempDirectory } from '../testing/temp-directory';
 import { EmbeddedEventStore, EventLogCorruptedError } from './embedded-event-store';
 import { EVENT_LOG_FILE_NAME, LogFileFormatError } from './log-file';
-import { checkEventPositions, scanLog, scanLogPayloads, scanLogRecords, type ScannedPayload } from './log-scan';
+import { checkEventPositions, scanLogPayloads, type ScannedPayload } from './log-scan';
 import { recordedEventsOf } from './record-codec';
 
-async function scanned(options: Parameters<typeof scanLog>[0]): Promise<RecordedEvent[][]> {
-  const batches: RecordedEvent[][] = [];
-  for await (const batch of scanLog(options)) batches.push(batch);
+async function scanned(options: Parameters<typeof scanLogPayloads>[0]): Promise<ScannedPayload[][]> {
+  const batches: ScannedPayload[][] = [];
+  for await (const batch of scanLogPayloads(options)) batches.push(batch);
   return batches;
 }
 
-describe('scanLog', () => {
+/** The events of the payloads read, decoded. */
+const decoded = (batches: readonly ScannedPayload[][]): RecordedEvent[] => batches.flat().flatMap((payload) => recordedEventsOf(payload.text));
+
+describe('scanLogPayloads', () => {
   let directory: Awaited<ReturnType<typeof aTempDirectory>>;
   let stored: readonly RecordedEvent[];
 
@@ -31,20 +34,17 @@ describe('scanLog', () => {
 
   afterEach(() => directory.remove());
 
-  it('reads every event the store serves, the same, in order, in batches of whole records', async () => {
+  it('reads every record the store wrote, each with its text and first position, in batches of whole records, to the record holding upTo', async () => {
     const batches = await scanned({ directory: directory.path, upTo: 6, batchEvents: 2 });
-    expect(batches.map((batch) => batch.length)).toEqual([4, 2]);
-    expect(batches.flat()).toEqual(stored);
-  });
-
-  it('stops at upTo, inside a record if need be', async () => {
-    const batches = await scanned({ directory: directory.path, upTo: 3, batchEvents: 100 });
-    expect(batches.flat().map((event) => event.globalPosition)).toEqual([1, 2, 3]);
+    expect(batches.map((batch) => batch.map((payload) => payload.firstPosition))).toEqual([[1, 2], [5]]);
+    expect(batches.flat().map((payload) => recordedEventsOf(payload.text))).toEqual([stored.slice(0, 1), stored.slice(1, 4), stored.slice(4, 6)]);
+    // The record holding upTo is the last one read, whole: its reader cuts it.
+    expect((await scanned({ directory: directory.path, upTo: 3, batchEvents: 100 })).flat().map((payload) => payload.firstPosition)).toEqual([1, 2]);
+    expect((await scanned({ directory: directory.path, upTo: 5, batchEvents: 100 })).flat().map((payload) => payload.firstPosition)).toEqual([1, 2, 5]);
     expect(await scanned({ directory: directory.path, upTo: 0, batchEvents: 100 })).toEqual([]);
   });
 
-  it('reports a log that ends before upTo, or a damaged record, as corrupted', async () => {
-    await expect(scanned({ directory: directory.path, upTo: 7, batchEvents: 100 })).rejects.toThrow(EventLogCorruptedError);
+  it('reports a damaged record as corrupted, and reads the records before it when one of them starts at upTo', async () => {
     const path = join(directory.path, EVENT_LOG_FILE_NAME);
     const handle = await open(path, 'r+');
     try {
@@ -54,9 +54,18 @@ describe('scanLog', () => {
     } finally {
       await handle.close();
     }
-    await expect(scanned({ directory: directory.path, upTo: 6, batchEvents: 100 })).rejects.toThrow(/byte \d+ cannot be read before position 6: checksum mismatch/);
-    // What comes before the damage is still read.
-    expect((await scanned({ directory: directory.path, upTo: 4, batchEvents: 100 })).flat()).toEqual(stored.slice(0, 4));
+    await expect(scanned({ directory: directory.path, upTo: 6, batchEvents: 100 })).rejects.toThrow(/byte \d+, read on the way to position 6, is damaged: checksum mismatch/);
+    expect(decoded(await scanned({ directory: directory.path, upTo: 2, batchEvents: 100 }))).toEqual(stored.slice(0, 4));
+    // Position 4 is inside the second record: the damaged third is read to tell where the second ends.
+    await expect(scanned({ directory: directory.path, upTo: 4, batchEvents: 100 })).rejects.toThrow(EventLogCorruptedError);
+  });
+
+  it('leaves the count of events to the reader that decodes them: positions must continue', () => {
+    expect(checkEventPositions(stored.slice(0, 4), 0)).toBe(4);
+    expect(checkEventPositions([], 7)).toBe(7);
+    // A record missing, or one read twice: the positions do not continue.
+    expect(() => checkEventPositions([...stored.slice(0, 1), ...stored.slice(4, 6)], 0)).toThrow(/position 5 after 1/);
+    expect(() => checkEventPositions(stored.slice(1, 4), 4)).toThrow(EventLogCorruptedError);
   });
 
   it('reads records across the blocks it reads the file in, one larger than a block included', async () => {
@@ -68,50 +77,8 @@ describe('scanLog', () => {
     const all = await store.readAll();
     await store.close();
     const batches = await scanned({ directory: directory.path, upTo: 10, batchEvents: 1 });
-    expect(batches.map((batch) => batch.length)).toEqual([1, 3, 2, 1, 2, 1]);
-    expect(batches.flat()).toEqual(all);
-  });
-
-  it('reads by record: each record with the text of its payload, which decodes to all its events; a record past upTo keeps only the events up to it', async () => {
-    const batches: { text: string; events: readonly RecordedEvent[] }[][] = [];
-    for await (const batch of scanLogRecords({ directory: directory.path, upTo: 5, batchEvents: 2 })) batches.push(batch);
-    expect(batches.map((batch) => batch.map((record) => record.events.length))).toEqual([[1, 3], [1]]);
-    const records = batches.flat();
-    expect(records.flatMap((record) => record.events)).toEqual(stored.slice(0, 5));
-    expect(records.map((record) => recordedEventsOf(record.text))).toEqual([stored.slice(0, 1), stored.slice(1, 4), stored.slice(4, 6)]);
-  });
-
-  async function payloads(options: Parameters<typeof scanLogPayloads>[0]): Promise<ScannedPayload[][]> {
-    const batches: ScannedPayload[][] = [];
-    for await (const batch of scanLogPayloads(options)) batches.push(batch);
-    return batches;
-  }
-
-  it('reads by payload, undecoded: each record text and its first position, in batches of whole records, to the record holding upTo', async () => {
-    const batches = await payloads({ directory: directory.path, upTo: 6, batchEvents: 2 });
-    expect(batches.map((batch) => batch.map((payload) => payload.firstPosition))).toEqual([[1, 2], [5]]);
-    expect(batches.flat().map((payload) => recordedEventsOf(payload.text))).toEqual([stored.slice(0, 1), stored.slice(1, 4), stored.slice(4, 6)]);
-    // The record holding upTo is the last one read, whole: its reader cuts it.
-    expect((await payloads({ directory: directory.path, upTo: 3, batchEvents: 100 })).flat().map((payload) => payload.firstPosition)).toEqual([1, 2]);
-    expect((await payloads({ directory: directory.path, upTo: 5, batchEvents: 100 })).flat().map((payload) => payload.firstPosition)).toEqual([1, 2, 5]);
-    expect(await payloads({ directory: directory.path, upTo: 0, batchEvents: 100 })).toEqual([]);
-  });
-
-  it('reports a damaged record read by payload as corrupted, and leaves the count of events to the reader that decodes them', async () => {
-    const path = join(directory.path, EVENT_LOG_FILE_NAME);
-    const handle = await open(path, 'r+');
-    try {
-      const { size } = await handle.stat();
-      await handle.write(Buffer.from('#'), 0, 1, size - 5);
-    } finally {
-      await handle.close();
-    }
-    await expect(payloads({ directory: directory.path, upTo: 6, batchEvents: 100 })).rejects.toThrow(/byte \d+ cannot be read before position 6: checksum mismatch/);
-    expect(checkEventPositions(stored.slice(0, 4), 0)).toBe(4);
-    expect(checkEventPositions([], 7)).toBe(7);
-    // A record missing, or one read twice: the positions do not continue.
-    expect(() => checkEventPositions([...stored.slice(0, 1), ...stored.slice(4, 6)], 0)).toThrow(/position 5 after 1/);
-    expect(() => checkEventPositions(stored.slice(1, 4), 4)).toThrow(EventLogCorruptedError);
+    expect(batches.map((batch) => batch.length)).toEqual([1, 1, 1, 1, 1, 1]);
+    expect(decoded(batches)).toEqual(all);
   });
 
   it('refuses a file that is not an event log', async () => {

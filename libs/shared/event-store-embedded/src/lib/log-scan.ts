@@ -70,69 +70,6 @@ class BlockWindow {
   }
 }
 
-/** One record of the log as a scan reads it: its payload's text and the events it holds (those up to the scan's `upTo`). */
-export interface ScannedRecord {
-  readonly text: string;
-  readonly events: readonly RecordedEvent[];
-}
-
-/** A record's payload as text with its events: the text can be handed on (to a thread that decodes it again) without encoding the events anew. */
-function decodeScannedRecord(payload: Buffer): ScannedRecord {
-  const text = payload.toString('utf8');
-  return { text, events: recordedEventsOf(text) };
-}
-
-/**
- * Reads the events of the log file in order, from the first to `upTo`, in batches, straight
- * through the file without its index: each record's checksum is verified and its events must
- * continue the positions before them. It takes no lock and writes nothing, so it is for a
- * reader whose process already holds the directory (the rebuild: one scan per worker thread,
- * with the store opened, and its torn tail cut, by the main thread). A log that ends before
- * `upTo` or holds a damaged record there is an `EventLogCorruptedError`.
- */
-export async function* scanLog(options: LogScanOptions): AsyncGenerator<RecordedEvent[]> {
-  for await (const records of scanLogRecords(options)) {
-    const batch: RecordedEvent[] = [];
-    for (const record of records) for (const event of record.events) batch.push(event);
-    yield batch;
-  }
-}
-
-/**
- * `scanLog` by record: each batch holds whole records (at least `batchEvents` events but the
- * last), each with its payload's text; a record holding events past `upTo` has only the ones up
- * to it in `events`, and all of them in its text.
- */
-export async function* scanLogRecords(options: LogScanOptions): AsyncGenerator<ScannedRecord[]> {
-  if (options.upTo < 1) return;
-  let position = 0;
-  let batch: ScannedRecord[] = [];
-  let batchEvents = 0;
-  for await (const frame of scanFrames(options, decodeScannedRecord)) {
-    const { entry, offset } = frame;
-    let events = entry.events;
-    for (let index = 0; index < events.length; index++) {
-      const event = events[index] as RecordedEvent;
-      if (event.globalPosition !== position + 1) throw new EventLogCorruptedError(`The event log record at byte ${offset} holds position ${event.globalPosition} after ${position}`);
-      if (event.globalPosition > options.upTo) {
-        events = events.slice(0, index);
-        break;
-      }
-      position = event.globalPosition;
-    }
-    batch.push(events === entry.events ? entry : { text: entry.text, events });
-    batchEvents += events.length;
-    if (batchEvents >= options.batchEvents) {
-      yield batch;
-      batch = [];
-      batchEvents = 0;
-    }
-    if (position >= options.upTo) break;
-  }
-  if (batch.length > 0) yield batch;
-  if (position < options.upTo) throw new EventLogCorruptedError(`The event log ends at position ${position}, before position ${options.upTo}`);
-}
-
 /** One record of the log as `scanLogPayloads` reads it: its payload's text, undecoded, and the position of its first event. */
 export interface ScannedPayload {
   readonly text: string;
@@ -148,18 +85,21 @@ const PAYLOAD_HEAD = /^\{"streamName":"(?:[^"\\]|\\.)*","firstRevision":\d+,"fir
 function decodeScannedPayload(payload: Buffer): ScannedPayload {
   const text = payload.toString('utf8');
   const head = PAYLOAD_HEAD.exec(text);
-  // Another writer's shape: decoded whole, as `scanLogRecords` would.
+  // Another writer's shape: decoded whole.
   const firstPosition = head ? Number(head[1]) : ((recordedEventsOf(text)[0] as RecordedEvent).globalPosition);
   return { text, firstPosition };
 }
 
 /**
- * `scanLogRecords` for a reader that decodes the payloads elsewhere (the rebuild's worker
- * threads): each record's checksum is verified and its text handed out undecoded, with its first
- * event's position (read from the head of the text); records from the first to the one holding
- * `upTo`, in batches of at least `batchEvents` records. Unlike `scanLogRecords`, it cannot tell
- * how many events a record holds: records must start at increasing positions, and the reader that
- * decodes them checks that their events continue one another up to `upTo` (see `checkEventPositions`).
+ * Reads the records of the log file in order, straight through the file without its index, for a
+ * reader that decodes the payloads elsewhere (the rebuild's worker threads): each record's
+ * checksum is verified and its text handed out undecoded, with its first event's position (read
+ * from the head of the text); records from the first to the one holding `upTo`, in batches of at
+ * least `batchEvents` records. It takes no lock and writes nothing, so it is for a reader whose
+ * process already holds the directory (the rebuild, with the store opened, and its torn tail cut).
+ * It cannot tell how many events a record holds: records must start at increasing positions, and
+ * the reader that decodes them checks that their events continue one another up to `upTo` (see
+ * `checkEventPositions`).
  */
 export async function* scanLogPayloads(options: LogScanOptions): AsyncGenerator<ScannedPayload[]> {
   let last = 0;
@@ -173,8 +113,9 @@ export async function* scanLogPayloads(options: LogScanOptions): AsyncGenerator<
       yield batch;
       batch = [];
     }
-    // The record holding `upTo` is the last read (one holding it past its first event is not told
-    // apart: the next record, starting past `upTo`, ends the scan then).
+    // The record holding `upTo` is the last read. One holding it past its first event is not told
+    // apart: the next record, starting past `upTo`, ends the scan then, and is read (checked) to
+    // know that. The rebuild reads to the head, which nothing follows.
     if (entry.firstPosition >= options.upTo) break;
   }
   if (batch.length > 0) yield batch;
@@ -208,7 +149,7 @@ async function* scanFrames<T>(options: LogScanOptions, decode: (payload: Buffer)
       throw new LogFileFormatError(`${path} is not an event log (bad header)`);
     }
     const damaged = (offset: number, damage: string): EventLogCorruptedError =>
-      new EventLogCorruptedError(`The event log record at byte ${offset} cannot be read before position ${options.upTo}: ${damage}`);
+      new EventLogCorruptedError(`The event log record at byte ${offset}, read on the way to position ${options.upTo}, is damaged: ${damage}`);
     let offset = LOG_FILE_MAGIC.length;
     while (offset < fileSize) {
       if (!window.holds(offset, FRAME_HEADER_BYTES) && !(await window.moveTo(offset, FRAME_HEADER_BYTES))) throw damaged(offset, 'partial record header');
