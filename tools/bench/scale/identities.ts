@@ -66,6 +66,17 @@ export function storedIdentifyBodies(prefix: string, below: number, count: numbe
 
 /** Seconds of stored identifies right after the restart, beside the start-up check, before scenario 3's measured run. */
 export const WARM_UP_SECONDS = 5;
+/**
+ * Seconds of stored identifies on new connections once the start-up check is done, before
+ * scenario 3's measured run. The warm-up's load generator ends with its 50 requests in flight,
+ * and those first aborted requests take Node's HTTP and stream code down paths it had not run:
+ * V8 drops the optimised code of about 25 of their functions at once (a field of theirs took a
+ * new type), and the next load runs them unoptimised while about 240 ms of them is compiled
+ * again, on the server's one pinned core. Measured without this run, the next 10 s had nearly
+ * all of their slow answers in their first 0.6 s (README, "The first load after the warm-up").
+ * Once, in a process's life; a service sees its first clients go away early on.
+ */
+export const SETTLE_SECONDS = 2;
 /** Seconds of identifies of working sets of stored identities after scenario 3's measured run, before RSS is read again. */
 export const SUSTAINED_SECONDS = 60;
 /** Stored identities asked for in turn in a working set (each about every second and a half at 20,000/s). */
@@ -285,6 +296,12 @@ export async function measureIdentities(
     const checked = await merkleCheckDone(server, started);
     results['restart.check'] = checked === undefined ? { value: null, note: 'n/a (no start-up check in /health)' } : { value: checked, note: `serving the ${WARM_UP_SECONDS} s of warm-up for part of it` };
     if (checked !== undefined) log(`  start-up Merkle check done ${checked.toFixed(1)} s after the start`);
+    // The first load on new connections after the warm-up's ended (see SETTLE_SECONDS): a figure of its own too.
+    const settling = await timedRun(stored(24_680, SETTLE_SECONDS), server.process.pid, choice);
+    results['stored.settleP99'] = {
+      value: settling.p99,
+      note: `${SETTLE_SECONDS} s, ${Math.round(settling.rate)}/s, p99.9 ${settling.p999.toFixed(1)} ms, event loop ${Math.round(settling.mainThreadCpuPerRequest)} µs a request`,
+    };
     const identified = await timedRun(stored(12_345, options.duration), server.process.pid, choice);
     results['stored.p99'] = { value: identified.p99, ...(identified.failed > 0 ? { note: `${identified.failed} failed` } : {}) };
     results['stored.p999'] = { value: identified.p999 };
