@@ -70,9 +70,9 @@ export const WARM_UP_SECONDS = 5;
  * Seconds of stored identifies on new connections once the start-up check is done, before
  * scenario 3's measured run. The warm-up's load generator ends with its 50 requests in flight,
  * and those first aborted requests take Node's HTTP and stream code down paths it had not run:
- * V8 drops the optimised code of about 25 of their functions at once (a field of theirs took a
- * new type), and the next load runs them unoptimised while about 240 ms of them is compiled
- * again, on the server's one pinned core. Measured without this run, the next 10 s had nearly
+ * V8 drops the optimised code of 26 of their functions at once (an assumption it was compiled
+ * under stopped holding), and the next load runs them unoptimised while about 240 ms of them is
+ * compiled again, on the server's one pinned core. Measured without this run, the next 10 s had nearly
  * all of their slow answers in their first 0.6 s (README, "The first load after the warm-up").
  * Once, in a process's life; a service sees its first clients go away early on.
  */
