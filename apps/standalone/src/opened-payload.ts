@@ -1,13 +1,11 @@
 import { isSealedData, openedDataText, openSealedBox, withOpenedData, type SealingKey } from '@flagline/event-sealing';
-import { recordedEventsOf } from '@flagline/event-store-embedded';
+import { payloadHead, recordedEventsOf } from '@flagline/event-store-embedded';
 
 /** Finds the key of a stream's sealed events (see `LogOrderKeys`): the revision tells a stream's first event from later ones. */
 export type KeyFor = (event: { readonly streamName: string; readonly streamRevision: number }) => SealingKey | undefined;
 
 /** What every sealed box starts with, in the text `encodeAppend` writes: a payload without it has none. */
 const SEALED_MARK = '"sealed":{"v":1,';
-/** The head of a payload up to its first revision, for a stream name without escapes. */
-const PAYLOAD_HEAD = /^\{"streamName":"([^"\\]*)","firstRevision":(\d+),"firstPosition":\d+,/;
 /** The start of an event, and of its data (an object: a sealed event's always is), read where an event starts. */
 const EVENT_START = '{"id":"';
 const EVENT_HEAD = /\{"id":"([^"\\]*)","type":"[^"\\]*","data":\{/y;
@@ -39,11 +37,11 @@ export function openedPayloadText(text: string, keyFor: KeyFor): string {
 
 /** `openedPayloadText` in the text, from its first box on, or null where the payload is not of the shape it reads. */
 function openedInPlace(text: string, firstBox: number, keyFor: KeyFor): string | null {
-  const head = PAYLOAD_HEAD.exec(text);
-  if (!head) return null;
-  const streamName = head[1] as string;
+  const head = payloadHead(text);
+  const streamName = head?.streamName;
+  if (!head || !streamName) return null;
   // One stream per payload, so one key for all its sealed events.
-  const key = keyFor({ streamName, streamRevision: Number(head[2]) });
+  const key = keyFor({ streamName, streamRevision: head.firstRevision });
   if (!key) return null;
   let opened = '';
   let copied = 0;

@@ -61,7 +61,7 @@ describe('the rebuild feed', () => {
       const order = new LogOrderKeys(keys);
       const keyFor: KeyFor = (stream) => order.keyFor(stream);
       const fed: RecordedEvent[] = [];
-      for await (const payloads of scanLogPayloads({ directory: join(dataDir, 'events'), upTo: 5, batchEvents: 2 })) {
+      for await (const payloads of scanLogPayloads({ directory: join(dataDir, 'events'), upTo: 5, batchRecords: 2 })) {
         const batch = feedBatchOf(payloads, keyFor);
         // The project's record is not sealed: handed on as the log holds it.
         for (const payload of payloads) if (payload.text.startsWith('{"streamName":"project-1"')) expect(batch.records.split('\n')).toContain(payload.text);

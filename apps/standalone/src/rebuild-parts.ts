@@ -28,7 +28,7 @@ const CATCH_UP_BATCH_EVENTS = 10_000;
  * events) stays alive through the young generation's collections, which copy it and move it to
  * the old one, only for it to die there.
  */
-export const SCAN_BATCH_EVENTS = 128;
+export const SCAN_BATCH_RECORDS = 128;
 
 /**
  * A piece of derived state the rebuild re-derives from the log into a fresh file: `fresh` opens an
@@ -360,7 +360,7 @@ function inWorker(job: PartJob, onProgress: (position: number) => void): PartWor
 }
 
 /**
- * Reads the log once, up to `head`, and feeds it to every worker in lots of `SCAN_BATCH_EVENTS`
+ * Reads the log once, up to `head`, and feeds it to every worker in lots of `SCAN_BATCH_RECORDS`
  * records: each record's text, undecoded, with its sealed events opened once here (the keys read
  * in the order they were made: see `LogOrderKeys`) instead of in every worker (`openedPayloadText`).
  */
@@ -370,7 +370,7 @@ async function feedWorkers(dataDir: string, head: number, workers: readonly Part
   const keys = new LogOrderKeys(keyStore);
   try {
     const keyFor: KeyFor = (event) => keys.keyFor(event);
-    for await (const payloads of scanLogPayloads({ directory: join(dataDir, 'events'), upTo: head, batchEvents: SCAN_BATCH_EVENTS })) {
+    for await (const payloads of scanLogPayloads({ directory: join(dataDir, 'events'), upTo: head, batchRecords: SCAN_BATCH_RECORDS })) {
       const batch = feedBatchOf(payloads, keyFor);
       for (const worker of workers) await worker.feed(batch);
     }

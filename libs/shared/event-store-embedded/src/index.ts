@@ -19,7 +19,7 @@ export { DirectoryLockedError } from './lib/directory-lock';
 export { LogFileFormatError, type SyncData } from './lib/log-file';
 export { checkEventPositions, scanLogPayloads, type LogScanOptions, type ScannedPayload } from './lib/log-scan';
 export { LogTail, type LogTailStart } from './lib/log-tail';
-export { RecordFormatError, RecordTooLargeError, recordedEventsOf } from './lib/record-codec';
+export { payloadHead, RecordFormatError, RecordTooLargeError, recordedEventsOf, type PayloadHead } from './lib/record-codec';
 export { CheckpointFormatError, FileCheckpointStore } from './lib/file-checkpoint.store';
 export { syncDirectory, syncDirectorySync, writeNewFileDurably } from './lib/directory-sync';
 export { StreamKeyFilter } from './lib/stream-key-filter';

@@ -35,13 +35,13 @@ describe('scanLogPayloads', () => {
   afterEach(() => directory.remove());
 
   it('reads every record the store wrote, each with its text and first position, in batches of whole records, to the record holding upTo', async () => {
-    const batches = await scanned({ directory: directory.path, upTo: 6, batchEvents: 2 });
+    const batches = await scanned({ directory: directory.path, upTo: 6, batchRecords: 2 });
     expect(batches.map((batch) => batch.map((payload) => payload.firstPosition))).toEqual([[1, 2], [5]]);
     expect(batches.flat().map((payload) => recordedEventsOf(payload.text))).toEqual([stored.slice(0, 1), stored.slice(1, 4), stored.slice(4, 6)]);
     // The record holding upTo is the last one read, whole: its reader cuts it.
-    expect((await scanned({ directory: directory.path, upTo: 3, batchEvents: 100 })).flat().map((payload) => payload.firstPosition)).toEqual([1, 2]);
-    expect((await scanned({ directory: directory.path, upTo: 5, batchEvents: 100 })).flat().map((payload) => payload.firstPosition)).toEqual([1, 2, 5]);
-    expect(await scanned({ directory: directory.path, upTo: 0, batchEvents: 100 })).toEqual([]);
+    expect((await scanned({ directory: directory.path, upTo: 3, batchRecords: 100 })).flat().map((payload) => payload.firstPosition)).toEqual([1, 2]);
+    expect((await scanned({ directory: directory.path, upTo: 5, batchRecords: 100 })).flat().map((payload) => payload.firstPosition)).toEqual([1, 2, 5]);
+    expect(await scanned({ directory: directory.path, upTo: 0, batchRecords: 100 })).toEqual([]);
   });
 
   it('reports a damaged record as corrupted, and reads the records before it when one of them starts at upTo', async () => {
@@ -54,10 +54,10 @@ describe('scanLogPayloads', () => {
     } finally {
       await handle.close();
     }
-    await expect(scanned({ directory: directory.path, upTo: 6, batchEvents: 100 })).rejects.toThrow(/byte \d+, read on the way to position 6, is damaged: checksum mismatch/);
-    expect(decoded(await scanned({ directory: directory.path, upTo: 2, batchEvents: 100 }))).toEqual(stored.slice(0, 4));
+    await expect(scanned({ directory: directory.path, upTo: 6, batchRecords: 100 })).rejects.toThrow(/byte \d+, read on the way to position 6, is damaged: checksum mismatch/);
+    expect(decoded(await scanned({ directory: directory.path, upTo: 2, batchRecords: 100 }))).toEqual(stored.slice(0, 4));
     // Position 4 is inside the second record: the damaged third is read to tell where the second ends.
-    await expect(scanned({ directory: directory.path, upTo: 4, batchEvents: 100 })).rejects.toThrow(EventLogCorruptedError);
+    await expect(scanned({ directory: directory.path, upTo: 4, batchRecords: 100 })).rejects.toThrow(EventLogCorruptedError);
   });
 
   it('leaves the count of events to the reader that decodes them: positions must continue', () => {
@@ -76,13 +76,13 @@ describe('scanLogPayloads', () => {
     await store.appendToStream('a-1', [aNewEvent('ThingHappened', { n: 10 })]);
     const all = await store.readAll();
     await store.close();
-    const batches = await scanned({ directory: directory.path, upTo: 10, batchEvents: 1 });
+    const batches = await scanned({ directory: directory.path, upTo: 10, batchRecords: 1 });
     expect(batches.map((batch) => batch.length)).toEqual([1, 1, 1, 1, 1, 1]);
     expect(decoded(batches)).toEqual(all);
   });
 
   it('refuses a file that is not an event log', async () => {
     await writeFile(join(directory.path, EVENT_LOG_FILE_NAME), 'not a log at all');
-    await expect(scanned({ directory: directory.path, upTo: 1, batchEvents: 100 })).rejects.toThrow(LogFileFormatError);
+    await expect(scanned({ directory: directory.path, upTo: 1, batchRecords: 100 })).rejects.toThrow(LogFileFormatError);
   });
 });

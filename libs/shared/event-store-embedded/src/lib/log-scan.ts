@@ -3,15 +3,15 @@ import { join } from 'node:path';
 import type { RecordedEvent } from '@flagline/event-sourcing';
 import { EventLogCorruptedError } from './event-store.errors';
 import { checkPayload, EVENT_LOG_FILE_NAME, LogFileFormatError } from './log-file';
-import { FRAME_HEADER_BYTES, LOG_FILE_MAGIC, MAX_PAYLOAD_BYTES, recordedEventsOf } from './record-codec';
+import { FRAME_HEADER_BYTES, LOG_FILE_MAGIC, MAX_PAYLOAD_BYTES, payloadHead, recordedEventsOf } from './record-codec';
 
 export interface LogScanOptions {
   /** The event store's directory. */
   readonly directory: string;
   /** The last position to read: the head the writer reported (the scan ends there, however the file goes on). */
   readonly upTo: number;
-  /** Events per batch handed out (whole records: a batch may hold a few more). */
-  readonly batchEvents: number;
+  /** Records per batch handed out (the last batch may hold fewer). */
+  readonly batchRecords: number;
 }
 
 /** Bytes of the log read at a time (a larger record is read whole into a buffer of its size). */
@@ -76,17 +76,10 @@ export interface ScannedPayload {
   readonly firstPosition: number;
 }
 
-/**
- * The start of every payload `encodeAppend` writes, up to its first event's position: read with
- * one anchored match instead of decoding the whole payload.
- */
-const PAYLOAD_HEAD = /^\{"streamName":"(?:[^"\\]|\\.)*","firstRevision":\d+,"firstPosition":(\d+),/;
-
 function decodeScannedPayload(payload: Buffer): ScannedPayload {
   const text = payload.toString('utf8');
-  const head = PAYLOAD_HEAD.exec(text);
   // Another writer's shape: decoded whole.
-  const firstPosition = head ? Number(head[1]) : ((recordedEventsOf(text)[0] as RecordedEvent).globalPosition);
+  const firstPosition = payloadHead(text)?.firstPosition ?? (recordedEventsOf(text)[0] as RecordedEvent).globalPosition;
   return { text, firstPosition };
 }
 
@@ -95,7 +88,7 @@ function decodeScannedPayload(payload: Buffer): ScannedPayload {
  * reader that decodes the payloads elsewhere (the rebuild's worker threads): each record's
  * checksum is verified and its text handed out undecoded, with its first event's position (read
  * from the head of the text); records from the first to the one holding `upTo`, in batches of at
- * least `batchEvents` records. It takes no lock and writes nothing, so it is for a reader whose
+ * `batchRecords` records. It takes no lock and writes nothing, so it is for a reader whose
  * process already holds the directory (the rebuild, with the store opened, and its torn tail cut).
  * It cannot tell how many events a record holds: records must start at increasing positions, and
  * the reader that decodes them checks that their events continue one another up to `upTo` (see
@@ -109,7 +102,7 @@ export async function* scanLogPayloads(options: LogScanOptions): AsyncGenerator<
     if (entry.firstPosition <= last) throw new EventLogCorruptedError(`The event log record at byte ${offset} holds position ${entry.firstPosition} after ${last}`);
     last = entry.firstPosition;
     batch.push(entry);
-    if (batch.length >= options.batchEvents) {
+    if (batch.length >= options.batchRecords) {
       yield batch;
       batch = [];
     }

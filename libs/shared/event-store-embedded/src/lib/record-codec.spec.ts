@@ -1,5 +1,5 @@
 import type { EventMetadata, JsonValue, NewEvent } from '@flagline/event-sourcing';
-import { decodeAppend, encodeAppend, FRAME_HEADER_BYTES, recordedEventsOf, recordedEventsOfPlain, type StoredAppend } from './record-codec';
+import { decodeAppend, encodeAppend, FRAME_HEADER_BYTES, payloadHead, recordedEventsOf, recordedEventsOfPlain, type StoredAppend } from './record-codec';
 
 const metadata: EventMetadata = {
   actor: { kind: 'environment-key', id: 'ser.', name: 'server-side key' },
@@ -18,6 +18,15 @@ const copy = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
 const plainData = { identifier: 'ada', set: { plan: 'pro', age: 36, beta: true, ratio: 0.5, __note: null }, removed: ['old'], floats: [], nested: [[1, 'two'], { deep: { er: 'é😀' } }] };
 
 describe('record codec', () => {
+  it("reads a payload's stream, first revision and first position from its head, the name only when it has no escape", () => {
+    const event: NewEvent = { id: 'e-1', type: 'Seen', data: {}, metadata };
+    expect(payloadHead(encodeAppend({ ...anAppend([event]), streamName: 'identity-abc' }).text)).toEqual({ streamName: 'identity-abc', firstRevision: 3, firstPosition: 17 });
+    // 'identity-ab"c' is written with an escape: the positions are read, the name is left to decoding.
+    expect(payloadHead(encodeAppend(anAppend([event])).text)).toEqual({ streamName: null, firstRevision: 3, firstPosition: 17 });
+    // Another writer's order of fields: not read.
+    expect(payloadHead(JSON.stringify({ firstPosition: 17, streamName: 'identity-abc', firstRevision: 3 }))).toBeNull();
+  });
+
   it('serves a fresh append of plain JSON from its own objects, frozen, equal to what is read back from its text', () => {
     const data = copy(plainData) as JsonValue;
     const meta = copy(metadata);

@@ -14,6 +14,29 @@ export const MAX_PAYLOAD_BYTES = 64 * 1024 * 1024;
 /** Bytes every append's payload starts with (`encodeAppend` writes `streamName` first). */
 export const APPEND_PAYLOAD_PREFIX = Buffer.from('{"streamName":', 'latin1');
 
+/** The head of a payload, as `encodeAppend` writes it, up to its first event's position. */
+const PAYLOAD_HEAD = /^\{"streamName":"((?:[^"\\]|\\.)*)","firstRevision":(\d+),"firstPosition":(\d+),/;
+
+/** What the head of a payload says, read without decoding the payload (`payloadHead`). */
+export interface PayloadHead {
+  /** The stream's name, or null when its text holds an escape (then the payload must be decoded to know it). */
+  readonly streamName: string | null;
+  readonly firstRevision: number;
+  readonly firstPosition: number;
+}
+
+/**
+ * The stream and first revision and position of a payload `encodeAppend` wrote, read with one
+ * anchored match of its head instead of decoding it (a reader that hands the text on undecoded);
+ * null for a text not of that shape, which the reader must decode.
+ */
+export function payloadHead(text: string): PayloadHead | null {
+  const head = PAYLOAD_HEAD.exec(text);
+  if (!head) return null;
+  const name = head[1] as string;
+  return { streamName: name.includes('\\') ? null : name, firstRevision: Number(head[2]), firstPosition: Number(head[3]) };
+}
+
 /** One append as the log stores it: the whole batch in one record, so it survives a crash whole or not at all. */
 export interface StoredAppend {
   readonly streamName: string;
