@@ -197,9 +197,14 @@ async function main(): Promise<void> {
     console.log('node -r @swc-node/register tools/bench/scale/store-engines.ts [--items N=1000000] [--writes M=60000] [--rounds R=2] [--engines sqlite,leveldb,lmdb]');
     return;
   }
-  const items = Number(values.items ?? 1_000_000);
-  const writes = Number(values.writes ?? 60_000);
-  const rounds = Number(values.rounds ?? 2);
+  const count = (value: string | undefined, name: string, fallback: number): number => {
+    const parsed = value === undefined ? fallback : Number(value.replace(/[_,]/g, ''));
+    if (!Number.isSafeInteger(parsed) || parsed < 1) throw new Error(`--${name} must be a positive integer, got "${value}"`);
+    return parsed;
+  };
+  const items = count(values.items, 'items', 1_000_000);
+  const writes = count(values.writes, 'writes', 60_000);
+  const rounds = count(values.rounds, 'rounds', 2);
   const engines = (values.engines ?? ENGINES.join(',')).split(',').map((name) => name.trim()) as Engine[];
   for (const engine of engines) if (!ENGINES.includes(engine)) throw new Error(`unknown engine ${engine}; one of ${ENGINES.join(', ')}`);
   installCandidates(engines);
