@@ -9,6 +9,7 @@ import { freePort, waitFor } from '../support';
 import { generatorFromArguments, newIdentifyRound, newIdentity, pinServer, timedRun, TRAIT_ROTATION, transparencyChecked, type TimedRun } from './identities';
 import { startOptionsOf } from './builds';
 import { NodeProcess, rssMb } from './processes';
+import { median } from './report';
 import { breakdownByKind, formatBreakdown, profileThreads, recordThreads, threadCpuMs } from './thread-cpu';
 
 const HELP = `Identify of new identities against transient identifies, on one standalone server:
@@ -54,12 +55,6 @@ function option(name: string): string | undefined {
 
 const row = (name: string, run: TimedRun): string =>
   `${name.padEnd(10)} ${run.rate.toFixed(0).padStart(7)}/s  p50 ${run.p50.toFixed(2).padStart(6)} ms  p99 ${run.p99.toFixed(2).padStart(7)} ms  server CPU ${run.cpuPerRequest.toFixed(0).padStart(4)} µs/request (main thread ${run.mainThreadCpuPerRequest.toFixed(0).padStart(4)})  ok ${run.ok}  failed ${run.failed}  load average ${loadavg()[0]?.toFixed(2)}`;
-
-const median = (values: readonly number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
-};
 
 /**
  * Each thread's CPU over a run (from its start to \`report\`), and perf's call stacks of every thread

@@ -27,6 +27,7 @@ import { createRequire } from 'node:module';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { median } from './report';
 
 const ENGINES = ['sqlite', 'leveldb', 'lmdb'] as const;
 type Engine = (typeof ENGINES)[number];
@@ -170,19 +171,13 @@ function installCandidates(engines: readonly Engine[]): void {
 
 function inChild(engine: Engine, pattern: Pattern, items: number, writes: number): Promise<Measured> {
   return new Promise((resolve, reject) => {
-    const child = fork(__filename, ['--child', engine, pattern, String(items), String(writes)], { execArgv: process.execArgv, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+    const child = fork(__filename, ['--child', engine, pattern, String(items), String(writes)], { execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     let answer: Measured | null = null;
     child.on('message', (message: Measured) => (answer = message));
     child.once('error', reject);
     child.once('exit', (code) => (answer ? resolve(answer) : reject(new Error(`${engine} ${pattern} stopped (exit code ${code})`))));
   });
 }
-
-const median = (values: readonly number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
-};
 
 async function main(): Promise<void> {
   if (process.argv[2] === '--child') {
