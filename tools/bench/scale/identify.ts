@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -5,6 +6,7 @@ import { join, relative, resolve, sep } from 'node:path';
 import { AdminClient } from '../admin-client';
 import { createBenchEnvironment, type BenchIdentity } from '../fixture';
 import { describeChoice } from '../load-generator';
+import { forkPeer } from '../peers/fork-peer';
 import { freePort, waitFor } from '../support';
 import { generatorFromArguments, newIdentifyRound, newIdentity, pinServer, timedRun, TRAIT_ROTATION, transparencyChecked, type TimedRun } from './identities';
 import { startOptionsOf } from './builds';
@@ -25,6 +27,9 @@ the acknowledged identities is served with its traits.
   --server-root DIR    the checkout whose server runs (a worktree of the code before a change)
   --rounds R           rounds of new and transient runs (default 1; orders alternate)
   --new-only           new identities only (a profile of them alone)
+  --floor              also runs of the floor, in turns with the app's new identities: a bare
+                       node:http server that stores each new identity durably and no more
+                       (tools/bench/peers/durable-identify-server.ts), under the same load
   --profile            the server's CPU profile (--cpu-prof) under the data directory, kept
   --threads            where the first new-identity run's CPU goes: each kind of thread's CPU per
                        request (main, V8 platform, libuv pool, Node workers; from /proc) split by
@@ -47,6 +52,7 @@ const useDist = process.argv.includes('--dist');
 const profile = process.argv.includes('--profile');
 const newOnly = process.argv.includes('--new-only');
 const threads = process.argv.includes('--threads');
+const floor = process.argv.includes('--floor');
 
 function option(name: string): string | undefined {
   const at = process.argv.indexOf(name);
@@ -84,6 +90,7 @@ async function main(): Promise<void> {
   const dataDir = await mkdtemp(join(tmpdir(), 'flagline-identify-'));
   const from = option('--data-dir-from');
   let server: NodeProcess | undefined;
+  let floorServer: ChildProcess | undefined;
   try {
     const port = await freePort();
     // A loaded directory is copied whole (the copy is removed at the end), its keys read from identify-stored.ts's manifest.
@@ -115,12 +122,30 @@ async function main(): Promise<void> {
     await timedRun(make('new', 'warm-', 2), server.pid, choice);
     if (!newOnly) await timedRun(make('transient', 'warm-', 2), server.pid, choice);
 
-    const runs: { new: TimedRun[]; transient: TimedRun[] } = { new: [], transient: [] };
+    // The floor: its own server and data directory, pinned as the app's is, warmed up the same way.
+    let floorRun: ((prefix: string, seconds: number) => Promise<TimedRun>) | undefined;
+    if (floor) {
+      const floorPort = await freePort();
+      const floorProcess = await forkPeer('durable-identify-server.ts', [String(floorPort), join(dataDir, 'floor')], (child) => (floorServer = child));
+      const floorPid = floorProcess.pid as number;
+      pinServer(floorPid, choice);
+      floorRun = (prefix, seconds) => timedRun(newIdentifyRound(`http://127.0.0.1:${floorPort}`, headers, CONNECTIONS, seconds, 'new', prefix), floorPid, choice);
+      await floorRun('warm-', 2);
+    }
+
+    const runs: { new: TimedRun[]; transient: TimedRun[]; floor: TimedRun[] } = { new: [], transient: [], floor: [] };
     const acknowledged: BenchIdentity[] = [];
     for (let round = 0; round < rounds; round++) {
-      const order = newOnly ? (['new'] as const) : round % 2 === 0 ? (['transient', 'new'] as const) : (['new', 'transient'] as const);
+      const appOrder = newOnly ? (['new'] as const) : round % 2 === 0 ? (['transient', 'new'] as const) : (['new', 'transient'] as const);
+      const order: readonly ('new' | 'transient' | 'floor')[] = floorRun ? (round % 2 === 0 ? [...appOrder, 'floor'] : ['floor', ...appOrder]) : appOrder;
       for (const kind of order) {
         const prefix = `${kind}-${round}-`;
+        if (kind === 'floor') {
+          const run = await (floorRun as NonNullable<typeof floorRun>)(prefix, DURATION);
+          runs.floor.push(run);
+          console.log(row(kind, run));
+          continue;
+        }
         const traced = threads && kind === 'new' && runs.new.length === 0 ? traceThreads(server.pid, join(dataDir, 'perf.data')) : null;
         const run = await timedRun(make(kind, prefix, DURATION), server.pid, choice);
         runs[kind].push(run);
@@ -143,6 +168,13 @@ async function main(): Promise<void> {
       const transientCpu = median(runs.transient.map((run) => run.cpuPerRequest));
       console.log(`ratio new/transient: ${(newRate / transientRate).toFixed(2)} (medians of the rates), ${(transientCpu / newCpu).toFixed(2)} (of server CPU per request: ${newCpu.toFixed(0)} against ${transientCpu.toFixed(0)} µs)`);
     }
+    if (runs.floor.length > 0) {
+      const newRate = median(runs.new.map((run) => run.rate));
+      const floorRate = median(runs.floor.map((run) => run.rate));
+      const newCpu = median(runs.new.map((run) => run.cpuPerRequest));
+      const floorCpu = median(runs.floor.map((run) => run.cpuPerRequest));
+      console.log(`new identities against the floor: ${(newRate / floorRate).toFixed(2)} of its rate (medians: ${newRate.toFixed(0)} against ${floorRate.toFixed(0)}/s), ${(newCpu / floorCpu).toFixed(2)} times its server CPU per request (${newCpu.toFixed(0)} against ${floorCpu.toFixed(0)} µs)`);
+    }
     console.log(`server RSS ${rssBefore?.toFixed(0)} MB before, ${(await rssMb(server.pid))?.toFixed(0)} MB after`);
 
     // Acknowledged identities are served with their traits by the next request.
@@ -155,6 +187,7 @@ async function main(): Promise<void> {
     }
     console.log(`acknowledged, checked: ${acknowledged.length - missing} of ${acknowledged.length} served with their traits${missing > 0 ? ' (SOME LOST)' : ''}`);
   } finally {
+    floorServer?.kill('SIGTERM');
     await server?.stop();
     if (profile) console.log(`CPU profile in ${join(dataDir, 'profile')}`);
     else await rm(dataDir, { recursive: true, force: true });

@@ -1,11 +1,47 @@
+import type { ChildProcess } from 'node:child_process';
 import { createBenchEnvironment, type BenchEnvironment, type BenchIdentity } from '../fixture';
 import { chooseGenerator, GENERATOR_CPU, pinProcess, runTimedLoad, SERVER_CPU, type GeneratorChoice, type TimedLoad } from '../load-generator';
-import { identityBody } from '../support';
+import { freePort, identityBody } from '../support';
 import type { Build } from './builds';
 import { load } from './load';
 import { cpuMs, rssFileMb, rssMb, sleep } from './processes';
 import { median, type Results } from './report';
 import { StandaloneServer } from './standalone';
+import { forkPeer } from '../peers/fork-peer';
+import { rm } from 'node:fs/promises';
+
+/** The floor server of scenario 4 (see `startFloor`). */
+interface Floor {
+  readonly url: string;
+  readonly pid: number;
+  /** Stops it and removes its data directory. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts tools/bench/peers/durable-identify-server.ts on a free port with its files in `directory`:
+ * the least a node:http server does to store a new identity durably, the floor of scenario 4.
+ */
+async function startFloor(directory: string): Promise<Floor> {
+  const port = await freePort();
+  let started: ChildProcess | undefined;
+  try {
+    const child = await forkPeer('durable-identify-server.ts', [String(port), directory], (forked) => (started = forked));
+    const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
+    return {
+      url: `http://127.0.0.1:${port}`,
+      pid: child.pid as number,
+      async stop() {
+        child.kill('SIGTERM');
+        await exited;
+        await rm(directory, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    started?.kill('SIGKILL');
+    throw error;
+  }
+}
 
 /** Whether the server's start-up check of the log against its Merkle tree is done (true when it has no such check). */
 export async function transparencyChecked(base: string): Promise<boolean> {
@@ -224,6 +260,7 @@ export async function measureIdentities(
   results['identities'] = { value: n };
   let server = await StandaloneServer.start(build, dataDir, adminKey, logFile);
   let bench: BenchEnvironment | undefined;
+  let floor: Floor | undefined;
   try {
     await server.waitHealthy(60_000);
     bench = await createBenchEnvironment(server.admin);
@@ -331,6 +368,12 @@ export async function measureIdentities(
     const acknowledged: BenchIdentity[] = [];
     let newRate = 0;
     let transientRate = 0;
+    // The floor, in the unpinned rounds: a bare server that stores each new identity durably and
+    // no more (tools/bench/peers/durable-identify-server.ts), under the same load, for what this
+    // machine allows a new identity whatever the app does.
+    // Free on every core, as the app is in the rounds it runs in.
+    floor = await startFloor(`${dataDir}-floor`);
+    await timedRun(newIdentifyRound(floor.url, headers, options.connections, 2, 'new', 'floor-warm-'), floor.pid, choice);
     for (const { mode, prefix: key } of modes) {
       log(`identify of new identities against transient identifies (server ${mode}) …`);
       if (choice.pin) pinProcess(server.process.pid, mode === 'pinned' ? SERVER_CPU : 'all');
@@ -338,8 +381,14 @@ export async function measureIdentities(
       const cpu: { new: number[]; transient: number[] } = { new: [], transient: [] };
       const mainCpu: number[] = [];
       let failedNew = 0;
+      const floorRuns: TimedRun[] = [];
       for (let round = 0; round < options.rounds; round++) {
         const order = round % 2 === 0 ? (['transient', 'new'] as const) : (['new', 'transient'] as const);
+        const runFloor = async (): Promise<void> => {
+          if (mode === 'unpinned' && floor) floorRuns.push(await timedRun(newIdentifyRound(floor.url, headers, options.connections, options.duration, 'new', `floor-${round}-`), floor.pid, choice));
+        };
+        // First in one round, last in the next, as the app's two kinds alternate.
+        if (round % 2 === 0) await runFloor();
         for (const kind of order) {
           const prefix = `${kind}-${mode}-${round}-`;
           const outcome = await timedRun(newIdentifyRound(server.url, headers, options.connections, options.duration, kind, prefix), server.process.pid, choice);
@@ -353,6 +402,7 @@ export async function measureIdentities(
             for (const index of sampleIndexes(Math.ceil(options.sample / options.rounds / modes.length), answered, 31 + round)) acknowledged.push(newIdentity(prefix, index % TRAIT_ROTATION, String(index)));
           }
         }
+        if (round % 2 === 1) await runFloor();
       }
       const modeNew = median(rates.new);
       const modeTransient = median(rates.transient);
@@ -362,7 +412,13 @@ export async function measureIdentities(
       results[`new.${key}cpu`] = { value: median(cpu.new) };
       results[`new.${key}mainCpu`] = { value: median(mainCpu) };
       results[`transient.${key}cpu`] = { value: median(cpu.transient) };
-      if (mode === 'unpinned') [newRate, transientRate] = [modeNew, modeTransient];
+      if (mode === 'unpinned') {
+        [newRate, transientRate] = [modeNew, modeTransient];
+        const floorRate = median(floorRuns.map((run) => run.rate));
+        results['new.floorRate'] = { value: floorRate, note: `${(modeNew / floorRate).toFixed(2)} of it by the app` };
+        results['new.floorRatio'] = { value: floorRate / modeTransient };
+        results['new.floorCpu'] = { value: median(floorRuns.map((run) => run.cpuPerRequest)) };
+      }
     }
     await sleep(500);
     const lost = await missingIdentities(server, bench.environmentId, acknowledged);
@@ -370,6 +426,7 @@ export async function measureIdentities(
     log(`  new ${Math.round(newRate)}/s, transient ${Math.round(transientRate)}/s, ${lost.length} of ${acknowledged.length} sampled missing`);
     return { position: (await server.position()) ?? loadedPosition, environment: bench };
   } finally {
+    await floor?.stop();
     await server.stop();
   }
 }
