@@ -6,7 +6,7 @@ import { chooseGenerator, describeChoice, type GeneratorChoice, type GeneratorNa
 import { currentTree, refTree, type Build } from './builds';
 import { measureFeatures } from './feature-costs';
 import { measureIdentities } from './identities';
-import { measureCommandService, measureProjector, measureRebuild } from './offline';
+import { measureCommandService, measureProjector, measureRebuild, measureRebuildFloor } from './offline';
 import { killAll } from './processes';
 import { renderTable, type Results } from './report';
 
@@ -157,6 +157,8 @@ async function measure(build: Build, options: ScaleOptions, identities: number, 
     log('rebuild …');
     if (loaded) await attempt(results, 'rebuild.rate', log, () => measureRebuild(build, identityDir, position, logFile, results));
     else results['rebuild.rate'] = { value: null, note: 'n/a (needs the identities scenario)' };
+    log('the rebuild\'s floor …');
+    await attempt(results, 'rebuild.floorRate', log, () => measureRebuildFloor(identities, logFile, results));
   }
   if (runs('distributed')) {
     log('command service and projector …');

@@ -79,6 +79,21 @@ export async function measureRebuild(build: Build, dataDir: string, events: numb
 }
 
 /**
+ * The floor of scenario 6: tools/bench/scale/rebuild-floor.ts over as many identity events as
+ * the rebuild read (one round), from this tree whatever build is measured: the least work that
+ * derives the documents and catalog rows of a log of sealed identity events, on this machine.
+ */
+export async function measureRebuildFloor(events: number, logFile: string, results: Results): Promise<void> {
+  const root = join(__dirname, '..', '..', '..');
+  const run = await runToEnd('node', ['-r', '@swc-node/register', join(__dirname, 'rebuild-floor.ts'), '--events', String(events), '--rounds', '1', '--json'], { cwd: root, logFile, timeoutMs: 900_000 });
+  if (run.code !== 0) throw failure('rebuild floor', run);
+  const line = finalJsonLine(run.output);
+  const rate = numberField(line, 'eventsPerSecond');
+  const cpu = (name: string): string => (numberField(line, name) ?? Number.NaN).toFixed(1);
+  results['rebuild.floorRate'] = rate === undefined ? { value: null, note: 'n/a (no figure)' } : { value: rate, note: `${events.toLocaleString('en')} events; CPU per event: main ${cpu('mainMicros')}, documents ${cpu('documentsMicros')}, catalog ${cpu('catalogMicros')} µs` };
+}
+
+/**
  * Figure 7a: the command service of the build on the embedded log of the loaded data directory:
  * seconds from spawn until /health reports the log's head position, and its RSS then.
  */

@@ -68,6 +68,7 @@ export const FIGURES: readonly Figure[] = [
   { key: 'features.propagationP99', label: '5. propagation p99 at F features (ms)', digits: 1, target: below(20) },
   { key: 'rebuild.rate', label: '6. rebuild events/s', digits: 0, target: atLeast(100_000) },
   { key: 'rebuild.seconds', label: '6. rebuild seconds', digits: 2 },
+  { key: 'rebuild.floorRate', label: '6. the floor: events/s of a bare rebuild of identity documents and catalog rows', digits: 0 },
   { key: 'rebuild.differs', label: '6. read models differing from the rebuild', digits: 0, target: atMost(0) },
   { key: 'command.seconds', label: '7. command service start to ready (s)', digits: 2, target: atMost(10) },
   { key: 'command.rss', label: '7. command service RSS (MB)', digits: 0, target: atMost(300) },
