@@ -77,8 +77,13 @@ let behind: (readonly [string, string])[] = [];
 let syncing = false;
 
 function store(body: string, response: ServerResponse): void {
-  const request = JSON.parse(body) as { identifier?: unknown; traits?: unknown };
-  if (typeof request.identifier !== 'string' || !Array.isArray(request.traits)) {
+  let request: { identifier?: unknown; traits?: unknown } | null;
+  try {
+    request = JSON.parse(body) as { identifier?: unknown; traits?: unknown } | null;
+  } catch {
+    request = null;
+  }
+  if (typeof request !== 'object' || request === null || typeof request.identifier !== 'string' || !Array.isArray(request.traits)) {
     response.writeHead(400).end();
     return;
   }

@@ -19,8 +19,10 @@ event with its key and hands lots of 128 opened records to two worker threads, o
 documents (the read models' table), one the catalog's rows as the app lays them out for an
 identity event (its state, indexed by a hash of its id; its identifier; its audit entry, under
 its project in log order; identity events get no event-id row), each into a fresh SQLite file with no journal and no syncs, in
-transactions of 1,000 events. Prints events/s and each thread's CPU per event (medians of R
-rounds, default 2); with --json, last, one JSON line of those medians (bench:scale's scenario 6).`;
+transactions of 1,000 events. Then, untimed, checks that both files hold a row of each kind for
+every event and the last identity's document its traits. Prints events/s and each thread's CPU
+per event (medians of R rounds, default 2); with --json, last, one JSON line of those medians
+(bench:scale's scenario 6).`;
 
 interface Job {
   readonly part: 'documents' | 'catalog';
@@ -211,7 +213,30 @@ async function rebuild(directory: string, events: number): Promise<{ rate: numbe
   const [documents, catalog] = await Promise.all(workers.map((worker) => worker.finished));
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const perEvent = (ms: number): number => (ms * 1000) / events;
+  checkRebuilt(directory, events);
   return { rate: events / seconds, main: perEvent(threadCpuMs() - mainBefore), documents: perEvent(documents as number), catalog: perEvent(catalog as number) };
+}
+
+/**
+ * After the clock: the files hold a document, a state, an identifier and an audit entry for every
+ * event, and the last identity's document has the identifier and traits it was sealed with.
+ */
+function checkRebuilt(directory: string, events: number): void {
+  const documents = new Database(join(directory, 'documents.sqlite'), { readonly: true });
+  const catalog = new Database(join(directory, 'catalog.sqlite'), { readonly: true });
+  try {
+    const count = (db: Database.Database, table: string): number => (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+    const counts = { documents: count(documents, 'documents'), identity: count(catalog, 'identity'), identifier: count(catalog, 'identifier'), audit: count(catalog, 'audit') };
+    for (const [table, rows] of Object.entries(counts)) if (rows !== events) throw new Error(`the floor's ${table} holds ${rows} rows, not ${events}`);
+    const last = scaleIdentity('scale-', events - 1);
+    const row = documents.prepare('SELECT value FROM documents WHERE key = ?').get(`identity:1:${last.identifier}`) as { value: string } | undefined;
+    const document = row ? (JSON.parse(row.value) as { identifier: string; traits: { key: string; value: unknown }[] }) : undefined;
+    const traits = Object.fromEntries((document?.traits ?? []).map(({ key, value }) => [key, value]));
+    if (document?.identifier !== last.identifier || JSON.stringify(traits) !== JSON.stringify(last.traits)) throw new Error(`the floor's document of ${last.identifier} is ${row?.value ?? 'missing'}`);
+  } finally {
+    documents.close();
+    catalog.close();
+  }
 }
 
 function option(name: string, fallback: number): number {
