@@ -1,4 +1,3 @@
-import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -6,9 +5,8 @@ import { join, relative, resolve, sep } from 'node:path';
 import { AdminClient } from '../admin-client';
 import { createBenchEnvironment, type BenchIdentity } from '../fixture';
 import { describeChoice } from '../load-generator';
-import { forkPeer } from '../peers/fork-peer';
 import { freePort, waitFor } from '../support';
-import { generatorFromArguments, newIdentifyRound, newIdentity, pinServer, timedRun, TRAIT_ROTATION, transparencyChecked, type TimedRun } from './identities';
+import { generatorFromArguments, newIdentifyRound, newIdentity, pinServer, startFloor, timedRun, TRAIT_ROTATION, transparencyChecked, type Floor, type TimedRun } from './identities';
 import { startOptionsOf } from './builds';
 import { NodeProcess, rssMb } from './processes';
 import { median } from './report';
@@ -90,7 +88,7 @@ async function main(): Promise<void> {
   const dataDir = await mkdtemp(join(tmpdir(), 'flagline-identify-'));
   const from = option('--data-dir-from');
   let server: NodeProcess | undefined;
-  let floorServer: ChildProcess | undefined;
+  let floorServer: Floor | undefined;
   try {
     const port = await freePort();
     // A loaded directory is copied whole (the copy is removed at the end), its keys read from identify-stored.ts's manifest.
@@ -125,11 +123,10 @@ async function main(): Promise<void> {
     // The floor: its own server and data directory, pinned as the app's is, warmed up the same way.
     let floorRun: ((prefix: string, seconds: number) => Promise<TimedRun>) | undefined;
     if (floor) {
-      const floorPort = await freePort();
-      const floorProcess = await forkPeer('durable-identify-server.ts', [String(floorPort), join(dataDir, 'floor')], (child) => (floorServer = child));
-      const floorPid = floorProcess.pid as number;
-      pinServer(floorPid, choice);
-      floorRun = (prefix, seconds) => timedRun(newIdentifyRound(`http://127.0.0.1:${floorPort}`, headers, CONNECTIONS, seconds, 'new', prefix), floorPid, choice);
+      const started = await startFloor(join(dataDir, 'floor'));
+      floorServer = started;
+      pinServer(started.pid, choice);
+      floorRun = (prefix, seconds) => timedRun(newIdentifyRound(started.url, headers, CONNECTIONS, seconds, 'new', prefix), started.pid, choice);
       await floorRun('warm-', 2);
     }
 
@@ -187,7 +184,7 @@ async function main(): Promise<void> {
     }
     console.log(`acknowledged, checked: ${acknowledged.length - missing} of ${acknowledged.length} served with their traits${missing > 0 ? ' (SOME LOST)' : ''}`);
   } finally {
-    floorServer?.kill('SIGTERM');
+    await floorServer?.stop();
     await server?.stop();
     if (profile) console.log(`CPU profile in ${join(dataDir, 'profile')}`);
     else await rm(dataDir, { recursive: true, force: true });

@@ -1,17 +1,17 @@
 import type { ChildProcess } from 'node:child_process';
+import { rm } from 'node:fs/promises';
 import { createBenchEnvironment, type BenchEnvironment, type BenchIdentity } from '../fixture';
 import { chooseGenerator, GENERATOR_CPU, pinProcess, runTimedLoad, SERVER_CPU, type GeneratorChoice, type TimedLoad } from '../load-generator';
+import { forkPeer } from '../peers/fork-peer';
 import { freePort, identityBody } from '../support';
 import type { Build } from './builds';
 import { load } from './load';
 import { cpuMs, rssFileMb, rssMb, sleep } from './processes';
 import { median, type Results } from './report';
 import { StandaloneServer } from './standalone';
-import { forkPeer } from '../peers/fork-peer';
-import { rm } from 'node:fs/promises';
 
 /** The floor server of scenario 4 (see `startFloor`). */
-interface Floor {
+export interface Floor {
   readonly url: string;
   readonly pid: number;
   /** Stops it and removes its data directory. */
@@ -22,7 +22,7 @@ interface Floor {
  * Starts tools/bench/peers/durable-identify-server.ts on a free port with its files in `directory`:
  * the least a node:http server does to store a new identity durably, the floor of scenario 4.
  */
-async function startFloor(directory: string): Promise<Floor> {
+export async function startFloor(directory: string): Promise<Floor> {
   const port = await freePort();
   let started: ChildProcess | undefined;
   try {
@@ -370,8 +370,8 @@ export async function measureIdentities(
     let transientRate = 0;
     // The floor, in the unpinned rounds: a bare server that stores each new identity durably and
     // no more (tools/bench/peers/durable-identify-server.ts), under the same load, for what this
-    // machine allows a new identity whatever the app does.
-    // Free on every core, as the app is in the rounds it runs in.
+    // machine allows a new identity whatever the app does. Free on every core, as the app is in
+    // the rounds it runs in, and warmed up as the app's path was.
     floor = await startFloor(`${dataDir}-floor`);
     await timedRun(newIdentifyRound(floor.url, headers, options.connections, 2, 'new', 'floor-warm-'), floor.pid, choice);
     for (const { mode, prefix: key } of modes) {
