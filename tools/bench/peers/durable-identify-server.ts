@@ -1,8 +1,12 @@
+import { IDENTITY_SEALING, identityIdsWith, toIdentityStreamName } from '@flagline/admin-domain';
+import { readModelKeys } from '@flagline/contracts';
+import { newSealingKey, sealEvent } from '@flagline/event-sealing';
 import Database from 'better-sqlite3';
-import { createCipheriv, createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { fdatasync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
+import type { JsonValue } from '@flagline/event-sourcing';
 import { TurnWrites } from '../../../libs/evaluation/http/src/lib/turn-writes';
 
 /**
@@ -11,8 +15,9 @@ import { TurnWrites } from '../../../libs/evaluation/http/src/lib/turn-writes';
  * the bench can show how far the app's write path is from what the machine allows. argv: port,
  * data directory. For each request it:
  * - reads and parses the body (`identifier`, `traits`);
- * - derives the identity's id with a keyed digest (HMAC-SHA-256), as the app does;
- * - seals the event's data with a fresh key (AES-256-GCM, key and nonce from a pool of random bytes);
+ * - derives the identity's id with the app's keyed digest (`identityIdsWith`);
+ * - seals the event's personal fields with a fresh key as the app does (`newSealingKey`,
+ *   `sealEvent`: AES-256-GCM);
  * - appends the event to a log file and the key to a file of key slots (32 bytes each, erasable in
  *   place), both written once per group of requests and synced (`fdatasync`) before any answer of
  *   the group goes: nothing acknowledged is lost;
@@ -38,18 +43,9 @@ const writeDocuments = documents.transaction((rows: readonly (readonly [string, 
   for (const [key, value] of rows) putDocument.run(key, value);
 });
 
-const idSecret = randomBytes(32);
-let pool = randomBytes(65_536);
-let offset = 0;
-function take(size: number): Buffer {
-  if (offset + size > pool.length) {
-    pool = randomBytes(65_536);
-    offset = 0;
-  }
-  const bytes = pool.subarray(offset, offset + size);
-  offset += size;
-  return bytes;
-}
+/** The app's keyed identity ids, under a secret of this server's own. */
+const identityIdFor = identityIdsWith(randomBytes(32));
+const ENVIRONMENT_ID = 1;
 
 const flags = Array.from({ length: 10 }, (_, index) => ({
   feature: { id: index + 1, name: `feature_${index + 1}`, type: 'STANDARD' },
@@ -87,17 +83,16 @@ function store(body: string, response: ServerResponse): void {
     response.writeHead(400).end();
     return;
   }
-  const identityId = createHmac('sha256', idSecret).update(`1\u0000${request.identifier}`).digest('hex').slice(0, 32);
-  const data = JSON.stringify({ identityId, environmentId: 1, identifier: request.identifier, traits: request.traits });
-  const key = Buffer.from(take(32));
-  const iv = take(12);
-  const cipher = createCipheriv('aes-256-gcm', key, iv);
-  const sealed = Buffer.concat([cipher.update(data, 'utf8'), cipher.final(), cipher.getAuthTag()]);
-  groupRecords.push(
-    JSON.stringify({ id: randomUUID(), stream: `identity-${identityId}`, type: 'IdentityCreated', data: { environmentId: 1, sealed: { iv: iv.toString('base64'), ct: sealed.toString('base64') } } }),
-  );
-  groupKeys.push(key);
-  behind.push([`identity:${identityId}`, data]);
+  const identityId = identityIdFor(ENVIRONMENT_ID, request.identifier);
+  const stream = toIdentityStreamName(identityId);
+  const data = { identityId, environmentId: ENVIRONMENT_ID, identifier: request.identifier, traits: request.traits as JsonValue[] };
+  // Sealed as the app seals it: its personal fields only in the box, under a key of its own.
+  const key = newSealingKey();
+  const metadata = { actor: { kind: 'environment-key' as const, id: 'floor' }, occurredAt: new Date().toISOString(), correlationId: randomUUID() };
+  const sealed = sealEvent({ id: randomUUID(), type: 'IdentityCreated', data, metadata }, stream, key, IDENTITY_SEALING);
+  groupRecords.push(JSON.stringify({ stream, ...sealed }));
+  groupKeys.push(key.key);
+  behind.push([readModelKeys.identity(ENVIRONMENT_ID, request.identifier), JSON.stringify(data)]);
   group.push({ response, answer: Buffer.from(JSON.stringify({ flags, traits: request.traits, identifier: request.identifier })) });
   if (!syncing) {
     syncing = true;

@@ -1,11 +1,14 @@
 import Database from 'better-sqlite3';
-import { createCipheriv, createDecipheriv, createHash, randomBytes, randomUUID } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeSync } from 'node:fs';
+import { IDENTITY_SEALING, identityIdFor, toIdentityStreamName } from '@flagline/admin-domain';
+import { newSealingKey, openSealedBox, sealEvent, type SealedBox } from '@flagline/event-sealing';
+import { randomUUID } from 'node:crypto';
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { scaleIdentity } from './identities';
 import { median } from './report';
+import { threadCpuSeconds } from '../../../apps/standalone/src/rebuild-parts';
 
 const HELP = `The floor of a rebuild: the least work that derives an identity's read-model document and
 its admin-catalog rows from a log of sealed IdentityCreated events, on this machine's cores.
@@ -31,7 +34,8 @@ interface Job {
 
 type Message = { readonly kind: 'lot'; readonly records: string } | { readonly kind: 'end' };
 
-const threadCpuMs = (): number => Number(readFileSync('/proc/thread-self/schedstat', 'latin1').split(' ', 1)[0]) / 1e6;
+/** This thread's CPU so far, in ms (the app's rebuild reads its own threads' the same way). */
+const threadCpuMs = (): number => (threadCpuSeconds() ?? Number.NaN) * 1000;
 
 /** An opened event as the workers take it: the record's fields, its sealed data opened in place. */
 interface Opened {
@@ -104,15 +108,16 @@ function writeLog(directory: string, events: number): void {
   const lines: string[] = [];
   const keyBytes: Buffer[] = [];
   const createdAt = new Date().toISOString();
+  const metadata = { actor: { kind: 'system' as const, id: 'rebuild-floor' }, occurredAt: createdAt, correlationId: randomUUID() };
   for (let index = 0; index < events; index++) {
     const { identifier, traits } = scaleIdentity('scale-', index);
-    const identityId = createHash('sha256').update(`1\u0000${identifier}`).digest('hex').slice(0, 32);
-    const key = randomBytes(32);
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', key, iv);
-    const sealed = Buffer.concat([cipher.update(JSON.stringify({ identifier, traits }), 'utf8'), cipher.final(), cipher.getAuthTag()]);
-    lines.push(JSON.stringify({ id: randomUUID(), stream: `identity-${identityId}`, position: index + 1, type: 'IdentityCreated', data: { identityId, environmentId: 1, createdAt, sealed: { iv: iv.toString('base64'), ct: sealed.toString('base64') } } }));
-    keyBytes.push(key);
+    const identityId = identityIdFor(1, identifier);
+    const stream = toIdentityStreamName(identityId);
+    // Sealed as the app seals it: the personal fields only in the box, under a key of the identity's own.
+    const key = newSealingKey();
+    const sealed = sealEvent({ id: randomUUID(), type: 'IdentityCreated', data: { identityId, environmentId: 1, createdAt, identifier, traits }, metadata }, stream, key, IDENTITY_SEALING);
+    lines.push(JSON.stringify({ id: sealed.id, stream, position: index + 1, type: sealed.type, data: sealed.data }));
+    keyBytes.push(key.key);
     if (lines.length === 10_000 || index === events - 1) {
       writeSync(log, `${lines.join('\n')}\n`);
       writeSync(keys, Buffer.concat(keyBytes));
@@ -129,7 +134,7 @@ interface Sealed {
   readonly stream: string;
   readonly position: number;
   readonly type: string;
-  readonly data: { readonly identityId: string; readonly environmentId: number; readonly createdAt: string; readonly sealed: { readonly iv: string; readonly ct: string } };
+  readonly data: { readonly sealed: SealedBox };
 }
 
 /** One timed rebuild: events/s and each thread's CPU per event. */
@@ -196,13 +201,9 @@ async function rebuild(directory: string, events: number): Promise<{ rate: numbe
       const key = keyChunk.subarray(keyIndex * 32, keyIndex * 32 + 32);
       keyIndex++;
       const event = JSON.parse(line) as Sealed;
-      const ct = Buffer.from(event.data.sealed.ct, 'base64');
-      const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(event.data.sealed.iv, 'base64'));
-      decipher.setAuthTag(ct.subarray(ct.length - 16));
-      const opened = decipher.update(ct.subarray(0, ct.length - 16)).toString('utf8') + decipher.final('utf8');
-      // The opened text in place of the box: the workers parse each record once.
-      const { identityId, environmentId, createdAt } = event.data;
-      lot.push(`{"id":${JSON.stringify(event.id)},"stream":${JSON.stringify(event.stream)},"position":${event.position},"type":${JSON.stringify(event.type)},"data":{"identityId":${JSON.stringify(identityId)},"environmentId":${environmentId},"createdAt":${JSON.stringify(createdAt)},${opened.slice(1)}}`);
+      // Opened as the app's rebuild opens a box; the whole data was sealed, so its text takes the box's place and the workers parse each record once.
+      const opened = openSealedBox(event.stream, event.id, event.data.sealed, { id: event.data.sealed.kid, key });
+      lot.push(`{"id":${JSON.stringify(event.id)},"stream":${JSON.stringify(event.stream)},"position":${event.position},"type":${JSON.stringify(event.type)},"data":${opened}}`);
       if (lot.length === 128) await flushLot();
     }
   }
