@@ -6,7 +6,7 @@ import { AdminClient } from '../admin-client';
 import { createBenchEnvironment, type BenchIdentity } from '../fixture';
 import { describeChoice } from '../load-generator';
 import { freePort, waitFor } from '../support';
-import { generatorFromArguments, newIdentifyRound, newIdentity, pinServer, startFloor, timedRun, TRAIT_ROTATION, transparencyChecked, type Floor, type TimedRun } from './identities';
+import { environmentReadModels, generatorFromArguments, newIdentifyRound, newIdentity, pinServer, startFloor, timedRun, TRAIT_ROTATION, transparencyChecked, type Floor, type TimedRun } from './identities';
 import { startOptionsOf } from './builds';
 import { NodeProcess, rssMb } from './processes';
 import { median } from './report';
@@ -28,6 +28,10 @@ the acknowledged identities is served with its traits.
   --floor              also runs of the floor, in turns with the app's new identities: a bare
                        node:http server that stores each new identity durably and no more
                        (tools/bench/peers/durable-identify-server.ts), under the same load
+  --floor-processes N  the floor as N processes on its port, appending to one log (default 1)
+  --floor-evaluates    the floor evaluates as the app does (the app's registry and SDK service over
+                       the environment cut from the app's read models) instead of answering fixed
+                       flags, and runs transient identifies too: its own ratio of new to transient
   --profile            the server's CPU profile (--cpu-prof) under the data directory, kept
   --threads            where the first new-identity run's CPU goes: each kind of thread's CPU per
                        request (main, V8 platform, libuv pool, Node workers; from /proc) split by
@@ -50,7 +54,9 @@ const useDist = process.argv.includes('--dist');
 const profile = process.argv.includes('--profile');
 const newOnly = process.argv.includes('--new-only');
 const threads = process.argv.includes('--threads');
-const floor = process.argv.includes('--floor');
+const floorEvaluates = process.argv.includes('--floor-evaluates');
+const floorProcesses = Number(option('--floor-processes') ?? 1);
+const floor = process.argv.includes('--floor') || floorEvaluates || option('--floor-processes') !== undefined;
 
 function option(name: string): string | undefined {
   const at = process.argv.indexOf(name);
@@ -121,26 +127,33 @@ async function main(): Promise<void> {
     if (!newOnly) await timedRun(make('transient', 'warm-', 2), server.pid, choice);
 
     // The floor: its own server and data directory, pinned as the app's is, warmed up the same way.
-    let floorRun: ((prefix: string, seconds: number) => Promise<TimedRun>) | undefined;
+    let floorRun: ((kind: 'new' | 'transient', prefix: string, seconds: number) => Promise<TimedRun>) | undefined;
     if (floor) {
-      const started = await startFloor(join(dataDir, 'floor'));
+      let readModels: string | undefined;
+      if (floorEvaluates) {
+        readModels = join(dataDir, 'floor-read-models.sqlite');
+        environmentReadModels(dataDir, readModels);
+      }
+      const started = await startFloor(join(dataDir, 'floor'), { processes: floorProcesses, ...(readModels === undefined ? {} : { readModels }) });
       floorServer = started;
-      pinServer(started.pid, choice);
-      floorRun = (prefix, seconds) => timedRun(newIdentifyRound(started.url, headers, CONNECTIONS, seconds, 'new', prefix), started.pid, choice);
-      await floorRun('warm-', 2);
+      for (const pid of started.pids) pinServer(pid, choice);
+      floorRun = (kind, prefix, seconds) => timedRun(newIdentifyRound(started.url, headers, CONNECTIONS, seconds, kind, prefix), started.pids, choice);
+      await floorRun('new', 'warm-', 2);
+      if (floorEvaluates) await floorRun('transient', 'warm-', 2);
     }
 
-    const runs: { new: TimedRun[]; transient: TimedRun[]; floor: TimedRun[] } = { new: [], transient: [], floor: [] };
+    const runs: { new: TimedRun[]; transient: TimedRun[]; floor: TimedRun[]; floorTransient: TimedRun[] } = { new: [], transient: [], floor: [], floorTransient: [] };
     const acknowledged: BenchIdentity[] = [];
     for (let round = 0; round < rounds; round++) {
       const appOrder = newOnly ? (['new'] as const) : round % 2 === 0 ? (['transient', 'new'] as const) : (['new', 'transient'] as const);
-      const order: readonly ('new' | 'transient' | 'floor')[] = floorRun ? (round % 2 === 0 ? [...appOrder, 'floor'] : ['floor', ...appOrder]) : appOrder;
+      const floorOrder = floorEvaluates ? (round % 2 === 0 ? (['floor', 'floorTransient'] as const) : (['floorTransient', 'floor'] as const)) : (['floor'] as const);
+      const order: readonly ('new' | 'transient' | 'floor' | 'floorTransient')[] = floorRun ? (round % 2 === 0 ? [...appOrder, ...floorOrder] : [...floorOrder, ...appOrder]) : appOrder;
       for (const kind of order) {
         const prefix = `${kind}-${round}-`;
-        if (kind === 'floor') {
-          const run = await (floorRun as NonNullable<typeof floorRun>)(prefix, DURATION);
-          runs.floor.push(run);
-          console.log(row(kind, run));
+        if (kind === 'floor' || kind === 'floorTransient') {
+          const run = await (floorRun as NonNullable<typeof floorRun>)(kind === 'floor' ? 'new' : 'transient', prefix, DURATION);
+          runs[kind].push(run);
+          console.log(row(kind === 'floor' ? 'floor' : 'floor tr.', run));
           continue;
         }
         const traced = threads && kind === 'new' && runs.new.length === 0 ? traceThreads(server.pid, join(dataDir, 'perf.data')) : null;
@@ -171,6 +184,10 @@ async function main(): Promise<void> {
       const newCpu = median(runs.new.map((run) => run.cpuPerRequest));
       const floorCpu = median(runs.floor.map((run) => run.cpuPerRequest));
       console.log(`new identities against the floor: ${(newRate / floorRate).toFixed(2)} of its rate (medians: ${newRate.toFixed(0)} against ${floorRate.toFixed(0)}/s), ${(newCpu / floorCpu).toFixed(2)} times its server CPU per request (${newCpu.toFixed(0)} against ${floorCpu.toFixed(0)} µs)`);
+      if (runs.floorTransient.length > 0) {
+        const floorTransientRate = median(runs.floorTransient.map((run) => run.rate));
+        console.log(`the floor's own ratio, new/transient: ${(floorRate / floorTransientRate).toFixed(2)} (medians: ${floorRate.toFixed(0)} against ${floorTransientRate.toFixed(0)}/s; CPU per request ${floorCpu.toFixed(0)} against ${median(runs.floorTransient.map((run) => run.cpuPerRequest)).toFixed(0)} µs)`);
+      }
     }
     console.log(`server RSS ${rssBefore?.toFixed(0)} MB before, ${(await rssMb(server.pid))?.toFixed(0)} MB after`);
 

@@ -1,36 +1,48 @@
+import Database from 'better-sqlite3';
 import type { ChildProcess } from 'node:child_process';
 import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { createBenchEnvironment, type BenchEnvironment, type BenchIdentity } from '../fixture';
 import { chooseGenerator, GENERATOR_CPU, pinProcess, runTimedLoad, SERVER_CPU, type GeneratorChoice, type TimedLoad } from '../load-generator';
 import { forkPeer } from '../peers/fork-peer';
 import { freePort, identityBody } from '../support';
 import type { Build } from './builds';
 import { load } from './load';
-import { cpuMs, rssFileMb, rssMb, sleep } from './processes';
+import { childProcesses, cpuMs, rssFileMb, rssMb, sleep } from './processes';
 import { median, type Results } from './report';
 import { StandaloneServer } from './standalone';
 
 /** The floor server of scenario 4 (see `startFloor`). */
 export interface Floor {
   readonly url: string;
-  readonly pid: number;
+  /** Its processes: the one server, or the cluster's primary and its workers (`processes` > 1). */
+  readonly pids: readonly number[];
   /** Stops it and removes its data directory. */
   stop(): Promise<void>;
+}
+
+export interface FloorOptions {
+  /** Processes on its port, all appending to one log (default 1). */
+  readonly processes?: number;
+  /** A read-model file with the environment (`environmentReadModels`): the floor then evaluates as the app does, and answers transient identifies too. */
+  readonly readModels?: string;
 }
 
 /**
  * Starts tools/bench/peers/durable-identify-server.ts on a free port with its files in `directory`:
  * the least a node:http server does to store a new identity durably, the floor of scenario 4.
  */
-export async function startFloor(directory: string): Promise<Floor> {
+export async function startFloor(directory: string, options: FloorOptions = {}): Promise<Floor> {
   const port = await freePort();
   let started: ChildProcess | undefined;
+  const args = [String(port), directory, '--processes', String(options.processes ?? 1), ...(options.readModels === undefined ? [] : ['--read-models', options.readModels])];
   try {
-    const child = await forkPeer('durable-identify-server.ts', [String(port), directory], (forked) => (started = forked));
+    const child = await forkPeer('durable-identify-server.ts', args, (forked) => (started = forked));
     const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
+    const pid = child.pid as number;
     return {
       url: `http://127.0.0.1:${port}`,
-      pid: child.pid as number,
+      pids: [pid, ...childProcesses(pid)],
       async stop() {
         child.kill('SIGTERM');
         await exited;
@@ -40,6 +52,28 @@ export async function startFloor(directory: string): Promise<Floor> {
   } catch (error) {
     started?.kill('SIGKILL');
     throw error;
+  }
+}
+
+/**
+ * A copy of the app's read-model file (`read-models.sqlite` under `dataDir`, read while the app
+ * runs) without its identity documents, written to `path`: the environments, projects and
+ * organisations the app serves from, for a floor that evaluates as the app does.
+ */
+export function environmentReadModels(dataDir: string, path: string): void {
+  const cut = new Database(path);
+  try {
+    // Only read: the app's own connection keeps writing its file meanwhile (WAL readers do not block it).
+    cut.exec(`ATTACH DATABASE '${join(dataDir, 'read-models.sqlite').replaceAll("'", "''")}' AS app`);
+    const tables = cut.prepare(`SELECT name, sql FROM app.sqlite_schema WHERE type = 'table'`).all() as { name: string; sql: string }[];
+    cut.transaction(() => {
+      for (const { name, sql } of tables) {
+        cut.exec(sql);
+        cut.exec(`INSERT INTO main.${name} SELECT * FROM app.${name}${name === 'documents' ? ` WHERE key NOT LIKE 'identity:%'` : ''}`);
+      }
+    })();
+  } finally {
+    cut.close();
   }
 }
 
@@ -137,13 +171,16 @@ export interface TimedRun {
   readonly sentBelow: number;
 }
 
-/** A timed load with the chosen generator, and the server's CPU per request over it. */
-export async function timedRun(load: TimedLoad, serverPid: number, choice: GeneratorChoice): Promise<TimedRun> {
-  const before = cpuMs(serverPid);
-  const mainBefore = cpuMs(serverPid, true);
+/** A timed load with the chosen generator, and the server's CPU per request over it (all of its processes'). */
+export async function timedRun(load: TimedLoad, server: number | readonly number[], choice: GeneratorChoice): Promise<TimedRun> {
+  // A server of several processes (a floor's cluster): their CPU together, and their main threads'.
+  const pids = typeof server === 'number' ? [server] : server;
+  const sum = (mainThreadOnly: boolean): number => pids.reduce((total, pid) => total + cpuMs(pid, mainThreadOnly), 0);
+  const before = sum(false);
+  const mainBefore = sum(true);
   const outcome = await runTimedLoad(load, choice);
-  const cpu = cpuMs(serverPid) - before;
-  const mainCpu = cpuMs(serverPid, true) - mainBefore;
+  const cpu = sum(false) - before;
+  const mainCpu = sum(true) - mainBefore;
   const requests = outcome.ok + outcome.failed;
   return {
     ok: outcome.ok,
@@ -260,7 +297,7 @@ export async function measureIdentities(
   results['identities'] = { value: n };
   let server = await StandaloneServer.start(build, dataDir, adminKey, logFile);
   let bench: BenchEnvironment | undefined;
-  let floor: Floor | undefined;
+  const floors: Floor[] = [];
   try {
     await server.waitHealthy(60_000);
     bench = await createBenchEnvironment(server.admin);
@@ -368,12 +405,22 @@ export async function measureIdentities(
     const acknowledged: BenchIdentity[] = [];
     let newRate = 0;
     let transientRate = 0;
-    // The floor, in the unpinned rounds: a bare server that stores each new identity durably and
-    // no more (tools/bench/peers/durable-identify-server.ts), under the same load, for what this
-    // machine allows a new identity whatever the app does. Free on every core, as the app is in
-    // the rounds it runs in, and warmed up as the app's path was.
-    floor = await startFloor(`${dataDir}-floor`);
-    await timedRun(newIdentifyRound(floor.url, headers, options.connections, 2, 'new', 'floor-warm-'), floor.pid, choice);
+    // The floors, in the unpinned rounds: a bare server that evaluates each identify as the app
+    // does (the app's registry and SDK service over the environment cut from its read models)
+    // and stores each new identity durably, and no more (tools/bench/peers/durable-identify-server.ts),
+    // under the same load, for what this machine allows a new identity whatever else the app does:
+    // one process, as the app serves, and two on one port appending to one log (both cores). Each
+    // runs new and transient identifies, for its own ratio of the two. Free on every core, as the
+    // app is in the rounds it runs in, and warmed up as the app's paths were.
+    const readModels = `${dataDir}-floor-read-models.sqlite`;
+    environmentReadModels(dataDir, readModels);
+    const floorSizes = [1, 2] as const;
+    for (const processes of floorSizes) {
+      const floor = await startFloor(`${dataDir}-floor-${processes}`, { processes, readModels });
+      floors.push(floor);
+      for (const kind of ['new', 'transient'] as const) await timedRun(newIdentifyRound(floor.url, headers, options.connections, 2, kind, `floor-warm-${processes}-`), floor.pids, choice);
+    }
+    await rm(readModels, { force: true });
     for (const { mode, prefix: key } of modes) {
       log(`identify of new identities against transient identifies (server ${mode}) …`);
       if (choice.pin) pinProcess(server.process.pid, mode === 'pinned' ? SERVER_CPU : 'all');
@@ -381,11 +428,15 @@ export async function measureIdentities(
       const cpu: { new: number[]; transient: number[] } = { new: [], transient: [] };
       const mainCpu: number[] = [];
       let failedNew = 0;
-      const floorRuns: TimedRun[] = [];
+      const floorRuns = floorSizes.map(() => ({ new: [] as TimedRun[], transient: [] as TimedRun[] }));
       for (let round = 0; round < options.rounds; round++) {
         const order = round % 2 === 0 ? (['transient', 'new'] as const) : (['new', 'transient'] as const);
         const runFloor = async (): Promise<void> => {
-          if (mode === 'unpinned' && floor) floorRuns.push(await timedRun(newIdentifyRound(floor.url, headers, options.connections, options.duration, 'new', `floor-${round}-`), floor.pid, choice));
+          if (mode !== 'unpinned') return;
+          for (const [at, floor] of floors.entries()) {
+            const runs = floorRuns[at] as (typeof floorRuns)[number];
+            for (const kind of order) runs[kind].push(await timedRun(newIdentifyRound(floor.url, headers, options.connections, options.duration, kind, `floor-${floorSizes[at] ?? 0}-${round}-`), floor.pids, choice));
+          }
         };
         // First in one round, last in the next, as the app's two kinds alternate.
         if (round % 2 === 0) await runFloor();
@@ -414,10 +465,16 @@ export async function measureIdentities(
       results[`transient.${key}cpu`] = { value: median(cpu.transient) };
       if (mode === 'unpinned') {
         [newRate, transientRate] = [modeNew, modeTransient];
-        const floorRate = median(floorRuns.map((run) => run.rate));
-        results['new.floorRate'] = { value: floorRate, note: `${(modeNew / floorRate).toFixed(2)} of it by the app` };
-        results['new.floorRatio'] = { value: floorRate / modeTransient };
-        results['new.floorCpu'] = { value: median(floorRuns.map((run) => run.cpuPerRequest)) };
+        for (const [at, processes] of floorSizes.entries()) {
+          const runs = floorRuns[at] as (typeof floorRuns)[number];
+          const floorNew = median(runs.new.map((run) => run.rate));
+          const floorTransient = median(runs.transient.map((run) => run.rate));
+          const failed = [...runs.new, ...runs.transient].reduce((sum, run) => sum + run.failed, 0);
+          const name = processes === 1 ? 'floor' : `floor${processes}`;
+          results[`new.${name}Rate`] = { value: floorNew, note: `${(modeNew / floorNew).toFixed(2)} of it by the app${failed > 0 ? `; ${failed} failed` : ''}` };
+          results[`new.${name}Ratio`] = { value: floorNew / floorTransient, note: `its transient ${Math.round(floorTransient).toLocaleString('en')}/s` };
+          results[`new.${name}Cpu`] = { value: median(runs.new.map((run) => run.cpuPerRequest)), note: `transient ${median(runs.transient.map((run) => run.cpuPerRequest)).toFixed(0)} µs` };
+        }
       }
     }
     await sleep(500);
@@ -426,7 +483,7 @@ export async function measureIdentities(
     log(`  new ${Math.round(newRate)}/s, transient ${Math.round(transientRate)}/s, ${lost.length} of ${acknowledged.length} sampled missing`);
     return { position: (await server.position()) ?? loadedPosition, environment: bench };
   } finally {
-    await floor?.stop();
+    for (const floor of floors) await floor.stop();
     await server.stop();
   }
 }

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync, closeSync, readFileSync } from 'node:fs';
+import { openSync, closeSync, readdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolveSleep) => setTimeout(resolveSleep, ms));
@@ -27,6 +27,17 @@ export const rssFileMb = (pid: number): Promise<number | undefined> => statusMb(
  */
 export function cpuMs(pid: number, mainThreadOnly = false): number {
   return statCpuMs(mainThreadOnly ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`);
+}
+
+/** The processes `pid` started (its children, from each of its threads' /proc `children`), and theirs. */
+export function childProcesses(pid: number): number[] {
+  const children = readdirSync(`/proc/${pid}/task`).flatMap((tid) =>
+    readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8')
+      .split(' ')
+      .filter((field) => field !== '')
+      .map(Number),
+  );
+  return children.flatMap((child) => [child, ...childProcesses(child)]);
 }
 
 /** User + system CPU time in ms from a /proc `stat` file (a process's, or a thread's under `task/`). */
