@@ -1,4 +1,3 @@
-import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,28 +6,35 @@ import { startStandalone, type Standalone } from '../../../apps/standalone/src/s
 import { AdminClient } from '../admin-client';
 import { createBenchEnvironment } from '../fixture';
 import { environmentReadModels, newIdentity, startFloor, type Floor } from '../scale/identities';
-import { freePort, identityBody } from '../support';
-import { forkPeer } from './fork-peer';
+import { sleep } from '../scale/processes';
+import { identityBody } from '../support';
+
+/** Rows in a floor's file of identity documents. */
+function documentRows(path: string): number {
+  const db = new Database(path, { readonly: true });
+  try {
+    return (db.prepare('SELECT count(*) AS n FROM documents').get() as { n: number }).n;
+  } finally {
+    db.close();
+  }
+}
 
 /** The floor of scenario 4 stores what it acknowledges: each new identity sealed in the log, its key in a slot, its document behind. */
 describe('the durable identify floor (durable-identify-server.ts)', () => {
   let directory: string;
-  let server: ChildProcess | undefined;
-  let url: string;
+  let floor: Floor | undefined;
 
   beforeAll(async () => {
     directory = mkdtempSync(join(tmpdir(), 'flagline-floor-spec-'));
-    const port = await freePort();
-    server = await forkPeer('durable-identify-server.ts', [String(port), join(directory, 'data')]);
-    url = `http://127.0.0.1:${port}/api/v1/identities/`;
+    floor = await startFloor(join(directory, 'data'));
   }, 60_000);
 
-  afterAll(() => {
-    server?.kill('SIGKILL');
+  afterAll(async () => {
+    await floor?.stop();
     rmSync(directory, { recursive: true, force: true });
   });
 
-  const identify = (body: string) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  const identify = (body: string) => fetch(`${(floor as Floor).url}/api/v1/identities/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
   const logLines = (): string[] => readFileSync(join(directory, 'data', 'events.log'), 'utf8').split('\n').filter((line) => line !== '');
 
   it('answers each new identity once its sealed event and its key are written, and writes its document behind', async () => {
@@ -46,14 +52,9 @@ describe('the durable identify floor (durable-identify-server.ts)', () => {
     expect(identifiers.some((identifier) => readFileSync(join(directory, 'data', 'events.log'), 'utf8').includes(identifier))).toBe(false);
     expect(statSync(join(directory, 'data', 'key-slots')).size).toBe(20 * 32);
 
-    let documents = 0;
-    for (let attempt = 0; attempt < 50 && documents < 20; attempt++) {
-      await new Promise((resolveWait) => setTimeout(resolveWait, 50));
-      const db = new Database(join(directory, 'data', 'documents.sqlite'), { readonly: true });
-      documents = (db.prepare('SELECT count(*) AS n FROM documents').get() as { n: number }).n;
-      db.close();
-    }
-    expect(documents).toBe(20);
+    const documents = (): number => documentRows(join(directory, 'data', 'documents.sqlite'));
+    for (let attempt = 0; attempt < 50 && documents() < 20; attempt++) await sleep(50);
+    expect(documents()).toBe(20);
   }, 30_000);
 
   it('answers a body that is not an identify with 400 and stores nothing', async () => {
@@ -88,7 +89,7 @@ describe('the durable identify floor evaluating as the app, on two processes', (
       const environments = (cut.prepare(`SELECT count(*) AS n FROM documents WHERE key LIKE 'environment:%'`).get() as { n: number }).n;
       cut.close();
       if (environments > 0) break;
-      await new Promise((resolveWait) => setTimeout(resolveWait, 100));
+      await sleep(100);
     }
     floor = await startFloor(join(directory, 'floor'), { processes: 2, readModels });
   }, 120_000);
@@ -129,14 +130,8 @@ describe('the durable identify floor evaluating as the app, on two processes', (
     expect(new Set(events.map((event) => event.id)).size).toBe(count);
     expect(statSync(join(directory, 'floor', 'key-slots')).size).toBe((before + count) * 32);
     // The connections were dealt to both processes: each writes the documents of its own identities.
-    const documents = (): number[] =>
-      ['documents0.sqlite', 'documents1.sqlite'].map((file) => {
-        const db = new Database(join(directory, 'floor', file), { readonly: true });
-        const rows = (db.prepare('SELECT count(*) AS n FROM documents').get() as { n: number }).n;
-        db.close();
-        return rows;
-      });
-    for (let attempt = 0; attempt < 50 && documents().reduce((sum, rows) => sum + rows, 0) < before + count; attempt++) await new Promise((resolveWait) => setTimeout(resolveWait, 50));
+    const documents = (): number[] => ['documents0.sqlite', 'documents1.sqlite'].map((file) => documentRows(join(directory, 'floor', file)));
+    for (let attempt = 0; attempt < 50 && documents().reduce((sum, rows) => sum + rows, 0) < before + count; attempt++) await sleep(50);
     const [first, second] = documents();
     expect((first ?? 0) + (second ?? 0)).toBe(before + count);
     expect(Math.min(first ?? 0, second ?? 0)).toBeGreaterThan(0);

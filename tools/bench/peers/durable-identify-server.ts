@@ -2,6 +2,7 @@ import { IDENTITY_SEALING, identityIdsWith, toIdentityStreamName } from '@flagli
 import { readModelKeys } from '@flagline/contracts';
 import { EnvironmentRegistry, FlagsmithSdkService, parseIdentifyBody, type IdentifyRequest, type ResolvedKey, type SdkAnswer } from '@flagline/evaluation-application';
 import { newSealingKey, sealEvent } from '@flagline/event-sealing';
+import { parseJsonKeepingFloats } from '@flagline/python-compat';
 import { SqliteReadModelStore } from '@flagline/read-model-sqlite';
 import Database from 'better-sqlite3';
 import cluster from 'node:cluster';
@@ -17,19 +18,18 @@ import { TurnWrites } from '../../../libs/evaluation/http/src/lib/turn-writes';
  * `POST /api/v1/identities/` with a new identifier and still keep what the app promises, so that
  * the bench can show how far the app's write path is from what the machine allows. For each
  * request it:
- * - reads and parses the body (`identifier`, `traits`);
- * - derives the identity's id with the app's keyed digest (`identityIdsWith`);
- * - seals the event's personal fields with a fresh key as the app does (`newSealingKey`,
- *   `sealEvent`: AES-256-GCM);
- * - appends the event to a log file and the key to a file of key slots (32 bytes each, erasable in
- *   place), both written once per group of requests and synced (`fdatasync`) before any answer of
- *   the group goes: nothing acknowledged is lost;
- * - answers with a fixed set of flags, at the end of the turn (`TurnWrites`, as the app writes);
+ * - parses the body as the app does (`parseJsonKeepingFloats`, `parseIdentifyBody`);
+ * - answers it: with a fixed set of flags, or, with `--read-models`, as the app evaluates it;
+ * - for a new identity, before that answer goes: derives the identity's id with the app's keyed
+ *   digest (`identityIdsWith`), seals the event's personal fields with a fresh key as the app does
+ *   (`newSealingKey`, `sealEvent`: AES-256-GCM), and appends the event to a log file and the key to
+ *   a file of key slots (32 bytes each, erasable in place), both written once per group of
+ *   requests and synced (`fdatasync`) before any answer of the group goes: nothing acknowledged
+ *   is lost. Answers are written at the end of the turn (`TurnWrites`, as the app writes);
  * - writes the identity's document (its traits) to SQLite behind the answers, every 50 ms (a
  *   second's at once held the event loop for a quarter of a second).
- * It does not evaluate, keep an index of the log's streams, an admin catalog, event ids, an
- * audit index or a transparency tree, and does not look up whether the identity exists: each of
- * those is the app's on top of this.
+ * It does not keep an index of the log's streams, an admin catalog, event ids, an audit index or
+ * a transparency tree: each of those is the app's on top of this.
  *
  * Options:
  * - `--processes N`: N processes on the one port (node:cluster deals the connections out), all
@@ -44,6 +44,7 @@ import { TurnWrites } from '../../../libs/evaluation/http/src/lib/turn-writes';
  *   of written identities, empty here: a new identity is answered without a read). A body with
  *   `"transient": true` is evaluated and answered, and nothing is stored: the floor of a transient
  *   identify, beside which the durable one's ratio is the least this machine costs a durable write.
+ *   A key that names no environment of FILE is answered 401, with nothing stored.
  *
  *   node -r @swc-node/register durable-identify-server.ts PORT DATA_DIR [--processes N] [--read-models FILE]
  */
@@ -148,7 +149,8 @@ async function serve(port: number, directory: string, name: string): Promise<voi
   function handle(text: string, environmentKey: string | undefined, response: ServerResponse): void {
     let body: unknown;
     try {
-      body = JSON.parse(text);
+      // As the app reads it: a trait sent as 5.0 stays a float.
+      body = parseJsonKeepingFloats(text);
     } catch {
       body = null;
     }
